@@ -1,0 +1,609 @@
+"""The hardware / model catalog: pydantic v2 schema, loading and validation.
+
+`catalog.yaml` (project root) holds every purchasable item (platforms, network parts,
+host-build parts), every LLM architecture, quantization, engine, electricity tariff and
+calibrated model constant, each with its sources. Loading a broken file fails with one
+message naming the file, the entry id and the field::
+
+    catalog.yaml: platforms[asus-gx10-1tb].memory_bandwidth_gb_s: Input should be greater than 0
+
+Units live in field names: ``_gb`` = 1e9 bytes, ``_gib`` = 2**30 bytes, ``_w`` = watts,
+``_chf`` = Swiss francs, ``_gbit_s`` = 1e9 bit/s, ``_us`` = microseconds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CATALOG_PATH = ROOT / "catalog.yaml"
+
+Id = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/\-]*$")]
+NonNeg = Annotated[float, Field(ge=0)]
+Pos = Annotated[float, Field(gt=0)]
+Sources = Annotated[list[str], Field(min_length=1)]
+
+TensorClass = Literal[
+    "embedding", "lm_head", "attention", "dense_mlp", "routed_experts", "shared_experts",
+    "linear_attention", "mtp",
+]
+TENSOR_CLASSES: tuple[str, ...] = TensorClass.__args__  # type: ignore[attr-defined]
+
+
+class CatalogError(ValueError):
+    """A catalog file is invalid; the message names the file, the entry and the field."""
+
+
+class UnknownIdError(KeyError):
+    """An id is not in the catalog; the message lists the valid choices."""
+
+    def __init__(self, kind: str, value: str, choices: Iterable[str]) -> None:
+        self.kind, self.value, self.choices = kind, value, sorted(choices)
+        super().__init__(f"unknown {kind} '{value}'; valid choices: {', '.join(self.choices)}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- prices
+class ListPrice(Strict):
+    """A dated catalog price. `url` is a toppreise.ch product page the scraper may refresh."""
+
+    chf: NonNeg
+    date: date
+    source: str = Field(min_length=1)
+    url: str | None = None
+    note: str | None = None
+
+    @property
+    def rappen(self) -> int:
+        return round(self.chf * 100)
+
+
+class Item(Strict):
+    """Anything that can be bought and therefore priced."""
+
+    id: Id
+    name: str
+    part_number: str | None = None
+    price: ListPrice | None = None
+    source: Sources
+
+
+# --------------------------------------------------------------------------- platforms
+class DenseCompute(Strict):
+    """Dense (non-sparse) tensor throughput, TFLOPS. None = dtype not supported natively."""
+
+    bf16_tflops: Pos
+    fp8_tflops: Pos | None = None
+    fp4_tflops: Pos | None = None
+    int8_tops: Pos | None = None
+    derived_from_sparse: bool
+    note: str | None = None
+
+
+class NetworkPorts(Strict):
+    count: int = Field(ge=1)
+    speed_gbit_s: Pos
+    form_factor: str
+    note: str | None = None
+
+
+class Power(Strict):
+    idle_w: NonNeg
+    load_w: Pos
+    peak_w: Pos
+    note: str | None = None
+    source: Sources
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Power:
+        if not self.idle_w <= self.load_w <= self.peak_w:
+            raise ValueError("need idle_w <= load_w <= peak_w")
+        return self
+
+
+class Noise(Strict):
+    dba: NonNeg | None = None
+    description: str
+    source: Sources
+
+
+class Interconnect(Strict):
+    """How units of this platform talk to each other for tensor/pipeline parallelism."""
+
+    kind: str
+    link_gbit_s: Pos
+    allreduce_latency_us: Pos
+    note: str
+    source: Sources
+
+
+class HostPart(Strict):
+    item: Id
+    quantity: int = Field(ge=1)
+
+
+class HostBuild(Strict):
+    """A GPU card's host: parts (catalog `host_parts` ids) and how many cards one host takes."""
+
+    parts: list[HostPart] = Field(min_length=1)
+    max_cards_per_host: int = Field(ge=1)
+    power_idle_w: NonNeg
+    power_load_w: Pos
+    note: str
+    source: Sources
+
+
+class Platform(Item):
+    """A purchasable compute unit: one box (GB10, Mac, mini PC) or one GPU card."""
+
+    family: Literal["gb10", "rtx-pro-6000", "mac-m3-ultra", "strix-halo", "rtx-3090"]
+    vendor: str
+    form: Literal["system", "gpu_card"]
+    memory_gb: Pos
+    memory_type: str
+    unified_memory: bool
+    accelerator_memory_gib: Pos = Field(
+        description="memory the accelerator runtime reports as total (CUDA/Metal/ROCm view)")
+    memory_bandwidth_gb_s: Pos
+    compute: DenseCompute
+    network: list[NetworkPorts] = []
+    interconnect: Interconnect | None = None
+    power: Power
+    noise: Noise
+    storage_tb: NonNeg | None = None
+    storage_note: str | None = None
+    quants: list[Id] = Field(min_length=1)
+    engines: list[Id] = Field(min_length=1)
+    host: HostBuild | None = None
+    availability: str | None = None
+
+    @model_validator(mode="after")
+    def _card_has_host(self) -> Platform:
+        if self.form == "gpu_card" and self.host is None:
+            raise ValueError("a gpu_card platform needs a host build (field 'host')")
+        return self
+
+
+# --------------------------------------------------------------------------- network parts
+class SwitchPort(Strict):
+    count: int = Field(ge=1)
+    speed_gbit_s: Pos
+    form_factor: str
+    breakout: list[str] = []
+
+
+class Switch(Item):
+    kind: Literal["switch"] = "switch"
+    ports: list[SwitchPort] = Field(min_length=1)
+    max_200g_nodes: int = Field(ge=0, description="200G node ports incl. 2x200G breakouts")
+    power_idle_w: NonNeg
+    power_max_w: Pos
+    notes: list[str] = []
+
+
+class Cable(Item):
+    kind: Literal["dac", "breakout_dac"]
+    speed_gbit_s: Pos
+    ends: str
+    length_m: Pos
+    compatibility: list[str] = []
+
+
+class HostPartItem(Item):
+    kind: Literal["cpu", "motherboard", "memory", "psu", "case", "cooler", "ssd", "misc"]
+
+
+# --------------------------------------------------------------------------- models
+class MoE(Strict):
+    num_experts: int = Field(ge=1)
+    experts_per_token: int = Field(ge=1)
+    expert_intermediate_size: int = Field(ge=1)
+    shared_experts: int = Field(0, ge=0)
+    shared_expert_intermediate_size: int | None = None
+    first_k_dense_replace: int = Field(0, ge=0, description="leading layers with a dense MLP")
+
+    @model_validator(mode="after")
+    def _k_le_e(self) -> MoE:
+        if self.experts_per_token > self.num_experts:
+            raise ValueError("experts_per_token exceeds num_experts")
+        return self
+
+
+class MLA(Strict):
+    kv_lora_rank: int = Field(ge=1)
+    qk_rope_head_dim: int = Field(ge=1)
+    qk_nope_head_dim: int = Field(ge=1)
+    v_head_dim: int = Field(ge=1)
+    q_lora_rank: int | None = None
+
+
+class LinearAttention(Strict):
+    """Gated-DeltaNet style layers: constant state per sequence, no per-token KV."""
+
+    layers: int = Field(ge=1)
+    num_key_heads: int = Field(ge=1)
+    num_value_heads: int = Field(ge=1)
+    key_head_dim: int = Field(ge=1)
+    value_head_dim: int = Field(ge=1)
+    conv_kernel_dim: int = Field(ge=1)
+    state_bytes_per_elem: Literal[2, 4] = 4
+
+
+class ModelArch(Strict):
+    """An LLM architecture, keyed by Hugging Face repo id (fields as in its config.json)."""
+
+    id: Id
+    name: str
+    variants: list[str] = []
+    published_total_params_b: Pos | None = None
+    published_active_params_b: Pos | None = None
+    num_hidden_layers: int = Field(ge=1)
+    hidden_size: int = Field(ge=1)
+    intermediate_size: int | None = Field(None, ge=1, description="dense MLP width")
+    num_attention_heads: int = Field(ge=1)
+    num_key_value_heads: int = Field(ge=1)
+    head_dim: int = Field(ge=1)
+    attention: Literal["gqa", "mla"]
+    attention_output_gate: bool = False
+    attention_bias: bool = False
+    full_attention_layers: int | None = Field(
+        None, ge=0, description="layers with full (global) attention; default: all softmax layers")
+    sliding_window: int | None = Field(None, ge=1)
+    sliding_window_layers: int = Field(0, ge=0)
+    linear_attention: LinearAttention | None = None
+    mla: MLA | None = None
+    moe: MoE | None = None
+    vocab_size: int = Field(ge=1)
+    tie_word_embeddings: bool = False
+    mtp_layers: int = Field(0, ge=0)
+    max_context_tokens: int = Field(ge=1)
+    native_dtype: dict[TensorClass | Literal["default"], Id] = Field(
+        description="checkpoint dtype (a quantization id) per tensor class; 'default' for the rest")
+    published_checkpoint_gb: Pos | None = None
+    vision_params_b: NonNeg = 0.0
+    notes: str | None = None
+    source: Sources
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModelArch:
+        if self.attention == "mla" and self.mla is None:
+            raise ValueError("attention 'mla' needs the 'mla' block")
+        if self.moe is None and self.intermediate_size is None:
+            raise ValueError("a dense model needs intermediate_size")
+        if self.moe is not None and self.moe.first_k_dense_replace and self.intermediate_size is None:
+            raise ValueError("first_k_dense_replace > 0 needs intermediate_size")
+        softmax_layers = self.num_hidden_layers - (
+            self.linear_attention.layers if self.linear_attention else 0)
+        if softmax_layers < 0:
+            raise ValueError("linear_attention.layers exceeds num_hidden_layers")
+        full = self.full_attention_layers if self.full_attention_layers is not None else (
+            softmax_layers - self.sliding_window_layers)
+        if full + self.sliding_window_layers != softmax_layers:
+            raise ValueError(
+                "full_attention_layers + sliding_window_layers must equal the softmax layers "
+                f"({softmax_layers})")
+        if self.sliding_window_layers and self.sliding_window is None:
+            raise ValueError("sliding_window_layers > 0 needs sliding_window")
+        if "default" not in self.native_dtype:
+            raise ValueError("native_dtype needs a 'default' entry")
+        return self
+
+    def native(self, tensor_class: str) -> str:
+        """Checkpoint dtype (quantization id) of one tensor class."""
+        return self.native_dtype.get(tensor_class, self.native_dtype["default"])  # type: ignore[call-overload]
+
+    @property
+    def n_full_attention_layers(self) -> int:
+        if self.full_attention_layers is not None:
+            return self.full_attention_layers
+        lin = self.linear_attention.layers if self.linear_attention else 0
+        return self.num_hidden_layers - lin - self.sliding_window_layers
+
+    @property
+    def n_moe_layers(self) -> int:
+        return 0 if self.moe is None else self.num_hidden_layers - self.moe.first_k_dense_replace
+
+    @property
+    def n_dense_mlp_layers(self) -> int:
+        return self.num_hidden_layers - self.n_moe_layers
+
+
+# --------------------------------------------------------------------------- quants, engines
+class Quantization(Strict):
+    """Weight format. `bits_per_weight` includes block/group scale overhead."""
+
+    id: Id
+    name: str
+    bits_per_weight: Pos
+    applies_to: list[TensorClass] = Field(min_length=1)
+    compute_dtype: Literal["bf16", "fp8", "fp4", "int8"]
+    unquantized_dtype: dict[str, Id] = Field(
+        default_factory=dict,
+        description="per engine: dtype of tensor classes the quant leaves alone (default: native)")
+    note: str
+    source: Sources
+
+
+class Engine(Strict):
+    id: Id
+    name: str
+    memory_policy: Literal["preallocate", "on_demand"]
+    default_mem_util: Annotated[float, Field(gt=0, le=1)]
+    runtime_overhead_gib: NonNeg = Field(description="activations, CUDA graphs, comm buffers per unit")
+    kv_block_tokens: int = Field(ge=1)
+    swa_aware: bool = Field(description="sliding-window layers only keep the window in cache")
+    quants: list[Id] = Field(min_length=1)
+    parallel: list[Literal["tp", "pp", "replicas"]] = Field(min_length=1)
+    quantized_compute_dtype: Literal["bf16", "fp8", "fp4", "int8"] | None = Field(
+        None, description="dtype of the matmuls for quantized weights, if the engine fixes it")
+    note: str
+    source: Sources
+
+
+class Tariff(Strict):
+    id: Id
+    name: str
+    rappen_per_kwh: Pos
+    year: int
+    note: str | None = None
+    source: Sources
+
+
+class FamilyCalibration(Strict):
+    """Model constants for one platform family (see sizing/throughput.py)."""
+
+    family: Id
+    bandwidth_efficiency: Annotated[float, Field(gt=0, le=1)]
+    prefill_compute_efficiency: Annotated[float, Field(gt=0, le=1)]
+    decode_compute_efficiency: Annotated[float, Field(gt=0, le=1)]
+    note: str
+    source: Sources
+
+
+class EngineCalibration(Strict):
+    engine: Id
+    decode_factor: Pos
+    prefill_factor: Pos
+    note: str
+
+
+class Calibration(Strict):
+    layer_overhead_us: NonNeg = Field(
+        description="fixed latency per decoder layer per forward pass (kernel launches, syncs)")
+    families: list[FamilyCalibration]
+    engines: list[EngineCalibration]
+    fitted_on: str
+    median_abs_pct_error: NonNeg | None = None
+
+
+class Defaults(Strict):
+    tariff: Id
+    mem_util_gb10_vllm: Annotated[float, Field(gt=0, le=1)]
+    hours_at_load_per_day: Annotated[float, Field(ge=0, le=24)]
+    years_tco: Annotated[float, Field(gt=0)]
+    cluster_sizes: list[int]
+    price_stale_days: int = Field(ge=1)
+
+
+# --------------------------------------------------------------------------- the catalog
+class Catalog(Strict):
+    schema_version: Literal[1]
+    defaults: Defaults
+    platforms: list[Platform]
+    switches: list[Switch]
+    cables: list[Cable]
+    host_parts: list[HostPartItem]
+    models: list[ModelArch]
+    quantizations: list[Quantization]
+    engines: list[Engine]
+    tariffs: list[Tariff]
+    calibration: Calibration
+
+    @model_validator(mode="after")
+    def _cross_refs(self) -> Catalog:
+        all_ids: dict[str, str] = {}
+        for section in ("platforms", "switches", "cables", "host_parts", "models",
+                        "quantizations", "engines", "tariffs"):
+            for entry in getattr(self, section):
+                if entry.id in all_ids:
+                    raise ValueError(f"{section}[{entry.id}].id: duplicate id "
+                                     f"(also in {all_ids[entry.id]})")
+                all_ids[entry.id] = section
+        quants = {q.id for q in self.quantizations}
+        engines = {e.id for e in self.engines}
+        parts = {p.id for p in self.host_parts}
+        for p in self.platforms:
+            for q in p.quants:
+                if q not in quants:
+                    raise ValueError(f"platforms[{p.id}].quants: unknown quantization '{q}'")
+            for e in p.engines:
+                if e not in engines:
+                    raise ValueError(f"platforms[{p.id}].engines: unknown engine '{e}'")
+            for hp in p.host.parts if p.host else []:
+                if hp.item not in parts:
+                    raise ValueError(f"platforms[{p.id}].host.parts: unknown host part '{hp.item}'")
+        for e in self.engines:
+            for q in e.quants:
+                if q not in quants:
+                    raise ValueError(f"engines[{e.id}].quants: unknown quantization '{q}'")
+        for m in self.models:
+            for cls, q in m.native_dtype.items():
+                if q not in quants:
+                    raise ValueError(f"models[{m.id}].native_dtype.{cls}: unknown quantization '{q}'")
+        if self.defaults.tariff not in {t.id for t in self.tariffs}:
+            raise ValueError(f"defaults.tariff: unknown tariff '{self.defaults.tariff}'")
+        return self
+
+    # ---- lookups ------------------------------------------------------------------
+    def _get(self, section: str, kind: str, id_: str) -> Any:
+        for entry in getattr(self, section):
+            if entry.id == id_:
+                return entry
+        raise UnknownIdError(kind, id_, (e.id for e in getattr(self, section)))
+
+    def platform(self, id_: str) -> Platform:
+        return self._get("platforms", "platform", id_)
+
+    def quant(self, id_: str) -> Quantization:
+        return self._get("quantizations", "quant", id_)
+
+    def engine(self, id_: str) -> Engine:
+        return self._get("engines", "engine", id_)
+
+    def tariff(self, id_: str) -> Tariff:
+        return self._get("tariffs", "tariff", id_)
+
+    def switch(self, id_: str) -> Switch:
+        return self._get("switches", "switch", id_)
+
+    def cable(self, id_: str) -> Cable:
+        return self._get("cables", "cable", id_)
+
+    def host_part(self, id_: str) -> HostPartItem:
+        return self._get("host_parts", "host part", id_)
+
+    def model(self, id_: str) -> ModelArch:
+        """A model by repo id or by one of its variants' ids (case-insensitive)."""
+        wanted = id_.lower()
+        for m in self.models:
+            if m.id.lower() == wanted or wanted in (v.lower() for v in m.variants):
+                return m
+        raise UnknownIdError("model", id_, (m.id for m in self.models))
+
+    def item(self, id_: str) -> Item:
+        """Any purchasable item (platform, switch, cable, host part) by id."""
+        for entry in self.priced_items():
+            if entry.id == id_:
+                return entry
+        raise UnknownIdError("item", id_, (e.id for e in self.priced_items()))
+
+    def priced_items(self) -> Iterator[Item]:
+        """Every purchasable item, in catalog order (platforms, switches, cables, host parts)."""
+        for section in ("platforms", "switches", "cables", "host_parts"):
+            yield from getattr(self, section)
+
+    def calibration_for(self, family: str, engine: str) -> tuple[FamilyCalibration,
+                                                                  EngineCalibration]:
+        fam = next((f for f in self.calibration.families if f.family == family), None)
+        eng = next((e for e in self.calibration.engines if e.engine == engine), None)
+        if fam is None:
+            raise UnknownIdError("calibrated family", family,
+                                 (f.family for f in self.calibration.families))
+        if eng is None:
+            raise UnknownIdError("calibrated engine", engine,
+                                 (e.engine for e in self.calibration.engines))
+        return fam, eng
+
+
+# --------------------------------------------------------------------------- loading
+def _entry_label(data: Any, loc: tuple[Any, ...]) -> str:
+    """Render a pydantic error location as `section[id].field.sub`."""
+    parts: list[str] = []
+    node = data
+    for key in loc:
+        if isinstance(key, int) and isinstance(node, list):
+            entry = node[key] if key < len(node) else None
+            label = entry.get("id") if isinstance(entry, dict) else None
+            label = label or (entry.get("family") or entry.get("engine")
+                              if isinstance(entry, dict) else None)
+            parts[-1] = f"{parts[-1]}[{label if label else key}]" if parts else f"[{key}]"
+            node = entry
+        else:
+            parts.append(str(key))
+            node = node.get(key) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
+def parse_catalog(data: Any, *, filename: str = "catalog.yaml") -> Catalog:
+    """Validate already-loaded YAML data; raise CatalogError naming file, entry and field."""
+    if not isinstance(data, dict):
+        raise CatalogError(f"{filename}: top level must be a mapping")
+    try:
+        return Catalog.model_validate(data)
+    except ValidationError as exc:
+        messages = []
+        for err in exc.errors():
+            where = _entry_label(data, tuple(err["loc"]))
+            msg = err["msg"].removeprefix("Value error, ")
+            if msg.startswith(("platforms[", "models[", "engines[", "defaults.")) or (
+                    "[" in msg.split(":")[0] and ":" in msg):
+                messages.append(f"{filename}: {msg}")
+            else:
+                messages.append(f"{filename}: {where}: {msg}" if where else f"{filename}: {msg}")
+        raise CatalogError("\n".join(messages)) from None
+
+
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    """Load and validate a catalog YAML file (default: the project's catalog.yaml)."""
+    path = Path(path) if path is not None else DEFAULT_CATALOG_PATH
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"{path.name}: not valid YAML: {exc}") from None
+    return parse_catalog(data, filename=path.name)
+
+
+@lru_cache(maxsize=4)
+def default_catalog() -> Catalog:
+    """The project's catalog.yaml, parsed once per process."""
+    return load_catalog(DEFAULT_CATALOG_PATH)
+
+
+def model_from_config_json(path: str | Path) -> ModelArch:
+    """Build a ModelArch from a Hugging Face `config.json` (text part of multimodal configs).
+
+    Supported: Llama/Mistral/Qwen2/Qwen3 (dense and MoE), gpt-oss, DeepSeek-V3/Kimi (MLA),
+    GLM-4.5 MoE, Qwen3-Next/3.5 hybrids, Gemma 3. Raises CatalogError naming the missing key.
+    """
+    path = Path(path)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CatalogError(f"{path.name}: not a readable JSON config: {exc}") from None
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{path.name}: top level must be a JSON object")
+    cfg = raw.get("text_config") or raw
+    if not isinstance(cfg, dict):
+        raise CatalogError(f"{path.name}: text_config must be an object")
+    from sizing.hfconfig import arch_dict_from_config  # local import: keeps catalog light
+
+    try:
+        data = arch_dict_from_config(cfg, name=raw.get("_name_or_path") or path.stem,
+                                     source=str(path))
+    except KeyError as exc:
+        raise CatalogError(f"{path.name}: missing key {exc.args[0]!r}") from None
+    except (TypeError, ValueError) as exc:
+        raise CatalogError(f"{path.name}: {exc}") from None
+    try:
+        return ModelArch.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise CatalogError(f"{path.name}: {where}: {first['msg']}") from None
+
+
+__all__ = [
+    "DEFAULT_CATALOG_PATH", "TENSOR_CLASSES", "Cable", "Catalog", "CatalogError", "Engine",
+    "HostPartItem", "Item", "ListPrice", "ModelArch", "Platform", "Quantization", "Switch",
+    "Tariff", "UnknownIdError", "default_catalog", "load_catalog", "model_from_config_json",
+    "parse_catalog",
+]
+

@@ -1,0 +1,376 @@
+"""Command-line interface of the sizing package (the design's command-line contract).
+
+    python -m sizing catalog [--kind platforms|models|network] [--json]
+    python -m sizing estimate --platform ID --units N --parallel {tp,pp,replicas} --model M
+        --weights Q [--kv-dtype D] [--engine E] [--context T] [--concurrency C]
+        [--mem-util F] [--json] | --batch FILE.csv
+    python -m sizing model MODEL --weights Q [--tp N] [--kv-dtype D] [--engine E] --json
+    python -m sizing calibrate --report [--fit]
+    python -m sizing bom | compare | plan     (sizing/cli_cluster.py)
+
+Errors (unknown ids, impossible inputs) print one line on stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sizing.catalog import (
+    Catalog,
+    CatalogError,
+    ModelArch,
+    UnknownIdError,
+    default_catalog,
+    load_catalog,
+    model_from_config_json,
+)
+from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES, Scenario, ScenarioError
+
+EXIT_USAGE = 2
+BATCH_COLUMNS = ("platform", "units", "parallel", "model", "weights", "kv_dtype", "engine",
+                 "context", "concurrency", "mem_util")
+REQUIRED_BATCH_COLUMNS = ("platform", "units", "parallel", "model", "weights")
+
+
+class CliError(Exception):
+    """A one-line user error (exit status 2)."""
+
+
+def _catalog(args: argparse.Namespace) -> Catalog:
+    path = getattr(args, "catalog", None)
+    return load_catalog(path) if path else default_catalog()
+
+
+def resolve_model(catalog: Catalog, model: str) -> ModelArch:
+    """A catalog model id/variant, or a path to a Hugging Face config.json."""
+    if model.endswith(".json") or Path(model).is_file():
+        if not Path(model).is_file():
+            raise CliError(f"config file not found: {model}")
+        return model_from_config_json(model)
+    return catalog.model(model)
+
+
+# ----------------------------------------------------------------------------- estimate
+def _scenario_from(values: dict[str, Any]) -> Scenario:
+    def num(key: str, cast: type, default: Any = None) -> Any:
+        raw = values.get(key)
+        if raw is None or raw == "":
+            return default
+        try:
+            return cast(raw)
+        except (TypeError, ValueError):
+            raise CliError(f"{key} must be a {cast.__name__} (got {raw!r})") from None
+
+    return Scenario(
+        platform=str(values["platform"]),
+        units=num("units", int),
+        parallel=str(values["parallel"]),
+        model=str(values["model"]),
+        weights=str(values["weights"]),
+        kv_dtype=str(values.get("kv_dtype") or "bf16"),
+        engine=values.get("engine") or None,
+        context_tokens=num("context", int, 32768),
+        concurrency=num("concurrency", int, 1),
+        mem_util=num("mem_util", float),
+        speculative_multiplier=num("spec_multiplier", float, 1.0),
+    )
+
+
+def _estimate_dict(catalog: Catalog, values: dict[str, Any],
+                   prices: Any = None) -> dict[str, Any]:
+    from sizing.estimate import estimate
+
+    scenario = _scenario_from(values)
+    model = None
+    if scenario.model.endswith(".json") or Path(scenario.model).is_file():
+        model = resolve_model(catalog, scenario.model)
+    return estimate(scenario, catalog, model=model, prices=prices).to_dict()
+
+
+def _print_estimate(d: dict[str, Any]) -> None:
+    fits = "FITS" if d["fits"] else "DOES NOT FIT"
+    print(f"{d['units']} x {d['platform']} ({d['parallel']}), {d['model']} {d['weights']}, "
+          f"KV {d['kv_dtype']}, {d['engine']}, context {d['context']}, "
+          f"{d['concurrency']} concurrent: {fits} — {d['reason']}")
+    rows = [
+        ("usable memory / unit", f"{d['usable_gib_per_unit']:.1f} GiB"),
+        ("weights / unit", f"{d['weights_gib_per_unit']:.1f} GiB"),
+        ("runtime overhead / unit", f"{d['overhead_gib_per_unit']:.1f} GiB"),
+        ("KV cache / unit", f"{d['kv_cache_gib_per_unit']:.1f} GiB"),
+        ("KV / token / unit", f"{d['kv_bytes_per_token_per_unit'] / 1024:.1f} KiB"),
+        ("KV capacity", f"{d['kv_capacity_tokens']:,} tokens"),
+        ("max concurrency @ context", f"{d['max_concurrency']}"),
+        ("max context @ concurrency", f"{d['max_context_tokens']:,} tokens"),
+        ("decode / request", f"{d['decode_tok_s_per_request']:.1f} tok/s"),
+        ("decode total", f"{d['decode_tok_s_total']:.1f} tok/s"),
+        ("prefill", f"{d['prefill_tok_s']:.0f} tok/s"),
+        ("time to first token", f"{d['ttft_s']:.2f} s"),
+        ("power idle / load", f"{d['power_w_idle']:.0f} / {d['power_w_load']:.0f} W"),
+        ("price", "unknown" if d["price_chf"] is None else f"CHF {d['price_chf']:,.0f}"
+         .replace(",", "'")),
+    ]
+    for label, value in rows:
+        print(f"  {label:<28}{value}")
+    print("Assumptions:")
+    for a in d["assumptions"]:
+        print(f"  - {a}")
+
+
+def _cmd_estimate(args: argparse.Namespace) -> int:
+    catalog = _catalog(args)
+    prices = _effective_prices(catalog, args)
+    if args.batch:
+        return _estimate_batch(catalog, Path(args.batch), prices)
+    missing = [f"--{k}" for k in ("platform", "units", "parallel", "model", "weights")
+               if getattr(args, k) is None]
+    if missing:
+        raise CliError(f"missing required option(s): {', '.join(missing)} (or use --batch)")
+    values = {"platform": args.platform, "units": args.units, "parallel": args.parallel,
+              "model": args.model, "weights": args.weights, "kv_dtype": args.kv_dtype,
+              "engine": args.engine, "context": args.context, "concurrency": args.concurrency,
+              "mem_util": args.mem_util, "spec_multiplier": args.spec_multiplier}
+    d = _estimate_dict(catalog, values, prices)
+    if args.json:
+        print(json.dumps(d))
+    else:
+        _print_estimate(d)
+    return 0
+
+
+def _estimate_batch(catalog: Catalog, path: Path, prices: Any) -> int:
+    try:
+        handle = path.open(newline="", encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        unknown = [c for c in header if c not in BATCH_COLUMNS]
+        if unknown:
+            raise CliError(f"{path.name}: unknown column(s) {', '.join(unknown)}; valid: "
+                           f"{', '.join(BATCH_COLUMNS)}")
+        absent = [c for c in REQUIRED_BATCH_COLUMNS if c not in header]
+        if absent:
+            raise CliError(f"{path.name}: missing column(s) {', '.join(absent)}")
+        out = sys.stdout
+        for row in reader:
+            try:
+                line = _estimate_dict(catalog, row, prices)
+            except (ScenarioError, CliError, UnknownIdError, CatalogError) as exc:
+                line = {"error": str(exc)}
+            out.write(json.dumps(line) + "\n")
+    return 0
+
+
+def _effective_prices(catalog: Catalog, args: argparse.Namespace) -> Any:
+    """Effective prices from the price history when asked (composition layer)."""
+    if not getattr(args, "live_prices", False):
+        return None
+    # The CLI is a composition layer (design.md): only here do sizing and pricing meet.
+    from pricing.history import PriceHistory
+    from pricing.refresh import effective_prices
+
+    from pricing import default_db_path
+
+    db = getattr(args, "prices_db", None) or default_db_path()
+    return effective_prices(catalog.priced_items(), PriceHistory(db))
+
+
+# ----------------------------------------------------------------------------- model
+def _cmd_model(args: argparse.Namespace) -> int:
+    from sizing.llm import (
+        GIB,
+        active_params,
+        kv_bytes_per_sequence_fixed,
+        kv_bytes_per_token,
+        param_counts,
+        weights_bytes,
+    )
+    from sizing.scenario import KV_DTYPES as kv_choices
+
+    catalog = _catalog(args)
+    model = resolve_model(catalog, args.model)
+    quant = catalog.quant(args.weights)
+    if args.kv_dtype not in kv_choices:
+        raise CliError(f"unknown kv dtype '{args.kv_dtype}'; valid choices: "
+                       f"{', '.join(kv_choices)}")
+    if args.tp < 1:
+        raise CliError(f"--tp must be at least 1 (got {args.tp})")
+    engine = catalog.engine(args.engine) if args.engine else None
+    swa = engine.swa_aware if engine else True
+    counts = param_counts(model)
+    total_w = weights_bytes(model, quant, catalog, engine_id=engine.id if engine else None)
+    d = {
+        "model": model.id,
+        "weights": quant.id,
+        "tp": args.tp,
+        "kv_dtype": args.kv_dtype,
+        "total_params_b": counts.total / 1e9,
+        "active_params_b": active_params(model) / 1e9,
+        "mtp_params_b": counts.by_class["mtp"] / 1e9,
+        "params_b_by_class": {k: v / 1e9 for k, v in counts.by_class.items() if v},
+        "weights_gib": total_w / GIB,
+        "weights_gib_per_unit": total_w / GIB / args.tp,
+        "kv_bytes_per_token": kv_bytes_per_token(model, args.kv_dtype, swa_aware=swa),
+        "kv_bytes_per_token_per_unit": kv_bytes_per_token(model, args.kv_dtype, tp=args.tp,
+                                                          swa_aware=swa),
+        "kv_bytes_per_sequence_fixed": kv_bytes_per_sequence_fixed(
+            model, args.kv_dtype, context_tokens=model.max_context_tokens, swa_aware=swa),
+        "max_context_tokens": model.max_context_tokens,
+        "published_total_params_b": model.published_total_params_b,
+        "source": model.source,
+    }
+    if args.json:
+        print(json.dumps(d))
+    else:
+        print(f"{model.id} ({model.name}) with {quant.name}")
+        print(f"  parameters: {d['total_params_b']:.2f} B total (published "
+              f"{model.published_total_params_b} B), {d['active_params_b']:.2f} B active/token")
+        print(f"  weights: {d['weights_gib']:.2f} GiB, {d['weights_gib_per_unit']:.2f} GiB per "
+              f"unit at TP={args.tp}")
+        print(f"  KV: {d['kv_bytes_per_token'] / 1024:.2f} KiB/token "
+              f"({d['kv_bytes_per_token_per_unit'] / 1024:.2f} KiB per unit), "
+              f"{d['kv_bytes_per_sequence_fixed'] / 2**20:.1f} MiB fixed per sequence "
+              f"({args.kv_dtype})")
+    return 0
+
+
+# ----------------------------------------------------------------------------- catalog
+def _cmd_catalog(args: argparse.Namespace) -> int:
+    catalog = _catalog(args)
+    rows: list[dict[str, Any]] = []
+    kinds = [args.kind] if args.kind else ["platforms", "models", "network"]
+    if "platforms" in kinds:
+        for p in catalog.platforms:
+            rows.append({"kind": "platform", "id": p.id, "name": p.name, "family": p.family,
+                         "memory_gb": p.memory_gb,
+                         "memory_bandwidth_gb_s": p.memory_bandwidth_gb_s,
+                         "power_w_load": p.power.load_w,
+                         "price_chf": p.price.chf if p.price else None,
+                         "price_date": str(p.price.date) if p.price else None})
+    if "models" in kinds:
+        from sizing.llm import active_params, param_counts
+
+        for m in catalog.models:
+            rows.append({"kind": "model", "id": m.id, "name": m.name,
+                         "total_params_b": round(param_counts(m).total / 1e9, 2),
+                         "active_params_b": round(active_params(m) / 1e9, 2),
+                         "attention": m.attention, "moe": m.moe is not None,
+                         "max_context_tokens": m.max_context_tokens})
+    if "network" in kinds:
+        for s in catalog.switches:
+            rows.append({"kind": "switch", "id": s.id, "name": s.name,
+                         "max_200g_nodes": s.max_200g_nodes, "power_max_w": s.power_max_w,
+                         "price_chf": s.price.chf if s.price else None})
+        for c in catalog.cables:
+            rows.append({"kind": c.kind, "id": c.id, "name": c.name,
+                         "speed_gbit_s": c.speed_gbit_s, "length_m": c.length_m,
+                         "price_chf": c.price.chf if c.price else None})
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    for kind in dict.fromkeys(r["kind"] for r in rows):
+        group = [r for r in rows if r["kind"] == kind]
+        cols = [k for k in group[0] if k != "kind"]
+        widths = {c: max(len(c), *(len(_fmt(r.get(c))) for r in group)) for c in cols}
+        print(f"\n{kind.upper()}S")
+        print("  ".join(c.ljust(widths[c]) for c in cols))
+        for r in group:
+            print("  ".join(_fmt(r.get(c)).ljust(widths[c]) for c in cols))
+    return 0
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+# ----------------------------------------------------------------------------- calibrate
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from sizing.calibrate import fit_constants, format_report, run_calibration
+
+    catalog = _catalog(args)
+    if args.fit:
+        print(fit_constants(catalog, Path(args.data)))
+        return 0
+    result = run_calibration(catalog, Path(args.data))
+    print(format_report(result))
+    return 0
+
+
+# ----------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sizing",
+                                     description="LLM hardware sizing: memory fit, speed, cost.")
+    parser.add_argument("--catalog", help="catalog YAML (default: the project's catalog.yaml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("catalog", help="list catalog ids with key specs")
+    p.add_argument("--kind", choices=("platforms", "models", "network"))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_catalog)
+
+    p = sub.add_parser("estimate", help="memory fit and speed of one scenario (or --batch)")
+    p.add_argument("--platform")
+    p.add_argument("--units", type=int)
+    p.add_argument("--parallel", choices=PARALLEL_CHOICES)
+    p.add_argument("--model", help="catalog model id or path to a config.json")
+    p.add_argument("--weights", help="quantization id")
+    p.add_argument("--kv-dtype", default="bf16", choices=KV_DTYPES)
+    p.add_argument("--engine", choices=ENGINE_CHOICES)
+    p.add_argument("--context", type=int, default=32768, help="tokens per request")
+    p.add_argument("--concurrency", type=int, default=1, help="concurrent requests")
+    p.add_argument("--mem-util", type=float, help="engine memory utilization (0-1]")
+    p.add_argument("--spec-multiplier", type=float, default=1.0,
+                   help="speculative decoding / MTP speed-up (accepted tokens per step)")
+    p.add_argument("--batch", help="CSV with columns " + ",".join(BATCH_COLUMNS))
+    p.add_argument("--live-prices", action="store_true",
+                   help="use effective prices from the price history (python -m pricing)")
+    p.add_argument("--prices-db", help="price history database (default: see pricing)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_estimate)
+
+    p = sub.add_parser("model", help="parameters, weights and KV bytes of a model")
+    p.add_argument("model", help="catalog model id or path to a config.json")
+    p.add_argument("--weights", required=True)
+    p.add_argument("--tp", type=int, default=1)
+    p.add_argument("--kv-dtype", default="bf16")
+    p.add_argument("--engine", choices=ENGINE_CHOICES)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_model)
+
+    p = sub.add_parser("calibrate", help="predicted vs measured on data/benchmarks.csv")
+    p.add_argument("--report", action="store_true", help="print the calibration report")
+    p.add_argument("--fit", action="store_true", help="fit the constants, print YAML")
+    p.add_argument("--data", default=str(Path(__file__).resolve().parent.parent / "data" /
+                                         "benchmarks.csv"))
+    p.set_defaults(func=_cmd_calibrate)
+
+    try:
+        from sizing.cli_cluster import register
+    except ImportError:  # pragma: no cover - during development only
+        pass
+    else:
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ScenarioError, UnknownIdError, CatalogError, CliError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # pragma: no cover - e.g. piped into head
+        return 0

@@ -1,0 +1,124 @@
+"""One scenario end to end: memory fit + throughput + cluster price and power.
+
+`estimate(...).to_dict()` is the JSON object of the command-line contract
+(`python -m sizing estimate ... --json`). Prices come from the `prices` mapping (item id
+-> PriceQuote) the caller passes — the CLI and the app hand in effective prices from the
+price history; None means the catalog list prices.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sizing.catalog import Catalog, ModelArch
+from sizing.cluster import PriceQuote, bill_of_materials, cluster_power
+from sizing.memory import MemoryFit, memory_fit
+from sizing.scenario import Resolved, Scenario, resolve
+from sizing.throughput import Throughput, throughput
+
+
+@dataclass(frozen=True)
+class Estimate:
+    scenario: Scenario
+    resolved: Resolved
+    fits: bool
+    fit: MemoryFit
+    speed: Throughput
+    power_w_load: float
+    power_w_idle: float
+    price_chf: float | None
+    assumptions: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The CLI contract's fields, JSON-ready (no NaN, no negative values)."""
+        r, f, s = self.resolved, self.fit, self.speed
+        out: dict[str, Any] = {
+            "platform": r.platform.id,
+            "units": r.units,
+            "parallel": r.parallel,
+            "model": r.model.id,
+            "weights": r.quant.id,
+            "kv_dtype": r.kv_dtype,
+            "engine": r.engine.id,
+            "context": r.context_tokens,
+            "concurrency": r.concurrency,
+            "mem_util": r.mem_util,
+            "fits": self.fits,
+            "reason": f.reason,
+            "usable_gib_per_unit": f.usable_gib_per_unit,
+            "weights_gib_per_unit": f.weights_gib_per_unit,
+            "weights_gib_total": f.weights_gib_total,
+            "overhead_gib_per_unit": f.overhead_gib_per_unit,
+            "kv_cache_gib_per_unit": f.kv_cache_gib_per_unit,
+            "kv_required_gib_per_unit": f.kv_required_gib_per_unit,
+            "headroom_gib_per_unit": max(0.0, f.headroom_gib_per_unit),
+            "kv_bytes_per_token_per_unit": f.kv_bytes_per_token_per_unit,
+            "kv_bytes_per_sequence_fixed_per_unit": f.kv_bytes_per_sequence_fixed_per_unit,
+            "kv_capacity_tokens": f.kv_capacity_tokens,
+            "max_concurrency": f.max_concurrency,
+            "max_context_tokens": f.max_context_tokens,
+            "decode_tok_s_per_request": s.decode_tok_s_per_request if self.fits else 0.0,
+            "decode_tok_s_total": s.decode_tok_s_total if self.fits else 0.0,
+            "decode_batch_per_copy": s.batch_per_group,
+            "decode_bound": s.bound,
+            "allreduce_ms_per_step": s.allreduce_ms_per_step,
+            "prefill_tok_s": s.prefill_tok_s if self.fits else 0.0,
+            "ttft_s": s.ttft_s if self.fits else 0.0,
+            "power_w_load": self.power_w_load,
+            "power_w_idle": self.power_w_idle,
+            "price_chf": self.price_chf,
+            "assumptions": list(self.assumptions),
+        }
+        for key, value in out.items():
+            if isinstance(value, float):
+                if not math.isfinite(value):
+                    raise ValueError(f"internal error: {key} is {value}")
+                out[key] = round(max(value, 0.0), 4)
+        return out
+
+
+def estimate(scenario: Scenario, catalog: Catalog, *, model: ModelArch | None = None,
+             prices: Mapping[str, PriceQuote] | None = None) -> Estimate:
+    """Predict memory fit, speed, power and price of `scenario`.
+
+    Raises ScenarioError (one line) for unknown ids or impossible inputs.
+    """
+    r = resolve(scenario, catalog, model=model)
+    fit = memory_fit(r, catalog)
+    speed = throughput(r, catalog, fit)
+    idle_w, load_w = cluster_power(catalog, r.platform.id, r.units)
+    bom = bill_of_materials(catalog, r.platform.id, r.units, prices=prices)
+    assumptions = [*r.assumptions, *_model_assumptions(r, fit, speed, catalog)]
+    if bom.missing_prices:
+        assumptions.append("no price known for: " + ", ".join(bom.missing_prices))
+    return Estimate(scenario, r, fit.fits, fit, speed, load_w, idle_w, bom.total_chf,
+                    assumptions)
+
+
+def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,
+                       catalog: Catalog) -> list[str]:
+    fam, eng = catalog.calibration_for(r.platform.family, r.engine.id)
+    notes = [
+        f"runtime overhead {fit.overhead_gib_per_unit:.1f} GiB per unit "
+        f"(activations, CUDA graphs, buffers; {r.engine.name} assumption)",
+        f"decode streams weights + KV at {fam.bandwidth_efficiency * eng.decode_factor:.0%} of "
+        f"{r.platform.memory_bandwidth_gb_s:g} GB/s (calibrated: {fam.family} x {eng.engine})",
+        f"decode measured at a KV depth of {r.context_tokens} tokens per request; batch "
+        f"{speed.batch_per_group} per model copy ({speed.bound}-bound)",
+        f"TTFT = prefill of the full {r.context_tokens}-token context + one decode step",
+    ]
+    if r.model.moe is not None:
+        notes.append("MoE experts touched per step assume uniform routing "
+                     "E*(1-(1-k/E)^batch): an upper bound on weight traffic")
+    if r.parallel == "tp" and r.tp > 1 and r.platform.interconnect is not None:
+        ic = r.platform.interconnect
+        notes.append(f"tensor parallel: {2 * r.model.num_hidden_layers + 1} all-reduces per "
+                     f"step at ~{ic.allreduce_latency_us:g} us latency over {ic.kind}")
+    if r.parallel == "pp" and r.pp > 1:
+        notes.append("pipeline parallel: one stage active per token for a single stream")
+    if fit.sequences_per_group * r.replicas < r.concurrency or not fit.fits:
+        notes.append(f"memory: {fit.reason}")
+    return notes

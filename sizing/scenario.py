@@ -1,0 +1,161 @@
+"""A sizing scenario: what runs where, resolved against the catalog and validated.
+
+Every check raises `ScenarioError` with a one-line message that names the bad value and,
+for ids, the valid choices — the CLI prints it and exits with status 2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sizing.catalog import (
+    Catalog,
+    Engine,
+    ModelArch,
+    Platform,
+    Quantization,
+    UnknownIdError,
+)
+
+Parallel = Literal["tp", "pp", "replicas"]
+PARALLEL_CHOICES: tuple[str, ...] = ("tp", "pp", "replicas")
+KV_DTYPES: tuple[str, ...] = ("bf16", "fp8")
+ENGINE_CHOICES: tuple[str, ...] = ("vllm", "sglang", "llamacpp", "trtllm", "mlx")
+
+
+class ScenarioError(ValueError):
+    """An impossible or unknown input; the message is one line naming the bad value."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """User inputs. Optional fields are filled from the catalog's defaults by `resolve`."""
+
+    platform: str
+    units: int
+    parallel: str
+    model: str
+    weights: str
+    kv_dtype: str = "bf16"
+    engine: str | None = None
+    context_tokens: int = 32768
+    concurrency: int = 1
+    mem_util: float | None = None
+    speculative_multiplier: float = 1.0
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A validated scenario with catalog objects in place of ids."""
+
+    scenario: Scenario
+    platform: Platform
+    model: ModelArch
+    quant: Quantization
+    engine: Engine
+    units: int
+    parallel: str
+    kv_dtype: str
+    context_tokens: int
+    concurrency: int
+    mem_util: float
+    assumptions: list[str] = field(default_factory=list)
+
+    @property
+    def tp(self) -> int:
+        return self.units if self.parallel == "tp" else 1
+
+    @property
+    def pp(self) -> int:
+        return self.units if self.parallel == "pp" else 1
+
+    @property
+    def replicas(self) -> int:
+        return self.units if self.parallel == "replicas" else 1
+
+
+def default_engine(platform: Platform) -> str:
+    """The engine assumed when none is given: vLLM where supported, else the first listed."""
+    return "vllm" if "vllm" in platform.engines else platform.engines[0]
+
+
+def default_mem_util(catalog: Catalog, platform: Platform, engine: Engine) -> float:
+    """GB10 owners run vLLM/SGLang at 0.80-0.88 (catalog default), not vLLM's 0.9."""
+    if platform.family == "gb10" and engine.memory_policy == "preallocate":
+        return catalog.defaults.mem_util_gb10_vllm
+    return engine.default_mem_util
+
+
+def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) -> Resolved:
+    """Validate `s` against `catalog`; `model` overrides the id lookup (config.json input)."""
+    try:
+        platform = catalog.platform(s.platform)
+        arch = model if model is not None else catalog.model(s.model)
+        quant = catalog.quant(s.weights)
+    except UnknownIdError as exc:
+        raise ScenarioError(str(exc)) from None
+    if s.parallel not in PARALLEL_CHOICES:
+        raise ScenarioError(f"unknown parallel '{s.parallel}'; valid choices: "
+                            f"{', '.join(PARALLEL_CHOICES)}")
+    if s.kv_dtype not in KV_DTYPES:
+        raise ScenarioError(f"unknown kv dtype '{s.kv_dtype}'; valid choices: "
+                            f"{', '.join(KV_DTYPES)}")
+    engine_id = s.engine or default_engine(platform)
+    try:
+        engine = catalog.engine(engine_id)
+    except UnknownIdError as exc:
+        raise ScenarioError(str(exc)) from None
+    if engine.id not in platform.engines:
+        raise ScenarioError(f"engine '{engine.id}' does not run on {platform.id}; valid choices: "
+                            f"{', '.join(platform.engines)}")
+    if quant.id not in platform.quants:
+        raise ScenarioError(f"quant '{quant.id}' cannot run on {platform.id}; valid choices: "
+                            f"{', '.join(platform.quants)}")
+    if quant.id not in engine.quants:
+        raise ScenarioError(f"quant '{quant.id}' is not supported by {engine.id}; valid choices: "
+                            f"{', '.join(q for q in engine.quants if q in platform.quants)}")
+    if s.units < 1:
+        raise ScenarioError(f"units must be at least 1 (got {s.units})")
+    if s.units > 64:
+        raise ScenarioError(f"units must be at most 64 (got {s.units})")
+    if s.parallel not in engine.parallel and s.units > 1:
+        raise ScenarioError(f"parallel '{s.parallel}' is not supported by {engine.id}; valid "
+                            f"choices: {', '.join(engine.parallel)}")
+    if s.concurrency < 1:
+        raise ScenarioError(f"concurrency must be at least 1 (got {s.concurrency})")
+    if s.context_tokens < 1:
+        raise ScenarioError(f"context must be at least 1 token (got {s.context_tokens})")
+    if s.context_tokens > arch.max_context_tokens:
+        raise ScenarioError(f"context {s.context_tokens} exceeds {arch.id}'s maximum of "
+                            f"{arch.max_context_tokens} tokens")
+    if s.speculative_multiplier < 1.0:
+        raise ScenarioError("speculative multiplier must be >= 1.0 "
+                            f"(got {s.speculative_multiplier})")
+    mem_util = s.mem_util if s.mem_util is not None else default_mem_util(catalog, platform, engine)
+    if not 0.05 <= mem_util <= 1.0:
+        raise ScenarioError(f"mem-util must be between 0.05 and 1.0 (got {mem_util})")
+    if s.parallel == "tp" and s.units > 1:
+        heads = arch.num_attention_heads
+        if heads % s.units:
+            raise ScenarioError(
+                f"tensor parallel over {s.units} units needs the {heads} attention heads of "
+                f"{arch.id} to divide evenly; use --parallel pp or replicas, or units in "
+                f"{', '.join(str(n) for n in range(2, 9) if heads % n == 0)}")
+    if s.parallel == "pp" and s.units > arch.num_hidden_layers:
+        raise ScenarioError(f"pipeline over {s.units} units exceeds {arch.num_hidden_layers} layers")
+    if platform.form == "system" and s.units > 1 and platform.interconnect is None:
+        raise ScenarioError(f"{platform.id} has no multi-unit interconnect in the catalog")
+
+    assumptions = [
+        f"engine {engine.name}: {engine.memory_policy} memory, utilization {mem_util:.2f} "
+        f"of {platform.accelerator_memory_gib:.1f} GiB accelerator memory per unit",
+        f"weights {quant.name} ({quant.bits_per_weight:g} bits/weight on "
+        f"{', '.join(quant.applies_to)}); other tensors keep the checkpoint dtype",
+        f"KV cache {s.kv_dtype}; blocks of {engine.kv_block_tokens} tokens",
+    ]
+    if s.speculative_multiplier > 1.0:
+        assumptions.append(f"speculative decoding multiplier x{s.speculative_multiplier:g} "
+                           "applied to decode speed (accepted tokens per step)")
+    return Resolved(s, platform, arch, quant, engine, s.units, s.parallel if s.units > 1 else
+                    "tp", s.kv_dtype, s.context_tokens, s.concurrency, mem_util, assumptions)
