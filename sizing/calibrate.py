@@ -158,6 +158,8 @@ def _pct(x: float | None) -> str:
 
 # ----------------------------------------------------------------------------- fitting
 MIN_PREFILL_FIT_TOKENS = 512     # shorter prompts are launch-bound, not compute-bound
+MIN_FAMILY_ROWS = 2              # fewer rows than this: no family-specific constant
+PARSIMONY_PP = 0.5               # MAPE points traded for a smaller per-layer overhead
 LAYER_OVERHEAD_GRID_US = tuple(range(0, 101, 5))
 
 
@@ -191,6 +193,8 @@ def _fit_efficiencies(rows: list[dict[str, str]], catalog: Catalog, cal: Calibra
         for f in cal.families:
             own = [r for r in result.evaluated if r.family == f.family]
             ref = [r for r in own if r.engine == REFERENCE_ENGINE] or own
+            if len(own) < MIN_FAMILY_ROWS:
+                ref = []
             dec = _median_log_ratio((r.measured_decode, r.predicted_decode) for r in ref)
             pf = _median_log_ratio((r.measured_prefill, r.predicted_prefill)
                                    for r in prefill_rows if r.family == f.family)
@@ -200,6 +204,13 @@ def _fit_efficiencies(rows: list[dict[str, str]], catalog: Catalog, cal: Calibra
                 "bandwidth_efficiency": round(min(1.0, bw), 3),
                 "prefill_compute_efficiency": round(min(1.0, pfe), 3),
                 "decode_compute_efficiency": round(min(1.0, pfe), 3)}))
+        fitted = [f.bandwidth_efficiency for f in fams if sum(
+            1 for r in result.evaluated if r.family == f.family) >= MIN_FAMILY_ROWS]
+        if fitted:
+            pooled = round(statistics.median(fitted), 3)
+            fams = [f if sum(1 for r in result.evaluated if r.family == f.family)
+                    >= MIN_FAMILY_ROWS else f.model_copy(update={"bandwidth_efficiency": pooled})
+                    for f in fams]
         cal = cal.model_copy(update={"families": fams})
         result = _evaluate(rows, catalog, cal)
         engs = []
@@ -209,8 +220,12 @@ def _fit_efficiencies(rows: list[dict[str, str]], catalog: Catalog, cal: Calibra
                 continue
             dec = _median_log_ratio((r.measured_decode, r.predicted_decode)
                                     for r in result.evaluated if r.engine == e.engine)
-            engs.append(e.model_copy(update={
-                "decode_factor": round(e.decode_factor * math.exp(dec or 0.0), 3)}))
+            # never let an engine stream faster than the memory of the families it ran on
+            used = {r.family for r in result.evaluated if r.engine == e.engine}
+            ceiling = min((1.0 / f.bandwidth_efficiency for f in cal.families
+                           if f.family in used), default=math.inf)
+            factor = min(e.decode_factor * math.exp(dec or 0.0), ceiling)
+            engs.append(e.model_copy(update={"decode_factor": round(factor, 3)}))
         cal = cal.model_copy(update={"engines": engs})
     return cal
 
@@ -223,19 +238,20 @@ def fit(catalog: Catalog, path: Path, *, rounds: int = 4) -> tuple[Calibration,
                                                                    CalibrationResult]:
     """Grid-search the global per-layer overhead; fit efficiencies at each grid point.
 
-    Families without long-prompt prefill rows get the median prefill efficiency of the
-    families that have them (stated in their note).
+    A family with fewer than MIN_FAMILY_ROWS evaluable decode rows takes the median
+    bandwidth efficiency of the others (its rows then check the model out of sample);
+    families without long-prompt prefill rows get the median prefill efficiency of the
+    families that have them. Both are stated in the family's note.
     """
     rows = load_rows(path)
-    best: tuple[float, Calibration] | None = None
+    trials = []
     for overhead_us in LAYER_OVERHEAD_GRID_US:
         cal = catalog.calibration.model_copy(update={"layer_overhead_us": float(overhead_us)})
         cal = _fit_efficiencies(rows, catalog, cal, rounds)
-        mape = _evaluate(rows, catalog, cal).mape("decode")
-        if best is None or mape < best[0] - 1e-9:
-            best = (mape, cal)
-    assert best is not None
-    cal = best[1]
+        trials.append((_evaluate(rows, catalog, cal).mape("decode"), overhead_us, cal))
+    # Parsimony: the smallest overhead within PARSIMONY_PP points of the best error.
+    best_mape = min(t[0] for t in trials)
+    cal = min((t for t in trials if t[0] <= best_mape + PARSIMONY_PP), key=lambda t: t[1])[2]
     result = _evaluate(rows, catalog, cal)
     have = _families_with_prefill(result, rows)
     fitted = [f.prefill_compute_efficiency for f in cal.families if f.family in have]
@@ -246,6 +262,8 @@ def fit(catalog: Catalog, path: Path, *, rounds: int = 4) -> tuple[Calibration,
         n_pf = sum(1 for r in _prefill_rows(result, rows) if r.family == f.family)
         note = (f"{len(own)} decode rows, {n_pf} prefill rows (prompts >= "
                 f"{MIN_PREFILL_FIT_TOKENS} tokens)")
+        if len(own) < MIN_FAMILY_ROWS:
+            note += "; too few decode rows: median bandwidth efficiency of the other families"
         if f.family not in have:
             f = f.model_copy(update={"prefill_compute_efficiency": fallback,
                                      "decode_compute_efficiency": fallback})

@@ -111,9 +111,10 @@ def _active_params(r: Resolved) -> float:
 def allreduce_s(r: Resolved, tokens: float) -> float:
     """Time of one all-reduce of `tokens` hidden vectors across the TP group (seconds).
 
-    Latency-bound term: the interconnect's measured small-message all-reduce latency,
-    growing with log2(N) hops (tree/ring LL protocols); bandwidth term: ring all-reduce
-    moves 2(N-1)/N of the message over each link.
+    Latency term: the interconnect's measured in-engine small-message all-reduce latency
+    (roughly flat from 2 to 4 ranks on GB10: ~30 us nccl-tests at TP2, 54-64 us in vLLM
+    decode at TP4); bandwidth term: a ring all-reduce moves 2(N-1)/N of the message over
+    each link.
     """
     n = r.tp
     if n <= 1:
@@ -122,7 +123,7 @@ def allreduce_s(r: Resolved, tokens: float) -> float:
     if ic is None:
         raise ValueError(f"{r.platform.id} has no interconnect for tensor parallel")
     msg_bytes = tokens * r.model.hidden_size * ACTIVATION_BYTES
-    latency_s = ic.allreduce_latency_us * 1e-6 * math.log2(n)
+    latency_s = ic.allreduce_latency_us * 1e-6
     bandwidth_s = msg_bytes * 2 * (n - 1) / n / (ic.link_gbit_s * 1e9 / 8)
     return latency_s + bandwidth_s
 

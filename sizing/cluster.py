@@ -1,0 +1,601 @@
+"""Cluster topology, bill of materials (CHF) and power for N units of one platform.
+
+Topology rules (design.md "Cluster, cost and power"; facts = ../shared/data/catalog_facts.md):
+
+* 1 unit: no network parts.
+* Systems with 200G ConnectX-7 ports (GB10: two QSFP112 cages per node, facts §2.1):
+  - 2 units, design ``direct`` (default): one DAC between the two nodes.
+  - 3+ units, design ``switch`` (default): one switch with enough 200G node ports. A
+    400G QSFP-DD port takes either one 400G->2x200G breakout DAC (two nodes) or one
+    straight 200G QSFP56 DAC (one node; QSFP-DD cages accept QSFP56 plugs, as the 4-node
+    CRS804 owner runs it); a native 200G port takes one straight DAC. Among the catalog's
+    switches and cables the cheapest combination by catalog list price wins (ties: fewer
+    cables, then id) -- that is how the CRS812 is chosen where it suffices and the
+    CRS804-4DDQ (8 nodes with 4 breakouts) above six nodes. Beyond one switch: two
+    identical switches joined by one straight DAC uplink (each loses one port), else
+    `TopologyError`.
+  - 3 units, design ``direct``: a triangle, each node's two ports to the two others
+    (3 DACs); 4 units ``direct``: a ring (4 DACs), with caveat notes; 5+ ``direct``: error.
+* Other systems (Mac Studio: Thunderbolt 5; Strix Halo: Ethernet): direct links whose
+  cables are not in the catalog -- not priced, said so in the notes.
+* GPU cards: ``ceil(N / host.max_cards_per_host)`` hosts, each built from the platform's
+  ``host.parts``. Cards in different hosts talk over the hosts' Ethernet, not PCIe.
+
+Power: idle and load watts of every unit, host and switch (catalog figures). Cables are
+passive DACs (<= 0.1 W, facts §2.11) and are ignored.
+
+Prices: `prices` maps item id -> `PriceQuote` (an effective price from the price history,
+handed in by the CLI/app); ids it lacks fall back to the catalog list price. This module
+never imports `pricing` (design rule).
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sizing.catalog import Cable, Catalog, Item, Platform, Switch
+from sizing.scenario import ScenarioError
+
+DESIGNS: tuple[str, ...] = ("direct", "switch")
+NODE_LINK_GBIT_S = 200.0            # GB10 ConnectX-7 port speed (facts §2.1)
+HOTPLUG_DISABLED_IDLE_W = 18.0      # extra idle W per GB10 node with CX-7 hot-plug off (§2.1)
+DAYS_PER_YEAR = 365
+
+
+class TopologyError(ScenarioError):
+    """No valid network design for the requested units (one-line message)."""
+
+
+@dataclass(frozen=True)
+class PriceQuote:
+    """One effective price; `pricing.refresh.EffectivePrice` duck-types to this.
+
+    kind: "scraped" (fresh toppreise.ch scrape), "manual" (override) or "catalog" (list
+    price in catalog.yaml).
+    """
+
+    chf: float
+    as_of: datetime.date
+    source: str
+    url: str | None = None
+    kind: str = "catalog"
+
+
+@dataclass(frozen=True)
+class BomLine:
+    item_id: str
+    description: str
+    specification: str
+    quantity: int
+    unit_price_chf: float | None
+    line_total_chf: float | None
+    price_source: str | None
+    price_date: datetime.date | None
+    price_kind: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Topology:
+    """How N units are wired: design, switch and cable counts by catalog id, GPU hosts."""
+
+    units: int
+    design: str                     # "none" | "direct" | "switch" | "host"
+    switches: dict[str, int]
+    cables: dict[str, int]
+    hosts: int
+    notes: list[str]
+
+
+@dataclass(frozen=True)
+class BillOfMaterials:
+    platform_id: str
+    units: int
+    topology: Topology
+    lines: list[BomLine]
+    total_chf: float | None         # None if any line has no known price
+    missing_prices: list[str]
+    notes: list[str]
+    power_w_idle: float
+    power_w_load: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (dates as ISO strings)."""
+        d = asdict(self)
+        for line in d["lines"]:
+            if line["price_date"] is not None:
+                line["price_date"] = line["price_date"].isoformat()
+        return d
+
+    def to_markdown(self) -> str:
+        """The build-guide table ``| # | Component | Specification | Price (CHF) |`` + TOTAL."""
+        rows = ["| # | Component | Specification | Price (CHF) |",
+                "|---|-----------|---------------|-------------|"]
+        n = 1
+        for line in self.lines:
+            num = str(n) if line.quantity == 1 else f"{n}-{n + line.quantity - 1}"
+            n += line.quantity
+            name = f"[{line.description}]({line.url})" if line.url else line.description
+            comp = name if line.quantity == 1 else f"{line.quantity}x {name}"
+            if line.unit_price_chf is None:
+                price = "price unknown"
+            elif line.quantity == 1:
+                price = chf(line.unit_price_chf)
+            else:
+                price = (f"{line.quantity} x {chf(line.unit_price_chf)} = "
+                         f"{chf(line.line_total_chf or 0.0)}")
+            rows.append(f"| {num} | {_md(comp)} | {_md(line.specification)} | {price} |")
+        total = "unknown" if self.total_chf is None else f"CHF {chf(self.total_chf)}"
+        rows.append(f"| | **TOTAL** | | **{total}** |")
+        out = ["\n".join(rows), "",
+               f"Power: {self.power_w_idle:.0f} W idle, {self.power_w_load:.0f} W at "
+               "inference load (whole cluster).", "", "Prices:"]
+        for line in self.lines:
+            when = line.price_date.isoformat() if line.price_date else "-"
+            out.append(f"- {line.item_id}: {line.price_kind or 'none'} price, {when}, "
+                       f"{line.price_source or 'no source'}")
+        if self.missing_prices:
+            out.append(f"- no price known for: {', '.join(self.missing_prices)}")
+        if self.notes:
+            out += ["", "Notes:"] + [f"- {note}" for note in self.notes]
+        return "\n".join(out) + "\n"
+
+
+def chf(amount: float) -> str:
+    """'2,477' or '2,477.50' (thousands comma as in the reference build guide)."""
+    return f"{amount:,.0f}" if abs(amount - round(amount)) < 0.005 else f"{amount:,.2f}"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+# ----------------------------------------------------------------------------- prices
+def catalog_prices(catalog: Catalog) -> dict[str, PriceQuote]:
+    """The catalog's dated list prices, by item id (items without a price are absent)."""
+    return {i.id: PriceQuote(chf=i.price.chf, as_of=i.price.date, source=i.price.source,
+                             url=i.price.url, kind="catalog")
+            for i in catalog.priced_items() if i.price is not None}
+
+
+def _quote(item: Item, prices: Mapping[str, PriceQuote] | None) -> PriceQuote | None:
+    if prices is not None and item.id in prices:
+        return prices[item.id]
+    if item.price is None:
+        return None
+    return PriceQuote(item.price.chf, item.price.date, item.price.source, item.price.url)
+
+
+def _list_chf(item: Item) -> float:
+    """Catalog list price used to *choose* between designs (unknown = infinitely dear)."""
+    return item.price.chf if item.price is not None else math.inf
+
+
+# ----------------------------------------------------------------------------- topology
+def _is_200g_system(p: Platform) -> bool:
+    return p.form == "system" and any(n.speed_gbit_s >= NODE_LINK_GBIT_S for n in p.network)
+
+
+def _node_ports(p: Platform) -> int:
+    return sum(n.count for n in p.network if n.speed_gbit_s >= NODE_LINK_GBIT_S)
+
+
+def _cheapest(cables: list[Cable]) -> Cable | None:
+    return min(cables, key=lambda c: (_list_chf(c), c.length_m, c.id), default=None)
+
+
+def _straight_dac(catalog: Catalog) -> Cable | None:
+    return _cheapest([c for c in catalog.cables
+                      if c.kind == "dac" and c.speed_gbit_s >= NODE_LINK_GBIT_S])
+
+
+def _breakout_dac(catalog: Catalog) -> Cable | None:
+    return _cheapest([c for c in catalog.cables
+                      if c.kind == "breakout_dac" and c.speed_gbit_s >= NODE_LINK_GBIT_S])
+
+
+def _switch_ports(sw: Switch) -> tuple[int, int]:
+    """(native 200G ports, 400G ports that break out 2x200G) of a switch."""
+    native = dd = 0
+    for port in sw.ports:
+        splits = {b.replace(" ", "").lower() for b in port.breakout}
+        if port.speed_gbit_s >= 2 * NODE_LINK_GBIT_S and "2x200g" in splits:
+            dd += port.count
+        elif port.speed_gbit_s >= NODE_LINK_GBIT_S:
+            native += port.count
+    return native, dd
+
+
+@dataclass(frozen=True)
+class _SwitchPlan:
+    switch: Switch
+    count: int
+    breakouts: int
+    straight: int            # node DACs + uplink DACs
+    uplinks: int
+    cost: float
+
+
+def _allocate(nodes: int, native: int, dd: int, p_break: float,
+              p_dac: float) -> tuple[int, int, float] | None:
+    """Cheapest (breakouts, straight DACs, cost) serving `nodes` 200G nodes on one switch."""
+    best: tuple[float, int, int, int] | None = None
+    for k in range(0, dd + 1):
+        if k and math.isinf(p_break):
+            break
+        d = max(0, nodes - 2 * k)
+        if d > native + (dd - k):                     # free QSFP-DD cages take straight DACs
+            continue
+        if d and math.isinf(p_dac):
+            continue
+        cost = k * (p_break if k else 0.0) + d * (p_dac if d else 0.0)
+        cand = (cost, k + d, k, d)
+        if best is None or cand < best:
+            best = cand
+    return None if best is None else (best[2], best[3], best[0])
+
+
+def _switch_plans(catalog: Catalog, nodes: int) -> list[_SwitchPlan]:
+    dac, brk = _straight_dac(catalog), _breakout_dac(catalog)
+    p_dac = _list_chf(dac) if dac else math.inf
+    p_brk = _list_chf(brk) if brk else math.inf
+    # a cable type that exists but has no list price is still usable; price it 0 for the
+    # choice only if it is the only kind (missing price is reported by the BOM)
+    if dac is not None and math.isinf(p_dac) and brk is None:
+        p_dac = 0.0
+    if brk is not None and math.isinf(p_brk) and dac is None:
+        p_brk = 0.0
+    plans: list[_SwitchPlan] = []
+    for sw in catalog.switches:
+        native, dd = _switch_ports(sw)
+        cap = min(sw.max_200g_nodes, native + 2 * dd)
+        sw_price = _list_chf(sw) if sw.price else 0.0
+        if nodes <= cap:
+            got = _allocate(nodes, native, dd, p_brk, p_dac)
+            if got:
+                k, d, cost = got
+                plans.append(_SwitchPlan(sw, 1, k, d, 0, sw_price + cost))
+            continue
+        # two identical switches, one straight-DAC uplink taking one port on each
+        if dac is None:
+            continue
+        if native:
+            n2, d2 = native - 1, dd
+        elif dd:
+            n2, d2 = native, dd - 1
+        else:
+            continue
+        cap2 = min(sw.max_200g_nodes, n2 + 2 * d2)
+        if nodes > 2 * cap2:
+            continue
+        a, b = (nodes + 1) // 2, nodes // 2
+        ga, gb = _allocate(a, n2, d2, p_brk, p_dac), _allocate(b, n2, d2, p_brk, p_dac)
+        if ga and gb:
+            plans.append(_SwitchPlan(sw, 2, ga[0] + gb[0], ga[1] + gb[1] + 1, 1,
+                                     2 * sw_price + ga[2] + gb[2] + p_dac))
+    plans.sort(key=lambda s: (s.cost, s.count, s.breakouts + s.straight, s.switch.id))
+    return plans
+
+
+def _cable_notes(catalog: Catalog, used: dict[str, int]) -> list[str]:
+    notes = []
+    for cid in used:
+        c = catalog.cable(cid)
+        notes += [f"{cid}: {text}" for text in c.compatibility]
+        alts = [o for o in catalog.cables if o.kind == c.kind and o.id != cid]
+        if alts:
+            listed = ", ".join(
+                f"{o.id} ({'no price' if o.price is None else 'CHF ' + chf(o.price.chf)})"
+                for o in alts)
+            notes.append(f"{cid} chosen as the cheapest {c.kind} by catalog list price; "
+                         f"alternatives: {listed}")
+    return notes
+
+
+def _gb10_common_notes(units: int) -> list[str]:
+    return [
+        f"If a third-party DAC needs ConnectX-7 hot-plug disabled, idle power rises by "
+        f"~{HOTPLUG_DISABLED_IDLE_W:g} W per node (+{HOTPLUG_DISABLED_IDLE_W * units:g} W for "
+        f"{units} nodes); not included in the power figures (facts §2.1).",
+        "A second cable between the same two nodes adds little: one cable already carries "
+        "both PCIe Gen5 x4 functions of a port (~196 Gb/s measured; facts §2.1).",
+    ]
+
+
+def _topology_200g(catalog: Catalog, p: Platform, units: int, design: str) -> Topology:
+    dac = _straight_dac(catalog)
+    ports = _node_ports(p)
+    if design == "direct":
+        if dac is None:
+            raise TopologyError("no direct-attach cable (kind dac, >= 200G) in the catalog")
+        if units == 2:
+            cables = {dac.id: 1}
+            notes = ["2 nodes: one DAC between one ConnectX-7 port of each node; no switch "
+                     "(NVIDIA DGX Spark clustering guide)."]
+        elif units == 3 and ports >= 2:
+            cables = {dac.id: 3}
+            notes = [
+                "3 nodes switchless (triangle): each node's two ConnectX-7 ports go to the two "
+                "other nodes, 3 DACs. Reported working in practice: 3x DGX Spark TP=3 over "
+                "'RoCE, no switch' (NVIDIA forum 373968, MiMo V2.5, 38.8 tok/s). Caveats: each "
+                "link uses one port (~200G, two PCIe x4 functions); every node needs two "
+                "point-to-point subnets and NCCL must use both interfaces; no spare port for "
+                "a 4th node (adding one means buying a switch); vLLM TP=3 needs the "
+                "attention heads divisible by 3 (that report patched in virtual heads).",
+            ]
+        elif units == 4 and ports >= 2:
+            cables = {dac.id: 4}
+            notes = [
+                "4 nodes switchless (ring): each node links to its two neighbours, 4 DACs; "
+                "opposite nodes have no direct link. NCCL's ring all-reduce only talks to "
+                "neighbours, but anything else (Ray, tree all-reduce, weight staging, "
+                "PP/EP traffic) must be routed through a node. One public TP=4 build runs "
+                "this way (alexellis/glm-5.3-flash-4x-dgx-spark-switchless); less proven "
+                "than a switch; no spare ports to grow.",
+            ]
+        else:
+            raise TopologyError(
+                f"design 'direct' supports 2-4 nodes of {p.id} (two 200G ports per node: "
+                f"pair, triangle, ring); got {units}; use design 'switch'")
+        return Topology(units, "direct", {}, cables, 0,
+                        notes + _gb10_common_notes(units) + _cable_notes(catalog, cables))
+    plans = _switch_plans(catalog, units)
+    if not plans:
+        caps = ", ".join(f"{s.id} {s.max_200g_nodes}" for s in catalog.switches) or "none"
+        raise TopologyError(
+            f"{units} nodes of {p.id} exceed the switch designs in the catalog (200G nodes "
+            f"per switch: {caps}; two-switch designs need a straight DAC uplink)")
+    best = plans[0]
+    cables: dict[str, int] = {}
+    brk = _breakout_dac(catalog)
+    if best.breakouts and brk is not None:
+        cables[brk.id] = best.breakouts
+    if best.straight and dac is not None:
+        cables[dac.id] = best.straight
+    nodes_on_breakouts = min(units, 2 * best.breakouts)
+    notes = [
+        f"{units} nodes on {best.count}x {best.switch.id}: {best.breakouts} breakout DAC(s) "
+        f"(2 nodes each) + {best.straight - best.uplinks} straight DAC(s) to the nodes; one "
+        "200G port per node, the second ConnectX-7 port stays free.",
+    ]
+    if best.breakouts:
+        notes.append(
+            "Breakout sub-ports need auto-negotiation OFF and a fixed speed 200G-baseCR4 "
+            "(RouterOS: sub-ports -1 and -5; auto-negotiation only reaches 50G) — catalog "
+            f"switch notes. {nodes_on_breakouts} node(s) hang on breakout legs.")
+        if 2 * best.breakouts > units - (best.straight - best.uplinks):
+            notes.append("One breakout leg stays unused (odd node count).")
+    if best.straight - best.uplinks:
+        notes.append("Straight 200G QSFP56 DACs into 400G QSFP-DD cages run at 200G (a 4-node "
+                     "GX10 owner wires a CRS804 this way); set the port speed explicitly if "
+                     "it does not link at 200G (assumption, same RouterOS behaviour).")
+    if best.count == 2:
+        notes.append(
+            "Two switches joined by one straight 200G DAC uplink: traffic between the two "
+            "halves shares that link (oversubscribed); keep each TP group on one switch. An "
+            "8-node Spark cluster on two CRS812 'pretty much just works' (catalog notes).")
+    others = [f"{s.count}x {s.switch.id} + cables (CHF {chf(s.cost)})" for s in plans[1:]
+              if s.switch.id != best.switch.id or s.count != best.count]
+    if others:
+        notes.append(f"Chosen as the cheapest switch design by catalog list price (CHF "
+                     f"{chf(best.cost)} switch + cables); other options: " + "; ".join(others))
+    notes += [f"{best.switch.id}: {n}" for n in best.switch.notes]
+    if units == 3 and ports >= 2:
+        notes.append("Switchless alternative: design 'direct' (triangle, 3 DACs); see its "
+                     "caveats.")
+    return Topology(units, "switch", {best.switch.id: best.count}, cables, 0,
+                    notes + _gb10_common_notes(units) + _cable_notes(catalog, cables))
+
+
+def _topology_other_system(p: Platform, units: int) -> Topology:
+    ic = p.interconnect
+    if ic is None:
+        raise TopologyError(f"{p.id} has no multi-unit interconnect in the catalog")
+    kind = ic.kind.lower()
+    if "thunderbolt" in kind:
+        tb_ports = sum(n.count for n in p.network if "thunderbolt" in n.form_factor.lower())
+        if units - 1 > tb_ports:
+            raise TopologyError(
+                f"{units} units of {p.id} cannot form a Thunderbolt full mesh ({tb_ports} "
+                f"ports per unit, so at most {tb_ports + 1} units)")
+        links = units * (units - 1) // 2
+        notes = [f"{units} units over {ic.kind}: full mesh of {links} Thunderbolt 5 cable(s), "
+                 "no switch. Thunderbolt 5 cables are not in the catalog and not priced "
+                 "(not included in the total)."]
+    else:
+        notes = [f"{units} units over {ic.kind}: "
+                 + ("one Ethernet cable between the two units" if units == 2 else
+                    f"an Ethernet switch with {units} ports of >= {ic.link_gbit_s:g} Gb/s")
+                 + "; not in the catalog and not priced (not included in the total)."]
+    notes.append(f"Interconnect: {ic.note}")
+    return Topology(units, "direct", {}, {}, 0, notes)
+
+
+def _topology_cards(p: Platform, units: int) -> Topology:
+    assert p.host is not None
+    per_host = p.host.max_cards_per_host
+    hosts = math.ceil(units / per_host)
+    notes = [f"{units} card(s), at most {per_host} per host: {hosts} host build(s) "
+             f"({p.host.note})"]
+    if units > 1 and hosts == 1:
+        notes.append(f"Cards talk over {p.interconnect.kind if p.interconnect else 'PCIe'} "
+                     "inside one host (no NVLink).")
+    if hosts > 1:
+        notes.append(
+            f"{hosts} hosts: cards in different hosts talk over the hosts' onboard Ethernet "
+            "(a few Gb/s; network gear not in the BOM), not PCIe — only independent replicas "
+            "(or a slow pipeline) are realistic across hosts; tensor-parallel estimates "
+            "assume PCIe and do not apply.")
+    return Topology(units, "host", {}, {}, hosts, notes)
+
+
+def topology(catalog: Catalog, platform_id: str, units: int, *,
+             design: str | None = None) -> Topology:
+    """Network / host layout for `units` units of a platform (see module docstring).
+
+    design: None (default per count), "direct" or "switch" (200G systems only).
+    Raises UnknownIdError for an unknown platform, TopologyError for impossible layouts.
+    """
+    p = catalog.platform(platform_id)
+    if units < 1:
+        raise TopologyError(f"units must be at least 1 (got {units})")
+    if design is not None and design not in DESIGNS:
+        raise TopologyError(f"unknown design '{design}'; valid choices: {', '.join(DESIGNS)}")
+    if p.form == "gpu_card":
+        if design is not None:
+            raise TopologyError(f"design applies to networked systems, not to {p.id} "
+                                "(GPU cards go into hosts)")
+        return _topology_cards(p, units)
+    if units == 1:
+        if design is not None:
+            raise TopologyError("design needs at least 2 units")
+        return Topology(1, "none", {}, {}, 0, [])
+    if _is_200g_system(p):
+        return _topology_200g(catalog, p, units,
+                              design or ("direct" if units == 2 else "switch"))
+    if design == "switch":
+        raise TopologyError(f"no switch design for {p.id} in the catalog; valid choices: direct")
+    return _topology_other_system(p, units)
+
+
+# ----------------------------------------------------------------------------- power
+def _power(catalog: Catalog, p: Platform, topo: Topology) -> tuple[float, float]:
+    idle = topo.units * p.power.idle_w
+    load = topo.units * p.power.load_w
+    if p.host is not None:
+        idle += topo.hosts * p.host.power_idle_w
+        load += topo.hosts * p.host.power_load_w
+    for sid, n in topo.switches.items():
+        sw = catalog.switch(sid)
+        idle += n * sw.power_idle_w
+        load += n * sw.power_max_w
+    return idle, load
+
+
+def cluster_power(catalog: Catalog, platform_id: str, units: int, *,
+                  design: str | None = None) -> tuple[float, float]:
+    """(idle W, inference-load W) at the wall for the whole cluster.
+
+    Units use the catalog's `power.idle_w` / `power.load_w`; GPU hosts add
+    `host.power_idle_w` / `host.power_load_w` each; switches add `power_idle_w` at idle
+    and their rated `power_max_w` under load (an upper bound: passive DACs draw <= 0.1 W
+    and decode traffic is light). Passive cables are ignored.
+    """
+    p = catalog.platform(platform_id)
+    return _power(catalog, p, topology(catalog, platform_id, units, design=design))
+
+
+def energy_chf_per_year(*, idle_w: float, load_w: float, hours_at_load_per_day: float,
+                        rappen_per_kwh: float) -> float:
+    """CHF per year: (load_w x h + idle_w x (24 - h)) x 365 / 1000 kWh x Rp/kWh / 100.
+
+    Example (facts §2.12): 100 W around the clock at 27.7 Rp/kWh = 876 kWh = CHF 242.65.
+    """
+    if not 0 <= hours_at_load_per_day <= 24:
+        raise ValueError(f"hours at load per day must be within 0-24 (got "
+                         f"{hours_at_load_per_day})")
+    if idle_w < 0 or load_w < 0 or rappen_per_kwh < 0:
+        raise ValueError("power and tariff must be non-negative")
+    wh_per_day = load_w * hours_at_load_per_day + idle_w * (24 - hours_at_load_per_day)
+    return wh_per_day * DAYS_PER_YEAR / 1000 * rappen_per_kwh / 100
+
+
+# ----------------------------------------------------------------------------- BOM
+def _spec(item: Item, catalog: Catalog) -> str:
+    if isinstance(item, Platform):
+        parts = [f"{item.memory_gb:g} GB {item.memory_type}",
+                 f"{item.memory_bandwidth_gb_s:g} GB/s"]
+        if item.form == "system" and item.storage_tb:
+            parts.append(f"{item.storage_tb:g} TB SSD")
+        if item.part_number:
+            parts.append(f"P/N {item.part_number}")
+        return ", ".join(parts)
+    if isinstance(item, Switch):
+        ports = ", ".join(f"{sp.count}x {sp.speed_gbit_s:g}G {sp.form_factor}"
+                          for sp in item.ports)
+        return f"{ports}; up to {item.max_200g_nodes} nodes at 200G"
+    if isinstance(item, Cable):
+        return f"{item.ends}, {item.length_m:g} m, {item.speed_gbit_s:g}G"
+    return item.part_number or getattr(item, "kind", "")
+
+
+def _line(item: Item, qty: int, catalog: Catalog,
+          prices: Mapping[str, PriceQuote] | None) -> BomLine:
+    q = _quote(item, prices)
+    if q is None:
+        return BomLine(item.id, item.name, _spec(item, catalog), qty, None, None, None, None,
+                       None, None)
+    unit = float(q.chf)
+    return BomLine(item.id, item.name, _spec(item, catalog), qty, unit, round(unit * qty, 2),
+                   q.source, q.as_of, getattr(q, "kind", "catalog"), getattr(q, "url", None))
+
+
+def bill_of_materials(catalog: Catalog, platform_id: str, units: int, *,
+                      prices: Mapping[str, PriceQuote] | None = None,
+                      design: str | None = None) -> BillOfMaterials:
+    """Every part to buy for `units` units, with quantity, CHF price, source and date.
+
+    `prices`: item id -> PriceQuote; ids it lacks (or None) use the catalog list price.
+    `total_chf` is None when any line has no known price (listed in `missing_prices`).
+    """
+    p = catalog.platform(platform_id)
+    topo = topology(catalog, platform_id, units, design=design)
+    lines = [_line(p, units, catalog, prices)]
+    if p.host is not None and topo.hosts:
+        for part in p.host.parts:
+            lines.append(_line(catalog.host_part(part.item), part.quantity * topo.hosts,
+                               catalog, prices))
+    for sid, n in topo.switches.items():
+        lines.append(_line(catalog.switch(sid), n, catalog, prices))
+    for cid, n in topo.cables.items():
+        lines.append(_line(catalog.cable(cid), n, catalog, prices))
+    missing = [ln.item_id for ln in lines if ln.unit_price_chf is None]
+    total = None if missing else round(sum(ln.line_total_chf or 0.0 for ln in lines), 2)
+    notes = list(topo.notes)
+    if units >= 3 and _is_200g_system(p):
+        notes.append(
+            "One cable connects only two nodes: 3+ nodes need a switch (plus a cable per "
+            "node or breakout pair) or, for 3 nodes, three direct cables (triangle). A "
+            "3-unit budget of 3 units + one cable and no switch (as in the reference build "
+            "guide's CHF 7,481) cannot connect the third node.")
+    idle, load = _power(catalog, p, topo)
+    return BillOfMaterials(p.id, units, topo, lines, total, missing, notes, idle, load)
+
+
+def upgrade_cost(catalog: Catalog, platform_id: str, from_units: int, to_units: int, *,
+                 prices: Mapping[str, PriceQuote] | None = None) -> float:
+    """Extra CHF to grow from `from_units` to `to_units` (default designs for both).
+
+    Counts what must be bought on top of the parts already owned, item by item
+    (max(0, needed - owned) x unit price): going 2 -> 3 GB10 adds a unit, the switch and
+    the missing cables; a DAC already owned is reused if the new design uses the same one.
+    Raises ValueError when a needed item has no price.
+    """
+    if to_units < from_units:
+        raise ValueError(f"to_units ({to_units}) must be >= from_units ({from_units})")
+    have = {ln.item_id: ln.quantity
+            for ln in bill_of_materials(catalog, platform_id, from_units, prices=prices).lines}
+    extra = 0.0
+    missing = []
+    for ln in bill_of_materials(catalog, platform_id, to_units, prices=prices).lines:
+        buy = max(0, ln.quantity - have.get(ln.item_id, 0))
+        if not buy:
+            continue
+        if ln.unit_price_chf is None:
+            missing.append(ln.item_id)
+        else:
+            extra += buy * ln.unit_price_chf
+    if missing:
+        raise ValueError(f"no price known for: {', '.join(missing)}")
+    return round(extra, 2)
+
+
+__all__ = [
+    "DESIGNS", "BillOfMaterials", "BomLine", "PriceQuote", "Topology", "TopologyError",
+    "bill_of_materials", "catalog_prices", "cluster_power", "energy_chf_per_year",
+    "topology", "upgrade_cost",
+]
