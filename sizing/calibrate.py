@@ -284,7 +284,7 @@ def fit(catalog: Catalog, path: Path, *, rounds: int = 4) -> tuple[Calibration,
 
 
 def fit_constants(catalog: Catalog, path: Path) -> str:
-    """Fit and render the catalog's `calibration:` block as YAML (to paste)."""
+    """Fit and render the `calibration:` block of catalog.yaml as YAML (to paste in)."""
     cal, result = fit(catalog, path)
     out = [f"# Fitted by `python -m sizing calibrate --fit` on {cal.fitted_on}: decode MAPE "
            f"{result.mape('decode'):.1f}%, prefill MAPE {result.mape('prefill'):.1f}%.",

@@ -28,6 +28,7 @@ cards spread over several hosts only allow replicas (hosts talk over Ethernet, n
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -91,23 +92,28 @@ def layouts(catalog: Catalog, platform_id: str, units: int) -> tuple[str, ...]:
 
 
 def best_estimate(workload: Workload, catalog: Catalog, platform_id: str, units: int, *,
-                  parallel: str | None = None, model: ModelArch | None = None,
+                  parallel: str | Sequence[str] | None = None,
+                  model: ModelArch | None = None,
                   prices: Mapping[str, PriceQuote] | None = None,
                   engine: str | None = None) -> Estimate:
-    """The estimate of the best layout (module rule), or of `parallel` if given.
+    """The estimate of the best layout (module rule) among `parallel` (one layout or
+    several; default: all of `layouts(...)`).
 
     When nothing fits, returns the valid layout with the most memory headroom (fits=False).
     Raises ScenarioError when no layout is valid (the first layout's message).
     """
-    if parallel is not None and parallel not in PARALLEL_CHOICES:
-        raise ScenarioError(f"unknown parallel '{parallel}'; valid choices: "
-                            f"{', '.join(PARALLEL_CHOICES)}")
+    wanted = (parallel,) if isinstance(parallel, str) else parallel
+    for par in wanted or ():
+        if par not in PARALLEL_CHOICES:
+            raise ScenarioError(f"unknown parallel '{par}'; valid choices: "
+                                f"{', '.join(PARALLEL_CHOICES)}")
     allowed = layouts(catalog, platform_id, units)
-    if parallel is not None and units > 1:
-        if parallel not in allowed:
-            raise ScenarioError(f"parallel '{parallel}' across GPU hosts is not modelled for "
+    if wanted and units > 1:
+        bad = [par for par in wanted if par not in allowed]
+        if bad:
+            raise ScenarioError(f"parallel '{bad[0]}' across GPU hosts is not modelled for "
                                 f"{units} x {platform_id}; valid choices: {', '.join(allowed)}")
-        allowed = (parallel,)
+        allowed = tuple(wanted)
     results: list[tuple[int, Estimate]] = []
     first_error: ScenarioError | None = None
     for rank, par in enumerate(allowed):
@@ -196,7 +202,7 @@ def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | Non
         "power_w_idle": math.nan, "power_w_load": math.nan,
         "energy_chf_per_year": math.nan, "chf_per_usable_gb": math.nan,
         "chf_per_tok_s": math.nan, tco_col: math.nan,
-        "storage_tb_per_unit": _nan(p.storage_tb),
+        "storage_tb_per_unit": storage_tb(catalog, pid),
     }
     try:
         bom = bill_of_materials(catalog, pid, n, prices=prices)
@@ -237,6 +243,21 @@ def checkpoint_gb(catalog: Catalog, model: str, weights: str) -> float:
     return sum(weight_bytes_by_class(m, q, catalog).values()) / 1e9
 
 
+def storage_tb(catalog: Catalog, platform_id: str) -> float:
+    """SSD TB per unit: the platform's `storage_tb`, or for a GPU card its host's SSD part
+    (capacity read from the part name, e.g. "Samsung 990 EVO Plus 2 TB"; 0 if unknown)."""
+    p = catalog.platform(platform_id)
+    if p.form != "gpu_card" or p.host is None:
+        return p.storage_tb or 0.0
+    total = 0.0
+    for part in p.host.parts:
+        item = catalog.host_part(part.item)
+        found = re.search(r"(\d+(?:\.\d+)?)\s*TB\b", item.name) if item.kind == "ssd" else None
+        if found:
+            total += float(found.group(1)) * part.quantity
+    return total
+
+
 def storage_fit(catalog: Catalog, library: Sequence[tuple[str, str]], *,
                 platforms: Sequence[str] | None = None,
                 reserve_gb: float = OS_RESERVE_GB) -> pd.DataFrame:
@@ -252,8 +273,7 @@ def storage_fit(catalog: Catalog, library: Sequence[tuple[str, str]], *,
     total = sum(sizes)
     rows = []
     for pid in platforms if platforms is not None else [p.id for p in catalog.platforms]:
-        p = catalog.platform(pid)
-        tb = p.storage_tb or 0.0
+        tb = storage_tb(catalog, pid)
         usable = max(0.0, tb * 1000 - reserve_gb) if tb else 0.0
         fit, used = 0, 0.0
         for s in sizes:
@@ -268,4 +288,4 @@ def storage_fit(catalog: Catalog, library: Sequence[tuple[str, str]], *,
 
 
 __all__ = ["OS_RESERVE_GB", "Workload", "best_estimate", "checkpoint_gb", "compare",
-           "effective_total_tok_s", "layouts", "storage_fit"]
+           "effective_total_tok_s", "layouts", "storage_fit", "storage_tb"]

@@ -1,0 +1,248 @@
+"""`python -m sizing bom | compare | plan` (registered by sizing/cli.py).
+
+    python -m sizing bom --platform ID --units N [--design direct|switch] [--json|--markdown]
+    python -m sizing compare --model M --weights Q [--units 1,2,3,4,8] [--platforms A,B]
+        [--context T] [--concurrency C] [--parallel P] [--format csv|json|markdown]
+        [--library MODEL:QUANT,...]
+    python -m sizing plan --requirements FILE.yaml [--json]
+
+All three accept --live-prices [--prices-db DB] to use effective prices from the price
+history (this is a composition layer: only here do `sizing` and `pricing` meet).
+Errors print one line on stderr and exit with status 2 (handled by sizing.cli.main).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import Any
+
+import pandas as pd
+
+from sizing.catalog import Catalog
+from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES, ScenarioError
+
+
+def register(subparsers: Any) -> None:
+    """Add the bom, compare and plan subcommands to `python -m sizing`."""
+    p = subparsers.add_parser("bom", help="bill of materials (CHF) for N units of a platform")
+    p.add_argument("--platform", required=True)
+    p.add_argument("--units", type=int, required=True)
+    p.add_argument("--design", choices=("direct", "switch"),
+                   help="network design for 2+ GB10 nodes (default: direct for 2, switch "
+                        "for 3+; direct = triangle for 3, ring for 4)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true")
+    out.add_argument("--markdown", action="store_true", help="the default output")
+    _price_args(p)
+    p.set_defaults(func=cmd_bom)
+
+    p = subparsers.add_parser("compare", help="one workload across cluster sizes / platforms")
+    p.add_argument("--model", required=True)
+    p.add_argument("--weights", required=True)
+    p.add_argument("--units", help="comma-separated unit counts (default: catalog 1,2,3,4,8)")
+    p.add_argument("--platforms", help="comma-separated platform ids (default: all)")
+    p.add_argument("--context", type=int, default=32768, help="tokens per request")
+    p.add_argument("--concurrency", type=int, default=1, help="concurrent requests")
+    p.add_argument("--kv-dtype", default="bf16", choices=KV_DTYPES)
+    p.add_argument("--engine", choices=ENGINE_CHOICES)
+    p.add_argument("--parallel", choices=PARALLEL_CHOICES,
+                   help="force a layout (default: the fastest per request that fits)")
+    p.add_argument("--tariff", help="tariff id (default: catalog default)")
+    p.add_argument("--hours-at-load", type=float, help="hours per day at load (rest idle)")
+    p.add_argument("--library", help="model library for the SSD check: MODEL:QUANT,...")
+    p.add_argument("--format", choices=("csv", "json", "markdown"), default="markdown")
+    _price_args(p)
+    p.set_defaults(func=cmd_compare)
+
+    p = subparsers.add_parser("plan", help="rank configurations meeting a requirements file")
+    p.add_argument("--requirements", required=True, help="requirements YAML")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--all", action="store_true", help="list every rejected configuration")
+    _price_args(p)
+    p.set_defaults(func=cmd_plan)
+
+
+def _price_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--live-prices", action="store_true",
+                   help="use effective prices from the price history (python -m pricing)")
+    p.add_argument("--prices-db", help="price history database (default: see pricing)")
+
+
+def _context(args: argparse.Namespace) -> tuple[Catalog, Any]:
+    from sizing.cli import _catalog, _effective_prices
+
+    catalog = _catalog(args)
+    return catalog, _effective_prices(catalog, args)
+
+
+def _ints(text: str, name: str) -> list[int]:
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ScenarioError(f"{name} must be comma-separated integers (got {text!r})") from None
+    if not values or min(values) < 1:
+        raise ScenarioError(f"{name} must be integers >= 1 (got {text!r})")
+    return values
+
+
+def _ids(text: str) -> list[str]:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+# ----------------------------------------------------------------------------- bom
+def cmd_bom(args: argparse.Namespace) -> int:
+    from sizing.cluster import bill_of_materials
+
+    catalog, prices = _context(args)
+    bom = bill_of_materials(catalog, args.platform, args.units, prices=prices,
+                            design=args.design)
+    if args.json:
+        print(json.dumps(bom.to_dict()))
+    else:
+        sys.stdout.write(bom.to_markdown())
+    return 0
+
+
+# ----------------------------------------------------------------------------- compare
+_MD_COLUMNS = [
+    ("platform", "Platform", None), ("units", "N", None), ("parallel", "Layout", None),
+    ("fits", "Fits", None), ("price_chf", "CHF", ",.0f"),
+    ("usable_memory_gib", "Usable GiB", ",.0f"), ("max_context_tokens", "Max ctx", ",.0f"),
+    ("decode_tok_s_per_request", "tok/s/req", ".1f"), ("decode_tok_s_total", "tok/s total",
+                                                       ".1f"),
+    ("ttft_s", "TTFT s", ".1f"), ("power_w_idle", "Idle W", ".0f"),
+    ("power_w_load", "Load W", ".0f"), ("energy_chf_per_year", "CHF/yr energy", ",.0f"),
+    ("chf_per_usable_gb", "CHF/GB", ",.1f"), ("chf_per_tok_s", "CHF per tok/s", ",.1f"),
+    ("upgrade_chf_from_previous", "Upgrade CHF", ",.0f"),
+]
+
+
+def _cell(value: Any, fmt: str | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if fmt is not None:
+        return format(value, fmt)
+    return str(value).replace("|", "\\|")
+
+
+def markdown_table(df: pd.DataFrame, columns: list[tuple[str, str, str | None]]) -> str:
+    """A Markdown table of `columns` (key, header, format spec) of `df`."""
+    cols = [c for c in columns if c[0] in df.columns]
+    lines = ["| " + " | ".join(h for _, h, _ in cols) + " |",
+             "|" + "|".join("---" for _ in cols) + "|"]
+    for row in df.to_dict("records"):
+        lines.append("| " + " | ".join(_cell(row[k], f) for k, _, f in cols) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for row in df.to_dict("records"):
+        out.append({k: (None if isinstance(v, float) and math.isnan(v) else
+                        v.item() if hasattr(v, "item") else v) for k, v in row.items()})
+    return out
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from sizing.compare import Workload, compare, storage_fit
+
+    catalog, prices = _context(args)
+    if args.hours_at_load is not None and not 0 <= args.hours_at_load <= 24:
+        raise ScenarioError(f"--hours-at-load must be within 0-24 (got {args.hours_at_load})")
+    if args.library and args.format == "csv":
+        raise ScenarioError("--library needs --format markdown or json")
+    workload = Workload(model=args.model, weights=args.weights, context_tokens=args.context,
+                        concurrency=args.concurrency, kv_dtype=args.kv_dtype,
+                        engine=args.engine)
+    catalog.model(args.model)
+    catalog.quant(args.weights)
+    if args.tariff:
+        catalog.tariff(args.tariff)
+    df = compare(workload, catalog,
+                 units=_ints(args.units, "--units") if args.units else None,
+                 platforms=_ids(args.platforms) if args.platforms else None,
+                 parallel=args.parallel, prices=prices, tariff=args.tariff,
+                 hours_at_load_per_day=args.hours_at_load)
+    storage = None
+    if args.library:
+        library = []
+        for entry in _ids(args.library):
+            model, sep, quant = entry.rpartition(":")
+            if not sep or not model or not quant:
+                raise ScenarioError(f"--library entries must be MODEL:QUANT (got {entry!r})")
+            catalog.model(model)
+            catalog.quant(quant)
+            library.append((model, quant))
+        storage = storage_fit(catalog, library, platforms=list(dict.fromkeys(df["platform"])))
+    if args.format == "csv":
+        sys.stdout.write(df.to_csv(index=False))
+    elif args.format == "json":
+        rows = _records(df)
+        print(json.dumps(rows if storage is None else
+                         {"configurations": rows, "storage": _records(storage)}))
+    else:
+        tco = [c for c in df.columns if c.startswith("tco_chf_")]
+        cols = _MD_COLUMNS + [(c, f"TCO {c.removeprefix('tco_chf_')} CHF", ",.0f")
+                              for c in tco]
+        print(f"{args.model} {args.weights}, context {args.context}, concurrency "
+              f"{args.concurrency}\n")
+        sys.stdout.write(markdown_table(df, cols))
+        bad = df[~df["fits"].astype(bool)]
+        if len(bad):
+            print("\nNot fitting / not buildable:")
+            for row in bad.to_dict("records"):
+                print(f"- {row['units']} x {row['platform']}: {row['reason']}")
+        if storage is not None:
+            print("\nSSD per unit vs model library (100 GB kept for OS and containers):\n")
+            sys.stdout.write(markdown_table(storage, [
+                ("platform", "Platform", None), ("storage_tb", "SSD TB", "g"),
+                ("library_gb", "Library GB", ",.0f"), ("models_fit", "Models that fit", None),
+                ("models_in_library", "of", None), ("free_gb_after_library", "Free GB",
+                                                    ",.0f")]))
+    return 0
+
+
+# ----------------------------------------------------------------------------- plan
+def cmd_plan(args: argparse.Namespace) -> int:
+    from sizing.cluster import chf
+    from sizing.plan import load_requirements, plan
+
+    req = load_requirements(args.requirements)
+    catalog, prices = _context(args)
+    result = plan(req, catalog, prices=prices)
+    if args.json:
+        print(json.dumps(result.to_dict()))
+        return 0
+    print(f"{len(result.recommended)} configuration(s) meet the requirements "
+          "(cheapest first):")
+    for i, c in enumerate(result.recommended, 1):
+        flag = "meets targets" if c.meets_targets else "meets minimums only"
+        print(f"{i:>3}. {c.units} x {c.platform_id}: CHF {chf(c.price_chf)}, "
+              f"{c.power_w_idle:.0f}/{c.power_w_load:.0f} W idle/load, "
+              f"CHF {chf(round(c.energy_chf_per_year))}/yr energy — {flag}")
+        for g in c.plan.groups:
+            print(f"       {g.describe()}")
+        for n in c.notes:
+            print(f"       note: {n}")
+    if result.families:
+        print("\nRejected platform families:")
+        for fam, why in result.families.items():
+            print(f"- {fam}: {why}")
+    if args.all:
+        print("\nRejected configurations:")
+        for r in result.rejected:
+            print(f"- {r.units} x {r.platform_id}: {', '.join(r.reasons)} — {r.detail}")
+    else:
+        print(f"\n{len(result.rejected)} configuration(s) rejected (--all lists them).")
+    print("\nAssumptions:")
+    for a in result.assumptions:
+        print(f"- {a}")
+    return 0
+
+
+__all__ = ["cmd_bom", "cmd_compare", "cmd_plan", "markdown_table", "register"]

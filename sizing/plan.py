@@ -1,0 +1,656 @@
+"""Deployment plans and the planner: which configuration meets a buyer's requirements.
+
+A *deployment plan* splits N units into serving groups (e.g. 3 GB10 as units 1-2 TP=2
+for the main agent + unit 3 for the sub-agents). Each group serves one or more model
+instances; every instance gets its own predicted speed from `sizing.estimate`. Models that
+share units (co-location) must fit together and share the units' time:
+
+* memory: the sum over the instances of weights + runtime overhead + KV for their streams
+  (per unit) must stay within the usable memory of a unit;
+* speed (ASSUMPTION, worst case): when all co-located instances decode at once they
+  alternate on the accelerator, so each stream advances at ``1 / sum_j(1 / v_j)`` where
+  ``v_j`` is instance j's per-stream speed alone.
+
+Roles with the same model and weights in one group are one instance (one server batching
+all their streams). Every model is resident at once ("all loaded at once").
+
+The planner (`plan`) tries every platform and unit count (default 1-8), every split of
+the roles (main agent, sub-agents, optional vision model) into groups and every split of
+the units among those groups, keeps per configuration the plan that meets all minimum
+speeds (preferring the one meeting the targets, then the fastest main agent), and ranks the
+configurations that meet every requirement cheapest first. Every other configuration is
+rejected with its reasons: ``memory`` (models do not fit, or less raw memory than asked),
+``speed`` (a stream below its minimum tok/s), ``budget``, ``power`` (load watts above the
+cap), ``price`` (a part has no known price) or ``unsupported`` (quant/engine/topology).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sizing.catalog import Catalog, UnknownIdError
+from sizing.cluster import (
+    PriceQuote,
+    TopologyError,
+    bill_of_materials,
+    chf,
+    energy_chf_per_year,
+)
+from sizing.compare import Workload, best_estimate, effective_total_tok_s, layouts
+from sizing.estimate import Estimate
+from sizing.scenario import KV_DTYPES, ScenarioError
+
+REASONS: tuple[str, ...] = ("memory", "speed", "budget", "power", "price", "unsupported")
+DEFAULT_PLAN_UNITS: tuple[int, ...] = tuple(range(1, 9))
+
+
+class RequirementsError(ScenarioError):
+    """A requirements file or value is invalid; the one-line message names the field."""
+
+
+# ----------------------------------------------------------------------------- requirements
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+PosFloat = Annotated[float, Field(gt=0)]
+
+
+class AgentRequirement(_Strict):
+    """A model that must be served: per-stream decode speed floor and target (tok/s)."""
+
+    model: str = Field(min_length=1)
+    weights: str = Field(min_length=1)
+    min_tok_s: PosFloat
+    target_tok_s: PosFloat | None = None
+    streams: int = Field(1, ge=1, le=1024)
+
+    @model_validator(mode="after")
+    def _target_ge_min(self) -> AgentRequirement:
+        if self.target_tok_s is not None and self.target_tok_s < self.min_tok_s:
+            raise ValueError(f"target_tok_s ({self.target_tok_s:g}) is below min_tok_s "
+                             f"({self.min_tok_s:g})")
+        return self
+
+
+class SubAgentsRequirement(_Strict):
+    """Sub-agents: `count` concurrent streams of one model (at least)."""
+
+    model: str = Field(min_length=1)
+    weights: str = Field(min_length=1)
+    count: int = Field(ge=1, le=1024)
+    min_tok_s: PosFloat
+    target_tok_s: PosFloat | None = None
+
+    @model_validator(mode="after")
+    def _target_ge_min(self) -> SubAgentsRequirement:
+        if self.target_tok_s is not None and self.target_tok_s < self.min_tok_s:
+            raise ValueError(f"target_tok_s ({self.target_tok_s:g}) is below min_tok_s "
+                             f"({self.min_tok_s:g})")
+        return self
+
+
+class Budget(_Strict):
+    """CHF. Only `max` rejects configurations; `min` is kept for the report."""
+
+    max: PosFloat
+    min: Annotated[float, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Budget:
+        if self.min is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) exceeds max ({self.max:g})")
+        return self
+
+
+class Requirements(_Strict):
+    """What a buyer needs (the planner's YAML input; unknown keys are rejected).
+
+    concurrent_streams: total streams at peak; the streams beyond the main agent's and
+    the vision model's go to the sub-agents (at least `sub_agents.count`), or to the main
+    agent when there are no sub-agents.
+    """
+
+    main_agent: AgentRequirement
+    sub_agents: SubAgentsRequirement | None = None
+    vision: AgentRequirement | None = None
+    concurrent_streams: int | None = Field(None, ge=1, le=4096)
+    context_tokens: int = Field(32768, ge=1)
+    kv_dtype: Literal["bf16", "fp8"] = "bf16"
+    budget_chf: Budget
+    power_cap_w: PosFloat | None = None
+    min_memory_gb: PosFloat | None = None
+    platforms: list[str] | None = Field(None, min_length=1)
+    units: list[Annotated[int, Field(ge=1, le=64)]] | None = Field(None, min_length=1)
+    tariff: str | None = None
+    hours_at_load_per_day: Annotated[float, Field(ge=0, le=24)] | None = None
+
+    @model_validator(mode="after")
+    def _streams(self) -> Requirements:
+        fixed = self.main_agent.streams + (self.vision.streams if self.vision else 0) + (
+            self.sub_agents.count if self.sub_agents else 0)
+        if self.concurrent_streams is not None and self.concurrent_streams < fixed:
+            raise ValueError(f"concurrent_streams ({self.concurrent_streams}) is below the "
+                             f"streams listed for the agents ({fixed})")
+        return self
+
+    def serves(self) -> list[Serve]:
+        """The model instances to place, with their streams (see class docstring)."""
+        main, sub, vis = self.main_agent, self.sub_agents, self.vision
+        vis_streams = vis.streams if vis else 0
+        total = self.concurrent_streams or 0
+        main_streams = main.streams
+        if sub is None:
+            main_streams = max(main.streams, total - vis_streams)
+        out = [Serve("main agent", main.model, main.weights, main_streams, main.min_tok_s,
+                     main.target_tok_s)]
+        if sub is not None:
+            sub_streams = max(sub.count, total - main.streams - vis_streams)
+            out.append(Serve("sub-agents", sub.model, sub.weights, sub_streams, sub.min_tok_s,
+                             sub.target_tok_s))
+        if vis is not None:
+            out.append(Serve("vision", vis.model, vis.weights, vis.streams, vis.min_tok_s,
+                             vis.target_tok_s))
+        return out
+
+
+def _loc(loc: Sequence[Any]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def parse_requirements(data: Any, *, filename: str = "requirements") -> Requirements:
+    """Validate loaded YAML; RequirementsError names the file and the field."""
+    if not isinstance(data, dict):
+        raise RequirementsError(f"{filename}: top level must be a mapping")
+    try:
+        return Requirements.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = _loc(err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field (not allowed)"
+        raise RequirementsError(f"{filename}: {where}: {msg}") from None
+
+
+def load_requirements(path: str | Path) -> Requirements:
+    """Read and validate a requirements YAML file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RequirementsError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
+        raise RequirementsError(f"{path.name}: not valid YAML: {first}") from None
+    return parse_requirements(data, filename=path.name)
+
+
+def check_requirements(req: Requirements, catalog: Catalog) -> None:
+    """Check ids and limits against the catalog; RequirementsError names the field."""
+    agents: list[tuple[str, Any]] = [("main_agent", req.main_agent)]
+    if req.sub_agents:
+        agents.append(("sub_agents", req.sub_agents))
+    if req.vision:
+        agents.append(("vision", req.vision))
+    for name, a in agents:
+        try:
+            m = catalog.model(a.model)
+        except UnknownIdError as exc:
+            raise RequirementsError(f"{name}.model: {exc}") from None
+        try:
+            catalog.quant(a.weights)
+        except UnknownIdError as exc:
+            raise RequirementsError(f"{name}.weights: {exc}") from None
+        if req.context_tokens > m.max_context_tokens:
+            raise RequirementsError(f"context_tokens: {req.context_tokens} exceeds {m.id}'s "
+                                    f"maximum of {m.max_context_tokens} tokens")
+    for i, pid in enumerate(req.platforms or []):
+        try:
+            catalog.platform(pid)
+        except UnknownIdError as exc:
+            raise RequirementsError(f"platforms[{i}]: {exc}") from None
+    if req.tariff is not None:
+        try:
+            catalog.tariff(req.tariff)
+        except UnknownIdError as exc:
+            raise RequirementsError(f"tariff: {exc}") from None
+
+
+# ----------------------------------------------------------------------------- plans
+@dataclass(frozen=True)
+class Serve:
+    """One role to serve: model, weights, concurrent streams, per-stream tok/s floor/target."""
+
+    role: str
+    model: str
+    weights: str
+    streams: int = 1
+    min_tok_s: float = 0.0
+    target_tok_s: float | None = None
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """`units` units serving `serves`; `parallel` forces the layout of its instances."""
+
+    units: int
+    serves: tuple[Serve, ...]
+    parallel: str | None = None
+
+
+@dataclass(frozen=True)
+class ServingGroup:
+    """One model instance on units first_unit..first_unit+units-1 (1-based)."""
+
+    first_unit: int
+    units: int
+    roles: tuple[str, ...]
+    model: str
+    weights: str
+    engine: str | None
+    parallel: str
+    streams: int
+    fits: bool
+    memory_gib_per_unit: float      # weights + overhead + KV of this instance, per unit
+    usable_gib_per_unit: float
+    decode_tok_s_per_stream: float  # after sharing the units with co-located instances
+    decode_tok_s_total: float
+    shared_with: tuple[str, ...]    # other models on the same units
+    reason: str
+
+    @property
+    def unit_label(self) -> str:
+        last = self.first_unit + self.units - 1
+        return f"unit {self.first_unit}" if self.units == 1 else (
+            f"units {self.first_unit}-{last}")
+
+    def describe(self) -> str:
+        lay = "" if self.units == 1 else f" {self.parallel.upper()}={self.units}" if (
+            self.parallel != "replicas") else f" {self.units} replicas"
+        share = f", sharing with {', '.join(self.shared_with)}" if self.shared_with else ""
+        if not self.fits:
+            return (f"{self.unit_label}: {self.model} {self.weights}{lay} for "
+                    f"{' + '.join(self.roles)} ({self.streams} stream(s)): DOES NOT FIT — "
+                    f"{self.reason}")
+        return (f"{self.unit_label}: {self.model} {self.weights}{lay} for "
+                f"{' + '.join(self.roles)} ({self.streams} stream(s)){share}: "
+                f"{self.decode_tok_s_per_stream:.1f} tok/s per stream, "
+                f"{self.decode_tok_s_total:.1f} tok/s total")
+
+
+@dataclass(frozen=True)
+class DeploymentPlan:
+    platform_id: str
+    units: int
+    groups: list[ServingGroup]
+    fits: bool
+    meets_minimums: bool
+    meets_targets: bool
+    shortfalls: list[str]            # speed below minimum or target, memory problems
+
+    def describe(self) -> str:
+        return "; ".join(g.describe() for g in self.groups)
+
+    def speed_of(self, role: str) -> float:
+        """Per-stream tok/s of the instance serving `role` (0 if it does not fit)."""
+        for g in self.groups:
+            if role in g.roles:
+                return g.decode_tok_s_per_stream if g.fits else 0.0
+        raise KeyError(role)
+
+
+_Cache = dict[tuple[Any, ...], Estimate | ScenarioError]
+
+
+def _instance(catalog: Catalog, pid: str, units: int, model: str, weights: str,
+              streams: int, allowed: tuple[str, ...], context: int, kv_dtype: str,
+              cache: _Cache) -> Estimate:
+    key = (pid, units, model, weights, streams, allowed, context, kv_dtype)
+    if key not in cache:
+        w = Workload(model=model, weights=weights, context_tokens=context,
+                     concurrency=streams, kv_dtype=kv_dtype)
+        try:
+            cache[key] = best_estimate(w, catalog, pid, units, parallel=allowed)
+        except ScenarioError as exc:
+            cache[key] = exc
+    got = cache[key]
+    if isinstance(got, ScenarioError):
+        raise got
+    return got
+
+
+def _allowed(catalog: Catalog, pid: str, first: int, units: int,
+             forced: str | None) -> tuple[str, ...]:
+    """Layouts for a group: GPU-card groups spanning hosts can only run replicas."""
+    p = catalog.platform(pid)
+    allowed = layouts(catalog, pid, units)
+    if units > 1 and p.form == "gpu_card" and p.host is not None:
+        per = p.host.max_cards_per_host
+        if (first - 1) // per != (first + units - 2) // per:
+            allowed = ("replicas",)
+    if forced is not None:
+        if units > 1 and forced not in allowed:
+            raise ScenarioError(f"parallel '{forced}' is not possible for units {first}-"
+                                f"{first + units - 1} of {pid}; valid choices: "
+                                f"{', '.join(allowed)}")
+        allowed = (forced,) if units > 1 else ("tp",)
+    return allowed
+
+
+def evaluate_plan(catalog: Catalog, platform_id: str, groups: Sequence[GroupSpec], *,
+                  context_tokens: int = 32768, kv_dtype: str = "bf16",
+                  _cache: _Cache | None = None) -> DeploymentPlan:
+    """Predict every group of a deployment plan (see module docstring for co-location).
+
+    Raises ScenarioError for unknown ids or impossible layouts.
+    """
+    catalog.platform(platform_id)
+    if kv_dtype not in KV_DTYPES:
+        raise ScenarioError(f"unknown kv dtype '{kv_dtype}'; valid choices: "
+                            f"{', '.join(KV_DTYPES)}")
+    if not groups:
+        raise ScenarioError("a deployment plan needs at least one group")
+    cache: _Cache = {} if _cache is None else _cache
+    out: list[ServingGroup] = []
+    shortfalls: list[str] = []
+    fits = meets_min = meets_target = True
+    first = 1
+    for spec in groups:
+        if spec.units < 1 or not spec.serves:
+            raise ScenarioError("every group needs at least 1 unit and one model")
+        allowed = _allowed(catalog, platform_id, first, spec.units, spec.parallel)
+        # one instance per distinct (model, weights): its roles share one server
+        merged: dict[tuple[str, str], list[Serve]] = {}
+        for s in spec.serves:
+            merged.setdefault((s.model, s.weights), []).append(s)
+        est = {k: _instance(catalog, platform_id, spec.units, k[0], k[1],
+                            sum(s.streams for s in v), allowed, context_tokens, kv_dtype,
+                            cache) for k, v in merged.items()}
+        need = {k: e.fit.weights_gib_per_unit + e.fit.overhead_gib_per_unit
+                + e.fit.kv_required_gib_per_unit for k, e in est.items()}
+        usable = min(e.fit.usable_gib_per_unit for e in est.values())
+        group_fits = all(e.fits for e in est.values()) and sum(need.values()) <= usable
+        inv = sum(1.0 / e.speed.decode_tok_s_per_request for e in est.values()
+                  if e.speed.decode_tok_s_per_request > 0)
+        shared_speed = 1.0 / inv if inv > 0 else 0.0
+        for k, e in est.items():
+            serves = merged[k]
+            others = tuple(f"{m}" for (m, _q) in est if (m, _q) != k)
+            alone = e.speed.decode_tok_s_per_request
+            per_stream = shared_speed if others else alone
+            streams = sum(s.streams for s in serves)
+            total = effective_total_tok_s(e) * (per_stream / alone if alone > 0 else 0.0)
+            if not e.fits:
+                reason = e.fit.reason
+            elif not group_fits:
+                reason = (f"co-located models need {sum(need.values()):.1f} GiB per unit; "
+                          f"{usable:.1f} GiB usable")
+            else:
+                reason = "fits"
+            out.append(ServingGroup(
+                first_unit=first, units=spec.units, roles=tuple(s.role for s in serves),
+                model=k[0], weights=k[1], engine=e.resolved.engine.id,
+                parallel=e.resolved.parallel, streams=streams, fits=group_fits,
+                memory_gib_per_unit=need[k], usable_gib_per_unit=usable,
+                decode_tok_s_per_stream=per_stream if group_fits else 0.0,
+                decode_tok_s_total=total if group_fits else 0.0, shared_with=others,
+                reason=reason))
+            if not group_fits:
+                fits = meets_min = meets_target = False
+                shortfalls.append(f"{' + '.join(s.role for s in serves)}: {reason}")
+                continue
+            for s in serves:
+                if per_stream < s.min_tok_s:
+                    meets_min = meets_target = False
+                    shortfalls.append(f"{s.role}: {per_stream:.1f} tok/s per stream < "
+                                      f"minimum {s.min_tok_s:g}")
+                elif s.target_tok_s is not None and per_stream < s.target_tok_s:
+                    meets_target = False
+                    shortfalls.append(f"{s.role}: {per_stream:.1f} tok/s per stream < "
+                                      f"target {s.target_tok_s:g}")
+        first += spec.units
+    return DeploymentPlan(platform_id, first - 1, out, fits, meets_min, meets_target,
+                          shortfalls)
+
+
+def _set_partitions(items: list[Serve]) -> Iterator[list[list[Serve]]]:
+    if not items:
+        yield []
+        return
+    head, rest = items[0], items[1:]
+    for part in _set_partitions(rest):
+        for i in range(len(part)):
+            yield [*part[:i], [head, *part[i]], *part[i + 1:]]
+        yield [[head], *part]
+
+
+def _compositions(n: int, k: int) -> Iterator[tuple[int, ...]]:
+    for cuts in itertools.combinations(range(1, n), k - 1):
+        bounds = (0, *cuts, n)
+        yield tuple(bounds[i + 1] - bounds[i] for i in range(k))
+
+
+def candidate_plans(serves: Sequence[Serve], units: int) -> Iterator[list[GroupSpec]]:
+    """Every split of the roles into groups and of `units` units among the groups."""
+    for part in _set_partitions(list(serves)):
+        if len(part) > units:
+            continue
+        for sizes in _compositions(units, len(part)):
+            yield [GroupSpec(u, tuple(block)) for u, block in zip(sizes, part, strict=True)]
+
+
+def _plan_key(p: DeploymentPlan, main_role: str) -> tuple[Any, ...]:
+    slack = min((g.usable_gib_per_unit - g.memory_gib_per_unit for g in p.groups),
+                default=0.0)
+    return (p.meets_minimums, p.meets_targets, p.fits,
+            p.speed_of(main_role) if p.fits else slack,
+            min((g.decode_tok_s_per_stream for g in p.groups), default=0.0))
+
+
+def best_plan(catalog: Catalog, platform_id: str, units: int, serves: Sequence[Serve], *,
+              context_tokens: int = 32768, kv_dtype: str = "bf16",
+              _cache: _Cache | None = None) -> DeploymentPlan:
+    """The best deployment plan of `serves` on `units` units (meets the minimums first,
+    then the targets, then the fastest main agent). Raises ScenarioError if none is valid."""
+    cache: _Cache = {} if _cache is None else _cache
+    best: DeploymentPlan | None = None
+    first_error: ScenarioError | None = None
+    main_role = serves[0].role
+    for groups in candidate_plans(serves, units):
+        try:
+            p = evaluate_plan(catalog, platform_id, groups, context_tokens=context_tokens,
+                              kv_dtype=kv_dtype, _cache=cache)
+        except ScenarioError as exc:
+            first_error = first_error or exc
+            continue
+        if best is None or _plan_key(p, main_role) > _plan_key(best, main_role):
+            best = p
+    if best is None:
+        raise first_error or ScenarioError(f"no deployment plan for {units} x {platform_id}")
+    return best
+
+
+# ----------------------------------------------------------------------------- planner
+@dataclass(frozen=True)
+class Candidate:
+    """A configuration that meets every requirement."""
+
+    platform_id: str
+    family: str
+    units: int
+    price_chf: float
+    power_w_idle: float
+    power_w_load: float
+    energy_chf_per_year: float
+    tco_chf: float                  # price + years x energy (years: catalog default)
+    raw_memory_gb: float
+    meets_targets: bool
+    plan: DeploymentPlan
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    platform_id: str
+    family: str
+    units: int
+    reasons: list[str]              # subset of REASONS, in that order
+    detail: str
+    price_chf: float | None
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    recommended: list[Candidate]    # cheapest first
+    rejected: list[Rejection]
+    families: dict[str, str]        # family without any recommendation -> why
+    assumptions: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for c, cand in zip(d["recommended"], self.recommended, strict=True):
+            c["plan"]["description"] = cand.plan.describe()
+        return d
+
+
+def _detail_memory(plan: DeploymentPlan | None, error: str | None) -> str:
+    if plan is None:
+        return error or "no valid plan"
+    bad = [g for g in plan.groups if not g.fits]
+    return "; ".join(f"{g.model} {g.weights} on {g.unit_label}: {g.reason}" for g in bad) or (
+        "does not fit")
+
+
+def plan(req: Requirements, catalog: Catalog, *,
+         prices: Mapping[str, PriceQuote] | None = None) -> PlanResult:
+    """Rank the configurations meeting `req`, cheapest first; reject the rest with reasons.
+
+    Raises RequirementsError (naming the field) for ids the catalog does not know.
+    """
+    check_requirements(req, catalog)
+    serves = req.serves()
+    ids = req.platforms or [p.id for p in catalog.platforms]
+    sizes = sorted(set(req.units or DEFAULT_PLAN_UNITS))
+    tariff = catalog.tariff(req.tariff or catalog.defaults.tariff)
+    hours = (catalog.defaults.hours_at_load_per_day if req.hours_at_load_per_day is None
+             else req.hours_at_load_per_day)
+    years = catalog.defaults.years_tco
+    recommended: list[Candidate] = []
+    rejected: list[Rejection] = []
+    for pid in ids:
+        p = catalog.platform(pid)
+        cache: _Cache = {}
+        for n in sizes:
+            reasons: list[str] = []
+            details: list[str] = []
+            try:
+                bom = bill_of_materials(catalog, pid, n, prices=prices)
+            except TopologyError as exc:
+                rejected.append(Rejection(pid, p.family, n, ["unsupported"], str(exc), None))
+                continue
+            best: DeploymentPlan | None = None
+            error: str | None = None
+            try:
+                best = best_plan(catalog, pid, n, serves, context_tokens=req.context_tokens,
+                                 kv_dtype=req.kv_dtype, _cache=cache)
+            except ScenarioError as exc:
+                error = str(exc)
+            raw_gb = n * p.memory_gb
+            if best is None:
+                reasons.append("unsupported")
+                details.append(error or "no plan")
+            else:
+                if not best.fits:
+                    reasons.append("memory")
+                    details.append(_detail_memory(best, error))
+                if req.min_memory_gb is not None and raw_gb < req.min_memory_gb:
+                    if "memory" not in reasons:
+                        reasons.append("memory")
+                    details.append(f"{raw_gb:g} GB raw memory < required "
+                                   f"{req.min_memory_gb:g} GB")
+                if best.fits and not best.meets_minimums:
+                    reasons.append("speed")
+                    details.append("; ".join(s for s in best.shortfalls if "minimum" in s))
+            price = bom.total_chf
+            if price is None:
+                reasons.append("price")
+                details.append("no price known for: " + ", ".join(bom.missing_prices))
+            elif price > req.budget_chf.max:
+                reasons.append("budget")
+                details.append(f"CHF {chf(price)} > budget CHF {chf(req.budget_chf.max)}")
+            if req.power_cap_w is not None and bom.power_w_load > req.power_cap_w:
+                reasons.append("power")
+                details.append(f"{bom.power_w_load:.0f} W at load > cap "
+                               f"{req.power_cap_w:g} W")
+            if reasons or best is None or price is None:
+                order = [r for r in REASONS if r in reasons]
+                rejected.append(Rejection(pid, p.family, n, order, "; ".join(details), price))
+                continue
+            energy = energy_chf_per_year(idle_w=bom.power_w_idle, load_w=bom.power_w_load,
+                                         hours_at_load_per_day=hours,
+                                         rappen_per_kwh=tariff.rappen_per_kwh)
+            notes = [s for s in best.shortfalls if "target" in s]
+            if bom.missing_prices:
+                notes.append("no price known for: " + ", ".join(bom.missing_prices))
+            recommended.append(Candidate(
+                pid, p.family, n, price, bom.power_w_idle, bom.power_w_load, energy,
+                price + years * energy, raw_gb, best.meets_targets, best,
+                [*notes, f"topology: {bom.topology.design}"]))
+    recommended.sort(key=lambda c: (c.price_chf, -c.plan.speed_of(serves[0].role),
+                                    c.platform_id, c.units))
+    families = _family_reasons(recommended, rejected)
+    assumptions = [
+        "streams: " + ", ".join(f"{s.role} {s.streams} x {s.model} {s.weights}"
+                                 for s in serves),
+        f"context {req.context_tokens} tokens per stream, KV cache {req.kv_dtype}",
+        "co-located models: memory adds up; when all decode at once each stream runs at "
+        "1/sum(1/v) of the models' solo speeds (worst case)",
+        "speeds: sizing.estimate at the plan's batch sizes; minimum speeds are hard limits, "
+        "targets are reported (meets_targets)",
+        f"energy: {hours:g} h/day at load, the rest idle, {tariff.rappen_per_kwh:g} Rp/kWh "
+        f"({tariff.id}); TCO over {years:g} years",
+        "budget: bill-of-materials total (units, hosts, switch, cables) vs budget_chf.max",
+    ]
+    return PlanResult(recommended, rejected, families, assumptions)
+
+
+def _family_reasons(recommended: list[Candidate], rejected: list[Rejection]) -> dict[str, str]:
+    ok = {c.family for c in recommended}
+    out: dict[str, str] = {}
+    by_family: dict[str, list[Rejection]] = {}
+    for r in rejected:
+        if r.family not in ok:
+            by_family.setdefault(r.family, []).append(r)
+    for fam, rejs in by_family.items():
+        parts = []
+        by_reason: dict[tuple[str, ...], list[Rejection]] = {}
+        for r in rejs:
+            by_reason.setdefault(tuple(r.reasons), []).append(r)
+        for reasons, group in by_reason.items():
+            example = min(group, key=lambda r: (r.units, r.price_chf or math.inf))
+            parts.append(f"{' + '.join(reasons)} in {len(group)} configuration(s), e.g. "
+                         f"{example.units} x {example.platform_id}: {example.detail}")
+        out[fam] = "; ".join(parts)
+    return out
+
+
+__all__ = [
+    "REASONS", "AgentRequirement", "Budget", "Candidate", "DeploymentPlan", "GroupSpec",
+    "PlanResult", "Rejection", "Requirements", "RequirementsError", "Serve", "ServingGroup",
+    "SubAgentsRequirement", "best_plan", "candidate_plans", "check_requirements",
+    "evaluate_plan", "load_requirements", "parse_requirements", "plan",
+]
