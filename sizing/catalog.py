@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CATALOG_PATH = ROOT / "catalog.yaml"
@@ -412,6 +412,7 @@ class Catalog(Strict):
     engines: list[Engine]
     tariffs: list[Tariff]
     calibration: Calibration
+    _index: dict[str, tuple[list[Any], dict[str, Any]]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _cross_refs(self) -> Catalog:
@@ -450,10 +451,15 @@ class Catalog(Strict):
 
     # ---- lookups ------------------------------------------------------------------
     def _get(self, section: str, kind: str, id_: str) -> Any:
-        for entry in getattr(self, section):
-            if entry.id == id_:
-                return entry
-        raise UnknownIdError(kind, id_, (e.id for e in getattr(self, section)))
+        entries = getattr(self, section)
+        cached = self._index.get(section)
+        if cached is None or cached[0] is not entries:   # model_copy may swap a section
+            cached = self._index[section] = (entries, {e.id: e for e in entries})
+        index = cached[1]
+        try:
+            return index[id_]
+        except KeyError:
+            raise UnknownIdError(kind, id_, index) from None
 
     def platform(self, id_: str) -> Platform:
         return self._get("platforms", "platform", id_)

@@ -49,7 +49,7 @@ def _catalog(args: argparse.Namespace) -> Catalog:
 
 def resolve_model(catalog: Catalog, model: str) -> ModelArch:
     """A catalog model id/variant, or a path to a Hugging Face config.json."""
-    if model.endswith(".json") or Path(model).is_file():
+    if model.endswith(".json"):
         if not Path(model).is_file():
             raise CliError(f"config file not found: {model}")
         return model_from_config_json(model)
@@ -88,7 +88,7 @@ def _estimate_dict(catalog: Catalog, values: dict[str, Any],
 
     scenario = _scenario_from(values)
     model = None
-    if scenario.model.endswith(".json") or Path(scenario.model).is_file():
+    if scenario.model.endswith(".json"):
         model = resolve_model(catalog, scenario.model)
     return estimate(scenario, catalog, model=model, prices=prices).to_dict()
 

@@ -90,7 +90,25 @@ def _moe_layer_params(m: ModelArch) -> tuple[int, int]:
     return routed + router, shared
 
 
+_MEMO: dict[tuple, tuple[object, object]] = {}
+
+
+def _memo(key: tuple, keep: object, compute):  # noqa: ANN001, ANN202
+    """Cache pure results per (frozen) catalog object; `keep` pins the keyed objects."""
+    hit = _MEMO.get(key)
+    if hit is None:
+        if len(_MEMO) > 50_000:
+            _MEMO.clear()
+        hit = _MEMO[key] = (keep, compute())
+    return hit[1]
+
+
 def param_counts(m: ModelArch) -> ParamCounts:
+    """Count parameters per tensor class (cached per model object)."""
+    return _memo(("params", id(m)), m, lambda: _param_counts(m))
+
+
+def _param_counts(m: ModelArch) -> ParamCounts:
     """Count parameters per tensor class from the architecture (norms ignored: < 0.01 %)."""
     h = m.hidden_size
     counts: dict[str, int] = {
@@ -164,7 +182,17 @@ def class_bits(m: ModelArch, quant: Quantization, engine_id: str | None,
 
 def weight_bytes_by_class(m: ModelArch, quant: Quantization, catalog: Catalog, *,
                           engine_id: str | None = None) -> dict[str, float]:
-    """Bytes of each tensor class for the whole model (MTP and vision included)."""
+    """Bytes of each tensor class for the whole model (MTP and vision included).
+
+    Returns a fresh dict (callers may modify it); the computation is cached.
+    """
+    key = ("bytes", id(m), id(quant), engine_id, id(catalog))
+    return dict(_memo(key, (m, quant, catalog),
+                      lambda: _weight_bytes_by_class(m, quant, catalog, engine_id)))
+
+
+def _weight_bytes_by_class(m: ModelArch, quant: Quantization, catalog: Catalog,
+                           engine_id: str | None) -> dict[str, float]:
     counts = param_counts(m).by_class
     bits = class_bits(m, quant, engine_id, catalog)
     return {cls: counts[cls] * bits[cls] / 8 for cls in counts}
