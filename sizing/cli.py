@@ -144,6 +144,9 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
 
 
 def _estimate_batch(catalog: Catalog, path: Path, prices: Any) -> int:
+    """One JSON object per CSV row, in order; a bad row yields {"error": ...}."""
+    from sizing.estimate import estimate_many
+
     try:
         handle = path.open(newline="", encoding="utf-8")
     except OSError as exc:
@@ -158,13 +161,24 @@ def _estimate_batch(catalog: Catalog, path: Path, prices: Any) -> int:
         absent = [c for c in REQUIRED_BATCH_COLUMNS if c not in header]
         if absent:
             raise CliError(f"{path.name}: missing column(s) {', '.join(absent)}")
-        out = sys.stdout
-        for row in reader:
-            try:
-                line = _estimate_dict(catalog, row, prices)
-            except (ScenarioError, CliError, UnknownIdError, CatalogError) as exc:
-                line = {"error": str(exc)}
-            out.write(json.dumps(line) + "\n")
+        rows = list(reader)
+    lines: list[dict[str, Any] | None] = [None] * len(rows)
+    scenarios, models, where = [], [], []
+    for i, row in enumerate(rows):
+        try:
+            scenario = _scenario_from(row)
+            model = (resolve_model(catalog, scenario.model)
+                     if scenario.model.endswith(".json") else None)
+        except (ScenarioError, CliError, UnknownIdError, CatalogError, KeyError) as exc:
+            lines[i] = {"error": str(exc)}
+            continue
+        scenarios.append(scenario)
+        models.append(model)
+        where.append(i)
+    for i, result in zip(where, estimate_many(scenarios, catalog, models=models,
+                                              prices=prices), strict=True):
+        lines[i] = {"error": str(result)} if isinstance(result, Exception) else result.to_dict()
+    sys.stdout.writelines(json.dumps(line) + "\n" for line in lines)
     return 0
 
 

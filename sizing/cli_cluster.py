@@ -42,8 +42,10 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("compare", help="one workload across cluster sizes / platforms")
     p.add_argument("--model", required=True)
     p.add_argument("--weights", required=True)
-    p.add_argument("--units", help="comma-separated unit counts (default: catalog 1,2,3,4,8)")
-    p.add_argument("--platforms", help="comma-separated platform ids (default: all)")
+    p.add_argument("--units", nargs="+",
+                   help="unit counts, e.g. 1,2,3,4,8 or 1 2 4 (default: catalog 1,2,3,4,8)")
+    p.add_argument("--platforms", nargs="+",
+                   help="platform ids, comma- or space-separated (default: all)")
     p.add_argument("--context", type=int, default=32768, help="tokens per request")
     p.add_argument("--concurrency", type=int, default=1, help="concurrent requests")
     p.add_argument("--kv-dtype", default="bf16", choices=KV_DTYPES)
@@ -78,7 +80,8 @@ def _context(args: argparse.Namespace) -> tuple[Catalog, Any]:
     return catalog, _effective_prices(catalog, args)
 
 
-def _ints(text: str, name: str) -> list[int]:
+def _ints(parts: list[str] | str, name: str) -> list[int]:
+    text = parts if isinstance(parts, str) else ",".join(parts)
     try:
         values = [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
@@ -88,7 +91,8 @@ def _ints(text: str, name: str) -> list[int]:
     return values
 
 
-def _ids(text: str) -> list[str]:
+def _ids(parts: list[str] | str) -> list[str]:
+    text = parts if isinstance(parts, str) else ",".join(parts)
     return [x.strip() for x in text.split(",") if x.strip()]
 
 

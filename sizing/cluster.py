@@ -150,6 +150,10 @@ def chf(amount: float) -> str:
     return f"{amount:,.0f}" if abs(amount - round(amount)) < 0.005 else f"{amount:,.2f}"
 
 
+def _cost(amount: float) -> str:
+    return "price unknown" if math.isinf(amount) else f"CHF {chf(amount)}"
+
+
 def _md(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -253,7 +257,7 @@ def _switch_plans(catalog: Catalog, nodes: int) -> list[_SwitchPlan]:
     for sw in catalog.switches:
         native, dd = _switch_ports(sw)
         cap = min(sw.max_200g_nodes, native + 2 * dd)
-        sw_price = _list_chf(sw) if sw.price else 0.0
+        sw_price = _list_chf(sw)                      # unknown price: ranked last
         if nodes <= cap:
             got = _allocate(nodes, native, dd, p_brk, p_dac)
             if got:
@@ -378,11 +382,12 @@ def _topology_200g(catalog: Catalog, p: Platform, units: int, design: str) -> To
             "Two switches joined by one straight 200G DAC uplink: traffic between the two "
             "halves shares that link (oversubscribed); keep each TP group on one switch. An "
             "8-node Spark cluster on two CRS812 'pretty much just works' (catalog notes).")
-    others = [f"{s.count}x {s.switch.id} + cables (CHF {chf(s.cost)})" for s in plans[1:]
+    others = [f"{s.count}x {s.switch.id} + cables ({_cost(s.cost)})" for s in plans[1:]
               if s.switch.id != best.switch.id or s.count != best.count]
     if others:
-        notes.append(f"Chosen as the cheapest switch design by catalog list price (CHF "
-                     f"{chf(best.cost)} switch + cables); other options: " + "; ".join(others))
+        notes.append(f"Chosen as the cheapest switch design by catalog list price "
+                     f"({_cost(best.cost)} switch + cables); other options: "
+                     + "; ".join(others))
     notes += [f"{best.switch.id}: {n}" for n in best.switch.notes]
     if units == 3 and ports >= 2:
         notes.append("Switchless alternative: design 'direct' (triangle, 3 DACs); see its "

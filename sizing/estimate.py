@@ -9,15 +9,17 @@ price history; None means the catalog list prices.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+
+from sizing import kernel
 from sizing.catalog import Catalog, ModelArch
 from sizing.cluster import PriceQuote, bill_of_materials, cluster_power
-from sizing.memory import MemoryFit, memory_fit
-from sizing.scenario import Resolved, Scenario, resolve
-from sizing.throughput import Throughput, throughput
+from sizing.memory import MemoryFit, fit_from_table
+from sizing.scenario import Resolved, Scenario, ScenarioError, resolve
+from sizing.throughput import Throughput
 
 
 @dataclass(frozen=True)
@@ -86,16 +88,73 @@ def estimate(scenario: Scenario, catalog: Catalog, *, model: ModelArch | None = 
 
     Raises ScenarioError (one line) for unknown ids or impossible inputs.
     """
-    r = resolve(scenario, catalog, model=model)
-    fit = memory_fit(r, catalog)
-    speed = throughput(r, catalog, fit)
-    idle_w, load_w = cluster_power(catalog, r.platform.id, r.units)
-    bom = bill_of_materials(catalog, r.platform.id, r.units, prices=prices)
-    assumptions = [*r.assumptions, *_model_assumptions(r, fit, speed, catalog)]
-    if bom.missing_prices:
-        assumptions.append("no price known for: " + ", ".join(bom.missing_prices))
-    return Estimate(scenario, r, fit.fits, fit, speed, load_w, idle_w, bom.total_chf,
-                    assumptions)
+    result = estimate_many([scenario], catalog, models=[model], prices=prices)[0]
+    if isinstance(result, ScenarioError):
+        raise result
+    return result
+
+
+def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
+                  models: Sequence[ModelArch | None] | None = None,
+                  prices: Mapping[str, PriceQuote] | None = None
+                  ) -> list[Estimate | ScenarioError]:
+    """Evaluate many scenarios in one vectorized pass (sizing.kernel), in order.
+
+    A scenario that cannot be evaluated yields its ScenarioError in its place.
+    """
+    out: list[Estimate | ScenarioError | None] = [None] * len(scenarios)
+    ok: list[tuple[int, Resolved]] = []
+    for i, s in enumerate(scenarios):
+        try:
+            ok.append((i, resolve(s, catalog, model=models[i] if models else None)))
+        except ScenarioError as exc:
+            out[i] = exc
+    if ok:
+        rs = [r for _, r in ok]
+        t = kernel.table_from_rows(
+            [kernel.static_row(r.platform, r.model, r.quant, r.engine, catalog) for r in rs],
+            {"units": [r.units for r in rs],
+             "parallel": [kernel.PARALLEL_CODE[r.parallel] for r in rs],
+             "kv_bytes": [1 if r.kv_dtype == "fp8" else 2 for r in rs],
+             "context": [r.context_tokens for r in rs],
+             "concurrency": [r.concurrency for r in rs],
+             "mem_util": [r.mem_util for r in rs],
+             "spec": [r.scenario.speculative_multiplier for r in rs]})
+        mem = kernel.memory(t)
+        dec = kernel.decode(t, mem)
+        t_prefill = kernel.prefill(t, t["context"])
+        cluster: dict[tuple[str, int], Any] = {}
+        for j, (i, r) in enumerate(ok):
+            key = (r.platform.id, r.units)
+            if key not in cluster:
+                try:
+                    idle_w, load_w = cluster_power(catalog, *key)
+                    bom = bill_of_materials(catalog, *key, prices=prices)
+                except ScenarioError as exc:      # e.g. no topology for that many units
+                    cluster[key] = exc
+                else:
+                    cluster[key] = (idle_w, load_w, bom.total_chf, bom.missing_prices)
+            if isinstance(cluster[key], ScenarioError):
+                out[i] = cluster[key]
+                continue
+            idle_w, load_w, price, missing = cluster[key]
+            fit = fit_from_table(mem, t, j)
+            per_request = float(dec["per_request"][j])
+            speed = Throughput(
+                decode_tok_s_per_request=per_request,
+                decode_tok_s_total=float(dec["total"][j]),
+                batch_per_group=int(dec["batch"][j]),
+                bound="compute" if dec["compute_bound"][j] else "memory",
+                step_ms=float(dec["step_s"][j] * 1e3),
+                allreduce_ms_per_step=float(dec["allreduce_s"][j] * 1e3),
+                prefill_tok_s=float(r.context_tokens / t_prefill[j]),
+                ttft_s=float(t_prefill[j] + 1.0 / per_request))
+            assumptions = [*r.assumptions, *_model_assumptions(r, fit, speed, catalog)]
+            if missing:
+                assumptions.append("no price known for: " + ", ".join(missing))
+            out[i] = Estimate(r.scenario, r, fit.fits, fit, speed, load_w, idle_w, price,
+                              assumptions)
+    return [o for o in out if o is not None]
 
 
 def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,

@@ -177,11 +177,13 @@ def parse_requirements(data: Any, *, filename: str = "requirements") -> Requirem
         return Requirements.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = _loc(err["loc"]) or "(top level)"
+        where = _loc(err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown field (not allowed)"
-        raise RequirementsError(f"{filename}: {where}: {msg}") from None
+        # model-level checks name their field at the start of the message
+        raise RequirementsError(f"{filename}: {where}: {msg}" if where else
+                                f"{filename}: {msg}") from None
 
 
 def load_requirements(path: str | Path) -> Requirements:
