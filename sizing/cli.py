@@ -187,10 +187,9 @@ def _effective_prices(catalog: Catalog, args: argparse.Namespace) -> Any:
     if not getattr(args, "live_prices", False):
         return None
     # The CLI is a composition layer (design.md): only here do sizing and pricing meet.
+    from pricing import default_db_path
     from pricing.history import PriceHistory
     from pricing.refresh import effective_prices
-
-    from pricing import default_db_path
 
     db = getattr(args, "prices_db", None) or default_db_path()
     return effective_prices(catalog.priced_items(), PriceHistory(db))

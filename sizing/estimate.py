@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-
 from sizing import kernel
 from sizing.catalog import Catalog, ModelArch
 from sizing.cluster import PriceQuote, bill_of_materials, cluster_power

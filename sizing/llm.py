@@ -93,7 +93,7 @@ def _moe_layer_params(m: ModelArch) -> tuple[int, int]:
 _MEMO: dict[tuple, tuple[object, object]] = {}
 
 
-def _memo(key: tuple, keep: object, compute):  # noqa: ANN001, ANN202
+def _memo(key: tuple, keep: object, compute):  # noqa: ANN001
     """Cache pure results per (frozen) catalog object; `keep` pins the keyed objects."""
     hit = _MEMO.get(key)
     if hit is None:

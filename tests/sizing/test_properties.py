@@ -32,7 +32,7 @@ def scenarios(draw: st.DrawFn, *, parallel: str | None = None) -> Scenario:
                     concurrency=draw(st.integers(1, 64)))
 
 
-def _resolve(s: Scenario):  # noqa: ANN202
+def _resolve(s: Scenario):
     try:
         return resolve(s, CAT)
     except ScenarioError:

@@ -1,0 +1,104 @@
+"""Sweep the whole design space in one vectorized pass: a DataFrame, one row per scenario.
+
+Platforms x units x models x quants x contexts x concurrencies, evaluated by the same
+formulas as a single estimate (`sizing.kernel`). Per (platform, quant) the engine is the
+platform's default when it runs that quant, else the first of its engines that does;
+combinations no engine supports are left out. Per unit count the layout is tensor
+parallel where the engine supports it and the attention heads divide evenly, else
+pipeline parallel (`parallel` column). Rows whose context exceeds the model's maximum
+are kept with ``context_ok`` False and ``fits`` False.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from sizing import kernel
+from sizing.catalog import Catalog, Engine, Platform
+from sizing.llm import GIB
+from sizing.scenario import default_engine, default_mem_util
+
+DEFAULT_QUANTS = ("bf16", "fp8", "int4", "mxfp4")
+DEFAULT_CONTEXTS = (4096, 16384, 32768, 65536, 131072)
+DEFAULT_CONCURRENCIES = (1, 4, 16, 64)
+
+
+def _engine_for(platform: Platform, quant: str, catalog: Catalog) -> Engine | None:
+    if quant not in platform.quants:
+        return None
+    preferred = [default_engine(platform), *platform.engines]
+    for engine_id in preferred:
+        engine = catalog.engine(engine_id)
+        if quant in engine.quants:
+            return engine
+    return None
+
+
+def sweep(catalog: Catalog, *, platforms: Sequence[str] | None = None,
+          units: Sequence[int] = range(1, 9), models: Sequence[str] | None = None,
+          quants: Sequence[str] = DEFAULT_QUANTS,
+          contexts: Sequence[int] = DEFAULT_CONTEXTS,
+          concurrencies: Sequence[int] = DEFAULT_CONCURRENCIES,
+          kv_dtype: str = "bf16") -> pd.DataFrame:
+    """Evaluate every combination; numeric columns carry their unit in the name."""
+    plats = [catalog.platform(p) for p in platforms] if platforms else list(catalog.platforms)
+    archs = [catalog.model(m) for m in models] if models else list(catalog.models)
+    statics, labels = [], []
+    for p in plats:
+        for q in quants:
+            engine = _engine_for(p, q, catalog)
+            if engine is None:
+                continue
+            quant = catalog.quant(q)
+            mem_util = default_mem_util(catalog, p, engine)
+            for m in archs:
+                row = dict(kernel.static_row(p, m, quant, engine, catalog))
+                row["mem_util"] = mem_util
+                row["supports_tp"] = float("tp" in engine.parallel)
+                statics.append(row)
+                labels.append((p.id, m.id, q, engine.id))
+    if not statics:
+        return pd.DataFrame()
+    grid_u, grid_c, grid_k = (a.ravel() for a in np.meshgrid(
+        np.asarray(units, float), np.asarray(contexts, float),
+        np.asarray(concurrencies, float), indexing="ij"))
+    n_static, n_grid = len(statics), grid_u.size
+    table = {k: np.repeat(np.array([s[k] for s in statics], float), n_grid)
+             for k in statics[0]}
+    u = np.tile(grid_u, n_static)
+    context_ok = np.tile(grid_c, n_static) <= table["max_context"]
+    heads_divide = np.mod(table["heads"], u) == 0
+    parallel = np.where((table["supports_tp"] > 0) & heads_divide, kernel.TP, kernel.PP)
+    table.update(units=u, parallel=parallel.astype(float), context=np.tile(grid_c, n_static),
+                 concurrency=np.tile(grid_k, n_static), spec=np.ones(u.size),
+                 kv_bytes=np.full(u.size, 1.0 if kv_dtype == "fp8" else 2.0))
+    mem = kernel.memory(table)
+    dec = kernel.decode(table, mem)
+    t_prefill = kernel.prefill(table, table["context"])
+    fits = mem["fits"] & context_ok
+    codes = np.repeat(np.arange(n_static), n_grid)
+    label = np.array(labels, dtype=object)
+    return pd.DataFrame({
+        "platform": label[codes, 0],
+        "model": label[codes, 1],
+        "weights": label[codes, 2],
+        "engine": label[codes, 3],
+        "units": u.astype(np.int64),
+        "parallel": np.where(parallel == kernel.TP, "tp", "pp"),
+        "context_tokens": table["context"].astype(np.int64),
+        "concurrency": table["concurrency"].astype(np.int64),
+        "context_ok": context_ok,
+        "fits": fits,
+        "usable_gib_per_unit": mem["usable"] / GIB,
+        "weights_gib_per_unit": mem["weights"] / GIB,
+        "kv_cache_gib_per_unit": mem["pool"] / GIB,
+        "max_concurrency": mem["max_concurrency"].astype(np.int64),
+        "max_context_tokens": mem["max_context"].astype(np.int64),
+        "decode_tok_s_per_request": np.where(fits, dec["per_request"], 0.0),
+        "decode_tok_s_total": np.where(fits, dec["total"], 0.0),
+        "prefill_tok_s": np.where(fits, table["context"] / t_prefill, 0.0),
+        "ttft_s": np.where(fits, t_prefill + 1.0 / dec["per_request"], 0.0),
+    })
