@@ -89,8 +89,8 @@ def _num(value: str | None) -> float | None:
 
 def evaluate_row(row: dict[str, str], catalog: Catalog) -> RowResult:
     """Predict one benchmark row's decode (and prefill) figures."""
-    label = f"{row['system'][:34]} x{row['units']} | {row['model'][:34]} | {row['weight_quant'][:14]}"\
-        f" | {row['engine'][:22]} | c{row['concurrency']}"
+    label = (f"{row['system'][:34]} x{row['units']} | {row['model'][:34]} | "
+             f"{row['weight_quant'][:14]} | {row['engine'][:22]} | c{row['concurrency']}")
     base = dict(row=int(row["row"]), label=label, source_url=row["source_url"],
                 measured_decode=_num(row["decode_tok_s"]),
                 measured_prefill=_num(row["prefill_tok_s"]))

@@ -284,7 +284,8 @@ class ModelArch(Strict):
             raise ValueError("attention 'mla' needs the 'mla' block")
         if self.moe is None and self.intermediate_size is None:
             raise ValueError("a dense model needs intermediate_size")
-        if self.moe is not None and self.moe.first_k_dense_replace and self.intermediate_size is None:
+        dense_first = self.moe is not None and self.moe.first_k_dense_replace
+        if dense_first and self.intermediate_size is None:
             raise ValueError("first_k_dense_replace > 0 needs intermediate_size")
         softmax_layers = self.num_hidden_layers - (
             self.linear_attention.layers if self.linear_attention else 0)
@@ -343,7 +344,8 @@ class Engine(Strict):
     name: str
     memory_policy: Literal["preallocate", "on_demand"]
     default_mem_util: Annotated[float, Field(gt=0, le=1)]
-    runtime_overhead_gib: NonNeg = Field(description="activations, CUDA graphs, comm buffers per unit")
+    runtime_overhead_gib: NonNeg = Field(
+        description="activations, CUDA graphs, comm buffers per unit")
     kv_block_tokens: int = Field(ge=1)
     swa_aware: bool = Field(description="sliding-window layers only keep the window in cache")
     quants: list[Id] = Field(min_length=1)
@@ -444,7 +446,8 @@ class Catalog(Strict):
         for m in self.models:
             for cls, q in m.native_dtype.items():
                 if q not in quants:
-                    raise ValueError(f"models[{m.id}].native_dtype.{cls}: unknown quantization '{q}'")
+                    raise ValueError(
+                        f"models[{m.id}].native_dtype.{cls}: unknown quantization '{q}'")
         if self.defaults.tariff not in {t.id for t in self.tariffs}:
             raise ValueError(f"defaults.tariff: unknown tariff '{self.defaults.tariff}'")
         return self

@@ -205,14 +205,12 @@ def _cmd_model(args: argparse.Namespace) -> int:
         param_counts,
         weights_bytes,
     )
-    from sizing.scenario import KV_DTYPES as kv_choices
-
     catalog = _catalog(args)
     model = resolve_model(catalog, args.model)
     quant = catalog.quant(args.weights)
-    if args.kv_dtype not in kv_choices:
+    if args.kv_dtype not in KV_DTYPES:
         raise CliError(f"unknown kv dtype '{args.kv_dtype}'; valid choices: "
-                       f"{', '.join(kv_choices)}")
+                       f"{', '.join(KV_DTYPES)}")
     if args.tp < 1:
         raise CliError(f"--tp must be at least 1 (got {args.tp})")
     engine = catalog.engine(args.engine) if args.engine else None

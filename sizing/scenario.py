@@ -143,7 +143,8 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
                 f"{arch.id} to divide evenly; use --parallel pp or replicas, or units in "
                 f"{', '.join(str(n) for n in range(2, 9) if heads % n == 0)}")
     if s.parallel == "pp" and s.units > arch.num_hidden_layers:
-        raise ScenarioError(f"pipeline over {s.units} units exceeds {arch.num_hidden_layers} layers")
+        raise ScenarioError(f"pipeline over {s.units} units exceeds "
+                            f"{arch.num_hidden_layers} layers")
     if platform.form == "system" and s.units > 1 and platform.interconnect is None:
         raise ScenarioError(f"{platform.id} has no multi-unit interconnect in the catalog")
 

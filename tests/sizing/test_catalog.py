@@ -103,7 +103,7 @@ def test_broken_catalog_names_file_entry_and_field(tmp_path, mutate, expected):
 def test_invalid_yaml_and_missing_file(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("platforms: [unclosed")
-    with pytest.raises(CatalogError, match="bad.yaml: not valid YAML"):
+    with pytest.raises(CatalogError, match=r"bad\.yaml: not valid YAML"):
         load_catalog(bad)
     with pytest.raises(CatalogError, match="cannot read"):
         load_catalog(tmp_path / "absent.yaml")
