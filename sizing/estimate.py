@@ -168,6 +168,15 @@ def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,
         f"{speed.batch_per_group} per model copy ({speed.bound}-bound)",
         f"TTFT = prefill of the full {r.context_tokens}-token context + one decode step",
     ]
+    if "too few decode rows" in fam.note:
+        notes.append(f"decode efficiency of {fam.family} borrowed from the other families "
+                     "(fewer than 2 measured rows): treat the speed as an estimate")
+    if eng.note.startswith("no rows"):
+        notes.append(f"{r.engine.name} has no measured rows: its speed factor is assumed equal "
+                     "to llama.cpp's")
+    if "no prefill rows" in fam.note:
+        notes.append(f"prefill efficiency of {fam.family} borrowed from the other families "
+                     "(no long-prompt measurements): prefill and TTFT are rough")
     if r.model.moe is not None:
         notes.append("MoE experts touched per step assume uniform routing "
                      "E*(1-(1-k/E)^batch): an upper bound on weight traffic")
