@@ -1,0 +1,269 @@
+"""``python -m pricing``: refresh, show, history, set, parse (design.md "Command-line contract").
+
+Exit codes: 0 success; 1 a refresh with blocked/failed items, or a page without a price;
+2 usage errors (unknown item id — the message lists the valid ids —, unreadable catalog,
+bad price).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from pricing import CACHE_ENV_VAR, DB_ENV_VAR, default_db_path
+
+__all__ = ["main"]
+
+
+class _Catalog(Protocol):
+    def priced_items(self) -> Any: ...
+
+    def item(self, id_: str) -> Any: ...
+
+
+class CliError(Exception):
+    """A usage error: printed as one line, exit status 2."""
+
+
+def _load_catalog(path: str | None) -> _Catalog:
+    """The catalog at ``path`` (default: the project's catalog.yaml)."""
+    from sizing.catalog import CatalogError, load_catalog
+
+    try:
+        return load_catalog(path)
+    except CatalogError as exc:
+        raise CliError(str(exc).replace("\n", "; ")) from None
+
+
+def _item(catalog: _Catalog, item_id: str) -> Any:
+    from sizing.catalog import UnknownIdError
+
+    try:
+        return catalog.item(item_id)
+    except UnknownIdError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _history(args: argparse.Namespace) -> Any:
+    from pricing.history import PriceHistory
+
+    return PriceHistory(Path(args.db) if args.db else default_db_path())
+
+
+def _dump(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+# =========================================================================== commands
+def _cmd_refresh(args: argparse.Namespace) -> int:
+    from pricing.fetch import Fetcher
+    from pricing.refresh import refresh
+
+    catalog = _load_catalog(args.catalog)
+    items = [_item(catalog, i) for i in args.only] if args.only else list(catalog.priced_items())
+    for item in items:
+        if args.only and (item.price is None or not item.price.url):
+            print(f"{item.id}: no price URL in the catalog; skipped")
+    targets = [i for i in items if i.price is not None and i.price.url]
+    if not targets:
+        print("nothing to refresh: no selected item has a price URL")
+        return 0
+    history = _history(args)
+    print(f"refreshing {len(targets)} item(s); at least {args.min_interval_s:g} s between "
+          f"requests to one host; history: {history.db_path}", flush=True)
+    width = len(str(len(targets)))
+
+    def progress(done: int, total: int, result: Any) -> None:
+        print(f"[{done:>{width}}/{total}] {result.line()}", flush=True)
+
+    with Fetcher(min_interval_s=args.min_interval_s, timeout_s=args.timeout_s,
+                 cache_dir=args.cache_dir, use_cache=not args.no_cache) as fetcher:
+        summary = refresh(targets, history=history, fetcher=fetcher, on_progress=progress)
+    print(f"summary: {summary.describe()}")
+    for r in summary.blocked + summary.failed:
+        print(f"  {r.item_id}: {r.outcome} — {r.detail or 'no detail'}")
+    if summary.blocked:
+        print("blocked: effective prices stay at the last good scrape, manual override or "
+              "catalog list price; set one with `python -m pricing set ID PRICE_CHF`")
+    return 0 if len(summary.ok) == len(summary.results) else 1
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from pricing.refresh import effective_prices, format_chf
+
+    catalog = _load_catalog(args.catalog)
+    items = list(catalog.priced_items())
+    prices = effective_prices(items, _history(args))
+    if args.json:
+        rows = []
+        for item in items:
+            p = prices.get(item.id)
+            row: dict[str, Any] = {"item_id": item.id, "name": item.name}
+            row.update(p.to_json() if p else {"chf": None, "rappen": None, "as_of": None,
+                                              "kind": None, "source": None, "url": None,
+                                              "last_attempt_outcome": None,
+                                              "last_attempt_at": None, "note": ""})
+            rows.append(row)
+        _dump(rows)
+        return 0
+    table = [("item", "price", "kind", "as of", "last attempt", "source")]
+    for item in items:
+        p = prices.get(item.id)
+        if p is None:
+            table.append((item.id, "—", "—", "—", "—", "no price"))
+            continue
+        last = "never"
+        if p.last_attempt_outcome and p.last_attempt_at:
+            last = f"{p.last_attempt_outcome} {p.last_attempt_at:%Y-%m-%d %H:%M}"
+        table.append((item.id, format_chf(p.rappen), p.kind, p.as_of.isoformat(), last,
+                      p.source[:70]))
+    widths = [max(len(r[c]) for r in table) for c in range(len(table[0]) - 1)]
+    for r in table:
+        print("  ".join(f"{v:<{w}}" for v, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1])
+    return 0
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from pricing.refresh import effective_price, format_chf
+
+    catalog = _load_catalog(args.catalog)
+    item = _item(catalog, args.id)
+    history = _history(args)
+    attempts = history.attempts(item.id)
+    manual = history.manual_prices(item.id)
+    effective = effective_price(item, history)
+    if args.json:
+        _dump({"item_id": item.id, "attempts": [a.to_json() for a in attempts],
+               "manual": [m.to_json() for m in manual],
+               "effective": effective.to_json() if effective else None})
+        return 0
+    rows: list[tuple[Any, str]] = []
+    for a in attempts:
+        status = f"HTTP {a.http_status}" if a.http_status is not None else "no HTTP"
+        text = (f"scrape  {a.outcome:<11} {format_chf(a.price_rappen):<15} "
+                f"{a.method or '-':<9} {status:<8} {a.detail}")
+        rows.append((a.attempted_at, text))
+    for m in manual:
+        rows.append((m.set_at, f"manual  {'set':<11} {format_chf(m.price_rappen):<15} {m.note}"))
+    if not rows:
+        print(f"{item.id}: no history yet")
+    for when, text in sorted(rows, key=lambda r: r[0]):
+        print(f"{when:%Y-%m-%d %H:%M:%S} UTC  {text.rstrip()}")
+    if effective:
+        print(f"effective: {format_chf(effective.rappen)} ({effective.kind}, as of "
+              f"{effective.as_of}, {effective.source})")
+    return 0
+
+
+def _cmd_set(args: argparse.Namespace) -> int:
+    from pricing.parse import parse_price_rappen
+    from pricing.refresh import format_chf
+
+    rappen = parse_price_rappen(args.price_chf)
+    if rappen is None or rappen <= 0:
+        raise CliError(f"invalid price '{args.price_chf}': give a positive CHF amount like 2477.00")
+    catalog = _load_catalog(args.catalog)
+    item = _item(catalog, args.id)
+    manual = _history(args).set_manual(item.id, rappen, args.note)
+    print(f"{item.id}: manual price {format_chf(manual.price_rappen)} set at "
+          f"{manual.set_at:%Y-%m-%d %H:%M} UTC (wins until a newer good scrape)")
+    return 0
+
+
+def _cmd_parse(args: argparse.Namespace) -> int:
+    from pricing.parse import ParseError, parse_product_page
+    from pricing.refresh import format_chf
+
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {args.file}: {exc.strerror}") from None
+    try:
+        page = parse_product_page(data)
+    except ParseError as exc:
+        print(f"error: {args.file}: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        _dump(page.to_json())
+        return 0
+    def money(rappen: int | None, currency: str | None) -> str:
+        text = format_chf(rappen)
+        return text if currency in (None, "CHF") else text.replace("CHF", currency, 1)
+
+    print(f"{page.name or '(no name)'}  [mpn {page.mpn or '-'}]")
+    print(f"low {money(page.low_rappen, page.currency)}  "
+          f"high {money(page.high_rappen, page.currency)}  currency {page.currency or '?'}  "
+          f"offers {page.offer_count}  via {page.method}")
+    for o in page.offers:
+        stock = {True: "in stock", False: "not available", None: "?"}[o.in_stock]
+        print(f"  {o.shop or '?':<28} {money(o.price_rappen, o.currency):<15} "
+              f"incl. shipping {money(o.shipping_price_rappen, o.currency):<15} {stock}")
+    for note in page.notes:
+        print(f"note: {note}")
+    return 0
+
+
+# =========================================================================== parser
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pricing",
+        description="Live CHF prices for the planner's catalog (toppreise.ch), with history.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser, *, catalog: bool = True) -> None:
+        if catalog:
+            p.add_argument("--catalog", metavar="PATH",
+                           help="catalog YAML (default: the project's catalog.yaml)")
+        p.add_argument("--db", metavar="PATH",
+                       help=f"price history SQLite file (default: ${DB_ENV_VAR} or "
+                            f"{default_db_path()})")
+
+    p = sub.add_parser("refresh", help="scrape current prices for catalog items with a URL")
+    common(p)
+    p.add_argument("--only", nargs="+", metavar="ID", help="refresh only these item ids")
+    p.add_argument("--min-interval-s", type=float, default=8.0, metavar="S",
+                   help="minimum seconds between requests to one host (±20%% jitter; default 8)")
+    p.add_argument("--timeout-s", type=float, default=20.0, metavar="S",
+                   help="HTTP timeout per request (default 20)")
+    p.add_argument("--cache-dir", metavar="PATH",
+                   help=f"HTTP cache directory (default: ${CACHE_ENV_VAR} or the user cache dir)")
+    p.add_argument("--no-cache", action="store_true", help="bypass the 12 h HTTP cache")
+    p.set_defaults(func=_cmd_refresh)
+
+    p = sub.add_parser("show", help="effective price, source, date and last attempt per item")
+    common(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_cmd_show)
+
+    p = sub.add_parser("history", help="every scrape attempt and manual price of one item")
+    p.add_argument("id", metavar="ID")
+    common(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_cmd_history)
+
+    p = sub.add_parser("set", help="record a manual price override (CHF)")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("price_chf", metavar="PRICE_CHF", help="e.g. 2477 or 2'477.00")
+    p.add_argument("--note", default="", metavar="TEXT", help="where the price comes from")
+    common(p)
+    p.set_defaults(func=_cmd_set)
+
+    p = sub.add_parser("parse", help="parse a saved product page (no network)")
+    p.add_argument("file", metavar="FILE.html", help="HTML file, or - for stdin")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_cmd_parse)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    args = _build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,326 @@
+"""Append-only price history in SQLite (stdlib ``sqlite3``).
+
+Two tables, both append-only (``UPDATE``/``DELETE`` are rejected by triggers):
+
+* ``attempts`` — one row per scrape attempt: item id, URL, time (UTC), HTTP status, outcome
+  (``ok`` / ``blocked`` / ``not_found`` / ``parse_error`` / ``mismatch`` / ``suspect`` /
+  ``error``), low/high price in Rappen, currency, offer count, extraction method, parser
+  version, page MPN/name, whether the page came from the HTTP cache, and a reason.
+* ``manual_prices`` — manual overrides (Rappen, CHF, note, time).
+
+Durability: WAL journal, ``synchronous=FULL``, every write in its own ``BEGIN IMMEDIATE``
+transaction on a short-lived connection, so concurrent writers (threads or processes)
+serialise on SQLite's lock (``busy_timeout_s``) and a crash loses at most the row being
+written. Design: catalog_facts.md §1.9 ("History storage" row).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = ["OUTCOMES", "Attempt", "ManualPrice", "Outcome", "PriceHistory"]
+
+Outcome = Literal["ok", "blocked", "not_found", "parse_error", "mismatch", "suspect", "error"]
+OUTCOMES: tuple[str, ...] = Outcome.__args__  # type: ignore[attr-defined]
+SCHEMA_VERSION = 1
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS attempts (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    item_id         TEXT    NOT NULL,
+    url             TEXT,
+    attempted_at    TEXT    NOT NULL,   -- ISO 8601, UTC
+    page_fetched_at TEXT,               -- when the page left the server (cached pages: earlier)
+    http_status     INTEGER,
+    outcome         TEXT    NOT NULL CHECK (outcome IN ({", ".join(f"'{o}'" for o in OUTCOMES)})),
+    price_rappen    INTEGER CHECK (price_rappen IS NULL OR price_rappen >= 0),
+    high_rappen     INTEGER CHECK (high_rappen IS NULL OR high_rappen >= 0),
+    currency        TEXT,
+    offer_count     INTEGER,
+    method          TEXT,
+    parser_version  TEXT,
+    mpn             TEXT,
+    page_name       TEXT,
+    from_cache      INTEGER NOT NULL DEFAULT 0,
+    detail          TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS attempts_item ON attempts (item_id, id);
+CREATE TABLE IF NOT EXISTS manual_prices (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    item_id      TEXT    NOT NULL,
+    set_at       TEXT    NOT NULL,      -- ISO 8601, UTC
+    price_rappen INTEGER NOT NULL CHECK (price_rappen >= 0),
+    currency     TEXT    NOT NULL DEFAULT 'CHF',
+    note         TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS manual_item ON manual_prices (item_id, id);
+CREATE TRIGGER IF NOT EXISTS attempts_no_update BEFORE UPDATE ON attempts
+    BEGIN SELECT RAISE(ABORT, 'price history is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS attempts_no_delete BEFORE DELETE ON attempts
+    BEGIN SELECT RAISE(ABORT, 'price history is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS manual_no_update BEFORE UPDATE ON manual_prices
+    BEGIN SELECT RAISE(ABORT, 'price history is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS manual_no_delete BEFORE DELETE ON manual_prices
+    BEGIN SELECT RAISE(ABORT, 'price history is append-only'); END;
+"""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _dt(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One stored scrape attempt. Prices in Rappen; times timezone-aware UTC."""
+
+    id: int
+    item_id: str
+    url: str | None
+    attempted_at: datetime
+    outcome: Outcome
+    http_status: int | None = None
+    price_rappen: int | None = None
+    high_rappen: int | None = None
+    currency: str | None = None
+    offer_count: int | None = None
+    method: str | None = None
+    parser_version: str | None = None
+    mpn: str | None = None
+    page_name: str | None = None
+    from_cache: bool = False
+    detail: str = ""
+    page_fetched_at: datetime | None = None
+
+    @property
+    def price_as_of(self) -> datetime:
+        """When the price was true: the page's fetch time (cached pages are older)."""
+        return self.page_fetched_at or self.attempted_at
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["attempted_at"] = _iso(self.attempted_at)
+        d["page_fetched_at"] = _iso(self.page_fetched_at)
+        d["price_chf"] = None if self.price_rappen is None else self.price_rappen / 100
+        return d
+
+
+@dataclass(frozen=True)
+class ManualPrice:
+    """A manual price override (Rappen, CHF) with its time (UTC) and note."""
+
+    id: int
+    item_id: str
+    set_at: datetime
+    price_rappen: int
+    currency: str = "CHF"
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["set_at"] = _iso(self.set_at)
+        d["price_chf"] = self.price_rappen / 100
+        return d
+
+
+def _attempt(row: sqlite3.Row) -> Attempt:
+    return Attempt(
+        id=row["id"], item_id=row["item_id"], url=row["url"],
+        attempted_at=_dt(row["attempted_at"]) or _now(), outcome=row["outcome"],
+        http_status=row["http_status"], price_rappen=row["price_rappen"],
+        high_rappen=row["high_rappen"], currency=row["currency"],
+        offer_count=row["offer_count"], method=row["method"],
+        parser_version=row["parser_version"], mpn=row["mpn"], page_name=row["page_name"],
+        from_cache=bool(row["from_cache"]), detail=row["detail"],
+        page_fetched_at=_dt(row["page_fetched_at"]),
+    )
+
+
+def _manual(row: sqlite3.Row) -> ManualPrice:
+    return ManualPrice(id=row["id"], item_id=row["item_id"],
+                       set_at=_dt(row["set_at"]) or _now(), price_rappen=row["price_rappen"],
+                       currency=row["currency"], note=row["note"])
+
+
+class PriceHistory:
+    """Append-only price history at ``db_path`` (created on first use, parents included).
+
+    Safe to share between threads and processes: each call opens its own connection.
+    """
+
+    def __init__(self, db_path: str | Path, *, busy_timeout_s: float = 30.0) -> None:
+        self.db_path = Path(db_path).expanduser()
+        self.busy_timeout_s = busy_timeout_s
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as con:
+            con.execute("PRAGMA journal_mode=WAL")
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(f"{self.db_path}: schema version {version} is newer than "
+                                   f"this program's {SCHEMA_VERSION}")
+            con.executescript(f"BEGIN IMMEDIATE; {_SCHEMA}"
+                              f" PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+
+    def __repr__(self) -> str:
+        return f"PriceHistory({str(self.db_path)!r})"
+
+    # ------------------------------------------------------------------ plumbing
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        con = sqlite3.connect(self.db_path, timeout=self.busy_timeout_s, isolation_level=None)
+        try:
+            con.row_factory = sqlite3.Row
+            con.execute("PRAGMA synchronous=FULL")
+            con.execute("PRAGMA foreign_keys=ON")
+            yield con
+        finally:
+            con.close()
+
+    @staticmethod
+    @contextmanager
+    def _transaction(con: sqlite3.Connection) -> Iterator[None]:
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+    def _insert(self, table: str, values: dict[str, Any]) -> int:
+        cols = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        with self._connect() as con, self._transaction(con):
+            cur = con.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})",
+                              tuple(values.values()))
+            return int(cur.lastrowid or 0)
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._connect() as con:
+            return con.execute(sql, params).fetchall()
+
+    # ------------------------------------------------------------------ writing
+    def append_attempt(
+        self,
+        item_id: str,
+        *,
+        url: str | None,
+        outcome: Outcome,
+        http_status: int | None = None,
+        price_rappen: int | None = None,
+        high_rappen: int | None = None,
+        currency: str | None = None,
+        offer_count: int | None = None,
+        method: str | None = None,
+        parser_version: str | None = None,
+        mpn: str | None = None,
+        page_name: str | None = None,
+        from_cache: bool = False,
+        detail: str = "",
+        attempted_at: datetime | None = None,
+        page_fetched_at: datetime | None = None,
+    ) -> Attempt:
+        """Append one attempt (committed before returning) and return it with its id."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome '{outcome}'; valid: {', '.join(OUTCOMES)}")
+        when = attempted_at or _now()
+        values = {
+            "item_id": item_id, "url": url, "attempted_at": _iso(when),
+            "page_fetched_at": _iso(page_fetched_at), "http_status": http_status,
+            "outcome": outcome, "price_rappen": price_rappen, "high_rappen": high_rappen,
+            "currency": currency, "offer_count": offer_count, "method": method,
+            "parser_version": parser_version, "mpn": mpn, "page_name": page_name,
+            "from_cache": int(from_cache), "detail": detail,
+        }
+        row_id = self._insert("attempts", values)
+        return Attempt(id=row_id, item_id=item_id, url=url, attempted_at=_dt(_iso(when)) or when,
+                       outcome=outcome,
+                       http_status=http_status, price_rappen=price_rappen,
+                       high_rappen=high_rappen, currency=currency, offer_count=offer_count,
+                       method=method, parser_version=parser_version, mpn=mpn,
+                       page_name=page_name, from_cache=from_cache, detail=detail,
+                       page_fetched_at=_dt(_iso(page_fetched_at)))
+
+    def set_manual(self, item_id: str, rappen: int, note: str | None = None, *,
+                   at: datetime | None = None) -> ManualPrice:
+        """Record a manual price override of ``rappen`` (CHF Rappen, >= 0)."""
+        if isinstance(rappen, bool) or not isinstance(rappen, int) or rappen < 0:
+            raise ValueError(f"manual price must be a non-negative int of Rappen, not {rappen!r}")
+        when = at or _now()
+        row_id = self._insert("manual_prices", {
+            "item_id": item_id, "set_at": _iso(when), "price_rappen": rappen,
+            "currency": "CHF", "note": note or ""})
+        return ManualPrice(id=row_id, item_id=item_id, set_at=_dt(_iso(when)) or when,
+                           price_rappen=rappen, note=note or "")
+
+    # ------------------------------------------------------------------ reading
+    def attempts(self, item_id: str | None = None, *, limit: int | None = None) -> list[Attempt]:
+        """Attempts for one item (or all), oldest first; ``limit`` keeps the newest N."""
+        where, params = ("WHERE item_id = ?", (item_id,)) if item_id is not None else ("", ())
+        sql = f"SELECT * FROM attempts {where} ORDER BY id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [_attempt(r) for r in reversed(self._query(sql, params))]
+
+    def manual_prices(self, item_id: str | None = None) -> list[ManualPrice]:
+        """Manual overrides for one item (or all), oldest first."""
+        where, params = ("WHERE item_id = ?", (item_id,)) if item_id is not None else ("", ())
+        return [_manual(r) for r in self._query(
+            f"SELECT * FROM manual_prices {where} ORDER BY id", params)]
+
+    def latest_attempt(self, item_id: str) -> Attempt | None:
+        rows = self._query("SELECT * FROM attempts WHERE item_id = ? ORDER BY id DESC LIMIT 1",
+                           (item_id,))
+        return _attempt(rows[0]) if rows else None
+
+    def latest_good(self, item_id: str, *, url: str | None = None) -> Attempt | None:
+        """Newest ``ok`` attempt for the item (optionally only from ``url``)."""
+        sql = "SELECT * FROM attempts WHERE item_id = ? AND outcome = 'ok'"
+        params: tuple[Any, ...] = (item_id,)
+        if url is not None:
+            sql += " AND url = ?"
+            params += (url,)
+        rows = self._query(sql + " ORDER BY id DESC LIMIT 1", params)
+        return _attempt(rows[0]) if rows else None
+
+    def latest_manual(self, item_id: str) -> ManualPrice | None:
+        rows = self._query(
+            "SELECT * FROM manual_prices WHERE item_id = ? ORDER BY id DESC LIMIT 1", (item_id,))
+        return _manual(rows[0]) if rows else None
+
+    def suspects_since(self, item_id: str, since: datetime | None, *, url: str | None = None
+                       ) -> list[Attempt]:
+        """``suspect`` attempts made after ``since`` (all when None), newest first."""
+        sql = "SELECT * FROM attempts WHERE item_id = ? AND outcome = 'suspect'"
+        params: tuple[Any, ...] = (item_id,)
+        if url is not None:
+            sql += " AND url = ?"
+            params += (url,)
+        found = [_attempt(r) for r in self._query(sql + " ORDER BY id DESC", params)]
+        return [a for a in found if since is None or a.attempted_at > since]
+
+    def item_ids(self) -> list[str]:
+        """Every item id with at least one attempt or manual price, sorted."""
+        rows = self._query("SELECT item_id FROM attempts UNION SELECT item_id FROM manual_prices")
+        return sorted(r[0] for r in rows)
+
+    def integrity_check(self) -> str:
+        """SQLite ``PRAGMA integrity_check`` result (``"ok"`` when healthy)."""
+        return str(self._query("PRAGMA integrity_check")[0][0])

@@ -1,0 +1,946 @@
+"""HTML → price offer, for toppreise.ch product pages (and pages shaped like them).
+
+Extraction order (catalog_facts.md §1.2, "Recommended extraction order"), first hit wins:
+
+1. ``jsonld``    — a JSON-LD ``Product`` with ``offers`` (``AggregateOffer`` with
+   ``lowPrice``/``highPrice``/``offerCount``, a single ``Offer`` or a list of them; found at
+   the top level, in lists or inside ``@graph``).
+2. ``microdata`` — schema.org microdata (``itemtype=…/Product`` → ``itemprop=offers``),
+   the shape geizhals used (catalog_facts.md §1.10).
+3. ``offers``    — toppreise per-shop blocks ``div.Plugin_Offer`` (item price in
+   ``.productPrice .Plugin_Price``, price incl. shipping in ``.shippingPrice .Plugin_Price``,
+   shop from ``.Plugin_ShopLogo img[alt]``, availability from
+   ``.AbstractTooltip_AvailabilityInformationTooltip[title]``) — selectors from
+   tazztone/userscripts RESEARCH_LOG §8, a public C#/Playwright importer and a
+   requests/BS4 adapter (catalog_facts.md §1.2 table).
+4. ``header``    — the page's "from" price: ``.productPrice .Plugin_Price`` →
+   ``.product_price .Plugin_Price`` → ``.lowestPrice .Plugin_Price`` → ``.Plugin_Price``
+   (tazztone/userscripts ``src/page/adapter.js``), then OpenGraph ``product:price:amount``,
+   then any element whose class mentions "price".
+
+Selectors match single class tokens anywhere below a block, never exact nesting, so renamed
+wrappers or re-ordered markup do not break them. Amounts are integer Rappen (cents);
+no floats are used anywhere (JSON numbers are read as ``Decimal``).
+
+Price strings (§1.4): Swiss ``CHF 2'477.00``, ``1’099.00``, ``12.–``, ``ab CHF …``,
+non-breaking/narrow spaces; European ``€ 1.299,00``, ``1 298,00 €``, ``35€ 99`` (euro sign as
+decimal separator). The corpus in tests/data/pricing/price_strings.csv (from
+scrapinghub/price-parser's test suite) pins the behaviour.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal
+
+from lxml import etree
+
+PARSER_VERSION = "1.0"
+
+Method = Literal["jsonld", "microdata", "offers", "header"]
+
+__all__ = [
+    "PARSER_VERSION",
+    "Method",
+    "PageOffer",
+    "ParseError",
+    "ShopOffer",
+    "detect_currency",
+    "is_block_page",
+    "parse_price_rappen",
+    "parse_product_page",
+]
+
+_MAX_INT_DIGITS = 13  # 10^13 Rappen = 100 billion CHF: anything longer is not a price
+
+
+class ParseError(ValueError):
+    """The page holds no usable price (or is a block / listing page)."""
+
+
+@dataclass(frozen=True)
+class ShopOffer:
+    """One shop's offer. Prices in Rappen; ``shipping_price_rappen`` includes shipping."""
+
+    shop: str | None
+    price_rappen: int | None
+    shipping_price_rappen: int | None = None
+    currency: str | None = None
+    availability: str | None = None
+    in_stock: bool | None = None
+    offer_id: str | None = None
+    title: str | None = None
+
+    @property
+    def best_rappen(self) -> int | None:
+        """Item price, else the price incl. shipping."""
+        return self.price_rappen if self.price_rappen is not None else self.shipping_price_rappen
+
+
+@dataclass(frozen=True)
+class PageOffer:
+    """What a product page says about its price.
+
+    ``low_rappen``/``high_rappen``: cheapest / dearest offer in Rappen (1/100 of ``currency``);
+    ``method``: which extraction path produced low/high; ``offers``: per-shop offers when the
+    page lists them (toppreise ``div.Plugin_Offer`` blocks, else structured-data offers).
+    ``notes``: non-fatal problems met on the way (e.g. an unreadable JSON-LD block).
+    """
+
+    low_rappen: int
+    high_rappen: int
+    currency: str | None
+    offer_count: int | None
+    mpn: str | None
+    name: str | None
+    method: Method
+    offers: list[ShopOffer] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
+    parser_version: str = PARSER_VERSION
+
+    @property
+    def low_chf(self) -> float:
+        return self.low_rappen / 100
+
+    @property
+    def high_chf(self) -> float:
+        return self.high_rappen / 100
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict (the ``python -m pricing parse --json`` contract)."""
+        offers = []
+        for o in self.offers:
+            d = asdict(o)
+            d["price"] = None if o.price_rappen is None else o.price_rappen / 100
+            d["shipping_price"] = (None if o.shipping_price_rappen is None
+                                   else o.shipping_price_rappen / 100)
+            offers.append(d)
+        return {
+            "low": self.low_chf,
+            "high": self.high_chf,
+            "currency": self.currency,
+            "offer_count": self.offer_count,
+            "mpn": self.mpn,
+            "name": self.name,
+            "method": self.method,
+            "low_rappen": self.low_rappen,
+            "high_rappen": self.high_rappen,
+            "offers": offers,
+            "notes": list(self.notes),
+            "parser_version": self.parser_version,
+        }
+
+
+# =========================================================================== price strings
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad"), None)
+_WS = re.compile(r"\s+")
+_APOS = "'’ʼ‘′´`"
+# "12.–", "12.-", "1'299.—", "12,--" → whole francs (§1.4)
+_WHOLE_FRANCS = re.compile(r"([0-9])([.,]) ?[-–—‒―]+(?![0-9])")
+_NUMBER = re.compile(
+    r"(?<![\w.,])[.,][0-9]+"                                   # ".75"
+    r"|[0-9]{1,3}(?: [0-9]{3})+(?:[.,][0-9]{1,2})?(?![0-9])"   # "1 298,00", "3 250 000"
+    rf"|[0-9]+(?:(?:[.,{_APOS}]|, (?=[0-9]{{2}}(?![0-9])))[0-9]+)*"  # "1'049,95", "1.837, 32"
+)
+# "35€ 99", "1250€600": the euro sign as decimal separator (price-parser corpus)
+_EURO_DECIMAL = re.compile(
+    rf"(?<![0-9.,])([0-9][0-9 .,{_APOS}]*?) ?€(?:([0-9]+)|\s([0-9]{{2}})(?![0-9]))")
+_FREE = re.compile(r"\b(?:gratis|kostenlos|free|gratuit|gratuito|umsonst)\b", re.IGNORECASE)
+_CURRENCY = re.compile(
+    r"(?<![A-Za-z])(CHF|SFr\.?|Fr\.|EUR|USD|GBP)(?![A-Za-z])|(€)|(US\$|\$)|(£)|\b(Euro)\b",
+    re.IGNORECASE)
+
+
+def _clean(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    return _WS.sub(" ", text).strip()
+
+
+def _digits_to_rappen(int_digits: str, frac_digits: str) -> int | None:
+    """Integer part and decimal digits → Rappen, rounding half up past two decimals."""
+    int_digits = int_digits.lstrip("0") or "0"
+    if len(int_digits) > _MAX_INT_DIGITS:
+        return None
+    rappen = int(int_digits) * 100 + int((frac_digits + "00")[:2])
+    if len(frac_digits) > 2 and frac_digits[2] >= "5":
+        rappen += 1
+    return rappen
+
+
+def _token_to_rappen(token: str) -> tuple[int, bool] | None:
+    """One number token → (Rappen, had a decimal part), guessing the separators.
+
+    Both ``.`` and ``,`` present: the last one is the decimal separator. One kind only: a
+    group of exactly three digits after it means thousands (``73,460`` → 73460,
+    ``12.999`` → 12999), anything else is decimal (``19,1`` → 19.10).
+    """
+    t = token.replace(" ", "")
+    for ch in _APOS:
+        t = t.replace(ch, "")
+    if not t:
+        return None
+    if t[0] in ".,":
+        value = _digits_to_rappen("0", t[1:])
+        return None if value is None else (value, True)
+    seps = [i for i, ch in enumerate(t) if ch in ".,"]
+    if not seps:
+        value = _digits_to_rappen(t, "")
+        return None if value is None else (value, False)
+    last = seps[-1]
+    tail = t[last + 1:]
+    kinds = {t[i] for i in seps}
+    # "0.505" cannot be thousands: a leading zero group means a decimal part
+    decimal = len(kinds) == 2 or len(tail) != 3 or t[:seps[0]].strip("0") == ""
+    digits = t[:last].replace(".", "").replace(",", "")
+    if not decimal:
+        value = _digits_to_rappen(digits + tail, "")
+        return None if value is None else (value, False)
+    value = _digits_to_rappen(digits, tail)
+    return None if value is None else (value, True)
+
+
+def parse_price_rappen(text: str) -> int | None:
+    """Parse a price string to integer Rappen/cents; ``None`` when it holds no amount.
+
+    The first amount in the text wins (``"From 26 to 50 €"`` → 2600). Handles Swiss
+    (``CHF 2'477.00``, ``1’099.00``, ``12.–``, ``ab CHF``, U+00A0/U+202F spaces) and European
+    (``€ 1.299,00``, ``1 298,00 €``, ``35€ 99``) formats (catalog_facts.md §1.4); "gratis"/
+    "kostenlos"/"free" → 0. Never negative, never a float: a minus sign is ignored.
+    """
+    if not isinstance(text, str) or not text:
+        return None
+    s = _clean(text)
+    s = _WHOLE_FRANCS.sub(r"\g<1>\g<2>00", s)
+    if s.count("€") == 1:
+        m = _EURO_DECIMAL.search(s)
+        if m:
+            before = _NUMBER.fullmatch(m.group(1).strip())
+            parsed = _token_to_rappen(before.group(0)) if before else None
+            if parsed is not None and not parsed[1]:
+                frac = m.group(2) or m.group(3) or ""
+                extra = _digits_to_rappen("0", frac)
+                if extra is not None:
+                    return parsed[0] + extra
+    m = _NUMBER.search(s)
+    if m is None:
+        return 0 if _FREE.search(s) else None
+    parsed = _token_to_rappen(m.group(0))
+    return None if parsed is None else parsed[0]
+
+
+def detect_currency(text: str | None) -> str | None:
+    """ISO code of the first currency mark in ``text`` (``CHF``, ``Fr.`` → CHF; ``€`` → EUR)."""
+    if not text:
+        return None
+    m = _CURRENCY.search(unicodedata.normalize("NFKC", text))
+    if m is None:
+        return None
+    return normalize_currency(m.group(0))
+
+
+def normalize_currency(value: Any) -> str | None:
+    """Map a currency mark or code to an upper-case ISO 4217 code (``Fr.`` → ``CHF``)."""
+    if not isinstance(value, str):
+        return None
+    v = value.strip().upper().rstrip(".")
+    if not v:
+        return None
+    aliases = {"FR": "CHF", "SFR": "CHF", "€": "EUR", "EURO": "EUR", "$": "USD", "US$": "USD",
+               "£": "GBP"}
+    v = aliases.get(v, v)
+    return v if re.fullmatch(r"[A-Z]{3}", v) else None
+
+
+def _decimal_to_rappen(value: Decimal) -> int | None:
+    if not value.is_finite() or value < 0 or value >= Decimal(10) ** _MAX_INT_DIGITS:
+        return None
+    return int((value * 100).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+_SCHEMA_NUMBER = re.compile(r"\s*([0-9]+)(?:\.([0-9]+))?\s*")
+
+
+def _schema_amount(value: Any) -> int | None:
+    """A schema.org price value (number, or string with ``.`` as decimal mark) → Rappen."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return _decimal_to_rappen(Decimal(value))
+    if isinstance(value, Decimal):
+        return _decimal_to_rappen(value)
+    if isinstance(value, str):
+        m = _SCHEMA_NUMBER.fullmatch(value)
+        if m:
+            return _digits_to_rappen(m.group(1), m.group(2) or "")
+        return parse_price_rappen(value)
+    return None
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 <= value < 10**9 else None
+    if isinstance(value, Decimal) and value.is_finite() and 0 <= value < 10**9:
+        return int(value)
+    if isinstance(value, str):
+        m = re.search(r"[0-9]{1,9}", value)
+        return int(m.group(0)) if m else None
+    return None
+
+
+# =========================================================================== availability
+_UNAVAILABLE = re.compile(
+    r"nicht\s+lieferbar|nicht\s+verf[uü]gbar|nicht\s+an\s+lager|auf\s+anfrage|ausverkauft"
+    r"|out\s*of\s*stock|sold\s*out|discontinued|not\s+available|unavailable"
+    r"|non\s+disponible|[ée]puis[ée]|non\s+disponibile|esaurito",
+    re.IGNORECASE)
+_SCHEMA_UNAVAILABLE = {"outofstock", "soldout", "discontinued"}
+
+
+def _in_stock(availability: str | None) -> bool | None:
+    if not availability:
+        return None
+    tail = availability.rsplit("/", 1)[-1].rsplit(":", 1)[-1].strip().lower()
+    if tail in _SCHEMA_UNAVAILABLE:
+        return False
+    return not _UNAVAILABLE.search(availability)
+
+
+def _low_high(offers: Iterable[ShopOffer]) -> tuple[int, int, list[ShopOffer]] | None:
+    """Low/high over offers in stock (all offers when none is in stock)."""
+    priced = [o for o in offers if o.best_rappen is not None]
+    if not priced:
+        return None
+    pool = [o for o in priced if o.in_stock is not False] or priced
+    values = [o.best_rappen for o in pool if o.best_rappen is not None]
+    return min(values), max(values), pool
+
+
+# =========================================================================== block pages
+_BLOCK_TEXT = re.compile(
+    r"massive,?\s+ongoing\s+attacks|massiver,?\s+anhaltender\s+angriffe"
+    r"|<title>[^<]{0,80}\berror\s*403\b",
+    re.IGNORECASE)
+
+
+def is_block_page(page: str | bytes) -> bool:
+    """True for toppreise's bot-block page ("massive, ongoing attacks", "Error 403" title).
+
+    Phrases from a public C#/Playwright importer (catalog_facts.md §1.7). Only the first
+    256 KiB are searched (the block page is ~14 KB).
+    """
+    if isinstance(page, bytes):
+        page = page[:262_144].decode("utf-8", errors="ignore")
+    else:
+        page = page[:262_144]
+    return bool(_BLOCK_TEXT.search(page))
+
+
+# =========================================================================== HTML helpers
+# plain lxml elements (no lxml.html class lookup): the parse is ~2x faster on big pages
+_HTML_PARSER = etree.HTMLParser(huge_tree=True)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def _decode(data: bytes) -> str:
+    """Bytes → text: BOM, then ``<meta charset>``, then UTF-8, then Windows-1252."""
+    for bom, enc in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+                     (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            return data[len(bom):].decode(enc, errors="replace")
+    m = _META_CHARSET.search(data[:4096])
+    if m:
+        try:
+            return data.decode(m.group(1).decode("ascii"), errors="replace")
+        except LookupError:
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _tree(html: str | bytes) -> Any:
+    text = _decode(html) if isinstance(html, bytes) else html
+    text = _XML_DECL.sub("", text.replace("\x00", ""))
+    try:
+        root = etree.fromstring(text, _HTML_PARSER)
+    except (etree.ParserError, ValueError) as exc:
+        raise ParseError(f"not parseable as HTML: {exc}") from None
+    if root is None:
+        raise ParseError("empty page")
+    return root
+
+
+def _cls(name: str) -> str:
+    """XPath predicate: element has class token ``name``."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+def _cls_contains(fragment: str) -> str:
+    """XPath predicate: class attribute contains ``fragment`` (case-insensitive, lower-case)."""
+    upper = fragment.upper()
+    return f"contains(translate(@class, '{upper}', '{fragment}'), '{fragment}')"
+
+
+def _text(el: Any) -> str:
+    return _WS.sub(" ", "".join(el.itertext())).strip()
+
+
+def _first_text(nodes: Iterable[Any]) -> str | None:
+    for n in nodes:
+        t = _text(n) if not isinstance(n, str) else _WS.sub(" ", n).strip()
+        if t:
+            return t
+    return None
+
+
+# =========================================================================== JSON-LD
+_TRAILING_COMMA = re.compile(r",\s*([}\]])")
+_WRAPPERS = re.compile(r"^\s*(?://\s*)?(?:<!\[CDATA\[|<!--)|(?://\s*)?(?:\]\]>|-->)\s*$")
+
+
+def _loads(raw: str) -> Any:
+    """JSON with Decimal numbers; NaN/Infinity → None; tolerant of CDATA and trailing commas."""
+    raw = _WRAPPERS.sub("", raw.strip())
+    kwargs: dict[str, Any] = {"parse_float": Decimal, "parse_constant": lambda _c: None,
+                              "strict": False}
+    try:
+        return json.loads(raw, **kwargs)
+    except ValueError:
+        return json.loads(_TRAILING_COMMA.sub(r"\1", raw), **kwargs)
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    t = node.get("@type", ())
+    values = t if isinstance(t, list) else [t]
+    return {v.rsplit("/", 1)[-1].rsplit(":", 1)[-1] for v in values if isinstance(v, str)}
+
+
+_PRODUCT_TYPES = {"Product", "ProductGroup", "IndividualProduct", "ProductModel", "SomeProducts"}
+
+
+def _walk(node: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    """Every dict inside ``node`` in document order (``@graph``, lists, nesting)."""
+    if depth > 40:
+        return
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            if isinstance(value, dict | list):
+                yield from _walk(value, depth + 1)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value, depth + 1)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _str_or_none(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str | int | dict)), None)
+    if isinstance(value, dict):
+        value = value.get("name")
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        s = _WS.sub(" ", str(value)).strip()
+        return s or None
+    return None
+
+
+@dataclass
+class _Found:
+    """Partial result of one extraction method."""
+
+    low: int | None = None
+    high: int | None = None
+    currency: str | None = None
+    count: int | None = None
+    mpn: str | None = None
+    name: str | None = None
+    offers: list[ShopOffer] = field(default_factory=list)
+
+
+def _schema_offer(o: dict[str, Any], currency_default: str | None) -> ShopOffer:
+    price = _schema_amount(o.get("price"))
+    currency = normalize_currency(o.get("priceCurrency"))
+    for spec in _as_list(o.get("priceSpecification")):
+        if isinstance(spec, dict):
+            if price is None:
+                price = _schema_amount(spec.get("price", spec.get("minPrice")))
+            currency = currency or normalize_currency(spec.get("priceCurrency"))
+    availability = _str_or_none(o.get("availability"))
+    return ShopOffer(
+        shop=_str_or_none(o.get("seller")) or _str_or_none(o.get("offeredBy")),
+        price_rappen=price,
+        currency=currency or currency_default,
+        availability=availability,
+        in_stock=_in_stock(availability),
+        offer_id=_str_or_none(o.get("sku")) or _str_or_none(o.get("@id")),
+        title=_str_or_none(o.get("name")),
+    )
+
+
+def _from_schema_offers(offers: list[Any], found: _Found) -> None:
+    """Fill low/high/count/currency/offers from a schema.org ``offers`` value."""
+    singles: list[ShopOffer] = []
+    for o in offers:
+        if not isinstance(o, dict):
+            continue
+        is_aggregate = "AggregateOffer" in _types(o) or "lowPrice" in o or "highPrice" in o
+        if is_aggregate and found.low is None:
+            low = _schema_amount(o.get("lowPrice"))
+            high = _schema_amount(o.get("highPrice"))
+            if low is None:
+                low = _schema_amount(o.get("price"))
+            if low is None and high is not None:
+                low = high
+            found.currency = found.currency or normalize_currency(o.get("priceCurrency"))
+            if low is not None:
+                found.low, found.high = low, high if high is not None else low
+                found.count = _int_or_none(o.get("offerCount"))
+            nested = [x for x in _as_list(o.get("offers")) if isinstance(x, dict)]
+            singles.extend(_schema_offer(x, found.currency) for x in nested)
+        elif not is_aggregate:
+            singles.append(_schema_offer(o, None))
+    found.offers = singles
+    if found.low is None:
+        lh = _low_high(singles)
+        if lh is not None:
+            found.low, found.high, pool = lh
+            found.count = len([s for s in singles if s.best_rappen is not None])
+            cheapest = min(pool, key=lambda s: s.best_rappen or 0)
+            found.currency = found.currency or cheapest.currency
+    elif found.count is None and singles:
+        found.count = len(singles)
+
+
+def _jsonld(tree: Any, notes: list[str]) -> tuple[_Found | None, _Found]:
+    """(first Product with a price, identity hints from the first Product seen)."""
+    hints = _Found()
+    scripts = tree.xpath(
+        "//script[contains(translate(@type, 'LDJSON', 'ldjson'), 'ld+json')]")
+    for index, script in enumerate(scripts, 1):
+        raw = script.text or ""
+        if not raw.strip():
+            continue
+        try:
+            data = _loads(raw)
+        except (ValueError, RecursionError) as exc:
+            notes.append(f"JSON-LD block {index}: not valid JSON ({str(exc)[:80]})")
+            continue
+        for node in _walk(data):
+            if not _types(node) & _PRODUCT_TYPES:
+                continue
+            name = _str_or_none(node.get("name"))
+            mpn = _str_or_none(node.get("mpn"))
+            hints.name = hints.name or name
+            hints.mpn = hints.mpn or mpn
+            found = _Found(name=name, mpn=mpn)
+            _from_schema_offers(_as_list(node.get("offers")), found)
+            if found.low is not None:
+                found.mpn = found.mpn or _str_or_none(
+                    next((o.get("mpn") for o in _as_list(node.get("offers"))
+                          if isinstance(o, dict) and o.get("mpn")), None))
+                return found, hints
+    return None, hints
+
+
+# =========================================================================== microdata
+def _md_props(scope: Any) -> dict[str, list[Any]]:
+    """Microdata properties of one ``itemscope`` (not descending into nested scopes)."""
+    props: dict[str, list[Any]] = {}
+    stack = list(reversed(scope))
+    while stack:
+        el = stack.pop()
+        if not isinstance(el.tag, str):
+            continue
+        for prop in (el.get("itemprop") or "").split():
+            props.setdefault(prop, []).append(el)
+        if el.get("itemscope") is None:
+            stack.extend(reversed(el))
+    return props
+
+
+def _md_value(el: Any) -> str | None:
+    for attr in ("content", "value", "datetime"):
+        if el.get(attr) is not None:
+            return el.get(attr).strip()
+    if el.tag in ("a", "link") and el.get("href"):
+        return el.get("href").strip()
+    t = _text(el)
+    return t or None
+
+
+def _md_amount(el: Any) -> int | None:
+    if el.get("content") is not None:
+        return _schema_amount(el.get("content"))
+    value = _md_value(el)
+    return parse_price_rappen(value) if value else None
+
+
+def _md_offer(el: Any) -> ShopOffer:
+    p = _md_props(el) if el.get("itemscope") is not None else {}
+    price = next((a for a in map(_md_amount, p.get("price", [])) if a is not None), None)
+    seller = p.get("seller", [])
+    shop = None
+    if seller:
+        sub = _md_props(seller[0]) if seller[0].get("itemscope") is not None else {}
+        shop = _md_value(sub["name"][0]) if sub.get("name") else _md_value(seller[0])
+    availability = _md_value(p["availability"][0]) if p.get("availability") else None
+    currency = normalize_currency(_md_value(p["priceCurrency"][0])) if p.get(
+        "priceCurrency") else None
+    return ShopOffer(shop=shop, price_rappen=price, currency=currency,
+                     availability=availability, in_stock=_in_stock(availability))
+
+
+def _microdata(tree: Any) -> _Found | None:
+    scopes = [el for el in tree.xpath("//*[@itemscope][@itemtype]")
+              if any(t.rstrip("/").rsplit("/", 1)[-1] in _PRODUCT_TYPES
+                     for t in el.get("itemtype", "").split())]
+    for scope in scopes:
+        p = _md_props(scope)
+        found = _Found(
+            name=_md_value(p["name"][0]) if p.get("name") else None,
+            mpn=_md_value(p["mpn"][0]) if p.get("mpn") else None,
+        )
+        singles: list[ShopOffer] = []
+        for offer_el in p.get("offers", []):
+            if offer_el.get("itemscope") is None:
+                continue
+            op = _md_props(offer_el)
+            kind = offer_el.get("itemtype", "")
+            if kind.endswith("AggregateOffer") or "lowPrice" in op:
+                low = next((a for a in map(_md_amount, op.get("lowPrice", [])) if a is not None),
+                           None)
+                high = next((a for a in map(_md_amount, op.get("highPrice", []))
+                             if a is not None), None)
+                if low is None:
+                    low = next((a for a in map(_md_amount, op.get("price", []))
+                                if a is not None), None)
+                if low is not None and found.low is None:
+                    found.low, found.high = low, high if high is not None else low
+                    found.count = _int_or_none(
+                        _md_value(op["offerCount"][0])) if op.get("offerCount") else None
+                    found.currency = normalize_currency(
+                        _md_value(op["priceCurrency"][0])) if op.get("priceCurrency") else None
+                singles.extend(_md_offer(x) for x in op.get("offers", []))
+            else:
+                singles.append(_md_offer(offer_el))
+        found.offers = singles
+        if found.low is None:
+            lh = _low_high(singles)
+            if lh is not None:
+                found.low, found.high, pool = lh
+                found.count = len([s for s in singles if s.best_rappen is not None])
+                found.currency = min(pool, key=lambda s: s.best_rappen or 0).currency
+        if found.low is not None:
+            return found
+    return None
+
+
+# =========================================================================== toppreise offer blocks
+# Substring pre-filters run in libxml2; exact class-token checks follow in Python.
+# (attribute-axis queries are ~4x faster in libxml2 than //*[contains(@class, …)])
+_OFFER_CANDIDATES = etree.XPath(
+    "//@class[contains(., 'Plugin_Offer') or contains(., 'productDetailsOfferList')]/.."
+    " | //@id[starts-with(., 'Plugin_Offer_')]/..")
+_SHOPS_HREF = re.compile(r"/shops/([^/?#]+?)-s\d+")
+
+
+def _tokens(el: Any) -> list[str]:
+    cls = el.get("class")
+    return cls.split() if cls else []
+
+
+def _is_offer_block(el: Any) -> bool:
+    tokens = _tokens(el)
+    return ("Plugin_Offer" in tokens or "productDetailsOfferList" in tokens
+            or (el.get("id") or "").startswith("Plugin_Offer_"))
+
+
+def _price_of(nodes: Iterable[Any]) -> int | None:
+    for n in nodes:
+        value = parse_price_rappen(_text(n))
+        if value is not None:
+            return value
+    return None
+
+
+def _leafmost(nodes: list[Any]) -> list[Any]:
+    """Drop nodes that contain another node of the list (keep the innermost)."""
+    chosen = set(nodes)
+    return [n for n in nodes if not any(d in chosen for d in n.iterdescendants())]
+
+
+def _outermost(nodes: list[Any]) -> list[Any]:
+    chosen = set(nodes)
+    return [n for n in nodes if not any(a in chosen for a in n.iterancestors())]
+
+
+class _Block:
+    """One offer block, indexed by class token in a single pass (markup-order lists)."""
+
+    def __init__(self, block: Any) -> None:
+        self.block = block
+        self.by_token: dict[str, list[Any]] = {}
+        self.elements: list[Any] = []
+        self.lower_class: list[str] = []
+        for el in block.iter(tag=etree.Element):
+            cls = el.get("class") or ""
+            self.elements.append(el)
+            self.lower_class.append(cls.lower())
+            for token in cls.split():
+                self.by_token.setdefault(token, []).append(el)
+
+    def tagged(self, token: str) -> list[Any]:
+        return self.by_token.get(token, [])
+
+    def class_contains(self, *fragments: str) -> list[Any]:
+        """Elements whose class attribute contains one of ``fragments`` (lower-case)."""
+        return [el for el, cls in zip(self.elements, self.lower_class, strict=True)
+                if cls and any(f in cls for f in fragments)]
+
+    def inside_fragment(self, el: Any, fragment: str) -> bool:
+        """``el`` or an ancestor within the block has a class containing ``fragment``."""
+        node = el
+        while node is not None:
+            if fragment in (node.get("class") or "").lower():
+                return True
+            if node is self.block:
+                return False
+            node = node.getparent()
+        return False
+
+    def inside(self, el: Any, token: str) -> bool:
+        """``el`` or one of its ancestors within the block carries class ``token``."""
+        node = el
+        while node is not None:
+            if token in _tokens(node):
+                return True
+            if node is self.block:
+                return False
+            node = node.getparent()
+        return False
+
+
+def _shop_name(b: _Block) -> str | None:
+    """Shop: logo ``img[alt]`` (fallback ``title``), else the ``/shops/<Name>-s<id>`` link."""
+    imgs = [el for el in b.elements if el.tag == "img"]
+    logos = [i for i in imgs
+             if "/logo/" in (i.get("src") or "") or b.inside_fragment(i, "shoplogo")]
+    for img in logos:
+        name = (img.get("alt") or img.get("title") or "").strip()
+        if name:
+            return name
+    for a in (el for el in b.elements if el.tag == "a" and "/shops/" in (el.get("href") or "")):
+        name = _text(a)
+        if name:
+            return name
+        m = _SHOPS_HREF.search(a.get("href", ""))
+        if m:
+            return m.group(1).replace("-", " ")
+    for img in imgs:
+        if (img.get("alt") or "").strip():
+            return str(img.get("alt")).strip()
+    return None
+
+
+def _availability(b: _Block) -> str | None:
+    """``.AbstractTooltip_AvailabilityInformationTooltip[title]``, else any availability-ish
+    class (availab/deliver/liefer/stock)."""
+    first = b.class_contains("availabilityinformation")
+    rest = b.class_contains("availab", "deliver", "liefer", "stock")
+    for el in first + rest:
+        value = (el.get("title") or el.get("data-original-title") or _text(el)).strip()
+        if value:
+            return value
+    return None
+
+
+def _offer_block(block: Any) -> ShopOffer:
+    b = _Block(block)
+    prices = b.tagged("Plugin_Price")
+    item = _price_of(p for p in prices if b.inside(p, "productPrice"))
+    shipping = _price_of(p for p in prices if b.inside(p, "shippingPrice"))
+    if item is None and shipping is None:
+        item = _price_of(prices)
+    if item is None and shipping is None:
+        # drift: price class renamed — take the innermost elements whose class mentions price
+        candidates = _leafmost(b.class_contains("price"))
+        item = _price_of(c for c in candidates if not _FREE.search(_text(c)))
+    currency = detect_currency(_first_text(b.tagged("currency")))
+    if currency is None:
+        currency = detect_currency(_text(block))
+    availability = _availability(b)
+    titles = [a for a in b.tagged("offer-name") if a.tag == "a"]
+    return ShopOffer(
+        shop=_shop_name(b), price_rappen=item, shipping_price_rappen=shipping,
+        currency=currency, availability=availability, in_stock=_in_stock(availability),
+        offer_id=block.get("data-entity-id"), title=_first_text(titles),
+    )
+
+
+def _offers(tree: Any) -> tuple[_Found | None, list[ShopOffer]]:
+    blocks = _outermost([el for el in _OFFER_CANDIDATES(tree) if _is_offer_block(el)])
+    offers = [o for o in map(_offer_block, blocks) if o.best_rappen is not None]
+    lh = _low_high(offers)
+    if lh is None:
+        return None, offers
+    low, high, pool = lh
+    currency = min(pool, key=lambda o: o.best_rappen or 0).currency
+    return _Found(low=low, high=high, currency=currency, count=len(offers), offers=offers), offers
+
+
+# =========================================================================== header / identity
+_HEADER_QUERIES = (
+    f"//*[{_cls('productPrice')}]//*[{_cls('Plugin_Price')}]",
+    f"//*[{_cls('product_price')}]//*[{_cls('Plugin_Price')}]",
+    f"//*[{_cls('lowestPrice')}]//*[{_cls('Plugin_Price')}]",
+    f"//*[{_cls('Plugin_Price')}]",
+)
+_EXCLUDED_ANCESTORS = (f"ancestor::*[{_cls_contains('pricechart')} or {_cls('Plugin_Offer')}"
+                       f" or {_cls('productDetailsOfferList')} or {_cls_contains('history')}]")
+
+
+def _currency_near(el: Any) -> str | None:
+    node = el
+    for _ in range(3):
+        cur = _first_text(node.xpath(f".//*[{_cls('currency')}]"))
+        found = detect_currency(cur) or detect_currency(_text(node)[:200])
+        if found:
+            return found
+        node = node.getparent()
+        if node is None:
+            break
+    return None
+
+
+def _header(tree: Any) -> _Found | None:
+    for query in _HEADER_QUERIES:
+        for el in tree.xpath(query):
+            if el.xpath(_EXCLUDED_ANCESTORS):
+                continue
+            value = parse_price_rappen(_text(el))
+            if value is not None:
+                return _Found(low=value, high=value, currency=_currency_near(el))
+    amount = tree.xpath("//meta[@property='product:price:amount' or @property='og:price:amount']"
+                        "/@content")
+    if amount:
+        value = _schema_amount(amount[0])
+        if value is not None:
+            cur = tree.xpath("//meta[@property='product:price:currency'"
+                             " or @property='og:price:currency']/@content")
+            return _Found(low=value, high=value,
+                          currency=normalize_currency(cur[0]) if cur else None)
+    candidates = _leafmost(tree.xpath(f"//body//*[{_cls_contains('price')}]"))
+    for el in candidates:
+        if el.xpath(_EXCLUDED_ANCESTORS):
+            continue
+        text = _text(el)
+        value = parse_price_rappen(text) if len(text) < 80 else None
+        currency = _currency_near(el) if value is not None else None
+        if value is not None and currency is not None:
+            return _Found(low=value, high=value, currency=currency)
+    return None
+
+
+_MPN_LABEL = re.compile(
+    r"^(?:manufacturer\s*part\s*(?:number|no\.?)|hersteller\s*-?\s*(?:artikel)?\s*-?\s*(?:nummer|nr\.?)"
+    r"|herstellerartikelnummer|mpn|num[ée]ro\s+(?:de\s+)?(?:r[ée]f[ée]rence\s+)?fabricant"
+    r"|codice\s+produttore)\s*:?$",
+    re.IGNORECASE)
+_MPN_IN_TITLE = re.compile(r"\(([A-Za-z0-9][A-Za-z0-9\-_/.#]{3,40})\)\s*$")
+
+
+def _page_mpn(tree: Any) -> str | None:
+    for label in tree.xpath(f"//*[{_cls('name')}] | //dt | //th"):
+        if not _MPN_LABEL.match(_text(label)):
+            continue
+        sibling = label.getnext()
+        while sibling is not None and not _text(sibling):
+            sibling = sibling.getnext()
+        if sibling is not None:
+            return _text(sibling)
+    for h1 in tree.xpath("//h1"):
+        m = _MPN_IN_TITLE.search(_text(h1))
+        if m and re.search(r"[0-9]", m.group(1)):
+            return m.group(1)
+    return None
+
+
+def _page_name(tree: Any) -> str | None:
+    for query in (f"//*[{_cls('Plugin_ProductHeading')}]//h1", f"//*[{_cls('productHeading')}]//h1",
+                  "//h1", "//meta[@property='og:title']/@content", "//title"):
+        name = _first_text(tree.xpath(query))
+        if name:
+            return name
+    return None
+
+
+_LISTING_CARDS = etree.XPath("//@class[contains(., 'Plugin_Product')]/..")
+
+
+def _is_listing(tree: Any) -> bool:
+    """A search/browse page: body class ``Page_ProductSearch``/``Page_Browse``, or (without
+    the product-page body class) several ``.Plugin_Product`` result cards (§1.3)."""
+    body = set(" ".join(tree.xpath("//body/@class")).split())
+    if "Page_Product" in body:
+        return False
+    if body & {"Page_ProductSearch", "Page_Browse", "Page_Search", "Page_Category"}:
+        return True
+    cards = [el for el in _LISTING_CARDS(tree) if "Plugin_Product" in _tokens(el)]
+    return len(cards) >= 2
+
+
+# =========================================================================== entry point
+def parse_product_page(html: str | bytes) -> PageOffer:
+    """Parse a product page into a :class:`PageOffer` (amounts in Rappen).
+
+    Raises :class:`ParseError` when no price is found, for block pages and for
+    search/listing pages (whose "from" prices belong to several products).
+    """
+    tree = _tree(html)
+    notes: list[str] = []
+    found, hints = _jsonld(tree, notes)
+    method: Method = "jsonld"
+    if found is None:
+        found, method = _microdata(tree), "microdata"
+    if found is None and _is_listing(tree):
+        raise ParseError("a search/listing page, not a product page")
+    block_result, shop_offers = _offers(tree)
+    if found is None:
+        found, method = block_result, "offers"
+    if found is None:
+        found, method = _header(tree), "header"
+    if found is None or found.low is None:
+        source = html if isinstance(html, str) else html[:262_144]
+        if is_block_page(source):
+            raise ParseError("a bot-block page ('massive, ongoing attacks' / Error 403)")
+        raise ParseError("no price found (no JSON-LD offer, microdata, offer block or header price)"
+                         + (f"; {'; '.join(notes)}" if notes else ""))
+    low, high = found.low, found.high if found.high is not None else found.low
+    if high < low:
+        low, high = high, low
+    return PageOffer(
+        low_rappen=low,
+        high_rappen=high,
+        currency=found.currency,
+        offer_count=found.count,
+        mpn=found.mpn or hints.mpn or _page_mpn(tree),
+        name=found.name or hints.name or _page_name(tree),
+        method=method,
+        offers=shop_offers or found.offers,
+        notes=tuple(notes),
+    )

@@ -1,0 +1,437 @@
+"""Refresh catalog prices (fetch → parse → validate → store) and compute effective prices.
+
+Validation before a scraped price is accepted (design.md "Prices"; catalog_facts.md §1.2,
+§1.9 "Validate identity"):
+
+1. currency is CHF (a page that states none is accepted as CHF only on toppreise.ch, which
+   lists CHF only);
+2. the page's MPN or product name contains the catalog part number (boundary-aware, ignoring
+   case and ``-``/space/``.``/``/`` separators) — skipped for items without a part number;
+3. the low price lies within a plausibility band of the reference price: the newest of the
+   last good scrape (same URL) and the last manual override, ``band`` = ×0.5 … ×1.75; with
+   neither, the catalog list price with the wider ``catalog_band`` ×0.33 … ×3 (list prices
+   are months old and 2026 prices moved by +50-100 %). A jump outside the band is stored as
+   ``suspect`` and not used until a later network fetch lands within ``confirm_tolerance``
+   (10 %) of it, or a manual override sets a new reference.
+
+Effective price of an item (``effective_prices``): the newest of {latest good scrape from the
+item's current catalog URL, latest manual override} — a tie goes to the manual override —
+else the catalog list price; always with its date and source.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pricing.fetch import Fetcher
+from pricing.history import Attempt, ManualPrice, Outcome, PriceHistory
+from pricing.parse import PARSER_VERSION, PageOffer, ParseError, parse_product_page
+from sizing.catalog import Item
+
+__all__ = [
+    "CATALOG_BAND",
+    "CONFIRM_TOLERANCE",
+    "DEFAULT_BAND",
+    "EffectivePrice",
+    "RefreshResult",
+    "RefreshSummary",
+    "effective_prices",
+    "format_chf",
+    "part_number_matches",
+    "refresh",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BAND: tuple[float, float] = (0.5, 1.75)
+CATALOG_BAND: tuple[float, float] = (0.33, 3.0)
+CONFIRM_TOLERANCE = 0.10
+CHF_ONLY_HOSTS = ("toppreise.ch",)
+
+PriceKind = Literal["scraped", "manual", "catalog"]
+
+
+def format_chf(rappen: int | None) -> str:
+    """``247700`` → ``"CHF 2'477.00"`` (Swiss apostrophe thousands separator)."""
+    if rappen is None:
+        return "—"
+    francs, cents = divmod(rappen, 100)
+    return f"CHF {francs:,}.{cents:02d}".replace(",", "'")
+
+
+# =========================================================================== results
+@dataclass(frozen=True)
+class RefreshResult:
+    """What happened to one item in a refresh (one history row: ``attempt_id``)."""
+
+    item_id: str
+    url: str
+    outcome: Outcome
+    price_rappen: int | None = None
+    http_status: int | None = None
+    method: str | None = None
+    from_cache: bool = False
+    detail: str = ""
+    attempt_id: int | None = None
+
+    @property
+    def price_chf(self) -> float | None:
+        return None if self.price_rappen is None else self.price_rappen / 100
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+    def line(self) -> str:
+        """One human-readable progress line."""
+        price = format_chf(self.price_rappen) if self.price_rappen is not None else ""
+        extra = ", ".join(x for x in (self.method, "cached" if self.from_cache else None) if x)
+        text = f"{self.item_id}: {self.outcome}"
+        if price:
+            text += f" {price}"
+        if extra:
+            text += f" ({extra})"
+        if self.detail and self.outcome != "ok":
+            text += f" — {self.detail}"
+        return text
+
+
+@dataclass(frozen=True)
+class RefreshSummary:
+    """All results of one refresh, in catalog order, with UTC start/end times."""
+
+    results: tuple[RefreshResult, ...]
+    started_at: datetime
+    finished_at: datetime
+
+    @property
+    def ok(self) -> list[RefreshResult]:
+        return [r for r in self.results if r.outcome == "ok"]
+
+    @property
+    def blocked(self) -> list[RefreshResult]:
+        return [r for r in self.results if r.outcome == "blocked"]
+
+    @property
+    def failed(self) -> list[RefreshResult]:
+        """Neither ok nor blocked: not_found, parse_error, mismatch, suspect, error."""
+        return [r for r in self.results if r.outcome not in ("ok", "blocked")]
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for r in self.results:
+            counts[r.outcome] = counts.get(r.outcome, 0) + 1
+        return counts
+
+    def describe(self) -> str:
+        """``"3 items: ok 1 · blocked 1 · failed 1 (suspect 1)"``."""
+        failed = self.failed
+        kinds: dict[str, int] = {}
+        for r in failed:
+            kinds[r.outcome] = kinds.get(r.outcome, 0) + 1
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
+        text = (f"{len(self.results)} items: ok {len(self.ok)} · blocked {len(self.blocked)}"
+                f" · failed {len(failed)}")
+        return text + (f" ({detail})" if detail else "")
+
+
+# =========================================================================== validation
+def part_number_matches(part_number: str, *texts: str | None) -> bool:
+    """True when ``part_number`` occurs in one of ``texts`` as a whole token.
+
+    Case and separators (space, ``-``, ``_``, ``.``, ``/``) are ignored, but the match must
+    not continue with a letter or digit: ``90MS0371-M00030`` matches
+    ``"ASUS Ascent (90MS0371-M00030)"`` and ``"90ms0371 m00030"``, not ``"90MS0371-M000300"``.
+    """
+    chunks = re.findall(r"[A-Za-z0-9]+", part_number)
+    if not chunks:
+        return False
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9])" + r"[\s\-_./]*".join(map(re.escape, chunks)) + r"(?![A-Za-z0-9])",
+        re.IGNORECASE)
+    return any(t and pattern.search(t) for t in texts)
+
+
+def _is_chf_only_host(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return any(host == h or host.endswith("." + h) for h in CHF_ONLY_HOSTS)
+
+
+@dataclass(frozen=True)
+class _Reference:
+    rappen: int
+    label: str
+    at: datetime | None
+    as_of: date
+    band: tuple[float, float]
+
+
+def _reference(item: Item, history: PriceHistory, url: str, *, band: tuple[float, float],
+               catalog_band: tuple[float, float]) -> _Reference | None:
+    good = history.latest_good(item.id, url=url)
+    manual = history.latest_manual(item.id)
+    refs: list[_Reference] = []
+    if good is not None and good.price_rappen is not None:
+        refs.append(_Reference(good.price_rappen, "last good scrape", good.price_as_of,
+                               good.price_as_of.date(), band))
+    if manual is not None:
+        refs.append(_Reference(manual.price_rappen, "manual override", manual.set_at,
+                               manual.set_at.date(), band))
+    if refs:
+        return max(refs, key=lambda r: (r.at or datetime.min.replace(tzinfo=UTC),
+                                        r.label == "manual override"))
+    if item.price is not None and item.price.rappen > 0:
+        return _Reference(item.price.rappen, "catalog list price", None, item.price.date,
+                          catalog_band)
+    return None
+
+
+def _plausibility(item: Item, price_rappen: int, history: PriceHistory, url: str, *,
+                  band: tuple[float, float], catalog_band: tuple[float, float],
+                  confirm_tolerance: float) -> tuple[bool, str]:
+    """(plausible, note) for a new scraped price."""
+    ref = _reference(item, history, url, band=band, catalog_band=catalog_band)
+    if ref is None or ref.rappen <= 0:
+        return True, "no reference price to compare with"
+    ratio = price_rappen / ref.rappen
+    lo, hi = ref.band
+    if lo <= ratio <= hi:
+        return True, ""
+    for s in history.suspects_since(item.id, ref.at, url=url):
+        if s.price_rappen and (abs(price_rappen - s.price_rappen)
+                               <= confirm_tolerance * s.price_rappen):
+            return True, (f"confirms the suspect price {format_chf(s.price_rappen)} of "
+                          f"{s.attempted_at:%Y-%m-%d %H:%M} UTC (×{ratio:.2f} the {ref.label})")
+    return False, (f"{format_chf(price_rappen)} is ×{ratio:.2f} the {ref.label} "
+                   f"{format_chf(ref.rappen)} ({ref.as_of}); outside ×{lo:g}…×{hi:g}, kept out "
+                   "until a second fetch or a manual price confirms it")
+
+
+# =========================================================================== refresh
+class _Recorder:
+    """Writes one history row per item and builds its RefreshResult."""
+
+    def __init__(self, history: PriceHistory, item: Item, url: str) -> None:
+        self.history, self.item, self.url = history, item, url
+
+    def __call__(self, outcome: Outcome, *, detail: str = "", page: PageOffer | None = None,
+                 currency: str | None = None, **fetch_fields: Any) -> RefreshResult:
+        page_fields: dict[str, Any] = {}
+        if page is not None:
+            page_fields = {
+                "price_rappen": page.low_rappen, "high_rappen": page.high_rappen,
+                "currency": currency or page.currency, "offer_count": page.offer_count,
+                "method": page.method, "parser_version": page.parser_version,
+                "mpn": page.mpn, "page_name": page.name,
+            }
+        attempt = self.history.append_attempt(
+            self.item.id, url=self.url, outcome=outcome, detail=detail,
+            **page_fields, **fetch_fields)
+        return RefreshResult(
+            item_id=self.item.id, url=self.url, outcome=outcome,
+            price_rappen=page.low_rappen if page is not None else None,
+            http_status=fetch_fields.get("http_status"),
+            method=page.method if page is not None else None,
+            from_cache=bool(fetch_fields.get("from_cache", False)), detail=detail,
+            attempt_id=attempt.id,
+        )
+
+
+def _refresh_one(item: Item, url: str, *, history: PriceHistory, fetcher: Fetcher,
+                 blocked_hosts: dict[str, str], stop_host_on_block: bool,
+                 band: tuple[float, float], catalog_band: tuple[float, float],
+                 confirm_tolerance: float) -> RefreshResult:
+    record = _Recorder(history, item, url)
+    host = (urlsplit(url).hostname or "").lower()
+    if stop_host_on_block and host in blocked_hosts:
+        return record("blocked", detail=(f"not fetched: {host} blocked an earlier request in this "
+                                         f"run ({blocked_hosts[host]})"))
+    fetched = fetcher.fetch(url)
+    common: dict[str, Any] = {"http_status": fetched.status, "from_cache": fetched.from_cache,
+                              "page_fetched_at": fetched.fetched_at,
+                              "parser_version": PARSER_VERSION}
+    if fetched.outcome != "ok":
+        if fetched.outcome == "blocked":
+            blocked_hosts[host] = fetched.detail
+        return record(fetched.outcome, detail=fetched.detail, **common)
+    del common["parser_version"]
+    try:
+        page = parse_product_page(fetched.content)
+    except ParseError as exc:
+        fetcher.forget(url)
+        return record("parse_error", detail=str(exc), parser_version=PARSER_VERSION, **common)
+
+    notes: list[str] = list(page.notes)
+    currency = page.currency
+    if currency is None and _is_chf_only_host(fetched.final_url):
+        currency = "CHF"
+        notes.append("page states no currency; toppreise.ch lists CHF only")
+    if currency != "CHF":
+        fetcher.forget(url)
+        stated = f"currency {currency}" if currency else "page states no currency"
+        return record("mismatch", detail=f"{stated}, expected CHF", page=page, **common)
+    part_number = item.part_number
+    if part_number and not part_number_matches(part_number, page.mpn, page.name):
+        fetcher.forget(url)
+        return record("mismatch", page=page, currency=currency, detail=(
+            f"page MPN {page.mpn!r} / name {page.name!r} does not match part number "
+            f"{part_number!r}"), **common)
+    if not part_number:
+        notes.append("catalog has no part number; page identity not checked")
+    plausible, note = _plausibility(item, page.low_rappen, history, url, band=band,
+                                    catalog_band=catalog_band,
+                                    confirm_tolerance=confirm_tolerance)
+    if not plausible:
+        fetcher.forget(url)
+        return record("suspect", page=page, currency=currency, detail=note, **common)
+    if note:
+        notes.insert(0, note)
+    if fetched.from_cache:
+        notes.append("from HTTP cache")
+    return record("ok", page=page, currency=currency, detail="; ".join(notes), **common)
+
+
+def refresh(
+    items: Iterable[Item],
+    *,
+    history: PriceHistory,
+    fetcher: Fetcher | None = None,
+    on_progress: Callable[[int, int, RefreshResult], None] | None = None,
+    band: tuple[float, float] = DEFAULT_BAND,
+    catalog_band: tuple[float, float] = CATALOG_BAND,
+    confirm_tolerance: float = CONFIRM_TOLERANCE,
+    stop_host_on_block: bool = True,
+) -> RefreshSummary:
+    """Fetch, parse, validate and store the price of every item that has a ``price.url``.
+
+    Each item gets exactly one history row. ``on_progress(done, total, result)`` is called
+    after each item (exceptions from it are logged, not raised). Once a host answers with a
+    block, its remaining items are not fetched in this run (``stop_host_on_block``) and are
+    recorded as ``blocked``. Never raises for a single failing item; safe to run in a
+    background thread (give each concurrent refresh its own ``fetcher``, or share one: it
+    serialises requests). Without ``fetcher`` a default polite :class:`Fetcher` is used.
+    """
+    started = datetime.now(UTC)
+    targets = [(i, i.price.url) for i in items if i.price is not None and i.price.url]
+    own_fetcher = fetcher is None
+    active = fetcher if fetcher is not None else Fetcher()
+    blocked_hosts: dict[str, str] = {}
+    results: list[RefreshResult] = []
+    try:
+        for done, (item, url) in enumerate(targets, 1):
+            try:
+                result = _refresh_one(item, url, history=history, fetcher=active,
+                                      blocked_hosts=blocked_hosts,
+                                      stop_host_on_block=stop_host_on_block, band=band,
+                                      catalog_band=catalog_band,
+                                      confirm_tolerance=confirm_tolerance)
+            except Exception as exc:  # one broken item must not stop the refresh
+                log.exception("refreshing %s failed", item.id)
+                result = _record_crash(history, item, url, exc)
+            results.append(result)
+            if on_progress is not None:
+                try:
+                    on_progress(done, len(targets), result)
+                except Exception:
+                    log.exception("on_progress callback failed")
+    finally:
+        if own_fetcher:
+            active.close()
+    return RefreshSummary(tuple(results), started, datetime.now(UTC))
+
+
+def _record_crash(history: PriceHistory, item: Item, url: str, exc: Exception) -> RefreshResult:
+    detail = f"internal error: {type(exc).__name__}: {str(exc)[:200]}"
+    attempt_id = None
+    try:
+        attempt_id = history.append_attempt(item.id, url=url, outcome="error", detail=detail,
+                                            parser_version=PARSER_VERSION).id
+    except Exception:
+        log.exception("could not record the failure of %s", item.id)
+        detail += " (not recorded: history unavailable)"
+    return RefreshResult(item_id=item.id, url=url, outcome="error", detail=detail,
+                         attempt_id=attempt_id)
+
+
+# =========================================================================== effective prices
+@dataclass(frozen=True)
+class EffectivePrice:
+    """The price the planner uses for one item, with its date and provenance.
+
+    ``rappen``: CHF Rappen; ``as_of``: the UTC date the price was seen/set/published;
+    ``kind``: ``scraped`` | ``manual`` | ``catalog``; ``source``: URL (scraped), "manual
+    override: <note>" or the catalog's source text; ``last_attempt_*``: the newest scrape
+    attempt of any outcome (None when never scraped).
+    """
+
+    item_id: str
+    rappen: int
+    as_of: date
+    kind: PriceKind
+    source: str
+    url: str | None = None
+    last_attempt_outcome: str | None = None
+    last_attempt_at: datetime | None = None
+    note: str = field(default="", compare=False)
+
+    @property
+    def chf(self) -> float:
+        return self.rappen / 100
+
+    def age_days(self, today: date | None = None) -> int:
+        return ((today or datetime.now(UTC).date()) - self.as_of).days
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "item_id": self.item_id, "chf": self.chf, "rappen": self.rappen,
+            "as_of": self.as_of.isoformat(), "kind": self.kind, "source": self.source,
+            "url": self.url, "last_attempt_outcome": self.last_attempt_outcome,
+            "last_attempt_at": None if self.last_attempt_at is None
+            else self.last_attempt_at.isoformat(),
+            "note": self.note,
+        }
+
+
+def effective_price(item: Item, history: PriceHistory) -> EffectivePrice | None:
+    """Effective price of one item (None when it has no scrape, override or list price)."""
+    url = item.price.url if item.price is not None else None
+    good: Attempt | None = history.latest_good(item.id, url=url) if url else None
+    manual: ManualPrice | None = history.latest_manual(item.id)
+    last = history.latest_attempt(item.id)
+    last_fields = {"last_attempt_outcome": last.outcome if last else None,
+                   "last_attempt_at": last.attempted_at if last else None}
+    use_manual = manual is not None and (
+        good is None or good.price_rappen is None or manual.set_at >= good.price_as_of)
+    if manual is not None and use_manual:
+        source = "manual override" + (f": {manual.note}" if manual.note else "")
+        return EffectivePrice(item.id, manual.price_rappen, manual.set_at.date(), "manual",
+                              source, None, note=manual.note, **last_fields)
+    if good is not None and good.price_rappen is not None:
+        return EffectivePrice(item.id, good.price_rappen, good.price_as_of.date(), "scraped",
+                              good.url or "", good.url, note=good.detail, **last_fields)
+    if item.price is not None:
+        return EffectivePrice(item.id, item.price.rappen, item.price.date, "catalog",
+                              item.price.source, item.price.url, note=item.price.note or "",
+                              **last_fields)
+    return None
+
+
+def effective_prices(items: Iterable[Item], history: PriceHistory) -> dict[str, EffectivePrice]:
+    """Effective price per item id (items without any price are left out).
+
+    Precedence: the newest of {good scrape from the item's current ``price.url``, manual
+    override} wins (a manual override set after the last good scrape beats it; a later good
+    scrape beats an older override; ties go to the override); else the catalog list price.
+    """
+    out: dict[str, EffectivePrice] = {}
+    for item in items:
+        price = effective_price(item, history)
+        if price is not None:
+            out[item.id] = price
+    return out

@@ -1,0 +1,133 @@
+"""Helpers for the pricing tests: a REAL HTTP server on 127.0.0.1 (ThreadingHTTPServer on
+port 0, programmable per path), catalog items built directly (no catalog.yaml) and product
+pages with chosen prices."""
+
+from __future__ import annotations
+
+import http.server
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sizing.catalog import Item, ListPrice
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "pricing"
+PRODUCT_HTML = (DATA / "toppreise_product_reconstructed.html").read_bytes()
+BLOCKED_HTML = (DATA / "toppreise_blocked_reconstructed.html").read_bytes()
+GX10_PART = "90MS0371-M00030"
+
+
+# --------------------------------------------------------------------------- HTTP server
+@dataclass
+class Reply:
+    """One scripted response. ``action``: "normal", "reset" (TCP RST, no response),
+    "truncate" (Content-Length larger than the body sent), "hang" (sleep ``delay_s`` first)."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+    action: str = "normal"
+
+
+@dataclass
+class Hit:
+    path: str
+    t: float
+    headers: dict[str, str]
+
+
+class Server:
+    """Routes: path -> list of Replies, consumed in order; the last one repeats."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, list[Reply]] = {}
+        self.hits: list[Hit] = []
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                with server.lock:
+                    server.hits.append(Hit(self.path, time.monotonic(), dict(self.headers)))
+                    queue = server.routes.get(self.path)
+                    if queue is None:
+                        reply = Reply(404, b"<html><body>not found</body></html>")
+                    else:
+                        reply = queue.pop(0) if len(queue) > 1 else queue[0]
+                if reply.delay_s:
+                    time.sleep(reply.delay_s)
+                if reply.action == "reset":
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                               struct.pack("ii", 1, 0))
+                    self.connection.close()
+                    self.close_connection = True
+                    return
+                self.send_response(reply.status)
+                length = len(reply.body) + (1000 if reply.action == "truncate" else 0)
+                self.send_header("Content-Length", str(length))
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                for k, v in reply.headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                try:
+                    self.wfile.write(reply.body)
+                    self.wfile.flush()
+                except OSError:
+                    pass
+                if reply.action == "truncate":
+                    self.close_connection = True
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def route(self, path: str, *replies: Reply) -> str:
+        with self.lock:
+            self.routes[path] = list(replies)
+        return self.base + path
+
+    def count(self, path: str) -> int:
+        return sum(1 for h in self.hits if h.path == path)
+
+    def times(self) -> list[float]:
+        return [h.t for h in self.hits]
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def make_item(item_id: str = "asus-gx10-1tb", *, url: str | None = None,
+              part_number: str | None = GX10_PART, chf: float = 2477.0,
+              price_date: date = date(2026, 2, 17), priced: bool = True) -> Item:
+    """A catalog Item built directly (tests never read catalog.yaml)."""
+    price = ListPrice(chf=chf, date=price_date, source="test list price", url=url) if priced \
+        else None
+    return Item(id=item_id, name=f"Test {item_id}", part_number=part_number, price=price,
+                source=["tests/pricing"])
+
+
+def product_page(*, low: str = "2477.00", high: str = "2899.00", currency: str = "CHF",
+                 mpn: str = GX10_PART) -> bytes:
+    """The reconstructed product page with another JSON-LD price / currency / MPN."""
+    html = PRODUCT_HTML.decode("utf-8")
+    html = html.replace('"lowPrice":"2477.00"', f'"lowPrice":"{low}"')
+    html = html.replace('"highPrice":"2899.00"', f'"highPrice":"{high}"')
+    html = html.replace('"priceCurrency":"CHF"}', f'"priceCurrency":"{currency}"}}')
+    html = html.replace(f'"mpn":"{GX10_PART}"', f'"mpn":"{mpn}"')
+    if mpn != GX10_PART:
+        html = html.replace(GX10_PART, mpn)
+    return html.encode("utf-8")
