@@ -267,3 +267,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:   # e.g. piped into `head`
+        sys.stderr.close()
+        return 0
