@@ -1,0 +1,209 @@
+"""Plotly figure builders: pure functions of DataFrames, testable without Streamlit.
+
+Every axis carries its unit; numbers use the Swiss thousands separator (``2'477``) via
+``layout.separators``. Nothing here computes sizing results — inputs are the frames the
+pages already show.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+SEPARATORS = ".'"        # decimal point, apostrophe thousands (Swiss)
+HEIGHT_PX = 420
+FAMILY_COLORS = {"gb10": "#76b900", "rtx-pro-6000": "#1f77b4", "mac-m3-ultra": "#7f7f7f",
+                 "strix-halo": "#d62728", "rtx-3090": "#ff7f0e"}
+MEMORY_COLORS = {"Weights": "#4c78a8", "KV cache (context x streams)": "#f58518",
+                 "Runtime overhead": "#b279a2", "Free": "#54a24b"}
+
+
+def _layout(fig: go.Figure, *, x_title: str, y_title: str, title: str = "",
+            height: int = HEIGHT_PX) -> go.Figure:
+    fig.update_layout(
+        title=title or None, separators=SEPARATORS, height=height,
+        margin={"l": 60, "r": 20, "t": 50 if title else 20, "b": 60},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        xaxis_title=x_title, yaxis_title=y_title)
+    return fig
+
+
+def pareto_front(df: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
+    """Rows not dominated by another row (lower ``x`` is better, higher ``y`` is better),
+    sorted by ``x``. Rows with NaN in either column are ignored."""
+    data = df.dropna(subset=[x, y]).sort_values([x, y], ascending=[True, False])
+    keep, best_y = [], -math.inf
+    for idx, value in zip(data.index, data[y], strict=True):
+        if value > best_y:
+            keep.append(idx)
+            best_y = value
+    return data.loc[keep]
+
+
+def price_vs_speed(df: pd.DataFrame, *, y: str, y_label: str,
+                   best_config: str | None = None) -> go.Figure:
+    """Price (CHF) vs decode speed of the fitting, priced configurations with the Pareto
+    frontier (nothing is both cheaper and faster than a frontier point)."""
+    data = df[df["fits"].fillna(False).astype(bool)].dropna(subset=["price_chf", y])
+    fig = go.Figure()
+    for family, part in data.groupby("family", sort=False):
+        fig.add_trace(go.Scatter(
+            x=part["price_chf"], y=part[y], mode="markers", name=str(family),
+            text=part["config"],
+            marker={"size": 10, "opacity": 0.85, "color": FAMILY_COLORS.get(str(family))},
+            hovertemplate="%{text}<br>CHF %{x:,.0f}<br>%{y:.1f} tok/s<extra></extra>"))
+    front = pareto_front(data, "price_chf", y)
+    if len(front):
+        fig.add_trace(go.Scatter(
+            x=front["price_chf"], y=front[y], mode="lines", name="Pareto frontier",
+            line={"shape": "hv", "dash": "dot", "color": "#444"}, hoverinfo="skip"))
+    if best_config is not None:
+        best = data[data["config"] == best_config]
+        if len(best):
+            fig.add_trace(go.Scatter(
+                x=best["price_chf"], y=best[y], mode="markers", name="best option",
+                marker={"size": 18, "symbol": "star", "color": "#e45756"},
+                text=best["config"],
+                hovertemplate="best: %{text}<br>CHF %{x:,.0f}<br>%{y:.1f} tok/s<extra></extra>"))
+    fig.update_xaxes(tickprefix="CHF ", tickformat=",.0f", rangemode="tozero")
+    fig.update_yaxes(rangemode="tozero")
+    return _layout(fig, x_title="Price (CHF)", y_title=y_label)
+
+
+def memory_bars(df: pd.DataFrame, parts: Sequence[tuple[str, str]]) -> go.Figure:
+    """Stacked bar per configuration: weights / KV / overhead / free memory per unit (GiB),
+    with each configuration's usable memory as a marker."""
+    fig = go.Figure()
+    labels = list(df["config"])
+    for col, name in parts:
+        fig.add_trace(go.Bar(
+            x=labels, y=df[col], name=name, marker_color=MEMORY_COLORS.get(name),
+            hovertemplate="%{x}<br>" + name + ": %{y:.1f} GiB<extra></extra>"))
+    fig.add_trace(go.Scatter(
+        x=labels, y=df["usable_gib_per_unit"], mode="markers", name="usable per unit",
+        marker={"symbol": "line-ew-open", "size": 28, "line": {"width": 3, "color": "#222"}},
+        hovertemplate="%{x}<br>usable: %{y:.1f} GiB<extra></extra>"))
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(tickangle=-30)
+    return _layout(fig, x_title="Configuration", y_title="Memory per unit (GiB)")
+
+
+def ideal_scaling(units: Sequence[int], values: Sequence[float]) -> list[float]:
+    """Linear scaling from the smallest unit count with a value: v0 * n / n0."""
+    pairs = [(u, v) for u, v in zip(units, values, strict=True)
+             if v is not None and not math.isnan(v) and v > 0]
+    if not pairs:
+        return [math.nan] * len(units)
+    n0, v0 = min(pairs)
+    return [v0 * n / n0 for n in units]
+
+
+def scaling(df: pd.DataFrame, *, y: str, y_label: str) -> go.Figure:
+    """Decode tok/s vs unit count per platform, against the ideal (linear) scaling line
+    of the first platform in ``df``."""
+    fig = go.Figure()
+    platforms = list(dict.fromkeys(df["platform"]))
+    for i, pid in enumerate(platforms):
+        part = df[df["platform"] == pid].sort_values("units")
+        fig.add_trace(go.Scatter(
+            x=part["units"], y=part[y], mode="lines+markers", name=pid,
+            text=part["parallel"].fillna("–"),
+            hovertemplate="%{x} units (%{text})<br>%{y:.1f} tok/s<extra></extra>",
+            line={"width": 3 if i == 0 else 1.5}))
+        if i == 0:
+            ideal = ideal_scaling(list(part["units"]), list(part[y]))
+            fig.add_trace(go.Scatter(
+                x=part["units"], y=ideal, mode="lines", name=f"ideal scaling ({pid})",
+                line={"dash": "dash", "color": "#888"},
+                hovertemplate="%{x} units<br>ideal %{y:.1f} tok/s<extra></extra>"))
+    fig.update_xaxes(dtick=1, rangemode="tozero")
+    fig.update_yaxes(rangemode="tozero")
+    return _layout(fig, x_title="Units", y_title=y_label)
+
+
+def _ctx_text(tokens: float) -> str:
+    if tokens is None or math.isnan(tokens):
+        return "n/a"
+    if tokens <= 0:
+        return "✗"
+    return f"{tokens / 1024:.0f}k" if tokens >= 1024 else f"{tokens:.0f}"
+
+
+def fit_heatmap(grid: pd.DataFrame, min_context_tokens: int) -> go.Figure:
+    """Models (rows) x quantization/units (columns); colour = max context (log2 tokens),
+    text = max context ('✗' = weights do not fit, 'n/a' = combination not valid)."""
+    data = grid.copy()
+    data["column"] = data["quant"] + " · " + data["units"].astype(str) + "u"
+    columns = list(dict.fromkeys(data["column"]))
+    rows = list(dict.fromkeys(data["model"]))
+    pivot = data.pivot(index="model", columns="column", values="max_context_tokens")
+    pivot = pivot.reindex(index=rows, columns=columns)
+    z = pivot.map(lambda t: math.log2(t) if t and t > 0 and not math.isnan(t) else math.nan)
+    text = pivot.map(_ctx_text)
+    below = pivot.map(lambda t: bool(t == t and 0 < t < min_context_tokens))
+    text = text.where(~below, text + "*")
+    fig = go.Figure(go.Heatmap(
+        z=z.values, x=columns, y=rows, text=text.values, texttemplate="%{text}",
+        customdata=pivot.values, colorscale="Viridis", zmin=10, zmax=20,
+        hovertemplate="%{y}<br>%{x}<br>max context %{customdata:,.0f} tokens<extra></extra>",
+        colorbar={"title": {"text": "max context<br>(tokens)"},
+                  "tickvals": [10, 12, 14, 16, 18, 20],
+                  "ticktext": ["1k", "4k", "16k", "64k", "256k", "1M"]}))
+    fig.update_xaxes(side="top", tickangle=-45, tickmode="array", tickvals=columns)
+    fig.update_yaxes(autorange="reversed", tickmode="array", tickvals=rows)
+    fig = _layout(fig, x_title="", y_title="", height=max(HEIGHT_PX, 26 * len(rows) + 180))
+    fig.update_layout(margin={"l": 20, "r": 20, "t": 110, "b": 20})
+    return fig
+
+
+def calibration_scatter(rows: pd.DataFrame, *, kind: str = "decode") -> go.Figure:
+    """Predicted vs measured tok/s per benchmark row (log axes) with the y = x line and
+    a ±25 % band. ``rows`` needs measured_*, predicted_*, family, label columns."""
+    m, p = f"measured_{kind}", f"predicted_{kind}"
+    data = rows.dropna(subset=[m, p])
+    fig = go.Figure()
+    for family, part in data.groupby("family", sort=True):
+        fig.add_trace(go.Scatter(
+            x=part[m], y=part[p], mode="markers", name=str(family), text=part["label"],
+            marker={"size": 9, "opacity": 0.85, "color": FAMILY_COLORS.get(str(family))},
+            hovertemplate="%{text}<br>measured %{x:.1f}<br>predicted %{y:.1f}<extra></extra>"))
+    if len(data):
+        lo = max(0.5, float(min(data[m].min(), data[p].min())) * 0.8)
+        hi = float(max(data[m].max(), data[p].max())) * 1.25
+        xs = [lo, hi]
+        fig.add_trace(go.Scatter(x=xs, y=xs, mode="lines", name="predicted = measured",
+                                 line={"color": "#444"}, hoverinfo="skip"))
+        for factor, name in ((1.25, "+25 %"), (0.75, "−25 %")):
+            fig.add_trace(go.Scatter(x=xs, y=[v * factor for v in xs], mode="lines",
+                                     name=name, line={"dash": "dot", "color": "#aaa"},
+                                     hoverinfo="skip"))
+    fig.update_xaxes(type="log")
+    fig.update_yaxes(type="log")
+    unit = "tok/s"
+    return _layout(fig, x_title=f"Measured {kind} ({unit})", y_title=f"Predicted {kind} ({unit})")
+
+
+def price_history(points: pd.DataFrame, *, list_price_chf: float | None = None,
+                  title: str = "") -> go.Figure:
+    """Price over time: scraped (ok / suspect) and manual points, the catalog list price as
+    a reference line. ``points`` columns: when (datetime), chf, kind, detail."""
+    fig = go.Figure()
+    symbols = {"scraped": "circle", "manual": "diamond", "suspect": "x"}
+    for kind, part in points.groupby("kind", sort=False):
+        fig.add_trace(go.Scatter(
+            x=part["when"], y=part["chf"], mode="lines+markers" if kind == "scraped" else
+            "markers", name=str(kind), text=part["detail"],
+            marker={"symbol": symbols.get(str(kind), "circle"), "size": 9},
+            hovertemplate="%{x|%Y-%m-%d %H:%M}<br>CHF %{y:,.2f}<br>%{text}<extra></extra>"))
+    if list_price_chf is not None:
+        fig.add_hline(y=list_price_chf, line_dash="dash", line_color="#888",
+                      annotation_text="catalog list price", annotation_position="top left")
+    fig.update_yaxes(tickprefix="CHF ", tickformat=",.0f")
+    return _layout(fig, x_title="Date (UTC)", y_title="Price (CHF)", title=title)
+
+
+__all__ = ["SEPARATORS", "calibration_scatter", "fit_heatmap", "ideal_scaling",
+           "memory_bars", "pareto_front", "price_history", "price_vs_speed", "scaling"]

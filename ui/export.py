@@ -1,0 +1,150 @@
+"""Exports as bytes/text, pure functions (no Streamlit): CSV, Excel (one sheet per table)
+and Markdown. The app hands the results to ``st.download_button``.
+
+Numbers are written raw (CSV/XLSX) so spreadsheets can compute with them; the column
+labels carry the units. Markdown is for reading, so it uses the display formats of
+:mod:`ui.fmt` (``CHF 2'477``).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from ui.fmt import display_strings
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MIME = "text/csv"
+MARKDOWN_MIME = "text/markdown"
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+_MAX_SHEET = 31
+
+
+def _cell(value: Any) -> Any:
+    """A value openpyxl can store (no tz-aware datetimes, no lists, no NaN)."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):  # Excel has no time zones: store UTC, naive
+        return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+    if isinstance(value, date):
+        return value
+    if isinstance(value, list | tuple | set):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={v}" for k, v in value.items())
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        try:
+            return value.item()
+        except (AttributeError, ValueError):
+            return str(value)
+    return value
+
+
+def _flat(df: pd.DataFrame) -> pd.DataFrame:
+    """Lists/dicts in cells become '; '-joined text (CSV friendly)."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(
+                lambda v: "; ".join(map(str, v)) if isinstance(v, list | tuple | set) else v)
+    return out
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """UTF-8 CSV with a header row and no index column."""
+    return _flat(df).to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def sheet_name(name: str, taken: Sequence[str] = ()) -> str:
+    """A valid, unique Excel sheet name (<= 31 chars, none of ``[]:*?/\\``)."""
+    base = _SHEET_BAD.sub("-", name).strip("'") or "Sheet"
+    base = base[:_MAX_SHEET]
+    candidate, n = base, 2
+    lowered = {t.lower() for t in taken}
+    while candidate.lower() in lowered:
+        suffix = f" ({n})"
+        candidate = base[: _MAX_SHEET - len(suffix)] + suffix
+        n += 1
+    return candidate
+
+
+def xlsx_bytes(tables: Mapping[str, pd.DataFrame], *,
+               number_formats: Mapping[str, str] | None = None) -> bytes:
+    """An .xlsx workbook with one sheet per table (sheet = mapping key), header in bold,
+    first row frozen, column widths fitted. ``number_formats`` maps a column label to an
+    Excel number format (default: ``#,##0`` for labels containing ``(CHF``)."""
+    if not tables:
+        raise ValueError("need at least one table")
+    wb = Workbook()
+    wb.remove(wb.active)
+    names: list[str] = []
+    for title, df in tables.items():
+        name = sheet_name(title, names)
+        names.append(name)
+        ws = wb.create_sheet(name)
+        columns = [str(c) for c in df.columns]
+        ws.append(columns)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for row in df.itertuples(index=False, name=None):
+            ws.append([_cell(v) for v in row])
+        ws.freeze_panes = "A2"
+        for idx, col in enumerate(columns, start=1):
+            fmt = (number_formats or {}).get(col)
+            if fmt is None and "(CHF" in col:
+                fmt = "#,##0"
+            values = [str(col)] + [str(v) for v in df.iloc[:, idx - 1].head(200)]
+            width = min(60, max(8, *(len(v) for v in values)) + 2)
+            ws.column_dimensions[get_column_letter(idx)].width = width
+            if fmt:
+                for cell in ws.iter_rows(min_row=2, min_col=idx, max_col=idx):
+                    if isinstance(cell[0].value, int | float):
+                        cell[0].number_format = fmt
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def _md_escape(text: str) -> str:
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(df: pd.DataFrame, kinds: Mapping[str, str] | None = None) -> str:
+    """A GitHub-flavoured Markdown table; ``kinds`` (see :mod:`ui.fmt`) formats columns."""
+    shown = display_strings(_flat(df), kinds or {})
+    header = "| " + " | ".join(_md_escape(c) for c in shown.columns) + " |"
+    rule = "|" + "|".join("---" for _ in shown.columns) + "|"
+    lines = [header, rule]
+    for row in shown.itertuples(index=False, name=None):
+        cells = ["" if v is None or (isinstance(v, float) and v != v) else _md_escape(v)
+                 for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def markdown_document(title: str, sections: Mapping[str, str], *,
+                      notes: Sequence[str] = ()) -> str:
+    """``# title``, then ``## heading`` + body for each section, then a notes list."""
+    out = [f"# {title}", ""]
+    for heading, body in sections.items():
+        out += [f"## {heading}", "", body.rstrip("\n"), ""]
+    if notes:
+        out += ["## Notes", ""] + [f"- {_md_escape(n)}" for n in notes] + [""]
+    return "\n".join(out)
+
+
+__all__ = ["CSV_MIME", "MARKDOWN_MIME", "XLSX_MIME", "csv_bytes", "markdown_document",
+           "markdown_table", "sheet_name", "xlsx_bytes"]

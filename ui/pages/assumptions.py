@@ -1,0 +1,134 @@
+"""Assumptions: every constant the planner uses, with its source; calibration error."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from sizing.catalog import ROOT
+from ui import services, tables, widgets
+
+cat = widgets.page_start(
+    "Assumptions", "Every constant behind the numbers, where it comes from, and how well the "
+    "throughput model reproduces measured benchmarks.")
+
+
+def sources(values: list[str]) -> str:
+    return " · ".join(values)
+
+
+def table(rows: list[dict[str, object]], kinds: dict[str, str] | None = None,
+          key: str = "") -> None:
+    widgets.show_table(pd.DataFrame(rows), kinds or {}, key=key)
+
+
+# ----------------------------------------------------------------------- calibration
+rows, stats = services.calibration(services.catalog_version(), services.benchmarks_version())
+st.subheader("Predicted vs measured")
+m = st.columns(4)
+m[0].metric("Decode: median abs. error", f"{stats['decode_mape']:.1f} %")
+m[1].metric("Prefill: median abs. error", f"{stats['prefill_mape']:.1f} %")
+m[2].metric("Benchmark rows evaluated", f"{stats['evaluated']:.0f}")
+m[3].metric("Rows skipped (with reason)", f"{stats['skipped']:.0f}")
+cal = cat.calibration
+st.caption(f"Data: data/benchmarks.csv (each row with its source URL). Constants fitted on "
+           f"{cal.fitted_on}; catalog states a decode median abs. error of "
+           f"{cal.median_abs_pct_error if cal.median_abs_pct_error is not None else '–'} %.")
+tab_dec, tab_pf = st.tabs(["Decode", "Prefill"])
+with tab_dec:
+    st.plotly_chart(services.figure("calibration_scatter", rows, kind="decode"),
+                    key="chart_cal_decode")
+with tab_pf:
+    st.plotly_chart(services.figure("calibration_scatter", rows, kind="prefill"),
+                    key="chart_cal_prefill")
+shown = rows.rename(columns={
+    "row": "Row", "label": "Benchmark", "family": "Family", "engine": "Engine",
+    "measured_decode": "Measured decode (tok/s)", "predicted_decode": "Predicted decode (tok/s)",
+    "decode_error_pct": "Decode error (%)", "measured_prefill": "Measured prefill (tok/s)",
+    "predicted_prefill": "Predicted prefill (tok/s)", "prefill_error_pct": "Prefill error (%)",
+    "skip_reason": "Skipped because", "source_url": "Source"})
+with st.expander(f"Every benchmark row ({len(shown)})"):
+    widgets.show_table(shown, {
+        "Measured decode (tok/s)": "float1", "Predicted decode (tok/s)": "float1",
+        "Decode error (%)": "pct", "Measured prefill (tok/s)": "int",
+        "Predicted prefill (tok/s)": "int", "Prefill error (%)": "pct", "Source": "link"},
+        key="cal_rows")
+
+# ----------------------------------------------------------------------- calibrated constants
+st.subheader("Calibrated constants")
+st.markdown(f"Per-layer overhead per forward pass: **{cal.layer_overhead_us:g} µs** "
+            f"(fitted on {cal.fitted_on}).")
+table([{"Family": f.family, "Bandwidth efficiency": f.bandwidth_efficiency,
+        "Prefill compute efficiency": f.prefill_compute_efficiency,
+        "Decode compute efficiency": f.decode_compute_efficiency, "Note": f.note,
+        "Source": sources(f.source)} for f in cal.families],
+      {"Bandwidth efficiency": "float3", "Prefill compute efficiency": "float3",
+       "Decode compute efficiency": "float3"}, key="cal_families")
+table([{"Engine": e.engine, "Decode factor": e.decode_factor,
+        "Prefill factor": e.prefill_factor, "Note": e.note} for e in cal.engines],
+      {"Decode factor": "float3", "Prefill factor": "float3"}, key="cal_engines")
+
+# ----------------------------------------------------------------------- defaults
+st.subheader("Defaults and tariffs")
+d = cat.defaults
+tariff = cat.tariff(d.tariff)
+table([
+    {"Constant": "electricity tariff", "Value": f"{tariff.rappen_per_kwh:g} Rp/kWh "
+     f"({tariff.id})", "Source": sources(tariff.source)},
+    {"Constant": "GB10 vLLM/SGLang memory utilization", "Value": f"{d.mem_util_gb10_vllm:g}",
+     "Source": "catalog.yaml defaults (owners run 0.80-0.88; design.md)"},
+    {"Constant": "hours at load per day", "Value": f"{d.hours_at_load_per_day:g} h",
+     "Source": "catalog.yaml defaults (assumption, user-settable on Compare)"},
+    {"Constant": "years for TCO", "Value": f"{d.years_tco:g}",
+     "Source": "catalog.yaml defaults (assumption)"},
+    {"Constant": "cluster sizes compared", "Value": ", ".join(map(str, d.cluster_sizes)),
+     "Source": "catalog.yaml defaults"},
+    {"Constant": "price considered stale after", "Value": f"{d.price_stale_days} days",
+     "Source": "catalog.yaml defaults"},
+], key="defaults")
+st.markdown("**Constants in the code** (read from the source; the comment states the "
+            "source or marks an assumption)")
+consts = tables.code_constants([*sorted((ROOT / "sizing").glob("*.py")),
+                                ROOT / "pricing" / "refresh.py"])
+st.dataframe(consts, hide_index=True, key="code_constants")
+table([{"Tariff": t.id, "Name": t.name, "Rp/kWh": t.rappen_per_kwh, "Year": t.year,
+        "Note": t.note or "", "Source": sources(t.source)} for t in cat.tariffs],
+      {"Rp/kWh": "float2"}, key="tariffs")
+
+# ----------------------------------------------------------------------- engines, quants
+st.subheader("Engines")
+table([{"Engine": e.id, "Name": e.name, "Memory policy": e.memory_policy,
+        "Default memory utilization": e.default_mem_util,
+        "Runtime overhead (GiB/unit)": e.runtime_overhead_gib,
+        "KV block (tokens)": e.kv_block_tokens, "Sliding-window aware": e.swa_aware,
+        "Layouts": ", ".join(e.parallel), "Note": e.note, "Source": sources(e.source)}
+       for e in cat.engines],
+      {"Default memory utilization": "float2", "Runtime overhead (GiB/unit)": "float1"},
+      key="engines")
+st.subheader("Quantizations")
+table([{"Quantization": q.id, "Name": q.name, "Bits per weight": q.bits_per_weight,
+        "Applies to": ", ".join(q.applies_to), "Compute dtype": q.compute_dtype,
+        "Note": q.note, "Source": sources(q.source)} for q in cat.quantizations],
+      {"Bits per weight": "float2"}, key="quants")
+
+# ----------------------------------------------------------------------- platforms
+st.subheader("Platforms")
+table([{"Platform": p.id, "Family": p.family, "Memory (GB)": p.memory_gb,
+        "Accelerator memory (GiB)": p.accelerator_memory_gib,
+        "Bandwidth (GB/s)": p.memory_bandwidth_gb_s,
+        "BF16 dense (TFLOPS)": p.compute.bf16_tflops,
+        "Idle (W)": p.power.idle_w, "Load (W)": p.power.load_w,
+        "Interconnect": p.interconnect.kind if p.interconnect else "–",
+        "All-reduce latency (µs)": p.interconnect.allreduce_latency_us
+        if p.interconnect else None,
+        "Source": sources(p.source), "Power source": sources(p.power.source)}
+       for p in cat.platforms],
+      {"Memory (GB)": "int", "Accelerator memory (GiB)": "float1", "Bandwidth (GB/s)": "int",
+       "BF16 dense (TFLOPS)": "float1", "Idle (W)": "int", "Load (W)": "int",
+       "All-reduce latency (µs)": "float1"}, key="platforms")
+st.subheader("Models")
+table([{"Model": m.id, "Name": m.name, "Layers": m.num_hidden_layers,
+        "Attention": m.attention, "MoE": m.moe is not None,
+        "Max context (tokens)": m.max_context_tokens, "Source": sources(m.source)}
+       for m in cat.models], {"Layers": "int", "Max context (tokens)": "tokens"},
+      key="models")

@@ -1,0 +1,178 @@
+"""Compare: one workload across cluster sizes, layouts and platforms."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from sizing.catalog import UnknownIdError
+from sizing.scenario import ScenarioError
+from ui import export, fmt, services, state, tables, widgets
+
+K = state.widget_key
+NAMES = (*widgets.WORKLOAD_NAMES, "family", "platform", "units", "parallel", "alt",
+         "fitonly", "rank", "metric", "tariff", "hours")
+METRICS = {"per_stream": ("decode_tok_s_per_request", "Decode per stream (tok/s)"),
+           "total": ("decode_tok_s_total", "Decode total (tok/s)")}
+
+cat = widgets.page_start(
+    "Compare", "One workload on every cluster size of a platform, with the alternatives. "
+    "Every figure comes from the catalog (sources on the Assumptions page) and the "
+    "effective prices (Prices page).")
+state.seed(NAMES, cat)
+
+with st.sidebar:
+    st.header("Workload")
+    wl = widgets.workload_inputs(cat)
+    st.header("Hardware")
+    platform = widgets.family_platform_inputs(cat)
+    units = widgets.units_input()
+    st.selectbox("Layout", list(state.PARAMS["parallel"].allowed(cat) or ()),
+                 key=K("parallel"), help="auto = per unit count the fastest layout that "
+                 "fits (tp for one stream, replicas for many)")
+    st.toggle("Alternatives (other platform families)", key=K("alt"),
+              help="adds every priced platform of the other families (unpriced ones cannot "
+              "be compared on cost)")
+    st.toggle("Only configurations that fit", key=K("fitonly"))
+    st.header("Ranking and costs")
+    st.selectbox("Best option", list(tables.RANK_LABELS), key=K("rank"),
+                 format_func=lambda r: tables.RANK_LABELS[r])
+    st.radio("Speed shown in charts", list(METRICS), key=K("metric"), horizontal=True,
+             format_func=lambda m: METRICS[m][1])
+    tariffs = {t.id: f"{t.name} · {t.rappen_per_kwh:g} Rp/kWh" for t in cat.tariffs}
+    st.selectbox("Electricity tariff", list(tariffs), key=K("tariff"),
+                 format_func=lambda t: tariffs.get(t, t))
+    st.number_input("Hours at load per day (h)", min_value=0.0, max_value=24.0, step=1.0,
+                    key=K("hours"))
+state.commit(NAMES)
+widgets.share_hint(["model", "quantization", "units", "…"])
+
+if wl is None:
+    st.stop()
+if not units:
+    st.warning("Choose at least one cluster size in the sidebar.")
+    st.stop()
+
+ss = st.session_state
+family = ss[K("family")]
+shown_prices = services.shown_prices()
+platforms = [platform]
+if ss[K("alt")]:
+    platforms += [p.id for p in cat.platforms
+                  if p.family != family and p.id in shown_prices]
+parallel = None if ss[K("parallel")] == "auto" else ss[K("parallel")]
+rule = ss[K("rank")]
+y_col, y_label = METRICS[ss[K("metric")]]
+
+try:
+    with st.spinner("Estimating…"):
+        df = services.comparison(wl.workload, tuple(platforms), tuple(units), parallel,
+                                 ss[K("tariff")], float(ss[K("hours")]),
+                                 services.prices_version(), services.catalog_version(),
+                                 wl.config, wl.config_name)
+except (ScenarioError, UnknownIdError, ValueError) as exc:
+    st.error(f"Cannot compare these inputs: {exc}")
+    st.stop()
+
+ranked = tables.rank(df, rule)
+best = tables.best_row(ranked, rule)
+tco_col = tables.tco_column(ranked)
+columns = tables.compare_columns(tco_col)
+
+# ----------------------------------------------------------------------- headline
+if best is None:
+    own = ranked[ranked["platform"] == platform]
+    reason = own["reason"].iloc[0] if len(own) else "no configuration"
+    st.error(f"Nothing in this comparison runs {wl.model.name} at {wl.workload.weights} "
+             f"with {wl.workload.context_tokens:,} tokens x {wl.workload.concurrency} "
+             f"stream(s). {platform}: {reason}".replace(",", "'"))
+else:
+    st.subheader(f"Best option: {best['config']}")
+    st.caption(f"Rule: {tables.RANK_LABELS[rule]}. Model {wl.model.name}, "
+               f"{wl.workload.weights}, KV {wl.workload.kv_dtype}, "
+               f"{fmt.tokens(wl.workload.context_tokens)} tokens x "
+               f"{wl.workload.concurrency} stream(s), engine {best['engine']}.")
+    m = st.columns(6)
+    m[0].metric("Price", fmt.chf(best["price_chf"]), help="bill of materials at effective "
+                "prices; every line with its source and date on the Build page")
+    m[1].metric("Per stream (tok/s)",
+                fmt.swiss_number(best["decode_tok_s_per_request"], 1),
+                help="decode speed one stream sees")
+    m[2].metric("Total (tok/s)", fmt.swiss_number(best["decode_tok_s_total"], 1),
+                help="aggregate decode over all streams")
+    m[3].metric("Max context (tokens)", fmt.tokens(best["max_context_tokens"]),
+                help="per stream at the chosen number of streams")
+    m[4].metric("TTFT (s)", fmt.swiss_number(best["ttft_s"], 2),
+                help="prefill of the full context + one decode step")
+    m[5].metric("Power at load (W)", fmt.swiss_number(best["power_w_load"]),
+                help=f"idle {fmt.swiss_number(best['power_w_idle'])} W; energy "
+                f"{fmt.chf(best['energy_chf_per_year'])} per year")
+    if st.button("Open this configuration in Build", icon=":material/construction:"):
+        keep = ss.setdefault(state.KEEP, {})
+        keep.update(platform=best["platform"], n=int(best["units"]), plan="")
+        for name in ("platform", "n", "plan"):
+            ss.pop(K(name), None)
+        st.switch_page("ui/pages/build.py")
+
+# ----------------------------------------------------------------------- table
+view = ranked[ranked["fits"].astype(bool)] if ss[K("fitonly")] else ranked
+shown = tables.display_frame(view, columns)
+kinds = tables.kinds_by_label(columns)
+st.subheader("Comparison")
+st.caption(f"{len(shown)} configuration(s), ordered by: {tables.RANK_LABELS[rule]}. "
+           "Click a column header to sort; numbers stay numeric. – = unknown or does not fit.")
+widgets.show_table(shown, kinds, key="compare_table",
+                   helps={c.label: c.help for c in columns})
+
+assumption_lines: list[str] = []
+if best is not None:
+    try:
+        detail = services.estimate_dict(
+            wl.workload, best["platform"], int(best["units"]), best["parallel"],
+            best["engine"], services.prices_version(), services.catalog_version(),
+            wl.config, wl.config_name)
+        assumption_lines = list(detail["assumptions"])
+    except (ScenarioError, UnknownIdError) as exc:
+        assumption_lines = [f"assumptions unavailable: {exc}"]
+assumption_lines += [
+    f"tariff {ss[K('tariff')]} ({cat.tariff(ss[K('tariff')]).rappen_per_kwh:g} Rp/kWh), "
+    f"{ss[K('hours')]:g} h/day at load, the rest idle",
+    f"TCO = price + {cat.defaults.years_tco:g} years of energy",
+    "layout 'auto': per unit count the fastest layout that fits (sizing.compare)",
+]
+export_frame = shown.copy()
+widgets.download_buttons(
+    "comparison", {"Comparison": export_frame,
+                   "Assumptions": pd.DataFrame({"Assumption": assumption_lines})},
+    markdown=lambda: export.markdown_document(
+        f"Comparison: {wl.model.name} {wl.workload.weights}",
+        {"Comparison": export.markdown_table(export_frame, kinds)},
+        notes=assumption_lines),
+    key="compare")
+
+# ----------------------------------------------------------------------- charts
+st.subheader("Charts")
+tab_price, tab_mem, tab_scale = st.tabs(["Price vs speed", "Memory per unit",
+                                         "Scaling with units"])
+with tab_price:
+    st.plotly_chart(services.figure(
+        "price_vs_speed", ranked, y=y_col, y_label=y_label,
+        best_config=None if best is None else best["config"]), key="chart_price")
+    st.caption("Fitting, priced configurations. Pareto frontier: no other configuration is "
+               "both cheaper and faster.")
+with tab_mem:
+    mem = tables.memory_rows(ranked, platform)
+    st.plotly_chart(services.figure("memory_bars", mem, parts=tables.MEMORY_PARTS),
+                    key="chart_memory")
+    st.caption("Per unit (GiB): weights, KV cache for the context x streams, runtime "
+               "overhead and what is left of the usable memory (bar = usable).")
+with tab_scale:
+    own = ranked[ranked["platform"] == platform]
+    st.plotly_chart(services.figure("scaling", own, y=y_col, y_label=y_label),
+                    key="chart_scaling")
+    st.caption("Dashed: ideal linear scaling from the smallest size that fits. Tensor "
+               "parallel pays all-reduce latency per layer, so real scaling is below it.")
+
+with st.expander("Assumptions behind the best option"):
+    for line in assumption_lines:
+        st.markdown(f"- {line}")

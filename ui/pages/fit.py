@@ -1,0 +1,70 @@
+"""Fit: which catalog models fit at which unit count and quantization, with max context."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import export, services, state, widgets
+
+K = state.widget_key
+NAMES = ("platform", "units", "fit_quants", "kv", "engine", "streams", "min_ctx")
+
+cat = widgets.page_start(
+    "Fit", "Every catalog model against one platform: the longest context per stream that "
+    "fits at each quantization and unit count (best layout per cell).")
+state.seed(NAMES, cat)
+ss = st.session_state
+labels = widgets.platform_label(cat, services.shown_prices())
+quants = [q.id for q in cat.quantizations]
+
+with st.sidebar:
+    st.header("Hardware")
+    st.selectbox("Platform", [p.id for p in cat.platforms], key=K("platform"),
+                 format_func=lambda i: labels.get(i, i))
+    units = widgets.units_input("Unit counts")
+    st.header("Workload")
+    state.coerce_choice("fit_quants", quants)
+    st.multiselect("Quantizations", quants, key=K("fit_quants"))
+    st.selectbox("KV cache dtype", list(state.PARAMS["kv"].allowed(cat) or ()), key=K("kv"))
+    st.selectbox("Engine", list(state.PARAMS["engine"].allowed(cat) or ()), key=K("engine"))
+    st.number_input("Concurrent streams", min_value=1, max_value=1024, key=K("streams"))
+    st.number_input("Minimum useful context (tokens)", min_value=1, max_value=10_000_000,
+                    step=1024, key=K("min_ctx"),
+                    help="cells below it are marked *; capped at each model's maximum")
+state.commit(NAMES)
+widgets.share_hint(["platform", "units", "quantizations", "…"])
+
+platform_id = ss[K("platform")]
+widgets.sync_family(cat, platform_id)
+chosen_quants = [q for q in quants if q in ss[K("fit_quants")]]
+if not units or not chosen_quants:
+    st.warning("Choose at least one unit count and one quantization in the sidebar.")
+    st.stop()
+engine = None if ss[K("engine")] == "auto" else ss[K("engine")]
+min_ctx = int(ss[K("min_ctx")])
+with st.spinner("Sizing every model…"):
+    grid = services.fit_grid(platform_id, tuple(units), tuple(chosen_quants),
+                             tuple(m.id for m in cat.models), ss[K("kv")], engine,
+                             int(ss[K("streams")]), min_ctx, services.catalog_version())
+
+fits = grid[grid["max_context_tokens"].fillna(0) >= grid.apply(
+    lambda r: min(min_ctx, cat.model(r["model"]).max_context_tokens), axis=1)]
+st.caption(f"{cat.platform(platform_id).name}: {fits['model'].nunique()} of "
+           f"{len(cat.models)} models reach the minimum context in at least one cell. "
+           "Cell = max context per stream (k = 1024 tokens); ✗ = the weights do not fit; "
+           "n/a = combination not supported (engine/quantization/layout); * = below the "
+           "minimum context.")
+st.plotly_chart(services.figure("fit_heatmap", grid, min_context_tokens=min_ctx),
+                key="chart_fit")
+
+table = grid.rename(columns={"model": "Model", "quant": "Quantization", "units": "Units",
+                             "fits": "Fits at minimum context", "parallel": "Layout",
+                             "max_context_tokens": "Max context (tokens)", "reason": "Reason"})
+kinds = {"Max context (tokens)": "tokens", "Units": "int"}
+with st.expander("As a table"):
+    widgets.show_table(table, {**kinds, "Fits at minimum context": "bool"}, key="fit_table")
+widgets.download_buttons(
+    f"fit-{platform_id}", {"Fit": table},
+    markdown=lambda: export.markdown_document(f"Fit on {platform_id}",
+                                              {"Fit": export.markdown_table(table, kinds)}),
+    key="fit")

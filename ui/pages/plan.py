@@ -1,0 +1,159 @@
+"""Plan: requirements in, ranked recommendations and reasons for every rejection out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from sizing.scenario import ScenarioError
+from ui import export, fmt, services, state, widgets
+
+K = state.widget_key
+NAMES = ("req_model", "req_weights", "req_streams", "req_min", "req_target", "req_sub_count",
+         "req_sub_model", "req_sub_weights", "req_sub_min", "req_ctx", "req_kv", "budget",
+         "power_cap", "min_mem", "req_families", "req_units", "tariff", "hours")
+
+cat = widgets.page_start(
+    "Plan", "State what you need; the planner tries every platform, unit count and split "
+    "of the units between the agents, and ranks what meets every requirement, cheapest "
+    "first. Everything else is listed with the reason it was rejected.")
+state.seed(NAMES, cat)
+ss = st.session_state
+models = {m.id: m.name for m in cat.models}
+quants = {q.id: q.name for q in cat.quantizations}
+families = list(state.PARAMS["req_families"].allowed(cat) or ())
+
+left, mid, right = st.columns(3)
+with left:
+    st.markdown("**Main agent**")
+    st.selectbox("Model", list(models), key=K("req_model"),
+                 format_func=lambda i: models.get(i, i))
+    st.selectbox("Quantization", list(quants), key=K("req_weights"))
+    st.number_input("Streams", min_value=1, max_value=1024, key=K("req_streams"))
+    st.number_input("Minimum decode per stream (tok/s)", min_value=0.1, max_value=100000.0,
+                    step=5.0, key=K("req_min"))
+    st.number_input("Target decode per stream (tok/s, 0 = none)", min_value=0.0,
+                    max_value=100000.0, step=5.0, key=K("req_target"))
+with mid:
+    st.markdown("**Sub-agents** (streams 0 = none)")
+    st.number_input("Sub-agent streams", min_value=0, max_value=1024, key=K("req_sub_count"))
+    st.selectbox("Sub-agent model", list(models), key=K("req_sub_model"),
+                 format_func=lambda i: models.get(i, i))
+    st.selectbox("Sub-agent quantization", list(quants), key=K("req_sub_weights"))
+    st.number_input("Sub-agent minimum per stream (tok/s)", min_value=0.1,
+                    max_value=100000.0, step=5.0, key=K("req_sub_min"))
+    st.number_input("Context per stream (tokens)", min_value=1, max_value=10_000_000,
+                    step=1024, key=K("req_ctx"))
+    st.selectbox("KV cache dtype", list(state.PARAMS["req_kv"].allowed(cat) or ()),
+                 key=K("req_kv"))
+with right:
+    st.markdown("**Limits**")
+    st.number_input("Budget (CHF)", min_value=1, max_value=10_000_000, step=500,
+                    key=K("budget"))
+    st.number_input("Power cap at load (W, 0 = none)", min_value=0, max_value=100_000,
+                    step=50, key=K("power_cap"))
+    st.number_input("Minimum raw memory (GB, 0 = none)", min_value=0, max_value=100_000,
+                    step=64, key=K("min_mem"))
+    state.coerce_choice("req_families", families)
+    st.multiselect("Platform families", families, key=K("req_families"))
+    current = list(ss.get(K("req_units"), []))
+    st.multiselect("Unit counts", sorted({*range(1, 9), 12, 16, *current}),
+                   key=K("req_units"))
+    tariffs = {t.id: f"{t.name} · {t.rappen_per_kwh:g} Rp/kWh" for t in cat.tariffs}
+    st.selectbox("Electricity tariff", list(tariffs), key=K("tariff"),
+                 format_func=lambda t: tariffs.get(t, t))
+    st.number_input("Hours at load per day (h)", min_value=0.0, max_value=24.0, step=1.0,
+                    key=K("hours"))
+state.commit(NAMES)
+widgets.share_hint(["requirements"])
+
+chosen = ss[K("req_families")]
+if not chosen or not ss[K("req_units")]:
+    st.warning("Choose at least one platform family and one unit count.")
+    st.stop()
+
+main: dict[str, Any] = {"model": ss[K("req_model")], "weights": ss[K("req_weights")],
+                        "min_tok_s": float(ss[K("req_min")]),
+                        "streams": int(ss[K("req_streams")])}
+if ss[K("req_target")] > 0:
+    main["target_tok_s"] = float(ss[K("req_target")])
+requirements: dict[str, Any] = {
+    "main_agent": main, "context_tokens": int(ss[K("req_ctx")]), "kv_dtype": ss[K("req_kv")],
+    "budget_chf": {"max": float(ss[K("budget")])},
+    "platforms": [p.id for p in cat.platforms if p.family in chosen],
+    "units": sorted(ss[K("req_units")]), "tariff": ss[K("tariff")],
+    "hours_at_load_per_day": float(ss[K("hours")]),
+}
+if ss[K("req_sub_count")] > 0:
+    requirements["sub_agents"] = {"model": ss[K("req_sub_model")],
+                                  "weights": ss[K("req_sub_weights")],
+                                  "count": int(ss[K("req_sub_count")]),
+                                  "min_tok_s": float(ss[K("req_sub_min")])}
+if ss[K("power_cap")] > 0:
+    requirements["power_cap_w"] = float(ss[K("power_cap")])
+if ss[K("min_mem")] > 0:
+    requirements["min_memory_gb"] = float(ss[K("min_mem")])
+
+try:
+    with st.spinner("Planning…"):
+        result = services.planner(requirements, services.prices_version(),
+                                  services.catalog_version())
+except ScenarioError as exc:  # RequirementsError included
+    st.error(f"These requirements cannot be evaluated: {exc}")
+    st.stop()
+
+# ----------------------------------------------------------------------- recommendations
+years = cat.defaults.years_tco
+rec = pd.DataFrame([{
+    "Rank": i + 1, "Configuration": f"{c.units} x {c.platform_id}", "Family": c.family,
+    "Price (CHF)": c.price_chf, "Main agent (tok/s per stream)": c.plan.speed_of("main agent"),
+    "Meets targets": c.meets_targets, "Deployment plan": c.plan.describe(),
+    "Raw memory (GB)": c.raw_memory_gb, "Idle power (W)": c.power_w_idle,
+    "Load power (W)": c.power_w_load, "Energy (CHF/year)": c.energy_chf_per_year,
+    f"TCO {years:g} years (CHF)": c.tco_chf, "Notes": "; ".join(c.notes),
+} for i, c in enumerate(result.recommended)])
+rec_kinds = {"Price (CHF)": "chf", "Main agent (tok/s per stream)": "float1",
+             "Raw memory (GB)": "int", "Idle power (W)": "int", "Load power (W)": "int",
+             "Energy (CHF/year)": "chf", f"TCO {years:g} years (CHF)": "chf"}
+rej = pd.DataFrame([{
+    "Configuration": f"{r.units} x {r.platform_id}", "Family": r.family,
+    "Price (CHF)": r.price_chf, "Reasons": ", ".join(r.reasons), "Detail": r.detail,
+} for r in result.rejected], columns=["Configuration", "Family", "Price (CHF)", "Reasons",
+                                      "Detail"])
+
+if result.recommended:
+    top = result.recommended[0]
+    st.success(f"Cheapest configuration that meets every requirement: **{top.units} x "
+               f"{top.platform_id}** for {fmt.chf(top.price_chf)} — {top.plan.describe()}")
+    st.subheader(f"Recommendations ({len(rec)})")
+    widgets.show_table(rec, {**rec_kinds, "Rank": "int", "Meets targets": "bool"},
+                       key="plan_rec")
+else:
+    st.error("No configuration meets all of these requirements. The reasons per family are "
+             "below: relax the binding limit (budget, speed, power, memory) or allow more "
+             "units or families.")
+
+if result.families:
+    st.subheader("Why families were ruled out")
+    for family, why in result.families.items():
+        st.markdown(f"- **{family}**: {why}")
+
+with st.expander(f"Every rejected configuration ({len(rej)})"):
+    widgets.show_table(rej, {"Price (CHF)": "chf"}, key="plan_rej")
+
+with st.expander("Assumptions"):
+    for line in result.assumptions:
+        st.markdown(f"- {line}")
+
+sheets = {"Recommendations": rec if len(rec) else pd.DataFrame({"Result": ["none"]}),
+          "Rejected": rej, "Assumptions": pd.DataFrame({"Assumption": result.assumptions})}
+widgets.download_buttons(
+    "plan", sheets,
+    markdown=lambda: export.markdown_document(
+        "Plan", {"Recommendations": export.markdown_table(rec, rec_kinds) if len(rec)
+                 else "None meets every requirement.\n",
+                 "Rejected": export.markdown_table(rej, {"Price (CHF)": "chf"})},
+        notes=[*result.assumptions, *(f"{k}: {v}" for k, v in result.families.items())]),
+    key="plan")

@@ -1,0 +1,390 @@
+"""The app's composition layer and the only home of ``st.cache_data``/``st.cache_resource``.
+
+Pages call these functions; each wraps pure code from ``sizing`` / ``pricing`` / ``ui``.
+Cache keys are plain values (ids, numbers, tuples, bytes, frozen dataclasses). Effective
+prices are keyed by a *version* string (price-database path + modification times), so a
+refresh or a manual override invalidates every dependent result without a TTL.
+
+Prices meet sizing only here (design.md "Who may import whom"): effective prices from the
+history database are handed to ``sizing`` as ``prices=`` (EffectivePrice duck-types to
+``sizing.cluster.PriceQuote``). With no database yet, the catalog list prices are used.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from sizing.catalog import DEFAULT_CATALOG_PATH, ROOT, Catalog, ModelArch, load_catalog
+from sizing.cluster import BillOfMaterials, bill_of_materials, catalog_prices, upgrade_cost
+from sizing.compare import Workload, compare
+from sizing.estimate import estimate
+from ui import charts, tables
+
+BENCHMARKS_PATH = ROOT / "data" / "benchmarks.csv"
+MAX_CONFIG_BYTES = 1_000_000
+
+
+# --------------------------------------------------------------------------- catalog
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _catalog_at(path: str, mtime_ns: int) -> Catalog:
+    return load_catalog(path)
+
+
+def _mtime_ns(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def catalog_version(path: Path = DEFAULT_CATALOG_PATH) -> str:
+    """``path:mtime`` of the catalog file (part of every cache key that depends on it)."""
+    return f"{path}:{_mtime_ns(path)}"
+
+
+def catalog(path: Path = DEFAULT_CATALOG_PATH) -> Catalog:
+    """The validated catalog (re-read when the file changes). Raises CatalogError."""
+    return _catalog_at(str(path), _mtime_ns(path))
+
+
+# --------------------------------------------------------------------------- prices
+def prices_db_path() -> Path:
+    """The price-history database (env ``LLM_PLANNER_PRICES_DB`` overrides)."""
+    from pricing import default_db_path
+
+    return default_db_path()
+
+
+def prices_version() -> str:
+    """A key that changes whenever the price database is written (or appears)."""
+    db = prices_db_path()
+    parts = [str(db)]
+    for suffix in ("", "-wal"):
+        p = Path(str(db) + suffix)
+        try:
+            st_ = p.stat()
+            parts.append(f"{st_.st_mtime_ns}:{st_.st_size}")
+        except OSError:
+            parts.append("-")
+    return "|".join(parts)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _effective_prices(version: str, catalog_key: str) -> dict[str, Any] | None:
+    db = Path(version.split("|", 1)[0])
+    if not db.exists():
+        return None
+    from pricing.history import PriceHistory
+    from pricing.refresh import effective_prices
+
+    return effective_prices(catalog().priced_items(), PriceHistory(db))
+
+
+def effective_prices() -> dict[str, Any] | None:
+    """Effective price per item id, or None (= catalog list prices) without a database."""
+    return _effective_prices(prices_version(), catalog_version())
+
+
+def shown_prices() -> dict[str, Any]:
+    """Effective prices for display: the database's, else the catalog's dated list prices."""
+    eff = effective_prices()
+    return eff if eff is not None else catalog_prices(catalog())
+
+
+# --------------------------------------------------------------------------- models
+def safe_filename(name: str) -> str:
+    """Uploaded file name reduced to ``[A-Za-z0-9._-]`` (for messages only)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", name or "config.json")[:60]
+    return cleaned or "config.json"
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def uploaded_model(data: bytes, filename: str = "config.json") -> ModelArch:
+    """A ModelArch from an uploaded Hugging Face ``config.json`` (parsed as JSON only).
+
+    Raises CatalogError with a readable message for anything it cannot use.
+    """
+    from sizing.catalog import CatalogError, model_from_config_json
+
+    if len(data) > MAX_CONFIG_BYTES:
+        raise CatalogError(f"{safe_filename(filename)}: larger than "
+                           f"{MAX_CONFIG_BYTES // 1000} kB; not a config.json")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / safe_filename(filename)
+        path.write_bytes(data)
+        return model_from_config_json(path)
+
+
+# --------------------------------------------------------------------------- sizing
+@st.cache_data(show_spinner=False, max_entries=64)
+def comparison(workload: Workload, platforms: tuple[str, ...], units: tuple[int, ...],
+               parallel: str | None, tariff: str, hours_at_load_per_day: float,
+               prices_key: str, catalog_key: str, config: bytes | None = None,
+               config_name: str = "config.json") -> pd.DataFrame:
+    """``sizing.compare.compare`` + labels + per-unit memory breakdown (cached)."""
+    cat = catalog()
+    model = uploaded_model(config, config_name) if config else None
+    prices = _effective_prices(prices_key, catalog_key)
+    df = compare(workload, cat, units=units, platforms=list(platforms), parallel=parallel,
+                 prices=prices, tariff=tariff, hours_at_load_per_day=hours_at_load_per_day,
+                 model=model)
+    df = tables.add_labels(df)
+    return tables.with_memory_breakdown(df, workload, cat, model=model, prices=prices)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def estimate_dict(workload: Workload, platform: str, units: int, parallel: str,
+                  engine: str | None, prices_key: str, catalog_key: str,
+                  config: bytes | None = None, config_name: str = "config.json"
+                  ) -> dict[str, Any]:
+    """The CLI JSON of one configuration (``sizing.estimate``), with its assumptions."""
+    cat = catalog()
+    model = uploaded_model(config, config_name) if config else None
+    scenario = tables.scenario_for(workload, platform, units, parallel, engine)
+    return estimate(scenario, cat, model=model,
+                    prices=_effective_prices(prices_key, catalog_key)).to_dict()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def bom(platform: str, units: int, design: str | None, prices_key: str,
+        catalog_key: str) -> BillOfMaterials:
+    """Bill of materials at effective prices (raises TopologyError/ScenarioError)."""
+    return bill_of_materials(catalog(), platform, units,
+                             prices=_effective_prices(prices_key, catalog_key), design=design)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def upgrade_chf(platform: str, from_units: int, to_units: int, prices_key: str,
+                catalog_key: str) -> float:
+    """Extra CHF from ``from_units`` to ``to_units`` (raises ValueError without prices)."""
+    return upgrade_cost(catalog(), platform, from_units, to_units,
+                        prices=_effective_prices(prices_key, catalog_key))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def fit_grid(platform: str, units: tuple[int, ...], quants: tuple[str, ...],
+             models: tuple[str, ...], kv_dtype: str, engine: str | None, streams: int,
+             min_context_tokens: int, catalog_key: str) -> pd.DataFrame:
+    """Which model fits at which quant and unit count (``ui.tables.fit_grid``, cached)."""
+    return tables.fit_grid(catalog(), platform, units, quants, models, kv_dtype=kv_dtype,
+                           engine=engine, streams=streams,
+                           min_context_tokens=min_context_tokens)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def calibration(catalog_key: str, data_key: str) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Predicted vs measured on data/benchmarks.csv: (rows, {decode_mape, prefill_mape,
+    evaluated, skipped})."""
+    from sizing.calibrate import run_calibration
+
+    result = run_calibration(catalog(), BENCHMARKS_PATH)
+    rows = pd.DataFrame([{
+        "row": r.row, "label": r.label, "family": r.family or "–", "engine": r.engine or "–",
+        "measured_decode": r.measured_decode, "predicted_decode": r.predicted_decode,
+        "decode_error_pct": None if r.decode_error is None else 100 * r.decode_error,
+        "measured_prefill": r.measured_prefill, "predicted_prefill": r.predicted_prefill,
+        "prefill_error_pct": None if r.prefill_error is None else 100 * r.prefill_error,
+        "skip_reason": r.skip_reason or "", "source_url": r.source_url,
+    } for r in result.rows])
+    stats = {"decode_mape": result.mape("decode"), "prefill_mape": result.mape("prefill"),
+             "evaluated": float(len(result.evaluated)), "skipped": float(len(result.skipped))}
+    return rows, stats
+
+
+def benchmarks_version() -> str:
+    return catalog_version(BENCHMARKS_PATH)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def price_points(item_id: str, prices_key: str) -> pd.DataFrame:
+    """History of one item: scrape attempts with a price, and manual overrides."""
+    db = Path(prices_key.split("|", 1)[0])
+    cols = ["when", "chf", "kind", "outcome", "detail"]
+    if not db.exists():
+        return pd.DataFrame(columns=cols)
+    from pricing.history import PriceHistory
+
+    history = PriceHistory(db)
+    rows = []
+    for a in history.attempts(item_id):
+        rows.append({"when": a.price_as_of, "chf": None if a.price_rappen is None
+                     else a.price_rappen / 100,
+                     "kind": "scraped" if a.outcome == "ok" else
+                     ("suspect" if a.outcome == "suspect" else "failed"),
+                     "outcome": a.outcome, "detail": a.detail[:200]})
+    for m in history.manual_prices(item_id):
+        rows.append({"when": m.set_at, "chf": m.price_rappen / 100, "kind": "manual",
+                     "outcome": "manual", "detail": m.note[:200]})
+    return pd.DataFrame(rows, columns=cols).sort_values("when").reset_index(drop=True)
+
+
+def set_manual_price(item_id: str, rappen: int, note: str) -> None:
+    """Record a manual override in the price history (never deletes anything)."""
+    from pricing.history import PriceHistory
+
+    PriceHistory(prices_db_path()).set_manual(item_id, rappen, note)
+
+
+# --------------------------------------------------------------------------- figures
+FIGURES: dict[str, Callable[..., Any]] = {
+    "price_vs_speed": charts.price_vs_speed, "memory_bars": charts.memory_bars,
+    "scaling": charts.scaling, "fit_heatmap": charts.fit_heatmap,
+    "calibration_scatter": charts.calibration_scatter, "price_history": charts.price_history,
+}
+
+
+@st.cache_resource(show_spinner=False, max_entries=128)
+def figure(builder: str, data: pd.DataFrame, /, **kwargs: Any) -> Any:
+    """A plotly figure from ``ui.charts`` (shared, read-only: building figures is the
+    slowest part of a rerun, and a cached figure is not copied)."""
+    return FIGURES[builder](data, **kwargs)
+
+
+# --------------------------------------------------------------------------- refresh
+def make_fetcher() -> Any:
+    """The fetcher of a refresh: None = ``pricing.refresh``'s default polite Fetcher,
+    exactly as ``python -m pricing refresh`` uses. Tests monkeypatch this."""
+    return None
+
+
+@dataclass
+class RefreshJob:
+    """A price refresh running in a background thread; progress read by the page."""
+
+    db_path: str
+    total: int
+    done: int = 0
+    lines: list[str] = field(default_factory=list)
+    summary: str | None = None
+    error: str | None = None
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    finished_at: datetime | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def running(self) -> bool:
+        return self.finished_at is None
+
+    def progress(self, done: int, total: int, result: Any) -> None:
+        with self.lock:
+            self.done, self.total = done, total
+            self.lines.append(result.line() if hasattr(result, "line") else str(result))
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return {"done": self.done, "total": self.total, "lines": list(self.lines),
+                    "summary": self.summary, "error": self.error, "running": self.running,
+                    "started_at": self.started_at, "finished_at": self.finished_at}
+
+
+class RefreshJobs:
+    """Process-wide registry: at most one running refresh per price database."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: dict[str, RefreshJob] = {}
+
+    def get(self, db_path: str) -> RefreshJob | None:
+        with self._lock:
+            return self._jobs.get(db_path)
+
+    def start(self, items: Iterable[Any], db_path: str,
+              fetcher_factory: Callable[[], Any]) -> RefreshJob:
+        """Start a refresh unless one is running on ``db_path`` (then return that one)."""
+        targets = [i for i in items if i.price is not None and i.price.url]
+        with self._lock:
+            current = self._jobs.get(db_path)
+            if current is not None and current.running:
+                return current
+            job = RefreshJob(db_path=db_path, total=len(targets))
+            self._jobs[db_path] = job
+
+        def run() -> None:
+            from pricing.history import PriceHistory
+            from pricing.refresh import refresh
+
+            fetcher = fetcher_factory()
+            try:
+                summary = refresh(targets, history=PriceHistory(db_path), fetcher=fetcher,
+                                  on_progress=job.progress)
+                with job.lock:
+                    job.summary = summary.describe()
+            except Exception as exc:  # shown in the page, never a traceback
+                with job.lock:
+                    job.error = f"{type(exc).__name__}: {exc}"
+            finally:
+                close = getattr(fetcher, "close", None)
+                if callable(close):
+                    close()
+                with job.lock:
+                    job.finished_at = datetime.now(UTC)
+
+        threading.Thread(target=run, name="price-refresh", daemon=True).start()
+        return job
+
+
+@st.cache_resource(show_spinner=False)
+def refresh_jobs() -> RefreshJobs:
+    """The process-wide refresh registry (survives reruns and page switches)."""
+    return RefreshJobs()
+
+
+def start_refresh() -> RefreshJob:
+    """Refresh every catalog item with a price URL into the price database (background)."""
+    return refresh_jobs().start(list(catalog().priced_items()), str(prices_db_path()),
+                                make_fetcher)
+
+
+def current_refresh() -> RefreshJob | None:
+    return refresh_jobs().get(str(prices_db_path()))
+
+
+__all__ = ["BENCHMARKS_PATH", "RefreshJob", "RefreshJobs", "benchmarks_version", "bom",
+           "calibration", "catalog", "catalog_version", "comparison", "current_refresh",
+           "effective_prices", "estimate_dict", "fit_grid", "make_fetcher", "price_points",
+           "prices_db_path", "prices_version", "refresh_jobs", "safe_filename",
+           "set_manual_price", "shown_prices", "start_refresh", "upgrade_chf",
+           "uploaded_model"]
+
+
+# --------------------------------------------------------------------------- plans
+@st.cache_data(show_spinner=False, max_entries=64)
+def deployment_plan(platform: str, units: int, groups: tuple[tuple[int, str], ...] | None,
+                    main: Any, sub: Any, context_tokens: int, kv_dtype: str,
+                    catalog_key: str) -> Any:
+    """Evaluate a deployment plan (``groups`` = ((units, "m"|"s"|"ms"), ...)) or, when
+    ``groups`` is None, the planner's best plan (``sizing.plan``). ``main``/``sub`` are
+    ``sizing.plan.Serve``; ``sub`` may be None."""
+    from sizing.plan import GroupSpec, best_plan, evaluate_plan
+
+    serves = [main] + ([sub] if sub is not None else [])
+    if groups is None:
+        return best_plan(catalog(), platform, units, serves, context_tokens=context_tokens,
+                         kv_dtype=kv_dtype)
+    specs = [GroupSpec(n, tuple(s for s, letter in ((main, "m"), (sub, "s"))
+                                if s is not None and letter in roles)) for n, roles in groups]
+    return evaluate_plan(catalog(), platform, specs, context_tokens=context_tokens,
+                         kv_dtype=kv_dtype)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def planner(requirements: dict[str, Any], prices_key: str, catalog_key: str) -> Any:
+    """``sizing.plan.plan`` on a requirements mapping (validated by sizing.plan).
+
+    Raises RequirementsError with a readable one-line message for invalid input.
+    """
+    from sizing.plan import check_requirements, parse_requirements, plan
+
+    req = parse_requirements(requirements, filename="requirements")
+    check_requirements(req, catalog())
+    return plan(req, catalog(), prices=_effective_prices(prices_key, catalog_key))

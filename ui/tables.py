@@ -1,0 +1,414 @@
+"""Pure view-model helpers (no Streamlit): shape sizing/pricing results for display.
+
+Nothing here computes hardware physics; it picks, labels, ranks and joins the outputs of
+``sizing.compare``, ``sizing.estimate`` and ``sizing.cluster``. Every display label
+carries its unit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from sizing.catalog import Catalog, ModelArch
+from sizing.cluster import BillOfMaterials, PriceQuote
+from sizing.compare import Workload, best_estimate
+from sizing.estimate import estimate
+from sizing.scenario import Scenario, ScenarioError
+
+
+@dataclass(frozen=True)
+class Column:
+    """A displayed column: source field, label (with unit), display kind, help text."""
+
+    source: str
+    label: str
+    kind: str
+    help: str = ""
+
+
+def compare_columns(tco_col: str) -> list[Column]:
+    """The comparison table's columns, in display order."""
+    years = tco_col.removeprefix("tco_chf_").removesuffix("y")
+    return [
+        Column("config", "Configuration", "text", "units x platform (layout)"),
+        Column("family", "Family", "text", "platform family"),
+        Column("units", "Units", "int", "number of boxes / cards"),
+        Column("parallel", "Layout", "text", "tp = tensor parallel, pp = pipeline, "
+               "replicas = independent copies (chosen per the rule below unless fixed)"),
+        Column("engine", "Engine", "text", "inference engine assumed"),
+        Column("fits", "Fits", "bool", "weights + overhead + KV for the context and streams "
+               "fit in usable memory"),
+        Column("price_chf", "Price (CHF)", "chf", "bill of materials total, effective prices "
+               "(Prices page); – = a part has no known price"),
+        Column("raw_memory_gb", "Raw memory (GB)", "int", "nameplate memory of all units"),
+        Column("usable_memory_gib", "Usable memory (GiB)", "float1",
+               "accelerator memory x engine utilization, all units"),
+        Column("max_context_tokens", "Max context (tokens)", "tokens",
+               "longest context per stream at the chosen number of streams"),
+        Column("max_concurrency", "Max streams @ context", "int",
+               "concurrent streams at the chosen context"),
+        Column("decode_tok_s_per_request", "Decode per stream (tok/s)", "float1",
+               "generation speed one stream sees"),
+        Column("decode_tok_s_total", "Decode total (tok/s)", "float1",
+               "aggregate generation speed over all streams"),
+        Column("prefill_tok_s", "Prefill (tok/s)", "int", "prompt processing speed"),
+        Column("ttft_s", "TTFT (s)", "float2", "time to first token for the full context"),
+        Column("power_w_idle", "Idle power (W)", "int", "whole cluster at the wall"),
+        Column("power_w_load", "Load power (W)", "int", "whole cluster under inference load"),
+        Column("energy_chf_per_year", "Energy (CHF/year)", "chf",
+               "hours at load per day at load power, the rest idle, at the tariff"),
+        Column("chf_per_usable_gb", "CHF per usable GB (CHF/GB)", "chf2",
+               "price / usable memory in GB (1e9 bytes)"),
+        Column("chf_per_tok_s", "CHF per tok/s (CHF/(tok/s))", "chf",
+               "price / decode total tok/s"),
+        Column(tco_col, f"TCO {years} years (CHF)", "chf", "price + energy over the years"),
+        Column("upgrade_chf_from_previous", "Upgrade from previous size (CHF)", "chf",
+               "extra parts to buy to grow from the previous unit count"),
+        Column("reason", "Reason", "text", "memory verdict or why the configuration "
+               "cannot be built"),
+    ]
+
+
+BOM_COLUMNS: list[Column] = [
+    Column("item_id", "Item", "text"),
+    Column("quantity", "Qty", "int"),
+    Column("unit_price_chf", "Unit price (CHF)", "chf2"),
+    Column("line_total_chf", "Line total (CHF)", "chf2"),
+    Column("price_kind", "Price kind", "text", "scraped / manual / catalog"),
+    Column("price_date", "Price date", "text"),
+    Column("description", "Description", "text"),
+    Column("specification", "Specification", "text"),
+    Column("price_source", "Price source", "text"),
+    Column("url", "Link", "text"),
+]
+
+RANK_LABELS: dict[str, str] = {
+    "cheapest": "cheapest configuration that fits (ties: faster per stream)",
+    "fastest": "fastest decode per stream that fits (ties: cheaper)",
+    "chf_per_tok_s": "lowest CHF per decode tok/s that fits",
+    "tco": "lowest total cost of ownership that fits",
+}
+
+
+def tco_column(df: pd.DataFrame) -> str:
+    """Name of the compare frame's TCO column (``tco_chf_3y`` for 3 years)."""
+    return next((c for c in df.columns if c.startswith("tco_chf_")), "tco_chf_3y")
+
+
+def config_label(platform: str, units: int, parallel: str | None) -> str:
+    """``"2 x asus-gx10-1tb (tp)"``."""
+    layout = f" ({parallel})" if parallel and units > 1 else ""
+    return f"{units} x {platform}{layout}"
+
+
+def add_labels(df: pd.DataFrame) -> pd.DataFrame:
+    """Add the ``config`` column (one human label per row)."""
+    out = df.copy()
+    out["config"] = [config_label(p, int(u), par if isinstance(par, str) else None)
+                     for p, u, par in zip(out["platform"], out["units"], out["parallel"],
+                                          strict=True)]
+    return out
+
+
+def rank(df: pd.DataFrame, rule: str) -> pd.DataFrame:
+    """Rows ordered by ``rule`` (RANK_LABELS); fitting rows first, then by price.
+
+    Cost rules need a known price; rows without one come after the priced fitting rows.
+    """
+    if rule not in RANK_LABELS:
+        raise ValueError(f"unknown rank rule {rule!r}; valid: {', '.join(RANK_LABELS)}")
+    out = df.copy()
+    fits = out["fits"].fillna(False).astype(bool)
+    priced = out["price_chf"].notna()
+    speed = out["decode_tok_s_per_request"].fillna(0.0)
+    price = out["price_chf"].fillna(math.inf)
+    tier = (~fits).astype(int) * 2 + (~priced).astype(int)
+    key: dict[str, Any] = {"_tier": tier}
+    if rule == "cheapest":
+        key |= {"_a": price, "_b": -speed}
+    elif rule == "fastest":
+        key = {"_tier": (~fits).astype(int), "_a": -speed, "_b": price}
+    elif rule == "chf_per_tok_s":
+        key |= {"_a": out["chf_per_tok_s"].fillna(math.inf), "_b": price}
+    else:
+        key |= {"_a": out[tco_column(out)].fillna(math.inf), "_b": -speed}
+    for name, series in key.items():
+        out[name] = series
+    out = out.sort_values(list(key), kind="stable").drop(columns=list(key))
+    return out.reset_index(drop=True)
+
+
+def best_row(ranked: pd.DataFrame, rule: str) -> pd.Series | None:
+    """The first row of a ranked frame if it fits (and has a price for cost rules)."""
+    if ranked.empty:
+        return None
+    first = ranked.iloc[0]
+    if not bool(first["fits"]):
+        return None
+    if rule != "fastest" and pd.isna(first["price_chf"]):
+        return None
+    return first
+
+
+def display_frame(df: pd.DataFrame, columns: Sequence[Column]) -> pd.DataFrame:
+    """Only the listed columns, renamed to their labels (values unchanged, numeric)."""
+    present = [c for c in columns if c.source in df.columns]
+    out = df[[c.source for c in present]].copy()
+    out.columns = [c.label for c in present]
+    return out
+
+
+def kinds_by_label(columns: Sequence[Column]) -> dict[str, str]:
+    return {c.label: c.kind for c in columns}
+
+
+# --------------------------------------------------------------------------- memory
+MEMORY_PARTS: tuple[tuple[str, str], ...] = (
+    ("weights_gib_per_unit", "Weights"),
+    ("kv_required_gib_per_unit", "KV cache (context x streams)"),
+    ("overhead_gib_per_unit", "Runtime overhead"),
+    ("free_gib_per_unit", "Free"),
+)
+
+
+def scenario_for(workload: Workload, platform: str, units: int, parallel: str,
+                 engine: str | None) -> Scenario:
+    """The sizing Scenario of one comparison row."""
+    return Scenario(platform=platform, units=units, parallel=parallel, model=workload.model,
+                    weights=workload.weights, kv_dtype=workload.kv_dtype,
+                    engine=engine or workload.engine, context_tokens=workload.context_tokens,
+                    concurrency=workload.concurrency, mem_util=workload.mem_util,
+                    speculative_multiplier=workload.speculative_multiplier)
+
+
+def with_memory_breakdown(df: pd.DataFrame, workload: Workload, catalog: Catalog, *,
+                          model: ModelArch | None = None,
+                          prices: Mapping[str, PriceQuote] | None = None) -> pd.DataFrame:
+    """Add per-unit GiB columns (weights, KV required, overhead, free, usable, accelerator)
+    from ``sizing.estimate`` for each row's chosen layout; NaN where no layout is valid."""
+    cols: dict[str, list[float]] = {k: [] for k in (
+        "weights_gib_per_unit", "kv_required_gib_per_unit", "overhead_gib_per_unit",
+        "free_gib_per_unit", "usable_gib_per_unit", "accelerator_gib_per_unit")}
+    for row in df.itertuples(index=False):
+        values = dict.fromkeys(cols, math.nan)
+        values["accelerator_gib_per_unit"] = catalog.platform(
+            row.platform).accelerator_memory_gib
+        if isinstance(row.parallel, str):
+            try:
+                e = estimate(scenario_for(workload, row.platform, int(row.units),
+                                          row.parallel, row.engine), catalog, model=model,
+                             prices=prices)
+            except ScenarioError:
+                e = None
+            if e is not None:
+                f = e.fit
+                values.update(
+                    weights_gib_per_unit=f.weights_gib_per_unit,
+                    kv_required_gib_per_unit=f.kv_required_gib_per_unit,
+                    overhead_gib_per_unit=f.overhead_gib_per_unit,
+                    free_gib_per_unit=max(0.0, f.headroom_gib_per_unit),
+                    usable_gib_per_unit=f.usable_gib_per_unit)
+        for k, v in values.items():
+            cols[k].append(v)
+    out = df.copy()
+    for k, v in cols.items():
+        out[k] = v
+    return out
+
+
+def memory_rows(ranked: pd.DataFrame, primary: str, *, limit: int = 14) -> pd.DataFrame:
+    """Rows for the memory chart: every row of the primary platform, then the best-ranked
+    row of each other platform (at most ``limit`` rows)."""
+    own = ranked[ranked["platform"] == primary]
+    others = ranked[ranked["platform"] != primary].drop_duplicates("platform")
+    return pd.concat([own, others]).head(limit)
+
+
+# --------------------------------------------------------------------------- BOM
+def bom_frame(bom: BillOfMaterials) -> pd.DataFrame:
+    """BOM lines as a frame (display labels), plus a TOTAL row."""
+    rows = [{
+        "item_id": ln.item_id, "description": ln.description,
+        "specification": ln.specification, "quantity": ln.quantity,
+        "unit_price_chf": ln.unit_price_chf, "line_total_chf": ln.line_total_chf,
+        "price_kind": ln.price_kind or "none",
+        "price_date": ln.price_date.isoformat() if ln.price_date else "",
+        "price_source": ln.price_source or "no price known", "url": ln.url or "",
+    } for ln in bom.lines]
+    rows.append({"item_id": "TOTAL", "description": "", "specification": "",
+                 "quantity": None, "unit_price_chf": None, "line_total_chf": bom.total_chf,
+                 "price_kind": "", "price_date": "",
+                 "price_source": ("missing: " + ", ".join(bom.missing_prices))
+                 if bom.missing_prices else "", "url": ""})
+    return display_frame(pd.DataFrame(rows), BOM_COLUMNS)
+
+
+# --------------------------------------------------------------------------- fit grid
+def fit_grid(catalog: Catalog, platform: str, units: Iterable[int], quants: Iterable[str],
+             models: Iterable[str], *, kv_dtype: str, engine: str | None, streams: int,
+             min_context_tokens: int) -> pd.DataFrame:
+    """Long frame: one row per (model, quant, units) with fits, max context and reason.
+
+    Uses ``sizing.compare.best_estimate`` (best layout) at ``min_context_tokens`` (capped at
+    each model's maximum) and ``streams`` concurrent streams.
+    """
+    rows: list[dict[str, Any]] = []
+    for mid in models:
+        arch = catalog.model(mid)
+        ctx = min(min_context_tokens, arch.max_context_tokens)
+        for q in quants:
+            w = Workload(model=mid, weights=q, context_tokens=ctx, concurrency=streams,
+                         kv_dtype=kv_dtype, engine=engine)
+            for n in units:
+                row: dict[str, Any] = {"model": mid, "quant": q, "units": n,
+                                       "fits": False, "max_context_tokens": 0,
+                                       "parallel": None, "reason": ""}
+                try:
+                    e = best_estimate(w, catalog, platform, n)
+                except (ScenarioError, KeyError) as exc:
+                    row["reason"] = str(exc)
+                    row["max_context_tokens"] = math.nan
+                else:
+                    row.update(fits=e.fits, max_context_tokens=e.fit.max_context_tokens,
+                               parallel=e.resolved.parallel, reason=e.fit.reason)
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- prices
+def price_rows(items: Iterable[Any], effective: Mapping[str, Any], today: date,
+               stale_after_days: int) -> pd.DataFrame:
+    """One row per priced catalog item: effective price, kind, source, date, age, stale,
+    last refresh outcome. ``effective`` maps item id -> EffectivePrice/PriceQuote."""
+    rows = []
+    for item in items:
+        eff = effective.get(item.id)
+        as_of = getattr(eff, "as_of", None)
+        age = (today - as_of).days if as_of is not None else None
+        last_at = getattr(eff, "last_attempt_at", None)
+        rows.append({
+            "Item": item.id, "Name": item.name,
+            "Price (CHF)": float(eff.chf) if eff is not None else None,
+            "Kind": getattr(eff, "kind", None) or "none",
+            "Price date": as_of.isoformat() if as_of else "",
+            "Age (days)": age,
+            "Stale": bool(age is not None and age > stale_after_days),
+            "Source": getattr(eff, "source", "") or "",
+            "Link": (getattr(eff, "url", None) or
+                     (item.price.url if item.price is not None else None) or ""),
+            "Last refresh": getattr(eff, "last_attempt_outcome", None) or "never",
+            "Last refresh at (UTC)": last_at.strftime("%Y-%m-%d %H:%M") if last_at else "",
+        })
+    return pd.DataFrame(rows)
+
+
+__all__ = ["BOM_COLUMNS", "MEMORY_PARTS", "RANK_LABELS", "Column", "add_labels", "best_row",
+           "bom_frame", "compare_columns", "config_label", "display_frame", "fit_grid",
+           "kinds_by_label", "memory_rows", "price_rows", "rank", "scenario_for",
+           "tco_column", "with_memory_breakdown"]
+
+
+# --------------------------------------------------------------------------- deployment plans
+MAIN_ROLE, SUB_ROLE = "main agent", "sub-agents"
+_PLAN_GROUP_RE = r"^([1-9][0-9]?)(m|s|ms|sm)$"
+
+
+def parse_plan(text: str, units: int, *, has_sub_agents: bool) -> list[tuple[int, str]]:
+    """``"2m+1s"`` -> ``[(2, "m"), (1, "s")]``: groups of units, each serving the main
+    agent (m), the sub-agents (s) or both (ms). Raises ValueError with a readable message."""
+    import re
+
+    groups: list[tuple[int, str]] = []
+    for part in text.replace(" ", "").split("+"):
+        match = re.match(_PLAN_GROUP_RE, part)
+        if not match:
+            raise ValueError(f"plan group {part!r} is not like 2m, 1s or 1ms (units followed "
+                             "by m = main agent, s = sub-agents)")
+        roles = "ms" if set(match.group(2)) == {"m", "s"} else match.group(2)
+        groups.append((int(match.group(1)), roles))
+    total = sum(n for n, _ in groups)
+    if total != units:
+        raise ValueError(f"the plan uses {total} unit(s) but the build has {units}")
+    served = "".join(r for _, r in groups)
+    if "m" not in served:
+        raise ValueError("no group serves the main agent (m)")
+    if has_sub_agents and "s" not in served:
+        raise ValueError("no group serves the sub-agents (s); add one or set sub-agent "
+                         "streams to 0")
+    if not has_sub_agents and "s" in served:
+        raise ValueError("the plan has a sub-agent group (s) but sub-agent streams are 0")
+    return groups
+
+
+def plan_text(plan: Any) -> str:
+    """The ``"2m+1s"`` text of a ``sizing.plan.DeploymentPlan``."""
+    parts: dict[int, tuple[int, set[str]]] = {}
+    for g in plan.groups:
+        units, roles = parts.get(g.first_unit, (g.units, set()))
+        roles |= {"m" if r == MAIN_ROLE else "s" for r in g.roles}
+        parts[g.first_unit] = (units, roles)
+    return "+".join(f"{u}{''.join(sorted(r))}" for _, (u, r) in sorted(parts.items()))
+
+
+def plan_frame(plan: Any) -> pd.DataFrame:
+    """One row per model instance of a DeploymentPlan (labels with units)."""
+    return pd.DataFrame([{
+        "Units": g.unit_label, "Roles": " + ".join(g.roles), "Model": g.model,
+        "Quantization": g.weights, "Layout": g.parallel if g.units > 1 else "single",
+        "Engine": g.engine or "", "Streams": g.streams, "Fits": g.fits,
+        "Memory per unit (GiB)": g.memory_gib_per_unit,
+        "Usable per unit (GiB)": g.usable_gib_per_unit,
+        "Decode per stream (tok/s)": g.decode_tok_s_per_stream,
+        "Decode total (tok/s)": g.decode_tok_s_total,
+        "Shares units with": ", ".join(g.shared_with), "Reason": g.reason,
+    } for g in plan.groups])
+
+
+# --------------------------------------------------------------------------- code constants
+def code_constants(paths: Iterable[Any]) -> pd.DataFrame:
+    """Module-level UPPER_CASE numeric constants of Python files, read from the source
+    with ``ast`` (never imported or evaluated): name, value as written, file, and the
+    comment on its line (its stated source/assumption)."""
+    import ast
+    from pathlib import Path
+
+    rows = []
+    for path in paths:
+        path = Path(path)
+        if path.name.startswith("cli"):
+            continue  # command-line plumbing (exit codes), not model constants
+        try:
+            text = path.read_text(encoding="utf-8")
+            tree = ast.parse(text)
+        except (OSError, SyntaxError):
+            continue
+        lines = text.splitlines()
+        for node in tree.body:
+            target, value = None, None
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                target, value = node.target, node.value
+            if not isinstance(target, ast.Name) or not target.id.isupper() \
+                    or target.id.startswith("_"):
+                continue
+            numbers = [n for n in ast.walk(value) if isinstance(n, ast.Constant)]
+            if not numbers or not all(isinstance(n.value, int | float)
+                                      and not isinstance(n.value, bool) for n in numbers):
+                continue
+            if not all(isinstance(n, ast.Constant | ast.BinOp | ast.UnaryOp | ast.Tuple
+                                  | ast.operator | ast.unaryop | ast.Load)
+                       for n in ast.walk(value)):
+                continue
+            line = lines[node.lineno - 1]
+            comment = line.split("#", 1)[1].strip() if "#" in line else ""
+            rows.append({"Constant": target.id,
+                         "Value": ast.get_source_segment(text, value) or "",
+                         "File": f"{path.parent.name}/{path.name}", "Comment": comment})
+    return pd.DataFrame(rows, columns=["Constant", "Value", "File", "Comment"])

@@ -1,0 +1,173 @@
+"""Shared Streamlit components: page start, workload and hardware inputs, downloads.
+
+Every input widget is bound to a :data:`ui.state.PARAMS` entry through its key
+(``state.widget_key(name)``) and seeded once by ``state.seed`` — widgets never get a
+``value=``/``index=`` argument, so the session value (from a link, an earlier page or the
+default) always wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from sizing.catalog import Catalog, CatalogError, ModelArch
+from sizing.compare import Workload
+from ui import export, fmt, services, state
+from ui.fmt import chf
+
+K = state.widget_key
+
+
+def page_start(title: str, caption: str = "") -> Catalog:
+    """Title, catalog (or a readable error and stop) and link warnings."""
+    st.title(title)
+    if caption:
+        st.caption(caption)
+    try:
+        cat = services.catalog()
+    except CatalogError as exc:
+        st.error(f"The catalog cannot be loaded, so no figures can be shown:\n\n{exc}")
+        st.stop()
+    for warning in state.apply_query_once(cat):
+        st.warning(f"Link: {warning}", icon="⚠️")
+    return cat
+
+
+@dataclass(frozen=True)
+class WorkloadInput:
+    """The workload as chosen in the widgets, plus an uploaded model if any."""
+
+    workload: Workload
+    model: ModelArch
+    config: bytes | None
+    config_name: str
+
+
+WORKLOAD_NAMES: tuple[str, ...] = ("model", "weights", "kv", "engine", "ctx", "streams")
+
+
+def workload_inputs(cat: Catalog, *, upload: bool = True) -> WorkloadInput | None:
+    """Model (catalog or uploaded config.json), quantization, KV dtype, engine, context and
+    streams. Returns None after showing a readable error for unusable input."""
+    names = {m.id: m.name for m in cat.models}
+    st.selectbox("Model", list(names), key=K("model"), format_func=lambda i: names.get(i, i),
+                 help="catalog model (Hugging Face repo id); or upload a config.json below")
+    config: bytes | None = None
+    config_name = "config.json"
+    if upload:
+        uploaded = st.file_uploader(
+            "…or upload a Hugging Face config.json", type=["json"], key="w_upload",
+            help="parsed as JSON only; not part of shareable links")
+        if uploaded is not None:
+            config, config_name = uploaded.getvalue(), services.safe_filename(uploaded.name)
+    quants = {q.id: q.name for q in cat.quantizations}
+    st.selectbox("Quantization (weights)", list(quants), key=K("weights"),
+                 format_func=lambda i: f"{i} — {quants.get(i, i)}")
+    st.selectbox("KV cache dtype", list(state.PARAMS["kv"].allowed(cat) or ()), key=K("kv"))
+    st.selectbox("Engine", list(state.PARAMS["engine"].allowed(cat) or ()), key=K("engine"),
+                 help="auto = vLLM where supported, else the platform's first engine")
+    st.number_input("Context per stream (tokens)", min_value=1, max_value=10_000_000,
+                    step=1024, key=K("ctx"))
+    st.number_input("Concurrent streams", min_value=1, max_value=1024, step=1,
+                    key=K("streams"))
+    if config is not None:
+        try:
+            model = services.uploaded_model(config, config_name)
+        except CatalogError as exc:
+            st.error(f"The uploaded file cannot be used as a model config: {exc}")
+            return None
+        st.info(f"Using the uploaded model **{model.name}** ({config_name}); it is not "
+                "stored in the link.")
+    else:
+        model = cat.model(st.session_state[K("model")])
+    ctx = int(st.session_state[K("ctx")])
+    if ctx > model.max_context_tokens:
+        st.error(f"Context {ctx:,} tokens exceeds {model.name}'s maximum of "
+                 f"{model.max_context_tokens:,} tokens; lower the context.".replace(",", "'"))
+        return None
+    engine = st.session_state[K("engine")]
+    w = Workload(model=model.id, weights=st.session_state[K("weights")],
+                 context_tokens=ctx, concurrency=int(st.session_state[K("streams")]),
+                 kv_dtype=st.session_state[K("kv")],
+                 engine=None if engine == "auto" else engine)
+    return WorkloadInput(w, model, config, config_name)
+
+
+def platform_label(cat: Catalog, prices: Mapping[str, object]) -> dict[str, str]:
+    """``id -> "ASUS Ascent GX10 1 TB · CHF 2'477"`` for selectboxes (effective prices)."""
+    out = {}
+    for p in cat.platforms:
+        quote = prices.get(p.id)
+        price = chf(getattr(quote, "chf", None)) if quote is not None else "no price"
+        out[p.id] = f"{p.name} · {price}"
+    return out
+
+
+def family_platform_inputs(cat: Catalog) -> str:
+    """Family then platform (SKU) of that family; returns the platform id."""
+    families = list(state.PARAMS["family"].allowed(cat) or ())
+    st.selectbox("Platform family", families, key=K("family"))
+    family = st.session_state[K("family")]
+    own = [p.id for p in cat.platforms if p.family == family]
+    state.coerce_choice("platform", own, state.default_platform(cat, family))
+    labels = platform_label(cat, services.shown_prices())
+    st.selectbox("Platform", own, key=K("platform"), format_func=lambda i: labels.get(i, i))
+    return st.session_state[K("platform")]
+
+
+def sync_family(cat: Catalog, platform_id: str) -> None:
+    """Keep Compare's family in step with a platform chosen on another page."""
+    st.session_state.setdefault(state.KEEP, {})["family"] = cat.platform(platform_id).family
+    st.session_state.pop(K("family"), None)
+
+
+def units_input(label: str = "Cluster sizes (units)") -> list[int]:
+    """Multiselect of unit counts (1-8, 12, 16 and any count from a link)."""
+    current = list(st.session_state.get(K("units"), []))
+    options = sorted({*range(1, 9), 12, 16, *current})
+    st.multiselect(label, options, key=K("units"))
+    return sorted(st.session_state[K("units")])
+
+
+def show_table(df: pd.DataFrame, kinds: Mapping[str, str], *, key: str,
+               helps: Mapping[str, str] | None = None) -> None:
+    """``st.dataframe`` with Swiss number formats and unit-bearing labels (sortable)."""
+    present = {label: kind for label, kind in kinds.items() if label in df.columns}
+    st.dataframe(df, hide_index=True, key=key,
+                 column_config=fmt.column_config(present, helps))
+
+
+def download_buttons(base: str, tables: Mapping[str, pd.DataFrame], *,
+                     markdown: Callable[[], str], key: str) -> None:
+    """CSV (first table), Excel (one sheet per table) and Markdown downloads.
+
+    The bytes are built by ``ui.export`` only when a button is clicked (deferred data),
+    so reruns stay fast.
+    """
+    first = next(iter(tables.values()))
+    frozen = dict(tables)
+    cols = st.columns(3)
+    cols[0].download_button("Download CSV", lambda: export.csv_bytes(first), f"{base}.csv",
+                            mime=export.CSV_MIME, key=f"dl_csv_{key}",
+                            on_click="ignore", icon=":material/download:")
+    cols[1].download_button("Download Excel", lambda: export.xlsx_bytes(frozen),
+                            f"{base}.xlsx", mime=export.XLSX_MIME, key=f"dl_xlsx_{key}",
+                            on_click="ignore", icon=":material/download:")
+    cols[2].download_button("Download Markdown", lambda: markdown().encode("utf-8"),
+                            f"{base}.md", mime=export.MARKDOWN_MIME, key=f"dl_md_{key}",
+                            on_click="ignore", icon=":material/download:")
+
+
+def share_hint(names: Sequence[str]) -> None:
+    """A caption telling the user the address bar is a shareable link."""
+    st.caption("The address bar holds these inputs: copy it to share this view "
+               f"({', '.join(names)}).")
+
+
+__all__ = ["WORKLOAD_NAMES", "WorkloadInput", "download_buttons", "family_platform_inputs",
+           "page_start", "platform_label", "share_hint", "show_table", "sync_family", "units_input",
+           "workload_inputs"]
