@@ -125,6 +125,15 @@ def sync_family(cat: Catalog, platform_id: str) -> None:
     st.session_state.pop(K("family"), None)
 
 
+def energy_inputs(cat: Catalog) -> None:
+    """Electricity tariff (catalog, with source) and hours at load per day."""
+    tariffs = {t.id: f"{t.name} · {t.rappen_per_kwh:g} Rp/kWh" for t in cat.tariffs}
+    st.selectbox("Electricity tariff", list(tariffs), key=K("tariff"),
+                 format_func=lambda t: tariffs.get(t, t))
+    st.number_input("Hours at load per day (h)", min_value=0.0, max_value=24.0, step=1.0,
+                    key=K("hours"))
+
+
 def units_input(label: str = "Cluster sizes (units)") -> list[int]:
     """Multiselect of unit counts (1-8, 12, 16 and any count from a link)."""
     current = list(st.session_state.get(K("units"), []))

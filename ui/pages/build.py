@@ -48,11 +48,7 @@ with st.sidebar:
     st.number_input("Context per stream (tokens)", min_value=1, max_value=10_000_000,
                     step=1024, key=K("ctx"))
     st.selectbox("KV cache dtype", list(state.PARAMS["kv"].allowed(cat) or ()), key=K("kv"))
-    tariffs = {t.id: f"{t.name} · {t.rappen_per_kwh:g} Rp/kWh" for t in cat.tariffs}
-    st.selectbox("Electricity tariff", list(tariffs), key=K("tariff"),
-                 format_func=lambda t: tariffs.get(t, t))
-    st.number_input("Hours at load per day (h)", min_value=0.0, max_value=24.0, step=1.0,
-                    key=K("hours"))
+    widgets.energy_inputs(cat)
 
 platform_id: str = ss[K("platform")]
 units = int(ss[K("n")])

@@ -39,11 +39,7 @@ with st.sidebar:
                  format_func=lambda r: tables.RANK_LABELS[r])
     st.radio("Speed shown in charts", list(METRICS), key=K("metric"), horizontal=True,
              format_func=lambda m: METRICS[m][1])
-    tariffs = {t.id: f"{t.name} · {t.rappen_per_kwh:g} Rp/kWh" for t in cat.tariffs}
-    st.selectbox("Electricity tariff", list(tariffs), key=K("tariff"),
-                 format_func=lambda t: tariffs.get(t, t))
-    st.number_input("Hours at load per day (h)", min_value=0.0, max_value=24.0, step=1.0,
-                    key=K("hours"))
+    widgets.energy_inputs(cat)
 state.commit(NAMES)
 widgets.share_hint(["model", "quantization", "units", "…"])
 

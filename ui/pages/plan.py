@@ -61,11 +61,7 @@ with right:
     current = list(ss.get(K("req_units"), []))
     st.multiselect("Unit counts", sorted({*range(1, 9), 12, 16, *current}),
                    key=K("req_units"))
-    tariffs = {t.id: f"{t.name} · {t.rappen_per_kwh:g} Rp/kWh" for t in cat.tariffs}
-    st.selectbox("Electricity tariff", list(tariffs), key=K("tariff"),
-                 format_func=lambda t: tariffs.get(t, t))
-    st.number_input("Hours at load per day (h)", min_value=0.0, max_value=24.0, step=1.0,
-                    key=K("hours"))
+    widgets.energy_inputs(cat)
 state.commit(NAMES)
 widgets.share_hint(["requirements"])
 
