@@ -21,15 +21,33 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CATALOG_PATH = ROOT / "catalog.yaml"
 
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty or blank")
+    return text
+
+
 Id = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/\-]*$")]
 NonNeg = Annotated[float, Field(ge=0)]
 Pos = Annotated[float, Field(gt=0)]
-Sources = Annotated[list[str], Field(min_length=1)]
+Source = Annotated[str, AfterValidator(_not_blank)]
+Sources = Annotated[list[Source], Field(min_length=1)]
 
 TensorClass = Literal[
     "embedding", "lm_head", "attention", "dense_mlp", "routed_experts", "shared_experts",
@@ -40,6 +58,69 @@ TENSOR_CLASSES: tuple[str, ...] = TensorClass.__args__  # type: ignore[attr-defi
 
 class CatalogError(ValueError):
     """A catalog file is invalid; the message names the file, the entry and the field."""
+
+
+class DuplicateKeyError(yaml.YAMLError):
+    """A YAML mapping gives the same key twice (PyYAML would silently keep the last)."""
+
+    def __init__(self, path: str, line: int, first_line: int) -> None:
+        self.path, self.line, self.first_line = path, line, first_line
+        super().__init__(f"{path}: duplicate key on line {line} (first given on line "
+                         f"{first_line}; only one value is allowed)")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """`yaml.SafeLoader` that raises `DuplicateKeyError` on a mapping key given twice.
+
+    The error names the key's path (``main_agent.min_tok_s``; list entries by their
+    ``id`` / ``family`` / ``engine`` when they have one, else by index) and both lines.
+    Merge keys (``<<: *anchor``) may be overridden, as YAML intends.
+    """
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        self._check_unique(node, "", set())
+        return super().construct_document(node)
+
+    def _check_unique(self, node: yaml.Node, path: str, seen_nodes: set[int]) -> None:
+        if id(node) in seen_nodes:          # aliases share nodes; recursive YAML is legal
+            return
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[tuple[str, str], int] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    self._check_unique(value_node, path, seen_nodes)
+                    continue
+                name = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
+                where = f"{path}.{name}" if path else name
+                line = key_node.start_mark.line + 1
+                if isinstance(key_node, yaml.ScalarNode):
+                    ident = (key_node.tag, name)
+                    if ident in first:
+                        raise DuplicateKeyError(where, line, first[ident])
+                    first[ident] = line
+                self._check_unique(value_node, where, seen_nodes)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self._check_unique(item, f"{path}[{_item_label(item) or i}]", seen_nodes)
+
+
+def _item_label(node: yaml.Node) -> str | None:
+    if isinstance(node, yaml.MappingNode):
+        for key in ("id", "family", "engine"):
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value == key and isinstance(
+                        v, yaml.ScalarNode):
+                    return str(v.value)
+    return None
+
+
+def load_yaml_unique(text: str) -> Any:
+    """Parse YAML like `yaml.safe_load`, but a duplicated mapping key is an error."""
+    return yaml.load(text, Loader=UniqueKeyLoader)
 
 
 class UnknownIdError(KeyError):
@@ -63,9 +144,18 @@ class ListPrice(Strict):
 
     chf: NonNeg
     date: date
-    source: str = Field(min_length=1)
+    source: Source
     url: str | None = None
     note: str | None = None
+
+    @field_validator("date")
+    @classmethod
+    def _not_in_future(cls, value: date) -> date:
+        today = date.today()
+        if value > today:
+            raise ValueError(f"{value.isoformat()} is in the future (today is "
+                             f"{today.isoformat()})")
+        return value
 
     @property
     def rappen(self) -> int:
@@ -448,6 +538,14 @@ class Catalog(Strict):
                 if q not in quants:
                     raise ValueError(
                         f"models[{m.id}].native_dtype.{cls}: unknown quantization '{q}'")
+        for section, key in (("families", "family"), ("engines", "engine")):
+            listed: set[str] = set()
+            for entry in getattr(self.calibration, section):
+                name = getattr(entry, key)
+                if name in listed:
+                    raise ValueError(f"calibration.{section}[{name}].{key}: duplicate {key} "
+                                     "(each may be calibrated once)")
+                listed.add(name)
         if self.defaults.tariff not in {t.id for t in self.tariffs}:
             raise ValueError(f"defaults.tariff: unknown tariff '{self.defaults.tariff}'")
         return self
@@ -564,7 +662,9 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     except OSError as exc:
         raise CatalogError(f"{path}: cannot read: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml_unique(text)
+    except DuplicateKeyError as exc:
+        raise CatalogError(f"{path.name}: {exc}") from None
     except yaml.YAMLError as exc:
         raise CatalogError(f"{path.name}: not valid YAML: {exc}") from None
     return parse_catalog(data, filename=path.name)
@@ -610,9 +710,9 @@ def model_from_config_json(path: str | Path) -> ModelArch:
 
 
 __all__ = [
-    "DEFAULT_CATALOG_PATH", "TENSOR_CLASSES", "Cable", "Catalog", "CatalogError", "Engine",
-    "HostPartItem", "Item", "ListPrice", "ModelArch", "Platform", "Quantization", "Switch",
-    "Tariff", "UnknownIdError", "default_catalog", "load_catalog", "model_from_config_json",
+    "DEFAULT_CATALOG_PATH", "TENSOR_CLASSES", "Cable", "Catalog", "CatalogError",
+    "DuplicateKeyError", "Engine", "HostPartItem", "Item", "ListPrice", "ModelArch",
+    "Platform", "Quantization", "Switch", "Tariff", "UniqueKeyLoader", "UnknownIdError",
+    "default_catalog", "load_catalog", "load_yaml_unique", "model_from_config_json",
     "parse_catalog",
 ]
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 
@@ -89,6 +90,18 @@ def _platform(data: dict, pid: str) -> dict:
      "platforms[asus-gx10-1tb].id: duplicate id"),
     (lambda d: d["models"][0].update(num_hidden_layers=0),
      "models[openai/gpt-oss-120b].num_hidden_layers"),
+    # review defects: these used to load silently
+    (lambda d: d["calibration"]["families"].append(dict(d["calibration"]["families"][0])),
+     "calibration.families[gb10].family: duplicate family"),
+    (lambda d: d["calibration"]["engines"].append(dict(d["calibration"]["engines"][0])),
+     "calibration.engines[vllm].engine: duplicate engine"),
+    (lambda d: _platform(d, "asus-gx10-1tb")["price"].update(
+        date=datetime.date.today() + datetime.timedelta(days=1)),
+     "platforms[asus-gx10-1tb].price.date: "),
+    (lambda d: _platform(d, "asus-gx10-1tb").update(source=[""]),
+     "platforms[asus-gx10-1tb].source[0]: must not be empty or blank"),
+    (lambda d: _platform(d, "asus-gx10-1tb")["price"].update(source="  "),
+     "platforms[asus-gx10-1tb].price.source: must not be empty or blank"),
 ])
 def test_broken_catalog_names_file_entry_and_field(tmp_path, mutate, expected):
     data = _raw()
@@ -98,6 +111,28 @@ def test_broken_catalog_names_file_entry_and_field(tmp_path, mutate, expected):
     message = str(exc.value)
     assert message.startswith("broken.yaml: ")
     assert expected in message
+
+
+def test_future_price_date_says_it_is_in_the_future(tmp_path):
+    data = _raw()
+    _platform(data, "asus-gx10-1tb")["price"]["date"] = datetime.date(2999, 1, 1)
+    with pytest.raises(CatalogError, match=r"2999-01-01 is in the future \(today is "):
+        load_catalog(_write(tmp_path, data))
+    _platform(data, "asus-gx10-1tb")["price"]["date"] = datetime.date.today()   # fine
+    assert load_catalog(_write(tmp_path, data))
+
+
+def test_duplicate_yaml_key_in_catalog_names_path_and_lines(tmp_path):
+    text = DEFAULT_CATALOG_PATH.read_text()
+    needle = "  - id: asus-gx10-1tb\n"
+    assert needle in text
+    broken = tmp_path / "dup.yaml"
+    broken.write_text(text.replace(needle, needle + "    name: first\n", 1))
+    with pytest.raises(CatalogError) as exc:
+        load_catalog(broken)
+    message = str(exc.value)
+    assert message.startswith("dup.yaml: platforms[asus-gx10-1tb].name: duplicate key on line")
+    assert "\n" not in message
 
 
 def test_invalid_yaml_and_missing_file(tmp_path):
