@@ -109,8 +109,8 @@ def _print_estimate(d: dict[str, Any]) -> None:
         ("max context @ concurrency", f"{d['max_context_tokens']:,} tokens"),
         ("decode / request", f"{d['decode_tok_s_per_request']:.1f} tok/s"),
         ("decode total", f"{d['decode_tok_s_total']:.1f} tok/s"),
-        ("prefill", f"{d['prefill_tok_s']:.0f} tok/s"),
-        ("time to first token", f"{d['ttft_s']:.2f} s"),
+        ("prefill", "–" if d["prefill_tok_s"] is None else f"{d['prefill_tok_s']:.0f} tok/s"),
+        ("time to first token", "–" if d["ttft_s"] is None else f"{d['ttft_s']:.2f} s"),
         ("power idle / load", f"{d['power_w_idle']:.0f} / {d['power_w_load']:.0f} W"),
         ("price", "unknown" if d["price_chf"] is None else f"CHF {d['price_chf']:,.0f}"
          .replace(",", "'")),

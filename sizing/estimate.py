@@ -66,8 +66,9 @@ class Estimate:
             "decode_batch_per_copy": s.batch_per_group,
             "decode_bound": s.bound,
             "allreduce_ms_per_step": s.allreduce_ms_per_step,
-            "prefill_tok_s": s.prefill_tok_s if self.fits else 0.0,
-            "ttft_s": s.ttft_s if self.fits else 0.0,
+            # a scenario that does not fit has no prompt phase: null, not an instant 0 s
+            "prefill_tok_s": s.prefill_tok_s if self.fits else None,
+            "ttft_s": s.ttft_s if self.fits else None,
             "power_w_load": self.power_w_load,
             "power_w_idle": self.power_w_idle,
             "price_chf": self.price_chf,

@@ -77,6 +77,15 @@ def test_weights_match_vllm_logs(catalog):
     qwen = catalog.model("deepseek-ai/DeepSeek-R1-Distill-Qwen-14B")
     assert weights_bytes(qwen, catalog.quant("bf16"), catalog) / GIB / 2 == pytest.approx(
         13.95, rel=0.02)
+    # "Loading model weights took 57.7520 GB" per rank, Llama-3.1-405B-Instruct-FP8 at TP=8:
+    # Meta's FP8 covers the MLPs only (attention stays bf16); the catalog's fp8_mlp does not
+    # exempt the first and last layers' MLPs (bf16 in the checkpoint, +0.61 GiB per rank)
+    llama405 = catalog.model("meta-llama/Llama-3.1-405B")
+    per_rank = weights_bytes(llama405, catalog.quant("fp8_mlp"), catalog) / GIB / 8
+    assert per_rank == pytest.approx(57.75, rel=0.035)
+    assert per_rank + 0.61 == pytest.approx(57.75, rel=0.02)
+    # the generic block-scaled fp8 (attention in fp8 too) would be 10 GiB short per rank
+    assert weights_bytes(llama405, catalog.quant("fp8"), catalog) / GIB / 8 < 50
 
 
 def test_active_params_close_to_published(catalog):
