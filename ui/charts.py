@@ -43,11 +43,17 @@ def pareto_front(df: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
     return data.loc[keep]
 
 
+def priced_fitting(df: pd.DataFrame, y: str) -> pd.DataFrame:
+    """The rows the price-vs-speed chart plots: fitting, with a price and a speed."""
+    return df[df["fits"].fillna(False).astype(bool)].dropna(subset=["price_chf", y])
+
+
 def price_vs_speed(df: pd.DataFrame, *, y: str, y_label: str,
                    best_config: str | None = None) -> go.Figure:
     """Price (CHF) vs decode speed of the fitting, priced configurations with the Pareto
-    frontier (nothing is both cheaper and faster than a frontier point)."""
-    data = df[df["fits"].fillna(False).astype(bool)].dropna(subset=["price_chf", y])
+    frontier (nothing is both cheaper and faster than a frontier point). Pages check
+    :func:`priced_fitting` first and show a message instead of an empty chart."""
+    data = priced_fitting(df, y)
     fig = go.Figure()
     for family, part in data.groupby("family", sort=False):
         fig.add_trace(go.Scatter(
@@ -92,13 +98,14 @@ def memory_bars(df: pd.DataFrame, parts: Sequence[tuple[str, str]]) -> go.Figure
 
 
 def ideal_scaling(units: Sequence[int], values: Sequence[float]) -> list[float]:
-    """Linear scaling from the smallest unit count with a value: v0 * n / n0."""
+    """Linear scaling from the smallest unit count with a value (the smallest size that
+    fits): v0 * n / n0 for n >= n0, NaN (no line) below it."""
     pairs = [(u, v) for u, v in zip(units, values, strict=True)
              if v is not None and not math.isnan(v) and v > 0]
     if not pairs:
         return [math.nan] * len(units)
     n0, v0 = min(pairs)
-    return [v0 * n / n0 for n in units]
+    return [v0 * n / n0 if n >= n0 else math.nan for n in units]
 
 
 def scaling(df: pd.DataFrame, *, y: str, y_label: str) -> go.Figure:
@@ -132,9 +139,14 @@ def _ctx_text(tokens: float) -> str:
     return f"{tokens / 1024:.0f}k" if tokens >= 1024 else f"{tokens:.0f}"
 
 
+HEATMAP_TEXT_PX = 12         # cell labels: readable, or none at all
+HEATMAP_MAX_TEXT_COLUMNS = 20  # more columns than this: cells too narrow, hover only
+
+
 def fit_heatmap(grid: pd.DataFrame, min_context_tokens: int) -> go.Figure:
     """Models (rows) x quantization/units (columns); colour = max context (log2 tokens),
-    text = max context ('✗' = weights do not fit, 'n/a' = combination not valid)."""
+    text = max context ('✗' = weights do not fit, 'n/a' = combination not valid) at
+    12 px, left out (hover only) when there are more than 20 columns."""
     data = grid.copy()
     data["column"] = data["quant"] + " · " + data["units"].astype(str) + "u"
     columns = list(dict.fromkeys(data["column"]))
@@ -145,16 +157,19 @@ def fit_heatmap(grid: pd.DataFrame, min_context_tokens: int) -> go.Figure:
     text = pivot.map(_ctx_text)
     below = pivot.map(lambda t: bool(t == t and 0 < t < min_context_tokens))
     text = text.where(~below, text + "*")
+    dense = len(columns) > HEATMAP_MAX_TEXT_COLUMNS
     fig = go.Figure(go.Heatmap(
-        z=z.values, x=columns, y=rows, text=text.values, texttemplate="%{text}",
+        z=z.values, x=columns, y=rows, text=text.values,
+        texttemplate="" if dense else "%{text}", textfont={"size": HEATMAP_TEXT_PX},
         customdata=pivot.values, colorscale="Viridis", zmin=10, zmax=20,
-        hovertemplate="%{y}<br>%{x}<br>max context %{customdata:,.0f} tokens<extra></extra>",
+        hovertemplate="%{y}<br>%{x}<br>max context %{text} (%{customdata:,.0f} tokens)"
+                      "<extra></extra>",
         colorbar={"title": {"text": "max context<br>(tokens)"},
                   "tickvals": [10, 12, 14, 16, 18, 20],
                   "ticktext": ["1k", "4k", "16k", "64k", "256k", "1M"]}))
     fig.update_xaxes(side="top", tickangle=-45, tickmode="array", tickvals=columns)
     fig.update_yaxes(autorange="reversed", tickmode="array", tickvals=rows)
-    fig = _layout(fig, x_title="", y_title="", height=max(HEIGHT_PX, 26 * len(rows) + 180))
+    fig = _layout(fig, x_title="", y_title="", height=max(HEIGHT_PX, 30 * len(rows) + 180))
     fig.update_layout(margin={"l": 20, "r": 20, "t": 110, "b": 20})
     return fig
 
@@ -205,5 +220,6 @@ def price_history(points: pd.DataFrame, *, list_price_chf: float | None = None,
     return _layout(fig, x_title="Date (UTC)", y_title="Price (CHF)", title=title)
 
 
-__all__ = ["SEPARATORS", "calibration_scatter", "fit_heatmap", "ideal_scaling",
-           "memory_bars", "pareto_front", "price_history", "price_vs_speed", "scaling"]
+__all__ = ["HEATMAP_MAX_TEXT_COLUMNS", "SEPARATORS", "calibration_scatter", "fit_heatmap",
+           "ideal_scaling", "memory_bars", "pareto_front", "price_history", "price_vs_speed",
+           "priced_fitting", "scaling"]

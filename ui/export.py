@@ -1,9 +1,10 @@
 """Exports as bytes/text, pure functions (no Streamlit): CSV, Excel (one sheet per table)
 and Markdown. The app hands the results to ``st.download_button``.
 
-Numbers are written raw (CSV/XLSX) so spreadsheets can compute with them; the column
-labels carry the units. Markdown is for reading, so it uses the display formats of
-:mod:`ui.fmt` (``CHF 2'477``).
+Numbers are written as numbers (CSV/XLSX) so spreadsheets can compute with them, rounded
+by :func:`rounded` to the precision the table shows (money keeps its Rappen; counts are
+integers); the column labels carry the units. Markdown is for reading, so it uses the
+display formats of :mod:`ui.fmt` (``CHF 2'477``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from ui.fmt import display_strings
+from ui.fmt import EXPORT_DECIMALS, INTEGER_KINDS, display_strings, round_significant
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv"
@@ -28,9 +29,29 @@ _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 _MAX_SHEET = 31
 
 
+def rounded(df: pd.DataFrame, kinds: Mapping[str, str]) -> pd.DataFrame:
+    """A copy of ``df`` with the numeric columns of ``kinds`` rounded to the precision
+    shown (``ui.fmt.EXPORT_DECIMALS``; ``sig2`` to two significant digits) and the
+    integer kinds as integers (missing stays missing), so an export never carries
+    ``43.61538461538461`` or ``2.0``."""
+    out = df.copy()
+    for col, kind in kinds.items():
+        if col not in out.columns or not pd.api.types.is_numeric_dtype(out[col]) \
+                or pd.api.types.is_bool_dtype(out[col]):
+            continue
+        values = pd.to_numeric(out[col], errors="coerce")
+        if kind in INTEGER_KINDS:
+            out[col] = values.round().astype("Int64")
+        elif kind == "sig2":
+            out[col] = values.map(lambda v: round_significant(float(v), 2))
+        elif kind in EXPORT_DECIMALS:
+            out[col] = values.round(EXPORT_DECIMALS[kind])
+    return out
+
+
 def _cell(value: Any) -> Any:
-    """A value openpyxl can store (no tz-aware datetimes, no lists, no NaN)."""
-    if value is None:
+    """A value openpyxl can store (no tz-aware datetimes, no lists, no NaN/NA)."""
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, float) and value != value:  # NaN
         return None
@@ -129,8 +150,7 @@ def markdown_table(df: pd.DataFrame, kinds: Mapping[str, str] | None = None) -> 
     rule = "|" + "|".join("---" for _ in shown.columns) + "|"
     lines = [header, rule]
     for row in shown.itertuples(index=False, name=None):
-        cells = ["" if v is None or (isinstance(v, float) and v != v) else _md_escape(v)
-                 for v in row]
+        cells = ["" if _cell(v) is None else _md_escape(v) for v in row]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -147,4 +167,4 @@ def markdown_document(title: str, sections: Mapping[str, str], *,
 
 
 __all__ = ["CSV_MIME", "MARKDOWN_MIME", "XLSX_MIME", "csv_bytes", "markdown_document",
-           "markdown_table", "sheet_name", "xlsx_bytes"]
+           "markdown_table", "rounded", "sheet_name", "xlsx_bytes"]

@@ -9,6 +9,7 @@ Every column label carries its unit (``Price (CHF)``, ``Decode per stream (tok/s
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -51,6 +52,24 @@ def chf_rappen(rappen: int | None) -> str:
     return chf(rappen / 100, decimals=2)
 
 
+def significant(value: float | int | None, digits: int = 2) -> str:
+    """``210.98`` -> ``"210"``, ``5.34`` -> ``"5.3"``, ``0.351`` -> ``"0.35"``: ``digits``
+    significant digits, like the browser's ``%.2g`` (:data:`PRINTF` ``sig2``);
+    unknown -> ``"–"``."""
+    if _is_missing(value):
+        return DASH
+    number = float(value)  # type: ignore[arg-type]
+    if not math.isfinite(number):
+        return DASH
+    rounded = float(f"{number:.{digits}g}")
+    return f"{rounded:.0f}" if rounded.is_integer() else f"{rounded:g}"
+
+
+def round_significant(value: float, digits: int = 2) -> float:
+    """The number :func:`significant` shows (NaN stays NaN)."""
+    return float(f"{value:.{digits}g}") if math.isfinite(value) else value
+
+
 def tokens(value: float | int | None) -> str:
     """Token counts with Swiss thousands separator: ``131072`` -> ``"131'072"``."""
     return swiss_number(value, 0)
@@ -87,6 +106,8 @@ def _formatter(kind: str) -> Any:
             return lambda v: swiss_number(v, 2)
         case "float3":
             return lambda v: swiss_number(v, 3)
+        case "sig2":
+            return lambda v: significant(v, 2)
         case "pct":
             return lambda v: DASH if _is_missing(v) else f"{float(v):+.0f}%"
         case "bool":
@@ -114,8 +135,26 @@ PRINTF: dict[str, str] = {
     "float1": "%'',.1f",
     "float2": "%'',.2f",
     "float3": "%.3f",
+    "sig2": "%.2g",        # two significant digits: 210, 5.3, 0.35 (rough figures)
     "pct": "%+.0f %%",
 }
+
+# Decimals a number keeps in CSV/Excel exports per display kind: what the table shows,
+# except money, which keeps its Rappen (a spreadsheet should add up exactly).
+EXPORT_DECIMALS: dict[str, int] = {"chf": 2, "chf2": 2, "float1": 1, "float2": 2,
+                                   "float3": 3, "pct": 0}
+INTEGER_KINDS = frozenset({"int", "tokens"})
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<|$~])")
+
+
+def md_escape(text: object) -> str:
+    """Text for the middle of an ``st.markdown`` line, shown literally: emphasis, code,
+    links and Streamlit directives (``:red[...]``), HTML and autolinks (``<``), tables,
+    LaTeX (``$``) and strikethrough escaped; newlines become spaces (so no line starts a
+    list, quote or heading).
+    Numbers, ids and prose stay as written (``CHF 10'032 > budget CHF 10'000``)."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
 
 
 def column_config(kinds: Mapping[str, str], helps: Mapping[str, str] | None = None
@@ -141,5 +180,6 @@ def column_config(kinds: Mapping[str, str], helps: Mapping[str, str] | None = No
     return out
 
 
-__all__ = ["DASH", "PRINTF", "age_days", "age_label", "chf", "chf_rappen", "column_config",
-           "display_strings", "swiss_number", "tokens"]
+__all__ = ["DASH", "EXPORT_DECIMALS", "INTEGER_KINDS", "PRINTF", "age_days", "age_label",
+           "chf", "chf_rappen", "column_config", "display_strings", "md_escape",
+           "round_significant", "significant", "swiss_number", "tokens"]

@@ -16,7 +16,7 @@ import re
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -131,15 +131,24 @@ def comparison(workload: Workload, platforms: tuple[str, ...], units: tuple[int,
                parallel: str | None, tariff: str, hours_at_load_per_day: float,
                prices_key: str, catalog_key: str, config: bytes | None = None,
                config_name: str = "config.json") -> pd.DataFrame:
-    """``sizing.compare.compare`` + labels + per-unit memory breakdown (cached)."""
+    """``sizing.compare.compare`` (engine "auto" = per platform an engine that runs the
+    quantization, ``tables.auto_engine``) + labels + per-unit memory breakdown + display
+    columns (cached)."""
     cat = catalog()
     model = uploaded_model(config, config_name) if config else None
     prices = _effective_prices(prices_key, catalog_key)
-    df = compare(workload, cat, units=units, platforms=list(platforms), parallel=parallel,
-                 prices=prices, tariff=tariff, hours_at_load_per_day=hours_at_load_per_day,
-                 model=model)
+    kwargs: dict[str, Any] = {"units": units, "parallel": parallel, "prices": prices,
+                              "tariff": tariff,
+                              "hours_at_load_per_day": hours_at_load_per_day, "model": model}
+    if workload.engine is not None:
+        df = compare(workload, cat, platforms=list(platforms), **kwargs)
+    else:
+        df = pd.concat([compare(replace(workload, engine=tables.auto_engine(
+            cat, pid, workload.weights)), cat, platforms=[pid], **kwargs)
+            for pid in platforms], ignore_index=True)
     df = tables.add_labels(df)
-    return tables.with_memory_breakdown(df, workload, cat, model=model, prices=prices)
+    df = tables.with_memory_breakdown(df, workload, cat, model=model, prices=prices)
+    return tables.with_display_columns(df)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -252,8 +261,10 @@ def figure(builder: str, data: pd.DataFrame, /, **kwargs: Any) -> Any:
 
 # --------------------------------------------------------------------------- refresh
 def make_fetcher() -> Any:
-    """The fetcher of a refresh: None = ``pricing.refresh``'s default polite Fetcher,
-    exactly as ``python -m pricing refresh`` uses. Tests monkeypatch this."""
+    """The fetcher of a refresh or a URL check (closed after use): None = ``pricing``'s
+    default polite Fetcher, exactly as ``python -m pricing refresh``/``check`` use (robots.txt,
+    User-Agent, per-host interval shared by every fetcher in the process, 12 h cache).
+    Tests monkeypatch this."""
     return None
 
 

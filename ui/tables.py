@@ -33,32 +33,38 @@ class Column:
 
 
 def compare_columns(tco_col: str) -> list[Column]:
-    """The comparison table's columns, in display order."""
+    """The comparison table's columns, in display order: the decision columns first
+    (price, fits, speed, time to first token, context), then the details."""
     years = tco_col.removeprefix("tco_chf_").removesuffix("y")
     return [
         Column("config", "Configuration", "text", "units x platform (layout)"),
-        Column("family", "Family", "text", "platform family"),
-        Column("units", "Units", "int", "number of boxes / cards"),
-        Column("parallel", "Layout", "text", "tp = tensor parallel, pp = pipeline, "
-               "replicas = independent copies (chosen per the rule below unless fixed)"),
-        Column("engine", "Engine", "text", "inference engine assumed"),
-        Column("fits", "Fits", "bool", "weights + overhead + KV for the context and streams "
-               "fit in usable memory"),
         Column("price_chf", "Price (CHF)", "chf", "bill of materials total, effective prices "
                "(Prices page); – = a part has no known price"),
-        Column("raw_memory_gb", "Raw memory (GB)", "int", "nameplate memory of all units"),
-        Column("usable_memory_gib", "Usable memory (GiB)", "float1",
-               "accelerator memory x engine utilization, all units"),
-        Column("max_context_tokens", "Max context (tokens)", "tokens",
-               "longest context per stream at the chosen number of streams"),
-        Column("max_concurrency", "Max streams @ context", "int",
-               "concurrent streams at the chosen context"),
+        Column("fits", "Fits", "bool", "weights + overhead + KV for the context and streams "
+               "fit in usable memory"),
         Column("decode_tok_s_per_request", "Decode per stream (tok/s)", "float1",
                "generation speed one stream sees"),
         Column("decode_tok_s_total", "Decode total (tok/s)", "float1",
                "aggregate generation speed over all streams"),
+        Column("ttft_s", "TTFT (s)", "sig2", "time to first token for the full context "
+               "(two significant digits)"),
+        Column("rough", "Rough figures", "text", ROUGH_HELP),
+        Column("max_context_shown", "Max context (tokens)", "tokens",
+               "longest context per stream at the chosen number of streams; – = the "
+               "weights do not fit or unknown"),
+        Column("max_concurrency", "Max streams @ context", "int",
+               "concurrent streams at the chosen context"),
+        Column("units", "Units", "int", "number of boxes / cards"),
+        Column("layout", "Layout", "text", "single = one unit; tp = tensor parallel, pp = "
+               "pipeline, replicas = independent copies (chosen per the rule below unless "
+               "fixed)"),
+        Column("engine", "Engine", "text", "inference engine assumed (auto: the platform's "
+               "default engine if it runs the quantization, else one that does)"),
+        Column("family", "Family", "text", "platform family"),
+        Column("raw_memory_gb", "Raw memory (GB)", "int", "nameplate memory of all units"),
+        Column("usable_memory_gib", "Usable memory (GiB)", "float1",
+               "accelerator memory x engine utilization, all units"),
         Column("prefill_tok_s", "Prefill (tok/s)", "int", "prompt processing speed"),
-        Column("ttft_s", "TTFT (s)", "float2", "time to first token for the full context"),
         Column("power_w_idle", "Idle power (W)", "int", "whole cluster at the wall"),
         Column("power_w_load", "Load power (W)", "int", "whole cluster under inference load"),
         Column("energy_chf_per_year", "Energy (CHF/year)", "chf",
@@ -75,11 +81,15 @@ def compare_columns(tco_col: str) -> list[Column]:
     ]
 
 
+ROUGH_HELP = ("≈ = these figures rest on another platform family's calibration (no "
+              "measurements for this family yet, see Assumptions): treat them as rough")
+
+
 BOM_COLUMNS: list[Column] = [
     Column("item_id", "Item", "text"),
     Column("quantity", "Qty", "int"),
-    Column("unit_price_chf", "Unit price (CHF)", "chf2"),
-    Column("line_total_chf", "Line total (CHF)", "chf2"),
+    Column("unit_price_chf", "Unit price (CHF)", "chf"),
+    Column("line_total_chf", "Line total (CHF)", "chf"),
     Column("price_kind", "Price kind", "text", "scraped / manual / catalog"),
     Column("price_date", "Price date", "text"),
     Column("description", "Description", "text"),
@@ -187,18 +197,43 @@ def scenario_for(workload: Workload, platform: str, units: int, parallel: str,
                     speculative_multiplier=workload.speculative_multiplier)
 
 
+def rough_flags(assumptions: Iterable[str]) -> tuple[bool, bool]:
+    """(decode rough, prefill rough) from an estimate's assumptions: a family whose
+    efficiency is borrowed from the others (no measurements), or an engine without
+    measured rows, gives rough figures (sizing.estimate states it in the assumptions)."""
+    decode = prefill = False
+    for line in assumptions:
+        text = line.lower()
+        if "borrowed" in text:
+            prefill |= "prefill" in text
+            decode |= "decode" in text
+        elif "no measured rows" in text:
+            decode = True
+    return decode, prefill
+
+
+def rough_label(decode: bool, prefill: bool) -> str:
+    """``"≈ decode, TTFT"`` for the Rough figures column (empty when both are measured)."""
+    parts = (["decode"] if decode else []) + (["TTFT", "prefill"] if prefill else [])
+    return "≈ " + ", ".join(parts) if parts else ""
+
+
 def with_memory_breakdown(df: pd.DataFrame, workload: Workload, catalog: Catalog, *,
                           model: ModelArch | None = None,
                           prices: Mapping[str, PriceQuote] | None = None) -> pd.DataFrame:
     """Add per-unit GiB columns (weights, KV required, overhead, free, usable, accelerator)
-    from ``sizing.estimate`` for each row's chosen layout; NaN where no layout is valid."""
+    from ``sizing.estimate`` for each row's chosen layout (NaN where no layout is valid),
+    and whether its decode / prefill figures are rough (``rough_decode``,
+    ``rough_prefill``; see :func:`rough_flags`)."""
     cols: dict[str, list[float]] = {k: [] for k in (
         "weights_gib_per_unit", "kv_required_gib_per_unit", "overhead_gib_per_unit",
         "free_gib_per_unit", "usable_gib_per_unit", "accelerator_gib_per_unit")}
+    rough: list[tuple[bool, bool]] = []
     for row in df.itertuples(index=False):
         values = dict.fromkeys(cols, math.nan)
         values["accelerator_gib_per_unit"] = catalog.platform(
             row.platform).accelerator_memory_gib
+        flags = (False, False)
         if isinstance(row.parallel, str):
             try:
                 e = estimate(scenario_for(workload, row.platform, int(row.units),
@@ -214,20 +249,50 @@ def with_memory_breakdown(df: pd.DataFrame, workload: Workload, catalog: Catalog
                     overhead_gib_per_unit=f.overhead_gib_per_unit,
                     free_gib_per_unit=max(0.0, f.headroom_gib_per_unit),
                     usable_gib_per_unit=f.usable_gib_per_unit)
+                flags = rough_flags(e.assumptions)
         for k, v in values.items():
             cols[k].append(v)
+        rough.append(flags)
     out = df.copy()
     for k, v in cols.items():
         out[k] = v
+    out["rough_decode"] = [d for d, _ in rough]
+    out["rough_prefill"] = [p for _, p in rough]
     return out
 
 
-def memory_rows(ranked: pd.DataFrame, primary: str, *, limit: int = 14) -> pd.DataFrame:
-    """Rows for the memory chart: every row of the primary platform, then the best-ranked
-    row of each other platform (at most ``limit`` rows)."""
-    own = ranked[ranked["platform"] == primary]
-    others = ranked[ranked["platform"] != primary].drop_duplicates("platform")
-    return pd.concat([own, others]).head(limit)
+def with_display_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns only for display: ``layout`` ("single" for one unit, like Build),
+    ``max_context_shown`` (NaN = "–" where not even the weights fit) and ``rough``
+    (which figures rest on a borrowed calibration; only for rows that fit)."""
+    out = df.copy()
+    out["layout"] = [("single" if int(u) == 1 else par) if isinstance(par, str) else None
+                     for u, par in zip(out["units"], out["parallel"], strict=True)]
+    ctx = pd.to_numeric(out["max_context_tokens"], errors="coerce")
+    out["max_context_shown"] = ctx.where(ctx > 0)
+    fits = out["fits"].fillna(False).astype(bool)
+    decode = out.get("rough_decode", pd.Series(False, index=out.index)).fillna(False)
+    prefill = out.get("rough_prefill", pd.Series(False, index=out.index)).fillna(False)
+    out["rough"] = [rough_label(bool(d), bool(p)) if ok else ""
+                    for ok, d, p in zip(fits, decode, prefill, strict=True)]
+    return out
+
+
+def memory_rows(ranked: pd.DataFrame, primary: str, *, limit: int = 14
+                ) -> tuple[pd.DataFrame, list[str]]:
+    """Rows for the memory chart and the labels of rows left out for lack of data.
+
+    Every row of the primary platform by unit count, then the best-ranked row of each
+    other platform by unit count (at most ``limit`` rows). Rows without a valid layout
+    (no memory breakdown: quantization or engine not supported) are left out."""
+    has_data = ranked["weights_gib_per_unit"].notna()
+    own = ranked[ranked["platform"] == primary].sort_values("units", kind="stable")
+    others = (ranked[(ranked["platform"] != primary) & has_data]
+              .drop_duplicates("platform").sort_values("units", kind="stable"))
+    rows = pd.concat([own, others])
+    shown = rows[rows["weights_gib_per_unit"].notna()].head(limit)
+    omitted = [str(c) for c in own.loc[~has_data.loc[own.index], "config"]]
+    return shown, omitted
 
 
 # --------------------------------------------------------------------------- BOM
@@ -246,7 +311,20 @@ def bom_frame(bom: BillOfMaterials) -> pd.DataFrame:
                  "price_kind": "", "price_date": "",
                  "price_source": ("missing: " + ", ".join(bom.missing_prices))
                  if bom.missing_prices else "", "url": ""})
-    return display_frame(pd.DataFrame(rows), BOM_COLUMNS)
+    frame = pd.DataFrame(rows)
+    frame["quantity"] = frame["quantity"].astype("Int64")   # whole parts; TOTAL row: –
+    return display_frame(frame, BOM_COLUMNS)
+
+
+# --------------------------------------------------------------------------- engines
+def auto_engine(catalog: Catalog, platform: str, quant: str) -> str | None:
+    """Engine "auto": the platform's default engine (vLLM where supported) if it runs
+    ``quant``, else the first of the platform's engines that does; None if none does
+    (``sizing.sweep``'s rule, so the sweep and the app agree)."""
+    from sizing.sweep import _engine_for
+
+    engine = _engine_for(catalog.platform(platform), quant, catalog)
+    return None if engine is None else engine.id
 
 
 # --------------------------------------------------------------------------- fit grid
@@ -256,19 +334,21 @@ def fit_grid(catalog: Catalog, platform: str, units: Iterable[int], quants: Iter
     """Long frame: one row per (model, quant, units) with fits, max context and reason.
 
     Uses ``sizing.compare.best_estimate`` (best layout) at ``min_context_tokens`` (capped at
-    each model's maximum) and ``streams`` concurrent streams.
+    each model's maximum) and ``streams`` concurrent streams. ``engine`` None = per
+    quantization the engine :func:`auto_engine` picks.
     """
     rows: list[dict[str, Any]] = []
+    engines = {q: engine or auto_engine(catalog, platform, q) for q in quants}
     for mid in models:
         arch = catalog.model(mid)
         ctx = min(min_context_tokens, arch.max_context_tokens)
         for q in quants:
             w = Workload(model=mid, weights=q, context_tokens=ctx, concurrency=streams,
-                         kv_dtype=kv_dtype, engine=engine)
+                         kv_dtype=kv_dtype, engine=engines[q])
             for n in units:
                 row: dict[str, Any] = {"model": mid, "quant": q, "units": n,
                                        "fits": False, "max_context_tokens": 0,
-                                       "parallel": None, "reason": ""}
+                                       "parallel": None, "engine": engines[q], "reason": ""}
                 try:
                     e = best_estimate(w, catalog, platform, n)
                 except (ScenarioError, KeyError) as exc:
@@ -279,6 +359,24 @@ def fit_grid(catalog: Catalog, platform: str, units: Iterable[int], quants: Iter
                                parallel=e.resolved.parallel, reason=e.fit.reason)
                 rows.append(row)
     return pd.DataFrame(rows)
+
+
+def fit_table(grid: pd.DataFrame) -> pd.DataFrame:
+    """The fit grid for display: labels with units, max context 0 (weights do not fit)
+    as unknown ("–"), and "single" as the layout of one unit."""
+    out = grid.copy()
+    ctx = pd.to_numeric(out["max_context_tokens"], errors="coerce")
+    out["max_context_tokens"] = ctx.where(ctx > 0)
+    out["parallel"] = [("single" if int(u) == 1 else par) if isinstance(par, str) else None
+                       for u, par in zip(out["units"], out["parallel"], strict=True)]
+    return out.rename(columns={
+        "model": "Model", "quant": "Quantization", "units": "Units", "engine": "Engine",
+        "fits": "Fits at minimum context", "parallel": "Layout",
+        "max_context_tokens": "Max context (tokens)", "reason": "Reason"})
+
+
+FIT_KINDS: dict[str, str] = {"Max context (tokens)": "tokens", "Units": "int",
+                             "Fits at minimum context": "bool"}
 
 
 # --------------------------------------------------------------------------- prices
@@ -308,10 +406,11 @@ def price_rows(items: Iterable[Any], effective: Mapping[str, Any], today: date,
     return pd.DataFrame(rows)
 
 
-__all__ = ["BOM_COLUMNS", "MEMORY_PARTS", "RANK_LABELS", "Column", "add_labels", "best_row",
-           "bom_frame", "compare_columns", "config_label", "display_frame", "fit_grid",
-           "kinds_by_label", "memory_rows", "price_rows", "rank", "scenario_for",
-           "tco_column", "with_memory_breakdown"]
+__all__ = ["BOM_COLUMNS", "FIT_KINDS", "MEMORY_PARTS", "RANK_LABELS", "ROUGH_HELP", "Column",
+           "add_labels", "auto_engine", "best_row", "bom_frame", "compare_columns",
+           "config_label", "display_frame", "fit_grid", "fit_table", "kinds_by_label",
+           "memory_rows", "price_rows", "rank", "rough_flags", "rough_label", "scenario_for",
+           "tco_column", "with_display_columns", "with_memory_breakdown"]
 
 
 # --------------------------------------------------------------------------- deployment plans

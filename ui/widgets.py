@@ -8,8 +8,10 @@ default) always wins.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -69,7 +71,9 @@ def workload_inputs(cat: Catalog, *, upload: bool = True) -> WorkloadInput | Non
                  format_func=lambda i: f"{i} — {quants.get(i, i)}")
     st.selectbox("KV cache dtype", list(state.PARAMS["kv"].allowed(cat) or ()), key=K("kv"))
     st.selectbox("Engine", list(state.PARAMS["engine"].allowed(cat) or ()), key=K("engine"),
-                 help="auto = vLLM where supported, else the platform's first engine")
+                 help="auto = per platform its default engine (vLLM where supported) if it "
+                 "runs the quantization, else one of its engines that does (e.g. llama.cpp "
+                 "for GGUF q4_k_m)")
     st.number_input("Context per stream (tokens)", min_value=1, max_value=10_000_000,
                     step=1024, key=K("ctx"))
     st.number_input("Concurrent streams", min_value=1, max_value=1024, step=1,
@@ -86,8 +90,8 @@ def workload_inputs(cat: Catalog, *, upload: bool = True) -> WorkloadInput | Non
         model = cat.model(st.session_state[K("model")])
     ctx = int(st.session_state[K("ctx")])
     if ctx > model.max_context_tokens:
-        st.error(f"Context {ctx:,} tokens exceeds {model.name}'s maximum of "
-                 f"{model.max_context_tokens:,} tokens; lower the context.".replace(",", "'"))
+        st.error(f"Context {fmt.tokens(ctx)} tokens exceeds {model.name}'s maximum of "
+                 f"{fmt.tokens(model.max_context_tokens)} tokens; lower the context.")
         return None
     engine = st.session_state[K("engine")]
     w = Workload(model=model.id, weights=st.session_state[K("weights")],
@@ -142,30 +146,46 @@ def units_input(label: str = "Cluster sizes (units)") -> list[int]:
     return sorted(st.session_state[K("units")])
 
 
+_PLACEHOLDER = "placeholder" in inspect.signature(st.dataframe).parameters  # streamlit>=1.50
+
+
 def show_table(df: pd.DataFrame, kinds: Mapping[str, str], *, key: str,
                helps: Mapping[str, str] | None = None) -> None:
-    """``st.dataframe`` with Swiss number formats and unit-bearing labels (sortable)."""
+    """``st.dataframe`` with Swiss number formats and unit-bearing labels (sortable).
+
+    Missing values (None/NaN: unknown, not applicable) show as "–", never "None"; the
+    columns stay numeric so they sort as numbers."""
     present = {label: kind for label, kind in kinds.items() if label in df.columns}
+    extra: dict[str, Any] = {"placeholder": fmt.DASH} if _PLACEHOLDER else {}
     st.dataframe(df, hide_index=True, key=key,
-                 column_config=fmt.column_config(present, helps))
+                 column_config=fmt.column_config(present, helps), **extra)
 
 
 def download_buttons(base: str, tables: Mapping[str, pd.DataFrame], *,
-                     markdown: Callable[[], str], key: str) -> None:
+                     markdown: Callable[[], str], key: str,
+                     kinds: Mapping[str, str] | None = None) -> None:
     """CSV (first table), Excel (one sheet per table) and Markdown downloads.
 
-    The bytes are built by ``ui.export`` only when a button is clicked (deferred data),
-    so reruns stay fast.
+    ``kinds`` (column label -> display kind, :mod:`ui.fmt`) rounds the exported numbers
+    to the precision shown (``ui.export.rounded``). The bytes are built by ``ui.export``
+    only when a button is clicked (deferred data), so reruns stay fast.
     """
-    first = next(iter(tables.values()))
-    frozen = dict(tables)
+    frozen, shown = dict(tables), dict(kinds or {})
+
+    def csv() -> bytes:
+        return export.csv_bytes(export.rounded(next(iter(frozen.values())), shown))
+
+    def xlsx() -> bytes:
+        return export.xlsx_bytes({name: export.rounded(df, shown)
+                                  for name, df in frozen.items()})
+
     cols = st.columns(3)
-    cols[0].download_button("Download CSV", lambda: export.csv_bytes(first), f"{base}.csv",
-                            mime=export.CSV_MIME, key=f"dl_csv_{key}",
-                            on_click="ignore", icon=":material/download:")
-    cols[1].download_button("Download Excel", lambda: export.xlsx_bytes(frozen),
-                            f"{base}.xlsx", mime=export.XLSX_MIME, key=f"dl_xlsx_{key}",
-                            on_click="ignore", icon=":material/download:")
+    cols[0].download_button("Download CSV", csv, f"{base}.csv", mime=export.CSV_MIME,
+                            key=f"dl_csv_{key}", on_click="ignore",
+                            icon=":material/download:")
+    cols[1].download_button("Download Excel", xlsx, f"{base}.xlsx", mime=export.XLSX_MIME,
+                            key=f"dl_xlsx_{key}", on_click="ignore",
+                            icon=":material/download:")
     cols[2].download_button("Download Markdown", lambda: markdown().encode("utf-8"),
                             f"{base}.md", mime=export.MARKDOWN_MIME, key=f"dl_md_{key}",
                             on_click="ignore", icon=":material/download:")

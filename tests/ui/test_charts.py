@@ -78,7 +78,11 @@ def test_memory_bars_stack_to_the_totals():
 
 def test_ideal_scaling_starts_at_the_smallest_fitting_size():
     assert charts.ideal_scaling([1, 2, 4], [40.0, 60.0, 90.0]) == [40.0, 80.0, 160.0]
-    assert charts.ideal_scaling([1, 2, 4], [math.nan, 60.0, 90.0]) == [30.0, 60.0, 120.0]
+    # only 2+ units fit: the ideal line starts there, nothing is drawn at 1 unit
+    ideal = charts.ideal_scaling([1, 2, 4], [math.nan, 60.0, 90.0])
+    assert math.isnan(ideal[0]) and ideal[1:] == [60.0, 120.0]
+    ideal = charts.ideal_scaling([1, 2, 3, 4, 8], [math.nan] * 3 + [20.0, 30.0])
+    assert all(math.isnan(v) for v in ideal[:3]) and ideal[3:] == [20.0, 40.0]
     assert all(math.isnan(v) for v in charts.ideal_scaling([1, 2], [math.nan, math.nan]))
 
 
@@ -119,3 +123,24 @@ def test_price_history():
     assert {t.name for t in fig.data} == {"scraped", "manual"}
     assert fig.layout.yaxis.title.text == "Price (CHF)"
     assert len(fig.layout.shapes) == 1                     # the list-price line
+
+
+def test_price_vs_speed_has_nothing_to_plot_when_nothing_fits():
+    nothing = frame().assign(fits=False)
+    assert charts.priced_fitting(nothing, "decode_tok_s_per_request").empty
+    assert len(charts.priced_fitting(frame(), "decode_tok_s_per_request")) == 4
+
+
+def test_fit_heatmap_labels_are_readable_or_absent():
+    def grid(quants: int, units: int) -> pd.DataFrame:
+        return pd.DataFrame([{"model": m, "quant": f"q{q}", "units": u,
+                              "max_context_tokens": 65536.0}
+                             for m in ("m1", "m2") for q in range(quants)
+                             for u in range(1, units + 1)])
+
+    small = charts.fit_heatmap(grid(6, 3), min_context_tokens=32768).data[0]
+    assert small.texttemplate == "%{text}" and small.textfont.size >= 11
+    dense = charts.fit_heatmap(grid(6, 5), min_context_tokens=32768).data[0]
+    assert len(dense.x) > charts.HEATMAP_MAX_TEXT_COLUMNS
+    assert dense.texttemplate == ""                 # no 7 px labels; hover keeps the value
+    assert "%{text}" in dense.hovertemplate

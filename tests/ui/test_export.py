@@ -91,3 +91,27 @@ def test_markdown_document():
     assert doc.startswith("# Build\n")
     assert "## BOM\n\n| a |" in doc
     assert doc.rstrip().endswith("- n1")
+
+
+def test_exports_round_to_the_displayed_precision():
+    df = pd.DataFrame({"Item": ["gx10", "TOTAL"],
+                       "Qty": pd.array([2, None], dtype="Int64").astype(float),
+                       "Line total (CHF)": [4953.999, 5027.4567],
+                       "Decode per stream (tok/s)": [43.61538461538461, None],
+                       "TTFT (s)": [210.98123, 0.351234],
+                       "Fits": [True, False]})
+    kinds = {"Qty": "int", "Line total (CHF)": "chf", "Decode per stream (tok/s)": "float1",
+             "TTFT (s)": "sig2", "Fits": "bool"}
+    out = export.rounded(df, kinds)
+    assert df["Qty"].dtype.kind == "f"                  # the input is left alone
+    text = export.csv_bytes(out).decode()
+    assert text.splitlines() == [
+        "Item,Qty,Line total (CHF),Decode per stream (tok/s),TTFT (s),Fits",
+        "gx10,2,4954.0,43.6,210.0,True",      # counts are integers, money keeps Rappen
+        "TOTAL,,5027.46,,0.35,False",
+    ]
+    wb = load_workbook(io.BytesIO(export.xlsx_bytes({"BOM": out})))
+    rows = list(wb["BOM"].iter_rows(min_row=2, values_only=True))
+    assert rows[0][:5] == ("gx10", 2, 4954.0, 43.6, 210.0)
+    assert rows[1][1] is None and rows[1][3] is None      # missing stays empty, never <NA>
+    assert "<NA>" not in export.markdown_table(out, kinds)

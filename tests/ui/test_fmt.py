@@ -98,3 +98,30 @@ def test_printf_formats_render_like_python(kind):
         integer = fmt.PRINTF[kind].endswith("d")               # %d truncates, %.0f rounds
         expected = fmt.swiss_number(int(value) if integer else value, decimals)
         assert shown.removeprefix("CHF ") == expected
+
+
+def js_sprintf_g(fmt_string: str, value: float) -> str:
+    """Python model of sprintf-js ``%.Ng``: ``String(Number(x.toPrecision(N)))``."""
+    m = re.fullmatch(r"%\.(\d+)g", fmt_string)
+    assert m, fmt_string
+    number = float(f"{value:.{int(m.group(1)) - 1}e}")    # N significant digits
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (210.98, "210"), (5.34, "5.3"), (0.351, "0.35"), (12.0, "12"), (99.96, "100"),
+    (1234.5, "1200"), (None, "–"), (math.nan, "–")])
+def test_significant_digits_match_the_browser(value, text):
+    assert fmt.significant(value, 2) == text
+    if text != "–":
+        assert js_sprintf_g(fmt.PRINTF["sig2"], value) == text
+        assert fmt.round_significant(value, 2) == float(text)
+
+
+def test_md_escape_keeps_prose_and_numbers():
+    for text in ("CHF 10'032 > budget CHF 10'000", "CHF 10,032 > budget CHF 10,000",
+                 "quant 'fp8' cannot run; valid choices: bf16, fp8, int8",
+                 "2 x asus-gx10-1tb (tp): 30.3 tok/s per stream"):
+        assert fmt.md_escape(text) == text
+    assert fmt.md_escape("q4_k_m costs $5 *now*") == r"q4\_k\_m costs \$5 \*now\*"
+    assert fmt.md_escape(":red[x] <b>\nnext") == r":red\[x\] \<b> next"

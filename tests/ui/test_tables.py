@@ -128,3 +128,64 @@ def test_fit_grid_cells():
     by_units = dict(zip(grid["units"], grid["max_context_tokens"], strict=True))
     assert by_units[1] == 0 and by_units[2] > 32768
     assert not math.isnan(by_units[2])
+
+
+def test_auto_engine_runs_the_quantization():
+    assert tables.auto_engine(CAT, "asus-gx10-1tb", "mxfp4") == "vllm"
+    assert tables.auto_engine(CAT, "asus-gx10-1tb", "q4_k_m") == "llamacpp"   # GGUF
+    assert tables.auto_engine(CAT, "framework-desktop-395-128gb", "fp8") is None
+    grid = tables.fit_grid(CAT, "asus-gx10-1tb", [1], ["q4_k_m"],
+                           ["Qwen/Qwen3-30B-A3B"], kv_dtype="bf16", engine=None,
+                           streams=1, min_context_tokens=32768)
+    assert grid["fits"].all() and (grid["engine"] == "llamacpp").all()
+
+
+def test_compare_columns_put_the_decision_first():
+    labels = [c.label for c in tables.compare_columns("tco_chf_3y")]
+    assert labels[:8] == ["Configuration", "Price (CHF)", "Fits", "Decode per stream (tok/s)",
+                          "Decode total (tok/s)", "TTFT (s)", "Rough figures",
+                          "Max context (tokens)"]
+    assert labels[-1] == "Reason"
+
+
+def test_display_columns_dash_what_is_unknown_and_mark_rough_figures():
+    w = Workload("openai/gpt-oss-120b", "mxfp4")
+    raw = compare(w, CAT, units=[1, 2], platforms=["asus-gx10-1tb", "rtx-3090",
+                                                   "mac-studio-m3-ultra-256gb"])
+    out = tables.with_display_columns(tables.with_memory_breakdown(
+        tables.add_labels(raw), w, CAT))
+    by = out.set_index("config")
+    assert by.loc["1 x asus-gx10-1tb", "layout"] == "single"       # as on Build
+    assert by.loc["2 x asus-gx10-1tb (tp)", "layout"] == "tp"
+    three = by.loc["1 x rtx-3090"]                   # 24 GB: the weights do not load
+    assert not three["fits"] and three["max_context_tokens"] == 0
+    assert math.isnan(three["max_context_shown"]) and three["rough"] == ""
+    mac = by.loc["1 x mac-studio-m3-ultra-256gb"]    # no prefill measurements: borrowed
+    assert mac["fits"] and mac["rough_prefill"] and "TTFT" in mac["rough"]
+    assert by.loc["1 x asus-gx10-1tb", "rough"] == ""
+
+
+def test_rough_flags_read_the_estimate_assumptions():
+    assert tables.rough_flags(["prefill efficiency of mac borrowed from the others"]) == (
+        False, True)
+    assert tables.rough_flags(["decode efficiency of x borrowed from the other families",
+                               "TensorRT-LLM has no measured rows: assumed"]) == (True, False)
+    assert tables.rough_label(True, True) == "≈ decode, TTFT, prefill"
+    assert tables.rough_label(False, False) == ""
+
+
+def test_memory_rows_by_units_without_empty_bars():
+    ranked = pd.DataFrame({
+        "platform": ["a", "a", "b", "a", "c", "b"], "units": [4, 1, 2, 2, 1, 1],
+        "config": ["4 x a", "1 x a", "2 x b", "2 x a", "1 x c", "1 x b"],
+        "weights_gib_per_unit": [10.0, math.nan, 20.0, 30.0, math.nan, 40.0]})
+    shown, omitted = tables.memory_rows(ranked, "a")
+    assert list(shown["config"]) == ["2 x a", "4 x a", "2 x b"]   # a by units, then b's best
+    assert omitted == ["1 x a"]
+
+
+def test_bom_quantities_are_whole_and_prices_whole_francs():
+    frame = tables.bom_frame(bill_of_materials(CAT, "asus-gx10-1tb", 2))
+    assert str(frame["Qty"].dtype) == "Int64" and frame["Qty"].iloc[-1] is pd.NA
+    kinds = tables.kinds_by_label(tables.BOM_COLUMNS)
+    assert kinds["Unit price (CHF)"] == kinds["Line total (CHF)"] == "chf"   # as Compare

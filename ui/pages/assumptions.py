@@ -90,7 +90,7 @@ st.markdown("**Constants in the code** (read from the source; the comment states
             "source or marks an assumption)")
 consts = tables.code_constants([*sorted((ROOT / "sizing").glob("*.py")),
                                 ROOT / "pricing" / "refresh.py"])
-st.dataframe(consts, hide_index=True, key="code_constants")
+widgets.show_table(consts, {}, key="code_constants")
 table([{"Tariff": t.id, "Name": t.name, "Rp/kWh": t.rappen_per_kwh, "Year": t.year,
         "Note": t.note or "", "Source": sources(t.source)} for t in cat.tariffs],
       {"Rp/kWh": "float2"}, key="tariffs")

@@ -93,7 +93,7 @@ if bom.notes:
     st.caption(bom.notes[0])
     with st.expander(f"Compatibility and wiring notes ({len(bom.notes)})"):
         for note in bom.notes:
-            st.markdown(f"- {note}")
+            st.markdown(f"- {fmt.md_escape(note)}")
 
 # ----------------------------------------------------------------------- upgrade path
 st.subheader("Upgrade path")
@@ -154,7 +154,7 @@ else:
         st.error(f"This plan cannot run: {exc}")
 if plan is not None:
     label = "Suggested plan" if groups is None else "Your plan"
-    st.markdown(f"**{label}: `{tables.plan_text(plan)}`** — {plan.describe()}")
+    st.markdown(f"**{label}: `{tables.plan_text(plan)}`** — {fmt.md_escape(plan.describe())}")
     plan_df = tables.plan_frame(plan)
     widgets.show_table(plan_df, PLAN_KINDS, key="plan_table")
     if not plan.fits:
@@ -186,4 +186,5 @@ power_note = (f"power {bom.power_w_idle:.0f} W idle, {bom.power_w_load:.0f} W at
 widgets.download_buttons(
     f"bom-{units}x-{platform_id}", sheets,
     markdown=build_markdown,
-    key="bom")
+    key="bom", kinds={**bom_kinds, **upgrade_kinds, **PLAN_KINDS,
+                      "From (units)": "int", "To (units)": "int"})

@@ -7,7 +7,7 @@ import streamlit as st
 
 from sizing.catalog import UnknownIdError
 from sizing.scenario import ScenarioError
-from ui import export, fmt, services, state, tables, widgets
+from ui import charts, export, fmt, services, state, tables, widgets
 
 K = state.widget_key
 NAMES = (*widgets.WORKLOAD_NAMES, "family", "platform", "units", "parallel", "alt",
@@ -80,33 +80,46 @@ if best is None:
     own = ranked[ranked["platform"] == platform]
     reason = own["reason"].iloc[0] if len(own) else "no configuration"
     st.error(f"Nothing in this comparison runs {wl.model.name} at {wl.workload.weights} "
-             f"with {wl.workload.context_tokens:,} tokens x {wl.workload.concurrency} "
-             f"stream(s). {platform}: {reason}".replace(",", "'"))
+             f"with {fmt.tokens(wl.workload.context_tokens)} tokens x "
+             f"{wl.workload.concurrency} stream(s). {platform}: {reason}")
 else:
+    rough_decode, rough_prefill = bool(best["rough_decode"]), bool(best["rough_prefill"])
+    approx = {True: "≈", False: ""}
     st.subheader(f"Best option: {best['config']}")
     st.caption(f"Rule: {tables.RANK_LABELS[rule]}. Model {wl.model.name}, "
                f"{wl.workload.weights}, KV {wl.workload.kv_dtype}, "
                f"{fmt.tokens(wl.workload.context_tokens)} tokens x "
-               f"{wl.workload.concurrency} stream(s), engine {best['engine']}.")
-    m = st.columns(6)
-    m[0].metric("Price", fmt.chf(best["price_chf"]), help="bill of materials at effective "
-                "prices; every line with its source and date on the Build page")
-    m[1].metric("Per stream (tok/s)",
-                fmt.swiss_number(best["decode_tok_s_per_request"], 1),
-                help="decode speed one stream sees")
-    m[2].metric("Total (tok/s)", fmt.swiss_number(best["decode_tok_s_total"], 1),
-                help="aggregate decode over all streams")
-    m[3].metric("Max context (tokens)", fmt.tokens(best["max_context_tokens"]),
-                help="per stream at the chosen number of streams")
-    m[4].metric("TTFT (s)", fmt.swiss_number(best["ttft_s"], 2),
-                help="prefill of the full context + one decode step")
-    m[5].metric("Power at load (W)", fmt.swiss_number(best["power_w_load"]),
-                help=f"idle {fmt.swiss_number(best['power_w_idle'])} W; energy "
-                f"{fmt.chf(best['energy_chf_per_year'])} per year")
-    if st.button("Open this configuration in Build", icon=":material/construction:"):
+               f"{wl.workload.concurrency} stream(s), engine {best['engine']}, layout "
+               f"{best['layout']}."
+               + (" ≈ = rough figure: calibration borrowed from other platform families "
+                  "(no measurements for this one; see the assumptions below)."
+                  if rough_decode or rough_prefill else ""))
+    top, bottom = st.columns(3), st.columns(3)
+    top[0].metric("Price", fmt.chf(best["price_chf"]), help="bill of materials at "
+                  "effective prices; every line with its source and date on the Build page")
+    top[1].metric("Per stream (tok/s)", approx[rough_decode]
+                  + fmt.swiss_number(best["decode_tok_s_per_request"], 1),
+                  help="decode speed one stream sees")
+    top[2].metric("Total (tok/s)", approx[rough_decode]
+                  + fmt.swiss_number(best["decode_tok_s_total"], 1),
+                  help="aggregate decode over all streams")
+    bottom[0].metric("TTFT (s)", approx[rough_prefill] + fmt.significant(best["ttft_s"], 2),
+                     help="prefill of the full context + one decode step"
+                     + (" (≈: prefill calibration borrowed from other families)"
+                        if rough_prefill else ""))
+    bottom[1].metric("Max context (tokens)", fmt.tokens(best["max_context_shown"]),
+                     help="per stream at the chosen number of streams")
+    bottom[2].metric("Power at load (W)", fmt.swiss_number(best["power_w_load"]),
+                     help=f"idle {fmt.swiss_number(best['power_w_idle'])} W; energy "
+                     f"{fmt.chf(best['energy_chf_per_year'])} per year")
+    if st.button("Open this configuration in Build", icon=":material/construction:",
+                 key="open_in_build", help="the same workload (model, quantization, KV, "
+                 "context, streams; no sub-agents) on the Build page"):
         keep = ss.setdefault(state.KEEP, {})
-        keep.update(platform=best["platform"], n=int(best["units"]), plan="")
-        for name in ("platform", "n", "plan"):
+        # Build shares model/weights/kv/ctx/streams with Compare; no sub-agents, so its
+        # deployment plan serves exactly this workload and shows the same speed
+        keep.update(platform=best["platform"], n=int(best["units"]), plan="", sub_count=0)
+        for name in ("platform", "n", "plan", "sub_count"):
             ss.pop(K(name), None)
         st.switch_page("ui/pages/build.py")
 
@@ -144,31 +157,48 @@ widgets.download_buttons(
         f"Comparison: {wl.model.name} {wl.workload.weights}",
         {"Comparison": export.markdown_table(export_frame, kinds)},
         notes=assumption_lines),
-    key="compare")
+    key="compare", kinds=kinds)
 
 # ----------------------------------------------------------------------- charts
 st.subheader("Charts")
 tab_price, tab_mem, tab_scale = st.tabs(["Price vs speed", "Memory per unit",
                                          "Scaling with units"])
 with tab_price:
-    st.plotly_chart(services.figure(
-        "price_vs_speed", ranked, y=y_col, y_label=y_label,
-        best_config=None if best is None else best["config"]), key="chart_price")
-    st.caption("Fitting, priced configurations. Pareto frontier: no other configuration is "
-               "both cheaper and faster.")
+    if charts.priced_fitting(ranked, y_col).empty:
+        st.info("Nothing in this comparison both fits and has a known price, so there is "
+                "no price/speed trade-off to chart. Add unit counts or alternatives, or "
+                "lower the context or streams.")
+    else:
+        st.plotly_chart(services.figure(
+            "price_vs_speed", ranked, y=y_col, y_label=y_label,
+            best_config=None if best is None else best["config"]), key="chart_price")
+        st.caption("Fitting, priced configurations. Pareto frontier: no other "
+                   "configuration is both cheaper and faster.")
 with tab_mem:
-    mem = tables.memory_rows(ranked, platform)
-    st.plotly_chart(services.figure("memory_bars", mem, parts=tables.MEMORY_PARTS),
-                    key="chart_memory")
+    mem, omitted = tables.memory_rows(ranked, platform)
+    if mem.empty:
+        st.info(f"No memory breakdown: {wl.workload.weights} cannot run on any of these "
+                "configurations (see Reason in the table).")
+    else:
+        st.plotly_chart(services.figure("memory_bars", mem, parts=tables.MEMORY_PARTS),
+                        key="chart_memory")
     st.caption("Per unit (GiB): weights, KV cache for the context x streams, runtime "
-               "overhead and what is left of the usable memory (bar = usable).")
+               "overhead and what is left of the usable memory (bar = usable); "
+               f"{platform} by unit count, then the best size of each alternative."
+               + (f" Not shown (no valid layout, see Reason): {', '.join(omitted)}."
+                  if omitted else ""))
 with tab_scale:
     own = ranked[ranked["platform"] == platform]
-    st.plotly_chart(services.figure("scaling", own, y=y_col, y_label=y_label),
-                    key="chart_scaling")
-    st.caption("Dashed: ideal linear scaling from the smallest size that fits. Tensor "
-               "parallel pays all-reduce latency per layer, so real scaling is below it.")
+    if own["decode_tok_s_per_request"].notna().any():
+        st.plotly_chart(services.figure("scaling", own, y=y_col, y_label=y_label),
+                        key="chart_scaling")
+        st.caption("Dashed: ideal linear scaling from the smallest size that fits. Tensor "
+                   "parallel pays all-reduce latency per layer, so real scaling is below "
+                   "it.")
+    else:
+        st.info(f"No size of {platform} fits this workload, so there is no scaling to "
+                "chart.")
 
 with st.expander("Assumptions behind the best option"):
     for line in assumption_lines:
-        st.markdown(f"- {line}")
+        st.markdown(f"- {fmt.md_escape(line)}")

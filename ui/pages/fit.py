@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import export, services, state, widgets
+from ui import charts, export, services, state, tables, widgets
 
 K = state.widget_key
 NAMES = ("platform", "units", "fit_quants", "kv", "engine", "streams", "min_ctx")
@@ -26,7 +26,9 @@ with st.sidebar:
     state.coerce_choice("fit_quants", quants)
     st.multiselect("Quantizations", quants, key=K("fit_quants"))
     st.selectbox("KV cache dtype", list(state.PARAMS["kv"].allowed(cat) or ()), key=K("kv"))
-    st.selectbox("Engine", list(state.PARAMS["engine"].allowed(cat) or ()), key=K("engine"))
+    st.selectbox("Engine", list(state.PARAMS["engine"].allowed(cat) or ()), key=K("engine"),
+                 help="auto = per quantization the platform's default engine if it runs it, "
+                 "else one of its engines that does (e.g. llama.cpp for q4_k_m)")
     st.number_input("Concurrent streams", min_value=1, max_value=1024, key=K("streams"))
     st.number_input("Minimum useful context (tokens)", min_value=1, max_value=10_000_000,
                     step=1024, key=K("min_ctx"),
@@ -57,14 +59,19 @@ st.caption(f"{cat.platform(platform_id).name}: {fits['model'].nunique()} of "
 st.plotly_chart(services.figure("fit_heatmap", grid, min_context_tokens=min_ctx),
                 key="chart_fit")
 
-table = grid.rename(columns={"model": "Model", "quant": "Quantization", "units": "Units",
-                             "fits": "Fits at minimum context", "parallel": "Layout",
-                             "max_context_tokens": "Max context (tokens)", "reason": "Reason"})
-kinds = {"Max context (tokens)": "tokens", "Units": "int"}
+if len({(q, n) for q, n in zip(grid["quant"], grid["units"], strict=True)}) \
+        > charts.HEATMAP_MAX_TEXT_COLUMNS:
+    st.caption("Too many columns to label each cell legibly: hover a cell for its value, "
+               "or open the table below.")
+
+table = tables.fit_table(grid)
+kinds = tables.FIT_KINDS
 with st.expander("As a table"):
-    widgets.show_table(table, {**kinds, "Fits at minimum context": "bool"}, key="fit_table")
+    widgets.show_table(table, kinds, key="fit_table")
+    st.caption("Max context – = the weights do not fit, or the combination is not "
+               "supported (see Reason).")
 widgets.download_buttons(
     f"fit-{platform_id}", {"Fit": table},
     markdown=lambda: export.markdown_document(f"Fit on {platform_id}",
                                               {"Fit": export.markdown_table(table, kinds)}),
-    key="fit")
+    key="fit", kinds=kinds)

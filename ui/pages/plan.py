@@ -104,7 +104,9 @@ except ScenarioError as exc:  # RequirementsError included
 years = cat.defaults.years_tco
 rec = pd.DataFrame([{
     "Rank": i + 1, "Configuration": f"{c.units} x {c.platform_id}", "Family": c.family,
-    "Price (CHF)": c.price_chf, "Main agent (tok/s per stream)": c.plan.speed_of("main agent"),
+    "Price (CHF)": c.price_chf,
+    "Price complete": getattr(c, "price_complete", True),  # False: a lower bound (Notes)
+    "Main agent (tok/s per stream)": c.plan.speed_of("main agent"),
     "Meets targets": c.meets_targets, "Deployment plan": c.plan.describe(),
     "Raw memory (GB)": c.raw_memory_gb, "Idle power (W)": c.power_w_idle,
     "Load power (W)": c.power_w_load, "Energy (CHF/year)": c.energy_chf_per_year,
@@ -122,10 +124,14 @@ rej = pd.DataFrame([{
 if result.recommended:
     top = result.recommended[0]
     st.success(f"Cheapest configuration that meets every requirement: **{top.units} x "
-               f"{top.platform_id}** for {fmt.chf(top.price_chf)} — {top.plan.describe()}")
+               f"{top.platform_id}** for {fmt.chf(top.price_chf)} — "
+               f"{fmt.md_escape(top.plan.describe())}")
     st.subheader(f"Recommendations ({len(rec)})")
-    widgets.show_table(rec, {**rec_kinds, "Rank": "int", "Meets targets": "bool"},
-                       key="plan_rec")
+    widgets.show_table(rec, {**rec_kinds, "Rank": "int", "Meets targets": "bool",
+                             "Price complete": "bool"}, key="plan_rec",
+                       helps={"Price complete": "unticked: a part the catalog does not hold "
+                              "is not priced, so the price is a lower bound (see Notes); "
+                              "ranked after every complete price"})
 else:
     st.error("No configuration meets all of these requirements. The reasons per family are "
              "below: relax the binding limit (budget, speed, power, memory) or allow more "
@@ -133,15 +139,15 @@ else:
 
 if result.families:
     st.subheader("Why families were ruled out")
-    for family, why in result.families.items():
-        st.markdown(f"- **{family}**: {why}")
+    for family, why in result.families.items():  # sizing's text, shown as written
+        st.markdown(f"- **{fmt.md_escape(family)}**: {fmt.md_escape(why)}")
 
 with st.expander(f"Every rejected configuration ({len(rej)})"):
     widgets.show_table(rej, {"Price (CHF)": "chf"}, key="plan_rej")
 
 with st.expander("Assumptions"):
     for line in result.assumptions:
-        st.markdown(f"- {line}")
+        st.markdown(f"- {fmt.md_escape(line)}")
 
 sheets = {"Recommendations": rec if len(rec) else pd.DataFrame({"Result": ["none"]}),
           "Rejected": rej, "Assumptions": pd.DataFrame({"Assumption": result.assumptions})}
@@ -152,4 +158,4 @@ widgets.download_buttons(
                  else "None meets every requirement.\n",
                  "Rejected": export.markdown_table(rej, {"Price (CHF)": "chf"})},
         notes=[*result.assumptions, *(f"{k}: {v}" for k, v in result.families.items())]),
-    key="plan")
+    key="plan", kinds={**rec_kinds, "Rank": "int", "Price (CHF)": "chf"})
