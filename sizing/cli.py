@@ -8,7 +8,8 @@
     python -m sizing calibrate --report [--fit]
     python -m sizing bom | compare | plan     (sizing/cli_cluster.py)
 
-Errors (unknown ids, impossible inputs) print one line on stderr and exit with status 2.
+Errors (unknown ids, impossible inputs, bad options) print one line on stderr and exit
+with status 2 -- argparse's own errors included (no usage block).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,6 +42,36 @@ REQUIRED_BATCH_COLUMNS = ("platform", "units", "parallel", "model", "weights")
 
 class CliError(Exception):
     """A one-line user error (exit status 2)."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line on stderr (exit 2), not the usage block.
+
+    Subparsers inherit the class (argparse uses ``type(self)`` for them).
+    """
+
+    def error(self, message: str) -> Any:  # argparse's signature returns NoReturn
+        text = " ".join(message.split()).replace("invalid choice: ", "invalid choice ")
+        self.exit(EXIT_USAGE, f"error: {text} (see {self.prog} --help)\n")
+
+
+def finite_float(text: str) -> float:
+    """argparse type: a finite float ('nan', 'inf' and non-numbers are refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number (got {text!r})") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number (got {text!r})")
+    return value
+
+
+def spec_multiplier(text: str) -> float:
+    """argparse type of --spec-multiplier: finite and >= 1 (accepted tokens per step)."""
+    value = finite_float(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1 (got {text!r})")
+    return value
 
 
 def _catalog(args: argparse.Namespace) -> Catalog:
@@ -82,11 +114,23 @@ def _scenario_from(values: dict[str, Any]) -> Scenario:
     )
 
 
+def _check_hosts(catalog: Catalog, scenario: Scenario) -> None:
+    """Refuse tp/pp across GPU hosts, as compare and plan do (`cluster.check_parallel`)."""
+    from sizing.cluster import check_parallel
+
+    try:
+        catalog.platform(scenario.platform)
+    except UnknownIdError:
+        return                              # estimate names the bad id and the choices
+    check_parallel(catalog, scenario.platform, scenario.units, scenario.parallel)
+
+
 def _estimate_dict(catalog: Catalog, values: dict[str, Any],
                    prices: Any = None) -> dict[str, Any]:
     from sizing.estimate import estimate
 
     scenario = _scenario_from(values)
+    _check_hosts(catalog, scenario)
     model = None
     if scenario.model.endswith(".json"):
         model = resolve_model(catalog, scenario.model)
@@ -148,25 +192,32 @@ def _estimate_batch(catalog: Catalog, path: Path, prices: Any) -> int:
     from sizing.estimate import estimate_many
 
     try:
-        handle = path.open(newline="", encoding="utf-8")
+        handle = path.open(newline="", encoding="utf-8-sig")   # tolerate Excel's BOM
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror}") from None
-    with handle:
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
-        unknown = [c for c in header if c not in BATCH_COLUMNS]
-        if unknown:
-            raise CliError(f"{path.name}: unknown column(s) {', '.join(unknown)}; valid: "
-                           f"{', '.join(BATCH_COLUMNS)}")
-        absent = [c for c in REQUIRED_BATCH_COLUMNS if c not in header]
-        if absent:
-            raise CliError(f"{path.name}: missing column(s) {', '.join(absent)}")
-        rows = list(reader)
+    try:
+        with handle:
+            reader = csv.DictReader(handle)
+            header = reader.fieldnames or []
+            rows = list(reader)
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{path.name}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+                       f"offset {exc.start}); save the CSV as UTF-8") from None
+    except csv.Error as exc:
+        raise CliError(f"{path.name}: not a readable CSV file: {exc}") from None
+    unknown = [c for c in header if c not in BATCH_COLUMNS]
+    if unknown:
+        raise CliError(f"{path.name}: unknown column(s) {', '.join(unknown)}; valid: "
+                       f"{', '.join(BATCH_COLUMNS)}")
+    absent = [c for c in REQUIRED_BATCH_COLUMNS if c not in header]
+    if absent:
+        raise CliError(f"{path.name}: missing column(s) {', '.join(absent)}")
     lines: list[dict[str, Any] | None] = [None] * len(rows)
     scenarios, models, where = [], [], []
     for i, row in enumerate(rows):
         try:
             scenario = _scenario_from(row)
+            _check_hosts(catalog, scenario)
             model = (resolve_model(catalog, scenario.model)
                      if scenario.model.endswith(".json") else None)
         except (ScenarioError, CliError, UnknownIdError, CatalogError, KeyError) as exc:
@@ -213,6 +264,11 @@ def _cmd_model(args: argparse.Namespace) -> int:
                        f"{', '.join(KV_DTYPES)}")
     if args.tp < 1:
         raise CliError(f"--tp must be at least 1 (got {args.tp})")
+    heads = model.num_attention_heads
+    if heads % args.tp:                     # the rule estimate applies (sizing.scenario)
+        raise CliError(
+            f"--tp {args.tp} needs the {heads} attention heads of {model.id} to divide "
+            f"evenly; valid choices: {', '.join(str(n) for n in range(1, 9) if heads % n == 0)}")
     engine = catalog.engine(args.engine) if args.engine else None
     swa = engine.swa_aware if engine else True
     counts = param_counts(model)
@@ -320,8 +376,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m sizing",
-                                     description="LLM hardware sizing: memory fit, speed, cost.")
+    parser = OneLineParser(prog="python -m sizing",
+                           description="LLM hardware sizing: memory fit, speed, cost.")
     parser.add_argument("--catalog", help="catalog YAML (default: the project's catalog.yaml)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -340,8 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=ENGINE_CHOICES)
     p.add_argument("--context", type=int, default=32768, help="tokens per request")
     p.add_argument("--concurrency", type=int, default=1, help="concurrent requests")
-    p.add_argument("--mem-util", type=float, help="engine memory utilization (0-1]")
-    p.add_argument("--spec-multiplier", type=float, default=1.0,
+    p.add_argument("--mem-util", type=finite_float, help="engine memory utilization (0-1]")
+    p.add_argument("--spec-multiplier", type=spec_multiplier, default=1.0,
                    help="speculative decoding / MTP speed-up (accepted tokens per step)")
     p.add_argument("--batch", help="CSV with columns " + ",".join(BATCH_COLUMNS))
     p.add_argument("--live-prices", action="store_true",
@@ -377,7 +433,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:       # --help (0) or a one-line option error (2), printed
+        return int(exc.code or 0)
     try:
         return int(args.func(args) or 0)
     except (ScenarioError, UnknownIdError, CatalogError, CliError) as exc:

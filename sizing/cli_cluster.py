@@ -111,17 +111,26 @@ def cmd_bom(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------------------- compare
-_MD_COLUMNS = [
+# (key, header, format spec); "chf" = Swiss-style CHF amount. Every comparison column a
+# buyer reads: price, raw and usable memory, fit, context, decode per request and in
+# total, prefill, TTFT, power, energy, CHF per GB and per tok/s (TCO added at run time).
+_MD_COLUMNS: list[tuple[str, str, str | None]] = [
     ("platform", "Platform", None), ("units", "N", None), ("parallel", "Layout", None),
-    ("fits", "Fits", None), ("price_chf", "CHF", ",.0f"),
-    ("usable_memory_gib", "Usable GiB", ",.0f"), ("max_context_tokens", "Max ctx", ",.0f"),
-    ("decode_tok_s_per_request", "tok/s/req", ".1f"), ("decode_tok_s_total", "tok/s total",
-                                                       ".1f"),
+    ("fits", "Fits", None), ("price_chf", "CHF", "chf"),
+    ("raw_memory_gb", "Raw GB", ",.0f"), ("usable_memory_gib", "Usable GiB", ",.0f"),
+    ("max_context_tokens", "Max ctx", ",.0f"),
+    ("decode_tok_s_per_request", "tok/s/req", ".1f"),
+    ("decode_tok_s_total", "tok/s total", ".1f"), ("prefill_tok_s", "Prefill tok/s", ",.0f"),
     ("ttft_s", "TTFT s", ".1f"), ("power_w_idle", "Idle W", ".0f"),
-    ("power_w_load", "Load W", ".0f"), ("energy_chf_per_year", "CHF/yr energy", ",.0f"),
-    ("chf_per_usable_gb", "CHF/GB", ",.1f"), ("chf_per_tok_s", "CHF per tok/s", ",.1f"),
-    ("upgrade_chf_from_previous", "Upgrade CHF", ",.0f"),
+    ("power_w_load", "Load W", ".0f"), ("energy_chf_per_year", "CHF/yr energy", "chf"),
+    ("chf_per_usable_gb", "CHF/GB", "chf.1"), ("chf_per_tok_s", "CHF per tok/s", "chf.1"),
+    ("upgrade_chf_from_previous", "Upgrade CHF", "chf"),
 ]
+
+
+def swiss(amount: float, decimals: int = 0) -> str:
+    """Swiss thousands separator: 11'036, 1'234.5."""
+    return f"{amount:,.{decimals}f}".replace(",", "'")
 
 
 def _cell(value: Any, fmt: str | None) -> str:
@@ -129,18 +138,31 @@ def _cell(value: Any, fmt: str | None) -> str:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if fmt is not None and fmt.startswith("chf"):
+        return swiss(float(value), int(fmt[4:] or 0))
     if fmt is not None:
-        return format(value, fmt)
+        return format(value, fmt).replace(",", "'")
     return str(value).replace("|", "\\|")
 
 
 def markdown_table(df: pd.DataFrame, columns: list[tuple[str, str, str | None]]) -> str:
-    """A Markdown table of `columns` (key, header, format spec) of `df`."""
+    """A Markdown table of `columns` (key, header, format spec) of `df`.
+
+    A row with ``price_complete`` False shows its CHF figures with " (incomplete)" when
+    they are known: they leave out parts that are not priced.
+    """
     cols = [c for c in columns if c[0] in df.columns]
     lines = ["| " + " | ".join(h for _, h, _ in cols) + " |",
              "|" + "|".join("---" for _ in cols) + "|"]
     for row in df.to_dict("records"):
-        lines.append("| " + " | ".join(_cell(row[k], f) for k, _, f in cols) + " |")
+        partial = row.get("price_complete") is False
+        cells = []
+        for k, _, f in cols:
+            text = _cell(row[k], f)
+            if partial and k == "price_chf" and text != "-":
+                text += " (incomplete)"
+            cells.append(text)
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -191,11 +213,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
                          {"configurations": rows, "storage": _records(storage)}))
     else:
         tco = [c for c in df.columns if c.startswith("tco_chf_")]
-        cols = _MD_COLUMNS + [(c, f"TCO {c.removeprefix('tco_chf_')} CHF", ",.0f")
+        cols = _MD_COLUMNS + [(c, f"TCO {c.removeprefix('tco_chf_')} CHF", "chf")
                               for c in tco]
         print(f"{args.model} {args.weights}, context {args.context}, concurrency "
               f"{args.concurrency}\n")
         sys.stdout.write(markdown_table(df, cols))
+        partial = df[~df["price_complete"].astype(bool) & df["unpriced_items"].astype(bool)]
+        if len(partial):
+            print("\nPrice incomplete (these parts are not priced; the CHF figures of the row "
+                  "leave them out):")
+            for row in partial.to_dict("records"):
+                print(f"- {row['units']} x {row['platform']}: {row['unpriced_items']}")
         bad = df[~df["fits"].astype(bool)]
         if len(bad):
             print("\nNot fitting / not buildable:")
@@ -213,7 +241,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- plan
 def cmd_plan(args: argparse.Namespace) -> int:
-    from sizing.cluster import chf
     from sizing.plan import load_requirements, plan
 
     req = load_requirements(args.requirements)
@@ -222,17 +249,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_dict()))
         return 0
-    print(f"{len(result.recommended)} configuration(s) meet the requirements "
-          "(cheapest first):")
-    for i, c in enumerate(result.recommended, 1):
-        flag = "meets targets" if c.meets_targets else "meets minimums only"
-        print(f"{i:>3}. {c.units} x {c.platform_id}: CHF {chf(c.price_chf)}, "
-              f"{c.power_w_idle:.0f}/{c.power_w_load:.0f} W idle/load, "
-              f"CHF {chf(round(c.energy_chf_per_year))}/yr energy — {flag}")
-        for g in c.plan.groups:
-            print(f"       {g.describe()}")
-        for n in c.notes:
-            print(f"       note: {n}")
+    complete = [c for c in result.recommended if c.price_complete]
+    partial = [c for c in result.recommended if not c.price_complete]
+    print(f"{len(complete)} configuration(s) meet the requirements (cheapest first):")
+    _print_candidates(complete, 1)
+    if partial:
+        print(f"\n{len(partial)} more meet them only if their unpriced parts fit in the rest of "
+              f"the budget (price incomplete; ranked after the complete ones):")
+        _print_candidates(partial, len(complete) + 1)
     if result.families:
         print("\nRejected platform families:")
         for fam, why in result.families.items():
@@ -249,4 +273,19 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["cmd_bom", "cmd_compare", "cmd_plan", "markdown_table", "register"]
+def _print_candidates(candidates: list[Any], start: int) -> None:
+    from sizing.cluster import chf
+
+    for i, c in enumerate(candidates, start):
+        flag = "meets targets" if c.meets_targets else "meets minimums only"
+        price = f"CHF {chf(c.price_chf)}" + ("" if c.price_complete else " + unpriced parts")
+        print(f"{i:>3}. {c.units} x {c.platform_id}: {price}, "
+              f"{c.power_w_idle:.0f}/{c.power_w_load:.0f} W idle/load, "
+              f"CHF {chf(round(c.energy_chf_per_year))}/yr energy — {flag}")
+        for g in c.plan.groups:
+            print(f"       {g.describe()}")
+        for n in c.notes:
+            print(f"       note: {n}")
+
+
+__all__ = ["cmd_bom", "cmd_compare", "cmd_plan", "markdown_table", "register", "swiss"]

@@ -16,8 +16,10 @@ Topology rules (design.md "Cluster, cost and power"; facts = ../shared/data/cata
     `TopologyError`.
   - 3 units, design ``direct``: a triangle, each node's two ports to the two others
     (3 DACs); 4 units ``direct``: a ring (4 DACs), with caveat notes; 5+ ``direct``: error.
-* Other systems (Mac Studio: Thunderbolt 5; Strix Halo: Ethernet): direct links whose
-  cables are not in the catalog -- not priced, said so in the notes.
+* Other systems (Mac Studio: Thunderbolt 5; Strix Halo: Ethernet): direct links (and for
+  3+ Strix Halo an Ethernet switch) that are not in the catalog -- listed in
+  ``Topology.unpriced`` and the BOM's ``unpriced_items``, so ``price_complete`` is False
+  and the total is a lower bound.
 * GPU cards: ``ceil(N / host.max_cards_per_host)`` hosts, each built from the platform's
   ``host.parts``. Cards in different hosts talk over the hosts' Ethernet, not PCIe.
 
@@ -26,7 +28,11 @@ passive DACs (<= 0.1 W, facts §2.11) and are ignored.
 
 Prices: `prices` maps item id -> `PriceQuote` (an effective price from the price history,
 handed in by the CLI/app); ids it lacks fall back to the catalog list price. This module
-never imports `pricing` (design rule).
+never imports `pricing` (design rule). Human-readable CHF are Swiss style (`CHF 2'477`).
+
+Upgrades (`upgrade_path`): the parts of the default design for the smaller count are
+owned; among every switch design for the larger count (any catalog switch, one or two of
+them) the one cheapest to complete from what is owned wins.
 """
 
 from __future__ import annotations
@@ -34,16 +40,24 @@ from __future__ import annotations
 import datetime
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sizing.catalog import Cable, Catalog, Item, Platform, Switch
-from sizing.scenario import ScenarioError
+from sizing.scenario import PARALLEL_CHOICES, ScenarioError
 
 DESIGNS: tuple[str, ...] = ("direct", "switch")
 NODE_LINK_GBIT_S = 200.0            # GB10 ConnectX-7 port speed (facts §2.1)
 HOTPLUG_DISABLED_IDLE_W = 18.0      # extra idle W per GB10 node with CX-7 hot-plug off (§2.1)
 DAYS_PER_YEAR = 365
+
+# The reference build guide (SeverinAlexB/local-llm-research dgx-spark/build-guide.md,
+# prices "verified against toppreise.ch" 2026-02-17): ASUS GX10 1 TB at CHF 2,477 and one
+# QSFP cable at "~50" (unnamed, unsourced); its totals are 2 x 2,477 + 50 = ~5,004 for two
+# units and 3 x 2,477 + 50 = 7,481 for three (one cable, no switch).
+GUIDE_PLATFORM = "asus-gx10-1tb"
+GUIDE_UNIT_CHF = 2477.0
+GUIDE_CABLE_CHF = 50.0
 
 
 class TopologyError(ScenarioError):
@@ -89,6 +103,7 @@ class Topology:
     cables: dict[str, int]
     hosts: int
     notes: list[str]
+    unpriced: list[str] = field(default_factory=list)   # needed, not in the catalog
 
 
 @dataclass(frozen=True)
@@ -102,6 +117,8 @@ class BillOfMaterials:
     notes: list[str]
     power_w_idle: float
     power_w_load: float
+    unpriced_items: list[str] = field(default_factory=list)  # needed, not in the catalog
+    price_complete: bool = True     # False: total_chf is None or leaves parts out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (dates as ISO strings)."""
@@ -130,6 +147,8 @@ class BillOfMaterials:
                          f"{chf(line.line_total_chf or 0.0)}")
             rows.append(f"| {num} | {_md(comp)} | {_md(line.specification)} | {price} |")
         total = "unknown" if self.total_chf is None else f"CHF {chf(self.total_chf)}"
+        if self.total_chf is not None and self.unpriced_items:
+            total += " + parts not priced"
         rows.append(f"| | **TOTAL** | | **{total}** |")
         out = ["\n".join(rows), "",
                f"Power: {self.power_w_idle:.0f} W idle, {self.power_w_load:.0f} W at "
@@ -140,14 +159,18 @@ class BillOfMaterials:
                        f"{line.price_source or 'no source'}")
         if self.missing_prices:
             out.append(f"- no price known for: {', '.join(self.missing_prices)}")
+        if self.unpriced_items:
+            out.append(f"- price incomplete: {', '.join(self.unpriced_items)} not priced (not "
+                       "in the catalog, not in the total)")
         if self.notes:
             out += ["", "Notes:"] + [f"- {note}" for note in self.notes]
         return "\n".join(out) + "\n"
 
 
 def chf(amount: float) -> str:
-    """'2,477' or '2,477.50' (thousands comma as in the reference build guide)."""
-    return f"{amount:,.0f}" if abs(amount - round(amount)) < 0.005 else f"{amount:,.2f}"
+    """Swiss style: "2'477", or "2'477.50" when there are Rappen."""
+    text = f"{amount:,.0f}" if abs(amount - round(amount)) < 0.005 else f"{amount:,.2f}"
+    return text.replace(",", "'")
 
 
 def _cost(amount: float) -> str:
@@ -221,29 +244,36 @@ class _SwitchPlan:
     breakouts: int
     straight: int            # node DACs + uplink DACs
     uplinks: int
-    cost: float
+    cost: float              # catalog list price of switches + cables
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """Default choice: cheapest, then fewer switches, fewer cables, id, fewer breakouts."""
+        return (self.cost, self.count, self.breakouts + self.straight, self.switch.id,
+                self.breakouts)
 
 
-def _allocate(nodes: int, native: int, dd: int, p_break: float,
-              p_dac: float) -> tuple[int, int, float] | None:
-    """Cheapest (breakouts, straight DACs, cost) serving `nodes` 200G nodes on one switch."""
-    best: tuple[float, int, int, int] | None = None
+def _allocations(nodes: int, native: int, dd: int) -> list[tuple[int, int]]:
+    """Every (breakouts, straight DACs) serving `nodes` 200G nodes on one switch.
+
+    A free QSFP-DD cage takes a straight DAC too; a breakout leaves at most one leg unused.
+    """
+    out = []
     for k in range(0, dd + 1):
-        if k and math.isinf(p_break):
+        if 2 * k >= nodes + 2:
             break
         d = max(0, nodes - 2 * k)
-        if d > native + (dd - k):                     # free QSFP-DD cages take straight DACs
-            continue
-        if d and math.isinf(p_dac):
-            continue
-        cost = k * (p_break if k else 0.0) + d * (p_dac if d else 0.0)
-        cand = (cost, k + d, k, d)
-        if best is None or cand < best:
-            best = cand
-    return None if best is None else (best[2], best[3], best[0])
+        if d <= native + (dd - k):
+            out.append((k, d))
+    return out
 
 
 def _switch_plans(catalog: Catalog, nodes: int) -> list[_SwitchPlan]:
+    """Every switch design for `nodes` nodes, cheapest (by catalog list price) first.
+
+    One switch when it has the ports; otherwise two identical switches joined by one
+    straight-DAC uplink (each loses one port), the nodes split as evenly as possible.
+    """
     dac, brk = _straight_dac(catalog), _breakout_dac(catalog)
     p_dac = _list_chf(dac) if dac else math.inf
     p_brk = _list_chf(brk) if brk else math.inf
@@ -253,16 +283,21 @@ def _switch_plans(catalog: Catalog, nodes: int) -> list[_SwitchPlan]:
         p_dac = 0.0
     if brk is not None and math.isinf(p_brk) and dac is None:
         p_brk = 0.0
+
+    def usable(k: int, d: int) -> bool:
+        return not ((k and brk is None) or (d and dac is None))
+
+    def cables_chf(k: int, d: int) -> float:
+        return (k * p_brk if k else 0.0) + (d * p_dac if d else 0.0)
+
     plans: list[_SwitchPlan] = []
     for sw in catalog.switches:
         native, dd = _switch_ports(sw)
         cap = min(sw.max_200g_nodes, native + 2 * dd)
         sw_price = _list_chf(sw)                      # unknown price: ranked last
         if nodes <= cap:
-            got = _allocate(nodes, native, dd, p_brk, p_dac)
-            if got:
-                k, d, cost = got
-                plans.append(_SwitchPlan(sw, 1, k, d, 0, sw_price + cost))
+            plans += [_SwitchPlan(sw, 1, k, d, 0, sw_price + cables_chf(k, d))
+                      for k, d in _allocations(nodes, native, dd) if usable(k, d)]
             continue
         # two identical switches, one straight-DAC uplink taking one port on each
         if dac is None:
@@ -277,12 +312,21 @@ def _switch_plans(catalog: Catalog, nodes: int) -> list[_SwitchPlan]:
         if nodes > 2 * cap2:
             continue
         a, b = (nodes + 1) // 2, nodes // 2
-        ga, gb = _allocate(a, n2, d2, p_brk, p_dac), _allocate(b, n2, d2, p_brk, p_dac)
-        if ga and gb:
-            plans.append(_SwitchPlan(sw, 2, ga[0] + gb[0], ga[1] + gb[1] + 1, 1,
-                                     2 * sw_price + ga[2] + gb[2] + p_dac))
-    plans.sort(key=lambda s: (s.cost, s.count, s.breakouts + s.straight, s.switch.id))
+        for ka, da in _allocations(a, n2, d2):
+            for kb, db in _allocations(b, n2, d2):
+                if usable(ka + kb, da + db):
+                    plans.append(_SwitchPlan(sw, 2, ka + kb, da + db + 1, 1,
+                                             2 * sw_price + cables_chf(ka + kb, da + db + 1)))
+    plans.sort(key=lambda s: s.key)
     return plans
+
+
+def _best_per_switch(plans: list[_SwitchPlan]) -> list[_SwitchPlan]:
+    """The cheapest plan of each (switch, count), in `plans` order."""
+    seen: dict[tuple[str, int], _SwitchPlan] = {}
+    for plan in plans:
+        seen.setdefault((plan.switch.id, plan.count), plan)
+    return list(seen.values())
 
 
 def _cable_notes(catalog: Catalog, used: dict[str, int]) -> list[str]:
@@ -353,7 +397,14 @@ def _topology_200g(catalog: Catalog, p: Platform, units: int, design: str) -> To
         raise TopologyError(
             f"{units} nodes of {p.id} exceed the switch designs in the catalog (200G nodes "
             f"per switch: {caps}; two-switch designs need a straight DAC uplink)")
-    best = plans[0]
+    return _switch_topology(catalog, p, units, plans[0], plans)
+
+
+def _switch_topology(catalog: Catalog, p: Platform, units: int, best: _SwitchPlan,
+                     plans: list[_SwitchPlan]) -> Topology:
+    """The Topology of one switch plan (`plans`: every plan, for the alternatives note)."""
+    ports = _node_ports(p)
+    dac = _straight_dac(catalog)
     cables: dict[str, int] = {}
     brk = _breakout_dac(catalog)
     if best.breakouts and brk is not None:
@@ -382,7 +433,8 @@ def _topology_200g(catalog: Catalog, p: Platform, units: int, design: str) -> To
             "Two switches joined by one straight 200G DAC uplink: traffic between the two "
             "halves shares that link (oversubscribed); keep each TP group on one switch. An "
             "8-node Spark cluster on two CRS812 'pretty much just works' (catalog notes).")
-    others = [f"{s.count}x {s.switch.id} + cables ({_cost(s.cost)})" for s in plans[1:]
+    others = [f"{s.count}x {s.switch.id} + cables ({_cost(s.cost)})"
+              for s in _best_per_switch(plans)
               if s.switch.id != best.switch.id or s.count != best.count]
     if others:
         notes.append(f"Chosen as the cheapest switch design by catalog list price "
@@ -408,16 +460,22 @@ def _topology_other_system(p: Platform, units: int) -> Topology:
                 f"{units} units of {p.id} cannot form a Thunderbolt full mesh ({tb_ports} "
                 f"ports per unit, so at most {tb_ports + 1} units)")
         links = units * (units - 1) // 2
+        unpriced = [f"{links} x Thunderbolt 5 cable"]
         notes = [f"{units} units over {ic.kind}: full mesh of {links} Thunderbolt 5 cable(s), "
                  "no switch. Thunderbolt 5 cables are not in the catalog and not priced "
                  "(not included in the total)."]
     else:
+        if units == 2:
+            unpriced = [f"1 x Ethernet cable (>= {ic.link_gbit_s:g} Gb/s)"]
+        else:
+            unpriced = [f"Ethernet switch ({units} ports of >= {ic.link_gbit_s:g} Gb/s)",
+                        f"{units} x Ethernet cable"]
         notes = [f"{units} units over {ic.kind}: "
                  + ("one Ethernet cable between the two units" if units == 2 else
                     f"an Ethernet switch with {units} ports of >= {ic.link_gbit_s:g} Gb/s")
                  + "; not in the catalog and not priced (not included in the total)."]
     notes.append(f"Interconnect: {ic.note}")
-    return Topology(units, "direct", {}, {}, 0, notes)
+    return Topology(units, "direct", {}, {}, 0, notes, unpriced)
 
 
 def _topology_cards(p: Platform, units: int) -> Topology:
@@ -436,6 +494,34 @@ def _topology_cards(p: Platform, units: int) -> Topology:
             "(or a slow pipeline) are realistic across hosts; tensor-parallel estimates "
             "assume PCIe and do not apply.")
     return Topology(units, "host", {}, {}, hosts, notes)
+
+
+def allowed_parallel(catalog: Catalog, platform_id: str, units: int) -> tuple[str, ...]:
+    """Layouts the bill of materials supports for `units` units of a platform.
+
+    GPU cards spread over several hosts (more than `host.max_cards_per_host`) only run
+    independent replicas: the hosts talk over their onboard Ethernet, which the BOM does
+    not equip as a cluster network, so tensor or pipeline parallel across them is not
+    modelled. Everything else: tp, pp, replicas.
+    """
+    p = catalog.platform(platform_id)
+    if p.form == "gpu_card" and p.host is not None and units > p.host.max_cards_per_host:
+        return ("replicas",)
+    return PARALLEL_CHOICES
+
+
+def check_parallel(catalog: Catalog, platform_id: str, units: int, parallel: str) -> None:
+    """Raise TopologyError (one line, naming the allowed layouts) when `parallel` over
+    `units` units needs a link the BOM does not have (see `allowed_parallel`)."""
+    allowed = allowed_parallel(catalog, platform_id, units)
+    if units > 1 and parallel in PARALLEL_CHOICES and parallel not in allowed:
+        p = catalog.platform(platform_id)
+        per = p.host.max_cards_per_host if p.host is not None else units
+        hosts = math.ceil(units / per)
+        raise TopologyError(
+            f"parallel '{parallel}' over {units} x {platform_id} needs {hosts} hosts (at most "
+            f"{per} card(s) per host) linked only by Ethernet, which is not modelled; valid "
+            f"choices: --parallel {' or '.join(allowed)}, or --units {per} or fewer")
 
 
 def topology(catalog: Catalog, platform_id: str, units: int, *,
@@ -539,17 +625,9 @@ def _line(item: Item, qty: int, catalog: Catalog,
                    q.source, q.as_of, getattr(q, "kind", "catalog"), getattr(q, "url", None))
 
 
-def bill_of_materials(catalog: Catalog, platform_id: str, units: int, *,
-                      prices: Mapping[str, PriceQuote] | None = None,
-                      design: str | None = None) -> BillOfMaterials:
-    """Every part to buy for `units` units, with quantity, CHF price, source and date.
-
-    `prices`: item id -> PriceQuote; ids it lacks (or None) use the catalog list price.
-    `total_chf` is None when any line has no known price (listed in `missing_prices`).
-    """
-    p = catalog.platform(platform_id)
-    topo = topology(catalog, platform_id, units, design=design)
-    lines = [_line(p, units, catalog, prices)]
+def _lines(catalog: Catalog, p: Platform, topo: Topology,
+           prices: Mapping[str, PriceQuote] | None) -> list[BomLine]:
+    lines = [_line(p, topo.units, catalog, prices)]
     if p.host is not None and topo.hosts:
         for part in p.host.parts:
             lines.append(_line(catalog.host_part(part.item), part.quantity * topo.hosts,
@@ -558,49 +636,185 @@ def bill_of_materials(catalog: Catalog, platform_id: str, units: int, *,
         lines.append(_line(catalog.switch(sid), n, catalog, prices))
     for cid, n in topo.cables.items():
         lines.append(_line(catalog.cable(cid), n, catalog, prices))
+    return lines
+
+
+def _guide_notes(catalog: Catalog, p: Platform, topo: Topology, lines: list[BomLine],
+                 total: float | None) -> list[str]:
+    """How this BOM relates to the reference build guide's 2- and 3-unit totals."""
+    units = topo.units
+    if units == 3 and _is_200g_system(p):
+        return [
+            "One cable connects only two nodes: 3 nodes need a switch (plus a cable per node "
+            "or breakout pair) or three direct cables (triangle). The reference build guide's "
+            f"3-unit budget of 3 units + one cable and no switch (CHF "
+            f"{chf(3 * GUIDE_UNIT_CHF + GUIDE_CABLE_CHF)}) cannot connect the third node."]
+    if units != 2 or p.id != GUIDE_PLATFORM or topo.design != "direct" or total is None:
+        return []
+    cable = next((ln for ln in lines if ln.item_id in topo.cables), None)
+    unit = lines[0]
+    if cable is None or cable.unit_price_chf is None or unit.unit_price_chf is None:
+        return []
+    guide_total = 2 * GUIDE_UNIT_CHF + GUIDE_CABLE_CHF
+    diff = total - guide_total
+    if abs(diff) < 0.005:
+        return [f"Total equals the reference build guide's ~CHF {chf(guide_total)}."]
+    d_cable = cable.unit_price_chf - GUIDE_CABLE_CHF
+    d_units = 2 * (unit.unit_price_chf - GUIDE_UNIT_CHF)
+    why_cable = (f"the guide counts the DAC at '~{chf(GUIDE_CABLE_CHF)}' (unnamed, unsourced), "
+                 f"this BOM's cheapest sourced 200G DAC costs CHF {chf(cable.unit_price_chf)} "
+                 f"({cable.item_id}, {cable.price_kind or 'catalog'} price "
+                 f"{cable.price_date.isoformat() if cable.price_date else 'undated'}: "
+                 f"{cable.price_source or 'no source'})")
+    more = "more" if diff > 0 else "less"
+    head = (f"Total CHF {chf(total)} vs the reference build guide's ~CHF {chf(guide_total)} "
+            f"(2 x {chf(GUIDE_UNIT_CHF)} + ~{chf(GUIDE_CABLE_CHF)}): CHF {chf(abs(diff))} "
+            f"{more}")
+    if abs(d_units) < 0.005:
+        return [f"{head}, all on the cable: {why_cable}."]
+    return [f"{head}: CHF {chf(d_cable)} on the cable ({why_cable}) and CHF {chf(d_units)} on "
+            f"the units (CHF {chf(unit.unit_price_chf)} each vs the guide's "
+            f"{chf(GUIDE_UNIT_CHF)})."]
+
+
+def bill_of_materials(catalog: Catalog, platform_id: str, units: int, *,
+                      prices: Mapping[str, PriceQuote] | None = None,
+                      design: str | None = None) -> BillOfMaterials:
+    """Every part to buy for `units` units, with quantity, CHF price, source and date.
+
+    `prices`: item id -> PriceQuote; ids it lacks (or None) use the catalog list price.
+    `total_chf` is None when any line has no known price (listed in `missing_prices`).
+    `unpriced_items` names parts the design needs that the catalog does not hold (Mac
+    Thunderbolt 5 cables, Strix Halo Ethernet cable/switch); they are not in the total.
+    `price_complete` is True only when neither list has an entry.
+    """
+    p = catalog.platform(platform_id)
+    topo = topology(catalog, platform_id, units, design=design)
+    lines = _lines(catalog, p, topo, prices)
     missing = [ln.item_id for ln in lines if ln.unit_price_chf is None]
     total = None if missing else round(sum(ln.line_total_chf or 0.0 for ln in lines), 2)
-    notes = list(topo.notes)
-    if units >= 3 and _is_200g_system(p):
-        notes.append(
-            "One cable connects only two nodes: 3+ nodes need a switch (plus a cable per "
-            "node or breakout pair) or, for 3 nodes, three direct cables (triangle). A "
-            "3-unit budget of 3 units + one cable and no switch (as in the reference build "
-            "guide's CHF 7,481) cannot connect the third node.")
+    notes = list(topo.notes) + _guide_notes(catalog, p, topo, lines, total)
     idle, load = _power(catalog, p, topo)
-    return BillOfMaterials(p.id, units, topo, lines, total, missing, notes, idle, load)
+    return BillOfMaterials(p.id, units, topo, lines, total, missing, notes, idle, load,
+                           list(topo.unpriced), not missing and not topo.unpriced)
+
+
+# ----------------------------------------------------------------------------- upgrades
+@dataclass(frozen=True)
+class Upgrade:
+    """What growing from `from_units` to `to_units` costs, item by item.
+
+    `buy`: item id -> quantity to buy; `unused`: owned items the new design leaves idle;
+    `extra_chf`: CHF of `buy` (None if a bought item has no price, see `missing_prices`);
+    `unpriced_items`: parts outside the catalog the new design needs (not in extra_chf).
+    """
+
+    platform_id: str
+    from_units: int
+    to_units: int
+    design: str
+    switches: dict[str, int]
+    buy: dict[str, int]
+    unused: dict[str, int]
+    extra_chf: float | None
+    missing_prices: list[str]
+    unpriced_items: list[str]
+    notes: list[str]
+
+
+def _target_designs(catalog: Catalog, p: Platform, units: int) -> list[Topology]:
+    """Candidate topologies for `units` units: the default, plus for a switch design every
+    other switch plan of the catalog (other switch, two switches, other cabling)."""
+    default = topology(catalog, p.id, units)
+    if default.design != "switch":
+        return [default]
+    out = [default]
+    for plan in _switch_plans(catalog, units)[1:]:
+        out.append(_switch_topology(catalog, p, units, plan, []))
+    return out
+
+
+def _describe(items: Mapping[str, int]) -> str:
+    return ", ".join(f"{n} x {i}" for i, n in items.items()) or "nothing"
+
+
+def upgrade_path(catalog: Catalog, platform_id: str, from_units: int, to_units: int, *,
+                 prices: Mapping[str, PriceQuote] | None = None) -> Upgrade:
+    """The cheapest way to grow from `from_units` to `to_units` units.
+
+    Owned: every part of the default design for `from_units`. Candidates: the default
+    design for `to_units` and, where that is a switch design, every other switch design
+    (e.g. 4 -> 8 GB10: a new CRS804, or a second CRS812 + uplink DAC next to the owned
+    one). Each is priced as what must be bought on top of what is owned (max(0, needed -
+    owned) x unit price); the cheapest wins (ties: the default design). The notes name the
+    design, the leftovers and the runner-up. Switchless designs ('direct' for 3-4 nodes)
+    are not considered: they are opt-in (see `topology`).
+    """
+    if to_units < from_units:
+        raise ValueError(f"to_units ({to_units}) must be >= from_units ({from_units})")
+    p = catalog.platform(platform_id)
+    owned_topo = topology(catalog, platform_id, from_units)
+    have = {ln.item_id: ln.quantity for ln in _lines(catalog, p, owned_topo, prices)}
+    priced: list[tuple[float, int, Topology, dict[str, int], list[str], float]] = []
+    for rank, topo in enumerate(_target_designs(catalog, p, to_units)):
+        buy: dict[str, int] = {}
+        missing: list[str] = []
+        extra = 0.0
+        for ln in _lines(catalog, p, topo, prices):
+            n = max(0, ln.quantity - have.get(ln.item_id, 0))
+            if not n:
+                continue
+            buy[ln.item_id] = n
+            if ln.unit_price_chf is None:
+                missing.append(ln.item_id)
+            else:
+                extra += n * ln.unit_price_chf
+        key = math.inf if missing else round(extra, 2)
+        priced.append((key, rank, topo, buy, missing, round(extra, 2)))
+    priced.sort(key=lambda t: (t[0], t[1]))
+    _key, _rank, topo, buy, missing, extra = priced[0]
+    needed = {ln.item_id: ln.quantity for ln in _lines(catalog, p, topo, prices)}
+    unused = {i: n - needed.get(i, 0) for i, n in have.items() if n > needed.get(i, 0)}
+    sw = _describe(topo.switches) if topo.switches else topo.design
+    notes = [f"{from_units} -> {to_units} x {platform_id}: buy {_describe(buy)}"
+             + (f" ({_cost(extra)})" if not missing else f" (no price known for "
+                                                          f"{', '.join(missing)})")
+             + f"; design: {sw}."]
+    if unused:
+        notes.append(f"Owned but unused by the new design: {_describe(unused)}.")
+    for other in priced[1:]:
+        if other[2].switches != topo.switches:
+            o_extra = "price unknown" if other[4] else (
+                f"{_cost(other[5])}, CHF {chf(other[5] - extra)} more"
+                if not missing else _cost(other[5]))
+            notes.append(f"Alternative: {_describe(other[2].switches)} — buy "
+                         f"{_describe(other[3])} ({o_extra}).")
+            break
+    if topo.unpriced:
+        notes.append(f"Not priced (not in the catalog): {', '.join(topo.unpriced)}.")
+    return Upgrade(p.id, from_units, to_units, topo.design, dict(topo.switches), buy, unused,
+                   None if missing else extra, missing, list(topo.unpriced), notes)
 
 
 def upgrade_cost(catalog: Catalog, platform_id: str, from_units: int, to_units: int, *,
                  prices: Mapping[str, PriceQuote] | None = None) -> float:
-    """Extra CHF to grow from `from_units` to `to_units` (default designs for both).
+    """Extra CHF to grow from `from_units` to `to_units` (`upgrade_path`'s `extra_chf`).
 
-    Counts what must be bought on top of the parts already owned, item by item
-    (max(0, needed - owned) x unit price): going 2 -> 3 GB10 adds a unit, the switch and
-    the missing cables; a DAC already owned is reused if the new design uses the same one.
-    Raises ValueError when a needed item has no price.
+    Counts what must be bought on top of the parts already owned, item by item, for the
+    cheapest reachable design: going 2 -> 3 GB10 adds a unit, the switch and the missing
+    cables (the 2-node DAC is reused); 4 -> 8 weighs a new 8-port switch against a second
+    switch of the owned kind + uplink. Parts outside the catalog (`unpriced_items`) are
+    not counted. Raises ValueError when a needed item has no price.
     """
-    if to_units < from_units:
-        raise ValueError(f"to_units ({to_units}) must be >= from_units ({from_units})")
-    have = {ln.item_id: ln.quantity
-            for ln in bill_of_materials(catalog, platform_id, from_units, prices=prices).lines}
-    extra = 0.0
-    missing = []
-    for ln in bill_of_materials(catalog, platform_id, to_units, prices=prices).lines:
-        buy = max(0, ln.quantity - have.get(ln.item_id, 0))
-        if not buy:
-            continue
-        if ln.unit_price_chf is None:
-            missing.append(ln.item_id)
-        else:
-            extra += buy * ln.unit_price_chf
-    if missing:
-        raise ValueError(f"no price known for: {', '.join(missing)}")
-    return round(extra, 2)
+    up = upgrade_path(catalog, platform_id, from_units, to_units, prices=prices)
+    if up.extra_chf is None:
+        raise ValueError(f"no price known for: {', '.join(up.missing_prices)}")
+    return up.extra_chf
 
 
 __all__ = [
-    "DESIGNS", "BillOfMaterials", "BomLine", "PriceQuote", "Topology", "TopologyError",
-    "bill_of_materials", "catalog_prices", "cluster_power", "energy_chf_per_year",
-    "topology", "upgrade_cost",
+    "DESIGNS", "GUIDE_CABLE_CHF", "GUIDE_PLATFORM", "GUIDE_UNIT_CHF", "BillOfMaterials",
+    "BomLine", "PriceQuote", "Topology", "TopologyError", "Upgrade", "allowed_parallel",
+    "bill_of_materials", "catalog_prices", "check_parallel", "chf", "cluster_power",
+    "energy_chf_per_year", "topology", "upgrade_cost", "upgrade_path",
 ]

@@ -4,6 +4,10 @@ One row per (platform, units). Every row comes from `sizing.estimate.estimate` p
 bill of materials and power of `sizing.cluster`. Column units are in the names:
 
 * ``price_chf`` -- bill-of-materials total (None/NaN when a part has no known price)
+* ``price_complete`` -- False when the total leaves parts out: a catalog part without a
+  price (then ``price_chf`` is NaN) or a part the catalog does not hold (Mac Thunderbolt 5
+  cables, Strix Halo Ethernet switch; ``price_chf`` and the ratios below are then lower
+  bounds); ``unpriced_items`` names them ("; "-separated, empty when complete)
 * ``raw_memory_gb`` -- nameplate memory of all units; ``usable_memory_gib`` -- what the
   engine may use on all units (accelerator memory x utilization)
 * ``decode_tok_s_per_request`` / ``decode_tok_s_total`` at the workload's concurrency,
@@ -15,14 +19,17 @@ bill of materials and power of `sizing.cluster`. Column units are in the names:
 * ``tco_chf_3y`` -- price + 3 years of energy (years = catalog ``defaults.years_tco``;
   the column is named after the years used)
 * ``upgrade_chf_from_previous`` -- extra CHF to grow from the previous unit count in the
-  comparison (item by item, parts already owned are reused; `cluster.upgrade_cost`)
+  comparison (item by item, parts already owned are reused, cheapest reachable switch
+  design; `cluster.upgrade_path`); ``upgrade_note`` says what is bought, what owned part
+  goes unused and the runner-up design
 
 Layout rule ("parallel"), unless the caller forces one: every layout the engine supports
 for that unit count is estimated (tp only where the attention heads divide evenly); among
 those that fit, the one with the highest decode tok/s per request at the workload's
 concurrency wins (ties: higher total, then tp > pp > replicas). So tp wins for a single
 stream, replicas win when the model fits on one unit and the concurrency is high. GPU
-cards spread over several hosts only allow replicas (hosts talk over Ethernet, not PCIe).
+cards spread over several hosts only allow replicas (`cluster.allowed_parallel`: hosts
+talk over Ethernet, not PCIe, and the BOM has no network gear between them).
 """
 
 from __future__ import annotations
@@ -39,9 +46,11 @@ from sizing.catalog import Catalog, ModelArch, UnknownIdError
 from sizing.cluster import (
     PriceQuote,
     TopologyError,
+    allowed_parallel,
     bill_of_materials,
+    check_parallel,
     energy_chf_per_year,
-    upgrade_cost,
+    upgrade_path,
 )
 from sizing.estimate import Estimate, estimate
 from sizing.llm import GIB, weight_bytes_by_class
@@ -85,10 +94,7 @@ def layouts(catalog: Catalog, platform_id: str, units: int) -> tuple[str, ...]:
     """Layouts worth trying for `units` units ('tp' alone for one unit)."""
     if units == 1:
         return ("tp",)
-    p = catalog.platform(platform_id)
-    if p.form == "gpu_card" and p.host is not None and units > p.host.max_cards_per_host:
-        return ("replicas",)
-    return PARALLEL_CHOICES
+    return allowed_parallel(catalog, platform_id, units)
 
 
 def best_estimate(workload: Workload, catalog: Catalog, platform_id: str, units: int, *,
@@ -109,10 +115,8 @@ def best_estimate(workload: Workload, catalog: Catalog, platform_id: str, units:
                                 f"{', '.join(PARALLEL_CHOICES)}")
     allowed = layouts(catalog, platform_id, units)
     if wanted and units > 1:
-        bad = [par for par in wanted if par not in allowed]
-        if bad:
-            raise ScenarioError(f"parallel '{bad[0]}' across GPU hosts is not modelled for "
-                                f"{units} x {platform_id}; valid choices: {', '.join(allowed)}")
+        for par in wanted:
+            check_parallel(catalog, platform_id, units, par)
         allowed = tuple(wanted)
     results: list[tuple[int, Estimate]] = []
     first_error: ScenarioError | None = None
@@ -168,23 +172,26 @@ def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None
             row = _row(workload, catalog, pid, n, parallel=parallel, prices=prices,
                        model=model, rp=rp, hours=hours, years=years, tco_col=tco_col)
             row["family"] = p.family
+            row["upgrade_chf_from_previous"] = math.nan
+            row["upgrade_note"] = ""
             if prev is not None and not math.isnan(row["price_chf"]):
                 try:
-                    row["upgrade_chf_from_previous"] = upgrade_cost(catalog, pid, prev, n,
-                                                                    prices=prices)
+                    up = upgrade_path(catalog, pid, prev, n, prices=prices)
                 except (ValueError, TopologyError):
-                    row["upgrade_chf_from_previous"] = math.nan
-            else:
-                row["upgrade_chf_from_previous"] = math.nan
+                    pass
+                else:
+                    row["upgrade_chf_from_previous"] = _nan(up.extra_chf)
+                    row["upgrade_note"] = " ".join(up.notes)
             if not math.isnan(row["price_chf"]):
                 prev = n
             rows.append(row)
     cols = ["platform", "family", "units", "parallel", "engine", "fits", "reason", "design",
-            "price_chf", "raw_memory_gb", "usable_memory_gib", "weights_gib_per_unit",
+            "price_chf", "price_complete", "unpriced_items", "raw_memory_gb",
+            "usable_memory_gib", "weights_gib_per_unit",
             "max_context_tokens", "max_concurrency", "decode_tok_s_per_request",
             "decode_tok_s_total", "prefill_tok_s", "ttft_s", "power_w_idle", "power_w_load",
             "energy_chf_per_year", "chf_per_usable_gb", "chf_per_tok_s", tco_col,
-            "upgrade_chf_from_previous", "storage_tb_per_unit"]
+            "upgrade_chf_from_previous", "upgrade_note", "storage_tb_per_unit"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -194,7 +201,8 @@ def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | Non
     p = catalog.platform(pid)
     row: dict[str, Any] = {
         "platform": pid, "units": n, "parallel": None, "engine": None, "fits": False,
-        "reason": "", "design": None, "price_chf": math.nan,
+        "reason": "", "design": None, "price_chf": math.nan, "price_complete": False,
+        "unpriced_items": "",
         "raw_memory_gb": n * p.memory_gb, "usable_memory_gib": math.nan,
         "weights_gib_per_unit": math.nan, "max_context_tokens": math.nan,
         "max_concurrency": math.nan, "decode_tok_s_per_request": math.nan,
@@ -210,6 +218,8 @@ def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | Non
         row["reason"] = str(exc)
         return row
     row.update(design=bom.topology.design, price_chf=_nan(bom.total_chf),
+               price_complete=bom.price_complete,
+               unpriced_items="; ".join([*bom.missing_prices, *bom.unpriced_items]),
                power_w_idle=bom.power_w_idle, power_w_load=bom.power_w_load)
     energy = energy_chf_per_year(idle_w=bom.power_w_idle, load_w=bom.power_w_load,
                                  hours_at_load_per_day=hours, rappen_per_kwh=rp)

@@ -22,6 +22,17 @@ configurations that meet every requirement cheapest first. Every other configura
 rejected with its reasons: ``memory`` (models do not fit, or less raw memory than asked),
 ``speed`` (a stream below its minimum tok/s), ``budget``, ``power`` (load watts above the
 cap), ``price`` (a part has no known price) or ``unsupported`` (quant/engine/topology).
+
+Incomplete prices: some designs need parts the catalog does not hold (a Strix Halo
+cluster's Ethernet cable or switch, a Mac cluster's Thunderbolt 5 cables), so their
+bill-of-materials total is a lower bound (`BillOfMaterials.price_complete` False). The
+planner never claims such a configuration meets the budget: it is rejected for
+``budget`` when even the known part exceeds it, and otherwise recommended but ranked
+after every configuration with a complete price, with ``price_complete=False``,
+``unpriced_items`` and the note "price incomplete: <items> not priced".
+
+Requirements files are strict: numbers must be finite numbers (``true`` is not 1,
+``.inf`` is not a speed), and a key given twice is an error naming the key and line.
 """
 
 from __future__ import annotations
@@ -34,9 +45,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
-from sizing.catalog import Catalog, UnknownIdError
+from sizing.catalog import Catalog, DuplicateKeyError, UnknownIdError, load_yaml_unique
 from sizing.cluster import (
     PriceQuote,
     TopologyError,
@@ -61,7 +72,10 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-PosFloat = Annotated[float, Field(gt=0)]
+# Strict: a YAML boolean is not a number (pydantic would read `true` as 1); finite only.
+PosFloat = Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)]
+NonNegFloat = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
+StrictInt = Annotated[int, Strict()]
 
 
 class AgentRequirement(_Strict):
@@ -71,7 +85,7 @@ class AgentRequirement(_Strict):
     weights: str = Field(min_length=1)
     min_tok_s: PosFloat
     target_tok_s: PosFloat | None = None
-    streams: int = Field(1, ge=1, le=1024)
+    streams: StrictInt = Field(1, ge=1, le=1024)
 
     @model_validator(mode="after")
     def _target_ge_min(self) -> AgentRequirement:
@@ -86,7 +100,7 @@ class SubAgentsRequirement(_Strict):
 
     model: str = Field(min_length=1)
     weights: str = Field(min_length=1)
-    count: int = Field(ge=1, le=1024)
+    count: StrictInt = Field(ge=1, le=1024)
     min_tok_s: PosFloat
     target_tok_s: PosFloat | None = None
 
@@ -102,7 +116,7 @@ class Budget(_Strict):
     """CHF. Only `max` rejects configurations; `min` is kept for the report."""
 
     max: PosFloat
-    min: Annotated[float, Field(ge=0)] | None = None
+    min: NonNegFloat | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Budget:
@@ -122,16 +136,17 @@ class Requirements(_Strict):
     main_agent: AgentRequirement
     sub_agents: SubAgentsRequirement | None = None
     vision: AgentRequirement | None = None
-    concurrent_streams: int | None = Field(None, ge=1, le=4096)
-    context_tokens: int = Field(32768, ge=1)
+    concurrent_streams: StrictInt | None = Field(None, ge=1, le=4096)
+    context_tokens: StrictInt = Field(32768, ge=1)
     kv_dtype: Literal["bf16", "fp8"] = "bf16"
     budget_chf: Budget
     power_cap_w: PosFloat | None = None
     min_memory_gb: PosFloat | None = None
     platforms: list[str] | None = Field(None, min_length=1)
-    units: list[Annotated[int, Field(ge=1, le=64)]] | None = Field(None, min_length=1)
+    units: list[Annotated[int, Strict(), Field(ge=1, le=64)]] | None = Field(None,
+                                                                           min_length=1)
     tariff: str | None = None
-    hours_at_load_per_day: Annotated[float, Field(ge=0, le=24)] | None = None
+    hours_at_load_per_day: Annotated[NonNegFloat, Field(le=24)] | None = None
 
     @model_validator(mode="after")
     def _streams(self) -> Requirements:
@@ -179,8 +194,14 @@ def parse_requirements(data: Any, *, filename: str = "requirements") -> Requirem
         err = exc.errors()[0]
         where = _loc(err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
+        got = err.get("input")
         if err["type"] == "extra_forbidden":
             msg = "unknown field (not allowed)"
+        elif isinstance(got, bool) and err["type"] in ("float_type", "int_type"):
+            kind = "a number" if err["type"] == "float_type" else "an integer"
+            msg = f"must be {kind}, not a boolean (got {str(got).lower()})"
+        elif err["type"] == "finite_number":
+            msg = f"must be a finite number (got {got})"
         # model-level checks name their field at the start of the message
         raise RequirementsError(f"{filename}: {where}: {msg}" if where else
                                 f"{filename}: {msg}") from None
@@ -194,7 +215,9 @@ def load_requirements(path: str | Path) -> Requirements:
     except OSError as exc:
         raise RequirementsError(f"{path}: cannot read: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml_unique(text)
+    except DuplicateKeyError as exc:
+        raise RequirementsError(f"{path.name}: {exc}") from None
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
         raise RequirementsError(f"{path.name}: not valid YAML: {first}") from None
@@ -489,7 +512,8 @@ def best_plan(catalog: Catalog, platform_id: str, units: int, serves: Sequence[S
 # ----------------------------------------------------------------------------- planner
 @dataclass(frozen=True)
 class Candidate:
-    """A configuration that meets every requirement."""
+    """A configuration that meets every requirement (with `price_complete` False: that
+    meets them if its unpriced parts fit in what is left of the budget)."""
 
     platform_id: str
     family: str
@@ -503,6 +527,8 @@ class Candidate:
     meets_targets: bool
     plan: DeploymentPlan
     notes: list[str] = field(default_factory=list)
+    price_complete: bool = True     # False: price_chf leaves out `unpriced_items`
+    unpriced_items: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -513,11 +539,12 @@ class Rejection:
     reasons: list[str]              # subset of REASONS, in that order
     detail: str
     price_chf: float | None
+    price_complete: bool = True     # False: price_chf (if any) is a lower bound
 
 
 @dataclass(frozen=True)
 class PlanResult:
-    recommended: list[Candidate]    # cheapest first
+    recommended: list[Candidate]    # complete prices cheapest first, then incomplete ones
     rejected: list[Rejection]
     families: dict[str, str]        # family without any recommendation -> why
     assumptions: list[str]
@@ -541,6 +568,10 @@ def plan(req: Requirements, catalog: Catalog, *,
          prices: Mapping[str, PriceQuote] | None = None) -> PlanResult:
     """Rank the configurations meeting `req`, cheapest first; reject the rest with reasons.
 
+    A configuration whose price is incomplete (parts outside the catalog; see the module
+    docstring) is never said to meet the budget: rejected for ``budget`` if its known part
+    exceeds it, else ranked after every complete-priced one with the note "price
+    incomplete: <items> not priced".
     Raises RequirementsError (naming the field) for ids the catalog does not know.
     """
     check_requirements(req, catalog)
@@ -588,32 +619,38 @@ def plan(req: Requirements, catalog: Catalog, *,
                     reasons.append("speed")
                     details.append("; ".join(s for s in best.shortfalls if "minimum" in s))
             price = bom.total_chf
+            unpriced = list(bom.unpriced_items)
+            incomplete = (f"price incomplete: {', '.join(unpriced)} not priced"
+                          if unpriced else "")
             if price is None:
                 reasons.append("price")
                 details.append("no price known for: " + ", ".join(bom.missing_prices))
             elif price > req.budget_chf.max:
                 reasons.append("budget")
-                details.append(f"CHF {chf(price)} > budget CHF {chf(req.budget_chf.max)}")
+                details.append(f"CHF {chf(price)}{' + unpriced parts' if unpriced else ''} > "
+                               f"budget CHF {chf(req.budget_chf.max)}")
             if req.power_cap_w is not None and bom.power_w_load > req.power_cap_w:
                 reasons.append("power")
                 details.append(f"{bom.power_w_load:.0f} W at load > cap "
                                f"{req.power_cap_w:g} W")
             if reasons or best is None or price is None:
                 order = [r for r in REASONS if r in reasons]
-                rejected.append(Rejection(pid, p.family, n, order, "; ".join(details), price))
+                if incomplete:
+                    details.append(incomplete)
+                rejected.append(Rejection(pid, p.family, n, order, "; ".join(details), price,
+                                          bom.price_complete))
                 continue
             energy = energy_chf_per_year(idle_w=bom.power_w_idle, load_w=bom.power_w_load,
                                          hours_at_load_per_day=hours,
                                          rappen_per_kwh=tariff.rappen_per_kwh)
-            notes = [s for s in best.shortfalls if "target" in s]
-            if bom.missing_prices:
-                notes.append("no price known for: " + ", ".join(bom.missing_prices))
+            notes = [incomplete] if incomplete else []
+            notes += [s for s in best.shortfalls if "target" in s]
             recommended.append(Candidate(
                 pid, p.family, n, price, bom.power_w_idle, bom.power_w_load, energy,
                 price + years * energy, raw_gb, best.meets_targets, best,
-                [*notes, f"topology: {bom.topology.design}"]))
-    recommended.sort(key=lambda c: (c.price_chf, -c.plan.speed_of(serves[0].role),
-                                    c.platform_id, c.units))
+                [*notes, f"topology: {bom.topology.design}"], not unpriced, unpriced))
+    recommended.sort(key=lambda c: (not c.price_complete, c.price_chf,
+                                    -c.plan.speed_of(serves[0].role), c.platform_id, c.units))
     families = _family_reasons(recommended, rejected)
     assumptions = [
         "streams: " + ", ".join(f"{s.role} {s.streams} x {s.model} {s.weights}"
@@ -625,7 +662,9 @@ def plan(req: Requirements, catalog: Catalog, *,
         "targets are reported (meets_targets)",
         f"energy: {hours:g} h/day at load, the rest idle, {tariff.rappen_per_kwh:g} Rp/kWh "
         f"({tariff.id}); TCO over {years:g} years",
-        "budget: bill-of-materials total (units, hosts, switch, cables) vs budget_chf.max",
+        "budget: bill-of-materials total (units, hosts, switch, cables) vs budget_chf.max; "
+        "a configuration needing parts outside the catalog (price incomplete) is ranked "
+        "after every complete-priced one and never counted as within budget",
     ]
     return PlanResult(recommended, rejected, families, assumptions)
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from sizing.cli import main
+
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT_FIELDS = {
     "fits", "weights_gib_per_unit", "kv_cache_gib_per_unit", "kv_bytes_per_token_per_unit",
@@ -120,3 +122,128 @@ def test_catalog_command():
             "framework-desktop-395-128gb", "rtx-3090"} <= ids
     table = cli("catalog")
     assert table.returncode == 0 and "PLATFORMS" in table.stdout and "MODELS" in table.stdout
+
+
+# ----------------------------------------------------------------------------- review fixes
+ESTIMATE = ["estimate", "--platform", "asus-gx10-1tb", "--units", "1", "--parallel", "tp",
+            "--model", "openai/gpt-oss-120b", "--weights", "mxfp4"]
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """`python -m sizing ARGS` in process: (exit status, stdout, stderr)."""
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--spec-multiplier", "nan"], "argument --spec-multiplier: must be a finite number"),
+    (["--spec-multiplier", "inf"], "argument --spec-multiplier: must be a finite number"),
+    (["--spec-multiplier", "0.5"], "argument --spec-multiplier: must be >= 1"),
+    (["--mem-util", "nan"], "argument --mem-util: must be a finite number"),
+    (["--parallel", "foo"],
+     "error: argument --parallel: invalid choice 'foo' (choose from 'tp', 'pp', 'replicas')"),
+    (["--engine", "foo"], "argument --engine: invalid choice 'foo'"),
+    (["--kv-dtype", "fp4"], "argument --kv-dtype: invalid choice 'fp4'"),
+    (["--units", "abc"], "argument --units: invalid int value: 'abc'"),
+])
+def test_bad_options_are_one_line_exit_2(capsys, args, needle):
+    code, out, err = run_main(capsys, *ESTIMATE, *args)
+    assert code == 2 and out == ""
+    assert needle in err
+    assert len(err.strip().splitlines()) == 1 and "usage:" not in err
+
+
+@pytest.mark.parametrize("args", [
+    ["compare", "--model", "openai/gpt-oss-120b", "--weights", "mxfp4", "--format", "xml"],
+    ["bom", "--platform", "asus-gx10-1tb", "--units", "two"],
+    ["plan"],                                               # --requirements missing
+    ["model", "openai/gpt-oss-120b"],                       # --weights missing
+    ["calibrate", "--nope"],
+    ["frobnicate"],
+    [],
+])
+def test_argparse_errors_of_every_subcommand_are_one_line(capsys, args):
+    code, _, err = run_main(capsys, *args)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
+
+
+def test_option_errors_as_a_real_process():
+    out = cli(*ESTIMATE, "--parallel", "foo")
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.strip().splitlines() == [
+        "error: argument --parallel: invalid choice 'foo' (choose from 'tp', 'pp', "
+        "'replicas') (see python -m sizing estimate --help)"]
+    out = cli(*ESTIMATE, "--spec-multiplier", "nan", "--json")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+
+
+def test_help_still_prints_usage(capsys):
+    code, out, _ = run_main(capsys, "estimate", "--help")
+    assert code == 0 and "usage:" in out
+
+
+def test_batch_that_is_not_utf8_is_one_line_exit_2(tmp_path, capsys):
+    batch = tmp_path / "latin1.csv"
+    batch.write_bytes("platform,units,parallel,model,weights\n"
+                      "asus-gx10-1tb,1,tp,openai/gpt-oss-120b,mxfp4 \u00e9\n".encode("latin-1"))
+    code, out, err = run_main(capsys, "estimate", "--batch", str(batch))
+    assert code == 2 and out == ""
+    assert "latin1.csv: not UTF-8 text (byte 0xe9" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_batch_tolerates_a_utf8_byte_order_mark(tmp_path, capsys):
+    batch = tmp_path / "excel.csv"
+    batch.write_bytes(b"\xef\xbb\xbfplatform,units,parallel,model,weights\n"
+                      b"asus-gx10-1tb,1,tp,openai/gpt-oss-120b,mxfp4\n")
+    code, out, err = run_main(capsys, "estimate", "--batch", str(batch))
+    assert code == 0, err
+    assert json.loads(out)["fits"] is True
+
+
+def test_model_command_rejects_tp_that_does_not_divide_the_heads(capsys):
+    code, out, err = run_main(capsys, "model", "openai/gpt-oss-120b", "--weights", "mxfp4",
+                              "--tp", "3", "--json")
+    assert code == 2 and out == ""
+    assert "--tp 3 needs the 64 attention heads of openai/gpt-oss-120b" in err
+    assert "valid choices: 1, 2, 4, 8" in err
+    # the same rule as estimate
+    code, _, err = run_main(capsys, "estimate", "--platform", "asus-gx10-1tb", "--units", "3",
+                            "--parallel", "tp", "--model", "openai/gpt-oss-120b", "--weights",
+                            "mxfp4")
+    assert code == 2 and "64 attention heads" in err
+
+
+@pytest.mark.parametrize(("platform", "units", "parallel", "hosts"), [
+    ("rtx-3090", 8, "tp", 4), ("rtx-3090", 4, "pp", 2), ("rtx-pro-6000-ws", 2, "tp", 2),
+])
+def test_estimate_refuses_tp_pp_across_gpu_hosts_like_compare(capsys, platform, units,
+                                                                parallel, hosts):
+    # review: estimate modelled 8 x rtx-3090 TP as one PCIe host (321 tok/s) while the BOM
+    # prices 4 hosts and compare refused the layout
+    code, out, err = run_main(capsys, "estimate", "--platform", platform, "--units",
+                              str(units), "--parallel", parallel, "--model",
+                              "openai/gpt-oss-20b", "--weights", "mxfp4")
+    assert code == 2 and out == ""
+    assert f"needs {hosts} hosts" in err and "--parallel replicas" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_estimate_gpu_cards_within_one_host_or_as_replicas_still_work(tmp_path, capsys):
+    code, _, err = run_main(capsys, "estimate", "--platform", "rtx-pro-6000-maxq", "--units",
+                            "2", "--parallel", "tp", "--model", "openai/gpt-oss-120b",
+                            "--weights", "mxfp4", "--json")
+    assert code == 0, err
+    code, _, err = run_main(capsys, "estimate", "--platform", "rtx-3090", "--units", "8",
+                            "--parallel", "replicas", "--model", "openai/gpt-oss-20b",
+                            "--weights", "mxfp4", "--json")
+    assert code == 0, err
+    batch = tmp_path / "b.csv"
+    batch.write_text("platform,units,parallel,model,weights\n"
+                     "rtx-3090,8,tp,openai/gpt-oss-20b,mxfp4\n"
+                     "rtx-3090,2,tp,openai/gpt-oss-20b,mxfp4\n")
+    code, out, _ = run_main(capsys, "estimate", "--batch", str(batch))
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert "needs 4 hosts" in lines[0]["error"] and lines[1]["units"] == 2

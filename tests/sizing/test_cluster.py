@@ -30,6 +30,7 @@ from sizing.cluster import (
     energy_chf_per_year,
     topology,
     upgrade_cost,
+    upgrade_path,
 )
 
 GX10 = "asus-gx10-1tb"
@@ -179,8 +180,9 @@ def test_two_units_reproduce_the_guide_total(catalog: Catalog) -> None:
     assert bom.lines[0].price_kind == "manual" and bom.lines[0].price_date == FEB17
     md = bom.to_markdown()
     assert md.startswith("| # | Component | Specification | Price (CHF) |")
-    assert "| | **TOTAL** | | **CHF 5,004** |" in md
-    assert "2 x 2,477 = 4,954" in md
+    assert "| | **TOTAL** | | **CHF 5'004** |" in md              # Swiss style
+    assert "2 x 2'477 = 4'954" in md
+    assert "Total equals the reference build guide's ~CHF 5'004." in bom.notes
 
 
 def test_two_units_at_catalog_list_prices(catalog: Catalog) -> None:
@@ -193,6 +195,30 @@ def test_two_units_at_catalog_list_prices(catalog: Catalog) -> None:
     assert bom.total_chf == pytest.approx(5027)
     assert bom.missing_prices == []
     assert all(ln.price_kind == "catalog" and ln.price_source for ln in bom.lines)
+    assert bom.price_complete and bom.unpriced_items == []
+
+
+def test_two_unit_gx10_bom_explains_the_difference_to_the_guide(catalog: Catalog) -> None:
+    # guide: 2 x 2,477 + "~50" = 5,004; catalog: the cheapest sourced 200G DAC is 73
+    # (FS.com EUR 79 x 0.93), so the BOM is CHF 23 dearer -- all of it on the cable
+    bom = bill_of_materials(catalog, GX10, 2)
+    (note,) = [n for n in bom.notes if "reference build guide" in n]
+    dac = catalog.cable(DAC).price
+    diff = bom.total_chf - 5004
+    assert diff == pytest.approx(dac.chf - 50) == pytest.approx(23)
+    assert "Total CHF 5'027 vs the reference build guide's ~CHF 5'004" in note
+    assert "CHF 23 more, all on the cable" in note and "'~50'" in note
+    assert f"CHF {dac.chf:g}" in note and dac.date.isoformat() in note
+    # computed, not hard-coded: a dearer live GX10 price shows up as a unit difference
+    live = {GX10: PriceQuote(2600, datetime.date(2026, 11, 1), "toppreise.ch")}
+    (note,) = [n for n in bill_of_materials(catalog, GX10, 2, prices=live).notes
+               if "reference build guide" in n]
+    assert "CHF 269 more: CHF 23 on the cable" in note and "CHF 246 on the units" in note
+    # only the guide's 2-unit GX10 build carries it
+    assert not [n for n in bill_of_materials(catalog, "asus-gx10-2tb", 2).notes
+                if "reference build guide" in n]
+    assert not [n for n in bill_of_materials(catalog, GX10, 2, design="switch").notes
+                if "reference build guide" in n]
 
 
 def test_three_units_the_guide_figure_is_too_low(catalog: Catalog) -> None:
@@ -205,8 +231,14 @@ def test_three_units_the_guide_figure_is_too_low(catalog: Catalog) -> None:
     assert switched.topology.design == "switch" and sum(switched.topology.switches.values())
     assert switched.total_chf > direct.total_chf > 7481
     text = " ".join(switched.notes)
-    assert "7,481" in text and "triangle" in text
+    assert "CHF 7'481" in text and "triangle" in text
     assert any("RoCE, no switch" in n for n in direct.notes)
+
+
+@pytest.mark.parametrize("units", [2, 4, 5, 8])
+def test_guide_three_unit_note_only_on_three_units(catalog: Catalog, units: int) -> None:
+    notes = " ".join(bill_of_materials(catalog, GX10, units).notes)
+    assert "7'481" not in notes and "3-unit budget" not in notes
 
 
 def test_direct_designs(facts: Catalog) -> None:
@@ -270,6 +302,27 @@ def test_mac_and_strix_cables_are_not_priced(catalog: Catalog) -> None:
     assert any("switch" in n and "not priced" in n for n in fw.notes)
 
 
+def test_unpriced_parts_make_the_price_incomplete(catalog: Catalog) -> None:
+    # review: the BOM said "not priced" in a note while the data claimed a complete total
+    mac = bill_of_materials(catalog, "mac-studio-m3-ultra-256gb", 3)
+    assert not mac.price_complete and mac.total_chf is not None
+    assert mac.unpriced_items == ["3 x Thunderbolt 5 cable"]          # full mesh of 3
+    fw = bill_of_materials(catalog, "framework-desktop-395-128gb", 4)
+    assert not fw.price_complete
+    assert fw.unpriced_items[0].startswith("Ethernet switch (4 ports")
+    assert not bill_of_materials(catalog, "framework-desktop-395-128gb", 2).price_complete
+    d = fw.to_dict()
+    assert d["price_complete"] is False and d["unpriced_items"] == fw.unpriced_items
+    md = fw.to_markdown()
+    assert "**CHF 11'036 + parts not priced**" in md
+    assert "price incomplete: Ethernet switch" in md
+    for units in (1, 2, 3):                               # catalog parts only: complete
+        assert bill_of_materials(catalog, GX10, units).price_complete
+    assert bill_of_materials(catalog, "mac-studio-m3-ultra-256gb", 1).price_complete
+    dell = bill_of_materials(catalog, "dell-pro-max-gb10", 2)        # no list price
+    assert dell.total_chf is None and not dell.price_complete
+
+
 # ----------------------------------------------------------------------------- prices
 def test_missing_price_makes_the_total_unknown(catalog: Catalog) -> None:
     assert catalog.platform("dell-pro-max-gb10").price is None
@@ -325,12 +378,35 @@ def test_upgrade_path(facts: Catalog) -> None:
     assert upgrade_cost(facts, GX10, 1, 2) == pytest.approx(2477 + 73)
     # the switch appears at 3: + unit + CRS812 + one breakout; the 2-node DAC is reused
     assert upgrade_cost(facts, GX10, 2, 3) == pytest.approx(2477 + 974 + 110)
-    assert upgrade_cost(facts, GX10, 3, 4) == pytest.approx(2477 + 110)
-    # 4 -> 8: four units, a CRS804 (the CRS812 is too small) and two more breakouts
+    # 3 (CRS812, 1 breakout + 1 DAC) -> 4: one more DAC (73) is cheaper than the second
+    # breakout (110) of the 4-node default design
+    assert upgrade_cost(facts, GX10, 3, 4) == pytest.approx(2477 + 73)
+    # 4 -> 8: four units, a CRS804 and two more breakouts (1,256) beat a second CRS812 +
+    # uplink DAC + two breakouts (974 + 73 + 220 = 1,267)
     assert upgrade_cost(facts, GX10, 4, 8) == pytest.approx(4 * 2477 + 1036 + 2 * 110)
     assert upgrade_cost(facts, GX10, 3, 3) == 0
     with pytest.raises(ValueError):
         upgrade_cost(facts, GX10, 3, 2)
+
+
+def test_upgrade_reuses_the_owned_switch_when_cheaper(facts: Catalog) -> None:
+    # review: 4 -> 8 always bought a new CRS804. The note names the runner-up and leftovers.
+    up = upgrade_path(facts, GX10, 4, 8)
+    assert up.switches == {CRS804: 1} and up.unused == {CRS812: 1}
+    assert up.buy == {GX10: 4, CRS804: 1, BRK_NADDOD: 2}
+    text = " ".join(up.notes)
+    assert "Alternative: 2 x mikrotik-crs812-ddq" in text and "(CHF 11'175, CHF 11 more)" in text
+    assert "Owned but unused by the new design: 1 x mikrotik-crs812-ddq" in text
+    # with the CRS804 at CHF 1,100 the second CRS812 + uplink (1,267 < 1,320) wins
+    dear = facts.model_copy(update={"switches": [
+        s.model_copy(update={"price": _price(1100)}) if s.id == CRS804 else s
+        for s in facts.switches]})
+    up = upgrade_path(dear, GX10, 4, 8)
+    assert up.switches == {CRS812: 2} and up.unused == {}
+    assert up.buy == {GX10: 4, CRS812: 1, BRK_NADDOD: 2, DAC: 1}      # DAC = uplink
+    assert up.extra_chf == pytest.approx(4 * 2477 + 974 + 2 * 110 + 73)
+    assert upgrade_cost(dear, GX10, 4, 8) == up.extra_chf
+    assert topology(dear, GX10, 8).switches == {CRS804: 1}   # a fresh 8-node build still
 
 
 # ----------------------------------------------------------------------------- CLI

@@ -77,8 +77,37 @@ def test_upgrade_column_switch_appears_at_three(three_platforms: pd.DataFrame) -
     assert math.isnan(up[1])
     assert up[2] == pytest.approx(2477 + 73)
     assert up[3] == pytest.approx(2477 + 974 + 110)       # unit + CRS812 + breakout
-    assert up[4] == pytest.approx(2477 + 110)
+    assert up[4] == pytest.approx(2477 + 73)              # one more DAC beats a breakout
     assert up[8] == pytest.approx(4 * 2477 + 1036 + 2 * 110)   # CRS804 replaces CRS812
+    note = _row(three_platforms, GX10, 8)["upgrade_note"]
+    assert "Owned but unused by the new design: 1 x mikrotik-crs812-ddq" in note
+    assert "Alternative: 2 x mikrotik-crs812-ddq" in note        # second CRS812 + uplink
+
+
+def test_unpriced_parts_are_flagged(facts: Catalog) -> None:
+    # review: compare showed Mac / Strix Halo cluster totals unqualified
+    df = compare(OSS, facts, platforms=["framework-desktop-395-128gb",
+                                        "mac-studio-m3-ultra-256gb", GX10], units=[1, 2, 4])
+    assert df["price_complete"].dtype == bool
+    fw4 = _row(df, "framework-desktop-395-128gb", 4)
+    assert not fw4["price_complete"] and fw4["unpriced_items"].startswith("Ethernet switch")
+    assert fw4["price_chf"] == pytest.approx(4 * 2759)     # the known part, a lower bound
+    assert _row(df, "mac-studio-m3-ultra-256gb", 2)["unpriced_items"] == (
+        "1 x Thunderbolt 5 cable")
+    for n in (1, 2, 4):
+        r = _row(df, GX10, n)
+        assert r["price_complete"] and r["unpriced_items"] == ""
+    assert _row(df, "mac-studio-m3-ultra-256gb", 1)["price_complete"]
+    dell = compare(OSS, facts, platforms=["dell-pro-max-gb10"], units=[1])
+    assert not dell.price_complete[0] and dell.unpriced_items[0] == "dell-pro-max-gb10"
+
+
+def test_forced_tp_across_gpu_hosts_is_refused_like_estimate(facts: Catalog) -> None:
+    # review: estimate said 8 x rtx-3090 TP fits at 321 tok/s, compare refused it
+    df = compare(OSS, facts, platforms=["rtx-3090"], units=[2, 8], parallel="tp")
+    r = _row(df, "rtx-3090", 8)
+    assert not r["fits"] and "needs 4 hosts" in r["reason"]
+    assert "--parallel replicas" in r["reason"]
 
 
 def test_layout_rule(facts: Catalog) -> None:
@@ -163,7 +192,9 @@ def test_cli_compare_formats(capsys: pytest.CaptureFixture[str]) -> None:
     rows = json.loads(capsys.readouterr().out)
     assert [r["units"] for r in rows] == [1, 2] and rows[0]["upgrade_chf_from_previous"] is None
     assert main([*args, "--format", "csv"]) == 0
-    assert capsys.readouterr().out.splitlines()[0].startswith("platform,family,units,")
+    csv_header = capsys.readouterr().out.splitlines()[0]
+    assert csv_header.startswith("platform,family,units,")
+    assert "price_complete,unpriced_items" in csv_header
     assert main([*args, "--library", "openai/gpt-oss-120b:mxfp4"]) == 0
     out = capsys.readouterr().out
     assert "| Platform | N |" in out and "Models that fit" in out
@@ -171,3 +202,25 @@ def test_cli_compare_formats(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--units" in capsys.readouterr().err
     assert main([*args, "--library", "x", "--format", "csv"]) == 2
     capsys.readouterr()
+
+
+def test_cli_compare_markdown_has_every_column(capsys: pytest.CaptureFixture[str]) -> None:
+    # review: Markdown lacked raw memory and prefill, which CSV/JSON have. Every column the
+    # issue lists: total CHF, raw + usable memory, fits, max context, decode per request and
+    # total, prefill, TTFT, idle/load W, energy CHF/year, CHF/GB, CHF per tok/s, 3-year TCO
+    assert main(["compare", "--model", "openai/gpt-oss-120b", "--weights", "mxfp4",
+                 "--platforms", f"{GX10},framework-desktop-395-128gb", "--units", "1,4"]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.startswith("| Platform"))
+    cells = [c.strip() for c in header.strip("|").split("|")]
+    for label in ["CHF", "Raw GB", "Usable GiB", "Fits", "Max ctx", "tok/s/req",
+                  "tok/s total", "Prefill tok/s", "TTFT s", "Idle W", "Load W",
+                  "CHF/yr energy", "CHF/GB", "CHF per tok/s", "TCO 3y CHF"]:
+        assert label in cells, label
+    rows = {tuple(c.strip() for c in line.strip("|").split("|")[:2]): line
+            for line in out.splitlines() if line.startswith("| ")}
+    gx4 = rows[(GX10, "4")]
+    assert "| 11'102 |" in gx4 and "| 512 |" in gx4                 # Swiss CHF, raw GB
+    fw4 = rows[("framework-desktop-395-128gb", "4")]
+    assert "| 11'036 (incomplete) |" in fw4
+    assert "Price incomplete" in out and "Ethernet switch (4 ports" in out

@@ -10,6 +10,7 @@ prices for the over-budget cases; speeds come from sizing.estimate.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -53,8 +54,12 @@ def test_guide_buyer_requirements_parse() -> None:
 def test_guide_buyer_ranked_cheapest_first(guide, catalog: Catalog) -> None:
     _, result = guide
     assert result.recommended, "expected at least one configuration"
-    prices = [c.price_chf for c in result.recommended]
-    assert prices == sorted(prices)
+    complete = [c.price_chf for c in result.recommended if c.price_complete]
+    partial = [c.price_chf for c in result.recommended if not c.price_complete]
+    assert complete == sorted(complete) and partial == sorted(partial)
+    # every incomplete price ranks after every complete one
+    flags = [c.price_complete for c in result.recommended]
+    assert flags == sorted(flags, reverse=True)
     seen = {(c.platform_id, c.units) for c in result.recommended} | {
         (r.platform_id, r.units) for r in result.rejected}
     assert len(seen) == len(result.recommended) + len(result.rejected) == 17 * 8
@@ -101,7 +106,36 @@ def test_over_budget_is_rejected_with_budget(guide) -> None:
     # 8 GX10: 8 x 2,477 + CRS804 1,036 + 4 breakouts x 110 = 21,292 (catalog list prices)
     (eight,) = [r for r in result.rejected if (r.platform_id, r.units) == (GX10, 8)]
     assert eight.price_chf == pytest.approx(8 * 2477 + 1036 + 4 * 110)
-    assert "budget" in eight.reasons and "21,292" in eight.detail
+    assert "budget" in eight.reasons and "CHF 21'292 > budget CHF 15'000" in eight.detail
+
+
+def test_incomplete_prices_never_count_as_within_budget(guide, catalog: Catalog) -> None:
+    # review: "4 x framework-desktop… CHF 11,036" was recommended as if complete, though
+    # its Ethernet switch and cables are not priced
+    _, result = guide
+    by_id = {(c.platform_id, c.units): c for c in result.recommended}
+    fw4 = by_id[("framework-desktop-395-128gb", 4)]
+    assert not fw4.price_complete
+    assert fw4.unpriced_items == ["Ethernet switch (4 ports of >= 5 Gb/s)", "4 x Ethernet cable"]
+    assert fw4.notes[0] == ("price incomplete: Ethernet switch (4 ports of >= 5 Gb/s), "
+                            "4 x Ethernet cable not priced")
+    first_partial = next(i for i, c in enumerate(result.recommended) if not c.price_complete)
+    assert all(c.price_complete for c in result.recommended[:first_partial])
+    assert all(not c.price_complete for c in result.recommended[first_partial:])
+    # a Mac cluster needs Thunderbolt 5 cables: incomplete too; one Mac is complete
+    macs = [c for c in result.recommended if c.family == "mac-m3-ultra"]
+    assert macs and all(c.price_complete == (c.units == 1) for c in macs)
+    # the known part above the budget: rejected for budget, the gap said
+    tight = parse_requirements({**json.loads(json.dumps(BASE)), "budget_chf": {"max": 11000},
+                                "platforms": ["framework-desktop-395-128gb"], "units": [4]})
+    (r,) = plan(tight, catalog).rejected
+    assert r.reasons == ["budget"] and not r.price_complete
+    assert "CHF 11'036 + unpriced parts > budget CHF 11'000" in r.detail
+    assert "price incomplete: Ethernet switch" in r.detail
+    d = plan(tight.model_copy(update={"budget_chf": tight.budget_chf.model_copy(
+        update={"max": 11100.0})}), catalog).to_dict()
+    assert d["recommended"][0]["price_complete"] is False
+    assert d["recommended"][0]["unpriced_items"][0].startswith("Ethernet switch")
 
 
 def test_rejected_families_say_why(guide) -> None:
@@ -204,6 +238,17 @@ def test_bad_files_name_the_field() -> None:
            concurrent_streams=3), "concurrent_streams"),
     (_with(sub_agents={"model": OSS, "weights": "mxfp4", "count": 0, "min_tok_s": 15}),
      "sub_agents.count"),
+    # review: booleans read as 1, infinities accepted
+    (_with(main_agent={**BASE["main_agent"], "min_tok_s": True}), "main_agent.min_tok_s"),
+    (_with(main_agent={**BASE["main_agent"], "target_tok_s": math.inf}),
+     "main_agent.target_tok_s"),
+    (_with(main_agent={**BASE["main_agent"], "streams": True}), "main_agent.streams"),
+    (_with(budget_chf={"max": math.nan}), "budget_chf.max"),
+    (_with(budget_chf={"max": True}), "budget_chf.max"),
+    (_with(units=[2, True]), "units[1]"),
+    (_with(power_cap_w=math.inf), "power_cap_w"),
+    (_with(hours_at_load_per_day=math.nan), "hours_at_load_per_day"),
+    (_with(concurrent_streams=False), "concurrent_streams"),
 ])
 def test_impossible_values_name_the_field(data: dict, field: str) -> None:
     with pytest.raises(RequirementsError) as info:
@@ -224,6 +269,48 @@ def test_unknown_ids_name_the_field(catalog: Catalog, data: dict, field: str) ->
     req = parse_requirements(data)
     with pytest.raises(RequirementsError, match=rf"^{field.replace('[', '.').replace(']', '.')}"):
         check_requirements(req, catalog)
+
+
+def test_booleans_and_infinities_say_what_is_wrong() -> None:
+    with pytest.raises(RequirementsError, match=r"^r\.yaml: main_agent\.min_tok_s: must be a "
+                                                r"number, not a boolean \(got true\)$"):
+        parse_requirements(_with(main_agent={**BASE["main_agent"], "min_tok_s": True}),
+                           filename="r.yaml")
+    with pytest.raises(RequirementsError, match=r"target_tok_s: must be a finite number"):
+        parse_requirements(_with(main_agent={**BASE["main_agent"], "target_tok_s": math.inf}))
+
+
+def test_duplicate_keys_are_an_error_naming_key_and_line(tmp_path,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    # review: YAML keeps the last of two keys silently (and a later error named the wrong one)
+    path = tmp_path / "dup.yaml"
+    path.write_text("main_agent:\n  model: openai/gpt-oss-120b\n  weights: mxfp4\n"
+                    "  min_tok_s: 30\n  min_tok_s: true\nbudget_chf: {max: 10000}\n")
+    with pytest.raises(RequirementsError) as info:
+        load_requirements(path)
+    assert str(info.value) == ("dup.yaml: main_agent.min_tok_s: duplicate key on line 5 "
+                               "(first given on line 4; only one value is allowed)")
+    assert main(["plan", "--requirements", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "main_agent.min_tok_s: duplicate key" in err
+
+
+def test_cli_plan_lists_incomplete_prices_apart(tmp_path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "fw.yaml"
+    path.write_text(f"main_agent: {{model: {OSS}, weights: mxfp4, min_tok_s: 10}}\n"
+                    "budget_chf: {max: 12000}\nplatforms: [framework-desktop-395-128gb]\n"
+                    "units: [1, 4, 5]\n")
+    assert main(["plan", "--requirements", str(path), "--all"]) == 0
+    out = capsys.readouterr().out
+    assert "1 configuration(s) meet the requirements (cheapest first):" in out
+    assert "1 x framework-desktop-395-128gb: CHF 2'759," in out
+    assert "1 more meet them only if their unpriced parts fit" in out
+    assert "4 x framework-desktop-395-128gb: CHF 11'036 + unpriced parts" in out
+    assert "note: price incomplete: Ethernet switch (4 ports" in out
+    assert "- 5 x framework-desktop-395-128gb: budget — CHF 13'795 + unpriced parts > " \
+        "budget CHF 12'000; price incomplete:" in out
 
 
 def test_cli_plan(capsys: pytest.CaptureFixture[str]) -> None:
