@@ -134,7 +134,33 @@ def _estimate_dict(catalog: Catalog, values: dict[str, Any],
     model = None
     if scenario.model.endswith(".json"):
         model = resolve_model(catalog, scenario.model)
-    return estimate(scenario, catalog, model=model, prices=prices).to_dict()
+    d = estimate(scenario, catalog, model=model, prices=prices).to_dict()
+    return _with_price_status(catalog, d, prices, {})
+
+
+def _with_price_status(catalog: Catalog, d: dict[str, Any], prices: Any,
+                       cache: dict[tuple[str, int], tuple[bool, list[str]]]) -> dict[str, Any]:
+    """Add `price_complete` and `unpriced_items` (as in the BOM) to an estimate dict:
+    `price_chf` leaves out parts the catalog does not hold or has no price for."""
+    from sizing.cluster import bill_of_materials
+
+    key = (d["platform"], d["units"])
+    if key not in cache:
+        bom = bill_of_materials(catalog, *key, prices=prices)
+        cache[key] = (bom.price_complete, [*bom.missing_prices, *bom.unpriced_items])
+    d["price_complete"], d["unpriced_items"] = cache[key][0], list(cache[key][1])
+    return d
+
+
+def _price_text(d: dict[str, Any]) -> str:
+    from sizing.cluster import chf
+
+    if d["price_chf"] is None:
+        return "unknown (no price for " + ", ".join(d.get("unpriced_items") or ["a part"]) + ")"
+    text = f"CHF {chf(round(d['price_chf']))}"
+    if d.get("price_complete") is False:
+        text += f" + not priced: {', '.join(d['unpriced_items'])}"
+    return text
 
 
 def _print_estimate(d: dict[str, Any]) -> None:
@@ -156,8 +182,7 @@ def _print_estimate(d: dict[str, Any]) -> None:
         ("prefill", "–" if d["prefill_tok_s"] is None else f"{d['prefill_tok_s']:.0f} tok/s"),
         ("time to first token", "–" if d["ttft_s"] is None else f"{d['ttft_s']:.2f} s"),
         ("power idle / load", f"{d['power_w_idle']:.0f} / {d['power_w_load']:.0f} W"),
-        ("price", "unknown" if d["price_chf"] is None else f"CHF {d['price_chf']:,.0f}"
-         .replace(",", "'")),
+        ("price", _price_text(d)),
     ]
     for label, value in rows:
         print(f"  {label:<28}{value}")
@@ -226,9 +251,11 @@ def _estimate_batch(catalog: Catalog, path: Path, prices: Any) -> int:
         scenarios.append(scenario)
         models.append(model)
         where.append(i)
+    cache: dict[tuple[str, int], tuple[bool, list[str]]] = {}
     for i, result in zip(where, estimate_many(scenarios, catalog, models=models,
                                               prices=prices), strict=True):
-        lines[i] = {"error": str(result)} if isinstance(result, Exception) else result.to_dict()
+        lines[i] = ({"error": str(result)} if isinstance(result, Exception) else
+                    _with_price_status(catalog, result.to_dict(), prices, cache))
     sys.stdout.writelines(json.dumps(line) + "\n" for line in lines)
     return 0
 

@@ -247,3 +247,22 @@ def test_estimate_gpu_cards_within_one_host_or_as_replicas_still_work(tmp_path, 
     code, out, _ = run_main(capsys, "estimate", "--batch", str(batch))
     lines = [json.loads(x) for x in out.splitlines()]
     assert "needs 4 hosts" in lines[0]["error"] and lines[1]["units"] == 2
+
+
+def test_estimate_says_when_the_price_is_incomplete(capsys, tmp_path):
+    code, out, _ = run_main(capsys, "estimate", "--platform", "mac-studio-m3-ultra-256gb",
+                            "--units", "2", "--parallel", "tp", "--model",
+                            "openai/gpt-oss-120b", "--weights", "mxfp4", "--json")
+    d = json.loads(out)
+    assert code == 0 and d["price_complete"] is False
+    assert d["unpriced_items"] == ["1 x Thunderbolt 5 cable"]
+    code, out, _ = run_main(capsys, "estimate", "--platform", "mac-studio-m3-ultra-256gb",
+                            "--units", "2", "--parallel", "tp", "--model",
+                            "openai/gpt-oss-120b", "--weights", "mxfp4")
+    assert "CHF 10'192 + not priced: 1 x Thunderbolt 5 cable" in out
+    batch = tmp_path / "b.csv"
+    batch.write_text("platform,units,parallel,model,weights\n"
+                     "asus-gx10-1tb,2,tp,openai/gpt-oss-120b,mxfp4\n")
+    code, out, _ = run_main(capsys, "estimate", "--batch", str(batch))
+    d = json.loads(out)
+    assert d["price_complete"] is True and d["unpriced_items"] == []
