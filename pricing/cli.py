@@ -1,8 +1,9 @@
-"""``python -m pricing``: refresh, show, history, set, parse (design.md "Command-line contract").
+"""``python -m pricing``: refresh, check, show, history, set, parse (design.md
+"Command-line contract").
 
-Exit codes: 0 success; 1 a refresh with blocked/failed items, or a page without a price;
-2 usage errors (unknown item id — the message lists the valid ids —, unreadable catalog,
-bad price).
+Exit codes: 0 success; 1 a refresh with blocked/failed items, a check whose outcome is not
+ok, or a page without a price; 2 usage errors (unknown item id — the message lists the valid
+ids —, unreadable catalog, bad price, a URL whose host is not on the allowlist).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from pricing import CACHE_ENV_VAR, DB_ENV_VAR, default_db_path
+from pricing import ALLOWLIST_ENV_VAR, CACHE_ENV_VAR, DB_ENV_VAR, default_db_path
 
 __all__ = ["main"]
 
@@ -54,13 +55,24 @@ def _history(args: argparse.Namespace) -> Any:
     return PriceHistory(Path(args.db) if args.db else default_db_path())
 
 
+def _fetcher(args: argparse.Namespace, allowlist: tuple[str, ...] | None = None) -> Any:
+    """The polite Fetcher configured by the command-line options (bad values: exit 2)."""
+    from pricing.fetch import Fetcher
+
+    try:
+        return Fetcher(min_interval_s=args.min_interval_s, timeout_s=args.timeout_s,
+                       cache_dir=args.cache_dir, use_cache=not args.no_cache,
+                       allowlist=allowlist)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
 def _dump(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 # =========================================================================== commands
 def _cmd_refresh(args: argparse.Namespace) -> int:
-    from pricing.fetch import Fetcher
     from pricing.refresh import refresh
 
     catalog = _load_catalog(args.catalog)
@@ -80,8 +92,7 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     def progress(done: int, total: int, result: Any) -> None:
         print(f"[{done:>{width}}/{total}] {result.line()}", flush=True)
 
-    with Fetcher(min_interval_s=args.min_interval_s, timeout_s=args.timeout_s,
-                 cache_dir=args.cache_dir, use_cache=not args.no_cache) as fetcher:
+    with _fetcher(args) as fetcher:
         summary = refresh(targets, history=history, fetcher=fetcher, on_progress=progress)
     print(f"summary: {summary.describe()}")
     for r in summary.blocked + summary.failed:
@@ -90,6 +101,30 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
         print("blocked: effective prices stay at the last good scrape, manual override or "
               "catalog list price; set one with `python -m pricing set ID PRICE_CHF`")
     return 0 if len(summary.ok) == len(summary.results) else 1
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from pricing.fetch import URLNotAllowedError, check_url_allowed, url_allowlist
+    from pricing.refresh import check_url
+
+    catalog = _load_catalog(args.catalog)
+    item = _item(catalog, args.id)
+    allowed = url_allowlist()
+    try:
+        check_url_allowed(args.url, allowlist=allowed)
+    except URLNotAllowedError as exc:
+        raise CliError(f"not fetched: {exc}") from None
+    history = _history(args)
+    with _fetcher(args, allowed) as fetcher:
+        result = check_url(item, args.url, history=history, fetcher=fetcher, allowlist=allowed)
+    print(result.line())
+    if result.detail and result.ok:
+        print(f"  {result.detail}")
+    catalog_url = item.price.url if item.price is not None else None
+    if result.ok and args.url.strip() != catalog_url:
+        print("recorded in the history; not the catalog URL, so the effective price is "
+              f"unchanged (use it with `python -m pricing set {item.id} PRICE_CHF`)")
+    return 0 if result.ok else 1
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
@@ -160,12 +195,13 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 
 def _cmd_set(args: argparse.Namespace) -> int:
-    from pricing.parse import parse_price_rappen
+    from pricing.parse import PriceInputError, parse_chf_input
     from pricing.refresh import format_chf
 
-    rappen = parse_price_rappen(args.price_chf)
-    if rappen is None or rappen <= 0:
-        raise CliError(f"invalid price '{args.price_chf}': give a positive CHF amount like 2477.00")
+    try:
+        rappen = parse_chf_input(args.price_chf)
+    except PriceInputError as exc:
+        raise CliError(f"invalid price {args.price_chf!r}: {exc}") from None
     catalog = _load_catalog(args.catalog)
     item = _item(catalog, args.id)
     manual = _history(args).set_manual(item.id, rappen, args.note)
@@ -234,6 +270,24 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", action="store_true", help="bypass the 12 h HTTP cache")
     p.set_defaults(func=_cmd_refresh)
 
+    p = sub.add_parser("check", help="check one item's price on a product URL you name "
+                       "(host must be on the allowlist)",
+                       description="Fetch URL once (politely), validate it against item ID "
+                       "like refresh does, record the attempt and print the outcome. Only hosts "
+                       f"on ${ALLOWLIST_ENV_VAR} (comma-separated; default toppreise.ch, "
+                       "subdomains included) are fetched.")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("url", metavar="URL", help="product page, e.g. https://www.toppreise.ch/...")
+    common(p)
+    p.add_argument("--min-interval-s", type=float, default=8.0, metavar="S",
+                   help="minimum seconds between requests to one host (default 8)")
+    p.add_argument("--timeout-s", type=float, default=20.0, metavar="S",
+                   help="HTTP timeout per request (default 20)")
+    p.add_argument("--cache-dir", metavar="PATH",
+                   help=f"HTTP cache directory (default: ${CACHE_ENV_VAR} or the user cache dir)")
+    p.add_argument("--no-cache", action="store_true", help="bypass the 12 h HTTP cache")
+    p.set_defaults(func=_cmd_check)
+
     p = sub.add_parser("show", help="effective price, source, date and last attempt per item")
     common(p)
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -247,7 +301,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("set", help="record a manual price override (CHF)")
     p.add_argument("id", metavar="ID")
-    p.add_argument("price_chf", metavar="PRICE_CHF", help="e.g. 2477 or 2'477.00")
+    p.add_argument("price_chf", metavar="PRICE_CHF",
+                   help="positive CHF amount, at most 2 decimals, e.g. 2477 or 2'477.00")
     p.add_argument("--note", default="", metavar="TEXT", help="where the price comes from")
     common(p)
     p.set_defaults(func=_cmd_set)

@@ -2,13 +2,15 @@
 
 One :class:`Fetcher` = one requests session that
 
-* names the tool in its User-Agent (with a URL) and asks for Swiss German
+* names the tool in its User-Agent with the project's public URL (:data:`PROJECT_URL`,
+  ``$LLM_PLANNER_USER_AGENT_URL`` overrides it) and asks for Swiss German
   (``Accept-Language: de-CH,de;q=0.9,en;q=0.8``, as the Sage dashboard does, §1.9);
 * times out (``timeout_s``) and retries 429/5xx with urllib3 ``Retry`` (exponential backoff,
   ``Retry-After`` honoured, capped by ``retry_after_max_s``); 403 and 404 are never retried;
 * obeys robots.txt (``urllib.robotparser``; a 401/403 on robots.txt means "disallow all");
 * waits ``min_interval_s`` (±``jitter`` fraction) between requests to one host, measured from
-  the end of the previous request;
+  the end of the previous request of *any* Fetcher in the process (a CLI or app refresh and
+  a URL check share one clock per host, and take turns);
 * keeps an on-disk HTTP cache (requests-cache, SQLite) for ``cache_ttl_s``; only 200 responses
   that are not block pages are cached;
 * classifies every outcome as ``ok`` / ``blocked`` (403, 429 after retries, or the
@@ -17,12 +19,14 @@ One :class:`Fetcher` = one requests session that
 * never fetches toppreise ``/ext_*`` click-out links (disallowed in their robots.txt per a
   public scraper, §1.1).
 
-URLs typed by a user must pass :func:`check_url_allowed` first (host allowlist); catalog
-URLs are trusted configuration.
+URLs typed by a user must pass :func:`check_url_allowed` first (host allowlist:
+``$LLM_PLANNER_URL_ALLOWLIST``, comma-separated, default toppreise.ch; subdomains of an
+allowed host are allowed); catalog URLs are trusted configuration.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import threading
@@ -40,22 +44,45 @@ import requests_cache
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from pricing import default_cache_dir
+from pricing import ALLOWLIST_ENV_VAR, USER_AGENT_URL_ENV_VAR, default_cache_dir
 from pricing.parse import is_block_page
 
 __all__ = [
     "DEFAULT_ALLOWLIST",
     "DEFAULT_HEADERS",
     "DEFAULT_USER_AGENT",
+    "PROJECT_URL",
     "FetchOutcome",
     "FetchResult",
     "Fetcher",
     "URLNotAllowedError",
     "check_url_allowed",
+    "default_user_agent",
+    "url_allowlist",
 ]
 
-DEFAULT_USER_AGENT = ("llm-hardware-planner/0.1 (+https://github.com/llm-hardware-planner; "
-                      "price research, low volume)")
+# The project's public URL, sent in every request's User-Agent so that a site operator can
+# see who fetches and why, and reach us. It MUST be the project's real public page
+# (repository or homepage): replace this placeholder when the project is published, or set
+# $LLM_PLANNER_USER_AGENT_URL (read when a Fetcher is created).
+PROJECT_URL = "https://github.com/llm-hardware-planner"
+_UA_TEMPLATE = "llm-hardware-planner/0.1 (+{url}; price research, low volume)"
+_UA_URL = re.compile(r"https?://[A-Za-z0-9.\-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~%/\-+=&?#!*,:@]*)?")
+
+
+def default_user_agent() -> str:
+    """The User-Agent naming the tool and ``$LLM_PLANNER_USER_AGENT_URL`` or :data:`PROJECT_URL`.
+
+    Raises ValueError when the variable is set but is not a plain http(s) URL.
+    """
+    url = os.environ.get(USER_AGENT_URL_ENV_VAR, "").strip() or PROJECT_URL
+    if not _UA_URL.fullmatch(url):
+        raise ValueError(f"${USER_AGENT_URL_ENV_VAR} must be a plain http(s) URL (the "
+                         f"project's public page), not {url!r}")
+    return _UA_TEMPLATE.format(url=url)
+
+
+DEFAULT_USER_AGENT = _UA_TEMPLATE.format(url=PROJECT_URL)
 DEFAULT_HEADERS = {
     "User-Agent": DEFAULT_USER_AGENT,
     "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
@@ -102,20 +129,63 @@ def _check_shape(url: str) -> tuple[str, str]:
     return parts.scheme, _norm_host(host)
 
 
-def check_url_allowed(url: str, *, allowlist: Iterable[str] = DEFAULT_ALLOWLIST) -> str:
+def url_allowlist() -> tuple[str, ...]:
+    """Hosts whose pages a user may ask for: ``$LLM_PLANNER_URL_ALLOWLIST`` (comma-separated,
+    e.g. ``toppreise.ch,digitec.ch``; a full URL counts as its host), else toppreise.ch."""
+    raw = os.environ.get(ALLOWLIST_ENV_VAR, "")
+    hosts = []
+    for entry in raw.split(","):
+        entry = entry.strip()
+        if "://" in entry:
+            entry = urlsplit(entry).hostname or ""
+        if entry:
+            hosts.append(_norm_host(entry))
+    return tuple(hosts) or DEFAULT_ALLOWLIST
+
+
+def check_url_allowed(url: str, *, allowlist: Iterable[str] | None = None) -> str:
     """Return ``url`` if its host is an allowlisted domain or a subdomain of one.
 
+    ``allowlist`` defaults to :func:`url_allowlist` (env var, else toppreise.ch).
     ``toppreise.ch`` allows ``toppreise.ch`` and ``www.toppreise.ch`` but not
     ``toppreise.ch.evil.com`` or ``eviltoppreise.ch``. Raises :class:`URLNotAllowedError`
     with the reason (also for non-http(s) schemes, user info, and ``/ext_*`` click-outs).
     """
     _, host = _check_shape(url)
+    if allowlist is None:
+        allowlist = url_allowlist()
     allowed = [_norm_host(a) for a in allowlist if a and a.strip()]
     if any(host == a or host.endswith("." + a) for a in allowed):
         return url
     raise URLNotAllowedError(
-        f"host '{host}' is not on the allowlist ({', '.join(allowed) or 'empty'}); "
-        "only price pages from these sites are fetched")
+        f"host '{host}' is not on the allowlist ({', '.join(allowed) or 'empty'}); only "
+        f"price pages from these sites are fetched (${ALLOWLIST_ENV_VAR} sets the list)")
+
+
+class _HostClock:
+    """Process-wide per-host turn-taking: one lock per host (held while waiting and during
+    the request) and the monotonic time the last request to it ended, shared by every
+    Fetcher, so two fetchers never hit one host closer than ``min_interval_s``."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._ends: dict[str, float] = {}
+
+    def lock(self, host: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(host, threading.Lock())
+
+    def last_end(self, host: str) -> float | None:
+        with self._guard:
+            return self._ends.get(host)
+
+    def mark_end(self, host: str) -> None:
+        with self._guard:
+            self._ends[host] = time.monotonic()
+
+
+_HOSTS = _HostClock()
 
 
 @dataclass(frozen=True)
@@ -161,7 +231,7 @@ class Fetcher:
         cache_ttl_s: float = 12 * 3600,
         use_cache: bool = True,
         obey_robots: bool = True,
-        user_agent: str = DEFAULT_USER_AGENT,
+        user_agent: str | None = None,
         allowlist: Iterable[str] | None = None,
     ) -> None:
         if min_interval_s < 0 or not 0 <= jitter < 1 or timeout_s <= 0:
@@ -170,10 +240,9 @@ class Fetcher:
         self.jitter = jitter
         self.timeout_s = timeout_s
         self.obey_robots = obey_robots
-        self.user_agent = user_agent
+        self.user_agent = user_agent if user_agent is not None else default_user_agent()
         self.allowlist = tuple(allowlist) if allowlist is not None else None
         self._lock = threading.RLock()
-        self._last_request_end: dict[str, float] = {}
         self._robots: dict[str, RobotFileParser] = {}
         self.session: requests.Session
         if use_cache:
@@ -190,7 +259,7 @@ class Fetcher:
             )
         else:
             self.session = requests.Session()
-        self.session.headers.update({**DEFAULT_HEADERS, "User-Agent": user_agent})
+        self.session.headers.update({**DEFAULT_HEADERS, "User-Agent": self.user_agent})
         retry = Retry(
             total=retries,
             backoff_factor=backoff_factor,
@@ -224,20 +293,27 @@ class Fetcher:
                 cache.delete(urls=[url])
 
     # ------------------------------------------------------------------ fetching
-    def fetch(self, url: str) -> FetchResult:
-        """GET ``url`` politely; never raises for network or HTTP errors (see ``outcome``)."""
+    def fetch(self, url: str, *, allowlist: Iterable[str] | None = None) -> FetchResult:
+        """GET ``url`` politely; never raises for network or HTTP errors (see ``outcome``).
+
+        ``allowlist`` (for URLs a user typed) restricts this fetch and every redirect hop to
+        those hosts, on top of the fetcher's own ``allowlist``.
+        """
         started = time.monotonic()
         with self._lock:
             try:
-                return self._fetch(url, started)
+                return self._fetch(url, started, allowlist)
             except URLNotAllowedError as exc:
                 return self._result(url, "error", None, started, detail=str(exc))
 
-    def _fetch(self, url: str, started: float) -> FetchResult:
+    def _fetch(self, url: str, started: float, allowlist: Iterable[str] | None) -> FetchResult:
         current = url
         retries = 0
+        extra = tuple(allowlist) if allowlist is not None else None
         for _hop in range(_MAX_REDIRECTS + 1):
             self._check_target(current)
+            if extra is not None:
+                check_url_allowed(current, allowlist=extra)
             if self.obey_robots:
                 refusal = self._robots_refusal(current, started)
                 if refusal is not None:
@@ -269,14 +345,15 @@ class Fetcher:
             if getattr(cached, "from_cache", False) and cached.status_code != 504:
                 return cached
         host = urlsplit(url).netloc.lower()
-        self._wait_turn(host)
-        try:
-            return self.session.get(url, timeout=self.timeout_s, allow_redirects=False)
-        finally:
-            self._last_request_end[host] = time.monotonic()
+        with _HOSTS.lock(host):
+            self._wait_turn(host)
+            try:
+                return self.session.get(url, timeout=self.timeout_s, allow_redirects=False)
+            finally:
+                _HOSTS.mark_end(host)
 
     def _wait_turn(self, host: str) -> None:
-        last = self._last_request_end.get(host)
+        last = _HOSTS.last_end(host)
         if last is None or self.min_interval_s <= 0:
             return
         interval = self.min_interval_s * random.uniform(1 - self.jitter, 1 + self.jitter)

@@ -46,13 +46,16 @@ PARSER_VERSION = "1.0"
 Method = Literal["jsonld", "microdata", "offers", "header"]
 
 __all__ = [
+    "MAX_INPUT_RAPPEN",
     "PARSER_VERSION",
     "Method",
     "PageOffer",
     "ParseError",
+    "PriceInputError",
     "ShopOffer",
     "detect_currency",
     "is_block_page",
+    "parse_chf_input",
     "parse_price_rappen",
     "parse_product_page",
 ]
@@ -151,6 +154,14 @@ _NUMBER = re.compile(
 # "35€ 99", "1250€600": the euro sign as decimal separator (price-parser corpus)
 _EURO_DECIMAL = re.compile(
     rf"(?<![0-9.,])([0-9][0-9 .,{_APOS}]*?) ?€(?:([0-9]+)|\s([0-9]{{2}})(?![0-9]))")
+# "1e3", "2.5E+03": exponent notation is never a shop price (and "1e3" must not read as 1)
+_EXPONENT = re.compile(r"(?<![A-Za-z0-9])[0-9]*[.,]?[0-9]+[eE][+-]?[0-9]+(?![A-Za-z0-9])")
+# a minus sign right before the amount ("-12", "CHF −12.00", "- 12", "-€ 5"): negative
+_NEGATIVE = re.compile(
+    r"(?:[-\u2212] ?(?:(?:CHF|SFr\.?|Fr\.|EUR|USD|GBP|€|\$|£) ?)?|[\u2012\u2013\u2014])$",
+    re.IGNORECASE)
+# the amount continues past what the grammar accepts ("2 477,005": "2 477" then ",005")
+_CUT_SHORT = re.compile(r"[.,][0-9]")
 _FREE = re.compile(r"\b(?:gratis|kostenlos|free|gratuit|gratuito|umsonst)\b", re.IGNORECASE)
 _CURRENCY = re.compile(
     r"(?<![A-Za-z])(CHF|SFr\.?|Fr\.|EUR|USD|GBP)(?![A-Za-z])|(€)|(US\$|\$)|(£)|\b(Euro)\b",
@@ -176,10 +187,13 @@ def _digits_to_rappen(int_digits: str, frac_digits: str) -> int | None:
 def _token_to_rappen(token: str) -> tuple[int, bool] | None:
     """One number token → (Rappen, had a decimal part), guessing the separators.
 
-    Both ``.`` and ``,`` present: the last one is the decimal separator. One kind only: a
-    group of exactly three digits after it means thousands (``73,460`` → 73460,
-    ``12.999`` → 12999), anything else is decimal (``19,1`` → 19.10).
+    Both ``.`` and ``,`` present, or thousands grouped by apostrophes/spaces: the last
+    ``.``/``,`` is the decimal separator, and more than two decimals after it give None
+    (``2'477.005``, ``1.234,567``: ambiguous). One kind only, ungrouped: a group of exactly
+    three digits after it means thousands (``73,460`` → 73460, ``12.999`` → 12999), anything
+    else is decimal (``19,1`` → 19.10; ``0.505`` rounds half up to 51 Rappen).
     """
+    grouped = any(ch in token for ch in _APOS) or re.search(r"(?<!,) ", token) is not None
     t = token.replace(" ", "")
     for ch in _APOS:
         t = t.replace(ch, "")
@@ -195,8 +209,12 @@ def _token_to_rappen(token: str) -> tuple[int, bool] | None:
     last = seps[-1]
     tail = t[last + 1:]
     kinds = {t[i] for i in seps}
+    if (grouped or len(kinds) == 2) and len(tail) > 2:
+        # "2'477.005", "1.234,567": the last mark must be decimal, but 3+ decimals in a
+        # grouped amount are a typo or a mixed grouping, not a price we can trust
+        return None
     # "0.505" cannot be thousands: a leading zero group means a decimal part
-    decimal = len(kinds) == 2 or len(tail) != 3 or t[:seps[0]].strip("0") == ""
+    decimal = grouped or len(kinds) == 2 or len(tail) != 3 or t[:seps[0]].strip("0") == ""
     digits = t[:last].replace(".", "").replace(",", "")
     if not decimal:
         value = _digits_to_rappen(digits + tail, "")
@@ -211,14 +229,20 @@ def parse_price_rappen(text: str) -> int | None:
     The first amount in the text wins (``"From 26 to 50 €"`` → 2600). Handles Swiss
     (``CHF 2'477.00``, ``1’099.00``, ``12.–``, ``ab CHF``, U+00A0/U+202F spaces) and European
     (``€ 1.299,00``, ``1 298,00 €``, ``35€ 99``) formats (catalog_facts.md §1.4); "gratis"/
-    "kostenlos"/"free" → 0. Never negative, never a float: a minus sign is ignored.
+    "kostenlos"/"free" → 0. Never negative, never a float, never a guess: a negative amount
+    (``CHF -12.00``), exponent notation (``1e3``) and more than two decimals in a grouped
+    amount (``2'477.005``) give ``None``.
     """
     if not isinstance(text, str) or not text:
         return None
     s = _clean(text)
+    if _EXPONENT.search(s):
+        return None
     s = _WHOLE_FRANCS.sub(r"\g<1>\g<2>00", s)
     if s.count("€") == 1:
         m = _EURO_DECIMAL.search(s)
+        if m and _NEGATIVE.search(s[:m.start(1)]):
+            return None
         if m:
             before = _NUMBER.fullmatch(m.group(1).strip())
             parsed = _token_to_rappen(before.group(0)) if before else None
@@ -230,8 +254,76 @@ def parse_price_rappen(text: str) -> int | None:
     m = _NUMBER.search(s)
     if m is None:
         return 0 if _FREE.search(s) else None
+    if _NEGATIVE.search(s[:m.start()]) or _CUT_SHORT.match(s, m.end()):
+        return None
     parsed = _token_to_rappen(m.group(0))
     return None if parsed is None else parsed[0]
+
+
+# =========================================================================== human input
+MAX_INPUT_RAPPEN = 100_000_000  # CHF 1'000'000: no single hardware item costs more
+_INPUT_CHF_BEFORE = re.compile(r"^(?:CHF|SFr\.?|Fr\.?)\s*", re.IGNORECASE)
+_INPUT_CHF_AFTER = re.compile(r"\s*(?:CHF|SFr\.?|Fr\.?)$", re.IGNORECASE)
+# digits, optionally grouped by one mark ("2'477", "2 477", "1.234.567", "1,234"), then an
+# optional decimal part after "." or ","
+_INPUT_NUMBER = re.compile(
+    rf"(?P<int>[0-9]{{1,3}}(?P<g>[{_APOS} .,])[0-9]{{3}}(?:(?P=g)[0-9]{{3}})*|[0-9]+)"
+    r"(?:(?P<d>[.,])(?P<frac>[0-9]*))?")
+
+
+class PriceInputError(ValueError):
+    """A price typed by a person is refused; ``str(exc)`` is the one-line reason."""
+
+
+def parse_chf_input(text: str) -> int:
+    """A CHF amount typed by a person (``pricing set``, the app's override form) → Rappen.
+
+    Strict, unlike :func:`parse_price_rappen`: accepts only a positive CHF amount up to
+    CHF 1'000'000 with at most two decimals — ``2477``, ``2'477.00``, ``CHF 2 477,50``,
+    ``1,234.50``, ``1.234,50``, ``12.–``, ``Fr. 99`` — and raises :class:`PriceInputError`
+    with the reason for anything else: empty, negative, zero, another currency (``USD 2999``,
+    ``€ 4999``), exponent notation (``1e3``), more than two decimals (``2'477.005``), an
+    ambiguous single ``.``/``,`` before three digits (``2.477``), words, several amounts.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise PriceInputError("no amount given: enter a CHF amount like 2'477.00")
+    s = _clean(text)
+    if len(s) > 40:
+        raise PriceInputError("too long for a price: enter a CHF amount like 2'477.00")
+    if _EXPONENT.search(s):
+        raise PriceInputError("exponent notation (like 1e3) is not accepted: write 1000.00")
+    currency = detect_currency(s)
+    if currency not in (None, "CHF"):
+        raise PriceInputError(f"the amount is in {currency}, not CHF: convert it to CHF first")
+    body = _INPUT_CHF_BEFORE.sub("", s, count=1)
+    if body == s:
+        body = _INPUT_CHF_AFTER.sub("", s, count=1)
+    if body[:1] in ("-", "\u2212", "\u2012", "\u2013", "\u2014"):
+        raise PriceInputError("negative amounts are not prices")
+    body = _WHOLE_FRANCS.sub(r"\g<1>\g<2>00", body)
+    m = _INPUT_NUMBER.fullmatch(body)
+    if m is None:
+        raise PriceInputError("not a plain CHF amount: write digits like 2477 or 2'477.00 "
+                              "(optionally with CHF)")
+    group, dec, frac = m.group("g"), m.group("d"), m.group("frac") or ""
+    if dec is not None and dec == group:
+        raise PriceInputError(f"'{dec}' is used both as thousands and decimal separator")
+    if dec is None and group in (".", ",") and m.group("int").count(group) == 1:
+        if m.group("int").split(group)[0].strip("0") == "":     # "0.505"
+            raise PriceInputError("more than two decimals: Rappen have two (like 2477.05)")
+        raise PriceInputError(f"'{body}' is ambiguous (thousands separator or three "
+                              "decimals?): write 2477 or 2'477.00")
+    if len(frac) > 2:
+        raise PriceInputError("more than two decimals: Rappen have two (like 2477.05)")
+    digits = m.group("int").replace(group or "", "").lstrip("0") or "0"
+    if len(digits) > 7:
+        raise PriceInputError("over CHF 1'000'000: not a plausible hardware price")
+    rappen = int(digits) * 100 + int((frac + "00")[:2])
+    if rappen <= 0:
+        raise PriceInputError("zero is not a price: give a positive CHF amount")
+    if rappen > MAX_INPUT_RAPPEN:
+        raise PriceInputError("over CHF 1'000'000: not a plausible hardware price")
+    return rappen
 
 
 def detect_currency(text: str | None) -> str | None:

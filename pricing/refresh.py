@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pricing.fetch import Fetcher
+from pricing.fetch import Fetcher, check_url_allowed, url_allowlist
 from pricing.history import Attempt, ManualPrice, Outcome, PriceHistory
 from pricing.parse import PARSER_VERSION, PageOffer, ParseError, parse_product_page
 from sizing.catalog import Item
@@ -41,6 +41,7 @@ __all__ = [
     "EffectivePrice",
     "RefreshResult",
     "RefreshSummary",
+    "check_url",
     "effective_prices",
     "format_chf",
     "part_number_matches",
@@ -194,9 +195,11 @@ def _reference(item: Item, history: PriceHistory, url: str, *, band: tuple[float
 
 def _plausibility(item: Item, price_rappen: int, history: PriceHistory, url: str, *,
                   band: tuple[float, float], catalog_band: tuple[float, float],
-                  confirm_tolerance: float) -> tuple[bool, str]:
-    """(plausible, note) for a new scraped price."""
-    ref = _reference(item, history, url, band=band, catalog_band=catalog_band)
+                  confirm_tolerance: float, reference_url: str | None = None
+                  ) -> tuple[bool, str]:
+    """(plausible, note) for a new scraped price from ``url``; the last good scrape is
+    looked up for ``reference_url`` (default ``url``), suspects to confirm for ``url``."""
+    ref = _reference(item, history, reference_url or url, band=band, catalog_band=catalog_band)
     if ref is None or ref.rappen <= 0:
         return True, "no reference price to compare with"
     ratio = price_rappen / ref.rappen
@@ -246,13 +249,14 @@ class _Recorder:
 def _refresh_one(item: Item, url: str, *, history: PriceHistory, fetcher: Fetcher,
                  blocked_hosts: dict[str, str], stop_host_on_block: bool,
                  band: tuple[float, float], catalog_band: tuple[float, float],
-                 confirm_tolerance: float) -> RefreshResult:
+                 confirm_tolerance: float, allowlist: tuple[str, ...] | None = None,
+                 reference_url: str | None = None) -> RefreshResult:
     record = _Recorder(history, item, url)
     host = (urlsplit(url).hostname or "").lower()
     if stop_host_on_block and host in blocked_hosts:
         return record("blocked", detail=(f"not fetched: {host} blocked an earlier request in this "
                                          f"run ({blocked_hosts[host]})"))
-    fetched = fetcher.fetch(url)
+    fetched = fetcher.fetch(url) if allowlist is None else fetcher.fetch(url, allowlist=allowlist)
     common: dict[str, Any] = {"http_status": fetched.status, "from_cache": fetched.from_cache,
                               "page_fetched_at": fetched.fetched_at,
                               "parser_version": PARSER_VERSION}
@@ -286,7 +290,8 @@ def _refresh_one(item: Item, url: str, *, history: PriceHistory, fetcher: Fetche
         notes.append("catalog has no part number; page identity not checked")
     plausible, note = _plausibility(item, page.low_rappen, history, url, band=band,
                                     catalog_band=catalog_band,
-                                    confirm_tolerance=confirm_tolerance)
+                                    confirm_tolerance=confirm_tolerance,
+                                    reference_url=reference_url)
     if not plausible:
         fetcher.forget(url)
         return record("suspect", page=page, currency=currency, detail=note, **common)
@@ -344,6 +349,46 @@ def refresh(
         if own_fetcher:
             active.close()
     return RefreshSummary(tuple(results), started, datetime.now(UTC))
+
+
+def check_url(
+    item: Item,
+    url: str,
+    *,
+    history: PriceHistory,
+    fetcher: Fetcher | None = None,
+    allowlist: Iterable[str] | None = None,
+    band: tuple[float, float] = DEFAULT_BAND,
+    catalog_band: tuple[float, float] = CATALOG_BAND,
+    confirm_tolerance: float = CONFIRM_TOLERANCE,
+) -> RefreshResult:
+    """Check the price of ``item`` on a product page a person named (app form, ``python -m
+    pricing check``): fetch ``url`` once, validate exactly like :func:`refresh` and append
+    the attempt to the history.
+
+    The host of ``url`` and of every redirect must be on ``allowlist`` (default
+    :func:`pricing.fetch.url_allowlist`: ``$LLM_PLANNER_URL_ALLOWLIST``, else toppreise.ch);
+    otherwise :class:`~pricing.fetch.URLNotAllowedError` is raised and nothing is fetched or
+    recorded. Validation: currency CHF, page MPN/name matches the part number, low price
+    within the plausibility band of the item's current reference (last good scrape of its
+    catalog URL, manual override, else the catalog list price). An ``ok`` price becomes the
+    effective price only when ``url`` is the item's catalog URL; from any other page it is
+    recorded for reference (set a manual price to use it). Without ``fetcher`` a default
+    polite :class:`Fetcher` is used (robots.txt, User-Agent, per-host interval, cache).
+    """
+    allowed = url_allowlist() if allowlist is None else tuple(allowlist)
+    url = url.strip() if isinstance(url, str) else url
+    check_url_allowed(url, allowlist=allowed)
+    catalog_url = item.price.url if item.price is not None else None
+    active = fetcher if fetcher is not None else Fetcher(allowlist=allowed)
+    try:
+        return _refresh_one(item, url, history=history, fetcher=active, blocked_hosts={},
+                            stop_host_on_block=False, band=band, catalog_band=catalog_band,
+                            confirm_tolerance=confirm_tolerance, allowlist=allowed,
+                            reference_url=catalog_url or url)
+    finally:
+        if fetcher is None:
+            active.close()
 
 
 def _record_crash(history: PriceHistory, item: Item, url: str, exc: Exception) -> RefreshResult:

@@ -75,6 +75,19 @@ def test_no_amount(text: str) -> None:
     assert parse_price_rappen(text) is None
 
 
+@pytest.mark.parametrize("text", [
+    # exponent notation is never a shop price ("1e3" used to read as 1.00)
+    "1e3", "1E3", "2.5e3", "CHF 1.5E+03", "1e-2 €",
+    # a negative amount is not read as a positive one ("CHF -12.00" used to give 1200)
+    "-5", "CHF -12.00", "CHF - 12.00", "−12", "–12", "-€ 5", "€ -1.299,00", "-35€ 99",
+    # more than two decimals where the grouping says the last mark is decimal
+    # ("CHF 2'477.005" used to give 247700500)
+    "CHF 2'477.005", "2 477,005 €", "1.234,567", "1,234.567",
+])
+def test_no_silent_wrong_amounts(text: str) -> None:
+    assert parse_price_rappen(text) is None
+
+
 def test_absurd_lengths_are_not_prices() -> None:
     assert parse_price_rappen("9" * 5000) is None
     assert parse_price_rappen("1" * 14) is None

@@ -1,23 +1,88 @@
-"""Prices: effective price of every item with source and age, history, refresh, overrides.
+"""Prices: effective price of every item with source and age, history, refresh, overrides,
+and a one-off check of a product URL a person pastes.
 
 Nothing is fetched when the page loads: a refresh runs only after a click, in a
 background thread (the same ``pricing.refresh.refresh`` as ``python -m pricing refresh``),
-and the page stays usable while it runs.
+and the page stays usable while it runs. A pasted URL is fetched only when its host is on
+the allowlist (``$LLM_PLANNER_URL_ALLOWLIST``, default toppreise.ch), exactly as
+``python -m pricing check`` does.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from pricing.parse import parse_price_rappen
+from pricing.fetch import URLNotAllowedError, check_url_allowed, url_allowlist
+from pricing.parse import PriceInputError, parse_chf_input
 from ui import export, fmt, services, state, tables, widgets
 
 K = state.widget_key
 NAMES = ("item",)
 FLASH = "_prices_flash"
+CHECK_FLASH = "_prices_check_flash"
+DAY = timedelta(days=1)
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>|$~:#])")
+
+
+def plain(text: object) -> str:
+    """``text`` (user input, a fetched page's name) shown literally in a Markdown message."""
+    return _MARKDOWN.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def date_axis(fig: Any, when: pd.Series) -> go.Figure:
+    """A copy of ``fig`` with a calendar x axis: whole days, at least a week wide, so one
+    point (or several on one day) does not get a sub-millisecond time axis."""
+    out = go.Figure(fig)
+    times = pd.to_datetime(when, utc=True).dt.tz_localize(None)
+    lo, hi = times.min(), times.max()
+    span = hi - lo
+    if span < 7 * DAY:
+        mid = lo + span / 2
+        lo, hi = mid - 3.5 * DAY, mid + 3.5 * DAY
+    else:
+        lo, hi = lo - span * 0.05, hi + span * 0.05
+    out.update_xaxes(type="date", range=[lo.isoformat(), hi.isoformat()],
+                     tickformat="%Y-%m-%d", dtick=DAY.total_seconds() * 1000
+                     if span < 14 * DAY else None)
+    return out
+
+
+def check_price_url(item: Any, url: str, allowed: tuple[str, ...]) -> None:
+    """Fetch ``url`` once for ``item`` if its host is on ``allowed`` (else an error and no
+    request), validate and record it like a refresh, then rerun showing the outcome."""
+    from pricing.history import PriceHistory
+    from pricing.refresh import check_url
+
+    try:
+        check_url_allowed(url, allowlist=allowed)
+    except URLNotAllowedError as exc:
+        st.error(f"Not fetched: {plain(exc)}.")
+        return
+    fetcher = services.make_fetcher()
+    try:
+        with st.spinner("Fetching (robots.txt first; waits its turn for the host)…"):
+            result = check_url(item, url, history=PriceHistory(services.prices_db_path()),
+                               fetcher=fetcher, allowlist=allowed)
+    except ValueError as exc:           # e.g. a malformed $LLM_PLANNER_USER_AGENT_URL
+        st.error(f"Not fetched: {plain(exc)}.")
+        return
+    finally:
+        close = getattr(fetcher, "close", None)
+        if callable(close):
+            close()
+    text = result.line() + (f" — {result.detail}" if result.ok and result.detail else "")
+    if result.ok and url != (item.price.url if item.price else None):
+        text += (". Recorded in the history; the effective price follows the catalog URL "
+                 "only, so set a manual override to use this price.")
+    st.session_state[CHECK_FLASH] = ("ok" if result.ok else "warn", plain(text))
+    st.rerun()
+
 
 cat = widgets.page_start(
     "Prices", "The price the planner uses for every item: newest of a good toppreise.ch "
@@ -91,6 +156,7 @@ m[2].metric("Last refresh attempt (UTC)", last.max() if len(last) else "never")
 
 st.subheader("Effective prices")
 kinds = {"Price (CHF)": "chf2", "Age (days)": "int", "Stale": "bool"}
+# numbers stay numeric (sortable); a missing price or age shows "–", not "None"
 widgets.show_table(df, {**kinds, "Link": "link"}, key="prices_table",
                    helps={"Stale": f"older than {stale_days} days",
                           "Kind": "scraped (toppreise.ch), manual (override) or catalog "
@@ -99,7 +165,7 @@ widgets.download_buttons(
     "prices", {"Prices": df},
     markdown=lambda: export.markdown_document("Effective prices", {
         "Prices": export.markdown_table(df.drop(columns=["Link"]), kinds)}),
-    key="prices")
+    key="prices", kinds=kinds)
 
 # ----------------------------------------------------------------------- history
 st.subheader("Price history")
@@ -113,15 +179,15 @@ priced = points.dropna(subset=["chf"])
 if priced.empty:
     st.info(f"No scraped or manual price recorded for {item.id} yet.")
 else:
-    st.plotly_chart(services.figure(
-        "price_history", priced, list_price_chf=item.price.chf if item.price else None,
-        title=item.name), key="chart_history")
+    chart = services.figure("price_history", priced,
+                            list_price_chf=item.price.chf if item.price else None,
+                            title=item.name)
+    st.plotly_chart(date_axis(chart, priced["when"]), key="chart_history")
 if len(points):
     with st.expander(f"Every attempt and override for {item.id} ({len(points)})"):
-        st.dataframe(points.rename(columns={"when": "When (UTC)", "chf": "Price (CHF)",
-                                            "kind": "Kind", "outcome": "Outcome",
-                                            "detail": "Detail"}),
-                     hide_index=True, key="history_table")
+        widgets.show_table(points.rename(columns={
+            "when": "When (UTC)", "chf": "Price (CHF)", "kind": "Kind", "outcome": "Outcome",
+            "detail": "Detail"}), {"Price (CHF)": "chf2"}, key="history_table")
 
 # ----------------------------------------------------------------------- manual override
 st.subheader("Manual price override")
@@ -132,9 +198,10 @@ with st.form("manual_price", clear_on_submit=True):
     note = st.text_input("Note (where the price comes from)", key="manual_note",
                          max_chars=200)
     if st.form_submit_button("Save override"):
-        rappen = parse_price_rappen(text) if text else None
-        if rappen is None or rappen <= 0:
-            st.error(f"{text!r} is not a price: give a positive CHF amount like 2'477.00.")
+        try:
+            rappen = parse_chf_input(text)
+        except PriceInputError as exc:
+            st.error(f"{plain(repr(text.strip()[:40]))} is not a price: {plain(exc)}.")
         else:
             services.set_manual_price(target, rappen, note.strip())
             ss[FLASH] = ("ok", f"{target}: manual price {fmt.chf_rappen(rappen)} saved "
@@ -142,3 +209,21 @@ with st.form("manual_price", clear_on_submit=True):
             st.rerun()
 st.caption("Overrides are appended to the history (nothing is ever deleted) and win until "
            "a newer good scrape.")
+
+# ----------------------------------------------------------------------- URL check
+st.subheader("Check a price from a product URL")
+allowed = url_allowlist()
+st.caption(f"Fetched once, politely (robots.txt, several seconds between requests to one "
+           f"host, 12 h cache), and only from {', '.join(allowed)} and subdomains "
+           "(`LLM_PLANNER_URL_ALLOWLIST` sets the list). The page is checked like a refresh "
+           "(CHF, part number, plausible price) and the attempt is added to the history.")
+if CHECK_FLASH in ss:
+    kind, message = ss.pop(CHECK_FLASH)
+    {"ok": st.success, "warn": st.warning}.get(kind, st.error)(message)
+with st.form("check_url"):
+    check_id = st.selectbox("Item", item_ids, key="check_item",
+                            format_func=lambda i: f"{i} — {names[i]}")
+    url = st.text_input("Product URL", key="check_url_text", max_chars=500,
+                        placeholder="https://www.toppreise.ch/preisvergleich/…")
+    if st.form_submit_button("Check price"):
+        check_price_url(cat.item(check_id), url.strip(), allowed)
