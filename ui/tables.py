@@ -81,8 +81,9 @@ def compare_columns(tco_col: str) -> list[Column]:
     ]
 
 
-ROUGH_HELP = ("≈ = these figures rest on another platform family's calibration (no "
-              "measurements for this family yet, see Assumptions): treat them as rough")
+ROUGH_HELP = ("≈ = these figures rest on a borrowed calibration (no measurements for this "
+              "platform family or engine yet, see Assumptions): treat them as rough. "
+              "TTFT includes the prefill speed.")
 
 
 BOM_COLUMNS: list[Column] = [
@@ -213,8 +214,9 @@ def rough_flags(assumptions: Iterable[str]) -> tuple[bool, bool]:
 
 
 def rough_label(decode: bool, prefill: bool) -> str:
-    """``"≈ decode, TTFT"`` for the Rough figures column (empty when both are measured)."""
-    parts = (["decode"] if decode else []) + (["TTFT", "prefill"] if prefill else [])
+    """``"≈ decode, TTFT"`` for the Rough figures column (TTFT stands for the prefill speed
+    too; empty when both rest on this family's own measurements)."""
+    parts = (["decode"] if decode else []) + (["TTFT"] if prefill else [])
     return "≈ " + ", ".join(parts) if parts else ""
 
 

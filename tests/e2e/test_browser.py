@@ -258,6 +258,32 @@ def test_compare_drive_download_and_share(server: str, page: Page) -> None:
         other.close()
 
 
+def overflowing_metrics(pg: Page) -> list[str]:
+    """Headline metric values cut off by their column (``CHF 21'…``)."""
+    return pg.evaluate("""() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
+        .filter(m => [m, ...m.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth))
+        .map(m => m.innerText)""")
+
+
+def test_big_cluster_headline_and_open_in_build(server: str, page: Page) -> None:
+    """8 x GX10 for DeepSeek-V3 fp8: the five-digit price is shown whole, and Build
+    predicts the same speed for the same workload (no sub-agents added)."""
+    open_app(page, f"{server}/?model=deepseek-ai%2FDeepSeek-V3&weights=fp8&units=1,8&alt=1")
+    no_exceptions(page)
+    wait_rows(page, first="8 x asus-gx10-1tb (tp)")
+    metrics = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    assert metrics[0].startswith("CHF ") and "…" not in metrics[0]
+    assert overflowing_metrics(page) == []
+    per_stream = metrics[1]
+    page.get_by_role("button", name="Open this configuration in Build").click()
+    page.wait_for_selector('[data-testid="stMain"] h1:has-text("Build")')
+    settle(page)
+    no_exceptions(page)
+    plan = page.get_by_text("Suggested plan").first.locator("xpath=..").inner_text()
+    assert f"{per_stream} tok/s per stream" in plan and "sub-agents" not in plan
+    assert "sub_count=0" in page.url
+
+
 def test_screenshots_of_every_main_page(server: str, page: Page, shots: Path) -> None:
     open_app(page, f"{server}/?units=1,2,3,4,8&alt=1")
     no_exceptions(page)

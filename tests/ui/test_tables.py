@@ -170,7 +170,7 @@ def test_rough_flags_read_the_estimate_assumptions():
         False, True)
     assert tables.rough_flags(["decode efficiency of x borrowed from the other families",
                                "TensorRT-LLM has no measured rows: assumed"]) == (True, False)
-    assert tables.rough_label(True, True) == "≈ decode, TTFT, prefill"
+    assert tables.rough_label(True, True) == "≈ decode, TTFT"
     assert tables.rough_label(False, False) == ""
 
 
