@@ -15,7 +15,7 @@ from typing import Any
 
 from sizing import kernel
 from sizing.catalog import Catalog, ModelArch
-from sizing.cluster import PriceQuote, bill_of_materials, cluster_power
+from sizing.cluster import PriceQuote, bill_of_materials, check_parallel, cluster_power
 from sizing.memory import MemoryFit, fit_from_table
 from sizing.scenario import Resolved, Scenario, ScenarioError, resolve
 from sizing.throughput import Throughput
@@ -106,7 +106,9 @@ def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
     ok: list[tuple[int, Resolved]] = []
     for i, s in enumerate(scenarios):
         try:
-            ok.append((i, resolve(s, catalog, model=models[i] if models else None)))
+            r = resolve(s, catalog, model=models[i] if models else None)
+            check_parallel(catalog, r.platform.id, r.units, r.parallel)  # cards across hosts
+            ok.append((i, r))
         except ScenarioError as exc:
             out[i] = exc
     if ok:

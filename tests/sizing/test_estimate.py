@@ -17,3 +17,12 @@ def test_a_scenario_that_fits_has_a_positive_ttft(catalog):
     d = estimate(Scenario("asus-gx10-1tb", 1, "tp", "openai/gpt-oss-120b", "mxfp4",
                           context_tokens=8192), catalog).to_dict()
     assert d["fits"] and d["ttft_s"] > 0 and d["prefill_tok_s"] > 0
+
+
+def test_library_estimate_refuses_tp_across_gpu_hosts(catalog):
+    # an AM5 host takes at most 2 RTX 3090s: 8 cards are 4 hosts with no modelled fabric
+    from sizing.estimate import estimate_many
+    from sizing.scenario import ScenarioError
+    (result,) = estimate_many([Scenario("rtx-3090", 8, "tp", "openai/gpt-oss-120b",
+                                        "mxfp4")], catalog)
+    assert isinstance(result, ScenarioError) and "replicas" in str(result)
