@@ -142,10 +142,18 @@ def comparison(workload: Workload, platforms: tuple[str, ...], units: tuple[int,
                               "hours_at_load_per_day": hours_at_load_per_day, "model": model}
     if workload.engine is not None:
         df = compare(workload, cat, platforms=list(platforms), **kwargs)
-    else:
-        df = pd.concat([compare(replace(workload, engine=tables.auto_engine(
-            cat, pid, workload.weights)), cat, platforms=[pid], **kwargs)
-            for pid in platforms], ignore_index=True)
+    else:  # one compare() per engine, rows back in the order of ``platforms``
+        by_engine: dict[str | None, list[str]] = {}
+        for pid in platforms:
+            by_engine.setdefault(tables.auto_engine(cat, pid, workload.weights),
+                                 []).append(pid)
+        df = pd.concat([compare(replace(workload, engine=engine), cat, platforms=pids,
+                                **kwargs) for engine, pids in by_engine.items()],
+                       ignore_index=True)
+        if len(by_engine) > 1:
+            order = {pid: i for i, pid in enumerate(platforms)}
+            df = df.iloc[df["platform"].map(order).argsort(kind="stable")]
+            df = df.reset_index(drop=True)
     df = tables.add_labels(df)
     df = tables.with_memory_breakdown(df, workload, cat, model=model, prices=prices)
     return tables.with_display_columns(df)
@@ -252,11 +260,29 @@ FIGURES: dict[str, Callable[..., Any]] = {
 }
 
 
+# the columns each builder reads (besides ``y`` and the memory ``parts``): only these are
+# hashed for the cache key, which keeps a warm rerun cheap
+FIGURE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "price_vs_speed": ("config", "family", "fits", "price_chf"),
+    "memory_bars": ("config", "usable_gib_per_unit"),
+    "scaling": ("platform", "units", "parallel"),
+}
+
+
 @st.cache_resource(show_spinner=False, max_entries=128)
-def figure(builder: str, data: pd.DataFrame, /, **kwargs: Any) -> Any:
-    """A plotly figure from ``ui.charts`` (shared, read-only: building figures is the
-    slowest part of a rerun, and a cached figure is not copied)."""
+def _figure(builder: str, data: pd.DataFrame, /, **kwargs: Any) -> Any:
     return FIGURES[builder](data, **kwargs)
+
+
+def figure(builder: str, data: pd.DataFrame, /, **kwargs: Any) -> Any:
+    """A plotly figure from ``ui.charts`` (cached and shared, read-only: building figures
+    is the slowest part of a rerun, and a cached figure is not copied)."""
+    needed = FIGURE_COLUMNS.get(builder)
+    if needed is not None:
+        wanted = [*needed, *([kwargs["y"]] if "y" in kwargs else []),
+                  *(col for col, _ in kwargs.get("parts", ()))]
+        data = data[[c for c in dict.fromkeys(wanted) if c in data.columns]]
+    return _figure(builder, data, **kwargs)
 
 
 # --------------------------------------------------------------------------- refresh

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sizing.catalog import Catalog, ModelArch
@@ -134,25 +135,27 @@ def rank(df: pd.DataFrame, rule: str) -> pd.DataFrame:
     """
     if rule not in RANK_LABELS:
         raise ValueError(f"unknown rank rule {rule!r}; valid: {', '.join(RANK_LABELS)}")
-    out = df.copy()
-    fits = out["fits"].fillna(False).astype(bool)
-    priced = out["price_chf"].notna()
-    speed = out["decode_tok_s_per_request"].fillna(0.0)
-    price = out["price_chf"].fillna(math.inf)
+    fits = df["fits"].fillna(False).to_numpy(dtype=bool)
+    price_col = df["price_chf"].to_numpy(dtype=float)
+    priced = ~np.isnan(price_col)
+    speed = np.nan_to_num(df["decode_tok_s_per_request"].to_numpy(dtype=float), nan=0.0)
+    price = np.where(priced, price_col, math.inf)
     tier = (~fits).astype(int) * 2 + (~priced).astype(int)
-    key: dict[str, Any] = {"_tier": tier}
+
+    def inf_nan(col: str) -> np.ndarray:
+        values = df[col].to_numpy(dtype=float)
+        return np.where(np.isnan(values), math.inf, values)
+
     if rule == "cheapest":
-        key |= {"_a": price, "_b": -speed}
+        keys = (tier, price, -speed)
     elif rule == "fastest":
-        key = {"_tier": (~fits).astype(int), "_a": -speed, "_b": price}
+        keys = ((~fits).astype(int), -speed, price)
     elif rule == "chf_per_tok_s":
-        key |= {"_a": out["chf_per_tok_s"].fillna(math.inf), "_b": price}
+        keys = (tier, inf_nan("chf_per_tok_s"), price)
     else:
-        key |= {"_a": out[tco_column(out)].fillna(math.inf), "_b": -speed}
-    for name, series in key.items():
-        out[name] = series
-    out = out.sort_values(list(key), kind="stable").drop(columns=list(key))
-    return out.reset_index(drop=True)
+        keys = (tier, inf_nan(tco_column(df)), -speed)
+    order = np.lexsort(keys[::-1])          # stable; the first key is the primary one
+    return df.iloc[order].reset_index(drop=True)
 
 
 def best_row(ranked: pd.DataFrame, rule: str) -> pd.Series | None:
@@ -287,14 +290,20 @@ def memory_rows(ranked: pd.DataFrame, primary: str, *, limit: int = 14
     Every row of the primary platform by unit count, then the best-ranked row of each
     other platform by unit count (at most ``limit`` rows). Rows without a valid layout
     (no memory breakdown: quantization or engine not supported) are left out."""
-    has_data = ranked["weights_gib_per_unit"].notna()
-    own = ranked[ranked["platform"] == primary].sort_values("units", kind="stable")
-    others = (ranked[(ranked["platform"] != primary) & has_data]
-              .drop_duplicates("platform").sort_values("units", kind="stable"))
-    rows = pd.concat([own, others])
-    shown = rows[rows["weights_gib_per_unit"].notna()].head(limit)
-    omitted = [str(c) for c in own.loc[~has_data.loc[own.index], "config"]]
-    return shown, omitted
+    has_data = ranked["weights_gib_per_unit"].notna().to_numpy()
+    is_own = (ranked["platform"] == primary).to_numpy()
+    units = ranked["units"].to_numpy()
+    own = [i for i in np.argsort(units, kind="stable") if is_own[i]]
+    seen: set[str] = set()
+    best_others = []
+    for i, pid in enumerate(ranked["platform"]):
+        if not is_own[i] and has_data[i] and pid not in seen:
+            seen.add(pid)
+            best_others.append(i)
+    others = sorted(best_others, key=lambda i: units[i])          # sorted() is stable
+    shown = [i for i in [*own, *others] if has_data[i]][:limit]
+    configs = ranked["config"].to_numpy()
+    return ranked.iloc[shown], [str(configs[i]) for i in own if not has_data[i]]
 
 
 # --------------------------------------------------------------------------- BOM
