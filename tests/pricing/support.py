@@ -9,11 +9,12 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from sizing.catalog import Item, ListPrice
+from sizing.catalog import Item, ListPrice, UnknownIdError
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "pricing"
 PRODUCT_HTML = (DATA / "toppreise_product_reconstructed.html").read_bytes()
@@ -131,3 +132,19 @@ def product_page(*, low: str = "2477.00", high: str = "2899.00", currency: str =
     if mpn != GX10_PART:
         html = html.replace(GX10_PART, mpn)
     return html.encode("utf-8")
+
+
+class FakeCatalog:
+    """Just the catalog surface the pricing CLI uses: priced items and lookup by id."""
+
+    def __init__(self, items: list[Item]) -> None:
+        self.items = items
+
+    def priced_items(self) -> Iterator[Item]:
+        yield from self.items
+
+    def item(self, id_: str) -> Item:
+        for i in self.items:
+            if i.id == id_:
+                return i
+        raise UnknownIdError("item", id_, (i.id for i in self.items))

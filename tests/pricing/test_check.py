@@ -6,7 +6,7 @@ real HTTP server on 127.0.0.1."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,8 +24,7 @@ from pricing.fetch import (
 )
 from pricing.history import PriceHistory
 from pricing.refresh import check_url, effective_price
-from sizing.catalog import Item, UnknownIdError
-from tests.pricing.support import PRODUCT_HTML, Reply, Server, make_item, product_page
+from tests.pricing.support import PRODUCT_HTML, FakeCatalog, Reply, Server, make_item, product_page
 
 MakeFetcher = Callable[..., Fetcher]
 
@@ -153,20 +152,6 @@ def test_check_without_a_fetcher_uses_the_polite_default(server: Server, history
 
 
 # --------------------------------------------------------------------------- CLI
-class FakeCatalog:
-    def __init__(self, items: list[Item]) -> None:
-        self.items = items
-
-    def priced_items(self) -> Iterator[Item]:
-        yield from self.items
-
-    def item(self, id_: str) -> Item:
-        for i in self.items:
-            if i.id == id_:
-                return i
-        raise UnknownIdError("item", id_, (i.id for i in self.items))
-
-
 @pytest.fixture
 def fake_catalog(monkeypatch: pytest.MonkeyPatch) -> FakeCatalog:
     fake = FakeCatalog([make_item("gx10", url="https://www.toppreise.ch/preisvergleich/gx10")])

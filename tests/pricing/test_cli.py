@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,24 +14,17 @@ import pytest
 import pricing
 from pricing import cli
 from pricing.history import PriceHistory
-from sizing.catalog import Item, UnknownIdError
-from tests.pricing.support import BLOCKED_HTML, DATA, PRODUCT_HTML, Reply, Server, make_item
+from tests.pricing.support import (
+    BLOCKED_HTML,
+    DATA,
+    PRODUCT_HTML,
+    FakeCatalog,
+    Reply,
+    Server,
+    make_item,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class FakeCatalog:
-    def __init__(self, items: list[Item]) -> None:
-        self.items = items
-
-    def priced_items(self) -> Iterator[Item]:
-        yield from self.items
-
-    def item(self, id_: str) -> Item:
-        for i in self.items:
-            if i.id == id_:
-                return i
-        raise UnknownIdError("item", id_, (i.id for i in self.items))
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,8 +13,7 @@ from hypothesis import strategies as st
 from pricing import cli
 from pricing.history import PriceHistory
 from pricing.parse import MAX_INPUT_RAPPEN, PriceInputError, parse_chf_input
-from sizing.catalog import Item, UnknownIdError
-from tests.pricing.support import make_item
+from tests.pricing.support import FakeCatalog, make_item
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -114,20 +112,6 @@ def test_fuzz_never_returns_nonsense(text: str) -> None:
 
 
 # --------------------------------------------------------------------------- CLI
-class FakeCatalog:
-    def __init__(self, items: list[Item]) -> None:
-        self.items = items
-
-    def priced_items(self) -> Iterator[Item]:
-        yield from self.items
-
-    def item(self, id_: str) -> Item:
-        for i in self.items:
-            if i.id == id_:
-                return i
-        raise UnknownIdError("item", id_, (i.id for i in self.items))
-
-
 @pytest.fixture
 def fake_catalog(monkeypatch: pytest.MonkeyPatch) -> FakeCatalog:
     fake = FakeCatalog([make_item("gx10")])
