@@ -285,11 +285,12 @@ def with_display_columns(df: pd.DataFrame) -> pd.DataFrame:
 
 def memory_rows(ranked: pd.DataFrame, primary: str, *, limit: int = 14
                 ) -> tuple[pd.DataFrame, list[str]]:
-    """Rows for the memory chart and the labels of rows left out for lack of data.
+    """Rows for the memory chart and the labels of what is left out for lack of data.
 
     Every row of the primary platform by unit count, then the best-ranked row of each
     other platform by unit count (at most ``limit`` rows). Rows without a valid layout
-    (no memory breakdown: quantization or engine not supported) are left out."""
+    (no memory breakdown: quantization or engine not supported) are left out and named
+    (``"2 x a"``, or ``"b (every size)"`` for another platform)."""
     has_data = ranked["weights_gib_per_unit"].notna().to_numpy()
     is_own = (ranked["platform"] == primary).to_numpy()
     units = ranked["units"].to_numpy()
@@ -303,7 +304,10 @@ def memory_rows(ranked: pd.DataFrame, primary: str, *, limit: int = 14
     others = sorted(best_others, key=lambda i: units[i])          # sorted() is stable
     shown = [i for i in [*own, *others] if has_data[i]][:limit]
     configs = ranked["config"].to_numpy()
-    return ranked.iloc[shown], [str(configs[i]) for i in own if not has_data[i]]
+    omitted = [str(configs[i]) for i in own if not has_data[i]]
+    omitted += [f"{pid} (every size)" for pid in dict.fromkeys(ranked["platform"])
+                if pid != primary and pid not in seen]
+    return ranked.iloc[shown], omitted
 
 
 # --------------------------------------------------------------------------- BOM

@@ -181,7 +181,7 @@ def test_memory_rows_by_units_without_empty_bars():
         "weights_gib_per_unit": [10.0, math.nan, 20.0, 30.0, math.nan, 40.0]})
     shown, omitted = tables.memory_rows(ranked, "a")
     assert list(shown["config"]) == ["2 x a", "4 x a", "2 x b"]   # a by units, then b's best
-    assert omitted == ["1 x a"]
+    assert omitted == ["1 x a", "c (every size)"]
 
 
 def test_bom_quantities_are_whole_and_prices_whole_francs():

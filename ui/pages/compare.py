@@ -183,8 +183,9 @@ with tab_mem:
         st.plotly_chart(services.figure("memory_bars", mem, parts=tables.MEMORY_PARTS),
                         key="chart_memory")
     st.caption("Per unit (GiB): weights, KV cache for the context x streams, runtime "
-               "overhead and what is left of the usable memory (bar = usable); "
-               f"{platform} by unit count, then the best size of each alternative."
+               "overhead and what is left free; the dash marks the usable memory, so a bar "
+               f"above it does not fit. {platform} by unit count, then the best size of "
+               "each alternative."
                + (f" Not shown (no valid layout, see Reason): {', '.join(omitted)}."
                   if omitted else ""))
 with tab_scale:
