@@ -654,20 +654,26 @@ def parse_catalog(data: Any, *, filename: str = "catalog.yaml") -> Catalog:
         raise CatalogError("\n".join(messages)) from None
 
 
-def load_catalog(path: str | Path | None = None) -> Catalog:
-    """Load and validate a catalog YAML file (default: the project's catalog.yaml)."""
-    path = Path(path) if path is not None else DEFAULT_CATALOG_PATH
+def read_yaml_file(path: Path, error: type[Exception]) -> Any:
+    """Read a UTF-8 YAML file (duplicate keys rejected); failures raise ``error`` with a
+    one-line message that starts with the file name."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise CatalogError(f"{path}: cannot read: {exc.strerror}") from None
+        raise error(f"{path}: cannot read: {exc.strerror}") from None
     try:
-        data = load_yaml_unique(text)
+        return load_yaml_unique(text)
     except DuplicateKeyError as exc:
-        raise CatalogError(f"{path.name}: {exc}") from None
+        raise error(f"{path.name}: {exc}") from None
     except yaml.YAMLError as exc:
-        raise CatalogError(f"{path.name}: not valid YAML: {exc}") from None
-    return parse_catalog(data, filename=path.name)
+        first = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
+        raise error(f"{path.name}: not valid YAML: {first}") from None
+
+
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    """Load and validate a catalog YAML file (default: the project's catalog.yaml)."""
+    path = Path(path) if path is not None else DEFAULT_CATALOG_PATH
+    return parse_catalog(read_yaml_file(path, CatalogError), filename=path.name)
 
 
 @lru_cache(maxsize=4)

@@ -44,10 +44,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
-from sizing.catalog import Catalog, DuplicateKeyError, UnknownIdError, load_yaml_unique
+from sizing.catalog import Catalog, UnknownIdError, read_yaml_file
 from sizing.cluster import (
     PriceQuote,
     TopologyError,
@@ -210,18 +209,7 @@ def parse_requirements(data: Any, *, filename: str = "requirements") -> Requirem
 def load_requirements(path: str | Path) -> Requirements:
     """Read and validate a requirements YAML file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RequirementsError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        data = load_yaml_unique(text)
-    except DuplicateKeyError as exc:
-        raise RequirementsError(f"{path.name}: {exc}") from None
-    except yaml.YAMLError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
-        raise RequirementsError(f"{path.name}: not valid YAML: {first}") from None
-    return parse_requirements(data, filename=path.name)
+    return parse_requirements(read_yaml_file(path, RequirementsError), filename=path.name)
 
 
 def check_requirements(req: Requirements, catalog: Catalog) -> None:
