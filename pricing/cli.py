@@ -258,16 +258,21 @@ def _build_parser() -> argparse.ArgumentParser:
                        help=f"price history SQLite file (default: ${DB_ENV_VAR} or "
                             f"{default_db_path()})")
 
+    def fetch_options(p: argparse.ArgumentParser) -> None:
+        """The polite fetcher's knobs, shared by refresh and check."""
+        p.add_argument("--min-interval-s", type=float, default=8.0, metavar="S",
+                       help="minimum seconds between requests to one host (±20%% jitter; "
+                       "default 8)")
+        p.add_argument("--timeout-s", type=float, default=20.0, metavar="S",
+                       help="HTTP timeout per request (default 20)")
+        p.add_argument("--cache-dir", metavar="PATH", help=f"HTTP cache directory (default: "
+                       f"${CACHE_ENV_VAR} or the user cache dir)")
+        p.add_argument("--no-cache", action="store_true", help="bypass the 12 h HTTP cache")
+
     p = sub.add_parser("refresh", help="scrape current prices for catalog items with a URL")
     common(p)
     p.add_argument("--only", nargs="+", metavar="ID", help="refresh only these item ids")
-    p.add_argument("--min-interval-s", type=float, default=8.0, metavar="S",
-                   help="minimum seconds between requests to one host (±20%% jitter; default 8)")
-    p.add_argument("--timeout-s", type=float, default=20.0, metavar="S",
-                   help="HTTP timeout per request (default 20)")
-    p.add_argument("--cache-dir", metavar="PATH",
-                   help=f"HTTP cache directory (default: ${CACHE_ENV_VAR} or the user cache dir)")
-    p.add_argument("--no-cache", action="store_true", help="bypass the 12 h HTTP cache")
+    fetch_options(p)
     p.set_defaults(func=_cmd_refresh)
 
     p = sub.add_parser("check", help="check one item's price on a product URL you name "
@@ -279,13 +284,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", metavar="ID")
     p.add_argument("url", metavar="URL", help="product page, e.g. https://www.toppreise.ch/...")
     common(p)
-    p.add_argument("--min-interval-s", type=float, default=8.0, metavar="S",
-                   help="minimum seconds between requests to one host (default 8)")
-    p.add_argument("--timeout-s", type=float, default=20.0, metavar="S",
-                   help="HTTP timeout per request (default 20)")
-    p.add_argument("--cache-dir", metavar="PATH",
-                   help=f"HTTP cache directory (default: ${CACHE_ENV_VAR} or the user cache dir)")
-    p.add_argument("--no-cache", action="store_true", help="bypass the 12 h HTTP cache")
+    fetch_options(p)
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("show", help="effective price, source, date and last attempt per item")

@@ -10,7 +10,7 @@ import pytest
 
 from pricing.fetch import Fetcher
 from pricing.history import PriceHistory
-from tests.pricing.support import Reply, Server
+from tests.pricing.support import Server, serving
 
 
 @pytest.fixture(autouse=True)
@@ -22,10 +22,7 @@ def _isolated_locations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
 @pytest.fixture
 def server() -> Iterator[Server]:
-    srv = Server()
-    srv.route("/robots.txt", Reply(404, b"no robots"))
-    yield srv
-    srv.close()
+    yield from serving()
 
 
 @pytest.fixture

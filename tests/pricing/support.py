@@ -148,3 +148,11 @@ class FakeCatalog:
             if i.id == id_:
                 return i
         raise UnknownIdError("item", id_, (i.id for i in self.items))
+
+
+def serving() -> Iterator[Server]:
+    """A local HTTP server with no robots.txt (404), closed after use; for fixtures."""
+    srv = Server()
+    srv.route("/robots.txt", Reply(404, b"no robots"))
+    yield srv
+    srv.close()

@@ -15,7 +15,7 @@ import pytest
 from pricing.fetch import Fetcher
 from pricing.history import PriceHistory
 from sizing.catalog import default_catalog
-from tests.pricing.support import PRODUCT_HTML, Reply, Server, product_page
+from tests.pricing.support import PRODUCT_HTML, Reply, Server, product_page, serving
 
 SAVE = "FormSubmitter:manual_price-Save override"
 CHECK = "FormSubmitter:check_url-Check price"
@@ -35,10 +35,7 @@ def prices_table(at) -> tuple[pd.DataFrame, object]:
 
 @pytest.fixture
 def server() -> Iterator[Server]:
-    srv = Server()
-    srv.route("/robots.txt", Reply(404, b"no robots"))
-    yield srv
-    srv.close()
+    yield from serving()
 
 
 class QuickFetcher(Fetcher):
