@@ -75,9 +75,16 @@ class Resolved:
         return self.units if self.parallel == "replicas" else 1
 
 
-def default_engine(platform: Platform) -> str:
-    """The engine assumed when none is given: vLLM where supported, else the first listed."""
-    return "vllm" if "vllm" in platform.engines else platform.engines[0]
+def default_engine(platform: Platform, catalog: Catalog | None = None,
+                   quant: str | None = None) -> str:
+    """The engine assumed when none is given: vLLM where supported, else the first listed;
+    with `quant` (and `catalog`), the first of those that runs that quantization."""
+    preferred = ["vllm", *platform.engines] if "vllm" in platform.engines else platform.engines
+    if catalog is not None and quant is not None:
+        for engine_id in preferred:
+            if quant in catalog.engine(engine_id).quants:
+                return engine_id
+    return preferred[0]
 
 
 def default_mem_util(catalog: Catalog, platform: Platform, engine: Engine) -> float:
@@ -101,7 +108,7 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
     if s.kv_dtype not in KV_DTYPES:
         raise ScenarioError(f"unknown kv dtype '{s.kv_dtype}'; valid choices: "
                             f"{', '.join(KV_DTYPES)}")
-    engine_id = s.engine or default_engine(platform)
+    engine_id = s.engine or default_engine(platform, catalog, quant.id)
     try:
         engine = catalog.engine(engine_id)
     except UnknownIdError as exc:

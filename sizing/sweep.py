@@ -26,15 +26,13 @@ DEFAULT_CONTEXTS = (4096, 16384, 32768, 65536, 131072)
 DEFAULT_CONCURRENCIES = (1, 4, 16, 64)
 
 
-def _engine_for(platform: Platform, quant: str, catalog: Catalog) -> Engine | None:
+def engine_for(platform: Platform, quant: str, catalog: Catalog) -> Engine | None:
+    """The engine assumed for `quant` on `platform` (see `default_engine`), or None when no
+    engine of the platform runs it."""
     if quant not in platform.quants:
         return None
-    preferred = [default_engine(platform), *platform.engines]
-    for engine_id in preferred:
-        engine = catalog.engine(engine_id)
-        if quant in engine.quants:
-            return engine
-    return None
+    engine = catalog.engine(default_engine(platform, catalog, quant))
+    return engine if quant in engine.quants else None
 
 
 def sweep(catalog: Catalog, *, platforms: Sequence[str] | None = None,
@@ -49,7 +47,7 @@ def sweep(catalog: Catalog, *, platforms: Sequence[str] | None = None,
     statics, labels = [], []
     for p in plats:
         for q in quants:
-            engine = _engine_for(p, q, catalog)
+            engine = engine_for(p, q, catalog)
             if engine is None:
                 continue
             quant = catalog.quant(q)

@@ -336,9 +336,9 @@ def auto_engine(catalog: Catalog, platform: str, quant: str) -> str | None:
     """Engine "auto": the platform's default engine (vLLM where supported) if it runs
     ``quant``, else the first of the platform's engines that does; None if none does
     (``sizing.sweep``'s rule, so the sweep and the app agree)."""
-    from sizing.sweep import _engine_for
+    from sizing.sweep import engine_for
 
-    engine = _engine_for(catalog.platform(platform), quant, catalog)
+    engine = engine_for(catalog.platform(platform), quant, catalog)
     return None if engine is None else engine.id
 
 

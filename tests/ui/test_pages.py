@@ -156,10 +156,11 @@ def test_engine_auto_runs_the_quantization(app):
     q4 = grid[grid["Quantization"] == "q4_k_m"]
     assert len(q4) and set(q4["Engine"]) == {"llamacpp"}
     assert q4["Fits at minimum context"].any()
-    # Build's deployment plan (sizing.plan) has no engine choice yet: it says so
+    # Build's deployment plan takes the same default: the engine that runs the quantization
     at.switch_page("ui/pages/build.py").run()
-    assert not at.exception
-    assert any("q4_k_m runs on llamacpp" in e for e in errors(at))
+    assert not at.exception and not errors(at)
+    plan = table(at, "plan_table")
+    assert set(plan[plan["Quantization"] == "q4_k_m"]["Engine"]) == {"llamacpp"}
 
 
 def test_rough_figures_are_marked(app):

@@ -151,15 +151,7 @@ else:
         plan = services.deployment_plan(platform_id, units, groups, main, sub, ctx,
                                         ss[K("kv")], cv)
     except ScenarioError as exc:
-        engines = {w: tables.auto_engine(cat, platform_id, w)
-                   for w in (main.weights, *([sub.weights] if sub else []))}
-        hint = "; ".join(f"{w} runs on {e}" for w, e in engines.items() if e)
-        st.error(f"This plan cannot run: {exc}"
-                 + (f". The deployment plan assumes the platform's default engine "
-                    f"(sizing.plan has no engine choice yet), while Compare and Fit pick "
-                    f"one that runs the quantization ({hint}). Choose a quantization the "
-                    "default engine runs." if "not supported by" in str(exc) and hint
-                    else ""))
+        st.error(f"This plan cannot run: {exc}")
 if plan is not None:
     label = "Suggested plan" if groups is None else "Your plan"
     st.markdown(f"**{label}: `{tables.plan_text(plan)}`** — {fmt.md_escape(plan.describe())}")
@@ -170,8 +162,8 @@ if plan is not None:
     compare_engine = ss.get(state.KEEP, {}).get("engine", "auto")
     if compare_engine != "auto" and any(g.engine != compare_engine for g in plan.groups):
         st.info(f"Compare assumed the engine {compare_engine}; the deployment plan uses "
-                "the platform's default engine (sizing.plan has no engine choice yet), so "
-                "its speeds can differ from Compare's.")
+                "the default engine for each quantization (sizing.plan has no engine "
+                "choice yet), so its speeds can differ from Compare's.")
     st.caption("Co-located models share memory and time: when both decode at once each "
                "stream runs at 1/sum(1/v) of their solo speeds (worst case, sizing.plan).")
 else:
