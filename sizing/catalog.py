@@ -298,119 +298,129 @@ class HostPartItem(Item):
 
 
 # --------------------------------------------------------------------------- models
-class MoE(Strict):
-    num_experts: int = Field(ge=1)
-    experts_per_token: int = Field(ge=1)
-    expert_intermediate_size: int = Field(ge=1)
-    shared_experts: int = Field(0, ge=0)
-    shared_expert_intermediate_size: int | None = None
-    first_k_dense_replace: int = Field(0, ge=0, description="leading layers with a dense MLP")
-
-    @model_validator(mode="after")
-    def _k_le_e(self) -> MoE:
-        if self.experts_per_token > self.num_experts:
-            raise ValueError("experts_per_token exceeds num_experts")
-        return self
+CONFIG_DIR = ROOT / "data" / "hf_configs"
 
 
-class MLA(Strict):
-    kv_lora_rank: int = Field(ge=1)
-    qk_rope_head_dim: int = Field(ge=1)
-    qk_nope_head_dim: int = Field(ge=1)
-    v_head_dim: int = Field(ge=1)
-    q_lora_rank: int | None = None
-
-
-class LinearAttention(Strict):
-    """Gated-DeltaNet style layers: constant state per sequence, no per-token KV."""
-
-    layers: int = Field(ge=1)
-    num_key_heads: int = Field(ge=1)
-    num_value_heads: int = Field(ge=1)
-    key_head_dim: int = Field(ge=1)
-    value_head_dim: int = Field(ge=1)
-    conv_kernel_dim: int = Field(ge=1)
-    state_bytes_per_elem: Literal[2, 4] = 4
+def config_path_for(repo_id: str) -> Path:
+    """Where the repository keeps a checkpoint's config.json (``ORG--NAME_config.json``)."""
+    return CONFIG_DIR / f"{repo_id.replace('/', '--')}_config.json"
 
 
 class ModelArch(Strict):
-    """An LLM architecture, keyed by Hugging Face repo id (fields as in its config.json)."""
+    """A catalog model: its config.json (file or inline keys), card figures and checkpoints.
+
+    The architecture (`arch`) and the checkpoint's own precision per tensor class
+    (`native_precision`) are imported from the config by `sizing.hfconfig` and
+    `sizing.quantmap` when the catalog loads. ``checkpoints`` maps a quantization id to the
+    Hugging Face repo of a real checkpoint in that format; its config.json is kept in
+    ``data/hf_configs/`` and decides which tensor classes it quantizes.
+    """
 
     id: Id
     name: str
+    family: str = Field(description="display group, e.g. 'Qwen3.5', 'DeepSeek'")
+    released: date | None = None
     variants: list[str] = []
     published_total_params_b: Pos | None = None
     published_active_params_b: Pos | None = None
-    num_hidden_layers: int = Field(ge=1)
-    hidden_size: int = Field(ge=1)
-    intermediate_size: int | None = Field(None, ge=1, description="dense MLP width")
-    num_attention_heads: int = Field(ge=1)
-    num_key_value_heads: int = Field(ge=1)
-    head_dim: int = Field(ge=1)
-    attention: Literal["gqa", "mla"]
-    attention_output_gate: bool = False
-    attention_bias: bool = False
-    full_attention_layers: int | None = Field(
-        None, ge=0, description="layers with full (global) attention; default: all softmax layers")
-    sliding_window: int | None = Field(None, ge=1)
-    sliding_window_layers: int = Field(0, ge=0)
-    linear_attention: LinearAttention | None = None
-    mla: MLA | None = None
-    moe: MoE | None = None
-    vocab_size: int = Field(ge=1)
-    tie_word_embeddings: bool = False
-    mtp_layers: int = Field(0, ge=0)
-    max_context_tokens: int = Field(ge=1)
-    native_dtype: dict[TensorClass | Literal["default"], Id] = Field(
-        description="checkpoint dtype (a quantization id) per tensor class; 'default' for the rest")
     published_checkpoint_gb: Pos | None = None
-    vision_params_b: NonNeg = 0.0
+    config: str | dict[str, Any] = Field(
+        description="repo-relative path of the model's config.json, or its keys inline")
+    max_context_tokens_override: int | None = Field(
+        None, ge=1, alias="max_context_tokens",
+        description="context the catalog allows when it differs from max_position_embeddings")
+    checkpoints: dict[Id, Id] = {}
+    native_from_config: bool = Field(
+        True, description="false: the config is another checkpoint's; the release is bf16")
     notes: str | None = None
     source: Sources
+    _arch: Any = PrivateAttr(default=None)
+    _native: Any = PrivateAttr(default=None)
+    _raw: Any = PrivateAttr(default=None)
+    _checkpoint_maps: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @model_validator(mode="after")
-    def _consistent(self) -> ModelArch:
-        if self.attention == "mla" and self.mla is None:
-            raise ValueError("attention 'mla' needs the 'mla' block")
-        if self.moe is None and self.intermediate_size is None:
-            raise ValueError("a dense model needs intermediate_size")
-        dense_first = self.moe is not None and self.moe.first_k_dense_replace
-        if dense_first and self.intermediate_size is None:
-            raise ValueError("first_k_dense_replace > 0 needs intermediate_size")
-        softmax_layers = self.num_hidden_layers - (
-            self.linear_attention.layers if self.linear_attention else 0)
-        if softmax_layers < 0:
-            raise ValueError("linear_attention.layers exceeds num_hidden_layers")
-        full = self.full_attention_layers if self.full_attention_layers is not None else (
-            softmax_layers - self.sliding_window_layers)
-        if full + self.sliding_window_layers != softmax_layers:
-            raise ValueError(
-                "full_attention_layers + sliding_window_layers must equal the softmax layers "
-                f"({softmax_layers})")
-        if self.sliding_window_layers and self.sliding_window is None:
-            raise ValueError("sliding_window_layers > 0 needs sliding_window")
-        if "default" not in self.native_dtype:
-            raise ValueError("native_dtype needs a 'default' entry")
+    def _import_config(self) -> ModelArch:
+        from sizing.hfconfig import ConfigError, architecture_from_config
+        from sizing.quantmap import precision_map, uniform_map
+
+        raw = self.config if isinstance(self.config, dict) else _read_json(
+            ROOT / self.config, "config")
+        try:
+            arch = architecture_from_config(raw)
+            native = (precision_map(raw, arch) if self.native_from_config
+                      else uniform_map({}, "none (bf16 release)"))
+        except ConfigError as exc:
+            raise ValueError(f"config: {exc}") from None
+        self._raw, self._arch, self._native = raw, arch, native
         return self
 
-    def native(self, tensor_class: str) -> str:
-        """Checkpoint dtype (quantization id) of one tensor class."""
-        return self.native_dtype.get(tensor_class, self.native_dtype["default"])  # type: ignore[call-overload]
+    @property
+    def arch(self) -> Any:
+        """The imported `sizing.architecture.Architecture`."""
+        return self._arch
 
     @property
-    def n_full_attention_layers(self) -> int:
-        if self.full_attention_layers is not None:
-            return self.full_attention_layers
-        lin = self.linear_attention.layers if self.linear_attention else 0
-        return self.num_hidden_layers - lin - self.sliding_window_layers
+    def native_precision(self) -> Any:
+        """The checkpoint's own `sizing.quantmap.PrecisionMap` (bf16 where unquantized)."""
+        return self._native
 
     @property
-    def n_moe_layers(self) -> int:
-        return 0 if self.moe is None else self.num_hidden_layers - self.moe.first_k_dense_replace
+    def max_context_tokens(self) -> int:
+        return self.max_context_tokens_override or int(self._arch.max_context_tokens)
 
     @property
-    def n_dense_mlp_layers(self) -> int:
-        return self.num_hidden_layers - self.n_moe_layers
+    def num_attention_heads(self) -> int:
+        return int(self._arch.num_attention_heads)
+
+    @property
+    def is_moe(self) -> bool:
+        return bool(self._arch.num_experts)
+
+    @property
+    def attention(self) -> str:
+        """Layer kinds in words, e.g. 'linear 45 + full 15'."""
+        kinds = self._arch.layer_kinds()
+        return " + ".join(f"{k} {n}" for k, n in kinds.items())
+
+    def checkpoint_precision(self, quant_id: str) -> Any:
+        """The PrecisionMap of the catalog's checkpoint for `quant_id`, or None."""
+        repo = self.checkpoints.get(quant_id)
+        if repo is None:
+            return None
+        if repo not in self._checkpoint_maps:
+            self._checkpoint_maps[repo] = checkpoint_precision(repo, self._arch)
+        return self._checkpoint_maps[repo]
+
+
+def _read_json(path: Path, field: str) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"{field}: cannot read {path.name}: {exc.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{field}: {path.name} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{field}: {path.name} must hold a JSON object")
+    return data
+
+
+@lru_cache(maxsize=256)
+def _checkpoint_raw(repo: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    path = config_path_for(repo)
+    raw = _read_json(path, f"checkpoint {repo}")
+    quant_path = path.with_name(path.name.replace("_config.json", "_hf_quant_config.json"))
+    return raw, (_read_json(quant_path, f"checkpoint {repo}") if quant_path.exists() else None)
+
+
+def checkpoint_precision(repo: str, arch: Any) -> Any:
+    """A kept checkpoint's precision map over the catalog model's architecture."""
+    from sizing.quantmap import precision_map
+
+    raw, hf_quant = _checkpoint_raw(repo)
+    return precision_map(raw, arch, hf_quant_config=hf_quant, name=repo)
 
 
 # --------------------------------------------------------------------------- quants, engines
@@ -534,10 +544,10 @@ class Catalog(Strict):
                 if q not in quants:
                     raise ValueError(f"engines[{e.id}].quants: unknown quantization '{q}'")
         for m in self.models:
-            for cls, q in m.native_dtype.items():
+            for q in m.checkpoints:
                 if q not in quants:
                     raise ValueError(
-                        f"models[{m.id}].native_dtype.{cls}: unknown quantization '{q}'")
+                        f"models[{m.id}].checkpoints.{q}: unknown quantization '{q}'")
         for section, key in (("families", "family"), ("engines", "engine")):
             listed: set[str] = set()
             for entry in getattr(self.calibration, section):
@@ -682,43 +692,119 @@ def default_catalog() -> Catalog:
     return load_catalog(DEFAULT_CATALOG_PATH)
 
 
-def model_from_config_json(path: str | Path) -> ModelArch:
-    """Build a ModelArch from a Hugging Face `config.json` (text part of multimodal configs).
+CONFIG_MAX_BYTES = 16 * 2**20     # the largest real config.json seen is 3 MB (ModelOpt maps)
 
-    Supported: Llama/Mistral/Qwen2/Qwen3 (dense and MoE), gpt-oss, DeepSeek-V3/Kimi (MLA),
-    GLM-4.5 MoE, Qwen3-Next/3.5 hybrids, Gemma 3. Raises CatalogError naming the missing key.
+
+def read_config_json(path: str | Path) -> dict[str, Any]:
+    """A config.json as a mapping: size-capped before reading, UTF-8, a JSON object.
+
+    Raises CatalogError with one line naming the file.
     """
     path = Path(path)
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise CatalogError(f"{path.name}: not a readable JSON config: {exc}") from None
-    if not isinstance(raw, dict):
-        raise CatalogError(f"{path.name}: top level must be a JSON object")
-    cfg = raw.get("text_config") or raw
-    if not isinstance(cfg, dict):
-        raise CatalogError(f"{path.name}: text_config must be an object")
-    from sizing.hfconfig import arch_dict_from_config  # local import: keeps catalog light
+        size = path.stat().st_size
+        if size > CONFIG_MAX_BYTES:
+            raise CatalogError(f"{path.name}: {size / 2**20:.1f} MiB is larger than the "
+                               f"{CONFIG_MAX_BYTES // 2**20} MiB a config.json may have")
+        with path.open("rb") as fh:
+            data = fh.read(CONFIG_MAX_BYTES + 1)
+    except OSError as exc:
+        raise CatalogError(f"{path.name}: cannot read: {exc.strerror}") from None
+    return parse_config_bytes(data, filename=path.name)
 
+
+def parse_config_bytes(data: bytes, *, filename: str) -> dict[str, Any]:
+    """Decode an uploaded or downloaded config.json (same rules as `read_config_json`)."""
+    if len(data) > CONFIG_MAX_BYTES:
+        raise CatalogError(f"{filename}: larger than the {CONFIG_MAX_BYTES // 2**20} MiB a "
+                           "config.json may have")
     try:
-        data = arch_dict_from_config(cfg, name=raw.get("_name_or_path") or path.stem,
-                                     source=str(path))
-    except KeyError as exc:
-        raise CatalogError(f"{path.name}: missing key {exc.args[0]!r}") from None
-    except (TypeError, ValueError) as exc:
-        raise CatalogError(f"{path.name}: {exc}") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CatalogError(f"{filename}: not UTF-8 text") from None
     try:
-        return ModelArch.model_validate(data)
+        raw = json.loads(text)
+    except RecursionError:
+        raise CatalogError(f"{filename}: nested too deeply") from None
+    except ValueError as exc:
+        raise CatalogError(f"{filename}: not valid JSON ({str(exc).splitlines()[0]})") from None
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{filename}: top level must be a JSON object")
+    return raw
+
+
+def model_from_config(raw: dict[str, Any], *, model_id: str, source: str,
+                      hf_quant_config: dict[str, Any] | None = None,
+                      filename: str = "config.json") -> ModelArch:
+    """A catalog-like ModelArch for a config.json that is not in the catalog.
+
+    Its own quantization (``quantization_config`` or `hf_quant_config`) is its native
+    precision. Raises CatalogError naming the file and the field it cannot interpret.
+    """
+    from sizing.hfconfig import ConfigError
+    from sizing.quantmap import precision_map
+
+    name = model_id.split("/")[-1] or "config.json"
+    try:
+        model = ModelArch(id=_safe_id(model_id), name=name, family="Imported",
+                          config=raw, source=[source])
+        if hf_quant_config is not None or model.native_precision.method.startswith("none"):
+            native = precision_map(raw, model.arch, hf_quant_config=hf_quant_config,
+                                   name=model_id)
+            model._native = native
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"])
-        raise CatalogError(f"{path.name}: {where}: {first['msg']}") from None
+        msg = first["msg"].removeprefix("Value error, ").removeprefix("config: ")
+        raise CatalogError(f"{filename}: {msg}") from None
+    except ConfigError as exc:
+        raise CatalogError(f"{filename}: {exc}") from None
+    except RecursionError:
+        raise CatalogError(f"{filename}: nested too deeply") from None
+    return model
+
+
+def _safe_id(text: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch in "._/-" else "-" for ch in text).strip("-/.")
+    return cleaned[:200] or "config"
+
+
+def model_from_config_json(path: str | Path) -> ModelArch:
+    """Build a ModelArch from a Hugging Face ``config.json`` file (and an
+    ``hf_quant_config.json`` beside it, if there is one)."""
+    path = Path(path)
+    raw = read_config_json(path)
+    quant_path = path.with_name("hf_quant_config.json")
+    hf_quant = read_config_json(quant_path) if quant_path.exists() else None
+    name = raw.get("_name_or_path") if isinstance(raw.get("_name_or_path"), str) else None
+    return model_from_config(raw, model_id=name or path.stem, source=str(path),
+                             hf_quant_config=hf_quant, filename=path.name)
 
 
 __all__ = [
-    "DEFAULT_CATALOG_PATH", "TENSOR_CLASSES", "Cable", "Catalog", "CatalogError",
-    "DuplicateKeyError", "Engine", "HostPartItem", "Item", "ListPrice", "ModelArch",
-    "Platform", "Quantization", "Switch", "Tariff", "UniqueKeyLoader", "UnknownIdError",
-    "default_catalog", "load_catalog", "load_yaml_unique", "model_from_config_json",
+    "DEFAULT_CATALOG_PATH",
+    "TENSOR_CLASSES",
+    "Cable",
+    "Catalog",
+    "CatalogError",
+    "DuplicateKeyError",
+    "Engine",
+    "HostPartItem",
+    "Item",
+    "ListPrice",
+    "ModelArch",
+    "Platform",
+    "Quantization",
+    "Switch",
+    "Tariff",
+    "UniqueKeyLoader",
+    "UnknownIdError",
+    "config_path_for",
+    "default_catalog",
+    "load_catalog",
+    "load_yaml_unique",
+    "model_from_config",
+    "model_from_config_json",
     "parse_catalog",
+    "parse_config_bytes",
+    "read_config_json",
 ]

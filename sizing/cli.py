@@ -32,6 +32,7 @@ from sizing.catalog import (
     load_catalog,
     model_from_config_json,
 )
+from sizing.hub import HubError, is_repo_id, model_from_hub
 from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES, Scenario, ScenarioError
 
 EXIT_USAGE = 2
@@ -80,12 +81,21 @@ def _catalog(args: argparse.Namespace) -> Catalog:
 
 
 def resolve_model(catalog: Catalog, model: str) -> ModelArch:
-    """A catalog model id/variant, or a path to a Hugging Face config.json."""
+    """A catalog model id/variant, a path to a Hugging Face config.json, or a Hub repo id
+    that is not in the catalog (its config fetched and cached, sizing.hub)."""
     if model.endswith(".json"):
         if not Path(model).is_file():
             raise CliError(f"config file not found: {model}")
         return model_from_config_json(model)
-    return catalog.model(model)
+    try:
+        return catalog.model(model)
+    except UnknownIdError:
+        if not is_repo_id(model):
+            raise
+    try:
+        return model_from_hub(model)
+    except HubError as exc:
+        raise CliError(str(exc)) from None
 
 
 # ----------------------------------------------------------------------------- estimate
@@ -281,11 +291,25 @@ def _cmd_model(args: argparse.Namespace) -> int:
         kv_bytes_per_sequence_fixed,
         kv_bytes_per_token,
         param_counts,
-        weights_bytes,
+        precision_source,
+        precision_table,
+        quant_applies,
+        quant_mismatch_message,
+        quant_named_by,
     )
+    from sizing.quantmap import QUANT_IN_NAME
     catalog = _catalog(args)
     model = resolve_model(catalog, args.model)
-    quant = catalog.quant(args.weights)
+    weights = args.weights or quant_named_by(model, args.model)
+    if weights is None and args.model.lower() != model.id.lower():
+        said = QUANT_IN_NAME.search(args.model)
+        if said:
+            raise CliError(f"{args.model} is a {said.group(1).upper()} checkpoint of {model.id} "
+                           "whose quantization map is not kept: pass --weights (a generic "
+                           "format) or the checkpoint's config.json")
+    quant = catalog.quant(weights) if weights else None
+    if quant is not None and not quant_applies(model, quant):
+        raise CliError(quant_mismatch_message(model, quant, catalog))
     if args.kv_dtype not in KV_DTYPES:
         raise CliError(f"unknown kv dtype '{args.kv_dtype}'; valid choices: "
                        f"{', '.join(KV_DTYPES)}")
@@ -299,16 +323,26 @@ def _cmd_model(args: argparse.Namespace) -> int:
     engine = catalog.engine(args.engine) if args.engine else None
     swa = engine.swa_aware if engine else True
     counts = param_counts(model)
-    total_w = weights_bytes(model, quant, catalog, engine_id=engine.id if engine else None)
+    table = precision_table(model, quant, catalog, engine_id=engine.id if engine else None)
+    by_class = {c: counts.by_class[c] * bits / 8 for c, (_, bits) in table.items()}
+    total_w = sum(v for c, v in by_class.items() if c != "mtp")
+    arch = model.arch
     d = {
         "model": model.id,
-        "weights": quant.id,
+        "weights": quant.id if quant else "checkpoint",
+        "precision_source": (precision_source(model, quant) if quant
+                             else f"the checkpoint's own ({model.native_precision.method})"),
         "tp": args.tp,
         "kv_dtype": args.kv_dtype,
+        "family": arch.family,
+        "layer_kinds": arch.layer_kinds(),
         "total_params_b": counts.total / 1e9,
         "active_params_b": active_params(model) / 1e9,
         "mtp_params_b": counts.by_class["mtp"] / 1e9,
+        "vision_params_b": counts.by_class["vision"] / 1e9,
         "params_b_by_class": {k: v / 1e9 for k, v in counts.by_class.items() if v},
+        "precision_by_class": {c: label for c, (label, _) in table.items()},
+        "bits_per_weight_by_class": {c: round(bits, 4) for c, (_, bits) in table.items()},
         "weights_gib": total_w / GIB,
         "weights_gib_per_unit": total_w / GIB / args.tp,
         "kv_bytes_per_token": kv_bytes_per_token(model, args.kv_dtype, swa_aware=swa),
@@ -318,20 +352,36 @@ def _cmd_model(args: argparse.Namespace) -> int:
             model, args.kv_dtype, context_tokens=model.max_context_tokens, swa_aware=swa),
         "max_context_tokens": model.max_context_tokens,
         "published_total_params_b": model.published_total_params_b,
+        "published_active_params_b": model.published_active_params_b,
+        "released": model.released.isoformat() if model.released else None,
+        "notes": list(arch.notes) + list(model.native_precision.notes),
         "source": model.source,
     }
     if args.json:
         print(json.dumps(d))
-    else:
-        print(f"{model.id} ({model.name}) with {quant.name}")
-        print(f"  parameters: {d['total_params_b']:.2f} B total (published "
-              f"{model.published_total_params_b} B), {d['active_params_b']:.2f} B active/token")
-        print(f"  weights: {d['weights_gib']:.2f} GiB, {d['weights_gib_per_unit']:.2f} GiB per "
-              f"unit at TP={args.tp}")
-        print(f"  KV: {d['kv_bytes_per_token'] / 1024:.2f} KiB/token "
-              f"({d['kv_bytes_per_token_per_unit'] / 1024:.2f} KiB per unit), "
-              f"{d['kv_bytes_per_sequence_fixed'] / 2**20:.1f} MiB fixed per sequence "
-              f"({args.kv_dtype})")
+        return 0
+    kinds = ", ".join(f"{n} {k}" for k, n in arch.layer_kinds().items())
+    published = (f" (card: {model.published_total_params_b:g} B total"
+                 + (f", {model.published_active_params_b:g} B active"
+                    if model.published_active_params_b else "") + ")"
+                 if model.published_total_params_b else "")
+    print(f"{model.id} — {arch.family}, {arch.num_layers} layers: {kinds}")
+    print(f"  parameters: {d['total_params_b']:.2f} B total, {d['active_params_b']:.2f} B active "
+          f"per token{published}; MTP {d['mtp_params_b']:.2f} B, vision "
+          f"{d['vision_params_b']:.2f} B")
+    print(f"  weights: {d['precision_source']}")
+    width = max(len(c) for c in table)
+    for c, (label, bits) in table.items():
+        print(f"    {c:<{width}}  {counts.by_class[c] / 1e9:8.2f} B  {label:<18} "
+              f"{bits:6.3f} bits  {by_class[c] / GIB:8.2f} GiB")
+    print(f"  total {d['weights_gib']:.2f} GiB (MTP not loaded), {d['weights_gib_per_unit']:.2f} "
+          f"GiB per unit at TP={args.tp}")
+    print(f"  KV: {d['kv_bytes_per_token'] / 1024:.2f} KiB/token "
+          f"({d['kv_bytes_per_token_per_unit'] / 1024:.2f} KiB per unit), "
+          f"{d['kv_bytes_per_sequence_fixed'] / 2**20:.1f} MiB fixed per sequence "
+          f"({args.kv_dtype})")
+    for note in d["notes"]:
+        print(f"  note: {note}")
     return 0
 
 
@@ -355,7 +405,7 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
             rows.append({"kind": "model", "id": m.id, "name": m.name,
                          "total_params_b": round(param_counts(m).total / 1e9, 2),
                          "active_params_b": round(active_params(m) / 1e9, 2),
-                         "attention": m.attention, "moe": m.moe is not None,
+                         "attention": m.attention, "moe": m.is_moe,
                          "max_context_tokens": m.max_context_tokens})
     if "network" in kinds:
         for s in catalog.switches:
@@ -434,8 +484,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_estimate)
 
     p = sub.add_parser("model", help="parameters, weights and KV bytes of a model")
-    p.add_argument("model", help="catalog model id or path to a config.json")
-    p.add_argument("--weights", required=True)
+    p.add_argument("model", help="catalog model id, Hugging Face repo id, or path to a "
+                                 "config.json")
+    p.add_argument("--weights", help="quantization id (default: the checkpoint's own "
+                                     "precision per tensor class)")
     p.add_argument("--tp", type=int, default=1)
     p.add_argument("--kv-dtype", default="bf16")
     p.add_argument("--engine", choices=ENGINE_CHOICES)

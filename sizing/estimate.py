@@ -16,6 +16,7 @@ from typing import Any
 from sizing import kernel
 from sizing.catalog import Catalog, ModelArch
 from sizing.cluster import PriceQuote, bill_of_materials, check_parallel, cluster_power
+from sizing.llm import precision_source
 from sizing.memory import MemoryFit, fit_from_table
 from sizing.scenario import Resolved, Scenario, ScenarioError, resolve
 from sizing.throughput import Throughput
@@ -180,12 +181,13 @@ def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,
     if "no prefill rows" in fam.note:
         notes.append(f"prefill efficiency of {fam.family} borrowed from the other families "
                      "(no long-prompt measurements): prefill and TTFT are rough")
-    if r.model.moe is not None:
+    notes.append(f"weights: {precision_source(r.model, r.quant)}")
+    if r.model.is_moe:
         notes.append("MoE experts touched per step assume uniform routing "
                      "E*(1-(1-k/E)^batch): an upper bound on weight traffic")
     if r.parallel == "tp" and r.tp > 1 and r.platform.interconnect is not None:
         ic = r.platform.interconnect
-        notes.append(f"tensor parallel: {2 * r.model.num_hidden_layers + 1} all-reduces per "
+        notes.append(f"tensor parallel: {2 * r.model.arch.num_layers + 1} all-reduces per "
                      f"step at ~{ic.allreduce_latency_us:g} us latency over {ic.kind}")
     if r.parallel == "pp" and r.pp > 1:
         notes.append("pipeline parallel: one stage active per token for a single stream")

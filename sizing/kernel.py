@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from sizing.catalog import Catalog, Engine, ModelArch, Platform, Quantization
-from sizing.llm import GIB, _memo, param_counts, weight_bytes_by_class
+from sizing.llm import GIB, _memo, weight_bytes_by_class
 
 TP, PP, REPLICAS = 0, 1, 2
 PARALLEL_CODE = {"tp": TP, "pp": PP, "replicas": REPLICAS}
@@ -52,21 +52,15 @@ def _static_row(platform: Platform, m: ModelArch, quant: Quantization, engine: E
                 catalog: Catalog) -> dict[str, float]:
     fam, eng = catalog.calibration_for(platform.family, engine.id)
     b = weight_bytes_by_class(m, quant, catalog, engine_id=engine.id)
-    counts = param_counts(m).by_class
-    routed_active = counts["routed_experts"]
-    if m.moe is not None:
-        routed_active *= m.moe.experts_per_token / m.moe.num_experts
-    active = (counts["attention"] + counts["linear_attention"] + counts["dense_mlp"]
-              + counts["shared_experts"] + routed_active
-              + (counts["lm_head"] or counts["embedding"]))
-    replicated = 0.0
-    if m.attention == "mla" and m.mla is not None:   # q_a / kv_a are replicated under TP
-        a = m.mla
-        per_layer = m.hidden_size * ((a.q_lora_rank or 0) + a.kv_lora_rank + a.qk_rope_head_dim)
-        replicated = b["attention"] * per_layer * m.num_hidden_layers / max(
-            1, counts["attention"])
-    la = m.linear_attention
+    a = m.arch
+    counts = a.params_by_class
+    replicated = b["attention"] * a.replicated_attention_params / max(1, counts["attention"])
     ic = platform.interconnect
+    sparse_share, read_cap = a.kv_sparse_share()
+    work_full, work_capped = a.attention_work()
+    (cap1_flops, cap1), (cap2_flops, cap2) = ([*work_capped, (0.0, 0), (0.0, 0)])[:2]
+    windowed = [x for x in a.layers if x.window_elems_per_token]
+    growing = [x for x in a.layers if x.kv_elems_per_token]
     return {
         "accel_bytes": platform.accelerator_memory_gib * GIB,
         "bw": platform.memory_bandwidth_gb_s * 1e9,
@@ -82,22 +76,26 @@ def _static_row(platform: Platform, m: ModelArch, quant: Quantization, engine: E
         "swa_aware": float(engine.swa_aware),
         "emb": b["embedding"], "head": b["lm_head"], "attn": b["attention"],
         "lin": b["linear_attention"], "dense": b["dense_mlp"], "routed": b["routed_experts"],
-        "shared": b["shared_experts"], "replicated": replicated,
-        "active": active,
-        "layers": m.num_hidden_layers, "hidden": m.hidden_size,
-        "heads": m.num_attention_heads, "head_dim": m.head_dim, "kv_heads": m.num_key_value_heads,
-        "full_layers": m.n_full_attention_layers, "swa_layers": m.sliding_window_layers,
-        "window": m.sliding_window or 0,
-        "mla_elems": (m.num_hidden_layers * (m.mla.kv_lora_rank + m.mla.qk_rope_head_dim)
-                      if m.attention == "mla" and m.mla else 0),
-        "lin_layers": la.layers if la else 0,
-        "lin_recurrent": la.num_value_heads * la.key_head_dim * la.value_head_dim if la else 0,
-        "lin_conv": ((2 * la.num_key_heads * la.key_head_dim + la.num_value_heads
-                      * la.value_head_dim) * (la.conv_kernel_dim - 1)) if la else 0,
-        "lin_state_bytes": la.state_bytes_per_elem if la else 0,
-        "lin_key_heads": la.num_key_heads if la else 1,
-        "experts": m.moe.num_experts if m.moe else 0,
-        "experts_per_token": m.moe.experts_per_token if m.moe else 0,
+        "shared": b["shared_experts"], "vision": b["vision"], "replicated": replicated,
+        "active": a.active_params,
+        "layers": a.num_layers, "hidden": a.hidden_size, "heads": a.num_attention_heads,
+        # cache: elements per token that grow (split by KV head / replicated), bytes in a
+        # fixed format (indexer keys), windowed elements, constant state per sequence
+        "kv_sharded_elems": sum(x.kv_elems_per_token for x in growing if x.kv_heads > 1),
+        "kv_heads": min((x.kv_heads for x in growing if x.kv_heads > 1), default=1),
+        "kv_latent_elems": sum(x.kv_elems_per_token for x in growing if x.kv_heads <= 1),
+        "kv_extra_bytes": a.kv_extra_bytes_per_token(),
+        "swa_elems": sum(x.window_elems_per_token for x in windowed),
+        "swa_heads": min((x.kv_heads for x in windowed), default=1),
+        "window": max((x.window_tokens or 0 for x in windowed), default=0),
+        "state_bytes": a.state_bytes(),
+        "state_shards": min((x.state_shards for x in a.layers if x.state_bytes), default=1),
+        "kv_sparse_share": sparse_share, "kv_read_cap": read_cap,
+        "attn_flops_full": work_full,
+        "attn_flops_cap1": cap1_flops, "attn_cap1": cap1,
+        "attn_flops_cap2": cap2_flops, "attn_cap2": cap2,
+        "experts": a.num_experts,
+        "experts_per_token": a.experts_per_token,
         "max_context": m.max_context_tokens,
     }
 
@@ -126,29 +124,63 @@ def _stage_share(t: Table, pp: np.ndarray) -> np.ndarray:
 
 
 def _kv_per_unit(t: Table, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(bytes per context token, fixed bytes per sequence) on the most loaded unit."""
+    """(bytes per context token, fixed bytes per sequence) on the most loaded unit.
+
+    Growing KV splits over TP ranks by KV head (``min(tp, kv_heads)``), latents are on
+    every rank; without SWA-aware allocation windowed layers are paid as full layers.
+    """
     tp, pp, _ = _layout(t)
     kvb = t["kv_bytes"]
-    heads_rank = np.maximum(1.0, t["kv_heads"] / tp)
-    gqa_layers = t["full_layers"] + (1.0 - t["swa_aware"]) * t["swa_layers"]
-    per_token = np.where(t["mla_elems"] > 0, t["mla_elems"] * kvb,
-                         2 * gqa_layers * heads_rank * t["head_dim"] * kvb)
-    swa = (t["swa_aware"] * 2 * t["swa_layers"] * heads_rank * t["head_dim"] * kvb
+    swa_as_full = (1.0 - t["swa_aware"]) * t["swa_elems"] / np.minimum(tp, t["swa_heads"])
+    per_token = ((t["kv_sharded_elems"] / np.minimum(tp, t["kv_heads"]) + t["kv_latent_elems"]
+                  + swa_as_full) * kvb + t["kv_extra_bytes"])
+    swa = (t["swa_aware"] * t["swa_elems"] / np.minimum(tp, t["swa_heads"]) * kvb
            * np.minimum(context, t["window"]))
-    lin = t["lin_layers"] * (t["lin_recurrent"] * t["lin_state_bytes"] + t["lin_conv"] * 2) / (
-        np.minimum(tp, np.maximum(t["lin_key_heads"], 1)))
+    state = t["state_bytes"] / np.minimum(tp, np.maximum(t["state_shards"], 1))
     share = _stage_share(t, pp)
-    return per_token * share, (swa + lin) * share
+    return per_token * share, (swa + state) * share
+
+
+def _kv_read_per_token(t: Table, per_token: np.ndarray, ctx: np.ndarray) -> np.ndarray:
+    """Bytes of growing KV one decode step reads per sequence at `ctx` tokens: sparse
+    layers (DSA/MSA) read their top-k tokens, the rest (and indexer keys) read everything."""
+    sparse = t["kv_sparse_share"]
+    capped = np.where(t["kv_read_cap"] > 0, np.minimum(ctx, t["kv_read_cap"]), ctx)
+    return per_token * ((1.0 - sparse) * ctx + sparse * capped)
+
+
+def _attention_flops(t: Table, ctx: np.ndarray) -> np.ndarray:
+    """Attention FLOPs of one token attending `ctx` cached tokens (all layers, TP 1)."""
+    return (t["attn_flops_full"] * ctx
+            + t["attn_flops_cap1"] * np.minimum(ctx, t["attn_cap1"])
+            + t["attn_flops_cap2"] * np.minimum(ctx, t["attn_cap2"]))
+
+
+def _attended_pairs(tokens: np.ndarray, depth: np.ndarray | float,
+                    cap: np.ndarray | float) -> np.ndarray:
+    """Sum over `tokens` new positions (after `depth` cached) of min(position, cap)."""
+    depth = np.asarray(depth, dtype=float)
+    below = np.clip(cap - depth, 0.0, tokens)            # positions still under the cap
+    return below * depth + below * (below + 1) / 2 + (tokens - below) * cap
+
+
+def _prefill_attention_flops(t: Table, tokens: np.ndarray,
+                             depth: np.ndarray | float) -> np.ndarray:
+    full = tokens * depth + tokens * (tokens + 1) / 2
+    return (t["attn_flops_full"] * full
+            + t["attn_flops_cap1"] * _attended_pairs(tokens, depth, t["attn_cap1"])
+            + t["attn_flops_cap2"] * _attended_pairs(tokens, depth, t["attn_cap2"]))
 
 
 # ----------------------------------------------------------------------------- memory
 def memory(t: Table) -> Table:
     """Memory fit per unit: usable, weights, overhead, KV pool, capacity, fits."""
     tp, pp, rep = _layout(t)
-    total = t["emb"] + t["head"] + t["attn"] + t["lin"] + t["dense"] + t["routed"] + t["shared"]
+    total = (t["emb"] + t["head"] + t["attn"] + t["lin"] + t["dense"] + t["routed"]
+             + t["shared"] + t["vision"])
     layer_bytes = t["attn"] + t["lin"] + t["dense"] + t["routed"] + t["shared"]
     w_tp = (total - t["replicated"]) / tp + t["replicated"]
-    w_pp = layer_bytes * _stage_share(t, pp) + np.maximum(t["emb"], t["head"])
+    w_pp = layer_bytes * _stage_share(t, pp) + np.maximum(t["emb"] + t["vision"], t["head"])
     weights = np.where(tp > 1, w_tp, np.where(pp > 1, w_pp, total))
     usable = t["accel_bytes"] * t["mem_util"]
     pool = usable - weights - t["overhead"]
@@ -213,12 +245,10 @@ def decode(t: Table, mem: Table, *, batch: np.ndarray | None = None,
     per_token, fixed = mem["kv_per_token"], mem["kv_fixed"]
     micro = np.where(pp > 1, np.minimum(batch, pp), 1.0)
     b = batch / micro                                     # sequences per stage pass
-    kv = b * (per_token * ctx + fixed)
+    kv = b * (_kv_read_per_token(t, per_token, ctx) + fixed)
     t_mem = (_step_weight_bytes(t, b) + kv) / (t["bw"] * t["bw_eff"])
-    attn_layers = t["full_layers"] + t["swa_layers"] * np.minimum(
-        1.0, t["window"] / np.maximum(ctx, 1.0))
     shard = np.where(tp > 1, 1.0 / tp, _stage_share(t, pp))
-    flops = b * (2 * t["active"] + 4 * ctx * t["heads"] * t["head_dim"] * attn_layers) * shard
+    flops = b * (2 * t["active"] + _attention_flops(t, ctx)) * shard
     t_cmp = flops / (t["peak"] * t["decode_cmp_eff"])
     t_ar = (2 * t["layers"] + 1) * _allreduce_s(t, b)
     layers_on_unit = np.where(pp > 1, np.ceil(t["layers"] / pp), t["layers"])
@@ -241,10 +271,7 @@ def prefill(t: Table, tokens: np.ndarray, depth: np.ndarray | float = 0.0) -> np
     """
     tp, pp, _ = _layout(t)
     tokens = np.maximum(tokens, 1.0)
-    attn_layers = t["full_layers"] + t["swa_layers"] * np.minimum(
-        1.0, t["window"] / np.maximum(depth + tokens, 1.0))
-    pairs = tokens * depth + tokens * tokens / 2
-    flops = 2 * t["active"] * tokens + 4 * pairs * t["heads"] * t["head_dim"] * attn_layers
+    flops = 2 * t["active"] * tokens + _prefill_attention_flops(t, tokens, depth)
     t_compute = flops / (tp * t["peak"] * t["prefill_eff"])
     chunks = np.ceil(tokens / PREFILL_CHUNK_TOKENS)
     chunk_bytes = _step_weight_bytes(t, np.full_like(tokens, float(PREFILL_CHUNK_TOKENS)))

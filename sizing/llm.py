@@ -1,25 +1,28 @@
-"""LLM architecture math: parameters per tensor class, weight bytes, KV-cache bytes.
+"""Parameters, weight bytes and KV-cache bytes of a catalog model under a weight format.
 
-Parameter counts follow the Hugging Face modelling code for each architecture family
-(Llama/Qwen/Mistral GQA blocks, gated MLPs, DeepSeek MLA, Qwen3-Next Gated DeltaNet).
-KV formulas are those of ``../shared/data/reference_models.yaml`` (``kv_cache_formulas``):
+The architecture (every layer's parameters and cache) comes from the model's config.json
+through `sizing.hfconfig` (`ModelArch.arch`); this module applies a weight format to it:
 
-* GQA: ``2 * n_full_layers * kv_heads * head_dim * bytes`` per token; under tensor
-  parallelism each rank keeps ``max(1, kv_heads / tp)`` heads (vLLM replicates KV heads
-  when tp > kv_heads).
-* MLA: ``n_layers * (kv_lora_rank + qk_rope_head_dim) * bytes`` per token, replicated on
-  every rank (the latent is not split by heads).
-* Sliding-window layers hold ``min(context, window)`` tokens; linear-attention layers a
-  constant recurrent + convolution state per sequence.
+* a quantization with a real checkpoint for the model (``checkpoints`` in catalog.yaml)
+  takes that checkpoint's precision per tensor class (`sizing.quantmap`);
+* otherwise the quantization's ``applies_to`` classes get its bits and the rest keep the
+  engine's storage for untouched tensors (llama.cpp's Q8_0 in MXFP4 GGUFs) or the model's
+  own checkpoint precision — stated as a generic format in the assumptions.
 
-All byte figures are bytes (not GiB); parameter counts are plain counts.
+KV cache (reference_models.yaml ``kv_cache_formulas``): GQA ``2 * kv_heads * head_dim``
+per full layer, split over TP ranks by KV head (never below one head per rank); MLA and
+compressed latents replicated on every rank; sliding windows capped at the window; linear
+attention and Mamba-2 a constant state per sequence. Bytes are bytes, counts are counts.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from sizing.architecture import TENSOR_CLASSES
 from sizing.catalog import Catalog, ModelArch, Quantization
 
 GIB = 2**30
@@ -28,72 +31,24 @@ KV_DTYPE_BYTES = {"bf16": 2, "fp8": 1}
 
 @dataclass(frozen=True)
 class ParamCounts:
-    """Parameter count per tensor class (MTP layers separate from the main model)."""
+    """Parameter count per tensor class (MTP and vision separate from the main model)."""
 
     by_class: dict[str, int]
 
     @property
     def total(self) -> int:
-        """Main-model parameters (what model cards quote; excludes MTP layers)."""
-        return sum(v for k, v in self.by_class.items() if k != "mtp")
+        """Language-model parameters (what model cards quote; no MTP, no vision)."""
+        return sum(v for k, v in self.by_class.items() if k not in ("mtp", "vision"))
 
     @property
     def total_with_mtp(self) -> int:
         return sum(self.by_class.values())
 
 
-def _attention_params(m: ModelArch) -> int:
-    """Parameters of all softmax-attention layers (GQA or MLA), incl. qk-norm/bias."""
-    h = m.hidden_size
-    softmax_layers = m.n_full_attention_layers + m.sliding_window_layers
-    if m.attention == "mla":
-        assert m.mla is not None
-        a = m.mla
-        q_head = a.qk_nope_head_dim + a.qk_rope_head_dim
-        q = (h * a.q_lora_rank + a.q_lora_rank * m.num_attention_heads * q_head
-             if a.q_lora_rank else h * m.num_attention_heads * q_head)
-        kv = h * (a.kv_lora_rank + a.qk_rope_head_dim) + a.kv_lora_rank * m.num_attention_heads * (
-            a.qk_nope_head_dim + a.v_head_dim)
-        o = m.num_attention_heads * a.v_head_dim * h
-        per_layer = q + kv + o
-    else:
-        q_out = m.num_attention_heads * m.head_dim * (2 if m.attention_output_gate else 1)
-        kv_out = 2 * m.num_key_value_heads * m.head_dim
-        per_layer = h * (q_out + kv_out) + m.num_attention_heads * m.head_dim * h
-        if m.attention_bias:
-            per_layer += q_out + kv_out
-    return per_layer * softmax_layers
+_MEMO: dict[tuple[Any, ...], tuple[object, object]] = {}
 
 
-def _linear_attention_params(m: ModelArch) -> int:
-    """Gated DeltaNet layers: in_proj_qkvz, in_proj_ba, depthwise conv, out_proj."""
-    la = m.linear_attention
-    if la is None:
-        return 0
-    h = m.hidden_size
-    key_dim = la.num_key_heads * la.key_head_dim
-    value_dim = la.num_value_heads * la.value_head_dim
-    in_proj = h * (2 * key_dim + 2 * value_dim) + h * 2 * la.num_value_heads
-    conv = (2 * key_dim + value_dim) * la.conv_kernel_dim
-    out_proj = value_dim * h
-    return (in_proj + conv + out_proj) * la.layers
-
-
-def _moe_layer_params(m: ModelArch) -> tuple[int, int]:
-    """(routed experts incl. router, shared experts) parameters of ONE MoE layer."""
-    assert m.moe is not None
-    e = m.moe
-    routed = e.num_experts * 3 * m.hidden_size * e.expert_intermediate_size
-    router = m.hidden_size * e.num_experts
-    shared_inter = e.shared_expert_intermediate_size or e.expert_intermediate_size
-    shared = e.shared_experts * 3 * m.hidden_size * shared_inter
-    return routed + router, shared
-
-
-_MEMO: dict[tuple, tuple[object, object]] = {}
-
-
-def _memo(key: tuple, keep: object, compute):  # noqa: ANN001
+def _memo(key: tuple[Any, ...], keep: object, compute: Callable[[], Any]) -> Any:
     """Cache pure results per (frozen) catalog object; `keep` pins the keyed objects."""
     hit = _MEMO.get(key)
     if hit is None:
@@ -104,39 +59,13 @@ def _memo(key: tuple, keep: object, compute):  # noqa: ANN001
 
 
 def param_counts(m: ModelArch) -> ParamCounts:
-    """Count parameters per tensor class (cached per model object)."""
-    return _memo(("params", id(m)), m, lambda: _param_counts(m))
+    """Parameters per tensor class, from the imported architecture."""
+    return ParamCounts(dict(m.arch.params_by_class))
 
 
-def _param_counts(m: ModelArch) -> ParamCounts:
-    """Count parameters per tensor class from the architecture (norms ignored: < 0.01 %)."""
-    h = m.hidden_size
-    counts: dict[str, int] = {
-        "embedding": m.vocab_size * h,
-        "lm_head": 0 if m.tie_word_embeddings else m.vocab_size * h,
-        "attention": _attention_params(m),
-        "linear_attention": _linear_attention_params(m),
-        "dense_mlp": 3 * h * (m.intermediate_size or 0) * m.n_dense_mlp_layers,
-        "routed_experts": 0,
-        "shared_experts": 0,
-        "mtp": 0,
-    }
-    if m.moe is not None:
-        routed, shared = _moe_layer_params(m)
-        counts["routed_experts"] = routed * m.n_moe_layers
-        counts["shared_experts"] = shared * m.n_moe_layers
-    if m.mtp_layers:
-        # One full decoder layer (attention + MLP/MoE) plus the 2h -> h projection per module.
-        layer_attn = counts["attention"] // max(1, m.n_full_attention_layers
-                                                + m.sliding_window_layers)
-        if m.moe is not None:
-            routed, shared = _moe_layer_params(m)
-            layer_mlp = routed + shared
-        else:
-            layer_mlp = 3 * h * (m.intermediate_size or 0)
-        counts["mtp"] = m.mtp_layers * (layer_attn + layer_mlp + 2 * h * h)
-    counts["vision"] = round(m.vision_params_b * 1e9)
-    return ParamCounts(counts)
+def active_params(m: ModelArch) -> float:
+    """Parameters used per generated token (no embedding lookup, no MTP, no vision)."""
+    return float(m.arch.active_params)
 
 
 def expected_experts_touched(num_experts: int, experts_per_token: int, tokens: float) -> float:
@@ -150,33 +79,112 @@ def expected_experts_touched(num_experts: int, experts_per_token: int, tokens: f
     return num_experts * (1.0 - (1.0 - experts_per_token / num_experts) ** tokens)
 
 
-def active_params(m: ModelArch) -> float:
-    """Parameters used per generated token (excludes the embedding lookup and MTP)."""
-    c = param_counts(m).by_class
-    routed = c["routed_experts"]
-    if m.moe is not None:
-        routed *= m.moe.experts_per_token / m.moe.num_experts
-    return (c["attention"] + c["linear_attention"] + c["dense_mlp"] + c["shared_experts"]
-            + routed + (c["lm_head"] or c["embedding"]))
+def precision_source(m: ModelArch, quant: Quantization) -> str:
+    """Where the bytes of (model, quant) come from, in words (for the assumptions)."""
+    repo = m.checkpoints.get(quant.id)
+    if repo:
+        cp = m.checkpoint_precision(quant.id)
+        return f"{quant.id} = checkpoint {repo} ({cp.method})"
+    classes = ", ".join(quant.applies_to)
+    return (f"{quant.id} = generic format (no checkpoint of {m.name} in this format is kept: "
+            f"{classes} at {quant.bits_per_weight:g} bits, the rest as in "
+            f"{m.native_precision.method})")
+
+
+#: A generic format must change at least this share of a model's layer weights; below it
+#: the label would describe a checkpoint that is mostly something else (mxfp4 on a dense
+#: model quantizes nothing).
+MIN_QUANTIZED_SHARE = 0.5
+
+
+def quantized_share(m: ModelArch, quant: Quantization) -> float:
+    """Share of the model's parameters (embedding, MTP and vision excluded) in the classes
+    `quant` applies to; 1.0 when the catalog keeps a checkpoint of it in that format."""
+    if quant.id in m.checkpoints:
+        return 1.0
+    counts = m.arch.params_by_class
+    body = {c: n for c, n in counts.items() if c not in ("embedding", "mtp", "vision")}
+    total = sum(body.values())
+    return sum(n for c, n in body.items() if c in quant.applies_to) / total if total else 0.0
+
+
+def quant_applies(m: ModelArch, quant: Quantization) -> bool:
+    """Whether `quant` describes a real checkpoint of `m` (see MIN_QUANTIZED_SHARE)."""
+    return quantized_share(m, quant) >= MIN_QUANTIZED_SHARE
+
+
+def quants_for(m: ModelArch, catalog: Catalog) -> list[str]:
+    """Quantization ids that exist for the model (checkpoint kept) or apply to its bulk."""
+    return [q.id for q in catalog.quantizations if quant_applies(m, q)]
+
+
+def quant_named_by(m: ModelArch, name: str) -> str | None:
+    """The quantization a model name stands for when it names one of `m`'s checkpoints
+    (``nvidia/Qwen3.5-397B-A17B-NVFP4`` -> ``nvfp4``); None for the model itself."""
+    wanted = name.lower()
+    for quant_id, repo in m.checkpoints.items():
+        if repo.lower() == wanted and wanted != m.id.lower():
+            return quant_id
+    return None
+
+
+def quant_mismatch_message(m: ModelArch, quant: Quantization, catalog: Catalog) -> str:
+    share = quantized_share(m, quant)
+    return (f"weights '{quant.id}' quantizes only {', '.join(quant.applies_to)} "
+            f"({share:.0%} of {m.id}'s parameters): not a checkpoint of this model; valid "
+            f"choices: {', '.join(quants_for(m, catalog))}")
+
+
+def precision_table(m: ModelArch, quant: Quantization | None, catalog: Catalog, *,
+                    engine_id: str | None = None) -> dict[str, tuple[str, float]]:
+    """Per tensor class with parameters: (format in words, mean bits per weight).
+
+    `quant` None: the model's own checkpoint precision.
+    """
+    counts = m.arch.params_by_class
+    if quant is None:
+        pm = m.native_precision
+        return {c: (pm.describe(c), pm.bits(c)) for c, n in counts.items() if n}
+    checkpoint = m.checkpoint_precision(quant.id)
+    bits = class_bits(m, quant, engine_id, catalog)
+    out = {}
+    for c, n in counts.items():
+        if not n:
+            continue
+        if checkpoint is not None and bits[c] == checkpoint.bits(c):
+            label = checkpoint.describe(c)
+        elif c in quant.applies_to:
+            label = quant.id
+        else:
+            label = _label_for_bits(bits[c], m.native_precision.describe(c))
+        out[c] = (label, bits[c])
+    return out
+
+
+def _label_for_bits(bits: float, native: str) -> str:
+    return {16.0: "bf16", 8.5: "q8_0"}.get(bits, native)
 
 
 def class_bits(m: ModelArch, quant: Quantization, engine_id: str | None,
                catalog: Catalog) -> dict[str, float]:
-    """Bits per weight for each tensor class under `quant` on `engine_id`.
-
-    Classes the quant covers get its bits; the others keep the engine's storage for
-    untouched tensors (e.g. Q8_0 in llama.cpp's MXFP4 GGUFs) or else the checkpoint's
-    native dtype.
-    """
-    bits: dict[str, float] = {}
-    for cls in ("embedding", "lm_head", "attention", "linear_attention", "dense_mlp",
-                "routed_experts", "shared_experts", "mtp", "vision"):
+    """Mean bits per weight of each tensor class under `quant` on `engine_id`."""
+    checkpoint = m.checkpoint_precision(quant.id)
+    other = quant.unquantized_dtype.get(engine_id or "") if engine_id else None
+    if checkpoint is not None:
+        bits = {cls: checkpoint.bits(cls) for cls in TENSOR_CLASSES}
+        if other is not None:      # the engine's own file format (GGUF) stores the rest
+            for cls, b in bits.items():
+                if b >= 16 and cls != "vision":
+                    bits[cls] = catalog.quant(other).bits_per_weight
+        return bits
+    bits = {}
+    for cls in TENSOR_CLASSES:
         if cls in quant.applies_to:
             bits[cls] = quant.bits_per_weight
-            continue
-        other = quant.unquantized_dtype.get(engine_id or "") if engine_id else None
-        native = catalog.quant(other or m.native("attention" if cls == "vision" else cls))
-        bits[cls] = native.bits_per_weight
+        elif other is not None and cls != "vision":
+            bits[cls] = catalog.quant(other).bits_per_weight
+        else:
+            bits[cls] = m.native_precision.bits(cls)
     return bits
 
 
@@ -193,21 +201,17 @@ def weight_bytes_by_class(m: ModelArch, quant: Quantization, catalog: Catalog, *
 
 def _weight_bytes_by_class(m: ModelArch, quant: Quantization, catalog: Catalog,
                            engine_id: str | None) -> dict[str, float]:
-    counts = param_counts(m).by_class
+    counts = m.arch.params_by_class
     bits = class_bits(m, quant, engine_id, catalog)
     return {cls: counts[cls] * bits[cls] / 8 for cls in counts}
 
 
 def weights_bytes(m: ModelArch, quant: Quantization, catalog: Catalog, *,
                   engine_id: str | None = None, include_mtp: bool = False) -> float:
-    """Total weight bytes loaded by an engine (MTP only when speculative MTP is on)."""
+    """Weight bytes an engine loads: every class incl. the vision tower; MTP only when
+    speculative MTP is on."""
     by_class = weight_bytes_by_class(m, quant, catalog, engine_id=engine_id)
     return sum(v for k, v in by_class.items() if include_mtp or k != "mtp")
-
-
-def kv_heads_per_rank(m: ModelArch, tp: int) -> float:
-    """KV heads each tensor-parallel rank stores (never below one)."""
-    return max(1.0, m.num_key_value_heads / tp)
 
 
 def kv_bytes_per_token(m: ModelArch, kv_dtype: str, *, tp: int = 1,
@@ -216,30 +220,19 @@ def kv_bytes_per_token(m: ModelArch, kv_dtype: str, *, tp: int = 1,
 
     Without SWA-aware allocation the sliding-window layers are paid as full layers.
     """
-    b = KV_DTYPE_BYTES[kv_dtype]
-    if m.attention == "mla":
-        assert m.mla is not None
-        return m.num_hidden_layers * (m.mla.kv_lora_rank + m.mla.qk_rope_head_dim) * b
-    layers = m.n_full_attention_layers + (0 if swa_aware else m.sliding_window_layers)
-    return 2 * layers * kv_heads_per_rank(m, tp) * m.head_dim * b
+    a = m.arch
+    return (a.kv_elems_per_token(tp=tp, swa_aware=swa_aware) * KV_DTYPE_BYTES[kv_dtype]
+            + a.kv_extra_bytes_per_token())
 
 
 def kv_bytes_per_sequence_fixed(m: ModelArch, kv_dtype: str, *, context_tokens: int,
                                 tp: int = 1, swa_aware: bool = True) -> float:
-    """Per-sequence bytes that do not grow past a cap: sliding windows + linear state."""
-    b = KV_DTYPE_BYTES[kv_dtype]
-    total = 0.0
-    if swa_aware and m.sliding_window_layers and m.sliding_window:
-        window = min(context_tokens, m.sliding_window)
-        total += 2 * m.sliding_window_layers * kv_heads_per_rank(m, tp) * m.head_dim * b * window
-    la = m.linear_attention
-    if la is not None:
-        shard = 1.0 / min(tp, la.num_key_heads)
-        recurrent = la.num_value_heads * la.key_head_dim * la.value_head_dim
-        conv = (2 * la.num_key_heads * la.key_head_dim
-                + la.num_value_heads * la.value_head_dim) * (la.conv_kernel_dim - 1)
-        total += la.layers * (recurrent * la.state_bytes_per_elem + conv * 2) * shard
-    return total
+    """Per-sequence bytes that stop growing: sliding windows (at `context_tokens`) and the
+    linear-attention / Mamba-2 / compressor state."""
+    a = m.arch
+    window = a.window_elems(context_tokens, tp=tp) * KV_DTYPE_BYTES[kv_dtype] if swa_aware \
+        else 0.0
+    return window + a.state_bytes(tp=tp)
 
 
 def round_up(tokens: int, block: int) -> int:

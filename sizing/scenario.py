@@ -17,6 +17,7 @@ from sizing.catalog import (
     Quantization,
     UnknownIdError,
 )
+from sizing.llm import quant_applies, quant_mismatch_message
 
 Parallel = Literal["tp", "pp", "replicas"]
 PARALLEL_CHOICES: tuple[str, ...] = ("tp", "pp", "replicas")
@@ -122,6 +123,8 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
     if quant.id not in engine.quants:
         raise ScenarioError(f"quant '{quant.id}' is not supported by {engine.id}; valid choices: "
                             f"{', '.join(q for q in engine.quants if q in platform.quants)}")
+    if not quant_applies(arch, quant):
+        raise ScenarioError(quant_mismatch_message(arch, quant, catalog))
     if s.units < 1:
         raise ScenarioError(f"units must be at least 1 (got {s.units})")
     if s.units > 64:
@@ -149,9 +152,9 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
                 f"tensor parallel over {s.units} units needs the {heads} attention heads of "
                 f"{arch.id} to divide evenly; use --parallel pp or replicas, or units in "
                 f"{', '.join(str(n) for n in range(2, 9) if heads % n == 0)}")
-    if s.parallel == "pp" and s.units > arch.num_hidden_layers:
+    if s.parallel == "pp" and s.units > arch.arch.num_layers:
         raise ScenarioError(f"pipeline over {s.units} units exceeds "
-                            f"{arch.num_hidden_layers} layers")
+                            f"{arch.arch.num_layers} layers")
     if platform.form == "system" and s.units > 1 and platform.interconnect is None:
         raise ScenarioError(f"{platform.id} has no multi-unit interconnect in the catalog")
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from sizing import kernel
 from sizing.catalog import Catalog, Engine, Platform
-from sizing.llm import GIB
+from sizing.llm import GIB, quant_applies
 from sizing.scenario import default_engine, default_mem_util
 
 DEFAULT_QUANTS = ("bf16", "fp8", "int4", "mxfp4")
@@ -53,6 +53,8 @@ def sweep(catalog: Catalog, *, platforms: Sequence[str] | None = None,
             quant = catalog.quant(q)
             mem_util = default_mem_util(catalog, p, engine)
             for m in archs:
+                if not quant_applies(m, quant):     # not a checkpoint of this model
+                    continue
                 row = dict(kernel.static_row(p, m, quant, engine, catalog))
                 row["mem_util"] = mem_util
                 row["supports_tp"] = float("tp" in engine.parallel)

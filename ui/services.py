@@ -13,7 +13,6 @@ history database are handed to ``sizing`` as ``prices=`` (EffectivePrice duck-ty
 from __future__ import annotations
 
 import re
-import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -114,15 +113,61 @@ def uploaded_model(data: bytes, filename: str = "config.json") -> ModelArch:
 
     Raises CatalogError with a readable message for anything it cannot use.
     """
-    from sizing.catalog import CatalogError, model_from_config_json
+    from sizing.catalog import model_from_config, parse_config_bytes
 
-    if len(data) > MAX_CONFIG_BYTES:
-        raise CatalogError(f"{safe_filename(filename)}: larger than "
-                           f"{MAX_CONFIG_BYTES // 1000} kB; not a config.json")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / safe_filename(filename)
-        path.write_bytes(data)
-        return model_from_config_json(path)
+    name = safe_filename(filename)
+    raw = parse_config_bytes(data, filename=name)
+    model_id = raw.get("_name_or_path") if isinstance(raw.get("_name_or_path"), str) else None
+    return model_from_config(raw, model_id=model_id or name.removesuffix(".json"),
+                             source=f"uploaded {name}", filename=name)
+
+
+@st.cache_data(show_spinner=False, max_entries=16, ttl=3600)
+def hub_model(repo: str) -> ModelArch:
+    """A model by Hugging Face repo id (config fetched from the Hub and cached on disk;
+    raises HubError or CatalogError with a one-line message)."""
+    from sizing.hub import model_from_hub
+
+    return model_from_hub(repo)
+
+
+def custom_model(config: bytes | None, config_name: str, repo: str = "") -> ModelArch | None:
+    """The uploaded or Hub model of a page, or None for a catalog model."""
+    if config:
+        return uploaded_model(config, config_name)
+    return hub_model(repo) if repo else None
+
+
+#: A model the user brought this session: ("upload", file name, bytes) or ("repo", id, b"").
+CustomRef = tuple[str, str, bytes]
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _session_catalog(base_key: str, custom: tuple[CustomRef, ...]) -> Catalog:
+    from sizing.catalog import CatalogError
+    from sizing.hub import HubError
+
+    base = catalog()
+    ids = {m.id.lower() for m in base.models}
+    extra: list[ModelArch] = []
+    for kind, name, data in custom:
+        try:
+            model = uploaded_model(data, name) if kind == "upload" else hub_model(name)
+        except (CatalogError, HubError):
+            continue                      # the page that took it showed the error
+        if model.id.lower() in ids:
+            if kind == "repo":
+                continue                  # a catalog model by its own id
+            model = model.model_copy(update={"id": f"{model.id}-uploaded"})
+        ids.add(model.id.lower())
+        extra.append(model)
+    return base.model_copy(update={"models": [*base.models, *extra]}) if extra else base
+
+
+def session_catalog(custom: tuple[CustomRef, ...] = ()) -> Catalog:
+    """The catalog plus the models uploaded or named by repo id in this session, so that
+    every page (Build, Plan, Fit) can size them like catalog models."""
+    return _session_catalog(catalog_version(), custom) if custom else catalog()
 
 
 # --------------------------------------------------------------------------- sizing
@@ -130,12 +175,12 @@ def uploaded_model(data: bytes, filename: str = "config.json") -> ModelArch:
 def comparison(workload: Workload, platforms: tuple[str, ...], units: tuple[int, ...],
                parallel: str | None, tariff: str, hours_at_load_per_day: float,
                prices_key: str, catalog_key: str, config: bytes | None = None,
-               config_name: str = "config.json") -> pd.DataFrame:
+               config_name: str = "config.json", repo: str = "") -> pd.DataFrame:
     """``sizing.compare.compare`` (engine "auto" = per platform an engine that runs the
     quantization, ``tables.auto_engine``) + labels + per-unit memory breakdown + display
     columns (cached)."""
     cat = catalog()
-    model = uploaded_model(config, config_name) if config else None
+    model = custom_model(config, config_name, repo)
     prices = _effective_prices(prices_key, catalog_key)
     kwargs: dict[str, Any] = {"units": units, "parallel": parallel, "prices": prices,
                               "tariff": tariff,
@@ -162,11 +207,11 @@ def comparison(workload: Workload, platforms: tuple[str, ...], units: tuple[int,
 @st.cache_data(show_spinner=False, max_entries=64)
 def estimate_dict(workload: Workload, platform: str, units: int, parallel: str,
                   engine: str | None, prices_key: str, catalog_key: str,
-                  config: bytes | None = None, config_name: str = "config.json"
-                  ) -> dict[str, Any]:
+                  config: bytes | None = None, config_name: str = "config.json",
+                  repo: str = "") -> dict[str, Any]:
     """The CLI JSON of one configuration (``sizing.estimate``), with its assumptions."""
     cat = catalog()
-    model = uploaded_model(config, config_name) if config else None
+    model = custom_model(config, config_name, repo)
     scenario = tables.scenario_for(workload, platform, units, parallel, engine)
     return estimate(scenario, cat, model=model,
                     prices=_effective_prices(prices_key, catalog_key)).to_dict()
@@ -191,10 +236,11 @@ def upgrade_chf(platform: str, from_units: int, to_units: int, prices_key: str,
 @st.cache_data(show_spinner=False, max_entries=32)
 def fit_grid(platform: str, units: tuple[int, ...], quants: tuple[str, ...],
              models: tuple[str, ...], kv_dtype: str, engine: str | None, streams: int,
-             min_context_tokens: int, catalog_key: str) -> pd.DataFrame:
+             min_context_tokens: int, catalog_key: str,
+             custom: tuple[CustomRef, ...] = ()) -> pd.DataFrame:
     """Which model fits at which quant and unit count (``ui.tables.fit_grid``, cached)."""
-    return tables.fit_grid(catalog(), platform, units, quants, models, kv_dtype=kv_dtype,
-                           engine=engine, streams=streams,
+    return tables.fit_grid(session_catalog(custom), platform, units, quants, models,
+                           kv_dtype=kv_dtype, engine=engine, streams=streams,
                            min_context_tokens=min_context_tokens)
 
 
@@ -398,24 +444,26 @@ __all__ = ["BENCHMARKS_PATH", "RefreshJob", "RefreshJobs", "benchmarks_version",
 @st.cache_data(show_spinner=False, max_entries=64)
 def deployment_plan(platform: str, units: int, groups: tuple[tuple[int, str], ...] | None,
                     main: Any, sub: Any, context_tokens: int, kv_dtype: str,
-                    catalog_key: str) -> Any:
+                    catalog_key: str, custom: tuple[CustomRef, ...] = ()) -> Any:
     """Evaluate a deployment plan (``groups`` = ((units, "m"|"s"|"ms"), ...)) or, when
     ``groups`` is None, the planner's best plan (``sizing.plan``). ``main``/``sub`` are
     ``sizing.plan.Serve``; ``sub`` may be None."""
     from sizing.plan import GroupSpec, best_plan, evaluate_plan
 
     serves = [main] + ([sub] if sub is not None else [])
+    cat = session_catalog(custom)
     if groups is None:
-        return best_plan(catalog(), platform, units, serves, context_tokens=context_tokens,
+        return best_plan(cat, platform, units, serves, context_tokens=context_tokens,
                          kv_dtype=kv_dtype)
     specs = [GroupSpec(n, tuple(s for s, letter in ((main, "m"), (sub, "s"))
                                 if s is not None and letter in roles)) for n, roles in groups]
-    return evaluate_plan(catalog(), platform, specs, context_tokens=context_tokens,
+    return evaluate_plan(cat, platform, specs, context_tokens=context_tokens,
                          kv_dtype=kv_dtype)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def planner(requirements: dict[str, Any], prices_key: str, catalog_key: str) -> Any:
+def planner(requirements: dict[str, Any], prices_key: str, catalog_key: str,
+            custom: tuple[CustomRef, ...] = ()) -> Any:
     """``sizing.plan.plan`` on a requirements mapping (validated by sizing.plan).
 
     Raises RequirementsError with a readable one-line message for invalid input.
@@ -423,5 +471,6 @@ def planner(requirements: dict[str, Any], prices_key: str, catalog_key: str) -> 
     from sizing.plan import check_requirements, parse_requirements, plan
 
     req = parse_requirements(requirements, filename="requirements")
-    check_requirements(req, catalog())
-    return plan(req, catalog(), prices=_effective_prices(prices_key, catalog_key))
+    cat = session_catalog(custom)
+    check_requirements(req, cat)
+    return plan(req, cat, prices=_effective_prices(prices_key, catalog_key))

@@ -42,6 +42,7 @@ Default = Callable[[Catalog], Any] | Any
 RANK_CHOICES: tuple[str, ...] = ("cheapest", "fastest", "chf_per_tok_s", "tco")
 METRIC_CHOICES: tuple[str, ...] = ("per_stream", "total")
 DESIGN_CHOICES: tuple[str, ...] = ("auto", "direct", "switch")
+REPO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 PLAN_RE = re.compile(r"^[1-9][0-9]?(m|s|ms|sm)(\+[1-9][0-9]?(m|s|ms|sm)){0,15}$")
 
 
@@ -104,6 +105,7 @@ def default_platform(c: Catalog, family: str | None = None) -> str:
 PARAMS: dict[str, Param] = {p.name: p for p in (
     # workload (Compare, Build, Fit)
     Param("model", "str", "openai/gpt-oss-120b", _model_ids, label="model"),
+    Param("repo", "str", "", pattern=REPO_RE, label="Hugging Face repo id"),
     Param("weights", "str", "mxfp4", _quant_ids, label="quantization"),
     Param("kv", "str", "bf16", KV_DTYPES, label="KV cache dtype"),
     Param("engine", "str", "auto", ("auto", *ENGINE_CHOICES), label="engine"),

@@ -18,6 +18,8 @@ import streamlit as st
 
 from sizing.catalog import Catalog, CatalogError, ModelArch
 from sizing.compare import Workload
+from sizing.hub import HubError
+from sizing.llm import quants_for
 from ui import export, fmt, services, state
 from ui.fmt import chf
 
@@ -47,28 +49,96 @@ class WorkloadInput:
     model: ModelArch
     config: bytes | None
     config_name: str
+    repo: str = ""            # a Hub repo id not in the catalog (fetched, cached)
 
 
-WORKLOAD_NAMES: tuple[str, ...] = ("model", "weights", "kv", "engine", "ctx", "streams")
+WORKLOAD_NAMES: tuple[str, ...] = ("model", "repo", "weights", "kv", "engine", "ctx", "streams")
+UPLOAD = "_uploaded_config"        # session key: (bytes, file name) of an uploaded config.json
+
+
+def custom_refs() -> tuple[services.CustomRef, ...]:
+    """The models this session brought (an uploaded config.json, a Hub repo id), for
+    `services.session_catalog`."""
+    refs: list[services.CustomRef] = []
+    upload = st.session_state.get(UPLOAD)
+    if upload:
+        refs.append(("upload", upload[1], upload[0]))
+    repo = str(st.session_state.get(K("repo")) or st.session_state.get(state.KEEP, {})
+               .get("repo") or "").strip()
+    if repo and state.REPO_RE.match(repo):
+        refs.append(("repo", repo, b""))
+    return tuple(refs)
+
+
+def model_labels(cat: Catalog) -> dict[str, str]:
+    """Catalog model ids grouped by family, newest first: ``id -> "Qwen3.5 · name · 2026-02"``."""
+    ordered = sorted(cat.models, key=lambda m: (
+        m.family.lower(), -(m.released.toordinal() if m.released else 0), m.name))
+    return {m.id: f"{m.family} · {m.name}" + (f" · {m.released:%Y-%m}" if m.released else "")
+            for m in ordered}
+
+
+def model_select(cat: Catalog, label: str, name: str, **kwargs: Any) -> None:
+    """A catalog-model selectbox bound to PARAMS[name] (grouped by family, release dates)."""
+    labels = model_labels(cat)
+    st.selectbox(label, list(labels), key=K(name), format_func=lambda i: labels.get(i, i),
+                 **kwargs)
+
+
+def quant_select(cat: Catalog, model: ModelArch, label: str, name: str) -> None:
+    """Only the quantizations that are a real checkpoint of `model` (kept in the catalog) or
+    that change the bulk of its weights; a value that is not (from a link or another model)
+    is replaced by the model's own format, and the page says so."""
+    allowed = quants_for(model, cat)
+    key = K(name)
+    current = st.session_state.get(key)
+    if current not in allowed:
+        native = model.native_precision.main_format()
+        st.session_state[key] = (native if native in allowed else
+                                 next((q for q in model.checkpoints if q in allowed),
+                                      "bf16" if "bf16" in allowed else allowed[0]))
+        if current:
+            st.caption(f"{current} is not a checkpoint of {model.name}; using "
+                       f"{st.session_state[key]}.")
+
+    def fmt_quant(q: str) -> str:
+        repo = model.checkpoints.get(q)
+        return f"{q} — checkpoint {repo}" if repo else f"{q} — {cat.quant(q).name} (generic)"
+
+    st.selectbox(label, allowed, key=key, format_func=fmt_quant,
+                 help="a checkpoint kept in the catalog decides which tensors are quantized; "
+                 "'generic' applies the format to the tensor classes it covers")
 
 
 def workload_inputs(cat: Catalog, *, upload: bool = True) -> WorkloadInput | None:
     """Model (catalog or uploaded config.json), quantization, KV dtype, engine, context and
     streams. Returns None after showing a readable error for unusable input."""
-    names = {m.id: m.name for m in cat.models}
-    st.selectbox("Model", list(names), key=K("model"), format_func=lambda i: names.get(i, i),
-                 help="catalog model (Hugging Face repo id); or upload a config.json below")
+    model_select(cat, "Model", "model",
+                 help="catalog models by family, newest first; or name any Hugging Face "
+                 "repo id, or upload a config.json, below")
     config: bytes | None = None
     config_name = "config.json"
+    repo = ""
     if upload:
+        st.text_input("…or a Hugging Face repo id (e.g. Qwen/Qwen3-8B)", key=K("repo"),
+                      help="its config.json is fetched from the Hub and cached; offline, "
+                      "upload the file instead")
         uploaded = st.file_uploader(
             "…or upload a Hugging Face config.json", type=["json"], key="w_upload",
-            help="parsed as JSON only; not part of shareable links")
+            help="parsed as JSON only; kept for this session on every page, not in links")
         if uploaded is not None:
-            config, config_name = uploaded.getvalue(), services.safe_filename(uploaded.name)
-    quants = {q.id: q.name for q in cat.quantizations}
-    st.selectbox("Quantization (weights)", list(quants), key=K("weights"),
-                 format_func=lambda i: f"{i} — {quants.get(i, i)}")
+            st.session_state[UPLOAD] = (uploaded.getvalue(),
+                                        services.safe_filename(uploaded.name))
+        if st.session_state.get(UPLOAD):
+            config, config_name = st.session_state[UPLOAD]
+            if st.button("Forget the uploaded config.json", key="forget_upload"):
+                st.session_state[UPLOAD] = None
+                st.rerun()
+        repo = str(st.session_state.get(K("repo")) or "").strip()
+    model = _chosen_model(cat, config, config_name, repo)
+    if model is None:
+        return None
+    quant_select(cat, model, "Quantization (weights)", "weights")
     st.selectbox("KV cache dtype", list(state.PARAMS["kv"].allowed(cat) or ()), key=K("kv"))
     st.selectbox("Engine", list(state.PARAMS["engine"].allowed(cat) or ()), key=K("engine"),
                  help="auto = per platform its default engine (vLLM where supported) if it "
@@ -78,16 +148,6 @@ def workload_inputs(cat: Catalog, *, upload: bool = True) -> WorkloadInput | Non
                     step=1024, key=K("ctx"))
     st.number_input("Concurrent streams", min_value=1, max_value=1024, step=1,
                     key=K("streams"))
-    if config is not None:
-        try:
-            model = services.uploaded_model(config, config_name)
-        except CatalogError as exc:
-            st.error(f"The uploaded file cannot be used as a model config: {exc}")
-            return None
-        st.info(f"Using the uploaded model **{model.name}** ({config_name}); it is not "
-                "stored in the link.")
-    else:
-        model = cat.model(st.session_state[K("model")])
     ctx = int(st.session_state[K("ctx")])
     if ctx > model.max_context_tokens:
         st.error(f"Context {fmt.tokens(ctx)} tokens exceeds {model.name}'s maximum of "
@@ -98,7 +158,33 @@ def workload_inputs(cat: Catalog, *, upload: bool = True) -> WorkloadInput | Non
                  context_tokens=ctx, concurrency=int(st.session_state[K("streams")]),
                  kv_dtype=st.session_state[K("kv")],
                  engine=None if engine == "auto" else engine)
-    return WorkloadInput(w, model, config, config_name)
+    return WorkloadInput(w, model, config, config_name, repo if config is None else "")
+
+
+def _chosen_model(cat: Catalog, config: bytes | None, config_name: str,
+                  repo: str) -> ModelArch | None:
+    """The uploaded config, else the repo id, else the catalog selection; None after an
+    error box (shown as plain text) for anything that cannot be used."""
+    if config is not None:
+        try:
+            model = services.uploaded_model(config, config_name)
+        except CatalogError as exc:
+            st.error(f"The uploaded file cannot be used as a model config: {exc}")
+            return None
+        st.info(f"Using the uploaded model {model.name} ({config_name}) on every page of this "
+                "session; it is not stored in the link.")
+        return model
+    if repo:
+        if repo in {m.id for m in cat.models}:
+            return cat.model(repo)
+        try:
+            model = services.hub_model(repo)
+        except (HubError, CatalogError) as exc:
+            st.error(f"{exc}")
+            return None
+        st.info(f"Using {model.id} from the Hugging Face Hub ({model.native_precision.method}).")
+        return model
+    return cat.model(st.session_state[K("model")])
 
 
 def platform_label(cat: Catalog, prices: Mapping[str, object]) -> dict[str, str]:

@@ -253,7 +253,7 @@ def test_compare_drive_download_and_share(server: str, page: Page) -> None:
         no_exceptions(pg2)
         assert wait_rows(pg2, rows) == rows
         model = pg2.get_by_role("combobox", name="Model", exact=True).input_value()
-        assert model.startswith("Llama-3.3-70B")
+        assert model == "Llama 3 · Llama-3.3-70B · 2024-12"        # family · name · release
     finally:
         other.close()
 

@@ -163,10 +163,10 @@ def test_model_from_config_json(tmp_path):
 def test_model_from_config_json_errors(tmp_path):
     path = tmp_path / "config.json"
     path.write_text("{not json")
-    with pytest.raises(CatalogError, match="not a readable JSON config"):
+    with pytest.raises(CatalogError, match=r"config\.json: not valid JSON"):
         model_from_config_json(path)
     broken = dict(LLAMA_8B_CONFIG)
     broken.pop("vocab_size")
     path.write_text(json.dumps(broken))
-    with pytest.raises(CatalogError, match="missing key 'vocab_size'"):
+    with pytest.raises(CatalogError, match=r"config\.json: missing field .vocab_size."):
         model_from_config_json(path)

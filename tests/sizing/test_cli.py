@@ -158,7 +158,7 @@ def test_bad_options_are_one_line_exit_2(capsys, args, needle):
     ["compare", "--model", "openai/gpt-oss-120b", "--weights", "mxfp4", "--format", "xml"],
     ["bom", "--platform", "asus-gx10-1tb", "--units", "two"],
     ["plan"],                                               # --requirements missing
-    ["model", "openai/gpt-oss-120b"],                       # --weights missing
+    ["model", "openai/gpt-oss-120b", "--tp", "two"],        # not an integer
     ["calibrate", "--nope"],
     ["frobnicate"],
     [],

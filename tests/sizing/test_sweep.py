@@ -21,8 +21,9 @@ def grid(catalog):
 
 
 def test_grid_size_and_no_negative_values(grid):
-    # 4 platforms x quants each can run (of bf16/fp8/int4/mxfp4) x 5 models x 8 x 5 x 4
-    assert len(grid) == (4 + 4 + 4 + 3) * 5 * 8 * 5 * 4    # the Mac runs no fp8
+    # 4 platforms x quants each can run (of bf16/fp8/int4/mxfp4) x 5 models x 8 x 5 x 4;
+    # the Mac runs no fp8, and mxfp4 (experts only) is no checkpoint of the 2 dense models
+    assert len(grid) == ((4 + 4 + 4 + 3) * 5 - 4 * 2) * 8 * 5 * 4
     numeric = grid.select_dtypes("number")
     assert (numeric >= 0).all().all()
     assert not numeric.isna().any().any()

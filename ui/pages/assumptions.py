@@ -127,8 +127,8 @@ table([{"Platform": p.id, "Family": p.family, "Memory (GB)": p.memory_gb,
        "BF16 dense (TFLOPS)": "float1", "Idle (W)": "int", "Load (W)": "int",
        "All-reduce latency (µs)": "float1"}, key="platforms")
 st.subheader("Models")
-table([{"Model": m.id, "Name": m.name, "Layers": m.num_hidden_layers,
-        "Attention": m.attention, "MoE": m.moe is not None,
+table([{"Model": m.id, "Name": m.name, "Layers": m.arch.num_layers,
+        "Attention": m.attention, "MoE": m.is_moe,
         "Max context (tokens)": m.max_context_tokens, "Source": sources(m.source)}
        for m in cat.models], {"Layers": "int", "Max context (tokens)": "tokens"},
       key="models")

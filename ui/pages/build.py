@@ -20,12 +20,12 @@ NAMES = ("platform", "n", "design", "model", "weights", "kv", "ctx", "streams", 
 cat = widgets.page_start(
     "Build", "Everything to buy for one configuration, with prices, dates and sources; "
     "how it is wired, what it draws, what growing costs, and how to split the units.")
+custom = widgets.custom_refs()
+cat = services.session_catalog(custom)      # + the models uploaded or fetched this session
 state.seed(NAMES, cat)
 ss = st.session_state
 prices = services.shown_prices()
 labels = widgets.platform_label(cat, prices)
-models = {m.id: m.name for m in cat.models}
-quants = {q.id: q.name for q in cat.quantizations}
 
 with st.sidebar:
     st.header("Configuration")
@@ -36,13 +36,12 @@ with st.sidebar:
                  key=K("design"), help="auto: one DAC for 2 GB10 units, a switch for 3+; "
                  "direct: switchless (2-4 GB10 units); switch: always a switch")
     st.header("Workload (deployment plan)")
-    st.selectbox("Main-agent model", list(models), key=K("model"),
-                 format_func=lambda i: models.get(i, i))
-    st.selectbox("Main-agent quantization", list(quants), key=K("weights"))
+    widgets.model_select(cat, "Main-agent model", "model")
+    widgets.quant_select(cat, cat.model(ss[K("model")]), "Main-agent quantization", "weights")
     st.number_input("Main-agent streams", min_value=1, max_value=1024, key=K("streams"))
-    st.selectbox("Sub-agent model", list(models), key=K("sub_model"),
-                 format_func=lambda i: models.get(i, i))
-    st.selectbox("Sub-agent quantization", list(quants), key=K("sub_weights"))
+    widgets.model_select(cat, "Sub-agent model", "sub_model")
+    widgets.quant_select(cat, cat.model(ss[K("sub_model")]), "Sub-agent quantization",
+                         "sub_weights")
     st.number_input("Sub-agent streams (0 = none)", min_value=0, max_value=1024,
                     key=K("sub_count"))
     st.number_input("Context per stream (tokens)", min_value=1, max_value=10_000_000,
@@ -149,7 +148,7 @@ else:
     ctx = int(ss[K("ctx")])
     try:
         plan = services.deployment_plan(platform_id, units, groups, main, sub, ctx,
-                                        ss[K("kv")], cv)
+                                        ss[K("kv")], cv, custom)
     except ScenarioError as exc:
         st.error(f"This plan cannot run: {exc}")
 if plan is not None:

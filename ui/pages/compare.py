@@ -65,7 +65,7 @@ try:
         df = services.comparison(wl.workload, tuple(platforms), tuple(units), parallel,
                                  ss[K("tariff")], float(ss[K("hours")]),
                                  services.prices_version(), services.catalog_version(),
-                                 wl.config, wl.config_name)
+                                 wl.config, wl.config_name, wl.repo)
 except (ScenarioError, UnknownIdError, ValueError) as exc:
     st.error(f"Cannot compare these inputs: {exc}")
     st.stop()
@@ -139,7 +139,7 @@ if best is not None:
         detail = services.estimate_dict(
             wl.workload, best["platform"], int(best["units"]), best["parallel"],
             best["engine"], services.prices_version(), services.catalog_version(),
-            wl.config, wl.config_name)
+            wl.config, wl.config_name, wl.repo)
         assumption_lines = list(detail["assumptions"])
     except (ScenarioError, UnknownIdError) as exc:
         assumption_lines = [f"assumptions unavailable: {exc}"]

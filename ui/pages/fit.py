@@ -12,6 +12,8 @@ NAMES = ("platform", "units", "fit_quants", "kv", "engine", "streams", "min_ctx"
 cat = widgets.page_start(
     "Fit", "Every catalog model against one platform: the longest context per stream that "
     "fits at each quantization and unit count (best layout per cell).")
+custom = widgets.custom_refs()
+cat = services.session_catalog(custom)      # + the models uploaded or fetched this session
 state.seed(NAMES, cat)
 ss = st.session_state
 labels = widgets.platform_label(cat, services.shown_prices())
@@ -47,7 +49,8 @@ min_ctx = int(ss[K("min_ctx")])
 with st.spinner("Sizing every model…"):
     grid = services.fit_grid(platform_id, tuple(units), tuple(chosen_quants),
                              tuple(m.id for m in cat.models), ss[K("kv")], engine,
-                             int(ss[K("streams")]), min_ctx, services.catalog_version())
+                             int(ss[K("streams")]), min_ctx, services.catalog_version(),
+                             custom)
 
 fits = grid[grid["max_context_tokens"].fillna(0) >= grid.apply(
     lambda r: min(min_ctx, cat.model(r["model"]).max_context_tokens), axis=1)]

@@ -19,18 +19,17 @@ cat = widgets.page_start(
     "Plan", "State what you need; the planner tries every platform, unit count and split "
     "of the units between the agents, and ranks what meets every requirement, cheapest "
     "first. Everything else is listed with the reason it was rejected.")
+custom = widgets.custom_refs()
+cat = services.session_catalog(custom)      # + the models uploaded or fetched this session
 state.seed(NAMES, cat)
 ss = st.session_state
-models = {m.id: m.name for m in cat.models}
-quants = {q.id: q.name for q in cat.quantizations}
 families = list(state.PARAMS["req_families"].allowed(cat) or ())
 
 left, mid, right = st.columns(3)
 with left:
     st.markdown("**Main agent**")
-    st.selectbox("Model", list(models), key=K("req_model"),
-                 format_func=lambda i: models.get(i, i))
-    st.selectbox("Quantization", list(quants), key=K("req_weights"))
+    widgets.model_select(cat, "Model", "req_model")
+    widgets.quant_select(cat, cat.model(ss[K("req_model")]), "Quantization", "req_weights")
     st.number_input("Streams", min_value=1, max_value=1024, key=K("req_streams"))
     st.number_input("Minimum decode per stream (tok/s)", min_value=0.1, max_value=100000.0,
                     step=5.0, key=K("req_min"))
@@ -39,9 +38,9 @@ with left:
 with mid:
     st.markdown("**Sub-agents** (streams 0 = none)")
     st.number_input("Sub-agent streams", min_value=0, max_value=1024, key=K("req_sub_count"))
-    st.selectbox("Sub-agent model", list(models), key=K("req_sub_model"),
-                 format_func=lambda i: models.get(i, i))
-    st.selectbox("Sub-agent quantization", list(quants), key=K("req_sub_weights"))
+    widgets.model_select(cat, "Sub-agent model", "req_sub_model")
+    widgets.quant_select(cat, cat.model(ss[K("req_sub_model")]), "Sub-agent quantization",
+                         "req_sub_weights")
     st.number_input("Sub-agent minimum per stream (tok/s)", min_value=0.1,
                     max_value=100000.0, step=5.0, key=K("req_sub_min"))
     st.number_input("Context per stream (tokens)", min_value=1, max_value=10_000_000,
@@ -95,7 +94,7 @@ if ss[K("min_mem")] > 0:
 try:
     with st.spinner("Planning…"):
         result = services.planner(requirements, services.prices_version(),
-                                  services.catalog_version())
+                                  services.catalog_version(), custom)
 except ScenarioError as exc:  # RequirementsError included
     st.error(f"These requirements cannot be evaluated: {exc}")
     st.stop()
