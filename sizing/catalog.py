@@ -432,6 +432,9 @@ class Quantization(Strict):
     bits_per_weight: Pos
     applies_to: list[TensorClass] = Field(min_length=1)
     compute_dtype: Literal["bf16", "fp8", "fp4", "int8"]
+    on_checkpoint: Id | None = Field(
+        None, description="a load-time recipe: re-quantizes `applies_to` of the model's "
+        "checkpoint in this quantization (only for models that have one)")
     unquantized_dtype: dict[str, Id] = Field(
         default_factory=dict,
         description="per engine: dtype of tensor classes the quant leaves alone (default: native)")
@@ -539,6 +542,10 @@ class Catalog(Strict):
             for hp in p.host.parts if p.host else []:
                 if hp.item not in parts:
                     raise ValueError(f"platforms[{p.id}].host.parts: unknown host part '{hp.item}'")
+        for q in self.quantizations:
+            if q.on_checkpoint is not None and q.on_checkpoint not in quants:
+                raise ValueError(f"quantizations[{q.id}].on_checkpoint: unknown quantization "
+                                 f"'{q.on_checkpoint}'")
         for e in self.engines:
             for q in e.quants:
                 if q not in quants:

@@ -301,6 +301,12 @@ def _cmd_model(args: argparse.Namespace) -> int:
     catalog = _catalog(args)
     model = resolve_model(catalog, args.model)
     weights = args.weights or quant_named_by(model, args.model)
+    if weights and "/" in weights:
+        named = quant_named_by(model, weights, include_self=True)
+        if named is None:
+            raise CliError(f"weights '{weights}' is not a checkpoint of {model.id} kept in the "
+                           f"catalog; kept: {', '.join(model.checkpoints.values()) or 'none'}")
+        weights = named
     if weights is None and args.model.lower() != model.id.lower():
         said = QUANT_IN_NAME.search(args.model)
         if said:
@@ -402,7 +408,9 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
         from sizing.llm import active_params, param_counts
 
         for m in catalog.models:
-            rows.append({"kind": "model", "id": m.id, "name": m.name,
+            rows.append({"kind": "model", "id": m.id, "name": m.name, "family": m.family,
+                         "released": m.released.isoformat() if m.released else None,
+                         "checkpoints": ",".join(m.checkpoints) or None,
                          "total_params_b": round(param_counts(m).total / 1e9, 2),
                          "active_params_b": round(active_params(m) / 1e9, 2),
                          "attention": m.attention, "moe": m.is_moe,

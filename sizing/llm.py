@@ -85,6 +85,10 @@ def precision_source(m: ModelArch, quant: Quantization) -> str:
     if repo:
         cp = m.checkpoint_precision(quant.id)
         return f"{quant.id} = checkpoint {repo} ({cp.method})"
+    if quant.on_checkpoint is not None and quant.on_checkpoint in m.checkpoints:
+        return (f"{quant.id} = checkpoint {m.checkpoints[quant.on_checkpoint]} with "
+                f"{', '.join(quant.applies_to)} re-quantized at load to "
+                f"{quant.bits_per_weight:g} bits ({quant.name})")
     classes = ", ".join(quant.applies_to)
     return (f"{quant.id} = generic format (no checkpoint of {m.name} in this format is kept: "
             f"{classes} at {quant.bits_per_weight:g} bits, the rest as in "
@@ -102,6 +106,8 @@ def quantized_share(m: ModelArch, quant: Quantization) -> float:
     `quant` applies to; 1.0 when the catalog keeps a checkpoint of it in that format."""
     if quant.id in m.checkpoints:
         return 1.0
+    if quant.on_checkpoint is not None:          # a recipe on top of a kept checkpoint
+        return 1.0 if quant.on_checkpoint in m.checkpoints else 0.0
     counts = m.arch.params_by_class
     body = {c: n for c, n in counts.items() if c not in ("embedding", "mtp", "vision")}
     total = sum(body.values())
@@ -118,17 +124,21 @@ def quants_for(m: ModelArch, catalog: Catalog) -> list[str]:
     return [q.id for q in catalog.quantizations if quant_applies(m, q)]
 
 
-def quant_named_by(m: ModelArch, name: str) -> str | None:
-    """The quantization a model name stands for when it names one of `m`'s checkpoints
-    (``nvidia/Qwen3.5-397B-A17B-NVFP4`` -> ``nvfp4``); None for the model itself."""
+def quant_named_by(m: ModelArch, name: str, *, include_self: bool = False) -> str | None:
+    """The quantization a repo id stands for when it names one of `m`'s kept checkpoints
+    (``nvidia/Qwen3.5-397B-A17B-NVFP4`` -> ``nvfp4``); the model's own id only with
+    `include_self` (as ``--weights``: its release format)."""
     wanted = name.lower()
     for quant_id, repo in m.checkpoints.items():
-        if repo.lower() == wanted and wanted != m.id.lower():
+        if repo.lower() == wanted and (include_self or wanted != m.id.lower()):
             return quant_id
     return None
 
 
 def quant_mismatch_message(m: ModelArch, quant: Quantization, catalog: Catalog) -> str:
+    if quant.on_checkpoint is not None:
+        return (f"weights '{quant.id}' re-quantizes a {quant.on_checkpoint} checkpoint at load "
+                f"and {m.id} has none; valid choices: {', '.join(quants_for(m, catalog))}")
     share = quantized_share(m, quant)
     return (f"weights '{quant.id}' quantizes only {', '.join(quant.applies_to)} "
             f"({share:.0%} of {m.id}'s parameters): not a checkpoint of this model; valid "
@@ -154,7 +164,7 @@ def precision_table(m: ModelArch, quant: Quantization | None, catalog: Catalog, 
         if checkpoint is not None and bits[c] == checkpoint.bits(c):
             label = checkpoint.describe(c)
         elif c in quant.applies_to:
-            label = quant.id
+            label = f"{quant.on_checkpoint} (at load)" if quant.on_checkpoint else quant.id
         else:
             label = _label_for_bits(bits[c], m.native_precision.describe(c))
         out[c] = (label, bits[c])
@@ -170,6 +180,12 @@ def class_bits(m: ModelArch, quant: Quantization, engine_id: str | None,
     """Mean bits per weight of each tensor class under `quant` on `engine_id`."""
     checkpoint = m.checkpoint_precision(quant.id)
     other = quant.unquantized_dtype.get(engine_id or "") if engine_id else None
+    if quant.on_checkpoint is not None:
+        base = m.checkpoint_precision(quant.on_checkpoint)
+        if base is None:
+            raise ValueError(quant_mismatch_message(m, quant, catalog))
+        return {cls: quant.bits_per_weight if cls in quant.applies_to else base.bits(cls)
+                for cls in TENSOR_CLASSES}
     if checkpoint is not None:
         bits = {cls: checkpoint.bits(cls) for cls in TENSOR_CLASSES}
         if other is not None:      # the engine's own file format (GGUF) stores the rest

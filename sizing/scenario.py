@@ -17,7 +17,7 @@ from sizing.catalog import (
     Quantization,
     UnknownIdError,
 )
-from sizing.llm import quant_applies, quant_mismatch_message
+from sizing.llm import quant_applies, quant_mismatch_message, quant_named_by
 
 Parallel = Literal["tp", "pp", "replicas"]
 PARALLEL_CHOICES: tuple[str, ...] = ("tp", "pp", "replicas")
@@ -95,12 +95,25 @@ def default_mem_util(catalog: Catalog, platform: Platform, engine: Engine) -> fl
     return engine.default_mem_util
 
 
+def _weights_id(model: ModelArch, weights: str) -> str:
+    """A quantization id, or the id of the model's kept checkpoint named by repo id
+    (``nvidia/Qwen3.5-397B-A17B-NVFP4`` -> ``nvfp4``)."""
+    if "/" not in weights:
+        return weights
+    named = quant_named_by(model, weights, include_self=True)
+    if named is None:
+        kept = ", ".join(f"{r} ({q})" for q, r in model.checkpoints.items()) or "none"
+        raise ScenarioError(f"weights '{weights}' is not a checkpoint of {model.id} kept in the "
+                            f"catalog; kept checkpoints: {kept}; or use a quantization id")
+    return named
+
+
 def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) -> Resolved:
     """Validate `s` against `catalog`; `model` overrides the id lookup (config.json input)."""
     try:
         platform = catalog.platform(s.platform)
         arch = model if model is not None else catalog.model(s.model)
-        quant = catalog.quant(s.weights)
+        quant = catalog.quant(_weights_id(arch, s.weights))
     except UnknownIdError as exc:
         raise ScenarioError(str(exc)) from None
     if s.parallel not in PARALLEL_CHOICES:

@@ -89,7 +89,8 @@ def quant_select(cat: Catalog, model: ModelArch, label: str, name: str) -> None:
     """Only the quantizations that are a real checkpoint of `model` (kept in the catalog) or
     that change the bulk of its weights; a value that is not (from a link or another model)
     is replaced by the model's own format, and the page says so."""
-    allowed = quants_for(model, cat)
+    runnable = {q for e in cat.engines for q in e.quants}
+    allowed = [q for q in quants_for(model, cat) if q in runnable]
     key = K(name)
     current = st.session_state.get(key)
     if current not in allowed:
