@@ -24,6 +24,7 @@ It never guesses. Norms, biases of projections and hyper-connection mixers are i
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -454,13 +455,36 @@ def _mamba2(cfg: Config, h: int) -> Layer:
                  state_shards=groups)
 
 
+_BLOCK_TYPES = {"mamba": "M", "moe": "E", "attention": "*", "mlp": "-"}
+
+
+def _block_pattern(cfg: Config, pattern_key: str, list_key: str) -> str | None:
+    """``hybrid_override_pattern`` (``"MEM*E"``) or ``layers_block_type`` (a list of
+    ``mamba``/``moe``/``attention``/``mlp``, also seen as the text of such a list)."""
+    pattern = cfg.get(pattern_key)
+    if isinstance(pattern, str) and pattern:
+        return pattern
+    blocks = cfg.get(list_key)
+    if isinstance(blocks, str):
+        blocks = re.findall(r"[A-Za-z_]+", blocks)
+    if blocks is None:
+        return None
+    if not isinstance(blocks, list) or not all(isinstance(b, str) for b in blocks):
+        raise ConfigError(f"field '{list_key}': expected a list of block types")
+    unknown = next((b for b in blocks if b not in _BLOCK_TYPES), None)
+    if unknown is not None:
+        raise ConfigError(f"field '{list_key}': unknown block type {_short(unknown)}")
+    return "".join(_BLOCK_TYPES[b] for b in blocks)
+
+
 def _nemotron_h(cfg: Config, family: str) -> Architecture:
-    """Nemotron-H / Nemotron 3: one block per character of ``hybrid_override_pattern``:
-    ``M`` Mamba-2, ``*`` attention, ``-`` MLP, ``E`` MoE (ReLU^2 MLPs, not gated)."""
-    pattern = cfg.get("hybrid_override_pattern")
-    if not isinstance(pattern, str) or not pattern:
-        raise ConfigError("missing field 'hybrid_override_pattern'")
-    n = _int(cfg, "num_hidden_layers")
+    """Nemotron-H / Nemotron 3: one block per character of ``hybrid_override_pattern``
+    (or entry of ``layers_block_type``): ``M`` Mamba-2, ``*`` attention, ``-`` MLP, ``E``
+    MoE (ReLU^2 MLPs, not gated)."""
+    pattern = _block_pattern(cfg, "hybrid_override_pattern", "layers_block_type")
+    if not pattern:
+        raise ConfigError("missing field 'hybrid_override_pattern' (or 'layers_block_type')")
+    n = _int(cfg, "num_hidden_layers", default=len(pattern))
     if len(pattern) != n:
         raise ConfigError(f"field 'hybrid_override_pattern': {len(pattern)} blocks for "
                           f"num_hidden_layers {n}")
@@ -490,9 +514,8 @@ def _nemotron_h(cfg: Config, family: str) -> Architecture:
     mtp: tuple[Layer, ...] = ()
     count = _int(cfg, "num_nextn_predict_layers", default=0, minimum=0)
     if count:
-        mtp_pattern = cfg.get("mtp_hybrid_override_pattern") or "*E"
-        if not isinstance(mtp_pattern, str):
-            raise ConfigError("field 'mtp_hybrid_override_pattern': expected a string")
+        mtp_pattern = _block_pattern(cfg, "mtp_hybrid_override_pattern",
+                                     "mtp_layers_block_type") or "*E"
         mtp = tuple(block(ch) for ch in mtp_pattern) * count
     n_exp = _int(cfg, "n_routed_experts", default=0, minimum=0)
     return Architecture(

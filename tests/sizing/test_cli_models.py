@@ -115,9 +115,12 @@ def test_repo_named_nvfp4_without_a_map_is_refused(capsys, hub):
     code, _, err = run(capsys, "model", "acme/Nano-30B-NVFP4")
     assert code == 2
     assert "the name says NVFP4 but config.json has no quantization_config" in err
-    # the same checkpoint named as a catalog variant: no silent bf16 either
-    code, _, err = run(capsys, "model", "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-NVFP4")
+    # a catalog variant whose map is not kept (Nemotron-3-Super NVFP4): no silent bf16 either
+    code, _, err = run(capsys, "model", "nvidia/NVIDIA-Nemotron-3-Super-120B-A12B-NVFP4")
     assert code == 2 and "quantization map is not kept: pass --weights" in err
+    # ...while the Nano's NVFP4 map is kept (hf_quant_config.json): its own format
+    d = model_json(capsys, "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-NVFP4")
+    assert d["weights"] == "nvfp4" and d["precision_by_class"]["attention"] == "bf16"
 
 
 def test_a_kept_checkpoint_named_as_the_model_selects_its_format(capsys):

@@ -81,6 +81,10 @@ CARDS: list[tuple[tuple[str, ...], float, float | None, str, str]] = [
     (("nvidia--NVIDIA-Nemotron-3-Nano-30B-A3B-BF16",
       "nvidia--NVIDIA-Nemotron-3-Nano-30B-A3B-NVFP4"), 31.6, 3.2, "plain",
      HF + "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16"),
+    (("nvidia--NVIDIA-Nemotron-3-Ultra-550B-A55B-BF16", "nvidia--NVIDIA-Nemotron-3-Ultra-550B-A55B-FP8",
+      "nvidia--NVIDIA-Nemotron-3-Ultra-550B-A55B-NVFP4"), 550, 55, "plain",
+     HF + "nvidia/NVIDIA-Nemotron-3-Ultra-550B-A55B-BF16"),
+    (("nvidia--Qwen3.6-27B-NVFP4",), 27, None, "plain", HF + "Qwen/Qwen3.6-27B"),
     (("nvidia--NVIDIA-Nemotron-3-Super-120B-A12B-FP8",
       "nvidia--NVIDIA-Nemotron-3-Super-120B-A12B-NVFP4"), 120, 12, "plain",
      "https://research.nvidia.com/labs/nemotron/Nemotron-3-Super"),
@@ -104,7 +108,8 @@ def _active(arch, convention: str) -> float:
 
 def test_every_config_file_is_covered():
     listed = {f for files, *_ in CARDS for f in files} | set(HAND_TOTALS)
-    on_disk = {p.name.removesuffix("_config.json") for p in CONFIG_DIR.glob("*_config.json")}
+    on_disk = {p.name.removesuffix("_config.json") for p in CONFIG_DIR.glob("*_config.json")
+               if not p.name.endswith("_hf_quant_config.json")}
     assert on_disk == listed
 
 
@@ -292,8 +297,39 @@ def test_catalog_checkpoints_resolve(catalog):
 
 
 def test_config_files_are_verbatim_copies():
+    """The files also in ../shared/data/hf_configs are byte-identical; the others (Qwen3.6-27B,
+    Nemotron-3-Ultra, ModelOpt hf_quant_config.json maps) come from the same public source,
+    ai-dynamo/aiconfigurator model_configs/, and are listed in data/hf_configs/README.md."""
     shared = Path(__file__).resolve().parents[3] / "shared" / "data" / "hf_configs"
     if not shared.is_dir():
         pytest.skip("../shared not beside the repository")
-    for path in CONFIG_DIR.glob("*_config.json"):
-        assert path.read_bytes() == (shared / path.name).read_bytes(), path.name
+    readme = (CONFIG_DIR / "README.md").read_text()
+    for path in CONFIG_DIR.glob("*.json"):
+        if (shared / path.name).exists():
+            assert path.read_bytes() == (shared / path.name).read_bytes(), path.name
+        else:
+            assert path.name in readme, f"{path.name}: source not listed in the README"
+
+
+def test_hf_quant_config_maps_of_modelopt_checkpoints():
+    # config.json of these checkpoints has no quantization_config; the map is beside it
+    raw = _load("nvidia--Qwen3-235B-A22B-NVFP4")
+    hq = json.loads((CONFIG_DIR / "nvidia--Qwen3-235B-A22B-NVFP4_hf_quant_config.json")
+                    .read_text())
+    pm = precision_map(raw, architecture_from_config(raw), hf_quant_config=hq,
+                       name="nvidia/Qwen3-235B-A22B-NVFP4")
+    assert (pm.describe("routed_experts"), pm.describe("attention")) == ("nvfp4", "nvfp4")
+    raw = _load("nvidia--NVIDIA-Nemotron-3-Nano-30B-A3B-NVFP4")
+    hq = json.loads((CONFIG_DIR / "nvidia--NVIDIA-Nemotron-3-Nano-30B-A3B-NVFP4_hf_quant_config"
+                                  ".json").read_text())
+    pm = precision_map(raw, architecture_from_config(raw), hf_quant_config=hq)
+    assert pm.describe("attention") == "bf16"                   # its 6 attention blocks excluded
+    assert pm.describe("routed_experts") == "nvfp4"
+
+
+def test_layers_block_type_lists():
+    raw = _load("nvidia--NVIDIA-Nemotron-3-Ultra-550B-A55B-BF16")   # no hybrid_override_pattern
+    arch = architecture_from_config(raw)
+    assert arch.layer_kinds() == {"mamba": 48, "moe": 48, "full": 12}
+    # 12 attention blocks x 2 KV heads x 128 x K+V: the only KV of 108 blocks
+    assert arch.kv_elems_per_token() == 12 * 2 * 128 * 2
