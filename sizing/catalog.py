@@ -72,7 +72,10 @@ class DuplicateKeyError(yaml.YAMLError):
         return str(self.args[0])
 
 
-class UniqueKeyLoader(yaml.SafeLoader):
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when built with it
+
+
+class UniqueKeyLoader(_SafeLoader):  # type: ignore[misc,valid-type]
     """`yaml.SafeLoader` that raises `DuplicateKeyError` on a mapping key given twice.
 
     The error names the key's path (``main_agent.min_tok_s``; list entries by their
@@ -751,9 +754,10 @@ def model_from_config(raw: dict[str, Any], *, model_id: str, source: str,
     from sizing.hfconfig import ConfigError
     from sizing.quantmap import precision_map
 
-    name = model_id.split("/")[-1] or "config.json"
+    safe = _safe_id(model_id)
+    name = safe.split("/")[-1] or "config.json"
     try:
-        model = ModelArch(id=_safe_id(model_id), name=name, family="Imported",
+        model = ModelArch(id=safe, name=name, family="Imported",
                           config=raw, source=[source])
         if hf_quant_config is not None or model.native_precision.method.startswith("none"):
             native = precision_map(raw, model.arch, hf_quant_config=hf_quant_config,

@@ -99,8 +99,8 @@ def quant_select(cat: Catalog, model: ModelArch, label: str, name: str) -> None:
                                  next((q for q in model.checkpoints if q in allowed),
                                       "bf16" if "bf16" in allowed else allowed[0]))
         if current:
-            st.caption(f"{current} is not a checkpoint of {model.name}; using "
-                       f"{st.session_state[key]}.")
+            st.caption(f"{fmt.md_escape(current)} is not a checkpoint of "
+                       f"{fmt.md_escape(model.name)}; using {st.session_state[key]}.")
 
     def fmt_quant(q: str) -> str:
         repo = model.checkpoints.get(q)
@@ -170,10 +170,12 @@ def _chosen_model(cat: Catalog, config: bytes | None, config_name: str,
         try:
             model = services.uploaded_model(config, config_name)
         except CatalogError as exc:
-            st.error(f"The uploaded file cannot be used as a model config: {exc}")
+            st.error("The uploaded file cannot be used as a model config: "
+                     f"{fmt.md_escape(exc)}")
             return None
-        st.info(f"Using the uploaded model {model.name} ({config_name}) on every page of this "
-                "session; it is not stored in the link.")
+        st.info(f"Using the uploaded model {fmt.md_escape(model.name)} "
+                f"({fmt.md_escape(config_name)}) on every page of this session; it is not "
+                "stored in the link.")
         return model
     if repo:
         if repo in {m.id for m in cat.models}:
@@ -181,9 +183,10 @@ def _chosen_model(cat: Catalog, config: bytes | None, config_name: str,
         try:
             model = services.hub_model(repo)
         except (HubError, CatalogError) as exc:
-            st.error(f"{exc}")
+            st.error(fmt.md_escape(exc))
             return None
-        st.info(f"Using {model.id} from the Hugging Face Hub ({model.native_precision.method}).")
+        st.info(f"Using {fmt.md_escape(model.id)} from the Hugging Face Hub "
+                f"({fmt.md_escape(model.native_precision.method)}).")
         return model
     return cat.model(st.session_state[K("model")])
 

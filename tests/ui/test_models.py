@@ -19,6 +19,17 @@ def errors(at) -> list[str]:
     return [e.value for e in at.error]
 
 
+def upload_llama(app, name: str, filename: str = "config.json"):
+    """Compare with Llama-3.1-8B's real config.json uploaded under `name`."""
+    config = json.loads((ROOT / "data" / "hf_configs" /
+                         "meta-llama--Meta-Llama-3.1-8B_config.json").read_text())
+    config["_name_or_path"] = name
+    at = app(query={**BASE, "weights": "bf16"})
+    at.file_uploader(key="w_upload").upload(filename, json.dumps(config).encode(),
+                                            "application/json")
+    return at.run()
+
+
 @pytest.fixture
 def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
     server = FakeHub()
@@ -71,13 +82,7 @@ def test_unreachable_hub_is_an_error_box_not_a_traceback(app, monkeypatch):
 
 
 def test_uploaded_config_stays_for_the_session(app):
-    config = json.loads((ROOT / "data" / "hf_configs" /
-                         "meta-llama--Meta-Llama-3.1-8B_config.json").read_text())
-    config["_name_or_path"] = "my-org/my-8b"
-    at = app(query={**BASE, "weights": "bf16"})
-    at.file_uploader(key="w_upload").upload("config.json", json.dumps(config).encode(),
-                                            "application/json")
-    at.run()
+    at = upload_llama(app, "my-org/my-8b")
     assert any("uploaded model my-8b" in i.value for i in at.info)
     at.file_uploader(key="w_upload").set_value(None)            # the widget was cleared
     at.run()
@@ -87,13 +92,7 @@ def test_uploaded_config_stays_for_the_session(app):
 
 
 def test_an_uploaded_model_is_sized_on_build_plan_and_fit(app):
-    config = json.loads((ROOT / "data" / "hf_configs" /
-                         "meta-llama--Meta-Llama-3.1-8B_config.json").read_text())
-    config["_name_or_path"] = "my-org/my-8b"
-    at = app(query={**BASE, "weights": "bf16"})
-    at.file_uploader(key="w_upload").upload("config.json", json.dumps(config).encode(),
-                                            "application/json")
-    at.run()
+    at = upload_llama(app, "my-org/my-8b")
     at.switch_page("ui/pages/build.py").run()
     assert not at.exception
     assert "Imported · my-8b" in at.selectbox(key="w_model").options
@@ -107,3 +106,11 @@ def test_an_uploaded_model_is_sized_on_build_plan_and_fit(app):
     at.switch_page("ui/pages/plan.py").run()
     assert not at.exception
     assert "Imported · my-8b" in at.selectbox(key="w_req_model").options
+
+
+def test_uploaded_names_are_shown_as_text(app):
+    at = upload_llama(app, "x/![pwn](http://127.0.0.1:9/i.png)[link](http://evil)",
+                      filename="a_b*c.json")
+    assert not at.exception
+    shown = " ".join(i.value for i in at.info)
+    assert "](" not in shown and "![" not in shown and "http://evil" not in shown
