@@ -52,6 +52,8 @@ class Layer:
     dense_mlp_params: int = 0
     routed_params: int = 0              # every routed expert, plus the router
     routed_active_params: int = 0       # the experts one token uses, plus the router
+    router_params: int = 0              # of routed_params: router (+ latent projections),
+                                        # read every step whatever experts are chosen
     shared_params: int = 0
     replicated_params: int = 0          # of attention_params: whole on every TP rank
     kv_elems_per_token: float = 0.0
@@ -63,6 +65,8 @@ class Layer:
     state_bytes: float = 0.0
     state_shards: int = 1
     attention_work: tuple[AttentionWork, ...] = ()
+    attention_parts: tuple[tuple[str, int], ...] = ()   # (projection, params), summing to
+                                                         # attention_params where known
 
     @property
     def params(self) -> int:
@@ -114,6 +118,10 @@ class Architecture:
         """Language-model parameters as model cards count them (no MTP, no vision)."""
         c = self.params_by_class
         return sum(c.values()) - c["mtp"] - c["vision"]
+
+    @property
+    def router_params(self) -> int:
+        return sum(x.router_params for x in self.layers)
 
     @property
     def routed_active_params(self) -> int:

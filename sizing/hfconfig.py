@@ -99,26 +99,32 @@ def gqa_layer(*, kind: str, h: int, heads: int, kv_heads: int, head_dim: int,
     FLOPs per attended token (QK^T and PV).
     """
     q_out = heads * head_dim * (2 if output_gate else 1)
-    kv_out = kv_heads * head_dim * (1 if k_eq_v else 2)
-    params = h * (q_out + kv_out) + heads * head_dim * h
-    if bias:
-        params += q_out + kv_out
+    k_out = kv_heads * head_dim
+    b = 1 if bias else 0
+    parts = [("q_proj", (h + b) * q_out), ("k_proj", (h + b) * k_out)]
+    if not k_eq_v:
+        parts.append(("v_proj", (h + b) * k_out))
+    parts.append(("o_proj", heads * head_dim * h))
+    params = sum(n for _, n in parts)
     elems = 2 * kv_heads * head_dim if kv_cache else 0
     work = AttentionWork(flops_per_ctx_token=4 * heads * head_dim, cap_tokens=window)
     if window:
         return Layer(kind=kind, attention_params=params, kv_heads=kv_heads,
-                     window_elems_per_token=elems, window_tokens=window, attention_work=(work,))
+                     window_elems_per_token=elems, window_tokens=window, attention_work=(work,),
+                     attention_parts=tuple(parts))
     return Layer(kind=kind, attention_params=params, kv_heads=kv_heads,
-                 kv_elems_per_token=elems, attention_work=(work,))
+                 kv_elems_per_token=elems, attention_work=(work,), attention_parts=tuple(parts))
 
 
-def mla_layer(cfg: Config, h: int, *, kind: str = "mla") -> Layer:
+def mla_layer(cfg: Config, h: int, *, kind: str = "mla", indexer: bool = True) -> Layer:
     """DeepSeek multi-head latent attention; DSA indexer when ``index_topk`` is set.
 
     Cache: the latent ``kv_lora_rank + qk_rope_head_dim`` per token, one copy on every TP
     rank. DSA (DeepSeek-V3.2, GLM-5): an FP8 indexer key of ``index_head_dim`` bytes plus
     one 4-byte scale per 128 values per token (vLLM/SGLang), read in full every step, and
-    attention over the ``index_topk`` selected tokens only.
+    attention over the ``index_topk`` selected tokens only. ``indexer=False`` (GLM-5.2
+    ``indexer_types`` "shared"): the layer reuses another layer's top-k choice and has no
+    indexer weights, keys or work of its own.
     """
     heads = _int(cfg, "num_attention_heads")
     kv_lora = _int(cfg, "kv_lora_rank")
@@ -126,26 +132,31 @@ def mla_layer(cfg: Config, h: int, *, kind: str = "mla") -> Layer:
     nope = _int(cfg, "qk_nope_head_dim")
     v_dim = _int(cfg, "v_head_dim")
     q_lora = _int(cfg, "q_lora_rank", default=0, minimum=0)
-    q = (h * q_lora + q_lora * heads * (nope + rope)) if q_lora else h * heads * (nope + rope)
-    kv = h * (kv_lora + rope) + kv_lora * heads * (nope + v_dim)
-    params = q + kv + heads * v_dim * h
+    q_parts = ([("q_a_proj", h * q_lora), ("q_b_proj", q_lora * heads * (nope + rope))]
+               if q_lora else [("q_proj", h * heads * (nope + rope))])
+    parts = [*q_parts, ("kv_a_proj_with_mqa", h * (kv_lora + rope)),
+             ("kv_b_proj", kv_lora * heads * (nope + v_dim)), ("o_proj", heads * v_dim * h)]
+    params = sum(n for _, n in parts)
     replicated = h * (q_lora + kv_lora + rope)
     work = [AttentionWork(flops_per_ctx_token=2 * heads * (nope + rope + v_dim))]
     extra_bytes = 0.0
     read_cap = None
     if cfg.get("index_topk") is not None:
         topk = _int(cfg, "index_topk")
-        i_heads = _int(cfg, "index_n_heads")
-        i_dim = _int(cfg, "index_head_dim")
-        params += (q_lora or h) * i_heads * i_dim + h * i_dim + h * i_heads
-        extra_bytes = i_dim + math.ceil(i_dim / 128) * 4
         read_cap = topk
         work = [AttentionWork(flops_per_ctx_token=2 * heads * (nope + rope + v_dim),
-                              cap_tokens=topk),
-                AttentionWork(flops_per_ctx_token=2 * i_heads * i_dim)]
+                              cap_tokens=topk)]
         kind = "sparse-mla"
+        if indexer:
+            i_heads = _int(cfg, "index_n_heads")
+            i_dim = _int(cfg, "index_head_dim")
+            indexer_params = (q_lora or h) * i_heads * i_dim + h * i_dim + h * i_heads
+            params += indexer_params
+            parts.append(("indexer", indexer_params))
+            extra_bytes = i_dim + math.ceil(i_dim / 128) * 4
+            work.append(AttentionWork(flops_per_ctx_token=2 * i_heads * i_dim))
     return Layer(kind=kind, attention_params=params, replicated_params=replicated,
-                 kv_elems_per_token=kv_lora + rope, kv_heads=1,
+                 attention_parts=tuple(parts), kv_elems_per_token=kv_lora + rope, kv_heads=1,
                  kv_extra_bytes_per_token=extra_bytes, kv_read_cap_tokens=read_cap,
                  attention_work=tuple(work))
 
@@ -169,7 +180,7 @@ def moe_parts(*, h: int, experts: int, top_k: int, inter: int, shared_inter: int
     shared = (3 if gated else 2) * h * shared_inter if shared_inter else 0
     return {"routed_params": experts * per_expert + router + proj,
             "routed_active_params": top_k * per_expert + router + proj,
-            "shared_params": shared}
+            "router_params": router + proj, "shared_params": shared}
 
 
 def _with(layer: Layer, **parts: int) -> Layer:
@@ -197,11 +208,18 @@ def _moe_flags(cfg: Config, n: int) -> list[bool]:
             raise ConfigError(f"field 'moe_layer_freq': expected {n} entries of 0 or 1")
         return [bool(v) for v in freq]
     first_dense = _int(cfg, "first_k_dense_replace", default=0, minimum=0)
-    step = _int(cfg, "moe_layer_freq", "decoder_sparse_step", default=1)
+    if first_dense > n:
+        raise ConfigError(f"field 'first_k_dense_replace': {first_dense} exceeds the {n} layers")
     only_mlp = cfg.get("mlp_only_layers") or []
-    if not isinstance(only_mlp, list):
+    if not isinstance(only_mlp, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in only_mlp):
         raise ConfigError("field 'mlp_only_layers': expected a list of layer indices")
-    return [i >= first_dense and (i + 1) % step == 0 and i not in only_mlp for i in range(n)]
+    # DeepSeek (moe_layer_freq): layer_idx % freq == 0; Qwen-MoE (decoder_sparse_step):
+    # (layer_idx + 1) % step == 0
+    freq = _int(cfg, "moe_layer_freq", default=1)
+    step = _int(cfg, "decoder_sparse_step", default=1)
+    return [i >= first_dense and i % freq == 0 and (i + 1) % step == 0 and i not in only_mlp
+            for i in range(n)]
 
 
 def _transformer(cfg: Config, family: str) -> Architecture:
@@ -221,8 +239,8 @@ def _transformer(cfg: Config, family: str) -> Architecture:
     if family == "llama4_text":
         chunk = _int(cfg, "attention_chunk_size", default=0, minimum=0)
         nope = cfg.get("no_rope_layers") or [int((i + 1) % 4 != 0) for i in range(n)]
-        if len(nope) != n:
-            raise ConfigError(f"field 'no_rope_layers': expected {n} entries")
+        if not isinstance(nope, list) or len(nope) != n or any(v not in (0, 1) for v in nope):
+            raise ConfigError(f"field 'no_rope_layers': expected {n} entries of 0 or 1")
         # RoPE layers use chunked local attention (at most `chunk` tokens; a window in memory)
         types = ["sliding_attention" if (chunk and nope[i]) else "full_attention" for i in range(n)]
         window = chunk or None
@@ -233,6 +251,8 @@ def _transformer(cfg: Config, family: str) -> Architecture:
             every = _int(cfg, "sliding_window_pattern")
             types = ["full_attention" if (i + 1) % every == 0 else "sliding_attention"
                      for i in range(n)]
+        elif family == "gemma2":           # Gemma2Config: even layers slide
+            types = ["sliding_attention" if (i + 1) % 2 else "full_attention" for i in range(n)]
         elif family in ("qwen2", "mimo", "qwen3", "qwen3_moe"):
             first = _int(cfg, "max_window_layers", default=n, minimum=0)
             types = ["sliding_attention" if i >= first else "full_attention" for i in range(n)]
@@ -271,28 +291,62 @@ def _transformer(cfg: Config, family: str) -> Architecture:
         moe = moe_parts(h=h, experts=n_experts, top_k=top_k, inter=inter,
                         shared_inter=shared_inter, router_bias=family == "gpt_oss")
         if family == "llama4_text":
-            step = _int(cfg, "interleave_moe_layer_step", default=1)
-            flags = [(i + 1) % step == 0 for i in range(n)]
+            moe_layers = cfg.get("moe_layers")
+            if moe_layers is not None:
+                if not isinstance(moe_layers, list) or not all(
+                        isinstance(i, int) and 0 <= i < n for i in moe_layers):
+                    raise ConfigError("field 'moe_layers': expected a list of layer indices")
+                flags = [i in moe_layers for i in range(n)]
+            else:
+                step = _int(cfg, "interleave_moe_layer_step", default=1)
+                flags = [(i + 1) % step == 0 for i in range(n)]
         else:
             flags = _moe_flags(cfg, n)
+        mlp_types = _list(cfg, "mlp_layer_types", n)
+        if mlp_types is not None:            # GLM-5.x: the explicit per-layer list wins
+            if any(v not in ("dense", "sparse") for v in mlp_types):
+                raise ConfigError("field 'mlp_layer_types': expected 'dense' or 'sparse'")
+            flags = [v == "sparse" for v in mlp_types]
+        if family == "gemma4_text" and not _bool(cfg, "enable_moe_block", True):
+            flags = [False] * n
     dense_inter = 0
     if not all(flags) or family == "gemma4_text":
         key = {"llama4_text": "intermediate_size_mlp", "minimax_m3": "dense_intermediate_size"}.get(
             family, "intermediate_size")
         dense_inter = _int(cfg, key)
 
+    if family == "gemma4_text" and _bool(cfg, "use_double_wide_mlp", False):
+        raise ConfigError("field 'use_double_wide_mlp': true (double-width MLPs of KV-sharing "
+                          "layers) is not supported")
+    attn_types = cfg.get("attn_type_list")
+    if attn_types is not None and (not isinstance(attn_types, list) or any(
+            v != 1 for v in attn_types)):
+        raise ConfigError("field 'attn_type_list': lightning (linear) attention layers (0) "
+                          "are not supported")
+
     # ---- attention per layer type
-    global_heads = _int(cfg, "num_global_key_value_heads", default=kv_heads)
-    global_dim = _int(cfg, "global_head_dim", default=head_dim)
     k_eq_v = family == "gemma4_text" and _bool(cfg, "attention_k_eq_v", False)
+    # vLLM gemma4_layer_config: global KV heads only where V reuses K
+    global_heads = _int(cfg, "num_global_key_value_heads", default=kv_heads) if k_eq_v \
+        else kv_heads
+    global_dim = _int(cfg, "global_head_dim", default=head_dim)
     shared_kv = _int(cfg, "num_kv_shared_layers", default=0, minimum=0)
+    if shared_kv >= n:
+        raise ConfigError(f"field 'num_kv_shared_layers': {shared_kv} leaves no layer with "
+                          f"its own KV cache ({n} layers)")
+    if kv_heads > heads or heads % kv_heads:
+        raise ConfigError(f"field 'num_key_value_heads': {kv_heads} does not divide the "
+                          f"{heads} attention heads")
     use_mla = cfg.get("kv_lora_rank") is not None
     sparse_msa = family == "minimax_m3" and _sparse_msa(cfg, n)
+    indexers = _list(cfg, "indexer_types", n)
+    if indexers is not None and any(v not in ("full", "shared") for v in indexers):
+        raise ConfigError("field 'indexer_types': expected entries 'full' or 'shared'")
 
     def attention(i: int, kind: str) -> Layer:
         kv_cache = i < n - shared_kv
         if use_mla:
-            return mla_layer(cfg, h)
+            return mla_layer(cfg, h, indexer=indexers is None or indexers[i] == "full")
         if kind == "sliding_attention":
             return gqa_layer(kind="sliding", h=h, heads=heads, kv_heads=kv_heads,
                              head_dim=head_dim, window=win, output_gate=output_gate, bias=bias,
@@ -352,8 +406,10 @@ def _msa(layer: Layer, cfg: Config, h: int) -> Layer:
     local = _int(sac, "sparse_local_block", default=0, minimum=0)
     cap = (blocks + local) * block
     work = layer.attention_work[0]
+    indexer = h * (i_heads + 1) * i_dim
     return replace(
-        layer, kind="sparse", attention_params=layer.attention_params + h * (i_heads + 1) * i_dim,
+        layer, kind="sparse", attention_params=layer.attention_params + indexer,
+        attention_parts=(*layer.attention_parts, ("indexer", indexer)),
         kv_read_cap_tokens=cap, kv_extra_bytes_per_token=2.0 * i_dim,
         attention_work=(AttentionWork(flops_per_ctx_token=work.flops_per_ctx_token,
                                       cap_tokens=cap),
@@ -372,8 +428,8 @@ def _mtp_layers(cfg: Config, family: str, layers: list[Layer],
                 flags: list[bool]) -> tuple[Layer, ...]:
     """Multi-token-prediction modules: each one decoder layer like the model's last."""
     count = _int(cfg, "num_nextn_predict_layers", "mtp_num_hidden_layers", default=0, minimum=0)
-    if not count and _bool(cfg, "use_mtp", False):
-        count = _int(cfg, "num_mtp_modules", default=1) * _int(
+    if not count and cfg.get("num_mtp_modules") is not None and _bool(cfg, "use_mtp", True):
+        count = _int(cfg, "num_mtp_modules", minimum=0) * _int(
             cfg, "mtp_transformer_layers", default=1)
     if not count or not layers:
         return ()
@@ -554,6 +610,9 @@ def _nemotron_nas(cfg: Config, family: str) -> Architecture:
                               "attention blocks are not supported")
         else:
             group = _int(attn, "n_heads_in_group")
+            if group > heads or heads % group:
+                raise ConfigError(f"field 'block_configs[{i}].attention.n_heads_in_group': "
+                                  f"{group} does not divide the {heads} heads")
             layer = gqa_layer(kind="full", h=h, heads=heads, kv_heads=heads // group,
                               head_dim=head_dim)
         if ffn.get("no_op"):
@@ -604,34 +663,37 @@ def _deepseek_v4(cfg: Config, family: str) -> Architecture:
                     inter=_int(cfg, "moe_intermediate_size"),
                     shared_inter=_int(cfg, "moe_intermediate_size")
                     * _int(cfg, "n_shared_experts", default=1))
-    base = h * q_lora + q_lora * heads * hd + h * hd + heads * hd * o_lora + o_groups * o_lora * h
+    base_parts = [("wq_a", h * q_lora), ("wq_b", q_lora * heads * hd), ("wkv", h * hd),
+                  ("wo_a", heads * hd * o_lora), ("wo_b", o_groups * o_lora * h)]
     layers = []
     for i, r in enumerate(ratios):
         if r not in (0, 4, 128):
             raise ConfigError(f"field 'compress_ratios[{i}]': ratio {_short(r)} is not one of "
                               "0, 4, 128")
-        params = base
+        parts = list(base_parts)
         extra = 0.0
         state = 0.0
         work = [AttentionWork(flops_per_ctx_token=4 * heads * hd, cap_tokens=window)]
         grow = 0.0
         if r:
             mult = 2 if r == 4 else 1
-            params += 2 * h * mult * hd
+            parts.append(("compressor", 2 * h * mult * hd))
             state += 2 * r * mult * hd * 4
             grow = hd / r
             work.append(AttentionWork(flops_per_ctx_token=4 * heads * hd / r,
                                       cap_tokens=topk * r if r == 4 else None))
         if r == 4:
-            params += q_lora * i_heads * i_dim + 2 * h * 2 * i_dim + h * i_heads
+            parts.append(("indexer", q_lora * i_heads * i_dim + 2 * h * 2 * i_dim + h * i_heads))
             extra = i_dim * 0.5 / r
             state += 2 * r * 2 * i_dim * 4
             work.append(AttentionWork(flops_per_ctx_token=2 * i_heads * i_dim / r))
         kind = {0: "swa", 4: "csa", 128: "hca"}[r]
-        layers.append(Layer(kind=kind, attention_params=params,
+        layers.append(Layer(kind=kind, attention_params=sum(n for _, n in parts),
+                            attention_parts=tuple(parts),
                             replicated_params=h * (q_lora + hd), kv_elems_per_token=grow,
                             kv_heads=1, window_elems_per_token=hd, window_tokens=window,
                             kv_extra_bytes_per_token=extra, state_bytes=state,
+                            kv_read_cap_tokens=topk * r if r == 4 else None,
                             attention_work=tuple(work), **moe))
     mtp, layers = layers[n:], layers[:n]
     return Architecture(
@@ -719,6 +781,8 @@ def architecture_from_config(raw: Config) -> Architecture:
                           f"architecture (supported: {', '.join(SUPPORTED_MODEL_TYPES)})")
     arch = builder(cfg, model_type)
     vcfg = raw.get("vision_config")
+    if vcfg is not None and not isinstance(vcfg, Mapping):
+        raise ConfigError("field 'vision_config': expected an object")
     if isinstance(vcfg, Mapping):
         try:
             vision = vision_params(vcfg)

@@ -77,6 +77,11 @@ def _static_row(platform: Platform, m: ModelArch, quant: Quantization, engine: E
         "emb": b["embedding"], "head": b["lm_head"], "attn": b["attention"],
         "lin": b["linear_attention"], "dense": b["dense_mlp"], "routed": b["routed_experts"],
         "shared": b["shared_experts"], "vision": b["vision"], "replicated": replicated,
+        # the router (+ latent projections) is read every step; the experts as touched
+        "router": b["routed_experts"] * a.router_params / max(1, counts["routed_experts"]),
+        # the output projection a tied model reads: vocab x hidden of the embedding bytes
+        "head_read": b["lm_head"] or b["embedding"] * a.vocab_size * a.hidden_size / max(
+            1, counts["embedding"]),
         "active": a.active_params,
         "layers": a.num_layers, "hidden": a.hidden_size, "heads": a.num_attention_heads,
         # cache: elements per token that grow (split by KV head / replicated), bytes in a
@@ -143,10 +148,13 @@ def _kv_per_unit(t: Table, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 def _kv_read_per_token(t: Table, per_token: np.ndarray, ctx: np.ndarray) -> np.ndarray:
     """Bytes of growing KV one decode step reads per sequence at `ctx` tokens: sparse
-    layers (DSA/MSA) read their top-k tokens, the rest (and indexer keys) read everything."""
+    layers (DSA/MSA/CSA) read their top-k tokens, the rest read everything, and so do the
+    indexer keys (``kv_extra_bytes``) that choose the top-k."""
+    _, pp, _ = _layout(t)
+    extra = t["kv_extra_bytes"] * _stage_share(t, pp)
     sparse = t["kv_sparse_share"]
     capped = np.where(t["kv_read_cap"] > 0, np.minimum(ctx, t["kv_read_cap"]), ctx)
-    return per_token * ((1.0 - sparse) * ctx + sparse * capped)
+    return (per_token - extra) * ((1.0 - sparse) * ctx + sparse * capped) + extra * ctx
 
 
 def _attention_flops(t: Table, ctx: np.ndarray) -> np.ndarray:
@@ -215,10 +223,12 @@ def _step_weight_bytes(t: Table, batch: np.ndarray) -> np.ndarray:
     tp, pp, _ = _layout(t)
     experts = np.maximum(t["experts"], 1.0)
     touched = experts * (1.0 - (1.0 - t["experts_per_token"] / experts) ** batch)
-    routed = np.where(t["experts"] > 0, t["routed"] * touched / experts, t["routed"])
+    experts_bytes = t["routed"] - t["router"]
+    routed = t["router"] + np.where(t["experts"] > 0, experts_bytes * touched / experts,
+                                    experts_bytes)
     shard = np.where(tp > 1, 1.0 / tp, _stage_share(t, pp))
-    head = np.where(t["head"] > 0, t["head"], t["emb"])
-    return (t["attn"] + t["lin"] + t["dense"] + t["shared"] + routed) * shard + head / tp
+    return (t["attn"] + t["lin"] + t["dense"] + t["shared"] + routed) * shard + (
+        t["head_read"] / tp)
 
 
 def _allreduce_s(t: Table, tokens: np.ndarray) -> np.ndarray:

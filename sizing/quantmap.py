@@ -123,6 +123,10 @@ _TOP = {"embedding": ("embed_tokens", "embed", "tok_embeddings", "wte"),
 _WRAPPERS = re.compile(r"^(?:(?:model|language_model|backbone|transformer|text_model)\.)+")
 
 
+_WRAPPER_NAMES = ("", "model.", "model.language_model.", "language_model.model.",
+                  "language_model.", "backbone.")
+
+
 def _normalize(name: str) -> str:
     """Drop wrapper prefixes (model., language_model.model., backbone.) from a module name."""
     if name.startswith(("re:", "*")):
@@ -141,18 +145,23 @@ class _Matcher:
         regexes: list[str] = []
         for p in patterns:
             if p.startswith("re:"):
-                try:
-                    re.compile(p[3:])
-                except re.error:
-                    raise ConfigError(f"quantization_config: invalid regular expression "
-                                      f"{p[:40]!r}") from None
-                regexes.append(f"(?:{p[3:]})")
+                regexes.append(p[3:])
             elif any(ch in p for ch in "*?["):
-                regexes.append(f"(?:{fnmatch.translate(p)})")   # anchored at both ends
+                regexes.append(fnmatch.translate(p))          # anchored at both ends
             else:
                 plain.add(p)
         self.plain = plain
-        self.regex = re.compile("|".join(regexes)) if regexes else None
+        try:
+            joined = "|".join(f"(?:{r})" for r in regexes)
+            self.regexes = [re.compile(joined)] if regexes else []
+        except re.error:          # inline flags, repeated group names: one pattern at a time
+            self.regexes = []
+            for r in regexes:
+                try:
+                    self.regexes.append(re.compile(r))
+                except re.error:
+                    raise ConfigError(f"quantization_config: invalid regular expression "
+                                      f"{r[:40]!r}") from None
 
     def __call__(self, name: str) -> bool:
         if self.plain:
@@ -160,18 +169,22 @@ class _Matcher:
             for i in range(1, len(parts) + 1):
                 if ".".join(parts[:i]) in self.plain or ".".join(parts[-i:]) in self.plain:
                     return True
-        return bool(self.regex is not None and self.regex.match(name))
+        # patterns may name the full module path (model.layers.3..., backbone.layers.3...)
+        return any(r.match(prefix + name) for r in self.regexes for prefix in _WRAPPER_NAMES)
 
 
 def _matches(pattern: str, name: str) -> bool:
     return _Matcher([pattern])(name)
 
 
-def _candidates(family: str, i: int, cls: str) -> list[str]:
-    parents = _FAMILY_PARENTS.get(family, _FAMILY_PARENTS["default"]).get(
+def _parents(family: str, cls: str) -> tuple[str, ...]:
+    return _FAMILY_PARENTS.get(family, _FAMILY_PARENTS["default"]).get(
         cls, _FAMILY_PARENTS["default"].get(cls, ()))
+
+
+def _candidates(family: str, i: int, cls: str) -> list[str]:
     out = []
-    for p in parents:
+    for p in _parents(family, cls):
         out.append(f"layers.{i}.{p}")
         out.extend(f"layers.{i}.{p}.{leaf}" for leaf in _LEAVES[cls])
     return out
@@ -184,7 +197,12 @@ def _group_format(weights: Mapping[str, Any], where: str) -> Format:
     kind = weights.get("type")
     group = weights.get("group_size")
     if bits == 4 and kind == "float":
-        return NVFP4 if group in (16, None) else MXFP4
+        if group in (16, None):
+            return NVFP4
+        if group == 32:
+            return MXFP4
+        raise ConfigError(f"{where}: 4-bit float weights with group {group} are neither NVFP4 "
+                          "(16) nor MXFP4 (32)")
     if bits == 8 and kind == "float":
         return FP8
     if kind == "int" and bits in (4, 8) and (group is None or (isinstance(group, int)
@@ -227,6 +245,8 @@ def precision_map(raw: Mapping[str, Any], arch: Architecture, *,
     ``hf_quant_config.json``) is refused rather than counted as bf16.
     """
     cfg, _ = text_config(raw)
+    if hf_quant_config is not None and not isinstance(hf_quant_config, Mapping):
+        raise ConfigError("hf_quant_config.json: top level must be a JSON object")
     qc = raw.get("quantization_config") or cfg.get("quantization_config")
     hq = (hf_quant_config or {}).get("quantization") if hf_quant_config else None
     if hq is not None and not isinstance(hq, Mapping):
@@ -269,7 +289,8 @@ def precision_map(raw: Mapping[str, Any], arch: Architecture, *,
         default, label = MXFP4, "mxfp4 (MoE experts)"
     elif method in ("awq", "gptq", "auto-round", "autoround"):
         bits, group = qc.get("bits", 4), qc.get("group_size", 128)
-        if bits not in (4, 8) or not isinstance(group, int):
+        if bits not in (4, 8) or not isinstance(group, int) or isinstance(group, bool) or (
+                group < -1 or group == 0):
             raise ConfigError(f"{where}: {method} with bits={bits!r} group_size={group!r} is "
                               "not supported")
         g = group if group > 0 else 0
@@ -345,9 +366,17 @@ def precision_map(raw: Mapping[str, Any], arch: Architecture, *,
     for i, layer in enumerate(arch.layers):
         for cls in LAYER_CLASSES:
             params = _layer_class_params(layer, cls)
-            if params:
-                f = fmt_for(_candidates(family, i, cls), cls)
-                by_class[cls][f] = by_class[cls].get(f, 0.0) + params
+            if not params:
+                continue
+            if cls == "attention" and layer.attention_parts:
+                # per projection: checkpoints exclude some (MLA q/kv) and quantize others (o)
+                parents = _parents(family, cls)
+                for leaf, n in layer.attention_parts:
+                    f = fmt_for([f"layers.{i}.{p}.{leaf}" for p in parents], cls)
+                    by_class[cls][f] = by_class[cls].get(f, 0.0) + n
+                continue
+            f = fmt_for(_candidates(family, i, cls), cls)
+            by_class[cls][f] = by_class[cls].get(f, 0.0) + params
     for cls in ("embedding", "lm_head", "mtp", "vision"):
         names = list(_TOP[cls])
         if cls == "mtp":
@@ -400,9 +429,9 @@ def _listed_format(listed: Mapping[str, list[tuple[str, Format]]],
             counts[f] = counts.get(f, 0) + 1
     if counts:
         return max(counts, key=lambda f: counts[f])
-    for other in names[1:]:
+    for other in names:
         for key, f in listed.get(".".join(other.split(".")[:2]), ()):
-            if key == other:
+            if key == other or other.startswith(key + "."):     # the module or a parent
                 return f
     return None
 

@@ -257,7 +257,8 @@ def test_compressed_tensors_int4_experts():
 
 def test_per_module_formats_and_block_fp8_bases():
     m3 = _map("nvidia--MiniMax-M3-NVFP4")       # quantized_layers: MXFP8 attention, NVFP4 experts
-    assert (m3.describe("attention"), m3.describe("routed_experts")) == ("mxfp8", "nvfp4")
+    assert m3.describe("attention").startswith("mxfp8 9")      # the MSA indexer stays bf16
+    assert m3.describe("routed_experts") == "nvfp4"
     q36 = _map("nvidia--Qwen3.6-35B-A3B-NVFP4")
     assert (q36.describe("attention"), q36.describe("linear_attention")) == ("fp8", "fp8")
     v4 = _map("nvidia--DeepSeek-V4-Flash-NVFP4")    # NVFP4 experts on a block-FP8 checkpoint
@@ -334,3 +335,37 @@ def test_layers_block_type_lists():
     assert arch.layer_kinds() == {"mamba": 48, "moe": 48, "full": 12}
     # 12 attention blocks x 2 KV heads x 128 x K+V: the only KV of 108 blocks
     assert arch.kv_elems_per_token() == 12 * 2 * 128 * 2
+
+
+def test_excluded_projections_are_weighted_by_their_parameters():
+    # nvidia/DeepSeek-V3.1-NVFP4 keeps q_a/q_b/kv_a/kv_b in bf16 but quantizes o_proj, which
+    # is 128 heads x 128 x 7168 = 117.4 M of the 187.1 M attention parameters per layer
+    raw = _load("nvidia--DeepSeek-V3.1-NVFP4")
+    hq = json.loads((CONFIG_DIR / "nvidia--DeepSeek-V3.1-NVFP4_hf_quant_config.json").read_text())
+    pm = precision_map(raw, architecture_from_config(raw), hf_quant_config=hq)
+    o_proj = 128 * 128 * 7168
+    per_layer = (7168 * 1536 + 1536 * 128 * 192 + 7168 * 576 + 512 * 128 * 256 + o_proj)
+    shares = dict((f.id, s) for f, s in pm.by_class["attention"])
+    assert shares["nvfp4"] == pytest.approx(o_proj / per_layer, rel=1e-3)
+
+
+def test_layer_selection_rules_of_the_modelling_code():
+    # Gemma2Config: even layers slide, odd layers are global (google/gemma-2-9b fields)
+    gemma2 = {"model_type": "gemma2", "num_hidden_layers": 42, "hidden_size": 3584,
+              "intermediate_size": 14336, "num_attention_heads": 16, "num_key_value_heads": 8,
+              "head_dim": 256, "sliding_window": 4096, "vocab_size": 256000,
+              "max_position_embeddings": 8192}
+    assert architecture_from_config(gemma2).kv_elems_per_token() == 21 * 2 * 8 * 256
+    # DeepSeek-V3: MoE where layer_idx >= first_k_dense_replace and layer_idx % freq == 0
+    ds = _load("deepseek-ai--DeepSeek-V3")
+    ds.update(num_hidden_layers=10, first_k_dense_replace=1, moe_layer_freq=2)
+    kinds = [bool(x.routed_params) for x in architecture_from_config(ds).layers]
+    assert [i for i, moe in enumerate(kinds) if moe] == [2, 4, 6, 8]
+    # Gemma 4: the global KV heads apply only where V reuses K (vLLM gemma4_layer_config)
+    g4 = _load("google--gemma-4-26B-A4B")
+    g4["text_config"]["attention_k_eq_v"] = False
+    assert architecture_from_config(g4).kv_elems_per_token() == 5 * 2 * 8 * 512
+    # GLM-5.2 indexer_types: 'shared' layers keep no indexer keys of their own
+    glm = architecture_from_config(_load("zai-org--GLM-5.2"))
+    shared = _load("zai-org--GLM-5.2")["indexer_types"].count("shared")
+    assert glm.kv_extra_bytes_per_token() == (78 - shared) * (128 + 4)
