@@ -507,8 +507,9 @@ def _mamba2(cfg: Config, h: int) -> Layer:
               + 3 * heads + d_inner + d_inner * h)
     ssm_elem = 4 if cfg.get("mamba_ssm_cache_dtype") == "float32" else 2
     state = heads * head_dim * d_state * ssm_elem + conv_dim * (kernel - 1) * 2
+    # TP splits the SSM state by head (vLLM MambaMixer2; groups are replicated when fewer)
     return Layer(kind="mamba", linear_attention_params=params, state_bytes=state,
-                 state_shards=groups)
+                 state_shards=heads)
 
 
 _BLOCK_TYPES = {"mamba": "M", "moe": "E", "attention": "*", "mlp": "-"}
