@@ -300,3 +300,29 @@ def test_screenshots_of_every_main_page(server: str, page: Page, shots: Path) ->
         screenshot(page, shots, name)
     for name in ("compare", "build", "plan", "fit", "prices", "assumptions"):
         assert (shots / f"{name}.png").stat().st_size > 10_000
+
+
+def test_uploaded_config_is_a_model_on_every_page(server: str, page: Page,
+                                                 tmp_path: Path) -> None:
+    """A config.json uploaded on Compare keeps its name, is sized there, and is offered by
+    Build's model picker in the same session (issue 10, item 9)."""
+    config = (ROOT / "data" / "hf_configs" / "meta-llama--Meta-Llama-3.1-8B_config.json")
+    text = config.read_text().replace('"architectures"', '"_name_or_path": "my-org/my-8b",\n'
+                                      '  "architectures"', 1)
+    upload = tmp_path / "config.json"
+    upload.write_text(text)
+    open_app(page, f"{server}/?units=1&alt=0&weights=bf16")
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+        str(upload))
+    page.get_by_text("Using the uploaded model my-8b").wait_for()
+    settle(page)
+    no_exceptions(page)
+    assert wait_rows(page, first="1 x asus-gx10-1tb")[:1] == ["1 x asus-gx10-1tb"]
+    page.get_by_role("link", name="Build").first.click()
+    page.wait_for_selector('[data-testid="stMain"] h1:has-text("Build")')
+    settle(page)
+    no_exceptions(page)
+    box = page.get_by_role("combobox", name="Main-agent model", exact=True)
+    box.click()
+    box.fill("my-8b")
+    assert page.get_by_role("option").filter(has_text="Imported · my-8b").count() == 1

@@ -141,7 +141,7 @@ def test_unreachable_hub_is_one_line_exit_2(capsys, monkeypatch, tmp_path):
 def test_config_file_with_hf_quant_config_beside_it(capsys, tmp_path):
     folder = tmp_path / "ckpt"
     folder.mkdir()
-    data = ROOT / "tests" / "data" / "hf"
+    data = ROOT / "data" / "hf_configs"
     shutil.copy(data / "nvidia--Qwen3-235B-A22B-NVFP4_config.json", folder / "config.json")
     shutil.copy(data / "nvidia--Qwen3-235B-A22B-NVFP4_hf_quant_config.json",
                 folder / "hf_quant_config.json")
