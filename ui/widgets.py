@@ -102,13 +102,19 @@ def quant_select(cat: Catalog, model: ModelArch, label: str, name: str) -> None:
             st.caption(f"{fmt.md_escape(current)} is not a checkpoint of "
                        f"{fmt.md_escape(model.name)}; using {st.session_state[key]}.")
 
+    native = model.native_precision.main_format()
+    own = {**({native: model.id} if native in allowed else {}), **model.checkpoints}
+
     def fmt_quant(q: str) -> str:
-        repo = model.checkpoints.get(q)
-        return f"{q} — checkpoint {repo}" if repo else f"{q} — {cat.quant(q).name} (generic)"
+        return f"{q} — checkpoint" if q in own else f"{q} — generic"
 
     st.selectbox(label, allowed, key=key, format_func=fmt_quant,
-                 help="a checkpoint kept in the catalog decides which tensors are quantized; "
-                 "'generic' applies the format to the tensor classes it covers")
+                 help="checkpoint: a real checkpoint kept in the catalog decides which tensors "
+                 "are quantized; generic: the format applied to the tensor classes it covers")
+    chosen = st.session_state.get(key)
+    repo = own.get(chosen) if chosen else None
+    st.caption(f"Checkpoint {fmt.md_escape(repo)}" if repo else
+               f"{fmt.md_escape(cat.quant(chosen).name if chosen else '')} (generic)")
 
 
 def workload_inputs(cat: Catalog, *, upload: bool = True) -> WorkloadInput | None:

@@ -222,7 +222,7 @@ def test_compare_drive_download_and_share(server: str, page: Page) -> None:
     # change the model: a dense 70B in bf16 does not fit on one unit any more, so the
     # cheapest configuration that fits is two units
     select(page, "Model", "Llama-3.3", "Llama-3.3-70B")
-    select(page, "Quantization (weights)", "bf16", "bf16 — BF16")
+    select(page, "Quantization (weights)", "bf16", "bf16 — checkpoint")
     rows = wait_rows(page, first="2 x asus-gx10-1tb (tp)")
     no_exceptions(page)
     assert rows[-1] == "1 x asus-gx10-1tb" and len(rows) == 3
