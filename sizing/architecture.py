@@ -170,11 +170,6 @@ class Architecture:
         """Constant per-sequence state bytes per TP rank (linear attention, Mamba-2)."""
         return sum(x.state_bytes / min(tp, x.state_shards) for x in self.layers)
 
-    def kv_heads_growing(self) -> int:
-        """Smallest KV-head count among layers with a growing, sharded cache (1 if none)."""
-        heads = [x.kv_heads for x in self.layers if x.kv_elems_per_token and x.kv_heads > 1]
-        return min(heads, default=1)
-
     def kv_sparse_share(self) -> tuple[float, int]:
         """(share of the growing cache elements in sparse-read layers, their read cap)."""
         total = sum(x.kv_elems_per_token for x in self.layers)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from sizing.architecture import Architecture, AttentionWork, Layer
@@ -181,12 +182,6 @@ def moe_parts(*, h: int, experts: int, top_k: int, inter: int, shared_inter: int
     return {"routed_params": experts * per_expert + router + proj,
             "routed_active_params": top_k * per_expert + router + proj,
             "router_params": router + proj, "shared_params": shared}
-
-
-def _with(layer: Layer, **parts: int) -> Layer:
-    """A copy of `layer` with MLP parts added."""
-    from dataclasses import replace
-    return replace(layer, **parts)
 
 
 # --------------------------------------------------------------------------- families
@@ -362,11 +357,11 @@ def _transformer(cfg: Config, family: str) -> Architecture:
     for i in range(n):
         layer = attention(i, types[i])
         if flags[i]:
-            layer = _with(layer, **moe)
+            layer = replace(layer, **moe)
             if family == "gemma4_text":
-                layer = _with(layer, dense_mlp_params=gated_mlp_params(h, dense_inter))
+                layer = replace(layer, dense_mlp_params=gated_mlp_params(h, dense_inter))
         else:
-            layer = _with(layer, dense_mlp_params=gated_mlp_params(h, dense_inter))
+            layer = replace(layer, dense_mlp_params=gated_mlp_params(h, dense_inter))
         layers.append(layer)
 
     if shared_kv:
@@ -397,7 +392,6 @@ def _msa(layer: Layer, cfg: Config, h: int) -> Layer:
     ``sparse_index_dim``; its keys are cached for every token (counted in bf16, read in
     full every step), the attention reads the top-k blocks plus the local block.
     """
-    from dataclasses import replace
     sac = cfg["sparse_attention_config"]
     i_heads = _int(sac, "sparse_num_index_heads")
     i_dim = _int(sac, "sparse_index_dim")
@@ -475,7 +469,6 @@ def _qwen_next(cfg: Config, family: str) -> Architecture:
                          "attn_output_gate": cfg.get("attn_output_gate", True)}, family)
     h = base.hidden_size
     delta = _gated_deltanet(cfg, h)
-    from dataclasses import replace
     layers = []
     for layer, t in zip(base.layers, types, strict=True):
         if t == "linear_attention":
@@ -628,7 +621,7 @@ def _nemotron_nas(cfg: Config, family: str) -> Architecture:
             inter = int(2 * mult * h / 3)
             inter = ((inter + 255) // 256) * 256
             mlp = gated_mlp_params(h, inter)
-        layers.append(_with(layer, dense_mlp_params=mlp))
+        layers.append(replace(layer, dense_mlp_params=mlp))
     return Architecture(
         family=family, hidden_size=h, num_attention_heads=heads, vocab_size=_int(cfg, "vocab_size"),
         tie_word_embeddings=_bool(cfg, "tie_word_embeddings", False),
@@ -789,7 +782,6 @@ def architecture_from_config(raw: Config) -> Architecture:
             vision = vision_params(vcfg)
         except ConfigError as exc:
             raise ConfigError(f"vision_config: {exc}") from None
-        from dataclasses import replace
         arch = replace(arch, vision_params=vision,
                        notes=(*arch.notes, "vision tower counted from vision_config "
                               "(in memory, not in the bytes read per generated token)"))

@@ -145,63 +145,49 @@ def quant_mismatch_message(m: ModelArch, quant: Quantization, catalog: Catalog) 
             f"choices: {', '.join(quants_for(m, catalog))}")
 
 
+def class_formats(m: ModelArch, quant: Quantization | None, catalog: Catalog, *,
+                  engine_id: str | None = None) -> dict[str, tuple[str, float]]:
+    """Per tensor class: (format in words, mean bits per weight) under `quant` on `engine_id`.
+
+    `quant` None: the model's own checkpoint. A kept checkpoint of `quant` gives its map; a
+    load-time recipe (``on_checkpoint``) re-quantizes its classes of that checkpoint; a
+    generic format covers its classes and leaves the rest as the model's own checkpoint.
+    An engine that stores untouched tensors in its own format (llama.cpp's Q8_0 in MXFP4
+    GGUFs, ``unquantized_dtype``) takes the classes left in bf16.
+    """
+    native = m.native_precision
+    if quant is None:
+        return {c: (native.describe(c), native.bits(c)) for c in TENSOR_CLASSES}
+    base = m.checkpoint_precision(quant.on_checkpoint or quant.id)
+    if quant.on_checkpoint is not None and base is None:
+        raise ValueError(quant_mismatch_message(m, quant, catalog))
+    covered = () if base is not None and quant.on_checkpoint is None else quant.applies_to
+    own = base or native
+    at_load = f"{quant.on_checkpoint} (at load)" if quant.on_checkpoint else quant.id
+    formats = {c: (at_load, quant.bits_per_weight) if c in covered
+               else (own.describe(c), own.bits(c)) for c in TENSOR_CLASSES}
+    other = quant.unquantized_dtype.get(engine_id or "") if engine_id else None
+    if other is not None:
+        stored = catalog.quant(other)
+        for c, (_, bits) in formats.items():
+            if c not in covered and c != "vision" and (base is None or bits >= 16):
+                formats[c] = (stored.id, stored.bits_per_weight)
+    return formats
+
+
 def precision_table(m: ModelArch, quant: Quantization | None, catalog: Catalog, *,
                     engine_id: str | None = None) -> dict[str, tuple[str, float]]:
-    """Per tensor class with parameters: (format in words, mean bits per weight).
-
-    `quant` None: the model's own checkpoint precision.
-    """
+    """`class_formats` of the tensor classes the model has."""
     counts = m.arch.params_by_class
-    if quant is None:
-        pm = m.native_precision
-        return {c: (pm.describe(c), pm.bits(c)) for c, n in counts.items() if n}
-    checkpoint = m.checkpoint_precision(quant.id)
-    bits = class_bits(m, quant, engine_id, catalog)
-    out = {}
-    for c, n in counts.items():
-        if not n:
-            continue
-        if checkpoint is not None and bits[c] == checkpoint.bits(c):
-            label = checkpoint.describe(c)
-        elif c in quant.applies_to:
-            label = f"{quant.on_checkpoint} (at load)" if quant.on_checkpoint else quant.id
-        else:
-            label = _label_for_bits(bits[c], m.native_precision.describe(c))
-        out[c] = (label, bits[c])
-    return out
-
-
-def _label_for_bits(bits: float, native: str) -> str:
-    return {16.0: "bf16", 8.5: "q8_0"}.get(bits, native)
+    return {c: f for c, f in class_formats(m, quant, catalog, engine_id=engine_id).items()
+            if counts[c]}
 
 
 def class_bits(m: ModelArch, quant: Quantization, engine_id: str | None,
                catalog: Catalog) -> dict[str, float]:
     """Mean bits per weight of each tensor class under `quant` on `engine_id`."""
-    checkpoint = m.checkpoint_precision(quant.id)
-    other = quant.unquantized_dtype.get(engine_id or "") if engine_id else None
-    if quant.on_checkpoint is not None:
-        base = m.checkpoint_precision(quant.on_checkpoint)
-        if base is None:
-            raise ValueError(quant_mismatch_message(m, quant, catalog))
-        return {cls: quant.bits_per_weight if cls in quant.applies_to else base.bits(cls)
-                for cls in TENSOR_CLASSES}
-    if checkpoint is not None:
-        bits = {cls: checkpoint.bits(cls) for cls in TENSOR_CLASSES}
-        if other is not None:      # the engine's own file format (GGUF) stores the rest
-            for cls, b in bits.items():
-                if b >= 16 and cls != "vision":
-                    bits[cls] = catalog.quant(other).bits_per_weight
-        return bits
-    bits = {}
-    for cls in TENSOR_CLASSES:
-        if cls in quant.applies_to:
-            bits[cls] = quant.bits_per_weight
-        elif other is not None and cls != "vision":
-            bits[cls] = catalog.quant(other).bits_per_weight
-        else:
-            bits[cls] = m.native_precision.bits(cls)
-    return bits
+    return {c: bits for c, (_, bits) in class_formats(m, quant, catalog,
+                                                        engine_id=engine_id).items()}
 
 
 def weight_bytes_by_class(m: ModelArch, quant: Quantization, catalog: Catalog, *,

@@ -38,10 +38,6 @@ class Format:
     id: str
     bits_per_weight: float
 
-    @property
-    def label(self) -> str:
-        return self.id
-
 
 BF16 = Format(id="bf16", bits_per_weight=16.0)
 FP8_BLOCK = Format(id="fp8", bits_per_weight=8.0 + 32 / (128 * 128))
@@ -171,10 +167,6 @@ class _Matcher:
                     return True
         # patterns may name the full module path (model.layers.3..., backbone.layers.3...)
         return any(r.match(prefix + name) for r in self.regexes for prefix in _WRAPPER_NAMES)
-
-
-def _matches(pattern: str, name: str) -> bool:
-    return _Matcher([pattern])(name)
 
 
 def _parents(family: str, cls: str) -> tuple[str, ...]:

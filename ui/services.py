@@ -107,7 +107,7 @@ def safe_filename(name: str) -> str:
     return cleaned or "config.json"
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)   # frozen: shared, never copied
 def uploaded_model(data: bytes, filename: str = "config.json") -> ModelArch:
     """A ModelArch from an uploaded Hugging Face ``config.json`` (parsed as JSON only).
 
@@ -122,7 +122,7 @@ def uploaded_model(data: bytes, filename: str = "config.json") -> ModelArch:
                              source=f"uploaded {name}", filename=name)
 
 
-@st.cache_data(show_spinner=False, max_entries=16, ttl=3600)
+@st.cache_resource(show_spinner=False, max_entries=16, ttl=3600)
 def hub_model(repo: str) -> ModelArch:
     """A model by Hugging Face repo id (config fetched from the Hub and cached on disk;
     raises HubError or CatalogError with a one-line message)."""
