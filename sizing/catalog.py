@@ -243,7 +243,8 @@ class HostBuild(Strict):
 class Platform(Item):
     """A purchasable compute unit: one box (GB10, Mac, mini PC) or one GPU card."""
 
-    family: Literal["gb10", "rtx-pro-6000", "mac-m3-ultra", "strix-halo", "rtx-3090"]
+    family: Literal["gb10", "rtx-pro-6000", "mac-m3-ultra", "mac-m2-ultra", "strix-halo",
+                    "rtx-3090", "rtx-4090", "rtx-5090"]
     vendor: str
     form: Literal["system", "gpu_card"]
     memory_gb: Pos
@@ -441,6 +442,9 @@ class Quantization(Strict):
     unquantized_dtype: dict[str, Id] = Field(
         default_factory=dict,
         description="per engine: dtype of tensor classes the quant leaves alone (default: native)")
+    models: list[str] | None = Field(
+        None, description="only these model ids: a file format published for one model "
+        "(ds4's DeepSeek-V4-Flash GGUFs), not a recipe for any checkpoint")
     note: str
     source: Sources
 
@@ -549,6 +553,9 @@ class Catalog(Strict):
             if q.on_checkpoint is not None and q.on_checkpoint not in quants:
                 raise ValueError(f"quantizations[{q.id}].on_checkpoint: unknown quantization "
                                  f"'{q.on_checkpoint}'")
+            for model_id in q.models or []:
+                if model_id not in {m.id for m in self.models}:
+                    raise ValueError(f"quantizations[{q.id}].models: unknown model '{model_id}'")
         for e in self.engines:
             for q in e.quants:
                 if q not in quants:

@@ -337,7 +337,7 @@ def _cmd_model(args: argparse.Namespace) -> int:
     d = {
         "model": model.id,
         "weights": quant.id if quant else "checkpoint",
-        "precision_source": (precision_source(model, quant) if quant
+        "precision_source": (precision_source(model, quant, engine.id if engine else None) if quant
                              else f"the checkpoint's own ({model.native_precision.method})"),
         "tp": args.tp,
         "kv_dtype": args.kv_dtype,

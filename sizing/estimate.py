@@ -181,7 +181,7 @@ def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,
     if "no prefill rows" in fam.note:
         notes.append(f"prefill efficiency of {fam.family} borrowed from the other families "
                      "(no long-prompt measurements): prefill and TTFT are rough")
-    notes.append(f"weights: {precision_source(r.model, r.quant)}")
+    notes.append(f"weights: {precision_source(r.model, r.quant, r.engine.id)}")
     if r.model.is_moe:
         notes.append("MoE experts touched per step assume uniform routing "
                      "E*(1-(1-k/E)^batch): an upper bound on weight traffic")

@@ -79,8 +79,8 @@ def expected_experts_touched(num_experts: int, experts_per_token: int, tokens: f
     return num_experts * (1.0 - (1.0 - experts_per_token / num_experts) ** tokens)
 
 
-def precision_source(m: ModelArch, quant: Quantization) -> str:
-    """Where the bytes of (model, quant) come from, in words (for the assumptions)."""
+def precision_source(m: ModelArch, quant: Quantization, engine_id: str | None = None) -> str:
+    """Where the bytes of (model, quant) come from on `engine_id`, in words (assumptions)."""
     repo = m.checkpoints.get(quant.id)
     if repo:
         cp = m.checkpoint_precision(quant.id)
@@ -90,9 +90,14 @@ def precision_source(m: ModelArch, quant: Quantization) -> str:
                 f"{', '.join(quant.applies_to)} re-quantized at load to "
                 f"{quant.bits_per_weight:g} bits ({quant.name})")
     classes = ", ".join(quant.applies_to)
+    stored = quant.unquantized_dtype.get(engine_id or "")
+    rest = (f"the rest stored as {stored} by {engine_id}" if stored is not None
+            else f"the rest as in {m.native_precision.method}")
+    if quant.models is not None:
+        return (f"{quant.id} = a file published for {m.name} only ({classes} at "
+                f"{quant.bits_per_weight:g} bits, {rest})")
     return (f"{quant.id} = generic format (no checkpoint of {m.name} in this format is kept: "
-            f"{classes} at {quant.bits_per_weight:g} bits, the rest as in "
-            f"{m.native_precision.method})")
+            f"{classes} at {quant.bits_per_weight:g} bits, {rest})")
 
 
 #: A generic format must change at least this share of a model's layer weights; below it
@@ -103,7 +108,10 @@ MIN_QUANTIZED_SHARE = 0.5
 
 def quantized_share(m: ModelArch, quant: Quantization) -> float:
     """Share of the model's parameters (embedding, MTP and vision excluded) in the classes
-    `quant` applies to; 1.0 when the catalog keeps a checkpoint of it in that format."""
+    `quant` applies to; 1.0 when the catalog keeps a checkpoint of it in that format, 0.0
+    for a format published for other models only."""
+    if quant.models is not None and m.id not in quant.models:
+        return 0.0
     if quant.id in m.checkpoints:
         return 1.0
     if quant.on_checkpoint is not None:          # a recipe on top of a kept checkpoint
@@ -136,6 +144,9 @@ def quant_named_by(m: ModelArch, name: str, *, include_self: bool = False) -> st
 
 
 def quant_mismatch_message(m: ModelArch, quant: Quantization, catalog: Catalog) -> str:
+    if quant.models is not None and m.id not in quant.models:
+        return (f"weights '{quant.id}' exists only for {', '.join(quant.models)}, not "
+                f"{m.id}; valid choices: {', '.join(quants_for(m, catalog))}")
     if quant.on_checkpoint is not None:
         return (f"weights '{quant.id}' re-quantizes a {quant.on_checkpoint} checkpoint at load "
                 f"and {m.id} has none; valid choices: {', '.join(quants_for(m, catalog))}")

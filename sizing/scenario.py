@@ -22,7 +22,7 @@ from sizing.llm import quant_applies, quant_mismatch_message, quant_named_by
 Parallel = Literal["tp", "pp", "replicas"]
 PARALLEL_CHOICES: tuple[str, ...] = ("tp", "pp", "replicas")
 KV_DTYPES: tuple[str, ...] = ("bf16", "fp8")
-ENGINE_CHOICES: tuple[str, ...] = ("vllm", "sglang", "llamacpp", "trtllm", "mlx")
+ENGINE_CHOICES: tuple[str, ...] = ("vllm", "sglang", "llamacpp", "trtllm", "mlx", "ds4")
 
 
 class ScenarioError(ValueError):
@@ -175,7 +175,9 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
         f"engine {engine.name}: {engine.memory_policy} memory, utilization {mem_util:.2f} "
         f"of {platform.accelerator_memory_gib:.1f} GiB accelerator memory per unit",
         f"weights {quant.name} ({quant.bits_per_weight:g} bits/weight on "
-        f"{', '.join(quant.applies_to)}); other tensors keep the checkpoint dtype",
+        f"{', '.join(quant.applies_to)}); other tensors "
+        + (f"stored as {quant.unquantized_dtype[engine.id]} by {engine.id}"
+           if engine.id in quant.unquantized_dtype else "keep the checkpoint dtype"),
         f"KV cache {s.kv_dtype}; blocks of {engine.kv_block_tokens} tokens",
     ]
     if s.speculative_multiplier > 1.0:

@@ -16,7 +16,8 @@ import plotly.graph_objects as go
 SEPARATORS = ".'"        # decimal point, apostrophe thousands (Swiss)
 HEIGHT_PX = 420
 FAMILY_COLORS = {"gb10": "#76b900", "rtx-pro-6000": "#1f77b4", "mac-m3-ultra": "#7f7f7f",
-                 "strix-halo": "#d62728", "rtx-3090": "#ff7f0e"}
+                 "strix-halo": "#d62728", "rtx-3090": "#ff7f0e",
+                 "rtx-4090": "#9467bd", "rtx-5090": "#8c564b", "mac-m2-ultra": "#bcbd22"}
 MEMORY_COLORS = {"Weights": "#4c78a8", "KV cache (context x streams)": "#f58518",
                  "Runtime overhead": "#b279a2", "Free": "#54a24b"}
 

@@ -106,15 +106,19 @@ def quant_select(cat: Catalog, model: ModelArch, label: str, name: str) -> None:
     own = {**({native: model.id} if native in allowed else {}), **model.checkpoints}
 
     def fmt_quant(q: str) -> str:
-        return f"{q} — checkpoint" if q in own else f"{q} — generic"
+        if q in own:
+            return f"{q} — checkpoint"
+        return f"{q} — engine file" if cat.quant(q).models is not None else f"{q} — generic"
 
     st.selectbox(label, allowed, key=key, format_func=fmt_quant,
                  help="checkpoint: a real checkpoint kept in the catalog decides which tensors "
-                 "are quantized; generic: the format applied to the tensor classes it covers")
+                 "are quantized; generic: the format applied to the tensor classes it covers; "
+                 "engine file: a file one engine publishes for this model only")
     chosen = st.session_state.get(key)
     repo = own.get(chosen) if chosen else None
+    kind = "engine file" if chosen and cat.quant(chosen).models is not None else "generic"
     st.caption(f"Checkpoint {fmt.md_escape(repo)}" if repo else
-               f"{fmt.md_escape(cat.quant(chosen).name if chosen else '')} (generic)")
+               f"{fmt.md_escape(cat.quant(chosen).name if chosen else '')} ({kind})")
 
 
 def workload_inputs(cat: Catalog, *, upload: bool = True) -> WorkloadInput | None:

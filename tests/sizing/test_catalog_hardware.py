@@ -247,21 +247,40 @@ def test_no_nvlink_on_rtx_pro_6000(catalog: Catalog) -> None:
 
 
 def test_quant_and_engine_rules(catalog: Catalog) -> None:
+    """FP4 tensor cores on Blackwell only, FP8 on Ada and Blackwell (weight-only Marlin on the
+    3090), MLX on Apple only, ds4 where its CUDA and Metal builds run."""
+    blackwell = {"gb10", "rtx-pro-6000", "rtx-5090"}
+    fp8_cores = blackwell | {"rtx-4090"}
+    apple = {"mac-m3-ultra", "mac-m2-ultra"}
     for p in catalog.platforms:
-        blackwell = p.family in ("gb10", "rtx-pro-6000")
-        assert ("nvfp4" in p.quants) == blackwell, p.id
-        assert ("trtllm" in p.engines) == blackwell, p.id
-        assert ("mlx" in p.engines) == (p.family == "mac-m3-ultra"), p.id
+        assert ("nvfp4" in p.quants) == (p.family in blackwell), p.id
+        assert ("trtllm" in p.engines) == (p.family in fp8_cores), p.id
+        assert ("mlx" in p.engines) == (p.family in apple), p.id
+        assert ("ds4" in p.engines) == (p.family in apple | {"gb10", "rtx-pro-6000"}), p.id
         if p.family != "rtx-3090":
-            assert ("fp8" in p.quants) == blackwell, p.id
+            assert ("fp8" in p.quants) == (p.family in fp8_cores), p.id
     assert "fp8" in catalog.platform("rtx-3090").quants  # weight-only Marlin in vLLM
     mac = catalog.platform("mac-studio-m3-ultra-96gb")
     assert set(mac.quants) == {"bf16", "int8", "int4", "q8_0", "q4_k_m", "iq4_xs", "q3_k_m",
-                               "mxfp4"}  # no fp8/nvfp4 on Apple silicon
-    assert set(mac.engines) == {"mlx", "llamacpp"}
+                               "mxfp4", "ds4_q2", "ds4_q4"}  # no fp8/nvfp4 on Apple silicon
+    assert set(mac.engines) == {"mlx", "llamacpp", "ds4"}
     strix = catalog.platform("framework-desktop-395-128gb")
     assert {"bf16", "q8_0", "q4_k_m", "mxfp4", "int4"} <= set(strix.quants)
     assert "llamacpp" in strix.engines
+
+
+def test_geforce_and_m2_ultra_figures(catalog: Catalog) -> None:
+    """Whitepaper / Apple figures (dense, FP32 accumulate), typed in by hand."""
+    rtx5090, rtx4090 = catalog.platform("rtx-5090"), catalog.platform("rtx-4090")
+    assert (rtx5090.memory_bandwidth_gb_s, rtx5090.compute.bf16_tflops,
+            rtx5090.compute.fp4_tflops, rtx5090.power.peak_w) == (1792, 209.5, 1676, 575)
+    assert (rtx4090.memory_bandwidth_gb_s, rtx4090.compute.bf16_tflops,
+            rtx4090.compute.fp8_tflops, rtx4090.power.peak_w) == (1008, 165.2, 330.3, 450)
+    assert rtx4090.compute.fp4_tflops is None            # Ada has no FP4
+    m2u = catalog.platform("mac-studio-m2-ultra-192gb")
+    assert (m2u.memory_bandwidth_gb_s, m2u.power.idle_w, m2u.power.peak_w) == (800, 10, 295)
+    assert m2u.price is None                             # no dated used price found
+    assert m2u.interconnect is not None and "no rdma" in m2u.interconnect.kind.lower()
 
 
 # ---------------------------------------------------------------------------- network parts

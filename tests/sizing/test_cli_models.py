@@ -178,3 +178,22 @@ def test_weights_can_name_a_kept_checkpoint(capsys):
     assert json.loads(by_repo)["weights_gib_per_unit"] == json.loads(by_id)["weights_gib_per_unit"]
     code, _, err = run(capsys, *base, "acme/Qwen3.5-397B-A17B-INT4")
     assert code == 2 and "is not a checkpoint of Qwen/Qwen3.5-397B-A17B kept in the catalog" in err
+
+
+def test_engine_file_is_refused_for_another_model_and_split(capsys):
+    """ds4's GGUFs exist for DeepSeek-V4-Flash only, and ds4 runs on one machine."""
+    base = ["estimate", "--platform", "asus-gx10-1tb", "--engine", "ds4"]
+    code, out, err = run(capsys, *base, "--units", "1", "--parallel", "replicas",
+                         "--model", "Qwen/Qwen3-30B-A3B", "--weights", "ds4_q2")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "exists only for deepseek-ai/DeepSeek-V4-Flash" in err
+    code, _, err = run(capsys, *base, "--units", "2", "--parallel", "tp",
+                       "--model", "deepseek-ai/DeepSeek-V4-Flash", "--weights", "ds4_q2")
+    assert code == 2 and "parallel 'tp' is not supported by ds4" in err
+    code, out, err = run(capsys, *base, "--units", "1", "--parallel", "replicas", "--json",
+                         "--model", "deepseek-ai/DeepSeek-V4-Flash", "--weights", "ds4_q2")
+    assert code == 0, err
+    d = json.loads(out)
+    # routed experts at 2.25 bits, everything else Q8_0 (8.5 bits), MTP not loaded:
+    # by hand from the catalog counts printed by `model`: 79.7 GiB
+    assert d["fits"] and 79 < d["weights_gib_per_unit"] < 80.5

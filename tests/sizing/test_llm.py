@@ -68,6 +68,26 @@ def test_gpt_oss_weights_match_published_sizes(catalog):
                                                                                      rel=0.01)
 
 
+def test_ds4_files_match_the_download_script(catalog):
+    """antirez/ds4 download_model.sh: q2 "about 81 GB", q4 "about 153 GB" on disk (GiB, as
+    ls -h and Finder-free tools print); MTP ships as a separate file and is not loaded."""
+    m = catalog.model("deepseek-ai/DeepSeek-V4-Flash")
+    q2 = weights_bytes(m, catalog.quant("ds4_q2"), catalog, engine_id="ds4") / GIB
+    q4 = weights_bytes(m, catalog.quant("ds4_q4"), catalog, engine_id="ds4") / GIB
+    assert q2 == pytest.approx(81, rel=0.03)
+    assert q4 == pytest.approx(153, rel=0.03)
+    # the 2-bit file fits one 128 GB GB10 (121.7 GiB visible), the 4-bit one does not
+    assert q2 < catalog.platform("asus-gx10-1tb").accelerator_memory_gib < q4
+
+
+def test_engine_files_exist_only_for_their_model(catalog):
+    from sizing.llm import quants_for
+    assert {"ds4_q2", "ds4_q4"} <= set(quants_for(catalog.model("deepseek-ai/DeepSeek-V4-Flash"),
+                                                  catalog))
+    for model_id in ("deepseek-ai/DeepSeek-V3", "Qwen/Qwen3-30B-A3B", "openai/gpt-oss-120b"):
+        assert not {"ds4_q2", "ds4_q4"} & set(quants_for(catalog.model(model_id), catalog))
+
+
 def test_weights_match_vllm_logs(catalog):
     # "Loading model weights took 67.7229 GB" (GiB) for Llama-3.1-70B w8a8 on one GPU
     llama = catalog.model("meta-llama/Llama-3.1-70B-Instruct")
