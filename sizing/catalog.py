@@ -462,6 +462,8 @@ class Engine(Strict):
     parallel: list[Literal["tp", "pp", "replicas"]] = Field(min_length=1)
     quantized_compute_dtype: Literal["bf16", "fp8", "fp4", "int8"] | None = Field(
         None, description="dtype of the matmuls for quantized weights, if the engine fixes it")
+    pipelines_prefill: bool = Field(
+        False, description="pipeline parallel overlaps the prompt chunks of one request")
     note: str
     source: Sources
 

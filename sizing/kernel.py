@@ -74,6 +74,7 @@ def _static_row(platform: Platform, m: ModelArch, quant: Quantization, engine: E
         "overhead": engine.runtime_overhead_gib * GIB,
         "block": engine.kv_block_tokens,
         "swa_aware": float(engine.swa_aware),
+        "prefill_pipelined": float(engine.pipelines_prefill),
         "emb": b["embedding"], "head": b["lm_head"], "attn": b["attention"],
         "lin": b["linear_attention"], "dense": b["dense_mlp"], "routed": b["routed_experts"],
         "shared": b["shared_experts"], "vision": b["vision"], "replicated": replicated,
@@ -243,8 +244,9 @@ def decode(t: Table, mem: Table, *, batch: np.ndarray | None = None,
     """Decode speed per request and in total, at `batch` sequences per model copy.
 
     Default batch: the requested concurrency per copy, capped by the KV pool (the rest
-    queue). PP: with m = min(batch, stages) micro-batches, all sequences advance one token
-    every max(m, stages) stage-times plus the hand-offs between stages.
+    queue). PP with m = min(batch, stages) micro-batches: a token passes every stage once
+    (the whole model, lm_head once, plus a hand-off per stage boundary), and a full
+    pipeline advances all micro-batches every m slowest-stage times, whichever is longer.
     """
     tp, pp, rep = _layout(t)
     if batch is None:
@@ -255,15 +257,18 @@ def decode(t: Table, mem: Table, *, batch: np.ndarray | None = None,
     per_token, fixed = mem["kv_per_token"], mem["kv_fixed"]
     micro = np.where(pp > 1, np.minimum(batch, pp), 1.0)
     b = batch / micro                                     # sequences per stage pass
-    kv = b * (_kv_read_per_token(t, per_token, ctx) + fixed)
-    t_mem = (_step_weight_bytes(t, b) + kv) / (t["bw"] * t["bw_eff"])
-    shard = np.where(tp > 1, 1.0 / tp, _stage_share(t, pp))
-    flops = b * (2 * t["active"] + _attention_flops(t, ctx)) * shard
-    t_cmp = flops / (t["peak"] * t["decode_cmp_eff"])
-    t_ar = (2 * t["layers"] + 1) * _allreduce_s(t, b)
-    layers_on_unit = np.where(pp > 1, np.ceil(t["layers"] / pp), t["layers"])
-    stage = np.maximum(t_mem, t_cmp) + t_ar + layers_on_unit * t["layer_overhead"]
-    period = np.where(pp > 1, np.maximum(micro, pp) * stage + (pp - 1) * t["latency"], stage)
+    share = _stage_share(t, pp)
+    kv_stage = b * (_kv_read_per_token(t, per_token, ctx) + fixed)
+    stage, t_cmp, t_mem, t_ar = _step_s(t, b, ctx, kv_stage, _step_weight_bytes(t, b),
+                                        np.where(tp > 1, 1.0 / tp, share),
+                                        np.where(pp > 1, np.ceil(t["layers"] / pp),
+                                                 t["layers"]))
+    # one pass through every stage: all layers' weights and KV, lm_head once
+    layer_bytes = _step_weight_bytes(t, b) - t["head_read"]
+    whole, _, _, _ = _step_s(t, b, ctx, kv_stage / share, layer_bytes / share + t["head_read"],
+                             np.ones_like(share), t["layers"])
+    hops = (pp - 1) * t["latency"]
+    period = np.where(pp > 1, np.maximum(micro * stage, whole) + hops, stage)
     spec = t["spec"]
     active = np.minimum(t["concurrency"], batch * rep)    # idle replicas add nothing
     return {
@@ -272,12 +277,27 @@ def decode(t: Table, mem: Table, *, batch: np.ndarray | None = None,
     }
 
 
+def _step_s(t: Table, b: np.ndarray, ctx: np.ndarray, kv_bytes: np.ndarray,
+            weight_bytes: np.ndarray, share: np.ndarray, layers: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(step s, compute s, memory s, all-reduce s) of one unit holding `share` of the layers
+    for a decode step of `b` sequences that reads `weight_bytes` + `kv_bytes`."""
+    t_mem = (weight_bytes + kv_bytes) / (t["bw"] * t["bw_eff"])
+    flops = b * (2 * t["active"] + _attention_flops(t, ctx)) * share
+    t_cmp = flops / (t["peak"] * t["decode_cmp_eff"])
+    t_ar = (2 * t["layers"] + 1) * _allreduce_s(t, b)
+    return np.maximum(t_mem, t_cmp) + t_ar + layers * t["layer_overhead"], t_cmp, t_mem, t_ar
+
+
 def prefill(t: Table, tokens: np.ndarray, depth: np.ndarray | float = 0.0) -> np.ndarray:
     """Seconds to prefill `tokens` new tokens on top of `depth` cached ones (one request).
 
     Compute: 2 x active params per token plus causal attention, at the calibrated fraction
     of the dense peak (TP splits it); never faster than re-reading the weights once per
-    2048-token chunk; plus TP all-reduces and PP hand-offs per chunk.
+    2048-token chunk; plus TP all-reduces per chunk. PP: every chunk passes every stage
+    (no speed-up for one chunk); an engine that pipelines the chunks of one request
+    (llama.cpp's ubatches) overlaps them, ``(chunks + pp - 1) / pp`` chunk times; each
+    chunk pays the hand-offs.
     """
     tp, pp, _ = _layout(t)
     tokens = np.maximum(tokens, 1.0)
@@ -285,9 +305,13 @@ def prefill(t: Table, tokens: np.ndarray, depth: np.ndarray | float = 0.0) -> np
     t_compute = flops / (tp * t["peak"] * t["prefill_eff"])
     chunks = np.ceil(tokens / PREFILL_CHUNK_TOKENS)
     chunk_bytes = _step_weight_bytes(t, np.full_like(tokens, float(PREFILL_CHUNK_TOKENS)))
-    t_weights = chunks * chunk_bytes / (t["bw"] * t["bw_eff"])
+    share = _stage_share(t, pp)
+    whole_bytes = np.where(pp > 1, (chunk_bytes - t["head_read"]) / share + t["head_read"],
+                           chunk_bytes)
+    t_weights = chunks * whole_bytes / (t["bw"] * t["bw_eff"])
     t_ar = (2 * t["layers"] + 1) * chunks * _allreduce_s(
         t, np.minimum(tokens, PREFILL_CHUNK_TOKENS))
-    hops = (pp - 1) * chunks * t["latency"]
-    return (np.maximum(t_compute, t_weights) + t_ar + hops
-            + chunks * t["layers"] * t["layer_overhead"])
+    serial = np.maximum(t_compute, t_weights) + t_ar + chunks * t["layers"] * t["layer_overhead"]
+    overlap = np.where((pp > 1) & (t["prefill_pipelined"] > 0),
+                       (chunks + pp - 1) / (chunks * pp), 1.0)
+    return serial * overlap + (pp - 1) * chunks * t["latency"]

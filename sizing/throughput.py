@@ -9,9 +9,10 @@ sequence, at ``bandwidth x efficiency``; or it is bound by compute at large batc
 
 Tensor parallel adds ``2 * layers + 1`` all-reduces per step, latency bound over 200G
 RoCE (tens of microseconds each): that is why two GB10s give ~1.3x, not 2x, on a sparse
-MoE and why a dense model with many layers can get slower. Pipeline parallel runs stages
-one after another for a single stream (no speed-up) but overlaps micro-batches when
-there are enough requests. Replicas are independent copies.
+MoE and why a dense model with many layers can get slower. Pipeline parallel passes a
+token through every stage once (one unit's speed plus the hand-offs for a single stream)
+and overlaps micro-batches when there are enough requests. Replicas are independent
+copies.
 
 Prefill is compute bound: ``2 * active_params`` FLOPs per token plus causal attention, at
 a calibrated fraction of the platform's dense peak for the quant's compute dtype, and

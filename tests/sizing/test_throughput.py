@@ -60,7 +60,12 @@ def test_layer_split_does_not_speed_a_single_stream(catalog):
 def test_pipeline_overlaps_micro_batches_in_aggregate(catalog):
     _, _, c1 = run(catalog, GX10, 2, "pp", GPT, "mxfp4", engine="vllm", concurrency=1)
     _, _, c8 = run(catalog, GX10, 2, "pp", GPT, "mxfp4", engine="vllm", concurrency=8)
-    assert c8.decode_tok_s_total > 4 * c1.decode_tok_s_total
+    # 8 streams = 2 micro-batches of 4 keep both stages busy: each step reads the weights
+    # once per micro-batch (plus the experts 4 sequences touch), so the aggregate grows
+    # ~3.5x over one stream (which already runs at one unit's speed), and every stream is
+    # slower than the lone one
+    assert c8.decode_tok_s_total > 3 * c1.decode_tok_s_total
+    assert c8.decode_tok_s_per_request < c1.decode_tok_s_per_request
 
 
 def test_replicas_beat_tp_in_aggregate_at_high_concurrency(catalog):
