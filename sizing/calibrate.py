@@ -18,14 +18,18 @@ from __future__ import annotations
 import csv
 import math
 import statistics
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+
+from sizing import kernel
 from sizing.catalog import Calibration, Catalog
+from sizing.memory import table_for
 from sizing.scenario import Scenario, ScenarioError, resolve
-from sizing.throughput import decode_at, prefill_s
 
 REFERENCE_ENGINE = "llamacpp"
 
@@ -87,8 +91,33 @@ def _num(value: str | None) -> float | None:
         return None
 
 
-def evaluate_row(row: dict[str, str], catalog: Catalog) -> RowResult:
-    """Predict one benchmark row's decode (and prefill) figures."""
+@dataclass(frozen=True)
+class Case:
+    """An evaluable benchmark row, resolved once: its one-row kernel table and memory fit
+    (which no calibrated constant changes), ready to be predicted under any calibration."""
+
+    base: dict[str, Any]
+    family: str
+    engine: str
+    model_family: str
+    table: kernel.Table
+    mem: kernel.Table
+    batch: float
+    aggregate: bool
+    prefill_tokens: float | None
+    prefill_depth_tokens: float
+
+    @property
+    def row(self) -> int:
+        return int(self.base["row"])
+
+    @property
+    def source_url(self) -> str:
+        return str(self.base["source_url"])
+
+
+def prepare_row(row: dict[str, str], catalog: Catalog) -> Case | RowResult:
+    """Resolve one benchmark row (a skipped row comes back as its RowResult)."""
     label = (f"{row['system'][:34]} x{row['units']} | {row['model'][:34]} | "
              f"{row['weight_quant'][:14]} | {row['engine'][:22]} | c{row['concurrency']}")
     base = dict(row=int(row["row"]), label=label, source_url=row["source_url"],
@@ -108,25 +137,68 @@ def evaluate_row(row: dict[str, str], catalog: Catalog) -> RowResult:
     except ScenarioError as exc:
         return RowResult(family="", engine="", predicted_decode=None, predicted_prefill=None,
                          skip_reason=f"cannot evaluate: {exc}", **base)
-    batch = int(row["concurrency_eval"])
-    per_req, total, *_ = decode_at(r, catalog, batch)
-    predicted = total if row["decode_metric"] == "aggregate" else per_req
-    prefill = None
+    t = table_for(r, catalog)
     tokens = _num(row.get("prefill_tokens"))
-    if tokens and base["measured_prefill"]:
-        depth = _num(row.get("prefill_depth_tokens")) or 0.0
-        prefill = tokens / prefill_s(r, catalog, tokens, depth=depth)
-    return RowResult(family=r.platform.family, engine=r.engine.id,
-                     predicted_decode=predicted if base["measured_decode"] else None,
-                     predicted_prefill=prefill, **base)
+    return Case(base=base, family=r.platform.family, engine=r.engine.id,
+                model_family=r.model.family, table=t, mem=kernel.memory(t),
+                batch=float(row["concurrency_eval"]),
+                aggregate=row["decode_metric"] == "aggregate",
+                prefill_tokens=tokens if tokens and base["measured_prefill"] else None,
+                prefill_depth_tokens=_num(row.get("prefill_depth_tokens")) or 0.0)
+
+
+def predict(case: Case, cal: Calibration) -> RowResult:
+    """The row's decode (and prefill) figures under the constants `cal`."""
+    fam = next(f for f in cal.families if f.family == case.family)
+    eng = next(e for e in cal.engines if e.engine == case.engine)
+    t = dict(case.table)
+    for key, value in kernel.calibration_columns(fam, eng, cal.layer_overhead_us).items():
+        t[key] = np.array([value])
+    d = kernel.decode(t, case.mem, batch=np.array([case.batch]))
+    predicted = float((d["total"] if case.aggregate else d["per_request"])[0])
+    prefill = None
+    if case.prefill_tokens:
+        seconds = kernel.prefill(t, np.array([case.prefill_tokens]), case.prefill_depth_tokens)
+        prefill = case.prefill_tokens / float(seconds[0])
+    return RowResult(family=case.family, engine=case.engine,
+                     predicted_decode=predicted if case.base["measured_decode"] else None,
+                     predicted_prefill=prefill, **case.base)
+
+
+def prepare(rows: list[dict[str, str]], catalog: Catalog) -> list[Case | RowResult]:
+    return [prepare_row(r, catalog) for r in rows]
+
+
+def evaluate(cases: list[Case | RowResult], cal: Calibration) -> CalibrationResult:
+    return CalibrationResult([predict(c, cal) if isinstance(c, Case) else c for c in cases])
+
+
+def evaluate_row(row: dict[str, str], catalog: Catalog) -> RowResult:
+    """Predict one benchmark row's decode (and prefill) figures."""
+    case = prepare_row(row, catalog)
+    return predict(case, catalog.calibration) if isinstance(case, Case) else case
 
 
 def run_calibration(catalog: Catalog, path: Path) -> CalibrationResult:
-    return CalibrationResult([evaluate_row(row, catalog) for row in load_rows(path)])
+    return evaluate(prepare(load_rows(path), catalog), catalog.calibration)
 
 
-def format_report(result: CalibrationResult) -> str:
-    """Measured vs predicted per row, skipped rows with reasons, then the error summary."""
+def cross_validated_results(catalog: Catalog, path: Path) -> dict[str, CalibrationResult]:
+    """In-sample error of a refit on every row, then leave one source / model family out."""
+    cases = prepare(load_rows(path), catalog)
+    refit, in_sample = fit_cases(catalog.calibration, cases,
+                                 overheads_us=(catalog.calibration.layer_overhead_us,))
+    del refit
+    out = {"refit on all rows (in sample)": in_sample}
+    for name, key in CV_GROUPINGS.items():
+        out[f"leave one {name} out"] = cross_validate(catalog, cases, key)
+    return out
+
+
+def format_report(result: CalibrationResult,
+                  cross_validated: dict[str, CalibrationResult] | None = None) -> str:
+    """Measured vs predicted per row, skipped rows with reasons, the cross-validated error
+    per grouping (if given), then the error summary of the catalog's constants."""
     lines = ["Decode tok/s: measured vs predicted (per request, or aggregate where c>1)", ""]
     lines.append(f"{'row':>3}  {'benchmark':<124} {'meas':>8} {'pred':>8} {'err':>7}"
                  f"   {'pf meas':>8} {'pf pred':>8} {'err':>7}")
@@ -141,6 +213,13 @@ def format_report(result: CalibrationResult) -> str:
         lines.append(f"{r.row:>3}  {r.label:<124} {r.skip_reason}")
     n_dec = sum(1 for r in result.evaluated if r.decode_error is not None)
     n_pf = sum(1 for r in result.evaluated if r.prefill_error is not None)
+    if cross_validated:
+        lines += ["", "Refitted constants (efficiencies refitted, per-layer overhead held at "
+                      "the catalog's), median absolute percentage error (share within 25 %):"]
+        for name, cv in cross_validated.items():
+            lines.append(f"  {name:<28} decode {cv.mape('decode'):5.1f}% "
+                         f"({100 * within(cv, 'decode'):.0f}%)   prefill "
+                         f"{cv.mape('prefill'):5.1f}% ({100 * within(cv, 'prefill'):.0f}%)")
     lines += ["", f"Prefill: median absolute percentage error {result.mape('prefill'):.1f}% "
                   f"over {n_pf} rows",
               f"Decode: median absolute percentage error {result.mape('decode'):.1f}% over "
@@ -163,32 +242,23 @@ PARSIMONY_PP = 0.5               # MAPE points traded for a smaller per-layer ov
 LAYER_OVERHEAD_GRID_US = tuple(range(0, 101, 5))
 
 
-def _with(catalog: Catalog, calibration: Calibration) -> Catalog:
-    return catalog.model_copy(update={"calibration": calibration})
-
-
 def _median_log_ratio(pairs: Iterable[tuple[float | None, float | None]]) -> float | None:
     logs = [math.log(m / p) for m, p in pairs if m and p]
     return statistics.median(logs) if logs else None
 
 
-def _evaluate(rows: list[dict[str, str]], catalog: Catalog,
-              cal: Calibration) -> CalibrationResult:
-    return CalibrationResult([evaluate_row(r, _with(catalog, cal)) for r in rows])
-
-
-def _prefill_rows(result: CalibrationResult, rows: list[dict[str, str]]) -> list[RowResult]:
-    long_prompt = {int(r["row"]) for r in rows
-                   if (_num(r.get("prefill_tokens")) or 0) >= MIN_PREFILL_FIT_TOKENS}
+def _prefill_rows(result: CalibrationResult, cases: list[Case | RowResult]) -> list[RowResult]:
+    long_prompt = {c.row for c in cases if isinstance(c, Case)
+                   and (c.prefill_tokens or 0) >= MIN_PREFILL_FIT_TOKENS}
     return [r for r in result.evaluated if r.row in long_prompt]
 
 
-def _fit_efficiencies(rows: list[dict[str, str]], catalog: Catalog, cal: Calibration,
+def _fit_efficiencies(cases: list[Case | RowResult], cal: Calibration,
                       rounds: int) -> Calibration:
     """Alternate: family efficiencies on reference-engine rows, then engine factors."""
     for _ in range(rounds):
-        result = _evaluate(rows, catalog, cal)
-        prefill_rows = _prefill_rows(result, rows)
+        result = evaluate(cases, cal)
+        prefill_rows = _prefill_rows(result, cases)
         fams = []
         for f in cal.families:
             own = [r for r in result.evaluated if r.family == f.family]
@@ -212,7 +282,7 @@ def _fit_efficiencies(rows: list[dict[str, str]], catalog: Catalog, cal: Calibra
                     >= MIN_FAMILY_ROWS else f.model_copy(update={"bandwidth_efficiency": pooled})
                     for f in fams]
         cal = cal.model_copy(update={"families": fams})
-        result = _evaluate(rows, catalog, cal)
+        result = evaluate(cases, cal)
         engs = []
         for e in cal.engines:
             if e.engine == REFERENCE_ENGINE:
@@ -230,12 +300,24 @@ def _fit_efficiencies(rows: list[dict[str, str]], catalog: Catalog, cal: Calibra
     return cal
 
 
-def _families_with_prefill(result: CalibrationResult, rows: list[dict[str, str]]) -> set[str]:
-    return {r.family for r in _prefill_rows(result, rows) if r.predicted_prefill}
+def _families_with_prefill(result: CalibrationResult,
+                           cases: list[Case | RowResult]) -> set[str]:
+    return {r.family for r in _prefill_rows(result, cases) if r.predicted_prefill}
 
 
 def fit(catalog: Catalog, path: Path, *, rounds: int = 4) -> tuple[Calibration,
                                                                    CalibrationResult]:
+    """Fit the constants on every evaluable row of `path` (see `fit_cases`)."""
+    cases = prepare(load_rows(path), catalog)
+    cal, result = fit_cases(catalog.calibration, cases, rounds=rounds)
+    return cal.model_copy(update={
+        "fitted_on": f"{path.name}, {len(result.evaluated)} evaluated rows, {date.today()}"}
+    ), result
+
+
+def fit_cases(start: Calibration, cases: list[Case | RowResult], *, rounds: int = 4,
+              overheads_us: tuple[float, ...] | None = None
+              ) -> tuple[Calibration, CalibrationResult]:
     """Grid-search the global per-layer overhead; fit efficiencies at each grid point.
 
     A family with fewer than MIN_FAMILY_ROWS evaluable decode rows takes the median
@@ -243,23 +325,23 @@ def fit(catalog: Catalog, path: Path, *, rounds: int = 4) -> tuple[Calibration,
     families without long-prompt prefill rows get the median prefill efficiency of the
     families that have them. Both are stated in the family's note.
     """
-    rows = load_rows(path)
     trials = []
-    for overhead_us in LAYER_OVERHEAD_GRID_US:
-        cal = catalog.calibration.model_copy(update={"layer_overhead_us": float(overhead_us)})
-        cal = _fit_efficiencies(rows, catalog, cal, rounds)
-        trials.append((_evaluate(rows, catalog, cal).mape("decode"), overhead_us, cal))
+    grid = LAYER_OVERHEAD_GRID_US if overheads_us is None else overheads_us
+    for overhead_us in grid:
+        cal = start.model_copy(update={"layer_overhead_us": float(overhead_us)})
+        cal = _fit_efficiencies(cases, cal, rounds)
+        trials.append((evaluate(cases, cal).mape("decode"), overhead_us, cal))
     # Parsimony: the smallest overhead within PARSIMONY_PP points of the best error.
     best_mape = min(t[0] for t in trials)
     cal = min((t for t in trials if t[0] <= best_mape + PARSIMONY_PP), key=lambda t: t[1])[2]
-    result = _evaluate(rows, catalog, cal)
-    have = _families_with_prefill(result, rows)
+    result = evaluate(cases, cal)
+    have = _families_with_prefill(result, cases)
     fitted = [f.prefill_compute_efficiency for f in cal.families if f.family in have]
     fallback = round(statistics.median(fitted), 3) if fitted else 0.3
     fams = []
     for f in cal.families:
         own = [r for r in result.evaluated if r.family == f.family]
-        n_pf = sum(1 for r in _prefill_rows(result, rows) if r.family == f.family)
+        n_pf = sum(1 for r in _prefill_rows(result, cases) if r.family == f.family)
         note = (f"{len(own)} decode rows, {n_pf} prefill rows (prompts >= "
                 f"{MIN_PREFILL_FIT_TOKENS} tokens)")
         if len(own) < MIN_FAMILY_ROWS:
@@ -276,11 +358,38 @@ def fit(catalog: Catalog, path: Path, *, rounds: int = 4) -> tuple[Calibration,
                 else f"{n} decode rows" if n else "no rows: assumed equal to llama.cpp")
         engs.append(e.model_copy(update={"note": note}))
     cal = cal.model_copy(update={"families": fams, "engines": engs})
-    result = _evaluate(rows, catalog, cal)
-    cal = cal.model_copy(update={
-        "fitted_on": f"{path.name}, {len(result.evaluated)} evaluated rows, {date.today()}",
-        "median_abs_pct_error": round(result.mape("decode"), 1)})
+    result = evaluate(cases, cal)
+    cal = cal.model_copy(update={"median_abs_pct_error": round(result.mape("decode"), 1)})
     return cal, result
+
+
+def cross_validate(catalog: Catalog, cases: list[Case | RowResult],
+                   key: Callable[[Case], str]) -> CalibrationResult:
+    """Every evaluable row predicted by constants refitted without its group (`key`): the
+    efficiencies are refitted per fold, the global per-layer overhead is held at the
+    catalog's value (a grid search per fold would take minutes and fits 0 either way)."""
+    evaluable = [c for c in cases if isinstance(c, Case)]
+    held_out: list[RowResult] = []
+    for group in sorted({key(c) for c in evaluable}):
+        train = [c for c in cases if not (isinstance(c, Case) and key(c) == group)]
+        cal, _ = fit_cases(catalog.calibration, train,
+                           overheads_us=(catalog.calibration.layer_overhead_us,))
+        held_out += [predict(c, cal) for c in evaluable if key(c) == group]
+    return CalibrationResult(sorted(held_out, key=lambda r: r.row))
+
+
+#: How the cross-validation groups rows: by publication, and by model family.
+CV_GROUPINGS: dict[str, Callable[[Case], str]] = {
+    "source": lambda c: c.source_url,
+    "model family": lambda c: c.model_family,
+}
+
+
+def within(result: CalibrationResult, kind: str = "decode", bound: float = 0.25) -> float:
+    """Share of the evaluated rows predicted within `bound` (0.25 = 25 %)."""
+    errs = [abs(e) for r in result.evaluated
+            if (e := (r.decode_error if kind == "decode" else r.prefill_error)) is not None]
+    return sum(e <= bound for e in errs) / len(errs) if errs else float("nan")
 
 
 def fit_constants(catalog: Catalog, path: Path) -> str:
@@ -303,5 +412,6 @@ def fit_constants(catalog: Catalog, path: Path) -> str:
     return "\n".join(out)
 
 
-__all__ = ["CalibrationResult", "RowResult", "fit", "fit_constants", "format_report",
-           "run_calibration"]
+__all__ = ["CalibrationResult", "Case", "RowResult", "cross_validate",
+           "cross_validated_results", "fit", "fit_cases", "fit_constants", "format_report",
+           "run_calibration", "within"]

@@ -449,14 +449,20 @@ def _fmt(value: Any) -> str:
 
 # ----------------------------------------------------------------------------- calibrate
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from sizing.calibrate import fit_constants, format_report, run_calibration
+    from sizing.calibrate import (
+        cross_validated_results,
+        fit_constants,
+        format_report,
+        run_calibration,
+    )
 
     catalog = _catalog(args)
     if args.fit:
         print(fit_constants(catalog, Path(args.data)))
         return 0
     result = run_calibration(catalog, Path(args.data))
-    print(format_report(result))
+    cv = None if args.no_cv else cross_validated_results(catalog, Path(args.data))
+    print(format_report(result, cv))
     return 0
 
 
@@ -506,6 +512,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("calibrate", help="predicted vs measured on data/benchmarks.csv")
     p.add_argument("--report", action="store_true", help="print the calibration report")
     p.add_argument("--fit", action="store_true", help="fit the constants, print YAML")
+    p.add_argument("--no-cv", action="store_true",
+                   help="skip the cross-validation (about 10 s) in the report")
     p.add_argument("--data", default=str(Path(__file__).resolve().parent.parent / "data" /
                                          "benchmarks.csv"))
     p.set_defaults(func=_cmd_calibrate)

@@ -18,7 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from sizing.catalog import Catalog, Engine, ModelArch, Platform, Quantization
+from sizing.catalog import (
+    Catalog,
+    Engine,
+    EngineCalibration,
+    FamilyCalibration,
+    ModelArch,
+    Platform,
+    Quantization,
+)
 from sizing.llm import GIB, _memo, weight_bytes_by_class
 
 TP, PP, REPLICAS = 0, 1, 2
@@ -35,6 +43,18 @@ def static_row(platform: Platform, model: ModelArch, quant: Quantization, engine
     key = ("static", id(platform), id(model), id(quant), id(engine), id(catalog))
     return _memo(key, (platform, model, quant, engine, catalog),
                  lambda: _static_row(platform, model, quant, engine, catalog))
+
+
+def calibration_columns(fam: FamilyCalibration, eng: EngineCalibration,
+                        layer_overhead_us: float) -> dict[str, float]:
+    """The calibrated columns of a table row: bandwidth efficiency (fraction of nameplate),
+    prefill and decode compute efficiency (fraction of dense peak), per-layer overhead (s)."""
+    return {
+        "bw_eff": min(1.0, fam.bandwidth_efficiency * eng.decode_factor),
+        "prefill_eff": min(1.0, fam.prefill_compute_efficiency * eng.prefill_factor),
+        "decode_cmp_eff": fam.decode_compute_efficiency,
+        "layer_overhead": layer_overhead_us * 1e-6,
+    }
 
 
 def _peak_flops(platform: Platform, quant: Quantization, engine: Engine) -> float:
@@ -67,10 +87,7 @@ def _static_row(platform: Platform, m: ModelArch, quant: Quantization, engine: E
         "peak": _peak_flops(platform, quant, engine),
         "latency": ic.allreduce_latency_us * 1e-6 if ic else 0.0,
         "link": ic.link_gbit_s * 1e9 / 8 if ic else math.inf,
-        "bw_eff": min(1.0, fam.bandwidth_efficiency * eng.decode_factor),
-        "prefill_eff": min(1.0, fam.prefill_compute_efficiency * eng.prefill_factor),
-        "decode_cmp_eff": fam.decode_compute_efficiency,
-        "layer_overhead": catalog.calibration.layer_overhead_us * 1e-6,
+        **calibration_columns(fam, eng, catalog.calibration.layer_overhead_us),
         "overhead": engine.runtime_overhead_gib * GIB,
         "block": engine.kv_block_tokens,
         "swa_aware": float(engine.swa_aware),
@@ -295,9 +312,9 @@ def prefill(t: Table, tokens: np.ndarray, depth: np.ndarray | float = 0.0) -> np
     Compute: 2 x active params per token plus causal attention, at the calibrated fraction
     of the dense peak (TP splits it); never faster than re-reading the weights once per
     2048-token chunk; plus TP all-reduces per chunk. PP: every chunk passes every stage
-    (no speed-up for one chunk); an engine that pipelines the chunks of one request
-    (llama.cpp's ubatches) overlaps them, ``(chunks + pp - 1) / pp`` chunk times; each
-    chunk pays the hand-offs.
+    (no speed-up for one chunk); an engine that pipelines the chunks (ubatches) of one
+    request (llama.cpp) runs them on consecutive stages at once: chunk-stage times plus the
+    pipeline fill of pp - 1 of them; each chunk pays the hand-offs.
     """
     tp, pp, _ = _layout(t)
     tokens = np.maximum(tokens, 1.0)
@@ -311,7 +328,18 @@ def prefill(t: Table, tokens: np.ndarray, depth: np.ndarray | float = 0.0) -> np
     t_weights = chunks * whole_bytes / (t["bw"] * t["bw_eff"])
     t_ar = (2 * t["layers"] + 1) * chunks * _allreduce_s(
         t, np.minimum(tokens, PREFILL_CHUNK_TOKENS))
-    serial = np.maximum(t_compute, t_weights) + t_ar + chunks * t["layers"] * t["layer_overhead"]
-    overlap = np.where((pp > 1) & (t["prefill_pipelined"] > 0),
-                       (chunks + pp - 1) / (chunks * pp), 1.0)
-    return serial * overlap + (pp - 1) * chunks * t["latency"]
+    core = np.maximum(t_compute, t_weights)
+    # pipelined chunks: chunk i runs on stage s while chunk i+1 runs on stage s-1. Each
+    # stage spends max(compute, its weights) per chunk; the last stage starts pp - 1
+    # chunk-stage-times late (the pipeline fill), the longest chunk's.
+    w_pass = whole_bytes / (t["bw"] * t["bw_eff"])
+    per_token = t_compute / tokens
+    full = np.floor(tokens / PREFILL_CHUNK_TOKENS)
+    rest = tokens - full * PREFILL_CHUNK_TOKENS
+    stage_full = np.maximum(per_token * PREFILL_CHUNK_TOKENS, w_pass) / pp
+    stage_rest = np.where(rest > 0, np.maximum(per_token * rest, w_pass) / pp, 0.0)
+    fill = (pp - 1) * np.where(full > 0, stage_full, stage_rest)
+    piped = full * stage_full + stage_rest + fill
+    core = np.where((pp > 1) & (t["prefill_pipelined"] > 0), piped, core)
+    return (core + t_ar + chunks * t["layers"] * t["layer_overhead"]
+            + (pp - 1) * chunks * t["latency"])

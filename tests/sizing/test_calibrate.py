@@ -44,9 +44,42 @@ def test_source_columns_are_kept():
 
 
 def test_report_cli_ends_with_the_error_summary():
-    out = subprocess.run([sys.executable, "-m", "sizing", "calibrate", "--report"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-m", "sizing", "calibrate", "--report", "--no-cv"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     last = out.stdout.strip().splitlines()[-1]
     assert last.startswith("Decode: median absolute percentage error")
     assert "Skipped (" in out.stdout and "not in the catalog" in out.stdout
+
+
+def test_held_out_predictions_ignore_the_held_out_measurements(catalog):
+    """Leave-one-source-out: changing a source's own measurements cannot move its
+    predictions (they come from constants fitted without it), while an in-sample refit
+    does move."""
+    from sizing.calibrate import CV_GROUPINGS, cross_validate, fit_cases, load_rows, prepare
+
+    rows = load_rows(DATA)
+    source = "https://github.com/ggml-org/llama.cpp/blob/master/benches/dgx-spark.md"
+    assert sum(r["source_url"] == source and r["evaluate"] == "yes" for r in rows) >= 3
+    doubled = [dict(r, decode_tok_s=str(2 * float(r["decode_tok_s"])))
+               if r["source_url"] == source and r["decode_tok_s"] else r for r in rows]
+    key = CV_GROUPINGS["source"]
+
+    def held(rs):
+        res = cross_validate(catalog, prepare(rs, catalog), key)
+        return {r.row: r.predicted_decode for r in res.evaluated if r.source_url == source}
+
+    assert held(rows) == held(doubled)
+    _, a = fit_cases(catalog.calibration, prepare(rows, catalog), overheads_us=(0.0,))
+    _, b = fit_cases(catalog.calibration, prepare(doubled, catalog), overheads_us=(0.0,))
+    pa = {r.row: r.predicted_decode for r in a.evaluated if r.source_url == source}
+    pb = {r.row: r.predicted_decode for r in b.evaluated if r.source_url == source}
+    assert pa != pb
+
+
+def test_report_prints_cross_validated_error():
+    out = subprocess.run([sys.executable, "-m", "sizing", "calibrate", "--report"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "leave one source out" in out.stdout and "leave one model family out" in out.stdout
+    assert "refit on all rows (in sample)" in out.stdout
