@@ -385,11 +385,48 @@ CV_GROUPINGS: dict[str, Callable[[Case], str]] = {
 }
 
 
+BAND_QUANTILE = 0.8        # the band holds this share of held-out predictions
+MIN_BAND_ROWS = 5          # fewer held-out rows in a family: at least the pooled band
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
+
+
+def error_bands(held_out: CalibrationResult) -> dict[str, tuple[float, float]]:
+    """Per platform family: (decode ±%, prefill ±%) that hold BAND_QUANTILE of the held-out
+    predictions (|log(predicted / measured)|). A family with fewer than MIN_BAND_ROWS rows
+    takes the larger of its own and the pooled band; with none, the pooled band."""
+    def logs(kind: str, family: str | None) -> list[float]:
+        out = []
+        for r in held_out.evaluated:
+            m, p = ((r.measured_decode, r.predicted_decode) if kind == "decode"
+                    else (r.measured_prefill, r.predicted_prefill))
+            if m and p and (family is None or r.family == family):
+                out.append(abs(math.log(p / m)))
+        return out
+
+    def band(kind: str, family: str) -> float:
+        pooled = _quantile(logs(kind, None), BAND_QUANTILE)
+        own = logs(kind, family)
+        q = (_quantile(own, BAND_QUANTILE) if len(own) >= MIN_BAND_ROWS
+             else max(pooled, _quantile(own, BAND_QUANTILE) if own else 0.0))
+        return round(100 * (math.exp(q) - 1))
+
+    return {f: (band("decode", f), band("prefill", f))
+            for f in sorted({r.family for r in held_out.evaluated})}
+
+
 def within(result: CalibrationResult, kind: str = "decode", bound: float = 0.25) -> float:
     """Share of the evaluated rows predicted within `bound` (0.25 = 25 %)."""
     errs = [abs(e) for r in result.evaluated
             if (e := (r.decode_error if kind == "decode" else r.prefill_error)) is not None]
     return sum(e <= bound for e in errs) / len(errs) if errs else float("nan")
+
+
+def _with_calibration(catalog: Catalog, cal: Calibration) -> Catalog:
+    return catalog.model_copy(update={"calibration": cal})
 
 
 def fit_constants(catalog: Catalog, path: Path) -> str:
@@ -400,10 +437,15 @@ def fit_constants(catalog: Catalog, path: Path) -> str:
            "calibration:", f"  fitted_on: \"{cal.fitted_on}\"",
            f"  median_abs_pct_error: {cal.median_abs_pct_error}",
            f"  layer_overhead_us: {cal.layer_overhead_us}", "  families:"]
+    bands = error_bands(cross_validate(_with_calibration(catalog, cal),
+                                       prepare(load_rows(path), catalog),
+                                       CV_GROUPINGS["source"]))
     for f in cal.families:
+        decode_band, prefill_band = bands.get(f.family, (f.decode_band_pct, f.prefill_band_pct))
         out.append(f"    - {{family: {f.family}, bandwidth_efficiency: {f.bandwidth_efficiency}, "
                    f"prefill_compute_efficiency: {f.prefill_compute_efficiency}, "
                    f"decode_compute_efficiency: {f.decode_compute_efficiency}, "
+                   f"decode_band_pct: {decode_band:g}, prefill_band_pct: {prefill_band:g}, "
                    f"note: \"{f.note}\", source: [data/benchmarks.csv]}}")
     out.append("  engines:")
     for e in cal.engines:

@@ -163,6 +163,12 @@ def _with_price_status(catalog: Catalog, d: dict[str, Any], prices: Any,
     return d
 
 
+def _range(d: dict[str, Any], key: str, spec: str) -> str:
+    """`` (low-high)`` from the estimate's ``<key>_low`` / ``<key>_high``, if present."""
+    low, high = d.get(f"{key}_low"), d.get(f"{key}_high")
+    return "" if low is None or high is None else f" ({low:{spec}}-{high:{spec}})"
+
+
 def _price_text(d: dict[str, Any]) -> str:
     from sizing.cluster import chf
 
@@ -188,10 +194,14 @@ def _print_estimate(d: dict[str, Any]) -> None:
         ("KV capacity", f"{d['kv_capacity_tokens']:,} tokens"),
         ("max concurrency @ context", f"{d['max_concurrency']}"),
         ("max context @ concurrency", f"{d['max_context_tokens']:,} tokens"),
-        ("decode / request", f"{d['decode_tok_s_per_request']:.1f} tok/s"),
-        ("decode total", f"{d['decode_tok_s_total']:.1f} tok/s"),
-        ("prefill", "–" if d["prefill_tok_s"] is None else f"{d['prefill_tok_s']:.0f} tok/s"),
-        ("time to first token", "–" if d["ttft_s"] is None else f"{d['ttft_s']:.2f} s"),
+        ("decode / request", f"{d['decode_tok_s_per_request']:.1f} tok/s"
+         + _range(d, "decode_tok_s", ".1f")),
+        ("decode total", f"{d['decode_tok_s_total']:.1f} tok/s"
+         + _range(d, "decode_tok_s_total", ".1f")),
+        ("prefill", "–" if d["prefill_tok_s"] is None else f"{d['prefill_tok_s']:.0f} tok/s"
+         + _range(d, "prefill_tok_s", ".0f")),
+        ("time to first token", "–" if d["ttft_s"] is None else f"{d['ttft_s']:.2f} s"
+         + _range(d, "ttft_s", ".2f")),
         ("power idle / load", f"{d['power_w_idle']:.0f} / {d['power_w_load']:.0f} W"),
         ("price", _price_text(d)),
     ]

@@ -11,7 +11,9 @@ bill of materials and power of `sizing.cluster`. Column units are in the names:
 * ``raw_memory_gb`` -- nameplate memory of all units; ``usable_memory_gib`` -- what the
   engine may use on all units (accelerator memory x utilization)
 * ``decode_tok_s_per_request`` / ``decode_tok_s_total`` at the workload's concurrency,
-  ``prefill_tok_s``, ``ttft_s`` (NaN when the model does not fit)
+  ``prefill_tok_s``, ``ttft_s`` (NaN when the model does not fit); ``decode_tok_s_low`` /
+  ``_high`` (per request) and ``ttft_s_low`` / ``_high``: the likely range (the platform
+  family's cross-validated error band, `sizing.throughput.speed_band`)
 * ``power_w_idle`` / ``power_w_load`` -- whole cluster incl. hosts and switch
 * ``energy_chf_per_year`` -- ``hours_at_load_per_day`` at load, the rest idle, at a tariff
 * ``chf_per_usable_gb`` -- price / usable memory in GB (1e9 bytes)
@@ -189,7 +191,8 @@ def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None
             "price_chf", "price_complete", "unpriced_items", "raw_memory_gb",
             "usable_memory_gib", "weights_gib_per_unit",
             "max_context_tokens", "max_concurrency", "decode_tok_s_per_request",
-            "decode_tok_s_total", "prefill_tok_s", "ttft_s", "power_w_idle", "power_w_load",
+            "decode_tok_s_total", "prefill_tok_s", "ttft_s", "decode_tok_s_low",
+            "decode_tok_s_high", "ttft_s_low", "ttft_s_high", "power_w_idle", "power_w_load",
             "energy_chf_per_year", "chf_per_usable_gb", "chf_per_tok_s", tco_col,
             "upgrade_chf_from_previous", "upgrade_note", "storage_tb_per_unit"]
     return pd.DataFrame(rows, columns=cols)
@@ -207,6 +210,8 @@ def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | Non
         "weights_gib_per_unit": math.nan, "max_context_tokens": math.nan,
         "max_concurrency": math.nan, "decode_tok_s_per_request": math.nan,
         "decode_tok_s_total": math.nan, "prefill_tok_s": math.nan, "ttft_s": math.nan,
+        "decode_tok_s_low": math.nan, "decode_tok_s_high": math.nan,
+        "ttft_s_low": math.nan, "ttft_s_high": math.nan,
         "power_w_idle": math.nan, "power_w_load": math.nan,
         "energy_chf_per_year": math.nan, "chf_per_usable_gb": math.nan,
         "chf_per_tok_s": math.nan, tco_col: math.nan,
@@ -241,6 +246,9 @@ def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | Non
         row.update(decode_tok_s_per_request=e.speed.decode_tok_s_per_request,
                    decode_tok_s_total=total, prefill_tok_s=e.speed.prefill_tok_s,
                    ttft_s=e.speed.ttft_s,
+                   decode_tok_s_low=e.band.decode_tok_s_low,
+                   decode_tok_s_high=e.band.decode_tok_s_high,
+                   ttft_s_low=e.band.ttft_s_low, ttft_s_high=e.band.ttft_s_high,
                    chf_per_tok_s=row["price_chf"] / total if total > 0 else math.nan)
     return row
 

@@ -19,7 +19,7 @@ from sizing.cluster import PriceQuote, bill_of_materials, check_parallel, cluste
 from sizing.llm import precision_source
 from sizing.memory import MemoryFit, fit_from_table
 from sizing.scenario import Resolved, Scenario, ScenarioError, resolve
-from sizing.throughput import Throughput
+from sizing.throughput import SpeedBand, Throughput, speed_band
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class Estimate:
     power_w_idle: float
     price_chf: float | None
     assumptions: list[str]
+    band: SpeedBand
 
     def to_dict(self) -> dict[str, Any]:
         """The CLI contract's fields, JSON-ready (no NaN, no negative values)."""
@@ -70,6 +71,8 @@ class Estimate:
             # a scenario that does not fit has no prompt phase: null, not an instant 0 s
             "prefill_tok_s": s.prefill_tok_s if self.fits else None,
             "ttft_s": s.ttft_s if self.fits else None,
+            # the likely range (cross-validated error of the platform family)
+            **{k: (v if self.fits else None) for k, v in vars(self.band).items()},
             "power_w_load": self.power_w_load,
             "power_w_idle": self.power_w_idle,
             "price_chf": self.price_chf,
@@ -155,8 +158,14 @@ def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
             assumptions = [*r.assumptions, *_model_assumptions(r, fit, speed, catalog)]
             if missing:
                 assumptions.append("no price known for: " + ", ".join(missing))
+            fam, _ = catalog.calibration_for(r.platform.family, r.engine.id)
+            band = speed_band(speed, r.context_tokens, fam)
+            assumptions.append(
+                f"likely range: decode ±{fam.decode_band_pct:g} %, prefill and TTFT "
+                f"±{fam.prefill_band_pct:g} % ({fam.family}: 80 % of leave-one-source-out "
+                "predictions fell inside)")
             out[i] = Estimate(r.scenario, r, fit.fits, fit, speed, load_w, idle_w, price,
-                              assumptions)
+                              assumptions, band)
     return [o for o in out if o is not None]
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sizing import kernel
-from sizing.catalog import Catalog
+from sizing.catalog import Catalog, FamilyCalibration
 from sizing.memory import MemoryFit, table_for
 from sizing.scenario import Resolved
 
@@ -80,3 +80,33 @@ def throughput(r: Resolved, catalog: Catalog, fit: MemoryFit) -> Throughput:
         prefill_tok_s=r.context_tokens / t_prefill,
         ttft_s=t_prefill + 1.0 / per_request,
     )
+
+
+@dataclass(frozen=True)
+class SpeedBand:
+    """Likely ranges of a prediction (cross-validated error of its platform family)."""
+
+    decode_tok_s_low: float
+    decode_tok_s_high: float
+    decode_tok_s_total_low: float
+    decode_tok_s_total_high: float
+    prefill_tok_s_low: float
+    prefill_tok_s_high: float
+    ttft_s_low: float
+    ttft_s_high: float
+
+
+def speed_band(speed: Throughput, context_tokens: int, fam: FamilyCalibration) -> SpeedBand:
+    """Divide and multiply by (1 + band) (``FamilyCalibration.decode_band_pct`` /
+    ``prefill_band_pct``); TTFT = prefill at the prefill band + one step at the decode band."""
+    d = 1.0 + fam.decode_band_pct / 100
+    p = 1.0 + fam.prefill_band_pct / 100
+    prefill_s_ = context_tokens / speed.prefill_tok_s
+    step_s = 1.0 / speed.decode_tok_s_per_request
+    return SpeedBand(
+        decode_tok_s_low=speed.decode_tok_s_per_request / d,
+        decode_tok_s_high=speed.decode_tok_s_per_request * d,
+        decode_tok_s_total_low=speed.decode_tok_s_total / d,
+        decode_tok_s_total_high=speed.decode_tok_s_total * d,
+        prefill_tok_s_low=speed.prefill_tok_s / p, prefill_tok_s_high=speed.prefill_tok_s * p,
+        ttft_s_low=prefill_s_ / p + step_s / d, ttft_s_high=prefill_s_ * p + step_s * d)

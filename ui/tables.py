@@ -23,6 +23,10 @@ from sizing.estimate import estimate
 from sizing.scenario import Scenario, ScenarioError
 
 
+BAND_HELP = ("likely range: the platform family's cross-validated error (80 % of "
+             "predictions for sources held out of the fit fell inside; Assumptions page)")
+
+
 @dataclass(frozen=True)
 class Column:
     """A displayed column: source field, label (with unit), display kind, help text."""
@@ -45,10 +49,14 @@ def compare_columns(tco_col: str) -> list[Column]:
                "fit in usable memory"),
         Column("decode_tok_s_per_request", "Decode per stream (tok/s)", "float1",
                "generation speed one stream sees"),
+        Column("decode_tok_s_low", "Decode low (tok/s)", "float1", BAND_HELP),
+        Column("decode_tok_s_high", "Decode high (tok/s)", "float1", BAND_HELP),
         Column("decode_tok_s_total", "Decode total (tok/s)", "float1",
                "aggregate generation speed over all streams"),
         Column("ttft_s", "TTFT (s)", "sig2", "time to first token for the full context "
                "(two significant digits)"),
+        Column("ttft_s_low", "TTFT low (s)", "sig2", BAND_HELP),
+        Column("ttft_s_high", "TTFT high (s)", "sig2", BAND_HELP),
         Column("rough", "Rough figures", "text", ROUGH_HELP),
         Column("max_context_shown", "Max context (tokens)", "tokens",
                "longest context per stream at the chosen number of streams; – = the "

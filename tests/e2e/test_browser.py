@@ -274,7 +274,8 @@ def test_big_cluster_headline_and_open_in_build(server: str, page: Page) -> None
     metrics = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
     assert metrics[0].startswith("CHF ") and "…" not in metrics[0]
     assert overflowing_metrics(page) == []
-    per_stream = metrics[1]
+    per_stream, _, band = metrics[1].partition(" (")      # "30.2 (20-45)": the likely range
+    assert band.endswith(")")
     page.get_by_role("button", name="Open this configuration in Build").click()
     page.wait_for_selector('[data-testid="stMain"] h1:has-text("Build")')
     settle(page)

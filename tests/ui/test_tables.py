@@ -142,9 +142,10 @@ def test_auto_engine_runs_the_quantization():
 
 def test_compare_columns_put_the_decision_first():
     labels = [c.label for c in tables.compare_columns("tco_chf_3y")]
-    assert labels[:8] == ["Configuration", "Price (CHF)", "Fits", "Decode per stream (tok/s)",
-                          "Decode total (tok/s)", "TTFT (s)", "Rough figures",
-                          "Max context (tokens)"]
+    assert labels[:12] == ["Configuration", "Price (CHF)", "Fits", "Decode per stream (tok/s)",
+                           "Decode low (tok/s)", "Decode high (tok/s)", "Decode total (tok/s)",
+                           "TTFT (s)", "TTFT low (s)", "TTFT high (s)", "Rough figures",
+                           "Max context (tokens)"]
     assert labels[-1] == "Reason"
 
 

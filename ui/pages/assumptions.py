@@ -60,10 +60,17 @@ st.markdown(f"Per-layer overhead per forward pass: **{cal.layer_overhead_us:g} �
             f"(fitted on {cal.fitted_on}).")
 table([{"Family": f.family, "Bandwidth efficiency": f.bandwidth_efficiency,
         "Prefill compute efficiency": f.prefill_compute_efficiency,
-        "Decode compute efficiency": f.decode_compute_efficiency, "Note": f.note,
-        "Source": sources(f.source)} for f in cal.families],
+        "Decode compute efficiency": f.decode_compute_efficiency,
+        "Decode band (±%)": f.decode_band_pct, "Prefill/TTFT band (±%)": f.prefill_band_pct,
+        "Note": f.note, "Source": sources(f.source)} for f in cal.families],
       {"Bandwidth efficiency": "float3", "Prefill compute efficiency": "float3",
-       "Decode compute efficiency": "float3"}, key="cal_families")
+       "Decode compute efficiency": "float3", "Decode band (±%)": "int",
+       "Prefill/TTFT band (±%)": "int"}, key="cal_families")
+st.caption("Bands: the ±% that held 80 % of the family's predictions when each source was "
+           "left out of the fit (at least the pooled band for a family with fewer than 5 "
+           "rows); every speed and TTFT on Compare and Build shows its low and high. "
+           "`python -m sizing calibrate --report` prints the in-sample and cross-validated "
+           "error (leave one source out, leave one model family out).")
 table([{"Engine": e.engine, "Decode factor": e.decode_factor,
         "Prefill factor": e.prefill_factor, "Note": e.note} for e in cal.engines],
       {"Decode factor": "float3", "Prefill factor": "float3"}, key="cal_engines")

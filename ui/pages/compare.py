@@ -98,13 +98,19 @@ else:
     top[0].metric("Price", fmt.chf(best["price_chf"]), help="bill of materials at "
                   "effective prices; every line with its source and date on the Build page")
     top[1].metric("Per stream (tok/s)", approx[rough_decode]
-                  + fmt.swiss_number(best["decode_tok_s_per_request"], 1),
-                  help="decode speed one stream sees")
+                  + fmt.swiss_number(best["decode_tok_s_per_request"], 1)
+                  + f" ({fmt.swiss_number(best['decode_tok_s_low'], 0)}-"
+                    f"{fmt.swiss_number(best['decode_tok_s_high'], 0)})",
+                  help="decode speed one stream sees; in brackets the likely range (the "
+                  "platform family's cross-validated error, Assumptions page)")
     top[2].metric("Total (tok/s)", approx[rough_decode]
                   + fmt.swiss_number(best["decode_tok_s_total"], 1),
                   help="aggregate decode over all streams")
-    bottom[0].metric("TTFT (s)", approx[rough_prefill] + fmt.significant(best["ttft_s"], 2),
-                     help="prefill of the full context + one decode step"
+    bottom[0].metric("TTFT (s)", approx[rough_prefill] + fmt.significant(best["ttft_s"], 2)
+                     + f" ({fmt.significant(best['ttft_s_low'], 2)}-"
+                       f"{fmt.significant(best['ttft_s_high'], 2)})",
+                     help="prefill of the full context + one decode step; in brackets the "
+                     "likely range"
                      + (" (≈: prefill calibration borrowed from other families)"
                         if rough_prefill else ""))
     bottom[1].metric("Max context (tokens)", fmt.tokens(best["max_context_shown"]),
