@@ -22,7 +22,6 @@ from sizing.compare import Workload, best_estimate
 from sizing.estimate import estimate
 from sizing.scenario import Scenario, ScenarioError
 
-
 BAND_HELP = ("likely range: the platform family's cross-validated error (80 % of "
              "predictions for sources held out of the fit fell inside; Assumptions page)")
 
