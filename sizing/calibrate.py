@@ -1,6 +1,6 @@
 """Calibration of the throughput model against measured benchmarks (`data/benchmarks.csv`).
 
-`data/benchmarks.csv` keeps every column of ``../shared/data/benchmarks_calibration.csv``
+`data/benchmarks.csv` keeps every column of the project's benchmark compilation
 (system, model, engine, figures, source URL, date, notes) and adds how each row maps to
 catalog ids (`platform_id`, `model_id`, `weights_id`, `engine_id`, context, concurrency,
 whether the decode figure is per request or aggregate). Rows the model cannot evaluate
@@ -8,9 +8,12 @@ carry `evaluate=no` and a `skip_reason`; the report lists them instead of droppi
 
 The fit has few constants and is robust: per platform family one bandwidth efficiency
 and one prefill compute efficiency, per engine one decode and one prefill factor
-(llama.cpp is the reference, factor 1). Each is the median log-ratio of measured over
-predicted on all rows of its family / engine (alternating, a few rounds), so no constant
-follows a single row.
+(llama.cpp is the reference, factor 1) plus its own decode factor on a family where it has
+MIN_PATH_ROWS rows (a kernel path), never above the family's measured read ceiling. Each
+is the median log-ratio of measured over predicted on the rows it covers (alternating, a
+few rounds), so no constant follows a single row. Every row is resolved once (`Case`) and
+predicted under any constants (`predict`), so a fit takes seconds and cross-validation
+(`cross_validate`, `error_bands`) can refit per held-out group.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from sizing import kernel
-from sizing.catalog import Calibration, Catalog
+from sizing.catalog import Calibration, Catalog, FamilyCalibration
 from sizing.memory import table_for
 from sizing.scenario import Scenario, ScenarioError, resolve
 
@@ -238,6 +241,7 @@ def _pct(x: float | None) -> str:
 # ----------------------------------------------------------------------------- fitting
 MIN_PREFILL_FIT_TOKENS = 512     # shorter prompts are launch-bound, not compute-bound
 MIN_FAMILY_ROWS = 2              # fewer rows than this: no family-specific constant
+MIN_PATH_ROWS = 3                # an engine gets its own factor on a family from this many
 PARSIMONY_PP = 0.5               # MAPE points traded for a smaller per-layer overhead
 LAYER_OVERHEAD_GRID_US = tuple(range(0, 101, 5))
 
@@ -251,6 +255,12 @@ def _prefill_rows(result: CalibrationResult, cases: list[Case | RowResult]) -> l
     long_prompt = {c.row for c in cases if isinstance(c, Case)
                    and (c.prefill_tokens or 0) >= MIN_PREFILL_FIT_TOKENS}
     return [r for r in result.evaluated if r.row in long_prompt]
+
+
+def _capped(log_factor: float, families: list[FamilyCalibration]) -> float:
+    """An engine factor, never streaming faster than the families' measured read ceiling."""
+    ceiling = min(f.read_ceiling / f.bandwidth_efficiency for f in families)
+    return round(min(math.exp(log_factor), ceiling), 3)
 
 
 def _fit_efficiencies(cases: list[Case | RowResult], cal: Calibration,
@@ -271,7 +281,7 @@ def _fit_efficiencies(cases: list[Case | RowResult], cal: Calibration,
             bw = f.bandwidth_efficiency * math.exp(dec or 0.0)
             pfe = f.prefill_compute_efficiency * math.exp(pf or 0.0)
             fams.append(f.model_copy(update={
-                "bandwidth_efficiency": round(min(1.0, bw), 3),
+                "bandwidth_efficiency": round(min(f.read_ceiling, bw), 3),
                 "prefill_compute_efficiency": round(min(1.0, pfe), 3),
                 "decode_compute_efficiency": round(min(1.0, pfe), 3)}))
         fitted = [f.bandwidth_efficiency for f in fams if sum(
@@ -284,18 +294,28 @@ def _fit_efficiencies(cases: list[Case | RowResult], cal: Calibration,
         cal = cal.model_copy(update={"families": fams})
         result = evaluate(cases, cal)
         engs = []
+        fam_by_id = {f.family: f for f in cal.families}
         for e in cal.engines:
             if e.engine == REFERENCE_ENGINE:
                 engs.append(e)
                 continue
-            dec = _median_log_ratio((r.measured_decode, r.predicted_decode)
-                                    for r in result.evaluated if r.engine == e.engine)
-            # never let an engine stream faster than the memory of the families it ran on
-            used = {r.family for r in result.evaluated if r.engine == e.engine}
-            ceiling = min((1.0 / f.bandwidth_efficiency for f in cal.families
-                           if f.family in used), default=math.inf)
-            factor = min(e.decode_factor * math.exp(dec or 0.0), ceiling)
-            engs.append(e.model_copy(update={"decode_factor": round(factor, 3)}))
+            # the engine factor each row implies (measured / predicted x the one it used)
+            implied: dict[str, list[float]] = {}
+            for r in result.evaluated:
+                if r.engine == e.engine and r.measured_decode and r.predicted_decode:
+                    implied.setdefault(r.family, []).append(
+                        math.log(e.decode_factor_on(r.family) * r.measured_decode
+                                 / r.predicted_decode))
+            if not implied:
+                engs.append(e)
+                continue
+
+            everywhere = _capped(statistics.median([x for v in implied.values() for x in v]),
+                                 [fam_by_id[f] for f in implied])
+            own = {f: _capped(statistics.median(v), [fam_by_id[f]]) for f, v in implied.items()
+                   if len(v) >= MIN_PATH_ROWS}
+            engs.append(e.model_copy(update={"decode_factor": everywhere,
+                                             "family_decode_factors": own}))
         cal = cal.model_copy(update={"engines": engs})
     return cal
 
@@ -354,8 +374,12 @@ def fit_cases(start: Calibration, cases: list[Case | RowResult], *, rounds: int 
     engs = []
     for e in cal.engines:
         n = sum(1 for r in result.evaluated if r.engine == e.engine)
+        own = ", ".join(
+            f"{f}: {sum(1 for r in result.evaluated if r.engine == e.engine and r.family == f)}"
+            " rows" for f in e.family_decode_factors)
         note = ("reference engine (factor 1 by definition)" if e.engine == REFERENCE_ENGINE
-                else f"{n} decode rows" if n else "no rows: assumed equal to llama.cpp")
+                else (f"{n} decode rows" + (f"; own factor on {own}" if own else ""))
+                if n else "no rows: assumed equal to llama.cpp")
         engs.append(e.model_copy(update={"note": note}))
     cal = cal.model_copy(update={"families": fams, "engines": engs})
     result = evaluate(cases, cal)
@@ -443,14 +467,18 @@ def fit_constants(catalog: Catalog, path: Path) -> str:
     for f in cal.families:
         decode_band, prefill_band = bands.get(f.family, (f.decode_band_pct, f.prefill_band_pct))
         out.append(f"    - {{family: {f.family}, bandwidth_efficiency: {f.bandwidth_efficiency}, "
-                   f"prefill_compute_efficiency: {f.prefill_compute_efficiency}, "
+                   + (f"read_ceiling: {f.read_ceiling}, " if f.read_ceiling < 1 else "")
+                   + f"prefill_compute_efficiency: {f.prefill_compute_efficiency}, "
                    f"decode_compute_efficiency: {f.decode_compute_efficiency}, "
                    f"decode_band_pct: {decode_band:g}, prefill_band_pct: {prefill_band:g}, "
                    f"note: \"{f.note}\", source: [data/benchmarks.csv]}}")
     out.append("  engines:")
     for e in cal.engines:
+        own = ", ".join(f"{f}: {v}" for f, v in e.family_decode_factors.items())
         out.append(f"    - {{engine: {e.engine}, decode_factor: {e.decode_factor}, "
-                   f"prefill_factor: {e.prefill_factor}, note: \"{e.note}\"}}")
+                   f"prefill_factor: {e.prefill_factor}, "
+                   + (f"family_decode_factors: {{{own}}}, " if own else "")
+                   + f"note: \"{e.note}\"}}")
     return "\n".join(out)
 
 

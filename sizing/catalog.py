@@ -484,6 +484,9 @@ class FamilyCalibration(Strict):
     bandwidth_efficiency: Annotated[float, Field(gt=0, le=1)]
     prefill_compute_efficiency: Annotated[float, Field(gt=0, le=1)]
     decode_compute_efficiency: Annotated[float, Field(gt=0, le=1)]
+    read_ceiling: Annotated[float, Field(gt=0, le=1)] = Field(
+        1.0, description="measured saturating-read bandwidth / nameplate: no engine streams "
+        "faster")
     decode_band_pct: NonNeg = Field(
         description="±% around a decode prediction that held 80 % of leave-one-source-out "
         "predictions (multiplicative: low = x / (1 + b), high = x * (1 + b))")
@@ -496,7 +499,14 @@ class EngineCalibration(Strict):
     engine: Id
     decode_factor: Pos
     prefill_factor: Pos
+    family_decode_factors: dict[str, Pos] = Field(
+        default_factory=dict, description="per platform family (a kernel path with its own "
+        "rows): overrides decode_factor there")
     note: str
+
+    def decode_factor_on(self, family: str) -> float:
+        """The engine's decode factor on `family` (its own path if fitted, else engine-wide)."""
+        return self.family_decode_factors.get(family, self.decode_factor)
 
 
 class Calibration(Strict):

@@ -175,7 +175,8 @@ def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,
     notes = [
         f"runtime overhead {fit.overhead_gib_per_unit:.1f} GiB per unit "
         f"(activations, CUDA graphs, buffers; {r.engine.name} assumption)",
-        f"decode streams weights + KV at {fam.bandwidth_efficiency * eng.decode_factor:.0%} of "
+        f"decode streams weights + KV at "
+        f"{kernel.calibration_columns(fam, eng, 0.0)['bw_eff']:.0%} of "
         f"{r.platform.memory_bandwidth_gb_s:g} GB/s (calibrated: {fam.family} x {eng.engine})",
         f"decode measured at a KV depth of {r.context_tokens} tokens per request; batch "
         f"{speed.batch_per_group} per model copy ({speed.bound}-bound)",

@@ -47,10 +47,12 @@ def static_row(platform: Platform, model: ModelArch, quant: Quantization, engine
 
 def calibration_columns(fam: FamilyCalibration, eng: EngineCalibration,
                         layer_overhead_us: float) -> dict[str, float]:
-    """The calibrated columns of a table row: bandwidth efficiency (fraction of nameplate),
-    prefill and decode compute efficiency (fraction of dense peak), per-layer overhead (s)."""
+    """The calibrated columns of a table row: bandwidth efficiency (fraction of nameplate,
+    never above the family's measured read ceiling), prefill and decode compute efficiency
+    (fraction of dense peak), per-layer overhead (s)."""
     return {
-        "bw_eff": min(1.0, fam.bandwidth_efficiency * eng.decode_factor),
+        "bw_eff": min(fam.read_ceiling,
+                      fam.bandwidth_efficiency * eng.decode_factor_on(fam.family)),
         "prefill_eff": min(1.0, fam.prefill_compute_efficiency * eng.prefill_factor),
         "decode_cmp_eff": fam.decode_compute_efficiency,
         "layer_overhead": layer_overhead_us * 1e-6,

@@ -105,20 +105,24 @@ def quant_select(cat: Catalog, model: ModelArch, label: str, name: str) -> None:
     native = model.native_precision.main_format()
     own = {**({native: model.id} if native in allowed else {}), **model.checkpoints}
 
+    def kind(q: str) -> str:
+        quant = cat.quant(q)
+        return ("checkpoint" if q in own else "recipe" if quant.on_checkpoint is not None
+                else "engine file" if quant.models is not None else "generic")
+
     def fmt_quant(q: str) -> str:
-        if q in own:
-            return f"{q} — checkpoint"
-        return f"{q} — engine file" if cat.quant(q).models is not None else f"{q} — generic"
+        return f"{q} — {kind(q)}"
 
     st.selectbox(label, allowed, key=key, format_func=fmt_quant,
                  help="checkpoint: a real checkpoint kept in the catalog decides which tensors "
                  "are quantized; generic: the format applied to the tensor classes it covers; "
-                 "engine file: a file one engine publishes for this model only")
+                 "recipe: an engine re-quantizes a kept checkpoint at load (vLLM "
+                 "--mxfp4-layers); engine file: a file one engine publishes for this model")
     chosen = st.session_state.get(key)
     repo = own.get(chosen) if chosen else None
-    kind = "engine file" if chosen and cat.quant(chosen).models is not None else "generic"
     st.caption(f"Checkpoint {fmt.md_escape(repo)}" if repo else
-               f"{fmt.md_escape(cat.quant(chosen).name if chosen else '')} ({kind})")
+               f"{fmt.md_escape(cat.quant(chosen).name if chosen else '')} "
+               f"({kind(chosen) if chosen else 'generic'})")
 
 
 def workload_inputs(cat: Catalog, *, upload: bool = True) -> WorkloadInput | None:

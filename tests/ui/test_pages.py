@@ -164,12 +164,13 @@ def test_engine_auto_runs_the_quantization(app):
 
 
 def test_rough_figures_are_marked(app):
-    """The Mac has no prefill measurements (borrowed calibration): TTFT is marked ≈."""
-    at = app(query={"family": "mac-m3-ultra", "platform": "mac-studio-m3-ultra-256gb",
+    """The RTX PRO 6000 has no long-prompt measurements (borrowed calibration): TTFT is
+    marked ≈."""
+    at = app(query={"family": "rtx-pro-6000", "platform": "rtx-pro-6000-ws",
                     "units": "1", "alt": "0"})
     assert not at.exception and not errors(at)
-    mac = row(table(at, "compare_table"), "1 x mac-studio-m3-ultra-256gb")
-    assert "TTFT" in mac["Rough figures"] and mac["Rough figures"].startswith("≈")
+    pro = row(table(at, "compare_table"), "1 x rtx-pro-6000-ws")
+    assert "TTFT" in pro["Rough figures"] and pro["Rough figures"].startswith("≈")
     ttft = next(m for m in at.metric if m.label == "TTFT (s)")
     main, _, band = ttft.value.partition(" (")
     assert main.startswith("≈") and len(main.strip("≈").replace(".", "")) <= 3

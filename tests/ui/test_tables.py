@@ -152,7 +152,7 @@ def test_compare_columns_put_the_decision_first():
 def test_display_columns_dash_what_is_unknown_and_mark_rough_figures():
     w = Workload("openai/gpt-oss-120b", "mxfp4")
     raw = compare(w, CAT, units=[1, 2], platforms=["asus-gx10-1tb", "rtx-3090",
-                                                   "mac-studio-m3-ultra-256gb"])
+                                                   "rtx-pro-6000-ws"])
     out = tables.with_display_columns(tables.with_memory_breakdown(
         tables.add_labels(raw), w, CAT))
     by = out.set_index("config")
@@ -161,8 +161,8 @@ def test_display_columns_dash_what_is_unknown_and_mark_rough_figures():
     three = by.loc["1 x rtx-3090"]                   # 24 GB: the weights do not load
     assert not three["fits"] and three["max_context_tokens"] == 0
     assert math.isnan(three["max_context_shown"]) and three["rough"] == ""
-    mac = by.loc["1 x mac-studio-m3-ultra-256gb"]    # no prefill measurements: borrowed
-    assert mac["fits"] and mac["rough_prefill"] and "TTFT" in mac["rough"]
+    pro = by.loc["1 x rtx-pro-6000-ws"]              # no prefill measurements: borrowed
+    assert pro["fits"] and pro["rough_prefill"] and "TTFT" in pro["rough"]
     assert by.loc["1 x asus-gx10-1tb", "rough"] == ""
 
 
