@@ -49,10 +49,16 @@ def _item(catalog: _Catalog, item_id: str) -> Any:
         raise CliError(str(exc)) from None
 
 
-def _history(args: argparse.Namespace) -> Any:
-    from pricing.history import PriceHistory
+def _history(args: argparse.Namespace, *, read_only: bool = False) -> Any:
+    """The price history named by ``--db`` (a bad file: one line, exit 2). ``read_only``
+    for commands that only read: never creates the file, never waits for a write lock."""
+    from pricing.history import HistoryError, PriceHistory
 
-    return PriceHistory(Path(args.db) if args.db else default_db_path())
+    try:
+        return PriceHistory(Path(args.db) if args.db else default_db_path(),
+                            read_only=read_only)
+    except HistoryError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _fetcher(args: argparse.Namespace, allowlist: tuple[str, ...] | None = None) -> Any:
@@ -132,7 +138,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
     catalog = _load_catalog(args.catalog)
     items = list(catalog.priced_items())
-    prices = effective_prices(items, _history(args))
+    prices = effective_prices(items, _history(args, read_only=True))
     if args.json:
         rows = []
         for item in items:
@@ -167,7 +173,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
     catalog = _load_catalog(args.catalog)
     item = _item(catalog, args.id)
-    history = _history(args)
+    history = _history(args, read_only=True)
     attempts = history.attempts(item.id)
     manual = history.manual_prices(item.id)
     effective = effective_price(item, history)
@@ -315,10 +321,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
+    from pricing.history import HistoryError
+
     args = _build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except CliError as exc:
+    except (CliError, HistoryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:   # e.g. piped into `head`

@@ -277,11 +277,14 @@ def _effective_prices(catalog: Catalog, args: argparse.Namespace) -> Any:
         return None
     # The CLI is a composition layer (design.md): only here do sizing and pricing meet.
     from pricing import default_db_path
-    from pricing.history import PriceHistory
+    from pricing.history import HistoryError, PriceHistory
     from pricing.refresh import effective_prices
 
     db = getattr(args, "prices_db", None) or default_db_path()
-    return effective_prices(catalog.priced_items(), PriceHistory(db))
+    try:   # read-only: never creates the file, never waits for a refresh's write lock
+        return effective_prices(catalog.priced_items(), PriceHistory(db, read_only=True))
+    except HistoryError as exc:
+        raise CliError(str(exc)) from None
 
 
 # ----------------------------------------------------------------------------- model

@@ -79,19 +79,34 @@ def prices_version() -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _effective_prices(version: str, catalog_key: str) -> dict[str, Any] | None:
+def _price_state(version: str, catalog_key: str) -> tuple[dict[str, Any] | None, str | None]:
+    """(effective prices or None, one-line problem with the database or None)."""
     db = Path(version.split("|", 1)[0])
     if not db.exists():
-        return None
-    from pricing.history import PriceHistory
+        return None, None
+    from pricing.history import HistoryError, PriceHistory
     from pricing.refresh import effective_prices
 
-    return effective_prices(catalog().priced_items(), PriceHistory(db))
+    try:   # read-only: the app never waits for a refresh's write lock
+        return effective_prices(catalog().priced_items(), PriceHistory(db, read_only=True)), None
+    except HistoryError as exc:
+        return None, str(exc)
+
+
+def _effective_prices(version: str, catalog_key: str) -> dict[str, Any] | None:
+    """Effective prices, or None (= catalog list prices) without a usable database."""
+    return _price_state(version, catalog_key)[0]
 
 
 def effective_prices() -> dict[str, Any] | None:
     """Effective price per item id, or None (= catalog list prices) without a database."""
     return _effective_prices(prices_version(), catalog_version())
+
+
+def prices_problem() -> str | None:
+    """One line when the price database exists but cannot be used (the app then runs on
+    the catalog list prices), else None."""
+    return _price_state(prices_version(), catalog_version())[1]
 
 
 def shown_prices() -> dict[str, Any]:
@@ -275,17 +290,21 @@ def price_points(item_id: str, prices_key: str) -> pd.DataFrame:
     cols = ["when", "chf", "kind", "outcome", "detail"]
     if not db.exists():
         return pd.DataFrame(columns=cols)
-    from pricing.history import PriceHistory
+    from pricing.history import HistoryError, PriceHistory
 
-    history = PriceHistory(db)
+    try:
+        history = PriceHistory(db, read_only=True)
+        attempts, manual = history.attempts(item_id), history.manual_prices(item_id)
+    except HistoryError:            # reported once per page by widgets.page_start
+        return pd.DataFrame(columns=cols)
     rows = []
-    for a in history.attempts(item_id):
+    for a in attempts:
         rows.append({"when": a.price_as_of, "chf": None if a.price_rappen is None
                      else a.price_rappen / 100,
                      "kind": "scraped" if a.outcome == "ok" else
                      ("suspect" if a.outcome == "suspect" else "failed"),
                      "outcome": a.outcome, "detail": a.detail[:200]})
-    for m in history.manual_prices(item_id):
+    for m in manual:
         rows.append({"when": m.set_at, "chf": m.price_rappen / 100, "kind": "manual",
                      "outcome": "manual", "detail": m.note[:200]})
     return pd.DataFrame(rows, columns=cols).sort_values("when").reset_index(drop=True)
@@ -435,7 +454,7 @@ def current_refresh() -> RefreshJob | None:
 __all__ = ["BENCHMARKS_PATH", "RefreshJob", "RefreshJobs", "benchmarks_version", "bom",
            "calibration", "catalog", "catalog_version", "comparison", "current_refresh",
            "effective_prices", "estimate_dict", "fit_grid", "make_fetcher", "price_points",
-           "prices_db_path", "prices_version", "refresh_jobs", "safe_filename",
+           "prices_db_path", "prices_problem", "prices_version", "refresh_jobs", "safe_filename",
            "set_manual_price", "shown_prices", "start_refresh", "upgrade_chf",
            "uploaded_model"]
 

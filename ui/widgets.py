@@ -38,6 +38,10 @@ def page_start(title: str, caption: str = "") -> Catalog:
         st.stop()
     for warning in state.apply_query_once(cat):
         st.warning(f"Link: {warning}", icon="⚠️")
+    problem = services.prices_problem()
+    if problem:
+        st.warning("Prices: the price history cannot be used, so every figure uses the dated "
+                   f"catalog list prices. {fmt.md_escape(problem)}", icon="⚠️")
     return cat
 
 

@@ -208,3 +208,23 @@ def test_messages_show_user_input_literally(app, prices_db: Path) -> None:
     at.button(key=SAVE).click().run()
     [message] = [e.value for e in at.error]
     assert r"\:red\[\*\*5\*\*\] \$x\$" in message
+
+
+# ----------------------------------------------------------------------------- bad database
+PAGES = ("compare", "build", "plan", "fit", "assumptions", "prices")
+
+
+@pytest.mark.parametrize("content", [b"not a database at all\n" * 100, b"SQLite format 3\x00"
+                                     + b"\x00" * 50])
+def test_a_damaged_price_database_falls_back_to_catalog_prices_on_every_page(
+        app, prices_db: Path, content: bytes) -> None:
+    prices_db.parent.mkdir(parents=True, exist_ok=True)
+    prices_db.write_bytes(content)
+    for page in PAGES:
+        at = app(page)
+        assert not at.exception, page
+        warnings = [shown(w.value) for w in at.warning]
+        said = [w for w in warnings if "catalog list prices" in w and str(prices_db) in w]
+        assert len(said) == 1, (page, warnings)
+        assert "\n" not in said[0]
+    assert prices_db.read_bytes() == content          # nothing written or replaced

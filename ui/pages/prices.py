@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pricing.fetch import URLNotAllowedError, check_url_allowed, url_allowlist
+from pricing.history import HistoryError
 from pricing.parse import PriceInputError, parse_chf_input
 from ui import export, fmt, services, state, tables, widgets
 
@@ -69,8 +70,8 @@ def check_price_url(item: Any, url: str, allowed: tuple[str, ...]) -> None:
         with st.spinner("Fetching (robots.txt first; waits its turn for the host)…"):
             result = check_url(item, url, history=PriceHistory(services.prices_db_path()),
                                fetcher=fetcher, allowlist=allowed)
-    except ValueError as exc:           # e.g. a malformed $LLM_PLANNER_USER_AGENT_URL
-        st.error(f"Not fetched: {plain(exc)}.")
+    except (ValueError, HistoryError) as exc:  # a malformed UA URL, an unusable database
+        st.error(f"Not fetched: {plain(exc)}")
         return
     finally:
         close = getattr(fetcher, "close", None)
@@ -99,7 +100,9 @@ if FLASH in ss:
     (st.success if kind == "ok" else st.error)(message)
 
 db_path = services.prices_db_path()
-if not db_path.exists():
+if services.prices_problem():
+    pass                                  # said once at the top by widgets.page_start
+elif not db_path.exists():
     st.info(f"No price history yet at `{db_path}`: showing the catalog list prices. "
             "Refresh or set a manual price to start one.")
 
@@ -203,10 +206,14 @@ with st.form("manual_price", clear_on_submit=True):
         except PriceInputError as exc:
             st.error(f"{plain(repr(text.strip()[:40]))} is not a price: {plain(exc)}.")
         else:
-            services.set_manual_price(target, rappen, note.strip())
-            ss[FLASH] = ("ok", f"{target}: manual price {fmt.chf_rappen(rappen)} saved "
-                         "(it wins until a newer good scrape).")
-            st.rerun()
+            try:
+                services.set_manual_price(target, rappen, note.strip())
+            except HistoryError as exc:
+                st.error(f"Not saved: {plain(exc)}")
+            else:
+                ss[FLASH] = ("ok", f"{target}: manual price {fmt.chf_rappen(rappen)} saved "
+                             "(it wins until a newer good scrape).")
+                st.rerun()
 st.caption("Overrides are appended to the history (nothing is ever deleted) and win until "
            "a newer good scrape.")
 
