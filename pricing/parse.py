@@ -31,6 +31,7 @@ scrapinghub/price-parser's test suite) pins the behaviour.
 from __future__ import annotations
 
 import codecs
+import html as html_lib
 import json
 import re
 import unicodedata
@@ -58,6 +59,7 @@ __all__ = [
     "parse_chf_input",
     "parse_price_rappen",
     "parse_product_page",
+    "toppreise_product_id",
 ]
 
 _MAX_INT_DIGITS = 13  # 10^13 Rappen = 100 billion CHF: anything longer is not a price
@@ -106,6 +108,8 @@ class PageOffer:
     offers: list[ShopOffer] = field(default_factory=list)
     notes: tuple[str, ...] = ()
     parser_version: str = PARSER_VERSION
+    url: str | None = None
+    product_id: str | None = None
 
     @property
     def low_chf(self) -> float:
@@ -137,6 +141,8 @@ class PageOffer:
             "offers": offers,
             "notes": list(self.notes),
             "parser_version": self.parser_version,
+            "url": self.url,
+            "product_id": self.product_id,
         }
 
 
@@ -546,7 +552,8 @@ def _str_or_none(value: Any) -> str | None:
     if isinstance(value, dict):
         value = value.get("name")
     if isinstance(value, str | int) and not isinstance(value, bool):
-        s = _WS.sub(" ", str(value)).strip()
+        # JSON-LD strings often carry HTML entities ("Sport &amp; Freizeit"): unescape once
+        s = _WS.sub(" ", html_lib.unescape(str(value))).strip()
         return s or None
     return None
 
@@ -996,6 +1003,32 @@ def _is_listing(tree: Any) -> bool:
     return len(cards) >= 2
 
 
+_PRODUCT_ID = re.compile(r"-p([0-9]{1,12})(?=$|[/?#])")
+_SAVED_FROM = re.compile(r"<!--\s*saved from url=\([0-9]+\)(\S+?)\s*-->", re.IGNORECASE)
+
+
+def toppreise_product_id(url: str | None) -> str | None:
+    """The toppreise product id of a product-page URL (``…-p818374`` → ``"818374"``)."""
+    if not url or not isinstance(url, str):
+        return None
+    path = url[:2048].split("?", 1)[0].split("#", 1)[0].rstrip("/")
+    m = _PRODUCT_ID.search(path)
+    return m.group(1) if m else None
+
+
+def _page_url(tree: Any, text_head: str) -> str | None:
+    """The page's own address: ``link[rel=canonical]``, ``og:url``, then the browser's
+    "saved from url" comment."""
+    for query in ("//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]"
+                  "/@href", "//meta[@property='og:url']/@content"):
+        for value in tree.xpath(query):
+            value = str(value).strip()
+            if value:
+                return value[:2048]
+    m = _SAVED_FROM.search(text_head)
+    return m.group(1)[:2048] if m else None
+
+
 # =========================================================================== entry point
 def parse_product_page(html: str | bytes) -> PageOffer:
     """Parse a product page into a :class:`PageOffer` (amounts in Rappen).
@@ -1025,6 +1058,8 @@ def parse_product_page(html: str | bytes) -> PageOffer:
     low, high = found.low, found.high if found.high is not None else found.low
     if high < low:
         low, high = high, low
+    head = html[:4096] if isinstance(html, str) else html[:4096].decode("utf-8", "ignore")
+    url = _page_url(tree, head)
     return PageOffer(
         low_rappen=low,
         high_rappen=high,
@@ -1035,4 +1070,6 @@ def parse_product_page(html: str | bytes) -> PageOffer:
         method=method,
         offers=shop_offers or found.offers,
         notes=tuple(notes),
+        url=url,
+        product_id=toppreise_product_id(url),
     )

@@ -310,6 +310,17 @@ def price_points(item_id: str, prices_key: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols).sort_values("when").reset_index(drop=True)
 
 
+def import_saved_pages(pages: list[tuple[str, bytes]], saved_at: datetime) -> list[Any]:
+    """Import pages saved from the user's browser into the price history (pricing.saved):
+    one ImportResult per page; raises pricing.history.HistoryError for an unusable DB."""
+    from pricing.history import PriceHistory
+    from pricing.saved import SavedPage
+    from pricing.saved import import_saved_pages as run_import
+
+    return run_import([SavedPage(name, data, saved_at) for name, data in pages],
+                      catalog().priced_items(), history=PriceHistory(prices_db_path()))
+
+
 def set_manual_price(item_id: str, rappen: int, note: str) -> None:
     """Record a manual override in the price history (never deletes anything)."""
     from pricing.history import PriceHistory
@@ -453,8 +464,9 @@ def current_refresh() -> RefreshJob | None:
 
 __all__ = ["BENCHMARKS_PATH", "RefreshJob", "RefreshJobs", "benchmarks_version", "bom",
            "calibration", "catalog", "catalog_version", "comparison", "current_refresh",
-           "effective_prices", "estimate_dict", "fit_grid", "make_fetcher", "price_points",
-           "prices_db_path", "prices_problem", "prices_version", "refresh_jobs", "safe_filename",
+           "effective_prices", "estimate_dict", "fit_grid", "import_saved_pages", "make_fetcher",
+           "price_points", "prices_db_path", "prices_problem", "prices_version", "refresh_jobs",
+           "safe_filename",
            "set_manual_price", "shown_prices", "start_refresh", "upgrade_chf",
            "uploaded_model"]
 

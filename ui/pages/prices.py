@@ -118,7 +118,15 @@ if c1.button("Refresh prices", icon=":material/refresh:", disabled=running,
     job = services.start_refresh()
     running = True
 c2.caption(f"{targets} of {len(items)} items have a price URL. Requests are spaced by "
-           "several seconds and obey robots.txt; a blocked host stops the run for that host.")
+           "several seconds and obey robots.txt; a blocked host stops the run for that host, "
+           "and so does one that cannot be reached.")
+blocked_now = sorted(i for i, p in services.shown_prices().items()
+                     if getattr(p, "last_attempt_outcome", None) == "blocked")
+if blocked_now:
+    from pricing.refresh import blocked_next_step
+
+    c2.warning(f"The last refresh was blocked for {len(blocked_now)} item(s). "
+               + plain(blocked_next_step("toppreise.ch")) + ".", icon="🚧")
 
 
 @st.fragment(run_every=1.0 if running else None)
@@ -146,6 +154,48 @@ def refresh_progress() -> None:
 
 
 refresh_progress()
+
+# ----------------------------------------------------------------------- saved pages
+IMPORTED = "_prices_imported"
+st.subheader("Import product pages saved from your browser")
+st.caption("toppreise.ch turns tools away, and this one never pretends to be a browser. Open "
+           "an item's toppreise.ch product page in your own browser, save it (File → Save "
+           "page as…, \"Webpage, HTML only\") and drop the files here. Each page is matched "
+           "to its item by toppreise product id or part number, checked like a refresh (CHF, "
+           "same product, plausible price) and recorded as a *saved page* dated the day you "
+           "saved it. Pages that do not match or do not pass are listed with the reason and "
+           "nothing is stored for them. Same as `python -m pricing import FILE.html …`.")
+with st.form("import_saved", clear_on_submit=True):
+    uploads = st.file_uploader("Saved product pages (.html)", type=["html", "htm"],
+                               accept_multiple_files=True, key="saved_pages")
+    saved_on = st.date_input("Saved on", value=today, max_value=today, key="saved_on")
+    if st.form_submit_button("Import pages"):
+        from pricing.saved import MAX_SAVED_PAGE_BYTES
+
+        too_big = [f for f in uploads or [] if f.size > MAX_SAVED_PAGE_BYTES]
+        pages = [(f.name, f.getvalue()) for f in uploads or [] if f not in too_big]
+        rows = [{"File": f.name, "Outcome": "invalid", "Item": "", "Price (CHF)": None,
+                 "Reason": f"{f.size:,} bytes; a saved product page is at most "
+                 f"{MAX_SAVED_PAGE_BYTES:,}"} for f in too_big]
+        when = datetime.combine(saved_on, datetime.now(UTC).time(), UTC)
+        try:
+            results = services.import_saved_pages(pages, min(when, datetime.now(UTC))) \
+                if pages else []
+        except HistoryError as exc:
+            st.error(f"Nothing imported: {plain(exc)}")
+            results = []
+        rows += [{"File": r.name, "Outcome": r.outcome, "Item": r.item_id or "",
+                  "Price (CHF)": None if r.price_rappen is None else r.price_rappen / 100,
+                  "Reason": r.reason} for r in results]
+        if not uploads:
+            st.warning("Choose one or more saved .html pages first.")
+        ss[IMPORTED] = rows
+if ss.get(IMPORTED):
+    rows = ss[IMPORTED]
+    imported = sum(r["Outcome"] == "imported" for r in rows)
+    (st.success if imported == len(rows) else st.warning)(
+        f"Imported {imported} of {len(rows)} saved page(s).")
+    widgets.show_table(pd.DataFrame(rows), {"Price (CHF)": "chf2"}, key="imported_table")
 
 # ----------------------------------------------------------------------- table
 prices = services.shown_prices()
