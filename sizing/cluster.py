@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import datetime
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -120,6 +120,13 @@ class BillOfMaterials:
     unpriced_items: list[str] = field(default_factory=list)  # needed, not in the catalog
     price_complete: bool = True     # False: total_chf is None or leaves parts out
 
+    @property
+    def oldest_price_date(self) -> datetime.date | None:
+        """Date of the oldest price in the total (None when no line is priced)."""
+        dates = [ln.price_date for ln in self.lines
+                 if ln.price_date is not None and ln.unit_price_chf is not None]
+        return min(dates) if dates else None
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (dates as ISO strings)."""
         d = asdict(self)
@@ -165,6 +172,49 @@ class BillOfMaterials:
         if self.notes:
             out += ["", "Notes:"] + [f"- {note}" for note in self.notes]
         return "\n".join(out) + "\n"
+
+
+@dataclass(frozen=True)
+class PriceAge:
+    """How old the oldest price of a configuration is, at the point of decision.
+
+    ``price_age_days``: whole days from ``oldest_price_date`` to the day asked about;
+    ``stale``: older than ``stale_days`` (catalog ``defaults.price_stale_days``, 30)."""
+
+    oldest_price_date: datetime.date | None
+    price_age_days: int | None
+    stale_days: int
+
+    @property
+    def stale(self) -> bool:
+        return self.price_age_days is not None and self.price_age_days > self.stale_days
+
+    def note(self) -> str:
+        """One line, e.g. "prices as of 2026-02-17 (288 days old) — older than 30 days:
+        refresh or import saved pages (Prices page)"."""
+        if self.oldest_price_date is None or self.price_age_days is None:
+            return "no dated price in this configuration"
+        days = self.price_age_days
+        text = (f"prices as of {self.oldest_price_date.isoformat()} "
+                f"({days} day{'' if days == 1 else 's'} old)")
+        if self.stale:
+            text += (f" — older than {self.stale_days} days: refresh, import saved pages or "
+                     "set prices (Prices page)")
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"oldest_price_date": None if self.oldest_price_date is None
+                else self.oldest_price_date.isoformat(), "price_age_days": self.price_age_days}
+
+
+def price_age(dates: Iterable[datetime.date | None], *, today: datetime.date,
+              stale_days: int) -> PriceAge:
+    """The :class:`PriceAge` of the oldest of ``dates`` (Nones ignored) on ``today``."""
+    known = [d for d in dates if d is not None]
+    if not known:
+        return PriceAge(None, None, stale_days)
+    oldest = min(known)
+    return PriceAge(oldest, (today - oldest).days, stale_days)
 
 
 def chf(amount: float) -> str:
@@ -814,7 +864,7 @@ def upgrade_cost(catalog: Catalog, platform_id: str, from_units: int, to_units: 
 
 __all__ = [
     "DESIGNS", "GUIDE_CABLE_CHF", "GUIDE_PLATFORM", "GUIDE_UNIT_CHF", "BillOfMaterials",
-    "BomLine", "PriceQuote", "Topology", "TopologyError", "Upgrade", "allowed_parallel",
-    "bill_of_materials", "catalog_prices", "check_parallel", "chf", "cluster_power",
-    "energy_chf_per_year", "topology", "upgrade_cost", "upgrade_path",
+    "BomLine", "PriceAge", "PriceQuote", "Topology", "TopologyError", "Upgrade",
+    "allowed_parallel", "bill_of_materials", "catalog_prices", "check_parallel", "chf",
+    "cluster_power", "energy_chf_per_year", "price_age", "topology", "upgrade_cost", "upgrade_path",
 ]

@@ -55,6 +55,9 @@ def compare_columns(tco_col: str) -> list[Column]:
                "weights do not fit or unknown"),
         Column("max_concurrency", "Max streams @ context", "int",
                "concurrent streams at the chosen context"),
+        Column("oldest_price_date", "Prices as of", "text", "date of the oldest price in "
+               "this configuration's total (refresh, import or set prices on the Prices "
+               "page)"),
         Column("units", "Units", "int", "number of boxes / cards"),
         Column("layout", "Layout", "text", "single = one unit; tp = tensor parallel, pp = "
                "pipeline, replicas = independent copies (chosen per the rule below unless "
