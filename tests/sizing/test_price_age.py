@@ -71,6 +71,7 @@ def test_one_manual_price_does_not_hide_the_old_rest(tmp_path: Path,
     assert d["oldest_price_date"] == DAC_LIST.isoformat()        # the cable is still old
     PriceHistory(db).set_manual("dac-qsfp56-200g-0m5", 7_500, "shop quote today")
     code, out = run(capsys, *BOM, "--live-prices", "--prices-db", str(db))
+    assert code == 0
     assert out.rstrip().splitlines()[-1] == f"prices as of {TODAY.isoformat()} (0 days old)"
 
 
@@ -83,6 +84,7 @@ def test_estimate_compare_and_plan_carry_it(capsys: pytest.CaptureFixture[str]) 
                                                              (TODAY - GX10_LIST).days)
     code, out = run(capsys, "compare", "--model", "openai/gpt-oss-120b", "--weights", "mxfp4",
                     "--platforms", "asus-gx10-1tb", "--units", "1,2", "--format", "json")
+    assert code == 0
     rows = {r["units"]: r for r in json.loads(out)}
     assert rows[1]["oldest_price_date"] == GX10_LIST.isoformat()
     assert rows[2]["oldest_price_date"] == DAC_LIST.isoformat()
@@ -90,6 +92,7 @@ def test_estimate_compare_and_plan_carry_it(capsys: pytest.CaptureFixture[str]) 
     code, out = run(capsys, "plan", "--requirements",
                     str(Path(__file__).parents[1] / "data" / "requirements" /
                         "guide_buyer.yaml"), "--json")
+    assert code == 0
     d = json.loads(out)
     cands = d["recommended"]
     assert cands and all(c["oldest_price_date"] for c in cands)
