@@ -48,6 +48,7 @@ Method = Literal["jsonld", "microdata", "offers", "header"]
 
 __all__ = [
     "MAX_INPUT_RAPPEN",
+    "MAX_PRICE_TEXT_CHARS",
     "PARSER_VERSION",
     "Method",
     "PageOffer",
@@ -157,11 +158,35 @@ _NUMBER = re.compile(
     r"|[0-9]{1,3}(?: [0-9]{3})+(?:[.,][0-9]{1,2})?(?![0-9])"   # "1 298,00", "3 250 000"
     rf"|[0-9]+(?:(?:[.,{_APOS}]|, (?=[0-9]{{2}}(?![0-9])))[0-9]+)*"  # "1'049,95", "1.837, 32"
 )
-# "35€ 99", "1250€600": the euro sign as decimal separator (price-parser corpus)
-_EURO_DECIMAL = re.compile(
-    rf"(?<![0-9.,])([0-9][0-9 .,{_APOS}]*?) ?€(?:([0-9]+)|\s([0-9]{{2}})(?![0-9]))")
-# "1e3", "2.5E+03": exponent notation is never a shop price (and "1e3" must not read as 1)
-_EXPONENT = re.compile(r"(?<![A-Za-z0-9])[0-9]*[.,]?[0-9]+[eE][+-]?[0-9]+(?![A-Za-z0-9])")
+# "35€ 99", "1250€600": the euro sign as decimal separator (price-parser corpus). Found by
+# a scan back from the one "€" (linear), not a lazy regex tried at every digit (quadratic).
+_EURO_NUMBER_CHARS = frozenset("0123456789 .," + _APOS)
+_EURO_CENTS = re.compile(r"([0-9]+)|\s([0-9]{2})(?![0-9])")
+
+
+def _euro_decimal(s: str) -> tuple[int, str, str] | None:
+    """(start, number before "€", digits after it) when the one "€" in ``s`` sits between
+    an amount and its cents ("35€ 99", "1250€600"), else None."""
+    euro = s.find("€")
+    after = _EURO_CENTS.match(s, euro + 1)
+    if euro <= 0 or after is None:
+        return None
+    start = euro
+    while start > 0 and s[start - 1] in _EURO_NUMBER_CHARS:
+        start -= 1
+    # the leftmost digit that does not continue a number ("12.5" is one number)
+    for i in range(start, euro):
+        if s[i] in "0123456789" and (i == 0 or s[i - 1] not in "0123456789.,"):
+            return i, s[i:euro], after.group(1) or after.group(2) or ""
+    return None
+# "1e3", "2.5E+03", ".5e3": exponent notation is never a shop price (and "1e3" must not read
+# as 1). Linear: one digit run, then an optional fraction (no nested quantifiers).
+_EXPONENT = re.compile(
+    r"(?<![A-Za-z0-9.,])(?:[0-9]+(?:[.,][0-9]+)?|[.,][0-9]+)[eE][+-]?[0-9]+(?![A-Za-z0-9])")
+# Price text is capped before any regular expression sees it: a price in a cell is short
+# (the 300-string corpus: at most 24 characters; toppreise cells: 12), and a cap keeps every
+# pattern's time bounded whatever a page holds.
+MAX_PRICE_TEXT_CHARS = 100
 # a minus sign right before the amount ("-12", "CHF −12.00", "- 12", "-€ 5"): negative
 _NEGATIVE = re.compile(
     r"(?:[-\u2212] ?(?:(?:CHF|SFr\.?|Fr\.|EUR|USD|GBP|€|\$|£) ?)?|[\u2012\u2013\u2014])$",
@@ -237,23 +262,26 @@ def parse_price_rappen(text: str) -> int | None:
     (``€ 1.299,00``, ``1 298,00 €``, ``35€ 99``) formats (catalog_facts.md §1.4); "gratis"/
     "kostenlos"/"free" → 0. Never negative, never a float, never a guess: a negative amount
     (``CHF -12.00``), exponent notation (``1e3``) and more than two decimals in a grouped
-    amount (``2'477.005``) give ``None``.
+    amount (``2'477.005``) give ``None``, and so does text longer than
+    :data:`MAX_PRICE_TEXT_CHARS` (100) once whitespace is collapsed: no price cell is that long.
     """
-    if not isinstance(text, str) or not text:
+    if not isinstance(text, str) or not text or len(text) > 10 * MAX_PRICE_TEXT_CHARS:
         return None
     s = _clean(text)
+    if len(s) > MAX_PRICE_TEXT_CHARS:
+        return None
     if _EXPONENT.search(s):
         return None
     s = _WHOLE_FRANCS.sub(r"\g<1>\g<2>00", s)
     if s.count("€") == 1:
-        m = _EURO_DECIMAL.search(s)
-        if m and _NEGATIVE.search(s[:m.start(1)]):
+        euro = _euro_decimal(s)
+        if euro and _NEGATIVE.search(s[:euro[0]]):
             return None
-        if m:
-            before = _NUMBER.fullmatch(m.group(1).strip())
+        if euro:
+            before = _NUMBER.fullmatch(euro[1].strip())
             parsed = _token_to_rappen(before.group(0)) if before else None
             if parsed is not None and not parsed[1]:
-                frac = m.group(2) or m.group(3) or ""
+                frac = euro[2]
                 extra = _digits_to_rappen("0", frac)
                 if extra is not None:
                     return parsed[0] + extra
@@ -293,6 +321,8 @@ def parse_chf_input(text: str) -> int:
     """
     if not isinstance(text, str) or not text.strip():
         raise PriceInputError("no amount given: enter a CHF amount like 2'477.00")
+    if len(text) > 400:
+        raise PriceInputError("too long for a price: enter a CHF amount like 2'477.00")
     s = _clean(text)
     if len(s) > 40:
         raise PriceInputError("too long for a price: enter a CHF amount like 2'477.00")
