@@ -77,6 +77,7 @@ class PriceQuote:
     source: str
     url: str | None = None
     kind: str = "catalog"
+    note: str = ""          # e.g. the catalog's "CONVERTED, ASSUMPTION: … x 0.93 CHF/EUR …"
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class BomLine:
     price_date: datetime.date | None
     price_kind: str | None
     url: str | None
+    price_note: str | None = None   # converted foreign prices: the rate, VAT and import terms
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,8 @@ class BillOfMaterials:
         for line in self.lines:
             when = line.price_date.isoformat() if line.price_date else "-"
             out.append(f"- {line.item_id}: {line.price_kind or 'none'} price, {when}, "
-                       f"{line.price_source or 'no source'}")
+                       f"{line.price_source or 'no source'}"
+                       + (f" — {line.price_note}" if line.price_note else ""))
         if self.missing_prices:
             out.append(f"- no price known for: {', '.join(self.missing_prices)}")
         if self.unpriced_items:
@@ -235,7 +238,7 @@ def _md(text: str) -> str:
 def catalog_prices(catalog: Catalog) -> dict[str, PriceQuote]:
     """The catalog's dated list prices, by item id (items without a price are absent)."""
     return {i.id: PriceQuote(chf=i.price.chf, as_of=i.price.date, source=i.price.source,
-                             url=i.price.url, kind="catalog")
+                             url=i.price.url, kind="catalog", note=i.price.note or "")
             for i in catalog.priced_items() if i.price is not None}
 
 
@@ -244,7 +247,8 @@ def _quote(item: Item, prices: Mapping[str, PriceQuote] | None) -> PriceQuote | 
         return prices[item.id]
     if item.price is None:
         return None
-    return PriceQuote(item.price.chf, item.price.date, item.price.source, item.price.url)
+    return PriceQuote(item.price.chf, item.price.date, item.price.source, item.price.url,
+                      note=item.price.note or "")
 
 
 def _list_chf(item: Item) -> float:
@@ -671,8 +675,10 @@ def _line(item: Item, qty: int, catalog: Catalog,
         return BomLine(item.id, item.name, _spec(item, catalog), qty, None, None, None, None,
                        None, None)
     unit = float(q.chf)
+    note = " ".join(str(getattr(q, "note", "") or "").split())
     return BomLine(item.id, item.name, _spec(item, catalog), qty, unit, round(unit * qty, 2),
-                   q.source, q.as_of, getattr(q, "kind", "catalog"), getattr(q, "url", None))
+                   q.source, q.as_of, getattr(q, "kind", "catalog"), getattr(q, "url", None),
+                   note if "CONVERTED" in note else None)
 
 
 def _lines(catalog: Catalog, p: Platform, topo: Topology,

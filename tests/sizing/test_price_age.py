@@ -98,3 +98,20 @@ def test_estimate_compare_and_plan_carry_it(capsys: pytest.CaptureFixture[str]) 
     assert cands and all(c["oldest_price_date"] for c in cands)
     assert d["oldest_price_date"] == min(c["oldest_price_date"] for c in cands)
     assert d["price_age_days"] == (TODAY - date.fromisoformat(d["oldest_price_date"])).days
+
+
+def test_converted_prices_state_their_terms_in_the_bom(capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    """The DAC's list price is FS.com DE EUR 79 converted at 0.93 CHF/EUR (catalog.yaml):
+    the BOM line says so (JSON and Markdown); the CHF toppreise price carries no such note."""
+    code, out = run(capsys, *BOM, "--json")
+    assert code == 0
+    lines = {ln["item_id"]: ln for ln in json.loads(out)["lines"]}
+    note = lines["dac-qsfp56-200g-0m5"]["price_note"]
+    assert note.startswith("CONVERTED") and "EUR 79" in note and "0.93 CHF/EUR" in note
+    assert lines["asus-gx10-1tb"]["price_note"] is None
+    code, out = run(capsys, *BOM)
+    assert code == 0
+    [md] = [ln for ln in out.splitlines()
+            if ln.startswith("- dac-qsfp56-200g-0m5: catalog price, 2026-02-15")]
+    assert "0.93 CHF/EUR" in md
