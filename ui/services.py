@@ -430,8 +430,8 @@ class RefreshJobs:
             try:
                 summary = refresh(targets, history=PriceHistory(db_path), fetcher=fetcher,
                                   on_progress=job.progress)
-                with job.lock:
-                    job.summary = summary.describe()
+                with job.lock:   # the summary, then one line per blocked/unreachable host
+                    job.summary = " ".join([summary.describe() + ".", *summary.host_lines()])
             except Exception as exc:  # shown in the page, never a traceback
                 with job.lock:
                     job.error = f"{type(exc).__name__}: {exc}"

@@ -454,6 +454,10 @@ def test_refresh_runs_in_the_background_only_on_click(app, prices_db, monkeypatc
     other = df[df["Item"] == "asus-gx10-2tb"].iloc[0]
     assert other["Kind"] == "catalog" and other["Last refresh"] == "blocked"
     assert any("Refresh finished" in s.value for s in at.success)
+    # the block ends in one line saying what to do instead, in the summary and by the button
+    finished = [s.value.replace("\\", "") for s in at.success if "Refresh finished" in s.value]
+    assert "Next step:" in finished[0] and "python -m pricing import" in finished[0]
+    assert any("Next step:" in w.value.replace("\\", "") for w in at.warning)
 
 
 # ----------------------------------------------------------------------------- assumptions

@@ -145,7 +145,7 @@ def refresh_progress() -> None:
     if snap["error"]:
         st.error(f"The refresh stopped: {snap['error']}")
     elif snap["summary"]:
-        st.success(f"Refresh finished: {snap['summary']}")
+        st.success(f"Refresh finished: {plain(snap['summary'])}")
     finished = snap["finished_at"]
     if finished is not None and ss.get("_refresh_seen") != finished:
         ss["_refresh_seen"] = finished
