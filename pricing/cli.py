@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,10 +50,16 @@ def _item(catalog: _Catalog, item_id: str) -> Any:
         raise CliError(str(exc)) from None
 
 
-def _history(args: argparse.Namespace) -> Any:
-    from pricing.history import PriceHistory
+def _history(args: argparse.Namespace, *, read_only: bool = False) -> Any:
+    """The price history named by ``--db`` (a bad file: one line, exit 2). ``read_only``
+    for commands that only read: never creates the file, never waits for a write lock."""
+    from pricing.history import HistoryError, PriceHistory
 
-    return PriceHistory(Path(args.db) if args.db else default_db_path())
+    try:
+        return PriceHistory(Path(args.db) if args.db else default_db_path(),
+                            read_only=read_only)
+    except HistoryError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _fetcher(args: argparse.Namespace, allowlist: tuple[str, ...] | None = None) -> Any:
@@ -65,6 +72,30 @@ def _fetcher(args: argparse.Namespace, allowlist: tuple[str, ...] | None = None)
                        allowlist=allowlist)
     except ValueError as exc:
         raise CliError(str(exc)) from None
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object) -> str:
+    """``text`` safe for a terminal: control characters (ESC sequences, C1, bidi overrides)
+    from scraped pages become ``?``, line breaks a space."""
+    return _CONTROL.sub("?", str(text).replace("\n", " ").replace("\t", " "))
+
+
+class _TerminalSafe:
+    """A text stream that passes everything through :func:`printable` except line breaks
+    and tabs: nothing a scraped page says can move the cursor or recolour the terminal."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(_CONTROL.sub("?", text))   # keeps \n and \t
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _dump(data: Any) -> None:
@@ -95,11 +126,8 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     with _fetcher(args) as fetcher:
         summary = refresh(targets, history=history, fetcher=fetcher, on_progress=progress)
     print(f"summary: {summary.describe()}")
-    for r in summary.blocked + summary.failed:
-        print(f"  {r.item_id}: {r.outcome} — {r.detail or 'no detail'}")
-    if summary.blocked:
-        print("blocked: effective prices stay at the last good scrape, manual override or "
-              "catalog list price; set one with `python -m pricing set ID PRICE_CHF`")
+    for line in summary.host_lines():
+        print(line)
     return 0 if len(summary.ok) == len(summary.results) else 1
 
 
@@ -132,7 +160,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
     catalog = _load_catalog(args.catalog)
     items = list(catalog.priced_items())
-    prices = effective_prices(items, _history(args))
+    prices = effective_prices(items, _history(args, read_only=True))
     if args.json:
         rows = []
         for item in items:
@@ -167,7 +195,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
     catalog = _load_catalog(args.catalog)
     item = _item(catalog, args.id)
-    history = _history(args)
+    history = _history(args, read_only=True)
     attempts = history.attempts(item.id)
     manual = history.manual_prices(item.id)
     effective = effective_price(item, history)
@@ -208,6 +236,77 @@ def _cmd_set(args: argparse.Namespace) -> int:
     print(f"{item.id}: manual price {format_chf(manual.price_rappen)} set at "
           f"{manual.set_at:%Y-%m-%d %H:%M} UTC (wins until a newer good scrape)")
     return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime, time
+
+    from pricing.saved import MAX_SAVED_PAGE_BYTES, ImportResult, SavedPage, import_saved_pages
+
+    catalog = _load_catalog(args.catalog)
+    pages: list[SavedPage] = []
+    unreadable: list[ImportResult] = []
+    for name in args.files:
+        path = Path(name)
+        try:
+            size = path.stat().st_size
+            if size > MAX_SAVED_PAGE_BYTES:
+                unreadable.append(ImportResult(name, "invalid", f"{size:,} bytes; a saved "
+                                               f"product page is at most "
+                                               f"{MAX_SAVED_PAGE_BYTES:,}"))
+                continue
+            data = path.read_bytes()
+            mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        except OSError as exc:
+            unreadable.append(ImportResult(name, "invalid",
+                                           f"cannot read: {exc.strerror or exc}"))
+            continue
+        saved_at = (datetime.combine(args.saved_on, time(12, 0), UTC)
+                    if args.saved_on is not None else mtime)
+        pages.append(SavedPage(name, data, saved_at))
+    results = unreadable
+    if pages:
+        history = _history(args)
+        results = unreadable + import_saved_pages(pages, catalog.priced_items(),
+                                                  history=history)
+    order = {name: i for i, name in enumerate(args.files)}
+    results.sort(key=lambda r: order.get(r.name, 0))
+    imported = sum(r.ok for r in results)
+    print(f"imported {imported} of {len(results)} saved page(s)")
+    for r in results:
+        print(f"  {printable(r.line())}")
+    if imported < len(results):
+        print("not imported pages stored nothing; save the item's own toppreise product page "
+              "(File → Save page as) or set a manual price with `python -m pricing set ID "
+              "PRICE_CHF`")
+    return 0 if imported == len(results) else 1
+
+
+def _seconds(low: float, high: float) -> Any:
+    """argparse type: a finite number of seconds in [low, high] (nan and inf refused)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+        if not low <= value <= high:     # false for nan; inf is out of range
+            raise argparse.ArgumentTypeError(f"{text!r} is not between {low:g} and {high:g} s")
+        return value
+
+    return parse
+
+
+def _saved_on(text: str) -> Any:
+    from datetime import UTC, date, datetime
+
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+    if day > datetime.now(UTC).date():
+        raise argparse.ArgumentTypeError(f"{day} is in the future")
+    return day
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
@@ -260,11 +359,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
     def fetch_options(p: argparse.ArgumentParser) -> None:
         """The polite fetcher's knobs, shared by refresh and check."""
-        p.add_argument("--min-interval-s", type=float, default=8.0, metavar="S",
-                       help="minimum seconds between requests to one host (±20%% jitter; "
-                       "default 8)")
-        p.add_argument("--timeout-s", type=float, default=20.0, metavar="S",
-                       help="HTTP timeout per request (default 20)")
+        p.add_argument("--min-interval-s", type=_seconds(0.0, 3600.0), default=8.0,
+                       metavar="S", help="minimum seconds between requests to one host "
+                       "(±20%% jitter; default 8; 0-3600)")
+        p.add_argument("--timeout-s", type=_seconds(0.1, 600.0), default=20.0, metavar="S",
+                       help="deadline per request: connect and the whole body (default 20; "
+                       "0.1-600)")
         p.add_argument("--cache-dir", metavar="PATH", help=f"HTTP cache directory (default: "
                        f"${CACHE_ENV_VAR} or the user cache dir)")
         p.add_argument("--no-cache", action="store_true", help="bypass the 12 h HTTP cache")
@@ -306,6 +406,20 @@ def _build_parser() -> argparse.ArgumentParser:
     common(p)
     p.set_defaults(func=_cmd_set)
 
+    p = sub.add_parser(
+        "import", help="import product pages saved from your browser (\"Save page as\")",
+        description="Each page is matched to its catalog item by toppreise product id "
+        "(the -pNNNNNN of its canonical/og:url address) or part number, validated like a "
+        "scrape (CHF, page identity, plausible price) and recorded with origin 'saved page' "
+        "and the day it was saved. Pages that do not match or do not validate are listed "
+        "with the reason; nothing is stored for them. Exit 1 when any page was not imported.")
+    p.add_argument("files", nargs="+", metavar="FILE.html", help="saved product page(s)")
+    p.add_argument("--saved-on", type=_saved_on, metavar="YYYY-MM-DD",
+                   help="the day the pages were saved (default: each file's modification "
+                   "time)")
+    common(p)
+    p.set_defaults(func=_cmd_import)
+
     p = sub.add_parser("parse", help="parse a saved product page (no network)")
     p.add_argument("file", metavar="FILE.html", help="HTML file, or - for stdin")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -315,12 +429,18 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
+    from pricing.history import HistoryError
+
     args = _build_parser().parse_args(argv)
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _TerminalSafe(out), _TerminalSafe(err)   # type: ignore[assignment]
     try:
         return int(args.func(args))
-    except CliError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (CliError, HistoryError) as exc:
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return 2
     except BrokenPipeError:   # e.g. piped into `head`
-        sys.stderr.close()
+        err.close()
         return 0
+    finally:
+        sys.stdout, sys.stderr = out, err

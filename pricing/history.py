@@ -1,17 +1,27 @@
 """Append-only price history in SQLite (stdlib ``sqlite3``).
 
-Two tables, both append-only (``UPDATE``/``DELETE`` are rejected by triggers):
+Two tables, both append-only (``UPDATE``/``DELETE`` are rejected by triggers, and so is an
+``INSERT OR REPLACE`` / ``REPLACE INTO`` that names an existing row id — a ``BEFORE INSERT``
+trigger checks existence, since REPLACE deletes without firing delete triggers):
 
 * ``attempts`` — one row per scrape attempt: item id, URL, time (UTC), HTTP status, outcome
   (``ok`` / ``blocked`` / ``not_found`` / ``parse_error`` / ``mismatch`` / ``suspect`` /
   ``error``), low/high price in Rappen, currency, offer count, extraction method, parser
-  version, page MPN/name, whether the page came from the HTTP cache, and a reason.
+  version, page MPN/name, whether the page came from the HTTP cache, a reason, and its
+  ``origin`` (``scrape`` — refresh or URL check — or ``saved page``, a page saved from the
+  user's browser and imported).
 * ``manual_prices`` — manual overrides (Rappen, CHF, note, time).
 
 Durability: WAL journal, ``synchronous=FULL``, every write in its own ``BEGIN IMMEDIATE``
 transaction on a short-lived connection, so concurrent writers (threads or processes)
 serialise on SQLite's lock (``busy_timeout_s``) and a crash loses at most the row being
 written. Design: catalog_facts.md §1.9 ("History storage" row).
+
+Bad files never give a traceback: a corrupt, truncated, foreign, locked or newer-schema file
+raises :class:`HistoryError`, whose text is one line naming the file and the way out.
+Read-only users (``show``, ``history``, ``--live-prices``, the app's tables) open the file
+with ``read_only=True``: SQLite URI ``mode=ro``, no schema writes, no wait for a write lock
+(WAL readers never wait for writers); a missing file then reads as an empty history.
 """
 
 from __future__ import annotations
@@ -24,11 +34,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["OUTCOMES", "Attempt", "ManualPrice", "Outcome", "PriceHistory"]
+__all__ = [
+    "ORIGINS",
+    "OUTCOMES",
+    "Attempt",
+    "HistoryError",
+    "ManualPrice",
+    "Origin",
+    "Outcome",
+    "PriceHistory",
+]
 
 Outcome = Literal["ok", "blocked", "not_found", "parse_error", "mismatch", "suspect", "error"]
 OUTCOMES: tuple[str, ...] = Outcome.__args__  # type: ignore[attr-defined]
-SCHEMA_VERSION = 1
+Origin = Literal["scrape", "saved page"]
+ORIGINS: tuple[str, ...] = Origin.__args__  # type: ignore[attr-defined]
+SCHEMA_VERSION = 2
+_TABLES = {"attempts", "manual_prices"}
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS attempts (
@@ -48,7 +70,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     mpn             TEXT,
     page_name       TEXT,
     from_cache      INTEGER NOT NULL DEFAULT 0,
-    detail          TEXT    NOT NULL DEFAULT ''
+    detail          TEXT    NOT NULL DEFAULT '',
+    origin          TEXT    NOT NULL DEFAULT 'scrape'
 );
 CREATE INDEX IF NOT EXISTS attempts_item ON attempts (item_id, id);
 CREATE TABLE IF NOT EXISTS manual_prices (
@@ -69,6 +92,21 @@ CREATE TRIGGER IF NOT EXISTS manual_no_update BEFORE UPDATE ON manual_prices
 CREATE TRIGGER IF NOT EXISTS manual_no_delete BEFORE DELETE ON manual_prices
     BEGIN SELECT RAISE(ABORT, 'price history is append-only'); END;
 """
+# version 2: attempts.origin, and REPLACE cannot rewrite a row (REPLACE deletes the old row
+# without firing DELETE triggers; a BEFORE INSERT trigger sees the row still there)
+_SCHEMA_V2 = """
+CREATE TRIGGER IF NOT EXISTS attempts_no_replace BEFORE INSERT ON attempts
+    WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM attempts WHERE id = NEW.id)
+    BEGIN SELECT RAISE(ABORT, 'price history is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS manual_no_replace BEFORE INSERT ON manual_prices
+    WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM manual_prices WHERE id = NEW.id)
+    BEGIN SELECT RAISE(ABORT, 'price history is append-only'); END;
+"""
+
+
+class HistoryError(RuntimeError):
+    """The price database cannot be used; ``str(exc)`` is one line naming the file and the
+    way out (the price tools then fall back to catalog list prices)."""
 
 
 def _now() -> datetime:
@@ -108,6 +146,7 @@ class Attempt:
     from_cache: bool = False
     detail: str = ""
     page_fetched_at: datetime | None = None
+    origin: Origin = "scrape"
 
     @property
     def price_as_of(self) -> datetime:
@@ -149,7 +188,7 @@ def _attempt(row: sqlite3.Row) -> Attempt:
         offer_count=row["offer_count"], method=row["method"],
         parser_version=row["parser_version"], mpn=row["mpn"], page_name=row["page_name"],
         from_cache=bool(row["from_cache"]), detail=row["detail"],
-        page_fetched_at=_dt(row["page_fetched_at"]),
+        page_fetched_at=_dt(row["page_fetched_at"]), origin=row["origin"],
     )
 
 
@@ -163,31 +202,98 @@ class PriceHistory:
     """Append-only price history at ``db_path`` (created on first use, parents included).
 
     Safe to share between threads and processes: each call opens its own connection.
+    ``read_only=True`` never creates or changes the file (a missing file reads as empty).
+    Raises :class:`HistoryError` (one line) for a file that is not a usable price history.
     """
 
-    def __init__(self, db_path: str | Path, *, busy_timeout_s: float = 30.0) -> None:
+    def __init__(self, db_path: str | Path, *, busy_timeout_s: float = 30.0,
+                 read_only: bool = False) -> None:
         self.db_path = Path(db_path).expanduser()
         self.busy_timeout_s = busy_timeout_s
-        self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as con:
-            con.execute("PRAGMA journal_mode=WAL")
-            version = con.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise RuntimeError(f"{self.db_path}: schema version {version} is newer than "
-                                   f"this program's {SCHEMA_VERSION}")
-            con.executescript(f"BEGIN IMMEDIATE; {_SCHEMA}"
-                              f" PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+        self.read_only = read_only
+        if read_only:
+            self._missing = not self.db_path.exists()
+            if not self._missing:
+                with self._guard("read"), self._connect() as con:
+                    self._check_file(con)
+            return
+        self._missing = False
+        with self._guard("open"):
+            self.db_path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as con:
+                self._check_file(con)
+                con.execute("PRAGMA journal_mode=WAL")
+                version = con.execute("PRAGMA user_version").fetchone()[0]
+                if version < SCHEMA_VERSION:
+                    migrate = ("ALTER TABLE attempts ADD COLUMN origin TEXT NOT NULL "
+                               "DEFAULT 'scrape';" if version == 1 else "")
+                    con.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} {migrate} {_SCHEMA_V2}"
+                                      f" PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
 
     def __repr__(self) -> str:
         return f"PriceHistory({str(self.db_path)!r})"
 
     # ------------------------------------------------------------------ plumbing
+    def _check_file(self, con: sqlite3.Connection) -> None:
+        """Raise HistoryError for a newer-schema or foreign database."""
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise HistoryError(
+                f"{self.db_path}: price history schema version {version} is newer than this "
+                f"program's {SCHEMA_VERSION}; update the program, or point "
+                "LLM_PLANNER_PRICES_DB (--db) at another file")
+        tables = {r[0] for r in con.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite_%'")}
+        if (version == 0 and tables) or (version > 0 and not tables >= _TABLES):
+            raise HistoryError(
+                f"{self.db_path}: not a price history (other tables: "
+                f"{', '.join(sorted(tables - _TABLES)[:5]) or 'missing ours'}); point "
+                "LLM_PLANNER_PRICES_DB (--db) at another file, or move this one away")
+
+    @contextmanager
+    def _guard(self, doing: str) -> Iterator[None]:
+        """Turn sqlite3/OS errors into one-line HistoryErrors naming the file and the way out."""
+        try:
+            yield
+        except HistoryError:
+            raise
+        except sqlite3.Error as exc:
+            text = str(exc).lower()
+            if "locked" in text or "busy" in text:
+                why = (f"locked by another program (waited {self.busy_timeout_s:g} s); close "
+                       "the other refresh or app and try again")
+            elif "not a database" in text or "malformed" in text or "corrupt" in text \
+                    or "disk i/o" in text or "no such table" in text or "no such column" in text:
+                why = (f"damaged or not a price history ({exc}); move it away (it is kept, "
+                       "nothing is deleted) and a new one starts, or point "
+                       "LLM_PLANNER_PRICES_DB (--db) at another file")
+            elif "readonly" in text or "read-only" in text or "unable to open" in text:
+                why = (f"cannot be opened for {'reading' if self.read_only else 'writing'} "
+                       f"({exc}); check the file's permissions or point "
+                       "LLM_PLANNER_PRICES_DB (--db) at another file")
+            else:
+                why = (f"{type(exc).__name__}: {exc}; point LLM_PLANNER_PRICES_DB (--db) at "
+                       "another file")
+            raise HistoryError(f"{self.db_path}: price history {why}") from None
+        except OSError as exc:
+            raise HistoryError(f"{self.db_path}: price history cannot be {doing} "
+                               f"({exc.strerror or exc}); check the path and its "
+                               "permissions") from None
+
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.db_path, timeout=self.busy_timeout_s, isolation_level=None)
+        if self.read_only:
+            uri = f"{self.db_path.resolve().as_uri()}?mode=ro"
+            con = sqlite3.connect(uri, uri=True, timeout=min(self.busy_timeout_s, 1.0),
+                                  isolation_level=None)
+        else:
+            con = sqlite3.connect(self.db_path, timeout=self.busy_timeout_s,
+                                  isolation_level=None)
         try:
             con.row_factory = sqlite3.Row
-            con.execute("PRAGMA synchronous=FULL")
+            if not self.read_only:
+                con.execute("PRAGMA synchronous=FULL")
             con.execute("PRAGMA foreign_keys=ON")
             yield con
         finally:
@@ -205,15 +311,22 @@ class PriceHistory:
         con.execute("COMMIT")
 
     def _insert(self, table: str, values: dict[str, Any]) -> int:
+        if self.read_only:
+            raise HistoryError(f"{self.db_path}: price history opened read-only; nothing "
+                               "was written")
         cols = ", ".join(values)
         marks = ", ".join("?" for _ in values)
-        with self._connect() as con, self._transaction(con):
+        with self._guard("written"), self._connect() as con, self._transaction(con):
             cur = con.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})",
                               tuple(values.values()))
             return int(cur.lastrowid or 0)
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        with self._connect() as con:
+        if self._missing:
+            if not self.db_path.exists():
+                return []
+            self._missing = False
+        with self._guard("read"), self._connect() as con:
             return con.execute(sql, params).fetchall()
 
     # ------------------------------------------------------------------ writing
@@ -236,10 +349,13 @@ class PriceHistory:
         detail: str = "",
         attempted_at: datetime | None = None,
         page_fetched_at: datetime | None = None,
+        origin: Origin = "scrape",
     ) -> Attempt:
         """Append one attempt (committed before returning) and return it with its id."""
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome '{outcome}'; valid: {', '.join(OUTCOMES)}")
+        if origin not in ORIGINS:
+            raise ValueError(f"unknown origin '{origin}'; valid: {', '.join(ORIGINS)}")
         when = attempted_at or _now()
         values = {
             "item_id": item_id, "url": url, "attempted_at": _iso(when),
@@ -247,7 +363,7 @@ class PriceHistory:
             "outcome": outcome, "price_rappen": price_rappen, "high_rappen": high_rappen,
             "currency": currency, "offer_count": offer_count, "method": method,
             "parser_version": parser_version, "mpn": mpn, "page_name": page_name,
-            "from_cache": int(from_cache), "detail": detail,
+            "from_cache": int(from_cache), "detail": detail, "origin": origin,
         }
         row_id = self._insert("attempts", values)
         return Attempt(id=row_id, item_id=item_id, url=url, attempted_at=_dt(_iso(when)) or when,
@@ -256,7 +372,7 @@ class PriceHistory:
                        high_rappen=high_rappen, currency=currency, offer_count=offer_count,
                        method=method, parser_version=parser_version, mpn=mpn,
                        page_name=page_name, from_cache=from_cache, detail=detail,
-                       page_fetched_at=_dt(_iso(page_fetched_at)))
+                       page_fetched_at=_dt(_iso(page_fetched_at)), origin=origin)
 
     def set_manual(self, item_id: str, rappen: int, note: str | None = None, *,
                    at: datetime | None = None) -> ManualPrice:
@@ -290,14 +406,25 @@ class PriceHistory:
                            (item_id,))
         return _attempt(rows[0]) if rows else None
 
-    def latest_good(self, item_id: str, *, url: str | None = None) -> Attempt | None:
-        """Newest ``ok`` attempt for the item (optionally only from ``url``)."""
+    def latest_good(self, item_id: str, *, url: str | None = None,
+                    saved_pages: bool = False) -> Attempt | None:
+        """Newest ``ok`` attempt for the item (optionally only from ``url``; with
+        ``saved_pages`` an ok imported saved page of the item counts whatever its URL).
+
+        "Newest" is by the date the price was true (a saved page carries the day it was
+        saved), then by insertion order."""
         sql = "SELECT * FROM attempts WHERE item_id = ? AND outcome = 'ok'"
         params: tuple[Any, ...] = (item_id,)
-        if url is not None:
+        if url is not None and saved_pages:
+            sql += " AND (url = ? OR origin = 'saved page')"
+            params += (url,)
+        elif url is not None:
             sql += " AND url = ?"
             params += (url,)
-        rows = self._query(sql + " ORDER BY id DESC LIMIT 1", params)
+        elif saved_pages:
+            sql += " AND origin = 'saved page'"
+        order = " ORDER BY COALESCE(page_fetched_at, attempted_at) DESC, id DESC LIMIT 1"
+        rows = self._query(sql + (order if saved_pages else " ORDER BY id DESC LIMIT 1"), params)
         return _attempt(rows[0]) if rows else None
 
     def latest_manual(self, item_id: str) -> ManualPrice | None:

@@ -18,9 +18,10 @@ Extraction order (catalog_facts.md §1.2, "Recommended extraction order"), first
    (tazztone/userscripts ``src/page/adapter.js``), then OpenGraph ``product:price:amount``,
    then any element whose class mentions "price".
 
-Selectors match single class tokens anywhere below a block, never exact nesting, so renamed
-wrappers or re-ordered markup do not break them. Amounts are integer Rappen (cents);
-no floats are used anywhere (JSON numbers are read as ``Decimal``).
+The HTML layer is BeautifulSoup with the lxml parser (the project card's requests +
+beautifulsoup4 stack). Selectors match single class tokens anywhere below a block, never
+exact nesting, so renamed wrappers or re-ordered markup do not break them. Amounts are
+integer Rappen (cents); no floats are used anywhere (JSON numbers are read as ``Decimal``).
 
 Price strings (§1.4): Swiss ``CHF 2'477.00``, ``1’099.00``, ``12.–``, ``ab CHF …``,
 non-breaking/narrow spaces; European ``€ 1.299,00``, ``1 298,00 €``, ``35€ 99`` (euro sign as
@@ -31,15 +32,17 @@ scrapinghub/price-parser's test suite) pins the behaviour.
 from __future__ import annotations
 
 import codecs
+import html as html_lib
 import json
 import re
 import unicodedata
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from lxml import etree
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
 
 PARSER_VERSION = "1.0"
 
@@ -47,6 +50,7 @@ Method = Literal["jsonld", "microdata", "offers", "header"]
 
 __all__ = [
     "MAX_INPUT_RAPPEN",
+    "MAX_PRICE_TEXT_CHARS",
     "PARSER_VERSION",
     "Method",
     "PageOffer",
@@ -58,6 +62,7 @@ __all__ = [
     "parse_chf_input",
     "parse_price_rappen",
     "parse_product_page",
+    "toppreise_product_id",
 ]
 
 _MAX_INT_DIGITS = 13  # 10^13 Rappen = 100 billion CHF: anything longer is not a price
@@ -106,6 +111,8 @@ class PageOffer:
     offers: list[ShopOffer] = field(default_factory=list)
     notes: tuple[str, ...] = ()
     parser_version: str = PARSER_VERSION
+    url: str | None = None
+    product_id: str | None = None
 
     @property
     def low_chf(self) -> float:
@@ -137,6 +144,8 @@ class PageOffer:
             "offers": offers,
             "notes": list(self.notes),
             "parser_version": self.parser_version,
+            "url": self.url,
+            "product_id": self.product_id,
         }
 
 
@@ -151,11 +160,35 @@ _NUMBER = re.compile(
     r"|[0-9]{1,3}(?: [0-9]{3})+(?:[.,][0-9]{1,2})?(?![0-9])"   # "1 298,00", "3 250 000"
     rf"|[0-9]+(?:(?:[.,{_APOS}]|, (?=[0-9]{{2}}(?![0-9])))[0-9]+)*"  # "1'049,95", "1.837, 32"
 )
-# "35€ 99", "1250€600": the euro sign as decimal separator (price-parser corpus)
-_EURO_DECIMAL = re.compile(
-    rf"(?<![0-9.,])([0-9][0-9 .,{_APOS}]*?) ?€(?:([0-9]+)|\s([0-9]{{2}})(?![0-9]))")
-# "1e3", "2.5E+03": exponent notation is never a shop price (and "1e3" must not read as 1)
-_EXPONENT = re.compile(r"(?<![A-Za-z0-9])[0-9]*[.,]?[0-9]+[eE][+-]?[0-9]+(?![A-Za-z0-9])")
+# "35€ 99", "1250€600": the euro sign as decimal separator (price-parser corpus). Found by
+# a scan back from the one "€" (linear), not a lazy regex tried at every digit (quadratic).
+_EURO_NUMBER_CHARS = frozenset("0123456789 .," + _APOS)
+_EURO_CENTS = re.compile(r"([0-9]+)|\s([0-9]{2})(?![0-9])")
+
+
+def _euro_decimal(s: str) -> tuple[int, str, str] | None:
+    """(start, number before "€", digits after it) when the one "€" in ``s`` sits between
+    an amount and its cents ("35€ 99", "1250€600"), else None."""
+    euro = s.find("€")
+    after = _EURO_CENTS.match(s, euro + 1)
+    if euro <= 0 or after is None:
+        return None
+    start = euro
+    while start > 0 and s[start - 1] in _EURO_NUMBER_CHARS:
+        start -= 1
+    # the leftmost digit that does not continue a number ("12.5" is one number)
+    for i in range(start, euro):
+        if s[i] in "0123456789" and (i == 0 or s[i - 1] not in "0123456789.,"):
+            return i, s[i:euro], after.group(1) or after.group(2) or ""
+    return None
+# "1e3", "2.5E+03", ".5e3": exponent notation is never a shop price (and "1e3" must not read
+# as 1). Linear: one digit run, then an optional fraction (no nested quantifiers).
+_EXPONENT = re.compile(
+    r"(?<![A-Za-z0-9.,])(?:[0-9]+(?:[.,][0-9]+)?|[.,][0-9]+)[eE][+-]?[0-9]+(?![A-Za-z0-9])")
+# Price text is capped before any regular expression sees it: a price in a cell is short
+# (the 300-string corpus: at most 24 characters; toppreise cells: 12), and a cap keeps every
+# pattern's time bounded whatever a page holds.
+MAX_PRICE_TEXT_CHARS = 100
 # a minus sign right before the amount ("-12", "CHF −12.00", "- 12", "-€ 5"): negative
 _NEGATIVE = re.compile(
     r"(?:[-\u2212] ?(?:(?:CHF|SFr\.?|Fr\.|EUR|USD|GBP|€|\$|£) ?)?|[\u2012\u2013\u2014])$",
@@ -231,23 +264,26 @@ def parse_price_rappen(text: str) -> int | None:
     (``€ 1.299,00``, ``1 298,00 €``, ``35€ 99``) formats (catalog_facts.md §1.4); "gratis"/
     "kostenlos"/"free" → 0. Never negative, never a float, never a guess: a negative amount
     (``CHF -12.00``), exponent notation (``1e3``) and more than two decimals in a grouped
-    amount (``2'477.005``) give ``None``.
+    amount (``2'477.005``) give ``None``, and so does text longer than
+    :data:`MAX_PRICE_TEXT_CHARS` (100) once whitespace is collapsed: no price cell is that long.
     """
-    if not isinstance(text, str) or not text:
+    if not isinstance(text, str) or not text or len(text) > 10 * MAX_PRICE_TEXT_CHARS:
         return None
     s = _clean(text)
+    if len(s) > MAX_PRICE_TEXT_CHARS:
+        return None
     if _EXPONENT.search(s):
         return None
     s = _WHOLE_FRANCS.sub(r"\g<1>\g<2>00", s)
     if s.count("€") == 1:
-        m = _EURO_DECIMAL.search(s)
-        if m and _NEGATIVE.search(s[:m.start(1)]):
+        euro = _euro_decimal(s)
+        if euro and _NEGATIVE.search(s[:euro[0]]):
             return None
-        if m:
-            before = _NUMBER.fullmatch(m.group(1).strip())
+        if euro:
+            before = _NUMBER.fullmatch(euro[1].strip())
             parsed = _token_to_rappen(before.group(0)) if before else None
             if parsed is not None and not parsed[1]:
-                frac = m.group(2) or m.group(3) or ""
+                frac = euro[2]
                 extra = _digits_to_rappen("0", frac)
                 if extra is not None:
                     return parsed[0] + extra
@@ -287,6 +323,8 @@ def parse_chf_input(text: str) -> int:
     """
     if not isinstance(text, str) or not text.strip():
         raise PriceInputError("no amount given: enter a CHF amount like 2'477.00")
+    if len(text) > 400:
+        raise PriceInputError("too long for a price: enter a CHF amount like 2'477.00")
     s = _clean(text)
     if len(s) > 40:
         raise PriceInputError("too long for a price: enter a CHF amount like 2'477.00")
@@ -436,8 +474,10 @@ def is_block_page(page: str | bytes) -> bool:
 
 
 # =========================================================================== HTML helpers
-# plain lxml elements (no lxml.html class lookup): the parse is ~2x faster on big pages
-_HTML_PARSER = etree.HTMLParser(huge_tree=True)
+# BeautifulSoup with the lxml parser (the project card's stack); ``class`` and ``rel`` kept as
+# plain strings (multi_valued_attributes=None), so selectors match class tokens themselves.
+# A short page is markup, never a file name: bs4's hint about that is noise here.
+warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 
@@ -460,31 +500,64 @@ def _decode(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _tree(html: str | bytes) -> Any:
+class _Doc:
+    """A parsed page: the soup and every element in document order (walked once)."""
+
+    def __init__(self, soup: BeautifulSoup) -> None:
+        self.soup = soup
+        self.tags: list[Tag] = soup.find_all(True)
+
+    def named(self, *names: str) -> list[Tag]:
+        return [el for el in self.tags if el.name in names]
+
+    def with_class(self, token: str) -> list[Tag]:
+        return [el for el in self.tags if _has_cls(el, token)]
+
+
+def _tree(html: str | bytes) -> _Doc:
     text = _decode(html) if isinstance(html, bytes) else html
     text = _XML_DECL.sub("", text.replace("\x00", ""))
     try:
-        root = etree.fromstring(text, _HTML_PARSER)
-    except (etree.ParserError, ValueError) as exc:
-        raise ParseError(f"not parseable as HTML: {exc}") from None
-    if root is None:
+        soup = BeautifulSoup(text, "lxml", multi_valued_attributes=None)
+    except Exception as exc:  # bs4/lxml refuse only pathological input
+        raise ParseError(f"not parseable as HTML: {str(exc)[:120]}") from None
+    doc = _Doc(soup)
+    if not doc.tags:
         raise ParseError("empty page")
-    return root
+    return doc
 
 
-def _cls(name: str) -> str:
-    """XPath predicate: element has class token ``name``."""
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+def _classes(el: Any) -> str:
+    cls = el.get("class") if isinstance(el, Tag) else None
+    return cls if isinstance(cls, str) else " ".join(cls) if cls else ""
 
 
-def _cls_contains(fragment: str) -> str:
-    """XPath predicate: class attribute contains ``fragment`` (case-insensitive, lower-case)."""
-    upper = fragment.upper()
-    return f"contains(translate(@class, '{upper}', '{fragment}'), '{fragment}')"
+def _has_cls(el: Any, token: str) -> bool:
+    """``el`` carries the class token ``token``."""
+    return token in _classes(el).split()
+
+
+def _cls_has(el: Any, fragment: str) -> bool:
+    """``el``'s class attribute contains ``fragment`` (case-insensitive; lower-case given)."""
+    return fragment in _classes(el).lower()
+
+
+def _parent(el: Any) -> Tag | None:
+    parent = el.parent
+    return parent if isinstance(parent, Tag) and not isinstance(parent, BeautifulSoup) else None
+
+
+def _ancestors(el: Any) -> list[Tag]:
+    out = []
+    node = _parent(el)
+    while node is not None:
+        out.append(node)
+        node = _parent(node)
+    return out
 
 
 def _text(el: Any) -> str:
-    return _WS.sub(" ", "".join(el.itertext())).strip()
+    return _WS.sub(" ", el.get_text()).strip()
 
 
 def _first_text(nodes: Iterable[Any]) -> str | None:
@@ -546,7 +619,8 @@ def _str_or_none(value: Any) -> str | None:
     if isinstance(value, dict):
         value = value.get("name")
     if isinstance(value, str | int) and not isinstance(value, bool):
-        s = _WS.sub(" ", str(value)).strip()
+        # JSON-LD strings often carry HTML entities ("Sport &amp; Freizeit"): unescape once
+        s = _WS.sub(" ", html_lib.unescape(str(value))).strip()
         return s or None
     return None
 
@@ -621,10 +695,9 @@ def _from_schema_offers(offers: list[Any], found: _Found) -> None:
 def _jsonld(tree: Any, notes: list[str]) -> tuple[_Found | None, _Found]:
     """(first Product with a price, identity hints from the first Product seen)."""
     hints = _Found()
-    scripts = tree.xpath(
-        "//script[contains(translate(@type, 'LDJSON', 'ldjson'), 'ld+json')]")
+    scripts = [el for el in tree.named("script") if "ld+json" in (el.get("type") or "").lower()]
     for index, script in enumerate(scripts, 1):
-        raw = script.text or ""
+        raw = script.string or script.get_text() or ""
         if not raw.strip():
             continue
         try:
@@ -653,15 +726,13 @@ def _jsonld(tree: Any, notes: list[str]) -> tuple[_Found | None, _Found]:
 def _md_props(scope: Any) -> dict[str, list[Any]]:
     """Microdata properties of one ``itemscope`` (not descending into nested scopes)."""
     props: dict[str, list[Any]] = {}
-    stack = list(reversed(scope))
+    stack = [c for c in reversed(scope.contents) if isinstance(c, Tag)]
     while stack:
         el = stack.pop()
-        if not isinstance(el.tag, str):
-            continue
         for prop in (el.get("itemprop") or "").split():
             props.setdefault(prop, []).append(el)
         if el.get("itemscope") is None:
-            stack.extend(reversed(el))
+            stack.extend(c for c in reversed(el.contents) if isinstance(c, Tag))
     return props
 
 
@@ -669,7 +740,7 @@ def _md_value(el: Any) -> str | None:
     for attr in ("content", "value", "datetime"):
         if el.get(attr) is not None:
             return el.get(attr).strip()
-    if el.tag in ("a", "link") and el.get("href"):
+    if el.name in ("a", "link") and el.get("href"):
         return el.get("href").strip()
     t = _text(el)
     return t or None
@@ -698,7 +769,8 @@ def _md_offer(el: Any) -> ShopOffer:
 
 
 def _microdata(tree: Any) -> _Found | None:
-    scopes = [el for el in tree.xpath("//*[@itemscope][@itemtype]")
+    scopes = [el for el in tree.tags
+              if el.get("itemscope") is not None and el.get("itemtype") is not None
               if any(t.rstrip("/").rsplit("/", 1)[-1] in _PRODUCT_TYPES
                      for t in el.get("itemtype", "").split())]
     for scope in scopes:
@@ -743,17 +815,11 @@ def _microdata(tree: Any) -> _Found | None:
 
 
 # =========================================================================== toppreise offer blocks
-# Substring pre-filters run in libxml2; exact class-token checks follow in Python.
-# (attribute-axis queries are ~4x faster in libxml2 than //*[contains(@class, …)])
-_OFFER_CANDIDATES = etree.XPath(
-    "//@class[contains(., 'Plugin_Offer') or contains(., 'productDetailsOfferList')]/.."
-    " | //@id[starts-with(., 'Plugin_Offer_')]/..")
 _SHOPS_HREF = re.compile(r"/shops/([^/?#]+?)-s\d+")
 
 
 def _tokens(el: Any) -> list[str]:
-    cls = el.get("class")
-    return cls.split() if cls else []
+    return _classes(el).split()
 
 
 def _is_offer_block(el: Any) -> bool:
@@ -772,13 +838,13 @@ def _price_of(nodes: Iterable[Any]) -> int | None:
 
 def _leafmost(nodes: list[Any]) -> list[Any]:
     """Drop nodes that contain another node of the list (keep the innermost)."""
-    chosen = set(nodes)
-    return [n for n in nodes if not any(d in chosen for d in n.iterdescendants())]
+    chosen = {id(n) for n in nodes}
+    return [n for n in nodes if not any(id(d) in chosen for d in n.find_all(True))]
 
 
 def _outermost(nodes: list[Any]) -> list[Any]:
-    chosen = set(nodes)
-    return [n for n in nodes if not any(a in chosen for a in n.iterancestors())]
+    chosen = {id(n) for n in nodes}
+    return [n for n in nodes if not any(id(a) in chosen for a in _ancestors(n))]
 
 
 class _Block:
@@ -789,8 +855,8 @@ class _Block:
         self.by_token: dict[str, list[Any]] = {}
         self.elements: list[Any] = []
         self.lower_class: list[str] = []
-        for el in block.iter(tag=etree.Element):
-            cls = el.get("class") or ""
+        for el in [block, *block.find_all(True)]:
+            cls = _classes(el)
             self.elements.append(el)
             self.lower_class.append(cls.lower())
             for token in cls.split():
@@ -808,11 +874,11 @@ class _Block:
         """``el`` or an ancestor within the block has a class containing ``fragment``."""
         node = el
         while node is not None:
-            if fragment in (node.get("class") or "").lower():
+            if fragment in _classes(node).lower():
                 return True
             if node is self.block:
                 return False
-            node = node.getparent()
+            node = _parent(node)
         return False
 
     def inside(self, el: Any, token: str) -> bool:
@@ -823,20 +889,20 @@ class _Block:
                 return True
             if node is self.block:
                 return False
-            node = node.getparent()
+            node = _parent(node)
         return False
 
 
 def _shop_name(b: _Block) -> str | None:
     """Shop: logo ``img[alt]`` (fallback ``title``), else the ``/shops/<Name>-s<id>`` link."""
-    imgs = [el for el in b.elements if el.tag == "img"]
+    imgs = [el for el in b.elements if el.name == "img"]
     logos = [i for i in imgs
              if "/logo/" in (i.get("src") or "") or b.inside_fragment(i, "shoplogo")]
     for img in logos:
         name = (img.get("alt") or img.get("title") or "").strip()
         if name:
             return name
-    for a in (el for el in b.elements if el.tag == "a" and "/shops/" in (el.get("href") or "")):
+    for a in (el for el in b.elements if el.name == "a" and "/shops/" in (el.get("href") or "")):
         name = _text(a)
         if name:
             return name
@@ -876,7 +942,7 @@ def _offer_block(block: Any) -> ShopOffer:
     if currency is None:
         currency = detect_currency(_text(block))
     availability = _availability(b)
-    titles = [a for a in b.tagged("offer-name") if a.tag == "a"]
+    titles = [a for a in b.tagged("offer-name") if a.name == "a"]
     return ShopOffer(
         shop=_shop_name(b), price_rappen=item, shipping_price_rappen=shipping,
         currency=currency, availability=availability, in_stock=_in_stock(availability),
@@ -885,7 +951,7 @@ def _offer_block(block: Any) -> ShopOffer:
 
 
 def _offers(tree: Any) -> tuple[_Found | None, list[ShopOffer]]:
-    blocks = _outermost([el for el in _OFFER_CANDIDATES(tree) if _is_offer_block(el)])
+    blocks = _outermost([el for el in tree.tags if _is_offer_block(el)])
     offers = [o for o in map(_offer_block, blocks) if o.best_rappen is not None]
     lh = _low_high(offers)
     if lh is None:
@@ -896,49 +962,56 @@ def _offers(tree: Any) -> tuple[_Found | None, list[ShopOffer]]:
 
 
 # =========================================================================== header / identity
-_HEADER_QUERIES = (
-    f"//*[{_cls('productPrice')}]//*[{_cls('Plugin_Price')}]",
-    f"//*[{_cls('product_price')}]//*[{_cls('Plugin_Price')}]",
-    f"//*[{_cls('lowestPrice')}]//*[{_cls('Plugin_Price')}]",
-    f"//*[{_cls('Plugin_Price')}]",
-)
-_EXCLUDED_ANCESTORS = (f"ancestor::*[{_cls_contains('pricechart')} or {_cls('Plugin_Offer')}"
-                       f" or {_cls('productDetailsOfferList')} or {_cls_contains('history')}]")
+_HEADER_CONTAINERS = ("productPrice", "product_price", "lowestPrice", None)
+
+
+def _excluded(el: Any) -> bool:
+    """Inside a price chart, an offer block or a price history: not the page's own price."""
+    return any(_cls_has(a, "pricechart") or _has_cls(a, "Plugin_Offer")
+               or _has_cls(a, "productDetailsOfferList") or _cls_has(a, "history")
+               for a in _ancestors(el))
 
 
 def _currency_near(el: Any) -> str | None:
     node = el
     for _ in range(3):
-        cur = _first_text(node.xpath(f".//*[{_cls('currency')}]"))
+        cur = _first_text(el2 for el2 in node.find_all(True) if _has_cls(el2, "currency"))
         found = detect_currency(cur) or detect_currency(_text(node)[:200])
         if found:
             return found
-        node = node.getparent()
+        node = _parent(node)
         if node is None:
             break
     return None
 
 
 def _header(tree: Any) -> _Found | None:
-    for query in _HEADER_QUERIES:
-        for el in tree.xpath(query):
-            if el.xpath(_EXCLUDED_ANCESTORS):
+    prices = tree.with_class("Plugin_Price")
+    for container in _HEADER_CONTAINERS:
+        for el in prices:
+            if container is not None and not any(_has_cls(a, container)
+                                                 for a in _ancestors(el)):
+                continue
+            if _excluded(el):
                 continue
             value = parse_price_rappen(_text(el))
             if value is not None:
                 return _Found(low=value, high=value, currency=_currency_near(el))
-    amount = tree.xpath("//meta[@property='product:price:amount' or @property='og:price:amount']"
-                        "/@content")
+    metas = tree.named("meta")
+    amount = [m.get("content") for m in metas if m.get("content") is not None
+              and m.get("property") in ("product:price:amount", "og:price:amount")]
     if amount:
         value = _schema_amount(amount[0])
         if value is not None:
-            cur = tree.xpath("//meta[@property='product:price:currency'"
-                             " or @property='og:price:currency']/@content")
+            cur = [m.get("content") for m in metas if m.get("content") is not None
+                   and m.get("property") in ("product:price:currency", "og:price:currency")]
             return _Found(low=value, high=value,
                           currency=normalize_currency(cur[0]) if cur else None)
-    candidates = _leafmost(tree.xpath(f"//body//*[{_cls_contains('price')}]"))
+    bodies = tree.named("body")
+    in_body = [el for b in bodies[:1] for el in b.find_all(True) if _cls_has(el, "price")]
+    candidates = _leafmost(in_body)
     for el in candidates:
-        if el.xpath(_EXCLUDED_ANCESTORS):
+        if _excluded(el):
             continue
         text = _text(el)
         value = parse_price_rappen(text) if len(text) < 80 else None
@@ -957,15 +1030,15 @@ _MPN_IN_TITLE = re.compile(r"\(([A-Za-z0-9][A-Za-z0-9\-_/.#]{3,40})\)\s*$")
 
 
 def _page_mpn(tree: Any) -> str | None:
-    for label in tree.xpath(f"//*[{_cls('name')}] | //dt | //th"):
+    for label in (el for el in tree.tags if el.name in ("dt", "th") or _has_cls(el, "name")):
         if not _MPN_LABEL.match(_text(label)):
             continue
-        sibling = label.getnext()
+        sibling = label.find_next_sibling()
         while sibling is not None and not _text(sibling):
-            sibling = sibling.getnext()
+            sibling = sibling.find_next_sibling()
         if sibling is not None:
             return _text(sibling)
-    for h1 in tree.xpath("//h1"):
+    for h1 in tree.named("h1"):
         m = _MPN_IN_TITLE.search(_text(h1))
         if m and re.search(r"[0-9]", m.group(1)):
             return m.group(1)
@@ -973,27 +1046,59 @@ def _page_mpn(tree: Any) -> str | None:
 
 
 def _page_name(tree: Any) -> str | None:
-    for query in (f"//*[{_cls('Plugin_ProductHeading')}]//h1", f"//*[{_cls('productHeading')}]//h1",
-                  "//h1", "//meta[@property='og:title']/@content", "//title"):
-        name = _first_text(tree.xpath(query))
+    h1s = tree.named("h1")
+    for heading in ("Plugin_ProductHeading", "productHeading"):
+        name = _first_text(h for h in h1s if any(_has_cls(a, heading) for a in _ancestors(h)))
+        if name:
+            return name
+    candidates: list[Any] = [
+        h1s, [m.get("content") for m in tree.named("meta")
+              if m.get("property") == "og:title" and m.get("content") is not None],
+        tree.named("title")]
+    for nodes in candidates:
+        name = _first_text(nodes)
         if name:
             return name
     return None
 
 
-_LISTING_CARDS = etree.XPath("//@class[contains(., 'Plugin_Product')]/..")
-
-
 def _is_listing(tree: Any) -> bool:
     """A search/browse page: body class ``Page_ProductSearch``/``Page_Browse``, or (without
     the product-page body class) several ``.Plugin_Product`` result cards (§1.3)."""
-    body = set(" ".join(tree.xpath("//body/@class")).split())
+    body = set(" ".join(_classes(b) for b in tree.named("body")).split())
     if "Page_Product" in body:
         return False
     if body & {"Page_ProductSearch", "Page_Browse", "Page_Search", "Page_Category"}:
         return True
-    cards = [el for el in _LISTING_CARDS(tree) if "Plugin_Product" in _tokens(el)]
+    cards = [el for el in tree.tags if "Plugin_Product" in _tokens(el)]
     return len(cards) >= 2
+
+
+_PRODUCT_ID = re.compile(r"-p([0-9]{1,12})(?=$|[/?#])")
+_SAVED_FROM = re.compile(r"<!--\s*saved from url=\([0-9]+\)(\S+?)\s*-->", re.IGNORECASE)
+
+
+def toppreise_product_id(url: str | None) -> str | None:
+    """The toppreise product id of a product-page URL (``…-p818374`` → ``"818374"``)."""
+    if not url or not isinstance(url, str):
+        return None
+    path = url[:2048].split("?", 1)[0].split("#", 1)[0].rstrip("/")
+    m = _PRODUCT_ID.search(path)
+    return m.group(1) if m else None
+
+
+def _page_url(tree: Any, text_head: str) -> str | None:
+    """The page's own address: ``link[rel=canonical]``, ``og:url``, then the browser's
+    "saved from url" comment."""
+    links = [el.get("href") for el in tree.named("link")
+             if "canonical" in (el.get("rel") or "").lower().split()]
+    metas = [el.get("content") for el in tree.named("meta") if el.get("property") == "og:url"]
+    for value in (*links, *metas):
+        value = str(value or "").strip()
+        if value:
+            return value[:2048]
+    m = _SAVED_FROM.search(text_head)
+    return m.group(1)[:2048] if m else None
 
 
 # =========================================================================== entry point
@@ -1025,6 +1130,8 @@ def parse_product_page(html: str | bytes) -> PageOffer:
     low, high = found.low, found.high if found.high is not None else found.low
     if high < low:
         low, high = high, low
+    head = html[:4096] if isinstance(html, str) else html[:4096].decode("utf-8", "ignore")
+    url = _page_url(tree, head)
     return PageOffer(
         low_rappen=low,
         high_rappen=high,
@@ -1035,4 +1142,6 @@ def parse_product_page(html: str | bytes) -> PageOffer:
         method=method,
         offers=shop_offers or found.offers,
         notes=tuple(notes),
+        url=url,
+        product_id=toppreise_product_id(url),
     )

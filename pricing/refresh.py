@@ -5,8 +5,12 @@ Validation before a scraped price is accepted (design.md "Prices"; catalog_facts
 
 1. currency is CHF (a page that states none is accepted as CHF only on toppreise.ch, which
    lists CHF only);
-2. the page's MPN or product name contains the catalog part number (boundary-aware, ignoring
-   case and ``-``/space/``.``/``/`` separators) — skipped for items without a part number;
+2. page identity (:func:`check_identity`): when both the page (canonical / ``og:url``) and
+   the catalog URL carry a toppreise product id (``-pNNNNNN``), they must be equal; and the
+   page's MPN or product name contains the catalog part number (boundary-aware, ignoring
+   case and ``-``/space/``.``/``/`` separators) — unless the page states no MPN at all and
+   its product id is the catalog page's (the DGX Spark FE page's name carries no part
+   number); neither known: accepted with a note;
 3. the low price lies within a plausibility band of the reference price: the newest of the
    last good scrape (same URL) and the last manual override, ``band`` = ×0.5 … ×1.75; with
    neither, the catalog list price with the wider ``catalog_band`` ×0.33 … ×3 (list prices
@@ -31,7 +35,13 @@ from urllib.parse import urlsplit
 
 from pricing.fetch import Fetcher, check_url_allowed, url_allowlist
 from pricing.history import Attempt, ManualPrice, Outcome, PriceHistory
-from pricing.parse import PARSER_VERSION, PageOffer, ParseError, parse_product_page
+from pricing.parse import (
+    PARSER_VERSION,
+    PageOffer,
+    ParseError,
+    parse_product_page,
+    toppreise_product_id,
+)
 from sizing.catalog import Item
 
 __all__ = [
@@ -41,6 +51,8 @@ __all__ = [
     "EffectivePrice",
     "RefreshResult",
     "RefreshSummary",
+    "blocked_next_step",
+    "check_identity",
     "check_url",
     "effective_prices",
     "format_chf",
@@ -56,6 +68,15 @@ CONFIRM_TOLERANCE = 0.10
 CHF_ONLY_HOSTS = ("toppreise.ch",)
 
 PriceKind = Literal["scraped", "manual", "catalog"]
+
+
+def blocked_next_step(host: str = "toppreise.ch") -> str:
+    """What to do when ``host`` serves its block page (one line; the tool never disguises
+    itself as a browser to get around it)."""
+    return (f"Next step: {host} turns tools away — open the product pages in your browser, "
+            "save them (File → Save page as) and import them (python -m pricing import "
+            "FILE.html …, or the Prices page), or set a price (python -m pricing set ID "
+            "PRICE_CHF)")
 
 
 def format_chf(rappen: int | None) -> str:
@@ -80,6 +101,7 @@ class RefreshResult:
     from_cache: bool = False
     detail: str = ""
     attempt_id: int | None = None
+    unreachable: bool = False      # the host could not be reached (or an earlier item's)
 
     @property
     def price_chf(self) -> float | None:
@@ -130,6 +152,27 @@ class RefreshSummary:
             counts[r.outcome] = counts.get(r.outcome, 0) + 1
         return counts
 
+    def host_lines(self) -> list[str]:
+        """One line per host that blocked us or could not be reached, with the next step."""
+        by_host: dict[str, list[RefreshResult]] = {}
+        for r in self.results:
+            by_host.setdefault((urlsplit(r.url).hostname or "?").lower(), []).append(r)
+        lines = []
+        for host, results in by_host.items():
+            blocked = [r for r in results if r.outcome == "blocked"]
+            down = [r for r in results if r.outcome == "error" and r.unreachable]
+            if blocked:
+                lines.append(f"{host}: blocked ({blocked[0].detail}); {len(blocked)} of "
+                             f"{len(results)} item(s) without a new price. "
+                             + blocked_next_step(host))
+            elif down:
+                why = down[-1].detail.split(" earlier in this run: ", 1)[-1]
+                lines.append(f"{host}: could not be reached ({why}); {len(down)} of "
+                             f"{len(results)} item(s) not fetched, their prices unchanged. "
+                             "Check the connection and refresh again, or import saved pages "
+                             "(python -m pricing import FILE.html)")
+        return lines
+
     def describe(self) -> str:
         """``"3 items: ok 1 · blocked 1 · failed 1 (suspect 1)"``."""
         failed = self.failed
@@ -159,6 +202,32 @@ def part_number_matches(part_number: str, *texts: str | None) -> bool:
     return any(t and pattern.search(t) for t in texts)
 
 
+def check_identity(item: Item, page: PageOffer, catalog_url: str | None) -> tuple[bool, str]:
+    """(same product, note or reason): is ``page`` the catalog item's product?
+
+    Product ids (``-pNNNNNN`` of the page's canonical/``og:url`` and of ``catalog_url``) must
+    agree when both are known; the part number must occur in the page's MPN or name, except
+    on the catalog's own product page when the page states no MPN."""
+    item_pid = toppreise_product_id(catalog_url)
+    page_pid = page.product_id
+    if item_pid and page_pid and item_pid != page_pid:
+        return False, (f"page is toppreise product p{page_pid}, the catalog's page for "
+                       f"{item.id} is p{item_pid}")
+    same_page = bool(item_pid and page_pid == item_pid)
+    part_number = item.part_number
+    if part_number:
+        if part_number_matches(part_number, page.mpn, page.name):
+            return True, ""
+        if same_page and not page.mpn:
+            return True, (f"page states no part number; identity by toppreise product id "
+                          f"p{page_pid}")
+        return False, (f"page MPN {page.mpn!r} / name {page.name!r} does not match part "
+                       f"number {part_number!r}")
+    if same_page:
+        return True, f"catalog has no part number; identity by toppreise product id p{page_pid}"
+    return True, "catalog has no part number; page identity not checked"
+
+
 def _is_chf_only_host(url: str) -> bool:
     host = (urlsplit(url).hostname or "").lower().rstrip(".")
     return any(host == h or host.endswith("." + h) for h in CHF_ONLY_HOSTS)
@@ -173,9 +242,10 @@ class _Reference:
     band: tuple[float, float]
 
 
-def _reference(item: Item, history: PriceHistory, url: str, *, band: tuple[float, float],
-               catalog_band: tuple[float, float]) -> _Reference | None:
-    good = history.latest_good(item.id, url=url)
+def _reference(item: Item, history: PriceHistory, url: str | None, *,
+               band: tuple[float, float], catalog_band: tuple[float, float]
+               ) -> _Reference | None:
+    good = history.latest_good(item.id, url=url, saved_pages=True)
     manual = history.latest_manual(item.id)
     refs: list[_Reference] = []
     if good is not None and good.price_rappen is not None:
@@ -224,7 +294,8 @@ class _Recorder:
         self.history, self.item, self.url = history, item, url
 
     def __call__(self, outcome: Outcome, *, detail: str = "", page: PageOffer | None = None,
-                 currency: str | None = None, **fetch_fields: Any) -> RefreshResult:
+                 currency: str | None = None, unreachable: bool = False,
+                 **fetch_fields: Any) -> RefreshResult:
         page_fields: dict[str, Any] = {}
         if page is not None:
             page_fields = {
@@ -242,12 +313,13 @@ class _Recorder:
             http_status=fetch_fields.get("http_status"),
             method=page.method if page is not None else None,
             from_cache=bool(fetch_fields.get("from_cache", False)), detail=detail,
-            attempt_id=attempt.id,
+            attempt_id=attempt.id, unreachable=unreachable,
         )
 
 
 def _refresh_one(item: Item, url: str, *, history: PriceHistory, fetcher: Fetcher,
                  blocked_hosts: dict[str, str], stop_host_on_block: bool,
+                 down_hosts: dict[str, str] | None = None,
                  band: tuple[float, float], catalog_band: tuple[float, float],
                  confirm_tolerance: float, allowlist: tuple[str, ...] | None = None,
                  reference_url: str | None = None) -> RefreshResult:
@@ -256,14 +328,20 @@ def _refresh_one(item: Item, url: str, *, history: PriceHistory, fetcher: Fetche
     if stop_host_on_block and host in blocked_hosts:
         return record("blocked", detail=(f"not fetched: {host} blocked an earlier request in this "
                                          f"run ({blocked_hosts[host]})"))
+    if down_hosts is not None and host in down_hosts:
+        return record("error", unreachable=True, detail=(
+            f"skipped: {host} could not be reached earlier in this run: {down_hosts[host]}"))
     fetched = fetcher.fetch(url) if allowlist is None else fetcher.fetch(url, allowlist=allowlist)
+    if fetched.unreachable and down_hosts is not None:
+        down_hosts[host] = fetcher.unreachable_hosts().get(host, fetched.detail)
     common: dict[str, Any] = {"http_status": fetched.status, "from_cache": fetched.from_cache,
                               "page_fetched_at": fetched.fetched_at,
                               "parser_version": PARSER_VERSION}
     if fetched.outcome != "ok":
         if fetched.outcome == "blocked":
             blocked_hosts[host] = fetched.detail
-        return record(fetched.outcome, detail=fetched.detail, **common)
+        return record(fetched.outcome, detail=fetched.detail, unreachable=fetched.unreachable,
+                      **common)
     del common["parser_version"]
     try:
         page = parse_product_page(fetched.content)
@@ -280,14 +358,13 @@ def _refresh_one(item: Item, url: str, *, history: PriceHistory, fetcher: Fetche
         fetcher.forget(url)
         stated = f"currency {currency}" if currency else "page states no currency"
         return record("mismatch", detail=f"{stated}, expected CHF", page=page, **common)
-    part_number = item.part_number
-    if part_number and not part_number_matches(part_number, page.mpn, page.name):
+    same, identity_note = check_identity(
+        item, page, item.price.url if item.price is not None and item.price.url else url)
+    if not same:
         fetcher.forget(url)
-        return record("mismatch", page=page, currency=currency, detail=(
-            f"page MPN {page.mpn!r} / name {page.name!r} does not match part number "
-            f"{part_number!r}"), **common)
-    if not part_number:
-        notes.append("catalog has no part number; page identity not checked")
+        return record("mismatch", page=page, currency=currency, detail=identity_note, **common)
+    if identity_note:
+        notes.append(identity_note)
     plausible, note = _plausibility(item, page.low_rappen, history, url, band=band,
                                     catalog_band=catalog_band,
                                     confirm_tolerance=confirm_tolerance,
@@ -318,7 +395,10 @@ def refresh(
     Each item gets exactly one history row. ``on_progress(done, total, result)`` is called
     after each item (exceptions from it are logged, not raised). Once a host answers with a
     block, its remaining items are not fetched in this run (``stop_host_on_block``) and are
-    recorded as ``blocked``. Never raises for a single failing item; safe to run in a
+    recorded as ``blocked``; once a host cannot be reached (DNS, refused, unreachable — never
+    retried), its remaining items are recorded as ``error`` "not fetched: … could not be
+    reached earlier in this run" without a request or a wait. Never raises for a single
+    failing item; safe to run in a
     background thread (give each concurrent refresh its own ``fetcher``, or share one: it
     serialises requests). Without ``fetcher`` a default polite :class:`Fetcher` is used.
     """
@@ -327,12 +407,13 @@ def refresh(
     own_fetcher = fetcher is None
     active = fetcher if fetcher is not None else Fetcher()
     blocked_hosts: dict[str, str] = {}
+    down_hosts: dict[str, str] = {}
     results: list[RefreshResult] = []
     try:
         for done, (item, url) in enumerate(targets, 1):
             try:
                 result = _refresh_one(item, url, history=history, fetcher=active,
-                                      blocked_hosts=blocked_hosts,
+                                      blocked_hosts=blocked_hosts, down_hosts=down_hosts,
                                       stop_host_on_block=stop_host_on_block, band=band,
                                       catalog_band=catalog_band,
                                       confirm_tolerance=confirm_tolerance)
@@ -446,7 +527,7 @@ class EffectivePrice:
 def effective_price(item: Item, history: PriceHistory) -> EffectivePrice | None:
     """Effective price of one item (None when it has no scrape, override or list price)."""
     url = item.price.url if item.price is not None else None
-    good: Attempt | None = history.latest_good(item.id, url=url) if url else None
+    good: Attempt | None = history.latest_good(item.id, url=url, saved_pages=True)
     manual: ManualPrice | None = history.latest_manual(item.id)
     last = history.latest_attempt(item.id)
     last_fields = {"last_attempt_outcome": last.outcome if last else None,
@@ -458,8 +539,11 @@ def effective_price(item: Item, history: PriceHistory) -> EffectivePrice | None:
         return EffectivePrice(item.id, manual.price_rappen, manual.set_at.date(), "manual",
                               source, None, note=manual.note, **last_fields)
     if good is not None and good.price_rappen is not None:
+        source = good.url or ""
+        if good.origin == "saved page":
+            source = f"saved page: {good.url or 'no address on the page'}"
         return EffectivePrice(item.id, good.price_rappen, good.price_as_of.date(), "scraped",
-                              good.url or "", good.url, note=good.detail, **last_fields)
+                              source, good.url, note=good.detail, **last_fields)
     if item.price is not None:
         return EffectivePrice(item.id, item.price.rappen, item.price.date, "catalog",
                               item.price.source, item.price.url, note=item.price.note or "",

@@ -150,16 +150,19 @@ def _estimate_dict(catalog: Catalog, values: dict[str, Any],
 
 
 def _with_price_status(catalog: Catalog, d: dict[str, Any], prices: Any,
-                       cache: dict[tuple[str, int], tuple[bool, list[str]]]) -> dict[str, Any]:
+                       cache: dict[tuple[str, int], tuple[Any, ...]]) -> dict[str, Any]:
     """Add `price_complete` and `unpriced_items` (as in the BOM) to an estimate dict:
     `price_chf` leaves out parts the catalog does not hold or has no price for."""
+    from sizing.cli_cluster import price_age_of
     from sizing.cluster import bill_of_materials
 
     key = (d["platform"], d["units"])
     if key not in cache:
         bom = bill_of_materials(catalog, *key, prices=prices)
-        cache[key] = (bom.price_complete, [*bom.missing_prices, *bom.unpriced_items])
+        cache[key] = (bom.price_complete, [*bom.missing_prices, *bom.unpriced_items],
+                      bom.oldest_price_date)
     d["price_complete"], d["unpriced_items"] = cache[key][0], list(cache[key][1])
+    d.update(price_age_of(catalog, [cache[key][2]]).to_dict())   # oldest_price_date, age
     return d
 
 
@@ -272,7 +275,7 @@ def _estimate_batch(catalog: Catalog, path: Path, prices: Any) -> int:
         scenarios.append(scenario)
         models.append(model)
         where.append(i)
-    cache: dict[tuple[str, int], tuple[bool, list[str]]] = {}
+    cache: dict[tuple[str, int], tuple[Any, ...]] = {}
     for i, result in zip(where, estimate_many(scenarios, catalog, models=models,
                                               prices=prices), strict=True):
         lines[i] = ({"error": str(result)} if isinstance(result, Exception) else
@@ -287,11 +290,14 @@ def _effective_prices(catalog: Catalog, args: argparse.Namespace) -> Any:
         return None
     # The CLI is a composition layer (design.md): only here do sizing and pricing meet.
     from pricing import default_db_path
-    from pricing.history import PriceHistory
+    from pricing.history import HistoryError, PriceHistory
     from pricing.refresh import effective_prices
 
     db = getattr(args, "prices_db", None) or default_db_path()
-    return effective_prices(catalog.priced_items(), PriceHistory(db))
+    try:   # read-only: never creates the file, never waits for a refresh's write lock
+        return effective_prices(catalog.priced_items(), PriceHistory(db, read_only=True))
+    except HistoryError as exc:
+        raise CliError(str(exc)) from None
 
 
 # ----------------------------------------------------------------------------- model

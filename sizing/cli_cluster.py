@@ -96,6 +96,24 @@ def _ids(parts: list[str] | str) -> list[str]:
     return [x.strip() for x in text.split(",") if x.strip()]
 
 
+# ----------------------------------------------------------------------------- price age
+def price_age_of(catalog: Any, dates: Any) -> Any:
+    """The PriceAge of the oldest of ``dates`` (dates or ISO strings) as of today (UTC),
+    stale past the catalog's ``defaults.price_stale_days``."""
+    import datetime
+
+    from sizing.cluster import price_age
+
+    parsed = [datetime.date.fromisoformat(d) if isinstance(d, str) else d for d in dates
+              if d is not None and not (isinstance(d, float) and math.isnan(d))]
+    return price_age(parsed, today=datetime.datetime.now(datetime.UTC).date(),
+                     stale_days=catalog.defaults.price_stale_days)
+
+
+def _print_age(age: Any) -> None:
+    print(("WARNING: " if age.stale else "") + age.note())
+
+
 # ----------------------------------------------------------------------------- bom
 def cmd_bom(args: argparse.Namespace) -> int:
     from sizing.cluster import bill_of_materials
@@ -103,10 +121,13 @@ def cmd_bom(args: argparse.Namespace) -> int:
     catalog, prices = _context(args)
     bom = bill_of_materials(catalog, args.platform, args.units, prices=prices,
                             design=args.design)
+    age = price_age_of(catalog, [bom.oldest_price_date])
     if args.json:
-        print(json.dumps(bom.to_dict()))
+        print(json.dumps({**bom.to_dict(), **age.to_dict()}))
     else:
         sys.stdout.write(bom.to_markdown())
+        print()
+        _print_age(age)
     return 0
 
 
@@ -205,6 +226,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
             catalog.quant(quant)
             library.append((model, quant))
         storage = storage_fit(catalog, library, platforms=list(dict.fromkeys(df["platform"])))
+    df["price_age_days"] = [price_age_of(catalog, [d]).price_age_days
+                            for d in df["oldest_price_date"]]
+    age = price_age_of(catalog, df.loc[df["price_chf"].notna(), "oldest_price_date"])
     if args.format == "csv":
         sys.stdout.write(df.to_csv(index=False))
     elif args.format == "json":
@@ -217,6 +241,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                               for c in tco]
         print(f"{args.model} {args.weights}, context {args.context}, concurrency "
               f"{args.concurrency}\n")
+        _print_age(age)
+        print()
         sys.stdout.write(markdown_table(df, cols))
         partial = df[~df["price_complete"].astype(bool) & df["unpriced_items"].astype(bool)]
         if len(partial):
@@ -246,9 +272,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
     req = load_requirements(args.requirements)
     catalog, prices = _context(args)
     result = plan(req, catalog, prices=prices)
+    age = price_age_of(catalog, [c.oldest_price_date for c in result.recommended])
     if args.json:
-        print(json.dumps(result.to_dict()))
+        d = result.to_dict()
+        for c, cand in zip(d["recommended"], result.recommended, strict=True):
+            c["price_age_days"] = price_age_of(catalog, [cand.oldest_price_date]).price_age_days
+        print(json.dumps({**d, **age.to_dict()}))
         return 0
+    _print_age(age)
     complete = [c for c in result.recommended if c.price_complete]
     partial = [c for c in result.recommended if not c.price_complete]
     print(f"{len(complete)} configuration(s) meet the requirements (cheapest first):")

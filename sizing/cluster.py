@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import datetime
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -77,6 +77,7 @@ class PriceQuote:
     source: str
     url: str | None = None
     kind: str = "catalog"
+    note: str = ""          # e.g. the catalog's "CONVERTED, ASSUMPTION: … x 0.93 CHF/EUR …"
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class BomLine:
     price_date: datetime.date | None
     price_kind: str | None
     url: str | None
+    price_note: str | None = None   # converted foreign prices: the rate, VAT and import terms
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,13 @@ class BillOfMaterials:
     power_w_load: float
     unpriced_items: list[str] = field(default_factory=list)  # needed, not in the catalog
     price_complete: bool = True     # False: total_chf is None or leaves parts out
+
+    @property
+    def oldest_price_date(self) -> datetime.date | None:
+        """Date of the oldest price in the total (None when no line is priced)."""
+        dates = [ln.price_date for ln in self.lines
+                 if ln.price_date is not None and ln.unit_price_chf is not None]
+        return min(dates) if dates else None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (dates as ISO strings)."""
@@ -156,7 +165,8 @@ class BillOfMaterials:
         for line in self.lines:
             when = line.price_date.isoformat() if line.price_date else "-"
             out.append(f"- {line.item_id}: {line.price_kind or 'none'} price, {when}, "
-                       f"{line.price_source or 'no source'}")
+                       f"{line.price_source or 'no source'}"
+                       + (f" — {line.price_note}" if line.price_note else ""))
         if self.missing_prices:
             out.append(f"- no price known for: {', '.join(self.missing_prices)}")
         if self.unpriced_items:
@@ -165,6 +175,49 @@ class BillOfMaterials:
         if self.notes:
             out += ["", "Notes:"] + [f"- {note}" for note in self.notes]
         return "\n".join(out) + "\n"
+
+
+@dataclass(frozen=True)
+class PriceAge:
+    """How old the oldest price of a configuration is, at the point of decision.
+
+    ``price_age_days``: whole days from ``oldest_price_date`` to the day asked about;
+    ``stale``: older than ``stale_days`` (catalog ``defaults.price_stale_days``, 30)."""
+
+    oldest_price_date: datetime.date | None
+    price_age_days: int | None
+    stale_days: int
+
+    @property
+    def stale(self) -> bool:
+        return self.price_age_days is not None and self.price_age_days > self.stale_days
+
+    def note(self) -> str:
+        """One line, e.g. "prices as of 2026-02-17 (288 days old) — older than 30 days:
+        refresh or import saved pages (Prices page)"."""
+        if self.oldest_price_date is None or self.price_age_days is None:
+            return "no dated price in this configuration"
+        days = self.price_age_days
+        text = (f"prices as of {self.oldest_price_date.isoformat()} "
+                f"({days} day{'' if days == 1 else 's'} old)")
+        if self.stale:
+            text += (f" — older than {self.stale_days} days: refresh, import saved pages or "
+                     "set prices (Prices page)")
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"oldest_price_date": None if self.oldest_price_date is None
+                else self.oldest_price_date.isoformat(), "price_age_days": self.price_age_days}
+
+
+def price_age(dates: Iterable[datetime.date | None], *, today: datetime.date,
+              stale_days: int) -> PriceAge:
+    """The :class:`PriceAge` of the oldest of ``dates`` (Nones ignored) on ``today``."""
+    known = [d for d in dates if d is not None]
+    if not known:
+        return PriceAge(None, None, stale_days)
+    oldest = min(known)
+    return PriceAge(oldest, (today - oldest).days, stale_days)
 
 
 def chf(amount: float) -> str:
@@ -185,7 +238,7 @@ def _md(text: str) -> str:
 def catalog_prices(catalog: Catalog) -> dict[str, PriceQuote]:
     """The catalog's dated list prices, by item id (items without a price are absent)."""
     return {i.id: PriceQuote(chf=i.price.chf, as_of=i.price.date, source=i.price.source,
-                             url=i.price.url, kind="catalog")
+                             url=i.price.url, kind="catalog", note=i.price.note or "")
             for i in catalog.priced_items() if i.price is not None}
 
 
@@ -194,7 +247,8 @@ def _quote(item: Item, prices: Mapping[str, PriceQuote] | None) -> PriceQuote | 
         return prices[item.id]
     if item.price is None:
         return None
-    return PriceQuote(item.price.chf, item.price.date, item.price.source, item.price.url)
+    return PriceQuote(item.price.chf, item.price.date, item.price.source, item.price.url,
+                      note=item.price.note or "")
 
 
 def _list_chf(item: Item) -> float:
@@ -621,8 +675,10 @@ def _line(item: Item, qty: int, catalog: Catalog,
         return BomLine(item.id, item.name, _spec(item, catalog), qty, None, None, None, None,
                        None, None)
     unit = float(q.chf)
+    note = " ".join(str(getattr(q, "note", "") or "").split())
     return BomLine(item.id, item.name, _spec(item, catalog), qty, unit, round(unit * qty, 2),
-                   q.source, q.as_of, getattr(q, "kind", "catalog"), getattr(q, "url", None))
+                   q.source, q.as_of, getattr(q, "kind", "catalog"), getattr(q, "url", None),
+                   note if "CONVERTED" in note else None)
 
 
 def _lines(catalog: Catalog, p: Platform, topo: Topology,
@@ -814,7 +870,7 @@ def upgrade_cost(catalog: Catalog, platform_id: str, from_units: int, to_units: 
 
 __all__ = [
     "DESIGNS", "GUIDE_CABLE_CHF", "GUIDE_PLATFORM", "GUIDE_UNIT_CHF", "BillOfMaterials",
-    "BomLine", "PriceQuote", "Topology", "TopologyError", "Upgrade", "allowed_parallel",
-    "bill_of_materials", "catalog_prices", "check_parallel", "chf", "cluster_power",
-    "energy_chf_per_year", "topology", "upgrade_cost", "upgrade_path",
+    "BomLine", "PriceAge", "PriceQuote", "Topology", "TopologyError", "Upgrade",
+    "allowed_parallel", "bill_of_materials", "catalog_prices", "check_parallel", "chf",
+    "cluster_power", "energy_chf_per_year", "price_age", "topology", "upgrade_cost", "upgrade_path",
 ]

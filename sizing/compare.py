@@ -188,8 +188,8 @@ def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None
                 prev = n
             rows.append(row)
     cols = ["platform", "family", "units", "parallel", "engine", "fits", "reason", "design",
-            "price_chf", "price_complete", "unpriced_items", "raw_memory_gb",
-            "usable_memory_gib", "weights_gib_per_unit",
+            "price_chf", "price_complete", "unpriced_items", "oldest_price_date",
+            "raw_memory_gb", "usable_memory_gib", "weights_gib_per_unit",
             "max_context_tokens", "max_concurrency", "decode_tok_s_per_request",
             "decode_tok_s_total", "prefill_tok_s", "ttft_s", "decode_tok_s_low",
             "decode_tok_s_high", "ttft_s_low", "ttft_s_high", "power_w_idle", "power_w_load",
@@ -205,7 +205,7 @@ def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | Non
     row: dict[str, Any] = {
         "platform": pid, "units": n, "parallel": None, "engine": None, "fits": False,
         "reason": "", "design": None, "price_chf": math.nan, "price_complete": False,
-        "unpriced_items": "",
+        "unpriced_items": "", "oldest_price_date": None,
         "raw_memory_gb": n * p.memory_gb, "usable_memory_gib": math.nan,
         "weights_gib_per_unit": math.nan, "max_context_tokens": math.nan,
         "max_concurrency": math.nan, "decode_tok_s_per_request": math.nan,
@@ -225,7 +225,9 @@ def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | Non
     row.update(design=bom.topology.design, price_chf=_nan(bom.total_chf),
                price_complete=bom.price_complete,
                unpriced_items="; ".join([*bom.missing_prices, *bom.unpriced_items]),
-               power_w_idle=bom.power_w_idle, power_w_load=bom.power_w_load)
+               power_w_idle=bom.power_w_idle, power_w_load=bom.power_w_load,
+               oldest_price_date=None if bom.oldest_price_date is None
+               else bom.oldest_price_date.isoformat())
     energy = energy_chf_per_year(idle_w=bom.power_w_idle, load_w=bom.power_w_load,
                                  hours_at_load_per_day=hours, rappen_per_kwh=rp)
     row["energy_chf_per_year"] = energy

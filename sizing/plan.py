@@ -37,6 +37,7 @@ Requirements files are strict: numbers must be finite numbers (``true`` is not 1
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
@@ -517,6 +518,7 @@ class Candidate:
     notes: list[str] = field(default_factory=list)
     price_complete: bool = True     # False: price_chf leaves out `unpriced_items`
     unpriced_items: list[str] = field(default_factory=list)
+    oldest_price_date: datetime.date | None = None   # the oldest price in price_chf
 
 
 @dataclass(frozen=True)
@@ -541,6 +543,8 @@ class PlanResult:
         d = asdict(self)
         for c, cand in zip(d["recommended"], self.recommended, strict=True):
             c["plan"]["description"] = cand.plan.describe()
+            c["oldest_price_date"] = (None if cand.oldest_price_date is None
+                                      else cand.oldest_price_date.isoformat())
         return d
 
 
@@ -636,7 +640,8 @@ def plan(req: Requirements, catalog: Catalog, *,
             recommended.append(Candidate(
                 pid, p.family, n, price, bom.power_w_idle, bom.power_w_load, energy,
                 price + years * energy, raw_gb, best.meets_targets, best,
-                [*notes, f"topology: {bom.topology.design}"], not unpriced, unpriced))
+                [*notes, f"topology: {bom.topology.design}"], not unpriced, unpriced,
+                bom.oldest_price_date))
     recommended.sort(key=lambda c: (not c.price_complete, c.price_chf,
                                     -c.plan.speed_of(serves[0].role), c.platform_id, c.units))
     families = _family_reasons(recommended, rejected)

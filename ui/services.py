@@ -79,19 +79,34 @@ def prices_version() -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _effective_prices(version: str, catalog_key: str) -> dict[str, Any] | None:
+def _price_state(version: str, catalog_key: str) -> tuple[dict[str, Any] | None, str | None]:
+    """(effective prices or None, one-line problem with the database or None)."""
     db = Path(version.split("|", 1)[0])
     if not db.exists():
-        return None
-    from pricing.history import PriceHistory
+        return None, None
+    from pricing.history import HistoryError, PriceHistory
     from pricing.refresh import effective_prices
 
-    return effective_prices(catalog().priced_items(), PriceHistory(db))
+    try:   # read-only: the app never waits for a refresh's write lock
+        return effective_prices(catalog().priced_items(), PriceHistory(db, read_only=True)), None
+    except HistoryError as exc:
+        return None, str(exc)
+
+
+def _effective_prices(version: str, catalog_key: str) -> dict[str, Any] | None:
+    """Effective prices, or None (= catalog list prices) without a usable database."""
+    return _price_state(version, catalog_key)[0]
 
 
 def effective_prices() -> dict[str, Any] | None:
     """Effective price per item id, or None (= catalog list prices) without a database."""
     return _effective_prices(prices_version(), catalog_version())
+
+
+def prices_problem() -> str | None:
+    """One line when the price database exists but cannot be used (the app then runs on
+    the catalog list prices), else None."""
+    return _price_state(prices_version(), catalog_version())[1]
 
 
 def shown_prices() -> dict[str, Any]:
@@ -275,20 +290,35 @@ def price_points(item_id: str, prices_key: str) -> pd.DataFrame:
     cols = ["when", "chf", "kind", "outcome", "detail"]
     if not db.exists():
         return pd.DataFrame(columns=cols)
-    from pricing.history import PriceHistory
+    from pricing.history import HistoryError, PriceHistory
 
-    history = PriceHistory(db)
+    try:
+        history = PriceHistory(db, read_only=True)
+        attempts, manual = history.attempts(item_id), history.manual_prices(item_id)
+    except HistoryError:            # reported once per page by widgets.page_start
+        return pd.DataFrame(columns=cols)
     rows = []
-    for a in history.attempts(item_id):
+    for a in attempts:
         rows.append({"when": a.price_as_of, "chf": None if a.price_rappen is None
                      else a.price_rappen / 100,
                      "kind": "scraped" if a.outcome == "ok" else
                      ("suspect" if a.outcome == "suspect" else "failed"),
                      "outcome": a.outcome, "detail": a.detail[:200]})
-    for m in history.manual_prices(item_id):
+    for m in manual:
         rows.append({"when": m.set_at, "chf": m.price_rappen / 100, "kind": "manual",
                      "outcome": "manual", "detail": m.note[:200]})
     return pd.DataFrame(rows, columns=cols).sort_values("when").reset_index(drop=True)
+
+
+def import_saved_pages(pages: list[tuple[str, bytes]], saved_at: datetime) -> list[Any]:
+    """Import pages saved from the user's browser into the price history (pricing.saved):
+    one ImportResult per page; raises pricing.history.HistoryError for an unusable DB."""
+    from pricing.history import PriceHistory
+    from pricing.saved import SavedPage
+    from pricing.saved import import_saved_pages as run_import
+
+    return run_import([SavedPage(name, data, saved_at) for name, data in pages],
+                      catalog().priced_items(), history=PriceHistory(prices_db_path()))
 
 
 def set_manual_price(item_id: str, rappen: int, note: str) -> None:
@@ -400,8 +430,8 @@ class RefreshJobs:
             try:
                 summary = refresh(targets, history=PriceHistory(db_path), fetcher=fetcher,
                                   on_progress=job.progress)
-                with job.lock:
-                    job.summary = summary.describe()
+                with job.lock:   # the summary, then one line per blocked/unreachable host
+                    job.summary = " ".join([summary.describe() + ".", *summary.host_lines()])
             except Exception as exc:  # shown in the page, never a traceback
                 with job.lock:
                     job.error = f"{type(exc).__name__}: {exc}"
@@ -434,8 +464,9 @@ def current_refresh() -> RefreshJob | None:
 
 __all__ = ["BENCHMARKS_PATH", "RefreshJob", "RefreshJobs", "benchmarks_version", "bom",
            "calibration", "catalog", "catalog_version", "comparison", "current_refresh",
-           "effective_prices", "estimate_dict", "fit_grid", "make_fetcher", "price_points",
-           "prices_db_path", "prices_version", "refresh_jobs", "safe_filename",
+           "effective_prices", "estimate_dict", "fit_grid", "import_saved_pages", "make_fetcher",
+           "price_points", "prices_db_path", "prices_problem", "prices_version", "refresh_jobs",
+           "safe_filename",
            "set_manual_price", "shown_prices", "start_refresh", "upgrade_chf",
            "uploaded_model"]
 

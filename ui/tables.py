@@ -62,6 +62,9 @@ def compare_columns(tco_col: str) -> list[Column]:
                "weights do not fit or unknown"),
         Column("max_concurrency", "Max streams @ context", "int",
                "concurrent streams at the chosen context"),
+        Column("oldest_price_date", "Prices as of", "text", "date of the oldest price in "
+               "this configuration's total (refresh, import or set prices on the Prices "
+               "page)"),
         Column("units", "Units", "int", "number of boxes / cards"),
         Column("layout", "Layout", "text", "single = one unit; tp = tensor parallel, pp = "
                "pipeline, replicas = independent copies (chosen per the rule below unless "
@@ -104,6 +107,9 @@ BOM_COLUMNS: list[Column] = [
     Column("description", "Description", "text"),
     Column("specification", "Specification", "text"),
     Column("price_source", "Price source", "text"),
+    Column("price_note", "Converted price (rate, VAT, import)", "text",
+           "for a foreign price converted to CHF: the rate, VAT and import assumptions; "
+           "– = a CHF price"),
     Column("url", "Link", "text"),
 ]
 
@@ -327,12 +333,13 @@ def bom_frame(bom: BillOfMaterials) -> pd.DataFrame:
         "price_kind": ln.price_kind or "none",
         "price_date": ln.price_date.isoformat() if ln.price_date else "",
         "price_source": ln.price_source or "no price known", "url": ln.url or "",
+        "price_note": getattr(ln, "price_note", None),
     } for ln in bom.lines]
     rows.append({"item_id": "TOTAL", "description": "", "specification": "",
                  "quantity": None, "unit_price_chf": None, "line_total_chf": bom.total_chf,
                  "price_kind": "", "price_date": "",
                  "price_source": ("missing: " + ", ".join(bom.missing_prices))
-                 if bom.missing_prices else "", "url": ""})
+                 if bom.missing_prices else "", "url": "", "price_note": None})
     frame = pd.DataFrame(rows)
     frame["quantity"] = frame["quantity"].astype("Int64")   # whole parts; TOTAL row: –
     return display_frame(frame, BOM_COLUMNS)

@@ -38,7 +38,37 @@ def page_start(title: str, caption: str = "") -> Catalog:
         st.stop()
     for warning in state.apply_query_once(cat):
         st.warning(f"Link: {warning}", icon="⚠️")
+    problem = services.prices_problem()
+    if problem:
+        st.warning("Prices: the price history cannot be used, so every figure uses the dated "
+                   f"catalog list prices. {fmt.md_escape(problem)}", icon="⚠️")
     return cat
+
+
+def price_age_of(cat: Catalog, dates: Sequence[Any]) -> Any:
+    """PriceAge of the oldest of ``dates`` (dates or ISO strings; others ignored) today
+    (UTC), stale past the catalog's ``defaults.price_stale_days``."""
+    import datetime
+
+    from sizing.cluster import price_age
+
+    parsed = [datetime.date.fromisoformat(d) if isinstance(d, str) else d for d in dates
+              if isinstance(d, str | datetime.date)]
+    return price_age(parsed, today=datetime.datetime.now(datetime.UTC).date(),
+                     stale_days=cat.defaults.price_stale_days)
+
+
+def price_age_notice(cat: Catalog, dates: Sequence[Any]) -> Any:
+    """Show how old the oldest of ``dates`` is — a warning past the catalog's
+    ``defaults.price_stale_days`` — and return the PriceAge (its ``note()`` goes into the
+    exports)."""
+    age = price_age_of(cat, dates)
+    text = age.note()
+    if age.stale:
+        st.warning(text[:1].upper() + text[1:] + ".", icon="⏳")
+    else:
+        st.caption(text[:1].upper() + text[1:] + ".")
+    return age
 
 
 @dataclass(frozen=True)
@@ -302,5 +332,5 @@ def share_hint(names: Sequence[str]) -> None:
 
 
 __all__ = ["WORKLOAD_NAMES", "WorkloadInput", "download_buttons", "family_platform_inputs",
-           "page_start", "platform_label", "share_hint", "show_table", "sync_family", "units_input",
-           "workload_inputs"]
+           "page_start", "platform_label", "price_age_notice", "price_age_of", "share_hint",
+           "show_table", "sync_family", "units_input", "workload_inputs"]

@@ -26,13 +26,16 @@ GX10_PART = "90MS0371-M00030"
 @dataclass
 class Reply:
     """One scripted response. ``action``: "normal", "reset" (TCP RST, no response),
-    "truncate" (Content-Length larger than the body sent), "hang" (sleep ``delay_s`` first)."""
+    "truncate" (Content-Length larger than the body sent), "hang" (sleep ``delay_s`` first),
+    "drip" (headers at once, then the body one byte every ``drip_s``), "nolength" (no
+    Content-Length: the body until the connection closes)."""
 
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
     action: str = "normal"
+    drip_s: float = 0.05
 
 
 @dataclass
@@ -72,14 +75,25 @@ class Server:
                     return
                 self.send_response(reply.status)
                 length = len(reply.body) + (1000 if reply.action == "truncate" else 0)
-                self.send_header("Content-Length", str(length))
+                if reply.action == "nolength":
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                else:
+                    self.send_header("Content-Length", str(length))
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 for k, v in reply.headers.items():
                     self.send_header(k, v)
                 self.end_headers()
                 try:
-                    self.wfile.write(reply.body)
-                    self.wfile.flush()
+                    if reply.action == "drip":
+                        self.wfile.flush()
+                        for i in range(len(reply.body)):
+                            self.wfile.write(reply.body[i:i + 1])
+                            self.wfile.flush()
+                            time.sleep(reply.drip_s)
+                    else:
+                        self.wfile.write(reply.body)
+                        self.wfile.flush()
                 except OSError:
                     pass
                 if reply.action == "truncate":

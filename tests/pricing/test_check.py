@@ -6,6 +6,7 @@ real HTTP server on 127.0.0.1."""
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +16,6 @@ import pricing.refresh
 from pricing import cli
 from pricing.fetch import (
     DEFAULT_USER_AGENT,
-    PROJECT_URL,
     Fetcher,
     URLNotAllowedError,
     check_url_allowed,
@@ -27,6 +27,7 @@ from pricing.refresh import check_url, effective_price
 from tests.pricing.support import PRODUCT_HTML, FakeCatalog, Reply, Server, make_item, product_page
 
 MakeFetcher = Callable[..., Fetcher]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -207,10 +208,16 @@ def test_cli_check_unknown_id_exits_2(fake_catalog: FakeCatalog, tmp_path: Path,
 
 
 # --------------------------------------------------------------------------- User-Agent
-def test_user_agent_names_the_project_url(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_user_agent_names_the_tool_and_version_and_no_placeholder(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LLM_PLANNER_USER_AGENT_URL", raising=False)
-    assert default_user_agent() == DEFAULT_USER_AGENT
-    assert f"+{PROJECT_URL};" in DEFAULT_USER_AGENT
+    version = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(),
+                        re.MULTILINE).group(1)  # type: ignore[union-attr]
+    assert default_user_agent() == DEFAULT_USER_AGENT == (
+        f"llm-hardware-planner/{version} (price research, low volume)")
+    # never a browser's: no engine tokens a bot wall would take for a browser
+    for token in ("Mozilla", "Chrome", "Safari", "Gecko", "http"):
+        assert token not in DEFAULT_USER_AGENT
 
 
 def test_user_agent_url_from_the_environment(server: Server, make_fetcher: MakeFetcher,
@@ -218,7 +225,8 @@ def test_user_agent_url_from_the_environment(server: Server, make_fetcher: MakeF
     monkeypatch.setenv("LLM_PLANNER_USER_AGENT_URL", "https://example.org/planner")
     url = server.route("/p", Reply(200, PRODUCT_HTML))
     assert make_fetcher(use_cache=False).fetch(url).ok
-    expected = "llm-hardware-planner/0.1 (+https://example.org/planner; price research, low volume)"
+    expected = ("llm-hardware-planner/0.1.0 (price research, low volume; "
+                "+https://example.org/planner)")
     assert {h.headers["User-Agent"] for h in server.hits} == {expected}
 
 

@@ -213,7 +213,9 @@ def test_five_megabyte_page() -> None:
     assert len(big) > 5_000_000
     t0 = time.monotonic()
     offer = parse_product_page(big.encode("utf-8"))
-    assert time.monotonic() - t0 < 10
+    # BeautifulSoup builds a Python object per element: ~9 s here on a busy 2-core machine;
+    # parse time does not matter at one request per 8 s per host (issue 12, item 7)
+    assert time.monotonic() - t0 < 30
     assert offer.method == "jsonld" and offer.low_rappen == 247_700 and len(offer.offers) == 3
 
 

@@ -196,8 +196,9 @@ def test_url_check_shows_a_failed_validation(app, prices_db: Path, server: Serve
     at = check(app("prices"), "asus-gx10-2tb", url)
     assert not at.exception
     warnings = [shown(w.value) for w in at.warning]
-    assert any("asus-gx10-2tb: mismatch" in w and "does not match part number" in w
-               for w in warnings), warnings
+    # the page's product id (p824149, the 1 TB box) is not the catalog page's (p824150)
+    assert any("asus-gx10-2tb: mismatch" in w and "page is toppreise product p824149, the "
+               "catalog's page for asus-gx10-2tb is p824150" in w for w in warnings), warnings
     assert [a.outcome for a in PriceHistory(prices_db).attempts("asus-gx10-2tb")] == ["mismatch"]
 
 
@@ -208,3 +209,38 @@ def test_messages_show_user_input_literally(app, prices_db: Path) -> None:
     at.button(key=SAVE).click().run()
     [message] = [e.value for e in at.error]
     assert r"\:red\[\*\*5\*\*\] \$x\$" in message
+
+
+# ----------------------------------------------------------------------------- bad database
+PAGES = ("compare", "build", "plan", "fit", "assumptions", "prices")
+
+
+@pytest.mark.parametrize("content", [b"not a database at all\n" * 100, b"SQLite format 3\x00"
+                                     + b"\x00" * 50])
+def test_a_damaged_price_database_falls_back_to_catalog_prices_on_every_page(
+        app, prices_db: Path, content: bytes) -> None:
+    prices_db.parent.mkdir(parents=True, exist_ok=True)
+    prices_db.write_bytes(content)
+    for page in PAGES:
+        at = app(page)
+        assert not at.exception, page
+        warnings = [shown(w.value) for w in at.warning]
+        said = [w for w in warnings if "catalog list prices" in w and str(prices_db) in w]
+        assert len(said) == 1, (page, warnings)
+        assert "\n" not in said[0]
+    assert prices_db.read_bytes() == content          # nothing written or replaced
+
+
+# ----------------------------------------------------------------------------- blocked
+def test_a_blocked_refresh_shows_the_next_step_beside_the_button(app, prices_db: Path) -> None:
+    at = app("prices")
+    assert not any("Next step" in shown(w.value) for w in at.warning)
+    prices_db.parent.mkdir(parents=True, exist_ok=True)
+    PriceHistory(prices_db).append_attempt(
+        "asus-gx10-1tb", url="https://www.toppreise.ch/x-p824149", outcome="blocked",
+        http_status=403, detail="HTTP 403 (bot wall)")
+    at = app("prices")
+    assert not at.exception
+    [note] = [shown(w.value) for w in at.warning if "Next step" in shown(w.value)]
+    assert "blocked for 1 item(s)" in note
+    assert "python -m pricing import" in note and "python -m pricing set" in note

@@ -78,6 +78,7 @@ m[3].metric("Power at load", f"{fmt.swiss_number(bom.power_w_load)} W")
 m[4].metric("Energy per year", fmt.chf(energy),
             help=f"{ss[K('hours')]:g} h/day at load, rest idle, {tariff.rappen_per_kwh:g} "
             f"Rp/kWh ({tariff.id})")
+age = widgets.price_age_notice(cat, [bom.oldest_price_date])
 if bom.missing_prices:
     st.warning("No price known for: " + ", ".join(bom.missing_prices) + ". Set one on the "
                "Prices page (manual override); the total stays unknown until then.")
@@ -169,7 +170,7 @@ else:
     plan_df = pd.DataFrame()
 
 # ----------------------------------------------------------------------- exports
-notes_df = pd.DataFrame({"Note": bom.notes or ["none"]})
+notes_df = pd.DataFrame({"Note": [f"total: {age.note()}", *bom.notes]})
 sheets = {"BOM": bom_df, "Upgrade path": upgrade_df, "Notes": notes_df}
 if len(plan_df):
     sheets["Deployment plan"] = plan_df
@@ -182,7 +183,7 @@ def build_markdown() -> str:
     if len(plan_df):
         sections["Deployment plan"] = export.markdown_table(plan_df, PLAN_KINDS)
     return export.markdown_document(f"Build: {units} x {platform.name}", sections,
-                                    notes=[power_note, *bom.notes])
+                                    notes=[f"total: {age.note()}", power_note, *bom.notes])
 
 
 power_note = (f"power {bom.power_w_idle:.0f} W idle, {bom.power_w_load:.0f} W at load; "

@@ -118,6 +118,7 @@ else:
     bottom[2].metric("Power at load (W)", fmt.swiss_number(best["power_w_load"]),
                      help=f"idle {fmt.swiss_number(best['power_w_idle'])} W; energy "
                      f"{fmt.chf(best['energy_chf_per_year'])} per year")
+    best_age = widgets.price_age_notice(cat, [best.get("oldest_price_date")])
     if st.button("Open this configuration in Build", icon=":material/construction:",
                  key="open_in_build", help="the same workload (model, quantization, KV, "
                  "context, streams; no sub-agents) on the Build page"):
@@ -149,6 +150,8 @@ if best is not None:
         assumption_lines = list(detail["assumptions"])
     except (ScenarioError, UnknownIdError) as exc:
         assumption_lines = [f"assumptions unavailable: {exc}"]
+priced_dates = ranked.loc[ranked["price_chf"].notna(), "oldest_price_date"].tolist()
+assumption_lines.insert(0, "comparison " + widgets.price_age_of(cat, priced_dates).note())
 assumption_lines += [
     f"tariff {ss[K('tariff')]} ({cat.tariff(ss[K('tariff')]).rappen_per_kwh:g} Rp/kWh), "
     f"{ss[K('hours')]:g} h/day at load, the rest idle",

@@ -104,6 +104,8 @@ years = cat.defaults.years_tco
 rec = pd.DataFrame([{
     "Rank": i + 1, "Configuration": f"{c.units} x {c.platform_id}", "Family": c.family,
     "Price (CHF)": c.price_chf,
+    "Prices as of": None if getattr(c, "oldest_price_date", None) is None
+    else c.oldest_price_date.isoformat(),
     "Price complete": getattr(c, "price_complete", True),  # False: a lower bound (Notes)
     "Main agent (tok/s per stream)": c.plan.speed_of("main agent"),
     "Meets targets": c.meets_targets, "Deployment plan": c.plan.describe(),
@@ -125,6 +127,7 @@ if result.recommended:
     st.success(f"Cheapest configuration that meets every requirement: **{top.units} x "
                f"{top.platform_id}** for {fmt.chf(top.price_chf)} — "
                f"{fmt.md_escape(top.plan.describe())}")
+    widgets.price_age_notice(cat, [getattr(top, "oldest_price_date", None)])
     st.subheader(f"Recommendations ({len(rec)})")
     widgets.show_table(rec, {**rec_kinds, "Rank": "int", "Meets targets": "bool",
                              "Price complete": "bool"}, key="plan_rec",
@@ -148,13 +151,17 @@ with st.expander("Assumptions"):
     for line in result.assumptions:
         st.markdown(f"- {fmt.md_escape(line)}")
 
+age_line = "recommendations: " + widgets.price_age_of(
+    cat, [getattr(c, "oldest_price_date", None) for c in result.recommended]).note()
 sheets = {"Recommendations": rec if len(rec) else pd.DataFrame({"Result": ["none"]}),
-          "Rejected": rej, "Assumptions": pd.DataFrame({"Assumption": result.assumptions})}
+          "Rejected": rej,
+          "Assumptions": pd.DataFrame({"Assumption": [age_line, *result.assumptions]})}
 widgets.download_buttons(
     "plan", sheets,
     markdown=lambda: export.markdown_document(
         "Plan", {"Recommendations": export.markdown_table(rec, rec_kinds) if len(rec)
                  else "None meets every requirement.\n",
                  "Rejected": export.markdown_table(rej, {"Price (CHF)": "chf"})},
-        notes=[*result.assumptions, *(f"{k}: {v}" for k, v in result.families.items())]),
+        notes=[age_line, *result.assumptions,
+               *(f"{k}: {v}" for k, v in result.families.items())]),
     key="plan", kinds={**rec_kinds, "Rank": "int", "Price (CHF)": "chf"})

@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pricing.fetch import URLNotAllowedError, check_url_allowed, url_allowlist
+from pricing.history import HistoryError
 from pricing.parse import PriceInputError, parse_chf_input
 from ui import export, fmt, services, state, tables, widgets
 
@@ -69,8 +70,8 @@ def check_price_url(item: Any, url: str, allowed: tuple[str, ...]) -> None:
         with st.spinner("Fetching (robots.txt first; waits its turn for the host)…"):
             result = check_url(item, url, history=PriceHistory(services.prices_db_path()),
                                fetcher=fetcher, allowlist=allowed)
-    except ValueError as exc:           # e.g. a malformed $LLM_PLANNER_USER_AGENT_URL
-        st.error(f"Not fetched: {plain(exc)}.")
+    except (ValueError, HistoryError) as exc:  # a malformed UA URL, an unusable database
+        st.error(f"Not fetched: {plain(exc)}")
         return
     finally:
         close = getattr(fetcher, "close", None)
@@ -99,7 +100,9 @@ if FLASH in ss:
     (st.success if kind == "ok" else st.error)(message)
 
 db_path = services.prices_db_path()
-if not db_path.exists():
+if services.prices_problem():
+    pass                                  # said once at the top by widgets.page_start
+elif not db_path.exists():
     st.info(f"No price history yet at `{db_path}`: showing the catalog list prices. "
             "Refresh or set a manual price to start one.")
 
@@ -115,7 +118,15 @@ if c1.button("Refresh prices", icon=":material/refresh:", disabled=running,
     job = services.start_refresh()
     running = True
 c2.caption(f"{targets} of {len(items)} items have a price URL. Requests are spaced by "
-           "several seconds and obey robots.txt; a blocked host stops the run for that host.")
+           "several seconds and obey robots.txt; a blocked host stops the run for that host, "
+           "and so does one that cannot be reached.")
+blocked_now = sorted(i for i, p in services.shown_prices().items()
+                     if getattr(p, "last_attempt_outcome", None) == "blocked")
+if blocked_now:
+    from pricing.refresh import blocked_next_step
+
+    c2.warning(f"The last refresh was blocked for {len(blocked_now)} item(s). "
+               + plain(blocked_next_step("toppreise.ch")) + ".", icon="🚧")
 
 
 @st.fragment(run_every=1.0 if running else None)
@@ -134,7 +145,7 @@ def refresh_progress() -> None:
     if snap["error"]:
         st.error(f"The refresh stopped: {snap['error']}")
     elif snap["summary"]:
-        st.success(f"Refresh finished: {snap['summary']}")
+        st.success(f"Refresh finished: {plain(snap['summary'])}")
     finished = snap["finished_at"]
     if finished is not None and ss.get("_refresh_seen") != finished:
         ss["_refresh_seen"] = finished
@@ -143,6 +154,48 @@ def refresh_progress() -> None:
 
 
 refresh_progress()
+
+# ----------------------------------------------------------------------- saved pages
+IMPORTED = "_prices_imported"
+st.subheader("Import product pages saved from your browser")
+st.caption("toppreise.ch turns tools away, and this one never pretends to be a browser. Open "
+           "an item's toppreise.ch product page in your own browser, save it (File → Save "
+           "page as…, \"Webpage, HTML only\") and drop the files here. Each page is matched "
+           "to its item by toppreise product id or part number, checked like a refresh (CHF, "
+           "same product, plausible price) and recorded as a *saved page* dated the day you "
+           "saved it. Pages that do not match or do not pass are listed with the reason and "
+           "nothing is stored for them. Same as `python -m pricing import FILE.html …`.")
+with st.form("import_saved", clear_on_submit=True):
+    uploads = st.file_uploader("Saved product pages (.html)", type=["html", "htm"],
+                               accept_multiple_files=True, key="saved_pages")
+    saved_on = st.date_input("Saved on", value=today, max_value=today, key="saved_on")
+    if st.form_submit_button("Import pages"):
+        from pricing.saved import MAX_SAVED_PAGE_BYTES
+
+        too_big = [f for f in uploads or [] if f.size > MAX_SAVED_PAGE_BYTES]
+        pages = [(f.name, f.getvalue()) for f in uploads or [] if f not in too_big]
+        rows = [{"File": f.name, "Outcome": "invalid", "Item": "", "Price (CHF)": None,
+                 "Reason": f"{f.size:,} bytes; a saved product page is at most "
+                 f"{MAX_SAVED_PAGE_BYTES:,}"} for f in too_big]
+        when = datetime.combine(saved_on, datetime.now(UTC).time(), UTC)
+        try:
+            results = services.import_saved_pages(pages, min(when, datetime.now(UTC))) \
+                if pages else []
+        except HistoryError as exc:
+            st.error(f"Nothing imported: {plain(exc)}")
+            results = []
+        rows += [{"File": r.name, "Outcome": r.outcome, "Item": r.item_id or "",
+                  "Price (CHF)": None if r.price_rappen is None else r.price_rappen / 100,
+                  "Reason": r.reason} for r in results]
+        if not uploads:
+            st.warning("Choose one or more saved .html pages first.")
+        ss[IMPORTED] = rows
+if ss.get(IMPORTED):
+    rows = ss[IMPORTED]
+    imported = sum(r["Outcome"] == "imported" for r in rows)
+    (st.success if imported == len(rows) else st.warning)(
+        f"Imported {imported} of {len(rows)} saved page(s).")
+    widgets.show_table(pd.DataFrame(rows), {"Price (CHF)": "chf2"}, key="imported_table")
 
 # ----------------------------------------------------------------------- table
 prices = services.shown_prices()
@@ -203,10 +256,14 @@ with st.form("manual_price", clear_on_submit=True):
         except PriceInputError as exc:
             st.error(f"{plain(repr(text.strip()[:40]))} is not a price: {plain(exc)}.")
         else:
-            services.set_manual_price(target, rappen, note.strip())
-            ss[FLASH] = ("ok", f"{target}: manual price {fmt.chf_rappen(rappen)} saved "
-                         "(it wins until a newer good scrape).")
-            st.rerun()
+            try:
+                services.set_manual_price(target, rappen, note.strip())
+            except HistoryError as exc:
+                st.error(f"Not saved: {plain(exc)}")
+            else:
+                ss[FLASH] = ("ok", f"{target}: manual price {fmt.chf_rappen(rappen)} saved "
+                             "(it wins until a newer good scrape).")
+                st.rerun()
 st.caption("Overrides are appended to the history (nothing is ever deleted) and win until "
            "a newer good scrape.")
 

@@ -1,0 +1,98 @@
+"""End to end: pages saved from a browser are dropped on the Prices page of the real app
+(``streamlit run app.py``) in headless Chromium — the real toppreise page fixture (a GARMIN
+watch: listed as matching no catalog item, nothing stored) and a GX10 product page (imported,
+recorded as a saved page). Own server: this module writes a price database, which the shared
+server of test_browser.py must never do."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.e2e.test_browser import (  # noqa: F401  (fixtures: browser, page)
+    ROOT,
+    _free_port,
+    _healthy,
+    browser,
+    no_exceptions,
+    open_app,
+    page,
+    pytestmark,
+    settle,
+)
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+DATA = ROOT / "tests" / "data" / "pricing"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """``streamlit run app.py`` with a private price database; yields (base URL, db path)."""
+    tmp = tmp_path_factory.mktemp("e2e-import")
+    db = tmp / "prices.sqlite"
+    port = _free_port()
+    env = {**os.environ, "LLM_PLANNER_PRICES_DB": str(db),
+           "LLM_PLANNER_CACHE_DIR": str(tmp / "http-cache"), "PYTHONUNBUFFERED": "1"}
+    log = (tmp / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+         "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not _healthy(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                pytest.fail("streamlit did not become healthy:\n"
+                            + (tmp / "server.log").read_text()[-3000:])
+            time.sleep(0.3)
+        yield url, db
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)      # only the process group started above
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def test_saved_pages_dropped_on_the_prices_page(served: tuple[str, Path],
+                                                page: Page) -> None:  # noqa: F811
+    from pricing.history import PriceHistory
+
+    url, db = served
+    open_app(page, f"{url}/prices")
+    page.get_by_text("Import product pages saved from your browser").wait_for()
+    uploader = page.locator('[data-testid="stFileUploader"] input[type="file"]')
+    uploader.set_input_files([str(DATA / "toppreise_real_product_p818374.html"),
+                              str(DATA / "toppreise_product_reconstructed.html")])
+    box = page.locator('[data-testid="stFileUploader"]')
+    deadline = time.monotonic() + 60
+    while box.inner_text().count(".html") < 2:       # both files listed (names shortened)
+        assert time.monotonic() < deadline, box.inner_text()
+        page.wait_for_timeout(200)
+    page.get_by_role("button", name="Import pages").click()
+    page.get_by_text("Imported 1 of 2 saved page(s).").wait_for()
+    settle(page)
+    no_exceptions(page)
+    [attempt] = PriceHistory(db, read_only=True).attempts()
+    assert (attempt.item_id, attempt.origin, attempt.price_rappen) == (
+        "asus-gx10-1tb", "saved page", 247_700)
+    assert attempt.url is not None and attempt.url.endswith("-p824149")
+    table = page.locator('[data-testid="stDataFrame"]').first
+    text = table.locator("table").evaluate("t => t.textContent")
+    assert "unmatched" in text and "toppreise product p818374" in text
+    assert "imported" in text
