@@ -68,7 +68,7 @@ class RequirementsError(ScenarioError):
 
 # ----------------------------------------------------------------------------- requirements
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # Strict: a YAML boolean is not a number (pydantic would read `true` as 1); finite only.
