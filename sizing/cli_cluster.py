@@ -22,6 +22,7 @@ import pandas as pd
 
 from sizing import limits
 from sizing.catalog import Catalog
+from sizing.safe_text import md_escape, spreadsheet_cell
 from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES, ScenarioError
 
 
@@ -150,7 +151,7 @@ def _cell(value: Any, fmt: str | None) -> str:
         return swiss(float(value), int(fmt[4:] or 0))
     if fmt is not None:
         return format(value, fmt).replace(",", "'")
-    return str(value).replace("|", "\\|")
+    return md_escape(value)
 
 
 def markdown_table(df: pd.DataFrame, columns: list[tuple[str, str, str | None]]) -> str:
@@ -214,8 +215,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
             catalog.quant(quant)
             library.append((model, quant))
         storage = storage_fit(catalog, library, platforms=list(dict.fromkeys(df["platform"])))
-    if args.format == "csv":
-        sys.stdout.write(df.to_csv(index=False))
+    if args.format == "csv":                # formula-like text neutralised (OWASP)
+        sys.stdout.write(df.map(spreadsheet_cell).to_csv(index=False))
     elif args.format == "json":
         rows = _records(df)
         print(strict_json(rows if storage is None else
