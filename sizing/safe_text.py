@@ -10,21 +10,26 @@ from typing import Any
 
 # Markdown/Streamlit syntax shown literally: backslash, code, emphasis, links and images
 # ([ ] - the ! and ( ) are then plain), HTML and autolinks (<), tables (|), LaTeX ($),
-# strikethrough (~), headings/lists when a line starts with them (# only matters there,
-# but is cheap to escape), Streamlit directives and emoji shortcodes (: before a
-# non-space: :red[...], :material/x:, :smile:), and the starts of GFM autolink literals
-# (http://, www., user@host) so no bare address becomes a link.
-_MD_SPECIAL = re.compile(r"[\\`*_\[\]<|$~#]|:(?=\S)|@|(?<=www)\.", re.IGNORECASE)
+# strikethrough (~), headings (#), Streamlit directives and emoji shortcodes (: before a
+# non-space: :red[...], :material/x:, :smile:).
+_MD_SPECIAL = re.compile(r"[\\`*_\[\]<|$~#@]|:(?=\S)")
+# GFM autolink literals (http://..., www.x, user@host) are found in the text *after*
+# escapes are resolved (mdast-util-gfm-autolink-literal), so a backslash does not stop
+# them: an invisible WORD JOINER (U+2060) before "://", the "." of "www." and "@" does.
+WORD_JOINER = "\u2060"
+_AUTOLINK_START = re.compile(r"(?<=[a-z0-9])(?=://)|(?<=www)(?=\.)|(?=@)", re.IGNORECASE)
 
 
 def md_escape(text: object) -> str:
     """``text`` for the middle of a Markdown line (``st.markdown``/``st.error``/exports),
     shown literally: no emphasis, code, link, image, HTML, table, LaTeX, directive,
-    emoji shortcode or autolink; newlines (and other line breaks) become spaces, so no
-    line starts a list, quote or heading. Prose and numbers stay as written
-    (``CHF 10'032 > budget CHF 10'000``; ``valid choices: bf16, fp8``)."""
-    flat = " ".join(str(text).splitlines())
-    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), _strip_controls(flat))
+    emoji shortcode or autolink (a WORD JOINER breaks ``http://``, ``www.`` and ``@``);
+    newlines (and other line breaks) become spaces, so no line starts a list, quote or
+    heading; control and bidi-override characters are dropped. Prose and numbers stay as
+    written (``CHF 10'032 > budget CHF 10'000``; ``valid choices: bf16, fp8``)."""
+    flat = _strip_controls(" ".join(str(text).splitlines()))
+    flat = _AUTOLINK_START.sub(WORD_JOINER, flat)
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), flat)
 
 
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -50,4 +55,4 @@ def spreadsheet_cell(value: Any) -> Any:
     return value
 
 
-__all__ = ["md_escape", "spreadsheet_cell"]
+__all__ = ["WORD_JOINER", "md_escape", "spreadsheet_cell"]
