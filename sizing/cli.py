@@ -34,6 +34,7 @@ from sizing.catalog import (
     load_catalog,
     model_from_config_json,
 )
+from sizing.safe_text import strip_controls
 from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES, Scenario, ScenarioError
 
 EXIT_USAGE = 2
@@ -47,9 +48,11 @@ class CliError(Exception):
 
 
 def one_line(exc: BaseException) -> str:
-    """An error message on one line (KeyError's quotes dropped, newlines joined by '; ')."""
+    """An error message on one line (KeyError's quotes dropped, newlines joined by '; ',
+    control characters such as terminal escapes dropped)."""
     text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-    return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    return strip_controls("; ".join(part.strip() for part in str(text).splitlines()
+                                    if part.strip()))
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -27,7 +27,7 @@ def md_escape(text: object) -> str:
     newlines (and other line breaks) become spaces, so no line starts a list, quote or
     heading; control and bidi-override characters are dropped. Prose and numbers stay as
     written (``CHF 10'032 > budget CHF 10'000``; ``valid choices: bf16, fp8``)."""
-    flat = _strip_controls(" ".join(str(text).splitlines()))
+    flat = strip_controls(" ".join(str(text).splitlines()))
     flat = _AUTOLINK_START.sub(WORD_JOINER, flat)
     return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), flat)
 
@@ -35,8 +35,9 @@ def md_escape(text: object) -> str:
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
-def _strip_controls(text: str) -> str:
-    """Control characters (C0 except tab/newline, DEL, C1, bidi overrides) removed."""
+def strip_controls(text: str) -> str:
+    """Control characters (C0 except tab/newline, DEL, C1, bidi overrides) removed: no
+    terminal escape sequence or reordered text reaches a screen."""
     return _CONTROLS.sub("", text)
 
 
@@ -55,4 +56,4 @@ def spreadsheet_cell(value: Any) -> Any:
     return value
 
 
-__all__ = ["WORD_JOINER", "md_escape", "spreadsheet_cell"]
+__all__ = ["WORD_JOINER", "md_escape", "spreadsheet_cell", "strip_controls"]

@@ -144,3 +144,12 @@ def test_batch_row_cap(tmp_path, capsys, monkeypatch):
     assert code == 2
     assert err.strip() == "error: big.csv: more than 3 rows; split the file"
     assert len(out.splitlines()) == 3          # rows before the cap are not lost
+
+
+def test_terminal_escapes_never_reach_stderr(capsys):
+    code, _, err = run(capsys, ["estimate", "--platform", "gx\x1b[31mRED\x07\u202e",
+                                "--units", "1", "--parallel", "tp", "--model",
+                                "openai/gpt-oss-120b", "--weights", "mxfp4"])
+    assert code == 2
+    assert "unknown platform 'gx[31mRED'" in err
+    assert not any(ch in err for ch in "\x1b\x07\u202e")
