@@ -3,8 +3,9 @@ app): numeric ranges, file-size caps, nesting depth and number limits.
 
 Each range check raises `InputError` (a ValueError) with one line naming the input; the
 argparse ``type=`` callables below turn the same checks into one-line option errors
-(exit 2). The file checks (`check_numbers`, `check_depth`) walk loaded JSON/YAML data
-iteratively, so they cannot themselves hit Python's recursion limit.
+(exit 2). `check_depth` walks loaded JSON iteratively (it cannot itself hit Python's
+recursion limit); YAML files get the depth and number limits node by node, with the field
+and line, in `sizing.catalog.UniqueKeyLoader`.
 """
 
 from __future__ import annotations
@@ -128,13 +129,6 @@ def check_workload(*, context_tokens: int, concurrency: int, units: int | None =
 
 
 # ----------------------------------------------------------------------------- files
-def _path(parts: list[str | int]) -> str:
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "top level"
-
-
 def check_depth(data: Any, *, max_depth: int = MAX_DEPTH) -> None:
     """InputError if objects/arrays in ``data`` nest deeper than ``max_depth`` levels."""
     stack: list[tuple[Any, int]] = [(data, 1)]
@@ -147,38 +141,12 @@ def check_depth(data: Any, *, max_depth: int = MAX_DEPTH) -> None:
             stack.extend((child, level + 1) for child in children)
 
 
-def check_numbers(data: Any, *, max_abs: float = MAX_ABS_NUMBER,
-                  allow_non_finite: bool = False) -> None:
-    """InputError naming the field of the first number that is not finite (unless allowed)
-    or whose magnitude exceeds ``max_abs``. Booleans are not numbers here."""
-    stack: list[tuple[Any, list[str | int]]] = [(data, [])]
-    seen: set[int] = set()          # YAML aliases share nodes: visit each container once
-    while stack:
-        node, where = stack.pop()
-        if isinstance(node, dict | list):
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            items = node.items() if isinstance(node, dict) else enumerate(node)
-            stack.extend((v, [*where, k if isinstance(k, int) else str(k)]) for k, v in items)
-        elif isinstance(node, float):
-            if not math.isfinite(node):
-                if not allow_non_finite:
-                    raise InputError(f"{_path(where)}: must be a finite number (got {node})")
-            elif abs(node) > max_abs:
-                raise InputError(f"{_path(where)}: {node:g} is out of range (limit "
-                                 f"{max_abs:g})")
-        elif isinstance(node, int) and not isinstance(node, bool) and abs(node) > max_abs:
-            raise InputError(f"{_path(where)}: a {len(str(abs(node)))}-digit number is out "
-                             f"of range (limit {max_abs:g})")
-
-
 __all__ = [
     "BATCH_MAX_LINE_CHARS", "BATCH_MAX_ROWS", "CONCURRENCY_MAX", "CONCURRENCY_MIN",
     "CONTEXT_TOKENS_MAX", "CONTEXT_TOKENS_MIN", "HOURS_MAX", "HOURS_MIN", "MAX_ABS_NUMBER",
     "MAX_DEPTH", "MAX_INT_DIGITS", "MEM_UTIL_MAX", "MEM_UTIL_MIN", "SPEC_MULTIPLIER_MAX",
     "SPEC_MULTIPLIER_MIN", "TP_MAX", "TP_MIN", "UNITS_MAX", "UNITS_MIN", "YAML_MAX_BYTES",
-    "InputError", "check_depth", "check_float", "check_int", "check_numbers",
+    "InputError", "check_depth", "check_float", "check_int",
     "check_workload", "concurrency_arg", "context_arg", "hours_arg", "mem_util_arg",
     "parse_float", "parse_int", "spec_multiplier_arg", "tp_arg", "units_arg", "units_list",
 ]
