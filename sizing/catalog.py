@@ -14,6 +14,8 @@ Units live in field names: ``_gb`` = 1e9 bytes, ``_gib`` = 2**30 bytes, ``_w`` =
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Iterable, Iterator
 from datetime import date
 from functools import lru_cache
@@ -31,6 +33,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from sizing import limits
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CATALOG_PATH = ROOT / "catalog.yaml"
@@ -72,6 +76,13 @@ class DuplicateKeyError(yaml.YAMLError):
         return str(self.args[0])
 
 
+_EXPONENT = re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+$")
+
+
+class NumberLimitError(yaml.YAMLError):
+    """A YAML file nests too deeply or holds a number out of range (`sizing.limits`)."""
+
+
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when built with it
 
 
@@ -87,15 +98,44 @@ class UniqueKeyLoader(_SafeLoader):  # type: ignore[misc,valid-type]
         self._check_unique(node, "", set())
         return super().construct_document(node)
 
-    def _check_unique(self, node: yaml.Node, path: str, seen_nodes: set[int]) -> None:
+    def _check_scalar(self, node: yaml.ScalarNode, path: str) -> None:
+        """Numbers the project can compute with: finite, within `limits.MAX_ABS_NUMBER`,
+        integers checked by length before conversion (Python's 4,300-digit limit)."""
+        where = f"{path or 'top level'} (line {node.start_mark.line + 1})"
+        if node.tag == "tag:yaml.org,2002:int":
+            digits = sum(ch.isalnum() for ch in str(node.value))
+            if digits > limits.MAX_INT_DIGITS:
+                raise NumberLimitError(f"{where}: a {digits}-digit integer is out of range "
+                                       f"(limit {limits.MAX_ABS_NUMBER:g})")
+            value: float = self.construct_yaml_int(node)
+        elif node.tag == "tag:yaml.org,2002:float":
+            value = self.construct_yaml_float(node)
+        elif node.tag == "tag:yaml.org,2002:str" and _EXPONENT.match(str(node.value)):
+            value = float(node.value)     # YAML 1.1 reads 1e308 as text; pydantic would not
+        else:
+            return
+        if not math.isfinite(value):
+            raise NumberLimitError(f"{where}: must be a finite number (got {node.value})")
+        if abs(value) > limits.MAX_ABS_NUMBER:
+            raise NumberLimitError(f"{where}: {node.value} is out of range (limit "
+                                   f"{limits.MAX_ABS_NUMBER:g})")
+
+    def _check_unique(self, node: yaml.Node, path: str, seen_nodes: set[int],
+                      depth: int = 1) -> None:
         if id(node) in seen_nodes:          # aliases share nodes; recursive YAML is legal
             return
         seen_nodes.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            self._check_scalar(node, path)
+            return
+        if depth > limits.MAX_DEPTH:
+            raise NumberLimitError(f"{path or 'top level'} (line {node.start_mark.line + 1}): "
+                                   f"nested deeper than {limits.MAX_DEPTH} levels")
         if isinstance(node, yaml.MappingNode):
             first: dict[tuple[str, str], int] = {}
             for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
-                    self._check_unique(value_node, path, seen_nodes)
+                    self._check_unique(value_node, path, seen_nodes, depth + 1)
                     continue
                 name = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
                 where = f"{path}.{name}" if path else name
@@ -105,10 +145,11 @@ class UniqueKeyLoader(_SafeLoader):  # type: ignore[misc,valid-type]
                     if ident in first:
                         raise DuplicateKeyError(where, line, first[ident])
                     first[ident] = line
-                self._check_unique(value_node, where, seen_nodes)
+                self._check_unique(value_node, where, seen_nodes, depth + 1)
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
-                self._check_unique(item, f"{path}[{_item_label(item) or i}]", seen_nodes)
+                self._check_unique(item, f"{path}[{_item_label(item) or i}]", seen_nodes,
+                                   depth + 1)
 
 
 def _item_label(node: yaml.Node) -> str | None:
@@ -138,7 +179,7 @@ class UnknownIdError(KeyError):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------- prices
@@ -343,7 +384,8 @@ class ModelArch(Strict):
     _raw: Any = PrivateAttr(default=None)
     _checkpoint_maps: dict[str, Any] = PrivateAttr(default_factory=dict)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _import_config(self) -> ModelArch:
@@ -694,19 +736,39 @@ def parse_catalog(data: Any, *, filename: str = "catalog.yaml") -> Catalog:
                 messages.append(f"{filename}: {msg}")
             else:
                 messages.append(f"{filename}: {where}: {msg}" if where else f"{filename}: {msg}")
-        raise CatalogError("\n".join(messages)) from None
+        raise CatalogError("; ".join(messages)) from None     # one line, every problem
 
 
 def read_yaml_file(path: Path, error: type[Exception]) -> Any:
     """Read a UTF-8 YAML file (duplicate keys rejected); failures raise ``error`` with a
-    one-line message that starts with the file name."""
+    one-line message that starts with the file name.
+
+    The limits of `sizing.limits` apply: at most ``YAML_MAX_BYTES`` (checked before reading,
+    and while reading for pipes and devices), nesting at most ``MAX_DEPTH`` levels, every
+    number finite and within ``MAX_ABS_NUMBER``."""
+    cap = limits.YAML_MAX_BYTES
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > cap:
+            raise error(f"{path.name}: {size / 2**20:.1f} MiB is larger than the "
+                        f"{cap // 2**20} MiB a YAML file may have")
+        with path.open("rb") as fh:
+            data = fh.read(cap + 1)
     except OSError as exc:
         raise error(f"{path}: cannot read: {exc.strerror}") from None
+    if len(data) > cap:
+        raise error(f"{path.name}: larger than the {cap // 2**20} MiB a YAML file may have")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise error(f"{path.name}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line "
+                    f"{line}); save the file as UTF-8") from None
     try:
         return load_yaml_unique(text)
-    except DuplicateKeyError as exc:
+    except RecursionError:
+        raise error(f"{path.name}: nested deeper than {limits.MAX_DEPTH} levels") from None
+    except (DuplicateKeyError, NumberLimitError) as exc:
         raise error(f"{path.name}: {exc}") from None
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
@@ -758,11 +820,21 @@ def parse_config_bytes(data: bytes, *, filename: str) -> dict[str, Any]:
     try:
         raw = json.loads(text)
     except RecursionError:
-        raise CatalogError(f"{filename}: nested too deeply") from None
-    except ValueError as exc:
-        raise CatalogError(f"{filename}: not valid JSON ({str(exc).splitlines()[0]})") from None
+        raise CatalogError(f"{filename}: nested deeper than {limits.MAX_DEPTH} levels") \
+            from None
+    except json.JSONDecodeError as exc:
+        raise CatalogError(f"{filename}: not valid JSON ({exc.msg} at line {exc.lineno} "
+                           f"column {exc.colno})") from None
+    except ValueError as exc:       # an integer over Python's 4,300-digit limit
+        has = re.search(r"has (\d+) digits", str(exc))
+        raise CatalogError(f"{filename}: not valid JSON (an integer is too long to read"
+                           + (f": {has.group(1)} digits" if has else "") + ")") from None
     if not isinstance(raw, dict):
         raise CatalogError(f"{filename}: top level must be a JSON object")
+    try:
+        limits.check_depth(raw)
+    except limits.InputError as exc:
+        raise CatalogError(f"{filename}: {exc}") from None
     return raw
 
 

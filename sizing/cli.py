@@ -18,11 +18,13 @@ import argparse
 import csv
 import json
 import math
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from sizing import limits
 from sizing.catalog import (
     Catalog,
     CatalogError,
@@ -32,6 +34,7 @@ from sizing.catalog import (
     load_catalog,
     model_from_config_json,
 )
+from sizing.safe_text import strip_controls
 from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES, Scenario, ScenarioError
 
 EXIT_USAGE = 2
@@ -44,6 +47,14 @@ class CliError(Exception):
     """A one-line user error (exit status 2)."""
 
 
+def one_line(exc: BaseException) -> str:
+    """An error message on one line (KeyError's quotes dropped, newlines joined by '; ',
+    control characters such as terminal escapes dropped)."""
+    text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+    return strip_controls("; ".join(part.strip() for part in str(text).splitlines()
+                                    if part.strip()))
+
+
 class OneLineParser(argparse.ArgumentParser):
     """ArgumentParser whose errors are one line on stderr (exit 2), not the usage block.
 
@@ -53,25 +64,6 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # argparse's signature returns NoReturn
         text = " ".join(message.split()).replace("invalid choice: ", "invalid choice ")
         self.exit(EXIT_USAGE, f"error: {text} (see {self.prog} --help)\n")
-
-
-def finite_float(text: str) -> float:
-    """argparse type: a finite float ('nan', 'inf' and non-numbers are refused)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number (got {text!r})") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number (got {text!r})")
-    return value
-
-
-def spec_multiplier(text: str) -> float:
-    """argparse type of --spec-multiplier: finite and >= 1 (accepted tokens per step)."""
-    value = finite_float(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1 (got {text!r})")
-    return value
 
 
 def _catalog(args: argparse.Namespace) -> Catalog:
@@ -100,28 +92,44 @@ def resolve_model(catalog: Catalog, model: str) -> ModelArch:
 
 
 # ----------------------------------------------------------------------------- estimate
+# (parse function, low, high) per numeric field of a scenario: the rules of sizing.limits,
+# the same for the command-line flags and the columns of a batch file
+_NUMERIC_FIELDS: dict[str, tuple[Any, Any, Any]] = {
+    "units": (limits.parse_int, limits.UNITS_MIN, limits.UNITS_MAX),
+    "context": (limits.parse_int, limits.CONTEXT_TOKENS_MIN, limits.CONTEXT_TOKENS_MAX),
+    "concurrency": (limits.parse_int, limits.CONCURRENCY_MIN, limits.CONCURRENCY_MAX),
+    "mem_util": (limits.parse_float, limits.MEM_UTIL_MIN, limits.MEM_UTIL_MAX),
+    "spec_multiplier": (limits.parse_float, limits.SPEC_MULTIPLIER_MIN,
+                        limits.SPEC_MULTIPLIER_MAX),
+}
+
+
 def _scenario_from(values: dict[str, Any]) -> Scenario:
-    def num(key: str, cast: type, default: Any = None) -> Any:
+    def num(key: str, default: Any = None) -> Any:
         raw = values.get(key)
         if raw is None or raw == "":
             return default
+        parse, lo, hi = _NUMERIC_FIELDS[key]
         try:
-            return cast(raw)
-        except (TypeError, ValueError):
-            raise CliError(f"{key} must be a {cast.__name__} (got {raw!r})") from None
+            return parse(key, str(raw), lo, hi)
+        except limits.InputError as exc:
+            raise CliError(str(exc)) from None
 
+    for key in REQUIRED_BATCH_COLUMNS:
+        if values.get(key) in (None, ""):
+            raise CliError(f"{key} is missing")
     return Scenario(
         platform=str(values["platform"]),
-        units=num("units", int),
+        units=num("units"),
         parallel=str(values["parallel"]),
         model=str(values["model"]),
         weights=str(values["weights"]),
         kv_dtype=str(values.get("kv_dtype") or "bf16"),
         engine=values.get("engine") or None,
-        context_tokens=num("context", int, 32768),
-        concurrency=num("concurrency", int, 1),
-        mem_util=num("mem_util", float),
-        speculative_multiplier=num("spec_multiplier", float, 1.0),
+        context_tokens=num("context", 32768),
+        concurrency=num("concurrency", 1),
+        mem_util=num("mem_util"),
+        speculative_multiplier=num("spec_multiplier", 1.0),
     )
 
 
@@ -230,58 +238,124 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
               "mem_util": args.mem_util, "spec_multiplier": args.spec_multiplier}
     d = _estimate_dict(catalog, values, prices)
     if args.json:
-        print(json.dumps(d))
+        print(strict_json(d))
     else:
         _print_estimate(d)
     return 0
 
 
-def _estimate_batch(catalog: Catalog, path: Path, prices: Any) -> int:
-    """One JSON object per CSV row, in order; a bad row yields {"error": ...}."""
+BATCH_CHUNK_ROWS = 256        # rows evaluated per vectorized pass (memory stays bounded)
+_ROW_ERRORS = (ValueError, KeyError, ArithmeticError, RecursionError, CliError)
+
+
+def _bounded_lines(handle: Any, name: str) -> Iterator[str]:
+    """The lines of a text file, each at most ``limits.BATCH_MAX_LINE_CHARS`` characters
+    (so /dev/zero or a file without line breaks ends with an error, not a full memory)."""
+    cap = limits.BATCH_MAX_LINE_CHARS
+    number = 0
+    while True:
+        line = handle.readline(cap + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > cap:
+            raise CliError(f"{name}: line {number} is longer than {cap:,} characters "
+                           "(not a batch CSV?)".replace(",", "'"))
+        yield line
+
+
+def _evaluate_chunk(catalog: Catalog, rows: list[dict[str, Any]], prices: Any,
+                    cache: dict[tuple[str, int], tuple[Any, ...]]
+                    ) -> list[dict[str, Any]]:
+    """One result dict per row, in order; a row that cannot be evaluated gives
+    ``{"error": ...}`` and never stops the others."""
     from sizing.estimate import estimate_many
 
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")   # tolerate Excel's BOM
-    except OSError as exc:
-        raise CliError(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        with handle:
-            reader = csv.DictReader(handle)
-            header = reader.fieldnames or []
-            rows = list(reader)
-    except UnicodeDecodeError as exc:
-        raise CliError(f"{path.name}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
-                       f"offset {exc.start}); save the CSV as UTF-8") from None
-    except csv.Error as exc:
-        raise CliError(f"{path.name}: not a readable CSV file: {exc}") from None
-    unknown = [c for c in header if c not in BATCH_COLUMNS]
-    if unknown:
-        raise CliError(f"{path.name}: unknown column(s) {', '.join(unknown)}; valid: "
-                       f"{', '.join(BATCH_COLUMNS)}")
-    absent = [c for c in REQUIRED_BATCH_COLUMNS if c not in header]
-    if absent:
-        raise CliError(f"{path.name}: missing column(s) {', '.join(absent)}")
     lines: list[dict[str, Any] | None] = [None] * len(rows)
     scenarios, models, where = [], [], []
     for i, row in enumerate(rows):
         try:
+            if None in row:
+                raise CliError(f"{len(row[None])} more field(s) than columns")
             scenario = _scenario_from(row)
             _check_hosts(catalog, scenario)
             model = (resolve_model(catalog, scenario.model)
                      if scenario.model.endswith(".json") else None)
-        except (ScenarioError, CliError, UnknownIdError, CatalogError, KeyError) as exc:
-            lines[i] = {"error": str(exc)}
+        except _ROW_ERRORS as exc:
+            lines[i] = {"error": one_line(exc)}
             continue
         scenarios.append(scenario)
         models.append(model)
         where.append(i)
+    try:
+        results = estimate_many(scenarios, catalog, models=models, prices=prices)
+    except _ROW_ERRORS:                      # isolate the row that breaks the pass
+        results = []
+        for scenario, model in zip(scenarios, models, strict=True):
+            try:
+                results.extend(estimate_many([scenario], catalog, models=[model],
+                                             prices=prices))
+            except _ROW_ERRORS as exc:
+                results.append(exc)
+    for i, result in zip(where, results, strict=True):
+        if isinstance(result, Exception):
+            lines[i] = {"error": one_line(result)}
+            continue
+        try:
+            lines[i] = _with_price_status(catalog, result.to_dict(), prices, cache)
+        except _ROW_ERRORS as exc:
+            lines[i] = {"error": one_line(exc)}
+    return [line or {"error": "not evaluated"} for line in lines]
+
+
+def _estimate_batch(catalog: Catalog, path: Path, prices: Any) -> int:
+    """One JSON object per CSV row, in order; a bad row yields {"error": ...} and the run
+    goes on. Rows are read and evaluated in chunks (memory bounded by the chunk, not the
+    file); a line longer than ``limits.BATCH_MAX_LINE_CHARS`` or more than
+    ``limits.BATCH_MAX_ROWS`` rows end the run with one line (exit 2) after the rows
+    already printed."""
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")   # tolerate Excel's BOM
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
     cache: dict[tuple[str, int], tuple[Any, ...]] = {}
-    for i, result in zip(where, estimate_many(scenarios, catalog, models=models,
-                                              prices=prices), strict=True):
-        lines[i] = ({"error": str(result)} if isinstance(result, Exception) else
-                    _with_price_status(catalog, result.to_dict(), prices, cache))
-    sys.stdout.writelines(json.dumps(line) + "\n" for line in lines)
+    count = 0
+    try:
+        with handle:
+            reader = csv.DictReader(_bounded_lines(handle, path.name))
+            header = reader.fieldnames or []
+            unknown = [c for c in header if c not in BATCH_COLUMNS]
+            if unknown:
+                raise CliError(f"{path.name}: unknown column(s) "
+                               f"{', '.join(repr(c)[1:-1][:40] for c in unknown[:5])}; valid: "
+                               f"{', '.join(BATCH_COLUMNS)}")
+            absent = [c for c in REQUIRED_BATCH_COLUMNS if c not in header]
+            if absent:
+                raise CliError(f"{path.name}: missing column(s) {', '.join(absent)}")
+            chunk: list[dict[str, Any]] = []
+            for row in reader:
+                count += 1
+                if count > limits.BATCH_MAX_ROWS:
+                    _write_lines(_evaluate_chunk(catalog, chunk, prices, cache))
+                    raise CliError(f"{path.name}: more than {limits.BATCH_MAX_ROWS:,} rows; "
+                                   "split the file".replace(",", "'"))
+                chunk.append(row)
+                if len(chunk) >= BATCH_CHUNK_ROWS:
+                    _write_lines(_evaluate_chunk(catalog, chunk, prices, cache))
+                    chunk = []
+            _write_lines(_evaluate_chunk(catalog, chunk, prices, cache))
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{path.name}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
+                       f"after row {count}); save the CSV as UTF-8") from None
+    except csv.Error as exc:
+        raise CliError(f"{path.name}: not a readable CSV file (row {count + 1}: "
+                       f"{one_line(exc)})") from None
     return 0
+
+
+def _write_lines(lines: list[dict[str, Any]]) -> None:
+    sys.stdout.writelines(strict_json(line) + "\n" for line in lines)
+    sys.stdout.flush()
 
 
 def _effective_prices(catalog: Catalog, args: argparse.Namespace) -> Any:
@@ -381,7 +455,7 @@ def _cmd_model(args: argparse.Namespace) -> int:
         "source": model.source,
     }
     if args.json:
-        print(json.dumps(d))
+        print(strict_json(d))
         return 0
     kinds = ", ".join(f"{n} {k}" for k, n in arch.layer_kinds().items())
     published = (f" (card: {model.published_total_params_b:g} B total"
@@ -442,7 +516,7 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
                          "speed_gbit_s": c.speed_gbit_s, "length_m": c.length_m,
                          "price_chf": c.price.chf if c.price else None})
     if args.json:
-        print(json.dumps(rows))
+        print(strict_json(rows))
         return 0
     for kind in dict.fromkeys(r["kind"] for r in rows):
         group = [r for r in rows if r["kind"] == kind]
@@ -496,16 +570,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("estimate", help="memory fit and speed of one scenario (or --batch)")
     p.add_argument("--platform")
-    p.add_argument("--units", type=int)
+    p.add_argument("--units", type=limits.units_arg)
     p.add_argument("--parallel", choices=PARALLEL_CHOICES)
     p.add_argument("--model", help="catalog model id or path to a config.json")
     p.add_argument("--weights", help="quantization id")
     p.add_argument("--kv-dtype", default="bf16", choices=KV_DTYPES)
     p.add_argument("--engine", choices=ENGINE_CHOICES)
-    p.add_argument("--context", type=int, default=32768, help="tokens per request")
-    p.add_argument("--concurrency", type=int, default=1, help="concurrent requests")
-    p.add_argument("--mem-util", type=finite_float, help="engine memory utilization (0-1]")
-    p.add_argument("--spec-multiplier", type=spec_multiplier, default=1.0,
+    p.add_argument("--context", type=limits.context_arg, default=32768,
+                   help="tokens per request")
+    p.add_argument("--concurrency", type=limits.concurrency_arg, default=1,
+                   help="concurrent requests")
+    p.add_argument("--mem-util", type=limits.mem_util_arg,
+                   help="engine memory utilization (0.05-1)")
+    p.add_argument("--spec-multiplier", type=limits.spec_multiplier_arg, default=1.0,
                    help="speculative decoding / MTP speed-up (accepted tokens per step)")
     p.add_argument("--batch", help="CSV with columns " + ",".join(BATCH_COLUMNS))
     p.add_argument("--live-prices", action="store_true",
@@ -519,7 +596,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  "config.json")
     p.add_argument("--weights", help="quantization id (default: the checkpoint's own "
                                      "precision per tensor class)")
-    p.add_argument("--tp", type=int, default=1)
+    p.add_argument("--tp", type=limits.tp_arg, default=1)
     p.add_argument("--kv-dtype", default="bf16")
     p.add_argument("--engine", choices=ENGINE_CHOICES)
     p.add_argument("--json", action="store_true")
@@ -543,6 +620,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def finite_or_none(value: Any) -> Any:
+    """``value`` with every non-finite float (NaN, ±Infinity) replaced by None, in nested
+    dicts and lists too: JSON has no such numbers; null means "unknown / not applicable"."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_or_none(v) for v in value]
+    return value
+
+
+def strict_json(value: Any) -> str:
+    """JSON text that any strict parser accepts: non-finite numbers become null."""
+    return json.dumps(finite_or_none(value), allow_nan=False)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -551,9 +645,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         return int(args.func(args) or 0)
-    except (ScenarioError, UnknownIdError, CatalogError, CliError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (ScenarioError, UnknownIdError, CatalogError, CliError, limits.InputError) as exc:
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head
         sys.stderr.close()
         return 0
+    except (ValueError, ArithmeticError, RecursionError, MemoryError) as exc:
+        # A rule this program has no message for yet: one line, never a traceback (set
+        # LLM_PLANNER_TRACEBACK=1 to see where). Exit 1: it is the program's fault.
+        if os.environ.get("LLM_PLANNER_TRACEBACK"):
+            raise
+        print(f"error: cannot evaluate this input ({type(exc).__name__}: "
+              f"{one_line(exc)[:300]}); please report it", file=sys.stderr)
+        return 1

@@ -14,14 +14,15 @@ Errors print one line on stderr and exit with status 2 (handled by sizing.cli.ma
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from typing import Any
 
 import pandas as pd
 
+from sizing import limits
 from sizing.catalog import Catalog
+from sizing.safe_text import md_escape, spreadsheet_cell
 from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES, ScenarioError
 
 
@@ -29,7 +30,7 @@ def register(subparsers: Any) -> None:
     """Add the bom, compare and plan subcommands to `python -m sizing`."""
     p = subparsers.add_parser("bom", help="bill of materials (CHF) for N units of a platform")
     p.add_argument("--platform", required=True)
-    p.add_argument("--units", type=int, required=True)
+    p.add_argument("--units", type=limits.units_arg, required=True)
     p.add_argument("--design", choices=("direct", "switch"),
                    help="network design for 2+ GB10 nodes (default: direct for 2, switch "
                         "for 3+; direct = triangle for 3, ring for 4)")
@@ -46,14 +47,17 @@ def register(subparsers: Any) -> None:
                    help="unit counts, e.g. 1,2,3,4,8 or 1 2 4 (default: catalog 1,2,3,4,8)")
     p.add_argument("--platforms", nargs="+",
                    help="platform ids, comma- or space-separated (default: all)")
-    p.add_argument("--context", type=int, default=32768, help="tokens per request")
-    p.add_argument("--concurrency", type=int, default=1, help="concurrent requests")
+    p.add_argument("--context", type=limits.context_arg, default=32768,
+                   help="tokens per request")
+    p.add_argument("--concurrency", type=limits.concurrency_arg, default=1,
+                   help="concurrent requests")
     p.add_argument("--kv-dtype", default="bf16", choices=KV_DTYPES)
     p.add_argument("--engine", choices=ENGINE_CHOICES)
     p.add_argument("--parallel", choices=PARALLEL_CHOICES,
                    help="force a layout (default: the fastest per request that fits)")
     p.add_argument("--tariff", help="tariff id (default: catalog default)")
-    p.add_argument("--hours-at-load", type=float, help="hours per day at load (rest idle)")
+    p.add_argument("--hours-at-load", type=limits.hours_arg,
+                   help="hours per day at load (rest idle)")
     p.add_argument("--library", help="model library for the SSD check: MODEL:QUANT,...")
     p.add_argument("--format", choices=("csv", "json", "markdown"), default="markdown")
     _price_args(p)
@@ -73,6 +77,13 @@ def _price_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prices-db", help="price history database (default: see pricing)")
 
 
+def strict_json(value: Any) -> str:
+    """JSON without NaN/Infinity (sizing.cli.strict_json: non-finite numbers become null)."""
+    from sizing.cli import strict_json as strict
+
+    return strict(value)
+
+
 def _context(args: argparse.Namespace) -> tuple[Catalog, Any]:
     from sizing.cli import _catalog, _effective_prices
 
@@ -81,14 +92,12 @@ def _context(args: argparse.Namespace) -> tuple[Catalog, Any]:
 
 
 def _ints(parts: list[str] | str, name: str) -> list[int]:
+    """Unit counts from "1,2,4" or ["1", "2", "4"], each within the shared unit range."""
     text = parts if isinstance(parts, str) else ",".join(parts)
     try:
-        values = [int(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise ScenarioError(f"{name} must be comma-separated integers (got {text!r})") from None
-    if not values or min(values) < 1:
-        raise ScenarioError(f"{name} must be integers >= 1 (got {text!r})")
-    return values
+        return limits.units_list(text, name)
+    except limits.InputError as exc:
+        raise ScenarioError(str(exc)) from None
 
 
 def _ids(parts: list[str] | str) -> list[str]:
@@ -123,7 +132,7 @@ def cmd_bom(args: argparse.Namespace) -> int:
                             design=args.design)
     age = price_age_of(catalog, [bom.oldest_price_date])
     if args.json:
-        print(json.dumps({**bom.to_dict(), **age.to_dict()}))
+        print(strict_json({**bom.to_dict(), **age.to_dict()}))
     else:
         sys.stdout.write(bom.to_markdown())
         print()
@@ -163,7 +172,7 @@ def _cell(value: Any, fmt: str | None) -> str:
         return swiss(float(value), int(fmt[4:] or 0))
     if fmt is not None:
         return format(value, fmt).replace(",", "'")
-    return str(value).replace("|", "\\|")
+    return md_escape(value)
 
 
 def markdown_table(df: pd.DataFrame, columns: list[tuple[str, str, str | None]]) -> str:
@@ -188,10 +197,13 @@ def markdown_table(df: pd.DataFrame, columns: list[tuple[str, str, str | None]])
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts: numpy scalars as Python numbers; NaN and ±Infinity as
+    None (null: unknown or not applicable, e.g. no price or the model does not fit)."""
     out = []
     for row in df.to_dict("records"):
-        out.append({k: (None if isinstance(v, float) and math.isnan(v) else
-                        v.item() if hasattr(v, "item") else v) for k, v in row.items()})
+        values = {k: v.item() if hasattr(v, "item") else v for k, v in row.items()}
+        out.append({k: None if isinstance(v, float) and not math.isfinite(v) else v
+                    for k, v in values.items()})
     return out
 
 
@@ -199,8 +211,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from sizing.compare import Workload, compare, storage_fit
 
     catalog, prices = _context(args)
-    if args.hours_at_load is not None and not 0 <= args.hours_at_load <= 24:
-        raise ScenarioError(f"--hours-at-load must be within 0-24 (got {args.hours_at_load})")
     if args.library and args.format == "csv":
         raise ScenarioError("--library needs --format markdown or json")
     workload = Workload(model=args.model, weights=args.weights, context_tokens=args.context,
@@ -229,12 +239,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     df["price_age_days"] = [price_age_of(catalog, [d]).price_age_days
                             for d in df["oldest_price_date"]]
     age = price_age_of(catalog, df.loc[df["price_chf"].notna(), "oldest_price_date"])
-    if args.format == "csv":
-        sys.stdout.write(df.to_csv(index=False))
+    if args.format == "csv":                # formula-like text neutralised (OWASP)
+        sys.stdout.write(df.map(spreadsheet_cell).to_csv(index=False))
     elif args.format == "json":
         rows = _records(df)
-        print(json.dumps(rows if storage is None else
-                         {"configurations": rows, "storage": _records(storage)}))
+        print(strict_json(rows if storage is None else
+                          {"configurations": rows, "storage": _records(storage)}))
     else:
         tco = [c for c in df.columns if c.startswith("tco_chf_")]
         cols = _MD_COLUMNS + [(c, f"TCO {c.removeprefix('tco_chf_')} CHF", "chf")
@@ -267,17 +277,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- plan
 def cmd_plan(args: argparse.Namespace) -> int:
-    from sizing.plan import load_requirements, plan
+    from pathlib import Path
+
+    from sizing.plan import RequirementsError, check_requirements, load_requirements, plan
 
     req = load_requirements(args.requirements)
     catalog, prices = _context(args)
+    try:
+        check_requirements(req, catalog)      # ids and limits: name the file as well
+    except RequirementsError as exc:
+        raise RequirementsError(f"{Path(args.requirements).name}: {exc}") from None
     result = plan(req, catalog, prices=prices)
     age = price_age_of(catalog, [c.oldest_price_date for c in result.recommended])
     if args.json:
         d = result.to_dict()
         for c, cand in zip(d["recommended"], result.recommended, strict=True):
             c["price_age_days"] = price_age_of(catalog, [cand.oldest_price_date]).price_age_days
-        print(json.dumps({**d, **age.to_dict()}))
+        print(strict_json({**d, **age.to_dict()}))
         return 0
     _print_age(age)
     complete = [c for c in result.recommended if c.price_complete]

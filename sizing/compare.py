@@ -44,6 +44,7 @@ from typing import Any
 
 import pandas as pd
 
+from sizing import limits
 from sizing.catalog import Catalog, ModelArch, UnknownIdError
 from sizing.cluster import (
     PriceQuote,
@@ -156,8 +157,17 @@ def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None
     topology) have fits=False and the reason; unknown platform ids raise UnknownIdError.
     """
     sizes = sorted(set(units if units is not None else catalog.defaults.cluster_sizes))
-    if not sizes or sizes[0] < 1:
-        raise ScenarioError(f"units must be at least 1 (got {sizes})")
+    if not sizes:
+        raise ScenarioError("units must list at least one cluster size")
+    try:                        # the same rules as estimate (sizing.limits), for the whole
+        for n in sizes:         # comparison rather than as a "does not fit" on every row
+            limits.check_workload(context_tokens=workload.context_tokens,
+                                  concurrency=workload.concurrency, units=n)
+        if hours_at_load_per_day is not None:
+            limits.check_float("hours at load per day", hours_at_load_per_day,
+                               limits.HOURS_MIN, limits.HOURS_MAX)
+    except limits.InputError as exc:
+        raise ScenarioError(str(exc)) from None
     ids = list(platforms) if platforms is not None else [p.id for p in catalog.platforms]
     for pid in ids:
         catalog.platform(pid)               # UnknownIdError lists the valid ids

@@ -47,6 +47,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
+from sizing import limits
 from sizing.catalog import Catalog, UnknownIdError, read_yaml_file
 from sizing.cluster import (
     PriceQuote,
@@ -69,7 +70,7 @@ class RequirementsError(ScenarioError):
 
 # ----------------------------------------------------------------------------- requirements
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # Strict: a YAML boolean is not a number (pydantic would read `true` as 1); finite only.
@@ -136,15 +137,17 @@ class Requirements(_Strict):
     main_agent: AgentRequirement
     sub_agents: SubAgentsRequirement | None = None
     vision: AgentRequirement | None = None
-    concurrent_streams: StrictInt | None = Field(None, ge=1, le=4096)
-    context_tokens: StrictInt = Field(32768, ge=1)
+    concurrent_streams: StrictInt | None = Field(None, ge=limits.CONCURRENCY_MIN,
+                                                 le=limits.CONCURRENCY_MAX)
+    context_tokens: StrictInt = Field(32768, ge=limits.CONTEXT_TOKENS_MIN,
+                                      le=limits.CONTEXT_TOKENS_MAX)
     kv_dtype: Literal["bf16", "fp8"] = "bf16"
     budget_chf: Budget
     power_cap_w: PosFloat | None = None
     min_memory_gb: PosFloat | None = None
     platforms: list[str] | None = Field(None, min_length=1)
-    units: list[Annotated[int, Strict(), Field(ge=1, le=64)]] | None = Field(None,
-                                                                           min_length=1)
+    units: list[Annotated[int, Strict(), Field(ge=limits.UNITS_MIN, le=limits.UNITS_MAX)]] \
+        | None = Field(None, min_length=1)
     tariff: str | None = None
     hours_at_load_per_day: Annotated[NonNegFloat, Field(le=24)] | None = None
 

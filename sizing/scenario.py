@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from sizing import limits
 from sizing.catalog import (
     Catalog,
     Engine,
@@ -138,10 +139,16 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
                             f"{', '.join(q for q in engine.quants if q in platform.quants)}")
     if not quant_applies(arch, quant):
         raise ScenarioError(quant_mismatch_message(arch, quant, catalog))
-    if s.units < 1:
-        raise ScenarioError(f"units must be at least 1 (got {s.units})")
-    if s.units > 64:
-        raise ScenarioError(f"units must be at most 64 (got {s.units})")
+    try:                                    # the shared rules (sizing.limits)
+        limits.check_workload(context_tokens=s.context_tokens, concurrency=s.concurrency,
+                              units=s.units)
+        limits.check_float("speculative multiplier", s.speculative_multiplier,
+                           limits.SPEC_MULTIPLIER_MIN, limits.SPEC_MULTIPLIER_MAX)
+        if s.mem_util is not None:
+            limits.check_float("mem-util", s.mem_util, limits.MEM_UTIL_MIN,
+                               limits.MEM_UTIL_MAX)
+    except limits.InputError as exc:
+        raise ScenarioError(str(exc)) from None
     if s.parallel not in engine.parallel and s.units > 1:
         raise ScenarioError(f"parallel '{s.parallel}' is not supported by {engine.id}; valid "
                             f"choices: {', '.join(engine.parallel)}")

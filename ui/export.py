@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from sizing.safe_text import md_escape, spreadsheet_cell
 from ui.fmt import EXPORT_DECIMALS, INTEGER_KINDS, display_strings, round_significant
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -83,9 +84,21 @@ def _flat(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def neutralised(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells and labels cannot start a spreadsheet formula
+    (``sizing.safe_text.spreadsheet_cell``: OWASP CSV injection); numbers stay numbers."""
+    out = df.copy()
+    out.columns = [spreadsheet_cell(str(c)) for c in out.columns]
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(spreadsheet_cell)
+    return out
+
+
 def csv_bytes(df: pd.DataFrame) -> bytes:
-    """UTF-8 CSV with a header row and no index column."""
-    return _flat(df).to_csv(index=False, lineterminator="\n").encode("utf-8")
+    """UTF-8 CSV with a header row and no index column; text that a spreadsheet would run
+    as a formula is neutralised (`neutralised`)."""
+    return neutralised(_flat(df)).to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 def sheet_name(name: str, taken: Sequence[str] = ()) -> str:
@@ -101,10 +114,24 @@ def sheet_name(name: str, taken: Sequence[str] = ()) -> str:
     return candidate
 
 
+def _as_text(ws: Any) -> None:
+    """Every text cell that a spreadsheet would read as a formula (``=``, ``+``, ``-``,
+    ``@``, tab, CR at the start: ``sizing.safe_text``) is stored as text with Excel's quote
+    prefix -- the XLSX form of the CSV apostrophe: shown as typed, never evaluated, and it
+    stays text when edited. Numbers are never touched."""
+    for row in ws.iter_rows():
+        for cell in row:
+            value = cell.value
+            if isinstance(value, str) and spreadsheet_cell(value) != value:
+                cell.data_type = "s"          # openpyxl made '=...' a formula
+                cell.quotePrefix = True
+
+
 def xlsx_bytes(tables: Mapping[str, pd.DataFrame], *,
                number_formats: Mapping[str, str] | None = None) -> bytes:
     """An .xlsx workbook with one sheet per table (sheet = mapping key), header in bold,
-    first row frozen, column widths fitted. ``number_formats`` maps a column label to an
+    first row frozen, column widths fitted, formula-like text kept as text (`_as_text`).
+    ``number_formats`` maps a column label to an
     Excel number format (default: ``#,##0`` for labels containing ``(CHF``)."""
     if not tables:
         raise ValueError("need at least one table")
@@ -122,6 +149,7 @@ def xlsx_bytes(tables: Mapping[str, pd.DataFrame], *,
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for row in df.itertuples(index=False, name=None):
             ws.append([_cell(v) for v in row])
+        _as_text(ws)
         ws.freeze_panes = "A2"
         for idx, col in enumerate(columns, start=1):
             fmt = (number_formats or {}).get(col)
@@ -139,18 +167,14 @@ def xlsx_bytes(tables: Mapping[str, pd.DataFrame], *,
     return buffer.getvalue()
 
 
-def _md_escape(text: str) -> str:
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-
 def markdown_table(df: pd.DataFrame, kinds: Mapping[str, str] | None = None) -> str:
     """A GitHub-flavoured Markdown table; ``kinds`` (see :mod:`ui.fmt`) formats columns."""
     shown = display_strings(_flat(df), kinds or {})
-    header = "| " + " | ".join(_md_escape(c) for c in shown.columns) + " |"
+    header = "| " + " | ".join(md_escape(c) for c in shown.columns) + " |"
     rule = "|" + "|".join("---" for _ in shown.columns) + "|"
     lines = [header, rule]
     for row in shown.itertuples(index=False, name=None):
-        cells = ["" if _cell(v) is None else _md_escape(v) for v in row]
+        cells = ["" if _cell(v) is None else md_escape(v) for v in row]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -162,9 +186,9 @@ def markdown_document(title: str, sections: Mapping[str, str], *,
     for heading, body in sections.items():
         out += [f"## {heading}", "", body.rstrip("\n"), ""]
     if notes:
-        out += ["## Notes", ""] + [f"- {_md_escape(n)}" for n in notes] + [""]
+        out += ["## Notes", ""] + [f"- {md_escape(n)}" for n in notes] + [""]
     return "\n".join(out)
 
 
 __all__ = ["CSV_MIME", "MARKDOWN_MIME", "XLSX_MIME", "csv_bytes", "markdown_document",
-           "markdown_table", "rounded", "sheet_name", "xlsx_bytes"]
+           "markdown_table", "neutralised", "rounded", "sheet_name", "xlsx_bytes"]

@@ -9,12 +9,13 @@ Every column label carries its unit (``Price (CHF)``, ``Decode per stream (tok/s
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
+
+from sizing.safe_text import md_escape  # the one escaping route (re-exported)
 
 DASH = "–"
 
@@ -144,18 +145,6 @@ PRINTF: dict[str, str] = {
 EXPORT_DECIMALS: dict[str, int] = {"chf": 2, "chf2": 2, "float1": 1, "float2": 2,
                                    "float3": 3, "pct": 0}
 INTEGER_KINDS = frozenset({"int", "tokens"})
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<|$~])")
-
-
-def md_escape(text: object) -> str:
-    """Text for the middle of an ``st.markdown`` line, shown literally: emphasis, code,
-    links and Streamlit directives (``:red[...]``), HTML and autolinks (``<``), tables,
-    LaTeX (``$``) and strikethrough escaped; newlines become spaces (so no line starts a
-    list, quote or heading).
-    Numbers, ids and prose stay as written (``CHF 10'032 > budget CHF 10'000``)."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
-
 
 def column_config(kinds: Mapping[str, str], helps: Mapping[str, str] | None = None
                   ) -> dict[str, Any]:

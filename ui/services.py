@@ -30,7 +30,6 @@ from sizing.estimate import estimate
 from ui import charts, tables
 
 BENCHMARKS_PATH = ROOT / "data" / "benchmarks.csv"
-MAX_CONFIG_BYTES = 1_000_000
 
 
 # --------------------------------------------------------------------------- catalog

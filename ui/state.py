@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sizing import limits
 from sizing.catalog import Catalog
 from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES
 
@@ -109,12 +110,15 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("weights", "str", "mxfp4", _quant_ids, label="quantization"),
     Param("kv", "str", "bf16", KV_DTYPES, label="KV cache dtype"),
     Param("engine", "str", "auto", ("auto", *ENGINE_CHOICES), label="engine"),
-    Param("ctx", "int", 32768, lo=1, hi=10_000_000, label="context (tokens)"),
-    Param("streams", "int", 1, lo=1, hi=1024, label="concurrent streams"),
+    Param("ctx", "int", 32768, lo=limits.CONTEXT_TOKENS_MIN, hi=limits.CONTEXT_TOKENS_MAX,
+          label="context (tokens)"),
+    Param("streams", "int", 1, lo=limits.CONCURRENCY_MIN, hi=limits.CONCURRENCY_MAX,
+          label="concurrent streams"),
     # hardware
     Param("family", "str", lambda c: c.platforms[0].family, _families, label="platform family"),
     Param("platform", "str", lambda c: default_platform(c), _platform_ids, label="platform"),
-    Param("units", "ints", lambda c: list(c.defaults.cluster_sizes), lo=1, hi=64, max_items=8,
+    Param("units", "ints", lambda c: list(c.defaults.cluster_sizes), lo=limits.UNITS_MIN,
+          hi=limits.UNITS_MAX, max_items=8,
           label="cluster sizes"),
     Param("parallel", "str", "auto", ("auto", *PARALLEL_CHOICES), label="layout"),
     Param("alt", "bool", True, label="alternatives"),
@@ -123,10 +127,11 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("metric", "str", "per_stream", METRIC_CHOICES, label="speed metric"),
     # costs
     Param("tariff", "str", lambda c: c.defaults.tariff, _tariff_ids, label="electricity tariff"),
-    Param("hours", "float", lambda c: c.defaults.hours_at_load_per_day, lo=0, hi=24,
+    Param("hours", "float", lambda c: c.defaults.hours_at_load_per_day,
+          lo=limits.HOURS_MIN, hi=limits.HOURS_MAX,
           label="hours at load per day"),
     # build
-    Param("n", "int", 2, lo=1, hi=64, label="units to build"),
+    Param("n", "int", 2, lo=limits.UNITS_MIN, hi=limits.UNITS_MAX, label="units to build"),
     Param("design", "str", "auto", DESIGN_CHOICES, label="network design"),
     Param("plan", "str", "", pattern=PLAN_RE, label="deployment plan"),
     Param("sub_model", "str", "openai/gpt-oss-20b", _model_ids, label="sub-agent model"),
@@ -142,7 +147,8 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("req_sub_model", "str", "openai/gpt-oss-20b", _model_ids, label="sub-agent model"),
     Param("req_sub_weights", "str", "mxfp4", _quant_ids, label="sub-agent quantization"),
     Param("req_sub_min", "float", 15.0, lo=0.1, hi=100_000, label="sub-agent min tok/s"),
-    Param("req_ctx", "int", 32768, lo=1, hi=10_000_000, label="required context"),
+    Param("req_ctx", "int", 32768, lo=limits.CONTEXT_TOKENS_MIN, hi=limits.CONTEXT_TOKENS_MAX,
+          label="required context"),
     Param("req_kv", "str", "bf16", KV_DTYPES, label="KV cache dtype"),
     Param("budget", "int", 10_000, lo=1, hi=10_000_000, label="budget (CHF)"),
     Param("power_cap", "int", 0, lo=0, hi=100_000, label="power cap (W)"),
@@ -153,7 +159,8 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     # fit
     Param("fit_quants", "strs", lambda c: ["bf16", "fp8", "nvfp4", "mxfp4", "int4", "q4_k_m"],
           _quant_ids, max_items=8, label="quantizations"),
-    Param("min_ctx", "int", 32768, lo=1, hi=10_000_000, label="minimum context"),
+    Param("min_ctx", "int", 32768, lo=limits.CONTEXT_TOKENS_MIN, hi=limits.CONTEXT_TOKENS_MAX,
+          label="minimum context"),
     # prices
     Param("item", "str", "", _item_ids, label="price item"),
 )}

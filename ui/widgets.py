@@ -16,7 +16,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from sizing.catalog import Catalog, CatalogError, ModelArch
+from sizing import limits
+from sizing.catalog import CONFIG_MAX_BYTES, Catalog, CatalogError, ModelArch
 from sizing.compare import Workload
 from sizing.hub import HubError
 from sizing.llm import quants_for
@@ -34,10 +35,11 @@ def page_start(title: str, caption: str = "") -> Catalog:
     try:
         cat = services.catalog()
     except CatalogError as exc:
-        st.error(f"The catalog cannot be loaded, so no figures can be shown:\n\n{exc}")
+        st.error("The catalog cannot be loaded, so no figures can be shown: "
+                 f"{fmt.md_escape(exc)}")
         st.stop()
     for warning in state.apply_query_once(cat):
-        st.warning(f"Link: {warning}", icon="⚠️")
+        st.warning(f"Link: {fmt.md_escape(warning)}", icon="⚠️")   # link text shown as text
     problem = services.prices_problem()
     if problem:
         st.warning("Prices: the price history cannot be used, so every figure uses the dated "
@@ -172,8 +174,13 @@ def workload_inputs(cat: Catalog, *, upload: bool = True) -> WorkloadInput | Non
             "…or upload a Hugging Face config.json", type=["json"], key="w_upload",
             help="parsed as JSON only; kept for this session on every page, not in links")
         if uploaded is not None:
-            st.session_state[UPLOAD] = (uploaded.getvalue(),
-                                        services.safe_filename(uploaded.name))
+            name = services.safe_filename(uploaded.name)
+            if uploaded.size > CONFIG_MAX_BYTES:     # checked before the bytes are copied
+                st.error(f"{name}: {uploaded.size / 2**20:.1f} MiB is larger than the "
+                         f"{CONFIG_MAX_BYTES // 2**20} MiB a config.json may have")
+                st.session_state[UPLOAD] = None
+                return None
+            st.session_state[UPLOAD] = (uploaded.getvalue(), name)
         if st.session_state.get(UPLOAD):
             config, config_name = st.session_state[UPLOAD]
             if st.button("Forget the uploaded config.json", key="forget_upload"):
@@ -189,13 +196,16 @@ def workload_inputs(cat: Catalog, *, upload: bool = True) -> WorkloadInput | Non
                  help="auto = per platform its default engine (vLLM where supported) if it "
                  "runs the quantization, else one of its engines that does (e.g. llama.cpp "
                  "for GGUF q4_k_m)")
-    st.number_input("Context per stream (tokens)", min_value=1, max_value=10_000_000,
+    st.number_input("Context per stream (tokens)", min_value=limits.CONTEXT_TOKENS_MIN,
+                    max_value=limits.CONTEXT_TOKENS_MAX,
                     step=1024, key=K("ctx"))
-    st.number_input("Concurrent streams", min_value=1, max_value=1024, step=1,
+    st.number_input("Concurrent streams", min_value=limits.CONCURRENCY_MIN,
+                    max_value=limits.CONCURRENCY_MAX, step=1,
                     key=K("streams"))
     ctx = int(st.session_state[K("ctx")])
     if ctx > model.max_context_tokens:
-        st.error(f"Context {fmt.tokens(ctx)} tokens exceeds {model.name}'s maximum of "
+        st.error(f"Context {fmt.tokens(ctx)} tokens exceeds {fmt.md_escape(model.name)}'s "
+                 "maximum of "
                  f"{fmt.tokens(model.max_context_tokens)} tokens; lower the context.")
         return None
     engine = st.session_state[K("engine")]

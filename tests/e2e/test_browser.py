@@ -327,3 +327,27 @@ def test_uploaded_config_is_a_model_on_every_page(server: str, page: Page,
     box.click()
     box.fill("my-8b")
     assert page.get_by_role("option").filter(has_text="Imported · my-8b").count() == 1
+
+
+def test_crafted_link_shows_text_not_a_link_or_image(server: str, page: Page) -> None:
+    """A shared link whose parameters hold Markdown (a link, an image, a bare address)
+    shows them as text: no <a> to, and no <img> (or request) from, the sender's host
+    (issue 13)."""
+    from urllib.parse import urlencode, urlparse
+
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    query = urlencode({"model": "[x](http://evil.example/a)",
+                       "weights": "![i](http://evil.example/i.png)",
+                       "plan": "see http://evil.example/b, www.evil.example or a@evil.example"})
+    open_app(page, f"{server}/?{query}")
+    no_exceptions(page)
+    warning = page.locator('[data-testid="stAlert"]').filter(has_text="Link:")
+    assert warning.count() >= 1
+    # what a reader sees: the WORD JOINER that stops autolinking is invisible
+    text = " ".join(warning.all_inner_texts()).replace("\u2060", "")
+    assert "[x](http://evil.example/a)" in text            # the literal text is shown
+    assert "![i](http://evil.example/i.png)" in text
+    assert page.locator('a[href*="evil.example"]').count() == 0
+    assert page.locator('img[src*="evil.example"]').count() == 0
+    assert not [u for u in requested if "evil.example" in (urlparse(u).hostname or "")]

@@ -59,8 +59,8 @@ def test_estimate_readable_output_lists_assumptions():
     (["--platform", "gx10"], "unknown platform 'gx10'; valid choices: acer-veriton-gn100"),
     (["--model", "gpt-5"], "unknown model 'gpt-5'; valid choices:"),
     (["--weights", "q2"], "unknown quant 'q2'; valid choices:"),
-    (["--units", "0"], "units must be at least 1"),
-    (["--concurrency", "-1"], "concurrency must be at least 1"),
+    (["--units", "0"], "--units: must be at least 1 (got 0)"),
+    (["--concurrency", "-1"], "--concurrency: must be at least 1 (got -1)"),
     (["--context", "999999"], "exceeds openai/gpt-oss-120b's maximum of 131072"),
     (["--platform", "rtx-3090", "--weights", "nvfp4"], "quant 'nvfp4' cannot run on rtx-3090"),
     (["--units", "3"], "tensor parallel over 3 units needs the 64 attention heads"),
@@ -140,13 +140,14 @@ def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, 
 @pytest.mark.parametrize(("args", "needle"), [
     (["--spec-multiplier", "nan"], "argument --spec-multiplier: must be a finite number"),
     (["--spec-multiplier", "inf"], "argument --spec-multiplier: must be a finite number"),
-    (["--spec-multiplier", "0.5"], "argument --spec-multiplier: must be >= 1"),
+    (["--spec-multiplier", "0.5"], "argument --spec-multiplier: must be at least 1"),
+    (["--spec-multiplier", "1e308"], "argument --spec-multiplier: must be at most 16"),
     (["--mem-util", "nan"], "argument --mem-util: must be a finite number"),
     (["--parallel", "foo"],
      "error: argument --parallel: invalid choice 'foo' (choose from 'tp', 'pp', 'replicas')"),
     (["--engine", "foo"], "argument --engine: invalid choice 'foo'"),
     (["--kv-dtype", "fp4"], "argument --kv-dtype: invalid choice 'fp4'"),
-    (["--units", "abc"], "argument --units: invalid int value: 'abc'"),
+    (["--units", "abc"], "argument --units: must be an integer (got 'abc')"),
 ])
 def test_bad_options_are_one_line_exit_2(capsys, args, needle):
     code, out, err = run_main(capsys, *ESTIMATE, *args)

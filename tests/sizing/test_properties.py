@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -95,13 +97,46 @@ def test_concurrency_never_lowers_total_below_single_until_memory_runs_out(s):
 
 
 @SETTINGS
-@given(scenarios())
-def test_fits_exactly_when_required_memory_within_capacity(s):
+@given(scenarios(), st.integers(1, 4), st.integers(1, 4))
+def test_fits_is_monotone_in_context_and_concurrency(s, shrink_ctx, shrink_conc):
+    """Less context or fewer streams never turn a fit into a miss, and more never turn a
+    miss into a fit (independent of how the fit is computed)."""
     r = _resolve(s)
     if r is None:
         return
-    fit = memory_fit(r, CAT)
-    required = fit.weights_gib_per_unit + fit.overhead_gib_per_unit + fit.kv_required_gib_per_unit
-    assert fit.fits == (required <= fit.usable_gib_per_unit and
-                        fit.weights_gib_per_unit + fit.overhead_gib_per_unit
-                        < fit.usable_gib_per_unit)
+    fits = memory_fit(r, CAT).fits
+    smaller = _resolve(replace(s, context_tokens=max(1, s.context_tokens // shrink_ctx),
+                               concurrency=max(1, s.concurrency // shrink_conc)))
+    if smaller is not None and fits:
+        assert memory_fit(smaller, CAT).fits
+    if smaller is not None and not memory_fit(smaller, CAT).fits:
+        assert not fits
+
+
+# Hand-computed fits (weights = published parameters x bytes per weight; GX10 shows
+# 121.69 GiB, x 0.85 for vLLM = 103.4 GiB; an RTX 3090 24 GB): (platform, units,
+# parallel, model, weights, context, streams, fits, why)
+HAND_FITS = [
+    ("asus-gx10-1tb", 1, "tp", "meta-llama/Llama-3.3-70B-Instruct", "bf16", 4096, 1, False,
+     "70.55e9 x 2 B = 131.4 GiB > 103.4 GiB"),
+    ("asus-gx10-1tb", 2, "tp", "meta-llama/Llama-3.3-70B-Instruct", "bf16", 32768, 1, True,
+     "65.7 GiB + 2.5 + 32768 x 160 KiB = 5 GiB per unit < 103.4"),
+    ("asus-gx10-1tb", 2, "tp", "meta-llama/Llama-3.3-70B-Instruct", "bf16", 131072, 4, False,
+     "KV 4 x 131072 x 160 KiB = 80 GiB per unit > the 35.2 left"),
+    ("asus-gx10-1tb", 1, "tp", "openai/gpt-oss-120b", "mxfp4", 131072, 1, True,
+     "60.8 GiB checkpoint + 2.5 + 131072 x 36 KiB = 4.5 GiB < 103.4"),
+    ("rtx-3090", 1, "tp", "openai/gpt-oss-120b", "mxfp4", 4096, 1, False,
+     "60.8 GiB > 24 GB"),
+    ("rtx-3090", 1, "tp", "openai/gpt-oss-20b", "mxfp4", 32768, 1, True,
+     "12.8 GiB checkpoint + KV 24 layers / 2 x 2 x 8 x 64 x 2 B x 32768 = 0.75 GiB < ~22"),
+]
+
+
+@pytest.mark.parametrize(("platform", "units", "parallel", "model", "weights", "context",
+                          "streams", "fits", "why"), HAND_FITS,
+                         ids=[f"{h[3]}-{h[0]}x{h[1]}-{h[5]}x{h[6]}" for h in HAND_FITS])
+def test_fits_matches_hand_computed_cases(platform, units, parallel, model, weights,
+                                          context, streams, fits, why):
+    r = resolve(Scenario(platform, units, parallel, model, weights, context_tokens=context,
+                         concurrency=streams), CAT)
+    assert memory_fit(r, CAT).fits is fits, why

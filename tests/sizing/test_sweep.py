@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
-from sizing.estimate import estimate
-from sizing.scenario import Scenario, ScenarioError
 from sizing.sweep import sweep
 
 
@@ -29,25 +25,39 @@ def test_grid_size_and_no_negative_values(grid):
     assert not numeric.isna().any().any()
 
 
-def test_rows_match_single_estimates(grid, catalog):
-    rng = random.Random(7)
-    checked = 0
-    for i in rng.sample(range(len(grid)), 120):
-        row = grid.iloc[i]
-        scenario = Scenario(row.platform, int(row.units), row.parallel, row.model, row.weights,
-                            engine=row.engine, context_tokens=int(row.context_tokens),
-                            concurrency=int(row.concurrency))
-        try:
-            d = estimate(scenario, catalog).to_dict()
-        except ScenarioError:
-            assert not row.context_ok or row.units > 1
-            continue
-        checked += 1
-        assert d["fits"] == row.fits
-        for key in ("weights_gib_per_unit", "max_context_tokens", "decode_tok_s_per_request",
-                    "decode_tok_s_total"):
-            assert d[key] == pytest.approx(row[key], rel=1e-3, abs=1e-3), key
-    assert checked > 60
+# Llama-3.3-70B in bf16 on ASUS GX10s, hand-computed (vLLM, bf16 KV):
+LLAMA = "meta-llama/Llama-3.3-70B-Instruct"
+LLAMA_WEIGHTS_GIB = 70.55e9 * 2 / 2**30   # 70.55 B parameters (model card) x 2 B = 131.4 GiB
+LLAMA_KV_B_PER_TOKEN = 80 * 2 * 8 * 128 * 2   # 80 layers x (K, V) x 8 KV heads x 128 x 2 B
+GX10_USABLE_GIB = 121.69 * 0.85   # CUDA-visible GiB x gpu_memory_utilization 0.85
+VLLM_OVERHEAD_GIB = 2.5           # catalog: vLLM runtime_overhead_gib
+# TP=2: half the weights and half the KV heads per unit; what is left holds
+# (103.44 - 65.7 - 2.5) GiB / 163'840 B = ~230'900 tokens of KV on the pair
+TP2_CAPACITY_TOKENS = ((GX10_USABLE_GIB - LLAMA_WEIGHTS_GIB / 2 - VLLM_OVERHEAD_GIB) * 2**30
+                       / (LLAMA_KV_B_PER_TOKEN / 2))
+
+
+def test_rows_match_hand_computed_figures(grid):
+    rows = grid[(grid.model == LLAMA) & (grid.weights == "bf16")
+                & (grid.platform == "asus-gx10-1tb")]
+    at = rows.set_index(["units", "context_tokens", "concurrency"])
+    one = at.loc[(1, 4096, 1)]
+    assert one.weights_gib_per_unit == pytest.approx(LLAMA_WEIGHTS_GIB, rel=1e-3)
+    assert not one.fits                     # 131.4 GiB > the 121.69 GiB a GX10 shows
+    for units in (2, 4, 8):                 # tensor parallel: weights split evenly
+        assert at.loc[(units, 4096, 1)].weights_gib_per_unit == pytest.approx(
+            LLAMA_WEIGHTS_GIB / units, rel=1e-3)
+    for streams in (1, 4, 16, 64):          # max context per stream at a concurrency
+        expected = min(131072, TP2_CAPACITY_TOKENS // streams)   # the model's 128K cap
+        assert at.loc[(2, 4096, streams)].max_context_tokens == pytest.approx(expected,
+                                                                              rel=0.002)
+    # fits exactly when context x streams tokens of KV fit in the ~230'900 (4096 x 16 =
+    # 65'536 does; 16384 x 16 = 262'144 does not)
+    for context, streams, fits in ((4096, 16, True), (16384, 16, False), (32768, 4, True),
+                                   (65536, 4, False), (131072, 1, True), (4096, 64, False)):
+        assert bool(at.loc[(2, context, streams)].fits) is fits, (context, streams)
+        assert (context * streams <= TP2_CAPACITY_TOKENS) is fits
+    assert at.loc[(2, 4096, 1)].max_concurrency == int(TP2_CAPACITY_TOKENS // 4096)  # 56
 
 
 def test_more_units_never_lower_usable_memory_in_the_grid(grid):

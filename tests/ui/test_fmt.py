@@ -124,4 +124,4 @@ def test_md_escape_keeps_prose_and_numbers():
                  "2 x asus-gx10-1tb (tp): 30.3 tok/s per stream"):
         assert fmt.md_escape(text) == text
     assert fmt.md_escape("q4_k_m costs $5 *now*") == r"q4\_k\_m costs \$5 \*now\*"
-    assert fmt.md_escape(":red[x] <b>\nnext") == r":red\[x\] \<b> next"
+    assert fmt.md_escape(":red[x] <b>\nnext") == r"\:red\[x\] \<b> next"

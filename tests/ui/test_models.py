@@ -78,7 +78,8 @@ def test_unreachable_hub_is_an_error_box_not_a_traceback(app, monkeypatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     at = app(query={**BASE, "repo": "acme/Private-Model"})
     assert not at.exception
-    assert any("download config.json from https://huggingface.co/acme/Private-Model"
+    # shown as text: the address the user's repo id made is not a live link
+    assert any("download config.json from https\u2060\\://huggingface.co/acme/Private-Model"
                in e for e in errors(at))
 
 

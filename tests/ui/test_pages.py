@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from pathlib import Path
 
@@ -14,7 +15,6 @@ import pytest
 from pricing.fetch import FetchResult
 from pricing.history import PriceHistory
 from sizing.catalog import default_catalog
-from sizing.compare import Workload, compare
 
 PAGES = ["compare", "build", "plan", "fit", "prices", "assumptions"]
 DATA = Path(__file__).resolve().parents[1] / "data" / "pricing"
@@ -23,6 +23,11 @@ PER_STREAM = "Decode per stream (tok/s)"
 
 def errors(at) -> list[str]:
     return [e.value for e in at.error]
+
+
+def shown(markdown: str) -> str:
+    """The text a reader sees of an escaped message (sizing.safe_text.md_escape)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 # st.dataframe carries no key in AppTest: a table is found by a column only it has
@@ -68,18 +73,21 @@ def test_compare_table_matches_the_sizing_model(app):
     at = app(query={"units": "1,2", "alt": "0"})
     df = table(at, "compare_table")
     assert list(df["Configuration"]) == ["1 x asus-gx10-1tb", "2 x asus-gx10-1tb (tp)"]
-    expected = compare(Workload("openai/gpt-oss-120b", "mxfp4"), default_catalog(),
-                       units=[1, 2], platforms=["asus-gx10-1tb"])
     one, two = (row(df, c) for c in ("1 x asus-gx10-1tb", "2 x asus-gx10-1tb (tp)"))
-    for shown, exp in zip((one, two), expected.itertuples(), strict=True):
-        assert shown[PER_STREAM] == pytest.approx(exp.decode_tok_s_per_request, rel=1e-9)
-        assert shown["Price (CHF)"] == pytest.approx(exp.price_chf)
-        assert shown["Usable memory (GiB)"] == pytest.approx(exp.usable_memory_gib)
-    # TP=2 over 200G RoCE: faster than one unit, far from 2x (design.md: ~1.2-1.4x)
+    # hand-computed from catalog.yaml: a GX10 1 TB at CHF 2'477 (toppreise.ch, 2026-02-17);
+    # two units add one 0.5 m QSFP56 DAC at CHF 73 (the build guide: "~CHF 5'004")
+    assert one["Price (CHF)"] == 2477
+    assert two["Price (CHF)"] == 2 * 2477 + 73
+    # usable: CUDA-visible 121.69 GiB per unit x vLLM gpu_memory_utilization 0.85
+    assert one["Usable memory (GiB)"] == pytest.approx(121.69 * 0.85, abs=0.01)
+    assert two["Usable memory (GiB)"] == pytest.approx(2 * 121.69 * 0.85, abs=0.01)
+    # published (design.md): ~50-55 tok/s on one GB10, ~75 tok/s with TP=2; within a
+    # ~20 % tolerance: 40-66 and 60-90
+    assert 40 <= one[PER_STREAM] <= 66
+    assert 60 <= two[PER_STREAM] <= 90
+    # TP=2 over 200G RoCE: faster than one unit, far from 2x (design.md: ~1.4x)
     ratio = two[PER_STREAM] / one[PER_STREAM]
     assert 1.1 < ratio < 1.8
-    # price: a second unit plus one DAC
-    assert two["Price (CHF)"] > 2 * one["Price (CHF)"]
 
 
 def test_compare_changing_units_and_model_updates_the_table(app):
@@ -137,7 +145,7 @@ def test_unknown_values_show_a_dash_never_none(app):
 def test_error_messages_keep_their_commas(app):
     at = app(query={"family": "strix-halo", "weights": "fp8", "alt": "0"})
     assert not at.exception
-    message = errors(at)[0]
+    message = shown(errors(at)[0])
     assert "32'768 tokens" in message                       # numbers Swiss style
     assert "valid choices: bf16, q8_0" in message and "bf16'" not in message
     assert any("no price/speed trade-off" in i.value for i in at.info)   # no empty chart
@@ -354,7 +362,7 @@ def test_plan_nothing_meets_shows_a_message(app):
 def test_plan_invalid_requirements_show_a_message(app):
     at = app("plan", query={"req_min": "50", "req_target": "10"})
     assert not at.exception
-    assert any("target_tok_s" in e and "below" in e for e in errors(at))
+    assert any("target_tok_s" in shown(e) and "below" in e for e in errors(at))
 
 
 # ----------------------------------------------------------------------------- fit

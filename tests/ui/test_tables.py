@@ -52,13 +52,31 @@ def test_unknown_rule():
         tables.rank(pd.DataFrame(), "best")
 
 
-def test_memory_breakdown_adds_up(df):
+# gpt-oss-120b, hand-computed: 36 layers alternating sliding-window (128 tokens) and full
+# attention, 8 KV heads of 64 dims, bf16 KV: 18 full layers x 2 (K, V) x 8 x 64 x 2 B =
+# 36'864 B per token, plus 18 sliding layers x 2 x 8 x 64 x 2 B x 128 tokens.
+GPT_OSS_KV_GIB_32K = (18 * 2 * 8 * 64 * 2 * 32768 + 18 * 2 * 8 * 64 * 2 * 128) / 2**30
+GPT_OSS_WEIGHTS_GIB = 60.8     # the published MXFP4 checkpoint (OpenAI model card: 60.8 GiB)
+GX10_USABLE_GIB = 121.69 * 0.85   # CUDA-visible memory x vLLM gpu_memory_utilization 0.85
+VLLM_OVERHEAD_GIB = 2.5           # catalog: vLLM runtime_overhead_gib (an assumption)
+
+
+def test_memory_breakdown_matches_hand_computed_figures(df):
     mem = tables.with_memory_breakdown(df, W, CAT)
-    ok = mem[mem["fits"]]
-    parts = (ok["weights_gib_per_unit"] + ok["kv_required_gib_per_unit"]
-             + ok["overhead_gib_per_unit"] + ok["free_gib_per_unit"])
-    assert parts.tolist() == pytest.approx(ok["usable_gib_per_unit"].tolist())
-    assert (ok["usable_gib_per_unit"] <= ok["accelerator_gib_per_unit"]).all()
+    gx10 = mem[mem["platform"] == "asus-gx10-1tb"].set_index("units")
+    for units in (1, 2):                 # TP=2 halves the weights and the KV heads
+        row = gx10.loc[units]
+        assert row["usable_gib_per_unit"] == pytest.approx(GX10_USABLE_GIB, abs=1e-3)
+        assert row["kv_required_gib_per_unit"] == pytest.approx(GPT_OSS_KV_GIB_32K / units,
+                                                                 rel=1e-6)
+        assert row["weights_gib_per_unit"] == pytest.approx(GPT_OSS_WEIGHTS_GIB / units,
+                                                             rel=0.01)
+        assert row["overhead_gib_per_unit"] == VLLM_OVERHEAD_GIB
+        # 1 unit: 103.44 - 60.8 - 1.13 - 2.5 = ~39.0 GiB free; 2 units: ~70.0 GiB
+        free = (GX10_USABLE_GIB - GPT_OSS_WEIGHTS_GIB / units - GPT_OSS_KV_GIB_32K / units
+                - VLLM_OVERHEAD_GIB)
+        assert row["free_gib_per_unit"] == pytest.approx(free, abs=0.35)
+        assert row["accelerator_gib_per_unit"] == 121.69
 
 
 def test_display_frame_labels_carry_units(df):

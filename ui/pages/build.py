@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from sizing import limits
 from sizing.cluster import TopologyError, energy_chf_per_year
 from sizing.plan import Serve
 from sizing.scenario import ScenarioError
@@ -31,7 +32,8 @@ with st.sidebar:
     st.header("Configuration")
     st.selectbox("Platform", [p.id for p in cat.platforms], key=K("platform"),
                  format_func=lambda i: labels.get(i, i))
-    st.number_input("Units", min_value=1, max_value=64, step=1, key=K("n"))
+    st.number_input("Units", min_value=limits.UNITS_MIN, max_value=limits.UNITS_MAX, step=1,
+                    key=K("n"))
     st.selectbox("Network design", list(state.PARAMS["design"].allowed(cat) or ()),
                  key=K("design"), help="auto: one DAC for 2 GB10 units, a switch for 3+; "
                  "direct: switchless (2-4 GB10 units); switch: always a switch")
@@ -44,7 +46,8 @@ with st.sidebar:
                          "sub_weights")
     st.number_input("Sub-agent streams (0 = none)", min_value=0, max_value=1024,
                     key=K("sub_count"))
-    st.number_input("Context per stream (tokens)", min_value=1, max_value=10_000_000,
+    st.number_input("Context per stream (tokens)", min_value=limits.CONTEXT_TOKENS_MIN,
+                    max_value=limits.CONTEXT_TOKENS_MAX,
                     step=1024, key=K("ctx"))
     st.selectbox("KV cache dtype", list(state.PARAMS["kv"].allowed(cat) or ()), key=K("kv"))
     widgets.energy_inputs(cat)
@@ -62,7 +65,7 @@ try:
     bom = services.bom(platform_id, units, design, pv, cv)
 except (TopologyError, ScenarioError) as exc:
     state.commit(NAMES)
-    st.error(f"This configuration cannot be built: {exc}")
+    st.error(f"This configuration cannot be built: {fmt.md_escape(exc)}")
     st.stop()
 
 tariff = cat.tariff(ss[K("tariff")])
@@ -144,14 +147,14 @@ if text:
         plan_error = str(exc)
 plan = None
 if plan_error:
-    st.error(f"Plan {text!r}: {plan_error}")
+    st.error(f"Plan {fmt.md_escape(repr(text))}: {fmt.md_escape(plan_error)}")
 else:
     ctx = int(ss[K("ctx")])
     try:
         plan = services.deployment_plan(platform_id, units, groups, main, sub, ctx,
                                         ss[K("kv")], cv, custom)
     except ScenarioError as exc:
-        st.error(f"This plan cannot run: {exc}")
+        st.error(f"This plan cannot run: {fmt.md_escape(exc)}")
 if plan is not None:
     label = "Suggested plan" if groups is None else "Your plan"
     st.markdown(f"**{label}: `{tables.plan_text(plan)}`** — {fmt.md_escape(plan.describe())}")

@@ -67,7 +67,7 @@ try:
                                  services.prices_version(), services.catalog_version(),
                                  wl.config, wl.config_name, wl.repo)
 except (ScenarioError, UnknownIdError, ValueError) as exc:
-    st.error(f"Cannot compare these inputs: {exc}")
+    st.error(f"Cannot compare these inputs: {fmt.md_escape(exc)}")
     st.stop()
 
 ranked = tables.rank(df, rule)
@@ -79,14 +79,15 @@ columns = tables.compare_columns(tco_col)
 if best is None:
     own = ranked[ranked["platform"] == platform]
     reason = own["reason"].iloc[0] if len(own) else "no configuration"
-    st.error(f"Nothing in this comparison runs {wl.model.name} at {wl.workload.weights} "
+    st.error(f"Nothing in this comparison runs {fmt.md_escape(wl.model.name)} at "
+             f"{wl.workload.weights} "
              f"with {fmt.tokens(wl.workload.context_tokens)} tokens x "
-             f"{wl.workload.concurrency} stream(s). {platform}: {reason}")
+             f"{wl.workload.concurrency} stream(s). {platform}: {fmt.md_escape(reason)}")
 else:
     rough_decode, rough_prefill = bool(best["rough_decode"]), bool(best["rough_prefill"])
     approx = {True: "≈", False: ""}
     st.subheader(f"Best option: {best['config']}")
-    st.caption(f"Rule: {tables.RANK_LABELS[rule]}. Model {wl.model.name}, "
+    st.caption(f"Rule: {tables.RANK_LABELS[rule]}. Model {fmt.md_escape(wl.model.name)}, "
                f"{wl.workload.weights}, KV {wl.workload.kv_dtype}, "
                f"{fmt.tokens(wl.workload.context_tokens)} tokens x "
                f"{wl.workload.concurrency} stream(s), engine {best['engine']}, layout "

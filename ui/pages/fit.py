@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from sizing import limits
 from ui import charts, export, services, state, tables, widgets
 
 K = state.widget_key
@@ -31,8 +32,10 @@ with st.sidebar:
     st.selectbox("Engine", list(state.PARAMS["engine"].allowed(cat) or ()), key=K("engine"),
                  help="auto = per quantization the platform's default engine if it runs it, "
                  "else one of its engines that does (e.g. llama.cpp for q4_k_m)")
-    st.number_input("Concurrent streams", min_value=1, max_value=1024, key=K("streams"))
-    st.number_input("Minimum useful context (tokens)", min_value=1, max_value=10_000_000,
+    st.number_input("Concurrent streams", min_value=limits.CONCURRENCY_MIN,
+                    max_value=limits.CONCURRENCY_MAX, key=K("streams"))
+    st.number_input("Minimum useful context (tokens)", min_value=limits.CONTEXT_TOKENS_MIN,
+                    max_value=limits.CONTEXT_TOKENS_MAX,
                     step=1024, key=K("min_ctx"),
                     help="cells below it are marked *; capped at each model's maximum")
 state.commit(NAMES)

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from sizing import limits
 from sizing.scenario import ScenarioError
 from ui import export, fmt, services, state, widgets
 
@@ -43,7 +44,8 @@ with mid:
                          "req_sub_weights")
     st.number_input("Sub-agent minimum per stream (tok/s)", min_value=0.1,
                     max_value=100000.0, step=5.0, key=K("req_sub_min"))
-    st.number_input("Context per stream (tokens)", min_value=1, max_value=10_000_000,
+    st.number_input("Context per stream (tokens)", min_value=limits.CONTEXT_TOKENS_MIN,
+                    max_value=limits.CONTEXT_TOKENS_MAX,
                     step=1024, key=K("req_ctx"))
     st.selectbox("KV cache dtype", list(state.PARAMS["req_kv"].allowed(cat) or ()),
                  key=K("req_kv"))
@@ -96,7 +98,7 @@ try:
         result = services.planner(requirements, services.prices_version(),
                                   services.catalog_version(), custom)
 except ScenarioError as exc:  # RequirementsError included
-    st.error(f"These requirements cannot be evaluated: {exc}")
+    st.error(f"These requirements cannot be evaluated: {fmt.md_escape(exc)}")
     st.stop()
 
 # ----------------------------------------------------------------------- recommendations
