@@ -10,6 +10,7 @@ the README's pictures), so a plain test run never dirties the working tree.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -70,6 +71,15 @@ def _healthy(url: str) -> bool:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``streamlit run app.py`` on a free local port; yields the base URL."""
     tmp = tmp_path_factory.mktemp("e2e")
+    with run_app_server(tmp) as url:
+        yield url
+    assert not (tmp / "prices.sqlite").exists(), "loading pages created the price DB"
+
+
+@contextlib.contextmanager
+def run_app_server(tmp: Path) -> Iterator[str]:
+    """The real app (``streamlit run app.py``) on a free local port with its price database
+    and HTTP cache in `tmp`; yields the base URL; stops its process group on exit."""
     port = _free_port()
     env = {**os.environ, "LLM_PLANNER_PRICES_DB": str(tmp / "prices.sqlite"),
            "LLM_PLANNER_CACHE_DIR": str(tmp / "http-cache"), "PYTHONUNBUFFERED": "1"}
@@ -97,7 +107,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
-        assert not (tmp / "prices.sqlite").exists(), "loading pages created the price DB"
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,6 @@ server of test_browser.py must never do."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +22,7 @@ from tests.e2e.test_browser import (  # noqa: F401  (fixtures: browser, page)
     open_app,
     page,
     pytestmark,
+    run_app_server,
     settle,
 )
 
@@ -39,34 +36,8 @@ DATA = ROOT / "tests" / "data" / "pricing"
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """``streamlit run app.py`` with a private price database; yields (base URL, db path)."""
     tmp = tmp_path_factory.mktemp("e2e-import")
-    db = tmp / "prices.sqlite"
-    port = _free_port()
-    env = {**os.environ, "LLM_PLANNER_PRICES_DB": str(db),
-           "LLM_PLANNER_CACHE_DIR": str(tmp / "http-cache"), "PYTHONUNBUFFERED": "1"}
-    log = (tmp / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not _healthy(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail("streamlit did not become healthy:\n"
-                            + (tmp / "server.log").read_text()[-3000:])
-            time.sleep(0.3)
-        yield url, db
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)      # only the process group started above
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
+    with run_app_server(tmp) as url:
+        yield url, tmp / "prices.sqlite"
 
 
 def test_saved_pages_dropped_on_the_prices_page(served: tuple[str, Path],
