@@ -558,6 +558,9 @@ class Calibration(Strict):
     engines: list[EngineCalibration]
     fitted_on: str
     median_abs_pct_error: NonNeg | None = None
+    cross_validated: dict[str, NonNeg] = Field(
+        default_factory=dict, description="median absolute % error of held-out rows, e.g. "
+        "'leave one source out decode' (sizing.calibrate.cross_validated_results)")
 
 
 class Defaults(Strict):

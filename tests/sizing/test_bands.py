@@ -62,3 +62,15 @@ def test_estimate_prints_and_exports_the_range():
                           check=True).stdout
     line = next(x for x in text.splitlines() if x.strip().startswith("decode / request"))
     assert f"({d['decode_tok_s_low']:.1f}-{d['decode_tok_s_high']:.1f})" in line
+
+
+def test_catalog_cross_validated_error_is_current(catalog):
+    """The held-out errors catalog.yaml states (and the Assumptions page shows) are what the
+    data gives today."""
+    from sizing.calibrate import cross_validated_results, cross_validated_summary
+
+    fresh = cross_validated_summary(cross_validated_results(
+        catalog, ROOT / "data" / "benchmarks.csv"))
+    assert catalog.calibration.cross_validated == fresh
+    assert set(fresh) == {f"leave one {g} out {k}" for g in ("source", "model family")
+                          for k in ("decode", "prefill")}

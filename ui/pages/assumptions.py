@@ -31,9 +31,22 @@ m[1].metric("Prefill: median abs. error", f"{stats['prefill_mape']:.1f} %")
 m[2].metric("Benchmark rows evaluated", f"{stats['evaluated']:.0f}")
 m[3].metric("Rows skipped (with reason)", f"{stats['skipped']:.0f}")
 cal = cat.calibration
+cv = st.columns(4)
+for col, (label, key) in zip(cv, (
+        ("Decode, source held out", "leave one source out decode"),
+        ("Decode, model family held out", "leave one model family out decode"),
+        ("Prefill, source held out", "leave one source out prefill"),
+        ("Prefill, model family held out", "leave one model family out prefill")),
+        strict=True):
+    value = cal.cross_validated.get(key)
+    col.metric(label, "–" if value is None else f"{value:.1f} %",
+               help="median abs. error of rows predicted by constants refitted without "
+               "them (cross-validated; python -m sizing calibrate --report)")
 st.caption(f"Data: data/benchmarks.csv (each row with its source URL). Constants fitted on "
            f"{cal.fitted_on}; catalog states a decode median abs. error of "
-           f"{cal.median_abs_pct_error if cal.median_abs_pct_error is not None else '–'} %.")
+           f"{cal.median_abs_pct_error if cal.median_abs_pct_error is not None else '–'} % "
+           "in sample. The second row is the honest error: each source (or model family) "
+           "left out of the fit and predicted.")
 tab_dec, tab_pf = st.tabs(["Decode", "Prefill"])
 with tab_dec:
     st.plotly_chart(services.figure("calibration_scatter", rows, kind="decode"),
