@@ -463,17 +463,15 @@ def _with_calibration(catalog: Catalog, cal: Calibration) -> Catalog:
 def fit_constants(catalog: Catalog, path: Path) -> str:
     """Fit and render the `calibration:` block of catalog.yaml as YAML (to paste in)."""
     cal, result = fit(catalog, path)
+    held_out = cross_validated_results(_with_calibration(catalog, cal), path)
+    bands = error_bands(held_out["leave one source out"])
     out = [f"# Fitted by `python -m sizing calibrate --fit` on {cal.fitted_on}: decode MAPE "
            f"{result.mape('decode'):.1f}%, prefill MAPE {result.mape('prefill'):.1f}%.",
            "calibration:", f"  fitted_on: \"{cal.fitted_on}\"",
            f"  median_abs_pct_error: {cal.median_abs_pct_error}",
            "  cross_validated: {" + ", ".join(
-               f"{k}: {v}" for k, v in cross_validated_summary(cross_validated_results(
-                   _with_calibration(catalog, cal), path)).items()) + "}",
+               f"{k}: {v}" for k, v in cross_validated_summary(held_out).items()) + "}",
            f"  layer_overhead_us: {cal.layer_overhead_us}", "  families:"]
-    bands = error_bands(cross_validate(_with_calibration(catalog, cal),
-                                       prepare(load_rows(path), catalog),
-                                       CV_GROUPINGS["source"]))
     for f in cal.families:
         decode_band, prefill_band = bands.get(f.family, (f.decode_band_pct, f.prefill_band_pct))
         out.append(f"    - {{family: {f.family}, bandwidth_efficiency: {f.bandwidth_efficiency}, "

@@ -742,6 +742,25 @@ def parse_catalog(data: Any, *, filename: str = "catalog.yaml") -> Catalog:
         raise CatalogError("; ".join(messages)) from None     # one line, every problem
 
 
+def read_capped(path: Path, cap_bytes: int, what: str, error: type[Exception], *,
+                check_read: bool = True) -> bytes:
+    """The bytes of `path`, refused with one line (raising `error`) above `cap_bytes`:
+    checked on the size before reading and, with `check_read`, on what was read (pipes and
+    devices report no size). At most ``cap_bytes + 1`` bytes are ever held."""
+    try:
+        size = path.stat().st_size
+        if size > cap_bytes:
+            raise error(f"{path.name}: {size / 2**20:.1f} MiB is larger than the "
+                        f"{cap_bytes // 2**20} MiB {what} may have")
+        with path.open("rb") as fh:
+            data = fh.read(cap_bytes + 1)
+    except OSError as exc:
+        raise error(f"{path.name}: cannot read: {exc.strerror}") from None
+    if check_read and len(data) > cap_bytes:
+        raise error(f"{path.name}: larger than the {cap_bytes // 2**20} MiB {what} may have")
+    return data
+
+
 def read_yaml_file(path: Path, error: type[Exception]) -> Any:
     """Read a UTF-8 YAML file (duplicate keys rejected); failures raise ``error`` with a
     one-line message that starts with the file name.
@@ -749,18 +768,7 @@ def read_yaml_file(path: Path, error: type[Exception]) -> Any:
     The limits of `sizing.limits` apply: at most ``YAML_MAX_BYTES`` (checked before reading,
     and while reading for pipes and devices), nesting at most ``MAX_DEPTH`` levels, every
     number finite and within ``MAX_ABS_NUMBER``."""
-    cap = limits.YAML_MAX_BYTES
-    try:
-        size = path.stat().st_size
-        if size > cap:
-            raise error(f"{path.name}: {size / 2**20:.1f} MiB is larger than the "
-                        f"{cap // 2**20} MiB a YAML file may have")
-        with path.open("rb") as fh:
-            data = fh.read(cap + 1)
-    except OSError as exc:
-        raise error(f"{path}: cannot read: {exc.strerror}") from None
-    if len(data) > cap:
-        raise error(f"{path.name}: larger than the {cap // 2**20} MiB a YAML file may have")
+    data = read_capped(path, limits.YAML_MAX_BYTES, "a YAML file", error)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -799,16 +807,8 @@ def read_config_json(path: str | Path) -> dict[str, Any]:
     Raises CatalogError with one line naming the file.
     """
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > CONFIG_MAX_BYTES:
-            raise CatalogError(f"{path.name}: {size / 2**20:.1f} MiB is larger than the "
-                               f"{CONFIG_MAX_BYTES // 2**20} MiB a config.json may have")
-        with path.open("rb") as fh:
-            data = fh.read(CONFIG_MAX_BYTES + 1)
-    except OSError as exc:
-        raise CatalogError(f"{path.name}: cannot read: {exc.strerror}") from None
-    return parse_config_bytes(data, filename=path.name)
+    return parse_config_bytes(read_capped(path, CONFIG_MAX_BYTES, "a config.json",
+                                          CatalogError, check_read=False), filename=path.name)
 
 
 def parse_config_bytes(data: bytes, *, filename: str) -> dict[str, Any]:
