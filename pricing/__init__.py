@@ -2,8 +2,8 @@
 history (append-only SQLite), refresh (orchestration + validation) and a CLI
 (``python -m pricing``).
 
-Design: ../shared/design.md "Prices"; selectors and politeness settings:
-catalog_facts.md §1.2-§1.9. All amounts are integer Rappen (1 CHF = 100 Rappen).
+Design: docs/design.md; selectors and politeness settings:
+docs/sources/catalog_facts.md §1.2-§1.9. All amounts are integer Rappen (1 CHF = 100 Rappen).
 """
 
 from __future__ import annotations

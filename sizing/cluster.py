@@ -1,6 +1,6 @@
 """Cluster topology, bill of materials (CHF) and power for N units of one platform.
 
-Topology rules (design.md "Cluster, cost and power"; facts = ../shared/data/catalog_facts.md):
+Topology rules (design.md "Cluster, cost and power"; facts = docs/sources/catalog_facts.md):
 
 * 1 unit: no network parts.
 * Systems with 200G ConnectX-7 ports (GB10: two QSFP112 cages per node, facts §2.1):

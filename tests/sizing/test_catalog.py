@@ -11,6 +11,7 @@ import yaml
 
 from sizing.catalog import (
     DEFAULT_CATALOG_PATH,
+    ROOT,
     CatalogError,
     UnknownIdError,
     load_catalog,
@@ -18,7 +19,7 @@ from sizing.catalog import (
 )
 from sizing.llm import param_counts
 
-# Every model of ../shared/data/reference_models.yaml (hand-typed so this test stands alone).
+# Every model of docs/sources/reference_models.yaml (hand-typed so this test stands alone).
 REFERENCE_MODELS = [
     "openai/gpt-oss-120b", "openai/gpt-oss-20b", "Qwen/Qwen3-235B-A22B", "Qwen/Qwen3-30B-A3B",
     "Qwen/Qwen3-Coder-480B-A35B-Instruct", "Qwen/Qwen3-Next-80B-A3B", "Qwen/Qwen3.5-397B-A17B",
@@ -33,10 +34,10 @@ REFERENCE_MODELS = [
 def test_catalog_loads_with_every_reference_model(catalog):
     ids = {m.id for m in catalog.models}
     assert set(REFERENCE_MODELS) <= ids
-    shared = Path(__file__).resolve().parents[3] / "shared" / "data" / "reference_models.yaml"
-    if shared.exists():  # cross-check against the source file when it sits beside the repo
-        ref = yaml.safe_load(shared.read_text())
-        assert {m["id"] for m in ref["models"]} <= ids
+    # cross-check against the source file (the repository's copy)
+    ref = yaml.safe_load((ROOT / "docs" / "sources" / "reference_models.yaml").read_text())
+    assert {m["id"] for m in ref["models"]} == set(REFERENCE_MODELS)
+    assert {m["id"] for m in ref["models"]} <= ids
 
 
 def test_model_lookup_by_variant_is_case_insensitive(catalog):

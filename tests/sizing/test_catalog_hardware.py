@@ -1,6 +1,6 @@
 """Hardware part of the catalog: platforms, network parts, host parts, tariffs, defaults.
 
-Expected values are typed in by hand from ../shared/data/catalog_facts.md (compiled
+Expected values are typed in by hand from docs/sources/catalog_facts.md (compiled
 2026-11-23) and the design's command-line contract, never read back from the catalog, so
 every assertion can fail when the data drifts.
 """

@@ -1,7 +1,7 @@
 """Topology, bill of materials, power and energy (sizing/cluster.py).
 
 Expected values are hand-computed from published figures:
-* reference build guide (../shared/seeds/000_44c8e32581abac25.txt): ASUS GX10 1 TB
+* reference build guide (docs/sources/gb10_cluster_build_guide_2026-02.md): ASUS GX10 1 TB
   CHF 2,477, "~50" DAC, 2 units "~CHF 5,004", 3 units "~CHF 7,481" (one cable, no switch);
   RTX PRO 6000 system CHF 9,485 = card 7,691 + AM5 host 1,794;
 * catalog_facts.md §2.10-2.12: switch ports (CRS804: 4x 400G QSFP-DD, 2x200G breakout,
