@@ -465,7 +465,7 @@ class Fetcher:
                     seconds = max(0.0, (when - datetime.now(UTC)).total_seconds())
             if seconds is not None:
                 return min(seconds, self.retry_after_max_s)
-        return min(self.backoff_factor * 2 ** attempt, self.backoff_max_s)
+        return min(self.backoff_factor * 2.0 ** attempt, self.backoff_max_s)
 
     def _download(self, url: str) -> _Reply:
         """One request under one deadline (connect + headers + whole body) and the size cap."""
@@ -532,13 +532,13 @@ class Fetcher:
             if status == 200 and not blocked:
                 rp.parse(reply.content.decode("utf-8", "replace").splitlines())
             elif status in (401, 403) or (status == 200 and blocked):
-                rp.disallow_all = True
+                rp.disallow_all = True    # type: ignore[attr-defined]  # set by parse()
                 if status == 403 or blocked:
                     # a bot wall on robots.txt is a block, not a policy: retry next run
                     return self._result(asked, "blocked", status, started, final_url=url,
                                         detail=f"robots.txt answered {status} (blocked)")
             elif 300 <= status < 500:
-                rp.allow_all = True
+                rp.allow_all = True       # type: ignore[attr-defined]  # set by parse()
             else:
                 return self._result(asked, "error", status, started, final_url=url,
                                     detail=f"robots.txt answered HTTP {status}; not fetched")

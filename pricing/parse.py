@@ -729,7 +729,7 @@ def _md_props(scope: Any) -> dict[str, list[Any]]:
     stack = [c for c in reversed(scope.contents) if isinstance(c, Tag)]
     while stack:
         el = stack.pop()
-        for prop in (el.get("itemprop") or "").split():
+        for prop in str(el.get("itemprop") or "").split():
             props.setdefault(prop, []).append(el)
         if el.get("itemscope") is None:
             stack.extend(c for c in reversed(el.contents) if isinstance(c, Tag))
@@ -739,9 +739,9 @@ def _md_props(scope: Any) -> dict[str, list[Any]]:
 def _md_value(el: Any) -> str | None:
     for attr in ("content", "value", "datetime"):
         if el.get(attr) is not None:
-            return el.get(attr).strip()
+            return str(el.get(attr)).strip()
     if el.name in ("a", "link") and el.get("href"):
-        return el.get("href").strip()
+        return str(el.get("href")).strip()
     t = _text(el)
     return t or None
 

@@ -530,8 +530,8 @@ def effective_price(item: Item, history: PriceHistory) -> EffectivePrice | None:
     good: Attempt | None = history.latest_good(item.id, url=url, saved_pages=True)
     manual: ManualPrice | None = history.latest_manual(item.id)
     last = history.latest_attempt(item.id)
-    last_fields = {"last_attempt_outcome": last.outcome if last else None,
-                   "last_attempt_at": last.attempted_at if last else None}
+    last_fields: dict[str, Any] = {"last_attempt_outcome": last.outcome if last else None,
+                                   "last_attempt_at": last.attempted_at if last else None}
     use_manual = manual is not None and (
         good is None or good.price_rappen is None or manual.set_at >= good.price_as_of)
     if manual is not None and use_manual:

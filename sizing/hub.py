@@ -108,8 +108,11 @@ def fetch_config(repo_id: str, *, revision: str = "main", endpoint: str | None =
         if cached is None:
             raise
         return cached
-    config = _parse(raw[CONFIG_FILE], f"{repo}: {CONFIG_FILE}")
-    quant = None if raw[QUANT_FILE] is None else _parse(raw[QUANT_FILE], f"{repo}: {QUANT_FILE}")
+    config_bytes, quant_bytes = raw[CONFIG_FILE], raw[QUANT_FILE]
+    if config_bytes is None:            # _download asks for it with optional=False
+        raise HubError(f"{repo}: no {CONFIG_FILE} in the repository; {_upload_hint(repo)}")
+    config = _parse(config_bytes, f"{repo}: {CONFIG_FILE}")
+    quant = None if quant_bytes is None else _parse(quant_bytes, f"{repo}: {QUANT_FILE}")
     _write_cache(folder, raw)
     return HubConfig(repo_id=repo_id, revision=revision, config=config, hf_quant_config=quant,
                      source_url=source, from_cache=False)

@@ -76,7 +76,7 @@ def expected_experts_touched(num_experts: int, experts_per_token: int, tokens: f
     """
     if tokens <= 0:
         return 0.0
-    return num_experts * (1.0 - (1.0 - experts_per_token / num_experts) ** tokens)
+    return float(num_experts * (1.0 - (1.0 - experts_per_token / num_experts) ** tokens))
 
 
 def precision_source(m: ModelArch, quant: Quantization, engine_id: str | None = None) -> str:
@@ -234,8 +234,8 @@ def kv_bytes_per_token(m: ModelArch, kv_dtype: str, *, tp: int = 1,
     Without SWA-aware allocation the sliding-window layers are paid as full layers.
     """
     a = m.arch
-    return (a.kv_elems_per_token(tp=tp, swa_aware=swa_aware) * KV_DTYPE_BYTES[kv_dtype]
-            + a.kv_extra_bytes_per_token())
+    return float(a.kv_elems_per_token(tp=tp, swa_aware=swa_aware) * KV_DTYPE_BYTES[kv_dtype]
+                 + a.kv_extra_bytes_per_token())
 
 
 def kv_bytes_per_sequence_fixed(m: ModelArch, kv_dtype: str, *, context_tokens: int,
@@ -245,7 +245,7 @@ def kv_bytes_per_sequence_fixed(m: ModelArch, kv_dtype: str, *, context_tokens: 
     a = m.arch
     window = a.window_elems(context_tokens, tp=tp) * KV_DTYPE_BYTES[kv_dtype] if swa_aware \
         else 0.0
-    return window + a.state_bytes(tp=tp)
+    return float(window + a.state_bytes(tp=tp))
 
 
 def round_up(tokens: int, block: int) -> int:
