@@ -340,6 +340,7 @@ class Cable(Item):
 
 class HostPartItem(Item):
     kind: Literal["cpu", "motherboard", "memory", "psu", "case", "cooler", "ssd", "misc"]
+    storage_tb: NonNeg | None = None        # SSD capacity (kind ssd), decimal TB
 
 
 # --------------------------------------------------------------------------- models
