@@ -340,7 +340,6 @@ class Cable(Item):
 
 class HostPartItem(Item):
     kind: Literal["cpu", "motherboard", "memory", "psu", "case", "cooler", "ssd", "misc"]
-    storage_tb: NonNeg | None = None        # SSD capacity (kind ssd), decimal TB
 
 
 # --------------------------------------------------------------------------- models

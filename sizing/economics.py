@@ -46,7 +46,6 @@ SECONDS_PER_HOUR = 3600
 TOKENS_PER_MTOK = 1e6
 DEFAULT_LIFE_YEARS = 3.0          # ASSUMPTION, the catalog's defaults.years_tco
 DEFAULT_INPUT_SHARE = 0.75        # ASSUMPTION: 3 prompt tokens per generated token
-DEFAULT_OS_RESERVE_GB = 150.0     # ASSUMPTION: OS, CUDA, engine container images, swap
 INPUT_SHARE_MAX = 0.99
 
 
@@ -368,19 +367,6 @@ def final_context_tokens(*, start_tokens: int, tokens_per_turn: int,
         + output_tokens_per_turn
 
 
-# ----------------------------------------------------------------------------- storage
-def usable_storage_gb(*, storage_tb: float, os_reserve_gb: float) -> float:
-    """SSD GB (1e9 bytes, as SSDs are sold) left for checkpoints after the OS reserve."""
-    return max(0.0, storage_tb * 1000.0 - os_reserve_gb)
-
-
-def checkpoints_that_fit(*, usable_gb: float, checkpoint_gb: float) -> int:
-    """How many copies of a `checkpoint_gb` checkpoint fit in `usable_gb`."""
-    if checkpoint_gb <= 0:
-        raise ValueError(f"checkpoint size must be positive (got {checkpoint_gb})")
-    return math.floor(usable_gb / checkpoint_gb + 1e-9)
-
-
 # ----------------------------------------------------------------------------- reports
 def cost_report(estimate: dict[str, Any], prices: CloudPrices, *, rappen_per_kwh: float,
                 tariff_id: str, hours_per_day: float, input_share: float,
@@ -543,67 +529,37 @@ def agent_report(resolved: Any, catalog: Any, *, start_tokens: int, tokens_per_t
     }
 
 
-def checkpoint_gb(model: Any, quant: Any, catalog: Any) -> float:
-    """Size of a checkpoint on disk, GB (1e9 bytes): every tensor class at the quant,
-    MTP and vision included (``sizing.llm.weights_bytes``)."""
-    from sizing.llm import weights_bytes
-
-    return weights_bytes(model, quant, catalog, include_mtp=True) / 1e9
-
-
-def platform_storage_tb(platform: Any, catalog: Any) -> float | None:
-    """A platform's SSD, TB: its own ``storage_tb``, or for a GPU card the SSDs of its
-    host build (host parts of kind ssd with ``storage_tb``); None when unknown."""
-    if platform.storage_tb is not None:
-        return float(platform.storage_tb)
-    if platform.host is None:
-        return None
-    parts = {p.id: p for p in catalog.host_parts}
-    sizes = [parts[h.item].storage_tb * h.quantity for h in platform.host.parts
-             if h.item in parts and parts[h.item].kind == "ssd"
-             and parts[h.item].storage_tb is not None]
-    return float(sum(sizes)) if sizes else None
-
-
-def storage_report(catalog: Any, checkpoints: Sequence[tuple[Any, Any]], *,
+def storage_report(catalog: Any, checkpoints: Sequence[tuple[str, str]], *,
                    platform_ids: Sequence[str] | None = None,
-                   os_reserve_gb: float = DEFAULT_OS_RESERVE_GB) -> dict[str, Any]:
-    """How many of each chosen checkpoint ((model, quant) pairs) fit on each platform's
-    SSD after an OS reserve, and whether all of them fit together."""
-    if os_reserve_gb < 0:
-        raise ValueError(f"OS reserve must be non-negative (got {os_reserve_gb})")
-    sized = [(m.id, q.id, checkpoint_gb(m, q, catalog)) for m, q in checkpoints]
-    total = sum(gb for _, _, gb in sized)
-    rows = []
-    for p in catalog.platforms:
-        if platform_ids and p.id not in platform_ids:
-            continue
-        tb = platform_storage_tb(p, catalog)
-        usable = None if tb is None else usable_storage_gb(storage_tb=tb,
-                                                           os_reserve_gb=os_reserve_gb)
-        row: dict[str, Any] = {"platform": p.id, "storage_tb": tb, "usable_gb": usable,
-                               "storage_note": p.storage_note}
-        for model_id, quant_id, gb in sized:
-            row[f"{model_id} {quant_id}"] = (None if usable is None else
-                                             checkpoints_that_fit(usable_gb=usable,
-                                                                  checkpoint_gb=gb))
-        row["all_fit"] = None if usable is None else total <= usable
-        row["free_gb_after_all"] = None if usable is None else usable - total
-        rows.append(row)
+                   os_reserve_gb: float | None = None) -> dict[str, Any]:
+    """How many of the chosen checkpoints ((model id, quant id) pairs) fit on each
+    platform's SSD after an OS reserve: ``sizing.compare.storage_fit`` (the formula of
+    ``compare --library``) with the size of each checkpoint and the assumptions."""
+    from sizing.compare import OS_RESERVE_GB, checkpoint_gb, storage_fit
+
+    reserve = OS_RESERVE_GB if os_reserve_gb is None else os_reserve_gb
+    if reserve < 0:
+        raise ValueError(f"OS reserve must be non-negative (got {reserve})")
+    ids = list(platform_ids) if platform_ids else [p.id for p in catalog.platforms]
+    table = storage_fit(catalog, list(checkpoints), platforms=ids, reserve_gb=reserve)
+    notes = {p.id: p.storage_note for p in catalog.platforms}
+    rows = [{**row, "storage_note": notes.get(row["platform"])}
+            for row in table.to_dict(orient="records")]
     return {
-        "checkpoints": [{"model": m, "weights": q, "size_gb": gb} for m, q, gb in sized],
-        "total_gb": total, "os_reserve_gb": os_reserve_gb, "platforms": rows,
+        "checkpoints": [{"model": m, "weights": q, "size_gb": checkpoint_gb(catalog, m, q)}
+                        for m, q in checkpoints],
+        "os_reserve_gb": reserve, "platforms": rows,
         "assumptions": [
-            f"OS reserve {os_reserve_gb:g} GB (ASSUMPTION: OS, CUDA, engine container "
-            "images of 10-30 GB each, swap, logs)",
+            f"OS reserve {reserve:g} GB per unit (ASSUMPTION: OS, CUDA, engine container "
+            "images, caches)",
             "checkpoint size = parameters x bits per weight of the quantization, MTP and "
-            "vision tensors included; a GGUF/safetensors file adds metadata (<1 %)",
-            "every unit of a cluster keeps its own full copy (no shared network storage)",
-            "SSD sizes in decimal TB (1 TB = 1000 GB) as sold; GPU cards: the host build's "
-            "SSD",
+            "vision tensors included (file metadata adds <1 %)",
+            "every unit of a cluster keeps its own copy (no shared network storage); "
+            "models_fit counts the chosen checkpoints smallest first",
+            "SSD sizes in decimal TB (1 TB = 1000 GB) as sold; a GPU card: its host "
+            "build's SSD",
         ],
     }
-
 
 __all__ = [
     "DEFAULT_CLOUD_PRICES_PATH",
@@ -617,8 +573,6 @@ __all__ = [
     "agent_session",
     "break_even_months",
     "chart_months",
-    "checkpoint_gb",
-    "checkpoints_that_fit",
     "cloud_chf_per_month",
     "compare_with_cloud",
     "cost_report",
@@ -632,9 +586,7 @@ __all__ = [
     "local_cost",
     "output_tokens_per_day",
     "parse_cloud_prices",
-    "platform_storage_tb",
     "seconds_per_output_token",
     "storage_report",
-    "usable_storage_gb",
     "usd_to_chf",
 ]
