@@ -164,17 +164,12 @@ def _n(value: float) -> str:
 
 
 def _pairs(text: str) -> list[tuple[str, str]]:
-    out = []
-    for entry in (x.strip() for x in text.split(",")):
-        if not entry:
-            continue
-        model, sep, quant = entry.rpartition(":")
-        if not sep or not model or not quant:
-            raise ScenarioError(f"--library entries must be MODEL:QUANT (got {entry!r})")
-        out.append((model, quant))
-    if not out:
-        raise ScenarioError("--library is empty; give MODEL:QUANT,...")
-    return out
+    from sizing.economics import parse_checkpoints
+
+    try:
+        return parse_checkpoints(text)
+    except ValueError as exc:
+        raise ScenarioError(f"--library: {exc}") from None
 
 
 # ----------------------------------------------------------------------------- cost

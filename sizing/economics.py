@@ -147,6 +147,32 @@ def usd_to_chf(amount_usd: float, *, chf_per_usd: float) -> float:
     return amount_usd * chf_per_usd
 
 
+def cloud_prices_with(base: CloudPrices, rows: Sequence[dict[str, Any]], *,
+                      filename: str = "the edited price table") -> CloudPrices:
+    """`base` with its price entries replaced by `rows` (an edited table: the app lets the
+    user change, add and delete prices for the session), validated like the file."""
+    data = base.model_dump(mode="json")
+    clean = [{k: v for k, v in row.items() if v is not None and v == v and v != ""}
+             for row in rows]
+    data["prices"] = clean
+    return parse_cloud_prices(data, filename=filename)
+
+
+def parse_checkpoints(text: str) -> list[tuple[str, str]]:
+    """``"MODEL:QUANT,MODEL:QUANT"`` -> [(model, quant), ...]; ValueError (one line) for an
+    entry without both parts or an empty list."""
+    out = []
+    for entry in (x.strip() for x in text.split(",")):
+        if not entry:
+            continue
+        model, sep, quant = entry.rpartition(":")
+        if not sep or not model.strip() or not quant.strip():
+            raise ValueError(f"checkpoints must be MODEL:QUANT (got {entry[:80]!r})")
+        out.append((model.strip(), quant.strip()))
+    if not out:
+        raise ValueError("no checkpoint given; write MODEL:QUANT,...")
+    return out
+
 # ----------------------------------------------------------------------------- local cost
 def input_tokens_per_output_token(input_share: float) -> float:
     """r = s / (1 - s): input tokens per output token when `input_share` s of all tokens
@@ -574,6 +600,7 @@ __all__ = [
     "break_even_months",
     "chart_months",
     "cloud_chf_per_month",
+    "cloud_prices_with",
     "compare_with_cloud",
     "cost_report",
     "cumulative_cost_chf",
@@ -585,6 +612,7 @@ __all__ = [
     "load_cloud_prices",
     "local_cost",
     "output_tokens_per_day",
+    "parse_checkpoints",
     "parse_cloud_prices",
     "seconds_per_output_token",
     "storage_report",
