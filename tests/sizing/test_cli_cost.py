@@ -147,5 +147,5 @@ def test_cost_runs_as_a_module():
 
 def test_readme_documents_the_commands():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for command in ("python -m sizing cost", "python -m sizing agent"):
+    for command in ("-m sizing cost", "-m sizing agent", "**Cost**"):
         assert command in readme
