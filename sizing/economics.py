@@ -32,12 +32,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sizing.catalog import ROOT, read_yaml_file
 from sizing.cluster import DAYS_PER_YEAR, energy_chf_per_year
+
+if TYPE_CHECKING:
+    from sizing.catalog import Catalog
+    from sizing.scenario import Resolved
 
 DEFAULT_CLOUD_PRICES_PATH = ROOT / "data" / "cloud_prices.yaml"
 MONTHS_PER_YEAR = 12
@@ -507,7 +511,7 @@ def cumulative_table(report: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def agent_report(resolved: Any, catalog: Any, *, start_tokens: int, tokens_per_turn: int,
+def agent_report(resolved: Resolved, catalog: Catalog, *, start_tokens: int, tokens_per_turn: int,
                  output_tokens_per_turn: int, turns: int) -> dict[str, Any]:
     """Seconds per turn of an agent session on a resolved scenario, with and without
     prefix caching (the planner's prefill/decode model: ``sizing.throughput``)."""
@@ -555,7 +559,7 @@ def agent_report(resolved: Any, catalog: Any, *, start_tokens: int, tokens_per_t
     }
 
 
-def storage_report(catalog: Any, checkpoints: Sequence[tuple[str, str]], *,
+def storage_report(catalog: Catalog, checkpoints: Sequence[tuple[str, str]], *,
                    platform_ids: Sequence[str] | None = None,
                    os_reserve_gb: float | None = None) -> dict[str, Any]:
     """How many of the chosen checkpoints ((model id, quant id) pairs) fit on each
