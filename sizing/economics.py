@@ -284,12 +284,13 @@ def cloud_chf_per_month(*, output_tokens_per_day: float, input_tokens_per_day: f
 def break_even_months(*, hardware_chf: float, cloud_chf_per_month: float,
                       energy_chf_per_month: float) -> float | None:
     """Months until the hardware has paid for itself: hardware CHF / (monthly cloud cost -
-    monthly energy cost). None ("never") when the saving per month is not positive; 0 for
-    free hardware that saves money."""
+    monthly energy cost). None ("never") when the saving per month is not positive (or so
+    small that the months overflow); 0 for free hardware that saves money."""
     saving = cloud_chf_per_month - energy_chf_per_month
     if saving <= 0:
         return None
-    return hardware_chf / saving
+    months = hardware_chf / saving
+    return months if math.isfinite(months) else None    # a saving too small to ever count
 
 
 def cumulative_cost_chf(*, months: Sequence[float], upfront_chf: float,
