@@ -230,7 +230,7 @@ def cost_over_time(cumulative: pd.DataFrame, *, break_even_months: float | None 
                    ) -> go.Figure:
     """Cumulative cost (CHF) by month, one line per series (local hardware + energy, each
     cloud API): the rows of ``sizing.economics.cumulative_table``. A dotted vertical line
-    marks the first break-even, if any."""
+    marks the first break-even when it falls within the months shown."""
     fig = go.Figure()
     for series, rows in cumulative.groupby("series", sort=False):
         local = str(series).startswith("local")
@@ -238,7 +238,8 @@ def cost_over_time(cumulative: pd.DataFrame, *, break_even_months: float | None 
             x=rows["month"], y=rows["cumulative_chf"], mode="lines", name=str(series),
             line={"width": 3 if local else 2, "dash": "solid" if local else "dash"},
             hovertemplate="month %{x}: CHF %{y:,.0f}<extra>%{fullData.name}</extra>"))
-    if break_even_months is not None:
+    if break_even_months is not None and len(cumulative) \
+            and break_even_months <= float(cumulative["month"].max()):
         fig.add_vline(x=break_even_months, line_dash="dot", line_color="#555",
                       annotation_text=f"break-even ≈ {break_even_months:.0f} months")
     return _layout(fig, x_title="Months from purchase", y_title="Cumulative cost (CHF)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from sizing.cli import main
@@ -101,3 +102,15 @@ def test_export_frames_are_formula_safe():
     assert "'=HYPERLINK" in text and "'@SUM" in text
     md = export.cost_markdown(report, frames)
     assert "[click](https://evil.example)" not in md      # Markdown: escaped, not a link
+
+
+def test_chart_marks_a_break_even_only_within_the_months_shown():
+    from ui import charts
+
+    rows = pd.DataFrame({"month": [0, 1, 2, 0, 1, 2],
+                         "series": ["local (hardware + energy)"] * 3 + ["cloud: X"] * 3,
+                         "cumulative_chf": [100.0, 110, 120, 0, 60, 120]})
+    fig = charts.cost_over_time(rows, break_even_months=2.0)
+    assert len(fig.data) == 2 and len(fig.layout.shapes) == 1
+    assert list(fig.data[0].y) == [100.0, 110, 120]
+    assert len(charts.cost_over_time(rows, break_even_months=800.0).layout.shapes) == 0
