@@ -13,6 +13,7 @@ PAGES = [
             url_path="build"),
     st.Page("ui/pages/plan.py", title="Plan", icon=":material/checklist:", url_path="plan"),
     st.Page("ui/pages/fit.py", title="Fit", icon=":material/grid_on:", url_path="fit"),
+    st.Page("ui/pages/cost.py", title="Cost", icon=":material/savings:", url_path="cost"),
     st.Page("ui/pages/prices.py", title="Prices", icon=":material/sell:", url_path="prices"),
     st.Page("ui/pages/assumptions.py", title="Assumptions", icon=":material/menu_book:",
             url_path="assumptions"),

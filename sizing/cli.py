@@ -7,6 +7,7 @@
     python -m sizing model MODEL --weights Q [--tp N] [--kv-dtype D] [--engine E] --json
     python -m sizing calibrate --report [--fit]
     python -m sizing bom | compare | plan     (sizing/cli_cluster.py)
+    python -m sizing cost | agent             (sizing/cli_cost.py)
 
 Errors (unknown ids, impossible inputs, bad options) print one line on stderr and exit
 with status 2 -- argparse's own errors included (no usage block).
@@ -617,6 +618,9 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         register(sub)
+    from sizing.cli_cost import register as register_cost  # cost, agent
+
+    register_cost(sub)
     return parser
 
 

@@ -224,3 +224,22 @@ def price_history(points: pd.DataFrame, *, list_price_chf: float | None = None,
 __all__ = ["HEATMAP_MAX_TEXT_COLUMNS", "SEPARATORS", "calibration_scatter", "fit_heatmap",
            "ideal_scaling", "memory_bars", "pareto_front", "price_history", "price_vs_speed",
            "priced_fitting", "scaling"]
+
+
+def cost_over_time(cumulative: pd.DataFrame, *, break_even_months: float | None = None
+                   ) -> go.Figure:
+    """Cumulative cost (CHF) by month, one line per series (local hardware + energy, each
+    cloud API): the rows of ``sizing.economics.cumulative_table``. A dotted vertical line
+    marks the first break-even when it falls within the months shown."""
+    fig = go.Figure()
+    for series, rows in cumulative.groupby("series", sort=False):
+        local = str(series).startswith("local")
+        fig.add_trace(go.Scatter(
+            x=rows["month"], y=rows["cumulative_chf"], mode="lines", name=str(series),
+            line={"width": 3 if local else 2, "dash": "solid" if local else "dash"},
+            hovertemplate="month %{x}: CHF %{y:,.0f}<extra>%{fullData.name}</extra>"))
+    if break_even_months is not None and len(cumulative) \
+            and break_even_months <= float(cumulative["month"].max()):
+        fig.add_vline(x=break_even_months, line_dash="dot", line_color="#555",
+                      annotation_text=f"break-even ≈ {break_even_months:.0f} months")
+    return _layout(fig, x_title="Months from purchase", y_title="Cumulative cost (CHF)")

@@ -190,5 +190,109 @@ def markdown_document(title: str, sections: Mapping[str, str], *,
     return "\n".join(out)
 
 
-__all__ = ["CSV_MIME", "MARKDOWN_MIME", "XLSX_MIME", "csv_bytes", "markdown_document",
+# --------------------------------------------------------------------------- cost page
+COST_KINDS: dict[str, str] = {
+    "Value": "text", "Local CHF/Mtok output": "chf2", "Local CHF/Mtok input": "chf2",
+    "Cloud CHF/Mtok output": "chf2", "Cloud CHF/Mtok input": "chf2",
+    "Cloud input (USD/Mtok)": "float3", "Cloud output (USD/Mtok)": "float3",
+    "Cloud per month (CHF)": "chf2", "Local energy per month (CHF)": "chf2",
+    "Break-even (months)": "float1", "Pays back within life": "bool",
+    "Month": "int", "Cumulative cost (CHF)": "chf", "Turn": "int",
+    "Context (tokens)": "tokens", "Prefilled with caching (tokens)": "tokens",
+    "Seconds per turn, prefix caching (s)": "float1",
+    "Seconds per turn, no caching (s)": "float1", "Decode (s)": "float1",
+    "SSD (TB)": "float1", "Usable (GB)": "int", "Chosen checkpoints (GB)": "int",
+    "Checkpoints that fit": "int", "Checkpoints chosen": "int", "All fit": "bool",
+    "Free after all (GB)": "int", "Size (GB)": "float1",
+}
+
+
+def cost_frames(report: Mapping[str, Any], *, cumulative: Sequence[Mapping[str, Any]] = (),
+                agent: Mapping[str, Any] | None = None,
+                storage: Mapping[str, Any] | None = None) -> dict[str, pd.DataFrame]:
+    """The Cost page's tables (``sizing.economics`` reports) with unit-bearing labels:
+    Summary, Cloud, Cumulative, and (when given) Agent turns, Checkpoints, SSD, Notes."""
+    summary = pd.DataFrame([
+        ("Configuration", f"{report['units']} x {report['platform']} ({report['parallel']}), "
+                          f"{report['model']} {report['weights']}, {report['engine']}"),
+        ("Context per stream (tokens)", report["context"]),
+        ("Concurrent streams", report["concurrency"]),
+        ("Hours of use per day (h)", report["hours_per_day"]),
+        ("Input share of all tokens", report["input_share"]),
+        ("Life (years)", report["life_years"]),
+        ("Tariff (Rp/kWh)", report["rappen_per_kwh"]),
+        ("USD to CHF (CHF per USD)", report["chf_per_usd"]),
+        ("Hardware (CHF)", report["hardware_chf"]),
+        ("Price complete", report["price_complete"]),
+        ("Not priced", ", ".join(report["unpriced_items"])),
+        ("Output tokens per day", round(report["output_tokens_per_day"])),
+        ("Input tokens per day", round(report["input_tokens_per_day"])),
+        ("Energy per month (CHF)", report["energy_chf_per_month"]),
+        ("Depreciation per month (CHF)", report["depreciation_chf_per_month"]),
+        ("Local CHF per Mtok output", report["chf_per_mtok_output"]),
+        ("Local CHF per Mtok input", report["chf_per_mtok_input"]),
+        ("All-in CHF per Mtok output", report["chf_per_mtok_output_all_in"]),
+    ], columns=["Quantity", "Value"])
+    summary["Value"] = summary["Value"].map(
+        lambda v: round(v, 4) if isinstance(v, float) else v).astype(object)
+    cloud = pd.DataFrame([{
+        "Provider": r["provider"], "Model": r["model"],
+        "Cloud input (USD/Mtok)": r["input_usd_per_mtok"],
+        "Cloud output (USD/Mtok)": r["output_usd_per_mtok"],
+        "Cloud CHF/Mtok input": r["cloud_chf_per_mtok_input"],
+        "Cloud CHF/Mtok output": r["cloud_chf_per_mtok_output"],
+        "Local CHF/Mtok input": report["chf_per_mtok_input"],
+        "Local CHF/Mtok output": report["chf_per_mtok_output"],
+        "Cloud per month (CHF)": r["cloud_chf_per_month"],
+        "Local energy per month (CHF)": report["energy_chf_per_month"],
+        "Break-even (months)": r["break_even_months"],
+        "Pays back within life": r["pays_back_within_life"],
+        "Price date": r["price_date"], "Page date": r["page_date"] or "",
+        "Source": r["source"], "Note": r["note"]} for r in report["cloud"]],
+        columns=["Provider", "Model", "Cloud input (USD/Mtok)", "Cloud output (USD/Mtok)",
+                 "Cloud CHF/Mtok input", "Cloud CHF/Mtok output", "Local CHF/Mtok input",
+                 "Local CHF/Mtok output", "Cloud per month (CHF)",
+                 "Local energy per month (CHF)", "Break-even (months)",
+                 "Pays back within life", "Price date", "Page date", "Source", "Note"])
+    out = {"Summary": summary, "Cloud": cloud}
+    if cumulative:
+        out["Cumulative"] = pd.DataFrame(
+            [{"Month": c["month"], "Series": c["series"],
+              "Cumulative cost (CHF)": c["cumulative_chf"]} for c in cumulative])
+    if agent is not None:
+        out["Agent turns"] = pd.DataFrame([{
+            "Turn": t["turn"], "Context (tokens)": t["context_tokens"],
+            "Prefilled with caching (tokens)": t["prefilled_tokens_cached"],
+            "Seconds per turn, prefix caching (s)": t["seconds_cached"],
+            "Seconds per turn, no caching (s)": t["seconds_uncached"],
+            "Decode (s)": t["decode_s"]} for t in agent["turns"]])
+    if storage is not None:
+        out["Checkpoints"] = pd.DataFrame([{
+            "Model": c["model"], "Weights": c["weights"], "Size (GB)": c["size_gb"]}
+            for c in storage["checkpoints"]])
+        out["SSD"] = pd.DataFrame([{
+            "Platform": r["platform"], "SSD (TB)": r["storage_tb"],
+            "Usable (GB)": r["usable_gb"], "Chosen checkpoints (GB)": r["library_gb"],
+            "Checkpoints that fit": r["models_fit"],
+            "Checkpoints chosen": r["models_in_library"], "All fit": r["all_fit"],
+            "Free after all (GB)": r["free_gb_after_library"],
+            "SSD note": r["storage_note"] or ""} for r in storage["platforms"]])
+    notes = [*report["assumptions"], *(agent or {}).get("assumptions", []),
+             *(storage or {}).get("assumptions", [])]
+    out["Notes"] = pd.DataFrame({"Note": notes})
+    return out
+
+
+def cost_markdown(report: Mapping[str, Any], frames: Mapping[str, pd.DataFrame]) -> str:
+    """The Cost page as a Markdown document (every text cell escaped)."""
+    sections = {name: markdown_table(df, COST_KINDS) for name, df in frames.items()
+                if name not in ("Notes", "Cumulative")}
+    title = (f"Cost per million tokens: {report['units']} x {report['platform']}, "
+             f"{report['model']} {report['weights']}")
+    notes = list(frames["Notes"]["Note"]) if "Notes" in frames else []
+    return markdown_document(md_escape(title), sections, notes=notes)
+
+
+__all__ = ["COST_KINDS", "CSV_MIME", "MARKDOWN_MIME", "XLSX_MIME", "cost_frames",
+           "cost_markdown", "csv_bytes", "markdown_document",
            "markdown_table", "neutralised", "rounded", "sheet_name", "xlsx_bytes"]

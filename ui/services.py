@@ -332,6 +332,7 @@ FIGURES: dict[str, Callable[..., Any]] = {
     "price_vs_speed": charts.price_vs_speed, "memory_bars": charts.memory_bars,
     "scaling": charts.scaling, "fit_heatmap": charts.fit_heatmap,
     "calibration_scatter": charts.calibration_scatter, "price_history": charts.price_history,
+    "cost_over_time": charts.cost_over_time,
 }
 
 
@@ -358,6 +359,63 @@ def figure(builder: str, data: pd.DataFrame, /, **kwargs: Any) -> Any:
                   *(col for col, _ in kwargs.get("parts", ()))]
         data = data[[c for c in dict.fromkeys(wanted) if c in data.columns]]
     return _figure(builder, data, **kwargs)
+
+
+# --------------------------------------------------------------------------- cost page
+@st.cache_data(show_spinner=False, max_entries=8)
+def _cloud_prices(path: str, mtime_ns: int) -> Any:
+    from sizing.economics import load_cloud_prices
+
+    return load_cloud_prices(path)
+
+
+def cloud_prices() -> Any:
+    """data/cloud_prices.yaml, validated (raises CloudPriceError with one line)."""
+    from sizing.economics import DEFAULT_CLOUD_PRICES_PATH
+
+    return _cloud_prices(str(DEFAULT_CLOUD_PRICES_PATH), _mtime_ns(DEFAULT_CLOUD_PRICES_PATH))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cost_estimate(workload: Workload, platform: str, units: int, parallel: str | None,
+                  prices_key: str, catalog_key: str) -> dict[str, Any]:
+    """The estimate (CLI JSON) of `parallel` (None = the best layout,
+    ``sizing.compare.best_estimate``) at effective prices, with the bill of materials'
+    completeness (``price_complete``, ``unpriced_items``) as ``sizing cost`` reports it."""
+    from sizing.compare import best_estimate
+
+    cat = catalog()
+    prices = _effective_prices(prices_key, catalog_key)
+    d = best_estimate(workload, cat, platform, units, parallel=parallel, prices=prices,
+                      engine=workload.engine).to_dict()
+    b = bill_of_materials(cat, platform, units, prices=prices)
+    d["price_complete"] = b.price_complete
+    d["unpriced_items"] = [*b.missing_prices, *b.unpriced_items]
+    return d
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def agent_session(workload: Workload, platform: str, units: int, parallel: str,
+                  engine: str, start_tokens: int, tokens_per_turn: int,
+                  output_tokens_per_turn: int, turns: int,
+                  catalog_key: str) -> dict[str, Any]:
+    """``sizing.economics.agent_report`` of one configuration (raises ScenarioError)."""
+    from sizing.economics import agent_report
+    from sizing.scenario import resolve
+
+    cat = catalog()
+    r = resolve(tables.scenario_for(workload, platform, units, parallel, engine), cat)
+    return agent_report(r, cat, start_tokens=start_tokens, tokens_per_turn=tokens_per_turn,
+                        output_tokens_per_turn=output_tokens_per_turn, turns=turns)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def storage(checkpoints: tuple[tuple[str, str], ...], os_reserve_gb: float,
+            catalog_key: str) -> dict[str, Any]:
+    """``sizing.economics.storage_report`` over every catalog platform."""
+    from sizing.economics import storage_report
+
+    return storage_report(catalog(), list(checkpoints), os_reserve_gb=os_reserve_gb)
 
 
 # --------------------------------------------------------------------------- refresh
