@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI_MODULES = {"sizing.cli", "sizing.cli_cluster", "sizing.__main__",
-               "pricing.cli", "pricing.__main__"}
+CLI_MODULES = {f"{pkg}.{p.stem}" for pkg in ("sizing", "pricing")
+               for p in (ROOT / pkg).glob("*.py") if p.stem.startswith("cli")
+               or p.stem == "__main__"}
 TABLE_BUILDERS = {"sizing.compare", "sizing.sweep"}     # core modules that return DataFrames
 
 
