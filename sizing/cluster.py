@@ -39,8 +39,10 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
+import urllib.parse
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from sizing.catalog import Cable, Catalog, Item, Platform, Switch
@@ -93,6 +95,12 @@ class BomLine:
     price_kind: str | None
     url: str | None
     price_note: str | None = None   # converted foreign prices: the rate, VAT and import terms
+    part_number: str | None = None  # manufacturer part number (MPN) from the catalog
+    link: str | None = None         # where to order / compare: see `order_link`
+    link_kind: str | None = None    # "toppreise.ch product page" | "shop page" | "… search …"
+    caveat: str | None = None       # the part's known problem (catalog `caveat`)
+    known_good: bool = True         # False: a reported failure with this exact part
+    alternative_to: str | None = None   # alternative lines: the item id it could replace
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,7 @@ class BillOfMaterials:
     power_w_load: float
     unpriced_items: list[str] = field(default_factory=list)  # needed, not in the catalog
     price_complete: bool = True     # False: total_chf is None or leaves parts out
+    alternatives: list[BomLine] = field(default_factory=list)  # cheaper, caveated; not in total
 
     @property
     def oldest_price_date(self) -> datetime.date | None:
@@ -132,15 +141,15 @@ class BillOfMaterials:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (dates as ISO strings)."""
         d = asdict(self)
-        for line in d["lines"]:
+        for line in [*d["lines"], *d["alternatives"]]:
             if line["price_date"] is not None:
                 line["price_date"] = line["price_date"].isoformat()
         return d
 
     def to_markdown(self) -> str:
         """The build-guide table ``| # | Component | Specification | Price (CHF) |`` + TOTAL."""
-        rows = ["| # | Component | Specification | Price (CHF) |",
-                "|---|-----------|---------------|-------------|"]
+        rows = ["| # | Component | Specification | Price (CHF) | MPN | Price date | Order |",
+                "|---|-----------|---------------|-------------|-----|------------|-------|"]
         n = 1
         for line in self.lines:
             num = str(n) if line.quantity == 1 else f"{n}-{n + line.quantity - 1}"
@@ -154,11 +163,19 @@ class BillOfMaterials:
             else:
                 price = (f"{line.quantity} x {chf(line.unit_price_chf)} = "
                          f"{chf(line.line_total_chf or 0.0)}")
-            rows.append(f"| {num} | {_md(comp)} | {_md(line.specification)} | {price} |")
+            rows.append(f"| {num} | {_md(comp)} | {_md(line.specification)} | {price} | "
+                        f"{_order_cells(line)} |")
         total = "unknown" if self.total_chf is None else f"CHF {chf(self.total_chf)}"
         if self.total_chf is not None and self.unpriced_items:
             total += " + parts not priced"
-        rows.append(f"| | **TOTAL** | | **{total}** |")
+        rows.append(f"| | **TOTAL** | | **{total}** | | | |")
+        for alt in self.alternatives:
+            price = "price unknown" if alt.unit_price_chf is None else (
+                f"{alt.quantity} x {chf(alt.unit_price_chf)} = {chf(alt.line_total_chf or 0.0)}")
+            rows.append(f"| alt. | {_md(f'{alt.quantity}x {alt.description}')} instead of "
+                        f"{_md(alt.alternative_to or '')} (not in the total; caveat: "
+                        f"{_md(alt.caveat or 'none')}) | {_md(alt.specification)} | {price} | "
+                        f"{_order_cells(alt)} |")
         out = ["\n".join(rows), "",
                f"Power: {self.power_w_idle:.0f} W idle, {self.power_w_load:.0f} W at "
                "inference load (whole cluster).", "", "Prices:"]
@@ -172,6 +189,10 @@ class BillOfMaterials:
         if self.unpriced_items:
             out.append(f"- price incomplete: {', '.join(self.unpriced_items)} not priced (not "
                        "in the catalog, not in the total)")
+        caveats = [ln for ln in self.lines if ln.caveat]
+        if caveats:
+            out += ["", "Known issues of the chosen parts:"]
+            out += [f"- {ln.item_id}: {ln.caveat}" for ln in caveats]
         if self.notes:
             out += ["", "Notes:"] + [f"- {note}" for note in self.notes]
         return "\n".join(out) + "\n"
@@ -234,6 +255,40 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+TOPPREISE_SEARCH = "https://www.toppreise.ch/produktsuche?q="   # facts §1.1 (search URL)
+_TOPPREISE_PRODUCT = re.compile(
+    r"^https://www\.toppreise\.ch/(price-comparison|preisvergleich)/.+-p\d+/?$")
+
+
+def order_link(item: Item, quote_url: str | None = None) -> tuple[str | None, str | None]:
+    """(URL, kind) where a buyer orders or compares `item`, no address invented.
+
+    1. the price's toppreise.ch product page (scraped, or the catalog's ``price.url``);
+    2. the catalog's ``shop_url`` (the vendor's shop page, from the item's sources);
+    3. a toppreise.ch search for the part number (MPN), else for the name -- labelled as a
+       search, not a product page. Host-build allowances (kind "misc") have no link.
+    """
+    for url in (quote_url, item.price.url if item.price is not None else None):
+        if url and _TOPPREISE_PRODUCT.match(url):
+            return url, "toppreise.ch product page"
+    if item.shop_url:
+        return item.shop_url, "shop page"
+    if getattr(item, "kind", None) == "misc":
+        return None, None
+    if item.part_number:
+        return (TOPPREISE_SEARCH + urllib.parse.quote_plus(item.part_number),
+                "toppreise.ch search for the MPN (not a product page)")
+    return (TOPPREISE_SEARCH + urllib.parse.quote_plus(item.name),
+            "toppreise.ch search for the name (not a product page)")
+
+
+def _order_cells(line: BomLine) -> str:
+    """Markdown cells "MPN | price date | order link" of one BOM line."""
+    when = line.price_date.isoformat() if line.price_date else "-"
+    link = f"[{_md(line.link_kind or 'link')}]({line.link})" if line.link else "-"
+    return f"{_md(line.part_number or '-')} | {when} | {link}"
+
+
 # ----------------------------------------------------------------------------- prices
 def catalog_prices(catalog: Catalog) -> dict[str, PriceQuote]:
     """The catalog's dated list prices, by item id (items without a price are absent)."""
@@ -266,7 +321,11 @@ def _node_ports(p: Platform) -> int:
 
 
 def _cheapest(cables: list[Cable]) -> Cable | None:
-    return min(cables, key=lambda c: (_list_chf(c), c.length_m, c.id), default=None)
+    """Known-good parts first (catalog ``known_good``), then the cheapest by list price,
+    then the shorter, then the id: a part with a reported failure is never picked by price
+    alone (the BOM offers it as an alternative line with its caveat)."""
+    return min(cables, key=lambda c: (not c.known_good, _list_chf(c), c.length_m, c.id),
+               default=None)
 
 
 def _straight_dac(catalog: Catalog) -> Cable | None:
@@ -391,10 +450,11 @@ def _cable_notes(catalog: Catalog, used: dict[str, int]) -> list[str]:
         alts = [o for o in catalog.cables if o.kind == c.kind and o.id != cid]
         if alts:
             listed = ", ".join(
-                f"{o.id} ({'no price' if o.price is None else 'CHF ' + chf(o.price.chf)})"
+                f"{o.id} ({'no price' if o.price is None else 'CHF ' + chf(o.price.chf)}"
+                f"{'' if o.known_good else ', known issue'})"
                 for o in alts)
-            notes.append(f"{cid} chosen as the cheapest {c.kind} by catalog list price; "
-                         f"alternatives: {listed}")
+            notes.append(f"{cid} chosen as the cheapest known-good {c.kind} by catalog list "
+                         f"price; alternatives: {listed}")
     return notes
 
 
@@ -502,7 +562,13 @@ def _switch_topology(catalog: Catalog, p: Platform, units: int, best: _SwitchPla
                     notes + _gb10_common_notes(units) + _cable_notes(catalog, cables))
 
 
-def _topology_other_system(p: Platform, units: int) -> Topology:
+def _thunderbolt_cable(catalog: Catalog, link_gbit_s: float) -> Cable | None:
+    """The catalog's Thunderbolt cable for a link of `link_gbit_s` (known-good first)."""
+    return _cheapest([c for c in catalog.cables
+                      if c.kind == "thunderbolt" and c.speed_gbit_s >= link_gbit_s])
+
+
+def _topology_other_system(catalog: Catalog, p: Platform, units: int) -> Topology:
     ic = p.interconnect
     if ic is None:
         raise TopologyError(f"{p.id} has no multi-unit interconnect in the catalog")
@@ -514,6 +580,13 @@ def _topology_other_system(p: Platform, units: int) -> Topology:
                 f"{units} units of {p.id} cannot form a Thunderbolt full mesh ({tb_ports} "
                 f"ports per unit, so at most {tb_ports + 1} units)")
         links = units * (units - 1) // 2
+        tb = _thunderbolt_cable(catalog, ic.link_gbit_s)
+        if tb is not None:
+            notes = [f"{units} units over {ic.kind}: full mesh of {links} Thunderbolt 5 "
+                     f"cable(s) ({tb.id}), one per pair of units, no switch."]
+            notes += [f"{tb.id}: {text}" for text in tb.compatibility]
+            notes.append(f"Interconnect: {ic.note}")
+            return Topology(units, "direct", {}, {tb.id: links}, 0, notes)
         unpriced = [f"{links} x Thunderbolt 5 cable"]
         notes = [f"{units} units over {ic.kind}: full mesh of {links} Thunderbolt 5 cable(s), "
                  "no switch. Thunderbolt 5 cables are not in the catalog and not priced "
@@ -604,7 +677,7 @@ def topology(catalog: Catalog, platform_id: str, units: int, *,
                               design or ("direct" if units == 2 else "switch"))
     if design == "switch":
         raise TopologyError(f"no switch design for {p.id} in the catalog; valid choices: direct")
-    return _topology_other_system(p, units)
+    return _topology_other_system(catalog, p, units)
 
 
 # ----------------------------------------------------------------------------- power
@@ -671,14 +744,38 @@ def _spec(item: Item, catalog: Catalog) -> str:
 def _line(item: Item, qty: int, catalog: Catalog,
           prices: Mapping[str, PriceQuote] | None) -> BomLine:
     q = _quote(item, prices)
+    link, link_kind = order_link(item, getattr(q, "url", None) if q is not None else None)
+    order = {"part_number": item.part_number, "link": link, "link_kind": link_kind,
+             "caveat": " ".join(item.caveat.split()) if item.caveat else None,
+             "known_good": item.known_good}
     if q is None:
         return BomLine(item.id, item.name, _spec(item, catalog), qty, None, None, None, None,
-                       None, None)
+                       None, None, **order)
     unit = float(q.chf)
     note = " ".join(str(getattr(q, "note", "") or "").split())
     return BomLine(item.id, item.name, _spec(item, catalog), qty, unit, round(unit * qty, 2),
                    q.source, q.as_of, getattr(q, "kind", "catalog"), getattr(q, "url", None),
-                   note if "CONVERTED" in note else None)
+                   note if "CONVERTED" in note else None, **order)
+
+
+def _alternatives(catalog: Catalog, topo: Topology, lines: list[BomLine],
+                  prices: Mapping[str, PriceQuote] | None) -> list[BomLine]:
+    """For each cable line: the cheapest part of the same kind and speed that the
+    known-good-first rule passed over because of a reported failure (``known_good:
+    false``), when it is cheaper -- offered with its caveat, not in the total."""
+    out = []
+    for ln in lines:
+        if ln.item_id not in topo.cables or ln.unit_price_chf is None:
+            continue
+        chosen = catalog.cable(ln.item_id)
+        for other in sorted((c for c in catalog.cables if c.kind == chosen.kind
+                             and not c.known_good and c.speed_gbit_s >= chosen.speed_gbit_s),
+                            key=lambda c: (_list_chf(c), c.id)):
+            alt = _line(other, ln.quantity, catalog, prices)
+            if alt.unit_price_chf is not None and alt.unit_price_chf < ln.unit_price_chf:
+                out.append(replace(alt, alternative_to=ln.item_id))
+                break
+    return out
 
 
 def _lines(catalog: Catalog, p: Platform, topo: Topology,
@@ -751,8 +848,17 @@ def bill_of_materials(catalog: Catalog, platform_id: str, units: int, *,
     total = None if missing else round(sum(ln.line_total_chf or 0.0 for ln in lines), 2)
     notes = list(topo.notes) + _guide_notes(catalog, p, topo, lines, total)
     idle, load = _power(catalog, p, topo)
+    alternatives = _alternatives(catalog, topo, lines, prices)
+    for alt in alternatives:
+        saving = (next(ln for ln in lines if ln.item_id == alt.alternative_to).line_total_chf
+                  or 0.0) - (alt.line_total_chf or 0.0)
+        notes.append(f"Alternative: {alt.quantity} x {alt.item_id} instead of "
+                     f"{alt.alternative_to} saves CHF {chf(saving)}, but: "
+                     f"{alt.caveat or 'it has a reported problem'} The BOM lists the "
+                     "known-good part.")
     return BillOfMaterials(p.id, units, topo, lines, total, missing, notes, idle, load,
-                           list(topo.unpriced), not missing and not topo.unpriced)
+                           list(topo.unpriced), not missing and not topo.unpriced,
+                           alternatives)
 
 
 # ----------------------------------------------------------------------------- upgrades
