@@ -6,7 +6,7 @@
         [--mem-util F] [--json] | --batch FILE.csv
     python -m sizing model MODEL --weights Q [--tp N] [--kv-dtype D] [--engine E] --json
     python -m sizing calibrate --report [--fit]
-    python -m sizing bom | compare | plan     (sizing/cli_cluster.py)
+    python -m sizing bom | upgrade | compare | plan     (sizing/cli_cluster.py)
 
 Errors (unknown ids, impossible inputs, bad options) print one line on stderr and exit
 with status 2 -- argparse's own errors included (no usage block).
