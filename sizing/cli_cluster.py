@@ -380,4 +380,5 @@ def _print_candidates(candidates: list[Any], start: int) -> None:
             print(f"       note: {n}")
 
 
-__all__ = ["cmd_bom", "cmd_compare", "cmd_plan", "cmd_upgrade", "markdown_table", "register", "swiss"]
+__all__ = ["cmd_bom", "cmd_compare", "cmd_plan", "cmd_upgrade", "markdown_table", "register",
+           "swiss"]
