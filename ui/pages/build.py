@@ -73,8 +73,9 @@ energy = energy_chf_per_year(idle_w=bom.power_w_idle, load_w=bom.power_w_load,
                              hours_at_load_per_day=float(ss[K("hours")]),
                              rappen_per_kwh=tariff.rappen_per_kwh)
 m = st.columns(5)
-m[0].metric("Total", fmt.chf(bom.total_chf), help="sum of the lines below; – = a part has "
-            "no known price")
+m[0].metric("Total" + (" (incomplete)" if bom.unpriced_items else ""), fmt.chf(bom.total_chf),
+            help="sum of the lines below; – = a part has no known price; (incomplete) = "
+            "parts that are not priced are left out")
 m[1].metric("Network design", bom.topology.design)
 m[2].metric("Power idle", f"{fmt.swiss_number(bom.power_w_idle)} W")
 m[3].metric("Power at load", f"{fmt.swiss_number(bom.power_w_load)} W")
@@ -85,6 +86,9 @@ age = widgets.price_age_notice(cat, [bom.oldest_price_date])
 if bom.missing_prices:
     st.warning("No price known for: " + ", ".join(bom.missing_prices) + ". Set one on the "
                "Prices page (manual override); the total stays unknown until then.")
+if bom.unpriced_items:
+    st.warning("Price incomplete — the total leaves out parts that are not priced (not in the "
+               "catalog, no sourced price found): " + fmt.md_escape(", ".join(bom.unpriced_items)))
 
 bom_df = tables.bom_frame(bom)
 bom_kinds = tables.kinds_by_label(tables.BOM_COLUMNS)
