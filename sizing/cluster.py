@@ -16,10 +16,19 @@ Topology rules (design.md "Cluster, cost and power"; facts = ../shared/data/cata
     `TopologyError`.
   - 3 units, design ``direct``: a triangle, each node's two ports to the two others
     (3 DACs); 4 units ``direct``: a ring (4 DACs), with caveat notes; 5+ ``direct``: error.
-* Other systems (Mac Studio: Thunderbolt 5; Strix Halo: Ethernet): direct links (and for
-  3+ Strix Halo an Ethernet switch) that are not in the catalog -- listed in
-  ``Topology.unpriced`` and the BOM's ``unpriced_items``, so ``price_complete`` is False
-  and the total is a lower bound.
+* Mac Studio: a Thunderbolt 5 full mesh, one catalog cable of kind ``thunderbolt`` per pair
+  of units (units x (units - 1) / 2).
+* Strix Halo (Ethernet): direct links (and for 3+ units an Ethernet switch) that are not in
+  the catalog (no sourced price found) -- listed in ``Topology.unpriced`` and the BOM's
+  ``unpriced_items``, so ``price_complete`` is False and the total is a lower bound. The
+  same holds for Thunderbolt when a catalog has no such cable.
+* Cables are chosen known-good first (catalog ``known_good``), then by list price: a part
+  with a reported failure is never picked by price alone; the BOM offers it as an
+  alternative line (``BillOfMaterials.alternatives``, not in the total) with its caveat.
+
+Every BOM line is orderable: part number (MPN), price date and an order link
+(`order_link`: the toppreise.ch product page, else the vendor's shop page, else a labelled
+toppreise.ch search for the MPN or name -- never an invented address).
 * GPU cards: ``ceil(N / host.max_cards_per_host)`` hosts, each built from the platform's
   ``host.parts``. Cards in different hosts talk over the hosts' Ethernet, not PCIe.
 
@@ -32,7 +41,9 @@ never imports `pricing` (design rule). Human-readable CHF are Swiss style (`CHF 
 
 Upgrades (`upgrade_path`): the parts of the default design for the smaller count are
 owned; among every switch design for the larger count (any catalog switch, one or two of
-them) the one cheapest to complete from what is owned wins.
+them) the one cheapest to complete from what is owned wins. The result is a shopping list:
+the lines to buy, the owned lines left unused, the owned build at today's prices
+(ASSUMPTION: what was paid is unknown) and the total spent.
 """
 
 from __future__ import annotations
@@ -361,9 +372,10 @@ class _SwitchPlan:
 
     @property
     def key(self) -> tuple[Any, ...]:
-        """Default choice: cheapest, then fewer switches, fewer cables, id, fewer breakouts."""
-        return (self.cost, self.count, self.breakouts + self.straight, self.switch.id,
-                self.breakouts)
+        """Default choice: a known-good switch, cheapest, then fewer switches, fewer cables,
+        id, fewer breakouts."""
+        return (not self.switch.known_good, self.cost, self.count,
+                self.breakouts + self.straight, self.switch.id, self.breakouts)
 
 
 def _allocations(nodes: int, native: int, dd: int) -> list[tuple[int, int]]:
