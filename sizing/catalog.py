@@ -214,6 +214,19 @@ class Item(Strict):
     part_number: str | None = None
     price: ListPrice | None = None
     source: Sources
+    shop_url: str | None = Field(
+        None, description="the vendor's shop / product page (a URL from the sources)")
+    known_good: bool = Field(
+        True, description="False: a reported failure with this exact part; a BOM does not "
+        "pick it by price alone (it is offered as an alternative with its caveat)")
+    caveat: str | None = Field(None, description="the known problem, one line")
+
+    @field_validator("shop_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError(f"shop_url must be an https:// address (got {value[:60]!r})")
+        return value
 
 
 # --------------------------------------------------------------------------- platforms
@@ -331,7 +344,7 @@ class Switch(Item):
 
 
 class Cable(Item):
-    kind: Literal["dac", "breakout_dac"]
+    kind: Literal["dac", "breakout_dac", "thunderbolt"]
     speed_gbit_s: Pos
     ends: str
     length_m: Pos

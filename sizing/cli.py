@@ -6,8 +6,8 @@
         [--mem-util F] [--json] | --batch FILE.csv
     python -m sizing model MODEL --weights Q [--tp N] [--kv-dtype D] [--engine E] --json
     python -m sizing calibrate --report [--fit]
-    python -m sizing bom | compare | plan     (sizing/cli_cluster.py)
-    python -m sizing cost | agent             (sizing/cli_cost.py)
+    python -m sizing bom | upgrade | compare | plan     (sizing/cli_cluster.py)
+    python -m sizing cost | agent                       (sizing/cli_cost.py)
 
 Errors (unknown ids, impossible inputs, bad options) print one line on stderr and exit
 with status 2 -- argparse's own errors included (no usage block).

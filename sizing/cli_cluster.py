@@ -1,6 +1,8 @@
 """`python -m sizing bom | compare | plan` (registered by sizing/cli.py).
 
     python -m sizing bom --platform ID --units N [--design direct|switch] [--json|--markdown]
+        [--from OWNED]
+    python -m sizing upgrade --platform ID --from N --to M [--json|--markdown]
     python -m sizing compare --model M --weights Q [--units 1,2,3,4,8] [--platforms A,B]
         [--context T] [--concurrency C] [--parallel P] [--format csv|json|markdown]
         [--library MODEL:QUANT,...]
@@ -34,11 +36,27 @@ def register(subparsers: Any) -> None:
     p.add_argument("--design", choices=("direct", "switch"),
                    help="network design for 2+ GB10 nodes (default: direct for 2, switch "
                         "for 3+; direct = triangle for 3, ring for 4)")
+    p.add_argument("--from", dest="from_units", type=limits.units_arg, metavar="OWNED",
+                   help="units already owned: print the upgrade shopping list from OWNED to "
+                        "--units instead (same as `upgrade --from OWNED --to UNITS`)")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true")
     out.add_argument("--markdown", action="store_true", help="the default output")
     _price_args(p)
     p.set_defaults(func=cmd_bom)
+
+    p = subparsers.add_parser("upgrade", help="shopping list from N owned units to M: parts "
+                              "to buy, owned parts left unused, cost now, total spent")
+    p.add_argument("--platform", required=True)
+    p.add_argument("--from", dest="from_units", type=limits.units_arg, required=True,
+                   metavar="N", help="units owned now (their default build is owned)")
+    p.add_argument("--to", dest="to_units", type=limits.units_arg, required=True,
+                   metavar="M", help="units wanted")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true")
+    out.add_argument("--markdown", action="store_true", help="the default output")
+    _price_args(p)
+    p.set_defaults(func=cmd_upgrade)
 
     p = subparsers.add_parser("compare", help="one workload across cluster sizes / platforms")
     p.add_argument("--model", required=True)
@@ -127,6 +145,12 @@ def _print_age(age: Any) -> None:
 def cmd_bom(args: argparse.Namespace) -> int:
     from sizing.cluster import bill_of_materials
 
+    if getattr(args, "from_units", None) is not None:
+        if args.design is not None:
+            raise ScenarioError("--design does not apply with --from (the upgrade picks the "
+                                "design cheapest to complete from what is owned)")
+        args.to_units = args.units
+        return cmd_upgrade(args)
     catalog, prices = _context(args)
     bom = bill_of_materials(catalog, args.platform, args.units, prices=prices,
                             design=args.design)
@@ -135,6 +159,27 @@ def cmd_bom(args: argparse.Namespace) -> int:
         print(strict_json({**bom.to_dict(), **age.to_dict()}))
     else:
         sys.stdout.write(bom.to_markdown())
+        print()
+        _print_age(age)
+    return 0
+
+
+# ----------------------------------------------------------------------------- upgrade
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    """The upgrade shopping list (sizing.cluster.upgrade_path) as Markdown or JSON."""
+    from sizing.cluster import topology, upgrade_path
+
+    if args.to_units < args.from_units:
+        raise ScenarioError(f"--to ({args.to_units}) must be at least --from "
+                            f"({args.from_units}): an upgrade adds units")
+    catalog, prices = _context(args)
+    topology(catalog, args.platform, args.to_units)       # unknown id / unbuildable: exit 2
+    up = upgrade_path(catalog, args.platform, args.from_units, args.to_units, prices=prices)
+    age = price_age_of(catalog, [up.oldest_price_date])
+    if args.json:
+        print(strict_json({**up.to_dict(), **age.to_dict()}))
+    else:
+        sys.stdout.write(up.to_markdown())
         print()
         _print_age(age)
     return 0
@@ -335,4 +380,5 @@ def _print_candidates(candidates: list[Any], start: int) -> None:
             print(f"       note: {n}")
 
 
-__all__ = ["cmd_bom", "cmd_compare", "cmd_plan", "markdown_table", "register", "swiss"]
+__all__ = ["cmd_bom", "cmd_compare", "cmd_plan", "cmd_upgrade", "markdown_table", "register",
+           "swiss"]

@@ -16,10 +16,19 @@ Topology rules (design.md "Cluster, cost and power"; facts = docs/sources/catalo
     `TopologyError`.
   - 3 units, design ``direct``: a triangle, each node's two ports to the two others
     (3 DACs); 4 units ``direct``: a ring (4 DACs), with caveat notes; 5+ ``direct``: error.
-* Other systems (Mac Studio: Thunderbolt 5; Strix Halo: Ethernet): direct links (and for
-  3+ Strix Halo an Ethernet switch) that are not in the catalog -- listed in
-  ``Topology.unpriced`` and the BOM's ``unpriced_items``, so ``price_complete`` is False
-  and the total is a lower bound.
+* Mac Studio: a Thunderbolt 5 full mesh, one catalog cable of kind ``thunderbolt`` per pair
+  of units (units x (units - 1) / 2).
+* Strix Halo (Ethernet): direct links (and for 3+ units an Ethernet switch) that are not in
+  the catalog (no sourced price found) -- listed in ``Topology.unpriced`` and the BOM's
+  ``unpriced_items``, so ``price_complete`` is False and the total is a lower bound. The
+  same holds for Thunderbolt when a catalog has no such cable.
+* Cables are chosen known-good first (catalog ``known_good``), then by list price: a part
+  with a reported failure is never picked by price alone; the BOM offers it as an
+  alternative line (``BillOfMaterials.alternatives``, not in the total) with its caveat.
+
+Every BOM line is orderable: part number (MPN), price date and an order link
+(`order_link`: the toppreise.ch product page, else the vendor's shop page, else a labelled
+toppreise.ch search for the MPN or name -- never an invented address).
 * GPU cards: ``ceil(N / host.max_cards_per_host)`` hosts, each built from the platform's
   ``host.parts``. Cards in different hosts talk over the hosts' Ethernet, not PCIe.
 
@@ -32,15 +41,19 @@ never imports `pricing` (design rule). Human-readable CHF are Swiss style (`CHF 
 
 Upgrades (`upgrade_path`): the parts of the default design for the smaller count are
 owned; among every switch design for the larger count (any catalog switch, one or two of
-them) the one cheapest to complete from what is owned wins.
+them) the one cheapest to complete from what is owned wins. The result is a shopping list:
+the lines to buy, the owned lines left unused, the owned build at today's prices
+(ASSUMPTION: what was paid is unknown) and the total spent.
 """
 
 from __future__ import annotations
 
 import datetime
 import math
+import re
+import urllib.parse
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from sizing.catalog import Cable, Catalog, Item, Platform, Switch
@@ -93,6 +106,12 @@ class BomLine:
     price_kind: str | None
     url: str | None
     price_note: str | None = None   # converted foreign prices: the rate, VAT and import terms
+    part_number: str | None = None  # manufacturer part number (MPN) from the catalog
+    link: str | None = None         # where to order / compare: see `order_link`
+    link_kind: str | None = None    # "toppreise.ch product page" | "shop page" | "… search …"
+    caveat: str | None = None       # the part's known problem (catalog `caveat`)
+    known_good: bool = True         # False: a reported failure with this exact part
+    alternative_to: str | None = None   # alternative lines: the item id it could replace
 
 
 @dataclass(frozen=True)
@@ -121,6 +140,7 @@ class BillOfMaterials:
     power_w_load: float
     unpriced_items: list[str] = field(default_factory=list)  # needed, not in the catalog
     price_complete: bool = True     # False: total_chf is None or leaves parts out
+    alternatives: list[BomLine] = field(default_factory=list)  # cheaper, caveated; not in total
 
     @property
     def oldest_price_date(self) -> datetime.date | None:
@@ -132,15 +152,15 @@ class BillOfMaterials:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (dates as ISO strings)."""
         d = asdict(self)
-        for line in d["lines"]:
+        for line in [*d["lines"], *d["alternatives"]]:
             if line["price_date"] is not None:
                 line["price_date"] = line["price_date"].isoformat()
         return d
 
     def to_markdown(self) -> str:
         """The build-guide table ``| # | Component | Specification | Price (CHF) |`` + TOTAL."""
-        rows = ["| # | Component | Specification | Price (CHF) |",
-                "|---|-----------|---------------|-------------|"]
+        rows = ["| # | Component | Specification | Price (CHF) | MPN | Price date | Order |",
+                "|---|-----------|---------------|-------------|-----|------------|-------|"]
         n = 1
         for line in self.lines:
             num = str(n) if line.quantity == 1 else f"{n}-{n + line.quantity - 1}"
@@ -154,11 +174,19 @@ class BillOfMaterials:
             else:
                 price = (f"{line.quantity} x {chf(line.unit_price_chf)} = "
                          f"{chf(line.line_total_chf or 0.0)}")
-            rows.append(f"| {num} | {_md(comp)} | {_md(line.specification)} | {price} |")
+            rows.append(f"| {num} | {_md(comp)} | {_md(line.specification)} | {price} | "
+                        f"{_order_cells(line)} |")
         total = "unknown" if self.total_chf is None else f"CHF {chf(self.total_chf)}"
         if self.total_chf is not None and self.unpriced_items:
             total += " + parts not priced"
-        rows.append(f"| | **TOTAL** | | **{total}** |")
+        rows.append(f"| | **TOTAL** | | **{total}** | | | |")
+        for alt in self.alternatives:
+            price = "price unknown" if alt.unit_price_chf is None else (
+                f"{alt.quantity} x {chf(alt.unit_price_chf)} = {chf(alt.line_total_chf or 0.0)}")
+            rows.append(f"| alt. | {_md(f'{alt.quantity}x {alt.description}')} instead of "
+                        f"{_md(alt.alternative_to or '')} (not in the total; caveat: "
+                        f"{_md(alt.caveat or 'none')}) | {_md(alt.specification)} | {price} | "
+                        f"{_order_cells(alt)} |")
         out = ["\n".join(rows), "",
                f"Power: {self.power_w_idle:.0f} W idle, {self.power_w_load:.0f} W at "
                "inference load (whole cluster).", "", "Prices:"]
@@ -172,6 +200,10 @@ class BillOfMaterials:
         if self.unpriced_items:
             out.append(f"- price incomplete: {', '.join(self.unpriced_items)} not priced (not "
                        "in the catalog, not in the total)")
+        caveats = [ln for ln in self.lines if ln.caveat]
+        if caveats:
+            out += ["", "Known issues of the chosen parts:"]
+            out += [f"- {ln.item_id}: {ln.caveat}" for ln in caveats]
         if self.notes:
             out += ["", "Notes:"] + [f"- {note}" for note in self.notes]
         return "\n".join(out) + "\n"
@@ -234,6 +266,40 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+TOPPREISE_SEARCH = "https://www.toppreise.ch/produktsuche?q="   # facts §1.1 (search URL)
+_TOPPREISE_PRODUCT = re.compile(
+    r"^https://www\.toppreise\.ch/(price-comparison|preisvergleich)/.+-p\d+/?$")
+
+
+def order_link(item: Item, quote_url: str | None = None) -> tuple[str | None, str | None]:
+    """(URL, kind) where a buyer orders or compares `item`, no address invented.
+
+    1. the price's toppreise.ch product page (scraped, or the catalog's ``price.url``);
+    2. the catalog's ``shop_url`` (the vendor's shop page, from the item's sources);
+    3. a toppreise.ch search for the part number (MPN), else for the name -- labelled as a
+       search, not a product page. Host-build allowances (kind "misc") have no link.
+    """
+    for url in (quote_url, item.price.url if item.price is not None else None):
+        if url and _TOPPREISE_PRODUCT.match(url):
+            return url, "toppreise.ch product page"
+    if item.shop_url:
+        return item.shop_url, "shop page"
+    if getattr(item, "kind", None) == "misc":
+        return None, None
+    if item.part_number:
+        return (TOPPREISE_SEARCH + urllib.parse.quote_plus(item.part_number),
+                "toppreise.ch search for the MPN (not a product page)")
+    return (TOPPREISE_SEARCH + urllib.parse.quote_plus(item.name),
+            "toppreise.ch search for the name (not a product page)")
+
+
+def _order_cells(line: BomLine) -> str:
+    """Markdown cells "MPN | price date | order link" of one BOM line."""
+    when = line.price_date.isoformat() if line.price_date else "-"
+    link = f"[{_md(line.link_kind or 'link')}]({line.link})" if line.link else "-"
+    return f"{_md(line.part_number or '-')} | {when} | {link}"
+
+
 # ----------------------------------------------------------------------------- prices
 def catalog_prices(catalog: Catalog) -> dict[str, PriceQuote]:
     """The catalog's dated list prices, by item id (items without a price are absent)."""
@@ -266,7 +332,11 @@ def _node_ports(p: Platform) -> int:
 
 
 def _cheapest(cables: list[Cable]) -> Cable | None:
-    return min(cables, key=lambda c: (_list_chf(c), c.length_m, c.id), default=None)
+    """Known-good parts first (catalog ``known_good``), then the cheapest by list price,
+    then the shorter, then the id: a part with a reported failure is never picked by price
+    alone (the BOM offers it as an alternative line with its caveat)."""
+    return min(cables, key=lambda c: (not c.known_good, _list_chf(c), c.length_m, c.id),
+               default=None)
 
 
 def _straight_dac(catalog: Catalog) -> Cable | None:
@@ -302,9 +372,10 @@ class _SwitchPlan:
 
     @property
     def key(self) -> tuple[Any, ...]:
-        """Default choice: cheapest, then fewer switches, fewer cables, id, fewer breakouts."""
-        return (self.cost, self.count, self.breakouts + self.straight, self.switch.id,
-                self.breakouts)
+        """Default choice: a known-good switch, cheapest, then fewer switches, fewer cables,
+        id, fewer breakouts."""
+        return (not self.switch.known_good, self.cost, self.count,
+                self.breakouts + self.straight, self.switch.id, self.breakouts)
 
 
 def _allocations(nodes: int, native: int, dd: int) -> list[tuple[int, int]]:
@@ -391,10 +462,11 @@ def _cable_notes(catalog: Catalog, used: dict[str, int]) -> list[str]:
         alts = [o for o in catalog.cables if o.kind == c.kind and o.id != cid]
         if alts:
             listed = ", ".join(
-                f"{o.id} ({'no price' if o.price is None else 'CHF ' + chf(o.price.chf)})"
+                f"{o.id} ({'no price' if o.price is None else 'CHF ' + chf(o.price.chf)}"
+                f"{'' if o.known_good else ', known issue'})"
                 for o in alts)
-            notes.append(f"{cid} chosen as the cheapest {c.kind} by catalog list price; "
-                         f"alternatives: {listed}")
+            notes.append(f"{cid} chosen as the cheapest known-good {c.kind} by catalog list "
+                         f"price; alternatives: {listed}")
     return notes
 
 
@@ -502,7 +574,13 @@ def _switch_topology(catalog: Catalog, p: Platform, units: int, best: _SwitchPla
                     notes + _gb10_common_notes(units) + _cable_notes(catalog, cables))
 
 
-def _topology_other_system(p: Platform, units: int) -> Topology:
+def _thunderbolt_cable(catalog: Catalog, link_gbit_s: float) -> Cable | None:
+    """The catalog's Thunderbolt cable for a link of `link_gbit_s` (known-good first)."""
+    return _cheapest([c for c in catalog.cables
+                      if c.kind == "thunderbolt" and c.speed_gbit_s >= link_gbit_s])
+
+
+def _topology_other_system(catalog: Catalog, p: Platform, units: int) -> Topology:
     ic = p.interconnect
     if ic is None:
         raise TopologyError(f"{p.id} has no multi-unit interconnect in the catalog")
@@ -514,6 +592,13 @@ def _topology_other_system(p: Platform, units: int) -> Topology:
                 f"{units} units of {p.id} cannot form a Thunderbolt full mesh ({tb_ports} "
                 f"ports per unit, so at most {tb_ports + 1} units)")
         links = units * (units - 1) // 2
+        tb = _thunderbolt_cable(catalog, ic.link_gbit_s)
+        if tb is not None:
+            notes = [f"{units} units over {ic.kind}: full mesh of {links} Thunderbolt 5 "
+                     f"cable(s) ({tb.id}), one per pair of units, no switch."]
+            notes += [f"{tb.id}: {text}" for text in tb.compatibility]
+            notes.append(f"Interconnect: {ic.note}")
+            return Topology(units, "direct", {}, {tb.id: links}, 0, notes)
         unpriced = [f"{links} x Thunderbolt 5 cable"]
         notes = [f"{units} units over {ic.kind}: full mesh of {links} Thunderbolt 5 cable(s), "
                  "no switch. Thunderbolt 5 cables are not in the catalog and not priced "
@@ -604,7 +689,7 @@ def topology(catalog: Catalog, platform_id: str, units: int, *,
                               design or ("direct" if units == 2 else "switch"))
     if design == "switch":
         raise TopologyError(f"no switch design for {p.id} in the catalog; valid choices: direct")
-    return _topology_other_system(p, units)
+    return _topology_other_system(catalog, p, units)
 
 
 # ----------------------------------------------------------------------------- power
@@ -671,14 +756,38 @@ def _spec(item: Item, catalog: Catalog) -> str:
 def _line(item: Item, qty: int, catalog: Catalog,
           prices: Mapping[str, PriceQuote] | None) -> BomLine:
     q = _quote(item, prices)
+    link, link_kind = order_link(item, getattr(q, "url", None) if q is not None else None)
+    order = {"part_number": item.part_number, "link": link, "link_kind": link_kind,
+             "caveat": " ".join(item.caveat.split()) if item.caveat else None,
+             "known_good": item.known_good}
     if q is None:
         return BomLine(item.id, item.name, _spec(item, catalog), qty, None, None, None, None,
-                       None, None)
+                       None, None, **order)
     unit = float(q.chf)
     note = " ".join(str(getattr(q, "note", "") or "").split())
     return BomLine(item.id, item.name, _spec(item, catalog), qty, unit, round(unit * qty, 2),
                    q.source, q.as_of, getattr(q, "kind", "catalog"), getattr(q, "url", None),
-                   note if "CONVERTED" in note else None)
+                   note if "CONVERTED" in note else None, **order)
+
+
+def _alternatives(catalog: Catalog, topo: Topology, lines: list[BomLine],
+                  prices: Mapping[str, PriceQuote] | None) -> list[BomLine]:
+    """For each cable line: the cheapest part of the same kind and speed that the
+    known-good-first rule passed over because of a reported failure (``known_good:
+    false``), when it is cheaper -- offered with its caveat, not in the total."""
+    out = []
+    for ln in lines:
+        if ln.item_id not in topo.cables or ln.unit_price_chf is None:
+            continue
+        chosen = catalog.cable(ln.item_id)
+        for other in sorted((c for c in catalog.cables if c.kind == chosen.kind
+                             and not c.known_good and c.speed_gbit_s >= chosen.speed_gbit_s),
+                            key=lambda c: (_list_chf(c), c.id)):
+            alt = _line(other, ln.quantity, catalog, prices)
+            if alt.unit_price_chf is not None and alt.unit_price_chf < ln.unit_price_chf:
+                out.append(replace(alt, alternative_to=ln.item_id))
+                break
+    return out
 
 
 def _lines(catalog: Catalog, p: Platform, topo: Topology,
@@ -751,8 +860,17 @@ def bill_of_materials(catalog: Catalog, platform_id: str, units: int, *,
     total = None if missing else round(sum(ln.line_total_chf or 0.0 for ln in lines), 2)
     notes = list(topo.notes) + _guide_notes(catalog, p, topo, lines, total)
     idle, load = _power(catalog, p, topo)
+    alternatives = _alternatives(catalog, topo, lines, prices)
+    for alt in alternatives:
+        saving = (next(ln for ln in lines if ln.item_id == alt.alternative_to).line_total_chf
+                  or 0.0) - (alt.line_total_chf or 0.0)
+        notes.append(f"Alternative: {alt.quantity} x {alt.item_id} instead of "
+                     f"{alt.alternative_to} saves CHF {chf(saving)}, but: "
+                     f"{alt.caveat or 'it has a reported problem'} The BOM lists the "
+                     "known-good part.")
     return BillOfMaterials(p.id, units, topo, lines, total, missing, notes, idle, load,
-                           list(topo.unpriced), not missing and not topo.unpriced)
+                           list(topo.unpriced), not missing and not topo.unpriced,
+                           alternatives)
 
 
 # ----------------------------------------------------------------------------- upgrades
@@ -776,6 +894,68 @@ class Upgrade:
     missing_prices: list[str]
     unpriced_items: list[str]
     notes: list[str]
+    buy_lines: list[BomLine] = field(default_factory=list)     # the shopping list
+    unused_lines: list[BomLine] = field(default_factory=list)  # owned, idle afterwards
+    owned_lines: list[BomLine] = field(default_factory=list)   # the N-unit default build
+    alternatives: list[BomLine] = field(default_factory=list)  # cheaper, caveated parts
+    owned_chf: float | None = None        # owned parts at today's prices (ASSUMPTION)
+    total_spent_chf: float | None = None  # owned_chf + extra_chf
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (dates as ISO strings)."""
+        d = asdict(self)
+        for key in ("buy_lines", "unused_lines", "owned_lines", "alternatives"):
+            for line in d[key]:
+                if line["price_date"] is not None:
+                    line["price_date"] = line["price_date"].isoformat()
+        return d
+
+    @property
+    def oldest_price_date(self) -> datetime.date | None:
+        """Oldest price date among the parts to buy and the owned parts (the totals)."""
+        dates = [ln.price_date for ln in (*self.buy_lines, *self.owned_lines)
+                 if ln.price_date is not None and ln.unit_price_chf is not None]
+        return min(dates) if dates else None
+
+    def to_markdown(self) -> str:
+        """The shopping list: parts to buy (orderable), owned parts left unused, totals."""
+        out = [f"# Upgrade: {self.from_units} -> {self.to_units} x {self.platform_id}", "",
+               f"Design after the upgrade: {self.design}"
+               + (f" ({_describe(self.switches)})" if self.switches else ""), "",
+               "## Buy now", "",
+               "| Component | Qty | Unit price (CHF) | Line total (CHF) | MPN | Price date "
+               "| Order |", "|---|---|---|---|---|---|---|"]
+        for ln in self.buy_lines:
+            out.append(_shopping_row(ln))
+        cost = "unknown" if self.extra_chf is None else f"CHF {chf(self.extra_chf)}"
+        if self.extra_chf is not None and self.unpriced_items:
+            cost += " + parts not priced"
+        out.append(f"| **COST NOW** | | | **{cost}** | | | |")
+        for alt in self.alternatives:
+            out.append(_shopping_row(alt, prefix=f"alt. instead of {alt.alternative_to} (not "
+                                                 f"in the cost; caveat: {alt.caveat}): "))
+        out += ["", "## Owned parts left unused by the new design", ""]
+        if self.unused_lines:
+            out += ["| Component | Qty | Unit price today (CHF) | Line total today (CHF) | MPN "
+                    "| Price date | Order |", "|---|---|---|---|---|---|---|"]
+            out += [_shopping_row(ln) for ln in self.unused_lines]
+        else:
+            out.append("None: every owned part is used.")
+        spent = "unknown" if self.total_spent_chf is None else f"CHF {chf(self.total_spent_chf)}"
+        if self.total_spent_chf is not None and self.unpriced_items:
+            spent += " + parts not priced"
+        owned = "unknown" if self.owned_chf is None else f"CHF {chf(self.owned_chf)}"
+        out += ["", "## Totals", "", f"- Cost now (parts to buy): {cost}",
+                f"- Owned {self.from_units}-unit build at today's prices: {owned} (ASSUMPTION: "
+                "what was paid is not known; today's effective prices stand in)",
+                f"- Total spent (owned + new): {spent}"]
+        if self.missing_prices:
+            out.append(f"- no price known for: {', '.join(self.missing_prices)}")
+        if self.unpriced_items:
+            out.append(f"- price incomplete: {', '.join(self.unpriced_items)} not priced (not "
+                       "in the catalog, not in the totals)")
+        out += ["", "## Notes", ""] + [f"- {n}" for n in self.notes]
+        return "\n".join(out) + "\n"
 
 
 def _target_designs(catalog: Catalog, p: Platform, units: int) -> list[Topology]:
@@ -792,6 +972,18 @@ def _target_designs(catalog: Catalog, p: Platform, units: int) -> list[Topology]
 
 def _describe(items: Mapping[str, int]) -> str:
     return ", ".join(f"{n} x {i}" for i, n in items.items()) or "nothing"
+
+
+def _shopping_row(ln: BomLine, prefix: str = "") -> str:
+    unit = "price unknown" if ln.unit_price_chf is None else chf(ln.unit_price_chf)
+    total = "-" if ln.line_total_chf is None else chf(ln.line_total_chf)
+    return (f"| {_md(prefix + ln.description)} ({_md(ln.item_id)}) | {ln.quantity} | {unit} | "
+            f"{total} | {_order_cells(ln)} |")
+
+
+def _with_quantity(ln: BomLine, qty: int) -> BomLine:
+    total = None if ln.unit_price_chf is None else round(ln.unit_price_chf * qty, 2)
+    return replace(ln, quantity=qty, line_total_chf=total)
 
 
 def upgrade_path(catalog: Catalog, platform_id: str, from_units: int, to_units: int, *,
@@ -829,8 +1021,17 @@ def upgrade_path(catalog: Catalog, platform_id: str, from_units: int, to_units: 
         priced.append((key, rank, topo, buy, missing, round(extra, 2)))
     priced.sort(key=lambda t: (t[0], t[1]))
     _key, _rank, topo, buy, missing, extra = priced[0]
-    needed = {ln.item_id: ln.quantity for ln in _lines(catalog, p, topo, prices)}
+    target_lines = _lines(catalog, p, topo, prices)
+    needed = {ln.item_id: ln.quantity for ln in target_lines}
     unused = {i: n - needed.get(i, 0) for i, n in have.items() if n > needed.get(i, 0)}
+    owned_lines = _lines(catalog, p, owned_topo, prices)
+    buy_lines = [_with_quantity(ln, buy[ln.item_id]) for ln in target_lines
+                 if ln.item_id in buy]
+    unused_lines = [_with_quantity(ln, unused[ln.item_id]) for ln in owned_lines
+                    if ln.item_id in unused]
+    owned_chf = None if any(ln.unit_price_chf is None for ln in owned_lines) else round(
+        sum(ln.line_total_chf or 0.0 for ln in owned_lines), 2)
+    alternatives = _alternatives(catalog, topo, buy_lines, prices)
     sw = _describe(topo.switches) if topo.switches else topo.design
     notes = [f"{from_units} -> {to_units} x {platform_id}: buy {_describe(buy)}"
              + (f" ({_cost(extra)})" if not missing else f" (no price known for "
@@ -848,8 +1049,12 @@ def upgrade_path(catalog: Catalog, platform_id: str, from_units: int, to_units: 
             break
     if topo.unpriced:
         notes.append(f"Not priced (not in the catalog): {', '.join(topo.unpriced)}.")
+    extra_chf = None if missing else extra
+    total_spent = (None if extra_chf is None or owned_chf is None
+                   else round(owned_chf + extra_chf, 2))
     return Upgrade(p.id, from_units, to_units, topo.design, dict(topo.switches), buy, unused,
-                   None if missing else extra, missing, list(topo.unpriced), notes)
+                   extra_chf, missing, list(topo.unpriced), notes, buy_lines, unused_lines,
+                   owned_lines, alternatives, owned_chf, total_spent)
 
 
 def upgrade_cost(catalog: Catalog, platform_id: str, from_units: int, to_units: int, *,

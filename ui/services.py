@@ -24,7 +24,14 @@ import pandas as pd
 import streamlit as st
 
 from sizing.catalog import DEFAULT_CATALOG_PATH, ROOT, Catalog, ModelArch, load_catalog
-from sizing.cluster import BillOfMaterials, bill_of_materials, catalog_prices, upgrade_cost
+from sizing.cluster import (
+    BillOfMaterials,
+    Upgrade,
+    bill_of_materials,
+    catalog_prices,
+    upgrade_cost,
+    upgrade_path,
+)
 from sizing.compare import Workload, compare
 from sizing.estimate import estimate
 from ui import charts, tables
@@ -244,6 +251,15 @@ def upgrade_chf(platform: str, from_units: int, to_units: int, prices_key: str,
                 catalog_key: str) -> float:
     """Extra CHF from ``from_units`` to ``to_units`` (raises ValueError without prices)."""
     return upgrade_cost(catalog(), platform, from_units, to_units,
+                        prices=_effective_prices(prices_key, catalog_key))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def upgrade(platform: str, from_units: int, to_units: int, prices_key: str,
+            catalog_key: str) -> Upgrade:
+    """The upgrade shopping list ``from_units`` -> ``to_units`` at effective prices
+    (``sizing.cluster.upgrade_path``; raises TopologyError/ScenarioError)."""
+    return upgrade_path(catalog(), platform, from_units, to_units,
                         prices=_effective_prices(prices_key, catalog_key))
 
 

@@ -111,6 +111,12 @@ BOM_COLUMNS: list[Column] = [
            "for a foreign price converted to CHF: the rate, VAT and import assumptions; "
            "– = a CHF price"),
     Column("url", "Link", "text"),
+    Column("part_number", "MPN", "text", "manufacturer part number (catalog); – = none known"),
+    Column("link", "Order / compare", "text",
+           "toppreise.ch product page, the vendor's shop page, or a toppreise.ch search "
+           "(labelled in 'Order link kind')"),
+    Column("link_kind", "Order link kind", "text"),
+    Column("caveat", "Known issue", "text", "a reported compatibility problem of this part"),
 ]
 
 RANK_LABELS: dict[str, str] = {
@@ -334,12 +340,15 @@ def bom_frame(bom: BillOfMaterials) -> pd.DataFrame:
         "price_date": ln.price_date.isoformat() if ln.price_date else "",
         "price_source": ln.price_source or "no price known", "url": ln.url or "",
         "price_note": getattr(ln, "price_note", None),
+        "part_number": ln.part_number, "link": ln.link or "", "link_kind": ln.link_kind,
+        "caveat": ln.caveat,
     } for ln in bom.lines]
     rows.append({"item_id": "TOTAL", "description": "", "specification": "",
                  "quantity": None, "unit_price_chf": None, "line_total_chf": bom.total_chf,
                  "price_kind": "", "price_date": "",
                  "price_source": ("missing: " + ", ".join(bom.missing_prices))
-                 if bom.missing_prices else "", "url": "", "price_note": None})
+                 if bom.missing_prices else "", "url": "", "price_note": None,
+                 "part_number": None, "link": "", "link_kind": None, "caveat": None})
     frame = pd.DataFrame(rows)
     frame["quantity"] = frame["quantity"].astype("Int64")   # whole parts; TOTAL row: –
     return display_frame(frame, BOM_COLUMNS)

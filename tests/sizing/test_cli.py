@@ -252,16 +252,25 @@ def test_estimate_gpu_cards_within_one_host_or_as_replicas_still_work(tmp_path, 
 
 
 def test_estimate_says_when_the_price_is_incomplete(capsys, tmp_path):
+    # (a Mac pair was the example until issue 15 priced the Thunderbolt 5 cable; Strix Halo
+    # Ethernet parts are still unpriced: no sourced price found)
+    code, out, _ = run_main(capsys, "estimate", "--platform", "framework-desktop-395-128gb",
+                            "--units", "2", "--parallel", "pp", "--model",
+                            "openai/gpt-oss-120b", "--weights", "mxfp4", "--json")
+    d = json.loads(out)
+    assert code == 0 and d["price_complete"] is False
+    assert d["unpriced_items"] == ["1 x Ethernet cable (>= 5 Gb/s)"]
+    code, out, _ = run_main(capsys, "estimate", "--platform", "framework-desktop-395-128gb",
+                            "--units", "2", "--parallel", "pp", "--model",
+                            "openai/gpt-oss-120b", "--weights", "mxfp4")
+    assert "CHF 5'518 + not priced: 1 x Ethernet cable (>= 5 Gb/s)" in out
+    # the Mac pair: 2 x 5,096 + one Apple Thunderbolt 5 Pro cable 74.40 = 10,266.40
     code, out, _ = run_main(capsys, "estimate", "--platform", "mac-studio-m3-ultra-256gb",
                             "--units", "2", "--parallel", "tp", "--model",
                             "openai/gpt-oss-120b", "--weights", "mxfp4", "--json")
     d = json.loads(out)
-    assert code == 0 and d["price_complete"] is False
-    assert d["unpriced_items"] == ["1 x Thunderbolt 5 cable"]
-    code, out, _ = run_main(capsys, "estimate", "--platform", "mac-studio-m3-ultra-256gb",
-                            "--units", "2", "--parallel", "tp", "--model",
-                            "openai/gpt-oss-120b", "--weights", "mxfp4")
-    assert "CHF 10'192 + not priced: 1 x Thunderbolt 5 cable" in out
+    assert d["price_complete"] is True and d["unpriced_items"] == []
+    assert d["price_chf"] == pytest.approx(2 * 5096 + 74.40)
     batch = tmp_path / "b.csv"
     batch.write_text("platform,units,parallel,model,weights\n"
                      "asus-gx10-1tb,2,tp,openai/gpt-oss-120b,mxfp4\n")

@@ -45,7 +45,7 @@ def _price(chf: float) -> ListPrice:
     return ListPrice(chf=chf, date=datetime.date(2026, 2, 15), source="test: facts §2.10-2.11")
 
 
-def facts_catalog(base: Catalog) -> Catalog:
+def facts_catalog(base: Catalog, *, naddod_known_good: bool = True) -> Catalog:
     """`base` with switches, cables and GB10 power pinned to catalog_facts.md figures.
 
     Prices (CHF, catalog conversions of the facts): CRS804 1,036 ($1,295 x 0.80),
@@ -71,7 +71,11 @@ def facts_catalog(base: Catalog) -> Catalog:
     cables = [cb[DAC_NV].model_copy(update={"price": _price(144), "speed_gbit_s": 200.0}),
               cb[DAC].model_copy(update={"price": _price(73), "speed_gbit_s": 200.0}),
               cb[BRK_FS].model_copy(update={"price": _price(146), "speed_gbit_s": 200.0}),
-              cb[BRK_NADDOD].model_copy(update={"price": _price(110), "speed_gbit_s": 200.0})]
+              # pinned known-good here, so these tests keep checking the price arithmetic
+              # of the switch designs; the real catalog marks it known_good: false (cold-boot
+              # failures), tested with `facts_catalog(..., naddod_known_good=False)` below
+              cb[BRK_NADDOD].model_copy(update={"price": _price(110), "speed_gbit_s": 200.0,
+                                                "known_good": naddod_known_good})]
     platforms = []
     for p in base.platforms:
         if p.id == GX10:
@@ -291,8 +295,10 @@ def test_gpu_cards_beyond_one_host(catalog: Catalog) -> None:
         topology(catalog, "rtx-3090", 2, design="switch")
 
 
-def test_mac_and_strix_cables_are_not_priced(catalog: Catalog) -> None:
-    mac = bill_of_materials(catalog, "mac-studio-m3-ultra-256gb", 2)
+def test_mac_and_strix_cables_are_not_priced(catalog: Catalog, facts: Catalog) -> None:
+    # `facts` holds only the GB10 network parts: a catalog without a Thunderbolt 5 cable
+    # (the real catalog prices one since issue 15: test_mac_cluster_buys_thunderbolt_cables)
+    mac = bill_of_materials(facts, "mac-studio-m3-ultra-256gb", 2)
     assert mac.topology.switches == {} and mac.topology.cables == {}
     assert mac.total_chf == pytest.approx(2 * 5096)
     assert any("not in the catalog" in n for n in mac.notes)
@@ -304,7 +310,8 @@ def test_mac_and_strix_cables_are_not_priced(catalog: Catalog) -> None:
 
 def test_unpriced_parts_make_the_price_incomplete(catalog: Catalog) -> None:
     # review: the BOM said "not priced" in a note while the data claimed a complete total
-    mac = bill_of_materials(catalog, "mac-studio-m3-ultra-256gb", 3)
+    # (Mac: on a catalog without a Thunderbolt 5 cable, see above)
+    mac = bill_of_materials(facts_catalog(catalog), "mac-studio-m3-ultra-256gb", 3)
     assert not mac.price_complete and mac.total_chf is not None
     assert mac.unpriced_items == ["3 x Thunderbolt 5 cable"]          # full mesh of 3
     fw = bill_of_materials(catalog, "framework-desktop-395-128gb", 4)

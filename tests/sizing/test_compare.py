@@ -220,7 +220,8 @@ def test_cli_compare_markdown_has_every_column(capsys: pytest.CaptureFixture[str
     rows = {tuple(c.strip() for c in line.strip("|").split("|")[:2]): line
             for line in out.splitlines() if line.startswith("| ")}
     gx4 = rows[(GX10, "4")]
-    assert "| 11'102 |" in gx4 and "| 512 |" in gx4                 # Swiss CHF, raw GB
+    # 4 x 2,477 + CRS812 974 + 2 FS breakouts x 146 (known-good first, issue 15) = 11,174
+    assert "| 11'174 |" in gx4 and "| 512 |" in gx4                 # Swiss CHF, raw GB
     fw4 = rows[("framework-desktop-395-128gb", "4")]
     assert "| 11'036 (incomplete) |" in fw4
     assert "Price incomplete" in out and "Ethernet switch (4 ports" in out

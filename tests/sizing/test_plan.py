@@ -103,10 +103,11 @@ def test_over_budget_is_rejected_with_budget(guide) -> None:
     over = [r for r in result.rejected if r.price_chf is not None and r.price_chf > 15000]
     assert over
     assert all("budget" in r.reasons for r in over)
-    # 8 GX10: 8 x 2,477 + CRS804 1,036 + 4 breakouts x 110 = 21,292 (catalog list prices)
+    # 8 GX10: 8 x 2,477 + CRS804 1,036 + 4 FS breakouts x 146 = 21,436 (catalog list
+    # prices; the CHF 110 NADDOD breakout is known_good: false since issue 15)
     (eight,) = [r for r in result.rejected if (r.platform_id, r.units) == (GX10, 8)]
-    assert eight.price_chf == pytest.approx(8 * 2477 + 1036 + 4 * 110)
-    assert "budget" in eight.reasons and "CHF 21'292 > budget CHF 15'000" in eight.detail
+    assert eight.price_chf == pytest.approx(8 * 2477 + 1036 + 4 * 146)
+    assert "budget" in eight.reasons and "CHF 21'436 > budget CHF 15'000" in eight.detail
 
 
 def test_incomplete_prices_never_count_as_within_budget(guide, catalog: Catalog) -> None:
@@ -122,9 +123,9 @@ def test_incomplete_prices_never_count_as_within_budget(guide, catalog: Catalog)
     first_partial = next(i for i, c in enumerate(result.recommended) if not c.price_complete)
     assert all(c.price_complete for c in result.recommended[:first_partial])
     assert all(not c.price_complete for c in result.recommended[first_partial:])
-    # a Mac cluster needs Thunderbolt 5 cables: incomplete too; one Mac is complete
+    # a Mac cluster's Thunderbolt 5 cables are in the catalog since issue 15: complete
     macs = [c for c in result.recommended if c.family == "mac-m3-ultra"]
-    assert macs and all(c.price_complete == (c.units == 1) for c in macs)
+    assert macs and all(c.price_complete for c in macs)
     # the known part above the budget: rejected for budget, the gap said
     tight = parse_requirements({**json.loads(json.dumps(BASE)), "budget_chf": {"max": 11000},
                                 "platforms": ["framework-desktop-395-128gb"], "units": [4]})

@@ -9,7 +9,7 @@ from sizing import limits
 from sizing.cluster import TopologyError, energy_chf_per_year
 from sizing.plan import Serve
 from sizing.scenario import ScenarioError
-from ui import export, fmt, services, state, tables, widgets
+from ui import export, fmt, services, shopping, state, tables, widgets
 
 K = state.widget_key
 PLAN_KINDS = {"Streams": "int", "Fits": "bool", "Memory per unit (GiB)": "float1",
@@ -73,8 +73,9 @@ energy = energy_chf_per_year(idle_w=bom.power_w_idle, load_w=bom.power_w_load,
                              hours_at_load_per_day=float(ss[K("hours")]),
                              rappen_per_kwh=tariff.rappen_per_kwh)
 m = st.columns(5)
-m[0].metric("Total", fmt.chf(bom.total_chf), help="sum of the lines below; – = a part has "
-            "no known price")
+m[0].metric("Total" + (" (incomplete)" if bom.unpriced_items else ""), fmt.chf(bom.total_chf),
+            help="sum of the lines below; – = a part has no known price; (incomplete) = "
+            "parts that are not priced are left out")
 m[1].metric("Network design", bom.topology.design)
 m[2].metric("Power idle", f"{fmt.swiss_number(bom.power_w_idle)} W")
 m[3].metric("Power at load", f"{fmt.swiss_number(bom.power_w_load)} W")
@@ -85,12 +86,28 @@ age = widgets.price_age_notice(cat, [bom.oldest_price_date])
 if bom.missing_prices:
     st.warning("No price known for: " + ", ".join(bom.missing_prices) + ". Set one on the "
                "Prices page (manual override); the total stays unknown until then.")
+if bom.unpriced_items:
+    st.warning("Price incomplete — the total leaves out parts that are not priced (not in the "
+               "catalog, no sourced price found): " + fmt.md_escape(", ".join(bom.unpriced_items)))
 
 bom_df = tables.bom_frame(bom)
 bom_kinds = tables.kinds_by_label(tables.BOM_COLUMNS)
-widgets.show_table(bom_df, {**bom_kinds, "Link": "link"}, key="bom_table")
+widgets.show_table(bom_df, {**bom_kinds, "Link": "link", "Order / compare": "link"},
+                   key="bom_table")
 st.caption("Price kind: scraped = toppreise.ch (Prices page), manual = override, catalog = "
-           "dated list price in catalog.yaml. Dates are when the price was seen.")
+           "dated list price in catalog.yaml. Dates are when the price was seen. Order / "
+           "compare: the toppreise.ch product page where one is known, else the vendor's "
+           "shop page, else a toppreise.ch search for the part number (MPN) or name — "
+           "'Order link kind' says which.")
+for line in bom.lines:
+    if line.caveat:
+        st.warning(f"Known issue — {fmt.md_escape(line.item_id)}: {fmt.md_escape(line.caveat)}")
+alt_df = shopping.alternatives_frame(bom)
+if len(alt_df):
+    st.markdown("**Cheaper alternatives with a known problem** (not in the total: the bill "
+                "uses the known-good part)")
+    widgets.show_table(alt_df, {**shopping.KINDS, "Order / compare": "link"},
+                       key="bom_alternatives")
 
 if bom.notes:
     st.caption(bom.notes[0])
@@ -102,26 +119,66 @@ if bom.notes:
 st.subheader("Upgrade path")
 targets = sorted({n for n in (*cat.defaults.cluster_sizes, units + 1) if n > units})
 rows = []
+upgrades = {}
 for to in targets:
-    row: dict[str, object] = {"From (units)": units, "To (units)": to}
     try:
-        row["Extra parts (CHF)"] = services.upgrade_chf(platform_id, units, to, pv, cv)
+        up = services.upgrade(platform_id, units, to, pv, cv)
         big = services.bom(platform_id, to, None, pv, cv)
-        row["New total (CHF)"] = big.total_chf
-        row["Design"] = big.topology.design
-        row["Note"] = ""
-    except (ValueError, TopologyError) as exc:
-        row.update({"Extra parts (CHF)": None, "New total (CHF)": None, "Design": "–",
-                    "Note": str(exc)})
-    rows.append(row)
-upgrade_df = pd.DataFrame(rows, columns=["From (units)", "To (units)", "Extra parts (CHF)",
-                                         "New total (CHF)", "Design", "Note"])
-upgrade_kinds = {"Extra parts (CHF)": "chf", "New total (CHF)": "chf"}
+    except (ValueError, TopologyError, ScenarioError) as exc:
+        rows.append({"from_units": units, "to_units": to, "extra_chf": None,
+                     "new_total_chf": None, "total_spent_chf": None, "design": "–",
+                     "unused": "–", "note": str(exc)})
+        continue
+    upgrades[to] = up
+    rows.append(shopping.upgrade_row(up, big.total_chf))
+upgrade_df = shopping.upgrade_frame(rows)
+upgrade_kinds = {"Extra parts (CHF)": "chf", "New total (CHF)": "chf",
+                 "Total spent (CHF)": "chf"}
+buy_df = unused_df = shopping.lines_frame([])
+up_alt_df = shopping.lines_frame([], shopping.ALTERNATIVE_COLUMNS)
+chosen_up = None
 if rows:
     widgets.show_table(upgrade_df, {**upgrade_kinds, "From (units)": "int",
                                     "To (units)": "int"}, key="upgrade_table")
     st.caption("Extra parts: what must be bought on top of this build (parts already owned "
-               "are reused, item by item; sizing.cluster.upgrade_cost).")
+               "are reused, item by item; sizing.cluster.upgrade_path). Total spent = this "
+               "build at today's prices (ASSUMPTION: what was paid is not known) + the extra "
+               "parts.")
+if upgrades:
+    to_sel = st.selectbox("Shopping list for growing to", list(upgrades), key="upgrade_to",
+                          format_func=lambda n: f"{n} units")
+    chosen_up = upgrades[to_sel]
+    c = st.columns(3)
+    c[0].metric("Cost now", fmt.chf(chosen_up.extra_chf),
+                help="the parts to buy below; – = a part has no known price")
+    c[1].metric(f"Owned {units}-unit build (today's prices)", fmt.chf(chosen_up.owned_chf))
+    c[2].metric("Total spent", fmt.chf(chosen_up.total_spent_chf),
+                help="owned build at today's prices + cost now")
+    buy_df = shopping.lines_frame(chosen_up.buy_lines)
+    unused_df = shopping.lines_frame(chosen_up.unused_lines)
+    st.markdown(f"**Buy now ({units} → {to_sel} units)**")
+    widgets.show_table(buy_df, {**shopping.KINDS, "Order / compare": "link"},
+                       key="upgrade_buy_table")
+    if chosen_up.alternatives:
+        up_alt_df = shopping.lines_frame(chosen_up.alternatives, shopping.ALTERNATIVE_COLUMNS)
+        st.caption("Cheaper alternatives with a known problem (not in the cost): " + "; ".join(
+            fmt.md_escape(f"{a.quantity} x {a.item_id} instead of {a.alternative_to} — "
+                          f"{a.caveat}") for a in chosen_up.alternatives))
+    if chosen_up.unused_lines:
+        st.markdown("**Owned parts left unused by the new design** (today's prices, for "
+                    "resale or a spare)")
+        widgets.show_table(unused_df, {**shopping.KINDS, "Order / compare": "link"},
+                           key="upgrade_unused_table")
+    else:
+        st.caption("Every owned part is used by the new design.")
+    if chosen_up.missing_prices:
+        st.warning("No price known for: " + ", ".join(chosen_up.missing_prices))
+    if chosen_up.unpriced_items:
+        st.warning("Price incomplete — not priced (not in the catalog): "
+                   + ", ".join(chosen_up.unpriced_items))
+    with st.expander("Upgrade notes"):
+        for note in chosen_up.notes:
+            st.markdown(f"- {fmt.md_escape(note)}")
 
 # ----------------------------------------------------------------------- deployment plan
 st.subheader("Deployment plan")
@@ -175,14 +232,36 @@ else:
 # ----------------------------------------------------------------------- exports
 notes_df = pd.DataFrame({"Note": [f"total: {age.note()}", *bom.notes]})
 sheets = {"BOM": bom_df, "Upgrade path": upgrade_df, "Notes": notes_df}
+if len(alt_df):
+    sheets["BOM alternatives"] = alt_df
+if chosen_up is not None:
+    shop = f"{units} to {chosen_up.to_units}"
+    sheets[f"Buy {shop}"] = buy_df
+    sheets[f"Unused {shop}"] = unused_df
+    if len(up_alt_df):
+        sheets[f"Alternatives {shop}"] = up_alt_df
 if len(plan_df):
     sheets["Deployment plan"] = plan_df
 
 
 def build_markdown() -> str:
     """The BOM, upgrade path and plan as a Markdown document (built on download)."""
-    sections = {"Bill of materials": export.markdown_table(bom_df, bom_kinds),
-                "Upgrade path": export.markdown_table(upgrade_df, upgrade_kinds)}
+    sections = {"Bill of materials": export.markdown_table(bom_df, bom_kinds)}
+    if len(alt_df):
+        sections["Cheaper alternatives with a known problem (not in the total)"] = \
+            export.markdown_table(alt_df, shopping.KINDS)
+    sections["Upgrade path"] = export.markdown_table(upgrade_df, upgrade_kinds)
+    if chosen_up is not None:
+        head = f"{units} -> {chosen_up.to_units} units"
+        sections[f"Shopping list {head}: buy now"] = export.markdown_table(buy_df,
+                                                                           shopping.KINDS)
+        sections[f"Shopping list {head}: owned parts left unused"] = (
+            export.markdown_table(unused_df, shopping.KINDS) if len(unused_df)
+            else "None: every owned part is used.\n")
+        sections[f"Shopping list {head}: totals"] = (
+            f"- Cost now: {fmt.chf(chosen_up.extra_chf)}\n"
+            f"- Owned build at today's prices (assumption): {fmt.chf(chosen_up.owned_chf)}\n"
+            f"- Total spent: {fmt.chf(chosen_up.total_spent_chf)}\n")
     if len(plan_df):
         sections["Deployment plan"] = export.markdown_table(plan_df, PLAN_KINDS)
     return export.markdown_document(f"Build: {units} x {platform.name}", sections,
@@ -194,5 +273,5 @@ power_note = (f"power {bom.power_w_idle:.0f} W idle, {bom.power_w_load:.0f} W at
 widgets.download_buttons(
     f"bom-{units}x-{platform_id}", sheets,
     markdown=build_markdown,
-    key="bom", kinds={**bom_kinds, **upgrade_kinds, **PLAN_KINDS,
+    key="bom", kinds={**bom_kinds, **shopping.KINDS, **upgrade_kinds, **PLAN_KINDS,
                       "From (units)": "int", "To (units)": "int"})
