@@ -185,15 +185,23 @@ def session_catalog(custom: tuple[CustomRef, ...] = ()) -> Catalog:
 
 
 # --------------------------------------------------------------------------- sizing
+def with_memory_setting(cat: Catalog, memory_setting: str) -> Catalog:
+    """`cat` with a platform memory setting in force on every platform that lists it
+    ("" = each platform's default; the variant is cached on the catalog object)."""
+    return cat.with_memory_settings([memory_setting] if memory_setting else [])
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def comparison(workload: Workload, platforms: tuple[str, ...], units: tuple[int, ...],
                parallel: str | None, tariff: str, hours_at_load_per_day: float,
                prices_key: str, catalog_key: str, config: bytes | None = None,
-               config_name: str = "config.json", repo: str = "") -> pd.DataFrame:
+               config_name: str = "config.json", repo: str = "",
+               memory_setting: str = "") -> pd.DataFrame:
     """``sizing.compare.compare`` (engine "auto" = per platform an engine that runs the
     quantization, ``tables.auto_engine``) + labels + per-unit memory breakdown + display
-    columns (cached)."""
-    cat = catalog()
+    columns (cached). ``memory_setting``: a platform memory setting id ("" = defaults);
+    the ``memory_setting`` column names the one in force per row."""
+    cat = with_memory_setting(catalog(), memory_setting)
     model = custom_model(config, config_name, repo)
     prices = _effective_prices(prices_key, catalog_key)
     kwargs: dict[str, Any] = {"units": units, "parallel": parallel, "prices": prices,
@@ -215,6 +223,8 @@ def comparison(workload: Workload, platforms: tuple[str, ...], units: tuple[int,
             df = df.reset_index(drop=True)
     df = tables.add_labels(df)
     df = tables.with_memory_breakdown(df, workload, cat, model=model, prices=prices)
+    df["memory_setting"] = [getattr(cat.platform(pid).memory_setting, "label", None)
+                            for pid in df["platform"]]
     return tables.with_display_columns(df)
 
 
@@ -222,9 +232,9 @@ def comparison(workload: Workload, platforms: tuple[str, ...], units: tuple[int,
 def estimate_dict(workload: Workload, platform: str, units: int, parallel: str,
                   engine: str | None, prices_key: str, catalog_key: str,
                   config: bytes | None = None, config_name: str = "config.json",
-                  repo: str = "") -> dict[str, Any]:
+                  repo: str = "", memory_setting: str = "") -> dict[str, Any]:
     """The CLI JSON of one configuration (``sizing.estimate``), with its assumptions."""
-    cat = catalog()
+    cat = with_memory_setting(catalog(), memory_setting)
     model = custom_model(config, config_name, repo)
     scenario = tables.scenario_for(workload, platform, units, parallel, engine)
     return estimate(scenario, cat, model=model,

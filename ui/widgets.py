@@ -267,6 +267,27 @@ def family_platform_inputs(cat: Catalog) -> str:
     return st.session_state[K("platform")]
 
 
+def memory_setting_input(cat: Catalog, platform_id: str) -> str:
+    """The platform's memory settings (Mac GPU limit, Strix Halo GTT/BIOS split) as a
+    selectbox bound to PARAMS["mem"], shown only for platforms that have them; returns the
+    chosen id ("" = none: the platform's memory is not a user choice)."""
+    p = cat.platform(platform_id)
+    if not p.memory_settings:
+        return ""
+    labels = {m.id: m.label for m in p.memory_settings}
+    state.coerce_choice("mem", list(labels), p.memory_setting.id if p.memory_setting else None)
+    st.selectbox("Memory setting", list(labels), key=K("mem"),
+                 format_func=lambda i: labels.get(i, i),
+                 help="how much memory the GPU may use is the owner's choice on this "
+                 "platform; the same setting applies to every compared platform that has it")
+    chosen = p.with_memory_setting(st.session_state[K("mem")]).memory_setting
+    if chosen is None:
+        return ""
+    st.caption(f"How: `{chosen.how_to.replace('`', '')}` — source: "
+               f"{fmt.md_escape(chosen.source[0])} ({chosen.date.isoformat()})")
+    return chosen.id
+
+
 def sync_family(cat: Catalog, platform_id: str) -> None:
     """Keep Compare's family in step with a platform chosen on another page."""
     st.session_state.setdefault(state.KEEP, {})["family"] = cat.platform(platform_id).family
@@ -342,5 +363,6 @@ def share_hint(names: Sequence[str]) -> None:
 
 
 __all__ = ["WORKLOAD_NAMES", "WorkloadInput", "download_buttons", "family_platform_inputs",
-           "page_start", "platform_label", "price_age_notice", "price_age_of", "share_hint",
+           "memory_setting_input", "page_start", "platform_label", "price_age_notice",
+           "price_age_of", "share_hint",
            "show_table", "sync_family", "units_input", "workload_inputs"]
