@@ -484,14 +484,15 @@ __all__ = ["BENCHMARKS_PATH", "RefreshJob", "RefreshJobs", "benchmarks_version",
 @st.cache_data(show_spinner=False, max_entries=64)
 def deployment_plan(platform: str, units: int, groups: tuple[tuple[int, str], ...] | None,
                     main: Any, sub: Any, context_tokens: int, kv_dtype: str,
-                    catalog_key: str, custom: tuple[CustomRef, ...] = ()) -> Any:
+                    catalog_key: str, custom: tuple[CustomRef, ...] = (),
+                    memory_setting: str = "") -> Any:
     """Evaluate a deployment plan (``groups`` = ((units, "m"|"s"|"ms"), ...)) or, when
     ``groups`` is None, the planner's best plan (``sizing.plan``). ``main``/``sub`` are
-    ``sizing.plan.Serve``; ``sub`` may be None."""
+    ``sizing.plan.Serve``; ``sub`` may be None; ``memory_setting`` as in `comparison`."""
     from sizing.plan import GroupSpec, best_plan, evaluate_plan
 
     serves = [main] + ([sub] if sub is not None else [])
-    cat = session_catalog(custom)
+    cat = with_memory_setting(session_catalog(custom), memory_setting)
     if groups is None:
         return best_plan(cat, platform, units, serves, context_tokens=context_tokens,
                          kv_dtype=kv_dtype)

@@ -75,3 +75,16 @@ def test_no_selector_where_memory_is_not_a_choice(app) -> None:
     at = app(query={"platform": "asus-gx10-1tb", "units": "1", "alt": "0"})
     assert not at.exception, at.exception
     assert _selectbox(at, LABEL) is None
+
+
+def test_build_plans_with_the_setting_compare_chose(app) -> None:
+    query = {"platform": MAC512, "n": "1", "model": "deepseek-ai/DeepSeek-V3",
+             "weights": "q4_k_m", "ctx": "8192", "streams": "1", "sub_count": "0"}
+    at = app(page="build", query=query)
+    assert not at.exception, at.exception
+    assert _selectbox(at, LABEL).value == "macos-default"
+    assert any("The plan does not fit" in e.value for e in at.error)
+    at = app(page="build", query={**query, "mem": "wired-limit-raised"})
+    assert not at.exception, at.exception
+    assert _selectbox(at, LABEL).value == "wired-limit-raised"
+    assert not any("does not fit" in e.value for e in at.error), [e.value for e in at.error]
