@@ -108,6 +108,24 @@ def prices_problem() -> str | None:
     return _price_state(prices_version(), catalog_version())[1]
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _price_source(version: str, catalog_key: str) -> str:
+    import argparse
+
+    from sizing.cli import price_context
+
+    _, source = price_context(catalog(), argparse.Namespace(prices="effective",
+                                                            prices_db=None))
+    return source.line()
+
+
+def price_source_text() -> str:
+    """Which prices the figures use, in the CLI's words ("prices: effective — price history
+    …: 2 scraped, 1 manual; …" or "prices: catalog — …"): the app and the CLI use the same
+    effective prices by default (``sizing.cli.price_context``)."""
+    return _price_source(prices_version(), catalog_version())
+
+
 def shown_prices() -> dict[str, Any]:
     """Effective prices for display: the database's, else the catalog's dated list prices."""
     eff = effective_prices()

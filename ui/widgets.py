@@ -66,10 +66,12 @@ def price_age_notice(cat: Catalog, dates: Sequence[Any]) -> Any:
     exports)."""
     age = price_age_of(cat, dates)
     text = age.note()
+    source = fmt.md_escape(services.price_source_text())
+    text = text[:1].upper() + text[1:] + ". " + source[:1].upper() + source[1:] + "."
     if age.stale:
-        st.warning(text[:1].upper() + text[1:] + ".", icon="⏳")
+        st.warning(text, icon="⏳")
     else:
-        st.caption(text[:1].upper() + text[1:] + ".")
+        st.caption(text)
     return age
 
 
