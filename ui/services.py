@@ -522,7 +522,7 @@ def deployment_plan(platform: str, units: int, groups: tuple[tuple[int, str], ..
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def planner(requirements: dict[str, Any], prices_key: str, catalog_key: str,
-            custom: tuple[CustomRef, ...] = ()) -> Any:
+            custom: tuple[CustomRef, ...] = (), memory_setting: str = "") -> Any:
     """``sizing.plan.plan`` on a requirements mapping (validated by sizing.plan).
 
     Raises RequirementsError with a readable one-line message for invalid input.
@@ -530,6 +530,6 @@ def planner(requirements: dict[str, Any], prices_key: str, catalog_key: str,
     from sizing.plan import check_requirements, parse_requirements, plan
 
     req = parse_requirements(requirements, filename="requirements")
-    cat = session_catalog(custom)
+    cat = with_memory_setting(session_catalog(custom), memory_setting)
     check_requirements(req, cat)
     return plan(req, cat, prices=_effective_prices(prices_key, catalog_key))

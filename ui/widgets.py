@@ -290,6 +290,28 @@ def memory_setting_input(cat: Catalog, platform_id: str) -> str:
     return chosen.id
 
 
+def memory_setting_any_input(cat: Catalog) -> tuple[str, list[str]]:
+    """For pages over many platforms (Plan): one memory setting id applied to every
+    platform that lists it ("" = each platform's default), bound to PARAMS["mem"]; returns
+    (id, one line per platform it changes, with the command)."""
+    ids = cat.memory_setting_ids()
+    if not ids:
+        return "", []
+    first = {sid: next(m for p in cat.platforms for m in p.memory_settings if m.id == sid)
+             for sid in ids}
+    state.coerce_choice("mem", ["", *ids], "")
+    st.selectbox("Memory setting (platforms that have it)", ["", *ids], key=K("mem"),
+                 format_func=lambda i: "each platform's default" if not i else
+                 f"{i} — {first[i].label.split(' (')[0]}",
+                 help="Mac GPU limit, Strix Halo GTT/BIOS split: applied to every platform "
+                 "that lists the setting, the others keep their default")
+    sid = st.session_state[K("mem")]
+    lines = [f"memory setting of {p.id}: {p.memory_setting.label} ({p.memory_setting.how_to})"
+             for p in services.with_memory_setting(cat, sid).platforms
+             if sid and p.memory_setting is not None and p.memory_setting.id == sid]
+    return sid, lines
+
+
 def sync_family(cat: Catalog, platform_id: str) -> None:
     """Keep Compare's family in step with a platform chosen on another page."""
     st.session_state.setdefault(state.KEEP, {})["family"] = cat.platform(platform_id).family
@@ -365,6 +387,6 @@ def share_hint(names: Sequence[str]) -> None:
 
 
 __all__ = ["WORKLOAD_NAMES", "WorkloadInput", "download_buttons", "family_platform_inputs",
-           "memory_setting_input", "page_start", "platform_label", "price_age_notice",
-           "price_age_of", "share_hint",
+           "memory_setting_any_input", "memory_setting_input", "page_start", "platform_label",
+           "price_age_notice", "price_age_of", "share_hint",
            "show_table", "sync_family", "units_input", "workload_inputs"]

@@ -88,3 +88,25 @@ def test_build_plans_with_the_setting_compare_chose(app) -> None:
     assert not at.exception, at.exception
     assert _selectbox(at, LABEL).value == "wired-limit-raised"
     assert not any("does not fit" in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_plan_ranks_the_mac_only_with_the_raised_limit(app) -> None:
+    query = {"req_model": "deepseek-ai/DeepSeek-V3", "req_weights": "q4_k_m",
+             "req_min": "5", "req_ctx": "8192", "req_families": "mac-m3-ultra",
+             "req_units": "1", "budget": "20000", "req_sub_count": "0"}
+
+    def recommended(at) -> list[str]:
+        for df in at.dataframe:
+            if "Rank" in df.value.columns:
+                return [str(v) for v in df.value.iloc[:, 1]]
+        return []
+
+    at = app(page="plan", query=query)
+    assert not at.exception, at.exception
+    assert not any(MAC512 in r for r in recommended(at))
+    box = next(s for s in at.selectbox if s.label.startswith(LABEL))
+    assert box.value == ""
+    box.set_value("wired-limit-raised").run()
+    assert not at.exception, at.exception
+    assert any(MAC512 in r for r in recommended(at)), recommended(at)
+    assert at.query_params["mem"] == "wired-limit-raised"
