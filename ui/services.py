@@ -279,9 +279,11 @@ def upgrade_chf(platform: str, from_units: int, to_units: int, prices_key: str,
 def fit_grid(platform: str, units: tuple[int, ...], quants: tuple[str, ...],
              models: tuple[str, ...], kv_dtype: str, engine: str | None, streams: int,
              min_context_tokens: int, catalog_key: str,
-             custom: tuple[CustomRef, ...] = ()) -> pd.DataFrame:
-    """Which model fits at which quant and unit count (``ui.tables.fit_grid``, cached)."""
-    return tables.fit_grid(session_catalog(custom), platform, units, quants, models,
+             custom: tuple[CustomRef, ...] = (), memory_setting: str = "") -> pd.DataFrame:
+    """Which model fits at which quant and unit count (``ui.tables.fit_grid``, cached);
+    ``memory_setting`` as in `comparison`."""
+    return tables.fit_grid(with_memory_setting(session_catalog(custom), memory_setting),
+                           platform, units, quants, models,
                            kv_dtype=kv_dtype, engine=engine, streams=streams,
                            min_context_tokens=min_context_tokens)
 

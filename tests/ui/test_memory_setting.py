@@ -110,3 +110,25 @@ def test_plan_ranks_the_mac_only_with_the_raised_limit(app) -> None:
     assert not at.exception, at.exception
     assert any(MAC512 in r for r in recommended(at)), recommended(at)
     assert at.query_params["mem"] == "wired-limit-raised"
+
+
+def test_fit_page_uses_the_setting(app) -> None:
+    query = {"platform": MAC512, "units": "1", "fit_quants": "q4_k_m", "min_ctx": "8192"}
+
+    def deepseek_v3(at) -> pd.Series:
+        for df in at.dataframe:
+            if "Fits at minimum context" in df.value.columns:
+                hits = df.value[df.value.apply(
+                    lambda r: any(str(v).startswith("deepseek-ai/DeepSeek-V3 ")
+                                  or str(v) == "deepseek-ai/DeepSeek-V3" for v in r), axis=1)]
+                assert len(hits) == 1, df.value.head()
+                return hits.iloc[0]
+        raise AssertionError("no fit table")
+
+    at = app(page="fit", query=query)
+    assert not at.exception, at.exception
+    assert not bool(deepseek_v3(at)["Fits at minimum context"])
+    at = app(page="fit", query={**query, "mem": "wired-limit-raised"})
+    assert not at.exception, at.exception
+    assert _selectbox(at, LABEL).value == "wired-limit-raised"
+    assert bool(deepseek_v3(at)["Fits at minimum context"])
