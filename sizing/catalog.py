@@ -294,6 +294,24 @@ class HostBuild(Strict):
     source: Sources
 
 
+class MemorySetting(Strict):
+    """One named choice of how much memory the accelerator may use, where the owner
+    decides it (macOS's GPU wired-memory limit, Strix Halo's BIOS/GTT split).
+
+    ``usable_gib`` becomes the platform's ``accelerator_memory_gib`` when the setting is
+    chosen; exactly one setting of a platform is the ``default`` and equals it.
+    """
+
+    id: Id
+    label: str
+    usable_gib: Pos
+    how_to: str = Field(description="the command or firmware step that sets it")
+    note: str | None = None
+    date: date
+    default: bool = False
+    source: Sources
+
+
 class Platform(Item):
     """A purchasable compute unit: one box (GB10, Mac, mini PC) or one GPU card."""
 
@@ -318,12 +336,65 @@ class Platform(Item):
     engines: list[Id] = Field(min_length=1)
     host: HostBuild | None = None
     availability: str | None = None
+    memory_settings: list[MemorySetting] = []
+    _base: Any = PrivateAttr(default=None)                     # the catalog's own entry
+    _variants: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _card_has_host(self) -> Platform:
         if self.form == "gpu_card" and self.host is None:
             raise ValueError("a gpu_card platform needs a host build (field 'host')")
         return self
+
+    @model_validator(mode="after")
+    def _one_default_setting(self) -> Platform:
+        if not self.memory_settings:
+            return self
+        ids = [m.id for m in self.memory_settings]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"platforms[{self.id}].memory_settings: duplicate id")
+        defaults = [m for m in self.memory_settings if m.default]
+        if len(defaults) != 1:
+            raise ValueError(f"platforms[{self.id}].memory_settings: exactly one setting "
+                             f"must be the default (found {len(defaults)})")
+        if not math.isclose(defaults[0].usable_gib, self.accelerator_memory_gib):
+            raise ValueError(f"platforms[{self.id}].memory_settings[{defaults[0].id}]: the "
+                             f"default's usable_gib {defaults[0].usable_gib:g} must equal "
+                             f"accelerator_memory_gib {self.accelerator_memory_gib:g}")
+        return self
+
+    @property
+    def memory_setting(self) -> MemorySetting | None:
+        """The memory setting in force (the default unless `with_memory_setting` chose
+        another); None for platforms whose usable memory is not a user choice."""
+        return next((m for m in self.memory_settings if m.default), None)
+
+    def with_memory_setting(self, setting_id: str | None) -> Platform:
+        """This platform with `setting_id` in force: ``accelerator_memory_gib`` becomes the
+        setting's ``usable_gib`` (None: unchanged). Raises UnknownIdError naming the valid
+        choices. The same object is returned for the same setting (cached)."""
+        if setting_id is None:
+            return self
+        base = self._base or self
+        index = {m.id: m for m in base.memory_settings}
+        if setting_id not in index:
+            err = UnknownIdError("memory setting", setting_id, index)
+            err.args = ((f"unknown memory setting '{setting_id}' for {base.id}; valid "
+                         f"choices: {', '.join(err.choices)}") if index else
+                        f"{base.id} has no memory settings (its usable memory is fixed); "
+                        f"got '{setting_id}'",)
+            raise err
+        if index[setting_id].default:
+            return base
+        variant = base._variants.get(setting_id)
+        if variant is None:
+            variant = base.model_copy(update={
+                "accelerator_memory_gib": index[setting_id].usable_gib,
+                "memory_settings": [m.model_copy(update={"default": m.id == setting_id})
+                                    for m in base.memory_settings]})
+            variant._base, variant._variants = base, {}
+            base._variants[setting_id] = variant
+        return variant
 
 
 # --------------------------------------------------------------------------- network parts
@@ -599,6 +670,7 @@ class Catalog(Strict):
     tariffs: list[Tariff]
     calibration: Calibration
     _index: dict[str, tuple[list[Any], dict[str, Any]]] = PrivateAttr(default_factory=dict)
+    _memory_variants: dict[tuple[str, ...], Any] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _cross_refs(self) -> Catalog:
@@ -650,6 +722,37 @@ class Catalog(Strict):
         if self.defaults.tariff not in {t.id for t in self.tariffs}:
             raise ValueError(f"defaults.tariff: unknown tariff '{self.defaults.tariff}'")
         return self
+
+    # ---- memory settings ------------------------------------------------------------
+    def memory_setting_ids(self) -> list[str]:
+        """Every memory-setting id of any platform, in catalog order."""
+        return list(dict.fromkeys(m.id for p in self.platforms for m in p.memory_settings))
+
+    def with_memory_settings(self, setting_ids: Iterable[str]) -> Catalog:
+        """This catalog with each of `setting_ids` in force on every platform that lists
+        it (others keep their default). An id no platform lists raises UnknownIdError;
+        two ids listed by one platform raise ValueError. Cached per id tuple."""
+        wanted = tuple(dict.fromkeys(setting_ids))
+        if not wanted:
+            return self
+        known = self.memory_setting_ids()
+        for sid in wanted:
+            if sid not in known:
+                raise UnknownIdError("memory setting", sid, known)
+        cached = self._memory_variants.get(wanted)
+        if cached is not None:
+            return cached
+        platforms = []
+        for p in self.platforms:
+            own = [sid for sid in wanted if sid in {m.id for m in p.memory_settings}]
+            if len(own) > 1:
+                raise ValueError(f"memory settings {' and '.join(own)} both apply to {p.id}; "
+                                 "give one")
+            platforms.append(p.with_memory_setting(own[0]) if own else p)
+        variant = self.model_copy(update={"platforms": platforms})
+        variant._index, variant._memory_variants = {}, {}
+        self._memory_variants[wanted] = variant
+        return variant
 
     # ---- lookups ------------------------------------------------------------------
     def _get(self, section: str, kind: str, id_: str) -> Any:

@@ -3,7 +3,8 @@
     python -m sizing catalog [--kind platforms|models|network] [--json]
     python -m sizing estimate --platform ID --units N --parallel {tp,pp,replicas} --model M
         --weights Q [--kv-dtype D] [--engine E] [--context T] [--concurrency C]
-        [--mem-util F] [--json] | --batch FILE.csv
+        [--mem-util F] [--memory-setting ID] [--prices effective|catalog] [--json]
+        | --batch FILE.csv
     python -m sizing model MODEL --weights Q [--tp N] [--kv-dtype D] [--engine E] --json
     python -m sizing calibrate --report [--fit]
     python -m sizing bom | upgrade | compare | plan     (sizing/cli_cluster.py)
@@ -22,6 +23,7 @@ import math
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,7 @@ from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES, Scenari
 
 EXIT_USAGE = 2
 BATCH_COLUMNS = ("platform", "units", "parallel", "model", "weights", "kv_dtype", "engine",
-                 "context", "concurrency", "mem_util")
+                 "context", "concurrency", "mem_util", "memory_setting")
 REQUIRED_BATCH_COLUMNS = ("platform", "units", "parallel", "model", "weights")
 
 
@@ -131,6 +133,7 @@ def _scenario_from(values: dict[str, Any]) -> Scenario:
         concurrency=num("concurrency", 1),
         mem_util=num("mem_util"),
         speculative_multiplier=num("spec_multiplier", 1.0),
+        memory_setting=str(values.get("memory_setting") or "").strip() or None,
     )
 
 
@@ -226,9 +229,10 @@ def _print_estimate(d: dict[str, Any]) -> None:
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
     catalog = _catalog(args)
-    prices = _effective_prices(catalog, args)
+    prices, source = price_context(catalog, args)
     if args.batch:
-        return _estimate_batch(catalog, Path(args.batch), prices)
+        return _estimate_batch(catalog, Path(args.batch), prices, source,
+                               args.memory_setting)
     missing = [f"--{k}" for k in ("platform", "units", "parallel", "model", "weights")
                if getattr(args, k) is None]
     if missing:
@@ -236,12 +240,14 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     values = {"platform": args.platform, "units": args.units, "parallel": args.parallel,
               "model": args.model, "weights": args.weights, "kv_dtype": args.kv_dtype,
               "engine": args.engine, "context": args.context, "concurrency": args.concurrency,
-              "mem_util": args.mem_util, "spec_multiplier": args.spec_multiplier}
-    d = _estimate_dict(catalog, values, prices)
+              "mem_util": args.mem_util, "spec_multiplier": args.spec_multiplier,
+              "memory_setting": args.memory_setting}
+    d = {**_estimate_dict(catalog, values, prices), **source.to_dict()}
     if args.json:
         print(strict_json(d))
     else:
         _print_estimate(d)
+        print(source.line(d.get("oldest_price_date")))
     return 0
 
 
@@ -309,7 +315,9 @@ def _evaluate_chunk(catalog: Catalog, rows: list[dict[str, Any]], prices: Any,
     return [line or {"error": "not evaluated"} for line in lines]
 
 
-def _estimate_batch(catalog: Catalog, path: Path, prices: Any) -> int:
+def _estimate_batch(catalog: Catalog, path: Path, prices: Any,
+                    source: PriceSource | None = None, memory_setting: str | None = None
+                    ) -> int:
     """One JSON object per CSV row, in order; a bad row yields {"error": ...} and the run
     goes on. Rows are read and evaluated in chunks (memory bounded by the chunk, not the
     file); a line longer than ``limits.BATCH_MAX_LINE_CHARS`` or more than
@@ -334,17 +342,20 @@ def _estimate_batch(catalog: Catalog, path: Path, prices: Any) -> int:
             if absent:
                 raise CliError(f"{path.name}: missing column(s) {', '.join(absent)}")
             chunk: list[dict[str, Any]] = []
+            extra = source.to_dict() if source is not None else {}
             for row in reader:
                 count += 1
+                if memory_setting and not row.get("memory_setting"):
+                    row = {**row, "memory_setting": memory_setting}   # the flag: rows' default
                 if count > limits.BATCH_MAX_ROWS:
-                    _write_lines(_evaluate_chunk(catalog, chunk, prices, cache))
+                    _write_lines(_evaluate_chunk(catalog, chunk, prices, cache), extra)
                     raise CliError(f"{path.name}: more than {limits.BATCH_MAX_ROWS:,} rows; "
                                    "split the file".replace(",", "'"))
                 chunk.append(row)
                 if len(chunk) >= BATCH_CHUNK_ROWS:
-                    _write_lines(_evaluate_chunk(catalog, chunk, prices, cache))
+                    _write_lines(_evaluate_chunk(catalog, chunk, prices, cache), extra)
                     chunk = []
-            _write_lines(_evaluate_chunk(catalog, chunk, prices, cache))
+            _write_lines(_evaluate_chunk(catalog, chunk, prices, cache), extra)
     except UnicodeDecodeError as exc:
         raise CliError(f"{path.name}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
                        f"after row {count}); save the CSV as UTF-8") from None
@@ -354,24 +365,106 @@ def _estimate_batch(catalog: Catalog, path: Path, prices: Any) -> int:
     return 0
 
 
-def _write_lines(lines: list[dict[str, Any]]) -> None:
-    sys.stdout.writelines(strict_json(line) + "\n" for line in lines)
+def _write_lines(lines: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> None:
+    sys.stdout.writelines(strict_json(line if "error" in line else {**line, **(extra or {})})
+                          + "\n" for line in lines)
     sys.stdout.flush()
 
 
-def _effective_prices(catalog: Catalog, args: argparse.Namespace) -> Any:
-    """Effective prices from the price history when asked (composition layer)."""
-    if not getattr(args, "live_prices", False):
-        return None
+@dataclass(frozen=True)
+class PriceSource:
+    """Which prices a command used: ``kind`` "effective" (the price history's scraped and
+    manual prices, catalog list prices for the rest — what the app shows) or "catalog"
+    (the dated catalog list prices only), and why."""
+
+    kind: str
+    detail: str
+    db: str | None = None
+
+    def line(self, oldest_price_date: Any = None) -> str:
+        """The text-output line: source, detail and the oldest price date used."""
+        oldest = (f"; oldest price used {oldest_price_date}" if oldest_price_date not in
+                  (None, "") and oldest_price_date == oldest_price_date else "")
+        return f"prices: {self.kind} — {self.detail}{oldest}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON fields: ``price_source``, ``price_source_detail``, ``prices_db``."""
+        return {"price_source": self.kind, "price_source_detail": self.detail,
+                "prices_db": self.db}
+
+
+def price_context(catalog: Catalog, args: argparse.Namespace) -> tuple[Any, PriceSource]:
+    """(prices for `sizing`, PriceSource). By default the effective prices of the price
+    history, exactly as the app uses them (``pricing.refresh.effective_prices``); with
+    ``--prices catalog`` the catalog list prices. A missing price history, or one with no
+    scraped or manual price, falls back to the catalog list prices and says so; an
+    unusable database named with ``--prices-db`` is an error (exit 2), the default one a
+    stated fallback."""
+    if getattr(args, "prices", "effective") == "catalog":
+        return None, PriceSource("catalog", "catalog list prices (--prices catalog)")
     # The CLI is a composition layer (design.md): only here do sizing and pricing meet.
     from pricing import default_db_path
     from pricing.history import HistoryError, PriceHistory
     from pricing.refresh import effective_prices
 
-    db = getattr(args, "prices_db", None) or default_db_path()
+    named = getattr(args, "prices_db", None)
+    db = Path(named).expanduser() if named else default_db_path()
+    if not db.exists():
+        return None, PriceSource("catalog", f"catalog list prices (no price history at {db}; "
+                                 "python -m pricing refresh, import or set prices to use "
+                                 "current ones)", str(db))
     try:   # read-only: never creates the file, never waits for a refresh's write lock
-        return effective_prices(catalog.priced_items(), PriceHistory(db, read_only=True))
+        prices = effective_prices(catalog.priced_items(), PriceHistory(db, read_only=True))
     except HistoryError as exc:
+        if named:
+            raise CliError(str(exc)) from None
+        return None, PriceSource("catalog", f"catalog list prices (the price history cannot "
+                                 f"be used: {one_line(exc)})", str(db))
+    kinds = [getattr(p, "kind", "catalog") for p in prices.values()]
+    scraped, manual = kinds.count("scraped"), kinds.count("manual")
+    if not scraped and not manual:
+        return None, PriceSource("catalog", f"catalog list prices (the price history {db} "
+                                 "holds no scraped or manual price yet)", str(db))
+    return prices, PriceSource("effective", f"price history {db}: {scraped} scraped, "
+                               f"{manual} manual; the other {len(kinds) - scraped - manual} "
+                               "priced items at catalog list prices (as in the app)", str(db))
+
+
+def _effective_prices(catalog: Catalog, args: argparse.Namespace) -> Any:
+    """The prices of `price_context` (None = catalog list prices)."""
+    return price_context(catalog, args)[0]
+
+
+def add_price_args(p: argparse.ArgumentParser) -> None:
+    """``--prices {effective,catalog}``, ``--prices-db`` and the older ``--live-prices``."""
+    p.add_argument("--prices", choices=("effective", "catalog"), default="effective",
+                   help="effective (default): the price history's scraped and manual prices "
+                   "as the app uses them, catalog list prices for the rest; catalog: the "
+                   "dated catalog list prices only")
+    p.add_argument("--live-prices", action="store_true",
+                   help="kept for older scripts: the same as --prices effective (the default)")
+    p.add_argument("--prices-db", help="price history database (default: see pricing)")
+
+
+def add_memory_setting_arg(p: argparse.ArgumentParser, *, many: bool) -> None:
+    """``--memory-setting ID``: a platform memory setting (``catalog --kind platforms``
+    lists them); with `many`, repeatable or comma-separated, each applied to the platforms
+    that list it."""
+    p.add_argument("--memory-setting", action="append" if many else "store",
+                   metavar="ID", help="platform memory setting, e.g. wired-limit-raised (Mac "
+                   "GPU limit) or bios-vram-96 (Strix Halo); default: each platform's default"
+                   + ("; repeat or comma-separate for several platform kinds" if many else ""))
+
+
+def memory_settings_catalog(catalog: Catalog, args: argparse.Namespace) -> Catalog:
+    """`catalog` with the ``--memory-setting`` ids in force (one line, exit 2, for an id
+    no platform lists or two ids for one platform)."""
+    raw = getattr(args, "memory_setting", None) or []
+    ids = [x.strip() for part in ([raw] if isinstance(raw, str) else raw)
+           for x in part.split(",") if x.strip()]
+    try:
+        return catalog.with_memory_settings(ids)
+    except ValueError as exc:
         raise CliError(str(exc)) from None
 
 
@@ -495,7 +588,9 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
                          "memory_bandwidth_gb_s": p.memory_bandwidth_gb_s,
                          "power_w_load": p.power.load_w,
                          "price_chf": p.price.chf if p.price else None,
-                         "price_date": str(p.price.date) if p.price else None})
+                         "price_date": str(p.price.date) if p.price else None,
+                         "memory_settings": ",".join(m.id for m in p.memory_settings)
+                         or None})
     if "models" in kinds:
         from sizing.llm import active_params, param_counts
 
@@ -586,9 +681,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spec-multiplier", type=limits.spec_multiplier_arg, default=1.0,
                    help="speculative decoding / MTP speed-up (accepted tokens per step)")
     p.add_argument("--batch", help="CSV with columns " + ",".join(BATCH_COLUMNS))
-    p.add_argument("--live-prices", action="store_true",
-                   help="use effective prices from the price history (python -m pricing)")
-    p.add_argument("--prices-db", help="price history database (default: see pricing)")
+    add_memory_setting_arg(p, many=False)
+    add_price_args(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_estimate)
 

@@ -8,8 +8,12 @@
         [--library MODEL:QUANT,...]
     python -m sizing plan --requirements FILE.yaml [--json]
 
-All three accept --live-prices [--prices-db DB] to use effective prices from the price
-history (this is a composition layer: only here do `sizing` and `pricing` meet).
+All three use the effective prices of the price history by default, as the app does
+(``--prices catalog``: the catalog list prices only; ``--prices-db DB``: another history;
+``--live-prices`` is kept as a no-op alias) and say which prices they used (a "prices:" line,
+JSON ``price_source``). compare and plan take ``--memory-setting ID`` (repeatable): a
+platform memory setting such as the raised Mac GPU limit. This is a composition layer: only
+here do `sizing` and `pricing` meet.
 Errors print one line on stderr and exit with status 2 (handled by sizing.cli.main).
 """
 
@@ -79,6 +83,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--library", help="model library for the SSD check: MODEL:QUANT,...")
     p.add_argument("--format", choices=("csv", "json", "markdown"), default="markdown")
     _price_args(p)
+    _memory_arg(p)
     p.set_defaults(func=cmd_compare)
 
     p = subparsers.add_parser("plan", help="rank configurations meeting a requirements file")
@@ -86,13 +91,20 @@ def register(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--all", action="store_true", help="list every rejected configuration")
     _price_args(p)
+    _memory_arg(p)
     p.set_defaults(func=cmd_plan)
 
 
+def _memory_arg(p: argparse.ArgumentParser) -> None:
+    from sizing.cli import add_memory_setting_arg
+
+    add_memory_setting_arg(p, many=True)
+
+
 def _price_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--live-prices", action="store_true",
-                   help="use effective prices from the price history (python -m pricing)")
-    p.add_argument("--prices-db", help="price history database (default: see pricing)")
+    from sizing.cli import add_price_args
+
+    add_price_args(p)
 
 
 def strict_json(value: Any) -> str:
@@ -103,10 +115,40 @@ def strict_json(value: Any) -> str:
 
 
 def _context(args: argparse.Namespace) -> tuple[Catalog, Any]:
-    from sizing.cli import _catalog, _effective_prices
+    """(catalog with any ``--memory-setting`` in force, prices); the price source is kept
+    on `args` (``args.price_source``) for the output."""
+    from sizing.cli import _catalog, memory_settings_catalog, price_context
 
-    catalog = _catalog(args)
-    return catalog, _effective_prices(catalog, args)
+    catalog = memory_settings_catalog(_catalog(args), args)
+    prices, args.price_source = price_context(catalog, args)
+    return catalog, prices
+
+
+def _source_dict(args: argparse.Namespace) -> dict[str, Any]:
+    source = getattr(args, "price_source", None)
+    return source.to_dict() if source is not None else {}
+
+
+def _print_source(args: argparse.Namespace, oldest: Any) -> None:
+    source = getattr(args, "price_source", None)
+    if source is not None:
+        print(source.line(oldest))
+
+
+def memory_setting_of(catalog: Catalog, platform_id: str) -> str | None:
+    """The memory setting in force on a platform of `catalog` (None: not a user choice)."""
+    ms = catalog.platform(platform_id).memory_setting
+    return ms.id if ms is not None else None
+
+
+def memory_setting_lines(catalog: Catalog, platform_ids: Any) -> list[str]:
+    """One line per platform with memory settings: the setting in force and its how-to."""
+    lines = []
+    for pid in dict.fromkeys(platform_ids):
+        ms = catalog.platform(pid).memory_setting
+        if ms is not None:
+            lines.append(f"memory setting of {pid}: {ms.id} — {ms.label} ({ms.how_to})")
+    return lines
 
 
 def _ints(parts: list[str] | str, name: str) -> list[int]:
@@ -156,10 +198,11 @@ def cmd_bom(args: argparse.Namespace) -> int:
                             design=args.design)
     age = price_age_of(catalog, [bom.oldest_price_date])
     if args.json:
-        print(strict_json({**bom.to_dict(), **age.to_dict()}))
+        print(strict_json({**bom.to_dict(), **age.to_dict(), **_source_dict(args)}))
     else:
         sys.stdout.write(bom.to_markdown())
         print()
+        _print_source(args, age.oldest_price_date)
         _print_age(age)
     return 0
 
@@ -283,6 +326,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         storage = storage_fit(catalog, library, platforms=list(dict.fromkeys(df["platform"])))
     df["price_age_days"] = [price_age_of(catalog, [d]).price_age_days
                             for d in df["oldest_price_date"]]
+    df["memory_setting"] = [memory_setting_of(catalog, pid) for pid in df["platform"]]
+    for key, value in _source_dict(args).items():
+        df[key] = value
     age = price_age_of(catalog, df.loc[df["price_chf"].notna(), "oldest_price_date"])
     if args.format == "csv":                # formula-like text neutralised (OWASP)
         sys.stdout.write(df.map(spreadsheet_cell).to_csv(index=False))
@@ -294,9 +340,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
         tco = [c for c in df.columns if c.startswith("tco_chf_")]
         cols = _MD_COLUMNS + [(c, f"TCO {c.removeprefix('tco_chf_')} CHF", "chf")
                               for c in tco]
+        if df["memory_setting"].notna().any():
+            cols.insert(7, ("memory_setting", "Memory setting", None))
         print(f"{args.model} {args.weights}, context {args.context}, concurrency "
               f"{args.concurrency}\n")
+        _print_source(args, age.oldest_price_date)
         _print_age(age)
+        for line in memory_setting_lines(catalog, df["platform"]):
+            print(line)
         print()
         sys.stdout.write(markdown_table(df, cols))
         partial = df[~df["price_complete"].astype(bool) & df["unpriced_items"].astype(bool)]
@@ -338,9 +389,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
         d = result.to_dict()
         for c, cand in zip(d["recommended"], result.recommended, strict=True):
             c["price_age_days"] = price_age_of(catalog, [cand.oldest_price_date]).price_age_days
-        print(strict_json({**d, **age.to_dict()}))
+            c["memory_setting"] = memory_setting_of(catalog, cand.platform_id)
+        print(strict_json({**d, **age.to_dict(), **_source_dict(args)}))
         return 0
+    _print_source(args, age.oldest_price_date)
     _print_age(age)
+    for line in memory_setting_lines(catalog, [c.platform_id for c in result.recommended]):
+        print(line)
     complete = [c for c in result.recommended if c.price_complete]
     partial = [c for c in result.recommended if not c.price_complete]
     print(f"{len(complete)} configuration(s) meet the requirements (cheapest first):")

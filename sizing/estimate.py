@@ -49,6 +49,8 @@ class Estimate:
             "context": r.context_tokens,
             "concurrency": r.concurrency,
             "mem_util": r.mem_util,
+            "memory_setting": (r.platform.memory_setting.id
+                               if r.platform.memory_setting is not None else None),
             "fits": self.fits,
             "reason": f.reason,
             "usable_gib_per_unit": f.usable_gib_per_unit,

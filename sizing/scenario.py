@@ -45,6 +45,7 @@ class Scenario:
     concurrency: int = 1
     mem_util: float | None = None
     speculative_multiplier: float = 1.0
+    memory_setting: str | None = None      # platform memory setting id; None = its default
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def _weights_id(model: ModelArch, weights: str) -> str:
 def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) -> Resolved:
     """Validate `s` against `catalog`; `model` overrides the id lookup (config.json input)."""
     try:
-        platform = catalog.platform(s.platform)
+        platform = catalog.platform(s.platform).with_memory_setting(s.memory_setting)
         arch = model if model is not None else catalog.model(s.model)
         quant = catalog.quant(_weights_id(arch, s.weights))
     except UnknownIdError as exc:
@@ -187,6 +188,10 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
            if engine.id in quant.unquantized_dtype else "keep the checkpoint dtype"),
         f"KV cache {s.kv_dtype}; blocks of {engine.kv_block_tokens} tokens",
     ]
+    if platform.memory_setting is not None:
+        ms = platform.memory_setting
+        assumptions.insert(1, f"memory setting '{ms.id}': {ms.label}; {ms.how_to} "
+                              f"(source {ms.source[0]}, {ms.date.isoformat()})")
     if s.speculative_multiplier > 1.0:
         assumptions.append(f"speculative decoding multiplier x{s.speculative_multiplier:g} "
                            "applied to decode speed (accepted tokens per step)")

@@ -115,6 +115,24 @@ def prices_problem() -> str | None:
     return _price_state(prices_version(), catalog_version())[1]
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _price_source(version: str, catalog_key: str) -> str:
+    import argparse
+
+    from sizing.cli import price_context
+
+    _, source = price_context(catalog(), argparse.Namespace(prices="effective",
+                                                            prices_db=None))
+    return source.line()
+
+
+def price_source_text() -> str:
+    """Which prices the figures use, in the CLI's words ("prices: effective — price history
+    …: 2 scraped, 1 manual; …" or "prices: catalog — …"): the app and the CLI use the same
+    effective prices by default (``sizing.cli.price_context``)."""
+    return _price_source(prices_version(), catalog_version())
+
+
 def shown_prices() -> dict[str, Any]:
     """Effective prices for display: the database's, else the catalog's dated list prices."""
     eff = effective_prices()
@@ -192,15 +210,23 @@ def session_catalog(custom: tuple[CustomRef, ...] = ()) -> Catalog:
 
 
 # --------------------------------------------------------------------------- sizing
+def with_memory_setting(cat: Catalog, memory_setting: str) -> Catalog:
+    """`cat` with a platform memory setting in force on every platform that lists it
+    ("" = each platform's default; the variant is cached on the catalog object)."""
+    return cat.with_memory_settings([memory_setting] if memory_setting else [])
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def comparison(workload: Workload, platforms: tuple[str, ...], units: tuple[int, ...],
                parallel: str | None, tariff: str, hours_at_load_per_day: float,
                prices_key: str, catalog_key: str, config: bytes | None = None,
-               config_name: str = "config.json", repo: str = "") -> pd.DataFrame:
+               config_name: str = "config.json", repo: str = "",
+               memory_setting: str = "") -> pd.DataFrame:
     """``sizing.compare.compare`` (engine "auto" = per platform an engine that runs the
     quantization, ``tables.auto_engine``) + labels + per-unit memory breakdown + display
-    columns (cached)."""
-    cat = catalog()
+    columns (cached). ``memory_setting``: a platform memory setting id ("" = defaults);
+    the ``memory_setting`` column names the one in force per row."""
+    cat = with_memory_setting(catalog(), memory_setting)
     model = custom_model(config, config_name, repo)
     prices = _effective_prices(prices_key, catalog_key)
     kwargs: dict[str, Any] = {"units": units, "parallel": parallel, "prices": prices,
@@ -222,6 +248,8 @@ def comparison(workload: Workload, platforms: tuple[str, ...], units: tuple[int,
             df = df.reset_index(drop=True)
     df = tables.add_labels(df)
     df = tables.with_memory_breakdown(df, workload, cat, model=model, prices=prices)
+    df["memory_setting"] = [getattr(cat.platform(pid).memory_setting, "label", None)
+                            for pid in df["platform"]]
     return tables.with_display_columns(df)
 
 
@@ -229,9 +257,9 @@ def comparison(workload: Workload, platforms: tuple[str, ...], units: tuple[int,
 def estimate_dict(workload: Workload, platform: str, units: int, parallel: str,
                   engine: str | None, prices_key: str, catalog_key: str,
                   config: bytes | None = None, config_name: str = "config.json",
-                  repo: str = "") -> dict[str, Any]:
+                  repo: str = "", memory_setting: str = "") -> dict[str, Any]:
     """The CLI JSON of one configuration (``sizing.estimate``), with its assumptions."""
-    cat = catalog()
+    cat = with_memory_setting(catalog(), memory_setting)
     model = custom_model(config, config_name, repo)
     scenario = tables.scenario_for(workload, platform, units, parallel, engine)
     return estimate(scenario, cat, model=model,
@@ -267,9 +295,11 @@ def upgrade(platform: str, from_units: int, to_units: int, prices_key: str,
 def fit_grid(platform: str, units: tuple[int, ...], quants: tuple[str, ...],
              models: tuple[str, ...], kv_dtype: str, engine: str | None, streams: int,
              min_context_tokens: int, catalog_key: str,
-             custom: tuple[CustomRef, ...] = ()) -> pd.DataFrame:
-    """Which model fits at which quant and unit count (``ui.tables.fit_grid``, cached)."""
-    return tables.fit_grid(session_catalog(custom), platform, units, quants, models,
+             custom: tuple[CustomRef, ...] = (), memory_setting: str = "") -> pd.DataFrame:
+    """Which model fits at which quant and unit count (``ui.tables.fit_grid``, cached);
+    ``memory_setting`` as in `comparison`."""
+    return tables.fit_grid(with_memory_setting(session_catalog(custom), memory_setting),
+                           platform, units, quants, models,
                            kv_dtype=kv_dtype, engine=engine, streams=streams,
                            min_context_tokens=min_context_tokens)
 
@@ -548,14 +578,15 @@ __all__ = ["BENCHMARKS_PATH", "RefreshJob", "RefreshJobs", "benchmarks_version",
 @st.cache_data(show_spinner=False, max_entries=64)
 def deployment_plan(platform: str, units: int, groups: tuple[tuple[int, str], ...] | None,
                     main: Any, sub: Any, context_tokens: int, kv_dtype: str,
-                    catalog_key: str, custom: tuple[CustomRef, ...] = ()) -> Any:
+                    catalog_key: str, custom: tuple[CustomRef, ...] = (),
+                    memory_setting: str = "") -> Any:
     """Evaluate a deployment plan (``groups`` = ((units, "m"|"s"|"ms"), ...)) or, when
     ``groups`` is None, the planner's best plan (``sizing.plan``). ``main``/``sub`` are
-    ``sizing.plan.Serve``; ``sub`` may be None."""
+    ``sizing.plan.Serve``; ``sub`` may be None; ``memory_setting`` as in `comparison`."""
     from sizing.plan import GroupSpec, best_plan, evaluate_plan
 
     serves = [main] + ([sub] if sub is not None else [])
-    cat = session_catalog(custom)
+    cat = with_memory_setting(session_catalog(custom), memory_setting)
     if groups is None:
         return best_plan(cat, platform, units, serves, context_tokens=context_tokens,
                          kv_dtype=kv_dtype)
@@ -567,7 +598,7 @@ def deployment_plan(platform: str, units: int, groups: tuple[tuple[int, str], ..
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def planner(requirements: dict[str, Any], prices_key: str, catalog_key: str,
-            custom: tuple[CustomRef, ...] = ()) -> Any:
+            custom: tuple[CustomRef, ...] = (), memory_setting: str = "") -> Any:
     """``sizing.plan.plan`` on a requirements mapping (validated by sizing.plan).
 
     Raises RequirementsError with a readable one-line message for invalid input.
@@ -575,6 +606,6 @@ def planner(requirements: dict[str, Any], prices_key: str, catalog_key: str,
     from sizing.plan import check_requirements, parse_requirements, plan
 
     req = parse_requirements(requirements, filename="requirements")
-    cat = session_catalog(custom)
+    cat = with_memory_setting(session_catalog(custom), memory_setting)
     check_requirements(req, cat)
     return plan(req, cat, prices=_effective_prices(prices_key, catalog_key))

@@ -95,6 +95,10 @@ def _item_ids(c: Catalog) -> list[str]:
     return [i.id for i in c.priced_items()]
 
 
+def _memory_setting_ids(c: Catalog) -> list[str]:
+    return c.memory_setting_ids()
+
+
 def default_platform(c: Catalog, family: str | None = None) -> str:
     """Cheapest catalog-priced platform of ``family`` (default: the first family)."""
     family = family or c.platforms[0].family
@@ -121,6 +125,8 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
           hi=limits.UNITS_MAX, max_items=8,
           label="cluster sizes"),
     Param("parallel", "str", "auto", ("auto", *PARALLEL_CHOICES), label="layout"),
+    # "" = the platform's default; applied to every platform that lists the id
+    Param("mem", "str", "", _memory_setting_ids, label="memory setting"),
     Param("alt", "bool", True, label="alternatives"),
     Param("fitonly", "bool", False, label="only configurations that fit"),
     Param("rank", "str", "cheapest", RANK_CHOICES, label="best option rule"),

@@ -73,6 +73,8 @@ def compare_columns(tco_col: str) -> list[Column]:
                "default engine if it runs the quantization, else one that does)"),
         Column("family", "Family", "text", "platform family"),
         Column("raw_memory_gb", "Raw memory (GB)", "int", "nameplate memory of all units"),
+        Column("memory_setting", "Memory setting", "text", "the platform's memory setting "
+               "in force (Mac GPU limit, Strix Halo GTT/BIOS split); – = not a user choice"),
         Column("usable_memory_gib", "Usable memory (GiB)", "float1",
                "accelerator memory x engine utilization, all units"),
         Column("prefill_tok_s", "Prefill (tok/s)", "int", "prompt processing speed"),

@@ -66,10 +66,12 @@ def price_age_notice(cat: Catalog, dates: Sequence[Any]) -> Any:
     exports)."""
     age = price_age_of(cat, dates)
     text = age.note()
+    source = fmt.md_escape(services.price_source_text())
+    text = text[:1].upper() + text[1:] + ". " + source[:1].upper() + source[1:] + "."
     if age.stale:
-        st.warning(text[:1].upper() + text[1:] + ".", icon="⏳")
+        st.warning(text, icon="⏳")
     else:
-        st.caption(text[:1].upper() + text[1:] + ".")
+        st.caption(text)
     return age
 
 
@@ -267,6 +269,49 @@ def family_platform_inputs(cat: Catalog) -> str:
     return st.session_state[K("platform")]
 
 
+def memory_setting_input(cat: Catalog, platform_id: str) -> str:
+    """The platform's memory settings (Mac GPU limit, Strix Halo GTT/BIOS split) as a
+    selectbox bound to PARAMS["mem"], shown only for platforms that have them; returns the
+    chosen id ("" = none: the platform's memory is not a user choice)."""
+    p = cat.platform(platform_id)
+    if not p.memory_settings:
+        return ""
+    labels = {m.id: m.label for m in p.memory_settings}
+    state.coerce_choice("mem", list(labels), p.memory_setting.id if p.memory_setting else None)
+    st.selectbox("Memory setting", list(labels), key=K("mem"),
+                 format_func=lambda i: labels.get(i, i),
+                 help="how much memory the GPU may use is the owner's choice on this "
+                 "platform; the same setting applies to every compared platform that has it")
+    chosen = p.with_memory_setting(st.session_state[K("mem")]).memory_setting
+    if chosen is None:
+        return ""
+    st.caption(f"How: `{chosen.how_to.replace('`', '')}` — source: "
+               f"{fmt.md_escape(chosen.source[0])} ({chosen.date.isoformat()})")
+    return chosen.id
+
+
+def memory_setting_any_input(cat: Catalog) -> tuple[str, list[str]]:
+    """For pages over many platforms (Plan): one memory setting id applied to every
+    platform that lists it ("" = each platform's default), bound to PARAMS["mem"]; returns
+    (id, one line per platform it changes, with the command)."""
+    ids = cat.memory_setting_ids()
+    if not ids:
+        return "", []
+    first = {sid: next(m for p in cat.platforms for m in p.memory_settings if m.id == sid)
+             for sid in ids}
+    state.coerce_choice("mem", ["", *ids], "")
+    st.selectbox("Memory setting (platforms that have it)", ["", *ids], key=K("mem"),
+                 format_func=lambda i: "each platform's default" if not i else
+                 f"{i} — {first[i].label.split(' (')[0]}",
+                 help="Mac GPU limit, Strix Halo GTT/BIOS split: applied to every platform "
+                 "that lists the setting, the others keep their default")
+    sid = st.session_state[K("mem")]
+    lines = [f"memory setting of {p.id}: {p.memory_setting.label} ({p.memory_setting.how_to})"
+             for p in services.with_memory_setting(cat, sid).platforms
+             if sid and p.memory_setting is not None and p.memory_setting.id == sid]
+    return sid, lines
+
+
 def sync_family(cat: Catalog, platform_id: str) -> None:
     """Keep Compare's family in step with a platform chosen on another page."""
     st.session_state.setdefault(state.KEEP, {})["family"] = cat.platform(platform_id).family
@@ -342,5 +387,6 @@ def share_hint(names: Sequence[str]) -> None:
 
 
 __all__ = ["WORKLOAD_NAMES", "WorkloadInput", "download_buttons", "family_platform_inputs",
-           "page_start", "platform_label", "price_age_notice", "price_age_of", "share_hint",
+           "memory_setting_any_input", "memory_setting_input", "page_start", "platform_label",
+           "price_age_notice", "price_age_of", "share_hint",
            "show_table", "sync_family", "units_input", "workload_inputs"]

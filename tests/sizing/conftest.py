@@ -10,6 +10,15 @@ from sizing.scenario import Resolved, Scenario, resolve
 from sizing.throughput import Throughput, throughput
 
 
+@pytest.fixture(autouse=True)
+def _no_user_price_history(tmp_path_factory: pytest.TempPathFactory,
+                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI reads the price history by default: never the user's (a missing file here,
+    so catalog list prices unless a test names a database)."""
+    missing = tmp_path_factory.mktemp("no-prices") / "prices.sqlite"
+    monkeypatch.setenv("LLM_PLANNER_PRICES_DB", str(missing))
+
+
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
     return default_catalog()

@@ -15,7 +15,7 @@ K = state.widget_key
 PLAN_KINDS = {"Streams": "int", "Fits": "bool", "Memory per unit (GiB)": "float1",
               "Usable per unit (GiB)": "float1", "Decode per stream (tok/s)": "float1",
               "Decode total (tok/s)": "float1"}
-NAMES = ("platform", "n", "design", "model", "weights", "kv", "ctx", "streams", "sub_model",
+NAMES = ("platform", "mem", "n", "design", "model", "weights", "kv", "ctx", "streams", "sub_model",
          "sub_weights", "sub_count", "plan", "tariff", "hours")
 
 cat = widgets.page_start(
@@ -32,6 +32,7 @@ with st.sidebar:
     st.header("Configuration")
     st.selectbox("Platform", [p.id for p in cat.platforms], key=K("platform"),
                  format_func=lambda i: labels.get(i, i))
+    memory_setting = widgets.memory_setting_input(cat, ss[K("platform")])
     st.number_input("Units", min_value=limits.UNITS_MIN, max_value=limits.UNITS_MAX, step=1,
                     key=K("n"))
     st.selectbox("Network design", list(state.PARAMS["design"].allowed(cat) or ()),
@@ -209,7 +210,7 @@ else:
     ctx = int(ss[K("ctx")])
     try:
         plan = services.deployment_plan(platform_id, units, groups, main, sub, ctx,
-                                        ss[K("kv")], cv, custom)
+                                        ss[K("kv")], cv, custom, memory_setting)
     except ScenarioError as exc:
         st.error(f"This plan cannot run: {fmt.md_escape(exc)}")
 if plan is not None:
@@ -230,7 +231,10 @@ else:
     plan_df = pd.DataFrame()
 
 # ----------------------------------------------------------------------- exports
-notes_df = pd.DataFrame({"Note": [f"total: {age.note()}", *bom.notes]})
+mem_notes = [f"memory setting: {ms.label} ({ms.how_to})" for ms in
+             [services.with_memory_setting(cat, memory_setting).platform(platform_id)
+              .memory_setting] if ms is not None]
+notes_df = pd.DataFrame({"Note": [f"total: {age.note()}", *mem_notes, *bom.notes]})
 sheets = {"BOM": bom_df, "Upgrade path": upgrade_df, "Notes": notes_df}
 if len(alt_df):
     sheets["BOM alternatives"] = alt_df
@@ -265,7 +269,8 @@ def build_markdown() -> str:
     if len(plan_df):
         sections["Deployment plan"] = export.markdown_table(plan_df, PLAN_KINDS)
     return export.markdown_document(f"Build: {units} x {platform.name}", sections,
-                                    notes=[f"total: {age.note()}", power_note, *bom.notes])
+                                    notes=[f"total: {age.note()}", *mem_notes, power_note,
+                                           *bom.notes])
 
 
 power_note = (f"power {bom.power_w_idle:.0f} W idle, {bom.power_w_load:.0f} W at load; "

@@ -10,7 +10,7 @@ from sizing.scenario import ScenarioError
 from ui import charts, export, fmt, services, state, tables, widgets
 
 K = state.widget_key
-NAMES = (*widgets.WORKLOAD_NAMES, "family", "platform", "units", "parallel", "alt",
+NAMES = (*widgets.WORKLOAD_NAMES, "family", "platform", "mem", "units", "parallel", "alt",
          "fitonly", "rank", "metric", "tariff", "hours")
 METRICS = {"per_stream": ("decode_tok_s_per_request", "Decode per stream (tok/s)"),
            "total": ("decode_tok_s_total", "Decode total (tok/s)")}
@@ -26,6 +26,7 @@ with st.sidebar:
     wl = widgets.workload_inputs(cat)
     st.header("Hardware")
     platform = widgets.family_platform_inputs(cat)
+    memory_setting = widgets.memory_setting_input(cat, platform)
     units = widgets.units_input()
     st.selectbox("Layout", list(state.PARAMS["parallel"].allowed(cat) or ()),
                  key=K("parallel"), help="auto = per unit count the fastest layout that "
@@ -65,7 +66,7 @@ try:
         df = services.comparison(wl.workload, tuple(platforms), tuple(units), parallel,
                                  ss[K("tariff")], float(ss[K("hours")]),
                                  services.prices_version(), services.catalog_version(),
-                                 wl.config, wl.config_name, wl.repo)
+                                 wl.config, wl.config_name, wl.repo, memory_setting)
 except (ScenarioError, UnknownIdError, ValueError) as exc:
     st.error(f"Cannot compare these inputs: {fmt.md_escape(exc)}")
     st.stop()
@@ -147,7 +148,7 @@ if best is not None:
         detail = services.estimate_dict(
             wl.workload, best["platform"], int(best["units"]), best["parallel"],
             best["engine"], services.prices_version(), services.catalog_version(),
-            wl.config, wl.config_name, wl.repo)
+            wl.config, wl.config_name, wl.repo, memory_setting)
         assumption_lines = list(detail["assumptions"])
     except (ScenarioError, UnknownIdError) as exc:
         assumption_lines = [f"assumptions unavailable: {exc}"]

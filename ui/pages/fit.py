@@ -8,7 +8,7 @@ from sizing import limits
 from ui import charts, export, services, state, tables, widgets
 
 K = state.widget_key
-NAMES = ("platform", "units", "fit_quants", "kv", "engine", "streams", "min_ctx")
+NAMES = ("platform", "mem", "units", "fit_quants", "kv", "engine", "streams", "min_ctx")
 
 cat = widgets.page_start(
     "Fit", "Every catalog model against one platform: the longest context per stream that "
@@ -24,6 +24,7 @@ with st.sidebar:
     st.header("Hardware")
     st.selectbox("Platform", [p.id for p in cat.platforms], key=K("platform"),
                  format_func=lambda i: labels.get(i, i))
+    memory_setting = widgets.memory_setting_input(cat, ss[K("platform")])
     units = widgets.units_input("Unit counts")
     st.header("Workload")
     state.coerce_choice("fit_quants", quants)
@@ -53,7 +54,7 @@ with st.spinner("Sizing every model…"):
     grid = services.fit_grid(platform_id, tuple(units), tuple(chosen_quants),
                              tuple(m.id for m in cat.models), ss[K("kv")], engine,
                              int(ss[K("streams")]), min_ctx, services.catalog_version(),
-                             custom)
+                             custom, memory_setting)
 
 fits = grid[grid["max_context_tokens"].fillna(0) >= grid.apply(
     lambda r: min(min_ctx, cat.model(r["model"]).max_context_tokens), axis=1)]

@@ -14,7 +14,7 @@ from ui import export, fmt, services, state, widgets
 K = state.widget_key
 NAMES = ("req_model", "req_weights", "req_streams", "req_min", "req_target", "req_sub_count",
          "req_sub_model", "req_sub_weights", "req_sub_min", "req_ctx", "req_kv", "budget",
-         "power_cap", "min_mem", "req_families", "req_units", "tariff", "hours")
+         "power_cap", "min_mem", "req_families", "req_units", "mem", "tariff", "hours")
 
 cat = widgets.page_start(
     "Plan", "State what you need; the planner tries every platform, unit count and split "
@@ -62,6 +62,7 @@ with right:
     current = list(ss.get(K("req_units"), []))
     st.multiselect("Unit counts", sorted({*range(1, 9), 12, 16, *current}),
                    key=K("req_units"))
+    memory_setting, memory_lines = widgets.memory_setting_any_input(cat)
     widgets.energy_inputs(cat)
 state.commit(NAMES)
 widgets.share_hint(["requirements"])
@@ -96,7 +97,7 @@ if ss[K("min_mem")] > 0:
 try:
     with st.spinner("Planning…"):
         result = services.planner(requirements, services.prices_version(),
-                                  services.catalog_version(), custom)
+                                  services.catalog_version(), custom, memory_setting)
 except ScenarioError as exc:  # RequirementsError included
     st.error(f"These requirements cannot be evaluated: {fmt.md_escape(exc)}")
     st.stop()
@@ -150,20 +151,21 @@ with st.expander(f"Every rejected configuration ({len(rej)})"):
     widgets.show_table(rej, {"Price (CHF)": "chf"}, key="plan_rej")
 
 with st.expander("Assumptions"):
-    for line in result.assumptions:
+    for line in [*memory_lines, *result.assumptions]:
         st.markdown(f"- {fmt.md_escape(line)}")
 
 age_line = "recommendations: " + widgets.price_age_of(
     cat, [getattr(c, "oldest_price_date", None) for c in result.recommended]).note()
+result_notes = [*memory_lines, *result.assumptions]
 sheets = {"Recommendations": rec if len(rec) else pd.DataFrame({"Result": ["none"]}),
           "Rejected": rej,
-          "Assumptions": pd.DataFrame({"Assumption": [age_line, *result.assumptions]})}
+          "Assumptions": pd.DataFrame({"Assumption": [age_line, *result_notes]})}
 widgets.download_buttons(
     "plan", sheets,
     markdown=lambda: export.markdown_document(
         "Plan", {"Recommendations": export.markdown_table(rec, rec_kinds) if len(rec)
                  else "None meets every requirement.\n",
                  "Rejected": export.markdown_table(rej, {"Price (CHF)": "chf"})},
-        notes=[age_line, *result.assumptions,
+        notes=[age_line, *result_notes,
                *(f"{k}: {v}" for k, v in result.families.items())]),
     key="plan", kinds={**rec_kinds, "Rank": "int", "Price (CHF)": "chf"})
