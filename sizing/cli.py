@@ -23,7 +23,6 @@ import math
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -316,7 +315,7 @@ def _evaluate_chunk(catalog: Catalog, rows: list[dict[str, Any]], prices: Any,
 
 
 def _estimate_batch(catalog: Catalog, path: Path, prices: Any,
-                    source: PriceSource | None = None, memory_setting: str | None = None
+                    source: Any = None, memory_setting: str | None = None
                     ) -> int:
     """One JSON object per CSV row, in order; a bad row yields {"error": ...} and the run
     goes on. Rows are read and evaluated in chunks (memory bounded by the chunk, not the
@@ -371,63 +370,24 @@ def _write_lines(lines: list[dict[str, Any]], extra: dict[str, Any] | None = Non
     sys.stdout.flush()
 
 
-@dataclass(frozen=True)
-class PriceSource:
-    """Which prices a command used: ``kind`` "effective" (the price history's scraped and
-    manual prices, catalog list prices for the rest — what the app shows) or "catalog"
-    (the dated catalog list prices only), and why."""
-
-    kind: str
-    detail: str
-    db: str | None = None
-
-    def line(self, oldest_price_date: Any = None) -> str:
-        """The text-output line: source, detail and the oldest price date used."""
-        oldest = (f"; oldest price used {oldest_price_date}" if oldest_price_date not in
-                  (None, "") and oldest_price_date == oldest_price_date else "")
-        return f"prices: {self.kind} — {self.detail}{oldest}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON fields: ``price_source``, ``price_source_detail``, ``prices_db``."""
-        return {"price_source": self.kind, "price_source_detail": self.detail,
-                "prices_db": self.db}
-
-
-def price_context(catalog: Catalog, args: argparse.Namespace) -> tuple[Any, PriceSource]:
-    """(prices for `sizing`, PriceSource). By default the effective prices of the price
-    history, exactly as the app uses them (``pricing.refresh.effective_prices``); with
-    ``--prices catalog`` the catalog list prices. A missing price history, or one with no
-    scraped or manual price, falls back to the catalog list prices and says so; an
-    unusable database named with ``--prices-db`` is an error (exit 2), the default one a
-    stated fallback."""
-    if getattr(args, "prices", "effective") == "catalog":
-        return None, PriceSource("catalog", "catalog list prices (--prices catalog)")
-    # The CLI is a composition layer (design.md): only here do sizing and pricing meet.
+def price_context(catalog: Catalog, args: argparse.Namespace) -> tuple[Any, Any]:
+    """(prices for `sizing`, `pricing.sources.PriceSource`): by default the effective prices
+    of the price history, exactly as the app uses them (`pricing.sources.price_source`);
+    with ``--prices catalog`` the catalog list prices. An unusable database named with
+    ``--prices-db`` is an error (exit 2), the default one a stated fallback."""
+    # The CLI is a composition layer (docs/design.md): only here do sizing and pricing meet.
     from pricing import default_db_path
-    from pricing.history import HistoryError, PriceHistory
-    from pricing.refresh import effective_prices
+    from pricing.history import HistoryError
+    from pricing.sources import CATALOG_ONLY, price_source
 
+    if getattr(args, "prices", "effective") == "catalog":
+        return None, CATALOG_ONLY
     named = getattr(args, "prices_db", None)
     db = Path(named).expanduser() if named else default_db_path()
-    if not db.exists():
-        return None, PriceSource("catalog", f"catalog list prices (no price history at {db}; "
-                                 "python -m pricing refresh, import or set prices to use "
-                                 "current ones)", str(db))
-    try:   # read-only: never creates the file, never waits for a refresh's write lock
-        prices = effective_prices(catalog.priced_items(), PriceHistory(db, read_only=True))
+    try:
+        return price_source(catalog.priced_items(), db=db, strict=bool(named))
     except HistoryError as exc:
-        if named:
-            raise CliError(str(exc)) from None
-        return None, PriceSource("catalog", f"catalog list prices (the price history cannot "
-                                 f"be used: {one_line(exc)})", str(db))
-    kinds = [getattr(p, "kind", "catalog") for p in prices.values()]
-    scraped, manual = kinds.count("scraped"), kinds.count("manual")
-    if not scraped and not manual:
-        return None, PriceSource("catalog", f"catalog list prices (the price history {db} "
-                                 "holds no scraped or manual price yet)", str(db))
-    return prices, PriceSource("effective", f"price history {db}: {scraped} scraped, "
-                               f"{manual} manual; the other {len(kinds) - scraped - manual} "
-                               "priced items at catalog list prices (as in the app)", str(db))
+        raise CliError(str(exc)) from None
 
 
 def _effective_prices(catalog: Catalog, args: argparse.Namespace) -> Any:

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from pricing.sources import price_source
 from sizing.catalog import DEFAULT_CATALOG_PATH, ROOT, Catalog, ModelArch, load_catalog
 from sizing.cluster import (
     BillOfMaterials,
@@ -117,19 +118,17 @@ def prices_problem() -> str | None:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _price_source(version: str, catalog_key: str) -> str:
-    import argparse
-
-    from sizing.cli import price_context
-
-    _, source = price_context(catalog(), argparse.Namespace(prices="effective",
-                                                            prices_db=None))
+    _, source = price_source(catalog().priced_items(), db=prices_db_path())
     return source.line()
 
 
 def price_source_text() -> str:
     """Which prices the figures use, in the CLI's words ("prices: effective — price history
     …: 2 scraped, 1 manual; …" or "prices: catalog — …"): the app and the CLI use the same
-    effective prices by default (``sizing.cli.price_context``)."""
+    effective prices by default (``pricing.sources.price_source``)."""
+    if prices_problem():     # the page's warning names the database and the reason once
+        return ("prices: catalog — catalog list prices (the price history cannot be used; "
+                "see the warning at the top of the page)")
     return _price_source(prices_version(), catalog_version())
 
 
