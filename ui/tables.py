@@ -56,6 +56,10 @@ def compare_columns(tco_col: str) -> list[Column]:
                "(two significant digits)"),
         Column("ttft_s_low", "TTFT low (s)", "sig2", BAND_HELP),
         Column("ttft_s_high", "TTFT high (s)", "sig2", BAND_HELP),
+        Column("speculative", "Speculative decoding", "text", "method, draft tokens k, "
+               "content: accepted tokens per target step and speed-up over no speculation "
+               "at this batch (decode figures include it; the low-high range includes the "
+               "published acceptance range); empty = off"),
         Column("rough", "Rough figures", "text", ROUGH_HELP),
         Column("max_context_shown", "Max context (tokens)", "tokens",
                "longest context per stream at the chosen number of streams; – = the "
@@ -211,7 +215,10 @@ def scenario_for(workload: Workload, platform: str, units: int, parallel: str,
                     weights=workload.weights, kv_dtype=workload.kv_dtype,
                     engine=engine or workload.engine, context_tokens=workload.context_tokens,
                     concurrency=workload.concurrency, mem_util=workload.mem_util,
-                    speculative_multiplier=workload.speculative_multiplier)
+                    speculative_multiplier=workload.speculative_multiplier,
+                    speculative=workload.speculative,
+                    spec_draft_tokens=workload.spec_draft_tokens,
+                    spec_content=workload.spec_content)
 
 
 def rough_flags(assumptions: Iterable[str]) -> tuple[bool, bool]:
