@@ -77,6 +77,8 @@ class Workload:
     speculative: str = "none"             # none | mtp | eagle | draft (sizing.speculative)
     spec_draft_tokens: int | None = None
     spec_content: str = "prose"
+    spec_accept: float | None = None      # the user's own rate (a draft model)
+    spec_draft_model: str | None = None
 
 
 def _scenario(w: Workload, platform_id: str, units: int, parallel: str,
@@ -86,7 +88,8 @@ def _scenario(w: Workload, platform_id: str, units: int, parallel: str,
                     context_tokens=w.context_tokens, concurrency=w.concurrency,
                     mem_util=w.mem_util, speculative_multiplier=w.speculative_multiplier,
                     speculative=w.speculative, spec_draft_tokens=w.spec_draft_tokens,
-                    spec_content=w.spec_content)
+                    spec_content=w.spec_content, spec_accept=w.spec_accept,
+                    spec_draft_model=w.spec_draft_model)
 
 
 def effective_total_tok_s(e: Estimate) -> float:

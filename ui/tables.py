@@ -218,7 +218,9 @@ def scenario_for(workload: Workload, platform: str, units: int, parallel: str,
                     speculative_multiplier=workload.speculative_multiplier,
                     speculative=workload.speculative,
                     spec_draft_tokens=workload.spec_draft_tokens,
-                    spec_content=workload.spec_content)
+                    spec_content=workload.spec_content,
+                    spec_accept=workload.spec_accept,
+                    spec_draft_model=workload.spec_draft_model)
 
 
 def rough_flags(assumptions: Iterable[str]) -> tuple[bool, bool]:

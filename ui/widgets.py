@@ -86,7 +86,7 @@ class WorkloadInput:
 
 
 WORKLOAD_NAMES: tuple[str, ...] = ("model", "repo", "weights", "kv", "engine", "ctx", "streams",
-                                   "spec", "spec_k", "content")
+                                   "spec", "spec_k", "content", "spec_draft", "spec_accept")
 UPLOAD = "_uploaded_config"        # session key: (bytes, file name) of an uploaded config.json
 
 
@@ -210,7 +210,7 @@ def workload_inputs(cat: Catalog, *, upload: bool = True) -> WorkloadInput | Non
                  "maximum of "
                  f"{fmt.tokens(model.max_context_tokens)} tokens; lower the context.")
         return None
-    spec = speculative_inputs(model)
+    spec = speculative_inputs(cat, model)
     engine = st.session_state[K("engine")]
     w = Workload(model=model.id, weights=st.session_state[K("weights")],
                  context_tokens=ctx, concurrency=int(st.session_state[K("streams")]),
@@ -219,18 +219,20 @@ def workload_inputs(cat: Catalog, *, upload: bool = True) -> WorkloadInput | Non
     return WorkloadInput(w, model, config, config_name, repo if config is None else "")
 
 
-SPEC_LABELS = {"none": "off", "mtp": "MTP (the model's own head)", "eagle": "EAGLE-3 head"}
+SPEC_LABELS = {"none": "off", "mtp": "MTP (the model's own head)", "eagle": "EAGLE-3 head",
+               "draft": "a smaller draft model"}
 
 
-def speculative_inputs(model: ModelArch) -> dict[str, Any]:
-    """Speculative decoding (off by default): method, draft tokens k, generated content.
-    Returns the Workload fields; MTP on a model without an MTP head is refused by the
-    estimate (each row says so)."""
+def speculative_inputs(cat: Catalog, model: ModelArch) -> dict[str, Any]:
+    """Speculative decoding (off by default): method, draft tokens k, generated content;
+    for a draft model, the model and the user's acceptance rate (no published figure).
+    Returns the Workload fields; a refused combination (MTP on a model without an MTP
+    head, an engine without the method) is each row's reason."""
     st.selectbox("Speculative decoding", list(SPEC_LABELS), key=K("spec"),
                  format_func=lambda m: SPEC_LABELS.get(m, m),
-                 help="MTP / EAGLE-3: each step verifies k drafted tokens + 1; accepted "
-                 "tokens per step from published acceptance figures (data/speculative.yaml)."
-                 " A separate draft model: CLI --spec draft --spec-draft-model")
+                 help="each step verifies k drafted tokens + 1; accepted tokens per step "
+                 "from published acceptance figures (data/speculative.yaml); the decode "
+                 "range includes their spread")
     method = st.session_state[K("spec")]
     if method == "none":
         return {}
@@ -241,8 +243,19 @@ def speculative_inputs(model: ModelArch) -> dict[str, Any]:
     st.selectbox("Generated content", list(CONTENT_TYPES), key=K("content"),
                  help="code and structured text (JSON, extraction) accept far more drafted "
                  "tokens than prose")
-    return {"speculative": method, "spec_draft_tokens": int(st.session_state[K("spec_k")]),
-            "spec_content": st.session_state[K("content")]}
+    out: dict[str, Any] = {"speculative": method,
+                           "spec_draft_tokens": int(st.session_state[K("spec_k")]),
+                           "spec_content": st.session_state[K("content")]}
+    if method == "draft":
+        model_select(cat, "Draft model", "spec_draft",
+                     help="same family (tokenizer) as the model, and smaller")
+        st.number_input("Draft acceptance per token (your assumption)", min_value=0.0,
+                        max_value=0.999, step=0.05, key=K("spec_accept"),
+                        help="no published acceptance figure for draft models is kept: "
+                        "the rate is yours, stated as such in the assumptions")
+        out.update(spec_draft_model=st.session_state[K("spec_draft")],
+                   spec_accept=float(st.session_state[K("spec_accept")]))
+    return out
 
 
 def _chosen_model(cat: Catalog, config: bytes | None, config_name: str,

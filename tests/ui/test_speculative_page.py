@@ -41,3 +41,14 @@ def test_link_restores_speculation_and_refuses_a_model_without_head(app):
     df = _table(at)
     reason = " ".join(str(x) for x in df["Reason"])
     assert "has no MTP head" in reason
+
+
+def test_draft_model_with_the_users_rate(app):
+    at = app(query={"model": "Qwen/Qwen3-235B-A22B", "weights": "int4", "units": "2",
+                    "alt": "0", "ctx": "4096", "spec": "draft",
+                    "spec_draft": "Qwen/Qwen3-30B-A3B", "spec_accept": "0.7"})
+    assert not at.exception and not at.error
+    assert at.selectbox(key=K("spec_draft")).value == "Qwen/Qwen3-30B-A3B"
+    df = _table(at)
+    labels = [str(x) for x in df[SPEC_COL] if str(x).strip()]
+    assert labels and all(x.startswith("draft model k=3, prose") for x in labels)
