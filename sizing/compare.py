@@ -212,7 +212,9 @@ def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None
             "decode_tok_s_total", "prefill_tok_s", "ttft_s", "decode_tok_s_low",
             "decode_tok_s_high", "ttft_s_low", "ttft_s_high", "power_w_idle", "power_w_load",
             "energy_chf_per_year", "chf_per_usable_gb", "chf_per_tok_s", tco_col,
-            "upgrade_chf_from_previous", "upgrade_note", "storage_tb_per_unit", "speculative"]
+            "upgrade_chf_from_previous", "upgrade_note", "storage_tb_per_unit"]
+    if workload.speculative != "none":      # the column only where speculation is on
+        cols.append("speculative")
     return pd.DataFrame(rows, columns=cols)
 
 

@@ -56,14 +56,14 @@ def compare_columns(tco_col: str) -> list[Column]:
                "(two significant digits)"),
         Column("ttft_s_low", "TTFT low (s)", "sig2", BAND_HELP),
         Column("ttft_s_high", "TTFT high (s)", "sig2", BAND_HELP),
-        Column("speculative", "Speculative decoding", "text", "method, draft tokens k, "
-               "content: accepted tokens per target step and speed-up over no speculation "
-               "at this batch (decode figures include it; the low-high range includes the "
-               "published acceptance range); empty = off"),
         Column("rough", "Rough figures", "text", ROUGH_HELP),
         Column("max_context_shown", "Max context (tokens)", "tokens",
                "longest context per stream at the chosen number of streams; – = the "
                "weights do not fit or unknown"),
+        Column("speculative", "Speculative decoding", "text", "method, draft tokens k, "
+               "content: accepted tokens per target step and speed-up over no speculation "
+               "at this batch (decode figures include it; the low-high range includes the "
+               "published acceptance range); empty = off"),
         Column("max_concurrency", "Max streams @ context", "int",
                "concurrent streams at the chosen context"),
         Column("oldest_price_date", "Prices as of", "text", "date of the oldest price in "
