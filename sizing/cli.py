@@ -36,7 +36,7 @@ from sizing.catalog import (
 )
 from sizing.safe_text import strip_controls
 from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES, Scenario, ScenarioError
-from sizing.speculative import CONTENT_TYPES, SPEC_METHODS
+from sizing.speculative import CONTENT_TYPES, DRAFT_TOKENS_MAX, SPEC_METHODS
 
 EXIT_USAGE = 2
 BATCH_COLUMNS = ("platform", "units", "parallel", "model", "weights", "kv_dtype", "engine",
@@ -104,7 +104,7 @@ _NUMERIC_FIELDS: dict[str, tuple[Any, Any, Any]] = {
     "mem_util": (limits.parse_float, limits.MEM_UTIL_MIN, limits.MEM_UTIL_MAX),
     "spec_multiplier": (limits.parse_float, limits.SPEC_MULTIPLIER_MIN,
                         limits.SPEC_MULTIPLIER_MAX),
-    "spec_tokens": (limits.parse_int, 1, 16),
+    "spec_tokens": (limits.parse_int, 1, DRAFT_TOKENS_MAX),
     "spec_accept": (limits.parse_float, 0.0, 0.999),
 }
 
