@@ -318,7 +318,8 @@ def decode(t: Table, mem: Table, *, batch: np.ndarray | None = None,
     # speculative decoding: each sequence verifies k drafts + 1 token in one step (weights
     # read once for all of them, KV read once per sequence, compute and all-reduce x q)
     k = _col(t, "spec_k")
-    q = 1.0 + k
+    on = bool(np.any(k > 0))             # skip the speculative terms in plain sweeps
+    q = 1.0 + k if on else 1.0
     kv_stage = b * (_kv_read_per_token(t, per_token, ctx) + fixed)
     stage, t_cmp, t_mem, t_ar = _step_s(t, b, ctx, kv_stage, _step_weight_bytes(t, b * q),
                                         np.where(tp > 1, 1.0 / tp, share),
@@ -329,14 +330,15 @@ def decode(t: Table, mem: Table, *, batch: np.ndarray | None = None,
     whole, _, _, _ = _step_s(t, b, ctx, kv_stage / share, layer_bytes / share + t["head_read"],
                              np.ones_like(share), t["layers"], q)
     hops = (pp - 1) * t["latency"]
-    draft = _draft_s(t, b)
+    draft = _draft_s(t, b) if on else np.zeros_like(b)
     period = np.where(pp > 1, np.maximum(micro * stage, whole) + hops, stage) + draft
-    spec = t["spec"] * accepted_tokens(_col(t, "spec_accept"), k)
+    accepted = accepted_tokens(_col(t, "spec_accept"), k) if on else np.ones_like(b)
+    spec = t["spec"] * accepted
     active = np.minimum(t["concurrency"], batch * rep)    # idle replicas add nothing
     return {
         "batch": batch, "per_request": spec / period, "total": spec * active / period,
         "step_s": period, "allreduce_s": t_ar, "compute_bound": t_cmp > t_mem,
-        "draft_s": draft, "accepted_tokens": accepted_tokens(_col(t, "spec_accept"), k),
+        "draft_s": draft, "accepted_tokens": accepted,
     }
 
 
