@@ -94,6 +94,7 @@ class Estimate:
         spec, f = self.resolved.spec, self.spec_figures
         if spec is None or f is None:
             return {"speculative": "none", "spec_draft_tokens": 0, "spec_content": None,
+                    "spec_draft_model": None, "spec_label": None,
                     "spec_accepted_tokens_per_step": 1.0,
                     "spec_accepted_tokens_per_step_low": None,
                     "spec_accepted_tokens_per_step_high": None, "spec_accept_rate": None,
