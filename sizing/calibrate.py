@@ -49,6 +49,9 @@ class RowResult:
     measured_prefill: float | None
     predicted_prefill: float | None
     skip_reason: str | None = None
+    speculative: str | None = None          # "MTP k=3, prose": evaluated, not fitted
+    predicted_decode_low: float | None = None    # at the ends of the acceptance range
+    predicted_decode_high: float | None = None
 
     @property
     def decode_error(self) -> float | None:
@@ -69,7 +72,13 @@ class CalibrationResult:
 
     @property
     def evaluated(self) -> list[RowResult]:
-        return [r for r in self.rows if r.skip_reason is None]
+        """Rows the constants are fitted and scored on (speculative rows are not)."""
+        return [r for r in self.rows if r.skip_reason is None and r.speculative is None]
+
+    @property
+    def speculative(self) -> list[RowResult]:
+        """Speculative-decoding rows: predicted with the published acceptance range."""
+        return [r for r in self.rows if r.skip_reason is None and r.speculative is not None]
 
     @property
     def skipped(self) -> list[RowResult]:
@@ -109,6 +118,8 @@ class Case:
     aggregate: bool
     prefill_tokens: float | None
     prefill_depth_tokens: float
+    speculative: str | None = None
+    accept_range: tuple[float, float] | None = None
 
     @property
     def row(self) -> int:
@@ -135,7 +146,11 @@ def prepare_row(row: dict[str, str], catalog: Catalog) -> Case | RowResult:
                             weights=row["weights_id"], kv_dtype=row["kv_dtype_id"],
                             engine=row["engine_id"],
                             context_tokens=max(1, int(row["decode_context_tokens"])),
-                            concurrency=int(row["concurrency_eval"]))
+                            concurrency=int(row["concurrency_eval"]),
+                            speculative=row.get("spec_method") or "none",
+                            spec_draft_tokens=int(row["spec_draft_tokens"])
+                            if row.get("spec_draft_tokens") else None,
+                            spec_content=row.get("spec_content") or "prose")
         r = resolve(scenario, catalog)
     except ScenarioError as exc:
         return RowResult(family="", engine="", predicted_decode=None, predicted_prefill=None,
@@ -147,7 +162,9 @@ def prepare_row(row: dict[str, str], catalog: Catalog) -> Case | RowResult:
                 batch=float(row["concurrency_eval"]),
                 aggregate=row["decode_metric"] == "aggregate",
                 prefill_tokens=tokens if tokens and base["measured_prefill"] else None,
-                prefill_depth_tokens=_num(row.get("prefill_depth_tokens")) or 0.0)
+                prefill_depth_tokens=_num(row.get("prefill_depth_tokens")) or 0.0,
+                speculative=r.spec.label if r.spec else None,
+                accept_range=(r.spec.accept_low, r.spec.accept_high) if r.spec else None)
 
 
 def predict(case: Case, cal: Calibration) -> RowResult:
@@ -158,14 +175,21 @@ def predict(case: Case, cal: Calibration) -> RowResult:
     for key, value in kernel.calibration_columns(fam, eng, cal.layer_overhead_us).items():
         t[key] = np.array([value])
     d = kernel.decode(t, case.mem, batch=np.array([case.batch]))
-    predicted = float((d["total"] if case.aggregate else d["per_request"])[0])
+    key = "total" if case.aggregate else "per_request"
+    predicted = float(d[key][0])
+    ends: list[float | None] = [None, None]
+    if case.accept_range is not None:
+        for n, rate in enumerate(case.accept_range):
+            ends[n] = float(kernel.decode({**t, "spec_accept": np.array([rate])}, case.mem,
+                                          batch=np.array([case.batch]))[key][0])
     prefill = None
     if case.prefill_tokens:
         seconds = kernel.prefill(t, np.array([case.prefill_tokens]), case.prefill_depth_tokens)
         prefill = case.prefill_tokens / float(seconds[0])
     return RowResult(family=case.family, engine=case.engine,
                      predicted_decode=predicted if case.base["measured_decode"] else None,
-                     predicted_prefill=prefill, **case.base)
+                     predicted_prefill=prefill, speculative=case.speculative,
+                     predicted_decode_low=ends[0], predicted_decode_high=ends[1], **case.base)
 
 
 def prepare(rows: list[dict[str, str]], catalog: Catalog) -> list[Case | RowResult]:
@@ -218,6 +242,20 @@ def format_report(result: CalibrationResult,
             f"{r.row:>3}  {r.label:<124} {_f(r.measured_decode):>8} {_f(r.predicted_decode):>8} "
             f"{_pct(de):>7}   {_f(r.measured_prefill):>8} {_f(r.predicted_prefill):>8} "
             f"{_pct(pe):>7}")
+    if result.speculative:
+        lines += ["", "Speculative decoding rows (predicted at the central acceptance, range at "
+                      "the published acceptance range; not used in the fit or the error "
+                      "figures below):"]
+        for r in result.speculative:
+            inside = (r.measured_decode is not None and r.predicted_decode_low is not None
+                      and r.predicted_decode_high is not None
+                      and r.predicted_decode_low <= r.measured_decode
+                      <= r.predicted_decode_high)
+            lines.append(
+                f"{r.row:>3}  {r.label:<90} {r.speculative:<18} meas {_f(r.measured_decode)} "
+                f"pred {_f(r.predicted_decode)} ({_f(r.predicted_decode_low)}-"
+                f"{_f(r.predicted_decode_high)}) {_pct(r.decode_error)}"
+                f"{'' if inside else '  outside the range'}")
     lines += ["", f"Skipped ({len(result.skipped)} rows):"]
     for r in result.skipped:
         lines.append(f"{r.row:>3}  {r.label:<124} {r.skip_reason}")

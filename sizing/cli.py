@@ -38,10 +38,13 @@ from sizing.catalog import (
 )
 from sizing.safe_text import strip_controls
 from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES, Scenario, ScenarioError
+from sizing.speculative import CONTENT_TYPES, DRAFT_TOKENS_MAX, SPEC_METHODS
 
 EXIT_USAGE = 2
 BATCH_COLUMNS = ("platform", "units", "parallel", "model", "weights", "kv_dtype", "engine",
-                 "context", "concurrency", "mem_util", "memory_setting")
+                 "context", "concurrency", "mem_util", "memory_setting",
+                 # speculative decoding (optional; sizing.speculative)
+                 "spec", "spec_tokens", "content", "spec_accept", "spec_draft_model")
 REQUIRED_BATCH_COLUMNS = ("platform", "units", "parallel", "model", "weights")
 
 
@@ -103,6 +106,8 @@ _NUMERIC_FIELDS: dict[str, tuple[Any, Any, Any]] = {
     "mem_util": (limits.parse_float, limits.MEM_UTIL_MIN, limits.MEM_UTIL_MAX),
     "spec_multiplier": (limits.parse_float, limits.SPEC_MULTIPLIER_MIN,
                         limits.SPEC_MULTIPLIER_MAX),
+    "spec_tokens": (limits.parse_int, 1, DRAFT_TOKENS_MAX),
+    "spec_accept": (limits.parse_float, 0.0, 0.999),
 }
 
 
@@ -133,6 +138,11 @@ def _scenario_from(values: dict[str, Any]) -> Scenario:
         mem_util=num("mem_util"),
         speculative_multiplier=num("spec_multiplier", 1.0),
         memory_setting=str(values.get("memory_setting") or "").strip() or None,
+        speculative=str(values.get("spec") or "none"),
+        spec_draft_tokens=num("spec_tokens"),
+        spec_content=str(values.get("content") or "prose"),
+        spec_accept=num("spec_accept"),
+        spec_draft_model=values.get("spec_draft_model") or None,
     )
 
 
@@ -212,6 +222,10 @@ def _print_estimate(d: dict[str, Any]) -> None:
          + _range(d, "decode_tok_s", ".1f")),
         ("decode total", f"{d['decode_tok_s_total']:.1f} tok/s"
          + _range(d, "decode_tok_s_total", ".1f")),
+        *([("speculative decoding", f"{d['spec_label']}: "
+            f"{d['spec_accepted_tokens_per_step']:.2f} tokens / step"
+            + _range(d, "spec_accepted_tokens_per_step", ".2f")
+            + f", x{d['spec_speedup']:.2f} vs none")] if d.get("spec_label") else []),
         ("prefill", "–" if d["prefill_tok_s"] is None else f"{d['prefill_tok_s']:.0f} tok/s"
          + _range(d, "prefill_tok_s", ".0f")),
         ("time to first token", "–" if d["ttft_s"] is None else f"{d['ttft_s']:.2f} s"
@@ -240,7 +254,9 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
               "model": args.model, "weights": args.weights, "kv_dtype": args.kv_dtype,
               "engine": args.engine, "context": args.context, "concurrency": args.concurrency,
               "mem_util": args.mem_util, "spec_multiplier": args.spec_multiplier,
-              "memory_setting": args.memory_setting}
+              "memory_setting": args.memory_setting,
+              "spec": args.spec, "spec_tokens": args.spec_tokens, "content": args.content,
+              "spec_accept": args.spec_accept, "spec_draft_model": args.spec_draft_model}
     d = {**_estimate_dict(catalog, values, prices), **source.to_dict()}
     if args.json:
         print(strict_json(d))
@@ -640,6 +656,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="engine memory utilization (0.05-1)")
     p.add_argument("--spec-multiplier", type=limits.spec_multiplier_arg, default=1.0,
                    help="speculative decoding / MTP speed-up (accepted tokens per step)")
+    p.add_argument("--spec", default="none", choices=SPEC_METHODS,
+                   help="speculative decoding: none (default), mtp, eagle, draft")
+    p.add_argument("--spec-tokens", help="draft tokens per step k (default: 3 for mtp and "
+                                         "eagle, 4 for a draft model)")
+    p.add_argument("--content", default="prose", choices=CONTENT_TYPES,
+                   help="what is generated (acceptance differs): prose, code, structured")
+    p.add_argument("--spec-accept", help="your own per-token acceptance rate (0-1) instead "
+                                         "of the published range")
+    p.add_argument("--spec-draft-model", help="catalog model id of the draft model "
+                                              "(--spec draft)")
     p.add_argument("--batch", help="CSV with columns " + ",".join(BATCH_COLUMNS))
     add_memory_setting_arg(p, many=False)
     add_price_args(p)

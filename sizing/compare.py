@@ -74,6 +74,11 @@ class Workload:
     engine: str | None = None
     mem_util: float | None = None
     speculative_multiplier: float = 1.0
+    speculative: str = "none"             # none | mtp | eagle | draft (sizing.speculative)
+    spec_draft_tokens: int | None = None
+    spec_content: str = "prose"
+    spec_accept: float | None = None      # the user's own rate (a draft model)
+    spec_draft_model: str | None = None
 
 
 def _scenario(w: Workload, platform_id: str, units: int, parallel: str,
@@ -81,7 +86,10 @@ def _scenario(w: Workload, platform_id: str, units: int, parallel: str,
     return Scenario(platform=platform_id, units=units, parallel=parallel, model=w.model,
                     weights=w.weights, kv_dtype=w.kv_dtype, engine=engine or w.engine,
                     context_tokens=w.context_tokens, concurrency=w.concurrency,
-                    mem_util=w.mem_util, speculative_multiplier=w.speculative_multiplier)
+                    mem_util=w.mem_util, speculative_multiplier=w.speculative_multiplier,
+                    speculative=w.speculative, spec_draft_tokens=w.spec_draft_tokens,
+                    spec_content=w.spec_content, spec_accept=w.spec_accept,
+                    spec_draft_model=w.spec_draft_model)
 
 
 def effective_total_tok_s(e: Estimate) -> float:
@@ -205,6 +213,8 @@ def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None
             "decode_tok_s_high", "ttft_s_low", "ttft_s_high", "power_w_idle", "power_w_load",
             "energy_chf_per_year", "chf_per_usable_gb", "chf_per_tok_s", tco_col,
             "upgrade_chf_from_previous", "upgrade_note", "storage_tb_per_unit"]
+    if workload.speculative != "none":      # the column only where speculation is on
+        cols.append("speculative")
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -226,6 +236,7 @@ def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | Non
         "energy_chf_per_year": math.nan, "chf_per_usable_gb": math.nan,
         "chf_per_tok_s": math.nan, tco_col: math.nan,
         "storage_tb_per_unit": storage_tb(catalog, pid),
+        "speculative": "",          # "MTP k=3, code" when speculative decoding is on
     }
     try:
         bom = bill_of_materials(catalog, pid, n, prices=prices)
@@ -248,6 +259,10 @@ def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | Non
         row["reason"] = str(exc)
         return row
     r, f = e.resolved, e.fit
+    if r.spec is not None and e.spec_figures:
+        sf = e.spec_figures
+        row["speculative"] = (f"{r.spec.label}: {sf['spec_accepted_tokens_per_step']:.1f} "
+                              f"tok/step, x{sf['spec_speedup']:.2f}")
     usable_gib = f.usable_gib_per_unit * n
     row.update(parallel=r.parallel, engine=r.engine.id, fits=e.fits, reason=f.reason,
                usable_memory_gib=usable_gib, weights_gib_per_unit=f.weights_gib_per_unit,

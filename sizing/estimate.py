@@ -34,6 +34,7 @@ class Estimate:
     price_chf: float | None
     assumptions: list[str]
     band: SpeedBand
+    spec_figures: dict[str, Any] | None = None   # speculative decoding (None when off)
 
     def to_dict(self) -> dict[str, Any]:
         """The CLI contract's fields, JSON-ready (no NaN, no negative values)."""
@@ -75,6 +76,7 @@ class Estimate:
             "ttft_s": s.ttft_s if self.fits else None,
             # the likely range (cross-validated error of the platform family)
             **{k: (v if self.fits else None) for k, v in vars(self.band).items()},
+            **self._spec_dict(),
             "power_w_load": self.power_w_load,
             "power_w_idle": self.power_w_idle,
             "price_chf": self.price_chf,
@@ -86,6 +88,28 @@ class Estimate:
                     raise ValueError(f"internal error: {key} is {value}")
                 out[key] = round(max(value, 0.0), 4)
         return out
+
+
+    def _spec_dict(self) -> dict[str, Any]:
+        """Speculative-decoding fields: accepted tokens per step (with the range the
+        published acceptance figures give), draft cost, speed-up over no speculation."""
+        spec, f = self.resolved.spec, self.spec_figures
+        if spec is None or f is None:
+            return {"speculative": "none", "spec_draft_tokens": 0, "spec_content": None,
+                    "spec_draft_model": None, "spec_label": None,
+                    "spec_accepted_tokens_per_step": 1.0,
+                    "spec_accepted_tokens_per_step_low": None,
+                    "spec_accepted_tokens_per_step_high": None, "spec_accept_rate": None,
+                    "spec_accept_rate_low": None, "spec_accept_rate_high": None,
+                    "spec_draft_ms_per_step": 0.0, "spec_speedup": None,
+                    "decode_tok_s_per_request_no_spec": None, "spec_sources": []}
+        return {"speculative": spec.method, "spec_draft_tokens": spec.draft_tokens,
+                "spec_content": spec.content, "spec_draft_model": spec.draft_model,
+                "spec_label": spec.label,
+                "spec_accept_rate": spec.accept_central,
+                "spec_accept_rate_low": spec.accept_low,
+                "spec_accept_rate_high": spec.accept_high,
+                **f, "spec_sources": list(spec.sources)}
 
 
 def estimate(scenario: Scenario, catalog: Catalog, *, model: ModelArch | None = None,
@@ -127,9 +151,11 @@ def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
              "context": [r.context_tokens for r in rs],
              "concurrency": [r.concurrency for r in rs],
              "mem_util": [r.mem_util for r in rs],
-             "spec": [r.scenario.speculative_multiplier for r in rs]})
+             "spec": [r.scenario.speculative_multiplier for r in rs],
+             **_spec_table_columns(rs, catalog)})
         mem = kernel.memory(t)
         dec = kernel.decode(t, mem)
+        spec_dec = _spec_variants(t, mem, rs) if any(r.spec for r in rs) else None
         t_prefill = kernel.prefill(t, t["context"])
         cluster: dict[tuple[str, int], Any] = {}
         for j, (i, r) in enumerate(ok):
@@ -161,14 +187,68 @@ def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
             if missing:
                 assumptions.append("no price known for: " + ", ".join(missing))
             fam, _ = catalog.calibration_for(r.platform.family, r.engine.id)
-            band = speed_band(speed, r.context_tokens, fam)
+            spec_figures, decode_range = None, None
+            if r.spec is not None and spec_dec is not None:
+                spec_figures, decode_range = _spec_figures(dec, spec_dec, j)
+            band = speed_band(speed, r.context_tokens, fam, decode_range=decode_range)
             assumptions.append(
                 f"likely range: decode ±{fam.decode_band_pct:g} %, prefill and TTFT "
                 f"±{fam.prefill_band_pct:g} % ({fam.family}: 80 % of leave-one-source-out "
                 "predictions fell inside)")
+            if spec_figures is not None:
+                assumptions.append(
+                    f"speculative decoding: {spec_figures['spec_accepted_tokens_per_step']:.2f} "
+                    f"tokens per step ({spec_figures['spec_accepted_tokens_per_step_low']:.2f}-"
+                    f"{spec_figures['spec_accepted_tokens_per_step_high']:.2f}), x"
+                    f"{spec_figures['spec_speedup']:.2f} over no speculation at this batch; "
+                    "the decode range includes the acceptance range")
             out[i] = Estimate(r.scenario, r, fit.fits, fit, speed, load_w, idle_w, price,
-                              assumptions, band)
+                              assumptions, band, spec_figures)
     return [o for o in out if o is not None]
+
+
+def _spec_table_columns(rs: Sequence[Resolved], catalog: Catalog) -> dict[str, list[float]]:
+    """The ``spec_*`` kernel columns of every row (zeros where speculation is off)."""
+    from sizing.memory import spec_columns
+
+    rows = [spec_columns(r, catalog) for r in rs]
+    return {k: [c[k] for c in rows] for k in rows[0]}
+
+
+def _spec_variants(t: kernel.Table, mem: kernel.Table, rs: Sequence[Resolved]
+                   ) -> dict[str, kernel.Table]:
+    """Decode without speculation and at the low / high end of the acceptance range."""
+    def at(accept: list[float] | None, k: Any = None) -> kernel.Table:
+        v = dict(t)
+        if accept is not None:
+            v["spec_accept"] = kernel.np.array(accept, dtype=float)
+        if k is not None:
+            v["spec_k"] = kernel.np.zeros_like(t["spec_k"])
+            v["spec_mem"] = kernel.np.zeros_like(t["spec_mem"])
+        return kernel.decode(v, kernel.memory(v) if k is not None else mem)
+    low = [r.spec.accept_low if r.spec else 0.0 for r in rs]
+    high = [r.spec.accept_high if r.spec else 0.0 for r in rs]
+    return {"off": at(None, k=0), "low": at(low), "high": at(high)}
+
+
+def _spec_figures(dec: kernel.Table, v: dict[str, kernel.Table], j: int
+                  ) -> tuple[dict[str, float], tuple[float, float, float, float]]:
+    def f(table: kernel.Table, key: str) -> float:
+        return float(table[key][j])
+
+    off = f(v["off"], "per_request")
+    figures = {
+        "spec_accepted_tokens_per_step": f(dec, "accepted_tokens"),
+        "spec_accepted_tokens_per_step_low": f(v["low"], "accepted_tokens"),
+        "spec_accepted_tokens_per_step_high": f(v["high"], "accepted_tokens"),
+        "spec_draft_ms_per_step": f(dec, "draft_s") * 1e3,
+        "spec_speedup": f(dec, "per_request") / off,
+        "decode_tok_s_per_request_no_spec": off,
+    }
+    low = [f(v["low"], "per_request"), f(v["high"], "per_request"),
+           f(v["low"], "total"), f(v["high"], "total")]
+    return figures, (min(low[0], low[1]), max(low[0], low[1]), min(low[2], low[3]),
+                     max(low[2], low[3]))
 
 
 def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,

@@ -7,7 +7,8 @@ and the sweep (`sizing.sweep`) evaluates hundreds of thousands of rows at once.
 A table is a dict of equal-length numpy arrays: the static numbers of each row's
 (platform, model, quant, engine) from `static_row`, plus the scenario columns `units`,
 `parallel` (0 = tp, 1 = pp, 2 = replicas), `kv_bytes` (1 or 2), `context`,
-`concurrency`, `mem_util` and `spec` (speculative multiplier). Units: bytes, seconds,
+`concurrency`, `mem_util` and `spec` (speculative multiplier), and optionally the
+``spec_*`` columns of speculative decoding (`sizing.speculative.columns`). Units: bytes, seconds,
 FLOP/s, tokens, unless a name says otherwise.
 """
 
@@ -210,6 +211,7 @@ def memory(t: Table) -> Table:
     w_tp = (total - t["replicated"]) / tp + t["replicated"]
     w_pp = layer_bytes * _stage_share(t, pp) + np.maximum(t["emb"] + t["vision"], t["head"])
     weights = np.where(tp > 1, w_tp, np.where(pp > 1, w_pp, total))
+    weights = weights + _col(t, "spec_mem") / tp      # MTP layers / EAGLE head / draft model
     usable = t["accel_bytes"] * t["mem_util"]
     pool = usable - weights - t["overhead"]
     per_token, fixed = _kv_per_unit(t, t["context"])
@@ -234,6 +236,42 @@ def memory(t: Table) -> Table:
 
 
 # ----------------------------------------------------------------------------- throughput
+def _col(t: Table, key: str, default: float = 0.0) -> np.ndarray:
+    """An optional column (the ``spec_*`` columns of speculative decoding), else `default`."""
+    if key in t:
+        return t[key]
+    return np.full(len(t["units"]), default)
+
+
+def accepted_tokens(accept: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Expected tokens kept per target step with k drafts at per-token acceptance a:
+    ``(1 - a^(k+1)) / (1 - a)`` (Leviathan et al. 2023, arXiv 2211.17192); 1 without drafts."""
+    a = np.minimum(accept, 1.0 - 1e-12)
+    return np.where(k > 0, (1.0 - a ** (k + 1)) / (1.0 - a), 1.0)
+
+
+def _draft_s(t: Table, b: np.ndarray) -> np.ndarray:
+    """Seconds of the k sequential draft forwards of one speculative step at `b` sequences.
+
+    MTP: one MTP layer (its routed experts as touched by the batch) + the shared lm_head;
+    EAGLE: the head's bytes; both TP-sharded with the layer's all-reduces and launch cost.
+    A separate draft model brings its own decode step (``spec_draft_s``)."""
+    tp, _, _ = _layout(t)
+    k = _col(t, "spec_k")
+    experts = np.maximum(t["experts"], 1.0)
+    touched = np.where(t["experts"] > 0,
+                       1.0 - (1.0 - t["experts_per_token"] / experts) ** b, 1.0)
+    layers = _col(t, "spec_draft_layers")
+    read = ((_col(t, "spec_draft_fixed") + _col(t, "spec_draft_routed") * touched) / tp
+            + _col(t, "spec_draft_head") * t["head_read"] / tp)
+    t_mem = read / (t["bw"] * t["bw_eff"])
+    t_cmp = b * 2 * _col(t, "spec_draft_active") / tp / (t["peak"] * t["decode_cmp_eff"])
+    t_ar = np.where(layers > 0, (2 * layers + 1) * _allreduce_s(t, b), 0.0)
+    one = (np.maximum(t_mem, t_cmp) + t_ar + layers * t["layer_overhead"]
+           + _col(t, "spec_draft_s"))
+    return k * one
+
+
 def _step_weight_bytes(t: Table, batch: np.ndarray) -> np.ndarray:
     """Weight bytes one unit reads per decode step of `batch` sequences.
 
@@ -277,34 +315,44 @@ def decode(t: Table, mem: Table, *, batch: np.ndarray | None = None,
     micro = np.where(pp > 1, np.minimum(batch, pp), 1.0)
     b = batch / micro                                     # sequences per stage pass
     share = _stage_share(t, pp)
+    # speculative decoding: each sequence verifies k drafts + 1 token in one step (weights
+    # read once for all of them, KV read once per sequence, compute and all-reduce x q)
+    k = _col(t, "spec_k")
+    on = bool(np.any(k > 0))             # skip the speculative terms in plain sweeps
+    q = 1.0 + k if on else 1.0
     kv_stage = b * (_kv_read_per_token(t, per_token, ctx) + fixed)
-    stage, t_cmp, t_mem, t_ar = _step_s(t, b, ctx, kv_stage, _step_weight_bytes(t, b),
+    stage, t_cmp, t_mem, t_ar = _step_s(t, b, ctx, kv_stage, _step_weight_bytes(t, b * q),
                                         np.where(tp > 1, 1.0 / tp, share),
                                         np.where(pp > 1, np.ceil(t["layers"] / pp),
-                                                 t["layers"]))
+                                                 t["layers"]), q)
     # one pass through every stage: all layers' weights and KV, lm_head once
-    layer_bytes = _step_weight_bytes(t, b) - t["head_read"]
+    layer_bytes = _step_weight_bytes(t, b * q) - t["head_read"]
     whole, _, _, _ = _step_s(t, b, ctx, kv_stage / share, layer_bytes / share + t["head_read"],
-                             np.ones_like(share), t["layers"])
+                             np.ones_like(share), t["layers"], q)
     hops = (pp - 1) * t["latency"]
-    period = np.where(pp > 1, np.maximum(micro * stage, whole) + hops, stage)
-    spec = t["spec"]
+    draft = _draft_s(t, b) if on else np.zeros_like(b)
+    period = np.where(pp > 1, np.maximum(micro * stage, whole) + hops, stage) + draft
+    accepted = accepted_tokens(_col(t, "spec_accept"), k) if on else np.ones_like(b)
+    spec = t["spec"] * accepted
     active = np.minimum(t["concurrency"], batch * rep)    # idle replicas add nothing
     return {
         "batch": batch, "per_request": spec / period, "total": spec * active / period,
         "step_s": period, "allreduce_s": t_ar, "compute_bound": t_cmp > t_mem,
+        "draft_s": draft, "accepted_tokens": accepted,
     }
 
 
 def _step_s(t: Table, b: np.ndarray, ctx: np.ndarray, kv_bytes: np.ndarray,
-            weight_bytes: np.ndarray, share: np.ndarray, layers: np.ndarray
+            weight_bytes: np.ndarray, share: np.ndarray, layers: np.ndarray,
+            q: np.ndarray | float = 1.0
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(step s, compute s, memory s, all-reduce s) of one unit holding `share` of the layers
-    for a decode step of `b` sequences that reads `weight_bytes` + `kv_bytes`."""
+    for a decode step of `b` sequences of `q` tokens each (q = k + 1 when verifying k
+    drafts) that reads `weight_bytes` + `kv_bytes`."""
     t_mem = (weight_bytes + kv_bytes) / (t["bw"] * t["bw_eff"])
-    flops = b * (2 * t["active"] + _attention_flops(t, ctx)) * share
+    flops = b * q * (2 * t["active"] + _attention_flops(t, ctx)) * share
     t_cmp = flops / (t["peak"] * t["decode_cmp_eff"])
-    t_ar = (2 * t["layers"] + 1) * _allreduce_s(t, b)
+    t_ar = (2 * t["layers"] + 1) * _allreduce_s(t, b * q)
     return np.maximum(t_mem, t_cmp) + t_ar + layers * t["layer_overhead"], t_cmp, t_mem, t_ar
 
 

@@ -51,7 +51,25 @@ def table_for(r: Resolved, catalog: Catalog) -> kernel.Table:
         "units": r.units, "parallel": kernel.PARALLEL_CODE[r.parallel],
         "kv_bytes": 1 if r.kv_dtype == "fp8" else 2, "context": r.context_tokens,
         "concurrency": r.concurrency, "mem_util": r.mem_util,
-        "spec": r.scenario.speculative_multiplier})
+        "spec": r.scenario.speculative_multiplier, **spec_columns(r, catalog)})
+
+
+def spec_columns(r: Resolved, catalog: Catalog, *,
+                 accept_rate: float | None = None) -> dict[str, float]:
+    """The speculative-decoding columns of a resolved scenario (zeros when off); a draft
+    model's step time is evaluated on the same units and workload."""
+    from sizing import speculative
+
+    cols = speculative.columns(r.spec, r.model, r.quant, r.engine.id, catalog,
+                               accept_rate=accept_rate)
+    if r.spec is not None and r.spec.method == "draft":
+        cols["spec_draft_s"] = speculative.draft_model_step_s(
+            r.spec, platform=r.platform, quant=r.quant, engine=r.engine, catalog=catalog,
+            scenario={"units": r.units, "parallel": kernel.PARALLEL_CODE[r.parallel],
+                      "kv_bytes": 1 if r.kv_dtype == "fp8" else 2,
+                      "context": r.context_tokens, "concurrency": r.concurrency,
+                      "mem_util": r.mem_util})
+    return cols
 
 
 def fit_from_table(mem: kernel.Table, t: kernel.Table, i: int = 0) -> MemoryFit:

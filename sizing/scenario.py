@@ -19,6 +19,7 @@ from sizing.catalog import (
     UnknownIdError,
 )
 from sizing.llm import quant_applies, quant_mismatch_message, quant_named_by
+from sizing.speculative import SpecError, SpecSetting, describe, resolve_spec
 
 Parallel = Literal["tp", "pp", "replicas"]
 PARALLEL_CHOICES: tuple[str, ...] = ("tp", "pp", "replicas")
@@ -46,6 +47,11 @@ class Scenario:
     mem_util: float | None = None
     speculative_multiplier: float = 1.0
     memory_setting: str | None = None      # platform memory setting id; None = its default
+    speculative: str = "none"             # none | mtp | eagle | draft (sizing.speculative)
+    spec_draft_tokens: int | None = None  # k; None: the method's default
+    spec_content: str = "prose"           # prose | code | structured
+    spec_accept: float | None = None      # the user's own per-token acceptance rate
+    spec_draft_model: str | None = None   # catalog model id (speculative == "draft")
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,7 @@ class Resolved:
     concurrency: int
     mem_util: float
     assumptions: list[str] = field(default_factory=list)
+    spec: SpecSetting | None = None       # speculative decoding, None when off
 
     @property
     def tp(self) -> int:
@@ -195,5 +202,18 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
     if s.speculative_multiplier > 1.0:
         assumptions.append(f"speculative decoding multiplier x{s.speculative_multiplier:g} "
                            "applied to decode speed (accepted tokens per step)")
+    try:
+        spec = resolve_spec(method=s.speculative, draft_tokens=s.spec_draft_tokens,
+                            content=s.spec_content, accept_rate=s.spec_accept,
+                            draft_model=s.spec_draft_model, model=arch, engine_id=engine.id,
+                            catalog=catalog)
+    except SpecError as exc:
+        raise ScenarioError(str(exc)) from None
+    if spec is not None:
+        if s.speculative_multiplier > 1.0:
+            raise ScenarioError("give either --spec or --spec-multiplier, not both (both "
+                                "count the accepted tokens per step)")
+        assumptions += describe(spec)
     return Resolved(s, platform, arch, quant, engine, s.units, s.parallel if s.units > 1 else
-                    "tp", s.kv_dtype, s.context_tokens, s.concurrency, mem_util, assumptions)
+                    "tp", s.kv_dtype, s.context_tokens, s.concurrency, mem_util, assumptions,
+                    spec)

@@ -96,17 +96,26 @@ class SpeedBand:
     ttft_s_high: float
 
 
-def speed_band(speed: Throughput, context_tokens: int, fam: FamilyCalibration) -> SpeedBand:
+def speed_band(speed: Throughput, context_tokens: int, fam: FamilyCalibration, *,
+               decode_range: tuple[float, float, float, float] | None = None) -> SpeedBand:
     """Divide and multiply by (1 + band) (``FamilyCalibration.decode_band_pct`` /
-    ``prefill_band_pct``); TTFT = prefill at the prefill band + one step at the decode band."""
+    ``prefill_band_pct``); TTFT = prefill at the prefill band + one step at the decode band.
+
+    `decode_range` (per request low, high, total low, high), with speculative decoding the
+    decode figures at the low and high end of the acceptance range: the band is then
+    widened to (low / band, high x band)."""
     d = 1.0 + fam.decode_band_pct / 100
     p = 1.0 + fam.prefill_band_pct / 100
     prefill_s_ = context_tokens / speed.prefill_tok_s
     step_s = 1.0 / speed.decode_tok_s_per_request
+    per_low = per_high = speed.decode_tok_s_per_request
+    tot_low = tot_high = speed.decode_tok_s_total
+    if decode_range is not None:
+        per_low, per_high, tot_low, tot_high = decode_range
     return SpeedBand(
-        decode_tok_s_low=speed.decode_tok_s_per_request / d,
-        decode_tok_s_high=speed.decode_tok_s_per_request * d,
-        decode_tok_s_total_low=speed.decode_tok_s_total / d,
-        decode_tok_s_total_high=speed.decode_tok_s_total * d,
+        decode_tok_s_low=per_low / d,
+        decode_tok_s_high=per_high * d,
+        decode_tok_s_total_low=tot_low / d,
+        decode_tok_s_total_high=tot_high * d,
         prefill_tok_s_low=speed.prefill_tok_s / p, prefill_tok_s_high=speed.prefill_tok_s * p,
         ttft_s_low=prefill_s_ / p + step_s / d, ttft_s_high=prefill_s_ * p + step_s * d)

@@ -30,6 +30,7 @@ from typing import Any, Literal
 from sizing import limits
 from sizing.catalog import Catalog
 from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES
+from sizing.speculative import CONTENT_TYPES, SPEC_METHODS
 
 Kind = Literal["str", "int", "float", "bool", "ints", "strs"]
 MAX_RAW_LEN = 400          # longer query values are garbage by construction
@@ -116,6 +117,11 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("engine", "str", "auto", ("auto", *ENGINE_CHOICES), label="engine"),
     Param("ctx", "int", 32768, lo=limits.CONTEXT_TOKENS_MIN, hi=limits.CONTEXT_TOKENS_MAX,
           label="context (tokens)"),
+    Param("spec", "str", "none", SPEC_METHODS, label="speculative decoding"),
+    Param("spec_k", "int", 3, lo=1, hi=16, label="draft tokens per step"),
+    Param("content", "str", "prose", CONTENT_TYPES, label="generated content"),
+    Param("spec_draft", "str", lambda c: c.models[0].id, _model_ids, label="draft model"),
+    Param("spec_accept", "float", 0.7, lo=0.0, hi=0.999, label="draft acceptance per token"),
     Param("streams", "int", 1, lo=limits.CONCURRENCY_MIN, hi=limits.CONCURRENCY_MAX,
           label="concurrent streams"),
     # hardware

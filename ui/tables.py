@@ -60,6 +60,10 @@ def compare_columns(tco_col: str) -> list[Column]:
         Column("max_context_shown", "Max context (tokens)", "tokens",
                "longest context per stream at the chosen number of streams; – = the "
                "weights do not fit or unknown"),
+        Column("speculative", "Speculative decoding", "text", "method, draft tokens k, "
+               "content: accepted tokens per target step and speed-up over no speculation "
+               "at this batch (decode figures include it; the low-high range includes the "
+               "published acceptance range); empty = off"),
         Column("max_concurrency", "Max streams @ context", "int",
                "concurrent streams at the chosen context"),
         Column("oldest_price_date", "Prices as of", "text", "date of the oldest price in "
@@ -219,7 +223,12 @@ def scenario_for(workload: Workload, platform: str, units: int, parallel: str,
                     weights=workload.weights, kv_dtype=workload.kv_dtype,
                     engine=engine or workload.engine, context_tokens=workload.context_tokens,
                     concurrency=workload.concurrency, mem_util=workload.mem_util,
-                    speculative_multiplier=workload.speculative_multiplier)
+                    speculative_multiplier=workload.speculative_multiplier,
+                    speculative=workload.speculative,
+                    spec_draft_tokens=workload.spec_draft_tokens,
+                    spec_content=workload.spec_content,
+                    spec_accept=workload.spec_accept,
+                    spec_draft_model=workload.spec_draft_model)
 
 
 def rough_flags(assumptions: Iterable[str]) -> tuple[bool, bool]:

@@ -21,6 +21,7 @@ from sizing.catalog import CONFIG_MAX_BYTES, Catalog, CatalogError, ModelArch
 from sizing.compare import Workload
 from sizing.hub import HubError
 from sizing.llm import quants_for
+from sizing.speculative import CONTENT_TYPES
 from ui import export, fmt, services, state
 from ui.fmt import chf
 
@@ -86,7 +87,8 @@ class WorkloadInput:
     repo: str = ""            # a Hub repo id not in the catalog (fetched, cached)
 
 
-WORKLOAD_NAMES: tuple[str, ...] = ("model", "repo", "weights", "kv", "engine", "ctx", "streams")
+WORKLOAD_NAMES: tuple[str, ...] = ("model", "repo", "weights", "kv", "engine", "ctx", "streams",
+                                   "spec", "spec_k", "content", "spec_draft", "spec_accept")
 UPLOAD = "_uploaded_config"        # session key: (bytes, file name) of an uploaded config.json
 
 
@@ -210,12 +212,52 @@ def workload_inputs(cat: Catalog, *, upload: bool = True) -> WorkloadInput | Non
                  "maximum of "
                  f"{fmt.tokens(model.max_context_tokens)} tokens; lower the context.")
         return None
+    spec = speculative_inputs(cat, model)
     engine = st.session_state[K("engine")]
     w = Workload(model=model.id, weights=st.session_state[K("weights")],
                  context_tokens=ctx, concurrency=int(st.session_state[K("streams")]),
                  kv_dtype=st.session_state[K("kv")],
-                 engine=None if engine == "auto" else engine)
+                 engine=None if engine == "auto" else engine, **spec)
     return WorkloadInput(w, model, config, config_name, repo if config is None else "")
+
+
+SPEC_LABELS = {"none": "off", "mtp": "MTP (the model's own head)", "eagle": "EAGLE-3 head",
+               "draft": "a smaller draft model"}
+
+
+def speculative_inputs(cat: Catalog, model: ModelArch) -> dict[str, Any]:
+    """Speculative decoding (off by default): method, draft tokens k, generated content;
+    for a draft model, the model and the user's acceptance rate (no published figure).
+    Returns the Workload fields; a refused combination (MTP on a model without an MTP
+    head, an engine without the method) is each row's reason."""
+    st.selectbox("Speculative decoding", list(SPEC_LABELS), key=K("spec"),
+                 format_func=lambda m: SPEC_LABELS.get(m, m),
+                 help="each step verifies k drafted tokens + 1; accepted tokens per step "
+                 "from published acceptance figures (data/speculative.yaml); the decode "
+                 "range includes their spread")
+    method = st.session_state[K("spec")]
+    if method == "none":
+        return {}
+    if method == "mtp" and not model.arch.mtp_layers:
+        st.caption(f"{fmt.md_escape(model.name)} has no MTP head: its rows are refused.")
+    st.number_input("Draft tokens per step (k)", min_value=1, max_value=16, step=1,
+                    key=K("spec_k"))
+    st.selectbox("Generated content", list(CONTENT_TYPES), key=K("content"),
+                 help="code and structured text (JSON, extraction) accept far more drafted "
+                 "tokens than prose")
+    out: dict[str, Any] = {"speculative": method,
+                           "spec_draft_tokens": int(st.session_state[K("spec_k")]),
+                           "spec_content": st.session_state[K("content")]}
+    if method == "draft":
+        model_select(cat, "Draft model", "spec_draft",
+                     help="same family (tokenizer) as the model, and smaller")
+        st.number_input("Draft acceptance per token (your assumption)", min_value=0.0,
+                        max_value=0.999, step=0.05, key=K("spec_accept"),
+                        help="no published acceptance figure for draft models is kept: "
+                        "the rate is yours, stated as such in the assumptions")
+        out.update(spec_draft_model=st.session_state[K("spec_draft")],
+                   spec_accept=float(st.session_state[K("spec_accept")]))
+    return out
 
 
 def _chosen_model(cat: Catalog, config: bytes | None, config_name: str,
