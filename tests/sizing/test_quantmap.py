@@ -73,9 +73,10 @@ def test_fp8_ignore_patterns_reach_the_layers_counted_by_hand(ignore, attention_
 
 
 def test_listed_modules_majority_and_ties_in_listing_order():
-    # ModelOpt mixed precision: even layers' MLP NVFP4, odd layers' FP8; layer 5 lists two
-    # modules, up_proj (FP8) before gate_proj (NVFP4): a tie goes to the one listed first
-    # (FP8), though gate_proj sorts first. Layer 7 lists nothing for its MLP: bf16.
+    # ModelOpt mixed precision: even layers' MLP NVFP4, odd layers' FP8. Layer 5 lists
+    # w3 (FP8), gate_proj and up_proj (NVFP4), down_proj (FP8): a 2-2 tie goes to the format
+    # listed first (FP8, by w3), though down_proj (FP8) sorts first and is listed last.
+    # Layer 7 lists nothing for its MLP: bf16.
     layers = {}
     for i in range(N_LAYERS):
         if i in (5, 7):
@@ -83,8 +84,9 @@ def test_listed_modules_majority_and_ties_in_listing_order():
         algo = "NVFP4" if i % 2 == 0 else "FP8"
         for leaf in ("gate_proj", "up_proj", "down_proj"):
             layers[f"model.layers.{i}.mlp.{leaf}"] = {"quant_algo": algo}
-    layers["model.layers.5.mlp.up_proj"] = {"quant_algo": "FP8"}
-    layers["model.layers.5.mlp.gate_proj"] = {"quant_algo": "NVFP4"}
+    for leaf, algo in (("w3", "FP8"), ("gate_proj", "NVFP4"), ("up_proj", "NVFP4"),
+                       ("down_proj", "FP8")):
+        layers[f"model.layers.5.mlp.{leaf}"] = {"quant_algo": algo}
     raw = _tiny({"quant_method": "modelopt", "quant_algo": "MIXED_PRECISION",
                  "quantized_layers": layers})
     mlp = _shares(raw, "dense_mlp")
