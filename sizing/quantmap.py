@@ -429,13 +429,14 @@ def precision_map(raw: Mapping[str, Any], arch: Architecture, *,
         if not isinstance(layers, Mapping):
             raise ConfigError(f"{where}.quantized_layers: expected an object")
         # thousands of modules (MiniMax-M3: 22,000) share a few (quant_algo, group_size)
-        formats: dict[tuple[Any, ...], Format] = {}
+        # (exact str and int types only: True and 1.0 would share 1's entry)
+        formats: dict[tuple[str, int | None], Format] = {}
         for name, spec in layers.items():
             if type(spec) is not dict and not isinstance(spec, Mapping):
                 raise ConfigError(f"{where}.quantized_layers.{str(name)[:40]}: expected an object")
             algo, group = spec.get("quant_algo"), spec.get("group_size")
-            fkey = (type(algo), algo, type(group), group) if isinstance(
-                algo, str | None) and isinstance(group, int | None) else None
+            fkey = (algo, group) if type(algo) is str and (
+                group is None or type(group) is int) else None
             fmt = formats.get(fkey) if fkey is not None else None
             if fmt is None:
                 fmt = _algo_format(algo, f"{where}.quantized_layers", group)
@@ -562,7 +563,13 @@ class _ListedGroup:
         entries.sort()
         self.keys = [key for key, _, _ in entries]
         self.entries = entries
-        self.by_key = {key: (order, f) for key, order, f in entries}
+        self._by_key: dict[str, tuple[int, Format]] | None = None
+
+    @property
+    def by_key(self) -> dict[str, tuple[int, Format]]:
+        if self._by_key is None:
+            self._by_key = {key: (order, f) for key, order, f in self.entries}
+        return self._by_key
 
 
 def _group_listed(listed: Mapping[str, Format]) -> dict[str, _ListedGroup]:
@@ -608,8 +615,8 @@ def _listed_format(listed: Mapping[str, _ListedGroup], names: Sequence[str]) -> 
         if group is None:
             continue
         # the module or a parent in the same group, the one listed first
-        hits = [group.by_key[p] for p in _dot_prefixes(other)
-                if p in group.by_key and _group_key(p) == gkey]
+        by_key = group.by_key
+        hits = [by_key[p] for p in _dot_prefixes(other) if p in by_key and _group_key(p) == gkey]
         if hits:
             return min(hits, key=lambda hit: hit[0])[1]
     return None
