@@ -353,15 +353,23 @@ def _transformer(cfg: Config, family: str) -> Architecture:
             layer = _msa(layer, cfg, h)
         return layer
 
+    # Layers are frozen values and depend on the index only through this key: each
+    # distinct one is built once (in layer order, so the first error is the same) and shared.
+    built: dict[tuple[Any, ...], Layer] = {}
     layers: list[Layer] = []
     for i in range(n):
-        layer = attention(i, types[i])
-        if flags[i]:
-            layer = replace(layer, **moe)
-            if family == "gemma4_text":
+        key = (types[i], i < n - shared_kv, indexers[i] if indexers is not None else None,
+               bool(sparse_msa and sparse_msa[i]), flags[i])
+        layer = built.get(key)
+        if layer is None:
+            layer = attention(i, types[i])
+            if flags[i]:
+                layer = replace(layer, **moe)
+                if family == "gemma4_text":
+                    layer = replace(layer, dense_mlp_params=gated_mlp_params(h, dense_inter))
+            else:
                 layer = replace(layer, dense_mlp_params=gated_mlp_params(h, dense_inter))
-        else:
-            layer = replace(layer, dense_mlp_params=gated_mlp_params(h, dense_inter))
+            built[key] = layer
         layers.append(layer)
 
     if shared_kv:
@@ -470,12 +478,17 @@ def _qwen_next(cfg: Config, family: str) -> Architecture:
     h = base.hidden_size
     delta = _gated_deltanet(cfg, h)
     layers = []
+    linear: dict[Layer, Layer] = {}          # base layers are shared values: convert each once
     for layer, t in zip(base.layers, types, strict=True):
         if t == "linear_attention":
-            layer = replace(layer, kind="linear", attention_params=0, replicated_params=0,
-                            kv_elems_per_token=0.0, attention_work=(),
-                            linear_attention_params=delta.linear_attention_params,
-                            state_bytes=delta.state_bytes, state_shards=delta.state_shards)
+            done = linear.get(layer)
+            if done is None:
+                done = linear[layer] = replace(
+                    layer, kind="linear", attention_params=0, replicated_params=0,
+                    kv_elems_per_token=0.0, attention_work=(),
+                    linear_attention_params=delta.linear_attention_params,
+                    state_bytes=delta.state_bytes, state_shards=delta.state_shards)
+            layer = done
         layers.append(layer)
     # MTP modules are full-attention layers (base.mtp_layers); the shared-expert gate
     # (h x 1) is below 0.01 % of parameters and not counted.
@@ -560,7 +573,12 @@ def _nemotron_h(cfg: Config, family: str) -> Architecture:
             return Layer(kind="moe", **parts)
         raise ConfigError(f"field 'hybrid_override_pattern': unknown block type {ch!r}")
 
-    layers = [block(ch) for ch in pattern]
+    blocks: dict[str, Layer] = {}             # one (shared, frozen) layer per block type
+    layers = []
+    for ch in pattern:
+        if ch not in blocks:
+            blocks[ch] = block(ch)
+        layers.append(blocks[ch])
     mtp: tuple[Layer, ...] = ()
     count = _int(cfg, "num_nextn_predict_layers", default=0, minimum=0)
     if count:

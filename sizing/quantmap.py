@@ -19,6 +19,7 @@ Bits per weight include the scales: FP8 with 128x128 blocks 8.002, MXFP8 8.25 (E
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import re
 from collections.abc import Mapping, Sequence
@@ -123,9 +124,12 @@ _WRAPPER_NAMES = ("", "model.", "model.language_model.", "language_model.model."
                   "language_model.", "backbone.")
 
 
+_WRAPPER_STARTS = ("model.", "language_model.", "backbone.", "transformer.", "text_model.")
+
+
 def _normalize(name: str) -> str:
     """Drop wrapper prefixes (model., language_model.model., backbone.) from a module name."""
-    if name.startswith(("re:", "*")):
+    if name.startswith(("re:", "*")) or not name.startswith(_WRAPPER_STARTS):
         return name
     return _WRAPPERS.sub("", name)
 
@@ -139,14 +143,35 @@ class _Matcher:
     def __init__(self, patterns: Sequence[str]) -> None:
         plain: set[str] = set()
         regexes: list[str] = []
+        globs: list[tuple[str, str]] = []
         for p in patterns:
             if p.startswith("re:"):
                 regexes.append(p[3:])
             elif any(ch in p for ch in "*?["):
                 regexes.append(fnmatch.translate(p))          # anchored at both ends
+                # every name it matches starts with the text before its first wildcard
+                globs.append((_GLOB_START.match(p).group(), regexes[-1]))  # type: ignore[union-attr]
             else:
                 plain.add(p)
         self.plain = plain
+        self._compile(regexes)
+        # `for_layer` leaves out globs by their literal start; not done beside re: patterns
+        # (a numbered backreference would see other groups once alternatives are dropped)
+        self._globs = globs if len(globs) == len(regexes) else None
+        self._restricted: dict[tuple[int, ...], _Matcher] = {}
+        self._compiled: dict[int, re.Pattern[str]] = {}
+        self._any_layer: list[int] = []                 # globs that fit every layer index
+        self._layer_is: dict[str, list[int]] = {}       # ... the index given only
+        self._layer_starts: list[tuple[str, int]] = []  # ... indices starting with digits
+        for j, (start, _) in enumerate(self._globs or ()):
+            self._index_glob(j, start)
+        # Layer-index blindness (see `index_blind`): the dot-separated parts of the plain
+        # names, and whether every regular expression treats a digit like any other char.
+        self._plain_parts = {part for p in plain for part in p.split(".")}
+        self._blind = all(_digit_blind(r) for r in regexes) and not any(
+            _BLIND in p for p in plain)
+
+    def _compile(self, regexes: Sequence[str]) -> None:
         try:
             joined = "|".join(f"(?:{r})" for r in regexes)
             self.regexes = [re.compile(joined)] if regexes else []
@@ -159,14 +184,105 @@ class _Matcher:
                     raise ConfigError(f"quantization_config: invalid regular expression "
                                       f"{r[:40]!r}") from None
 
+    def _index_glob(self, j: int, start: str) -> None:
+        """File glob `j` by the layer indices whose names it can match. Names of layer
+        ``i`` start with ``w + "layers." + i + "."`` for a wrapper ``w``; a name matching
+        the glob starts with its literal `start`, so one must begin the other."""
+        for w in _WRAPPER_NAMES:
+            head = f"{w}layers."
+            if len(start) <= len(head):
+                if head.startswith(start):
+                    self._any_layer.append(j)
+                    return
+                continue
+            if not start.startswith(head):
+                continue
+            tail = start[len(head):]               # vs i + "." + rest of the name
+            digits = _DIGITS.match(tail).group()   # type: ignore[union-attr]
+            rest = tail[len(digits):]
+            if rest.startswith(".") and digits:    # "12.mlp...": layer 12 only
+                self._layer_is.setdefault(digits, []).append(j)
+            elif not rest:                         # "1" (from "1*"): 1, 10-19, 100...
+                self._layer_starts.append((digits, j))
+
+    @property
+    def has_globs(self) -> bool:
+        """Whether `for_layer` can leave anything out."""
+        return bool(self._globs)
+
+    def for_layer(self, index: str) -> _Matcher:
+        """A matcher that answers as this one for every name under ``layers.{index}.``
+        (`index` in decimal digits): the globs whose literal start can begin no such name
+        (behind any wrapper prefix) are left out. Built once per distinct set kept."""
+        if not self._globs:
+            return self
+        keep = {*self._any_layer, *self._layer_is.get(index, ()),
+                *(j for digits, j in self._layer_starts if index.startswith(digits))}
+        if len(keep) == len(self._globs):
+            return self
+        key = tuple(sorted(keep))
+        sub = self._restricted.get(key)
+        if sub is None:
+            # globs alone: a joined pattern matches where one of them does
+            sub = object.__new__(_Matcher)
+            sub.plain, sub._plain_parts = self.plain, self._plain_parts
+            sub._globs, sub._restricted = None, {}
+            sub.regexes = [self._glob_pattern(j) for j in key]
+            sub._blind = all(_digit_blind(self._globs[j][1]) for j in key) and not any(
+                _BLIND in p for p in sub.plain)
+            self._restricted[key] = sub
+        return sub
+
+    def _glob_pattern(self, j: int) -> re.Pattern[str]:
+        if j not in self._compiled:
+            self._compiled[j] = re.compile(self._globs[j][1])  # type: ignore[index]
+        return self._compiled[j]
+
     def __call__(self, name: str) -> bool:
-        if self.plain:
-            parts = name.split(".")
-            for i in range(1, len(parts) + 1):
-                if ".".join(parts[:i]) in self.plain or ".".join(parts[-i:]) in self.plain:
+        plain = self.plain
+        if plain:
+            # the name itself, every dot-prefix (a parent) and every dot-suffix (a trailing
+            # name): the same strings as joining the first / last k parts, k = 1..all
+            if name in plain:
+                return True
+            dot = name.find(".")
+            while dot != -1:
+                if name[:dot] in plain or name[dot + 1:] in plain:
                     return True
+                dot = name.find(".", dot + 1)
         # patterns may name the full module path (model.layers.3..., backbone.layers.3...)
-        return any(r.match(prefix + name) for r in self.regexes for prefix in _WRAPPER_NAMES)
+        for r in self.regexes:
+            match = r.match
+            for prefix in _WRAPPER_NAMES:
+                if match(prefix + name):
+                    return True
+        return False
+
+    def index_blind(self, index: str) -> bool:
+        """True when no pattern can tell the layer index `index` (a dot-separated part of the
+        names tested) from the same number of `_BLIND` characters: no plain name has it
+        (or `_BLIND`) as a part, and every regular expression is digit-blind."""
+        return self._blind and index not in self._plain_parts
+
+
+_GLOB_START = re.compile(r"[^*?\[]*")
+_DIGITS = re.compile(r"[0-9]*")
+#: Stands for a layer index whose digits no pattern looks at (never in a pattern: checked).
+_BLIND = "~"
+#: A backslash escape that matches the same whatever the digits: an escaped punctuation
+#: character, or the \A / \Z anchors.
+_BLIND_ESCAPE = re.compile(r"\\(?:[^0-9A-Za-z]|[AZ])")
+
+
+def _digit_blind(regex: str) -> bool:
+    """Whether `regex` matches a name exactly as it matches the name with any of its digits
+    replaced by `_BLIND`: it holds no digit, no `_BLIND`, no character class, no
+    backreference or conditional and no escape other than punctuation, \\A and \\Z. Its
+    atoms are then literals (neither a digit nor `_BLIND`, under any case folding) and
+    ``.``, which accepts both alike, so the matcher takes the same path on both strings."""
+    rest = _BLIND_ESCAPE.sub("", regex)
+    return not (any(ch.isdigit() for ch in regex) or _BLIND in regex or "\\" in rest
+                or "[" in rest or "(?P=" in rest or "(?(" in rest)
 
 
 def _parents(family: str, cls: str) -> tuple[str, ...]:
@@ -174,11 +290,11 @@ def _parents(family: str, cls: str) -> tuple[str, ...]:
         cls, _FAMILY_PARENTS["default"].get(cls, ()))
 
 
-def _candidates(family: str, i: int, cls: str) -> list[str]:
+def _candidates(family: str, index: str, cls: str) -> list[str]:
     out = []
     for p in _parents(family, cls):
-        out.append(f"layers.{i}.{p}")
-        out.extend(f"layers.{i}.{p}.{leaf}" for leaf in _LEAVES[cls])
+        out.append(f"layers.{index}.{p}")
+        out.extend(f"layers.{index}.{p}.{leaf}" for leaf in _LEAVES[cls])
     return out
 
 
@@ -312,11 +428,21 @@ def precision_map(raw: Mapping[str, Any], arch: Architecture, *,
         layers = qc.get("quantized_layers") or {}
         if not isinstance(layers, Mapping):
             raise ConfigError(f"{where}.quantized_layers: expected an object")
+        # thousands of modules (MiniMax-M3: 22,000) share a few (quant_algo, group_size)
+        # (exact str and int types only: True and 1.0 would share 1's entry)
+        formats: dict[tuple[str, int | None], Format] = {}
         for name, spec in layers.items():
-            if not isinstance(spec, Mapping):
+            if type(spec) is not dict and not isinstance(spec, Mapping):
                 raise ConfigError(f"{where}.quantized_layers.{str(name)[:40]}: expected an object")
-            listed[_normalize(str(name))] = _algo_format(
-                spec.get("quant_algo"), f"{where}.quantized_layers", spec.get("group_size"))
+            algo, group = spec.get("quant_algo"), spec.get("group_size")
+            fkey = (algo, group) if type(algo) is str and (
+                group is None or type(group) is int) else None
+            fmt = formats.get(fkey) if fkey is not None else None
+            if fmt is None:
+                fmt = _algo_format(algo, f"{where}.quantized_layers", group)
+                if fkey is not None:
+                    formats[fkey] = fmt
+            listed[_normalize(str(name))] = fmt
         if default is None and not listed and not targeted:
             raise ConfigError(f"{where}: no quantized format found (quant_algo or "
                               "config_groups)")
@@ -333,17 +459,18 @@ def precision_map(raw: Mapping[str, Any], arch: Architecture, *,
     target_matchers = [(_Matcher([pattern]), f) for pattern, f in targeted]
     expert_fp4 = str(cfg.get("expert_dtype", "")).lower() == "fp4"
 
-    def fmt_for(names: Sequence[str], cls: str) -> Format:
+    def fmt_for(names: Sequence[str], cls: str, excluded: _Matcher = is_excluded,
+                targets: Sequence[tuple[_Matcher, Format]] = target_matchers) -> Format:
         keep = BF16 if cls in ("lm_head", "embedding", "vision") else base
         if cls == "routed_experts" and expert_fp4 and method == "fp8":
             return MXFP4
-        if any(is_excluded(n) for n in names):
+        if any(excluded(n) for n in names):
             return keep
         if listed:
             hit = _listed_format(listed_groups, names)
             if hit is not None:
                 return hit
-        for match, f in target_matchers:
+        for match, f in targets:
             if any(match(n) for n in names):
                 return f
         if default is None or mixed:
@@ -354,8 +481,28 @@ def precision_map(raw: Mapping[str, Any], arch: Architecture, *,
             return BF16
         return default
 
+    # Every name of layer i starts with ``layers.{i}.``: its matchers drop the globs that
+    # cannot match such names (`_Matcher.for_layer`). A layer's formats then depend on its
+    # index only through the names; where neither those matchers nor a listed module can
+    # tell the index from `_BLIND` characters of the same length (`_Matcher.index_blind`),
+    # the names are built with those instead, and one answer (in `memo`) serves every such
+    # layer with the same matchers and index width, exactly as if computed anew.
+    memo: dict[tuple[Any, ...], Format] = {}
+    variants: dict[tuple[_Matcher, ...], int] = {}     # per-layer matcher sets, numbered
+    per_layer = any(m.has_globs for m in (is_excluded, *(m for m, _ in target_matchers)))
+    excl, targets = is_excluded, target_matchers
     by_class: dict[str, dict[Format, float]] = {c: {} for c in TENSOR_CLASSES}
     for i, layer in enumerate(arch.layers):
+        index = str(i)
+        if per_layer:
+            excl = is_excluded.for_layer(index)
+            targets = [(m.for_layer(index), f) for m, f in target_matchers]
+        matchers = (excl, *(m for m, _ in targets))
+        blind = _BLIND * len(index)
+        if (f"layers.{index}" not in listed_groups and f"layers.{blind}" not in listed_groups
+                and all(m.index_blind(index) for m in matchers)):
+            index = blind
+        key = (variants.setdefault(matchers, len(variants)), index)
         for cls in LAYER_CLASSES:
             params = _layer_class_params(layer, cls)
             if not params:
@@ -364,10 +511,17 @@ def precision_map(raw: Mapping[str, Any], arch: Architecture, *,
                 # per projection: checkpoints exclude some (MLA q/kv) and quantize others (o)
                 parents = _parents(family, cls)
                 for leaf, n in layer.attention_parts:
-                    f = fmt_for([f"layers.{i}.{p}.{leaf}" for p in parents], cls)
+                    f = memo.get((*key, cls, leaf))
+                    if f is None:
+                        f = memo[(*key, cls, leaf)] = fmt_for(
+                            [f"layers.{index}.{p}.{leaf}" for p in parents], cls, excl,
+                            targets)
                     by_class[cls][f] = by_class[cls].get(f, 0.0) + n
                 continue
-            f = fmt_for(_candidates(family, i, cls), cls)
+            f = memo.get((*key, cls, ""))
+            if f is None:
+                f = memo[(*key, cls, "")] = fmt_for(_candidates(family, index, cls), cls, excl,
+                                                  targets)
             by_class[cls][f] = by_class[cls].get(f, 0.0) + params
     for cls in ("embedding", "lm_head", "mtp", "vision"):
         names = list(_TOP[cls])
@@ -400,32 +554,79 @@ def _layer_class_params(layer: Any, cls: str) -> int:
             "shared_experts": layer.shared_params}[cls]
 
 
-def _group_listed(listed: Mapping[str, Format]) -> dict[str, list[tuple[str, Format]]]:
+class _ListedGroup:
+    """The listed modules of one group (``layers.12``): their names in sorted order (a
+    module and everything below it are one run) with each one's format and its position in
+    ``quantized_layers``, and each name's (position, format)."""
+
+    def __init__(self, entries: list[tuple[str, int, Format]]) -> None:
+        entries.sort()
+        self.keys = [key for key, _, _ in entries]
+        self.entries = entries
+        self._by_key: dict[str, tuple[int, Format]] | None = None
+
+    @property
+    def by_key(self) -> dict[str, tuple[int, Format]]:
+        if self._by_key is None:
+            self._by_key = {key: (order, f) for key, order, f in self.entries}
+        return self._by_key
+
+
+def _group_listed(listed: Mapping[str, Format]) -> dict[str, _ListedGroup]:
     """Listed modules grouped by their first two name parts (``layers.12``)."""
-    groups: dict[str, list[tuple[str, Format]]] = {}
-    for key, f in listed.items():
-        groups.setdefault(".".join(key.split(".")[:2]), []).append((key, f))
-    return groups
+    groups: dict[str, list[tuple[str, int, Format]]] = {}
+    for order, (key, f) in enumerate(listed.items()):
+        groups.setdefault(_group_key(key), []).append((key, order, f))
+    return {g: _ListedGroup(entries) for g, entries in groups.items()}
 
 
-def _listed_format(listed: Mapping[str, list[tuple[str, Format]]],
-                   names: Sequence[str]) -> Format | None:
-    """The most common format among listed modules at or below the first of `names`."""
+def _group_key(name: str) -> str:
+    """The first two dot-separated parts of `name` (all of it when it has fewer)."""
+    second = name.find(".", name.find(".") + 1) if "." in name else -1
+    return name if second < 0 else name[:second]
+
+
+def _listed_format(listed: Mapping[str, _ListedGroup], names: Sequence[str]) -> Format | None:
+    """The most common format among listed modules at or below the first of `names` (on a
+    tie, the one listed first); else the format of the first of `names` listed itself or
+    by a parent (the parent listed first)."""
     if not names:
         return None
-    counts: dict[Format, int] = {}
     name = names[0]
-    prefix = name + "."
-    for key, f in listed.get(".".join(name.split(".")[:2]), ()):
-        if key == name or key.startswith(prefix):
-            counts[f] = counts.get(f, 0) + 1
-    if counts:
-        return max(counts, key=lambda f: counts[f])
+    group = listed.get(_group_key(name))
+    if group is not None:
+        # `name` and the names starting with `name.`: ('/' follows '.')
+        lo = bisect.bisect_left(group.keys, name)
+        hi = bisect.bisect_left(group.keys, name + "/", lo)
+        counts: dict[Format, list[int]] = {}          # format: [count, first position]
+        for key, order, f in group.entries[lo:hi]:
+            if key == name or key.startswith(name + "."):
+                seen = counts.get(f)
+                if seen is None:
+                    counts[f] = [1, order]
+                else:
+                    seen[0] += 1
+                    seen[1] = min(seen[1], order)
+        if counts:
+            return min(counts, key=lambda f: (-counts[f][0], counts[f][1]))
     for other in names:
-        for key, f in listed.get(".".join(other.split(".")[:2]), ()):
-            if key == other or other.startswith(key + "."):     # the module or a parent
-                return f
+        gkey = _group_key(other)
+        group = listed.get(gkey)
+        if group is None:
+            continue
+        # the module or a parent in the same group, the one listed first
+        by_key = group.by_key
+        hits = [by_key[p] for p in _dot_prefixes(other) if p in by_key and _group_key(p) == gkey]
+        if hits:
+            return min(hits, key=lambda hit: hit[0])[1]
     return None
+
+
+def _dot_prefixes(name: str) -> list[str]:
+    """`name` and every parent: ``a.b.c`` -> ``a``, ``a.b``, ``a.b.c``."""
+    out = [name[:i] for i, ch in enumerate(name) if ch == "."]
+    out.append(name)
+    return out
 
 
 def _strings(value: Any, where: str) -> list[str]:
