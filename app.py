@@ -8,7 +8,11 @@ st.set_page_config(page_title="LLM hardware planner", page_icon=":material/memor
 
 PAGES = [
     st.Page("ui/pages/compare.py", title="Compare", icon=":material/compare_arrows:",
-            url_path="compare", default=True),
+            url_path="home", default=True),
+    # The default page is served at "/"; "/compare" (an address people type or keep from
+    # an earlier version) opens the same page instead of Streamlit's "Page not found".
+    st.Page("ui/pages/compare.py", title="Compare", icon=":material/compare_arrows:",
+            url_path="compare", visibility="hidden"),
     st.Page("ui/pages/build.py", title="Build", icon=":material/construction:",
             url_path="build"),
     st.Page("ui/pages/plan.py", title="Plan", icon=":material/checklist:", url_path="plan"),

@@ -45,12 +45,12 @@ def compare_columns(tco_col: str) -> list[Column]:
         Column("config", "Configuration", "text", "units x platform (layout)"),
         Column("price_chf", "Price (CHF)", "chf", "bill of materials total, effective prices "
                "(Prices page); – = a part has no known price"),
+        Column("fits", "Fits", "bool", "weights + overhead + KV for the context and streams "
+               "fit in usable memory"),
         Column("price_complete", "Price complete", "bool", "unticked: parts of this "
                "configuration have no price (named in Unpriced parts), so its CHF figures "
                "are lower bounds; ranked after every complete price"),
         Column("unpriced_parts", "Unpriced parts", "text", "parts the total leaves out"),
-        Column("fits", "Fits", "bool", "weights + overhead + KV for the context and streams "
-               "fit in usable memory"),
         Column("meets_floors", "Meets floors", "bool", "fits, and meets the speed floor "
                "per stream and the time-to-first-token ceiling (central estimate; sidebar)"),
         Column("floor_misses_text", "Misses", "text", "which floor a fitting configuration "

@@ -172,6 +172,7 @@ def workload_inputs(cat: Catalog, *, upload: bool = True) -> WorkloadInput | Non
                       "upload the file instead")
         uploaded = st.file_uploader(
             "…or upload a Hugging Face config.json", type=["json"], key="w_upload",
+            max_upload_size=CONFIG_MAX_BYTES // 2**20,   # the hint shows this limit
             help="parsed as JSON only; kept for this session on every page, not in links")
         if uploaded is not None:
             name = services.safe_filename(uploaded.name)
