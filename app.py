@@ -3,8 +3,9 @@ ui/pages/, every computation in sizing/ and pricing/. Run: ``streamlit run app.p
 
 import streamlit as st
 
+SIDEBAR_WIDTH_PX = 380     # the inputs' values fit whole (labels "asus-gx10-1tb · CHF 2'477")
 st.set_page_config(page_title="LLM hardware planner", page_icon=":material/memory:",
-                   layout="wide")
+                   layout="wide", initial_sidebar_state=SIDEBAR_WIDTH_PX)
 
 PAGES = [
     st.Page("ui/pages/compare.py", title="Compare", icon=":material/compare_arrows:",

@@ -179,6 +179,8 @@ def _ctx_text(tokens: float, *, compact: bool = False) -> str:
         return "n/a"
     if tokens <= 0:
         return "✗"
+    if compact and tokens >= 2**20:
+        return f"{tokens / 2**20:.0f}M"
     if tokens >= 1024:
         return f"{tokens / 1024:.0f}" + ("" if compact else "k")
     return f"{tokens:.0f}" if not compact else f"{tokens / 1024:.1f}".lstrip("0")
@@ -227,7 +229,9 @@ def fit_heatmap(grid: pd.DataFrame, min_context_tokens: int) -> go.Figure:
         colorbar={"title": {"text": "max context<br>(k tokens)" if compact
                             else "max context<br>(tokens)"}, "thickness": 12,
                   "tickvals": [10, 12, 14, 16, 18, 20],
-                  "ticktext": ["1k", "4k", "16k", "64k", "256k", "1M"]}))
+                  "ticktext": ["1k", "4k", "16k", "64k", "256k", "1M"],
+                  "orientation": "h", "x": 1, "xanchor": "right", "yanchor": "top",
+                  "len": 0.45}))
     for mask, color, name, hover_text in (
             (pivot.map(lambda t: bool(t == t and t <= 0)), NO_FIT_COLOR, FIT_STATES[1],
              "the weights do not fit"),
@@ -253,11 +257,19 @@ def fit_heatmap(grid: pd.DataFrame, min_context_tokens: int) -> go.Figure:
     for i in range(1, len(columns)):          # a line between quantization groups
         if quants[i] != quants[i - 1]:
             fig.add_vline(x=i - 0.5, line_width=2, line_color="#fff")
-    fig.update_yaxes(autorange="reversed", tickmode="array", tickvals=rows)
-    fig = _layout(fig, x_title="", y_title="", height=max(HEIGHT_PX, 26 * len(rows) + 200))
-    fig.update_layout(margin={"l": 20, "r": 20, "t": 70, "b": 20},
+    short = [r.split("/", 1)[-1] for r in rows]      # "gpt-oss-120b": the cells get the width
+    if len(set(short)) < len(short):
+        short = rows
+    fig.update_yaxes(autorange="reversed", tickmode="array", tickvals=rows, ticktext=short)
+    height = max(HEIGHT_PX, 26 * len(rows) + 260)
+    fig = _layout(fig, x_title="", y_title="", height=height)
+    # below the cells: the legend (two rows, ~50 px), then the colour bar with its title
+    fig.update_traces(selector={"type": "heatmap", "showscale": None},
+                      colorbar_y=-75 / (height - 70 - 130))
+    fig.update_layout(margin={"l": 20, "r": 20, "t": 70, "b": 130},
                       plot_bgcolor="#fff",
-                      legend={"orientation": "h", "yanchor": "top", "y": -0.01, "x": 0})
+                      legend={"orientation": "h", "yanchor": "top", "y": 0, "x": 0,
+                              "xanchor": "left"})
     return fig
 
 

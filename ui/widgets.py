@@ -247,12 +247,14 @@ def _chosen_model(cat: Catalog, config: bytes | None, config_name: str,
 
 
 def platform_label(cat: Catalog, prices: Mapping[str, object]) -> dict[str, str]:
-    """``id -> "ASUS Ascent GX10 1 TB · CHF 2'477"`` for selectboxes (effective prices)."""
+    """``id -> "asus-gx10-1tb · CHF 2'477"`` for selectboxes (effective prices). The id,
+    not the product name (up to 68 characters), so the value fits the sidebar; the name is
+    in the select's help."""
     out = {}
     for p in cat.platforms:
         quote = prices.get(p.id)
         price = chf(getattr(quote, "chf", None)) if quote is not None else "no price"
-        out[p.id] = f"{p.name} · {price}"
+        out[p.id] = f"{p.id} · {price}"
     return out
 
 
@@ -264,7 +266,9 @@ def family_platform_inputs(cat: Catalog) -> str:
     own = [p.id for p in cat.platforms if p.family == family]
     state.coerce_choice("platform", own, state.default_platform(cat, family))
     labels = platform_label(cat, services.shown_prices())
-    st.selectbox("Platform", own, key=K("platform"), format_func=lambda i: labels.get(i, i))
+    st.selectbox("Platform", own, key=K("platform"), format_func=lambda i: labels.get(i, i),
+                 help="catalog id · effective price; "
+                 + fmt.md_escape(cat.platform(st.session_state[K("platform")]).name))
     return st.session_state[K("platform")]
 
 

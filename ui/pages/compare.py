@@ -13,6 +13,8 @@ from ui import charts, export, fmt, services, state, tables, widgets
 K = state.widget_key
 NAMES = (*widgets.WORKLOAD_NAMES, "family", "platform", "units", "parallel", "alt",
          "fitonly", "rank", "metric", "min_tok_s", "max_ttft_s", "tariff", "hours")
+RANK_SHORT = {"cheapest": "Cheapest", "fastest": "Fastest per stream",
+              "chf_per_tok_s": "Lowest CHF per tok/s", "tco": "Lowest TCO"}
 METRICS = {"per_stream": ("decode_tok_s_per_request", "Decode per stream (tok/s)"),
            "total": ("decode_tok_s_total", "Decode total (tok/s)")}
 
@@ -37,7 +39,9 @@ with st.sidebar:
     st.toggle("Only configurations that fit", key=K("fitonly"))
     st.header("Ranking and costs")
     st.selectbox("Best option", list(tables.RANK_LABELS), key=K("rank"),
-                 format_func=lambda r: tables.RANK_LABELS[r])
+                 format_func=lambda r: RANK_SHORT[r],
+                 help="; ".join(f"{RANK_SHORT[r]}: {tables.RANK_LABELS[r]}"
+                                for r in tables.RANK_LABELS))
     st.number_input("Min. speed per stream (tok/s)", min_value=0.0, max_value=100_000.0,
                     step=1.0, key=K("min_tok_s"),
                     help="the best option must decode at least this fast per stream "
