@@ -3,7 +3,7 @@ ui/pages/, every computation in sizing/ and pricing/. Run: ``streamlit run app.p
 
 import streamlit as st
 
-SIDEBAR_WIDTH_PX = 380     # the inputs' values fit whole (labels "asus-gx10-1tb · CHF 2'477")
+SIDEBAR_WIDTH_PX = 440     # every input value fits whole (longest model label: 49 characters)
 st.set_page_config(page_title="LLM hardware planner", page_icon=":material/memory:",
                    layout="wide", initial_sidebar_state=SIDEBAR_WIDTH_PX)
 

@@ -47,14 +47,6 @@ def compare_columns(tco_col: str) -> list[Column]:
                "(Prices page); – = a part has no known price"),
         Column("fits", "Fits", "bool", "weights + overhead + KV for the context and streams "
                "fit in usable memory"),
-        Column("price_complete", "Price complete", "bool", "unticked: parts of this "
-               "configuration have no price (named in Unpriced parts), so its CHF figures "
-               "are lower bounds; ranked after every complete price"),
-        Column("unpriced_parts", "Unpriced parts", "text", "parts the total leaves out"),
-        Column("meets_floors", "Meets floors", "bool", "fits, and meets the speed floor "
-               "per stream and the time-to-first-token ceiling (central estimate; sidebar)"),
-        Column("floor_misses_text", "Misses", "text", "which floor a fitting configuration "
-               "misses: speed (decode per stream) or TTFT"),
         Column("decode_tok_s_per_request", "Decode per stream (tok/s)", "float1",
                "generation speed one stream sees"),
         Column("decode_tok_s_low", "Decode low (tok/s)", "float1", BAND_HELP),
@@ -69,6 +61,14 @@ def compare_columns(tco_col: str) -> list[Column]:
         Column("max_context_shown", "Max context (tokens)", "tokens",
                "longest context per stream at the chosen number of streams; – = the "
                "weights do not fit or unknown"),
+        Column("price_complete", "Price complete", "bool", "unticked: parts of this "
+               "configuration have no price (named in Unpriced parts), so its CHF figures "
+               "are lower bounds; ranked after every complete price"),
+        Column("unpriced_parts", "Unpriced parts", "text", "parts the total leaves out"),
+        Column("meets_floors", "Meets floors", "bool", "fits, and meets the speed floor "
+               "per stream and the time-to-first-token ceiling (central estimate; sidebar)"),
+        Column("floor_misses_text", "Misses", "text", "which floor a fitting configuration "
+               "misses: speed (decode per stream) or TTFT"),
         Column("max_concurrency", "Max streams @ context", "int",
                "concurrent streams at the chosen context"),
         Column("oldest_price_date", "Prices as of", "text", "date of the oldest price in "
@@ -287,12 +287,17 @@ def with_display_columns(df: pd.DataFrame) -> pd.DataFrame:
 
 def with_decision_columns(df: pd.DataFrame) -> pd.DataFrame:
     """Display text of the decision flags: ``unpriced_parts`` ("; "-joined
-    ``missing_parts``) and ``floor_misses_text`` ("speed, TTFT" from ``floor_misses``)."""
+    ``missing_parts``), ``floor_misses_text`` ("speed, TTFT" from ``floor_misses``) and
+    ``config_marked`` (the label, "· price incomplete" appended where the price is)."""
     out = df.copy()
     names = {"speed": "speed", "ttft": "TTFT"}
     out["unpriced_parts"] = [("; ".join(m) if isinstance(m, list | tuple) else "")
                              for m in out.get("missing_parts", pd.Series([[]] * len(out),
                                                                          index=out.index))]
+    if "config" in out.columns and "price_complete" in out.columns:
+        out["config_marked"] = [f"{c} · price incomplete" if not bool(ok) else c
+                                for c, ok in zip(out["config"], out["price_complete"],
+                                                 strict=True)]
     out["floor_misses_text"] = [(", ".join(names[x] for x in m)
                                  if isinstance(m, list | tuple) else "")
                                 for m in out.get("floor_misses", pd.Series([[]] * len(out),

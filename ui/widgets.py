@@ -280,9 +280,10 @@ def sync_family(cat: Catalog, platform_id: str) -> None:
 
 def energy_inputs(cat: Catalog) -> None:
     """Electricity tariff (catalog, with source) and hours at load per day."""
-    tariffs = {t.id: f"{t.name} · {t.rappen_per_kwh:g} Rp/kWh" for t in cat.tariffs}
+    tariffs = {t.id: f"{t.id} · {t.rappen_per_kwh:g} Rp/kWh" for t in cat.tariffs}  # fits
     st.selectbox("Electricity tariff", list(tariffs), key=K("tariff"),
-                 format_func=lambda t: tariffs.get(t, t))
+                 format_func=lambda t: tariffs.get(t, t),
+                 help="; ".join(f"{t.id}: {fmt.md_escape(t.name)}" for t in cat.tariffs))
     st.number_input("Hours at load per day (h)", min_value=0.0, max_value=24.0, step=1.0,
                     key=K("hours"))
 

@@ -164,7 +164,7 @@ else:
 
 # ----------------------------------------------------------------------- table
 view = ranked[ranked["fits"].astype(bool)] if ss[K("fitonly")] else ranked
-shown = tables.display_frame(view, columns)
+shown = tables.display_frame(view.assign(config=view["config_marked"]), columns)
 kinds = tables.kinds_by_label(columns)
 st.subheader("Comparison")
 st.caption(f"{len(shown)} configuration(s), ordered by: {fmt.md_escape(choice.rule_text())}; "
