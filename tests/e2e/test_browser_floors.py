@@ -73,7 +73,7 @@ def test_default_headline_meets_the_floors_and_incomplete_is_marked(
     assert f"1 x {FW}" in rows                                    # complete: no mark
     listing = main.locator("li", has_text=f"4 x {FW}").first.inner_text()
     assert "Ethernet switch" in listing and "not priced" in listing
-    assert main.get_by_text("Price incomplete").first.is_visible()
+    assert main.get_by_text("Price incomplete", exact=True).first.is_visible()
     # Strix Halo needs ~107 s for the first token of 32k tokens: nothing meets the
     # floors, and the page says which configuration comes closest and what it misses
     warning = main.get_by_text("closest:").first.inner_text()
@@ -97,8 +97,12 @@ def test_sidebar_values_are_not_cut_off(app_url: str, page: Page) -> None:  # no
     open_app(page, f"{app_url}/?model=deepseek-ai%2FDeepSeek-R1-Distill-Qwen-14B"
                    "&weights=bf16&units=1&alt=0")
     no_exceptions(page)
+    longest = "DeepSeek · DeepSeek-R1-Distill-Qwen-14B · 2025-01"
+    page.wait_for_function("""label => [...document.querySelectorAll(
+        '[data-testid="stSidebar"] [data-testid="stSelectbox"] input')]
+        .some(i => i.value === label)""", arg=longest)
     values = page.evaluate("""() => [...document.querySelectorAll(
         '[data-testid="stSidebar"] [data-testid="stSelectbox"] input')].map(i => i.value)""")
-    assert "DeepSeek · DeepSeek-R1-Distill-Qwen-14B · 2025-01" in values
+    assert longest in values
     assert any(v.startswith("asus-gx10-1tb · CHF") for v in values)
     assert page.evaluate(OVERFLOWING_SIDEBAR_VALUES) == []
