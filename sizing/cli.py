@@ -246,11 +246,15 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     if args.batch:
         return _estimate_batch(catalog, Path(args.batch), prices, source,
                                args.memory_setting)
+    single = args.parallel is None and args.units == 1   # one unit: the single-unit layout
     missing = [f"--{k}" for k in ("platform", "units", "parallel", "model", "weights")
-               if getattr(args, k) is None]
+               if getattr(args, k) is None and not (k == "parallel" and single)]
     if missing:
-        raise CliError(f"missing required option(s): {', '.join(missing)} (or use --batch)")
-    values = {"platform": args.platform, "units": args.units, "parallel": args.parallel,
+        raise CliError(f"missing required option(s): {', '.join(missing)} (or use --batch)"
+                       + ("; --parallel is needed for more than one unit"
+                          if "--parallel" in missing and args.units else ""))
+    values = {"platform": args.platform, "units": args.units,
+              "parallel": "tp" if single else args.parallel,
               "model": args.model, "weights": args.weights, "kv_dtype": args.kv_dtype,
               "engine": args.engine, "context": args.context, "concurrency": args.concurrency,
               "mem_util": args.mem_util, "spec_multiplier": args.spec_multiplier,
@@ -258,6 +262,9 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
               "spec": args.spec, "spec_tokens": args.spec_tokens, "content": args.content,
               "spec_accept": args.spec_accept, "spec_draft_model": args.spec_draft_model}
     d = {**_estimate_dict(catalog, values, prices), **source.to_dict()}
+    if single:
+        d["assumptions"].append("layout: one unit (no --parallel needed; reported as tp, "
+                                "the single-unit layout)")
     if args.json:
         print(strict_json(d))
     else:
@@ -643,7 +650,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("estimate", help="memory fit and speed of one scenario (or --batch)")
     p.add_argument("--platform")
     p.add_argument("--units", type=limits.units_arg)
-    p.add_argument("--parallel", choices=PARALLEL_CHOICES)
+    p.add_argument("--parallel", choices=PARALLEL_CHOICES,
+                   help="layout across units; optional for --units 1 (single unit)")
     p.add_argument("--model", help="catalog model id or path to a config.json")
     p.add_argument("--weights", help="quantization id")
     p.add_argument("--kv-dtype", default="bf16", choices=KV_DTYPES)

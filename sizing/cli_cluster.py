@@ -5,7 +5,7 @@
     python -m sizing upgrade --platform ID --from N --to M [--json|--markdown]
     python -m sizing compare --model M --weights Q [--units 1,2,3,4,8] [--platforms A,B]
         [--context T] [--concurrency C] [--parallel P] [--format csv|json|markdown]
-        [--library MODEL:QUANT,...]
+        [--library MODEL:QUANT,...] [--min-tok-s 10] [--max-ttft-s 60] [--rank RULE]
     python -m sizing plan --requirements FILE.yaml [--json]
 
 All three use the effective prices of the price history by default, as the app does
@@ -28,6 +28,7 @@ import pandas as pd
 
 from sizing import limits
 from sizing.catalog import Catalog
+from sizing.compare import DEFAULT_MAX_TTFT_S, DEFAULT_MIN_TOK_S_PER_STREAM, RANK_RULES
 from sizing.safe_text import md_escape, spreadsheet_cell
 from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES, ScenarioError
 
@@ -81,6 +82,16 @@ def register(subparsers: Any) -> None:
     p.add_argument("--hours-at-load", type=limits.hours_arg,
                    help="hours per day at load (rest idle)")
     p.add_argument("--library", help="model library for the SSD check: MODEL:QUANT,...")
+    p.add_argument("--min-tok-s", type=_floor_arg("min-tok-s", 100_000.0),
+                   default=DEFAULT_MIN_TOK_S_PER_STREAM,
+                   help="best option: decode tok/s per stream at least this (central "
+                        "estimate; default %(default)g, 0 = no floor)")
+    p.add_argument("--max-ttft-s", type=_floor_arg("max-ttft-s", 1_000_000.0),
+                   default=DEFAULT_MAX_TTFT_S,
+                   help="best option: time to first token at most this many seconds "
+                        "(central estimate; default %(default)g, 0 = no ceiling)")
+    p.add_argument("--rank", choices=RANK_RULES, default="cheapest",
+                   help="best-option rule (default: cheapest)")
     p.add_argument("--format", choices=("csv", "json", "markdown"), default="markdown")
     _price_args(p)
     _memory_arg(p)
@@ -99,6 +110,18 @@ def _memory_arg(p: argparse.ArgumentParser) -> None:
     from sizing.cli import add_memory_setting_arg
 
     add_memory_setting_arg(p, many=True)
+
+
+def _floor_arg(name: str, hi: float) -> Any:
+    """argparse type: a finite float in [0, hi] (0 switches the floor off)."""
+    def convert(text: str) -> float:
+        try:
+            return limits.parse_float(name, text, 0.0, hi)
+        except limits.InputError as exc:
+            raise argparse.ArgumentTypeError(str(exc).removeprefix(f"{name} ")) from None
+
+    convert.__name__ = name.replace("-", "_")
+    return convert
 
 
 def _price_args(p: argparse.ArgumentParser) -> None:
@@ -234,7 +257,7 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 # total, prefill, TTFT, power, energy, CHF per GB and per tok/s (TCO added at run time).
 _MD_COLUMNS: list[tuple[str, str, str | None]] = [
     ("platform", "Platform", None), ("units", "N", None), ("parallel", "Layout", None),
-    ("fits", "Fits", None), ("price_chf", "CHF", "chf"),
+    ("fits", "Fits", None), ("meets_floors", "Floors", None), ("price_chf", "CHF", "chf"),
     ("raw_memory_gb", "Raw GB", ",.0f"), ("usable_memory_gib", "Usable GiB", ",.0f"),
     ("max_context_tokens", "Max ctx", ",.0f"),
     ("decode_tok_s_per_request", "tok/s/req", ".1f"),
@@ -295,8 +318,24 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+def _best_line(choice: Any) -> str:
+    """The best option (or what comes closest) as one line, with the rule."""
+    b = choice.best
+    if b is None:
+        text = choice.miss_text() if choice.closest is not None else (
+            "nothing in this comparison fits")
+        return f"Best option: none — {text}.\nRule: {choice.rule_text()}."
+    label = f"{b['units']} x {b['platform']}" + (
+        f" ({b['parallel']})" if b["units"] > 1 and b["parallel"] else "")
+    price = "no price" if b["price_chf"] != b["price_chf"] else f"CHF {swiss(b['price_chf'])}"
+    if not b["price_complete"] and b["price_chf"] == b["price_chf"]:
+        price += " + not priced: " + ", ".join(b["missing_parts"])
+    return (f"Best option: {label} — {price}, {b['decode_tok_s_per_request']:.1f} tok/s per "
+            f"stream, TTFT {b['ttft_s']:.3g} s.\nRule: {choice.rule_text()}.")
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
-    from sizing.compare import Workload, compare, storage_fit
+    from sizing.compare import Floors, Workload, best_choice, compare, storage_fit
 
     catalog, prices = _context(args)
     if args.library and args.format == "csv":
@@ -308,11 +347,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
     catalog.quant(args.weights)
     if args.tariff:
         catalog.tariff(args.tariff)
+    floors = Floors(min_tok_s_per_stream=args.min_tok_s, max_ttft_s=args.max_ttft_s)
     df = compare(workload, catalog,
                  units=_ints(args.units, "--units") if args.units else None,
                  platforms=_ids(args.platforms) if args.platforms else None,
                  parallel=args.parallel, prices=prices, tariff=args.tariff,
-                 hours_at_load_per_day=args.hours_at_load)
+                 hours_at_load_per_day=args.hours_at_load, floors=floors)
+    choice = best_choice(df, args.rank, floors)
+    best = choice.best
+    df["best_option"] = [best is not None and (r["platform"], r["units"]) == (
+        best["platform"], best["units"]) for r in df[["platform", "units"]].to_dict("records")]
     storage = None
     if args.library:
         library = []
@@ -331,7 +375,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         df[key] = value
     age = price_age_of(catalog, df.loc[df["price_chf"].notna(), "oldest_price_date"])
     if args.format == "csv":                # formula-like text neutralised (OWASP)
-        sys.stdout.write(df.map(spreadsheet_cell).to_csv(index=False))
+        flat = df.copy()
+        for col in ("missing_parts", "floor_misses"):
+            flat[col] = flat[col].map("; ".join)
+        sys.stdout.write(flat.map(spreadsheet_cell).to_csv(index=False))
     elif args.format == "json":
         rows = _records(df)
         print(strict_json(rows if storage is None else
@@ -346,6 +393,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
               f"{args.concurrency}\n")
         _print_source(args, age.oldest_price_date)
         _print_age(age)
+        print(_best_line(choice))
         for line in memory_setting_lines(catalog, df["platform"]):
             print(line)
         print()
@@ -400,6 +448,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
     partial = [c for c in result.recommended if not c.price_complete]
     print(f"{len(complete)} configuration(s) meet the requirements (cheapest first):")
     _print_candidates(complete, 1)
+    print(f"Floors: every stream {result.floors.text()} (central estimate; "
+          "min_tok_s_per_stream / max_ttft_s in the requirements file, 0 = none).")
+    closest = result.closest_text()
+    if closest:
+        print(closest[:1].upper() + closest[1:] + ".")
     if partial:
         print(f"\n{len(partial)} more meet them only if their unpriced parts fit in the rest of "
               f"the budget (price incomplete; ranked after the complete ones):")

@@ -7,7 +7,9 @@ bill of materials and power of `sizing.cluster`. Column units are in the names:
 * ``price_complete`` -- False when the total leaves parts out: a catalog part without a
   price (then ``price_chf`` is NaN) or a part the catalog does not hold (Mac Thunderbolt 5
   cables, Strix Halo Ethernet switch; ``price_chf`` and the ratios below are then lower
-  bounds); ``unpriced_items`` names them ("; "-separated, empty when complete)
+  bounds); ``unpriced_items`` names them ("; "-separated, empty when complete) and
+  ``missing_parts`` lists them (a list of str: the flag and the list travel as data, never
+  as English text to search)
 * ``raw_memory_gb`` -- nameplate memory of all units; ``usable_memory_gib`` -- what the
   engine may use on all units (accelerator memory x utilization)
 * ``decode_tok_s_per_request`` / ``decode_tok_s_total`` at the workload's concurrency,
@@ -24,6 +26,15 @@ bill of materials and power of `sizing.cluster`. Column units are in the names:
   comparison (item by item, parts already owned are reused, cheapest reachable switch
   design; `cluster.upgrade_path`); ``upgrade_note`` says what is bought, what owned part
   goes unused and the runner-up design
+
+Floors (`Floors`, `with_floors`): a configuration is *usable* when its per-stream decode
+speed is at least ``min_tok_s_per_stream`` (default 10 tok/s) and its time to first token
+at the full context at most ``max_ttft_s`` (default 60 s), tested on the central estimate
+(not the band's low or high end). ``meets_floors`` (bool) and ``floor_misses`` (list of
+"speed" / "ttft") are added per row. `rank` orders rows (fitting and usable first, then for
+the cost rules complete prices before incomplete ones, then the rule), and `best_choice`
+picks the best option or, when nothing meets the floors, the closest configuration and
+what it misses.
 
 Layout rule ("parallel"), unless the caller forces one: every layout the engine supports
 for that unit count is estimated (tp only where the attention heads divide evenly); among
@@ -42,6 +53,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sizing import limits
@@ -157,8 +169,11 @@ def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None
             platforms: Sequence[str] | None = None, parallel: str | None = None,
             prices: Mapping[str, PriceQuote] | None = None, tariff: str | None = None,
             hours_at_load_per_day: float | None = None, model: ModelArch | None = None,
-            ) -> pd.DataFrame:
+            floors: Floors | None = None) -> pd.DataFrame:
     """One row per (platform, units); see the module docstring for columns and rules.
+
+    ``floors`` (default `Floors()`: 10 tok/s per stream, TTFT 60 s) sets ``meets_floors``
+    and ``floor_misses`` (`with_floors`).
 
     units default: catalog ``defaults.cluster_sizes`` (1, 2, 3, 4, 8); platforms default:
     every catalog platform. Rows that cannot be built (unknown quant on a platform, no
@@ -206,7 +221,8 @@ def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None
                 prev = n
             rows.append(row)
     cols = ["platform", "family", "units", "parallel", "engine", "fits", "reason", "design",
-            "price_chf", "price_complete", "unpriced_items", "oldest_price_date",
+            "price_chf", "price_complete", "unpriced_items", "missing_parts",
+            "meets_floors", "floor_misses", "oldest_price_date",
             "raw_memory_gb", "usable_memory_gib", "weights_gib_per_unit",
             "max_context_tokens", "max_concurrency", "decode_tok_s_per_request",
             "decode_tok_s_total", "prefill_tok_s", "ttft_s", "decode_tok_s_low",
@@ -215,7 +231,7 @@ def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None
             "upgrade_chf_from_previous", "upgrade_note", "storage_tb_per_unit"]
     if workload.speculative != "none":      # the column only where speculation is on
         cols.append("speculative")
-    return pd.DataFrame(rows, columns=cols)
+    return with_floors(pd.DataFrame(rows, columns=cols), floors or Floors())
 
 
 def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | None,
@@ -225,7 +241,7 @@ def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | Non
     row: dict[str, Any] = {
         "platform": pid, "units": n, "parallel": None, "engine": None, "fits": False,
         "reason": "", "design": None, "price_chf": math.nan, "price_complete": False,
-        "unpriced_items": "", "oldest_price_date": None,
+        "unpriced_items": "", "missing_parts": [], "oldest_price_date": None,
         "raw_memory_gb": n * p.memory_gb, "usable_memory_gib": math.nan,
         "weights_gib_per_unit": math.nan, "max_context_tokens": math.nan,
         "max_concurrency": math.nan, "decode_tok_s_per_request": math.nan,
@@ -246,6 +262,7 @@ def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | Non
     row.update(design=bom.topology.design, price_chf=_nan(bom.total_chf),
                price_complete=bom.price_complete,
                unpriced_items="; ".join([*bom.missing_prices, *bom.unpriced_items]),
+               missing_parts=[*bom.missing_prices, *bom.unpriced_items],
                power_w_idle=bom.power_w_idle, power_w_load=bom.power_w_load,
                oldest_price_date=None if bom.oldest_price_date is None
                else bom.oldest_price_date.isoformat())
@@ -278,6 +295,221 @@ def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | Non
                    ttft_s_low=e.band.ttft_s_low, ttft_s_high=e.band.ttft_s_high,
                    chf_per_tok_s=row["price_chf"] / total if total > 0 else math.nan)
     return row
+
+
+# ----------------------------------------------------------------------------- floors
+DEFAULT_MIN_TOK_S_PER_STREAM = 10.0  # ASSUMPTION (issue 15): below ~10 tok/s a person waits
+#                                      on every line; an agent loop crawls
+DEFAULT_MAX_TTFT_S = 60.0            # ASSUMPTION (issue 15): a minute to the first token of a
+#                                      full-context request is the most a session tolerates
+FLOOR_MISSES: tuple[str, ...] = ("speed", "ttft")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Floors:
+    """What makes a configuration usable: decode tok/s per stream at least
+    ``min_tok_s_per_stream`` and time to first token (s, full context) at most
+    ``max_ttft_s``; 0 switches a floor off. Tested on the central estimate."""
+
+    min_tok_s_per_stream: float = DEFAULT_MIN_TOK_S_PER_STREAM
+    max_ttft_s: float = DEFAULT_MAX_TTFT_S
+
+    def __post_init__(self) -> None:
+        for name in ("min_tok_s_per_stream", "max_ttft_s"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) \
+                    or not math.isfinite(value) or value < 0:
+                raise ScenarioError(f"{name} must be a finite number >= 0 (0 = none), "
+                                    f"got {value!r}")
+
+    @property
+    def active(self) -> bool:
+        return self.min_tok_s_per_stream > 0 or self.max_ttft_s > 0
+
+    def misses(self, decode_tok_s_per_stream: float, ttft_s: float) -> list[str]:
+        """Which floors a fitting configuration misses ("speed", "ttft"); NaN misses."""
+        out = []
+        if self.min_tok_s_per_stream > 0 and not (
+                decode_tok_s_per_stream >= self.min_tok_s_per_stream):
+            out.append("speed")
+        if self.max_ttft_s > 0 and not ttft_s <= self.max_ttft_s:
+            out.append("ttft")
+        return out
+
+    def shortfall(self, decode_tok_s_per_stream: float, ttft_s: float) -> float:
+        """How far from the floors, as a factor >= 1 (1 = meets both): the larger of
+        floor / speed and TTFT / ceiling. Used to find the closest configuration."""
+        f = 1.0
+        if self.min_tok_s_per_stream > 0:
+            f = max(f, self.min_tok_s_per_stream / decode_tok_s_per_stream
+                    if decode_tok_s_per_stream > 0 else math.inf)
+        if self.max_ttft_s > 0:
+            f = max(f, ttft_s / self.max_ttft_s if ttft_s == ttft_s else math.inf)
+        return f
+
+    def text(self) -> str:
+        """``"≥10 tok/s per stream and TTFT ≤ 60 s"`` (or "no speed or TTFT floor")."""
+        parts = []
+        if self.min_tok_s_per_stream > 0:
+            parts.append(f"≥{self.min_tok_s_per_stream:g} tok/s per stream")
+        if self.max_ttft_s > 0:
+            parts.append(f"TTFT ≤ {self.max_ttft_s:g} s")
+        return " and ".join(parts) if parts else "no speed or TTFT floor"
+
+    def short_text(self) -> str:
+        """``"10 tok/s and 60 s"``."""
+        parts = []
+        if self.min_tok_s_per_stream > 0:
+            parts.append(f"{self.min_tok_s_per_stream:g} tok/s")
+        if self.max_ttft_s > 0:
+            parts.append(f"{self.max_ttft_s:g} s")
+        return " and ".join(parts) if parts else "no floor"
+
+
+MISS_TEXT = {"speed": "the speed floor", "ttft": "the TTFT ceiling"}
+
+
+def with_floors(df: pd.DataFrame, floors: Floors) -> pd.DataFrame:
+    """A copy of a `compare` frame with ``meets_floors`` (bool: fits and meets both floors
+    on the central estimate) and ``floor_misses`` (list: "speed" / "ttft"; empty for rows
+    that do not fit -- they fail on memory, see ``reason``)."""
+    out = df.copy()
+    misses: list[list[str]] = []
+    for fits, v, t in zip(out["fits"], out["decode_tok_s_per_request"], out["ttft_s"],
+                          strict=True):
+        misses.append(floors.misses(float(v), float(t)) if bool(fits) else [])
+    out["floor_misses"] = pd.Series(misses, index=out.index, dtype=object)
+    out["meets_floors"] = [bool(f) and not m for f, m in
+                           zip(out["fits"], misses, strict=True)]
+    out["meets_floors"] = out["meets_floors"].astype(bool)
+    return out
+
+
+RANK_RULES: tuple[str, ...] = ("cheapest", "fastest", "chf_per_tok_s", "tco")
+_COST_RULES = ("cheapest", "chf_per_tok_s", "tco")
+
+
+def _tco_column(df: pd.DataFrame) -> str:
+    return next((c for c in df.columns if c.startswith("tco_chf_")), "tco_chf_3y")
+
+
+def rank(df: pd.DataFrame, rule: str) -> pd.DataFrame:
+    """Rows of a `compare` frame in the order of ``rule``, stable:
+
+    1. fitting rows that meet the floors (``meets_floors``, when the column is there),
+       then fitting rows that miss them, then rows that do not fit;
+    2. cost rules (cheapest, chf_per_tok_s, tco): rows with a known price, complete prices
+       before incomplete ones (a lower bound never outranks a full bill), then no price;
+    3. the rule: cheapest (ties: faster per stream), fastest per stream (ties: cheaper),
+       CHF per tok/s, TCO.
+    """
+    if rule not in RANK_RULES:
+        raise ValueError(f"unknown rank rule {rule!r}; valid: {', '.join(RANK_RULES)}")
+    fits = df["fits"].fillna(False).to_numpy(dtype=bool)
+    usable = (df["meets_floors"].fillna(False).to_numpy(dtype=bool)
+              if "meets_floors" in df.columns else fits)
+    price_col = df["price_chf"].to_numpy(dtype=float)
+    priced = ~np.isnan(price_col)
+    complete = (df["price_complete"].fillna(False).to_numpy(dtype=bool)
+                if "price_complete" in df.columns else priced)
+    speed = np.nan_to_num(df["decode_tok_s_per_request"].to_numpy(dtype=float), nan=0.0)
+    price = np.where(priced, price_col, math.inf)
+    usable_tier = (~fits).astype(int) * 2 + (fits & ~usable).astype(int)
+    price_tier = (~priced).astype(int) * 2 + (priced & ~complete).astype(int)
+
+    def inf_nan(col: str) -> np.ndarray:
+        values = df[col].to_numpy(dtype=float)
+        return np.where(np.isnan(values), math.inf, values)
+
+    if rule == "cheapest":
+        keys = (usable_tier, price_tier, price, -speed)
+    elif rule == "fastest":
+        keys = (usable_tier, -speed, price)
+    elif rule == "chf_per_tok_s":
+        keys = (usable_tier, price_tier, inf_nan("chf_per_tok_s"), price)
+    else:
+        keys = (usable_tier, price_tier, inf_nan(_tco_column(df)), -speed)
+    order = np.lexsort(keys[::-1])          # stable; the first key is the primary one
+    return df.iloc[order].reset_index(drop=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BestChoice:
+    """The best option of a comparison under a rule and floors.
+
+    ``best``: the first ranked row that fits, meets the floors and (cost rules) has a
+    price; None when there is none. Then ``closest`` is the fitting row nearest to the
+    floors (`Floors.shortfall`; ties: cheaper) with ``closest_misses`` ("speed"/"ttft").
+    """
+
+    rule: str
+    floors: Floors
+    best: dict[str, Any] | None
+    closest: dict[str, Any] | None = None
+    closest_misses: tuple[str, ...] = ()
+
+    def rule_text(self) -> str:
+        """The rule as stated next to the headline."""
+        what = {"cheapest": "cheapest configuration that fits",
+                "fastest": "fastest decode per stream that fits",
+                "chf_per_tok_s": "lowest CHF per decode tok/s that fits",
+                "tco": "lowest total cost of ownership that fits"}[self.rule]
+        if self.floors.active:
+            what += f" and meets {self.floors.text()}"
+        extra = (" (central estimate; complete prices before incomplete ones)"
+                 if self.rule in _COST_RULES else " (central estimate)")
+        return what + extra
+
+    def miss_text(self) -> str:
+        """``"nothing meets 10 tok/s and 60 s; closest: X (7.2 tok/s, TTFT 41 s) misses
+        the speed floor"``; empty when there is a best option."""
+        if self.best is not None:
+            return ""
+        head = f"nothing meets {self.floors.short_text()}"
+        c = self.closest
+        if c is None:
+            return head + "; nothing fits at all"
+        label = f"{int(c['units'])} x {c['platform']}"
+        if isinstance(c.get("parallel"), str) and int(c["units"]) > 1:
+            label += f" ({c['parallel']})"
+        misses = " and ".join(MISS_TEXT[m] for m in self.closest_misses) or "a floor"
+        return (f"{head}; closest: {label} ({_g(c['decode_tok_s_per_request'])} tok/s, "
+                f"TTFT {_g(c['ttft_s'])} s) misses {misses}")
+
+
+def _g(x: float) -> str:
+    """Two significant digits at most, never exponent form (7.2, 41, 5600)."""
+    if x != x:
+        return "?"
+    if x >= 100:
+        return f"{round(x, -len(str(int(x))) + 2):.0f}"
+    return f"{x:.2g}" if x >= 10 else f"{x:.1f}"
+
+
+def best_choice(df: pd.DataFrame, rule: str = "cheapest",
+                floors: Floors | None = None) -> BestChoice:
+    """The best option of a `compare` frame under ``rule`` and ``floors`` (default
+    `Floors()`; the frame's own ``meets_floors`` is recomputed for these floors)."""
+    floors = floors or Floors()
+    ranked = rank(with_floors(df, floors), rule)
+    best = None
+    if len(ranked):
+        first = ranked.iloc[0]
+        if bool(first["meets_floors"]) and (rule == "fastest"
+                                            or not pd.isna(first["price_chf"])):
+            best = first.to_dict()
+    if best is not None:
+        return BestChoice(rule=rule, floors=floors, best=best)
+    fitting = ranked[ranked["fits"].fillna(False).astype(bool)]
+    if fitting.empty:
+        return BestChoice(rule=rule, floors=floors, best=None)
+    gaps = [floors.shortfall(float(v), float(t)) for v, t in
+            zip(fitting["decode_tok_s_per_request"], fitting["ttft_s"], strict=True)]
+    prices = fitting["price_chf"].fillna(math.inf).to_numpy(dtype=float)
+    i = min(range(len(gaps)), key=lambda k: (gaps[k], prices[k]))
+    closest = fitting.iloc[i].to_dict()
+    return BestChoice(rule=rule, floors=floors, best=None, closest=closest,
+                      closest_misses=tuple(closest["floor_misses"]))
 
 
 # ----------------------------------------------------------------------------- storage
@@ -332,5 +564,7 @@ def storage_fit(catalog: Catalog, library: Sequence[tuple[str, str]], *,
     return pd.DataFrame(rows)
 
 
-__all__ = ["OS_RESERVE_GB", "Workload", "best_estimate", "checkpoint_gb", "compare",
-           "effective_total_tok_s", "layouts", "storage_fit", "storage_tb"]
+__all__ = ["DEFAULT_MAX_TTFT_S", "DEFAULT_MIN_TOK_S_PER_STREAM", "FLOOR_MISSES",
+           "OS_RESERVE_GB", "RANK_RULES", "BestChoice", "Floors", "Workload", "best_choice",
+           "best_estimate", "checkpoint_gb", "compare", "effective_total_tok_s", "layouts",
+           "rank", "storage_fit", "storage_tb", "with_floors"]

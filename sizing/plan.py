@@ -20,8 +20,18 @@ the units among those groups, keeps per configuration the plan that meets all mi
 speeds (preferring the one meeting the targets, then the fastest main agent), and ranks the
 configurations that meet every requirement cheapest first. Every other configuration is
 rejected with its reasons: ``memory`` (models do not fit, or less raw memory than asked),
-``speed`` (a stream below its minimum tok/s), ``budget``, ``power`` (load watts above the
-cap), ``price`` (a part has no known price) or ``unsupported`` (quant/engine/topology).
+``speed`` (a stream below its minimum tok/s or the floor), ``ttft`` (time to first token
+above the ceiling), ``budget``, ``power`` (load watts above the cap), ``price`` (a part has
+no known price) or ``unsupported`` (quant/engine/topology).
+
+Floors (`sizing.compare.Floors`, fields ``min_tok_s_per_stream`` and ``max_ttft_s`` of the
+requirements, defaults 10 tok/s and 60 s, 0 = none): every stream of every role must decode
+at least ``min_tok_s_per_stream`` (on top of the role's own ``min_tok_s``: the larger
+counts) and every instance must reach its first token of a full-context request within
+``max_ttft_s``, both on the central estimate. TTFT is the instance's own (ASSUMPTION: a
+co-located model's prefill running at the same moment is not added). When nothing meets
+the requirements, `PlanResult.closest` is the configuration that only misses the floors or
+minimum speeds, by the smallest factor, and `PlanResult.closest_text` says what it misses.
 
 Incomplete prices: some designs need parts the catalog does not hold (a Strix Halo
 cluster's Ethernet cable or switch, a Mac cluster's Thunderbolt 5 cables), so their
@@ -56,11 +66,20 @@ from sizing.cluster import (
     chf,
     energy_chf_per_year,
 )
-from sizing.compare import Workload, best_estimate, effective_total_tok_s, layouts
+from sizing.compare import (
+    DEFAULT_MAX_TTFT_S,
+    DEFAULT_MIN_TOK_S_PER_STREAM,
+    Floors,
+    Workload,
+    best_estimate,
+    effective_total_tok_s,
+    layouts,
+)
 from sizing.estimate import Estimate
 from sizing.scenario import KV_DTYPES, ScenarioError
 
-REASONS: tuple[str, ...] = ("memory", "speed", "budget", "power", "price", "unsupported")
+REASONS: tuple[str, ...] = ("memory", "speed", "ttft", "budget", "power", "price",
+                           "unsupported")
 DEFAULT_PLAN_UNITS: tuple[int, ...] = tuple(range(1, 9))
 
 
@@ -150,6 +169,14 @@ class Requirements(_Strict):
         | None = Field(None, min_length=1)
     tariff: str | None = None
     hours_at_load_per_day: Annotated[NonNegFloat, Field(le=24)] | None = None
+    min_tok_s_per_stream: Annotated[NonNegFloat, Field(le=100_000)] = \
+        DEFAULT_MIN_TOK_S_PER_STREAM
+    max_ttft_s: Annotated[NonNegFloat, Field(le=1_000_000)] = DEFAULT_MAX_TTFT_S
+
+    def floors(self) -> Floors:
+        """The speed floor and TTFT ceiling every stream must meet (0 = none)."""
+        return Floors(min_tok_s_per_stream=self.min_tok_s_per_stream,
+                      max_ttft_s=self.max_ttft_s)
 
     @model_validator(mode="after")
     def _streams(self) -> Requirements:
@@ -288,6 +315,7 @@ class ServingGroup:
     decode_tok_s_total: float
     shared_with: tuple[str, ...]    # other models on the same units
     reason: str
+    ttft_s: float = math.nan        # full-context time to first token, this instance alone
 
     @property
     def unit_label(self) -> str:
@@ -303,10 +331,23 @@ class ServingGroup:
             return (f"{self.unit_label}: {self.model} {self.weights}{lay} for "
                     f"{' + '.join(self.roles)} ({self.streams} stream(s)): DOES NOT FIT — "
                     f"{self.reason}")
+        ttft = f", TTFT {self.ttft_s:.3g} s" if self.ttft_s == self.ttft_s else ""
         return (f"{self.unit_label}: {self.model} {self.weights}{lay} for "
                 f"{' + '.join(self.roles)} ({self.streams} stream(s)){share}: "
                 f"{self.decode_tok_s_per_stream:.1f} tok/s per stream, "
-                f"{self.decode_tok_s_total:.1f} tok/s total")
+                f"{self.decode_tok_s_total:.1f} tok/s total{ttft}")
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """One requirement a plan misses: ``kind`` memory | minimum (a speed minimum or the
+    speed floor) | ttft (the TTFT ceiling) | target; ``gap`` = how far, as a factor >= 1
+    (needed / reached tok/s, or TTFT / ceiling; inf for memory)."""
+
+    kind: Literal["memory", "minimum", "ttft", "target"]
+    role: str
+    text: str
+    gap: float = math.inf
 
 
 @dataclass(frozen=True)
@@ -318,6 +359,7 @@ class DeploymentPlan:
     meets_minimums: bool
     meets_targets: bool
     shortfalls: list[str]            # speed below minimum or target, memory problems
+    misses: list[Shortfall] = field(default_factory=list)   # the same, as data
 
     def describe(self) -> str:
         return "; ".join(g.describe() for g in self.groups)
@@ -370,8 +412,12 @@ def _allowed(catalog: Catalog, pid: str, first: int, units: int,
 
 def evaluate_plan(catalog: Catalog, platform_id: str, groups: Sequence[GroupSpec], *,
                   context_tokens: int = 32768, kv_dtype: str = "bf16",
+                  floors: Floors | None = None,
                   _cache: _Cache | None = None) -> DeploymentPlan:
     """Predict every group of a deployment plan (see module docstring for co-location).
+
+    ``floors`` (default: none) adds the speed floor to every role's minimum and the TTFT
+    ceiling to every instance (central estimates).
 
     Raises ScenarioError for unknown ids or impossible layouts.
     """
@@ -383,7 +429,9 @@ def evaluate_plan(catalog: Catalog, platform_id: str, groups: Sequence[GroupSpec
         raise ScenarioError("a deployment plan needs at least one group")
     cache: _Cache = {} if _cache is None else _cache
     out: list[ServingGroup] = []
-    shortfalls: list[str] = []
+    misses: list[Shortfall] = []
+    floor_tok_s = floors.min_tok_s_per_stream if floors is not None else 0.0
+    max_ttft = floors.max_ttft_s if floors is not None else 0.0
     fits = meets_min = meets_target = True
     first = 1
     for spec in groups:
@@ -425,23 +473,35 @@ def evaluate_plan(catalog: Catalog, platform_id: str, groups: Sequence[GroupSpec
                 memory_gib_per_unit=need[k], usable_gib_per_unit=usable,
                 decode_tok_s_per_stream=per_stream if group_fits else 0.0,
                 decode_tok_s_total=total if group_fits else 0.0, shared_with=others,
-                reason=reason))
+                reason=reason, ttft_s=e.speed.ttft_s if group_fits else math.nan))
+            roles = " + ".join(s.role for s in serves)
             if not group_fits:
                 fits = meets_min = meets_target = False
-                shortfalls.append(f"{' + '.join(s.role for s in serves)}: {reason}")
+                misses.append(Shortfall("memory", roles, f"{roles}: {reason}"))
                 continue
             for s in serves:
-                if per_stream < s.min_tok_s:
+                need_tok_s = max(s.min_tok_s, floor_tok_s)
+                what = "minimum" if s.min_tok_s >= floor_tok_s else "floor"
+                if per_stream < need_tok_s:
                     meets_min = meets_target = False
-                    shortfalls.append(f"{s.role}: {per_stream:.1f} tok/s per stream < "
-                                      f"minimum {s.min_tok_s:g}")
+                    misses.append(Shortfall(
+                        "minimum", s.role, f"{s.role}: {per_stream:.1f} tok/s per stream < "
+                        f"{what} {need_tok_s:g}",
+                        need_tok_s / per_stream if per_stream > 0 else math.inf))
                 elif s.target_tok_s is not None and per_stream < s.target_tok_s:
                     meets_target = False
-                    shortfalls.append(f"{s.role}: {per_stream:.1f} tok/s per stream < "
-                                      f"target {s.target_tok_s:g}")
+                    misses.append(Shortfall(
+                        "target", s.role, f"{s.role}: {per_stream:.1f} tok/s per stream < "
+                        f"target {s.target_tok_s:g}", s.target_tok_s / per_stream
+                        if per_stream > 0 else math.inf))
+            ttft = e.speed.ttft_s
+            if max_ttft > 0 and not ttft <= max_ttft:
+                meets_min = meets_target = False
+                misses.append(Shortfall("ttft", roles, f"{roles}: TTFT {ttft:.3g} s > "
+                                        f"ceiling {max_ttft:g} s", ttft / max_ttft))
         first += spec.units
     return DeploymentPlan(platform_id, first - 1, out, fits, meets_min, meets_target,
-                          shortfalls)
+                          [m.text for m in misses], misses)
 
 
 def _set_partitions(items: list[Serve]) -> Iterator[list[list[Serve]]]:
@@ -480,6 +540,7 @@ def _plan_key(p: DeploymentPlan, main_role: str) -> tuple[Any, ...]:
 
 def best_plan(catalog: Catalog, platform_id: str, units: int, serves: Sequence[Serve], *,
               context_tokens: int = 32768, kv_dtype: str = "bf16",
+              floors: Floors | None = None,
               _cache: _Cache | None = None) -> DeploymentPlan:
     """The best deployment plan of `serves` on `units` units (meets the minimums first,
     then the targets, then the fastest main agent). Raises ScenarioError if none is valid."""
@@ -490,7 +551,7 @@ def best_plan(catalog: Catalog, platform_id: str, units: int, serves: Sequence[S
     for groups in candidate_plans(serves, units):
         try:
             p = evaluate_plan(catalog, platform_id, groups, context_tokens=context_tokens,
-                              kv_dtype=kv_dtype, _cache=cache)
+                              kv_dtype=kv_dtype, floors=floors, _cache=cache)
         except ScenarioError as exc:
             first_error = first_error or exc
             continue
@@ -533,6 +594,8 @@ class Rejection:
     detail: str
     price_chf: float | None
     price_complete: bool = True     # False: price_chf (if any) is a lower bound
+    unpriced_items: list[str] = field(default_factory=list)
+    floor_gap: float | None = None  # misses only speed/TTFT: by this factor (>= 1)
 
 
 @dataclass(frozen=True)
@@ -541,9 +604,24 @@ class PlanResult:
     rejected: list[Rejection]
     families: dict[str, str]        # family without any recommendation -> why
     assumptions: list[str]
+    floors: Floors = field(default_factory=Floors)
+    closest: Rejection | None = None  # nothing recommended: the nearest miss on speed/TTFT
+
+    def closest_text(self) -> str:
+        """``"nothing meets 10 tok/s and 60 s; closest: 4 x X (CHF 11'102) misses: main
+        agent: 7.0 tok/s per stream < floor 10"``; empty when something is recommended or
+        nothing comes close (every configuration fails on memory, budget, power...)."""
+        if self.recommended or self.closest is None:
+            return ""
+        c = self.closest
+        price = "" if c.price_chf is None else f" (CHF {chf(c.price_chf)}" + (
+            "" if c.price_complete else " + unpriced parts") + ")"
+        return (f"nothing meets every requirement with {self.floors.short_text()}; closest: "
+                f"{c.units} x {c.platform_id}{price} misses: {c.detail}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        d["closest_text"] = self.closest_text()
         for c, cand in zip(d["recommended"], self.recommended, strict=True):
             c["plan"]["description"] = cand.plan.describe()
             c["oldest_price_date"] = (None if cand.oldest_price_date is None
@@ -577,6 +655,7 @@ def plan(req: Requirements, catalog: Catalog, *,
     hours = (catalog.defaults.hours_at_load_per_day if req.hours_at_load_per_day is None
              else req.hours_at_load_per_day)
     years = catalog.defaults.years_tco
+    floors = req.floors()
     recommended: list[Candidate] = []
     rejected: list[Rejection] = []
     for pid in ids:
@@ -585,6 +664,8 @@ def plan(req: Requirements, catalog: Catalog, *,
         for n in sizes:
             reasons: list[str] = []
             details: list[str] = []
+            slow: list[Shortfall] = []
+            late: list[Shortfall] = []
             try:
                 bom = bill_of_materials(catalog, pid, n, prices=prices)
             except TopologyError as exc:
@@ -594,7 +675,7 @@ def plan(req: Requirements, catalog: Catalog, *,
             error: str | None = None
             try:
                 best = best_plan(catalog, pid, n, serves, context_tokens=req.context_tokens,
-                                 kv_dtype=req.kv_dtype, _cache=cache)
+                                 kv_dtype=req.kv_dtype, floors=floors, _cache=cache)
             except ScenarioError as exc:
                 error = str(exc)
             raw_gb = n * p.memory_gb
@@ -610,9 +691,14 @@ def plan(req: Requirements, catalog: Catalog, *,
                         reasons.append("memory")
                     details.append(f"{raw_gb:g} GB raw memory < required "
                                    f"{req.min_memory_gb:g} GB")
-                if best.fits and not best.meets_minimums:
+                slow = [m for m in best.misses if m.kind == "minimum"]
+                late = [m for m in best.misses if m.kind == "ttft"]
+                if best.fits and slow:
                     reasons.append("speed")
-                    details.append("; ".join(s for s in best.shortfalls if "minimum" in s))
+                    details.append("; ".join(m.text for m in slow))
+                if best.fits and late:
+                    reasons.append("ttft")
+                    details.append("; ".join(m.text for m in late))
             price = bom.total_chf
             unpriced = list(bom.unpriced_items)
             incomplete = (f"price incomplete: {', '.join(unpriced)} not priced"
@@ -632,14 +718,17 @@ def plan(req: Requirements, catalog: Catalog, *,
                 order = [r for r in REASONS if r in reasons]
                 if incomplete:
                     details.append(incomplete)
+                gap = (max(m.gap for m in (*slow, *late)) if best is not None and best.fits
+                       and set(order) <= {"speed", "ttft"} else None)
                 rejected.append(Rejection(pid, p.family, n, order, "; ".join(details), price,
-                                          bom.price_complete))
+                                          bom.price_complete,
+                                          [*bom.missing_prices, *bom.unpriced_items], gap))
                 continue
             energy = energy_chf_per_year(idle_w=bom.power_w_idle, load_w=bom.power_w_load,
                                          hours_at_load_per_day=hours,
                                          rappen_per_kwh=tariff.rappen_per_kwh)
             notes = [incomplete] if incomplete else []
-            notes += [s for s in best.shortfalls if "target" in s]
+            notes += [m.text for m in best.misses if m.kind == "target"]
             recommended.append(Candidate(
                 pid, p.family, n, price, bom.power_w_idle, bom.power_w_load, energy,
                 price + years * energy, raw_gb, best.meets_targets, best,
@@ -656,13 +745,20 @@ def plan(req: Requirements, catalog: Catalog, *,
         "1/sum(1/v) of the models' solo speeds (worst case)",
         "speeds: sizing.estimate at the plan's batch sizes; minimum speeds are hard limits, "
         "targets are reported (meets_targets)",
+        f"floors: every stream {floors.text()} (central estimate, not the band's ends; "
+        "the larger of a role's minimum and the floor counts; TTFT of a full-context "
+        "request on the instance alone)",
         f"energy: {hours:g} h/day at load, the rest idle, {tariff.rappen_per_kwh:g} Rp/kWh "
         f"({tariff.id}); TCO over {years:g} years",
         "budget: bill-of-materials total (units, hosts, switch, cables) vs budget_chf.max; "
         "a configuration needing parts outside the catalog (price incomplete) is ranked "
         "after every complete-priced one and never counted as within budget",
     ]
-    return PlanResult(recommended, rejected, families, assumptions)
+    near = [r for r in rejected if r.floor_gap is not None]
+    closest = min(near, key=lambda r: (r.floor_gap, not r.price_complete,
+                                       r.price_chf if r.price_chf is not None else math.inf),
+                  default=None)
+    return PlanResult(recommended, rejected, families, assumptions, floors, closest)
 
 
 def _family_reasons(recommended: list[Candidate], rejected: list[Rejection]) -> dict[str, str]:
@@ -688,6 +784,6 @@ def _family_reasons(recommended: list[Candidate], rejected: list[Rejection]) -> 
 __all__ = [
     "REASONS", "AgentRequirement", "Budget", "Candidate", "DeploymentPlan", "GroupSpec",
     "PlanResult", "Rejection", "Requirements", "RequirementsError", "Serve", "ServingGroup",
-    "SubAgentsRequirement", "best_plan", "candidate_plans", "check_requirements",
+    "Shortfall", "SubAgentsRequirement", "best_plan", "candidate_plans", "check_requirements",
     "evaluate_plan", "load_requirements", "parse_requirements", "plan",
 ]

@@ -49,19 +49,51 @@ def priced_fitting(df: pd.DataFrame, y: str) -> pd.DataFrame:
     return df[df["fits"].fillna(False).astype(bool)].dropna(subset=["price_chf", y])
 
 
+INCOMPLETE_NOTE = "price incomplete"
+
+
+def _incomplete(df: pd.DataFrame) -> pd.Series:
+    """True where the row's price leaves out unpriced parts (``price_complete`` False)."""
+    if "price_complete" not in df.columns:
+        return pd.Series(False, index=df.index)
+    return ~df["price_complete"].fillna(False).astype(bool)
+
+
+def _missing_text(df: pd.DataFrame) -> list[str]:
+    """Hover line per row: "<br>price incomplete: <parts> not priced" or ""."""
+    parts = df["unpriced_parts"] if "unpriced_parts" in df.columns else pd.Series(
+        "", index=df.index)
+    return [f"<br>{INCOMPLETE_NOTE}: {p or 'parts'} not priced (lower bound)" if bad else ""
+            for bad, p in zip(_incomplete(df), parts, strict=True)]
+
+
 def price_vs_speed(df: pd.DataFrame, *, y: str, y_label: str,
-                   best_config: str | None = None) -> go.Figure:
+                   best_config: str | None = None,
+                   floor_tok_s: float | None = None) -> go.Figure:
     """Price (CHF) vs decode speed of the fitting, priced configurations with the Pareto
     frontier (nothing is both cheaper and faster than a frontier point). Pages check
-    :func:`priced_fitting` first and show a message instead of an empty chart."""
+    :func:`priced_fitting` first and show a message instead of an empty chart.
+
+    A configuration whose price is incomplete (``price_complete`` False) is an open marker
+    (legend entry "price incomplete") with the missing parts on hover; ``floor_tok_s`` > 0
+    draws the speed floor as a dotted line."""
     data = priced_fitting(df, y)
     fig = go.Figure()
     for family, part in data.groupby("family", sort=False):
+        bad = _incomplete(part)
         fig.add_trace(go.Scatter(
             x=part["price_chf"], y=part[y], mode="markers", name=str(family),
-            text=part["config"],
-            marker={"size": 10, "opacity": 0.85, "color": FAMILY_COLORS.get(str(family))},
-            hovertemplate="%{text}<br>CHF %{x:,.0f}<br>%{y:.1f} tok/s<extra></extra>"))
+            text=part["config"], customdata=_missing_text(part),
+            marker={"size": 10, "opacity": 0.85, "color": FAMILY_COLORS.get(str(family)),
+                    "symbol": ["circle-open" if b else "circle" for b in bad],
+                    "line": {"width": 2}},
+            hovertemplate="%{text}<br>CHF %{x:,.0f}<br>%{y:.1f} tok/s%{customdata}"
+                          "<extra></extra>"))
+    if _incomplete(data).any():
+        fig.add_trace(go.Scatter(
+            x=[None], y=[None], mode="markers", name=f"open marker: {INCOMPLETE_NOTE}",
+            marker={"size": 10, "symbol": "circle-open", "color": "#444",
+                    "line": {"width": 2}}, hoverinfo="skip"))
     front = pareto_front(data, "price_chf", y)
     if len(front):
         fig.add_trace(go.Scatter(
@@ -75,6 +107,10 @@ def price_vs_speed(df: pd.DataFrame, *, y: str, y_label: str,
                 marker={"size": 18, "symbol": "star", "color": "#e45756"},
                 text=best["config"],
                 hovertemplate="best: %{text}<br>CHF %{x:,.0f}<br>%{y:.1f} tok/s<extra></extra>"))
+    if floor_tok_s:
+        fig.add_hline(y=floor_tok_s, line_dash="dot", line_color="#e45756",
+                      annotation_text=f"floor {floor_tok_s:g} tok/s",
+                      annotation_position="bottom right")
     fig.update_xaxes(tickprefix="CHF ", tickformat=",.0f", rangemode="tozero")
     fig.update_yaxes(rangemode="tozero")
     return _layout(fig, x_title="Price (CHF)", y_title=y_label)
@@ -84,7 +120,8 @@ def memory_bars(df: pd.DataFrame, parts: Sequence[tuple[str, str]]) -> go.Figure
     """Stacked bar per configuration: weights / KV / overhead / free memory per unit (GiB),
     with each configuration's usable memory as a marker."""
     fig = go.Figure()
-    labels = list(df["config"])
+    labels = [f"{c} ({INCOMPLETE_NOTE})" if bad else str(c)
+              for c, bad in zip(df["config"], _incomplete(df), strict=True)]
     for col, name in parts:
         fig.add_trace(go.Bar(
             x=labels, y=df[col], name=name, marker_color=MEMORY_COLORS.get(name),
@@ -118,8 +155,11 @@ def scaling(df: pd.DataFrame, *, y: str, y_label: str) -> go.Figure:
         part = df[df["platform"] == pid].sort_values("units")
         fig.add_trace(go.Scatter(
             x=part["units"], y=part[y], mode="lines+markers", name=pid,
-            text=part["parallel"].fillna("–"),
-            hovertemplate="%{x} units (%{text})<br>%{y:.1f} tok/s<extra></extra>",
+            text=part["parallel"].fillna("–"), customdata=_missing_text(part),
+            marker={"symbol": ["circle-open" if b else "circle"
+                               for b in _incomplete(part)], "size": 9},
+            hovertemplate="%{x} units (%{text})<br>%{y:.1f} tok/s%{customdata}"
+                          "<extra></extra>",
             line={"width": 3 if i == 0 else 1.5}))
         if i == 0:
             ideal = ideal_scaling(list(part["units"]), list(part[y]))
@@ -132,22 +172,40 @@ def scaling(df: pd.DataFrame, *, y: str, y_label: str) -> go.Figure:
     return _layout(fig, x_title="Units", y_title=y_label)
 
 
-def _ctx_text(tokens: float) -> str:
+def _ctx_text(tokens: float, *, compact: bool = False) -> str:
+    """Cell text: "128k" (``compact``: "128", the colour bar says k tokens), "✗" (weights
+    do not fit), "n/a" (not supported)."""
     if tokens is None or math.isnan(tokens):
         return "n/a"
     if tokens <= 0:
         return "✗"
-    return f"{tokens / 1024:.0f}k" if tokens >= 1024 else f"{tokens:.0f}"
+    if compact and tokens >= 2**20:
+        return f"{tokens / 2**20:.0f}M"
+    if tokens >= 1024:
+        return f"{tokens / 1024:.0f}" + ("" if compact else "k")
+    return f"{tokens:.0f}" if not compact else f"{tokens / 1024:.1f}".lstrip("0")
 
 
 HEATMAP_TEXT_PX = 12         # cell labels: readable, or none at all
-HEATMAP_MAX_TEXT_COLUMNS = 20  # more columns than this: cells too narrow, hover only
+HEATMAP_DENSE_TEXT_PX = 11   # above HEATMAP_COMPACT_COLUMNS: compact labels ("128", not "128k")
+HEATMAP_COMPACT_COLUMNS = 20
+HEATMAP_MAX_TEXT_COLUMNS = 32  # more columns than this: cells too narrow, hover only
+NO_FIT_COLOR = "#f4a6a6"     # light red: the weights do not fit
+UNSUPPORTED_COLOR = "#c8c8c8"  # grey: the combination is not supported
+FIT_STATES: tuple[str, ...] = ("fits (colour = max context)", "✗ weights do not fit",
+                               "n/a not supported (engine / quantization / layout)",
+                               "* below the minimum context")
 
 
 def fit_heatmap(grid: pd.DataFrame, min_context_tokens: int) -> go.Figure:
     """Models (rows) x quantization/units (columns); colour = max context (log2 tokens),
-    text = max context ('✗' = weights do not fit, 'n/a' = combination not valid) at
-    12 px, left out (hover only) when there are more than 20 columns."""
+    text = max context ('✗' = weights do not fit, 'n/a' = combination not valid).
+
+    Three cell states, each with its own colour and legend entry (`FIT_STATES`): fits
+    (Viridis by max context), does not fit (light red), not supported (grey). Columns are
+    grouped by quantization (the quantization is named once over its group, the units
+    over every column, horizontally). Labels at 12 px up to 20 columns, compact ("128")
+    at 11 px up to 32 columns (readable at 30), none (hover only) beyond."""
     data = grid.copy()
     data["column"] = data["quant"] + " · " + data["units"].astype(str) + "u"
     columns = list(dict.fromkeys(data["column"]))
@@ -155,23 +213,63 @@ def fit_heatmap(grid: pd.DataFrame, min_context_tokens: int) -> go.Figure:
     pivot = data.pivot(index="model", columns="column", values="max_context_tokens")
     pivot = pivot.reindex(index=rows, columns=columns)
     z = pivot.map(lambda t: math.log2(t) if t and t > 0 and not math.isnan(t) else math.nan)
-    text = pivot.map(_ctx_text)
+    compact = len(columns) > HEATMAP_COMPACT_COLUMNS
+    text = pivot.map(lambda t: _ctx_text(t, compact=compact))
     below = pivot.map(lambda t: bool(t == t and 0 < t < min_context_tokens))
     text = text.where(~below, text + "*")
     dense = len(columns) > HEATMAP_MAX_TEXT_COLUMNS
+    size = HEATMAP_DENSE_TEXT_PX if compact else HEATMAP_TEXT_PX
+    hover = ("%{y}<br>%{x}<br>max context %{text} (%{customdata:,.0f} tokens)"
+             "<extra></extra>")
     fig = go.Figure(go.Heatmap(
-        z=z.values, x=columns, y=rows, text=text.values,
-        texttemplate="" if dense else "%{text}", textfont={"size": HEATMAP_TEXT_PX},
-        customdata=pivot.values, colorscale="Viridis", zmin=10, zmax=20,
-        hovertemplate="%{y}<br>%{x}<br>max context %{text} (%{customdata:,.0f} tokens)"
-                      "<extra></extra>",
-        colorbar={"title": {"text": "max context<br>(tokens)"},
+        z=z.values, x=columns, y=rows, text=text.values, name=FIT_STATES[0],
+        texttemplate="" if dense else "%{text}", textfont={"size": size},
+        customdata=pivot.values, colorscale="Viridis", zmin=10, zmax=20, xgap=1, ygap=1,
+        hovertemplate=hover,
+        colorbar={"title": {"text": "max context<br>(k tokens)" if compact
+                            else "max context<br>(tokens)"}, "thickness": 12,
                   "tickvals": [10, 12, 14, 16, 18, 20],
-                  "ticktext": ["1k", "4k", "16k", "64k", "256k", "1M"]}))
-    fig.update_xaxes(side="top", tickangle=-45, tickmode="array", tickvals=columns)
-    fig.update_yaxes(autorange="reversed", tickmode="array", tickvals=rows)
-    fig = _layout(fig, x_title="", y_title="", height=max(HEIGHT_PX, 30 * len(rows) + 180))
-    fig.update_layout(margin={"l": 20, "r": 20, "t": 110, "b": 20})
+                  "ticktext": ["1k", "4k", "16k", "64k", "256k", "1M"],
+                  "orientation": "h", "x": 1, "xanchor": "right", "yanchor": "top",
+                  "len": 0.45}))
+    for mask, color, name, hover_text in (
+            (pivot.map(lambda t: bool(t == t and t <= 0)), NO_FIT_COLOR, FIT_STATES[1],
+             "the weights do not fit"),
+            (pivot.isna(), UNSUPPORTED_COLOR, FIT_STATES[2], "not supported")):
+        cells = mask.map(lambda b: 1.0 if b else math.nan)
+        fig.add_trace(go.Heatmap(
+            z=cells.values, x=columns, y=rows, text=text.values, name=name,
+            texttemplate="" if dense else "%{text}", textfont={"size": size, "color": "#222"},
+            colorscale=[[0, color], [1, color]], showscale=False, xgap=1, ygap=1,
+            hovertemplate="%{y}<br>%{x}<br>" + hover_text + "<extra></extra>"))
+    for name, color in zip(FIT_STATES, ("#21918c", NO_FIT_COLOR, UNSUPPORTED_COLOR, None),
+                           strict=True):      # legend entries (heatmaps have none)
+        fig.add_trace(go.Scatter(
+            x=[None], y=[None], mode="markers", name=name, hoverinfo="skip",
+            marker={"symbol": "square" if color else "asterisk-open", "size": 12,
+                    "color": color or "#222"}))
+    quants = [c.split(" · ")[0] for c in columns]
+    ticktext = [(f"<b>{q}</b><br>" if i == 0 or quants[i - 1] != q else "<br>")
+                + c.split(" · ")[1] for i, (q, c) in enumerate(zip(quants, columns,
+                                                                  strict=True))]
+    fig.update_xaxes(side="top", tickangle=0, tickmode="array", tickvals=columns,
+                     ticktext=ticktext, tickfont={"size": 11})
+    for i in range(1, len(columns)):          # a line between quantization groups
+        if quants[i] != quants[i - 1]:
+            fig.add_vline(x=i - 0.5, line_width=2, line_color="#fff")
+    short = [r.split("/", 1)[-1] for r in rows]      # "gpt-oss-120b": the cells get the width
+    if len(set(short)) < len(short):
+        short = rows
+    fig.update_yaxes(autorange="reversed", tickmode="array", tickvals=rows, ticktext=short)
+    height = max(HEIGHT_PX, 26 * len(rows) + 260)
+    fig = _layout(fig, x_title="", y_title="", height=height)
+    # below the cells: the legend (two rows, ~50 px), then the colour bar with its title
+    fig.update_traces(selector={"type": "heatmap", "showscale": None},
+                      colorbar_y=-75 / (height - 70 - 130))
+    fig.update_layout(margin={"l": 20, "r": 20, "t": 70, "b": 130},
+                      plot_bgcolor="#fff",
+                      legend={"orientation": "h", "yanchor": "top", "y": 0, "x": 0,
+                              "xanchor": "left"})
     return fig
 
 
@@ -221,9 +319,9 @@ def price_history(points: pd.DataFrame, *, list_price_chf: float | None = None,
     return _layout(fig, x_title="Date (UTC)", y_title="Price (CHF)", title=title)
 
 
-__all__ = ["HEATMAP_MAX_TEXT_COLUMNS", "SEPARATORS", "calibration_scatter", "fit_heatmap",
-           "ideal_scaling", "memory_bars", "pareto_front", "price_history", "price_vs_speed",
-           "priced_fitting", "scaling"]
+__all__ = ["FIT_STATES", "HEATMAP_MAX_TEXT_COLUMNS", "SEPARATORS", "calibration_scatter",
+           "fit_heatmap", "ideal_scaling", "memory_bars", "pareto_front", "price_history",
+           "price_vs_speed", "priced_fitting", "scaling"]
 
 
 def cost_over_time(cumulative: pd.DataFrame, *, break_even_months: float | None = None

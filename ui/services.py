@@ -384,9 +384,10 @@ FIGURES: dict[str, Callable[..., Any]] = {
 # the columns each builder reads (besides ``y`` and the memory ``parts``): only these are
 # hashed for the cache key, which keeps a warm rerun cheap
 FIGURE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "price_vs_speed": ("config", "family", "fits", "price_chf"),
-    "memory_bars": ("config", "usable_gib_per_unit"),
-    "scaling": ("platform", "units", "parallel"),
+    "price_vs_speed": ("config", "family", "fits", "price_chf", "price_complete",
+                       "unpriced_parts"),
+    "memory_bars": ("config", "usable_gib_per_unit", "price_complete"),
+    "scaling": ("platform", "units", "parallel", "price_complete", "unpriced_parts"),
 }
 
 

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from sizing import limits
 from sizing.catalog import Catalog
+from sizing.compare import DEFAULT_MAX_TTFT_S, DEFAULT_MIN_TOK_S_PER_STREAM
 from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES
 from sizing.speculative import CONTENT_TYPES, SPEC_METHODS
 
@@ -137,6 +138,11 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("fitonly", "bool", False, label="only configurations that fit"),
     Param("rank", "str", "cheapest", RANK_CHOICES, label="best option rule"),
     Param("metric", "str", "per_stream", METRIC_CHOICES, label="speed metric"),
+    # floors of the best option and the planner (sizing.compare.Floors; 0 = none)
+    Param("min_tok_s", "float", DEFAULT_MIN_TOK_S_PER_STREAM, lo=0, hi=100_000,
+          label="minimum decode tok/s per stream"),
+    Param("max_ttft_s", "float", DEFAULT_MAX_TTFT_S, lo=0, hi=1_000_000,
+          label="maximum time to first token (s)"),
     # costs
     Param("tariff", "str", lambda c: c.defaults.tariff, _tariff_ids, label="electricity tariff"),
     Param("hours", "float", lambda c: c.defaults.hours_at_load_per_day,

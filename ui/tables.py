@@ -19,6 +19,7 @@ import pandas as pd
 from sizing.catalog import Catalog, ModelArch
 from sizing.cluster import BillOfMaterials, PriceQuote
 from sizing.compare import Workload, best_estimate
+from sizing.compare import rank as rank_configurations
 from sizing.estimate import estimate
 from sizing.scenario import Scenario, ScenarioError
 
@@ -64,6 +65,14 @@ def compare_columns(tco_col: str) -> list[Column]:
                "content: accepted tokens per target step and speed-up over no speculation "
                "at this batch (decode figures include it; the low-high range includes the "
                "published acceptance range); empty = off"),
+        Column("price_complete", "Price complete", "bool", "unticked: parts of this "
+               "configuration have no price (named in Unpriced parts), so its CHF figures "
+               "are lower bounds; ranked after every complete price"),
+        Column("unpriced_parts", "Unpriced parts", "text", "parts the total leaves out"),
+        Column("meets_floors", "Meets floors", "bool", "fits, and meets the speed floor "
+               "per stream and the time-to-first-token ceiling (central estimate; sidebar)"),
+        Column("floor_misses_text", "Misses", "text", "which floor a fitting configuration "
+               "misses: speed (decode per stream) or TTFT"),
         Column("max_concurrency", "Max streams @ context", "int",
                "concurrent streams at the chosen context"),
         Column("oldest_price_date", "Prices as of", "text", "date of the oldest price in "
@@ -154,41 +163,21 @@ def add_labels(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def rank(df: pd.DataFrame, rule: str) -> pd.DataFrame:
-    """Rows ordered by ``rule`` (RANK_LABELS); fitting rows first, then by price.
-
-    Cost rules need a known price; rows without one come after the priced fitting rows.
-    """
+    """Rows ordered by ``rule`` (RANK_LABELS): ``sizing.compare.rank`` -- fitting rows that
+    meet the floors first (``meets_floors``), complete prices before incomplete ones for
+    the cost rules, rows without a price after the priced ones."""
     if rule not in RANK_LABELS:
         raise ValueError(f"unknown rank rule {rule!r}; valid: {', '.join(RANK_LABELS)}")
-    fits = df["fits"].fillna(False).to_numpy(dtype=bool)
-    price_col = df["price_chf"].to_numpy(dtype=float)
-    priced = ~np.isnan(price_col)
-    speed = np.nan_to_num(df["decode_tok_s_per_request"].to_numpy(dtype=float), nan=0.0)
-    price = np.where(priced, price_col, math.inf)
-    tier = (~fits).astype(int) * 2 + (~priced).astype(int)
-
-    def inf_nan(col: str) -> np.ndarray:
-        values = df[col].to_numpy(dtype=float)
-        return np.where(np.isnan(values), math.inf, values)
-
-    if rule == "cheapest":
-        keys = (tier, price, -speed)
-    elif rule == "fastest":
-        keys = ((~fits).astype(int), -speed, price)
-    elif rule == "chf_per_tok_s":
-        keys = (tier, inf_nan("chf_per_tok_s"), price)
-    else:
-        keys = (tier, inf_nan(tco_column(df)), -speed)
-    order = np.lexsort(keys[::-1])          # stable; the first key is the primary one
-    return df.iloc[order].reset_index(drop=True)
+    return rank_configurations(df, rule)
 
 
 def best_row(ranked: pd.DataFrame, rule: str) -> pd.Series | None:
-    """The first row of a ranked frame if it fits (and has a price for cost rules)."""
+    """The first row of a ranked frame if it fits, meets the floors (``meets_floors``, when
+    present) and has a price for cost rules."""
     if ranked.empty:
         return None
     first = ranked.iloc[0]
-    if not bool(first["fits"]):
+    if not bool(first["fits"]) or not bool(first.get("meets_floors", True)):
         return None
     if rule != "fastest" and pd.isna(first["price_chf"]):
         return None
@@ -310,6 +299,26 @@ def with_display_columns(df: pd.DataFrame) -> pd.DataFrame:
     prefill = out.get("rough_prefill", pd.Series(False, index=out.index)).fillna(False)
     out["rough"] = [rough_label(bool(d), bool(p)) if ok else ""
                     for ok, d, p in zip(fits, decode, prefill, strict=True)]
+    return out
+
+
+def with_decision_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Display text of the decision flags: ``unpriced_parts`` ("; "-joined
+    ``missing_parts``), ``floor_misses_text`` ("speed, TTFT" from ``floor_misses``) and
+    ``config_marked`` (the label, "· price incomplete" appended where the price is)."""
+    out = df.copy()
+    names = {"speed": "speed", "ttft": "TTFT"}
+    out["unpriced_parts"] = [("; ".join(m) if isinstance(m, list | tuple) else "")
+                             for m in out.get("missing_parts", pd.Series([[]] * len(out),
+                                                                         index=out.index))]
+    if "config" in out.columns and "price_complete" in out.columns:
+        out["config_marked"] = [f"{c} · price incomplete" if not bool(ok) else c
+                                for c, ok in zip(out["config"], out["price_complete"],
+                                                 strict=True)]
+    out["floor_misses_text"] = [(", ".join(names[x] for x in m)
+                                 if isinstance(m, list | tuple) else "")
+                                for m in out.get("floor_misses", pd.Series([[]] * len(out),
+                                                                           index=out.index))]
     return out
 
 
@@ -459,7 +468,8 @@ __all__ = ["BOM_COLUMNS", "FIT_KINDS", "MEMORY_PARTS", "RANK_LABELS", "ROUGH_HEL
            "add_labels", "auto_engine", "best_row", "bom_frame", "compare_columns",
            "config_label", "display_frame", "fit_grid", "fit_table", "kinds_by_label",
            "memory_rows", "price_rows", "rank", "rough_flags", "rough_label", "scenario_for",
-           "tco_column", "with_display_columns", "with_memory_breakdown"]
+           "tco_column", "with_decision_columns", "with_display_columns",
+           "with_memory_breakdown"]
 
 
 # --------------------------------------------------------------------------- deployment plans

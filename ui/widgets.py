@@ -176,6 +176,7 @@ def workload_inputs(cat: Catalog, *, upload: bool = True) -> WorkloadInput | Non
                       "upload the file instead")
         uploaded = st.file_uploader(
             "…or upload a Hugging Face config.json", type=["json"], key="w_upload",
+            max_upload_size=CONFIG_MAX_BYTES // 2**20,   # the hint shows this limit
             help="parsed as JSON only; kept for this session on every page, not in links")
         if uploaded is not None:
             name = services.safe_filename(uploaded.name)
@@ -290,12 +291,14 @@ def _chosen_model(cat: Catalog, config: bytes | None, config_name: str,
 
 
 def platform_label(cat: Catalog, prices: Mapping[str, object]) -> dict[str, str]:
-    """``id -> "ASUS Ascent GX10 1 TB · CHF 2'477"`` for selectboxes (effective prices)."""
+    """``id -> "asus-gx10-1tb · CHF 2'477"`` for selectboxes (effective prices). The id,
+    not the product name (up to 68 characters), so the value fits the sidebar; the name is
+    in the select's help."""
     out = {}
     for p in cat.platforms:
         quote = prices.get(p.id)
         price = chf(getattr(quote, "chf", None)) if quote is not None else "no price"
-        out[p.id] = f"{p.name} · {price}"
+        out[p.id] = f"{p.id} · {price}"
     return out
 
 
@@ -307,7 +310,9 @@ def family_platform_inputs(cat: Catalog) -> str:
     own = [p.id for p in cat.platforms if p.family == family]
     state.coerce_choice("platform", own, state.default_platform(cat, family))
     labels = platform_label(cat, services.shown_prices())
-    st.selectbox("Platform", own, key=K("platform"), format_func=lambda i: labels.get(i, i))
+    st.selectbox("Platform", own, key=K("platform"), format_func=lambda i: labels.get(i, i),
+                 help="catalog id · effective price; "
+                 + fmt.md_escape(cat.platform(st.session_state[K("platform")]).name))
     return st.session_state[K("platform")]
 
 
@@ -362,9 +367,10 @@ def sync_family(cat: Catalog, platform_id: str) -> None:
 
 def energy_inputs(cat: Catalog) -> None:
     """Electricity tariff (catalog, with source) and hours at load per day."""
-    tariffs = {t.id: f"{t.name} · {t.rappen_per_kwh:g} Rp/kWh" for t in cat.tariffs}
+    tariffs = {t.id: f"{t.id} · {t.rappen_per_kwh:g} Rp/kWh" for t in cat.tariffs}  # fits
     st.selectbox("Electricity tariff", list(tariffs), key=K("tariff"),
-                 format_func=lambda t: tariffs.get(t, t))
+                 format_func=lambda t: tariffs.get(t, t),
+                 help="; ".join(f"{t.id}: {fmt.md_escape(t.name)}" for t in cat.tariffs))
     st.number_input("Hours at load per day (h)", min_value=0.0, max_value=24.0, step=1.0,
                     key=K("hours"))
 

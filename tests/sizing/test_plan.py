@@ -112,8 +112,11 @@ def test_over_budget_is_rejected_with_budget(guide) -> None:
 
 def test_incomplete_prices_never_count_as_within_budget(guide, catalog: Catalog) -> None:
     # review: "4 x framework-desktop… CHF 11,036" was recommended as if complete, though
-    # its Ethernet switch and cables are not priced
-    _, result = guide
+    # its Ethernet switch and cables are not priced. Strix Halo's TTFT at 32k tokens
+    # (~107 s) misses the default 60 s ceiling (issue 15), so this test of the price
+    # mechanism switches the ceiling off (max_ttft_s: 0); the floors are tested below
+    req, _ = guide
+    result = plan(req.model_copy(update={"max_ttft_s": 0.0}), catalog)
     by_id = {(c.platform_id, c.units): c for c in result.recommended}
     fw4 = by_id[("framework-desktop-395-128gb", 4)]
     assert not fw4.price_complete
@@ -128,7 +131,8 @@ def test_incomplete_prices_never_count_as_within_budget(guide, catalog: Catalog)
     assert macs and all(c.price_complete for c in macs)
     # the known part above the budget: rejected for budget, the gap said
     tight = parse_requirements({**json.loads(json.dumps(BASE)), "budget_chf": {"max": 11000},
-                                "platforms": ["framework-desktop-395-128gb"], "units": [4]})
+                                "platforms": ["framework-desktop-395-128gb"], "units": [4],
+                                "max_ttft_s": 0})
     (r,) = plan(tight, catalog).rejected
     assert r.reasons == ["budget"] and not r.price_complete
     assert "CHF 11'036 + unpriced parts > budget CHF 11'000" in r.detail
@@ -302,7 +306,7 @@ def test_cli_plan_lists_incomplete_prices_apart(tmp_path,
     path = tmp_path / "fw.yaml"
     path.write_text(f"main_agent: {{model: {OSS}, weights: mxfp4, min_tok_s: 10}}\n"
                     "budget_chf: {max: 12000}\nplatforms: [framework-desktop-395-128gb]\n"
-                    "units: [1, 4, 5]\n")
+                    "units: [1, 4, 5]\nmax_ttft_s: 0  # Strix Halo: ~107 s at 32k\n")
     assert main(["plan", "--requirements", str(path), "--all"]) == 0
     out = capsys.readouterr().out
     assert "1 configuration(s) meet the requirements (cheapest first):" in out

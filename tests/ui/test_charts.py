@@ -106,6 +106,34 @@ def test_fit_heatmap_marks_what_does_not_fit():
     assert math.isnan(heat.z[0][0])
 
 
+def test_fit_heatmap_legend_tells_no_fit_from_not_supported():
+    """issue 15: white meant both "does not fit" and "not supported"."""
+    grid = pd.DataFrame({"model": ["m1", "m1", "m1"], "quant": ["bf16"] * 3,
+                         "units": [1, 2, 4], "max_context_tokens": [0, 131072, math.nan]})
+    fig = charts.fit_heatmap(grid, min_context_tokens=32768)
+    no_fit = next(t for t in fig.data if t.name == charts.FIT_STATES[1])
+    unsupported = next(t for t in fig.data if t.name == charts.FIT_STATES[2])
+    assert [v == v for v in no_fit.z[0]] == [True, False, False]        # only the ✗ cell
+    assert [v == v for v in unsupported.z[0]] == [False, False, True]   # only the n/a cell
+    assert no_fit.colorscale[0][1] != unsupported.colorscale[0][1]
+    legend = {t.name for t in fig.data if t.type == "scatter" and t.showlegend is not False}
+    assert set(charts.FIT_STATES) <= legend
+
+
+def test_price_vs_speed_marks_incomplete_prices():
+    df = frame().assign(price_complete=[True, True, False, True, True, False],
+                        unpriced_parts=["", "", "Ethernet switch", "", "", "x"])
+    fig = charts.price_vs_speed(df, y="decode_tok_s_per_request", y_label="tok/s",
+                                floor_tok_s=10)
+    gb10 = next(t for t in fig.data if t.name == "gb10")
+    assert list(gb10.marker.symbol) == ["circle", "circle", "circle-open"]
+    assert "Ethernet switch not priced" in gb10.customdata[2] and gb10.customdata[0] == ""
+    assert any(t.name == "open marker: price incomplete" for t in fig.data)
+    assert any(s.y0 == 10 for s in fig.layout.shapes)              # the speed floor
+    bars = charts.memory_bars(df.assign(usable_gib_per_unit=100.0, w=1.0), [("w", "W")])
+    assert list(bars.data[0].x)[2] == "4 x a (tp) (price incomplete)"
+
+
 def test_calibration_scatter_log_axes_with_identity_line():
     rows = pd.DataFrame({"label": ["r1", "r2"], "family": ["gb10", "mac"],
                          "measured_decode": [50.0, 20.0], "predicted_decode": [45.0, 24.0]})
@@ -140,7 +168,14 @@ def test_fit_heatmap_labels_are_readable_or_absent():
 
     small = charts.fit_heatmap(grid(6, 3), min_context_tokens=32768).data[0]
     assert small.texttemplate == "%{text}" and small.textfont.size >= 11
-    dense = charts.fit_heatmap(grid(6, 5), min_context_tokens=32768).data[0]
+    # issue 15: readable at 30 columns (6 quantizations x 5 unit counts): compact labels
+    thirty = charts.fit_heatmap(grid(6, 5), min_context_tokens=32768)
+    assert thirty.data[0].texttemplate == "%{text}" and thirty.data[0].textfont.size >= 11
+    assert {t for r in thirty.data[0].text for t in r} == {"64"}    # k tokens, colour bar
+    assert "k tokens" in thirty.data[0].colorbar.title.text
+    assert thirty.layout.xaxis.tickangle == 0                   # horizontal column labels
+    assert list(thirty.layout.xaxis.ticktext[:2]) == ["<b>q0</b><br>1u", "<br>2u"]
+    dense = charts.fit_heatmap(grid(8, 5), min_context_tokens=32768).data[0]
     assert len(dense.x) > charts.HEATMAP_MAX_TEXT_COLUMNS
     assert dense.texttemplate == ""                 # no 7 px labels; hover keeps the value
     assert "%{text}" in dense.hovertemplate

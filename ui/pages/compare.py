@@ -6,12 +6,15 @@ import pandas as pd
 import streamlit as st
 
 from sizing.catalog import UnknownIdError
+from sizing.compare import Floors, best_choice, with_floors
 from sizing.scenario import ScenarioError
 from ui import charts, export, fmt, services, state, tables, widgets
 
 K = state.widget_key
 NAMES = (*widgets.WORKLOAD_NAMES, "family", "platform", "mem", "units", "parallel", "alt",
-         "fitonly", "rank", "metric", "tariff", "hours")
+         "fitonly", "rank", "metric", "min_tok_s", "max_ttft_s", "tariff", "hours")
+RANK_SHORT = {"cheapest": "Cheapest", "fastest": "Fastest per stream",
+              "chf_per_tok_s": "Lowest CHF per tok/s", "tco": "Lowest TCO"}
 METRICS = {"per_stream": ("decode_tok_s_per_request", "Decode per stream (tok/s)"),
            "total": ("decode_tok_s_total", "Decode total (tok/s)")}
 
@@ -37,7 +40,17 @@ with st.sidebar:
     st.toggle("Only configurations that fit", key=K("fitonly"))
     st.header("Ranking and costs")
     st.selectbox("Best option", list(tables.RANK_LABELS), key=K("rank"),
-                 format_func=lambda r: tables.RANK_LABELS[r])
+                 format_func=lambda r: RANK_SHORT[r],
+                 help="; ".join(f"{RANK_SHORT[r]}: {tables.RANK_LABELS[r]}"
+                                for r in tables.RANK_LABELS))
+    st.number_input("Min. speed per stream (tok/s)", min_value=0.0, max_value=100_000.0,
+                    step=1.0, key=K("min_tok_s"),
+                    help="the best option must decode at least this fast per stream "
+                    "(central estimate); 0 = no floor")
+    st.number_input("Max. time to first token (s)", min_value=0.0, max_value=1_000_000.0,
+                    step=10.0, key=K("max_ttft_s"),
+                    help="the best option must start answering a full-context request "
+                    "within this time (central estimate); 0 = no ceiling")
     st.radio("Speed shown in charts", list(METRICS), key=K("metric"), horizontal=True,
              format_func=lambda m: METRICS[m][1])
     widgets.energy_inputs(cat)
@@ -71,13 +84,24 @@ except (ScenarioError, UnknownIdError, ValueError) as exc:
     st.error(f"Cannot compare these inputs: {fmt.md_escape(exc)}")
     st.stop()
 
-ranked = tables.rank(df, rule)
+floors = Floors(min_tok_s_per_stream=float(ss[K("min_tok_s")]),
+                max_ttft_s=float(ss[K("max_ttft_s")]))
+df = with_floors(df, floors)
+choice = best_choice(df, rule, floors)
+ranked = tables.with_decision_columns(tables.rank(df, rule))
 best = tables.best_row(ranked, rule)
 tco_col = tables.tco_column(ranked)
 columns = tables.compare_columns(tco_col)
+rule_line = f"Rule: {choice.rule_text()}."
 
 # ----------------------------------------------------------------------- headline
-if best is None:
+if best is None and choice.closest is not None:
+    st.subheader("No configuration meets the floors")
+    st.warning(fmt.md_escape(choice.miss_text()[:1].upper() + choice.miss_text()[1:]) + ". "
+               "Lower the context or the streams, add unit counts or alternatives, or "
+               "relax the floors in the sidebar.", icon=":material/speed:")
+    st.caption(fmt.md_escape(rule_line))
+elif best is None:
     own = ranked[ranked["platform"] == platform]
     reason = own["reason"].iloc[0] if len(own) else "no configuration"
     st.error(f"Nothing in this comparison runs {fmt.md_escape(wl.model.name)} at "
@@ -88,7 +112,11 @@ else:
     rough_decode, rough_prefill = bool(best["rough_decode"]), bool(best["rough_prefill"])
     approx = {True: "≈", False: ""}
     st.subheader(f"Best option: {best['config']}")
-    st.caption(f"Rule: {tables.RANK_LABELS[rule]}. Model {fmt.md_escape(wl.model.name)}, "
+    if not bool(best["price_complete"]):
+        st.warning(f"Price incomplete: {fmt.md_escape(best['unpriced_parts'])} not priced, so "
+                   "the price below is a lower bound (no configuration with a complete "
+                   "price meets the rule).", icon=":material/warning:")
+    st.caption(f"{fmt.md_escape(rule_line)} Model {fmt.md_escape(wl.model.name)}, "
                f"{wl.workload.weights}, KV {wl.workload.kv_dtype}, "
                f"{fmt.tokens(wl.workload.context_tokens)} tokens x "
                f"{wl.workload.concurrency} stream(s), engine {best['engine']}, layout "
@@ -97,8 +125,11 @@ else:
                   "(no measurements for this one; see the assumptions below)."
                   if rough_decode or rough_prefill else ""))
     top, bottom = st.columns(3), st.columns(3)
-    top[0].metric("Price", fmt.chf(best["price_chf"]), help="bill of materials at "
-                  "effective prices; every line with its source and date on the Build page")
+    top[0].metric("Price" if bool(best["price_complete"]) else "Price (incomplete)",
+                  fmt.chf(best["price_chf"])
+                  + ("" if bool(best["price_complete"]) else " +"), help="bill of materials "
+                  "at effective prices; every line with its source and date on the Build "
+                  "page")
     top[1].metric("Per stream (tok/s)", approx[rough_decode]
                   + fmt.swiss_number(best["decode_tok_s_per_request"], 1)
                   + f" ({fmt.swiss_number(best['decode_tok_s_low'], 0)}-"
@@ -134,13 +165,22 @@ else:
 
 # ----------------------------------------------------------------------- table
 view = ranked[ranked["fits"].astype(bool)] if ss[K("fitonly")] else ranked
-shown = tables.display_frame(view, columns)
+shown = tables.display_frame(view.assign(config=view["config_marked"]), columns)
 kinds = tables.kinds_by_label(columns)
 st.subheader("Comparison")
-st.caption(f"{len(shown)} configuration(s), ordered by: {tables.RANK_LABELS[rule]}. "
-           "Click a column header to sort; numbers stay numeric. – = unknown or does not fit.")
+st.caption(f"{len(shown)} configuration(s), ordered by: {fmt.md_escape(choice.rule_text())}; "
+           "then the configurations that fit but miss the floors, then those that do not "
+           "fit. Click a column header to sort; numbers stay numeric. – = unknown or does "
+           "not fit.")
 widgets.show_table(shown, kinds, key="compare_table",
                    helps={c.label: c.help for c in columns})
+partial = view[~view["price_complete"].astype(bool) & view["price_chf"].notna()]
+incomplete_lines = [f"{c}: {p} not priced" for c, p in
+                    zip(partial["config"], partial["unpriced_parts"], strict=True)]
+if incomplete_lines:
+    st.markdown("**Price incomplete** (these parts are not priced, so the CHF figures of "
+                "the row are lower bounds):\n" + "\n".join(
+                    f"- {fmt.md_escape(line)}" for line in incomplete_lines))
 
 assumption_lines: list[str] = []
 if best is not None:
@@ -155,6 +195,9 @@ if best is not None:
 priced_dates = ranked.loc[ranked["price_chf"].notna(), "oldest_price_date"].tolist()
 assumption_lines.insert(0, "comparison " + widgets.price_age_of(cat, priced_dates).note())
 assumption_lines += [
+    f"best option: {choice.rule_text()}"
+    + (f"; {choice.miss_text()}" if best is None and choice.closest is not None else ""),
+    *(f"price incomplete: {line}" for line in incomplete_lines),
     f"tariff {ss[K('tariff')]} ({cat.tariff(ss[K('tariff')]).rappen_per_kwh:g} Rp/kWh), "
     f"{ss[K('hours')]:g} h/day at load, the rest idle",
     f"TCO = price + {cat.defaults.years_tco:g} years of energy",
@@ -182,9 +225,13 @@ with tab_price:
     else:
         st.plotly_chart(services.figure(
             "price_vs_speed", ranked, y=y_col, y_label=y_label,
-            best_config=None if best is None else best["config"]), key="chart_price")
+            best_config=None if best is None else best["config"],
+            floor_tok_s=floors.min_tok_s_per_stream if ss[K("metric")] == "per_stream"
+            else None), key="chart_price")
         st.caption("Fitting, priced configurations. Pareto frontier: no other "
-                   "configuration is both cheaper and faster.")
+                   "configuration is both cheaper and faster. Open markers: price "
+                   "incomplete (a lower bound; the missing parts show on hover). The dotted "
+                   "line is the speed floor (per-stream metric).")
 with tab_mem:
     mem, omitted = tables.memory_rows(ranked, platform)
     if mem.empty:

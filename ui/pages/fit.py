@@ -60,9 +60,10 @@ fits = grid[grid["max_context_tokens"].fillna(0) >= grid.apply(
     lambda r: min(min_ctx, cat.model(r["model"]).max_context_tokens), axis=1)]
 st.caption(f"{cat.platform(platform_id).name}: {fits['model'].nunique()} of "
            f"{len(cat.models)} models reach the minimum context in at least one cell. "
-           "Cell = max context per stream (k = 1024 tokens); ✗ = the weights do not fit; "
-           "n/a = combination not supported (engine/quantization/layout); * = below the "
-           "minimum context.")
+           "Cell = max context per stream (k = 1024 tokens; with many columns the number "
+           "alone, in k). Colours (legend below the chart): the scale = fits, light red ✗ = "
+           "the weights do not fit, grey n/a = combination not supported "
+           "(engine/quantization/layout); * = below the minimum context.")
 st.plotly_chart(services.figure("fit_heatmap", grid, min_context_tokens=min_ctx),
                 key="chart_fit")
 

@@ -14,7 +14,8 @@ from ui import export, fmt, services, state, widgets
 K = state.widget_key
 NAMES = ("req_model", "req_weights", "req_streams", "req_min", "req_target", "req_sub_count",
          "req_sub_model", "req_sub_weights", "req_sub_min", "req_ctx", "req_kv", "budget",
-         "power_cap", "min_mem", "req_families", "req_units", "mem", "tariff", "hours")
+         "power_cap", "min_mem", "req_families", "req_units", "mem", "min_tok_s",
+         "max_ttft_s", "tariff", "hours")
 
 cat = widgets.page_start(
     "Plan", "State what you need; the planner tries every platform, unit count and split "
@@ -57,6 +58,14 @@ with right:
                     step=50, key=K("power_cap"))
     st.number_input("Minimum raw memory (GB, 0 = none)", min_value=0, max_value=100_000,
                     step=64, key=K("min_mem"))
+    st.number_input("Speed floor, every stream (tok/s, 0 = none)", min_value=0.0,
+                    max_value=100_000.0, step=1.0, key=K("min_tok_s"),
+                    help="every stream of every role decodes at least this fast (central "
+                    "estimate); a role's own minimum counts when it is higher")
+    st.number_input("Max. time to first token (s, 0 = none)", min_value=0.0,
+                    max_value=1_000_000.0, step=10.0, key=K("max_ttft_s"),
+                    help="a full-context request gets its first token within this time "
+                    "(central estimate)")
     state.coerce_choice("req_families", families)
     st.multiselect("Platform families", families, key=K("req_families"))
     current = list(ss.get(K("req_units"), []))
@@ -83,6 +92,8 @@ requirements: dict[str, Any] = {
     "platforms": [p.id for p in cat.platforms if p.family in chosen],
     "units": sorted(ss[K("req_units")]), "tariff": ss[K("tariff")],
     "hours_at_load_per_day": float(ss[K("hours")]),
+    "min_tok_s_per_stream": float(ss[K("min_tok_s")]),
+    "max_ttft_s": float(ss[K("max_ttft_s")]),
 }
 if ss[K("req_sub_count")] > 0:
     requirements["sub_agents"] = {"model": ss[K("req_sub_model")],
@@ -109,38 +120,62 @@ rec = pd.DataFrame([{
     "Price (CHF)": c.price_chf,
     "Prices as of": None if getattr(c, "oldest_price_date", None) is None
     else c.oldest_price_date.isoformat(),
-    "Price complete": getattr(c, "price_complete", True),  # False: a lower bound (Notes)
+    "Price complete": c.price_complete,          # False: a lower bound (Unpriced parts)
+    "Unpriced parts": "; ".join(c.unpriced_items),
     "Main agent (tok/s per stream)": c.plan.speed_of("main agent"),
+    "Slowest TTFT (s)": max((g.ttft_s for g in c.plan.groups), default=None),
     "Meets targets": c.meets_targets, "Deployment plan": c.plan.describe(),
     "Raw memory (GB)": c.raw_memory_gb, "Idle power (W)": c.power_w_idle,
     "Load power (W)": c.power_w_load, "Energy (CHF/year)": c.energy_chf_per_year,
     f"TCO {years:g} years (CHF)": c.tco_chf, "Notes": "; ".join(c.notes),
 } for i, c in enumerate(result.recommended)])
 rec_kinds = {"Price (CHF)": "chf", "Main agent (tok/s per stream)": "float1",
+             "Slowest TTFT (s)": "sig2",
              "Raw memory (GB)": "int", "Idle power (W)": "int", "Load power (W)": "int",
              "Energy (CHF/year)": "chf", f"TCO {years:g} years (CHF)": "chf"}
 rej = pd.DataFrame([{
     "Configuration": f"{r.units} x {r.platform_id}", "Family": r.family,
-    "Price (CHF)": r.price_chf, "Reasons": ", ".join(r.reasons), "Detail": r.detail,
-} for r in result.rejected], columns=["Configuration", "Family", "Price (CHF)", "Reasons",
+    "Price (CHF)": r.price_chf, "Price complete": r.price_complete,
+    "Unpriced parts": "; ".join(r.unpriced_items), "Reasons": ", ".join(r.reasons),
+    "Detail": r.detail,
+} for r in result.rejected], columns=["Configuration", "Family", "Price (CHF)",
+                                      "Price complete", "Unpriced parts", "Reasons",
                                       "Detail"])
+rule = ("cheapest configuration that meets every requirement, including every stream "
+        f"{result.floors.text()} (central estimate; complete prices before incomplete ones)")
 
 if result.recommended:
     top = result.recommended[0]
     st.success(f"Cheapest configuration that meets every requirement: **{top.units} x "
-               f"{top.platform_id}** for {fmt.chf(top.price_chf)} — "
-               f"{fmt.md_escape(top.plan.describe())}")
+               f"{top.platform_id}** for {fmt.chf(top.price_chf)}"
+               + ("" if top.price_complete else
+                  f" + unpriced parts ({fmt.md_escape(', '.join(top.unpriced_items))}; "
+                  "price incomplete)")
+               + f" — {fmt.md_escape(top.plan.describe())}")
+    st.caption(f"Rule: {fmt.md_escape(rule)}.")
     widgets.price_age_notice(cat, [getattr(top, "oldest_price_date", None)])
     st.subheader(f"Recommendations ({len(rec)})")
     widgets.show_table(rec, {**rec_kinds, "Rank": "int", "Meets targets": "bool",
                              "Price complete": "bool"}, key="plan_rec",
                        helps={"Price complete": "unticked: a part the catalog does not hold "
-                              "is not priced, so the price is a lower bound (see Notes); "
-                              "ranked after every complete price"})
+                              "is not priced, so the price is a lower bound (see Unpriced "
+                              "parts); ranked after every complete price",
+                              "Slowest TTFT (s)": "time to first token of a full-context "
+                              "request, the slowest instance of the plan"})
+    partial = [c for c in result.recommended if not c.price_complete]
+    if partial:
+        st.markdown("**Price incomplete** (ranked after every complete price; these parts "
+                    "are not priced):\n" + "\n".join(
+                        f"- {c.units} x {fmt.md_escape(c.platform_id)}: "
+                        f"{fmt.md_escape(', '.join(c.unpriced_items))}" for c in partial))
 else:
     st.error("No configuration meets all of these requirements. The reasons per family are "
-             "below: relax the binding limit (budget, speed, power, memory) or allow more "
-             "units or families.")
+             "below: relax the binding limit (budget, speed, TTFT, power, memory) or allow "
+             "more units or families.")
+    if result.closest_text():
+        st.warning(fmt.md_escape(result.closest_text()[:1].upper()
+                                 + result.closest_text()[1:]) + ".", icon=":material/speed:")
+    st.caption(f"Rule: {fmt.md_escape(rule)}.")
 
 if result.families:
     st.subheader("Why families were ruled out")
@@ -148,7 +183,7 @@ if result.families:
         st.markdown(f"- **{fmt.md_escape(family)}**: {fmt.md_escape(why)}")
 
 with st.expander(f"Every rejected configuration ({len(rej)})"):
-    widgets.show_table(rej, {"Price (CHF)": "chf"}, key="plan_rej")
+    widgets.show_table(rej, {"Price (CHF)": "chf", "Price complete": "bool"}, key="plan_rej")
 
 with st.expander("Assumptions"):
     for line in [*memory_lines, *result.assumptions]:
@@ -159,13 +194,16 @@ age_line = "recommendations: " + widgets.price_age_of(
 result_notes = [*memory_lines, *result.assumptions]
 sheets = {"Recommendations": rec if len(rec) else pd.DataFrame({"Result": ["none"]}),
           "Rejected": rej,
-          "Assumptions": pd.DataFrame({"Assumption": [age_line, *result_notes]})}
+          "Assumptions": pd.DataFrame({"Assumption": [age_line, f"rule: {rule}",
+                                                      *result_notes]})}
 widgets.download_buttons(
     "plan", sheets,
     markdown=lambda: export.markdown_document(
         "Plan", {"Recommendations": export.markdown_table(rec, rec_kinds) if len(rec)
                  else "None meets every requirement.\n",
                  "Rejected": export.markdown_table(rej, {"Price (CHF)": "chf"})},
-        notes=[age_line, *result_notes,
+        notes=[age_line, f"rule: {rule}", *([result.closest_text()]
+                                            if result.closest_text() else []),
+               *result_notes,
                *(f"{k}: {v}" for k, v in result.families.items())]),
     key="plan", kinds={**rec_kinds, "Rank": "int", "Price (CHF)": "chf"})
