@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import math
 import statistics
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -52,6 +53,7 @@ class RowResult:
     speculative: str | None = None          # "MTP k=3, prose": evaluated, not fitted
     predicted_decode_low: float | None = None    # at the ends of the acceptance range
     predicted_decode_high: float | None = None
+    weights: str = ""                       # quantization id: with family and engine, the path
 
     @property
     def decode_error(self) -> float | None:
@@ -111,6 +113,7 @@ class Case:
     base: dict[str, Any]
     family: str
     engine: str
+    weights: str
     model_family: str
     table: kernel.Table
     mem: kernel.Table
@@ -157,7 +160,7 @@ def prepare_row(row: dict[str, str], catalog: Catalog) -> Case | RowResult:
                          skip_reason=f"cannot evaluate: {exc}", **base)
     t = table_for(r, catalog)
     tokens = _num(row.get("prefill_tokens"))
-    return Case(base=base, family=r.platform.family, engine=r.engine.id,
+    return Case(base=base, family=r.platform.family, engine=r.engine.id, weights=r.quant.id,
                 model_family=r.model.family, table=t, mem=kernel.memory(t),
                 batch=float(row["concurrency_eval"]),
                 aggregate=row["decode_metric"] == "aggregate",
@@ -172,7 +175,8 @@ def predict(case: Case, cal: Calibration) -> RowResult:
     fam = next(f for f in cal.families if f.family == case.family)
     eng = next(e for e in cal.engines if e.engine == case.engine)
     t = dict(case.table)
-    for key, value in kernel.calibration_columns(fam, eng, cal.layer_overhead_us).items():
+    for key, value in kernel.calibration_columns(fam, eng, cal.layer_overhead_us,
+                                                 case.weights).items():
         t[key] = np.array([value])
     d = kernel.decode(t, case.mem, batch=np.array([case.batch]))
     key = "total" if case.aggregate else "per_request"
@@ -186,7 +190,7 @@ def predict(case: Case, cal: Calibration) -> RowResult:
     if case.prefill_tokens:
         seconds = kernel.prefill(t, np.array([case.prefill_tokens]), case.prefill_depth_tokens)
         prefill = case.prefill_tokens / float(seconds[0])
-    return RowResult(family=case.family, engine=case.engine,
+    return RowResult(family=case.family, engine=case.engine, weights=case.weights,
                      predicted_decode=predicted if case.base["measured_decode"] else None,
                      predicted_prefill=prefill, speculative=case.speculative,
                      predicted_decode_low=ends[0], predicted_decode_high=ends[1], **case.base)
@@ -196,8 +200,83 @@ def prepare(rows: list[dict[str, str]], catalog: Catalog) -> list[Case | RowResu
     return [prepare_row(r, catalog) for r in rows]
 
 
-def evaluate(cases: list[Case | RowResult], cal: Calibration) -> CalibrationResult:
-    return CalibrationResult([predict(c, cal) if isinstance(c, Case) else c for c in cases])
+def evaluate(cases: list[Case | RowResult], cal: Calibration, *,
+             with_prefill: bool = True) -> CalibrationResult:
+    """Every row under the constants `cal`: rows with the same table columns are stacked
+    into one table, each with its own path's calibrated columns, and predicted in one kernel
+    call (the same figures as `predict`, row by row). `with_prefill=False` skips prefill."""
+    out: dict[int, RowResult] = {}
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for i, c in enumerate(cases):
+        if not isinstance(c, Case):
+            out[i] = c
+        elif c.accept_range is not None:
+            out[i] = predict(c, cal)
+        else:
+            groups.setdefault((tuple(c.table), tuple(c.mem)), []).append(i)
+    for idx in groups.values():
+        out.update(zip(idx, _predict_stacked([cases[i] for i in idx], cal, with_prefill),
+                       strict=True))
+    return CalibrationResult([out[i] for i in range(len(cases))])
+
+
+@dataclass(frozen=True)
+class _Stack:
+    """Rows with the same table columns, concatenated once (they never change)."""
+
+    group: list[Case]
+    table: kernel.Table
+    mem: kernel.Table
+    batch: np.ndarray
+    tokens: np.ndarray
+    depth: np.ndarray
+
+
+_STACKS: dict[tuple[int, ...], _Stack] = {}
+_MAX_STACKS = 20_000
+
+
+def _stack(group: list[Case]) -> _Stack:
+    key = tuple(id(c) for c in group)
+    hit = _STACKS.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit.group, group, strict=True)):
+        return hit
+    if len(_STACKS) >= _MAX_STACKS:
+        _STACKS.clear()
+    first = group[0]
+    stack = _Stack(group=list(group),
+                   table={k: np.concatenate([c.table[k] for c in group]) for k in first.table},
+                   mem={k: np.concatenate([c.mem[k] for c in group]) for k in first.mem},
+                   batch=np.array([c.batch for c in group]),
+                   tokens=np.array([c.prefill_tokens or 1.0 for c in group]),
+                   depth=np.array([c.prefill_depth_tokens for c in group]))
+    _STACKS[key] = stack
+    return stack
+
+
+def _predict_stacked(group: list[Case], cal: Calibration,
+                     with_prefill: bool = True) -> list[RowResult]:
+    """`predict` for rows with the same table columns at once."""
+    stack = _stack(group)
+    columns: dict[tuple[str, str, str], dict[str, float]] = {}
+    for c in group:
+        path = (c.family, c.engine, c.weights)
+        if path not in columns:
+            fam = next(f for f in cal.families if f.family == c.family)
+            eng = next(e for e in cal.engines if e.engine == c.engine)
+            columns[path] = kernel.calibration_columns(fam, eng, cal.layer_overhead_us,
+                                                       c.weights)
+    t = dict(stack.table)
+    for key in next(iter(columns.values())):
+        t[key] = np.array([columns[(c.family, c.engine, c.weights)][key] for c in group])
+    d = kernel.decode(t, stack.mem, batch=stack.batch)
+    seconds = kernel.prefill(t, stack.tokens, stack.depth) if with_prefill else None
+    return [RowResult(family=c.family, engine=c.engine, weights=c.weights,
+                      predicted_decode=float(d["total" if c.aggregate else "per_request"][i])
+                      if c.base["measured_decode"] else None,
+                      predicted_prefill=c.prefill_tokens / float(seconds[i])
+                      if c.prefill_tokens and seconds is not None else None, **c.base)
+            for i, c in enumerate(group)]
 
 
 def evaluate_row(row: dict[str, str], catalog: Catalog) -> RowResult:
@@ -286,9 +365,17 @@ def _pct(x: float | None) -> str:
 # ----------------------------------------------------------------------------- fitting
 MIN_PREFILL_FIT_TOKENS = 512     # shorter prompts are launch-bound, not compute-bound
 MIN_FAMILY_ROWS = 2              # fewer rows than this: no family-specific constant
+MIN_PATH_SOURCES = 2             # publications a weight-format path needs for its own factor
 MIN_PATH_ROWS = 3                # an engine gets its own factor on a family from this many
 PARSIMONY_PP = 0.5               # MAPE points traded for a smaller per-layer overhead
 LAYER_OVERHEAD_GRID_US = tuple(range(0, 101, 5))
+#: Per-path overheads (µs per layer per forward pass): kernel launches and host work run
+#: from a few µs (CUDA graphs) to a few hundred (eager launches, recurrent-state kernels).
+PATH_OVERHEAD_GRID_US = (0, 10, 20, 30, 45, 60, 80, 100, 130, 160, 200, 250, 300)
+#: Extra µs per recurrent-state layer (linear attention, Mamba-2) per forward pass.
+RECURRENT_OVERHEAD_GRID_US = (0, 20, 40, 60, 90, 120, 160, 200, 250, 300, 400)
+MIN_PATH_MODELS = 2              # model sizes a path's rows must span for its own overhead
+PATH_PASSES = 2                  # path overheads <-> efficiencies, alternated
 
 
 def _median_log_ratio(pairs: Iterable[tuple[float | None, float | None]]) -> float | None:
@@ -341,27 +428,135 @@ def _fit_efficiencies(cases: list[Case | RowResult], cal: Calibration,
         engs = []
         fam_by_id = {f.family: f for f in cal.families}
         for e in cal.engines:
-            if e.engine == REFERENCE_ENGINE:
+            # the factor each row implies (measured / predicted x the one it used)
+            rows = [r for r in result.evaluated if r.engine == e.engine
+                    and r.measured_decode and r.predicted_decode and not r.speculative]
+            implied = {r.row: math.log(e.decode_factor_on(r.family, r.weights)
+                                       * (r.measured_decode or 0) / (r.predicted_decode or 1))
+                       for r in rows}
+            if not rows:
                 engs.append(e)
                 continue
-            # the engine factor each row implies (measured / predicted x the one it used)
-            implied: dict[str, list[float]] = {}
-            for r in result.evaluated:
-                if r.engine == e.engine and r.measured_decode and r.predicted_decode:
-                    implied.setdefault(r.family, []).append(
-                        math.log(e.decode_factor_on(r.family) * r.measured_decode
-                                 / r.predicted_decode))
-            if not implied:
-                engs.append(e)
-                continue
-
-            everywhere = _capped(statistics.median([x for v in implied.values() for x in v]),
-                                 [fam_by_id[f] for f in implied])
-            own = {f: _capped(statistics.median(v), [fam_by_id[f]]) for f, v in implied.items()
-                   if len(v) >= MIN_PATH_ROWS}
-            engs.append(e.model_copy(update={"decode_factor": everywhere,
-                                             "family_decode_factors": own}))
+            update: dict[str, Any] = {"path_decode_factors": _path_factors(
+                rows, implied, fam_by_id)}
+            if e.engine != REFERENCE_ENGINE:
+                by_family: dict[str, list[float]] = {}
+                for r in rows:
+                    by_family.setdefault(r.family, []).append(implied[r.row])
+                update["decode_factor"] = _capped(statistics.median(implied.values()),
+                                                  [fam_by_id[f] for f in by_family])
+                update["family_decode_factors"] = {
+                    f: _capped(statistics.median(v), [fam_by_id[f]])
+                    for f, v in by_family.items() if len(v) >= MIN_PATH_ROWS}
+            engs.append(e.model_copy(update=update))
         cal = cal.model_copy(update={"engines": engs})
+    return cal
+
+
+def _path_factors(rows: list[RowResult], implied: dict[int, float],
+                  families: dict[str, FamilyCalibration]) -> dict[str, float]:
+    """Own decode factors of the kernel paths (family x weight format) of one engine whose
+    rows number MIN_PATH_ROWS and come from at least MIN_PATH_SOURCES publications: one
+    source's rows say how that setup ran, not how the path runs. On the reference engine
+    the factor is relative to the family's efficiency (fitted on all its formats)."""
+    paths: dict[tuple[str, str], list[RowResult]] = {}
+    for r in rows:
+        paths.setdefault((r.family, r.weights), []).append(r)
+    own = {}
+    for (family, weights), path in paths.items():
+        if len(path) < MIN_PATH_ROWS or len({r.source_url for r in path}) < MIN_PATH_SOURCES:
+            continue
+        logs = [implied[r.row] for r in path]
+        own[f"{family}/{weights}"] = _capped(statistics.median(logs), [families[family]])
+    return own
+
+
+def _path_cases(cases: list[Case | RowResult], family: str, engine: str) -> list[Case]:
+    return [c for c in cases if isinstance(c, Case) and c.family == family
+            and c.engine == engine and c.speculative is None and c.base["measured_decode"]]
+
+
+def _with_path(cal: Calibration, family: str, engine: str, overhead_us: float,
+               scale: float, recurrent_us: float = 0.0) -> Calibration:
+    """`cal` with the path's own per-layer overhead (and recurrent-layer extra) and its
+    efficiency times `scale` (the engine's factor on the family, or for the reference engine
+    the family's bandwidth efficiency), never above the family's read ceiling."""
+    fam = next(f for f in cal.families if f.family == family)
+    fams, engs = list(cal.families), []
+    for e in cal.engines:
+        if e.engine == engine:
+            update: dict[str, Any] = {
+                "family_layer_overhead_us": {**e.family_layer_overhead_us,
+                                             family: float(overhead_us)},
+                "family_recurrent_overhead_us": {
+                    **{k: v for k, v in e.family_recurrent_overhead_us.items() if k != family},
+                    **({family: float(recurrent_us)} if recurrent_us else {})}}
+            if engine != REFERENCE_ENGINE:
+                update["family_decode_factors"] = {**e.family_decode_factors, family: _capped(
+                    math.log(e.decode_factor_on(family) * scale), [fam])}
+                update["path_decode_factors"] = {
+                    k: _capped(math.log(v * scale), [fam]) if k.startswith(f"{family}/") else v
+                    for k, v in e.path_decode_factors.items()}
+            e = e.model_copy(update=update)
+        engs.append(e)
+    if engine == REFERENCE_ENGINE:
+        fams = [f.model_copy(update={"bandwidth_efficiency": round(min(
+            f.read_ceiling, f.bandwidth_efficiency * scale), 3)}) if f.family == family else f
+            for f in fams]
+    return cal.model_copy(update={"families": fams, "engines": engs})
+
+
+def _path_error(path: list[Case], cal: Calibration) -> tuple[float, float]:
+    """(median |log(measured / predicted)|, median log ratio) of a path's decode rows."""
+    logs = [math.log(r.measured_decode / r.predicted_decode)
+            for r in evaluate(list(path), cal, with_prefill=False).rows
+            if r.measured_decode and r.predicted_decode]
+    return statistics.median(abs(x) for x in logs), statistics.median(logs)
+
+
+def _parsimonious(trials: list[tuple[float, float, Calibration]]) -> Calibration:
+    """The smallest overhead within PARSIMONY_PP points of the best median error."""
+    best = min(t[0] for t in trials)
+    return min((t for t in trials if t[0] <= best + PARSIMONY_PP), key=lambda t: t[1])[2]
+
+
+def _sizes(rows: list[Case]) -> int:
+    return len({round(float(c.table["active"][0]) / 1e9, 1) for c in rows})
+
+
+def _fit_path_overheads(cases: list[Case | RowResult], cal: Calibration) -> Calibration:
+    """Per kernel path (engine x platform family) whose decode rows span models of at least
+    MIN_PATH_MODELS sizes and number MIN_PATH_ROWS: its own per-layer overhead, grid-searched
+    with the path's efficiency refitted at each point. The size spread is what separates a
+    fixed cost per layer from a bandwidth efficiency; a path without it keeps the global
+    overhead. Where the path also has MIN_PATH_ROWS rows of hybrid models (linear-attention
+    or Mamba-2 layers), the overhead and efficiency come from the attention-only rows and the
+    hybrids' rows then fit the extra cost per recurrent layer."""
+    for e in cal.engines:
+        for f in cal.families:
+            path = _path_cases(cases, f.family, e.engine)
+            if len(path) < MIN_PATH_ROWS or _sizes(path) < MIN_PATH_MODELS:
+                continue
+            hybrid = [c for c in path if float(c.table["recurrent_share"][0]) > 0]
+            plain = [c for c in path if float(c.table["recurrent_share"][0]) == 0]
+            split = (len(hybrid) >= MIN_PATH_ROWS and len(plain) >= MIN_PATH_ROWS
+                     and _sizes(plain) >= MIN_PATH_MODELS)
+            base = plain if split else path
+            trials = []
+            for overhead_us in PATH_OVERHEAD_GRID_US:
+                trial = _with_path(cal, f.family, e.engine, overhead_us, 1.0)
+                trial = _with_path(trial, f.family, e.engine, overhead_us,
+                                   math.exp(_path_error(base, trial)[1]))
+                trials.append((100 * _path_error(base, trial)[0], overhead_us, trial))
+            cal = _parsimonious(trials)
+            if split:
+                overhead_us = next(x for x in cal.engines if x.engine == e.engine
+                                   ).layer_overhead_us_on(f.family, 0.0)
+                cal = _parsimonious([
+                    (100 * _path_error(hybrid, trial)[0], extra_us, trial)
+                    for extra_us in RECURRENT_OVERHEAD_GRID_US
+                    for trial in [_with_path(cal, f.family, e.engine, overhead_us, 1.0,
+                                             extra_us)]])
     return cal
 
 
@@ -392,6 +587,10 @@ def fit_cases(start: Calibration, cases: list[Case | RowResult], *, rounds: int 
     """
     trials = []
     grid = LAYER_OVERHEAD_GRID_US if overheads_us is None else overheads_us
+    start = start.model_copy(update={"engines": [     # path constants are refitted below
+        e.model_copy(update={"family_layer_overhead_us": {}, "family_recurrent_overhead_us": {},
+                             "path_decode_factors": {}})
+        for e in start.engines]})
     for overhead_us in grid:
         cal = start.model_copy(update={"layer_overhead_us": float(overhead_us)})
         cal = _fit_efficiencies(cases, cal, rounds)
@@ -399,6 +598,8 @@ def fit_cases(start: Calibration, cases: list[Case | RowResult], *, rounds: int 
     # Parsimony: the smallest overhead within PARSIMONY_PP points of the best error.
     best_mape = min(t[0] for t in trials)
     cal = min((t for t in trials if t[0] <= best_mape + PARSIMONY_PP), key=lambda t: t[1])[2]
+    for _ in range(PATH_PASSES):
+        cal = _fit_efficiencies(cases, _fit_path_overheads(cases, cal), rounds)
     result = evaluate(cases, cal)
     have = _families_with_prefill(result, cases)
     fitted = [f.prefill_compute_efficiency for f in cal.families if f.family in have]
@@ -425,6 +626,17 @@ def fit_cases(start: Calibration, cases: list[Case | RowResult], *, rounds: int 
         note = ("reference engine (factor 1 by definition)" if e.engine == REFERENCE_ENGINE
                 else (f"{n} decode rows" + (f"; own factor on {own}" if own else ""))
                 if n else "no rows: assumed equal to llama.cpp")
+        if e.path_decode_factors:
+            rows_on = Counter(f"{r.family}/{r.weights}" for r in result.evaluated
+                              if r.engine == e.engine)
+            note += "; own factor on kernel paths " + ", ".join(
+                f"{k} ({rows_on[k]} rows)" for k in sorted(e.path_decode_factors))
+        if e.family_layer_overhead_us:
+            note += ("; own per-layer overhead (rows of several model sizes) on "
+                     + ", ".join(e.family_layer_overhead_us))
+        if e.family_recurrent_overhead_us:
+            note += ("; extra per recurrent-state layer (hybrid and attention-only rows) on "
+                     + ", ".join(e.family_recurrent_overhead_us))
         engs.append(e.model_copy(update={"note": note}))
     cal = cal.model_copy(update={"families": fams, "engines": engs})
     result = evaluate(cases, cal)
@@ -521,9 +733,15 @@ def fit_constants(catalog: Catalog, path: Path) -> str:
     out.append("  engines:")
     for e in cal.engines:
         own = ", ".join(f"{f}: {v}" for f, v in e.family_decode_factors.items())
+        lat = ", ".join(f"{f}: {v:g}" for f, v in e.family_layer_overhead_us.items())
+        rec = ", ".join(f"{f}: {v:g}" for f, v in e.family_recurrent_overhead_us.items())
+        paths = ", ".join(f"{k}: {v}" for k, v in sorted(e.path_decode_factors.items()))
         out.append(f"    - {{engine: {e.engine}, decode_factor: {e.decode_factor}, "
                    f"prefill_factor: {e.prefill_factor}, "
                    + (f"family_decode_factors: {{{own}}}, " if own else "")
+                   + (f"path_decode_factors: {{{paths}}}, " if paths else "")
+                   + (f"family_layer_overhead_us: {{{lat}}}, " if lat else "")
+                   + (f"family_recurrent_overhead_us: {{{rec}}}, " if rec else "")
                    + f"note: \"{e.note}\"}}")
     return "\n".join(out)
 

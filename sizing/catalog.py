@@ -628,11 +628,31 @@ class EngineCalibration(Strict):
     family_decode_factors: dict[str, Pos] = Field(
         default_factory=dict, description="per platform family (a kernel path with its own "
         "rows): overrides decode_factor there")
+    path_decode_factors: dict[str, Pos] = Field(
+        default_factory=dict, description="per kernel path 'family/weights' (a platform "
+        "family and a weight format whose rows come from at least two sources): overrides "
+        "the family's factor there")
+    family_layer_overhead_us: dict[str, NonNeg] = Field(
+        default_factory=dict, description="fixed latency per decoder layer per forward pass "
+        "of this engine on a platform family (a kernel path whose rows span models of "
+        "different sizes), µs: overrides the global layer_overhead_us there")
+    family_recurrent_overhead_us: dict[str, NonNeg] = Field(
+        default_factory=dict, description="extra fixed latency per recurrent-state layer "
+        "(linear attention, Mamba-2) per forward pass of this engine on a platform family, "
+        "µs (fitted where the path's rows hold both hybrid and attention-only models)")
     note: str
 
-    def decode_factor_on(self, family: str) -> float:
-        """The engine's decode factor on `family` (its own path if fitted, else engine-wide)."""
-        return self.family_decode_factors.get(family, self.decode_factor)
+    def decode_factor_on(self, family: str, weights: str | None = None) -> float:
+        """The engine's decode factor on `family` with weight format `weights`: the kernel
+        path's own if fitted, else the family's, else engine-wide."""
+        own = self.path_decode_factors.get(f"{family}/{weights}") if weights else None
+        return own if own is not None else self.family_decode_factors.get(
+            family, self.decode_factor)
+
+    def layer_overhead_us_on(self, family: str, default_us: float) -> float:
+        """Per-layer fixed latency (µs) of this engine on `family`: the path's own if fitted,
+        else `default_us` (the global one)."""
+        return self.family_layer_overhead_us.get(family, default_us)
 
 
 class Calibration(Strict):

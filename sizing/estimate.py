@@ -258,8 +258,10 @@ def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,
         f"runtime overhead {fit.overhead_gib_per_unit:.1f} GiB per unit "
         f"(activations, CUDA graphs, buffers; {r.engine.name} assumption)",
         f"decode streams weights + KV at "
-        f"{kernel.calibration_columns(fam, eng, 0.0)['bw_eff']:.0%} of "
-        f"{r.platform.memory_bandwidth_gb_s:g} GB/s (calibrated: {fam.family} x {eng.engine})",
+        f"{kernel.calibration_columns(fam, eng, 0.0, r.quant.id)['bw_eff']:.0%} of "
+        f"{r.platform.memory_bandwidth_gb_s:g} GB/s (calibrated: {fam.family} x {eng.engine}"
+        + (f" x {r.quant.id}, the kernel path's own factor"
+           if f"{fam.family}/{r.quant.id}" in eng.path_decode_factors else "") + ")",
         f"decode measured at a KV depth of {r.context_tokens} tokens per request; batch "
         f"{speed.batch_per_group} per model copy ({speed.bound}-bound)",
         f"TTFT = prefill of the full {r.context_tokens}-token context + one decode step",

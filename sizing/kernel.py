@@ -47,16 +47,20 @@ def static_row(platform: Platform, model: ModelArch, quant: Quantization, engine
 
 
 def calibration_columns(fam: FamilyCalibration, eng: EngineCalibration,
-                        layer_overhead_us: float) -> dict[str, float]:
+                        layer_overhead_us: float, weights: str | None = None
+                        ) -> dict[str, float]:
     """The calibrated columns of a table row: bandwidth efficiency (fraction of nameplate,
     never above the family's measured read ceiling), prefill and decode compute efficiency
-    (fraction of dense peak), per-layer overhead (s)."""
+    (fraction of dense peak), per-layer overhead (s: the path's own, else
+    `layer_overhead_us`); `weights` (a quantization id) selects the kernel path's own decode
+    factor where one is fitted."""
     return {
         "bw_eff": min(fam.read_ceiling,
-                      fam.bandwidth_efficiency * eng.decode_factor_on(fam.family)),
+                      fam.bandwidth_efficiency * eng.decode_factor_on(fam.family, weights)),
         "prefill_eff": min(1.0, fam.prefill_compute_efficiency * eng.prefill_factor),
         "decode_cmp_eff": fam.decode_compute_efficiency,
-        "layer_overhead": layer_overhead_us * 1e-6,
+        "layer_overhead": eng.layer_overhead_us_on(fam.family, layer_overhead_us) * 1e-6,
+        "recurrent_overhead": eng.family_recurrent_overhead_us.get(fam.family, 0.0) * 1e-6,
     }
 
 
@@ -90,7 +94,7 @@ def _static_row(platform: Platform, m: ModelArch, quant: Quantization, engine: E
         "peak": _peak_flops(platform, quant, engine),
         "latency": ic.allreduce_latency_us * 1e-6 if ic else 0.0,
         "link": ic.link_gbit_s * 1e9 / 8 if ic else math.inf,
-        **calibration_columns(fam, eng, catalog.calibration.layer_overhead_us),
+        **calibration_columns(fam, eng, catalog.calibration.layer_overhead_us, quant.id),
         "overhead": engine.runtime_overhead_gib * GIB,
         "block": engine.kv_block_tokens,
         "swa_aware": float(engine.swa_aware),
@@ -105,6 +109,8 @@ def _static_row(platform: Platform, m: ModelArch, quant: Quantization, engine: E
             1, counts["embedding"]),
         "active": a.active_params,
         "layers": a.num_layers, "hidden": a.hidden_size, "heads": a.num_attention_heads,
+        # share of the layers that carry a recurrent state (linear attention, Mamba-2)
+        "recurrent_share": sum(1 for x in a.layers if x.state_bytes) / max(1, a.num_layers),
         # cache: elements per token that grow (split by KV head / replicated), bytes in a
         # fixed format (indexer keys), windowed elements, constant state per sequence
         "kv_sharded_elems": sum(x.kv_elems_per_token for x in growing if x.kv_heads > 1),
@@ -353,7 +359,13 @@ def _step_s(t: Table, b: np.ndarray, ctx: np.ndarray, kv_bytes: np.ndarray,
     flops = b * q * (2 * t["active"] + _attention_flops(t, ctx)) * share
     t_cmp = flops / (t["peak"] * t["decode_cmp_eff"])
     t_ar = (2 * t["layers"] + 1) * _allreduce_s(t, b * q)
-    return np.maximum(t_mem, t_cmp) + t_ar + layers * t["layer_overhead"], t_cmp, t_mem, t_ar
+    return np.maximum(t_mem, t_cmp) + t_ar + layers * _layer_s(t), t_cmp, t_mem, t_ar
+
+
+def _layer_s(t: Table) -> np.ndarray:
+    """Fixed seconds per layer per forward pass: the path's per-layer overhead plus, for the
+    share of layers with a recurrent state, the path's extra cost of those kernels."""
+    return t["layer_overhead"] + _col(t, "recurrent_share") * _col(t, "recurrent_overhead")
 
 
 def prefill(t: Table, tokens: np.ndarray, depth: np.ndarray | float = 0.0) -> np.ndarray:
@@ -391,5 +403,5 @@ def prefill(t: Table, tokens: np.ndarray, depth: np.ndarray | float = 0.0) -> np
     fill = (pp - 1) * np.where(full > 0, stage_full, stage_rest)
     piped = full * stage_full + stage_rest + fill
     core = np.where((pp > 1) & (t["prefill_pipelined"] > 0), piped, core)
-    return (core + t_ar + chunks * t["layers"] * t["layer_overhead"]
+    return (core + t_ar + chunks * t["layers"] * _layer_s(t)
             + (pp - 1) * chunks * t["latency"])

@@ -34,7 +34,7 @@ def shown(markdown: str) -> str:
 MARKER = {"compare_table": "TTFT (s)", "bom_table": "Qty", "plan_table": "Roles",
           "upgrade_table": "To (units)", "plan_rec": "Rank",
           "fit_table": "Fits at minimum context", "prices_table": "Last refresh",
-          "code_constants": "Comment"}
+          "code_constants": "Comment", "cal_paths": "Kernel path"}
 
 
 def find_table(at, key: str) -> pd.DataFrame | None:
@@ -175,12 +175,12 @@ def test_engine_auto_runs_the_quantization(app):
 
 
 def test_rough_figures_are_marked(app):
-    """The RTX PRO 6000 has no long-prompt measurements (borrowed calibration): TTFT is
+    """The RTX 5090 has no long-prompt measurements (borrowed calibration): TTFT is
     marked ≈."""
-    at = app(query={"family": "rtx-pro-6000", "platform": "rtx-pro-6000-ws",
-                    "units": "1", "alt": "0"})
+    at = app(query={"family": "rtx-5090", "platform": "rtx-5090", "units": "1", "alt": "0",
+                    "model": "Qwen/Qwen3-30B-A3B", "weights": "q4_k_m"})
     assert not at.exception and not errors(at)
-    pro = row(table(at, "compare_table"), "1 x rtx-pro-6000-ws")
+    pro = row(table(at, "compare_table"), "1 x rtx-5090")
     assert "TTFT" in pro["Rough figures"] and pro["Rough figures"].startswith("≈")
     ttft = next(m for m in at.metric if m.label == "TTFT (s)")
     main, _, band = ttft.value.partition(" (")
@@ -485,6 +485,13 @@ def test_assumptions_show_calibration_error(app):
     assert 0 < value < 100 and not math.isnan(value)
     consts = table(at, "code_constants")
     assert "HOTPLUG_DISABLED_IDLE_W" in set(consts["Constant"])
+    # kernel paths: vLLM's own factor for the gpt-oss --mxfp4-layers recipe on GB10 is
+    # listed apart from its factor for the other GB10 formats
+    paths = table(at, "cal_paths")
+    vllm = paths[paths["Engine"] == "vllm"].set_index("Kernel path")
+    assert {"gb10/mxfp4_all", "gb10 (other formats)"} <= set(vllm.index)
+    assert vllm.loc["gb10/mxfp4_all", "Decode factor"] != vllm.loc[
+        "gb10 (other formats)", "Decode factor"]
 
 
 def test_build_impossible_topology_shows_an_error(app):

@@ -179,9 +179,14 @@ def test_display_columns_dash_what_is_unknown_and_mark_rough_figures():
     three = by.loc["1 x rtx-3090"]                   # 24 GB: the weights do not load
     assert not three["fits"] and three["max_context_tokens"] == 0
     assert math.isnan(three["max_context_shown"]) and three["rough"] == ""
-    pro = by.loc["1 x rtx-pro-6000-ws"]              # no prefill measurements: borrowed
-    assert pro["fits"] and pro["rough_prefill"] and "TTFT" in pro["rough"]
+    pro = by.loc["1 x rtx-pro-6000-ws"]              # two long-prompt rows of its own
+    assert pro["fits"] and not pro["rough_prefill"] and pro["rough"] == ""
     assert by.loc["1 x asus-gx10-1tb", "rough"] == ""
+    # the RTX 5090 has no long-prompt measurement: its prefill efficiency is borrowed
+    small = Workload("Qwen/Qwen3-30B-A3B", "q4_k_m")
+    five = tables.with_display_columns(tables.with_memory_breakdown(tables.add_labels(
+        compare(small, CAT, units=[1], platforms=["rtx-5090"])), small, CAT)).iloc[0]
+    assert five["fits"] and five["rough_prefill"] and "TTFT" in five["rough"]
 
 
 def test_rough_flags_read_the_estimate_assumptions():

@@ -87,6 +87,20 @@ st.caption("Bands: the ±% that held 80 % of the family's predictions when each 
 table([{"Engine": e.engine, "Decode factor": e.decode_factor,
         "Prefill factor": e.prefill_factor, "Note": e.note} for e in cal.engines],
       {"Decode factor": "float3", "Prefill factor": "float3"}, key="cal_engines")
+table([{"Engine": e.engine, "Kernel path": f"{fam}/{fmt}" if fmt else f"{fam} (other formats)",
+        "Decode factor": e.decode_factor_on(fam, fmt or None),
+        "Per-layer overhead (µs)": e.layer_overhead_us_on(fam, cal.layer_overhead_us),
+        "Recurrent-layer extra (µs)": e.family_recurrent_overhead_us.get(fam, 0.0)}
+       for e in cal.engines
+       for fam, fmt in sorted({(f, "") for f in (*e.family_decode_factors,
+                                                  *e.family_layer_overhead_us)}
+                              | {tuple(k.split("/", 1)) for k in e.path_decode_factors})],
+      {"Decode factor": "float3", "Per-layer overhead (µs)": "int",
+       "Recurrent-layer extra (µs)": "int"}, key="cal_paths")
+st.caption("Kernel paths with their own constants: a decode factor per platform family and "
+           "per weight format where the path has 3+ rows from 2+ publications, a per-layer "
+           "overhead where its rows span several model sizes; every other path uses the "
+           "engine-wide factor and the global per-layer overhead above.")
 
 # ----------------------------------------------------------------------- defaults
 st.subheader("Defaults and tariffs")
