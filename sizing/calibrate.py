@@ -434,8 +434,10 @@ def _fit_efficiencies(cases: list[Case | RowResult], cal: Calibration,
             implied = {r.row: math.log(e.decode_factor_on(r.family, r.weights)
                                        * (r.measured_decode or 0) / (r.predicted_decode or 1))
                        for r in rows}
-            if not rows:
-                engs.append(e)
+            if not rows:      # no rows (also when cross-validation holds them all out)
+                engs.append(e.model_copy(update={"decode_factor": 1.0,
+                                                 "family_decode_factors": {},
+                                                 "path_decode_factors": {}}))
                 continue
             update: dict[str, Any] = {"path_decode_factors": _path_factors(
                 rows, implied, fam_by_id)}

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from sizing import kernel
-from sizing.calibrate import RowResult, _path_factors
+from sizing.calibrate import Case, RowResult, _path_factors, fit_cases, load_rows, prepare
 from sizing.catalog import EngineCalibration, FamilyCalibration
 
 FAM = FamilyCalibration(family="gb10", bandwidth_efficiency=0.7, read_ceiling=0.857,
@@ -108,3 +108,17 @@ def test_every_own_path_has_rows_from_two_sources(catalog):
                   and r["weights_id"] == weights and family_of.get(r["platform_id"]) == fam
                   and not r.get("spec_method")]
             assert len(on) >= 3 and len({r["source_url"] for r in on}) >= 2, (e.engine, key)
+
+
+def test_an_engine_with_every_row_held_out_falls_back_to_the_reference(catalog):
+    """Cross-validation may not borrow the full fit: with all ds4 rows held out, ds4's
+    factor is llama.cpp's (1.0), not the catalog's value fitted on those rows."""
+    cases = prepare(load_rows(Path(__file__).resolve().parents[2] / "data" / "benchmarks.csv"),
+                    catalog)
+    ds4 = next(e for e in catalog.calibration.engines if e.engine == "ds4")
+    assert ds4.decode_factor != 1.0
+    train = [c for c in cases if not (isinstance(c, Case) and c.engine == "ds4")]
+    cal, _ = fit_cases(catalog.calibration, train,
+                       overheads_us=(catalog.calibration.layer_overhead_us,))
+    held = next(e for e in cal.engines if e.engine == "ds4")
+    assert held.decode_factor == 1.0 and not held.path_decode_factors
