@@ -585,7 +585,7 @@ class Fetcher:
 def _set_socket_timeout(response: requests.Response, seconds: float) -> None:
     """Bound the next socket read by what is left of the deadline (best effort)."""
     with contextlib.suppress(AttributeError, OSError, TypeError):
-        response.raw.connection.sock.settimeout(max(seconds, 0.01))
+        response.raw.connection.sock.settimeout(max(seconds, 0.01))  # type: ignore[union-attr]
 
 
 def _describe_error(exc: BaseException, timeout_s: float) -> tuple[str, bool]:

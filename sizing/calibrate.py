@@ -137,7 +137,7 @@ def prepare_row(row: dict[str, str], catalog: Catalog) -> Case | RowResult:
     """Resolve one benchmark row (a skipped row comes back as its RowResult)."""
     label = (f"{row['system'][:34]} x{row['units']} | {row['model'][:34]} | "
              f"{row['weight_quant'][:14]} | {row['engine'][:22]} | c{row['concurrency']}")
-    base = dict(row=int(row["row"]), label=label, source_url=row["source_url"],
+    base: dict[str, Any] = dict(row=int(row["row"]), label=label, source_url=row["source_url"],
                 measured_decode=_num(row["decode_tok_s"]),
                 measured_prefill=_num(row["prefill_tok_s"]))
     if row["evaluate"] != "yes":
@@ -215,8 +215,8 @@ def evaluate(cases: list[Case | RowResult], cal: Calibration, *,
         else:
             groups.setdefault((tuple(c.table), tuple(c.mem)), []).append(i)
     for idx in groups.values():
-        out.update(zip(idx, _predict_stacked([cases[i] for i in idx], cal, with_prefill),
-                       strict=True))
+        group = [c for c in (cases[i] for i in idx) if isinstance(c, Case)]
+        out.update(zip(idx, _predict_stacked(group, cal, with_prefill), strict=True))
     return CalibrationResult([out[i] for i in range(len(cases))])
 
 
@@ -544,7 +544,7 @@ def _fit_path_overheads(cases: list[Case | RowResult], cal: Calibration) -> Cali
             split = (len(hybrid) >= MIN_PATH_ROWS and len(plain) >= MIN_PATH_ROWS
                      and _sizes(plain) >= MIN_PATH_MODELS)
             base = plain if split else path
-            trials = []
+            trials: list[tuple[float, float, Calibration]] = []
             for overhead_us in PATH_OVERHEAD_GRID_US:
                 trial = _with_path(cal, f.family, e.engine, overhead_us, 1.0)
                 trial = _with_path(trial, f.family, e.engine, overhead_us,
@@ -552,12 +552,12 @@ def _fit_path_overheads(cases: list[Case | RowResult], cal: Calibration) -> Cali
                 trials.append((100 * _path_error(base, trial)[0], overhead_us, trial))
             cal = _parsimonious(trials)
             if split:
-                overhead_us = next(x for x in cal.engines if x.engine == e.engine
-                                   ).layer_overhead_us_on(f.family, 0.0)
+                own_us = next(x for x in cal.engines if x.engine == e.engine
+                              ).layer_overhead_us_on(f.family, 0.0)
                 cal = _parsimonious([
                     (100 * _path_error(hybrid, trial)[0], extra_us, trial)
                     for extra_us in RECURRENT_OVERHEAD_GRID_US
-                    for trial in [_with_path(cal, f.family, e.engine, overhead_us, 1.0,
+                    for trial in [_with_path(cal, f.family, e.engine, own_us, 1.0,
                                              extra_us)]])
     return cal
 
@@ -622,11 +622,11 @@ def fit_cases(start: Calibration, cases: list[Case | RowResult], *, rounds: int 
     engs = []
     for e in cal.engines:
         n = sum(1 for r in result.evaluated if r.engine == e.engine)
-        own = ", ".join(
+        own_text = ", ".join(
             f"{f}: {sum(1 for r in result.evaluated if r.engine == e.engine and r.family == f)}"
             " rows" for f in e.family_decode_factors)
         note = ("reference engine (factor 1 by definition)" if e.engine == REFERENCE_ENGINE
-                else (f"{n} decode rows" + (f"; own factor on {own}" if own else ""))
+                else (f"{n} decode rows" + (f"; own factor on {own_text}" if own_text else ""))
                 if n else "no rows: assumed equal to llama.cpp")
         if e.path_decode_factors:
             rows_on = Counter(f"{r.family}/{r.weights}" for r in result.evaluated

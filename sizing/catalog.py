@@ -13,6 +13,7 @@ Units live in field names: ``_gb`` = 1e9 bytes, ``_gib`` = 2**30 bytes, ``_w`` =
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import re
@@ -20,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import yaml
 from pydantic import (
@@ -187,15 +188,15 @@ class ListPrice(Strict):
     """A dated catalog price. `url` is a toppreise.ch product page the scraper may refresh."""
 
     chf: NonNeg
-    date: date
+    date: dt.date
     source: Source
     url: str | None = None
     note: str | None = None
 
     @field_validator("date")
     @classmethod
-    def _not_in_future(cls, value: date) -> date:
-        today = date.today()
+    def _not_in_future(cls, value: dt.date) -> dt.date:
+        today = dt.date.today()
         if value > today:
             raise ValueError(f"{value.isoformat()} is in the future (today is "
                              f"{today.isoformat()})")
@@ -307,7 +308,7 @@ class MemorySetting(Strict):
     usable_gib: Pos
     how_to: str = Field(description="the command or firmware step that sets it")
     note: str | None = None
-    date: date
+    date: dt.date
     default: bool = False
     source: Sources
 
@@ -690,7 +691,7 @@ class Catalog(Strict):
     tariffs: list[Tariff]
     calibration: Calibration
     _index: dict[str, tuple[list[Any], dict[str, Any]]] = PrivateAttr(default_factory=dict)
-    _memory_variants: dict[tuple[str, ...], Any] = PrivateAttr(default_factory=dict)
+    _memory_variants: dict[tuple[str, ...], Catalog] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _cross_refs(self) -> Catalog:
@@ -715,17 +716,18 @@ class Catalog(Strict):
             for hp in p.host.parts if p.host else []:
                 if hp.item not in parts:
                     raise ValueError(f"platforms[{p.id}].host.parts: unknown host part '{hp.item}'")
-        for q in self.quantizations:
-            if q.on_checkpoint is not None and q.on_checkpoint not in quants:
-                raise ValueError(f"quantizations[{q.id}].on_checkpoint: unknown quantization "
-                                 f"'{q.on_checkpoint}'")
-            for model_id in q.models or []:
+        for quant in self.quantizations:
+            if quant.on_checkpoint is not None and quant.on_checkpoint not in quants:
+                raise ValueError(f"quantizations[{quant.id}].on_checkpoint: unknown "
+                                 f"quantization '{quant.on_checkpoint}'")
+            for model_id in quant.models or []:
                 if model_id not in {m.id for m in self.models}:
-                    raise ValueError(f"quantizations[{q.id}].models: unknown model '{model_id}'")
-        for e in self.engines:
-            for q in e.quants:
+                    raise ValueError(f"quantizations[{quant.id}].models: unknown model "
+                                     f"'{model_id}'")
+        for engine in self.engines:
+            for q in engine.quants:
                 if q not in quants:
-                    raise ValueError(f"engines[{e.id}].quants: unknown quantization '{q}'")
+                    raise ValueError(f"engines[{engine.id}].quants: unknown quantization '{q}'")
         for m in self.models:
             for q in m.checkpoints:
                 if q not in quants:
@@ -787,25 +789,25 @@ class Catalog(Strict):
             raise UnknownIdError(kind, id_, index) from None
 
     def platform(self, id_: str) -> Platform:
-        return self._get("platforms", "platform", id_)
+        return cast(Platform, self._get("platforms", "platform", id_))
 
     def quant(self, id_: str) -> Quantization:
-        return self._get("quantizations", "quant", id_)
+        return cast(Quantization, self._get("quantizations", "quant", id_))
 
     def engine(self, id_: str) -> Engine:
-        return self._get("engines", "engine", id_)
+        return cast(Engine, self._get("engines", "engine", id_))
 
     def tariff(self, id_: str) -> Tariff:
-        return self._get("tariffs", "tariff", id_)
+        return cast(Tariff, self._get("tariffs", "tariff", id_))
 
     def switch(self, id_: str) -> Switch:
-        return self._get("switches", "switch", id_)
+        return cast(Switch, self._get("switches", "switch", id_))
 
     def cable(self, id_: str) -> Cable:
-        return self._get("cables", "cable", id_)
+        return cast(Cable, self._get("cables", "cable", id_))
 
     def host_part(self, id_: str) -> HostPartItem:
-        return self._get("host_parts", "host part", id_)
+        return cast(HostPartItem, self._get("host_parts", "host part", id_))
 
     def model(self, id_: str) -> ModelArch:
         """A model by repo id or by one of its variants' ids (case-insensitive)."""

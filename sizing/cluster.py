@@ -750,14 +750,14 @@ def _spec(item: Item, catalog: Catalog) -> str:
         return f"{ports}; up to {item.max_200g_nodes} nodes at 200G"
     if isinstance(item, Cable):
         return f"{item.ends}, {item.length_m:g} m, {item.speed_gbit_s:g}G"
-    return item.part_number or getattr(item, "kind", "")
+    return str(item.part_number or getattr(item, "kind", ""))
 
 
 def _line(item: Item, qty: int, catalog: Catalog,
           prices: Mapping[str, PriceQuote] | None) -> BomLine:
     q = _quote(item, prices)
     link, link_kind = order_link(item, getattr(q, "url", None) if q is not None else None)
-    order = {"part_number": item.part_number, "link": link, "link_kind": link_kind,
+    order: dict[str, Any] = {"part_number": item.part_number, "link": link, "link_kind": link_kind,
              "caveat": " ".join(item.caveat.split()) if item.caveat else None,
              "known_good": item.known_good}
     if q is None:

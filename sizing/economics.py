@@ -27,6 +27,7 @@ Units are in the names: ``_chf``, ``_usd``, ``_w``, ``_kwh``, ``_s``, ``_gb`` (1
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -90,15 +91,15 @@ class CloudPrice(_Strict):
     input_usd_per_mtok: NonNeg
     output_usd_per_mtok: NonNeg
     cached_input_usd_per_mtok: NonNeg | None = None
-    date: date
-    page_date: date | None = None
+    date: dt.date
+    page_date: dt.date | None = None
     url: str = Field(pattern=r"^https?://\S+$")
     source: str = Field(pattern=r"^https?://\S+$")
     note: str = ""
 
     @field_validator("date", "page_date")
     @classmethod
-    def _not_in_future(cls, value: date | None) -> date | None:
+    def _not_in_future(cls, value: dt.date | None) -> dt.date | None:
         return value if value is None else _not_future(value)
 
     @property
@@ -526,7 +527,7 @@ def agent_report(resolved: Resolved, catalog: Catalog, *, start_tokens: int, tok
     def decode(context: float) -> float:
         return decode_at(resolved, catalog, batch, context_tokens=context)[0]
 
-    kwargs = {"start_tokens": start_tokens, "tokens_per_turn": tokens_per_turn,
+    kwargs: dict[str, Any] = {"start_tokens": start_tokens, "tokens_per_turn": tokens_per_turn,
               "output_tokens_per_turn": output_tokens_per_turn, "turns": turns,
               "prefill_s": prefill, "decode_tok_s_at": decode}
     cached = agent_session(prefix_caching=True, **kwargs)

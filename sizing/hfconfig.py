@@ -168,7 +168,7 @@ def gated_mlp_params(h: int, inter: int) -> int:
 
 
 def moe_parts(*, h: int, experts: int, top_k: int, inter: int, shared_inter: int = 0,
-              gated: bool = True, latent: int = 0, router_bias: bool = False) -> dict[str, int]:
+              gated: bool = True, latent: int = 0, router_bias: bool = False) -> dict[str, Any]:
     """Routed experts (+ router), the active share, and the shared expert(s) of one layer.
 
     ``latent`` > 0: the experts work on a ``latent``-wide projection of the hidden state
@@ -264,7 +264,7 @@ def _transformer(cfg: Config, family: str) -> Architecture:
     # ---- MoE
     n_experts = _int(cfg, "num_experts", "num_local_experts", "n_routed_experts", default=0,
                      minimum=0)
-    moe: dict[str, int] = {}
+    moe: dict[str, Any] = {}
     flags = [False] * n
     top_k = 0
     if n_experts:
@@ -358,9 +358,10 @@ def _transformer(cfg: Config, family: str) -> Architecture:
     built: dict[tuple[Any, ...], Layer] = {}
     layers: list[Layer] = []
     for i in range(n):
-        key = (types[i], i < n - shared_kv, indexers[i] if indexers is not None else None,
-               bool(sparse_msa and sparse_msa[i]), flags[i])
-        layer = built.get(key)
+        layer_key = (types[i], i < n - shared_kv,
+                     indexers[i] if indexers is not None else None,
+                     bool(sparse_msa and sparse_msa[i]), flags[i])
+        layer = built.get(layer_key)
         if layer is None:
             layer = attention(i, types[i])
             if flags[i]:
@@ -369,7 +370,7 @@ def _transformer(cfg: Config, family: str) -> Architecture:
                     layer = replace(layer, dense_mlp_params=gated_mlp_params(h, dense_inter))
             else:
                 layer = replace(layer, dense_mlp_params=gated_mlp_params(h, dense_inter))
-            built[key] = layer
+            built[layer_key] = layer
         layers.append(layer)
 
     if shared_kv:

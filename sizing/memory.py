@@ -15,6 +15,7 @@ All results are per unit (the most loaded unit) unless the name says otherwise.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from sizing import kernel
@@ -76,7 +77,7 @@ def fit_from_table(mem: kernel.Table, t: kernel.Table, i: int = 0) -> MemoryFit:
     """Row `i` of a kernel memory result as a MemoryFit (with the reason in words)."""
     usable, weights, overhead = mem["usable"][i], mem["weights"][i], t["overhead"][i]
     seqs, required, pool = int(mem["seqs"][i]), mem["required"][i], mem["pool"][i]
-    ctx = int(kernel.np.ceil(t["context"][i] / t["block"][i]) * t["block"][i])
+    ctx = int(math.ceil(t["context"][i] / t["block"][i]) * t["block"][i])
     if not mem["weights_fit"][i]:
         reason = (f"weights {weights / GIB:.1f} GiB + overhead {overhead / GIB:.1f} GiB "
                   f"exceed the usable {usable / GIB:.1f} GiB per unit")

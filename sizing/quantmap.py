@@ -415,11 +415,11 @@ def precision_map(raw: Mapping[str, Any], arch: Architecture, *,
             if not isinstance(group, Mapping) or not isinstance(group.get("weights"), Mapping):
                 raise ConfigError(f"{where}.config_groups.{gname}: missing 'weights'")
             fmt = _group_format(group["weights"], f"{where}.config_groups.{gname}")
-            targets = _strings(group.get("targets") or ["Linear"],
-                               f"{where}.config_groups.{gname}.targets")
-            if "Linear" in targets:
+            names = _strings(group.get("targets") or ["Linear"],
+                             f"{where}.config_groups.{gname}.targets")
+            if "Linear" in names:
                 default = fmt
-            targeted.extend((_normalize(t), fmt) for t in targets if t != "Linear")
+            targeted.extend((_normalize(t), fmt) for t in names if t != "Linear")
         if algo and str(algo).upper() not in ("MIXED_PRECISION", "NONE"):
             default = default or _algo_format(algo, f"{where}.quant_algo", qc.get("group_size"))
             label = f"{method} {str(algo).upper()}"
@@ -437,11 +437,12 @@ def precision_map(raw: Mapping[str, Any], arch: Architecture, *,
             algo, group = spec.get("quant_algo"), spec.get("group_size")
             fkey = (algo, group) if type(algo) is str and (
                 group is None or type(group) is int) else None
-            fmt = formats.get(fkey) if fkey is not None else None
-            if fmt is None:
-                fmt = _algo_format(algo, f"{where}.quantized_layers", group)
+            found = formats.get(fkey) if fkey is not None else None
+            if found is None:
+                found = _algo_format(algo, f"{where}.quantized_layers", group)
                 if fkey is not None:
-                    formats[fkey] = fmt
+                    formats[fkey] = found
+            fmt = found
             listed[_normalize(str(name))] = fmt
         if default is None and not listed and not targeted:
             raise ConfigError(f"{where}: no quantized format found (quant_algo or "
@@ -548,10 +549,10 @@ def precision_map(raw: Mapping[str, Any], arch: Architecture, *,
 
 
 def _layer_class_params(layer: Any, cls: str) -> int:
-    return {"attention": layer.attention_params,
+    return int({"attention": layer.attention_params,
             "linear_attention": layer.linear_attention_params,
             "dense_mlp": layer.dense_mlp_params, "routed_experts": layer.routed_params,
-            "shared_experts": layer.shared_params}[cls]
+            "shared_experts": layer.shared_params}[cls])
 
 
 class _ListedGroup:
