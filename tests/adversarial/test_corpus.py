@@ -132,6 +132,9 @@ def test_batch_streams_rows_before_the_input_ends():
     finally:
         proc.kill()
         proc.wait()
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def test_batch_row_cap(tmp_path, capsys, monkeypatch):

@@ -60,7 +60,11 @@ def test_killed_refresh_keeps_committed_rows(server: Server, tmp_path: Path) -> 
         if child.poll() is None:
             child.kill()
             child.wait()
-    assert child.returncode == -signal.SIGKILL, (seen, child.stderr.read() if child.stderr else "")
+        err = child.stderr.read() if child.stderr else ""
+        for stream in (child.stdout, child.stderr):
+            if stream is not None:
+                stream.close()
+    assert child.returncode == -signal.SIGKILL, (seen, err)
     assert seen[:3] == ["done 1 ok", "done 2 ok", "done 3 ok"]
 
     history = PriceHistory(db)

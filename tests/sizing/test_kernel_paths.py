@@ -98,8 +98,9 @@ def test_no_fitted_efficiency_above_the_read_ceiling(catalog):
 
 def test_every_own_path_has_rows_from_two_sources(catalog):
     """The committed path factors are backed by the calibration file as the fit requires."""
-    rows = list(csv.DictReader((Path(__file__).resolve().parents[2] / "data" /
-                                "benchmarks.csv").open(encoding="utf-8")))
+    text = (Path(__file__).resolve().parents[2] / "data" / "benchmarks.csv").read_text(
+        encoding="utf-8")
+    rows = list(csv.DictReader(text.splitlines()))
     family_of = {p.id: p.family for p in catalog.platforms}
     for e in catalog.calibration.engines:
         for key in e.path_decode_factors:
