@@ -65,6 +65,7 @@ from sizing.cluster import (
     energy_chf_per_year,
     upgrade_path,
 )
+from sizing.estimate import Estimate
 from sizing.llm import GIB, weight_bytes_by_class
 from sizing.scenario import ScenarioError
 from sizing.workload import (
@@ -76,6 +77,7 @@ from sizing.workload import (
     Floors,
     Workload,
     best_estimate,
+    best_estimates,
     effective_total_tok_s,
     layouts,
 )
@@ -119,13 +121,21 @@ def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None
              else hours_at_load_per_day)
     years = catalog.defaults.years_tco
     tco_col = f"tco_chf_{years:g}y"
+    keys = [(pid, n) for pid in ids for n in sizes]
+    try:        # every layout of every row in one vectorized pass (sizing.workload)
+        found = dict(zip(keys, best_estimates([(workload, pid, n, parallel) for pid, n in keys],
+                                              catalog, model=model, prices=prices),
+                         strict=True))
+    except UnknownIdError:
+        found = {}          # row by row then, each row reporting its own error
     rows: list[dict[str, Any]] = []
     for pid in ids:
         p = catalog.platform(pid)
         prev: int | None = None
         for n in sizes:
             row = _row(workload, catalog, pid, n, parallel=parallel, prices=prices,
-                       model=model, rp=rp, hours=hours, years=years, tco_col=tco_col)
+                       model=model, rp=rp, hours=hours, years=years, tco_col=tco_col,
+                       found=found.get((pid, n)))
             row["family"] = p.family
             row["upgrade_chf_from_previous"] = math.nan
             row["upgrade_note"] = ""
@@ -156,7 +166,9 @@ def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None
 
 def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | None,
          prices: Mapping[str, PriceQuote] | None, model: ModelArch | None, rp: float,
-         hours: float, years: float, tco_col: str) -> dict[str, Any]:
+         hours: float, years: float, tco_col: str,
+         found: Estimate | ScenarioError | None = None) -> dict[str, Any]:
+    """One row; `found`: the row's `best_estimate` (or its error) when already computed."""
     p = catalog.platform(pid)
     row: dict[str, Any] = {
         "platform": pid, "units": n, "parallel": None, "engine": None, "fits": False,
@@ -190,10 +202,15 @@ def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | Non
                                  hours_at_load_per_day=hours, rappen_per_kwh=rp)
     row["energy_chf_per_year"] = energy
     row[tco_col] = row["price_chf"] + years * energy
-    try:
-        e = best_estimate(w, catalog, pid, n, parallel=parallel, model=model, prices=prices)
-    except (ScenarioError, UnknownIdError) as exc:
-        row["reason"] = str(exc)
+    e: Estimate | ScenarioError | UnknownIdError | None = found
+    if e is None:
+        try:
+            e = best_estimate(w, catalog, pid, n, parallel=parallel, model=model,
+                              prices=prices)
+        except (ScenarioError, UnknownIdError) as exc:
+            e = exc
+    if not isinstance(e, Estimate):
+        row["reason"] = str(e)
         return row
     r, f = e.resolved, e.fit
     if r.spec is not None and e.spec_figures:
