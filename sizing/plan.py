@@ -577,7 +577,7 @@ def best_plan(catalog: Catalog, platform_id: str, units: int, serves: Sequence[S
     """The best deployment plan of `serves` on `units` units (meets the minimums first,
     then the targets, then the fastest main agent). Raises ScenarioError if none is valid."""
     cache: _Cache = {} if _cache is None else _cache
-    if kv_dtype in KV_DTYPES:
+    if _cache is None and kv_dtype in KV_DTYPES:     # (`plan` prefetches for its cache)
         _prefetch(catalog, platform_id, [units], serves, context_tokens, kv_dtype, cache)
     best: DeploymentPlan | None = None
     first_error: ScenarioError | None = None
