@@ -1,5 +1,5 @@
 """Benchmark: `python -m sizing estimate --batch` with 10,000 rows, interpreter start included
-(issue 3: under 5 s on this machine).
+(issue 3: under 5 s on this machine; issue 14: 2 s).
 
 Run: python bench/bench_batch.py
 """

@@ -1,6 +1,6 @@
 """Which prices a command or a page uses, and why: one answer for both CLIs and the app.
 
-By default the effective prices of the price history (`pricing.refresh.effective_prices`:
+By default the effective prices of the price history (`pricing.effective.effective_prices`:
 the newest scraped or manual price per item, the dated catalog list price for the rest);
 a missing history, or one with no scraped or manual price yet, falls back to the catalog
 list prices and says so.
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pricing.effective import EffectivePrice, effective_prices
 from pricing.history import HistoryError, PriceHistory
-from pricing.refresh import EffectivePrice, effective_prices
 from sizing.catalog import Item
 
 

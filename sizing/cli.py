@@ -181,9 +181,9 @@ def _with_price_status(catalog: Catalog, d: dict[str, Any], prices: Any,
     if key not in cache:
         bom = bill_of_materials(catalog, *key, prices=prices)
         cache[key] = (bom.price_complete, [*bom.missing_prices, *bom.unpriced_items],
-                      bom.oldest_price_date)
+                      price_age_of(catalog, [bom.oldest_price_date]).to_dict())
     d["price_complete"], d["unpriced_items"] = cache[key][0], list(cache[key][1])
-    d.update(price_age_of(catalog, [cache[key][2]]).to_dict())   # oldest_price_date, age
+    d.update(cache[key][2])                 # oldest_price_date, price_age_days, ...
     return d
 
 
@@ -726,7 +726,10 @@ def finite_or_none(value: Any) -> Any:
 
 def strict_json(value: Any) -> str:
     """JSON text that any strict parser accepts: non-finite numbers become null."""
-    return json.dumps(finite_or_none(value), allow_nan=False)
+    try:        # most values hold no NaN or ±Infinity: encoded as they are, in one pass
+        return json.dumps(value, allow_nan=False)
+    except ValueError:
+        return json.dumps(finite_or_none(value), allow_nan=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,15 +22,16 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from sizing import limits
 from sizing.catalog import Catalog
-from sizing.compare import DEFAULT_MAX_TTFT_S, DEFAULT_MIN_TOK_S_PER_STREAM, RANK_RULES
 from sizing.safe_text import md_escape, spreadsheet_cell
 from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES, ScenarioError
+from sizing.workload import DEFAULT_MAX_TTFT_S, DEFAULT_MIN_TOK_S_PER_STREAM, RANK_RULES
+
+if TYPE_CHECKING:     # only in annotations: estimate, bom and plan load no pandas
+    import pandas as pd
 
 
 def register(subparsers: Any) -> None:

@@ -61,104 +61,26 @@ from sizing.catalog import Catalog, ModelArch, UnknownIdError
 from sizing.cluster import (
     PriceQuote,
     TopologyError,
-    allowed_parallel,
     bill_of_materials,
-    check_parallel,
     energy_chf_per_year,
     upgrade_path,
 )
-from sizing.estimate import Estimate, estimate
+from sizing.estimate import Estimate
 from sizing.llm import GIB, weight_bytes_by_class
-from sizing.scenario import PARALLEL_CHOICES, Scenario, ScenarioError
-
-OS_RESERVE_GB = 100.0   # ASSUMPTION: OS, containers (vLLM/NGC images ~15-30 GB each), caches
-
-
-@dataclass(frozen=True)
-class Workload:
-    """What to run: model, weight format and load (see `sizing.scenario.Scenario`)."""
-
-    model: str
-    weights: str
-    context_tokens: int = 32768
-    concurrency: int = 1
-    kv_dtype: str = "bf16"
-    engine: str | None = None
-    mem_util: float | None = None
-    speculative_multiplier: float = 1.0
-    speculative: str = "none"             # none | mtp | eagle | draft (sizing.speculative)
-    spec_draft_tokens: int | None = None
-    spec_content: str = "prose"
-    spec_accept: float | None = None      # the user's own rate (a draft model)
-    spec_draft_model: str | None = None
-
-
-def _scenario(w: Workload, platform_id: str, units: int, parallel: str,
-              engine: str | None = None) -> Scenario:
-    return Scenario(platform=platform_id, units=units, parallel=parallel, model=w.model,
-                    weights=w.weights, kv_dtype=w.kv_dtype, engine=engine or w.engine,
-                    context_tokens=w.context_tokens, concurrency=w.concurrency,
-                    mem_util=w.mem_util, speculative_multiplier=w.speculative_multiplier,
-                    speculative=w.speculative, spec_draft_tokens=w.spec_draft_tokens,
-                    spec_content=w.spec_content, spec_accept=w.spec_accept,
-                    spec_draft_model=w.spec_draft_model)
-
-
-def effective_total_tok_s(e: Estimate) -> float:
-    """Aggregate decode tok/s, never more than per-request speed x concurrent requests.
-
-    (Replicas without enough requests stay idle; the cap keeps idle copies out.)
-    """
-    s = e.speed
-    return min(s.decode_tok_s_total, s.decode_tok_s_per_request * e.scenario.concurrency)
-
-
-def layouts(catalog: Catalog, platform_id: str, units: int) -> tuple[str, ...]:
-    """Layouts worth trying for `units` units ('tp' alone for one unit)."""
-    if units == 1:
-        return ("tp",)
-    return allowed_parallel(catalog, platform_id, units)
-
-
-def best_estimate(workload: Workload, catalog: Catalog, platform_id: str, units: int, *,
-                  parallel: str | Sequence[str] | None = None,
-                  model: ModelArch | None = None,
-                  prices: Mapping[str, PriceQuote] | None = None,
-                  engine: str | None = None) -> Estimate:
-    """The estimate of the best layout (module rule) among `parallel` (one layout or
-    several; default: all of `layouts(...)`).
-
-    When nothing fits, returns the valid layout with the most memory headroom (fits=False).
-    Raises ScenarioError when no layout is valid (the first layout's message).
-    """
-    wanted = (parallel,) if isinstance(parallel, str) else parallel
-    for par in wanted or ():
-        if par not in PARALLEL_CHOICES:
-            raise ScenarioError(f"unknown parallel '{par}'; valid choices: "
-                                f"{', '.join(PARALLEL_CHOICES)}")
-    allowed = layouts(catalog, platform_id, units)
-    if wanted and units > 1:
-        for par in wanted:
-            check_parallel(catalog, platform_id, units, par)
-        allowed = tuple(wanted)
-    results: list[tuple[int, Estimate]] = []
-    first_error: ScenarioError | None = None
-    for rank, par in enumerate(allowed):
-        try:
-            e = estimate(_scenario(workload, platform_id, units, par, engine), catalog,
-                         model=model, prices=prices)
-        except ScenarioError as exc:
-            first_error = first_error or exc
-            continue
-        results.append((rank, e))
-    if not results:
-        assert first_error is not None
-        raise first_error
-    fitting = [(r, e) for r, e in results if e.fits]
-    if fitting:
-        return max(fitting, key=lambda re: (re[1].speed.decode_tok_s_per_request,
-                                            effective_total_tok_s(re[1]), -re[0]))[1]
-    return max(results, key=lambda re: (re[1].fit.headroom_gib_per_unit, -re[0]))[1]
+from sizing.scenario import ScenarioError
+from sizing.workload import (
+    DEFAULT_MAX_TTFT_S,
+    DEFAULT_MIN_TOK_S_PER_STREAM,
+    FLOOR_MISSES,
+    OS_RESERVE_GB,
+    RANK_RULES,
+    Floors,
+    Workload,
+    best_estimate,
+    best_estimates,
+    effective_total_tok_s,
+    layouts,
+)
 
 
 def _nan(x: float | None) -> float:
@@ -199,13 +121,21 @@ def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None
              else hours_at_load_per_day)
     years = catalog.defaults.years_tco
     tco_col = f"tco_chf_{years:g}y"
+    keys = [(pid, n) for pid in ids for n in sizes]
+    try:        # every layout of every row in one vectorized pass (sizing.workload)
+        found = dict(zip(keys, best_estimates([(workload, pid, n, parallel) for pid, n in keys],
+                                              catalog, model=model, prices=prices),
+                         strict=True))
+    except UnknownIdError:
+        found = {}          # row by row then, each row reporting its own error
     rows: list[dict[str, Any]] = []
     for pid in ids:
         p = catalog.platform(pid)
         prev: int | None = None
         for n in sizes:
             row = _row(workload, catalog, pid, n, parallel=parallel, prices=prices,
-                       model=model, rp=rp, hours=hours, years=years, tco_col=tco_col)
+                       model=model, rp=rp, hours=hours, years=years, tco_col=tco_col,
+                       found=found.get((pid, n)))
             row["family"] = p.family
             row["upgrade_chf_from_previous"] = math.nan
             row["upgrade_note"] = ""
@@ -236,7 +166,9 @@ def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None
 
 def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | None,
          prices: Mapping[str, PriceQuote] | None, model: ModelArch | None, rp: float,
-         hours: float, years: float, tco_col: str) -> dict[str, Any]:
+         hours: float, years: float, tco_col: str,
+         found: Estimate | ScenarioError | None = None) -> dict[str, Any]:
+    """One row; `found`: the row's `best_estimate` (or its error) when already computed."""
     p = catalog.platform(pid)
     row: dict[str, Any] = {
         "platform": pid, "units": n, "parallel": None, "engine": None, "fits": False,
@@ -270,10 +202,15 @@ def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | Non
                                  hours_at_load_per_day=hours, rappen_per_kwh=rp)
     row["energy_chf_per_year"] = energy
     row[tco_col] = row["price_chf"] + years * energy
-    try:
-        e = best_estimate(w, catalog, pid, n, parallel=parallel, model=model, prices=prices)
-    except (ScenarioError, UnknownIdError) as exc:
-        row["reason"] = str(exc)
+    e: Estimate | ScenarioError | UnknownIdError | None = found
+    if e is None:
+        try:
+            e = best_estimate(w, catalog, pid, n, parallel=parallel, model=model,
+                              prices=prices)
+        except (ScenarioError, UnknownIdError) as exc:
+            e = exc
+    if not isinstance(e, Estimate):
+        row["reason"] = str(e)
         return row
     r, f = e.resolved, e.fit
     if r.spec is not None and e.spec_figures:
@@ -297,75 +234,6 @@ def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | Non
     return row
 
 
-# ----------------------------------------------------------------------------- floors
-DEFAULT_MIN_TOK_S_PER_STREAM = 10.0  # ASSUMPTION (issue 15): below ~10 tok/s a person waits
-#                                      on every line; an agent loop crawls
-DEFAULT_MAX_TTFT_S = 60.0            # ASSUMPTION (issue 15): a minute to the first token of a
-#                                      full-context request is the most a session tolerates
-FLOOR_MISSES: tuple[str, ...] = ("speed", "ttft")
-
-
-@dataclass(frozen=True, kw_only=True)
-class Floors:
-    """What makes a configuration usable: decode tok/s per stream at least
-    ``min_tok_s_per_stream`` and time to first token (s, full context) at most
-    ``max_ttft_s``; 0 switches a floor off. Tested on the central estimate."""
-
-    min_tok_s_per_stream: float = DEFAULT_MIN_TOK_S_PER_STREAM
-    max_ttft_s: float = DEFAULT_MAX_TTFT_S
-
-    def __post_init__(self) -> None:
-        for name in ("min_tok_s_per_stream", "max_ttft_s"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) \
-                    or not math.isfinite(value) or value < 0:
-                raise ScenarioError(f"{name} must be a finite number >= 0 (0 = none), "
-                                    f"got {value!r}")
-
-    @property
-    def active(self) -> bool:
-        return self.min_tok_s_per_stream > 0 or self.max_ttft_s > 0
-
-    def misses(self, decode_tok_s_per_stream: float, ttft_s: float) -> list[str]:
-        """Which floors a fitting configuration misses ("speed", "ttft"); NaN misses."""
-        out = []
-        if self.min_tok_s_per_stream > 0 and not (
-                decode_tok_s_per_stream >= self.min_tok_s_per_stream):
-            out.append("speed")
-        if self.max_ttft_s > 0 and not ttft_s <= self.max_ttft_s:
-            out.append("ttft")
-        return out
-
-    def shortfall(self, decode_tok_s_per_stream: float, ttft_s: float) -> float:
-        """How far from the floors, as a factor >= 1 (1 = meets both): the larger of
-        floor / speed and TTFT / ceiling. Used to find the closest configuration."""
-        f = 1.0
-        if self.min_tok_s_per_stream > 0:
-            f = max(f, self.min_tok_s_per_stream / decode_tok_s_per_stream
-                    if decode_tok_s_per_stream > 0 else math.inf)
-        if self.max_ttft_s > 0:
-            f = max(f, ttft_s / self.max_ttft_s if ttft_s == ttft_s else math.inf)
-        return f
-
-    def text(self) -> str:
-        """``"≥10 tok/s per stream and TTFT ≤ 60 s"`` (or "no speed or TTFT floor")."""
-        parts = []
-        if self.min_tok_s_per_stream > 0:
-            parts.append(f"≥{self.min_tok_s_per_stream:g} tok/s per stream")
-        if self.max_ttft_s > 0:
-            parts.append(f"TTFT ≤ {self.max_ttft_s:g} s")
-        return " and ".join(parts) if parts else "no speed or TTFT floor"
-
-    def short_text(self) -> str:
-        """``"10 tok/s and 60 s"``."""
-        parts = []
-        if self.min_tok_s_per_stream > 0:
-            parts.append(f"{self.min_tok_s_per_stream:g} tok/s")
-        if self.max_ttft_s > 0:
-            parts.append(f"{self.max_ttft_s:g} s")
-        return " and ".join(parts) if parts else "no floor"
-
-
 MISS_TEXT = {"speed": "the speed floor", "ttft": "the TTFT ceiling"}
 
 
@@ -385,7 +253,6 @@ def with_floors(df: pd.DataFrame, floors: Floors) -> pd.DataFrame:
     return out
 
 
-RANK_RULES: tuple[str, ...] = ("cheapest", "fastest", "chf_per_tok_s", "tco")
 _COST_RULES = ("cheapest", "chf_per_tok_s", "tco")
 
 

@@ -60,23 +60,25 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, mode
 from sizing import limits
 from sizing.catalog import Catalog, UnknownIdError, read_yaml_file
 from sizing.cluster import (
+    BillOfMaterials,
     PriceQuote,
     TopologyError,
     bill_of_materials,
     chf,
     energy_chf_per_year,
 )
-from sizing.compare import (
+from sizing.estimate import Estimate
+from sizing.scenario import KV_DTYPES, ScenarioError
+from sizing.workload import (
     DEFAULT_MAX_TTFT_S,
     DEFAULT_MIN_TOK_S_PER_STREAM,
     Floors,
     Workload,
     best_estimate,
+    best_estimates,
     effective_total_tok_s,
     layouts,
 )
-from sizing.estimate import Estimate
-from sizing.scenario import KV_DTYPES, ScenarioError
 
 REASONS: tuple[str, ...] = ("memory", "speed", "ttft", "budget", "power", "price",
                            "unsupported")
@@ -392,6 +394,36 @@ def _instance(catalog: Catalog, pid: str, units: int, model: str, weights: str,
     return got
 
 
+def _prefetch(catalog: Catalog, pid: str, sizes: Sequence[int], serves: Sequence[Serve],
+              context: int, kv_dtype: str, cache: _Cache) -> None:
+    """Fill `cache` with every instance the candidate plans of `serves` on each of `sizes`
+    units need, in one vectorized pass (`best_estimates`) instead of one call per instance;
+    `_instance` then finds them. Plans that cannot be built are skipped here
+    (`evaluate_plan` raises their error)."""
+    keys: dict[tuple[Any, ...], None] = {}
+    for groups in (g for units in sizes for g in candidate_plans(serves, units)):
+        first = 1
+        for spec in groups:
+            try:
+                allowed = _allowed(catalog, pid, first, spec.units, spec.parallel)
+            except ScenarioError:
+                break
+            streams: dict[tuple[str, str], int] = {}
+            for s in spec.serves:
+                streams[(s.model, s.weights)] = streams.get((s.model, s.weights), 0) + s.streams
+            for (model, weights), n in streams.items():
+                key = (pid, spec.units, model, weights, n, allowed, context, kv_dtype)
+                if key not in cache:
+                    keys[key] = None
+            first += spec.units
+    if not keys:
+        return
+    requests = [(Workload(model=k[2], weights=k[3], context_tokens=context, concurrency=k[4],
+                          kv_dtype=kv_dtype), pid, k[1], k[5]) for k in keys]
+    for key, result in zip(keys, best_estimates(requests, catalog), strict=True):
+        cache[key] = result
+
+
 def _allowed(catalog: Catalog, pid: str, first: int, units: int,
              forced: str | None) -> tuple[str, ...]:
     """Layouts for a group: GPU-card groups spanning hosts can only run replicas."""
@@ -545,6 +577,8 @@ def best_plan(catalog: Catalog, platform_id: str, units: int, serves: Sequence[S
     """The best deployment plan of `serves` on `units` units (meets the minimums first,
     then the targets, then the fastest main agent). Raises ScenarioError if none is valid."""
     cache: _Cache = {} if _cache is None else _cache
+    if _cache is None and kv_dtype in KV_DTYPES:     # (`plan` prefetches for its cache)
+        _prefetch(catalog, platform_id, [units], serves, context_tokens, kv_dtype, cache)
     best: DeploymentPlan | None = None
     first_error: ScenarioError | None = None
     main_role = serves[0].role
@@ -661,15 +695,23 @@ def plan(req: Requirements, catalog: Catalog, *,
     for pid in ids:
         p = catalog.platform(pid)
         cache: _Cache = {}
+        boms: dict[int, BillOfMaterials | TopologyError] = {}
+        for n in sizes:
+            try:
+                boms[n] = bill_of_materials(catalog, pid, n, prices=prices)
+            except TopologyError as exc:
+                boms[n] = exc
+        if req.kv_dtype in KV_DTYPES:       # every instance of every size in one pass
+            _prefetch(catalog, pid, [n for n in sizes if not isinstance(boms[n], Exception)],
+                      serves, req.context_tokens, req.kv_dtype, cache)
         for n in sizes:
             reasons: list[str] = []
             details: list[str] = []
             slow: list[Shortfall] = []
             late: list[Shortfall] = []
-            try:
-                bom = bill_of_materials(catalog, pid, n, prices=prices)
-            except TopologyError as exc:
-                rejected.append(Rejection(pid, p.family, n, ["unsupported"], str(exc), None))
+            bom = boms[n]
+            if isinstance(bom, TopologyError):
+                rejected.append(Rejection(pid, p.family, n, ["unsupported"], str(bom), None))
                 continue
             best: DeploymentPlan | None = None
             error: str | None = None

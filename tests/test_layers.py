@@ -7,6 +7,7 @@ so an arrow cannot hide in a function body.
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -106,3 +107,37 @@ def test_estimating_one_scenario_loads_no_pricing_and_no_streamlit():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_the_estimate_and_plan_paths_load_no_pandas():
+    """Pandas (with pyarrow, ~0.5 s to import) is only for the commands that build tables:
+    the modules behind `estimate` and `plan` must not pull it in, not even indirectly."""
+    code = ("import sys, sizing.cli, sizing.cli_cluster, sizing.cli_cost, sizing.workload, "
+            "sizing.plan, sizing.estimate, pricing.sources; "
+            "print(sorted(m for m in ('pandas', 'pyarrow', 'requests', 'bs4') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    assert out == "[]"
+
+
+_RUN_SIZING = ("import sys\n"
+               "from sizing.cli import main\n"      # what `python -m sizing` runs
+               "assert main(sys.argv[1:]) == 0\n"
+               "print(sorted(m for m in ('pandas', 'pyarrow', 'requests', 'bs4', 'streamlit', "
+               "'plotly') if m in sys.modules), file=sys.stderr)\n")
+
+
+@pytest.mark.parametrize("argv", [
+    ["estimate", "--platform", "asus-gx10-1tb", "--units", "2", "--parallel", "tp",
+     "--model", "openai/gpt-oss-120b", "--weights", "mxfp4", "--json"],
+    ["plan", "--requirements", "tests/data/requirements/guide_buyer.yaml", "--json"],
+], ids=["estimate", "plan"])
+def test_estimate_and_plan_commands_import_no_table_or_web_library(argv, tmp_path):
+    """`python -m sizing estimate` and `plan` run end to end without pandas, pyarrow,
+    requests or BeautifulSoup (reading the price history needs none of them)."""
+    env = {**os.environ, "LLM_PLANNER_PRICES_DB": str(tmp_path / "prices.sqlite")}
+    run = subprocess.run([sys.executable, "-c", _RUN_SIZING, *argv], cwd=ROOT, env=env,
+                         capture_output=True, text=True, check=True)
+    assert run.stderr.strip().splitlines()[-1] == "[]", run.stderr[-2000:]
+    assert not (tmp_path / "prices.sqlite").exists()

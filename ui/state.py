@@ -29,9 +29,9 @@ from typing import Any, Literal
 
 from sizing import limits
 from sizing.catalog import Catalog
-from sizing.compare import DEFAULT_MAX_TTFT_S, DEFAULT_MIN_TOK_S_PER_STREAM
 from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES
 from sizing.speculative import CONTENT_TYPES, SPEC_METHODS
+from sizing.workload import DEFAULT_MAX_TTFT_S, DEFAULT_MIN_TOK_S_PER_STREAM
 
 Kind = Literal["str", "int", "float", "bool", "ints", "strs"]
 MAX_RAW_LEN = 400          # longer query values are garbage by construction

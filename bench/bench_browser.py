@@ -1,0 +1,156 @@
+"""First full render of each main page in headless Chromium, on a warm server (issue 14:
+Compare ≤ 2 s; Build, Plan, Fit ≤ 1 s).
+
+Usage: ``python bench/bench_browser.py [--runs 5] [--pages compare,build,plan,fit]``
+
+Starts ``streamlit run app.py`` on a free local port (a price database in a temporary
+directory, ``LLM_PLANNER_PRICES_DB``, so nothing touches the user's data or the network),
+warms it by opening every page once, then opens each page ``--runs`` times, each time in a
+new tab of the same browser profile (a new Streamlit session: the page script runs from
+the top; the server's caches and the browser's cache of the app's scripts are warm, as
+for a returning visitor). Timed from ``page.goto`` until the page is
+fully rendered: its title is there, the app is not running (no status widget), no
+skeleton is left, every table and chart in the window (at least 100 px above the fold,
+not in a closed expander) has drawn its canvas or SVG — and that state holds for
+``QUIET_MS`` (the quiet period is not counted).
+
+Debian's ``/usr/bin/chromium`` through Playwright's ``executable_path``; never a browser
+download (no ``playwright install``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
+VIEWPORT = {"width": 1440, "height": 1800}
+PAGES = {"compare": "/", "build": "/build", "plan": "/plan", "fit": "/fit"}
+TARGET_S = {"compare": 2.0, "build": 1.0, "plan": 1.0, "fit": 1.0}
+QUIET_MS = 700
+POLL_MS = 25
+
+# true when the page is fully drawn; the element count tells a later rerun apart
+READY_JS = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (!main || !main.querySelector('h1')) return null;
+  if (document.querySelector('[data-testid="stStatusWidget"]')) return null;
+  if (main.querySelector('[data-testid="stSkeleton"]')) return null;
+  const shown = el => {    // in the window: not in a closed expander or tab, and at least
+    const r = el.getBoundingClientRect();       // 100 px above the fold (tables further
+    return el.getClientRects().length > 0       // down are drawn when scrolled to)
+      && Math.min(r.bottom, window.innerHeight) - Math.max(r.top, 0) >= 100;
+  };
+  for (const t of main.querySelectorAll('[data-testid="stDataFrame"]')) {
+    const grid = t.querySelector('[data-testid="stDataFrameResizable"]') || t;  // not the
+    if (shown(grid) && !t.querySelector('canvas')) return null;                 // toolbar
+  }
+  for (const c of main.querySelectorAll('[data-testid="stPlotlyChart"]'))
+    if (shown(c) && !c.querySelector('.main-svg')) return null;
+  return main.getElementsByTagName('*').length;
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def render_s(page: Page, url: str, timeout_s: float = 60.0) -> float:
+    """Seconds from navigation to a full render that then stays unchanged for QUIET_MS."""
+    start = time.perf_counter()
+    page.goto(url)
+    ready_at, count = None, None
+    while time.perf_counter() - start < timeout_s:
+        now_count = page.evaluate(READY_JS)
+        now = time.perf_counter()
+        if now_count is None or now_count != count:
+            ready_at = now if now_count is not None else None
+            count = now_count
+        elif ready_at is not None and (now - ready_at) * 1000 >= QUIET_MS:
+            return ready_at - start
+        page.wait_for_timeout(POLL_MS)
+    raise TimeoutError(f"{url} did not finish rendering in {timeout_s:g} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--pages", default=",".join(PAGES))
+    args = parser.parse_args()
+    pages = [p.strip() for p in args.pages.split(",") if p.strip()]
+    tmp = Path(tempfile.mkdtemp(prefix="bench-browser-"))
+    port = _free_port()
+    env = {**os.environ, "LLM_PLANNER_PRICES_DB": str(tmp / "prices.sqlite"),
+           "LLM_PLANNER_CACHE_DIR": str(tmp / "http-cache")}
+    log = (tmp / "server.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+         "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not _healthy(base):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("streamlit did not start:\n"
+                                 + (tmp / "server.log").read_text()[-2000:])
+            time.sleep(0.2)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=CHROMIUM_ARGS)
+            print(f"first full render in headless Chromium, warm server, new tab (session) per "
+                  f"run ({args.runs} runs; python {sys.version.split()[0]}, "
+                  f"{os.cpu_count()} CPUs)")
+            context = browser.new_context(viewport=VIEWPORT)   # one browser profile: its
+            for name in pages:              # HTTP and code caches hold the app's scripts after
+                page = context.new_page()   # this warm-up, as for a returning visitor
+                render_s(page, base + PAGES[name], timeout_s=180)
+                page.close()
+            for name in pages:
+                times = []
+                for _ in range(args.runs):
+                    page = context.new_page()       # a new tab: a new Streamlit session
+                    times.append(render_s(page, base + PAGES[name]))
+                    page.close()
+                median = statistics.median(times)
+                verdict = "meets" if median <= TARGET_S[name] else "misses"
+                print(f"{name:<8} median {median:5.2f} s  min {min(times):5.2f} s  max "
+                      f"{max(times):5.2f} s  ({verdict} the {TARGET_S[name]:g} s target)")
+            context.close()
+            browser.close()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)       # only the process group started above
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        log.close()
+
+
+if __name__ == "__main__":
+    main()
