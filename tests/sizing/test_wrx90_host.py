@@ -8,6 +8,7 @@ catalog.yaml (card CHF 9,891; host parts below; card power 15/250 W, host 100/20
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from sizing.catalog import Catalog
 from sizing.cli import main
 from sizing.cluster import (
+    PriceQuote,
     TopologyError,
     allowed_parallel,
     bill_of_materials,
@@ -79,6 +81,13 @@ def test_four_cards_one_host_bom(catalog: Catalog) -> None:
     # power: 4 cards x 15/250 W + one host 100/200 W
     assert (bom.power_w_idle, bom.power_w_load) == pytest.approx((160, 1200))
     assert cluster_power(catalog, WRX, 4) == pytest.approx((4 * 15 + 100, 4 * 250 + 200))
+
+
+def test_a_set_rdimm_price_completes_the_total(catalog: Catalog) -> None:
+    # e.g. `python -m pricing set ddr5-rdimm-16gb-6400 400`: 42,500 + 8 x 400 = 45,700
+    quote = {RDIMM: PriceQuote(400, datetime.date(2026, 12, 3), "manual", kind="manual")}
+    bom = bill_of_materials(catalog, WRX, 4, prices=quote)
+    assert bom.price_complete and bom.total_chf == pytest.approx(45700)
 
 
 def test_more_than_four_cards_need_a_second_host(catalog: Catalog) -> None:
