@@ -624,8 +624,9 @@ def _topology_cards(p: Platform, units: int) -> Topology:
     notes = [f"{units} card(s), at most {per_host} per host: {hosts} host build(s) "
              f"({p.host.note})"]
     if units > 1 and hosts == 1:
-        notes.append(f"Cards talk over {p.interconnect.kind if p.interconnect else 'PCIe'} "
-                     "inside one host (no NVLink).")
+        kind = p.interconnect.kind if p.interconnect else "PCIe"
+        notes.append(f"Cards talk over {kind} inside one host"
+                     + ("." if "nvlink" in kind.lower() else " (no NVLink)."))
     if hosts > 1:
         notes.append(
             f"{hosts} hosts: cards in different hosts talk over the hosts' onboard Ethernet "
@@ -657,10 +658,23 @@ def check_parallel(catalog: Catalog, platform_id: str, units: int, parallel: str
         p = catalog.platform(platform_id)
         per = p.host.max_cards_per_host if p.host is not None else units
         hosts = math.ceil(units / per)
+        bigger = larger_hosts(catalog, platform_id, units)
         raise TopologyError(
             f"parallel '{parallel}' over {units} x {platform_id} needs {hosts} hosts (at most "
             f"{per} card(s) per host) linked only by Ethernet, which is not modelled; valid "
-            f"choices: --parallel {' or '.join(allowed)}, or --units {per} or fewer")
+            f"choices: --parallel {' or '.join(allowed)}, or --units {per} or fewer"
+            + (f", or a platform whose host takes {units} cards: --platform "
+               + " or ".join(bigger) if bigger else ""))
+
+
+def larger_hosts(catalog: Catalog, platform_id: str, units: int) -> list[str]:
+    """Other GPU-card platforms of the same family whose one host takes `units` cards
+    (e.g. the 4-card WRX90 workstation for an RTX PRO 6000 that its AM5 host limits to
+    one or two), in catalog order."""
+    p = catalog.platform(platform_id)
+    return [q.id for q in catalog.platforms
+            if q.id != p.id and q.form == "gpu_card" and q.family == p.family
+            and q.host is not None and q.host.max_cards_per_host >= units]
 
 
 def topology(catalog: Catalog, platform_id: str, units: int, *,
@@ -1077,5 +1091,6 @@ __all__ = [
     "DESIGNS", "GUIDE_CABLE_CHF", "GUIDE_PLATFORM", "GUIDE_UNIT_CHF", "BillOfMaterials",
     "BomLine", "PriceAge", "PriceQuote", "Topology", "TopologyError", "Upgrade",
     "allowed_parallel", "bill_of_materials", "catalog_prices", "check_parallel", "chf",
-    "cluster_power", "energy_chf_per_year", "price_age", "topology", "upgrade_cost", "upgrade_path",
+    "cluster_power", "energy_chf_per_year", "larger_hosts", "price_age", "topology",
+    "upgrade_cost", "upgrade_path",
 ]
