@@ -91,7 +91,8 @@ def resolve_model(catalog: Catalog, model: str) -> ModelArch:
         if not is_repo_id(model):
             raise
         try:
-            return model_from_hub(model)
+            hub_model: ModelArch = model_from_hub(model)
+            return hub_model
         except HubError as exc:
             raise CliError(str(exc)) from None
 
@@ -304,8 +305,9 @@ def _evaluate_chunk(catalog: Catalog, rows: list[dict[str, Any]], prices: Any,
     scenarios, models, where = [], [], []
     for i, row in enumerate(rows):
         try:
-            if None in row:
-                raise CliError(f"{len(row[None])} more field(s) than columns")
+            extra = dict[Any, Any](row).get(None)    # csv.DictReader's surplus fields
+            if extra is not None:
+                raise CliError(f"{len(extra)} more field(s) than columns")
             scenario = _scenario_from(row)
             _check_hosts(catalog, scenario)
             model = (resolve_model(catalog, scenario.model)
@@ -317,7 +319,7 @@ def _evaluate_chunk(catalog: Catalog, rows: list[dict[str, Any]], prices: Any,
         models.append(model)
         where.append(i)
     try:
-        results = estimate_many(scenarios, catalog, models=models, prices=prices)
+        results: list[Any] = estimate_many(scenarios, catalog, models=models, prices=prices)
     except _ROW_ERRORS:                      # isolate the row that breaks the pass
         results = []
         for scenario, model in zip(scenarios, models, strict=True):

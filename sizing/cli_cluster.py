@@ -313,7 +313,7 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     None (null: unknown or not applicable, e.g. no price or the model does not fit)."""
     out = []
     for row in df.to_dict("records"):
-        values = {k: v.item() if hasattr(v, "item") else v for k, v in row.items()}
+        values = {str(k): v.item() if hasattr(v, "item") else v for k, v in row.items()}
         out.append({k: None if isinstance(v, float) and not math.isfinite(v) else v
                     for k, v in values.items()})
     return out

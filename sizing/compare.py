@@ -288,6 +288,7 @@ def rank(df: pd.DataFrame, rule: str) -> pd.DataFrame:
         values = df[col].to_numpy(dtype=float)
         return np.where(np.isnan(values), math.inf, values)
 
+    keys: tuple[np.ndarray, ...]
     if rule == "cheapest":
         keys = (usable_tier, price_tier, price, -speed)
     elif rule == "fastest":
@@ -364,7 +365,7 @@ def best_choice(df: pd.DataFrame, rule: str = "cheapest",
         first = ranked.iloc[0]
         if bool(first["meets_floors"]) and (rule == "fastest"
                                             or not pd.isna(first["price_chf"])):
-            best = first.to_dict()
+            best = {str(k): v for k, v in first.to_dict().items()}
     if best is not None:
         return BestChoice(rule=rule, floors=floors, best=best)
     fitting = ranked[ranked["fits"].fillna(False).astype(bool)]
@@ -374,7 +375,7 @@ def best_choice(df: pd.DataFrame, rule: str = "cheapest",
             zip(fitting["decode_tok_s_per_request"], fitting["ttft_s"], strict=True)]
     prices = fitting["price_chf"].fillna(math.inf).to_numpy(dtype=float)
     i = min(range(len(gaps)), key=lambda k: (gaps[k], prices[k]))
-    closest = fitting.iloc[i].to_dict()
+    closest = {str(k): v for k, v in fitting.iloc[i].to_dict().items()}
     return BestChoice(rule=rule, floors=floors, best=None, closest=closest,
                       closest_misses=tuple(closest["floor_misses"]))
 

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from sizing import kernel
 from sizing.catalog import Catalog, ModelArch
 from sizing.cluster import PriceQuote, bill_of_materials, check_parallel, cluster_power
@@ -221,10 +223,10 @@ def _spec_variants(t: kernel.Table, mem: kernel.Table, rs: Sequence[Resolved]
     def at(accept: list[float] | None, k: Any = None) -> kernel.Table:
         v = dict(t)
         if accept is not None:
-            v["spec_accept"] = kernel.np.array(accept, dtype=float)
+            v["spec_accept"] = np.array(accept, dtype=float)
         if k is not None:
-            v["spec_k"] = kernel.np.zeros_like(t["spec_k"])
-            v["spec_mem"] = kernel.np.zeros_like(t["spec_mem"])
+            v["spec_k"] = np.zeros_like(t["spec_k"])
+            v["spec_mem"] = np.zeros_like(t["spec_mem"])
         return kernel.decode(v, kernel.memory(v) if k is not None else mem)
     low = [r.spec.accept_low if r.spec else 0.0 for r in rs]
     high = [r.spec.accept_high if r.spec else 0.0 for r in rs]
