@@ -22,21 +22,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# the same server start as the end-to-end tests (tests/e2e/test_browser.py)
+from tests.e2e.test_browser import CHROMIUM_ARGS, run_app_server  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
 VIEWPORT = {"width": 1440, "height": 1800}
 PAGES = {"compare": "/", "build": "/build", "plan": "/plan", "fit": "/fit"}
 TARGET_S = {"compare": 2.0, "build": 1.0, "plan": 1.0, "fit": 1.0}
@@ -64,20 +64,6 @@ READY_JS = """() => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
 def render_s(page: Page, url: str, timeout_s: float = 60.0) -> float:
     """Seconds from navigation to a full render that then stays unchanged for QUIET_MS."""
     start = time.perf_counter()
@@ -102,54 +88,29 @@ def main() -> None:
     args = parser.parse_args()
     pages = [p.strip() for p in args.pages.split(",") if p.strip()]
     tmp = Path(tempfile.mkdtemp(prefix="bench-browser-"))
-    port = _free_port()
-    env = {**os.environ, "LLM_PLANNER_PRICES_DB": str(tmp / "prices.sqlite"),
-           "LLM_PLANNER_CACHE_DIR": str(tmp / "http-cache")}
-    log = (tmp / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not _healthy(base):
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("streamlit did not start:\n"
-                                 + (tmp / "server.log").read_text()[-2000:])
-            time.sleep(0.2)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                         args=CHROMIUM_ARGS)
-            print(f"first full render in headless Chromium, warm server, new tab (session) per "
-                  f"run ({args.runs} runs; python {sys.version.split()[0]}, "
-                  f"{os.cpu_count()} CPUs)")
-            context = browser.new_context(viewport=VIEWPORT)   # one browser profile: its
-            for name in pages:              # HTTP and code caches hold the app's scripts after
-                page = context.new_page()   # this warm-up, as for a returning visitor
-                render_s(page, base + PAGES[name], timeout_s=180)
+    with run_app_server(tmp) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=CHROMIUM_ARGS)
+        print(f"first full render in headless Chromium, warm server, new tab (session) per "
+              f"run ({args.runs} runs; python {sys.version.split()[0]}, "
+              f"{os.cpu_count()} CPUs)")
+        context = browser.new_context(viewport=VIEWPORT)   # one browser profile: its
+        for name in pages:              # HTTP and code caches hold the app's scripts after
+            page = context.new_page()   # this warm-up, as for a returning visitor
+            render_s(page, base + PAGES[name], timeout_s=180)
+            page.close()
+        for name in pages:
+            times = []
+            for _ in range(args.runs):
+                page = context.new_page()       # a new tab: a new Streamlit session
+                times.append(render_s(page, base + PAGES[name]))
                 page.close()
-            for name in pages:
-                times = []
-                for _ in range(args.runs):
-                    page = context.new_page()       # a new tab: a new Streamlit session
-                    times.append(render_s(page, base + PAGES[name]))
-                    page.close()
-                median = statistics.median(times)
-                verdict = "meets" if median <= TARGET_S[name] else "misses"
-                print(f"{name:<8} median {median:5.2f} s  min {min(times):5.2f} s  max "
-                      f"{max(times):5.2f} s  ({verdict} the {TARGET_S[name]:g} s target)")
-            context.close()
-            browser.close()
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)       # only the process group started above
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-        log.close()
+            median = statistics.median(times)
+            verdict = "meets" if median <= TARGET_S[name] else "misses"
+            print(f"{name:<8} median {median:5.2f} s  min {min(times):5.2f} s  max "
+                  f"{max(times):5.2f} s  ({verdict} the {TARGET_S[name]:g} s target)")
+        context.close()
+        browser.close()
 
 
 if __name__ == "__main__":
