@@ -205,21 +205,17 @@ class Floors:
 
     def text(self) -> str:
         """``"≥10 tok/s per stream and TTFT ≤ 60 s"`` (or "no speed or TTFT floor")."""
-        parts = []
-        if self.min_tok_s_per_stream > 0:
-            parts.append(f"≥{self.min_tok_s_per_stream:g} tok/s per stream")
-        if self.max_ttft_s > 0:
-            parts.append(f"TTFT ≤ {self.max_ttft_s:g} s")
-        return " and ".join(parts) if parts else "no speed or TTFT floor"
+        return self._joined("≥{:g} tok/s per stream", "TTFT ≤ {:g} s", "no speed or TTFT floor")
 
     def short_text(self) -> str:
         """``"10 tok/s and 60 s"``."""
-        parts = []
-        if self.min_tok_s_per_stream > 0:
-            parts.append(f"{self.min_tok_s_per_stream:g} tok/s")
-        if self.max_ttft_s > 0:
-            parts.append(f"{self.max_ttft_s:g} s")
-        return " and ".join(parts) if parts else "no floor"
+        return self._joined("{:g} tok/s", "{:g} s", "no floor")
+
+    def _joined(self, speed: str, ttft: str, none: str) -> str:
+        """The floors that are set, each in its format, joined with "and"."""
+        parts = [fmt.format(v) for fmt, v in ((speed, self.min_tok_s_per_stream),
+                                              (ttft, self.max_ttft_s)) if v > 0]
+        return " and ".join(parts) if parts else none
 
 
 # the orders of `sizing.compare.rank` (and `compare --rank`, `best_choice`)
