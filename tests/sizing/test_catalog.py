@@ -44,6 +44,18 @@ def test_model_lookup_by_variant_is_case_insensitive(catalog):
     assert catalog.model("deepseek-ai/deepseek-r1").id == "deepseek-ai/DeepSeek-V3"
 
 
+def test_model_lookup_sees_models_added_by_a_copy(catalog):
+    """The lookup index follows the section list: a copy with one more model (the app's
+    session catalog) finds it, the original does not (the index is per list)."""
+    extra = catalog.model("openai/gpt-oss-20b").model_copy(update={"id": "me/Custom-20B",
+                                                                    "variants": []})
+    assert catalog.model("OPENAI/GPT-OSS-120B").id == "openai/gpt-oss-120b"  # index built
+    copy = catalog.model_copy(update={"models": [*catalog.models, extra]})
+    assert copy.model("me/custom-20b") is extra
+    with pytest.raises(UnknownIdError):
+        catalog.model("me/Custom-20B")
+
+
 def test_unknown_ids_list_valid_choices(catalog):
     with pytest.raises(UnknownIdError) as exc:
         catalog.platform("gx10")
