@@ -156,7 +156,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from pricing.refresh import effective_prices, format_chf
+    from pricing.effective import effective_prices
+    from pricing.refresh import format_chf
 
     catalog = _load_catalog(args.catalog)
     items = list(catalog.priced_items())
@@ -191,7 +192,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
-    from pricing.refresh import effective_price, format_chf
+    from pricing.effective import effective_price
+    from pricing.refresh import format_chf
 
     catalog = _load_catalog(args.catalog)
     item = _item(catalog, args.id)

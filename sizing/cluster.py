@@ -35,9 +35,10 @@ toppreise.ch search for the MPN or name -- never an invented address).
 Power: idle and load watts of every unit, host and switch (catalog figures). Cables are
 passive DACs (<= 0.1 W, facts §2.11) and are ignored.
 
-Prices: `prices` maps item id -> `PriceQuote` (an effective price from the price history,
-handed in by the CLI/app); ids it lacks fall back to the catalog list price. This module
-never imports `pricing` (design rule). Human-readable CHF are Swiss style (`CHF 2'477`).
+Prices: `prices` maps item id -> `sizing.money.PriceQuote` (an effective price from the
+price history, handed in by the CLI/app); ids it lacks fall back to the catalog list price.
+This module never imports `pricing` (design rule). Human-readable CHF are Swiss style
+(`CHF 2'477`).
 
 Upgrades (`upgrade_path`): the parts of the default design for the smaller count are
 owned; among every switch design for the larger count (any catalog switch, one or two of
@@ -57,6 +58,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from sizing.catalog import Cable, Catalog, Item, Platform, Switch
+from sizing.money import PriceQuote, catalog_quote
 from sizing.scenario import PARALLEL_CHOICES, ScenarioError
 
 DESIGNS: tuple[str, ...] = ("direct", "switch")
@@ -75,22 +77,6 @@ GUIDE_CABLE_CHF = 50.0
 
 class TopologyError(ScenarioError):
     """No valid network design for the requested units (one-line message)."""
-
-
-@dataclass(frozen=True)
-class PriceQuote:
-    """One effective price; `pricing.refresh.EffectivePrice` duck-types to this.
-
-    kind: "scraped" (fresh toppreise.ch scrape), "manual" (override) or "catalog" (list
-    price in catalog.yaml).
-    """
-
-    chf: float
-    as_of: datetime.date
-    source: str
-    url: str | None = None
-    kind: str = "catalog"
-    note: str = ""          # e.g. the catalog's "CONVERTED, ASSUMPTION: … x 0.93 CHF/EUR …"
 
 
 @dataclass(frozen=True)
@@ -301,20 +287,10 @@ def _order_cells(line: BomLine) -> str:
 
 
 # ----------------------------------------------------------------------------- prices
-def catalog_prices(catalog: Catalog) -> dict[str, PriceQuote]:
-    """The catalog's dated list prices, by item id (items without a price are absent)."""
-    return {i.id: PriceQuote(chf=i.price.chf, as_of=i.price.date, source=i.price.source,
-                             url=i.price.url, kind="catalog", note=i.price.note or "")
-            for i in catalog.priced_items() if i.price is not None}
-
-
 def _quote(item: Item, prices: Mapping[str, PriceQuote] | None) -> PriceQuote | None:
     if prices is not None and item.id in prices:
         return prices[item.id]
-    if item.price is None:
-        return None
-    return PriceQuote(item.price.chf, item.price.date, item.price.source, item.price.url,
-                      note=item.price.note or "")
+    return catalog_quote(item)
 
 
 def _list_chf(item: Item) -> float:
@@ -770,18 +746,18 @@ def _spec(item: Item, catalog: Catalog) -> str:
 def _line(item: Item, qty: int, catalog: Catalog,
           prices: Mapping[str, PriceQuote] | None) -> BomLine:
     q = _quote(item, prices)
-    link, link_kind = order_link(item, getattr(q, "url", None) if q is not None else None)
+    link, link_kind = order_link(item, q.url if q is not None else None)
     order: dict[str, Any] = {"part_number": item.part_number, "link": link, "link_kind": link_kind,
              "caveat": " ".join(item.caveat.split()) if item.caveat else None,
              "known_good": item.known_good}
     if q is None:
         return BomLine(item.id, item.name, _spec(item, catalog), qty, None, None, None, None,
                        None, None, **order)
-    unit = float(q.chf)
-    note = " ".join(str(getattr(q, "note", "") or "").split())
+    unit = q.chf
+    note = " ".join(q.note.split())
     return BomLine(item.id, item.name, _spec(item, catalog), qty, unit, round(unit * qty, 2),
-                   q.source, q.as_of, getattr(q, "kind", "catalog"), getattr(q, "url", None),
-                   note if "CONVERTED" in note else None, **order)
+                   q.source, q.as_of, q.kind, q.url, note if "CONVERTED" in note else None,
+                   **order)
 
 
 def _alternatives(catalog: Catalog, topo: Topology, lines: list[BomLine],
@@ -1089,8 +1065,8 @@ def upgrade_cost(catalog: Catalog, platform_id: str, from_units: int, to_units: 
 
 __all__ = [
     "DESIGNS", "GUIDE_CABLE_CHF", "GUIDE_PLATFORM", "GUIDE_UNIT_CHF", "BillOfMaterials",
-    "BomLine", "PriceAge", "PriceQuote", "Topology", "TopologyError", "Upgrade",
-    "allowed_parallel", "bill_of_materials", "catalog_prices", "check_parallel", "chf",
+    "BomLine", "PriceAge", "Topology", "TopologyError", "Upgrade",
+    "allowed_parallel", "bill_of_materials", "check_parallel", "chf",
     "cluster_power", "energy_chf_per_year", "larger_hosts", "price_age", "topology",
     "upgrade_cost", "upgrade_path",
 ]

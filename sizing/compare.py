@@ -59,7 +59,6 @@ import pandas as pd
 from sizing import limits
 from sizing.catalog import Catalog, ModelArch, UnknownIdError
 from sizing.cluster import (
-    PriceQuote,
     TopologyError,
     bill_of_materials,
     energy_chf_per_year,
@@ -67,6 +66,7 @@ from sizing.cluster import (
 )
 from sizing.estimate import Estimate
 from sizing.llm import GIB, weight_bytes_by_class
+from sizing.money import PriceQuote
 from sizing.scenario import ScenarioError
 from sizing.workload import (
     DEFAULT_MAX_TTFT_S,

@@ -17,9 +17,10 @@ import numpy as np
 
 from sizing import kernel
 from sizing.catalog import Catalog, ModelArch
-from sizing.cluster import PriceQuote, bill_of_materials, check_parallel, cluster_power
+from sizing.cluster import bill_of_materials, check_parallel, cluster_power
 from sizing.llm import precision_source
 from sizing.memory import MemoryFit, fit_from_table
+from sizing.money import PriceQuote
 from sizing.scenario import Resolved, Scenario, ScenarioError, resolve
 from sizing.throughput import SpeedBand, Throughput, speed_band
 

@@ -61,13 +61,13 @@ from sizing import limits
 from sizing.catalog import Catalog, UnknownIdError, read_yaml_file
 from sizing.cluster import (
     BillOfMaterials,
-    PriceQuote,
     TopologyError,
     bill_of_materials,
     chf,
     energy_chf_per_year,
 )
 from sizing.estimate import Estimate
+from sizing.money import PriceQuote
 from sizing.scenario import KV_DTYPES, ScenarioError
 from sizing.workload import (
     DEFAULT_MAX_TTFT_S,

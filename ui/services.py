@@ -6,8 +6,8 @@ prices are keyed by a *version* string (price-database path + modification times
 refresh or a manual override invalidates every dependent result without a TTL.
 
 Prices meet sizing only here (design.md "Who may import whom"): effective prices from the
-history database are handed to ``sizing`` as ``prices=`` (EffectivePrice duck-types to
-``sizing.cluster.PriceQuote``). With no database yet, the catalog list prices are used.
+history database are handed to ``sizing`` as ``prices=`` (``sizing.money.PriceQuote``, the
+one price type). With no database yet, the catalog list prices are used.
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ from sizing.cluster import (
     BillOfMaterials,
     Upgrade,
     bill_of_materials,
-    catalog_prices,
     upgrade_cost,
     upgrade_path,
 )
 from sizing.compare import Workload, compare
 from sizing.estimate import estimate
+from sizing.money import PriceQuote, catalog_prices
 from ui import charts, tables
 
 BENCHMARKS_PATH = ROOT / "data" / "benchmarks.csv"
@@ -86,13 +86,14 @@ def prices_version() -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _price_state(version: str, catalog_key: str) -> tuple[dict[str, Any] | None, str | None]:
+def _price_state(version: str, catalog_key: str
+                 ) -> tuple[dict[str, PriceQuote] | None, str | None]:
     """(effective prices or None, one-line problem with the database or None)."""
     db = Path(version.split("|", 1)[0])
     if not db.exists():
         return None, None
+    from pricing.effective import effective_prices
     from pricing.history import HistoryError, PriceHistory
-    from pricing.refresh import effective_prices
 
     try:   # read-only: the app never waits for a refresh's write lock
         return effective_prices(catalog().priced_items(), PriceHistory(db, read_only=True)), None
@@ -100,12 +101,12 @@ def _price_state(version: str, catalog_key: str) -> tuple[dict[str, Any] | None,
         return None, str(exc)
 
 
-def _effective_prices(version: str, catalog_key: str) -> dict[str, Any] | None:
+def _effective_prices(version: str, catalog_key: str) -> dict[str, PriceQuote] | None:
     """Effective prices, or None (= catalog list prices) without a usable database."""
     return _price_state(version, catalog_key)[0]
 
 
-def effective_prices() -> dict[str, Any] | None:
+def effective_prices() -> dict[str, PriceQuote] | None:
     """Effective price per item id, or None (= catalog list prices) without a database."""
     return _effective_prices(prices_version(), catalog_version())
 
@@ -132,7 +133,7 @@ def price_source_text() -> str:
     return _price_source(prices_version(), catalog_version())
 
 
-def shown_prices() -> dict[str, Any]:
+def shown_prices() -> dict[str, PriceQuote]:
     """Effective prices for display: the database's, else the catalog's dated list prices."""
     eff = effective_prices()
     return eff if eff is not None else catalog_prices(catalog())

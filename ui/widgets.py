@@ -21,6 +21,7 @@ from sizing.catalog import CONFIG_MAX_BYTES, Catalog, CatalogError, ModelArch
 from sizing.compare import Workload
 from sizing.hub import HubError
 from sizing.llm import quants_for
+from sizing.money import PriceQuote
 from sizing.speculative import CONTENT_TYPES
 from ui import export, fmt, services, state
 from ui.fmt import chf
@@ -290,14 +291,14 @@ def _chosen_model(cat: Catalog, config: bytes | None, config_name: str,
     return cat.model(st.session_state[K("model")])
 
 
-def platform_label(cat: Catalog, prices: Mapping[str, object]) -> dict[str, str]:
+def platform_label(cat: Catalog, prices: Mapping[str, PriceQuote]) -> dict[str, str]:
     """``id -> "asus-gx10-1tb · CHF 2'477"`` for selectboxes (effective prices). The id,
     not the product name (up to 68 characters), so the value fits the sidebar; the name is
     in the select's help."""
     out = {}
     for p in cat.platforms:
         quote = prices.get(p.id)
-        price = chf(getattr(quote, "chf", None)) if quote is not None else "no price"
+        price = chf(quote.chf) if quote is not None else "no price"
         out[p.id] = f"{p.id} · {price}"
     return out
 

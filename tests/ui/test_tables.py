@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from sizing.catalog import default_catalog
-from sizing.cluster import bill_of_materials, catalog_prices
+from sizing.cluster import bill_of_materials
 from sizing.compare import Workload, compare
+from sizing.money import catalog_prices
 from sizing.plan import Serve, evaluate_plan
 from ui import tables
 

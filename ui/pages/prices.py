@@ -121,7 +121,7 @@ c2.caption(f"{targets} of {len(items)} items have a price URL. Requests are spac
            "several seconds and obey robots.txt; a blocked host stops the run for that host, "
            "and so does one that cannot be reached.")
 blocked_now = sorted(i for i, p in services.shown_prices().items()
-                     if getattr(p, "last_attempt_outcome", None) == "blocked")
+                     if p.last_attempt_outcome == "blocked")
 if blocked_now:
     from pricing.refresh import blocked_next_step
 

@@ -1,0 +1,86 @@
+"""Prices as values: the one price type (`PriceQuote`) and the catalog's list prices.
+
+A `PriceQuote` is the price one item is costed at, with its date and provenance. The
+price history (`pricing.effective.effective_prices`) and the catalog (`catalog_prices`)
+both produce it; the bill of materials, both CLIs and the app read it. Amounts are
+integer Rappen (1 CHF = 100 Rappen), as in the price history; `chf` gives francs.
+
+This module imports only `sizing.catalog`, so `pricing` may import it (docs/design.md,
+"Layers and who may import whom").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from sizing.catalog import Catalog, Item
+
+PriceKind = Literal["scraped", "manual", "catalog"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PriceQuote:
+    """The price the planner uses for one item, with its date and provenance.
+
+    ``rappen``: CHF Rappen; ``as_of``: the date the price was seen, set or published;
+    ``kind``: ``scraped`` (a toppreise.ch page), ``manual`` (an override) or ``catalog``
+    (the list price in catalog.yaml); ``source``: URL (scraped), "manual override: <note>"
+    or the catalog's source text; ``note``: e.g. the catalog's "CONVERTED, ASSUMPTION: …
+    x 0.93 CHF/EUR …"; ``last_attempt_*``: the item's newest scrape attempt of any outcome
+    (None when never scraped or not read from a price history).
+    """
+
+    rappen: int
+    as_of: date
+    kind: PriceKind
+    source: str
+    url: str | None = None
+    note: str = field(default="", compare=False)
+    item_id: str = ""
+    last_attempt_outcome: str | None = None
+    last_attempt_at: datetime | None = None
+
+    @property
+    def chf(self) -> float:
+        """The amount in CHF."""
+        return self.rappen / 100
+
+    def age_days(self, today: date | None = None) -> int:
+        """Whole days from ``as_of`` to ``today`` (default: today in UTC)."""
+        return ((today or datetime.now(UTC).date()) - self.as_of).days
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict (dates as ISO strings), amounts in both CHF and Rappen."""
+        return {
+            "item_id": self.item_id, "chf": self.chf, "rappen": self.rappen,
+            "as_of": self.as_of.isoformat(), "kind": self.kind, "source": self.source,
+            "url": self.url, "last_attempt_outcome": self.last_attempt_outcome,
+            "last_attempt_at": None if self.last_attempt_at is None
+            else self.last_attempt_at.isoformat(),
+            "note": self.note,
+        }
+
+
+def catalog_quote(item: Item, **last_attempt: Any) -> PriceQuote | None:
+    """The catalog list price of `item` as a quote (None when the catalog has none).
+    `last_attempt`: ``last_attempt_outcome`` / ``last_attempt_at`` from a price history."""
+    if item.price is None:
+        return None
+    return PriceQuote(rappen=item.price.rappen, as_of=item.price.date, kind="catalog",
+                      source=item.price.source, url=item.price.url,
+                      note=item.price.note or "", item_id=item.id, **last_attempt)
+
+
+def catalog_prices(catalog: Catalog) -> dict[str, PriceQuote]:
+    """The catalog's dated list prices, by item id (items without a price are absent)."""
+    out: dict[str, PriceQuote] = {}
+    for item in catalog.priced_items():
+        quote = catalog_quote(item)
+        if quote is not None:
+            out[item.id] = quote
+    return out
+
+
+__all__ = ["PriceKind", "PriceQuote", "catalog_prices", "catalog_quote"]
