@@ -44,6 +44,7 @@ from pricing.parse import (
     toppreise_product_id,
 )
 from sizing.catalog import Item
+from sizing.money import chf_rappen
 
 __all__ = [
     "CATALOG_BAND",
@@ -77,11 +78,9 @@ def blocked_next_step(host: str = "toppreise.ch") -> str:
 
 
 def format_chf(rappen: int | None) -> str:
-    """``247700`` → ``"CHF 2'477.00"`` (Swiss apostrophe thousands separator)."""
-    if rappen is None:
-        return "—"
-    francs, cents = divmod(rappen, 100)
-    return f"CHF {francs:,}.{cents:02d}".replace(",", "'")
+    """``247700`` → ``"CHF 2'477.00"``; unknown → ``"—"`` (the pricing CLI's dash):
+    `sizing.money.chf_rappen`, the one CHF formatter."""
+    return chf_rappen(rappen, missing="—")
 
 
 # =========================================================================== results

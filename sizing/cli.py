@@ -195,11 +195,11 @@ def _range(d: dict[str, Any], key: str, spec: str) -> str:
 
 
 def _price_text(d: dict[str, Any]) -> str:
-    from sizing.cluster import chf
+    from sizing.money import chf
 
     if d["price_chf"] is None:
         return "unknown (no price for " + ", ".join(d.get("unpriced_items") or ["a part"]) + ")"
-    text = f"CHF {chf(round(d['price_chf']))}"
+    text = chf(round(d['price_chf']), None)
     if d.get("price_complete") is False:
         text += f" + not priced: {', '.join(d['unpriced_items'])}"
     return text

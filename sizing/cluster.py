@@ -58,7 +58,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from sizing.catalog import Cable, Catalog, Item, Platform, Switch
-from sizing.money import PriceQuote, catalog_quote
+from sizing.money import PriceQuote, catalog_quote, chf
 from sizing.scenario import PARALLEL_CHOICES, ScenarioError
 
 DESIGNS: tuple[str, ...] = ("direct", "switch")
@@ -156,19 +156,20 @@ class BillOfMaterials:
             if line.unit_price_chf is None:
                 price = "price unknown"
             elif line.quantity == 1:
-                price = chf(line.unit_price_chf)
+                price = chf(line.unit_price_chf, None, unit=False)
             else:
-                price = (f"{line.quantity} x {chf(line.unit_price_chf)} = "
-                         f"{chf(line.line_total_chf or 0.0)}")
+                price = (f"{line.quantity} x {chf(line.unit_price_chf, None, unit=False)} = "
+                         f"{chf(line.line_total_chf or 0.0, None, unit=False)}")
             rows.append(f"| {num} | {_md(comp)} | {_md(line.specification)} | {price} | "
                         f"{_order_cells(line)} |")
-        total = "unknown" if self.total_chf is None else f"CHF {chf(self.total_chf)}"
+        total = "unknown" if self.total_chf is None else chf(self.total_chf, None)
         if self.total_chf is not None and self.unpriced_items:
             total += " + parts not priced"
         rows.append(f"| | **TOTAL** | | **{total}** | | | |")
         for alt in self.alternatives:
             price = "price unknown" if alt.unit_price_chf is None else (
-                f"{alt.quantity} x {chf(alt.unit_price_chf)} = {chf(alt.line_total_chf or 0.0)}")
+                f"{alt.quantity} x {chf(alt.unit_price_chf, None, unit=False)} = "
+                f"{chf(alt.line_total_chf or 0.0, None, unit=False)}")
             rows.append(f"| alt. | {_md(f'{alt.quantity}x {alt.description}')} instead of "
                         f"{_md(alt.alternative_to or '')} (not in the total; caveat: "
                         f"{_md(alt.caveat or 'none')}) | {_md(alt.specification)} | {price} | "
@@ -238,14 +239,8 @@ def price_age(dates: Iterable[datetime.date | None], *, today: datetime.date,
     return PriceAge(oldest, (today - oldest).days, stale_days)
 
 
-def chf(amount: float) -> str:
-    """Swiss style: "2'477", or "2'477.50" when there are Rappen."""
-    text = f"{amount:,.0f}" if abs(amount - round(amount)) < 0.005 else f"{amount:,.2f}"
-    return text.replace(",", "'")
-
-
 def _cost(amount: float) -> str:
-    return "price unknown" if math.isinf(amount) else f"CHF {chf(amount)}"
+    return "price unknown" if math.isinf(amount) else chf(amount, None)
 
 
 def _md(text: str) -> str:
@@ -438,7 +433,7 @@ def _cable_notes(catalog: Catalog, used: dict[str, int]) -> list[str]:
         alts = [o for o in catalog.cables if o.kind == c.kind and o.id != cid]
         if alts:
             listed = ", ".join(
-                f"{o.id} ({'no price' if o.price is None else 'CHF ' + chf(o.price.chf)}"
+                f"{o.id} ({'no price' if o.price is None else chf(o.price.chf, None)}"
                 f"{'' if o.known_good else ', known issue'})"
                 for o in alts)
             notes.append(f"{cid} chosen as the cheapest known-good {c.kind} by catalog list "
@@ -803,7 +798,8 @@ def _guide_notes(catalog: Catalog, p: Platform, topo: Topology, lines: list[BomL
             "One cable connects only two nodes: 3 nodes need a switch (plus a cable per node "
             "or breakout pair) or three direct cables (triangle). The reference build guide's "
             f"3-unit budget of 3 units + one cable and no switch (CHF "
-            f"{chf(3 * GUIDE_UNIT_CHF + GUIDE_CABLE_CHF)}) cannot connect the third node."]
+            f"{chf(3 * GUIDE_UNIT_CHF + GUIDE_CABLE_CHF, None, unit=False)}) cannot connect "
+            "the third node."]
     if units != 2 or p.id != GUIDE_PLATFORM or topo.design != "direct" or total is None:
         return []
     cable = next((ln for ln in lines if ln.item_id in topo.cables), None)
@@ -813,23 +809,25 @@ def _guide_notes(catalog: Catalog, p: Platform, topo: Topology, lines: list[BomL
     guide_total = 2 * GUIDE_UNIT_CHF + GUIDE_CABLE_CHF
     diff = total - guide_total
     if abs(diff) < 0.005:
-        return [f"Total equals the reference build guide's ~CHF {chf(guide_total)}."]
+        return [f"Total equals the reference build guide's ~{chf(guide_total, None)}."]
     d_cable = cable.unit_price_chf - GUIDE_CABLE_CHF
     d_units = 2 * (unit.unit_price_chf - GUIDE_UNIT_CHF)
-    why_cable = (f"the guide counts the DAC at '~{chf(GUIDE_CABLE_CHF)}' (unnamed, unsourced), "
-                 f"this BOM's cheapest sourced 200G DAC costs CHF {chf(cable.unit_price_chf)} "
+    why_cable = (f"the guide counts the DAC at '~{chf(GUIDE_CABLE_CHF, None, unit=False)}' "
+                 "(unnamed, unsourced), "
+                 f"this BOM's cheapest sourced 200G DAC costs {chf(cable.unit_price_chf, None)} "
                  f"({cable.item_id}, {cable.price_kind or 'catalog'} price "
                  f"{cable.price_date.isoformat() if cable.price_date else 'undated'}: "
                  f"{cable.price_source or 'no source'})")
     more = "more" if diff > 0 else "less"
-    head = (f"Total CHF {chf(total)} vs the reference build guide's ~CHF {chf(guide_total)} "
-            f"(2 x {chf(GUIDE_UNIT_CHF)} + ~{chf(GUIDE_CABLE_CHF)}): CHF {chf(abs(diff))} "
+    head = (f"Total {chf(total, None)} vs the reference build guide's ~{chf(guide_total, None)} "
+            f"(2 x {chf(GUIDE_UNIT_CHF, None, unit=False)} + "
+            f"~{chf(GUIDE_CABLE_CHF, None, unit=False)}): {chf(abs(diff), None)} "
             f"{more}")
     if abs(d_units) < 0.005:
         return [f"{head}, all on the cable: {why_cable}."]
-    return [f"{head}: CHF {chf(d_cable)} on the cable ({why_cable}) and CHF {chf(d_units)} on "
-            f"the units (CHF {chf(unit.unit_price_chf)} each vs the guide's "
-            f"{chf(GUIDE_UNIT_CHF)})."]
+    return [f"{head}: {chf(d_cable, None)} on the cable ({why_cable}) and {chf(d_units, None)} on "
+            f"the units ({chf(unit.unit_price_chf, None)} each vs the guide's "
+            f"{chf(GUIDE_UNIT_CHF, None, unit=False)})."]
 
 
 def bill_of_materials(catalog: Catalog, platform_id: str, units: int, *,
@@ -855,7 +853,7 @@ def bill_of_materials(catalog: Catalog, platform_id: str, units: int, *,
         saving = (next(ln for ln in lines if ln.item_id == alt.alternative_to).line_total_chf
                   or 0.0) - (alt.line_total_chf or 0.0)
         notes.append(f"Alternative: {alt.quantity} x {alt.item_id} instead of "
-                     f"{alt.alternative_to} saves CHF {chf(saving)}, but: "
+                     f"{alt.alternative_to} saves {chf(saving, None)}, but: "
                      f"{alt.caveat or 'it has a reported problem'} The BOM lists the "
                      "known-good part.")
     return BillOfMaterials(p.id, units, topo, lines, total, missing, notes, idle, load,
@@ -917,7 +915,7 @@ class Upgrade:
                "| Order |", "|---|---|---|---|---|---|---|"]
         for ln in self.buy_lines:
             out.append(_shopping_row(ln))
-        cost = "unknown" if self.extra_chf is None else f"CHF {chf(self.extra_chf)}"
+        cost = "unknown" if self.extra_chf is None else chf(self.extra_chf, None)
         if self.extra_chf is not None and self.unpriced_items:
             cost += " + parts not priced"
         out.append(f"| **COST NOW** | | | **{cost}** | | | |")
@@ -931,10 +929,10 @@ class Upgrade:
             out += [_shopping_row(ln) for ln in self.unused_lines]
         else:
             out.append("None: every owned part is used.")
-        spent = "unknown" if self.total_spent_chf is None else f"CHF {chf(self.total_spent_chf)}"
+        spent = "unknown" if self.total_spent_chf is None else chf(self.total_spent_chf, None)
         if self.total_spent_chf is not None and self.unpriced_items:
             spent += " + parts not priced"
-        owned = "unknown" if self.owned_chf is None else f"CHF {chf(self.owned_chf)}"
+        owned = "unknown" if self.owned_chf is None else chf(self.owned_chf, None)
         out += ["", "## Totals", "", f"- Cost now (parts to buy): {cost}",
                 f"- Owned {self.from_units}-unit build at today's prices: {owned} (ASSUMPTION: "
                 "what was paid is not known; today's effective prices stand in)",
@@ -965,8 +963,9 @@ def _describe(items: Mapping[str, int]) -> str:
 
 
 def _shopping_row(ln: BomLine, prefix: str = "") -> str:
-    unit = "price unknown" if ln.unit_price_chf is None else chf(ln.unit_price_chf)
-    total = "-" if ln.line_total_chf is None else chf(ln.line_total_chf)
+    unit = ("price unknown" if ln.unit_price_chf is None
+            else chf(ln.unit_price_chf, None, unit=False))
+    total = "-" if ln.line_total_chf is None else chf(ln.line_total_chf, None, unit=False)
     return (f"| {_md(prefix + ln.description)} ({_md(ln.item_id)}) | {ln.quantity} | {unit} | "
             f"{total} | {_order_cells(ln)} |")
 
@@ -1032,7 +1031,7 @@ def upgrade_path(catalog: Catalog, platform_id: str, from_units: int, to_units: 
     for other in priced[1:]:
         if other[2].switches != topo.switches:
             o_extra = "price unknown" if other[4] else (
-                f"{_cost(other[5])}, CHF {chf(other[5] - extra)} more"
+                f"{_cost(other[5])}, {chf(other[5] - extra, None)} more"
                 if not missing else _cost(other[5]))
             notes.append(f"Alternative: {_describe(other[2].switches)} — buy "
                          f"{_describe(other[3])} ({o_extra}).")
@@ -1066,7 +1065,7 @@ def upgrade_cost(catalog: Catalog, platform_id: str, from_units: int, to_units: 
 __all__ = [
     "DESIGNS", "GUIDE_CABLE_CHF", "GUIDE_PLATFORM", "GUIDE_UNIT_CHF", "BillOfMaterials",
     "BomLine", "PriceAge", "Topology", "TopologyError", "Upgrade",
-    "allowed_parallel", "bill_of_materials", "check_parallel", "chf",
+    "allowed_parallel", "bill_of_materials", "check_parallel",
     "cluster_power", "energy_chf_per_year", "larger_hosts", "price_age", "topology",
     "upgrade_cost", "upgrade_path",
 ]

@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sizing.catalog import ROOT, read_yaml_file
 from sizing.cluster import DAYS_PER_YEAR, energy_chf_per_year
+from sizing.money import chf
 
 if TYPE_CHECKING:
     from sizing.catalog import Catalog
@@ -454,7 +455,7 @@ def cost_report(estimate: dict[str, Any], prices: CloudPrices, *, rappen_per_kwh
         "token; prefill and decode alternate (no overlap: conservative)",
         f"energy {estimate['power_w_load']:.0f} W at load, {estimate['power_w_idle']:.0f} W "
         f"idle at {rappen_per_kwh:g} Rp/kWh ({tariff_id})",
-        f"depreciation: CHF {hardware:,.0f} (bill of materials".replace(",", "'")
+        f"depreciation: {chf(hardware)} (bill of materials"
         + (" — incomplete: " + ", ".join(estimate.get("unpriced_items") or [])
            if estimate.get("price_complete") is False else "")
         + f") straight-line over {life_years:g} years, no resale value, no interest "

@@ -1,4 +1,5 @@
-"""Prices as values: the one price type (`PriceQuote`) and the catalog's list prices.
+"""Prices as values: the one price type (`PriceQuote`), the catalog's list prices, and the
+one CHF formatter (`chf`, `chf_rappen`).
 
 A `PriceQuote` is the price one item is costed at, with its date and provenance. The
 price history (`pricing.effective.effective_prices`) and the catalog (`catalog_prices`)
@@ -11,6 +12,7 @@ This module imports only `sizing.catalog`, so `pricing` may import it (docs/desi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -18,6 +20,7 @@ from typing import Any, Literal
 from sizing.catalog import Catalog, Item
 
 PriceKind = Literal["scraped", "manual", "catalog"]
+DASH = "–"          # an unknown amount: never a made-up price
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,4 +86,35 @@ def catalog_prices(catalog: Catalog) -> dict[str, PriceQuote]:
     return out
 
 
-__all__ = ["PriceKind", "PriceQuote", "catalog_prices", "catalog_quote"]
+def chf(amount_chf: float | None, decimals: int | None = 0, *, unit: bool = True,
+        missing: str = DASH) -> str:
+    """Swiss francs as text, apostrophe thousands separator: ``2477`` -> ``"CHF 2'477"``.
+
+    ``decimals``: digits after the point (rounded); None: none for whole francs, else two
+    (``"CHF 2'477.50"``). ``unit``: False leaves out ``"CHF "`` (a table cell under a CHF
+    header, ``"2 x 2'477"``). None, NaN, an infinite amount or a non-number -> ``missing``.
+    """
+    if amount_chf is None:
+        return missing
+    try:
+        number = float(amount_chf)
+    except (TypeError, ValueError):
+        return missing
+    if not math.isfinite(number):
+        return missing
+    if decimals is None:
+        decimals = 0 if abs(number - round(number)) < 0.005 else 2
+    text = f"{number:,.{decimals}f}".replace(",", "'")
+    if text == "-0":
+        text = "0"
+    return f"CHF {text}" if unit else text
+
+
+def chf_rappen(rappen: int | None, *, missing: str = DASH) -> str:
+    """Integer Rappen as CHF with two decimals: ``247700`` -> ``"CHF 2'477.00"``; None ->
+    ``missing``."""
+    return missing if rappen is None else chf(rappen / 100, 2)
+
+
+__all__ = ["DASH", "PriceKind", "PriceQuote", "catalog_prices", "catalog_quote", "chf",
+           "chf_rappen"]

@@ -63,11 +63,10 @@ from sizing.cluster import (
     BillOfMaterials,
     TopologyError,
     bill_of_materials,
-    chf,
     energy_chf_per_year,
 )
 from sizing.estimate import Estimate
-from sizing.money import PriceQuote
+from sizing.money import PriceQuote, chf
 from sizing.scenario import KV_DTYPES, ScenarioError
 from sizing.workload import (
     DEFAULT_MAX_TTFT_S,
@@ -648,7 +647,7 @@ class PlanResult:
         if self.recommended or self.closest is None:
             return ""
         c = self.closest
-        price = "" if c.price_chf is None else f" (CHF {chf(c.price_chf)}" + (
+        price = "" if c.price_chf is None else f" ({chf(c.price_chf, None)}" + (
             "" if c.price_complete else " + unpriced parts") + ")"
         return (f"nothing meets every requirement with {self.floors.short_text()}; closest: "
                 f"{c.units} x {c.platform_id}{price} misses: {c.detail}")
@@ -750,8 +749,8 @@ def plan(req: Requirements, catalog: Catalog, *,
                 details.append("no price known for: " + ", ".join(bom.missing_prices))
             elif price > req.budget_chf.max:
                 reasons.append("budget")
-                details.append(f"CHF {chf(price)}{' + unpriced parts' if unpriced else ''} > "
-                               f"budget CHF {chf(req.budget_chf.max)}")
+                details.append(f"{chf(price, None)}{' + unpriced parts' if unpriced else ''} > "
+                               f"budget {chf(req.budget_chf.max, None)}")
             if req.power_cap_w is not None and bom.power_w_load > req.power_cap_w:
                 reasons.append("power")
                 details.append(f"{bom.power_w_load:.0f} W at load > cap "

@@ -21,10 +21,9 @@ from sizing.catalog import CONFIG_MAX_BYTES, Catalog, CatalogError, ModelArch
 from sizing.compare import Workload
 from sizing.hub import HubError
 from sizing.llm import quants_for
-from sizing.money import PriceQuote
+from sizing.money import PriceQuote, chf
 from sizing.speculative import CONTENT_TYPES
 from ui import export, fmt, services, state
-from ui.fmt import chf
 
 K = state.widget_key
 
