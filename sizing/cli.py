@@ -149,7 +149,7 @@ def _scenario_from(values: dict[str, Any]) -> Scenario:
 
 def _check_hosts(catalog: Catalog, scenario: Scenario) -> None:
     """Refuse tp/pp across GPU hosts, as compare and plan do (`cluster.check_parallel`)."""
-    from sizing.cluster import check_parallel
+    from sizing.topology import check_parallel
 
     try:
         catalog.platform(scenario.platform)
@@ -175,8 +175,8 @@ def _with_price_status(catalog: Catalog, d: dict[str, Any], prices: Any,
                        cache: dict[tuple[str, int], tuple[Any, ...]]) -> dict[str, Any]:
     """Add `price_complete` and `unpriced_items` (as in the BOM) to an estimate dict:
     `price_chf` leaves out parts the catalog does not hold or has no price for."""
+    from sizing.bom import bill_of_materials
     from sizing.cli_cluster import price_age_of
-    from sizing.cluster import bill_of_materials
 
     key = (d["platform"], d["units"])
     if key not in cache:

@@ -196,7 +196,7 @@ def price_age_of(catalog: Any, dates: Any) -> Any:
     stale past the catalog's ``defaults.price_stale_days``."""
     import datetime
 
-    from sizing.cluster import price_age
+    from sizing.money import price_age
 
     parsed = [datetime.date.fromisoformat(d) if isinstance(d, str) else d for d in dates
               if d is not None and not (isinstance(d, float) and math.isnan(d))]
@@ -210,7 +210,7 @@ def _print_age(age: Any) -> None:
 
 # ----------------------------------------------------------------------------- bom
 def cmd_bom(args: argparse.Namespace) -> int:
-    from sizing.cluster import bill_of_materials
+    from sizing.bom import bill_of_materials
 
     if getattr(args, "from_units", None) is not None:
         if args.design is not None:
@@ -234,8 +234,9 @@ def cmd_bom(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- upgrade
 def cmd_upgrade(args: argparse.Namespace) -> int:
-    """The upgrade shopping list (sizing.cluster.upgrade_path) as Markdown or JSON."""
-    from sizing.cluster import topology, upgrade_path
+    """The upgrade shopping list (sizing.upgrade.upgrade_path) as Markdown or JSON."""
+    from sizing.topology import topology
+    from sizing.upgrade import upgrade_path
 
     if args.to_units < args.from_units:
         raise ScenarioError(f"--to ({args.to_units}) must be at least --from "

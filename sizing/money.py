@@ -1,5 +1,6 @@
-"""Prices as values: the one price type (`PriceQuote`), the catalog's list prices, and the
-one CHF formatter (`chf`, `chf_rappen`).
+"""Prices as values: the one price type (`PriceQuote`), the catalog's list prices, how old
+the prices of a configuration are (`price_age`), and the one CHF formatter (`chf`,
+`chf_rappen`).
 
 A `PriceQuote` is the price one item is costed at, with its date and provenance. The
 price history (`pricing.effective.effective_prices`) and the catalog (`catalog_prices`)
@@ -13,6 +14,7 @@ This module imports only `sizing.catalog`, so `pricing` may import it (docs/desi
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -86,6 +88,49 @@ def catalog_prices(catalog: Catalog) -> dict[str, PriceQuote]:
     return out
 
 
+@dataclass(frozen=True)
+class PriceAge:
+    """How old the oldest price of a configuration is, at the point of decision.
+
+    ``price_age_days``: whole days from ``oldest_price_date`` to the day asked about;
+    ``stale``: older than ``stale_days`` (catalog ``defaults.price_stale_days``, 30)."""
+
+    oldest_price_date: date | None
+    price_age_days: int | None
+    stale_days: int
+
+    @property
+    def stale(self) -> bool:
+        return self.price_age_days is not None and self.price_age_days > self.stale_days
+
+    def note(self) -> str:
+        """One line, e.g. "prices as of 2026-02-17 (288 days old) — older than 30 days:
+        refresh or import saved pages (Prices page)"."""
+        if self.oldest_price_date is None or self.price_age_days is None:
+            return "no dated price in this configuration"
+        days = self.price_age_days
+        text = (f"prices as of {self.oldest_price_date.isoformat()} "
+                f"({days} day{'' if days == 1 else 's'} old)")
+        if self.stale:
+            text += (f" — older than {self.stale_days} days: refresh, import saved pages or "
+                     "set prices (Prices page)")
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"oldest_price_date": None if self.oldest_price_date is None
+                else self.oldest_price_date.isoformat(), "price_age_days": self.price_age_days}
+
+
+def price_age(dates: Iterable[date | None], *, today: date,
+              stale_days: int) -> PriceAge:
+    """The :class:`PriceAge` of the oldest of ``dates`` (Nones ignored) on ``today``."""
+    known = [d for d in dates if d is not None]
+    if not known:
+        return PriceAge(None, None, stale_days)
+    oldest = min(known)
+    return PriceAge(oldest, (today - oldest).days, stale_days)
+
+
 def chf(amount_chf: float | None, decimals: int | None = 0, *, unit: bool = True,
         missing: str = DASH) -> str:
     """Swiss francs as text, apostrophe thousands separator: ``2477`` -> ``"CHF 2'477"``.
@@ -116,5 +161,5 @@ def chf_rappen(rappen: int | None, *, missing: str = DASH) -> str:
     return missing if rappen is None else chf(rappen / 100, 2)
 
 
-__all__ = ["DASH", "PriceKind", "PriceQuote", "catalog_prices", "catalog_quote", "chf",
-           "chf_rappen"]
+__all__ = ["DASH", "PriceAge", "PriceKind", "PriceQuote", "catalog_prices", "catalog_quote",
+           "chf", "chf_rappen", "price_age"]

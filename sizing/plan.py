@@ -58,16 +58,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from sizing import limits
+from sizing.bom import BillOfMaterials, bill_of_materials
 from sizing.catalog import Catalog, UnknownIdError, read_yaml_file
-from sizing.cluster import (
-    BillOfMaterials,
-    TopologyError,
-    bill_of_materials,
-    energy_chf_per_year,
-)
 from sizing.estimate import Estimate
 from sizing.money import PriceQuote, chf
+from sizing.power import energy_chf_per_year
 from sizing.scenario import KV_DTYPES, ScenarioError
+from sizing.topology import TopologyError
 from sizing.workload import (
     DEFAULT_MAX_TTFT_S,
     DEFAULT_MIN_TOK_S_PER_STREAM,

@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sizing.catalog import Catalog, ModelArch
-from sizing.cluster import allowed_parallel, check_parallel
 from sizing.estimate import Estimate, estimate_many
 from sizing.money import PriceQuote
 from sizing.scenario import PARALLEL_CHOICES, Scenario, ScenarioError
+from sizing.topology import allowed_parallel, check_parallel
 
 OS_RESERVE_GB = 100.0   # ASSUMPTION: OS, containers (vLLM/NGC images ~15-30 GB each), caches
 

@@ -52,7 +52,7 @@ APP = {**_modules("ui"), "app": _imports(ROOT / "app.py")}
 
 
 def test_the_scan_sees_every_package():
-    assert {"sizing.kernel", "sizing.cluster", "sizing.estimate"} <= CORE.keys()
+    assert {"sizing.kernel", "sizing.bom", "sizing.estimate"} <= CORE.keys()
     assert {"pricing.parse", "pricing.history", "pricing.refresh"} <= PRICES.keys()
     assert {"ui.services", "app"} <= APP.keys()
 
@@ -102,7 +102,7 @@ def test_the_scan_catches_an_import_inside_a_function(tmp_path):
 
 
 def test_estimating_one_scenario_loads_no_pricing_and_no_streamlit():
-    code = ("import sys, sizing.estimate, sizing.cluster; "
+    code = ("import sys, sizing.estimate, sizing.bom, sizing.upgrade; "
             "print(sorted(m for m in ('pricing', 'streamlit', 'ui', 'plotly') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,

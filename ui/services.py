@@ -24,17 +24,12 @@ import pandas as pd
 import streamlit as st
 
 from pricing.sources import price_source
+from sizing.bom import BillOfMaterials, bill_of_materials
 from sizing.catalog import DEFAULT_CATALOG_PATH, ROOT, Catalog, ModelArch, load_catalog
-from sizing.cluster import (
-    BillOfMaterials,
-    Upgrade,
-    bill_of_materials,
-    upgrade_cost,
-    upgrade_path,
-)
 from sizing.compare import Workload, compare
 from sizing.estimate import estimate
 from sizing.money import PriceQuote, catalog_prices
+from sizing.upgrade import Upgrade, upgrade_cost, upgrade_path
 from ui import charts, tables
 
 BENCHMARKS_PATH = ROOT / "data" / "benchmarks.csv"
@@ -286,7 +281,7 @@ def upgrade_chf(platform: str, from_units: int, to_units: int, prices_key: str,
 def upgrade(platform: str, from_units: int, to_units: int, prices_key: str,
             catalog_key: str) -> Upgrade:
     """The upgrade shopping list ``from_units`` -> ``to_units`` at effective prices
-    (``sizing.cluster.upgrade_path``; raises TopologyError/ScenarioError)."""
+    (``sizing.upgrade.upgrade_path``; raises TopologyError/ScenarioError)."""
     return upgrade_path(catalog(), platform, from_units, to_units,
                         prices=_effective_prices(prices_key, catalog_key))
 

@@ -1,7 +1,7 @@
 """Pure view-model helpers (no Streamlit): shape sizing/pricing results for display.
 
 Nothing here computes hardware physics; it picks, labels, ranks and joins the outputs of
-``sizing.compare``, ``sizing.estimate`` and ``sizing.cluster``. Every display label
+``sizing.compare``, ``sizing.estimate`` and ``sizing.bom``. Every display label
 carries its unit.
 """
 
@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sizing.bom import BillOfMaterials
 from sizing.catalog import Catalog, ModelArch
-from sizing.cluster import BillOfMaterials
 from sizing.compare import Workload, best_estimate
 from sizing.compare import rank as rank_configurations
 from sizing.estimate import estimate

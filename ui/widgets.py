@@ -53,7 +53,7 @@ def price_age_of(cat: Catalog, dates: Sequence[Any]) -> Any:
     (UTC), stale past the catalog's ``defaults.price_stale_days``."""
     import datetime
 
-    from sizing.cluster import price_age
+    from sizing.money import price_age
 
     parsed = [datetime.date.fromisoformat(d) if isinstance(d, str) else d for d in dates
               if isinstance(d, str | datetime.date)]

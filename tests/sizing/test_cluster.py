@@ -1,4 +1,4 @@
-"""Topology, bill of materials, power and energy (sizing/cluster.py).
+"""Topology, bill of materials, power and energy (sizing/topology.py, bom.py, power.py, upgrade.py).
 
 Expected values are hand-computed from published figures:
 * reference build guide (docs/sources/gb10_cluster_build_guide_2026-02.md): ASUS GX10 1 TB
@@ -18,18 +18,13 @@ import json
 
 import pytest
 
+from sizing.bom import bill_of_materials
 from sizing.catalog import Catalog, ListPrice, SwitchPort, UnknownIdError
 from sizing.cli import main
-from sizing.cluster import (
-    TopologyError,
-    bill_of_materials,
-    cluster_power,
-    energy_chf_per_year,
-    topology,
-    upgrade_cost,
-    upgrade_path,
-)
 from sizing.money import PriceQuote, catalog_prices
+from sizing.power import cluster_power, energy_chf_per_year
+from sizing.topology import TopologyError, topology
+from sizing.upgrade import upgrade_cost, upgrade_path
 
 GX10 = "asus-gx10-1tb"
 CRS804, CRS812 = "mikrotik-crs804-4ddq", "mikrotik-crs812-ddq"

@@ -13,19 +13,13 @@ import json
 
 import pytest
 
+from sizing.bom import bill_of_materials
 from sizing.catalog import Catalog
 from sizing.cli import main
-from sizing.cluster import (
-    TopologyError,
-    allowed_parallel,
-    bill_of_materials,
-    check_parallel,
-    cluster_power,
-    larger_hosts,
-    topology,
-)
 from sizing.compare import Workload, compare
 from sizing.money import PriceQuote
+from sizing.power import cluster_power
+from sizing.topology import TopologyError, allowed_parallel, check_parallel, larger_hosts, topology
 
 WRX = "rtx-pro-6000-maxq-wrx90"
 MAXQ = "rtx-pro-6000-maxq"

@@ -8,8 +8,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from sizing.bom import bill_of_materials
 from sizing.catalog import default_catalog
-from sizing.cluster import bill_of_materials
 from sizing.compare import Workload, compare
 from sizing.money import catalog_prices
 from sizing.plan import Serve, evaluate_plan

@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from sizing import limits
-from sizing.cluster import TopologyError, energy_chf_per_year
 from sizing.plan import Serve
+from sizing.power import energy_chf_per_year
 from sizing.scenario import ScenarioError
+from sizing.topology import TopologyError
 from ui import export, fmt, services, shopping, state, tables, widgets
 
 K = state.widget_key
@@ -142,7 +143,7 @@ if rows:
     widgets.show_table(upgrade_df, {**upgrade_kinds, "From (units)": "int",
                                     "To (units)": "int"}, key="upgrade_table")
     st.caption("Extra parts: what must be bought on top of this build (parts already owned "
-               "are reused, item by item; sizing.cluster.upgrade_path). Total spent = this "
+               "are reused, item by item; sizing.upgrade.upgrade_path). Total spent = this "
                "build at today's prices (ASSUMPTION: what was paid is not known) + the extra "
                "parts.")
 if upgrades:
