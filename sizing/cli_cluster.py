@@ -421,7 +421,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from sizing.plan import RequirementsError, check_requirements, load_requirements, plan
+    from sizing.planner import plan
+    from sizing.requirements import RequirementsError, check_requirements, load_requirements
 
     req = load_requirements(args.requirements)
     catalog, prices = _context(args)

@@ -1,5 +1,5 @@
 """What to run and which configuration wins, without tables: the part of `sizing.compare`
-that `sizing.plan` and the command line need (`sizing.compare` re-exports every name).
+that `sizing.planner` and the command line need (`sizing.compare` re-exports every name).
 
 `Workload` (model, weights and load), `best_estimate` (the layout rule: every layout the
 engine supports for a unit count is estimated; among those that fit, the highest decode

@@ -114,7 +114,7 @@ def test_the_estimate_and_plan_paths_load_no_pandas():
     """Pandas (with pyarrow, ~0.5 s to import) is only for the commands that build tables:
     the modules behind `estimate` and `plan` must not pull it in, not even indirectly."""
     code = ("import sys, sizing.cli, sizing.cli_cluster, sizing.cli_cost, sizing.workload, "
-            "sizing.plan, sizing.estimate, pricing.sources; "
+            "sizing.planner, sizing.requirements, sizing.estimate, pricing.sources; "
             "print(sorted(m for m in ('pandas', 'pyarrow', 'requests', 'bs4') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,

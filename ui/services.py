@@ -577,9 +577,9 @@ def deployment_plan(platform: str, units: int, groups: tuple[tuple[int, str], ..
                     catalog_key: str, custom: tuple[CustomRef, ...] = (),
                     memory_setting: str = "") -> Any:
     """Evaluate a deployment plan (``groups`` = ((units, "m"|"s"|"ms"), ...)) or, when
-    ``groups`` is None, the planner's best plan (``sizing.plan``). ``main``/``sub`` are
-    ``sizing.plan.Serve``; ``sub`` may be None; ``memory_setting`` as in `comparison`."""
-    from sizing.plan import GroupSpec, best_plan, evaluate_plan
+    ``groups`` is None, the planner's best plan (``sizing.planner``). ``main``/``sub`` are
+    ``sizing.requirements.Serve``; ``sub`` may be None; ``memory_setting`` as in `comparison`."""
+    from sizing.planner import GroupSpec, best_plan, evaluate_plan
 
     serves = [main] + ([sub] if sub is not None else [])
     cat = with_memory_setting(session_catalog(custom), memory_setting)
@@ -595,11 +595,12 @@ def deployment_plan(platform: str, units: int, groups: tuple[tuple[int, str], ..
 @st.cache_data(show_spinner=False, max_entries=32)
 def planner(requirements: dict[str, Any], prices_key: str, catalog_key: str,
             custom: tuple[CustomRef, ...] = (), memory_setting: str = "") -> Any:
-    """``sizing.plan.plan`` on a requirements mapping (validated by sizing.plan).
+    """``sizing.planner.plan`` on a requirements mapping (validated by sizing.requirements).
 
     Raises RequirementsError with a readable one-line message for invalid input.
     """
-    from sizing.plan import check_requirements, parse_requirements, plan
+    from sizing.planner import plan
+    from sizing.requirements import check_requirements, parse_requirements
 
     req = parse_requirements(requirements, filename="requirements")
     cat = with_memory_setting(session_catalog(custom), memory_setting)

@@ -506,7 +506,7 @@ def parse_plan(text: str, units: int, *, has_sub_agents: bool) -> list[tuple[int
 
 
 def plan_text(plan: Any) -> str:
-    """The ``"2m+1s"`` text of a ``sizing.plan.DeploymentPlan``."""
+    """The ``"2m+1s"`` text of a ``sizing.planner.DeploymentPlan``."""
     parts: dict[int, tuple[int, set[str]]] = {}
     for g in plan.groups:
         units, roles = parts.get(g.first_unit, (g.units, set()))

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from sizing import limits
-from sizing.plan import Serve
 from sizing.power import energy_chf_per_year
+from sizing.requirements import Serve
 from sizing.scenario import ScenarioError
 from sizing.topology import TopologyError
 from ui import export, fmt, services, shopping, state, tables, widgets
@@ -224,10 +224,10 @@ if plan is not None:
     compare_engine = ss.get(state.KEEP, {}).get("engine", "auto")
     if compare_engine != "auto" and any(g.engine != compare_engine for g in plan.groups):
         st.info(f"Compare assumed the engine {compare_engine}; the deployment plan uses "
-                "the default engine for each quantization (sizing.plan has no engine "
+                "the default engine for each quantization (sizing.planner has no engine "
                 "choice yet), so its speeds can differ from Compare's.")
     st.caption("Co-located models share memory and time: when both decode at once each "
-               "stream runs at 1/sum(1/v) of their solo speeds (worst case, sizing.plan).")
+               "stream runs at 1/sum(1/v) of their solo speeds (worst case, sizing.planner).")
 else:
     plan_df = pd.DataFrame()
 
