@@ -225,7 +225,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 
 def _cmd_set(args: argparse.Namespace) -> int:
-    from pricing.parse import PriceInputError, parse_chf_input
+    from pricing.amounts import PriceInputError, parse_chf_input
     from pricing.refresh import format_chf
 
     try:
@@ -312,7 +312,7 @@ def _saved_on(text: str) -> Any:
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
-    from pricing.parse import ParseError, parse_product_page
+    from pricing.pages import ParseError, parse_product_page
     from pricing.refresh import format_chf
 
     try:

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 from pricing.fetch import Fetcher, check_url_allowed, url_allowlist
 from pricing.history import Outcome, PriceHistory
-from pricing.parse import (
+from pricing.pages import (
     PARSER_VERSION,
     PageOffer,
     ParseError,

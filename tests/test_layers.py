@@ -53,7 +53,7 @@ APP = {**_modules("ui"), "app": _imports(ROOT / "app.py")}
 
 def test_the_scan_sees_every_package():
     assert {"sizing.kernel", "sizing.bom", "sizing.estimate"} <= CORE.keys()
-    assert {"pricing.parse", "pricing.history", "pricing.refresh"} <= PRICES.keys()
+    assert {"pricing.pages", "pricing.history", "pricing.refresh"} <= PRICES.keys()
     assert {"ui.services", "app"} <= APP.keys()
 
 

@@ -18,9 +18,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from pricing.amounts import PriceInputError, parse_chf_input
 from pricing.fetch import URLNotAllowedError, check_url_allowed, url_allowlist
 from pricing.history import HistoryError
-from pricing.parse import PriceInputError, parse_chf_input
 from ui import export, fmt, services, state, tables, widgets
 
 K = state.widget_key
