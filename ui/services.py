@@ -7,16 +7,16 @@ refresh or a manual override invalidates every dependent result without a TTL.
 
 Prices meet sizing only here (design.md "Who may import whom"): effective prices from the
 history database are handed to ``sizing`` as ``prices=`` (``sizing.money.PriceQuote``, the
-one price type). With no database yet, the catalog list prices are used.
+one price type). With no database yet, the catalog list prices are used. Price refreshes
+run as background jobs defined in `ui.jobs`; their registry is cached here.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from sizing.estimate import estimate
 from sizing.money import PriceQuote, catalog_prices
 from sizing.upgrade import Upgrade, upgrade_cost, upgrade_path
 from ui import charts, tables
+from ui.jobs import RefreshJob, RefreshJobs
 
 BENCHMARKS_PATH = ROOT / "data" / "benchmarks.csv"
 
@@ -469,82 +470,6 @@ def make_fetcher() -> Any:
     return None
 
 
-@dataclass
-class RefreshJob:
-    """A price refresh running in a background thread; progress read by the page."""
-
-    db_path: str
-    total: int
-    done: int = 0
-    lines: list[str] = field(default_factory=list)
-    summary: str | None = None
-    error: str | None = None
-    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    finished_at: datetime | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    @property
-    def running(self) -> bool:
-        return self.finished_at is None
-
-    def progress(self, done: int, total: int, result: Any) -> None:
-        with self.lock:
-            self.done, self.total = done, total
-            self.lines.append(result.line() if hasattr(result, "line") else str(result))
-
-    def snapshot(self) -> dict[str, Any]:
-        with self.lock:
-            return {"done": self.done, "total": self.total, "lines": list(self.lines),
-                    "summary": self.summary, "error": self.error, "running": self.running,
-                    "started_at": self.started_at, "finished_at": self.finished_at}
-
-
-class RefreshJobs:
-    """Process-wide registry: at most one running refresh per price database."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._jobs: dict[str, RefreshJob] = {}
-
-    def get(self, db_path: str) -> RefreshJob | None:
-        with self._lock:
-            return self._jobs.get(db_path)
-
-    def start(self, items: Iterable[Any], db_path: str,
-              fetcher_factory: Callable[[], Any]) -> RefreshJob:
-        """Start a refresh unless one is running on ``db_path`` (then return that one)."""
-        targets = [i for i in items if i.price is not None and i.price.url]
-        with self._lock:
-            current = self._jobs.get(db_path)
-            if current is not None and current.running:
-                return current
-            job = RefreshJob(db_path=db_path, total=len(targets))
-            self._jobs[db_path] = job
-
-        def run() -> None:
-            from pricing.history import PriceHistory
-            from pricing.refresh import refresh
-
-            fetcher = fetcher_factory()
-            try:
-                summary = refresh(targets, history=PriceHistory(db_path), fetcher=fetcher,
-                                  on_progress=job.progress)
-                with job.lock:   # the summary, then one line per blocked/unreachable host
-                    job.summary = " ".join([summary.describe() + ".", *summary.host_lines()])
-            except Exception as exc:  # shown in the page, never a traceback
-                with job.lock:
-                    job.error = f"{type(exc).__name__}: {exc}"
-            finally:
-                close = getattr(fetcher, "close", None)
-                if callable(close):
-                    close()
-                with job.lock:
-                    job.finished_at = datetime.now(UTC)
-
-        threading.Thread(target=run, name="price-refresh", daemon=True).start()
-        return job
-
-
 @st.cache_resource(show_spinner=False)
 def refresh_jobs() -> RefreshJobs:
     """The process-wide refresh registry (survives reruns and page switches)."""
@@ -561,7 +486,7 @@ def current_refresh() -> RefreshJob | None:
     return refresh_jobs().get(str(prices_db_path()))
 
 
-__all__ = ["BENCHMARKS_PATH", "RefreshJob", "RefreshJobs", "benchmarks_version", "bom",
+__all__ = ["BENCHMARKS_PATH", "benchmarks_version", "bom",
            "calibration", "catalog", "catalog_version", "comparison", "current_refresh",
            "effective_prices", "estimate_dict", "fit_grid", "import_saved_pages", "make_fetcher",
            "price_points", "prices_db_path", "prices_problem", "prices_version", "refresh_jobs",
