@@ -1,6 +1,6 @@
 """Shared Streamlit components: page start, workload and hardware inputs, downloads.
 
-Every input widget is bound to a :data:`ui.state.PARAMS` entry through its key
+Every input widget is bound to a :data:`ui.links.PARAMS` entry through its key
 (``state.widget_key(name)``) and seeded once by ``state.seed`` — widgets never get a
 ``value=``/``index=`` argument, so the session value (from a link, an earlier page or the
 default) always wins.
@@ -23,7 +23,7 @@ from sizing.hub import HubError
 from sizing.llm import quants_for
 from sizing.money import PriceQuote, chf
 from sizing.speculative import CONTENT_TYPES
-from ui import export, fmt, services, state
+from ui import export, fmt, links, services, state
 
 K = state.widget_key
 
@@ -101,7 +101,7 @@ def custom_refs() -> tuple[services.CustomRef, ...]:
         refs.append(("upload", upload[1], upload[0]))
     repo = str(st.session_state.get(K("repo")) or st.session_state.get(state.KEEP, {})
                .get("repo") or "").strip()
-    if repo and state.REPO_RE.match(repo):
+    if repo and links.REPO_RE.match(repo):
         refs.append(("repo", repo, b""))
     return tuple(refs)
 
@@ -196,8 +196,8 @@ def workload_inputs(cat: Catalog, *, upload: bool = True) -> WorkloadInput | Non
     if model is None:
         return None
     quant_select(cat, model, "Quantization (weights)", "weights")
-    st.selectbox("KV cache dtype", list(state.PARAMS["kv"].allowed(cat) or ()), key=K("kv"))
-    st.selectbox("Engine", list(state.PARAMS["engine"].allowed(cat) or ()), key=K("engine"),
+    st.selectbox("KV cache dtype", list(links.PARAMS["kv"].allowed(cat) or ()), key=K("kv"))
+    st.selectbox("Engine", list(links.PARAMS["engine"].allowed(cat) or ()), key=K("engine"),
                  help="auto = per platform its default engine (vLLM where supported) if it "
                  "runs the quantization, else one of its engines that does (e.g. llama.cpp "
                  "for GGUF q4_k_m)")
@@ -304,11 +304,11 @@ def platform_label(cat: Catalog, prices: Mapping[str, PriceQuote]) -> dict[str, 
 
 def family_platform_inputs(cat: Catalog) -> str:
     """Family then platform (SKU) of that family; returns the platform id."""
-    families = list(state.PARAMS["family"].allowed(cat) or ())
+    families = list(links.PARAMS["family"].allowed(cat) or ())
     st.selectbox("Platform family", families, key=K("family"))
     family = st.session_state[K("family")]
     own = [p.id for p in cat.platforms if p.family == family]
-    state.coerce_choice("platform", own, state.default_platform(cat, family))
+    state.coerce_choice("platform", own, links.default_platform(cat, family))
     labels = platform_label(cat, services.shown_prices())
     st.selectbox("Platform", own, key=K("platform"), format_func=lambda i: labels.get(i, i),
                  help="catalog id · effective price; "

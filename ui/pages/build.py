@@ -10,7 +10,7 @@ from sizing.power import energy_chf_per_year
 from sizing.requirements import Serve
 from sizing.scenario import ScenarioError
 from sizing.topology import TopologyError
-from ui import export, fmt, services, shopping, state, tables, widgets
+from ui import export, fmt, links, services, shopping, state, tables, widgets
 
 K = state.widget_key
 PLAN_KINDS = {"Streams": "int", "Fits": "bool", "Memory per unit (GiB)": "float1",
@@ -36,7 +36,7 @@ with st.sidebar:
     memory_setting = widgets.memory_setting_input(cat, ss[K("platform")])
     st.number_input("Units", min_value=limits.UNITS_MIN, max_value=limits.UNITS_MAX, step=1,
                     key=K("n"))
-    st.selectbox("Network design", list(state.PARAMS["design"].allowed(cat) or ()),
+    st.selectbox("Network design", list(links.PARAMS["design"].allowed(cat) or ()),
                  key=K("design"), help="auto: one DAC for 2 GB10 units, a switch for 3+; "
                  "direct: switchless (2-4 GB10 units); switch: always a switch")
     st.header("Workload (deployment plan)")
@@ -51,7 +51,7 @@ with st.sidebar:
     st.number_input("Context per stream (tokens)", min_value=limits.CONTEXT_TOKENS_MIN,
                     max_value=limits.CONTEXT_TOKENS_MAX,
                     step=1024, key=K("ctx"))
-    st.selectbox("KV cache dtype", list(state.PARAMS["kv"].allowed(cat) or ()), key=K("kv"))
+    st.selectbox("KV cache dtype", list(links.PARAMS["kv"].allowed(cat) or ()), key=K("kv"))
     widgets.energy_inputs(cat)
 
 platform_id: str = ss[K("platform")]
