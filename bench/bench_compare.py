@@ -1,7 +1,7 @@
 """Benchmark: the full comparison and the planner (``python bench/bench_compare.py``).
 
 Times `sizing.compare.compare` over every catalog platform at the default cluster sizes
-(1, 2, 3, 4, 8; up to three layouts each) and `sizing.plan.plan` for the reference build
+(1, 2, 3, 4, 8; up to three layouts each) and `sizing.planner.plan` for the reference build
 guide's buyer (every platform, 1-8 units, every deployment split). Both feed interactive
 pages, so the target is well under one second each. Prints median and max over ``--runs``.
 """
@@ -19,7 +19,8 @@ sys.path.insert(0, str(ROOT))
 
 from sizing.catalog import default_catalog  # noqa: E402
 from sizing.compare import Workload, compare  # noqa: E402
-from sizing.plan import load_requirements, plan  # noqa: E402
+from sizing.planner import plan  # noqa: E402
+from sizing.requirements import load_requirements  # noqa: E402
 
 TARGET_S = 1.0
 REQUIREMENTS = ROOT / "tests" / "data" / "requirements" / "guide_buyer.yaml"

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pricing.parse import parse_product_page  # noqa: E402
+from pricing.pages import parse_product_page  # noqa: E402
 
 SAMPLE = ROOT / "tests" / "data" / "pricing" / "toppreise_product_reconstructed.html"
 REAL = ROOT / "tests" / "data" / "pricing" / "toppreise_real_product_p818374.html"

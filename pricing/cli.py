@@ -156,7 +156,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from pricing.refresh import effective_prices, format_chf
+    from pricing.effective import effective_prices
+    from pricing.refresh import format_chf
 
     catalog = _load_catalog(args.catalog)
     items = list(catalog.priced_items())
@@ -191,7 +192,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
-    from pricing.refresh import effective_price, format_chf
+    from pricing.effective import effective_price
+    from pricing.refresh import format_chf
 
     catalog = _load_catalog(args.catalog)
     item = _item(catalog, args.id)
@@ -223,7 +225,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 
 def _cmd_set(args: argparse.Namespace) -> int:
-    from pricing.parse import PriceInputError, parse_chf_input
+    from pricing.amounts import PriceInputError, parse_chf_input
     from pricing.refresh import format_chf
 
     try:
@@ -310,7 +312,7 @@ def _saved_on(text: str) -> Any:
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
-    from pricing.parse import ParseError, parse_product_page
+    from pricing.pages import ParseError, parse_product_page
     from pricing.refresh import format_chf
 
     try:

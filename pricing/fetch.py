@@ -51,7 +51,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from pricing import ALLOWLIST_ENV_VAR, USER_AGENT_URL_ENV_VAR, __version__, default_cache_dir
-from pricing.parse import is_block_page
+from pricing.pages import is_block_page
 
 __all__ = [
     "DEFAULT_ALLOWLIST",

@@ -1,4 +1,4 @@
-"""Refresh catalog prices (fetch → parse → validate → store) and compute effective prices.
+"""Refresh catalog prices (fetch → parse → validate → store).
 
 Validation before a scraped price is accepted (design.md "Prices"; catalog_facts.md §1.2,
 §1.9 "Validate identity"):
@@ -18,7 +18,7 @@ Validation before a scraped price is accepted (design.md "Prices"; catalog_facts
    ``suspect`` and not used until a later network fetch lands within ``confirm_tolerance``
    (10 %) of it, or a manual override sets a new reference.
 
-Effective price of an item (``effective_prices``, in `pricing.effective`, re-exported here):
+Effective price of an item (``effective_prices``, in `pricing.effective`):
 the newest of {latest good scrape from the item's current catalog URL, latest manual
 override} — a tie goes to the manual override — else the catalog list price; always with
 its date and source.
@@ -34,10 +34,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from pricing.effective import EffectivePrice, PriceKind, effective_price, effective_prices
 from pricing.fetch import Fetcher, check_url_allowed, url_allowlist
 from pricing.history import Outcome, PriceHistory
-from pricing.parse import (
+from pricing.pages import (
     PARSER_VERSION,
     PageOffer,
     ParseError,
@@ -45,20 +44,17 @@ from pricing.parse import (
     toppreise_product_id,
 )
 from sizing.catalog import Item
+from sizing.money import chf_rappen
 
 __all__ = [
     "CATALOG_BAND",
     "CONFIRM_TOLERANCE",
     "DEFAULT_BAND",
-    "EffectivePrice",
-    "PriceKind",
     "RefreshResult",
     "RefreshSummary",
     "blocked_next_step",
     "check_identity",
     "check_url",
-    "effective_price",
-    "effective_prices",
     "format_chf",
     "part_number_matches",
     "refresh",
@@ -82,11 +78,9 @@ def blocked_next_step(host: str = "toppreise.ch") -> str:
 
 
 def format_chf(rappen: int | None) -> str:
-    """``247700`` → ``"CHF 2'477.00"`` (Swiss apostrophe thousands separator)."""
-    if rappen is None:
-        return "—"
-    francs, cents = divmod(rappen, 100)
-    return f"CHF {francs:,}.{cents:02d}".replace(",", "'")
+    """``247700`` → ``"CHF 2'477.00"``; unknown → ``"—"`` (the pricing CLI's dash):
+    `sizing.money.chf_rappen`, the one CHF formatter."""
+    return chf_rappen(rappen, missing="—")
 
 
 # =========================================================================== results

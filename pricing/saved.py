@@ -3,7 +3,7 @@
 toppreise.ch answers clients that identify as tools with a block page, and the project never
 disguises its client; a page the user saved while browsing is the honest route to today's
 price. Each page is parsed like a scrape, matched to its catalog item by toppreise product id
-(``-pNNNNNN`` of the canonical / ``og:url`` address, see :func:`pricing.parse.toppreise_product_id`)
+(``-pNNNNNN`` of the canonical / ``og:url`` address, see :func:`pricing.pages.toppreise_product_id`)
 or else by part number, validated exactly like a scrape (currency CHF, page identity,
 plausibility band) and recorded with origin ``saved page`` and the day it was saved.
 Unmatched or invalid pages are listed with a reason; nothing is stored for them.
@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from pricing.history import PriceHistory
-from pricing.parse import PageOffer, ParseError, parse_product_page, toppreise_product_id
+from pricing.pages import PageOffer, ParseError, parse_product_page, toppreise_product_id
 from pricing.refresh import (
     CATALOG_BAND,
     CONFIRM_TOLERANCE,

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pricing.effective import EffectivePrice, effective_prices
+from pricing.effective import effective_prices
 from pricing.history import HistoryError, PriceHistory
 from sizing.catalog import Item
+from sizing.money import PriceQuote
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ CATALOG_ONLY = PriceSource("catalog", "catalog list prices (--prices catalog)")
 
 
 def price_source(items: Iterable[Item], *, db: Path, strict: bool = False
-                 ) -> tuple[dict[str, EffectivePrice] | None, PriceSource]:
+                 ) -> tuple[dict[str, PriceQuote] | None, PriceSource]:
     """(effective prices or None = catalog list prices, PriceSource) for `items` from the
     history at `db`, read-only (never creates the file, never waits for a refresh's write
     lock). An unusable database is a stated fallback, or with `strict` (a database the user

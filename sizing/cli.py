@@ -149,7 +149,7 @@ def _scenario_from(values: dict[str, Any]) -> Scenario:
 
 def _check_hosts(catalog: Catalog, scenario: Scenario) -> None:
     """Refuse tp/pp across GPU hosts, as compare and plan do (`cluster.check_parallel`)."""
-    from sizing.cluster import check_parallel
+    from sizing.topology import check_parallel
 
     try:
         catalog.platform(scenario.platform)
@@ -175,8 +175,8 @@ def _with_price_status(catalog: Catalog, d: dict[str, Any], prices: Any,
                        cache: dict[tuple[str, int], tuple[Any, ...]]) -> dict[str, Any]:
     """Add `price_complete` and `unpriced_items` (as in the BOM) to an estimate dict:
     `price_chf` leaves out parts the catalog does not hold or has no price for."""
+    from sizing.bom import bill_of_materials
     from sizing.cli_cluster import price_age_of
-    from sizing.cluster import bill_of_materials
 
     key = (d["platform"], d["units"])
     if key not in cache:
@@ -195,11 +195,11 @@ def _range(d: dict[str, Any], key: str, spec: str) -> str:
 
 
 def _price_text(d: dict[str, Any]) -> str:
-    from sizing.cluster import chf
+    from sizing.money import chf
 
     if d["price_chf"] is None:
         return "unknown (no price for " + ", ".join(d.get("unpriced_items") or ["a part"]) + ")"
-    text = f"CHF {chf(round(d['price_chf']))}"
+    text = chf(round(d['price_chf']), None)
     if d.get("price_complete") is False:
         text += f" + not priced: {', '.join(d['unpriced_items'])}"
     return text

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from sizing import limits
 from sizing.catalog import Catalog
+from sizing.money import chf
 from sizing.safe_text import md_escape, spreadsheet_cell
 from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES, ScenarioError
 from sizing.workload import DEFAULT_MAX_TTFT_S, DEFAULT_MIN_TOK_S_PER_STREAM, RANK_RULES
@@ -195,7 +196,7 @@ def price_age_of(catalog: Any, dates: Any) -> Any:
     stale past the catalog's ``defaults.price_stale_days``."""
     import datetime
 
-    from sizing.cluster import price_age
+    from sizing.money import price_age
 
     parsed = [datetime.date.fromisoformat(d) if isinstance(d, str) else d for d in dates
               if d is not None and not (isinstance(d, float) and math.isnan(d))]
@@ -209,7 +210,7 @@ def _print_age(age: Any) -> None:
 
 # ----------------------------------------------------------------------------- bom
 def cmd_bom(args: argparse.Namespace) -> int:
-    from sizing.cluster import bill_of_materials
+    from sizing.bom import bill_of_materials
 
     if getattr(args, "from_units", None) is not None:
         if args.design is not None:
@@ -233,8 +234,9 @@ def cmd_bom(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- upgrade
 def cmd_upgrade(args: argparse.Namespace) -> int:
-    """The upgrade shopping list (sizing.cluster.upgrade_path) as Markdown or JSON."""
-    from sizing.cluster import topology, upgrade_path
+    """The upgrade shopping list (sizing.upgrade.upgrade_path) as Markdown or JSON."""
+    from sizing.topology import topology
+    from sizing.upgrade import upgrade_path
 
     if args.to_units < args.from_units:
         raise ScenarioError(f"--to ({args.to_units}) must be at least --from "
@@ -270,18 +272,13 @@ _MD_COLUMNS: list[tuple[str, str, str | None]] = [
 ]
 
 
-def swiss(amount: float, decimals: int = 0) -> str:
-    """Swiss thousands separator: 11'036, 1'234.5."""
-    return f"{amount:,.{decimals}f}".replace(",", "'")
-
-
 def _cell(value: Any, fmt: str | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if fmt is not None and fmt.startswith("chf"):
-        return swiss(float(value), int(fmt[4:] or 0))
+        return chf(float(value), int(fmt[4:] or 0), unit=False)
     if fmt is not None:
         return format(value, fmt).replace(",", "'")
     return md_escape(value)
@@ -328,7 +325,7 @@ def _best_line(choice: Any) -> str:
         return f"Best option: none — {text}.\nRule: {choice.rule_text()}."
     label = f"{b['units']} x {b['platform']}" + (
         f" ({b['parallel']})" if b["units"] > 1 and b["parallel"] else "")
-    price = "no price" if b["price_chf"] != b["price_chf"] else f"CHF {swiss(b['price_chf'])}"
+    price = "no price" if b["price_chf"] != b["price_chf"] else chf(b['price_chf'])
     if not b["price_complete"] and b["price_chf"] == b["price_chf"]:
         price += " + not priced: " + ", ".join(b["missing_parts"])
     return (f"Best option: {label} — {price}, {b['decode_tok_s_per_request']:.1f} tok/s per "
@@ -424,7 +421,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from sizing.plan import RequirementsError, check_requirements, load_requirements, plan
+    from sizing.planner import plan
+    from sizing.requirements import RequirementsError, check_requirements, load_requirements
 
     req = load_requirements(args.requirements)
     catalog, prices = _context(args)
@@ -475,19 +473,16 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _print_candidates(candidates: list[Any], start: int) -> None:
-    from sizing.cluster import chf
-
     for i, c in enumerate(candidates, start):
         flag = "meets targets" if c.meets_targets else "meets minimums only"
-        price = f"CHF {chf(c.price_chf)}" + ("" if c.price_complete else " + unpriced parts")
+        price = chf(c.price_chf, None) + ("" if c.price_complete else " + unpriced parts")
         print(f"{i:>3}. {c.units} x {c.platform_id}: {price}, "
               f"{c.power_w_idle:.0f}/{c.power_w_load:.0f} W idle/load, "
-              f"CHF {chf(round(c.energy_chf_per_year))}/yr energy — {flag}")
+              f"{chf(round(c.energy_chf_per_year), None)}/yr energy — {flag}")
         for g in c.plan.groups:
             print(f"       {g.describe()}")
         for n in c.notes:
             print(f"       note: {n}")
 
 
-__all__ = ["cmd_bom", "cmd_compare", "cmd_plan", "cmd_upgrade", "markdown_table", "register",
-           "swiss"]
+__all__ = ["cmd_bom", "cmd_compare", "cmd_plan", "cmd_upgrade", "markdown_table", "register"]

@@ -22,6 +22,7 @@ from typing import Any
 
 from sizing import limits
 from sizing.catalog import Catalog
+from sizing.money import chf
 from sizing.safe_text import md_escape, spreadsheet_cell
 from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES, ScenarioError
 
@@ -154,10 +155,6 @@ def _fmt_months(months: float | None) -> str:
     return "never" if months is None else f"{months:,.1f}".replace(",", "'")
 
 
-def _chf(value: float | None, decimals: int = 2) -> str:
-    return "–" if value is None else f"CHF {value:,.{decimals}f}".replace(",", "'")
-
-
 def _n(value: float) -> str:
     """A count with Swiss thousands separators: 92'500."""
     return f"{value:,.0f}".replace(",", "'")
@@ -256,16 +253,16 @@ def _print_cost(report: dict[str, Any]) -> None:
     incomplete = "" if report["price_complete"] else \
         f" + not priced: {', '.join(report['unpriced_items'])}"
     rows = [
-        ("hardware (BOM)", _chf(report["hardware_chf"], 0) + incomplete),
+        ("hardware (BOM)", chf(report["hardware_chf"], 0) + incomplete),
         ("use", f"{report['hours_per_day']:g} h/day, input share "
                 f"{report['input_share']:.0%}, life {report['life_years']:g} years"),
         ("output tokens / day", f"{report['output_tokens_per_day']:,.0f}".replace(",", "'")),
         ("input tokens / day", f"{report['input_tokens_per_day']:,.0f}".replace(",", "'")),
-        ("energy / month", _chf(report["energy_chf_per_month"])),
-        ("depreciation / month", _chf(report["depreciation_chf_per_month"])),
-        ("local CHF / Mtok output", _chf(report["chf_per_mtok_output"])),
-        ("local CHF / Mtok input", _chf(report["chf_per_mtok_input"])),
-        ("all-in CHF / Mtok output", _chf(report["chf_per_mtok_output_all_in"])
+        ("energy / month", chf(report["energy_chf_per_month"], 2)),
+        ("depreciation / month", chf(report["depreciation_chf_per_month"], 2)),
+        ("local CHF / Mtok output", chf(report["chf_per_mtok_output"], 2)),
+        ("local CHF / Mtok input", chf(report["chf_per_mtok_input"], 2)),
+        ("all-in CHF / Mtok output", chf(report["chf_per_mtok_output_all_in"], 2)
          + " (the whole day's cost / output tokens)"),
     ]
     for label, value in rows:
@@ -273,9 +270,9 @@ def _print_cost(report: dict[str, Any]) -> None:
     if report["cloud"]:
         print("Cloud APIs (same tokens per month):")
         for r in report["cloud"]:
-            print(f"  {r['provider']}: {_chf(r['cloud_chf_per_mtok_output'], 3)}/Mtok out, "
-                  f"{_chf(r['cloud_chf_per_mtok_input'], 3)}/Mtok in, "
-                  f"{_chf(r['cloud_chf_per_month'])}/month; break-even "
+            print(f"  {r['provider']}: {chf(r['cloud_chf_per_mtok_output'], 3)}/Mtok out, "
+                  f"{chf(r['cloud_chf_per_mtok_input'], 3)}/Mtok in, "
+                  f"{chf(r['cloud_chf_per_month'], 2)}/month; break-even "
                   f"{_fmt_months(r['break_even_months'])} months "
                   f"(price of {r['price_date']}, {r['source']})")
     print("Assumptions:")
@@ -288,12 +285,12 @@ def cost_markdown(report: dict[str, Any]) -> str:
     lines = [f"# Cost per million tokens: {md_escape(_head(report))}", "",
              "| Quantity | Value |", "|---|---|"]
     for label, value in (
-            ("Hardware (BOM)", _chf(report["hardware_chf"], 0)),
-            ("Energy per month", _chf(report["energy_chf_per_month"])),
-            ("Depreciation per month", _chf(report["depreciation_chf_per_month"])),
-            ("Local CHF / Mtok output", _chf(report["chf_per_mtok_output"])),
-            ("Local CHF / Mtok input", _chf(report["chf_per_mtok_input"])),
-            ("All-in CHF / Mtok output", _chf(report["chf_per_mtok_output_all_in"]))):
+            ("Hardware (BOM)", chf(report["hardware_chf"], 0)),
+            ("Energy per month", chf(report["energy_chf_per_month"], 2)),
+            ("Depreciation per month", chf(report["depreciation_chf_per_month"], 2)),
+            ("Local CHF / Mtok output", chf(report["chf_per_mtok_output"], 2)),
+            ("Local CHF / Mtok input", chf(report["chf_per_mtok_input"], 2)),
+            ("All-in CHF / Mtok output", chf(report["chf_per_mtok_output_all_in"], 2))):
         lines.append(f"| {label} | {md_escape(value)} |")
     lines += ["", "## Cloud APIs", "", "| Provider | CHF/Mtok out | CHF/Mtok in | CHF/month | "
               "Break-even (months) | Price date | Source |", "|---|---|---|---|---|---|---|"]

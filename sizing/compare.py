@@ -1,7 +1,7 @@
 """Compare one workload across cluster sizes and platforms: a pandas DataFrame.
 
 One row per (platform, units). Every row comes from `sizing.estimate.estimate` plus the
-bill of materials and power of `sizing.cluster`. Column units are in the names:
+bill of materials and power of `sizing.bom` and `sizing.power`. Column units are in the names:
 
 * ``price_chf`` -- bill-of-materials total (None/NaN when a part has no known price)
 * ``price_complete`` -- False when the total leaves parts out: a catalog part without a
@@ -57,17 +57,15 @@ import numpy as np
 import pandas as pd
 
 from sizing import limits
+from sizing.bom import bill_of_materials
 from sizing.catalog import Catalog, ModelArch, UnknownIdError
-from sizing.cluster import (
-    PriceQuote,
-    TopologyError,
-    bill_of_materials,
-    energy_chf_per_year,
-    upgrade_path,
-)
 from sizing.estimate import Estimate
 from sizing.llm import GIB, weight_bytes_by_class
+from sizing.money import PriceQuote
+from sizing.power import energy_chf_per_year
 from sizing.scenario import ScenarioError
+from sizing.topology import TopologyError
+from sizing.upgrade import upgrade_path
 from sizing.workload import (
     DEFAULT_MAX_TTFT_S,
     DEFAULT_MIN_TOK_S_PER_STREAM,

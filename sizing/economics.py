@@ -2,12 +2,12 @@
 
 Pure computation (no Streamlit, no pricing): the CLI (`python -m sizing cost`, `agent`) and
 the app's Cost page compose it with an estimate (`sizing.estimate`) and a bill of
-materials (`sizing.cluster`).
+materials (`sizing.bom`).
 
 Cost model (every assumption is returned in words by the callers):
 
 * The machine runs ``hours_per_day`` at load and idles the rest of the day; energy is
-  ``sizing.cluster.energy_chf_per_year`` (load W x h + idle W x (24 - h), at the tariff).
+  ``sizing.power.energy_chf_per_year`` (load W x h + idle W x (24 - h), at the tariff).
 * Depreciation: the hardware's CHF price (the bill of materials, switches and cables
   included) spread evenly over ``life_years`` (straight line, no resale value, no
   interest).
@@ -38,7 +38,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sizing.catalog import ROOT, read_yaml_file
-from sizing.cluster import DAYS_PER_YEAR, energy_chf_per_year
+from sizing.money import chf
+from sizing.power import DAYS_PER_YEAR, energy_chf_per_year
 
 if TYPE_CHECKING:
     from sizing.catalog import Catalog
@@ -218,7 +219,7 @@ def depreciation_chf_per_day(*, hardware_chf: float, life_years: float) -> float
 
 def energy_chf_per_day(*, power_w_load: float, power_w_idle: float, hours_per_day: float,
                        rappen_per_kwh: float) -> float:
-    """Energy CHF per day (``sizing.cluster.energy_chf_per_year`` / 365)."""
+    """Energy CHF per day (``sizing.power.energy_chf_per_year`` / 365)."""
     return energy_chf_per_year(idle_w=power_w_idle, load_w=power_w_load,
                                hours_at_load_per_day=hours_per_day,
                                rappen_per_kwh=rappen_per_kwh) / DAYS_PER_YEAR
@@ -454,7 +455,7 @@ def cost_report(estimate: dict[str, Any], prices: CloudPrices, *, rappen_per_kwh
         "token; prefill and decode alternate (no overlap: conservative)",
         f"energy {estimate['power_w_load']:.0f} W at load, {estimate['power_w_idle']:.0f} W "
         f"idle at {rappen_per_kwh:g} Rp/kWh ({tariff_id})",
-        f"depreciation: CHF {hardware:,.0f} (bill of materials".replace(",", "'")
+        f"depreciation: {chf(hardware)} (bill of materials"
         + (" — incomplete: " + ", ".join(estimate.get("unpriced_items") or [])
            if estimate.get("price_complete") is False else "")
         + f") straight-line over {life_years:g} years, no resale value, no interest "

@@ -16,12 +16,15 @@ from typing import Any
 import numpy as np
 
 from sizing import kernel
+from sizing.bom import bill_of_materials
 from sizing.catalog import Catalog, ModelArch
-from sizing.cluster import PriceQuote, bill_of_materials, check_parallel, cluster_power
 from sizing.llm import precision_source
 from sizing.memory import MemoryFit, fit_from_table
+from sizing.money import PriceQuote
+from sizing.power import cluster_power
 from sizing.scenario import Resolved, Scenario, ScenarioError, resolve
 from sizing.throughput import SpeedBand, Throughput, speed_band
+from sizing.topology import check_parallel
 
 
 @dataclass(frozen=True)

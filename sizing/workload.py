@@ -1,5 +1,5 @@
 """What to run and which configuration wins, without tables: the part of `sizing.compare`
-that `sizing.plan` and the command line need (`sizing.compare` re-exports every name).
+that `sizing.planner` and the command line need (`sizing.compare` re-exports every name).
 
 `Workload` (model, weights and load), `best_estimate` (the layout rule: every layout the
 engine supports for a unit count is estimated; among those that fit, the highest decode
@@ -15,9 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sizing.catalog import Catalog, ModelArch
-from sizing.cluster import PriceQuote, allowed_parallel, check_parallel
 from sizing.estimate import Estimate, estimate_many
+from sizing.money import PriceQuote
 from sizing.scenario import PARALLEL_CHOICES, Scenario, ScenarioError
+from sizing.topology import allowed_parallel, check_parallel
 
 OS_RESERVE_GB = 100.0   # ASSUMPTION: OS, containers (vLLM/NGC images ~15-30 GB each), caches
 

@@ -52,8 +52,8 @@ APP = {**_modules("ui"), "app": _imports(ROOT / "app.py")}
 
 
 def test_the_scan_sees_every_package():
-    assert {"sizing.kernel", "sizing.cluster", "sizing.estimate"} <= CORE.keys()
-    assert {"pricing.parse", "pricing.history", "pricing.refresh"} <= PRICES.keys()
+    assert {"sizing.kernel", "sizing.bom", "sizing.estimate"} <= CORE.keys()
+    assert {"pricing.pages", "pricing.history", "pricing.refresh"} <= PRICES.keys()
     assert {"ui.services", "app"} <= APP.keys()
 
 
@@ -76,7 +76,8 @@ def test_pandas_only_where_a_table_is_built(module):
 def test_prices_import_only_prices_and_the_catalog_schema(module):
     bad = sorted(name for name in PRICES[module]
                  if _top(name) in {"ui", "streamlit", "plotly"} or name in CLI_MODULES
-                 or (_top(name) == "sizing" and not name.startswith("sizing.catalog")))
+                 or (_top(name) == "sizing" and not name.startswith(("sizing.catalog",
+                                                                      "sizing.money"))))
     assert not bad, f"{module} imports {bad}"
 
 
@@ -101,7 +102,7 @@ def test_the_scan_catches_an_import_inside_a_function(tmp_path):
 
 
 def test_estimating_one_scenario_loads_no_pricing_and_no_streamlit():
-    code = ("import sys, sizing.estimate, sizing.cluster; "
+    code = ("import sys, sizing.estimate, sizing.bom, sizing.upgrade; "
             "print(sorted(m for m in ('pricing', 'streamlit', 'ui', 'plotly') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
@@ -113,7 +114,7 @@ def test_the_estimate_and_plan_paths_load_no_pandas():
     """Pandas (with pyarrow, ~0.5 s to import) is only for the commands that build tables:
     the modules behind `estimate` and `plan` must not pull it in, not even indirectly."""
     code = ("import sys, sizing.cli, sizing.cli_cluster, sizing.cli_cost, sizing.workload, "
-            "sizing.plan, sizing.estimate, pricing.sources; "
+            "sizing.planner, sizing.requirements, sizing.estimate, pricing.sources; "
             "print(sorted(m for m in ('pandas', 'pyarrow', 'requests', 'bs4') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,

@@ -15,9 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from sizing.money import DASH, chf, chf_rappen  # the one CHF formatter (re-exported)
 from sizing.safe_text import md_escape  # the one escaping route (re-exported)
-
-DASH = "–"
 
 
 def _is_missing(value: Any) -> bool:
@@ -38,19 +37,6 @@ def swiss_number(value: float | int | None, decimals: int = 0) -> str:
         return DASH
     text = f"{number:,.{decimals}f}".replace(",", "'")
     return "0" if text in ("-0", "-0.0") and decimals == 0 else text
-
-
-def chf(value: float | int | None, decimals: int = 0) -> str:
-    """``2477`` -> ``"CHF 2'477"``; unknown -> ``"–"`` (never a made-up price)."""
-    text = swiss_number(value, decimals)
-    return DASH if text == DASH else f"CHF {text}"
-
-
-def chf_rappen(rappen: int | None) -> str:
-    """Integer Rappen -> ``"CHF 2'477.00"``."""
-    if rappen is None:
-        return DASH
-    return chf(rappen / 100, decimals=2)
 
 
 def significant(value: float | int | None, digits: int = 2) -> str:

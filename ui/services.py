@@ -6,17 +6,17 @@ prices are keyed by a *version* string (price-database path + modification times
 refresh or a manual override invalidates every dependent result without a TTL.
 
 Prices meet sizing only here (design.md "Who may import whom"): effective prices from the
-history database are handed to ``sizing`` as ``prices=`` (EffectivePrice duck-types to
-``sizing.cluster.PriceQuote``). With no database yet, the catalog list prices are used.
+history database are handed to ``sizing`` as ``prices=`` (``sizing.money.PriceQuote``, the
+one price type). With no database yet, the catalog list prices are used. Price refreshes
+run as background jobs defined in `ui.jobs`; their registry is cached here.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,18 +24,14 @@ import pandas as pd
 import streamlit as st
 
 from pricing.sources import price_source
+from sizing.bom import BillOfMaterials, bill_of_materials
 from sizing.catalog import DEFAULT_CATALOG_PATH, ROOT, Catalog, ModelArch, load_catalog
-from sizing.cluster import (
-    BillOfMaterials,
-    Upgrade,
-    bill_of_materials,
-    catalog_prices,
-    upgrade_cost,
-    upgrade_path,
-)
 from sizing.compare import Workload, compare
 from sizing.estimate import estimate
+from sizing.money import PriceQuote, catalog_prices
+from sizing.upgrade import Upgrade, upgrade_cost, upgrade_path
 from ui import charts, tables
+from ui.jobs import RefreshJob, RefreshJobs
 
 BENCHMARKS_PATH = ROOT / "data" / "benchmarks.csv"
 
@@ -86,13 +82,14 @@ def prices_version() -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _price_state(version: str, catalog_key: str) -> tuple[dict[str, Any] | None, str | None]:
+def _price_state(version: str, catalog_key: str
+                 ) -> tuple[dict[str, PriceQuote] | None, str | None]:
     """(effective prices or None, one-line problem with the database or None)."""
     db = Path(version.split("|", 1)[0])
     if not db.exists():
         return None, None
+    from pricing.effective import effective_prices
     from pricing.history import HistoryError, PriceHistory
-    from pricing.refresh import effective_prices
 
     try:   # read-only: the app never waits for a refresh's write lock
         return effective_prices(catalog().priced_items(), PriceHistory(db, read_only=True)), None
@@ -100,12 +97,12 @@ def _price_state(version: str, catalog_key: str) -> tuple[dict[str, Any] | None,
         return None, str(exc)
 
 
-def _effective_prices(version: str, catalog_key: str) -> dict[str, Any] | None:
+def _effective_prices(version: str, catalog_key: str) -> dict[str, PriceQuote] | None:
     """Effective prices, or None (= catalog list prices) without a usable database."""
     return _price_state(version, catalog_key)[0]
 
 
-def effective_prices() -> dict[str, Any] | None:
+def effective_prices() -> dict[str, PriceQuote] | None:
     """Effective price per item id, or None (= catalog list prices) without a database."""
     return _effective_prices(prices_version(), catalog_version())
 
@@ -132,7 +129,7 @@ def price_source_text() -> str:
     return _price_source(prices_version(), catalog_version())
 
 
-def shown_prices() -> dict[str, Any]:
+def shown_prices() -> dict[str, PriceQuote]:
     """Effective prices for display: the database's, else the catalog's dated list prices."""
     eff = effective_prices()
     return eff if eff is not None else catalog_prices(catalog())
@@ -285,7 +282,7 @@ def upgrade_chf(platform: str, from_units: int, to_units: int, prices_key: str,
 def upgrade(platform: str, from_units: int, to_units: int, prices_key: str,
             catalog_key: str) -> Upgrade:
     """The upgrade shopping list ``from_units`` -> ``to_units`` at effective prices
-    (``sizing.cluster.upgrade_path``; raises TopologyError/ScenarioError)."""
+    (``sizing.upgrade.upgrade_path``; raises TopologyError/ScenarioError)."""
     return upgrade_path(catalog(), platform, from_units, to_units,
                         prices=_effective_prices(prices_key, catalog_key))
 
@@ -473,82 +470,6 @@ def make_fetcher() -> Any:
     return None
 
 
-@dataclass
-class RefreshJob:
-    """A price refresh running in a background thread; progress read by the page."""
-
-    db_path: str
-    total: int
-    done: int = 0
-    lines: list[str] = field(default_factory=list)
-    summary: str | None = None
-    error: str | None = None
-    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    finished_at: datetime | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    @property
-    def running(self) -> bool:
-        return self.finished_at is None
-
-    def progress(self, done: int, total: int, result: Any) -> None:
-        with self.lock:
-            self.done, self.total = done, total
-            self.lines.append(result.line() if hasattr(result, "line") else str(result))
-
-    def snapshot(self) -> dict[str, Any]:
-        with self.lock:
-            return {"done": self.done, "total": self.total, "lines": list(self.lines),
-                    "summary": self.summary, "error": self.error, "running": self.running,
-                    "started_at": self.started_at, "finished_at": self.finished_at}
-
-
-class RefreshJobs:
-    """Process-wide registry: at most one running refresh per price database."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._jobs: dict[str, RefreshJob] = {}
-
-    def get(self, db_path: str) -> RefreshJob | None:
-        with self._lock:
-            return self._jobs.get(db_path)
-
-    def start(self, items: Iterable[Any], db_path: str,
-              fetcher_factory: Callable[[], Any]) -> RefreshJob:
-        """Start a refresh unless one is running on ``db_path`` (then return that one)."""
-        targets = [i for i in items if i.price is not None and i.price.url]
-        with self._lock:
-            current = self._jobs.get(db_path)
-            if current is not None and current.running:
-                return current
-            job = RefreshJob(db_path=db_path, total=len(targets))
-            self._jobs[db_path] = job
-
-        def run() -> None:
-            from pricing.history import PriceHistory
-            from pricing.refresh import refresh
-
-            fetcher = fetcher_factory()
-            try:
-                summary = refresh(targets, history=PriceHistory(db_path), fetcher=fetcher,
-                                  on_progress=job.progress)
-                with job.lock:   # the summary, then one line per blocked/unreachable host
-                    job.summary = " ".join([summary.describe() + ".", *summary.host_lines()])
-            except Exception as exc:  # shown in the page, never a traceback
-                with job.lock:
-                    job.error = f"{type(exc).__name__}: {exc}"
-            finally:
-                close = getattr(fetcher, "close", None)
-                if callable(close):
-                    close()
-                with job.lock:
-                    job.finished_at = datetime.now(UTC)
-
-        threading.Thread(target=run, name="price-refresh", daemon=True).start()
-        return job
-
-
 @st.cache_resource(show_spinner=False)
 def refresh_jobs() -> RefreshJobs:
     """The process-wide refresh registry (survives reruns and page switches)."""
@@ -565,7 +486,7 @@ def current_refresh() -> RefreshJob | None:
     return refresh_jobs().get(str(prices_db_path()))
 
 
-__all__ = ["BENCHMARKS_PATH", "RefreshJob", "RefreshJobs", "benchmarks_version", "bom",
+__all__ = ["BENCHMARKS_PATH", "benchmarks_version", "bom",
            "calibration", "catalog", "catalog_version", "comparison", "current_refresh",
            "effective_prices", "estimate_dict", "fit_grid", "import_saved_pages", "make_fetcher",
            "price_points", "prices_db_path", "prices_problem", "prices_version", "refresh_jobs",
@@ -581,9 +502,9 @@ def deployment_plan(platform: str, units: int, groups: tuple[tuple[int, str], ..
                     catalog_key: str, custom: tuple[CustomRef, ...] = (),
                     memory_setting: str = "") -> Any:
     """Evaluate a deployment plan (``groups`` = ((units, "m"|"s"|"ms"), ...)) or, when
-    ``groups`` is None, the planner's best plan (``sizing.plan``). ``main``/``sub`` are
-    ``sizing.plan.Serve``; ``sub`` may be None; ``memory_setting`` as in `comparison`."""
-    from sizing.plan import GroupSpec, best_plan, evaluate_plan
+    ``groups`` is None, the planner's best plan (``sizing.planner``). ``main``/``sub`` are
+    ``sizing.requirements.Serve``; ``sub`` may be None; ``memory_setting`` as in `comparison`."""
+    from sizing.planner import GroupSpec, best_plan, evaluate_plan
 
     serves = [main] + ([sub] if sub is not None else [])
     cat = with_memory_setting(session_catalog(custom), memory_setting)
@@ -599,11 +520,12 @@ def deployment_plan(platform: str, units: int, groups: tuple[tuple[int, str], ..
 @st.cache_data(show_spinner=False, max_entries=32)
 def planner(requirements: dict[str, Any], prices_key: str, catalog_key: str,
             custom: tuple[CustomRef, ...] = (), memory_setting: str = "") -> Any:
-    """``sizing.plan.plan`` on a requirements mapping (validated by sizing.plan).
+    """``sizing.planner.plan`` on a requirements mapping (validated by sizing.requirements).
 
     Raises RequirementsError with a readable one-line message for invalid input.
     """
-    from sizing.plan import check_requirements, parse_requirements, plan
+    from sizing.planner import plan
+    from sizing.requirements import check_requirements, parse_requirements
 
     req = parse_requirements(requirements, filename="requirements")
     cat = with_memory_setting(session_catalog(custom), memory_setting)

@@ -1,6 +1,7 @@
 """Frames for the orderable bill of materials and the upgrade shopping list (Build page,
-exports). Pure pandas, no Streamlit: the data come from ``sizing.cluster``; these only
-choose columns and labels (units in the labels, numbers stay numbers)."""
+exports). Pure pandas, no Streamlit: the data come from ``sizing.bom`` and
+``sizing.upgrade``; these only choose columns and labels (units in the labels, numbers stay
+numbers)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from sizing.cluster import BillOfMaterials, BomLine, Upgrade
+from sizing.bom import BillOfMaterials, BomLine
+from sizing.upgrade import Upgrade
 from ui.tables import Column, display_frame, kinds_by_label
 
 LINE_COLUMNS: list[Column] = [

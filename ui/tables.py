@@ -1,7 +1,7 @@
 """Pure view-model helpers (no Streamlit): shape sizing/pricing results for display.
 
 Nothing here computes hardware physics; it picks, labels, ranks and joins the outputs of
-``sizing.compare``, ``sizing.estimate`` and ``sizing.cluster``. Every display label
+``sizing.compare``, ``sizing.estimate`` and ``sizing.bom``. Every display label
 carries its unit.
 """
 
@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sizing.bom import BillOfMaterials
 from sizing.catalog import Catalog, ModelArch
-from sizing.cluster import BillOfMaterials, PriceQuote
 from sizing.compare import Workload, best_estimate
 from sizing.compare import rank as rank_configurations
 from sizing.estimate import estimate
+from sizing.money import PriceQuote
 from sizing.scenario import Scenario, ScenarioError
 
 BAND_HELP = ("likely range: the platform family's cross-validated error (80 % of "
@@ -438,27 +439,27 @@ FIT_KINDS: dict[str, str] = {"Max context (tokens)": "tokens", "Units": "int",
 
 
 # --------------------------------------------------------------------------- prices
-def price_rows(items: Iterable[Any], effective: Mapping[str, Any], today: date,
+def price_rows(items: Iterable[Any], effective: Mapping[str, PriceQuote], today: date,
                stale_after_days: int) -> pd.DataFrame:
     """One row per priced catalog item: effective price, kind, source, date, age, stale,
-    last refresh outcome. ``effective`` maps item id -> EffectivePrice/PriceQuote."""
+    last refresh outcome. ``effective`` maps item id -> PriceQuote."""
     rows = []
     for item in items:
         eff = effective.get(item.id)
-        as_of = getattr(eff, "as_of", None)
+        as_of = eff.as_of if eff is not None else None
         age = (today - as_of).days if as_of is not None else None
-        last_at = getattr(eff, "last_attempt_at", None)
+        last_at = eff.last_attempt_at if eff is not None else None
         rows.append({
             "Item": item.id, "Name": item.name,
             "Price (CHF)": float(eff.chf) if eff is not None else None,
-            "Kind": getattr(eff, "kind", None) or "none",
+            "Kind": eff.kind if eff is not None else "none",
             "Price date": as_of.isoformat() if as_of else "",
             "Age (days)": age,
             "Stale": bool(age is not None and age > stale_after_days),
-            "Source": getattr(eff, "source", "") or "",
-            "Link": (getattr(eff, "url", None) or
+            "Source": (eff.source if eff is not None else "") or "",
+            "Link": ((eff.url if eff is not None else None) or
                      (item.price.url if item.price is not None else None) or ""),
-            "Last refresh": getattr(eff, "last_attempt_outcome", None) or "never",
+            "Last refresh": (eff.last_attempt_outcome if eff is not None else None) or "never",
             "Last refresh at (UTC)": last_at.strftime("%Y-%m-%d %H:%M") if last_at else "",
         })
     return pd.DataFrame(rows)
@@ -505,7 +506,7 @@ def parse_plan(text: str, units: int, *, has_sub_agents: bool) -> list[tuple[int
 
 
 def plan_text(plan: Any) -> str:
-    """The ``"2m+1s"`` text of a ``sizing.plan.DeploymentPlan``."""
+    """The ``"2m+1s"`` text of a ``sizing.planner.DeploymentPlan``."""
     parts: dict[int, tuple[int, set[str]]] = {}
     for g in plan.groups:
         units, roles = parts.get(g.first_unit, (g.units, set()))

@@ -1,6 +1,6 @@
 """Shared Streamlit components: page start, workload and hardware inputs, downloads.
 
-Every input widget is bound to a :data:`ui.state.PARAMS` entry through its key
+Every input widget is bound to a :data:`ui.links.PARAMS` entry through its key
 (``state.widget_key(name)``) and seeded once by ``state.seed`` — widgets never get a
 ``value=``/``index=`` argument, so the session value (from a link, an earlier page or the
 default) always wins.
@@ -21,9 +21,9 @@ from sizing.catalog import CONFIG_MAX_BYTES, Catalog, CatalogError, ModelArch
 from sizing.compare import Workload
 from sizing.hub import HubError
 from sizing.llm import quants_for
+from sizing.money import PriceQuote, chf
 from sizing.speculative import CONTENT_TYPES
-from ui import export, fmt, services, state
-from ui.fmt import chf
+from ui import export, fmt, links, services, state
 
 K = state.widget_key
 
@@ -53,7 +53,7 @@ def price_age_of(cat: Catalog, dates: Sequence[Any]) -> Any:
     (UTC), stale past the catalog's ``defaults.price_stale_days``."""
     import datetime
 
-    from sizing.cluster import price_age
+    from sizing.money import price_age
 
     parsed = [datetime.date.fromisoformat(d) if isinstance(d, str) else d for d in dates
               if isinstance(d, str | datetime.date)]
@@ -101,7 +101,7 @@ def custom_refs() -> tuple[services.CustomRef, ...]:
         refs.append(("upload", upload[1], upload[0]))
     repo = str(st.session_state.get(K("repo")) or st.session_state.get(state.KEEP, {})
                .get("repo") or "").strip()
-    if repo and state.REPO_RE.match(repo):
+    if repo and links.REPO_RE.match(repo):
         refs.append(("repo", repo, b""))
     return tuple(refs)
 
@@ -196,8 +196,8 @@ def workload_inputs(cat: Catalog, *, upload: bool = True) -> WorkloadInput | Non
     if model is None:
         return None
     quant_select(cat, model, "Quantization (weights)", "weights")
-    st.selectbox("KV cache dtype", list(state.PARAMS["kv"].allowed(cat) or ()), key=K("kv"))
-    st.selectbox("Engine", list(state.PARAMS["engine"].allowed(cat) or ()), key=K("engine"),
+    st.selectbox("KV cache dtype", list(links.PARAMS["kv"].allowed(cat) or ()), key=K("kv"))
+    st.selectbox("Engine", list(links.PARAMS["engine"].allowed(cat) or ()), key=K("engine"),
                  help="auto = per platform its default engine (vLLM where supported) if it "
                  "runs the quantization, else one of its engines that does (e.g. llama.cpp "
                  "for GGUF q4_k_m)")
@@ -290,25 +290,25 @@ def _chosen_model(cat: Catalog, config: bytes | None, config_name: str,
     return cat.model(st.session_state[K("model")])
 
 
-def platform_label(cat: Catalog, prices: Mapping[str, object]) -> dict[str, str]:
+def platform_label(cat: Catalog, prices: Mapping[str, PriceQuote]) -> dict[str, str]:
     """``id -> "asus-gx10-1tb · CHF 2'477"`` for selectboxes (effective prices). The id,
     not the product name (up to 68 characters), so the value fits the sidebar; the name is
     in the select's help."""
     out = {}
     for p in cat.platforms:
         quote = prices.get(p.id)
-        price = chf(getattr(quote, "chf", None)) if quote is not None else "no price"
+        price = chf(quote.chf) if quote is not None else "no price"
         out[p.id] = f"{p.id} · {price}"
     return out
 
 
 def family_platform_inputs(cat: Catalog) -> str:
     """Family then platform (SKU) of that family; returns the platform id."""
-    families = list(state.PARAMS["family"].allowed(cat) or ())
+    families = list(links.PARAMS["family"].allowed(cat) or ())
     st.selectbox("Platform family", families, key=K("family"))
     family = st.session_state[K("family")]
     own = [p.id for p in cat.platforms if p.family == family]
-    state.coerce_choice("platform", own, state.default_platform(cat, family))
+    state.coerce_choice("platform", own, links.default_platform(cat, family))
     labels = platform_label(cat, services.shown_prices())
     st.selectbox("Platform", own, key=K("platform"), format_func=lambda i: labels.get(i, i),
                  help="catalog id · effective price; "

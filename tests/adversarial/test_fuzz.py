@@ -21,7 +21,7 @@ from sizing.catalog import (
     read_yaml_file,
 )
 from sizing.cli import main
-from sizing.plan import RequirementsError, parse_requirements
+from sizing.requirements import RequirementsError, parse_requirements
 from sizing.safe_text import md_escape, spreadsheet_cell
 from tests.adversarial.corpus import QWEN
 

@@ -12,17 +12,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pricing.parse import (
+from pricing.amounts import (
     _EXPONENT,
     _NUMBER,
     MAX_PRICE_TEXT_CHARS,
-    ParseError,
     PriceInputError,
     _euro_decimal,
     parse_chf_input,
     parse_price_rappen,
-    parse_product_page,
 )
+from pricing.pages import ParseError, parse_product_page
 from tests.pricing.support import DATA
 
 REAL = (DATA / "toppreise_real_product_p818374.html").read_bytes()

@@ -14,6 +14,7 @@ import pytest
 
 import pricing.refresh
 from pricing import cli
+from pricing.effective import effective_price
 from pricing.fetch import (
     DEFAULT_USER_AGENT,
     Fetcher,
@@ -23,7 +24,7 @@ from pricing.fetch import (
     url_allowlist,
 )
 from pricing.history import PriceHistory
-from pricing.refresh import check_url, effective_price
+from pricing.refresh import check_url
 from tests.pricing.support import PRODUCT_HTML, FakeCatalog, Reply, Server, make_item, product_page
 
 MakeFetcher = Callable[..., Fetcher]

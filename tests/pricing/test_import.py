@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from pricing import cli
+from pricing.effective import effective_price
 from pricing.history import PriceHistory
-from pricing.parse import parse_product_page, toppreise_product_id
-from pricing.refresh import effective_price
+from pricing.pages import parse_product_page, toppreise_product_id
 from pricing.saved import SavedPage, import_saved_pages
 from tests.pricing.support import DATA, FakeCatalog, make_item, product_page
 

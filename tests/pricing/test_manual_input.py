@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pricing import cli
+from pricing.amounts import MAX_INPUT_RAPPEN, PriceInputError, parse_chf_input
 from pricing.history import PriceHistory
-from pricing.parse import MAX_INPUT_RAPPEN, PriceInputError, parse_chf_input
 from tests.pricing.support import FakeCatalog, make_item
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pricing.parse import ParseError, is_block_page, parse_product_page
+from pricing.pages import ParseError, is_block_page, parse_product_page
 from tests.pricing.support import DATA, GX10_PART, PRODUCT_HTML
 
 

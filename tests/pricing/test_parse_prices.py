@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pricing.parse import detect_currency, parse_price_rappen
+from pricing.amounts import detect_currency, parse_price_rappen
 from tests.pricing.support import DATA
 
 

@@ -8,17 +8,16 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from pricing.effective import effective_price, effective_prices
 from pricing.fetch import Fetcher, FetchResult
 from pricing.history import PriceHistory
 from pricing.refresh import (
-    EffectivePrice,
     RefreshResult,
-    effective_price,
-    effective_prices,
     format_chf,
     part_number_matches,
     refresh,
 )
+from sizing.money import PriceQuote
 from tests.pricing.support import (
     BLOCKED_HTML,
     DATA,
@@ -241,9 +240,9 @@ def test_refresh_in_a_background_thread(server: Server, make_fetcher: MakeFetche
 def test_effective_price_precedence(history: PriceHistory) -> None:
     item = make_item(url="https://www.toppreise.ch/p1", chf=2000.0)
     now = datetime.now(UTC)
-    assert effective_price(item, history) == EffectivePrice(
-        item.id, 200_000, date(2026, 2, 17), "catalog", "test list price",
-        "https://www.toppreise.ch/p1")
+    assert effective_price(item, history) == PriceQuote(
+        item_id=item.id, rappen=200_000, as_of=date(2026, 2, 17), kind="catalog",
+        source="test list price", url="https://www.toppreise.ch/p1")
     history.append_attempt(item.id, url="https://www.toppreise.ch/OTHER", outcome="ok",
                            price_rappen=1, attempted_at=now)
     assert effective_price(item, history).kind == "catalog"  # type: ignore[union-attr]
@@ -277,7 +276,8 @@ def test_manual_wins_a_tie_and_items_without_price_are_left_out(history: PriceHi
 
 
 def test_effective_price_json_and_age() -> None:
-    p = EffectivePrice("x", 247_700, date(2026, 11, 1), "catalog", "src")
+    p = PriceQuote(item_id="x", rappen=247_700, as_of=date(2026, 11, 1), kind="catalog",
+                   source="src")
     assert p.chf == 2477.0 and p.age_days(date(2026, 11, 23)) == 22
     assert p.to_json()["as_of"] == "2026-11-01"
 

@@ -19,15 +19,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sizing.bom import TOPPREISE_SEARCH, bill_of_materials, order_link
 from sizing.catalog import Catalog
 from sizing.cli import main
-from sizing.cluster import (
-    TOPPREISE_SEARCH,
-    bill_of_materials,
-    order_link,
-    topology,
-    upgrade_path,
-)
+from sizing.topology import topology
+from sizing.upgrade import upgrade_path
 from tests.sizing.test_cluster import (
     BRK_FS,
     BRK_NADDOD,

@@ -1,4 +1,4 @@
-"""Topology, bill of materials, power and energy (sizing/cluster.py).
+"""Topology, bill of materials, power and energy (sizing/topology.py, bom.py, power.py, upgrade.py).
 
 Expected values are hand-computed from published figures:
 * reference build guide (docs/sources/gb10_cluster_build_guide_2026-02.md): ASUS GX10 1 TB
@@ -15,23 +15,16 @@ from __future__ import annotations
 
 import datetime
 import json
-from dataclasses import dataclass
 
 import pytest
 
+from sizing.bom import bill_of_materials
 from sizing.catalog import Catalog, ListPrice, SwitchPort, UnknownIdError
 from sizing.cli import main
-from sizing.cluster import (
-    PriceQuote,
-    TopologyError,
-    bill_of_materials,
-    catalog_prices,
-    cluster_power,
-    energy_chf_per_year,
-    topology,
-    upgrade_cost,
-    upgrade_path,
-)
+from sizing.money import PriceQuote, catalog_prices
+from sizing.power import cluster_power, energy_chf_per_year
+from sizing.topology import TopologyError, topology
+from sizing.upgrade import upgrade_cost, upgrade_path
 
 GX10 = "asus-gx10-1tb"
 CRS804, CRS812 = "mikrotik-crs804-4ddq", "mikrotik-crs812-ddq"
@@ -165,9 +158,10 @@ def test_thirteen_nodes_is_a_clear_error(facts: Catalog) -> None:
 
 # ----------------------------------------------------------------------------- guide
 def _guide_prices(dac_id: str) -> dict[str, PriceQuote]:
-    return {GX10: PriceQuote(2477, FEB17, GUIDE, "https://www.toppreise.ch/p824149",
-                             "manual"),
-            dac_id: PriceQuote(50, FEB17, GUIDE + " ('~50', cable unnamed)", None, "manual")}
+    return {GX10: PriceQuote(rappen=247_700, as_of=FEB17, source=GUIDE,
+                             url="https://www.toppreise.ch/p824149", kind="manual"),
+            dac_id: PriceQuote(rappen=5_000, as_of=FEB17,
+                               source=GUIDE + " ('~50', cable unnamed)", kind="manual")}
 
 
 def test_two_units_reproduce_the_guide_total(catalog: Catalog) -> None:
@@ -214,7 +208,8 @@ def test_two_unit_gx10_bom_explains_the_difference_to_the_guide(catalog: Catalog
     assert "CHF 23 more, all on the cable" in note and "'~50'" in note
     assert f"CHF {dac.chf:g}" in note and dac.date.isoformat() in note
     # computed, not hard-coded: a dearer live GX10 price shows up as a unit difference
-    live = {GX10: PriceQuote(2600, datetime.date(2026, 11, 1), "toppreise.ch")}
+    live = {GX10: PriceQuote(rappen=260_000, as_of=datetime.date(2026, 11, 1),
+                             source="toppreise.ch", kind="catalog")}
     (note,) = [n for n in bill_of_materials(catalog, GX10, 2, prices=live).notes
                if "reference build guide" in n]
     assert "CHF 269 more: CHF 23 on the cable" in note and "CHF 246 on the units" in note
@@ -276,7 +271,8 @@ def test_rtx_pro_6000_host_build(catalog: Catalog) -> None:
     assert bom.topology.hosts == 1
     assert bom.total_chf == pytest.approx(6443 + HOST_FEB17)         # card 2026-02-16
     # the guide's figure: card 7,691 (2026-02-17) + host 1,794 = 9,485
-    guide = {"rtx-pro-6000-ws": PriceQuote(7691, FEB17, GUIDE)}
+    guide = {"rtx-pro-6000-ws": PriceQuote(rappen=769_100, as_of=FEB17, source=GUIDE,
+                                           kind="catalog")}
     assert bill_of_materials(catalog, "rtx-pro-6000-ws", 1,
                              prices=guide).total_chf == pytest.approx(9485)
     # card 30/400 W + host 60/150 W (catalog assumptions)
@@ -340,16 +336,9 @@ def test_missing_price_makes_the_total_unknown(catalog: Catalog) -> None:
 
 
 def test_price_mapping_overrides_and_falls_back(catalog: Catalog) -> None:
-    @dataclass(frozen=True)
-    class Effective:             # duck-types like pricing.refresh.EffectivePrice
-        chf: float
-        as_of: datetime.date
-        source: str
-        url: str | None
-        kind: str
-
-    scraped = {GX10: Effective(2600.0, datetime.date(2026, 11, 1), "toppreise.ch",
-                               "https://www.toppreise.ch/p824149", "scraped")}
+    scraped = {GX10: PriceQuote(rappen=260_000, as_of=datetime.date(2026, 11, 1),
+                                source="toppreise.ch", url="https://www.toppreise.ch/p824149",
+                                kind="scraped")}
     bom = bill_of_materials(catalog, GX10, 2, prices=scraped)
     assert bom.total_chf == pytest.approx(2 * 2600 + 73)
     kinds = {ln.item_id: ln.price_kind for ln in bom.lines}

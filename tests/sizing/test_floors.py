@@ -28,7 +28,8 @@ from sizing.compare import (
     with_floors,
 )
 from sizing.estimate import estimate
-from sizing.plan import load_requirements, parse_requirements, plan
+from sizing.planner import plan
+from sizing.requirements import load_requirements, parse_requirements
 from sizing.scenario import Scenario, ScenarioError
 
 DSV3_64K_X4 = Workload("deepseek-ai/DeepSeek-V3", "q4_k_m", context_tokens=65536,

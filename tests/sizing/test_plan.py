@@ -1,4 +1,4 @@
-"""Deployment plans and the planner (sizing/plan.py).
+"""Deployment plans and the planner (sizing/requirements.py, sizing/planner.py).
 
 The guide buyer (tests/data/requirements/guide_buyer.yaml) is the person behind the
 reference build guide: main agent 60-80 tok/s target / 30 minimum, sub-agents 15-20 tok/s,
@@ -18,15 +18,13 @@ import pytest
 from sizing.catalog import Catalog
 from sizing.cli import main
 from sizing.estimate import estimate
-from sizing.plan import (
-    GroupSpec,
+from sizing.planner import GroupSpec, evaluate_plan, plan
+from sizing.requirements import (
     RequirementsError,
     Serve,
     check_requirements,
-    evaluate_plan,
     load_requirements,
     parse_requirements,
-    plan,
 )
 from sizing.scenario import Scenario
 

@@ -12,7 +12,7 @@ import pytest
 
 from pricing.history import PriceHistory
 from sizing.cli import main
-from sizing.cluster import price_age
+from sizing.money import price_age
 
 TODAY = datetime.now(UTC).date()
 GX10_LIST = date(2026, 2, 17)        # catalog.yaml: asus-gx10-1tb list price date

@@ -13,19 +13,13 @@ import json
 
 import pytest
 
+from sizing.bom import bill_of_materials
 from sizing.catalog import Catalog
 from sizing.cli import main
-from sizing.cluster import (
-    PriceQuote,
-    TopologyError,
-    allowed_parallel,
-    bill_of_materials,
-    check_parallel,
-    cluster_power,
-    larger_hosts,
-    topology,
-)
 from sizing.compare import Workload, compare
+from sizing.money import PriceQuote
+from sizing.power import cluster_power
+from sizing.topology import TopologyError, allowed_parallel, check_parallel, larger_hosts, topology
 
 WRX = "rtx-pro-6000-maxq-wrx90"
 MAXQ = "rtx-pro-6000-maxq"
@@ -85,7 +79,8 @@ def test_four_cards_one_host_bom(catalog: Catalog) -> None:
 
 def test_a_set_rdimm_price_completes_the_total(catalog: Catalog) -> None:
     # e.g. `python -m pricing set ddr5-rdimm-16gb-6400 400`: 42,500 + 8 x 400 = 45,700
-    quote = {RDIMM: PriceQuote(400, datetime.date(2026, 12, 3), "manual", kind="manual")}
+    quote = {RDIMM: PriceQuote(rappen=40_000, as_of=datetime.date(2026, 12, 3),
+                               source="manual", kind="manual")}
     bom = bill_of_materials(catalog, WRX, 4, prices=quote)
     assert bom.price_complete and bom.total_chf == pytest.approx(45700)
 

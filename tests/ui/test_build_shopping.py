@@ -14,7 +14,7 @@ import io
 import pandas as pd
 from openpyxl import load_workbook
 
-from sizing.cluster import BomLine
+from sizing.bom import BomLine
 from ui import export, shopping
 
 
@@ -93,8 +93,8 @@ def test_shopping_exports_are_formula_safe():
 
 
 def test_alternatives_frame_is_empty_with_labels_when_nothing_is_passed_over():
+    from sizing.bom import bill_of_materials
     from sizing.catalog import default_catalog
-    from sizing.cluster import bill_of_materials
 
     frame = shopping.alternatives_frame(bill_of_materials(default_catalog(),
                                                           "asus-gx10-1tb", 2))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sizing.catalog import default_catalog
-from ui import state
+from ui import links as state
 
 MAC512 = "mac-studio-m3-ultra-512gb"
 LABEL = "Memory setting"

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sizing.catalog import default_catalog
-from ui import state
+from ui import links as state
 
 CAT = default_catalog()
 

@@ -8,10 +8,12 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from sizing.bom import bill_of_materials
 from sizing.catalog import default_catalog
-from sizing.cluster import bill_of_materials, catalog_prices
 from sizing.compare import Workload, compare
-from sizing.plan import Serve, evaluate_plan
+from sizing.money import catalog_prices
+from sizing.planner import evaluate_plan
+from sizing.requirements import Serve
 from ui import tables
 
 CAT = default_catalog()
@@ -99,7 +101,7 @@ def test_parse_plan():
 
 
 def test_plan_text_roundtrip():
-    from sizing.plan import GroupSpec
+    from sizing.planner import GroupSpec
 
     main = Serve("main agent", "openai/gpt-oss-120b", "mxfp4")
     sub = Serve("sub-agents", "openai/gpt-oss-20b", "mxfp4", 2)

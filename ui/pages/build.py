@@ -6,10 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from sizing import limits
-from sizing.cluster import TopologyError, energy_chf_per_year
-from sizing.plan import Serve
+from sizing.power import energy_chf_per_year
+from sizing.requirements import Serve
 from sizing.scenario import ScenarioError
-from ui import export, fmt, services, shopping, state, tables, widgets
+from sizing.topology import TopologyError
+from ui import export, fmt, links, services, shopping, state, tables, widgets
 
 K = state.widget_key
 PLAN_KINDS = {"Streams": "int", "Fits": "bool", "Memory per unit (GiB)": "float1",
@@ -35,7 +36,7 @@ with st.sidebar:
     memory_setting = widgets.memory_setting_input(cat, ss[K("platform")])
     st.number_input("Units", min_value=limits.UNITS_MIN, max_value=limits.UNITS_MAX, step=1,
                     key=K("n"))
-    st.selectbox("Network design", list(state.PARAMS["design"].allowed(cat) or ()),
+    st.selectbox("Network design", list(links.PARAMS["design"].allowed(cat) or ()),
                  key=K("design"), help="auto: one DAC for 2 GB10 units, a switch for 3+; "
                  "direct: switchless (2-4 GB10 units); switch: always a switch")
     st.header("Workload (deployment plan)")
@@ -50,7 +51,7 @@ with st.sidebar:
     st.number_input("Context per stream (tokens)", min_value=limits.CONTEXT_TOKENS_MIN,
                     max_value=limits.CONTEXT_TOKENS_MAX,
                     step=1024, key=K("ctx"))
-    st.selectbox("KV cache dtype", list(state.PARAMS["kv"].allowed(cat) or ()), key=K("kv"))
+    st.selectbox("KV cache dtype", list(links.PARAMS["kv"].allowed(cat) or ()), key=K("kv"))
     widgets.energy_inputs(cat)
 
 platform_id: str = ss[K("platform")]
@@ -142,7 +143,7 @@ if rows:
     widgets.show_table(upgrade_df, {**upgrade_kinds, "From (units)": "int",
                                     "To (units)": "int"}, key="upgrade_table")
     st.caption("Extra parts: what must be bought on top of this build (parts already owned "
-               "are reused, item by item; sizing.cluster.upgrade_path). Total spent = this "
+               "are reused, item by item; sizing.upgrade.upgrade_path). Total spent = this "
                "build at today's prices (ASSUMPTION: what was paid is not known) + the extra "
                "parts.")
 if upgrades:
@@ -223,10 +224,10 @@ if plan is not None:
     compare_engine = ss.get(state.KEEP, {}).get("engine", "auto")
     if compare_engine != "auto" and any(g.engine != compare_engine for g in plan.groups):
         st.info(f"Compare assumed the engine {compare_engine}; the deployment plan uses "
-                "the default engine for each quantization (sizing.plan has no engine "
+                "the default engine for each quantization (sizing.planner has no engine "
                 "choice yet), so its speeds can differ from Compare's.")
     st.caption("Co-located models share memory and time: when both decode at once each "
-               "stream runs at 1/sum(1/v) of their solo speeds (worst case, sizing.plan).")
+               "stream runs at 1/sum(1/v) of their solo speeds (worst case, sizing.planner).")
 else:
     plan_df = pd.DataFrame()
 

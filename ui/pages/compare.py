@@ -8,7 +8,7 @@ import streamlit as st
 from sizing.catalog import UnknownIdError
 from sizing.compare import Floors, best_choice, with_floors
 from sizing.scenario import ScenarioError
-from ui import charts, export, fmt, services, state, tables, widgets
+from ui import charts, export, fmt, links, services, state, tables, widgets
 
 K = state.widget_key
 NAMES = (*widgets.WORKLOAD_NAMES, "family", "platform", "mem", "units", "parallel", "alt",
@@ -31,7 +31,7 @@ with st.sidebar:
     platform = widgets.family_platform_inputs(cat)
     memory_setting = widgets.memory_setting_input(cat, platform)
     units = widgets.units_input()
-    st.selectbox("Layout", list(state.PARAMS["parallel"].allowed(cat) or ()),
+    st.selectbox("Layout", list(links.PARAMS["parallel"].allowed(cat) or ()),
                  key=K("parallel"), help="auto = per unit count the fastest layout that "
                  "fits (tp for one stream, replicas for many)")
     st.toggle("Alternatives (other platform families)", key=K("alt"),

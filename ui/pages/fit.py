@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from sizing import limits
-from ui import charts, export, services, state, tables, widgets
+from ui import charts, export, links, services, state, tables, widgets
 
 K = state.widget_key
 NAMES = ("platform", "mem", "units", "fit_quants", "kv", "engine", "streams", "min_ctx")
@@ -29,8 +29,8 @@ with st.sidebar:
     st.header("Workload")
     state.coerce_choice("fit_quants", quants)
     st.multiselect("Quantizations", quants, key=K("fit_quants"))
-    st.selectbox("KV cache dtype", list(state.PARAMS["kv"].allowed(cat) or ()), key=K("kv"))
-    st.selectbox("Engine", list(state.PARAMS["engine"].allowed(cat) or ()), key=K("engine"),
+    st.selectbox("KV cache dtype", list(links.PARAMS["kv"].allowed(cat) or ()), key=K("kv"))
+    st.selectbox("Engine", list(links.PARAMS["engine"].allowed(cat) or ()), key=K("engine"),
                  help="auto = per quantization the platform's default engine if it runs it, "
                  "else one of its engines that does (e.g. llama.cpp for q4_k_m)")
     st.number_input("Concurrent streams", min_value=limits.CONCURRENCY_MIN,

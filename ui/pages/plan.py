@@ -9,7 +9,7 @@ import streamlit as st
 
 from sizing import limits
 from sizing.scenario import ScenarioError
-from ui import export, fmt, services, state, widgets
+from ui import export, fmt, links, services, state, widgets
 
 K = state.widget_key
 NAMES = ("req_model", "req_weights", "req_streams", "req_min", "req_target", "req_sub_count",
@@ -25,7 +25,7 @@ custom = widgets.custom_refs()
 cat = services.session_catalog(custom)      # + the models uploaded or fetched this session
 state.seed(NAMES, cat)
 ss = st.session_state
-families = list(state.PARAMS["req_families"].allowed(cat) or ())
+families = list(links.PARAMS["req_families"].allowed(cat) or ())
 
 left, mid, right = st.columns(3)
 with left:
@@ -48,7 +48,7 @@ with mid:
     st.number_input("Context per stream (tokens)", min_value=limits.CONTEXT_TOKENS_MIN,
                     max_value=limits.CONTEXT_TOKENS_MAX,
                     step=1024, key=K("req_ctx"))
-    st.selectbox("KV cache dtype", list(state.PARAMS["req_kv"].allowed(cat) or ()),
+    st.selectbox("KV cache dtype", list(links.PARAMS["req_kv"].allowed(cat) or ()),
                  key=K("req_kv"))
 with right:
     st.markdown("**Limits**")

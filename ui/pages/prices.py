@@ -18,9 +18,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from pricing.amounts import PriceInputError, parse_chf_input
 from pricing.fetch import URLNotAllowedError, check_url_allowed, url_allowlist
 from pricing.history import HistoryError
-from pricing.parse import PriceInputError, parse_chf_input
 from ui import export, fmt, services, state, tables, widgets
 
 K = state.widget_key
@@ -121,7 +121,7 @@ c2.caption(f"{targets} of {len(items)} items have a price URL. Requests are spac
            "several seconds and obey robots.txt; a blocked host stops the run for that host, "
            "and so does one that cannot be reached.")
 blocked_now = sorted(i for i, p in services.shown_prices().items()
-                     if getattr(p, "last_attempt_outcome", None) == "blocked")
+                     if p.last_attempt_outcome == "blocked")
 if blocked_now:
     from pricing.refresh import blocked_next_step
 
