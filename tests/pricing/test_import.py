@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pricing import cli
+from cli import prices as cli
 from pricing.history import PriceHistory
 from pricing.parse import parse_product_page, toppreise_product_id
 from pricing.refresh import effective_price

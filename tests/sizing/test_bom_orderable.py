@@ -19,8 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cli.sizing_main import main
 from sizing.catalog import Catalog
-from sizing.cli import main
 from sizing.cluster import (
     TOPPREISE_SEARCH,
     bill_of_materials,

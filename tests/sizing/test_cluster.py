@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from cli.sizing_main import main
 from sizing.catalog import Catalog, ListPrice, SwitchPort, UnknownIdError
-from sizing.cli import main
 from sizing.cluster import (
     PriceQuote,
     TopologyError,

@@ -13,8 +13,8 @@ import json
 
 import pytest
 
+from cli.sizing_main import main
 from sizing.catalog import Catalog
-from sizing.cli import main
 from sizing.cluster import (
     PriceQuote,
     TopologyError,
