@@ -15,12 +15,7 @@ from typing import Any
 from cli.common import catalog_of, float_arg, int_arg, price_context, resolve_model, strict_json
 from cli.cost import add_scenario_args, scenario_estimate
 from sizing import limits
-from sizing.economics import (
-    agent_report,
-    final_context_tokens,
-    parse_checkpoints,
-    storage_report,
-)
+from sizing.economics import agent_report, final_context_tokens, parse_checkpoints, storage_report
 from sizing.safe_text import md_escape
 from sizing.scenario import Scenario, ScenarioError, resolve
 
@@ -31,12 +26,12 @@ RESERVE_GB_MAX = 100_000.0
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``agent``."""
     add_scenario_args(p, context_default=None)
-    p.add_argument("--start-tokens", type=int_arg("start-tokens", 1, limits.CONTEXT_TOKENS_MAX),
+    tokens = limits.CONTEXT_TOKENS_MAX
+    p.add_argument("--start-tokens", type=int_arg("start-tokens", 1, tokens),
                    default=20000, help="context of the first turn (default 20000)")
-    p.add_argument("--tokens-per-turn", type=int_arg("tokens-per-turn", 0,
-                                                  limits.CONTEXT_TOKENS_MAX),
+    p.add_argument("--tokens-per-turn", type=int_arg("tokens-per-turn", 0, tokens),
                    default=2000, help="new tokens per turn incl. tool output (default 2000)")
-    p.add_argument("--output-tokens", type=int_arg("output-tokens", 1, limits.CONTEXT_TOKENS_MAX),
+    p.add_argument("--output-tokens", type=int_arg("output-tokens", 1, tokens),
                    default=500, help="tokens the model answers per turn (default 500)")
     p.add_argument("--turns", type=int_arg("turns", 1, TURNS_MAX), default=30)
     p.add_argument("--library", help="checkpoints for the SSD check, MODEL:QUANT,... "
