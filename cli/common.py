@@ -36,7 +36,6 @@ from sizing.safe_text import strip_controls
 from sizing.scenario import ScenarioError
 
 EXIT_USAGE = 2
-USER_ERRORS = (ScenarioError, UnknownIdError, CatalogError, limits.InputError)
 
 
 class CliError(Exception):
@@ -62,12 +61,13 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"error: {text} (see {self.prog} --help)\n")
 
 
-def run(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
-    """The exit status of `command`: bad input is one line on stderr and status 2; a rule
-    this program has no message for yet is one line and status 1, never a traceback."""
+def exit_status(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run `command` and return its exit status: bad input is one line on stderr and status
+    2; a rule this program has no message for yet is one line and status 1, never a
+    traceback."""
     try:
         return int(command(args) or 0)
-    except (*USER_ERRORS, CliError) as exc:
+    except (ScenarioError, UnknownIdError, CatalogError, CliError, limits.InputError) as exc:
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head

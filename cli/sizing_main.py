@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from cli.common import OneLineParser, run
+from cli.common import OneLineParser, exit_status
 
 # name -> one-line help, in the order ``--help`` lists them
 COMMANDS = {
@@ -104,4 +104,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:       # --help (0) or a one-line option error (2), printed
         return int(exc.code or 0)
-    return run(args.func, args)
+    return exit_status(args.func, args)

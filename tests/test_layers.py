@@ -128,7 +128,7 @@ def test_the_estimate_and_plan_paths_load_no_pandas():
 
 
 _RUN_SIZING = ("import sys\n"
-               "from cli.sizing_main import main\n"      # what `python -m sizing` runs
+               "from cli.sizing_main import main\n"     # what `python -m sizing` runs
                "assert main(sys.argv[1:]) == 0\n"
                "print(sorted(m for m in ('pandas', 'pyarrow', 'requests', 'bs4', 'streamlit', "
                "'plotly') if m in sys.modules), file=sys.stderr)\n")
