@@ -32,7 +32,7 @@ COMMANDS: dict[str, list[str]] = {
     "compare --format json": ["compare", "--model", "openai/gpt-oss-120b", "--weights",
                               "mxfp4", "--format", "json"],
 }
-PROBE = ("import sys\nfrom sizing.cli import main\n"     # what `python -m sizing` runs
+PROBE = ("import sys\nfrom cli.sizing_main import main\n"     # what `python -m sizing` runs
          "main(sys.argv[1:])\n"
          "print('pandas' in sys.modules, file=sys.stderr)")
 

@@ -1,8 +1,8 @@
-"""Entry point for ``python -m pricing`` (see pricing/cli.py)."""
+"""`python -m pricing`: runs the command line (cli/prices.py)."""
 
 import sys
 
-from pricing.cli import main
+from cli.prices import main
 
 if __name__ == "__main__":
     sys.exit(main())

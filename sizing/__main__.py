@@ -1,4 +1,4 @@
-"""`python -m sizing` — see sizing/cli.py."""
+"""`python -m sizing`: runs the command line (cli/sizing_main.py)."""
 
 import os
 import sys
@@ -8,7 +8,7 @@ import sys
 # machine). A value the user sets still wins.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from sizing.cli import main  # after the environment is set
+from cli.sizing_main import main  # after the environment is set
 
 code = main()
 # End without tearing the interpreter down: freeing every module and object (numpy,

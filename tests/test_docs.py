@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pricing.cli import _build_parser as pricing_parser
-from sizing.cli import build_parser as sizing_parser
+from cli.prices import build_parser as pricing_parser
+from cli.sizing_main import build_parser as sizing_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

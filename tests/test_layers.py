@@ -15,9 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI_MODULES = {f"{pkg}.{p.stem}" for pkg in ("sizing", "pricing")
-               for p in (ROOT / pkg).glob("*.py") if p.stem.startswith("cli")
-               or p.stem == "__main__"}
+ENTRY_POINTS = {"sizing.__main__", "pricing.__main__"}    # shims that run the command line
 TABLE_BUILDERS = {"sizing.compare", "sizing.sweep"}     # core modules that return DataFrames
 
 
@@ -46,22 +44,24 @@ def _top(name: str) -> str:
     return name.split(".")[0]
 
 
-CORE = {m: i for m, i in _modules("sizing").items() if m not in CLI_MODULES}
-PRICES = {m: i for m, i in _modules("pricing").items() if m not in CLI_MODULES}
+CORE = {m: i for m, i in _modules("sizing").items() if m not in ENTRY_POINTS}
+PRICES = {m: i for m, i in _modules("pricing").items() if m not in ENTRY_POINTS}
+CLI = {**_modules("cli"), **{m: _imports(ROOT / (m.replace(".", "/") + ".py"))
+                             for m in ENTRY_POINTS}}
 APP = {**_modules("ui"), "app": _imports(ROOT / "app.py")}
 
 
 def test_the_scan_sees_every_package():
     assert {"sizing.kernel", "sizing.bom", "sizing.estimate"} <= CORE.keys()
     assert {"pricing.pages", "pricing.history", "pricing.refresh"} <= PRICES.keys()
+    assert {"cli.sizing_main", "cli.estimate", "cli.prices", "sizing.__main__"} <= CLI.keys()
     assert {"ui.services", "app"} <= APP.keys()
 
 
 @pytest.mark.parametrize("module", sorted(CORE))
 def test_core_imports_only_core(module):
     bad = sorted(name for name in CORE[module]
-                 if _top(name) in {"pricing", "ui", "streamlit", "plotly"}
-                 or name in CLI_MODULES)
+                 if _top(name) in {"cli", "pricing", "ui", "streamlit", "plotly"})
     assert not bad, f"{module} imports {bad}"
 
 
@@ -75,7 +75,7 @@ def test_pandas_only_where_a_table_is_built(module):
 @pytest.mark.parametrize("module", sorted(PRICES))
 def test_prices_import_only_prices_and_the_catalog_schema(module):
     bad = sorted(name for name in PRICES[module]
-                 if _top(name) in {"ui", "streamlit", "plotly"} or name in CLI_MODULES
+                 if _top(name) in {"cli", "ui", "streamlit", "plotly"}
                  or (_top(name) == "sizing" and not name.startswith(("sizing.catalog",
                                                                       "sizing.money"))))
     assert not bad, f"{module} imports {bad}"
@@ -83,13 +83,19 @@ def test_prices_import_only_prices_and_the_catalog_schema(module):
 
 @pytest.mark.parametrize("module", sorted(APP))
 def test_the_app_never_imports_a_command_line_module(module):
-    bad = sorted(name for name in APP[module] if name in CLI_MODULES)
+    bad = sorted(name for name in APP[module] if _top(name) == "cli")
+    assert not bad, f"{module} imports {bad}"
+
+
+@pytest.mark.parametrize("module", sorted(CLI))
+def test_the_command_line_never_imports_the_app(module):
+    bad = sorted(name for name in CLI[module]
+                 if _top(name) in {"ui", "app", "streamlit", "plotly"})
     assert not bad, f"{module} imports {bad}"
 
 
 def test_streamlit_only_in_the_app():
-    outside = {**CORE, **PRICES, **{m: _imports(ROOT / (m.replace(".", "/") + ".py"))
-                                    for m in CLI_MODULES}}
+    outside = {**CORE, **PRICES, **CLI}
     bad = sorted(m for m, names in outside.items()
                  if {"streamlit", "plotly"} & {_top(n) for n in names})
     assert not bad
@@ -113,7 +119,7 @@ def test_estimating_one_scenario_loads_no_pricing_and_no_streamlit():
 def test_the_estimate_and_plan_paths_load_no_pandas():
     """Pandas (with pyarrow, ~0.5 s to import) is only for the commands that build tables:
     the modules behind `estimate` and `plan` must not pull it in, not even indirectly."""
-    code = ("import sys, sizing.cli, sizing.cli_cluster, sizing.cli_cost, sizing.workload, "
+    code = ("import sys, cli.sizing_main, cli.common, cli.estimate, cli.plan, sizing.workload, "
             "sizing.planner, sizing.requirements, sizing.estimate, pricing.sources; "
             "print(sorted(m for m in ('pandas', 'pyarrow', 'requests', 'bs4') "
             "if m in sys.modules))")
@@ -123,7 +129,7 @@ def test_the_estimate_and_plan_paths_load_no_pandas():
 
 
 _RUN_SIZING = ("import sys\n"
-               "from sizing.cli import main\n"      # what `python -m sizing` runs
+               "from cli.sizing_main import main\n"     # what `python -m sizing` runs
                "assert main(sys.argv[1:]) == 0\n"
                "print(sorted(m for m in ('pandas', 'pyarrow', 'requests', 'bs4', 'streamlit', "
                "'plotly') if m in sys.modules), file=sys.stderr)\n")

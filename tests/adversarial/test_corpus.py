@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from sizing.cli import main
+from cli.sizing_main import main
 from tests.adversarial.corpus import (
     ACCEPTED_CONFIGS,
     BAD_ARGS,

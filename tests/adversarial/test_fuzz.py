@@ -10,6 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cli.sizing_main import main
 from sizing import limits
 from sizing.catalog import (
     CONFIG_MAX_BYTES,
@@ -20,7 +21,6 @@ from sizing.catalog import (
     parse_config_bytes,
     read_yaml_file,
 )
-from sizing.cli import main
 from sizing.requirements import RequirementsError, parse_requirements
 from sizing.safe_text import md_escape, spreadsheet_cell
 from tests.adversarial.corpus import QWEN

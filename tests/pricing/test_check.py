@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import pricing.refresh
-from pricing import cli
+from cli import prices as cli
 from pricing.effective import effective_price
 from pricing.fetch import (
     DEFAULT_USER_AGENT,

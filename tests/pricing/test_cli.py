@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import pricing
-from pricing import cli
+from cli import prices as cli
 from pricing.history import PriceHistory
 from tests.pricing.support import (
     BLOCKED_HTML,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pricing import cli
+from cli import prices as cli
 from pricing.fetch import Fetcher
 from pricing.history import PriceHistory
 from pricing.refresh import refresh

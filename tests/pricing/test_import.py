@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pricing import cli
+from cli import prices as cli
 from pricing.effective import effective_price
 from pricing.history import PriceHistory
 from pricing.pages import parse_product_page, toppreise_product_id

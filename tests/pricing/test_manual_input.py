@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pricing import cli
+from cli import prices as cli
 from pricing.amounts import MAX_INPUT_RAPPEN, PriceInputError, parse_chf_input
 from pricing.history import PriceHistory
 from tests.pricing.support import FakeCatalog, make_item

@@ -19,9 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cli.sizing_main import main
 from sizing.bom import TOPPREISE_SEARCH, bill_of_materials, order_link
 from sizing.catalog import Catalog
-from sizing.cli import main
 from sizing.topology import topology
 from sizing.upgrade import upgrade_path
 from tests.sizing.test_cluster import (

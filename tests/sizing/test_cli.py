@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sizing.cli import main
+from cli.sizing_main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT_FIELDS = {

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sizing.cli import main
+from cli.sizing_main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 GX10 = ["--platform", "asus-gx10-1tb", "--model", "openai/gpt-oss-120b", "--weights", "mxfp4"]

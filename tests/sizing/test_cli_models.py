@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sizing.cli import main
+from cli.sizing_main import main
 from tests.fakehub import FakeHub, Reply, data_file, path_of
 
 ROOT = Path(__file__).resolve().parents[2]

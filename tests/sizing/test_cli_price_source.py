@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from cli.sizing_main import main
 from pricing.history import PriceHistory
-from sizing.cli import main
 
 TODAY = datetime.now(UTC).date()
 GX10_LIST_CHF = 2477                 # catalog.yaml: asus-gx10-1tb list price, 2026-02-17

@@ -18,9 +18,9 @@ import json
 
 import pytest
 
+from cli.sizing_main import main
 from sizing.bom import bill_of_materials
 from sizing.catalog import Catalog, ListPrice, SwitchPort, UnknownIdError
-from sizing.cli import main
 from sizing.money import PriceQuote, catalog_prices
 from sizing.power import cluster_power, energy_chf_per_year
 from sizing.topology import TopologyError, topology

@@ -14,8 +14,8 @@ import math
 import pandas as pd
 import pytest
 
+from cli.sizing_main import main
 from sizing.catalog import Catalog, UnknownIdError
-from sizing.cli import main
 from sizing.compare import Workload, best_estimate, checkpoint_gb, compare, storage_fit
 from sizing.estimate import estimate
 from sizing.scenario import Scenario

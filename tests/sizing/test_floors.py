@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cli.sizing_main import main
 from sizing.catalog import Catalog
-from sizing.cli import main
 from sizing.compare import (
     Floors,
     Workload,

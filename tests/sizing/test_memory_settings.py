@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.sizing_main import main
 from sizing.catalog import (
     DEFAULT_CATALOG_PATH,
     Catalog,
@@ -18,7 +19,6 @@ from sizing.catalog import (
     parse_catalog,
     read_yaml_file,
 )
-from sizing.cli import main
 from sizing.scenario import Scenario, ScenarioError, resolve
 
 from .conftest import run as run_scenario

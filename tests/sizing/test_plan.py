@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from cli.sizing_main import main
 from sizing.catalog import Catalog
-from sizing.cli import main
 from sizing.estimate import estimate
 from sizing.planner import GroupSpec, evaluate_plan, plan
 from sizing.requirements import (

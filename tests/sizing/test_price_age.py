@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from cli.sizing_main import main
 from pricing.history import PriceHistory
-from sizing.cli import main
 from sizing.money import price_age
 
 TODAY = datetime.now(UTC).date()

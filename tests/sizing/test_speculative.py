@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cli.sizing_main import main
 from sizing.calibrate import run_calibration
-from sizing.cli import main
 from sizing.estimate import estimate
 from sizing.scenario import Scenario, ScenarioError
 from sizing.speculative import (

@@ -13,9 +13,9 @@ import json
 
 import pytest
 
+from cli.sizing_main import main
 from sizing.bom import bill_of_materials
 from sizing.catalog import Catalog
-from sizing.cli import main
 from sizing.compare import Workload, compare
 from sizing.money import PriceQuote
 from sizing.power import cluster_power

@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 
-from sizing.cli import main
+from cli.sizing_main import main
 from ui import export
 
 

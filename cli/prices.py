@@ -1,5 +1,5 @@
-"""``python -m pricing``: refresh, check, show, history, set, parse (design.md
-"Command-line contract").
+"""``python -m pricing``: refresh, check, show, history, set, import, parse -- the parser,
+the dispatcher and the commands (design.md "Command-line contract").
 
 Exit codes: 0 success; 1 a refresh with blocked/failed items, a check whose outcome is not
 ok, or a page without a price; 2 usage errors (unknown item id — the message lists the valid
@@ -13,12 +13,21 @@ import json
 import re
 import sys
 from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, Protocol
 
 from pricing import ALLOWLIST_ENV_VAR, CACHE_ENV_VAR, DB_ENV_VAR, default_db_path
+from pricing.amounts import PriceInputError, parse_chf_input
+from pricing.effective import effective_price, effective_prices
+from pricing.fetch import Fetcher, URLNotAllowedError, check_url_allowed, url_allowlist
+from pricing.history import HistoryError, PriceHistory
+from pricing.pages import ParseError, parse_product_page
+from pricing.refresh import check_url, format_chf, refresh
+from pricing.saved import MAX_SAVED_PAGE_BYTES, ImportResult, SavedPage, import_saved_pages
+from sizing.catalog import CatalogError, UnknownIdError, load_catalog
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]
 
 
 class _Catalog(Protocol):
@@ -33,8 +42,6 @@ class CliError(Exception):
 
 def _load_catalog(path: str | None) -> _Catalog:
     """The catalog at ``path`` (default: the project's catalog.yaml)."""
-    from sizing.catalog import CatalogError, load_catalog
-
     try:
         return load_catalog(path)
     except CatalogError as exc:
@@ -42,8 +49,6 @@ def _load_catalog(path: str | None) -> _Catalog:
 
 
 def _item(catalog: _Catalog, item_id: str) -> Any:
-    from sizing.catalog import UnknownIdError
-
     try:
         return catalog.item(item_id)
     except UnknownIdError as exc:
@@ -53,8 +58,6 @@ def _item(catalog: _Catalog, item_id: str) -> Any:
 def _history(args: argparse.Namespace, *, read_only: bool = False) -> Any:
     """The price history named by ``--db`` (a bad file: one line, exit 2). ``read_only``
     for commands that only read: never creates the file, never waits for a write lock."""
-    from pricing.history import HistoryError, PriceHistory
-
     try:
         return PriceHistory(Path(args.db) if args.db else default_db_path(),
                             read_only=read_only)
@@ -64,8 +67,6 @@ def _history(args: argparse.Namespace, *, read_only: bool = False) -> Any:
 
 def _fetcher(args: argparse.Namespace, allowlist: tuple[str, ...] | None = None) -> Any:
     """The polite Fetcher configured by the command-line options (bad values: exit 2)."""
-    from pricing.fetch import Fetcher
-
     try:
         return Fetcher(min_interval_s=args.min_interval_s, timeout_s=args.timeout_s,
                        cache_dir=args.cache_dir, use_cache=not args.no_cache,
@@ -104,8 +105,6 @@ def _dump(data: Any) -> None:
 
 # =========================================================================== commands
 def _cmd_refresh(args: argparse.Namespace) -> int:
-    from pricing.refresh import refresh
-
     catalog = _load_catalog(args.catalog)
     items = [_item(catalog, i) for i in args.only] if args.only else list(catalog.priced_items())
     for item in items:
@@ -132,9 +131,6 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from pricing.fetch import URLNotAllowedError, check_url_allowed, url_allowlist
-    from pricing.refresh import check_url
-
     catalog = _load_catalog(args.catalog)
     item = _item(catalog, args.id)
     allowed = url_allowlist()
@@ -156,9 +152,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from pricing.effective import effective_prices
-    from pricing.refresh import format_chf
-
     catalog = _load_catalog(args.catalog)
     items = list(catalog.priced_items())
     prices = effective_prices(items, _history(args, read_only=True))
@@ -192,9 +185,6 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
-    from pricing.effective import effective_price
-    from pricing.refresh import format_chf
-
     catalog = _load_catalog(args.catalog)
     item = _item(catalog, args.id)
     history = _history(args, read_only=True)
@@ -225,9 +215,6 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 
 def _cmd_set(args: argparse.Namespace) -> int:
-    from pricing.amounts import PriceInputError, parse_chf_input
-    from pricing.refresh import format_chf
-
     try:
         rappen = parse_chf_input(args.price_chf)
     except PriceInputError as exc:
@@ -241,10 +228,6 @@ def _cmd_set(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime, time
-
-    from pricing.saved import MAX_SAVED_PAGE_BYTES, ImportResult, SavedPage, import_saved_pages
-
     catalog = _load_catalog(args.catalog)
     pages: list[SavedPage] = []
     unreadable: list[ImportResult] = []
@@ -300,8 +283,6 @@ def _seconds(low: float, high: float) -> Any:
 
 
 def _saved_on(text: str) -> Any:
-    from datetime import UTC, date, datetime
-
     try:
         day = date.fromisoformat(text)
     except ValueError:
@@ -312,9 +293,6 @@ def _saved_on(text: str) -> Any:
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
-    from pricing.pages import ParseError, parse_product_page
-    from pricing.refresh import format_chf
-
     try:
         data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     except OSError as exc:
@@ -345,7 +323,8 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
 
 # =========================================================================== parser
-def _build_parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``python -m pricing``."""
     parser = argparse.ArgumentParser(
         prog="python -m pricing",
         description="Live CHF prices for the planner's catalog (toppreise.ch), with history.")
@@ -430,10 +409,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit status."""
-    from pricing.history import HistoryError
-
-    args = _build_parser().parse_args(argv)
+    """Run ``python -m pricing`` with `argv` (default: the process's); the exit status."""
+    args = build_parser().parse_args(argv)
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _TerminalSafe(out), _TerminalSafe(err)
     try:

@@ -1,0 +1,56 @@
+"""``python -m sizing upgrade``: the shopping list from N owned units to M -- parts to
+buy, owned parts left unused, cost now, total spent.
+
+    python -m sizing upgrade --platform ID --from N --to M [--json|--markdown]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cli.common import (
+    add_price_args,
+    catalog_of,
+    price_age_of,
+    price_context,
+    print_age,
+    strict_json,
+)
+from sizing import limits
+from sizing.scenario import ScenarioError
+from sizing.topology import topology
+from sizing.upgrade import upgrade_path
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``upgrade``."""
+    p.add_argument("--platform", required=True)
+    p.add_argument("--from", dest="from_units", type=limits.units_arg, required=True,
+                   metavar="N", help="units owned now (their default build is owned)")
+    p.add_argument("--to", dest="to_units", type=limits.units_arg, required=True,
+                   metavar="M", help="units wanted")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true")
+    out.add_argument("--markdown", action="store_true", help="the default output")
+    add_price_args(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the upgrade shopping list (sizing.upgrade.upgrade_path) as Markdown or JSON."""
+    if args.to_units < args.from_units:
+        raise ScenarioError(f"--to ({args.to_units}) must be at least --from "
+                            f"({args.from_units}): an upgrade adds units")
+    catalog = catalog_of(args)
+    prices, _ = price_context(catalog, args)
+    topology(catalog, args.platform, args.to_units)       # unknown id / unbuildable: exit 2
+    up = upgrade_path(catalog, args.platform, args.from_units, args.to_units, prices=prices)
+    age = price_age_of(catalog, [up.oldest_price_date])
+    if args.json:
+        print(strict_json({**up.to_dict(), **age.to_dict()}))
+    else:
+        sys.stdout.write(up.to_markdown())
+        print()
+        print_age(age)
+    return 0
