@@ -179,12 +179,12 @@ def predict(case: Case, cal: Calibration) -> RowResult:
                                                  case.weights).items():
         t[key] = np.array([value])
     d = kernel.decode(t, case.mem, batch=np.array([case.batch]))
-    key = "total" if case.aggregate else "per_request"
+    key = "tok_s_total" if case.aggregate else "tok_s_per_request"
     predicted = float(d[key][0])
     ends: list[float | None] = [None, None]
     if case.accept_range is not None:
         for n, rate in enumerate(case.accept_range):
-            ends[n] = float(kernel.decode({**t, "spec_accept": np.array([rate])}, case.mem,
+            ends[n] = float(kernel.decode({**t, "spec_accept_fraction": np.array([rate])}, case.mem,
                                           batch=np.array([case.batch]))[key][0])
     prefill = None
     if case.prefill_tokens:
@@ -271,12 +271,21 @@ def _predict_stacked(group: list[Case], cal: Calibration,
         t[key] = np.array([columns[(c.family, c.engine, c.weights)][key] for c in group])
     d = kernel.decode(t, stack.mem, batch=stack.batch)
     seconds = kernel.prefill(t, stack.tokens, stack.depth) if with_prefill else None
-    return [RowResult(family=c.family, engine=c.engine, weights=c.weights,
-                      predicted_decode=float(d["total" if c.aggregate else "per_request"][i])
-                      if c.base["measured_decode"] else None,
-                      predicted_prefill=c.prefill_tokens / float(seconds[i])
-                      if c.prefill_tokens and seconds is not None else None, **c.base)
-            for i, c in enumerate(group)]
+    return [
+        RowResult(
+            family=c.family,
+            engine=c.engine,
+            weights=c.weights,
+            predicted_decode=float(d["tok_s_total" if c.aggregate else "tok_s_per_request"][i])
+            if c.base["measured_decode"]
+            else None,
+            predicted_prefill=c.prefill_tokens / float(seconds[i])
+            if c.prefill_tokens and seconds is not None
+            else None,
+            **c.base,
+        )
+        for i, c in enumerate(group)
+    ]
 
 
 def evaluate_row(row: dict[str, str], catalog: Catalog) -> RowResult:
@@ -523,7 +532,7 @@ def _parsimonious(trials: list[tuple[float, float, Calibration]]) -> Calibration
 
 
 def _sizes(rows: list[Case]) -> int:
-    return len({round(float(c.table["active"][0]) / 1e9, 1) for c in rows})
+    return len({round(float(c.table["active_params_count"][0]) / 1e9, 1) for c in rows})
 
 
 def _fit_path_overheads(cases: list[Case | RowResult], cal: Calibration) -> Calibration:
@@ -539,8 +548,8 @@ def _fit_path_overheads(cases: list[Case | RowResult], cal: Calibration) -> Cali
             path = _path_cases(cases, f.family, e.engine)
             if len(path) < MIN_PATH_ROWS or _sizes(path) < MIN_PATH_MODELS:
                 continue
-            hybrid = [c for c in path if float(c.table["recurrent_share"][0]) > 0]
-            plain = [c for c in path if float(c.table["recurrent_share"][0]) == 0]
+            hybrid = [c for c in path if float(c.table["recurrent_layer_fraction"][0]) > 0]
+            plain = [c for c in path if float(c.table["recurrent_layer_fraction"][0]) == 0]
             split = (len(hybrid) >= MIN_PATH_ROWS and len(plain) >= MIN_PATH_ROWS
                      and _sizes(plain) >= MIN_PATH_MODELS)
             base = plain if split else path
