@@ -37,14 +37,22 @@ from sizing.catalog import (
     model_from_config_json,
 )
 from sizing.safe_text import strip_controls
-from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES, Scenario, ScenarioError
+from sizing.scenario import (
+    CUDA_GRAPH_CHOICES,
+    ENGINE_CHOICES,
+    KV_DTYPES,
+    PARALLEL_CHOICES,
+    Scenario,
+    ScenarioError,
+)
 from sizing.speculative import CONTENT_TYPES, DRAFT_TOKENS_MAX, SPEC_METHODS
 
 EXIT_USAGE = 2
 BATCH_COLUMNS = ("platform", "units", "parallel", "model", "weights", "kv_dtype", "engine",
                  "context", "concurrency", "mem_util", "memory_setting",
                  # speculative decoding (optional; sizing.speculative)
-                 "spec", "spec_tokens", "content", "spec_accept", "spec_draft_model")
+                 "spec", "spec_tokens", "content", "spec_accept", "spec_draft_model",
+                 "cuda_graphs")
 REQUIRED_BATCH_COLUMNS = ("platform", "units", "parallel", "model", "weights")
 
 
@@ -144,7 +152,19 @@ def _scenario_from(values: dict[str, Any]) -> Scenario:
         spec_content=str(values.get("content") or "prose"),
         spec_accept=num("spec_accept"),
         spec_draft_model=values.get("spec_draft_model") or None,
+        cuda_graphs=_cuda_graphs(values.get("cuda_graphs")),
     )
+
+
+def _cuda_graphs(raw: Any) -> bool | None:
+    """'on' / 'off' (None when absent: the engine's default); anything else is an error."""
+    if raw is None or str(raw).strip() == "":
+        return None
+    value = str(raw).strip().lower()
+    if value not in CUDA_GRAPH_CHOICES:
+        raise CliError(f"cuda_graphs '{str(raw)[:40]}' is not valid; valid choices: "
+                       f"{', '.join(CUDA_GRAPH_CHOICES)}")
+    return value == "on"
 
 
 def _check_hosts(catalog: Catalog, scenario: Scenario) -> None:
@@ -261,7 +281,8 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
               "mem_util": args.mem_util, "spec_multiplier": args.spec_multiplier,
               "memory_setting": args.memory_setting,
               "spec": args.spec, "spec_tokens": args.spec_tokens, "content": args.content,
-              "spec_accept": args.spec_accept, "spec_draft_model": args.spec_draft_model}
+              "spec_accept": args.spec_accept, "spec_draft_model": args.spec_draft_model,
+              "cuda_graphs": args.cuda_graphs}
     d = {**_estimate_dict(catalog, values, prices), **source.to_dict()}
     if single:
         d["assumptions"].append("layout: one unit (no --parallel needed; reported as tp, "
@@ -676,6 +697,9 @@ def build_parser() -> argparse.ArgumentParser:
                                          "of the published range")
     p.add_argument("--spec-draft-model", help="catalog model id of the draft model "
                                               "(--spec draft)")
+    p.add_argument("--cuda-graphs", choices=CUDA_GRAPH_CHOICES,
+                   help="decode with captured CUDA graphs (default: on for vllm, sglang, "
+                        "trtllm) or eager (off: per-layer launch cost)")
     p.add_argument("--batch", help="CSV with columns " + ",".join(BATCH_COLUMNS))
     add_memory_setting_arg(p, many=False)
     add_price_args(p)

@@ -54,6 +54,11 @@ class Estimate:
             "mem_util": r.mem_util,
             "memory_setting": (r.platform.memory_setting.id
                                if r.platform.memory_setting is not None else None),
+            # decode inputs of issue 11 item 3 (null where the engine has no switch)
+            "cuda_graphs": r.cuda_graphs if r.engine.cuda_graphs else None,
+            "routing_concentration": r.model.routing_concentration
+            if r.model.arch.num_experts else None,
+            "sequence_overhead_us_per_step": r.sequence_overhead_us,
             "fits": self.fits,
             "reason": f.reason,
             "usable_gib_per_unit": f.usable_gib_per_unit,
@@ -154,6 +159,7 @@ def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
              "concurrency_count": [r.concurrency for r in rs],
              "memory_utilization_fraction": [r.mem_util for r in rs],
              "spec_speed_multiplier": [r.scenario.speculative_multiplier for r in rs],
+             "cuda_graphs_flag": [float(r.cuda_graphs) for r in rs],
              **_spec_table_columns(rs, catalog)})
         mem = kernel.memory(t)
         dec = kernel.decode(t, mem)
@@ -279,9 +285,19 @@ def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,
                      "(no long-prompt measurements): prefill and TTFT are rough")
     notes.append(f"weights: {precision_source(r.model, r.quant, r.engine.id)}")
     if r.model.is_moe:
+        c = r.model.routing_concentration
         notes.append("MoE experts touched per step assume uniform routing "
-                     "E*(1-(1-k/E)^batch): an upper bound on weight traffic")
-    if r.parallel == "tp" and r.tp > 1 and r.platform.interconnect is not None:
+                     "E*(1-(1-k/E)^batch): an upper bound on weight traffic"
+                     if c >= 1.0 else
+                     f"MoE experts touched per step: routing concentrated on {c:.0%} of the "
+                     f"experts, as if uniform over them ({r.model.routing_source})")
+    notes.append(
+        f"per-sequence cost {r.sequence_overhead_us:g} µs per sequence per decode step "
+        f"(scheduling, sampling, per-request kernels; fitted for {eng.engine} on "
+        f"{fam.family}"
+        + (", none fitted: rows without several concurrencies" if not r.sequence_overhead_us
+           else "") + "): replicas divide it, tensor parallel does not")
+    if r.parallel in ("tp", "tp+ep") and r.tp > 1 and r.platform.interconnect is not None:
         ic = r.platform.interconnect
         notes.append(f"tensor parallel: {2 * r.model.arch.num_layers + 1} all-reduces per "
                      f"step at ~{ic.allreduce_latency_us:g} us latency over {ic.kind}")

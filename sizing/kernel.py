@@ -8,10 +8,11 @@ A table is a dict of equal-length numpy arrays whose keys carry their unit (``_b
 ``_s``, ``_flop_s``, ``_bytes_s``, ``_tokens``, ``_count``, ``_fraction``, ``_efficiency``,
 ``_flag`` for 0/1): the static numbers of each row's (platform, model, quant, engine) from
 `static_row`, plus the scenario columns `units_count`, `parallel_code` (0 = tp, 1 = pp,
-2 = replicas), `kv_bytes_per_elem` (1 or 2), `context_tokens`, `concurrency_count`,
-`memory_utilization_fraction` and `spec_speed_multiplier`, and optionally the ``spec_*``
-columns of speculative decoding (`sizing.speculative.columns`). `memory` and `decode`
-return tables named the same way.
+2 = replicas, 3 = tp+ep: attention tensor parallel, routed experts sharded whole),
+`kv_bytes_per_elem` (1 or 2), `context_tokens`, `concurrency_count`,
+`memory_utilization_fraction`, `spec_speed_multiplier` and `cuda_graphs_flag`, and
+optionally the ``spec_*`` columns of speculative decoding (`sizing.speculative.columns`).
+`memory` and `decode` return tables named the same way.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from sizing.catalog import (
 )
 from sizing.llm import GIB, _memo, weight_bytes_by_class
 
-TP, PP, REPLICAS = 0, 1, 2
-PARALLEL_CODE = {"tp": TP, "pp": PP, "replicas": REPLICAS}
+TP, PP, REPLICAS, EP = 0, 1, 2, 3
+PARALLEL_CODE = {"tp": TP, "pp": PP, "replicas": REPLICAS, "tp+ep": EP}
 PREFILL_CHUNK_TOKENS = 2048   # vLLM max_num_batched_tokens / llama.cpp -ub in the benchmarks
 ACTIVATION_BYTES = 2          # bf16 activations in all-reduces
 
@@ -63,6 +64,7 @@ def calibration_columns(fam: FamilyCalibration, eng: EngineCalibration,
         "decode_compute_efficiency": fam.decode_compute_efficiency,
         "layer_overhead_s": eng.layer_overhead_us_on(fam.family, layer_overhead_us) * 1e-6,
         "recurrent_layer_overhead_s": eng.family_recurrent_overhead_us.get(fam.family, 0.0) * 1e-6,
+        "sequence_overhead_s": eng.sequence_overhead_us_on(fam.family) * 1e-6,
     }
 
 
@@ -101,6 +103,12 @@ def _static_row(platform: Platform, m: ModelArch, quant: Quantization, engine: E
         "kv_block_tokens": engine.kv_block_tokens,
         "swa_aware_flag": float(engine.swa_aware),
         "prefill_pipelined_flag": float(engine.pipelines_prefill),
+        # CUDA graphs: on by default where the engine captures them (the scenario's
+        # ``cuda_graphs_flag`` overrides); eager mode pays the per-layer launch cost
+        "cuda_graphs_flag": float(engine.cuda_graphs),
+        "cuda_graph_align_tokens": float(engine.cuda_graph_align_tokens),
+        "cuda_graph_max_batch_count": float(engine.cuda_graph_max_batch),
+        "eager_layer_overhead_s": engine.eager_layer_overhead_us * 1e-6,
         "embedding_bytes": b["embedding"],
         "lm_head_bytes": b["lm_head"],
         "attention_bytes": b["attention"],
@@ -142,6 +150,9 @@ def _static_row(platform: Platform, m: ModelArch, quant: Quantization, engine: E
         "attention_cap2_tokens": cap2,
         "experts_count": a.num_experts,
         "experts_per_token_count": a.experts_per_token,
+        "routing_concentration_fraction": m.routing_concentration,
+        "moe_layers_count": sum(1 for x in a.layers if x.routed_params),
+        "routed_active_params_count": a.routed_active_params,
         "model_max_context_tokens": m.max_context_tokens,
     }
 
@@ -157,11 +168,18 @@ def table_from_rows(statics: list[dict[str, float]], scenario: dict[str, Any]) -
 
 # ----------------------------------------------------------------------------- layout
 def _layout(t: Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(tensor-parallel ranks, pipeline stages, replicas); tp+ep shards like tp (attention
+    and dense weights split by rank, every unit holds 1/N of the routed experts)."""
     u, par = t["units_count"], t["parallel_code"]
-    tp = np.where(par == TP, u, 1.0)
+    tp = np.where((par == TP) | (par == EP), u, 1.0)
     pp = np.where(par == PP, u, 1.0)
     rep = np.where(par == REPLICAS, u, 1.0)
     return tp, pp, rep
+
+
+def _ep_units(t: Table) -> np.ndarray:
+    """Expert-parallel ranks (the units of a tp+ep layout; 1 otherwise)."""
+    return np.where(t["parallel_code"] == EP, t["units_count"], 1.0)
 
 
 def _stage_share(t: Table, pp: np.ndarray) -> np.ndarray:
@@ -318,9 +336,7 @@ def _draft_s(t: Table, b: np.ndarray) -> np.ndarray:
     A separate draft model brings its own decode step (``spec_draft_s``)."""
     tp, _, _ = _layout(t)
     k = _col(t, "spec_draft_tokens")
-    experts = np.maximum(t["experts_count"], 1.0)
-    touched = np.where(t["experts_count"] > 0,
-                       1.0 - (1.0 - t["experts_per_token_count"] / experts) ** b, 1.0)
+    touched = _routed_read_fraction(t, b)
     layers = _col(t, "spec_draft_layers_count")
     read = ((_col(t, "spec_draft_fixed_bytes") + _col(t, "spec_draft_routed_bytes") * touched) / tp
             + _col(t, "spec_draft_lm_head_fraction") * t["lm_head_read_bytes"] / tp)
@@ -333,23 +349,60 @@ def _draft_s(t: Table, b: np.ndarray) -> np.ndarray:
         / (t["peak_flop_s"] * t["decode_compute_efficiency"])
     )
     t_ar = np.where(layers > 0, (2 * layers + 1) * _allreduce_s(t, b), 0.0)
-    one = (np.maximum(t_mem, t_cmp) + t_ar + layers * t["layer_overhead_s"]
+    one = (np.maximum(t_mem, t_cmp) + t_ar + layers * (t["layer_overhead_s"] + _eager_layer_s(t))
            + _col(t, "spec_draft_s"))
     return k * one
+
+
+def _experts_touched_fraction(t: Table, tokens: np.ndarray) -> np.ndarray:
+    """Expected share of a layer's routed experts that `tokens` routed tokens touch.
+
+    Uniform routing over E experts with k per token touches ``E (1 - (1 - k/E)^n)``
+    (design.md "MoE traffic"): the upper bound. A router that concentrates its tokens is
+    modelled as uniform over ``E_eff = c x E`` experts (``routing_concentration_fraction``
+    c, catalog ``routing_concentration``, 1 unless a measured expert-load distribution is
+    cited; never below k): ``E_eff (1 - (1 - k/E_eff)^n) / E``. 1 for a dense model."""
+    experts = np.maximum(t["experts_count"], 1.0)
+    k = t["experts_per_token_count"]
+    effective = np.maximum(_col(t, "routing_concentration_fraction", 1.0) * experts,
+                           np.maximum(k, 1.0))
+    touched = effective * (1.0 - (1.0 - k / effective) ** np.maximum(tokens, 0.0))
+    return np.where(t["experts_count"] > 0, touched / experts, 1.0)
+
+
+def _load_imbalance(t: Table, items: np.ndarray) -> np.ndarray:
+    """Max / mean load of the most loaded of N expert-parallel units (1 without tp+ep) when
+    `items` (touched experts for the bytes, token-to-expert assignments for the FLOPs) land
+    on them at random.
+
+    Assumption (no engine measurement on these platforms): balls in bins; the expected
+    maximum of m balls in N bins is about ``m/N + sqrt(2 (m/N) (1 - 1/N) ln N)`` (Gaussian
+    approximation of the heavy-load case, Raab & Steger 1998, "Balls into Bins: A Simple
+    and Tight Analysis"), so ``max/mean = 1 + sqrt(2 (N - 1) ln N / m)``, at most N."""
+    n = _ep_units(t)
+    m = np.maximum(items, 1e-9)
+    imbalance = np.minimum(1.0 + np.sqrt(2.0 * (n - 1.0) * np.log(n) / m), n)
+    return np.where((n > 1) & (t["experts_count"] > 0), imbalance, 1.0)
+
+
+def _routed_read_fraction(t: Table, tokens: np.ndarray) -> np.ndarray:
+    """Share of the routed-expert bytes the most loaded unit's share of a step reads, in
+    units of the layout's even share: touched fraction x expert-parallel imbalance."""
+    touched = _experts_touched_fraction(t, tokens)
+    # a unit never reads more than all of its own E/N experts
+    return np.minimum(touched * _load_imbalance(t, touched * t["experts_count"]), 1.0)
 
 
 def _step_weight_bytes(t: Table, batch: np.ndarray) -> np.ndarray:
     """Weight bytes one unit reads per decode step of `batch` sequences.
 
-    MoE: the expected number of distinct experts a batch touches under uniform routing,
-    ``E * (1 - (1 - k/E) ** batch)`` — an upper bound on traffic for real, skewed routers.
+    MoE: the distinct experts the batch touches (`_experts_touched_fraction`); under tp+ep
+    the most loaded unit reads its whole experts, max/mean more than the even share
+    (`_load_imbalance`); under tp each unit reads 1/N of every touched expert.
     """
     tp, pp, _ = _layout(t)
-    experts = np.maximum(t["experts_count"], 1.0)
-    touched = experts * (1.0 - (1.0 - t["experts_per_token_count"] / experts) ** batch)
     experts_bytes = t["routed_experts_bytes"] - t["router_bytes"]
-    routed = t["router_bytes"] + np.where(t["experts_count"] > 0, experts_bytes * touched / experts,
-                                    experts_bytes)
+    routed = t["router_bytes"] + experts_bytes * _routed_read_fraction(t, batch)
     shard = np.where(tp > 1, 1.0 / tp, _stage_share(t, pp))
     return (
         t["attention_bytes"]
@@ -358,6 +411,44 @@ def _step_weight_bytes(t: Table, batch: np.ndarray) -> np.ndarray:
         + t["shared_experts_bytes"]
         + routed
     ) * shard + (t["lm_head_read_bytes"] / tp)
+
+
+def _expert_dispatch_s(t: Table) -> np.ndarray:
+    """Extra collective seconds per step of tp+ep over tp: per MoE layer a dispatch
+    (all-gather) and a combine (reduce-scatter) of the tokens' hidden vectors (vLLM's
+    AgRsAll2AllManager, the backend without NVLink/IBGDA all-to-all: docs.vllm.ai
+    vllm/distributed/device_communicators/all2all, 2026-12-03) replace the one all-reduce
+    tp pays for the MoE output: the same bytes (an all-reduce is a reduce-scatter plus an
+    all-gather), one more latency per MoE layer."""
+    return np.where(_ep_units(t) > 1, t["moe_layers_count"] * t["allreduce_latency_s"], 0.0)
+
+
+def _graph_batch(t: Table, batch: np.ndarray) -> np.ndarray:
+    """The batch a decode step runs at: with CUDA graphs on, padded up to the engine's next
+    capture size (vLLM: 1, 2, 4, then multiples of 8 up to 512; vLLM's model runner
+    `_BATCH_SIZES_TO_CAPTURE = [1, 2, 4] + [8 * i ...]`, vllm-project/vllm PR 7894, and
+    `cudagraph_capture_sizes` in vllm/config/compilation.py); unchanged in eager mode, for
+    engines without padding and above the largest captured size."""
+    align = t["cuda_graph_align_tokens"]
+    b = np.maximum(batch, 1.0)
+    below = 2.0 ** np.ceil(np.log2(b))
+    padded = np.where(b < align, np.minimum(below, np.maximum(align, 1.0)),
+                      np.ceil(b / np.maximum(align, 1.0)) * align)
+    on = (t["cuda_graphs_flag"] > 0) & (align > 0) & (b <= t["cuda_graph_max_batch_count"])
+    return np.where(on, padded, b)
+
+
+def _sequence_s(t: Table, batch: np.ndarray) -> np.ndarray:
+    """Per-sequence seconds of one decode step: the engine's fixed cost per sequence
+    (scheduling, sampling, per-request kernels; fitted, ``sequence_overhead_s``) times the
+    padded batch of one model copy. Every tensor-parallel rank runs the whole batch, so TP
+    does not divide it; replicas each run their own share."""
+    return _col(t, "sequence_overhead_s") * _graph_batch(t, batch)
+
+
+def _eager_layer_s(t: Table) -> np.ndarray:
+    """Extra seconds per layer per decode forward pass in eager mode (CUDA graphs off)."""
+    return (1.0 - _col(t, "cuda_graphs_flag")) * _col(t, "eager_layer_overhead_s")
 
 
 def _allreduce_s(t: Table, tokens: np.ndarray) -> np.ndarray:
@@ -432,14 +523,27 @@ def _step_s(t: Table, b: np.ndarray, ctx: np.ndarray, kv_bytes: np.ndarray,
             weight_bytes: np.ndarray, share: np.ndarray, layers: np.ndarray,
             q: np.ndarray | float = 1.0
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(step s, compute s, memory s, all-reduce s) of one unit holding `share` of the layers
+    """(step s, compute s, memory s, collective s) of one unit holding `share` of the layers
     for a decode step of `b` sequences of `q` tokens each (q = k + 1 when verifying k
     drafts) that reads `weight_bytes` + `kv_bytes`."""
     t_mem = (weight_bytes + kv_bytes) / (t["memory_bandwidth_bytes_s"] * t["bandwidth_efficiency"])
-    flops = b * q * (2 * t["active_params_count"] + _attention_flops(t, ctx)) * share
+    flops = _decode_flops(t, b, ctx, q) * share
     t_cmp = flops / (t["peak_flop_s"] * t["decode_compute_efficiency"])
-    t_ar = (2 * t["layers_count"] + 1) * _allreduce_s(t, b * q)
-    return np.maximum(t_mem, t_cmp) + t_ar + layers * _layer_s(t), t_cmp, t_mem, t_ar
+    t_ar = (2 * t["layers_count"] + 1) * _allreduce_s(t, b * q) + _expert_dispatch_s(t)
+    t_fixed = layers * (_layer_s(t) + _eager_layer_s(t)) + _sequence_s(t, b)
+    return np.maximum(t_mem, t_cmp) + t_ar + t_fixed, t_cmp, t_mem, t_ar
+
+
+def _decode_flops(t: Table, b: np.ndarray, ctx: np.ndarray, q: np.ndarray | float = 1.0
+                  ) -> np.ndarray:
+    """FLOPs of one decode step of `b` sequences x `q` tokens on the whole model (TP 1):
+    2 x active params per token at the CUDA-graph padded batch (`_graph_batch`), under tp+ep
+    the routed part times the token imbalance of the most loaded unit, plus attention."""
+    rows = _graph_batch(t, b) * q
+    routed = t["routed_active_params_count"]
+    imbalance = _load_imbalance(t, rows * t["experts_per_token_count"])
+    weights = 2 * (t["active_params_count"] + (imbalance - 1.0) * routed)
+    return rows * weights + b * q * _attention_flops(t, ctx)
 
 
 def _layer_s(t: Table) -> np.ndarray:

@@ -52,7 +52,8 @@ def table_for(r: Resolved, catalog: Catalog) -> kernel.Table:
         "units_count": r.units, "parallel_code": kernel.PARALLEL_CODE[r.parallel],
         "kv_bytes_per_elem": 1 if r.kv_dtype == "fp8" else 2, "context_tokens": r.context_tokens,
         "concurrency_count": r.concurrency, "memory_utilization_fraction": r.mem_util,
-        "spec_speed_multiplier": r.scenario.speculative_multiplier, **spec_columns(r, catalog)})
+        "spec_speed_multiplier": r.scenario.speculative_multiplier,
+        "cuda_graphs_flag": float(r.cuda_graphs), **spec_columns(r, catalog)})
 
 
 def spec_columns(r: Resolved, catalog: Catalog, *,
@@ -69,7 +70,8 @@ def spec_columns(r: Resolved, catalog: Catalog, *,
             scenario={"units_count": r.units, "parallel_code": kernel.PARALLEL_CODE[r.parallel],
                       "kv_bytes_per_elem": 1 if r.kv_dtype == "fp8" else 2,
                       "context_tokens": r.context_tokens, "concurrency_count": r.concurrency,
-                      "memory_utilization_fraction": r.mem_util})
+                      "memory_utilization_fraction": r.mem_util,
+                      "cuda_graphs_flag": float(r.cuda_graphs)})
     return cols
 
 
