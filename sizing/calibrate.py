@@ -179,12 +179,12 @@ def predict(case: Case, cal: Calibration) -> RowResult:
                                                  case.weights).items():
         t[key] = np.array([value])
     d = kernel.decode(t, case.mem, batch=np.array([case.batch]))
-    key = "total" if case.aggregate else "per_request"
+    key = "tok_s_total" if case.aggregate else "tok_s_per_request"
     predicted = float(d[key][0])
     ends: list[float | None] = [None, None]
     if case.accept_range is not None:
         for n, rate in enumerate(case.accept_range):
-            ends[n] = float(kernel.decode({**t, "spec_accept": np.array([rate])}, case.mem,
+            ends[n] = float(kernel.decode({**t, "spec_accept_fraction": np.array([rate])}, case.mem,
                                           batch=np.array([case.batch]))[key][0])
     prefill = None
     if case.prefill_tokens:
@@ -271,12 +271,21 @@ def _predict_stacked(group: list[Case], cal: Calibration,
         t[key] = np.array([columns[(c.family, c.engine, c.weights)][key] for c in group])
     d = kernel.decode(t, stack.mem, batch=stack.batch)
     seconds = kernel.prefill(t, stack.tokens, stack.depth) if with_prefill else None
-    return [RowResult(family=c.family, engine=c.engine, weights=c.weights,
-                      predicted_decode=float(d["total" if c.aggregate else "per_request"][i])
-                      if c.base["measured_decode"] else None,
-                      predicted_prefill=c.prefill_tokens / float(seconds[i])
-                      if c.prefill_tokens and seconds is not None else None, **c.base)
-            for i, c in enumerate(group)]
+    return [
+        RowResult(
+            family=c.family,
+            engine=c.engine,
+            weights=c.weights,
+            predicted_decode=float(d["tok_s_total" if c.aggregate else "tok_s_per_request"][i])
+            if c.base["measured_decode"]
+            else None,
+            predicted_prefill=c.prefill_tokens / float(seconds[i])
+            if c.prefill_tokens and seconds is not None
+            else None,
+            **c.base,
+        )
+        for i, c in enumerate(group)
+    ]
 
 
 def evaluate_row(row: dict[str, str], catalog: Catalog) -> RowResult:
@@ -376,6 +385,11 @@ PATH_OVERHEAD_GRID_US = (0, 10, 20, 30, 45, 60, 80, 100, 130, 160, 200, 250, 300
 RECURRENT_OVERHEAD_GRID_US = (0, 20, 40, 60, 90, 120, 160, 200, 250, 300, 400)
 MIN_PATH_MODELS = 2              # model sizes a path's rows must span for its own overhead
 PATH_PASSES = 2                  # path overheads <-> efficiencies, alternated
+#: Per-sequence µs per decode step (scheduling, sampling, per-request kernels): fitted on a
+#: path whose rows hold MIN_PATH_ROWS rows at MIN_MULTI_STREAM or more streams from
+#: MIN_PATH_SOURCES publications (its single-stream rows pin the efficiency).
+SEQUENCE_OVERHEAD_GRID_US = (0, 25, 50, 100, 150, 200, 300, 400, 600, 800, 1000, 1500, 2000)
+MIN_MULTI_STREAM = 8
 
 
 def _median_log_ratio(pairs: Iterable[tuple[float | None, float | None]]) -> float | None:
@@ -479,10 +493,12 @@ def _path_cases(cases: list[Case | RowResult], family: str, engine: str) -> list
 
 
 def _with_path(cal: Calibration, family: str, engine: str, overhead_us: float,
-               scale: float, recurrent_us: float = 0.0) -> Calibration:
+               scale: float, recurrent_us: float = 0.0,
+               sequence_us: float | None = None) -> Calibration:
     """`cal` with the path's own per-layer overhead (and recurrent-layer extra) and its
     efficiency times `scale` (the engine's factor on the family, or for the reference engine
-    the family's bandwidth efficiency), never above the family's read ceiling."""
+    the family's bandwidth efficiency), never above the family's read ceiling;
+    `sequence_us` (None: keep the path's) sets its per-sequence step cost."""
     fam = next(f for f in cal.families if f.family == family)
     fams, engs = list(cal.families), []
     for e in cal.engines:
@@ -493,6 +509,10 @@ def _with_path(cal: Calibration, family: str, engine: str, overhead_us: float,
                 "family_recurrent_overhead_us": {
                     **{k: v for k, v in e.family_recurrent_overhead_us.items() if k != family},
                     **({family: float(recurrent_us)} if recurrent_us else {})}}
+            if sequence_us is not None:
+                update["family_sequence_overhead_us"] = {
+                    **{k: v for k, v in e.family_sequence_overhead_us.items() if k != family},
+                    **({family: float(sequence_us)} if sequence_us else {})}
             if engine != REFERENCE_ENGINE:
                 update["family_decode_factors"] = {**e.family_decode_factors, family: _capped(
                     math.log(e.decode_factor_on(family) * scale), [fam])}
@@ -523,7 +543,7 @@ def _parsimonious(trials: list[tuple[float, float, Calibration]]) -> Calibration
 
 
 def _sizes(rows: list[Case]) -> int:
-    return len({round(float(c.table["active"][0]) / 1e9, 1) for c in rows})
+    return len({round(float(c.table["active_params_count"][0]) / 1e9, 1) for c in rows})
 
 
 def _fit_path_overheads(cases: list[Case | RowResult], cal: Calibration) -> Calibration:
@@ -539,8 +559,8 @@ def _fit_path_overheads(cases: list[Case | RowResult], cal: Calibration) -> Cali
             path = _path_cases(cases, f.family, e.engine)
             if len(path) < MIN_PATH_ROWS or _sizes(path) < MIN_PATH_MODELS:
                 continue
-            hybrid = [c for c in path if float(c.table["recurrent_share"][0]) > 0]
-            plain = [c for c in path if float(c.table["recurrent_share"][0]) == 0]
+            hybrid = [c for c in path if float(c.table["recurrent_layer_fraction"][0]) > 0]
+            plain = [c for c in path if float(c.table["recurrent_layer_fraction"][0]) == 0]
             split = (len(hybrid) >= MIN_PATH_ROWS and len(plain) >= MIN_PATH_ROWS
                      and _sizes(plain) >= MIN_PATH_MODELS)
             base = plain if split else path
@@ -551,15 +571,60 @@ def _fit_path_overheads(cases: list[Case | RowResult], cal: Calibration) -> Cali
                                    math.exp(_path_error(base, trial)[1]))
                 trials.append((100 * _path_error(base, trial)[0], overhead_us, trial))
             cal = _parsimonious(trials)
+            own = next(x for x in cal.engines if x.engine == e.engine)
+            own_us = own.layer_overhead_us_on(f.family, 0.0)
             if split:
-                own_us = next(x for x in cal.engines if x.engine == e.engine
-                              ).layer_overhead_us_on(f.family, 0.0)
                 cal = _parsimonious([
                     (100 * _path_error(hybrid, trial)[0], extra_us, trial)
                     for extra_us in RECURRENT_OVERHEAD_GRID_US
                     for trial in [_with_path(cal, f.family, e.engine, own_us, 1.0,
                                              extra_us)]])
+                own = next(x for x in cal.engines if x.engine == e.engine)
+            cal = _fit_sequence_overhead(cal, path, f.family, e.engine, own_us,
+                                         own.family_recurrent_overhead_us.get(f.family, 0.0))
     return cal
+
+
+def _fit_sequence_overhead(cal: Calibration, path: list[Case], family: str, engine: str,
+                           overhead_us: float, recurrent_us: float) -> Calibration:
+    """The path's per-sequence step cost, grid-searched (SEQUENCE_OVERHEAD_GRID_US) with the
+    path's efficiency refitted at each point, where its rows hold MIN_PATH_ROWS rows at
+    MIN_MULTI_STREAM+ streams from MIN_PATH_SOURCES publications: the spread of batch sizes
+    is what separates a cost per sequence from the bytes a batch reads."""
+    multi = [c for c in path if c.batch >= MIN_MULTI_STREAM]
+    if len(multi) < MIN_PATH_ROWS or len({c.source_url for c in multi}) < MIN_PATH_SOURCES:
+        return cal
+    # separable from the bytes only where a source measured the same path on one unit and
+    # on several at many streams (TP does not divide the cost, the bytes it does): with
+    # only one layout the fit traded held-out error for in-sample (sglang on gb10: 600 µs,
+    # in sample 6.4 -> 5.5 %, leave one source out 12.0 -> 12.1 %)
+    layouts = {src: {float(c.table["units_count"][0]) > 1 for c in multi
+                     if c.source_url == src} for src in {c.source_url for c in multi}}
+    if sum(1 for v in layouts.values() if v == {True, False}) < MIN_PATH_SOURCES:
+        return cal
+    if _at_read_ceiling(cal, family, engine, family_only=True):
+        return cal         # the family already streams at its ceiling: no room to separate
+    trials: list[tuple[float, float, Calibration]] = []
+    for sequence_us in SEQUENCE_OVERHEAD_GRID_US:
+        trial = _with_path(cal, family, engine, overhead_us, 1.0, recurrent_us, sequence_us)
+        trial = _with_path(trial, family, engine, overhead_us,
+                           math.exp(_path_error(path, trial)[1]), recurrent_us, sequence_us)
+        if sequence_us and _at_read_ceiling(trial, family, engine):
+            continue       # a cost that needs a faster-than-physical read is the wrong term
+        trials.append((100 * _path_error(path, trial)[0], sequence_us, trial))
+    return _parsimonious(trials)
+
+
+def _at_read_ceiling(cal: Calibration, family: str, engine: str, *,
+                     family_only: bool = False) -> bool:
+    """Whether the family's efficiency (`family_only`) or any kernel path of `engine` on
+    `family` streams at the family's read ceiling (it was capped: the bytes or the fixed
+    costs are wrong, not the speed)."""
+    fam = next(f for f in cal.families if f.family == family)
+    eng = next(e for e in cal.engines if e.engine == engine)
+    factors = [1.0] if family_only else [eng.decode_factor_on(family)] + [
+        v for k, v in eng.path_decode_factors.items() if k.startswith(f"{family}/")]
+    return any(fam.bandwidth_efficiency * f >= fam.read_ceiling - 1e-3 for f in factors)
 
 
 def _families_with_prefill(result: CalibrationResult,
@@ -591,7 +656,7 @@ def fit_cases(start: Calibration, cases: list[Case | RowResult], *, rounds: int 
     grid = LAYER_OVERHEAD_GRID_US if overheads_us is None else overheads_us
     start = start.model_copy(update={"engines": [     # path constants are refitted below
         e.model_copy(update={"family_layer_overhead_us": {}, "family_recurrent_overhead_us": {},
-                             "path_decode_factors": {}})
+                             "family_sequence_overhead_us": {}, "path_decode_factors": {}})
         for e in start.engines]})
     for overhead_us in grid:
         cal = start.model_copy(update={"layer_overhead_us": float(overhead_us)})
@@ -639,6 +704,9 @@ def fit_cases(start: Calibration, cases: list[Case | RowResult], *, rounds: int 
         if e.family_recurrent_overhead_us:
             note += ("; extra per recurrent-state layer (hybrid and attention-only rows) on "
                      + ", ".join(e.family_recurrent_overhead_us))
+        if e.family_sequence_overhead_us:
+            note += ("; per-sequence step cost (rows at several concurrencies) on "
+                     + ", ".join(e.family_sequence_overhead_us))
         engs.append(e.model_copy(update={"note": note}))
     cal = cal.model_copy(update={"families": fams, "engines": engs})
     result = evaluate(cases, cal)
@@ -737,6 +805,7 @@ def fit_constants(catalog: Catalog, path: Path) -> str:
         own = ", ".join(f"{f}: {v}" for f, v in e.family_decode_factors.items())
         lat = ", ".join(f"{f}: {v:g}" for f, v in e.family_layer_overhead_us.items())
         rec = ", ".join(f"{f}: {v:g}" for f, v in e.family_recurrent_overhead_us.items())
+        seq = ", ".join(f"{f}: {v:g}" for f, v in e.family_sequence_overhead_us.items())
         paths = ", ".join(f"{k}: {v}" for k, v in sorted(e.path_decode_factors.items()))
         out.append(f"    - {{engine: {e.engine}, decode_factor: {e.decode_factor}, "
                    f"prefill_factor: {e.prefill_factor}, "
@@ -744,6 +813,7 @@ def fit_constants(catalog: Catalog, path: Path) -> str:
                    + (f"path_decode_factors: {{{paths}}}, " if paths else "")
                    + (f"family_layer_overhead_us: {{{lat}}}, " if lat else "")
                    + (f"family_recurrent_overhead_us: {{{rec}}}, " if rec else "")
+                   + (f"family_sequence_overhead_us: {{{seq}}}, " if seq else "")
                    + f"note: \"{e.note}\"}}")
     return "\n".join(out)
 

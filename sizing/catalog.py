@@ -467,6 +467,13 @@ class ModelArch(Strict):
         None, ge=1, alias="max_context_tokens",
         description="context the catalog allows when it differs from max_position_embeddings")
     checkpoints: dict[Id, Id] = {}
+    routing_concentration: Annotated[float, Field(gt=0, le=1)] = Field(
+        1.0, description="share of the routed experts a batch's tokens spread over, as if "
+        "uniform (1 = uniform routing, the upper bound on experts touched); a value below 1 "
+        "needs routing_source")
+    routing_source: str | None = Field(
+        None, description="URL (and date) of the measured expert-load distribution behind "
+        "routing_concentration")
     native_from_config: bool = Field(
         True, description="false: the config is another checkpoint's; the release is bf16")
     notes: str | None = None
@@ -493,6 +500,12 @@ class ModelArch(Strict):
         except ConfigError as exc:
             raise ValueError(f"config: {exc}") from None
         self._raw, self._arch, self._native = raw, arch, native
+        if self.routing_concentration < 1.0 and not self.routing_source:
+            raise ValueError("routing_concentration below 1 (uniform routing) needs "
+                             "routing_source: the measured expert-load distribution")
+        if self.routing_concentration < 1.0 and not arch.num_experts:
+            raise ValueError("routing_concentration is for MoE models; this config has no "
+                             "routed experts")
         return self
 
     @property
@@ -594,11 +607,23 @@ class Engine(Strict):
     kv_block_tokens: int = Field(ge=1)
     swa_aware: bool = Field(description="sliding-window layers only keep the window in cache")
     quants: list[Id] = Field(min_length=1)
-    parallel: list[Literal["tp", "pp", "replicas"]] = Field(min_length=1)
+    parallel: list[Literal["tp", "pp", "replicas", "tp+ep"]] = Field(min_length=1)
     quantized_compute_dtype: Literal["bf16", "fp8", "fp4", "int8"] | None = Field(
         None, description="dtype of the matmuls for quantized weights, if the engine fixes it")
     pipelines_prefill: bool = Field(
         False, description="pipeline parallel overlaps the prompt chunks of one request")
+    cuda_graphs: bool = Field(
+        False, description="decode runs captured CUDA graphs by default; only an engine with "
+        "this switch takes --cuda-graphs")
+    cuda_graph_align_tokens: int = Field(
+        0, ge=0, description="batches are padded to 1, 2, 4, ... below this size and to "
+        "multiples of it above (vLLM: 8); 0 = no padding modelled")
+    cuda_graph_max_batch: int = Field(
+        0, ge=0, description="largest captured batch (vLLM: 512); larger batches are not "
+        "padded")
+    eager_layer_overhead_us: NonNeg = Field(
+        0.0, description="extra µs per decoder layer per decode step in eager mode (CUDA "
+        "graphs off): kernel launches and Python work a captured graph replays for free")
     note: str
     source: Sources
 
@@ -649,7 +674,16 @@ class EngineCalibration(Strict):
         default_factory=dict, description="extra fixed latency per recurrent-state layer "
         "(linear attention, Mamba-2) per forward pass of this engine on a platform family, "
         "µs (fitted where the path's rows hold both hybrid and attention-only models)")
+    family_sequence_overhead_us: dict[str, NonNeg] = Field(
+        default_factory=dict, description="fixed µs per sequence per decode step of this "
+        "engine on a platform family (scheduling, sampling, per-request kernels; at the "
+        "CUDA-graph padded batch): replicas divide it, tensor parallel does not (fitted where "
+        "the path's rows hold several concurrencies)")
     note: str
+
+    def sequence_overhead_us_on(self, family: str) -> float:
+        """Per-sequence µs per decode step of this engine on `family` (0 where not fitted)."""
+        return self.family_sequence_overhead_us.get(family, 0.0)
 
     def decode_factor_on(self, family: str, weights: str | None = None) -> float:
         """The engine's decode factor on `family` with weight format `weights`: the kernel

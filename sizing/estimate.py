@@ -57,6 +57,11 @@ class Estimate:
             "mem_util": r.mem_util,
             "memory_setting": (r.platform.memory_setting.id
                                if r.platform.memory_setting is not None else None),
+            # decode inputs of issue 11 item 3 (null where the engine has no switch)
+            "cuda_graphs": r.cuda_graphs if r.engine.cuda_graphs else None,
+            "routing_concentration": r.model.routing_concentration
+            if r.model.arch.num_experts else None,
+            "sequence_overhead_us_per_step": r.sequence_overhead_us,
             "fits": self.fits,
             "reason": f.reason,
             "usable_gib_per_unit": f.usable_gib_per_unit,
@@ -150,18 +155,19 @@ def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
         rs = [r for _, r in ok]
         t = kernel.table_from_rows(
             [kernel.static_row(r.platform, r.model, r.quant, r.engine, catalog) for r in rs],
-            {"units": [r.units for r in rs],
-             "parallel": [kernel.PARALLEL_CODE[r.parallel] for r in rs],
-             "kv_bytes": [1 if r.kv_dtype == "fp8" else 2 for r in rs],
-             "context": [r.context_tokens for r in rs],
-             "concurrency": [r.concurrency for r in rs],
-             "mem_util": [r.mem_util for r in rs],
-             "spec": [r.scenario.speculative_multiplier for r in rs],
+            {"units_count": [r.units for r in rs],
+             "parallel_code": [kernel.PARALLEL_CODE[r.parallel] for r in rs],
+             "kv_bytes_per_elem": [1 if r.kv_dtype == "fp8" else 2 for r in rs],
+             "context_tokens": [r.context_tokens for r in rs],
+             "concurrency_count": [r.concurrency for r in rs],
+             "memory_utilization_fraction": [r.mem_util for r in rs],
+             "spec_speed_multiplier": [r.scenario.speculative_multiplier for r in rs],
+             "cuda_graphs_flag": [float(r.cuda_graphs) for r in rs],
              **_spec_table_columns(rs, catalog)})
         mem = kernel.memory(t)
         dec = kernel.decode(t, mem)
         spec_dec = _spec_variants(t, mem, rs) if any(r.spec for r in rs) else None
-        t_prefill = kernel.prefill(t, t["context"])
+        t_prefill = kernel.prefill(t, t["context_tokens"])
         cluster: dict[tuple[str, int], Any] = {}
         for j, (i, r) in enumerate(ok):
             key = (r.platform.id, r.units)
@@ -178,12 +184,12 @@ def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
                 continue
             idle_w, load_w, price, missing = cluster[key]
             fit = fit_from_table(mem, t, j)
-            per_request = float(dec["per_request"][j])
+            per_request = float(dec["tok_s_per_request"][j])
             speed = Throughput(
                 decode_tok_s_per_request=per_request,
-                decode_tok_s_total=float(dec["total"][j]),
-                batch_per_group=int(dec["batch"][j]),
-                bound="compute" if dec["compute_bound"][j] else "memory",
+                decode_tok_s_total=float(dec["tok_s_total"][j]),
+                batch_per_group=int(dec["batch_count"][j]),
+                bound="compute" if dec["compute_bound_flag"][j] else "memory",
                 step_ms=float(dec["step_s"][j] * 1e3),
                 allreduce_ms_per_step=float(dec["allreduce_s"][j] * 1e3),
                 prefill_tok_s=float(r.context_tokens / t_prefill[j]),
@@ -226,10 +232,10 @@ def _spec_variants(t: kernel.Table, mem: kernel.Table, rs: Sequence[Resolved]
     def at(accept: list[float] | None, k: Any = None) -> kernel.Table:
         v = dict(t)
         if accept is not None:
-            v["spec_accept"] = np.array(accept, dtype=float)
+            v["spec_accept_fraction"] = np.array(accept, dtype=float)
         if k is not None:
-            v["spec_k"] = np.zeros_like(t["spec_k"])
-            v["spec_mem"] = np.zeros_like(t["spec_mem"])
+            v["spec_draft_tokens"] = np.zeros_like(t["spec_draft_tokens"])
+            v["spec_memory_bytes"] = np.zeros_like(t["spec_memory_bytes"])
         return kernel.decode(v, kernel.memory(v) if k is not None else mem)
     low = [r.spec.accept_low if r.spec else 0.0 for r in rs]
     high = [r.spec.accept_high if r.spec else 0.0 for r in rs]
@@ -241,17 +247,17 @@ def _spec_figures(dec: kernel.Table, v: dict[str, kernel.Table], j: int
     def f(table: kernel.Table, key: str) -> float:
         return float(table[key][j])
 
-    off = f(v["off"], "per_request")
+    off = f(v["off"], "tok_s_per_request")
     figures = {
-        "spec_accepted_tokens_per_step": f(dec, "accepted_tokens"),
-        "spec_accepted_tokens_per_step_low": f(v["low"], "accepted_tokens"),
-        "spec_accepted_tokens_per_step_high": f(v["high"], "accepted_tokens"),
+        "spec_accepted_tokens_per_step": f(dec, "accepted_tokens_per_step"),
+        "spec_accepted_tokens_per_step_low": f(v["low"], "accepted_tokens_per_step"),
+        "spec_accepted_tokens_per_step_high": f(v["high"], "accepted_tokens_per_step"),
         "spec_draft_ms_per_step": f(dec, "draft_s") * 1e3,
-        "spec_speedup": f(dec, "per_request") / off,
+        "spec_speedup": f(dec, "tok_s_per_request") / off,
         "decode_tok_s_per_request_no_spec": off,
     }
-    low = [f(v["low"], "per_request"), f(v["high"], "per_request"),
-           f(v["low"], "total"), f(v["high"], "total")]
+    low = [f(v["low"], "tok_s_per_request"), f(v["high"], "tok_s_per_request"),
+           f(v["low"], "tok_s_total"), f(v["high"], "tok_s_total")]
     return figures, (min(low[0], low[1]), max(low[0], low[1]), min(low[2], low[3]),
                      max(low[2], low[3]))
 
@@ -263,7 +269,7 @@ def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,
         f"runtime overhead {fit.overhead_gib_per_unit:.1f} GiB per unit "
         f"(activations, CUDA graphs, buffers; {r.engine.name} assumption)",
         f"decode streams weights + KV at "
-        f"{kernel.calibration_columns(fam, eng, 0.0, r.quant.id)['bw_eff']:.0%} of "
+        f"{kernel.calibration_columns(fam, eng, 0.0, r.quant.id)['bandwidth_efficiency']:.0%} of "
         f"{r.platform.memory_bandwidth_gb_s:g} GB/s (calibrated: {fam.family} x {eng.engine}"
         + (f" x {r.quant.id}, the kernel path's own factor"
            if f"{fam.family}/{r.quant.id}" in eng.path_decode_factors else "") + ")",
@@ -282,9 +288,19 @@ def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,
                      "(no long-prompt measurements): prefill and TTFT are rough")
     notes.append(f"weights: {precision_source(r.model, r.quant, r.engine.id)}")
     if r.model.is_moe:
+        c = r.model.routing_concentration
         notes.append("MoE experts touched per step assume uniform routing "
-                     "E*(1-(1-k/E)^batch): an upper bound on weight traffic")
-    if r.parallel == "tp" and r.tp > 1 and r.platform.interconnect is not None:
+                     "E*(1-(1-k/E)^batch): an upper bound on weight traffic"
+                     if c >= 1.0 else
+                     f"MoE experts touched per step: routing concentrated on {c:.0%} of the "
+                     f"experts, as if uniform over them ({r.model.routing_source})")
+    notes.append(
+        f"per-sequence cost {r.sequence_overhead_us:g} µs per sequence per decode step "
+        f"(scheduling, sampling, per-request kernels; fitted for {eng.engine} on "
+        f"{fam.family}"
+        + (", none fitted: rows without several concurrencies" if not r.sequence_overhead_us
+           else "") + "): replicas divide it, tensor parallel does not")
+    if r.parallel in ("tp", "tp+ep") and r.tp > 1 and r.platform.interconnect is not None:
         ic = r.platform.interconnect
         notes.append(f"tensor parallel: {2 * r.model.arch.num_layers + 1} all-reduces per "
                      f"step at ~{ic.allreduce_latency_us:g} us latency over {ic.kind}")

@@ -4,12 +4,15 @@ This is the single implementation of the physics in design.md "The models"; the 
 API (`sizing.memory.memory_fit`, `sizing.throughput.throughput`) evaluates a one-row table
 and the sweep (`sizing.sweep`) evaluates hundreds of thousands of rows at once.
 
-A table is a dict of equal-length numpy arrays: the static numbers of each row's
-(platform, model, quant, engine) from `static_row`, plus the scenario columns `units`,
-`parallel` (0 = tp, 1 = pp, 2 = replicas), `kv_bytes` (1 or 2), `context`,
-`concurrency`, `mem_util` and `spec` (speculative multiplier), and optionally the
-``spec_*`` columns of speculative decoding (`sizing.speculative.columns`). Units: bytes, seconds,
-FLOP/s, tokens, unless a name says otherwise.
+A table is a dict of equal-length numpy arrays whose keys carry their unit (``_bytes``,
+``_s``, ``_flop_s``, ``_bytes_s``, ``_tokens``, ``_count``, ``_fraction``, ``_efficiency``,
+``_flag`` for 0/1): the static numbers of each row's (platform, model, quant, engine) from
+`static_row`, plus the scenario columns `units_count`, `parallel_code` (0 = tp, 1 = pp,
+2 = replicas, 3 = tp+ep: attention tensor parallel, routed experts sharded whole),
+`kv_bytes_per_elem` (1 or 2), `context_tokens`, `concurrency_count`,
+`memory_utilization_fraction`, `spec_speed_multiplier` and `cuda_graphs_flag`, and
+optionally the ``spec_*`` columns of speculative decoding (`sizing.speculative.columns`).
+`memory` and `decode` return tables named the same way.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ from sizing.catalog import (
 )
 from sizing.llm import GIB, _memo, weight_bytes_by_class
 
-TP, PP, REPLICAS = 0, 1, 2
-PARALLEL_CODE = {"tp": TP, "pp": PP, "replicas": REPLICAS}
+TP, PP, REPLICAS, EP = 0, 1, 2, 3
+PARALLEL_CODE = {"tp": TP, "pp": PP, "replicas": REPLICAS, "tp+ep": EP}
 PREFILL_CHUNK_TOKENS = 2048   # vLLM max_num_batched_tokens / llama.cpp -ub in the benchmarks
 ACTIVATION_BYTES = 2          # bf16 activations in all-reduces
 
@@ -55,12 +58,13 @@ def calibration_columns(fam: FamilyCalibration, eng: EngineCalibration,
     `layer_overhead_us`); `weights` (a quantization id) selects the kernel path's own decode
     factor where one is fitted."""
     return {
-        "bw_eff": min(fam.read_ceiling,
+        "bandwidth_efficiency": min(fam.read_ceiling,
                       fam.bandwidth_efficiency * eng.decode_factor_on(fam.family, weights)),
-        "prefill_eff": min(1.0, fam.prefill_compute_efficiency * eng.prefill_factor),
-        "decode_cmp_eff": fam.decode_compute_efficiency,
-        "layer_overhead": eng.layer_overhead_us_on(fam.family, layer_overhead_us) * 1e-6,
-        "recurrent_overhead": eng.family_recurrent_overhead_us.get(fam.family, 0.0) * 1e-6,
+        "prefill_compute_efficiency": min(1.0, fam.prefill_compute_efficiency * eng.prefill_factor),
+        "decode_compute_efficiency": fam.decode_compute_efficiency,
+        "layer_overhead_s": eng.layer_overhead_us_on(fam.family, layer_overhead_us) * 1e-6,
+        "recurrent_layer_overhead_s": eng.family_recurrent_overhead_us.get(fam.family, 0.0) * 1e-6,
+        "sequence_overhead_s": eng.sequence_overhead_us_on(fam.family) * 1e-6,
     }
 
 
@@ -89,46 +93,67 @@ def _static_row(platform: Platform, m: ModelArch, quant: Quantization, engine: E
     windowed = [x for x in a.layers if x.window_elems_per_token]
     growing = [x for x in a.layers if x.kv_elems_per_token]
     return {
-        "accel_bytes": platform.accelerator_memory_gib * GIB,
-        "bw": platform.memory_bandwidth_gb_s * 1e9,
-        "peak": _peak_flops(platform, quant, engine),
-        "latency": ic.allreduce_latency_us * 1e-6 if ic else 0.0,
-        "link": ic.link_gbit_s * 1e9 / 8 if ic else math.inf,
+        "accelerator_memory_bytes": platform.accelerator_memory_gib * GIB,
+        "memory_bandwidth_bytes_s": platform.memory_bandwidth_gb_s * 1e9,
+        "peak_flop_s": _peak_flops(platform, quant, engine),
+        "allreduce_latency_s": ic.allreduce_latency_us * 1e-6 if ic else 0.0,
+        "link_bytes_s": ic.link_gbit_s * 1e9 / 8 if ic else math.inf,
         **calibration_columns(fam, eng, catalog.calibration.layer_overhead_us, quant.id),
-        "overhead": engine.runtime_overhead_gib * GIB,
-        "block": engine.kv_block_tokens,
-        "swa_aware": float(engine.swa_aware),
-        "prefill_pipelined": float(engine.pipelines_prefill),
-        "emb": b["embedding"], "head": b["lm_head"], "attn": b["attention"],
-        "lin": b["linear_attention"], "dense": b["dense_mlp"], "routed": b["routed_experts"],
-        "shared": b["shared_experts"], "vision": b["vision"], "replicated": replicated,
+        "runtime_overhead_bytes": engine.runtime_overhead_gib * GIB,
+        "kv_block_tokens": engine.kv_block_tokens,
+        "swa_aware_flag": float(engine.swa_aware),
+        "prefill_pipelined_flag": float(engine.pipelines_prefill),
+        # CUDA graphs: on by default where the engine captures them (the scenario's
+        # ``cuda_graphs_flag`` overrides); eager mode pays the per-layer launch cost
+        "cuda_graphs_flag": float(engine.cuda_graphs),
+        "cuda_graph_align_tokens": float(engine.cuda_graph_align_tokens),
+        "cuda_graph_max_batch_count": float(engine.cuda_graph_max_batch),
+        "eager_layer_overhead_s": engine.eager_layer_overhead_us * 1e-6,
+        "embedding_bytes": b["embedding"],
+        "lm_head_bytes": b["lm_head"],
+        "attention_bytes": b["attention"],
+        "linear_attention_bytes": b["linear_attention"],
+        "dense_mlp_bytes": b["dense_mlp"],
+        "routed_experts_bytes": b["routed_experts"],
+        "shared_experts_bytes": b["shared_experts"],
+        "vision_bytes": b["vision"],
+        "replicated_attention_bytes": replicated,
         # the router (+ latent projections) is read every step; the experts as touched
-        "router": b["routed_experts"] * a.router_params / max(1, counts["routed_experts"]),
+        "router_bytes": b["routed_experts"] * a.router_params / max(1, counts["routed_experts"]),
         # the output projection a tied model reads: vocab x hidden of the embedding bytes
-        "head_read": b["lm_head"] or b["embedding"] * a.vocab_size * a.hidden_size / max(
-            1, counts["embedding"]),
-        "active": a.active_params,
-        "layers": a.num_layers, "hidden": a.hidden_size, "heads": a.num_attention_heads,
+        "lm_head_read_bytes": b["lm_head"]
+        or b["embedding"] * a.vocab_size * a.hidden_size / max(1, counts["embedding"]),
+        "active_params_count": a.active_params,
+        "layers_count": a.num_layers,
+        "hidden_size_count": a.hidden_size,
+        "attention_heads_count": a.num_attention_heads,
         # share of the layers that carry a recurrent state (linear attention, Mamba-2)
-        "recurrent_share": sum(1 for x in a.layers if x.state_bytes) / max(1, a.num_layers),
+        "recurrent_layer_fraction": sum(1 for x in a.layers if x.state_bytes)
+        / max(1, a.num_layers),
         # cache: elements per token that grow (split by KV head / replicated), bytes in a
         # fixed format (indexer keys), windowed elements, constant state per sequence
-        "kv_sharded_elems": sum(x.kv_elems_per_token for x in growing if x.kv_heads > 1),
-        "kv_heads": min((x.kv_heads for x in growing if x.kv_heads > 1), default=1),
-        "kv_latent_elems": sum(x.kv_elems_per_token for x in growing if x.kv_heads <= 1),
-        "kv_extra_bytes": a.kv_extra_bytes_per_token(),
-        "swa_elems": sum(x.window_elems_per_token for x in windowed),
-        "swa_heads": min((x.kv_heads for x in windowed), default=1),
-        "window": max((x.window_tokens or 0 for x in windowed), default=0),
-        "state_bytes": a.state_bytes(),
-        "state_shards": min((x.state_shards for x in a.layers if x.state_bytes), default=1),
-        "kv_sparse_share": sparse_share, "kv_read_cap": read_cap,
-        "attn_flops_full": work_full,
-        "attn_flops_cap1": cap1_flops, "attn_cap1": cap1,
-        "attn_flops_cap2": cap2_flops, "attn_cap2": cap2,
-        "experts": a.num_experts,
-        "experts_per_token": a.experts_per_token,
-        "max_context": m.max_context_tokens,
+        "kv_sharded_elems_per_token": sum(x.kv_elems_per_token for x in growing if x.kv_heads > 1),
+        "kv_heads_count": min((x.kv_heads for x in growing if x.kv_heads > 1), default=1),
+        "kv_latent_elems_per_token": sum(x.kv_elems_per_token for x in growing if x.kv_heads <= 1),
+        "kv_extra_bytes_per_token": a.kv_extra_bytes_per_token(),
+        "swa_elems_per_token": sum(x.window_elems_per_token for x in windowed),
+        "swa_kv_heads_count": min((x.kv_heads for x in windowed), default=1),
+        "swa_window_tokens": max((x.window_tokens or 0 for x in windowed), default=0),
+        "state_bytes_per_sequence": a.state_bytes(),
+        "state_shards_count": min((x.state_shards for x in a.layers if x.state_bytes), default=1),
+        "kv_sparse_layer_fraction": sparse_share,
+        "kv_read_cap_tokens": read_cap,
+        "attention_flop_per_pair": work_full,
+        "attention_flop_per_pair_cap1": cap1_flops,
+        "attention_cap1_tokens": cap1,
+        "attention_flop_per_pair_cap2": cap2_flops,
+        "attention_cap2_tokens": cap2,
+        "experts_count": a.num_experts,
+        "experts_per_token_count": a.experts_per_token,
+        "routing_concentration_fraction": m.routing_concentration,
+        "moe_layers_count": sum(1 for x in a.layers if x.routed_params),
+        "routed_active_params_count": a.routed_active_params,
+        "model_max_context_tokens": m.max_context_tokens,
     }
 
 
@@ -143,16 +168,23 @@ def table_from_rows(statics: list[dict[str, float]], scenario: dict[str, Any]) -
 
 # ----------------------------------------------------------------------------- layout
 def _layout(t: Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    u, par = t["units"], t["parallel"]
-    tp = np.where(par == TP, u, 1.0)
+    """(tensor-parallel ranks, pipeline stages, replicas); tp+ep shards like tp (attention
+    and dense weights split by rank, every unit holds 1/N of the routed experts)."""
+    u, par = t["units_count"], t["parallel_code"]
+    tp = np.where((par == TP) | (par == EP), u, 1.0)
     pp = np.where(par == PP, u, 1.0)
     rep = np.where(par == REPLICAS, u, 1.0)
     return tp, pp, rep
 
 
+def _ep_units(t: Table) -> np.ndarray:
+    """Expert-parallel ranks (the units of a tp+ep layout; 1 otherwise)."""
+    return np.where(t["parallel_code"] == EP, t["units_count"], 1.0)
+
+
 def _stage_share(t: Table, pp: np.ndarray) -> np.ndarray:
     """Fraction of the layers on the most loaded pipeline stage (1 without PP)."""
-    return np.ceil(t["layers"] / pp) / t["layers"]
+    return np.ceil(t["layers_count"] / pp) / t["layers_count"]
 
 
 def _kv_per_unit(t: Table, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -162,13 +194,25 @@ def _kv_per_unit(t: Table, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     every rank; without SWA-aware allocation windowed layers are paid as full layers.
     """
     tp, pp, _ = _layout(t)
-    kvb = t["kv_bytes"]
-    swa_as_full = (1.0 - t["swa_aware"]) * t["swa_elems"] / np.minimum(tp, t["swa_heads"])
-    per_token = ((t["kv_sharded_elems"] / np.minimum(tp, t["kv_heads"]) + t["kv_latent_elems"]
-                  + swa_as_full) * kvb + t["kv_extra_bytes"])
-    swa = (t["swa_aware"] * t["swa_elems"] / np.minimum(tp, t["swa_heads"]) * kvb
-           * np.minimum(context, t["window"]))
-    state = t["state_bytes"] / np.minimum(tp, np.maximum(t["state_shards"], 1))
+    kvb = t["kv_bytes_per_elem"]
+    swa_as_full = (
+        (1.0 - t["swa_aware_flag"])
+        * t["swa_elems_per_token"]
+        / np.minimum(tp, t["swa_kv_heads_count"])
+    )
+    per_token = (
+        t["kv_sharded_elems_per_token"] / np.minimum(tp, t["kv_heads_count"])
+        + t["kv_latent_elems_per_token"]
+        + swa_as_full
+    ) * kvb + t["kv_extra_bytes_per_token"]
+    swa = (
+        t["swa_aware_flag"]
+        * t["swa_elems_per_token"]
+        / np.minimum(tp, t["swa_kv_heads_count"])
+        * kvb
+        * np.minimum(context, t["swa_window_tokens"])
+    )
+    state = t["state_bytes_per_sequence"] / np.minimum(tp, np.maximum(t["state_shards_count"], 1))
     share = _stage_share(t, pp)
     return per_token * share, (swa + state) * share
 
@@ -178,17 +222,17 @@ def _kv_read_per_token(t: Table, per_token: np.ndarray, ctx: np.ndarray) -> np.n
     layers (DSA/MSA/CSA) read their top-k tokens, the rest read everything, and so do the
     indexer keys (``kv_extra_bytes``) that choose the top-k."""
     _, pp, _ = _layout(t)
-    extra = t["kv_extra_bytes"] * _stage_share(t, pp)
-    sparse = t["kv_sparse_share"]
-    capped = np.where(t["kv_read_cap"] > 0, np.minimum(ctx, t["kv_read_cap"]), ctx)
+    extra = t["kv_extra_bytes_per_token"] * _stage_share(t, pp)
+    sparse = t["kv_sparse_layer_fraction"]
+    capped = np.where(t["kv_read_cap_tokens"] > 0, np.minimum(ctx, t["kv_read_cap_tokens"]), ctx)
     return (per_token - extra) * ((1.0 - sparse) * ctx + sparse * capped) + extra * ctx
 
 
 def _attention_flops(t: Table, ctx: np.ndarray) -> np.ndarray:
     """Attention FLOPs of one token attending `ctx` cached tokens (all layers, TP 1)."""
-    return (t["attn_flops_full"] * ctx
-            + t["attn_flops_cap1"] * np.minimum(ctx, t["attn_cap1"])
-            + t["attn_flops_cap2"] * np.minimum(ctx, t["attn_cap2"]))
+    return (t["attention_flop_per_pair"] * ctx
+            + t["attention_flop_per_pair_cap1"] * np.minimum(ctx, t["attention_cap1_tokens"])
+            + t["attention_flop_per_pair_cap2"] * np.minimum(ctx, t["attention_cap2_tokens"]))
 
 
 def _attended_pairs(tokens: np.ndarray, depth: np.ndarray | float,
@@ -202,42 +246,70 @@ def _attended_pairs(tokens: np.ndarray, depth: np.ndarray | float,
 def _prefill_attention_flops(t: Table, tokens: np.ndarray,
                              depth: np.ndarray | float) -> np.ndarray:
     full = tokens * depth + tokens * (tokens + 1) / 2
-    return (t["attn_flops_full"] * full
-            + t["attn_flops_cap1"] * _attended_pairs(tokens, depth, t["attn_cap1"])
-            + t["attn_flops_cap2"] * _attended_pairs(tokens, depth, t["attn_cap2"]))
+    return (
+        t["attention_flop_per_pair"] * full
+        + t["attention_flop_per_pair_cap1"]
+        * _attended_pairs(tokens, depth, t["attention_cap1_tokens"])
+        + t["attention_flop_per_pair_cap2"]
+        * _attended_pairs(tokens, depth, t["attention_cap2_tokens"])
+    )
 
 
 # ----------------------------------------------------------------------------- memory
 def memory(t: Table) -> Table:
     """Memory fit per unit: usable, weights, overhead, KV pool, capacity, fits."""
     tp, pp, rep = _layout(t)
-    total = (t["emb"] + t["head"] + t["attn"] + t["lin"] + t["dense"] + t["routed"]
-             + t["shared"] + t["vision"])
-    layer_bytes = t["attn"] + t["lin"] + t["dense"] + t["routed"] + t["shared"]
-    w_tp = (total - t["replicated"]) / tp + t["replicated"]
-    w_pp = layer_bytes * _stage_share(t, pp) + np.maximum(t["emb"] + t["vision"], t["head"])
+    total = (
+        t["embedding_bytes"]
+        + t["lm_head_bytes"]
+        + t["attention_bytes"]
+        + t["linear_attention_bytes"]
+        + t["dense_mlp_bytes"]
+        + t["routed_experts_bytes"]
+        + t["shared_experts_bytes"]
+        + t["vision_bytes"]
+    )
+    layer_bytes = (
+        t["attention_bytes"]
+        + t["linear_attention_bytes"]
+        + t["dense_mlp_bytes"]
+        + t["routed_experts_bytes"]
+        + t["shared_experts_bytes"]
+    )
+    w_tp = (total - t["replicated_attention_bytes"]) / tp + t["replicated_attention_bytes"]
+    w_pp = layer_bytes * _stage_share(t, pp) + np.maximum(
+        t["embedding_bytes"] + t["vision_bytes"], t["lm_head_bytes"]
+    )
     weights = np.where(tp > 1, w_tp, np.where(pp > 1, w_pp, total))
-    weights = weights + _col(t, "spec_mem") / tp      # MTP layers / EAGLE head / draft model
-    usable = t["accel_bytes"] * t["mem_util"]
-    pool = usable - weights - t["overhead"]
-    per_token, fixed = _kv_per_unit(t, t["context"])
-    block = t["block"]
-    ctx_rounded = np.ceil(t["context"] / block) * block
-    seqs = np.ceil(t["concurrency"] / rep)
+    weights = weights + _col(t, "spec_memory_bytes") / tp  # MTP layers / EAGLE head / draft model
+    usable = t["accelerator_memory_bytes"] * t["memory_utilization_fraction"]
+    pool = usable - weights - t["runtime_overhead_bytes"]
+    per_token, fixed = _kv_per_unit(t, t["context_tokens"])
+    block = t["kv_block_tokens"]
+    ctx_rounded = np.ceil(t["context_tokens"] / block) * block
+    seqs = np.ceil(t["concurrency_count"] / rep)
     per_seq = per_token * ctx_rounded + fixed
     required = seqs * per_seq
     weights_fit = pool > 0
     fits = weights_fit & (required <= pool)
     pool0 = np.maximum(pool, 0.0)
     ctx_fit = (pool0 / seqs - fixed) / per_token
-    max_ctx = np.clip(np.floor(ctx_fit / block) * block, 0, t["max_context"])
+    max_ctx = np.clip(np.floor(ctx_fit / block) * block, 0, t["model_max_context_tokens"])
     return {
-        "usable": usable, "weights": weights, "weights_total": total, "pool": pool0,
-        "kv_per_token": per_token, "kv_fixed": fixed, "seqs": seqs, "required": required,
-        "weights_fit": weights_fit, "fits": fits, "headroom": pool - required,
-        "capacity_tokens": np.floor(pool0 / per_token),
-        "max_concurrency": np.floor(pool0 / per_seq) * rep,
-        "max_context": max_ctx,
+        "usable_bytes": usable,
+        "weights_bytes": weights,
+        "weights_total_bytes": total,
+        "kv_pool_bytes": pool0,
+        "kv_bytes_per_token": per_token,
+        "kv_bytes_per_sequence_fixed": fixed,
+        "sequences_count": seqs,
+        "kv_required_bytes": required,
+        "weights_fit_flag": weights_fit,
+        "fits_flag": fits,
+        "headroom_bytes": pool - required,
+        "kv_capacity_tokens": np.floor(pool0 / per_token),
+        "max_concurrency_count": np.floor(pool0 / per_seq) * rep,
+        "max_context_tokens": max_ctx,
     }
 
 
@@ -246,7 +318,7 @@ def _col(t: Table, key: str, default: float = 0.0) -> np.ndarray:
     """An optional column (the ``spec_*`` columns of speculative decoding), else `default`."""
     if key in t:
         return t[key]
-    return np.full(len(t["units"]), default)
+    return np.full(len(t["units_count"]), default)
 
 
 def accepted_tokens(accept: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -263,43 +335,129 @@ def _draft_s(t: Table, b: np.ndarray) -> np.ndarray:
     EAGLE: the head's bytes; both TP-sharded with the layer's all-reduces and launch cost.
     A separate draft model brings its own decode step (``spec_draft_s``)."""
     tp, _, _ = _layout(t)
-    k = _col(t, "spec_k")
-    experts = np.maximum(t["experts"], 1.0)
-    touched = np.where(t["experts"] > 0,
-                       1.0 - (1.0 - t["experts_per_token"] / experts) ** b, 1.0)
-    layers = _col(t, "spec_draft_layers")
-    read = ((_col(t, "spec_draft_fixed") + _col(t, "spec_draft_routed") * touched) / tp
-            + _col(t, "spec_draft_head") * t["head_read"] / tp)
-    t_mem = read / (t["bw"] * t["bw_eff"])
-    t_cmp = b * 2 * _col(t, "spec_draft_active") / tp / (t["peak"] * t["decode_cmp_eff"])
+    k = _col(t, "spec_draft_tokens")
+    touched = _routed_read_fraction(t, b)
+    layers = _col(t, "spec_draft_layers_count")
+    read = ((_col(t, "spec_draft_fixed_bytes") + _col(t, "spec_draft_routed_bytes") * touched) / tp
+            + _col(t, "spec_draft_lm_head_fraction") * t["lm_head_read_bytes"] / tp)
+    t_mem = read / (t["memory_bandwidth_bytes_s"] * t["bandwidth_efficiency"])
+    t_cmp = (
+        b
+        * 2
+        * _col(t, "spec_draft_active_params_count")
+        / tp
+        / (t["peak_flop_s"] * t["decode_compute_efficiency"])
+    )
     t_ar = np.where(layers > 0, (2 * layers + 1) * _allreduce_s(t, b), 0.0)
-    one = (np.maximum(t_mem, t_cmp) + t_ar + layers * t["layer_overhead"]
+    one = (np.maximum(t_mem, t_cmp) + t_ar + layers * (t["layer_overhead_s"] + _eager_layer_s(t))
            + _col(t, "spec_draft_s"))
     return k * one
+
+
+def _experts_touched_fraction(t: Table, tokens: np.ndarray) -> np.ndarray:
+    """Expected share of a layer's routed experts that `tokens` routed tokens touch.
+
+    Uniform routing over E experts with k per token touches ``E (1 - (1 - k/E)^n)``
+    (design.md "MoE traffic"): the upper bound. A router that concentrates its tokens is
+    modelled as uniform over ``E_eff = c x E`` experts (``routing_concentration_fraction``
+    c, catalog ``routing_concentration``, 1 unless a measured expert-load distribution is
+    cited; never below k): ``E_eff (1 - (1 - k/E_eff)^n) / E``. 1 for a dense model."""
+    experts = np.maximum(t["experts_count"], 1.0)
+    k = t["experts_per_token_count"]
+    effective = np.maximum(_col(t, "routing_concentration_fraction", 1.0) * experts,
+                           np.maximum(k, 1.0))
+    touched = effective * (1.0 - (1.0 - k / effective) ** np.maximum(tokens, 0.0))
+    return np.where(t["experts_count"] > 0, touched / experts, 1.0)
+
+
+def _load_imbalance(t: Table, items: np.ndarray) -> np.ndarray:
+    """Max / mean load of the most loaded of N expert-parallel units (1 without tp+ep) when
+    `items` (touched experts for the bytes, token-to-expert assignments for the FLOPs) land
+    on them at random.
+
+    Assumption (no engine measurement on these platforms): balls in bins; the expected
+    maximum of m balls in N bins is about ``m/N + sqrt(2 (m/N) (1 - 1/N) ln N)`` (Gaussian
+    approximation of the heavy-load case, Raab & Steger 1998, "Balls into Bins: A Simple
+    and Tight Analysis"), so ``max/mean = 1 + sqrt(2 (N - 1) ln N / m)``, at most N."""
+    n = _ep_units(t)
+    m = np.maximum(items, 1e-9)
+    imbalance = np.minimum(1.0 + np.sqrt(2.0 * (n - 1.0) * np.log(n) / m), n)
+    return np.where((n > 1) & (t["experts_count"] > 0), imbalance, 1.0)
+
+
+def _routed_read_fraction(t: Table, tokens: np.ndarray) -> np.ndarray:
+    """Share of the routed-expert bytes the most loaded unit's share of a step reads, in
+    units of the layout's even share: touched fraction x expert-parallel imbalance."""
+    touched = _experts_touched_fraction(t, tokens)
+    # a unit never reads more than all of its own E/N experts
+    return np.minimum(touched * _load_imbalance(t, touched * t["experts_count"]), 1.0)
 
 
 def _step_weight_bytes(t: Table, batch: np.ndarray) -> np.ndarray:
     """Weight bytes one unit reads per decode step of `batch` sequences.
 
-    MoE: the expected number of distinct experts a batch touches under uniform routing,
-    ``E * (1 - (1 - k/E) ** batch)`` — an upper bound on traffic for real, skewed routers.
+    MoE: the distinct experts the batch touches (`_experts_touched_fraction`); under tp+ep
+    the most loaded unit reads its whole experts, max/mean more than the even share
+    (`_load_imbalance`); under tp each unit reads 1/N of every touched expert.
     """
     tp, pp, _ = _layout(t)
-    experts = np.maximum(t["experts"], 1.0)
-    touched = experts * (1.0 - (1.0 - t["experts_per_token"] / experts) ** batch)
-    experts_bytes = t["routed"] - t["router"]
-    routed = t["router"] + np.where(t["experts"] > 0, experts_bytes * touched / experts,
-                                    experts_bytes)
+    experts_bytes = t["routed_experts_bytes"] - t["router_bytes"]
+    routed = t["router_bytes"] + experts_bytes * _routed_read_fraction(t, batch)
     shard = np.where(tp > 1, 1.0 / tp, _stage_share(t, pp))
-    return (t["attn"] + t["lin"] + t["dense"] + t["shared"] + routed) * shard + (
-        t["head_read"] / tp)
+    return (
+        t["attention_bytes"]
+        + t["linear_attention_bytes"]
+        + t["dense_mlp_bytes"]
+        + t["shared_experts_bytes"]
+        + routed
+    ) * shard + (t["lm_head_read_bytes"] / tp)
+
+
+def _expert_dispatch_s(t: Table) -> np.ndarray:
+    """Extra collective seconds per step of tp+ep over tp: per MoE layer a dispatch
+    (all-gather) and a combine (reduce-scatter) of the tokens' hidden vectors (vLLM's
+    AgRsAll2AllManager, the backend without NVLink/IBGDA all-to-all: docs.vllm.ai
+    vllm/distributed/device_communicators/all2all, 2026-12-03) replace the one all-reduce
+    tp pays for the MoE output: the same bytes (an all-reduce is a reduce-scatter plus an
+    all-gather), one more latency per MoE layer."""
+    return np.where(_ep_units(t) > 1, t["moe_layers_count"] * t["allreduce_latency_s"], 0.0)
+
+
+def _graph_batch(t: Table, batch: np.ndarray) -> np.ndarray:
+    """The batch a decode step runs at: with CUDA graphs on, padded up to the engine's next
+    capture size (vLLM: 1, 2, 4, then multiples of 8 up to 512; vLLM's model runner
+    `_BATCH_SIZES_TO_CAPTURE = [1, 2, 4] + [8 * i ...]`, vllm-project/vllm PR 7894, and
+    `cudagraph_capture_sizes` in vllm/config/compilation.py); unchanged in eager mode, for
+    engines without padding and above the largest captured size."""
+    align = t["cuda_graph_align_tokens"]
+    b = np.maximum(batch, 1.0)
+    below = 2.0 ** np.ceil(np.log2(b))
+    padded = np.where(b < align, np.minimum(below, np.maximum(align, 1.0)),
+                      np.ceil(b / np.maximum(align, 1.0)) * align)
+    on = (t["cuda_graphs_flag"] > 0) & (align > 0) & (b <= t["cuda_graph_max_batch_count"])
+    return np.where(on, padded, b)
+
+
+def _sequence_s(t: Table, batch: np.ndarray) -> np.ndarray:
+    """Per-sequence seconds of one decode step: the engine's fixed cost per sequence
+    (scheduling, sampling, per-request kernels; fitted, ``sequence_overhead_s``) times the
+    padded batch of one model copy. Every tensor-parallel rank runs the whole batch, so TP
+    does not divide it; replicas each run their own share."""
+    return _col(t, "sequence_overhead_s") * _graph_batch(t, batch)
+
+
+def _eager_layer_s(t: Table) -> np.ndarray:
+    """Extra seconds per layer per decode forward pass in eager mode (CUDA graphs off)."""
+    return (1.0 - _col(t, "cuda_graphs_flag")) * _col(t, "eager_layer_overhead_s")
 
 
 def _allreduce_s(t: Table, tokens: np.ndarray) -> np.ndarray:
     """One all-reduce of `tokens` hidden vectors: in-engine latency + ring bandwidth term."""
     tp, _, _ = _layout(t)
-    msg = tokens * t["hidden"] * ACTIVATION_BYTES
-    return np.where(tp > 1, t["latency"] + msg * 2 * (tp - 1) / tp / t["link"], 0.0)
+    msg = tokens * t["hidden_size_count"] * ACTIVATION_BYTES
+    return np.where(
+        tp > 1, t["allreduce_latency_s"] + msg * 2 * (tp - 1) / tp / t["link_bytes_s"], 0.0
+    )
 
 
 def decode(t: Table, mem: Table, *, batch: np.ndarray | None = None,
@@ -313,38 +471,51 @@ def decode(t: Table, mem: Table, *, batch: np.ndarray | None = None,
     """
     tp, pp, rep = _layout(t)
     if batch is None:
-        batch = np.maximum(1.0, np.minimum(mem["seqs"],
-                                           np.maximum(1.0, np.floor(mem["max_concurrency"]
+        batch = np.maximum(1.0, np.minimum(mem["sequences_count"],
+                                           np.maximum(1.0, np.floor(mem["max_concurrency_count"]
                                                                     / rep))))
-    ctx = t["context"] if context is None else context
-    per_token, fixed = mem["kv_per_token"], mem["kv_fixed"]
+    ctx = t["context_tokens"] if context is None else context
+    per_token, fixed = mem["kv_bytes_per_token"], mem["kv_bytes_per_sequence_fixed"]
     micro = np.where(pp > 1, np.minimum(batch, pp), 1.0)
     b = batch / micro                                     # sequences per stage pass
     share = _stage_share(t, pp)
     # speculative decoding: each sequence verifies k drafts + 1 token in one step (weights
     # read once for all of them, KV read once per sequence, compute and all-reduce x q)
-    k = _col(t, "spec_k")
+    k = _col(t, "spec_draft_tokens")
     on = bool(np.any(k > 0))             # skip the speculative terms in plain sweeps
     q = 1.0 + k if on else 1.0
     kv_stage = b * (_kv_read_per_token(t, per_token, ctx) + fixed)
     stage, t_cmp, t_mem, t_ar = _step_s(t, b, ctx, kv_stage, _step_weight_bytes(t, b * q),
                                         np.where(tp > 1, 1.0 / tp, share),
-                                        np.where(pp > 1, np.ceil(t["layers"] / pp),
-                                                 t["layers"]), q)
+                                        np.where(pp > 1, np.ceil(t["layers_count"] / pp),
+                                                 t["layers_count"]), q)
     # one pass through every stage: all layers' weights and KV, lm_head once
-    layer_bytes = _step_weight_bytes(t, b * q) - t["head_read"]
-    whole, _, _, _ = _step_s(t, b, ctx, kv_stage / share, layer_bytes / share + t["head_read"],
-                             np.ones_like(share), t["layers"], q)
-    hops = (pp - 1) * t["latency"]
+    layer_bytes = _step_weight_bytes(t, b * q) - t["lm_head_read_bytes"]
+    whole, _, _, _ = _step_s(
+        t,
+        b,
+        ctx,
+        kv_stage / share,
+        layer_bytes / share + t["lm_head_read_bytes"],
+        np.ones_like(share),
+        t["layers_count"],
+        q,
+    )
+    hops = (pp - 1) * t["allreduce_latency_s"]
     draft = _draft_s(t, b) if on else np.zeros_like(b)
     period = np.where(pp > 1, np.maximum(micro * stage, whole) + hops, stage) + draft
-    accepted = accepted_tokens(_col(t, "spec_accept"), k) if on else np.ones_like(b)
-    spec = t["spec"] * accepted
-    active = np.minimum(t["concurrency"], batch * rep)    # idle replicas add nothing
+    accepted = accepted_tokens(_col(t, "spec_accept_fraction"), k) if on else np.ones_like(b)
+    spec = t["spec_speed_multiplier"] * accepted
+    active = np.minimum(t["concurrency_count"], batch * rep)    # idle replicas add nothing
     return {
-        "batch": batch, "per_request": spec / period, "total": spec * active / period,
-        "step_s": period, "allreduce_s": t_ar, "compute_bound": t_cmp > t_mem,
-        "draft_s": draft, "accepted_tokens": accepted,
+        "batch_count": batch,
+        "tok_s_per_request": spec / period,
+        "tok_s_total": spec * active / period,
+        "step_s": period,
+        "allreduce_s": t_ar,
+        "compute_bound_flag": t_cmp > t_mem,
+        "draft_s": draft,
+        "accepted_tokens_per_step": accepted,
     }
 
 
@@ -352,20 +523,35 @@ def _step_s(t: Table, b: np.ndarray, ctx: np.ndarray, kv_bytes: np.ndarray,
             weight_bytes: np.ndarray, share: np.ndarray, layers: np.ndarray,
             q: np.ndarray | float = 1.0
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(step s, compute s, memory s, all-reduce s) of one unit holding `share` of the layers
+    """(step s, compute s, memory s, collective s) of one unit holding `share` of the layers
     for a decode step of `b` sequences of `q` tokens each (q = k + 1 when verifying k
     drafts) that reads `weight_bytes` + `kv_bytes`."""
-    t_mem = (weight_bytes + kv_bytes) / (t["bw"] * t["bw_eff"])
-    flops = b * q * (2 * t["active"] + _attention_flops(t, ctx)) * share
-    t_cmp = flops / (t["peak"] * t["decode_cmp_eff"])
-    t_ar = (2 * t["layers"] + 1) * _allreduce_s(t, b * q)
-    return np.maximum(t_mem, t_cmp) + t_ar + layers * _layer_s(t), t_cmp, t_mem, t_ar
+    t_mem = (weight_bytes + kv_bytes) / (t["memory_bandwidth_bytes_s"] * t["bandwidth_efficiency"])
+    flops = _decode_flops(t, b, ctx, q) * share
+    t_cmp = flops / (t["peak_flop_s"] * t["decode_compute_efficiency"])
+    t_ar = (2 * t["layers_count"] + 1) * _allreduce_s(t, b * q) + _expert_dispatch_s(t)
+    t_fixed = layers * (_layer_s(t) + _eager_layer_s(t)) + _sequence_s(t, b)
+    return np.maximum(t_mem, t_cmp) + t_ar + t_fixed, t_cmp, t_mem, t_ar
+
+
+def _decode_flops(t: Table, b: np.ndarray, ctx: np.ndarray, q: np.ndarray | float = 1.0
+                  ) -> np.ndarray:
+    """FLOPs of one decode step of `b` sequences x `q` tokens on the whole model (TP 1):
+    2 x active params per token at the CUDA-graph padded batch (`_graph_batch`), under tp+ep
+    the routed part times the token imbalance of the most loaded unit, plus attention."""
+    rows = _graph_batch(t, b) * q
+    routed = t["routed_active_params_count"]
+    imbalance = _load_imbalance(t, rows * t["experts_per_token_count"])
+    weights = 2 * (t["active_params_count"] + (imbalance - 1.0) * routed)
+    return rows * weights + b * q * _attention_flops(t, ctx)
 
 
 def _layer_s(t: Table) -> np.ndarray:
     """Fixed seconds per layer per forward pass: the path's per-layer overhead plus, for the
     share of layers with a recurrent state, the path's extra cost of those kernels."""
-    return t["layer_overhead"] + _col(t, "recurrent_share") * _col(t, "recurrent_overhead")
+    return t["layer_overhead_s"] + _col(t, "recurrent_layer_fraction") * _col(
+        t, "recurrent_layer_overhead_s"
+    )
 
 
 def prefill(t: Table, tokens: np.ndarray, depth: np.ndarray | float = 0.0) -> np.ndarray:
@@ -380,21 +566,24 @@ def prefill(t: Table, tokens: np.ndarray, depth: np.ndarray | float = 0.0) -> np
     """
     tp, pp, _ = _layout(t)
     tokens = np.maximum(tokens, 1.0)
-    flops = 2 * t["active"] * tokens + _prefill_attention_flops(t, tokens, depth)
-    t_compute = flops / (tp * t["peak"] * t["prefill_eff"])
+    flops = 2 * t["active_params_count"] * tokens + _prefill_attention_flops(t, tokens, depth)
+    t_compute = flops / (tp * t["peak_flop_s"] * t["prefill_compute_efficiency"])
     chunks = np.ceil(tokens / PREFILL_CHUNK_TOKENS)
     chunk_bytes = _step_weight_bytes(t, np.full_like(tokens, float(PREFILL_CHUNK_TOKENS)))
     share = _stage_share(t, pp)
-    whole_bytes = np.where(pp > 1, (chunk_bytes - t["head_read"]) / share + t["head_read"],
-                           chunk_bytes)
-    t_weights = chunks * whole_bytes / (t["bw"] * t["bw_eff"])
-    t_ar = (2 * t["layers"] + 1) * chunks * _allreduce_s(
+    whole_bytes = np.where(
+        pp > 1,
+        (chunk_bytes - t["lm_head_read_bytes"]) / share + t["lm_head_read_bytes"],
+        chunk_bytes,
+    )
+    t_weights = chunks * whole_bytes / (t["memory_bandwidth_bytes_s"] * t["bandwidth_efficiency"])
+    t_ar = (2 * t["layers_count"] + 1) * chunks * _allreduce_s(
         t, np.minimum(tokens, PREFILL_CHUNK_TOKENS))
     core = np.maximum(t_compute, t_weights)
     # pipelined chunks: chunk i runs on stage s while chunk i+1 runs on stage s-1. Each
     # stage spends max(compute, its weights) per chunk; the last stage starts pp - 1
     # chunk-stage-times late (the pipeline fill), the longest chunk's.
-    w_pass = whole_bytes / (t["bw"] * t["bw_eff"])
+    w_pass = whole_bytes / (t["memory_bandwidth_bytes_s"] * t["bandwidth_efficiency"])
     per_token = t_compute / tokens
     full = np.floor(tokens / PREFILL_CHUNK_TOKENS)
     rest = tokens - full * PREFILL_CHUNK_TOKENS
@@ -402,6 +591,6 @@ def prefill(t: Table, tokens: np.ndarray, depth: np.ndarray | float = 0.0) -> np
     stage_rest = np.where(rest > 0, np.maximum(per_token * rest, w_pass) / pp, 0.0)
     fill = (pp - 1) * np.where(full > 0, stage_full, stage_rest)
     piped = full * stage_full + stage_rest + fill
-    core = np.where((pp > 1) & (t["prefill_pipelined"] > 0), piped, core)
-    return (core + t_ar + chunks * t["layers"] * _layer_s(t)
-            + (pp - 1) * chunks * t["latency"])
+    core = np.where((pp > 1) & (t["prefill_pipelined_flag"] > 0), piped, core)
+    return (core + t_ar + chunks * t["layers_count"] * _layer_s(t)
+            + (pp - 1) * chunks * t["allreduce_latency_s"])

@@ -49,10 +49,11 @@ def table_for(r: Resolved, catalog: Catalog) -> kernel.Table:
     """The one-row kernel table of a resolved scenario."""
     static = kernel.static_row(r.platform, r.model, r.quant, r.engine, catalog)
     return kernel.table_from_rows([static], {
-        "units": r.units, "parallel": kernel.PARALLEL_CODE[r.parallel],
-        "kv_bytes": 1 if r.kv_dtype == "fp8" else 2, "context": r.context_tokens,
-        "concurrency": r.concurrency, "mem_util": r.mem_util,
-        "spec": r.scenario.speculative_multiplier, **spec_columns(r, catalog)})
+        "units_count": r.units, "parallel_code": kernel.PARALLEL_CODE[r.parallel],
+        "kv_bytes_per_elem": 1 if r.kv_dtype == "fp8" else 2, "context_tokens": r.context_tokens,
+        "concurrency_count": r.concurrency, "memory_utilization_fraction": r.mem_util,
+        "spec_speed_multiplier": r.scenario.speculative_multiplier,
+        "cuda_graphs_flag": float(r.cuda_graphs), **spec_columns(r, catalog)})
 
 
 def spec_columns(r: Resolved, catalog: Catalog, *,
@@ -66,22 +67,31 @@ def spec_columns(r: Resolved, catalog: Catalog, *,
     if r.spec is not None and r.spec.method == "draft":
         cols["spec_draft_s"] = speculative.draft_model_step_s(
             r.spec, platform=r.platform, quant=r.quant, engine=r.engine, catalog=catalog,
-            scenario={"units": r.units, "parallel": kernel.PARALLEL_CODE[r.parallel],
-                      "kv_bytes": 1 if r.kv_dtype == "fp8" else 2,
-                      "context": r.context_tokens, "concurrency": r.concurrency,
-                      "mem_util": r.mem_util})
+            scenario={"units_count": r.units, "parallel_code": kernel.PARALLEL_CODE[r.parallel],
+                      "kv_bytes_per_elem": 1 if r.kv_dtype == "fp8" else 2,
+                      "context_tokens": r.context_tokens, "concurrency_count": r.concurrency,
+                      "memory_utilization_fraction": r.mem_util,
+                      "cuda_graphs_flag": float(r.cuda_graphs)})
     return cols
 
 
 def fit_from_table(mem: kernel.Table, t: kernel.Table, i: int = 0) -> MemoryFit:
     """Row `i` of a kernel memory result as a MemoryFit (with the reason in words)."""
-    usable, weights, overhead = mem["usable"][i], mem["weights"][i], t["overhead"][i]
-    seqs, required, pool = int(mem["seqs"][i]), mem["required"][i], mem["pool"][i]
-    ctx = int(math.ceil(t["context"][i] / t["block"][i]) * t["block"][i])
-    if not mem["weights_fit"][i]:
+    usable, weights, overhead = (
+        mem["usable_bytes"][i],
+        mem["weights_bytes"][i],
+        t["runtime_overhead_bytes"][i],
+    )
+    seqs, required, pool = (
+        int(mem["sequences_count"][i]),
+        mem["kv_required_bytes"][i],
+        mem["kv_pool_bytes"][i],
+    )
+    ctx = int(math.ceil(t["context_tokens"][i] / t["kv_block_tokens"][i]) * t["kv_block_tokens"][i])
+    if not mem["weights_fit_flag"][i]:
         reason = (f"weights {weights / GIB:.1f} GiB + overhead {overhead / GIB:.1f} GiB "
                   f"exceed the usable {usable / GIB:.1f} GiB per unit")
-    elif not mem["fits"][i]:
+    elif not mem["fits_flag"][i]:
         reason = (f"KV for {seqs} x {ctx} tokens needs {required / GIB:.1f} GiB per unit; "
                   f"{pool / GIB:.1f} GiB left after weights")
     else:
@@ -89,18 +99,18 @@ def fit_from_table(mem: kernel.Table, t: kernel.Table, i: int = 0) -> MemoryFit:
     return MemoryFit(
         usable_gib_per_unit=float(usable / GIB),
         weights_gib_per_unit=float(weights / GIB),
-        weights_gib_total=float(mem["weights_total"][i] / GIB),
+        weights_gib_total=float(mem["weights_total_bytes"][i] / GIB),
         overhead_gib_per_unit=float(overhead / GIB),
         kv_cache_gib_per_unit=float(pool / GIB),
-        kv_bytes_per_token_per_unit=float(mem["kv_per_token"][i]),
-        kv_bytes_per_sequence_fixed_per_unit=float(mem["kv_fixed"][i]),
-        kv_capacity_tokens=int(mem["capacity_tokens"][i]),
+        kv_bytes_per_token_per_unit=float(mem["kv_bytes_per_token"][i]),
+        kv_bytes_per_sequence_fixed_per_unit=float(mem["kv_bytes_per_sequence_fixed"][i]),
+        kv_capacity_tokens=int(mem["kv_capacity_tokens"][i]),
         sequences_per_group=seqs,
         kv_required_gib_per_unit=float(required / GIB),
-        max_concurrency=int(mem["max_concurrency"][i]),
-        max_context_tokens=int(mem["max_context"][i]),
-        fits=bool(mem["fits"][i]),
-        headroom_gib_per_unit=float(mem["headroom"][i] / GIB),
+        max_concurrency=int(mem["max_concurrency_count"][i]),
+        max_context_tokens=int(mem["max_context_tokens"][i]),
+        fits=bool(mem["fits_flag"][i]),
+        headroom_gib_per_unit=float(mem["headroom_bytes"][i] / GIB),
         reason=reason,
     )
 

@@ -21,8 +21,9 @@ from sizing.catalog import (
 from sizing.llm import quant_applies, quant_mismatch_message, quant_named_by
 from sizing.speculative import SpecError, SpecSetting, describe, resolve_spec
 
-Parallel = Literal["tp", "pp", "replicas"]
-PARALLEL_CHOICES: tuple[str, ...] = ("tp", "pp", "replicas")
+Parallel = Literal["tp", "pp", "replicas", "tp+ep"]
+PARALLEL_CHOICES: tuple[str, ...] = ("tp", "pp", "replicas", "tp+ep")
+CUDA_GRAPH_CHOICES: tuple[str, ...] = ("on", "off")
 KV_DTYPES: tuple[str, ...] = ("bf16", "fp8")
 ENGINE_CHOICES: tuple[str, ...] = ("vllm", "sglang", "llamacpp", "trtllm", "mlx", "ds4")
 
@@ -52,6 +53,7 @@ class Scenario:
     spec_content: str = "prose"           # prose | code | structured
     spec_accept: float | None = None      # the user's own per-token acceptance rate
     spec_draft_model: str | None = None   # catalog model id (speculative == "draft")
+    cuda_graphs: bool | None = None       # None: the engine's default (on for vLLM/SGLang/TRT)
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,13 @@ class Resolved:
     mem_util: float
     assumptions: list[str] = field(default_factory=list)
     spec: SpecSetting | None = None       # speculative decoding, None when off
+    cuda_graphs: bool = False             # decode replays captured CUDA graphs
+    sequence_overhead_us: float = 0.0     # fitted µs per sequence per decode step
 
     @property
     def tp(self) -> int:
-        return self.units if self.parallel == "tp" else 1
+        """Tensor-parallel ranks (tp+ep shards attention and dense weights the same way)."""
+        return self.units if self.parallel in ("tp", "tp+ep") else 1
 
     @property
     def pp(self) -> int:
@@ -173,7 +178,13 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
     mem_util = s.mem_util if s.mem_util is not None else default_mem_util(catalog, platform, engine)
     if not 0.05 <= mem_util <= 1.0:
         raise ScenarioError(f"mem-util must be between 0.05 and 1.0 (got {mem_util})")
-    if s.parallel == "tp" and s.units > 1:
+    if s.parallel == "tp+ep" and s.units > 1 and not arch.arch.num_experts:
+        raise ScenarioError(f"parallel 'tp+ep' shards routed experts; {arch.id} is a dense "
+                            "model: use --parallel tp, pp or replicas")
+    if s.cuda_graphs is not None and not engine.cuda_graphs:
+        raise ScenarioError(f"--cuda-graphs: {engine.id} has no CUDA-graph switch in the model; "
+                            "engines with one: vllm, sglang, trtllm")
+    if s.parallel in ("tp", "tp+ep") and s.units > 1:
         heads = arch.num_attention_heads
         if heads % s.units:
             raise ScenarioError(
@@ -199,6 +210,24 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
         ms = platform.memory_setting
         assumptions.insert(1, f"memory setting '{ms.id}': {ms.label}; {ms.how_to} "
                               f"(source {ms.source[0]}, {ms.date.isoformat()})")
+    cuda_graphs = engine.cuda_graphs if s.cuda_graphs is None else s.cuda_graphs
+    if engine.cuda_graphs:
+        assumptions.append(
+            f"CUDA graphs {'on' if cuda_graphs else 'off (eager)'}"
+            + (" (the engine's default)" if s.cuda_graphs is None else " (your --cuda-graphs)")
+            + (f": decode batches padded to the capture sizes (1, 2, 4, then multiples of "
+               f"{engine.cuda_graph_align_tokens} up to {engine.cuda_graph_max_batch})"
+               if cuda_graphs and engine.cuda_graph_align_tokens else "")
+            + (f": +{engine.eager_layer_overhead_us:g} µs per layer per decode step "
+               "(kernel launches a graph replays for free)" if not cuda_graphs else ""))
+    if s.parallel == "tp+ep" and s.units > 1:
+        assumptions.append(
+            f"expert parallel over {s.units} units: attention and dense weights as tensor "
+            f"parallel, each unit holds 1/{s.units} of the routed experts whole; the most "
+            "loaded unit reads max/mean = 1 + sqrt(2 (N-1) ln N / m) more expert bytes "
+            "(m touched experts placed at random; an assumption, balls in bins); per MoE "
+            "layer a dispatch (all-gather) and a combine (reduce-scatter) in place of one "
+            "all-reduce (vLLM AgRsAll2AllManager): one more collective latency per MoE layer")
     if s.speculative_multiplier > 1.0:
         assumptions.append(f"speculative decoding multiplier x{s.speculative_multiplier:g} "
                            "applied to decode speed (accepted tokens per step)")
@@ -216,4 +245,6 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
         assumptions += describe(spec)
     return Resolved(s, platform, arch, quant, engine, s.units, s.parallel if s.units > 1 else
                     "tp", s.kv_dtype, s.context_tokens, s.concurrency, mem_util, assumptions,
-                    spec)
+                    spec, cuda_graphs,
+                    catalog.calibration_for(platform.family, engine.id)[1]
+                    .sequence_overhead_us_on(platform.family))

@@ -248,25 +248,43 @@ def columns(spec: SpecSetting | None, model: ModelArch, quant: Quantization, eng
     """The kernel's ``spec_*`` columns (zeros when off). Bytes are for the whole model
     (the kernel divides by TP); ``spec_draft_s`` (a separate draft model's step) is set by
     the caller (`draft_model_step_s`)."""
-    cols = {"spec_k": 0.0, "spec_accept": 0.0, "spec_draft_fixed": 0.0,
-            "spec_draft_routed": 0.0, "spec_draft_active": 0.0, "spec_draft_layers": 0.0,
-            "spec_draft_head": 0.0, "spec_mem": 0.0, "spec_draft_s": 0.0}
+    cols = {
+        "spec_draft_tokens": 0.0,
+        "spec_accept_fraction": 0.0,
+        "spec_draft_fixed_bytes": 0.0,
+        "spec_draft_routed_bytes": 0.0,
+        "spec_draft_active_params_count": 0.0,
+        "spec_draft_layers_count": 0.0,
+        "spec_draft_lm_head_fraction": 0.0,
+        "spec_memory_bytes": 0.0,
+        "spec_draft_s": 0.0,
+    }
     if spec is None:
         return cols
-    cols["spec_k"] = float(spec.draft_tokens)
-    cols["spec_accept"] = spec.accept_central if accept_rate is None else accept_rate
+    cols["spec_draft_tokens"] = float(spec.draft_tokens)
+    cols["spec_accept_fraction"] = spec.accept_central if accept_rate is None else accept_rate
     if spec.method == "mtp":
         fixed, routed, active, total = _mtp_layer_bytes(model, quant, catalog, engine_id)
-        cols.update(spec_draft_fixed=fixed, spec_draft_routed=routed, spec_draft_active=active,
-                    spec_draft_layers=1.0, spec_draft_head=1.0, spec_mem=total)
+        cols.update(
+            spec_draft_fixed_bytes=fixed,
+            spec_draft_routed_bytes=routed,
+            spec_draft_active_params_count=active,
+            spec_draft_layers_count=1.0,
+            spec_draft_lm_head_fraction=1.0,
+            spec_memory_bytes=total,
+        )
     elif spec.method == "eagle":
         params = eagle_head_params(model)
-        cols.update(spec_draft_fixed=params * EAGLE_BYTES_PER_PARAM, spec_draft_active=params,
-                    spec_draft_layers=1.0, spec_mem=params * EAGLE_BYTES_PER_PARAM)
+        cols.update(
+            spec_draft_fixed_bytes=params * EAGLE_BYTES_PER_PARAM,
+            spec_draft_active_params_count=params,
+            spec_draft_layers_count=1.0,
+            spec_memory_bytes=params * EAGLE_BYTES_PER_PARAM,
+        )
     else:
         drafter = catalog.model(spec.draft_model or "")
         dq = quant if _applies(drafter, quant) else catalog.quant("bf16")
-        cols["spec_mem"] = sum(v for k, v in weight_bytes_by_class(
+        cols["spec_memory_bytes"] = sum(v for k, v in weight_bytes_by_class(
             drafter, dq, catalog, engine_id=engine_id).items() if k not in ("mtp", "vision"))
     return cols
 
@@ -285,7 +303,7 @@ def draft_model_step_s(spec: SpecSetting, *, platform: Platform, quant: Quantiza
     drafter = catalog.model(spec.draft_model or "")
     dq = quant if _applies(drafter, quant) else catalog.quant("bf16")
     t = kernel.table_from_rows([kernel.static_row(platform, drafter, dq, engine, catalog)],
-                               {**scenario, "spec": 1.0})
+                               {**scenario, "spec_speed_multiplier": 1.0})
     d = kernel.decode(t, kernel.memory(t))
     return float(d["step_s"][0])
 

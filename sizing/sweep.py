@@ -56,8 +56,8 @@ def sweep(catalog: Catalog, *, platforms: Sequence[str] | None = None,
                 if not quant_applies(m, quant):     # not a checkpoint of this model
                     continue
                 row = dict(kernel.static_row(p, m, quant, engine, catalog))
-                row["mem_util"] = mem_util
-                row["supports_tp"] = float("tp" in engine.parallel)
+                row["memory_utilization_fraction"] = mem_util
+                row["supports_tp_flag"] = float("tp" in engine.parallel)
                 statics.append(row)
                 labels.append((p.id, m.id, q, engine.id))
     if not statics:
@@ -69,16 +69,18 @@ def sweep(catalog: Catalog, *, platforms: Sequence[str] | None = None,
     table = {k: np.repeat(np.array([s[k] for s in statics], float), n_grid)
              for k in statics[0]}
     u = np.tile(grid_u, n_static)
-    context_ok = np.tile(grid_c, n_static) <= table["max_context"]
-    heads_divide = np.mod(table["heads"], u) == 0
-    parallel = np.where((table["supports_tp"] > 0) & heads_divide, kernel.TP, kernel.PP)
-    table.update(units=u, parallel=parallel.astype(float), context=np.tile(grid_c, n_static),
-                 concurrency=np.tile(grid_k, n_static), spec=np.ones(u.size),
-                 kv_bytes=np.full(u.size, 1.0 if kv_dtype == "fp8" else 2.0))
+    context_ok = np.tile(grid_c, n_static) <= table["model_max_context_tokens"]
+    heads_divide = np.mod(table["attention_heads_count"], u) == 0
+    parallel = np.where((table["supports_tp_flag"] > 0) & heads_divide, kernel.TP, kernel.PP)
+    table.update(units_count=u, parallel_code=parallel.astype(float),
+                 context_tokens=np.tile(grid_c, n_static),
+                 concurrency_count=np.tile(grid_k, n_static),
+                 spec_speed_multiplier=np.ones(u.size),
+                 kv_bytes_per_elem=np.full(u.size, 1.0 if kv_dtype == "fp8" else 2.0))
     mem = kernel.memory(table)
     dec = kernel.decode(table, mem)
-    t_prefill = kernel.prefill(table, table["context"])
-    fits = mem["fits"] & context_ok
+    t_prefill = kernel.prefill(table, table["context_tokens"])
+    fits = mem["fits_flag"] & context_ok
     codes = np.repeat(np.arange(n_static), n_grid)
     label = np.array(labels, dtype=object)
     return pd.DataFrame({
@@ -88,17 +90,17 @@ def sweep(catalog: Catalog, *, platforms: Sequence[str] | None = None,
         "engine": label[codes, 3],
         "units": u.astype(np.int64),
         "parallel": np.where(parallel == kernel.TP, "tp", "pp"),
-        "context_tokens": table["context"].astype(np.int64),
-        "concurrency": table["concurrency"].astype(np.int64),
+        "context_tokens": table["context_tokens"].astype(np.int64),
+        "concurrency": table["concurrency_count"].astype(np.int64),
         "context_ok": context_ok,
         "fits": fits,
-        "usable_gib_per_unit": mem["usable"] / GIB,
-        "weights_gib_per_unit": mem["weights"] / GIB,
-        "kv_cache_gib_per_unit": mem["pool"] / GIB,
-        "max_concurrency": mem["max_concurrency"].astype(np.int64),
-        "max_context_tokens": mem["max_context"].astype(np.int64),
-        "decode_tok_s_per_request": np.where(fits, dec["per_request"], 0.0),
-        "decode_tok_s_total": np.where(fits, dec["total"], 0.0),
-        "prefill_tok_s": np.where(fits, table["context"] / t_prefill, 0.0),
-        "ttft_s": np.where(fits, t_prefill + 1.0 / dec["per_request"], 0.0),
+        "usable_gib_per_unit": mem["usable_bytes"] / GIB,
+        "weights_gib_per_unit": mem["weights_bytes"] / GIB,
+        "kv_cache_gib_per_unit": mem["kv_pool_bytes"] / GIB,
+        "max_concurrency": mem["max_concurrency_count"].astype(np.int64),
+        "max_context_tokens": mem["max_context_tokens"].astype(np.int64),
+        "decode_tok_s_per_request": np.where(fits, dec["tok_s_per_request"], 0.0),
+        "decode_tok_s_total": np.where(fits, dec["tok_s_total"], 0.0),
+        "prefill_tok_s": np.where(fits, table["context_tokens"] / t_prefill, 0.0),
+        "ttft_s": np.where(fits, t_prefill + 1.0 / dec["tok_s_per_request"], 0.0),
     })

@@ -53,8 +53,8 @@ def decode_at(r: Resolved, catalog: Catalog, batch: int, *,
     mem = kernel.memory(t)
     ctx = None if context_tokens is None else np.array([float(context_tokens)])
     d = kernel.decode(t, mem, batch=np.array([float(batch)]), context=ctx)
-    return (float(d["per_request"][0]), float(d["total"][0]),
-            "compute" if d["compute_bound"][0] else "memory", float(d["step_s"][0] * 1e3),
+    return (float(d["tok_s_per_request"][0]), float(d["tok_s_total"][0]),
+            "compute" if d["compute_bound_flag"][0] else "memory", float(d["step_s"][0] * 1e3),
             float(d["allreduce_s"][0] * 1e3))
 
 
@@ -68,13 +68,13 @@ def throughput(r: Resolved, catalog: Catalog, fit: MemoryFit) -> Throughput:
     t = table_for(r, catalog)
     mem = kernel.memory(t)
     d = kernel.decode(t, mem)
-    t_prefill = float(kernel.prefill(t, t["context"])[0])
-    per_request = float(d["per_request"][0])
+    t_prefill = float(kernel.prefill(t, t["context_tokens"])[0])
+    per_request = float(d["tok_s_per_request"][0])
     return Throughput(
         decode_tok_s_per_request=per_request,
-        decode_tok_s_total=float(d["total"][0]),
-        batch_per_group=int(d["batch"][0]),
-        bound="compute" if d["compute_bound"][0] else "memory",
+        decode_tok_s_total=float(d["tok_s_total"][0]),
+        batch_per_group=int(d["batch_count"][0]),
+        bound="compute" if d["compute_bound_flag"][0] else "memory",
         step_ms=float(d["step_s"][0] * 1e3),
         allreduce_ms_per_step=float(d["allreduce_s"][0] * 1e3),
         prefill_tok_s=r.context_tokens / t_prefill,

@@ -40,6 +40,7 @@ class Workload:
     spec_content: str = "prose"
     spec_accept: float | None = None      # the user's own rate (a draft model)
     spec_draft_model: str | None = None
+    cuda_graphs: bool | None = None       # None: the engine's default (on for vLLM/SGLang/TRT)
 
 
 def _scenario(w: Workload, platform_id: str, units: int, parallel: str,
@@ -50,6 +51,7 @@ def _scenario(w: Workload, platform_id: str, units: int, parallel: str,
                     mem_util=w.mem_util, speculative_multiplier=w.speculative_multiplier,
                     speculative=w.speculative, spec_draft_tokens=w.spec_draft_tokens,
                     spec_content=w.spec_content, spec_accept=w.spec_accept,
+                    cuda_graphs=w.cuda_graphs,
                     spec_draft_model=w.spec_draft_model)
 
 

@@ -222,6 +222,22 @@ def workload_inputs(cat: Catalog, *, upload: bool = True) -> WorkloadInput | Non
     return WorkloadInput(w, model, config, config_name, repo if config is None else "")
 
 
+GRAPH_LABELS = {"auto": "engine default", "on": "on (captured graphs)", "off": "off (eager)"}
+
+
+def cuda_graphs_input() -> bool | None:
+    """CUDA graphs on / off next to the layout (None: each engine's default, on for vLLM,
+    SGLang and TensorRT-LLM); an engine without the switch refuses on / off."""
+    st.selectbox("CUDA graphs", list(GRAPH_LABELS), key=K("graphs"),
+                 format_func=lambda g: GRAPH_LABELS.get(g, g),
+                 help="eager mode (off) adds the per-layer launch cost to every decode step "
+                 "(vLLM on GB10: ~0.6 ms per layer); with graphs on, batches are padded to "
+                 "the engine's capture sizes. Only vLLM, SGLang and TensorRT-LLM have the "
+                 "switch: other engines refuse on / off")
+    choice = st.session_state[K("graphs")]
+    return None if choice == "auto" else choice == "on"
+
+
 SPEC_LABELS = {"none": "off", "mtp": "MTP (the model's own head)", "eagle": "EAGLE-3 head",
                "draft": "a smaller draft model"}
 

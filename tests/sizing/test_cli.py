@@ -144,7 +144,8 @@ def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, 
     (["--spec-multiplier", "1e308"], "argument --spec-multiplier: must be at most 16"),
     (["--mem-util", "nan"], "argument --mem-util: must be a finite number"),
     (["--parallel", "foo"],
-     "error: argument --parallel: invalid choice 'foo' (choose from 'tp', 'pp', 'replicas')"),
+     "error: argument --parallel: invalid choice 'foo' (choose from 'tp', 'pp', 'replicas', "
+     "'tp+ep')"),
     (["--engine", "foo"], "argument --engine: invalid choice 'foo'"),
     (["--kv-dtype", "fp4"], "argument --kv-dtype: invalid choice 'fp4'"),
     (["--units", "abc"], "argument --units: must be an integer (got 'abc')"),
@@ -176,7 +177,7 @@ def test_option_errors_as_a_real_process():
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.strip().splitlines() == [
         "error: argument --parallel: invalid choice 'foo' (choose from 'tp', 'pp', "
-        "'replicas') (see python -m sizing estimate --help)"]
+        "'replicas', 'tp+ep') (see python -m sizing estimate --help)"]
     out = cli(*ESTIMATE, "--spec-multiplier", "nan", "--json")
     assert out.returncode == 2 and "Traceback" not in out.stderr
 

@@ -17,7 +17,7 @@ def kv_read(catalog, model: str, weights: str, units: int) -> float:
                 catalog)
     t = table_for(r, catalog)
     mem = kernel.memory(t)
-    return float(kernel._kv_read_per_token(t, mem["kv_per_token"], np.array([float(CTX)]))[0])
+    return float(kernel._kv_read_per_token(t, mem["kv_bytes_per_token"], np.array([float(CTX)]))[0])
 
 
 def test_dsa_reads_top_k_latents_but_every_indexer_key(catalog):

@@ -32,14 +32,20 @@ def test_path_factor_overrides_family_and_engine_factor():
     assert e.decode_factor_on("gb10") == 0.8
     assert e.decode_factor_on("strix-halo", "mxfp4") == 0.9  # no own family: engine-wide
     # 0.7 x 0.7 = 0.49 of nameplate on the path, 0.7 x 0.8 = 0.56 elsewhere on GB10
-    assert kernel.calibration_columns(FAM, e, 20.0, "mxfp4")["bw_eff"] == pytest.approx(0.49)
-    assert kernel.calibration_columns(FAM, e, 20.0, "fp8")["bw_eff"] == pytest.approx(0.56)
+    assert kernel.calibration_columns(FAM, e, 20.0, "mxfp4")[
+        "bandwidth_efficiency"
+    ] == pytest.approx(0.49)
+    assert kernel.calibration_columns(FAM, e, 20.0, "fp8")["bandwidth_efficiency"] == pytest.approx(
+        0.56
+    )
 
 
 def test_a_path_factor_never_streams_above_the_read_ceiling():
     e = _engine(path_decode_factors={"gb10/int4": 2.0})
     # 0.7 x 2.0 = 1.4 of nameplate is capped at the measured 0.857
-    assert kernel.calibration_columns(FAM, e, 0.0, "int4")["bw_eff"] == pytest.approx(0.857)
+    assert kernel.calibration_columns(FAM, e, 0.0, "int4")["bandwidth_efficiency"] == pytest.approx(
+        0.857
+    )
 
 
 def _row(n: int, source: str, weights: str, family: str = "gb10") -> RowResult:
@@ -70,12 +76,16 @@ def test_path_factor_is_capped_by_the_family_ceiling():
 def test_layer_seconds_by_hand():
     """10 µs per layer, plus 200 µs on the 3 of 4 layers with a recurrent state (Qwen3.5's
     3:1 linear-attention pattern): 10 + 0.75 x 200 = 160 µs per layer on average."""
-    t = {"layer_overhead": np.array([10e-6, 10e-6]), "recurrent_share": np.array([0.75, 0.0]),
-         "recurrent_overhead": np.array([200e-6, 200e-6]), "units": np.array([1, 1])}
+    t = {
+        "layer_overhead_s": np.array([10e-6, 10e-6]),
+        "recurrent_layer_fraction": np.array([0.75, 0.0]),
+        "recurrent_layer_overhead_s": np.array([200e-6, 200e-6]),
+        "units_count": np.array([1, 1]),
+    }
     assert kernel._layer_s(t) == pytest.approx([160e-6, 10e-6])
     # a table without the columns (an older cached table) costs the plain per-layer overhead
-    assert kernel._layer_s({"layer_overhead": np.array([10e-6]),
-                            "units": np.array([1])}) == pytest.approx([10e-6])
+    assert kernel._layer_s({"layer_overhead_s": np.array([10e-6]),
+                            "units_count": np.array([1])}) == pytest.approx([10e-6])
 
 
 def test_no_fitted_efficiency_above_the_read_ceiling(catalog):

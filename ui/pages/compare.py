@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
@@ -11,7 +13,7 @@ from sizing.scenario import ScenarioError
 from ui import charts, export, fmt, links, services, state, tables, widgets
 
 K = state.widget_key
-NAMES = (*widgets.WORKLOAD_NAMES, "family", "platform", "mem", "units", "parallel", "alt",
+NAMES = (*widgets.WORKLOAD_NAMES, "family", "platform", "mem", "units", "parallel", "graphs", "alt",
          "fitonly", "rank", "metric", "min_tok_s", "max_ttft_s", "tariff", "hours")
 RANK_SHORT = {"cheapest": "Cheapest", "fastest": "Fastest per stream",
               "chf_per_tok_s": "Lowest CHF per tok/s", "tco": "Lowest TCO"}
@@ -33,7 +35,9 @@ with st.sidebar:
     units = widgets.units_input()
     st.selectbox("Layout", list(links.PARAMS["parallel"].allowed(cat) or ()),
                  key=K("parallel"), help="auto = per unit count the fastest layout that "
-                 "fits (tp for one stream, replicas for many)")
+                 "fits (tp for one stream, replicas for many); tp+ep = expert parallel "
+                 "(MoE models only)")
+    graphs = widgets.cuda_graphs_input()
     st.toggle("Alternatives (other platform families)", key=K("alt"),
               help="adds every priced platform of the other families (unpriced ones cannot "
               "be compared on cost)")
@@ -71,6 +75,7 @@ if ss[K("alt")]:
     platforms += [p.id for p in cat.platforms
                   if p.family != family and p.id in shown_prices]
 parallel = None if ss[K("parallel")] == "auto" else ss[K("parallel")]
+wl = replace(wl, workload=replace(wl.workload, cuda_graphs=graphs))
 rule = ss[K("rank")]
 y_col, y_label = METRICS[ss[K("metric")]]
 

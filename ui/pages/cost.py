@@ -26,8 +26,8 @@ from sizing.scenario import PARALLEL_CHOICES, ScenarioError
 from ui import export, fmt, services, state, widgets
 
 K = state.widget_key
-NAMES = ("platform", "n", "parallel", "model", "weights", "kv", "engine", "ctx", "streams",
-         "tariff", "hours")
+NAMES = ("platform", "n", "parallel", "graphs", "model", "weights", "kv", "engine", "ctx",
+         "streams", "tariff", "hours")
 PRICE_COLUMNS = ["model", "provider", "input_usd_per_mtok", "output_usd_per_mtok",
                  "cached_input_usd_per_mtok", "date", "page_date", "url", "source", "note"]
 
@@ -53,7 +53,9 @@ with st.sidebar:
     st.number_input("Units", min_value=limits.UNITS_MIN, max_value=limits.UNITS_MAX, step=1,
                     key=K("n"))
     st.selectbox("Layout", ["auto", *PARALLEL_CHOICES], key=K("parallel"),
-                 help="auto = the best layout that fits (as Compare ranks them)")
+                 help="auto = the best layout that fits (as Compare ranks them); tp+ep = "
+                 "expert parallel (MoE models only)")
+    graphs = widgets.cuda_graphs_input()
     wi = widgets.workload_inputs(cat, upload=False)
     st.header("Usage profile")
     widgets.energy_inputs(cat)
@@ -80,7 +82,7 @@ if layout != "auto" and units > 1 and layout not in layouts(cat, platform_id, un
     st.error(f"Layout {fmt.md_escape(layout)} is not possible for {units} x {platform_id}; "
              "choose auto or another layout.")
     st.stop()
-workload: Workload = wi.workload
+workload: Workload = replace(wi.workload, cuda_graphs=graphs)
 engine = workload.engine
 pv, cv = services.prices_version(), services.catalog_version()
 
