@@ -231,6 +231,18 @@ class Item(Strict):
 
 
 # --------------------------------------------------------------------------- platforms
+class FlashAttention(Strict):
+    """Rate of the prefill attention kernel (flash attention, bf16 Q/K/V), TFLOPS: what
+    `sizing.kernel.prefill` charges the causal attention FLOPs at (GEMMs run at the fitted
+    rate of the compute path). `measured` False = an ASSUMPTION, said so in `note`."""
+
+    tflops: Pos
+    measured: bool
+    date: dt.date
+    note: str
+    source: Sources
+
+
 class DenseCompute(Strict):
     """Dense (non-sparse) tensor throughput, TFLOPS. None = dtype not supported natively."""
 
@@ -240,6 +252,9 @@ class DenseCompute(Strict):
     int8_tops: Pos | None = None
     derived_from_sparse: bool
     note: str | None = None
+    flash_attention: FlashAttention | None = Field(
+        None, description="prefill attention kernel rate; None: ASSUMED_FLASH_ATTENTION_FRACTION"
+        " of bf16_tflops (sizing.kernel), stated in the estimate's assumptions")
 
 
 class NetworkPorts(Strict):
@@ -641,6 +656,20 @@ class EngineCalibration(Strict):
         default_factory=dict, description="extra fixed latency per recurrent-state layer "
         "(linear attention, Mamba-2) per forward pass of this engine on a platform family, "
         "µs (fitted where the path's rows hold both hybrid and attention-only models)")
+    path_prefill_factors: dict[str, Pos] = Field(
+        default_factory=dict, description="per kernel path 'family/weights': the prefill "
+        "GEMM rate relative to the family's prefill efficiency (fitted where the path has "
+        "MIN_PATH_ROWS long-prompt rows of MIN_PREFILL_PATH_MODELS models)")
+    attention_efficiency: Annotated[float, Field(gt=0, le=1)] = Field(
+        1.0, description="the engine's prefill attention kernels relative to the platform's "
+        "flash-attention rate (fitted on long-prompt and deep-context rows, where the engine "
+        "has MIN_PATH_ROWS of them; else 1)")
+    ttft_fixed_s: NonNeg = Field(
+        0.0, description="fixed time-to-first-token cost of a request, s (HTTP, tokenizer, "
+        "scheduler, first-step launch): fitted on measured TTFTs of short prompts "
+        "(data/ttft.csv) where the engine has MIN_TTFT_ROWS of them, else an assumption "
+        "stated in `ttft_fixed_note`")
+    ttft_fixed_note: str = Field("", description="how ttft_fixed_s was obtained")
     note: str
 
     def decode_factor_on(self, family: str, weights: str | None = None) -> float:
@@ -649,6 +678,12 @@ class EngineCalibration(Strict):
         own = self.path_decode_factors.get(f"{family}/{weights}") if weights else None
         return own if own is not None else self.family_decode_factors.get(
             family, self.decode_factor)
+
+    def prefill_factor_on(self, family: str, weights: str | None = None) -> float:
+        """The engine's prefill GEMM factor on `family` with weight format `weights`: the
+        kernel path's own if fitted, else engine-wide."""
+        own = self.path_prefill_factors.get(f"{family}/{weights}") if weights else None
+        return own if own is not None else self.prefill_factor
 
     def layer_overhead_us_on(self, family: str, default_us: float) -> float:
         """Per-layer fixed latency (µs) of this engine on `family`: the path's own if fitted,

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from sizing import kernel
-from sizing.catalog import Catalog, ModelArch
+from sizing.catalog import Catalog, EngineCalibration, FamilyCalibration, ModelArch
 from sizing.cluster import PriceQuote, bill_of_materials, check_parallel, cluster_power
 from sizing.llm import precision_source
 from sizing.memory import MemoryFit, fit_from_table
@@ -159,6 +159,7 @@ def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
         dec = kernel.decode(t, mem)
         spec_dec = _spec_variants(t, mem, rs) if any(r.spec for r in rs) else None
         t_prefill = kernel.prefill(t, t["context_tokens"])
+        t_first = kernel.ttft_s(t, t["context_tokens"])
         cluster: dict[tuple[str, int], Any] = {}
         for j, (i, r) in enumerate(ok):
             key = (r.platform.id, r.units)
@@ -184,7 +185,7 @@ def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
                 step_ms=float(dec["step_s"][j] * 1e3),
                 allreduce_ms_per_step=float(dec["allreduce_s"][j] * 1e3),
                 prefill_tok_s=float(r.context_tokens / t_prefill[j]),
-                ttft_s=float(t_prefill[j] + 1.0 / per_request))
+                ttft_s=float(t_first[j]))
             assumptions = [*r.assumptions, *_model_assumptions(r, fit, speed, catalog)]
             if missing:
                 assumptions.append("no price known for: " + ", ".join(missing))
@@ -253,6 +254,31 @@ def _spec_figures(dec: kernel.Table, v: dict[str, kernel.Table], j: int
                      max(low[2], low[3]))
 
 
+def _prefill_assumption(r: Resolved, fam: FamilyCalibration, eng: EngineCalibration,
+                        catalog: Catalog) -> str:
+    """How prefill is charged: GEMMs at the compute path's fitted rate, attention at the
+    platform's flash-attention rate (measured, or an ASSUMPTION said so)."""
+    cols = kernel.calibration_columns(fam, eng, 0.0, r.quant.id)
+    peak = kernel.static_row(r.platform, r.model, r.quant, r.engine, catalog)["peak_flop_s"]
+    gemm_tflops = peak * cols["prefill_compute_efficiency"] / 1e12
+    fa = r.platform.compute.flash_attention
+    fa_tflops = kernel.attention_flop_s(r.platform) / 1e12
+    if fa is None:
+        fa_text = (f"ASSUMPTION {kernel.ASSUMED_FLASH_ATTENTION_FRACTION:g} x the bf16 dense "
+                   f"peak = {fa_tflops:.0f} TFLOPS (no flash-attention figure for this "
+                   "platform)")
+    else:
+        fa_text = (f"{fa.tflops:g} TFLOPS flash attention ("
+                   + ("measured" if fa.measured else "ASSUMPTION") + f", {fa.source[0]}, "
+                   f"{fa.date.isoformat()})")
+    path = (" (the kernel path's own factor)"
+            if f"{fam.family}/{r.quant.id}" in eng.path_prefill_factors else "")
+    return (f"prefill: GEMMs at {gemm_tflops:.0f} TFLOPS (fitted rate of {fam.family} x "
+            f"{eng.engine} x {r.quant.id}{path}); attention at {fa_text}"
+            + (f" x {eng.attention_efficiency:g} ({eng.engine}'s attention kernels, fitted on "
+               "depth sweeps)" if eng.attention_efficiency < 1 else ""))
+
+
 def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,
                        catalog: Catalog) -> list[str]:
     fam, eng = catalog.calibration_for(r.platform.family, r.engine.id)
@@ -266,7 +292,10 @@ def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,
            if f"{fam.family}/{r.quant.id}" in eng.path_decode_factors else "") + ")",
         f"decode measured at a KV depth of {r.context_tokens} tokens per request; batch "
         f"{speed.batch_per_group} per model copy ({speed.bound}-bound)",
-        f"TTFT = prefill of the full {r.context_tokens}-token context + one decode step",
+        f"TTFT = {eng.ttft_fixed_s * 1e3:.0f} ms fixed ({r.engine.name}: HTTP, tokenizer, "
+        f"scheduler; {eng.ttft_fixed_note or 'catalog value'}) + prefill of the full "
+        f"{r.context_tokens}-token context",
+        _prefill_assumption(r, fam, eng, catalog),
     ]
     if "too few decode rows" in fam.note:
         notes.append(f"decode efficiency of {fam.family} borrowed from the other families "

@@ -36,6 +36,10 @@ TP, PP, REPLICAS = 0, 1, 2
 PARALLEL_CODE = {"tp": TP, "pp": PP, "replicas": REPLICAS}
 PREFILL_CHUNK_TOKENS = 2048   # vLLM max_num_batched_tokens / llama.cpp -ub in the benchmarks
 ACTIVATION_BYTES = 2          # bf16 activations in all-reduces
+#: ASSUMPTION for a platform without a flash-attention figure in the catalog: its prefill
+#: attention runs at this fraction of the bf16 dense peak — GB10's measured ratio (94 TF/s
+#: FlashAttention-2, flashinfer PR 3897, over the 125 TFLOPS bf16 figure).
+ASSUMED_FLASH_ATTENTION_FRACTION = 0.75
 
 Table = dict[str, np.ndarray]
 
@@ -53,16 +57,21 @@ def calibration_columns(fam: FamilyCalibration, eng: EngineCalibration,
                         ) -> dict[str, float]:
     """The calibrated columns of a table row: bandwidth efficiency (fraction of nameplate,
     never above the family's measured read ceiling), prefill and decode compute efficiency
-    (fraction of dense peak), per-layer overhead (s: the path's own, else
-    `layer_overhead_us`); `weights` (a quantization id) selects the kernel path's own decode
-    factor where one is fitted."""
+    (fraction of dense peak; the prefill GEMMs' the kernel path's own where fitted),
+    per-layer overhead (s: the path's own, else `layer_overhead_us`), the engine's prefill
+    attention efficiency (fraction of the platform's flash-attention rate) and its fixed
+    time-to-first-token cost (s); `weights` (a quantization id) selects the kernel path's
+    own decode and prefill factors where fitted."""
     return {
         "bandwidth_efficiency": min(fam.read_ceiling,
                       fam.bandwidth_efficiency * eng.decode_factor_on(fam.family, weights)),
-        "prefill_compute_efficiency": min(1.0, fam.prefill_compute_efficiency * eng.prefill_factor),
+        "prefill_compute_efficiency": min(
+            1.0, fam.prefill_compute_efficiency * eng.prefill_factor_on(fam.family, weights)),
         "decode_compute_efficiency": fam.decode_compute_efficiency,
         "layer_overhead_s": eng.layer_overhead_us_on(fam.family, layer_overhead_us) * 1e-6,
         "recurrent_layer_overhead_s": eng.family_recurrent_overhead_us.get(fam.family, 0.0) * 1e-6,
+        "attention_efficiency": eng.attention_efficiency,
+        "ttft_fixed_s": eng.ttft_fixed_s,
     }
 
 
@@ -75,6 +84,16 @@ def _peak_flops(platform: Platform, quant: Quantization, engine: Engine) -> floa
     if engine.quantized_compute_dtype and quant.id != "bf16":
         dtype = engine.quantized_compute_dtype
     return (by_dtype.get(dtype) or c.bf16_tflops) * 1e12
+
+
+def attention_flop_s(platform: Platform) -> float:
+    """FLOP/s of the platform's prefill attention kernel (flash attention, bf16): the
+    catalog's `compute.flash_attention` figure, else ASSUMED_FLASH_ATTENTION_FRACTION of the
+    bf16 dense peak."""
+    fa = platform.compute.flash_attention
+    if fa is not None:
+        return fa.tflops * 1e12
+    return ASSUMED_FLASH_ATTENTION_FRACTION * platform.compute.bf16_tflops * 1e12
 
 
 def _static_row(platform: Platform, m: ModelArch, quant: Quantization, engine: Engine,
@@ -94,6 +113,7 @@ def _static_row(platform: Platform, m: ModelArch, quant: Quantization, engine: E
         "accelerator_memory_bytes": platform.accelerator_memory_gib * GIB,
         "memory_bandwidth_bytes_s": platform.memory_bandwidth_gb_s * 1e9,
         "peak_flop_s": _peak_flops(platform, quant, engine),
+        "attention_flop_s": attention_flop_s(platform),
         "allreduce_latency_s": ic.allreduce_latency_us * 1e-6 if ic else 0.0,
         "link_bytes_s": ic.link_gbit_s * 1e9 / 8 if ic else math.inf,
         **calibration_columns(fam, eng, catalog.calibration.layer_overhead_us, quant.id),
@@ -450,20 +470,47 @@ def _layer_s(t: Table) -> np.ndarray:
     )
 
 
+def prefill_gemm_s(t: Table, tokens: np.ndarray) -> np.ndarray:
+    """Seconds of the prefill GEMMs (2 x active params FLOPs per token) of `tokens` new
+    tokens at the measured rate of the compute path: the dtype's dense peak x the fitted
+    prefill efficiency of (platform family, engine); tensor parallel splits them."""
+    tp, _, _ = _layout(t)
+    flops = 2 * t["active_params_count"] * tokens
+    return flops / (tp * t["peak_flop_s"] * t["prefill_compute_efficiency"])
+
+
+def prefill_attention_s(t: Table, tokens: np.ndarray,
+                        depth: np.ndarray | float = 0.0) -> np.ndarray:
+    """Seconds of the causal attention of `tokens` new tokens over `depth` cached ones
+    (sliding-window and sparse layers capped), at the platform's flash-attention rate
+    (``attention_flop_s``) x the engine's attention efficiency; TP splits the heads."""
+    tp, _, _ = _layout(t)
+    flops = _prefill_attention_flops(t, tokens, depth)
+    return flops / (tp * t["attention_flop_s"] * _col(t, "attention_efficiency", 1.0))
+
+
+def ttft_s(t: Table, tokens: np.ndarray, depth: np.ndarray | float = 0.0) -> np.ndarray:
+    """Time to first token of one request, s: the engine's fixed cost (HTTP, tokenizer,
+    scheduler, first-step launch; ``ttft_fixed_s``) plus the prefill of `tokens` new tokens
+    on `depth` cached ones (the last prefill forward samples the first token)."""
+    return _col(t, "ttft_fixed_s") + prefill(t, tokens, depth)
+
+
 def prefill(t: Table, tokens: np.ndarray, depth: np.ndarray | float = 0.0) -> np.ndarray:
     """Seconds to prefill `tokens` new tokens on top of `depth` cached ones (one request).
 
-    Compute: 2 x active params per token plus causal attention, at the calibrated fraction
-    of the dense peak (TP splits it); never faster than re-reading the weights once per
-    2048-token chunk; plus TP all-reduces per chunk. PP: every chunk passes every stage
-    (no speed-up for one chunk); an engine that pipelines the chunks (ubatches) of one
-    request (llama.cpp) runs them on consecutive stages at once: chunk-stage times plus the
-    pipeline fill of pp - 1 of them; each chunk pays the hand-offs.
+    Compute: the GEMMs at the fitted rate of the compute path (`prefill_gemm_s`) plus the
+    causal attention at the platform's flash-attention rate (`prefill_attention_s`), one
+    after the other; never faster than re-reading the weights once per 2048-token chunk;
+    plus TP all-reduces per chunk. PP: every chunk passes every stage (no speed-up for one
+    chunk); an engine that pipelines the chunks (ubatches) of one request (llama.cpp) runs
+    them on consecutive stages at once: chunk-stage times plus the pipeline fill of pp - 1
+    of them; each chunk pays the hand-offs. The engine's fixed time-to-first-token cost is
+    not part of it (`ttft_s`).
     """
     tp, pp, _ = _layout(t)
     tokens = np.maximum(tokens, 1.0)
-    flops = 2 * t["active_params_count"] * tokens + _prefill_attention_flops(t, tokens, depth)
-    t_compute = flops / (tp * t["peak_flop_s"] * t["prefill_compute_efficiency"])
+    t_compute = prefill_gemm_s(t, tokens) + prefill_attention_s(t, tokens, depth)
     chunks = np.ceil(tokens / PREFILL_CHUNK_TOKENS)
     chunk_bytes = _step_weight_bytes(t, np.full_like(tokens, float(PREFILL_CHUNK_TOKENS)))
     share = _stage_share(t, pp)
