@@ -591,6 +591,37 @@ class Quantization(Strict):
     source: Sources
 
 
+class EngineMemoryModel(Strict):
+    """How a pre-allocating engine splits ``gpu_memory_utilization x total memory``
+    (vLLM's gpu_worker: KV = requested - weights - torch peak activation of the profile run
+    at max_num_batched_tokens - non-torch memory, and since v0.21 - the estimated
+    CUDA-graph memory). Used by `sizing.kernel.engine_overhead_bytes`."""
+
+    non_torch_gib_discrete: NonNeg = Field(description="CUDA context, cuBLAS workspaces "
+                                           "on a discrete GPU, GiB")
+    non_torch_gib_unified: NonNeg = Field(description="the same on unified memory (GB10)")
+    non_torch_multi_unit_gib: NonNeg = Field(description="extra per unit with tensor or "
+                                             "pipeline parallel (NCCL buffers), GiB")
+    activation_hidden_buffers: Pos = Field(description="hidden-size bf16 buffers per "
+                                           "batched token alive at the activation peak")
+    logits_rows: int = Field(ge=0, description="rows of fp32 logits in the profile run")
+    graph_bytes_per_layer_graph_hidden: tuple[Pos, Pos, Pos] = Field(
+        description="CUDA-graph memory per layer per captured graph per hidden unit, bytes "
+        "(low, central, high)")
+    capture_graphs: int = Field(ge=0, description="graphs captured by default")
+    graph_reserved_since: str = Field(description="version from which CUDA-graph memory is "
+                                      "reserved before the KV cache")
+    default_version: str
+    default_max_num_batched_tokens: int = Field(ge=1, description="on GPUs with at least "
+                                                "large_gpu_gib (the OpenAI server default)")
+    default_max_num_batched_tokens_small: int = Field(ge=1)
+    large_gpu_gib: Pos
+    unified_spread_gib: NonNeg = Field(description="± GiB the unified-memory accounting "
+                                       "varies between boots (shown as a range)")
+    note: str
+    source: Sources
+
+
 class Engine(Strict):
     id: Id
     name: str
@@ -606,6 +637,9 @@ class Engine(Strict):
         None, description="dtype of the matmuls for quantized weights, if the engine fixes it")
     pipelines_prefill: bool = Field(
         False, description="pipeline parallel overlaps the prompt chunks of one request")
+    memory_model: EngineMemoryModel | None = Field(
+        None, description="components of the runtime overhead (replaces "
+        "runtime_overhead_gib where given)")
     note: str
     source: Sources
 

@@ -20,7 +20,7 @@ from sizing.catalog import Catalog, EngineCalibration, FamilyCalibration, ModelA
 from sizing.cluster import PriceQuote, bill_of_materials, check_parallel, cluster_power
 from sizing.llm import precision_source
 from sizing.memory import MemoryFit, fit_from_table
-from sizing.scenario import Resolved, Scenario, ScenarioError, resolve
+from sizing.scenario import Resolved, Scenario, ScenarioError, engine_memory_columns, resolve
 from sizing.throughput import SpeedBand, Throughput, speed_band
 
 
@@ -68,6 +68,20 @@ class Estimate:
             "kv_capacity_tokens": f.kv_capacity_tokens,
             "max_concurrency": f.max_concurrency,
             "max_context_tokens": f.max_context_tokens,
+            # the range of the engine's overhead (vLLM CUDA graphs, GB10 boot spread)
+            "kv_cache_gib_per_unit_low": f.kv_cache_gib_per_unit_low,
+            "kv_cache_gib_per_unit_high": f.kv_cache_gib_per_unit_high,
+            "kv_capacity_tokens_low": f.kv_capacity_tokens_low,
+            "kv_capacity_tokens_high": f.kv_capacity_tokens_high,
+            "max_concurrency_low": f.max_concurrency_low,
+            "max_concurrency_high": f.max_concurrency_high,
+            "max_context_tokens_low": f.max_context_tokens_low,
+            "max_context_tokens_high": f.max_context_tokens_high,
+            "max_num_batched_tokens": self.scenario.max_num_batched_tokens,
+            "cuda_graphs": self.scenario.cuda_graphs,
+            "engine_version": (self.scenario.engine_version
+                               or (r.engine.memory_model.default_version
+                                   if r.engine.memory_model else None)),
             "decode_tok_s_per_request": s.decode_tok_s_per_request if self.fits else 0.0,
             "decode_tok_s_total": s.decode_tok_s_total if self.fits else 0.0,
             "decode_batch_per_copy": s.batch_per_group,
@@ -154,7 +168,8 @@ def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
              "concurrency_count": [r.concurrency for r in rs],
              "memory_utilization_fraction": [r.mem_util for r in rs],
              "spec_speed_multiplier": [r.scenario.speculative_multiplier for r in rs],
-             **_spec_table_columns(rs, catalog)})
+             **_spec_table_columns(rs, catalog),
+             **_engine_memory_table_columns(rs)})
         mem = kernel.memory(t)
         dec = kernel.decode(t, mem)
         spec_dec = _spec_variants(t, mem, rs) if any(r.spec for r in rs) else None
@@ -208,6 +223,12 @@ def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
             out[i] = Estimate(r.scenario, r, fit.fits, fit, speed, load_w, idle_w, price,
                               assumptions, band, spec_figures)
     return [o for o in out if o is not None]
+
+
+def _engine_memory_table_columns(rs: Sequence[Resolved]) -> dict[str, list[float]]:
+    """The engine-memory kernel columns of every row (`engine_memory_columns`)."""
+    rows = [engine_memory_columns(r.scenario, r.platform, r.engine) for r in rs]
+    return {k: [c[k] for c in rows] for k in rows[0]}
 
 
 def _spec_table_columns(rs: Sequence[Resolved], catalog: Catalog) -> dict[str, list[float]]:
@@ -284,7 +305,10 @@ def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,
     fam, eng = catalog.calibration_for(r.platform.family, r.engine.id)
     notes = [
         f"runtime overhead {fit.overhead_gib_per_unit:.1f} GiB per unit "
-        f"(activations, CUDA graphs, buffers; {r.engine.name} assumption)",
+        + (f"(non-torch + activation peak + CUDA graphs, {r.engine.name}'s memory model; KV "
+           f"pool {fit.kv_cache_gib_per_unit_low:.1f}-{fit.kv_cache_gib_per_unit_high:.1f} "
+           "GiB per unit)" if r.engine.memory_model is not None else
+           f"(activations, CUDA graphs, buffers; {r.engine.name} assumption)"),
         f"decode streams weights + KV at "
         f"{kernel.calibration_columns(fam, eng, 0.0, r.quant.id)['bandwidth_efficiency']:.0%} of "
         f"{r.platform.memory_bandwidth_gb_s:g} GB/s (calibrated: {fam.family} x {eng.engine}"

@@ -96,6 +96,45 @@ def attention_flop_s(platform: Platform) -> float:
     return ASSUMED_FLASH_ATTENTION_FRACTION * platform.compute.bf16_tflops * 1e12
 
 
+def memory_model_columns(platform: Platform, m: ModelArch, engine: Engine) -> dict[str, float]:
+    """Static columns of the engine's runtime-overhead model (`engine_overhead_bytes`):
+    non-torch bytes, the widest MLP intermediate per token, logits bytes of the profile
+    run, CUDA-graph bytes (low, central, high) at the default capture sizes, the default
+    max_num_batched_tokens and the unified-memory spread. Zeros (flag 0) for an engine
+    without a memory model: it keeps its flat `runtime_overhead_gib`."""
+    mm = engine.memory_model
+    a = m.arch
+    if mm is None:
+        return {"memory_model_flag": 0.0, "non_torch_bytes": 0.0,
+                "non_torch_multi_unit_bytes": 0.0, "mlp_width_count": 0.0,
+                "activation_hidden_buffers_count": 0.0, "logits_bytes": 0.0,
+                "graph_bytes_low": 0.0, "graph_bytes": 0.0, "graph_bytes_high": 0.0,
+                "default_max_num_batched_tokens_count": float(PREFILL_CHUNK_TOKENS),
+                "memory_spread_bytes": 0.0}
+    width = max((x.dense_mlp_params + x.routed_active_params - x.router_params
+                 + x.shared_params) for x in a.layers) / (3 * a.hidden_size)
+    per_graph = mm.capture_graphs * a.num_layers * a.hidden_size
+    low, mid, high = mm.graph_bytes_per_layer_graph_hidden
+    large = platform.accelerator_memory_gib >= mm.large_gpu_gib
+    return {
+        "memory_model_flag": 1.0,
+        "non_torch_bytes": (mm.non_torch_gib_unified if platform.unified_memory
+                            else mm.non_torch_gib_discrete) * GIB,
+        # NCCL buffers across nodes (a multi-GPU host's are in the measured non-torch)
+        "non_torch_multi_unit_bytes": (mm.non_torch_multi_unit_gib * GIB
+                                       if platform.form == "system" else 0.0),
+        "mlp_width_count": width,
+        "activation_hidden_buffers_count": mm.activation_hidden_buffers,
+        "logits_bytes": mm.logits_rows * a.vocab_size * 4.0,
+        "graph_bytes_low": low * per_graph, "graph_bytes": mid * per_graph,
+        "graph_bytes_high": high * per_graph,
+        "default_max_num_batched_tokens_count": float(
+            mm.default_max_num_batched_tokens if large
+            else mm.default_max_num_batched_tokens_small),
+        "memory_spread_bytes": mm.unified_spread_gib * GIB if platform.unified_memory else 0.0,
+    }
+
+
 def _static_row(platform: Platform, m: ModelArch, quant: Quantization, engine: Engine,
                 catalog: Catalog) -> dict[str, float]:
     fam, eng = catalog.calibration_for(platform.family, engine.id)
@@ -118,6 +157,7 @@ def _static_row(platform: Platform, m: ModelArch, quant: Quantization, engine: E
         "link_bytes_s": ic.link_gbit_s * 1e9 / 8 if ic else math.inf,
         **calibration_columns(fam, eng, catalog.calibration.layer_overhead_us, quant.id),
         "runtime_overhead_bytes": engine.runtime_overhead_gib * GIB,
+        **memory_model_columns(platform, m, engine),
         "kv_block_tokens": engine.kv_block_tokens,
         "swa_aware_flag": float(engine.swa_aware),
         "prefill_pipelined_flag": float(engine.pipelines_prefill),
@@ -258,6 +298,42 @@ def _prefill_attention_flops(t: Table, tokens: np.ndarray,
 
 
 # ----------------------------------------------------------------------------- memory
+def activation_peak_bytes(t: Table) -> np.ndarray:
+    """Torch peak of vLLM's profile run, bytes per unit: max_num_batched_tokens x 2 B (bf16)
+    x (3 x the widest MLP intermediate per token, sharded by TP: gate/up output + the
+    activation, + hidden-size buffers) + the fp32 logits of the sampled rows."""
+    tp, _, _ = _layout(t)
+    tokens = _col(t, "max_num_batched_tokens_count", 0.0)
+    tokens = np.where(tokens > 0, tokens, t["default_max_num_batched_tokens_count"])
+    per_token = 2.0 * (3.0 * t["mlp_width_count"] / tp
+                       + t["activation_hidden_buffers_count"] * t["hidden_size_count"])
+    return tokens * per_token + t["logits_bytes"]
+
+
+def cuda_graph_bytes(t: Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CUDA-graph memory reserved before the KV cache (low, central, high), bytes per unit:
+    zero with CUDA graphs off (``cuda_graphs_flag``) or on an engine version before the
+    reservation (``graph_reserved_flag``)."""
+    on = _col(t, "cuda_graphs_flag", 1.0) * _col(t, "graph_reserved_flag", 1.0)
+    return t["graph_bytes_low"] * on, t["graph_bytes"] * on, t["graph_bytes_high"] * on
+
+
+def engine_overhead_bytes(t: Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runtime overhead per unit (low, central, high), bytes. With an engine memory model
+    (vLLM): non-torch (+ NCCL buffers with TP/PP over several units) + the activation peak
+    + CUDA-graph memory (multi-unit NCCL buffers only across nodes); otherwise the engine's flat ``runtime_overhead_bytes`` (llama.cpp:
+    its compute buffer; it allocates the KV the context needs, not a utilization
+    fraction)."""
+    multi = np.where((t["units_count"] > 1) & (t["parallel_code"] != REPLICAS), 1.0, 0.0)
+    base = t["non_torch_bytes"] + multi * t["non_torch_multi_unit_bytes"] + (
+        activation_peak_bytes(t))
+    g_low, g_mid, g_high = cuda_graph_bytes(t)
+    on = t["memory_model_flag"] > 0
+    flat = t["runtime_overhead_bytes"]
+    return (np.where(on, base + g_low, flat), np.where(on, base + g_mid, flat),
+            np.where(on, base + g_high, flat))
+
+
 def memory(t: Table) -> Table:
     """Memory fit per unit: usable, weights, overhead, KV pool, capacity, fits."""
     tp, pp, rep = _layout(t)
@@ -285,7 +361,9 @@ def memory(t: Table) -> Table:
     weights = np.where(tp > 1, w_tp, np.where(pp > 1, w_pp, total))
     weights = weights + _col(t, "spec_memory_bytes") / tp  # MTP layers / EAGLE head / draft model
     usable = t["accelerator_memory_bytes"] * t["memory_utilization_fraction"]
-    pool = usable - weights - t["runtime_overhead_bytes"]
+    over_low, overhead, over_high = engine_overhead_bytes(t)
+    spread = t["memory_spread_bytes"]
+    pool = usable - weights - overhead
     per_token, fixed = _kv_per_unit(t, t["context_tokens"])
     block = t["kv_block_tokens"]
     ctx_rounded = np.ceil(t["context_tokens"] / block) * block
@@ -297,7 +375,21 @@ def memory(t: Table) -> Table:
     pool0 = np.maximum(pool, 0.0)
     ctx_fit = (pool0 / seqs - fixed) / per_token
     max_ctx = np.clip(np.floor(ctx_fit / block) * block, 0, t["model_max_context_tokens"])
+
+    def at(p: np.ndarray) -> dict[str, np.ndarray]:
+        p0 = np.maximum(p, 0.0)
+        ctx = np.clip(np.floor((p0 / seqs - fixed) / per_token / block) * block, 0,
+                      t["model_max_context_tokens"])
+        return {"kv_pool_bytes": p0, "kv_capacity_tokens": np.floor(p0 / per_token),
+                "max_concurrency_count": np.floor(p0 / per_seq) * rep,
+                "max_context_tokens": ctx}
+
+    low = at(usable - weights - over_high - spread)
+    high = at(usable - weights - over_low + spread)
     return {
+        "overhead_bytes": overhead,
+        **{f"{k}_low": v for k, v in low.items()},
+        **{f"{k}_high": v for k, v in high.items()},
         "usable_bytes": usable,
         "weights_bytes": weights,
         "weights_total_bytes": total,
