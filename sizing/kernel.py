@@ -320,8 +320,8 @@ def cuda_graph_bytes(t: Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def engine_overhead_bytes(t: Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Runtime overhead per unit (low, central, high), bytes. With an engine memory model
-    (vLLM): non-torch (+ NCCL buffers with TP/PP over several units) + the activation peak
-    + CUDA-graph memory (multi-unit NCCL buffers only across nodes); otherwise the engine's flat ``runtime_overhead_bytes`` (llama.cpp:
+    (vLLM): non-torch (+ NCCL buffers with TP/PP across nodes) + the activation peak +
+    CUDA-graph memory; otherwise the engine's flat ``runtime_overhead_bytes`` (llama.cpp:
     its compute buffer; it allocates the KV the context needs, not a utilization
     fraction)."""
     multi = np.where((t["units_count"] > 1) & (t["parallel_code"] != REPLICAS), 1.0, 0.0)
@@ -600,7 +600,7 @@ def prefill(t: Table, tokens: np.ndarray, depth: np.ndarray | float = 0.0) -> np
     of them; each chunk pays the hand-offs. The engine's fixed time-to-first-token cost is
     not part of it (`ttft_s`).
     """
-    tp, pp, _ = _layout(t)
+    _, pp, _ = _layout(t)
     tokens = np.maximum(tokens, 1.0)
     t_compute = prefill_gemm_s(t, tokens) + prefill_attention_s(t, tokens, depth)
     chunks = np.ceil(tokens / PREFILL_CHUNK_TOKENS)

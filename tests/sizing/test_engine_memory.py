@@ -106,7 +106,7 @@ def test_llamacpp_keeps_its_compute_buffer_without_a_range(catalog):
 
 
 def test_bad_engine_version_is_one_line(catalog):
-    with pytest.raises(ScenarioError, match="engine version 'x.y'"):
+    with pytest.raises(ScenarioError, match=r"engine version 'x\.y'"):
         resolve(Scenario(platform="asus-gx10-1tb", units=1, parallel="tp",
                          model="openai/gpt-oss-120b", weights="mxfp4", engine="vllm",
                          engine_version="x.y"), catalog)
