@@ -32,14 +32,22 @@ from sizing.bom import bill_of_materials
 from sizing.catalog import Catalog, UnknownIdError
 from sizing.estimate import estimate, estimate_many
 from sizing.money import chf
-from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES, Scenario
+from sizing.scenario import (
+    CUDA_GRAPH_CHOICES,
+    ENGINE_CHOICES,
+    KV_DTYPES,
+    PARALLEL_CHOICES,
+    Scenario,
+)
 from sizing.speculative import CONTENT_TYPES, DRAFT_TOKENS_MAX, SPEC_METHODS
 from sizing.topology import check_parallel
 
 BATCH_COLUMNS = ("platform", "units", "parallel", "model", "weights", "kv_dtype", "engine",
                  "context", "concurrency", "mem_util", "memory_setting",
                  # speculative decoding (optional; sizing.speculative)
-                 "spec", "spec_tokens", "content", "spec_accept", "spec_draft_model")
+                 "spec", "spec_tokens", "content", "spec_accept", "spec_draft_model",
+                 # engine memory and CUDA graphs (optional; vLLM's memory model)
+                 "max_num_batched_tokens", "cuda_graphs", "engine_version")
 REQUIRED_BATCH_COLUMNS = ("platform", "units", "parallel", "model", "weights")
 
 
@@ -71,6 +79,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                          "of the published range")
     p.add_argument("--spec-draft-model", help="catalog model id of the draft model "
                                               "(--spec draft)")
+    p.add_argument("--cuda-graphs", choices=CUDA_GRAPH_CHOICES,
+                   help="decode with captured CUDA graphs (default: on for vllm, sglang, "
+                        "trtllm) or eager (off: per-layer launch cost, no CUDA-graph memory; "
+                        "vLLM --enforce-eager)")
+    p.add_argument("--max-num-batched-tokens", type=int, metavar="TOKENS",
+                   help="vLLM's max_num_batched_tokens (activation peak; default 8192 on "
+                   "GPUs with >= 70 GiB, else 2048)")
+    p.add_argument("--engine-version", metavar="VERSION",
+                   help="engine version, e.g. 0.20 (vLLM reserves CUDA-graph memory before "
+                   "the KV cache from 0.21; default: the catalog's)")
     p.add_argument("--batch", help="CSV with columns " + ",".join(BATCH_COLUMNS))
     add_memory_setting_arg(p, many=False)
     add_price_args(p)
@@ -89,6 +107,7 @@ _NUMERIC_FIELDS: dict[str, tuple[Any, Any, Any]] = {
                         limits.SPEC_MULTIPLIER_MAX),
     "spec_tokens": (limits.parse_int, 1, DRAFT_TOKENS_MAX),
     "spec_accept": (limits.parse_float, 0.0, 0.999),
+    "max_num_batched_tokens": (limits.parse_int, 64, limits.CONTEXT_TOKENS_MAX),
 }
 
 
@@ -124,7 +143,21 @@ def _scenario_from(values: dict[str, Any]) -> Scenario:
         spec_content=str(values.get("content") or "prose"),
         spec_accept=num("spec_accept"),
         spec_draft_model=values.get("spec_draft_model") or None,
+        max_num_batched_tokens=num("max_num_batched_tokens"),
+        cuda_graphs=_cuda_graphs(values.get("cuda_graphs")),
+        engine_version=str(values.get("engine_version") or "").strip() or None,
     )
+
+
+def _cuda_graphs(raw: Any) -> bool | None:
+    """'on' / 'off' (None when absent: the engine's default); anything else is an error."""
+    if raw is None or str(raw).strip() == "":
+        return None
+    value = str(raw).strip().lower()
+    if value not in CUDA_GRAPH_CHOICES:
+        raise CliError(f"cuda_graphs '{str(raw)[:40]}' is not valid; valid choices: "
+                       f"{', '.join(CUDA_GRAPH_CHOICES)}")
+    return value == "on"
 
 
 def _check_hosts(catalog: Catalog, scenario: Scenario) -> None:
@@ -169,6 +202,21 @@ def _range(d: dict[str, Any], key: str, spec: str) -> str:
     return "" if low is None or high is None else f" ({low:{spec}}-{high:{spec}})"
 
 
+def _k(tokens: float) -> str:
+    """98,304 -> '98k' (thousands of tokens, rounded)."""
+    return f"{tokens / 1000:.0f}k" if tokens >= 10_000 else f"{tokens:,.0f}"
+
+
+def _span(d: dict[str, Any], key: str, spec: str) -> str:
+    """`` (low-high)`` of a memory figure whose range is not a single value."""
+    low, high = d.get(f"{key}_low"), d.get(f"{key}_high")
+    if low is None or high is None or low == high:
+        return ""
+    if spec == "k":
+        return f" ({_k(low)}-{_k(high)})"
+    return f" ({low:{spec}}-{high:{spec}})"
+
+
 def _price_text(d: dict[str, Any]) -> str:
     if d["price_chf"] is None:
         return "unknown (no price for " + ", ".join(d.get("unpriced_items") or ["a part"]) + ")"
@@ -187,11 +235,15 @@ def _print_estimate(d: dict[str, Any]) -> None:
         ("usable memory / unit", f"{d['usable_gib_per_unit']:.1f} GiB"),
         ("weights / unit", f"{d['weights_gib_per_unit']:.1f} GiB"),
         ("runtime overhead / unit", f"{d['overhead_gib_per_unit']:.1f} GiB"),
-        ("KV cache / unit", f"{d['kv_cache_gib_per_unit']:.1f} GiB"),
+        ("KV cache / unit", f"{d['kv_cache_gib_per_unit']:.1f} GiB"
+         + _span(d, "kv_cache_gib_per_unit", ".1f")),
         ("KV / token / unit", f"{d['kv_bytes_per_token_per_unit'] / 1024:.1f} KiB"),
-        ("KV capacity", f"{d['kv_capacity_tokens']:,} tokens"),
-        ("max concurrency @ context", f"{d['max_concurrency']}"),
-        ("max context @ concurrency", f"{d['max_context_tokens']:,} tokens"),
+        ("KV capacity", f"{d['kv_capacity_tokens']:,} tokens"
+         + _span(d, "kv_capacity_tokens", ",")),
+        ("max concurrency @ context", f"{d['max_concurrency']}"
+         + _span(d, "max_concurrency", "")),
+        ("max context @ concurrency", f"{_k(d['max_context_tokens'])} tokens"
+         + _span(d, "max_context_tokens", "k")),
         ("decode / request", f"{d['decode_tok_s_per_request']:.1f} tok/s"
          + _range(d, "decode_tok_s", ".1f")),
         ("decode total", f"{d['decode_tok_s_total']:.1f} tok/s"
@@ -235,7 +287,9 @@ def run(args: argparse.Namespace) -> int:
               "mem_util": args.mem_util, "spec_multiplier": args.spec_multiplier,
               "memory_setting": args.memory_setting,
               "spec": args.spec, "spec_tokens": args.spec_tokens, "content": args.content,
-              "spec_accept": args.spec_accept, "spec_draft_model": args.spec_draft_model}
+              "spec_accept": args.spec_accept, "spec_draft_model": args.spec_draft_model,
+              "max_num_batched_tokens": args.max_num_batched_tokens,
+              "cuda_graphs": args.cuda_graphs, "engine_version": args.engine_version}
     d = {**estimate_dict(catalog, values, prices), **source.to_dict()}
     if single:
         d["assumptions"].append("layout: one unit (no --parallel needed; reported as tp, "

@@ -123,6 +123,7 @@ class Case:
     prefill_depth_tokens: float
     speculative: str | None = None
     accept_range: tuple[float, float] | None = None
+    model: str = ""
 
     @property
     def row(self) -> int:
@@ -167,7 +168,8 @@ def prepare_row(row: dict[str, str], catalog: Catalog) -> Case | RowResult:
                 prefill_tokens=tokens if tokens and base["measured_prefill"] else None,
                 prefill_depth_tokens=_num(row.get("prefill_depth_tokens")) or 0.0,
                 speculative=r.spec.label if r.spec else None,
-                accept_range=(r.spec.accept_low, r.spec.accept_high) if r.spec else None)
+                accept_range=(r.spec.accept_low, r.spec.accept_high) if r.spec else None,
+                model=r.model.id)
 
 
 def predict(case: Case, cal: Calibration) -> RowResult:
@@ -390,6 +392,12 @@ PATH_PASSES = 2                  # path overheads <-> efficiencies, alternated
 #: MIN_PATH_SOURCES publications (its single-stream rows pin the efficiency).
 SEQUENCE_OVERHEAD_GRID_US = (0, 25, 50, 100, 150, 200, 300, 400, 600, 800, 1000, 1500, 2000)
 MIN_MULTI_STREAM = 8
+#: A prefill kernel path (family x weight format of one engine) gets its own GEMM factor
+#: from MIN_PATH_ROWS long-prompt rows of this many models: one model's rows say how that
+#: model ran, not how the path's GEMMs run.
+MIN_PREFILL_PATH_MODELS = 2
+#: Lowest attention efficiency a depth sweep may imply (a floor against noisy pairs).
+ATTENTION_EFFICIENCY_MIN = 0.05
 
 
 def _median_log_ratio(pairs: Iterable[tuple[float | None, float | None]]) -> float | None:
@@ -466,7 +474,86 @@ def _fit_efficiencies(cases: list[Case | RowResult], cal: Calibration,
                     for f, v in by_family.items() if len(v) >= MIN_PATH_ROWS}
             engs.append(e.model_copy(update=update))
         cal = cal.model_copy(update={"engines": engs})
+        cal = _fit_prefill_paths(cases, cal)
     return cal
+
+
+def _fit_prefill_paths(cases: list[Case | RowResult], cal: Calibration) -> Calibration:
+    """Per engine: the prefill GEMM factor of each kernel path (family x weight format) with
+    MIN_PATH_ROWS long-prompt rows of MIN_PREFILL_PATH_MODELS models (median implied
+    factor), then the attention efficiency: the median of what the engine's depth sweeps
+    imply (`_depth_sweep_attention`; MIN_PATH_ROWS of them, else 1: the platform's
+    flash-attention rate)."""
+    long_rows = {c.row: c for c in cases if isinstance(c, Case) and c.speculative is None
+                 and (c.prefill_tokens or 0) >= MIN_PREFILL_FIT_TOKENS}
+    result = evaluate([*long_rows.values()], cal)
+    engs = []
+    for e in cal.engines:
+        paths: dict[str, list[RowResult]] = {}
+        for r in result.rows:
+            if r.engine == e.engine and r.measured_prefill and r.predicted_prefill:
+                paths.setdefault(f"{r.family}/{r.weights}", []).append(r)
+        factors = {}
+        for key, rows in paths.items():
+            if (len(rows) < MIN_PATH_ROWS
+                    or len({long_rows[r.row].model for r in rows}) < MIN_PREFILL_PATH_MODELS):
+                continue
+            family, weights = key.split("/", 1)
+            implied = [math.log(e.prefill_factor_on(family, weights)
+                                * (r.measured_prefill or 0) / (r.predicted_prefill or 1))
+                       for r in rows]
+            factors[key] = round(math.exp(statistics.median(implied)), 3)
+        e = e.model_copy(update={"path_prefill_factors": factors})
+        engs.append(e)
+    cal = cal.model_copy(update={"engines": engs})
+    out = []
+    for e in cal.engines:
+        implied = _depth_sweep_attention(
+            [c for c in long_rows.values() if c.engine == e.engine], cal)
+        ae = (round(min(1.0, max(ATTENTION_EFFICIENCY_MIN, statistics.median(implied))), 3)
+              if len(implied) >= MIN_PATH_ROWS else 1.0)
+        out.append(e.model_copy(update={"attention_efficiency": ae}))
+    return cal.model_copy(update={"engines": out})
+
+
+def _depth_sweep_attention(rows: list[Case], cal: Calibration) -> list[float]:
+    """Attention efficiencies implied by depth sweeps: two rows of one setup (platform,
+    model, weights, units, prompt tokens) at different cached depths differ only by the
+    attention over the extra depth, so ``(A_deep - A_shallow) / (t_deep - t_shallow)``
+    (attention seconds at the flash-attention rate over measured seconds) is the rate the
+    engine's attention kernels reach relative to the platform's figure."""
+    sweeps: dict[tuple[Any, ...], list[Case]] = {}
+    for c in rows:
+        if c.base["measured_prefill"] and c.prefill_tokens:
+            key = (c.family, c.model, c.weights, c.prefill_tokens,
+                   float(c.table["units_count"][0]), float(c.table["parallel_code"][0]))
+            sweeps.setdefault(key, []).append(c)
+    implied = []
+    for group in sweeps.values():
+        base = min(group, key=lambda c: c.prefill_depth_tokens)
+        for c in group:
+            if c.prefill_depth_tokens <= base.prefill_depth_tokens:
+                continue
+            t_meas = (c.prefill_tokens or 1) / c.base["measured_prefill"] - (
+                (base.prefill_tokens or 1) / base.base["measured_prefill"])
+            if t_meas <= 0:
+                continue
+            t_fa = _attention_s_at_rate(c, cal) - _attention_s_at_rate(base, cal)
+            implied.append(t_fa / t_meas)
+    return implied
+
+
+def _attention_s_at_rate(case: Case, cal: Calibration) -> float:
+    """The row's prefill attention seconds at the platform's flash-attention rate."""
+    fam = next(f for f in cal.families if f.family == case.family)
+    eng = next(e for e in cal.engines if e.engine == case.engine)
+    t = dict(case.table)
+    for key, value in kernel.calibration_columns(fam, eng, cal.layer_overhead_us,
+                                                 case.weights).items():
+        t[key] = np.array([value])
+    t["attention_efficiency"] = np.array([1.0])
+    return float(kernel.prefill_attention_s(t, np.array([case.prefill_tokens or 1.0]),
+                                            case.prefill_depth_tokens)[0])
 
 
 def _path_factors(rows: list[RowResult], implied: dict[int, float],
@@ -632,11 +719,88 @@ def _families_with_prefill(result: CalibrationResult,
     return {r.family for r in _prefill_rows(result, cases) if r.predicted_prefill}
 
 
+#: Measured times to first token (benchmark row, prompt tokens, seconds), beside the
+#: benchmarks file: the engines' fixed TTFT cost is fitted on the `use=fit` rows.
+TTFT_FILE = "ttft.csv"
+MIN_TTFT_ROWS = 2        # an engine's own fixed TTFT cost from this many measured TTFTs
+#: ASSUMPTION for an engine without measured TTFTs and without fitted engines to borrow
+#: from: a local server's HTTP + tokenizer + scheduling, tens of ms.
+ASSUMED_TTFT_FIXED_S = 0.03
+
+
+@dataclass(frozen=True)
+class TtftRow:
+    """A measured time to first token of a benchmark row's setup."""
+
+    row: int
+    prompt_tokens: float
+    ttft_s: float
+    use: str                 # "fit" | "check"
+    note: str
+    source_url: str
+
+
+def load_ttft_rows(path: Path) -> list[TtftRow]:
+    """`data/ttft.csv` (empty list when the file is absent)."""
+    if not path.exists():
+        return []
+    return [TtftRow(int(r["row"]), float(r["prompt_tokens"]), float(r["ttft_s"]), r["use"],
+                    r["note"], r["source_url"]) for r in load_rows(path)]
+
+
+def predicted_ttft_s(case: Case, cal: Calibration, prompt_tokens: float) -> float:
+    """TTFT of the row's setup for a prompt of `prompt_tokens` under the constants `cal`
+    (the engine's fixed cost + the prefill from an empty cache)."""
+    fam = next(f for f in cal.families if f.family == case.family)
+    eng = next(e for e in cal.engines if e.engine == case.engine)
+    t = dict(case.table)
+    for key, value in kernel.calibration_columns(fam, eng, cal.layer_overhead_us,
+                                                 case.weights).items():
+        t[key] = np.array([value])
+    return float(kernel.ttft_s(t, np.array([float(prompt_tokens)]))[0])
+
+
+def fit_ttft_fixed(cal: Calibration, cases: list[Case | RowResult],
+                   ttft_rows: list[TtftRow]) -> Calibration:
+    """Each engine's fixed time-to-first-token cost: the median of measured TTFT minus the
+    predicted prefill of the prompt over its `use=fit` rows (MIN_TTFT_ROWS of them, never
+    below 0); an engine with fewer takes the median of the fitted engines (stated in
+    `ttft_fixed_note`), or ASSUMED_TTFT_FIXED_S when none is fitted."""
+    by_row = {c.row: c for c in cases if isinstance(c, Case)}
+    zero = cal.model_copy(update={"engines": [
+        e.model_copy(update={"ttft_fixed_s": 0.0}) for e in cal.engines]})
+    residuals: dict[str, list[float]] = {}
+    for m in ttft_rows:
+        c = by_row.get(m.row)
+        if m.use == "fit" and c is not None:
+            residuals.setdefault(c.engine, []).append(
+                m.ttft_s - predicted_ttft_s(c, zero, m.prompt_tokens))
+    own = {e: round(max(0.0, statistics.median(v)), 4) for e, v in residuals.items()
+           if len(v) >= MIN_TTFT_ROWS}
+    fallback = round(statistics.median(own.values()), 4) if own else ASSUMED_TTFT_FIXED_S
+    engs = []
+    for e in cal.engines:
+        n = len(residuals.get(e.engine, []))
+        if e.engine in own:
+            value, note = own[e.engine], (f"fitted: median of {n} measured TTFTs minus the "
+                                          f"predicted prefill ({TTFT_FILE})")
+        else:
+            value = fallback
+            note = ((f"ASSUMPTION: {n} measured TTFT (fewer than {MIN_TTFT_ROWS}); the median "
+                     "of the fitted engines' fixed costs") if own else
+                    "ASSUMPTION: no measured TTFT; a local server's HTTP + tokenizer + "
+                    "scheduling")
+        engs.append(e.model_copy(update={"ttft_fixed_s": value, "ttft_fixed_note": note}))
+    return cal.model_copy(update={"engines": engs})
+
+
 def fit(catalog: Catalog, path: Path, *, rounds: int = 4) -> tuple[Calibration,
                                                                    CalibrationResult]:
-    """Fit the constants on every evaluable row of `path` (see `fit_cases`)."""
+    """Fit the constants on every evaluable row of `path` (see `fit_cases`), then the
+    engines' fixed TTFT cost on the measured TTFTs beside it (`fit_ttft_fixed`)."""
     cases = prepare(load_rows(path), catalog)
     cal, result = fit_cases(catalog.calibration, cases, rounds=rounds)
+    cal = fit_ttft_fixed(cal, cases, load_ttft_rows(path.with_name(TTFT_FILE)))
     return cal.model_copy(update={
         "fitted_on": f"{path.name}, {len(result.evaluated)} evaluated rows, {date.today()}"}
     ), result
@@ -656,7 +820,8 @@ def fit_cases(start: Calibration, cases: list[Case | RowResult], *, rounds: int 
     grid = LAYER_OVERHEAD_GRID_US if overheads_us is None else overheads_us
     start = start.model_copy(update={"engines": [     # path constants are refitted below
         e.model_copy(update={"family_layer_overhead_us": {}, "family_recurrent_overhead_us": {},
-                             "family_sequence_overhead_us": {}, "path_decode_factors": {}})
+                             "family_sequence_overhead_us": {}, "path_decode_factors": {},
+                             "path_prefill_factors": {}, "attention_efficiency": 1.0})
         for e in start.engines]})
     for overhead_us in grid:
         cal = start.model_copy(update={"layer_overhead_us": float(overhead_us)})
@@ -707,6 +872,14 @@ def fit_cases(start: Calibration, cases: list[Case | RowResult], *, rounds: int 
         if e.family_sequence_overhead_us:
             note += ("; per-sequence step cost (rows at several concurrencies) on "
                      + ", ".join(e.family_sequence_overhead_us))
+        if e.path_prefill_factors:
+            pf_on = Counter(f"{r.family}/{r.weights}" for r in _prefill_rows(result, cases)
+                            if r.engine == e.engine)
+            note += "; own prefill GEMM factor on kernel paths " + ", ".join(
+                f"{k} ({pf_on[k]} rows)" for k in sorted(e.path_prefill_factors))
+        if e.attention_efficiency < 1.0:
+            note += (f"; prefill attention at {e.attention_efficiency:g} x the platform's "
+                     "flash-attention rate (depth sweeps)")
         engs.append(e.model_copy(update={"note": note}))
     cal = cal.model_copy(update={"families": fams, "engines": engs})
     result = evaluate(cases, cal)
@@ -807,6 +980,7 @@ def fit_constants(catalog: Catalog, path: Path) -> str:
         rec = ", ".join(f"{f}: {v:g}" for f, v in e.family_recurrent_overhead_us.items())
         seq = ", ".join(f"{f}: {v:g}" for f, v in e.family_sequence_overhead_us.items())
         paths = ", ".join(f"{k}: {v}" for k, v in sorted(e.path_decode_factors.items()))
+        pf_paths = ", ".join(f"{k}: {v}" for k, v in sorted(e.path_prefill_factors.items()))
         out.append(f"    - {{engine: {e.engine}, decode_factor: {e.decode_factor}, "
                    f"prefill_factor: {e.prefill_factor}, "
                    + (f"family_decode_factors: {{{own}}}, " if own else "")
@@ -814,7 +988,10 @@ def fit_constants(catalog: Catalog, path: Path) -> str:
                    + (f"family_layer_overhead_us: {{{lat}}}, " if lat else "")
                    + (f"family_recurrent_overhead_us: {{{rec}}}, " if rec else "")
                    + (f"family_sequence_overhead_us: {{{seq}}}, " if seq else "")
-                   + f"note: \"{e.note}\"}}")
+                   + (f"path_prefill_factors: {{{pf_paths}}}, " if pf_paths else "")
+                   + f"attention_efficiency: {e.attention_efficiency}, "
+                   f"ttft_fixed_s: {e.ttft_fixed_s}, ttft_fixed_note: \"{e.ttft_fixed_note}\", "
+                   f"note: \"{e.note}\"}}")
     return "\n".join(out)
 
 

@@ -238,6 +238,18 @@ class Item(Strict):
 
 
 # --------------------------------------------------------------------------- platforms
+class FlashAttention(Strict):
+    """Rate of the prefill attention kernel (flash attention, bf16 Q/K/V), TFLOPS: what
+    `sizing.kernel.prefill` charges the causal attention FLOPs at (GEMMs run at the fitted
+    rate of the compute path). `measured` False = an ASSUMPTION, said so in `note`."""
+
+    tflops: Pos
+    measured: bool
+    date: dt.date
+    note: str
+    source: Sources
+
+
 class DenseCompute(Strict):
     """Dense (non-sparse) tensor throughput, TFLOPS. None = dtype not supported natively."""
 
@@ -247,6 +259,9 @@ class DenseCompute(Strict):
     int8_tops: Pos | None = None
     derived_from_sparse: bool
     note: str | None = None
+    flash_attention: FlashAttention | None = Field(
+        None, description="prefill attention kernel rate; None: ASSUMED_FLASH_ATTENTION_FRACTION"
+        " of bf16_tflops (sizing.kernel), stated in the estimate's assumptions")
 
 
 class NetworkPorts(Strict):
@@ -597,6 +612,37 @@ class Quantization(Strict):
     source: Sources
 
 
+class EngineMemoryModel(Strict):
+    """How a pre-allocating engine splits ``gpu_memory_utilization x total memory``
+    (vLLM's gpu_worker: KV = requested - weights - torch peak activation of the profile run
+    at max_num_batched_tokens - non-torch memory, and since v0.21 - the estimated
+    CUDA-graph memory). Used by `sizing.kernel.engine_overhead_bytes`."""
+
+    non_torch_gib_discrete: NonNeg = Field(description="CUDA context, cuBLAS workspaces "
+                                           "on a discrete GPU, GiB")
+    non_torch_gib_unified: NonNeg = Field(description="the same on unified memory (GB10)")
+    non_torch_multi_unit_gib: NonNeg = Field(description="extra per unit with tensor or "
+                                             "pipeline parallel (NCCL buffers), GiB")
+    activation_hidden_buffers: Pos = Field(description="hidden-size bf16 buffers per "
+                                           "batched token alive at the activation peak")
+    logits_rows: int = Field(ge=0, description="rows of fp32 logits in the profile run")
+    graph_bytes_per_layer_graph_hidden: tuple[Pos, Pos, Pos] = Field(
+        description="CUDA-graph memory per layer per captured graph per hidden unit, bytes "
+        "(low, central, high)")
+    capture_graphs: int = Field(ge=0, description="graphs captured by default")
+    graph_reserved_since: str = Field(description="version from which CUDA-graph memory is "
+                                      "reserved before the KV cache")
+    default_version: str
+    default_max_num_batched_tokens: int = Field(ge=1, description="on GPUs with at least "
+                                                "large_gpu_gib (the OpenAI server default)")
+    default_max_num_batched_tokens_small: int = Field(ge=1)
+    large_gpu_gib: Pos
+    unified_spread_gib: NonNeg = Field(description="± GiB the unified-memory accounting "
+                                       "varies between boots (shown as a range)")
+    note: str
+    source: Sources
+
+
 class Engine(Strict):
     id: Id
     name: str
@@ -624,6 +670,9 @@ class Engine(Strict):
     eager_layer_overhead_us: NonNeg = Field(
         0.0, description="extra µs per decoder layer per decode step in eager mode (CUDA "
         "graphs off): kernel launches and Python work a captured graph replays for free")
+    memory_model: EngineMemoryModel | None = Field(
+        None, description="components of the runtime overhead (replaces "
+        "runtime_overhead_gib where given)")
     note: str
     source: Sources
 
@@ -679,6 +728,20 @@ class EngineCalibration(Strict):
         "engine on a platform family (scheduling, sampling, per-request kernels; at the "
         "CUDA-graph padded batch): replicas divide it, tensor parallel does not (fitted where "
         "the path's rows hold several concurrencies)")
+    path_prefill_factors: dict[str, Pos] = Field(
+        default_factory=dict, description="per kernel path 'family/weights': the prefill "
+        "GEMM rate relative to the family's prefill efficiency (fitted where the path has "
+        "MIN_PATH_ROWS long-prompt rows of MIN_PREFILL_PATH_MODELS models)")
+    attention_efficiency: Annotated[float, Field(gt=0, le=1)] = Field(
+        1.0, description="the engine's prefill attention kernels relative to the platform's "
+        "flash-attention rate (fitted on long-prompt and deep-context rows, where the engine "
+        "has MIN_PATH_ROWS of them; else 1)")
+    ttft_fixed_s: NonNeg = Field(
+        0.0, description="fixed time-to-first-token cost of a request, s (HTTP, tokenizer, "
+        "scheduler, first-step launch): fitted on measured TTFTs of short prompts "
+        "(data/ttft.csv) where the engine has MIN_TTFT_ROWS of them, else an assumption "
+        "stated in `ttft_fixed_note`")
+    ttft_fixed_note: str = Field("", description="how ttft_fixed_s was obtained")
     note: str
 
     def sequence_overhead_us_on(self, family: str) -> float:
@@ -691,6 +754,12 @@ class EngineCalibration(Strict):
         own = self.path_decode_factors.get(f"{family}/{weights}") if weights else None
         return own if own is not None else self.family_decode_factors.get(
             family, self.decode_factor)
+
+    def prefill_factor_on(self, family: str, weights: str | None = None) -> float:
+        """The engine's prefill GEMM factor on `family` with weight format `weights`: the
+        kernel path's own if fitted, else engine-wide."""
+        own = self.path_prefill_factors.get(f"{family}/{weights}") if weights else None
+        return own if own is not None else self.prefill_factor
 
     def layer_overhead_us_on(self, family: str, default_us: float) -> float:
         """Per-layer fixed latency (µs) of this engine on `family`: the path's own if fitted,

@@ -17,12 +17,12 @@ import numpy as np
 
 from sizing import kernel
 from sizing.bom import bill_of_materials
-from sizing.catalog import Catalog, ModelArch
+from sizing.catalog import Catalog, EngineCalibration, FamilyCalibration, ModelArch
 from sizing.llm import precision_source
 from sizing.memory import MemoryFit, fit_from_table
 from sizing.money import PriceQuote
 from sizing.power import cluster_power
-from sizing.scenario import Resolved, Scenario, ScenarioError, resolve
+from sizing.scenario import Resolved, Scenario, ScenarioError, engine_memory_columns, resolve
 from sizing.throughput import SpeedBand, Throughput, speed_band
 from sizing.topology import check_parallel
 
@@ -76,6 +76,19 @@ class Estimate:
             "kv_capacity_tokens": f.kv_capacity_tokens,
             "max_concurrency": f.max_concurrency,
             "max_context_tokens": f.max_context_tokens,
+            # the range of the engine's overhead (vLLM CUDA graphs, GB10 boot spread)
+            "kv_cache_gib_per_unit_low": f.kv_cache_gib_per_unit_low,
+            "kv_cache_gib_per_unit_high": f.kv_cache_gib_per_unit_high,
+            "kv_capacity_tokens_low": f.kv_capacity_tokens_low,
+            "kv_capacity_tokens_high": f.kv_capacity_tokens_high,
+            "max_concurrency_low": f.max_concurrency_low,
+            "max_concurrency_high": f.max_concurrency_high,
+            "max_context_tokens_low": f.max_context_tokens_low,
+            "max_context_tokens_high": f.max_context_tokens_high,
+            "max_num_batched_tokens": self.scenario.max_num_batched_tokens,
+            "engine_version": (self.scenario.engine_version
+                               or (r.engine.memory_model.default_version
+                                   if r.engine.memory_model else None)),
             "decode_tok_s_per_request": s.decode_tok_s_per_request if self.fits else 0.0,
             "decode_tok_s_total": s.decode_tok_s_total if self.fits else 0.0,
             "decode_batch_per_copy": s.batch_per_group,
@@ -163,11 +176,13 @@ def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
              "memory_utilization_fraction": [r.mem_util for r in rs],
              "spec_speed_multiplier": [r.scenario.speculative_multiplier for r in rs],
              "cuda_graphs_flag": [float(r.cuda_graphs) for r in rs],
-             **_spec_table_columns(rs, catalog)})
+             **_spec_table_columns(rs, catalog),
+             **_engine_memory_table_columns(rs)})
         mem = kernel.memory(t)
         dec = kernel.decode(t, mem)
         spec_dec = _spec_variants(t, mem, rs) if any(r.spec for r in rs) else None
         t_prefill = kernel.prefill(t, t["context_tokens"])
+        t_first = kernel.ttft_s(t, t["context_tokens"])
         cluster: dict[tuple[str, int], Any] = {}
         for j, (i, r) in enumerate(ok):
             key = (r.platform.id, r.units)
@@ -193,7 +208,7 @@ def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
                 step_ms=float(dec["step_s"][j] * 1e3),
                 allreduce_ms_per_step=float(dec["allreduce_s"][j] * 1e3),
                 prefill_tok_s=float(r.context_tokens / t_prefill[j]),
-                ttft_s=float(t_prefill[j] + 1.0 / per_request))
+                ttft_s=float(t_first[j]))
             assumptions = [*r.assumptions, *_model_assumptions(r, fit, speed, catalog)]
             if missing:
                 assumptions.append("no price known for: " + ", ".join(missing))
@@ -216,6 +231,12 @@ def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
             out[i] = Estimate(r.scenario, r, fit.fits, fit, speed, load_w, idle_w, price,
                               assumptions, band, spec_figures)
     return [o for o in out if o is not None]
+
+
+def _engine_memory_table_columns(rs: Sequence[Resolved]) -> dict[str, list[float]]:
+    """The engine-memory kernel columns of every row (`engine_memory_columns`)."""
+    rows = [engine_memory_columns(r.scenario, r.platform, r.engine) for r in rs]
+    return {k: [c[k] for c in rows] for k in rows[0]}
 
 
 def _spec_table_columns(rs: Sequence[Resolved], catalog: Catalog) -> dict[str, list[float]]:
@@ -262,12 +283,40 @@ def _spec_figures(dec: kernel.Table, v: dict[str, kernel.Table], j: int
                      max(low[2], low[3]))
 
 
+def _prefill_assumption(r: Resolved, fam: FamilyCalibration, eng: EngineCalibration,
+                        catalog: Catalog) -> str:
+    """How prefill is charged: GEMMs at the compute path's fitted rate, attention at the
+    platform's flash-attention rate (measured, or an ASSUMPTION said so)."""
+    cols = kernel.calibration_columns(fam, eng, 0.0, r.quant.id)
+    peak = kernel.static_row(r.platform, r.model, r.quant, r.engine, catalog)["peak_flop_s"]
+    gemm_tflops = peak * cols["prefill_compute_efficiency"] / 1e12
+    fa = r.platform.compute.flash_attention
+    fa_tflops = kernel.attention_flop_s(r.platform) / 1e12
+    if fa is None:
+        fa_text = (f"ASSUMPTION {kernel.ASSUMED_FLASH_ATTENTION_FRACTION:g} x the bf16 dense "
+                   f"peak = {fa_tflops:.0f} TFLOPS (no flash-attention figure for this "
+                   "platform)")
+    else:
+        fa_text = (f"{fa.tflops:g} TFLOPS flash attention ("
+                   + ("measured" if fa.measured else "ASSUMPTION") + f", {fa.source[0]}, "
+                   f"{fa.date.isoformat()})")
+    path = (" (the kernel path's own factor)"
+            if f"{fam.family}/{r.quant.id}" in eng.path_prefill_factors else "")
+    return (f"prefill: GEMMs at {gemm_tflops:.0f} TFLOPS (fitted rate of {fam.family} x "
+            f"{eng.engine} x {r.quant.id}{path}); attention at {fa_text}"
+            + (f" x {eng.attention_efficiency:g} ({eng.engine}'s attention kernels, fitted on "
+               "depth sweeps)" if eng.attention_efficiency < 1 else ""))
+
+
 def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,
                        catalog: Catalog) -> list[str]:
     fam, eng = catalog.calibration_for(r.platform.family, r.engine.id)
     notes = [
         f"runtime overhead {fit.overhead_gib_per_unit:.1f} GiB per unit "
-        f"(activations, CUDA graphs, buffers; {r.engine.name} assumption)",
+        + (f"(non-torch + activation peak + CUDA graphs, {r.engine.name}'s memory model; KV "
+           f"pool {fit.kv_cache_gib_per_unit_low:.1f}-{fit.kv_cache_gib_per_unit_high:.1f} "
+           "GiB per unit)" if r.engine.memory_model is not None else
+           f"(activations, CUDA graphs, buffers; {r.engine.name} assumption)"),
         f"decode streams weights + KV at "
         f"{kernel.calibration_columns(fam, eng, 0.0, r.quant.id)['bandwidth_efficiency']:.0%} of "
         f"{r.platform.memory_bandwidth_gb_s:g} GB/s (calibrated: {fam.family} x {eng.engine}"
@@ -275,7 +324,10 @@ def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,
            if f"{fam.family}/{r.quant.id}" in eng.path_decode_factors else "") + ")",
         f"decode measured at a KV depth of {r.context_tokens} tokens per request; batch "
         f"{speed.batch_per_group} per model copy ({speed.bound}-bound)",
-        f"TTFT = prefill of the full {r.context_tokens}-token context + one decode step",
+        f"TTFT = {eng.ttft_fixed_s * 1e3:.0f} ms fixed ({r.engine.name}: HTTP, tokenizer, "
+        f"scheduler; {eng.ttft_fixed_note or 'catalog value'}) + prefill of the full "
+        f"{r.context_tokens}-token context",
+        _prefill_assumption(r, fam, eng, catalog),
     ]
     if "too few decode rows" in fam.note:
         notes.append(f"decode efficiency of {fam.family} borrowed from the other families "

@@ -37,6 +37,10 @@ TP, PP, REPLICAS, EP = 0, 1, 2, 3
 PARALLEL_CODE = {"tp": TP, "pp": PP, "replicas": REPLICAS, "tp+ep": EP}
 PREFILL_CHUNK_TOKENS = 2048   # vLLM max_num_batched_tokens / llama.cpp -ub in the benchmarks
 ACTIVATION_BYTES = 2          # bf16 activations in all-reduces
+#: ASSUMPTION for a platform without a flash-attention figure in the catalog: its prefill
+#: attention runs at this fraction of the bf16 dense peak — GB10's measured ratio (94 TF/s
+#: FlashAttention-2, flashinfer PR 3897, over the 125 TFLOPS bf16 figure).
+ASSUMED_FLASH_ATTENTION_FRACTION = 0.75
 
 Table = dict[str, np.ndarray]
 
@@ -54,17 +58,22 @@ def calibration_columns(fam: FamilyCalibration, eng: EngineCalibration,
                         ) -> dict[str, float]:
     """The calibrated columns of a table row: bandwidth efficiency (fraction of nameplate,
     never above the family's measured read ceiling), prefill and decode compute efficiency
-    (fraction of dense peak), per-layer overhead (s: the path's own, else
-    `layer_overhead_us`); `weights` (a quantization id) selects the kernel path's own decode
-    factor where one is fitted."""
+    (fraction of dense peak; the prefill GEMMs' the kernel path's own where fitted),
+    per-layer overhead (s: the path's own, else `layer_overhead_us`), the engine's prefill
+    attention efficiency (fraction of the platform's flash-attention rate) and its fixed
+    time-to-first-token cost (s); `weights` (a quantization id) selects the kernel path's
+    own decode and prefill factors where fitted."""
     return {
         "bandwidth_efficiency": min(fam.read_ceiling,
                       fam.bandwidth_efficiency * eng.decode_factor_on(fam.family, weights)),
-        "prefill_compute_efficiency": min(1.0, fam.prefill_compute_efficiency * eng.prefill_factor),
+        "prefill_compute_efficiency": min(
+            1.0, fam.prefill_compute_efficiency * eng.prefill_factor_on(fam.family, weights)),
         "decode_compute_efficiency": fam.decode_compute_efficiency,
         "layer_overhead_s": eng.layer_overhead_us_on(fam.family, layer_overhead_us) * 1e-6,
         "recurrent_layer_overhead_s": eng.family_recurrent_overhead_us.get(fam.family, 0.0) * 1e-6,
         "sequence_overhead_s": eng.sequence_overhead_us_on(fam.family) * 1e-6,
+        "attention_efficiency": eng.attention_efficiency,
+        "ttft_fixed_s": eng.ttft_fixed_s,
     }
 
 
@@ -77,6 +86,55 @@ def _peak_flops(platform: Platform, quant: Quantization, engine: Engine) -> floa
     if engine.quantized_compute_dtype and quant.id != "bf16":
         dtype = engine.quantized_compute_dtype
     return (by_dtype.get(dtype) or c.bf16_tflops) * 1e12
+
+
+def attention_flop_s(platform: Platform) -> float:
+    """FLOP/s of the platform's prefill attention kernel (flash attention, bf16): the
+    catalog's `compute.flash_attention` figure, else ASSUMED_FLASH_ATTENTION_FRACTION of the
+    bf16 dense peak."""
+    fa = platform.compute.flash_attention
+    if fa is not None:
+        return fa.tflops * 1e12
+    return ASSUMED_FLASH_ATTENTION_FRACTION * platform.compute.bf16_tflops * 1e12
+
+
+def memory_model_columns(platform: Platform, m: ModelArch, engine: Engine) -> dict[str, float]:
+    """Static columns of the engine's runtime-overhead model (`engine_overhead_bytes`):
+    non-torch bytes, the widest MLP intermediate per token, logits bytes of the profile
+    run, CUDA-graph bytes (low, central, high) at the default capture sizes, the default
+    max_num_batched_tokens and the unified-memory spread. Zeros (flag 0) for an engine
+    without a memory model: it keeps its flat `runtime_overhead_gib`."""
+    mm = engine.memory_model
+    a = m.arch
+    if mm is None:
+        return {"memory_model_flag": 0.0, "non_torch_bytes": 0.0,
+                "non_torch_multi_unit_bytes": 0.0, "mlp_width_count": 0.0,
+                "activation_hidden_buffers_count": 0.0, "logits_bytes": 0.0,
+                "graph_bytes_low": 0.0, "graph_bytes": 0.0, "graph_bytes_high": 0.0,
+                "default_max_num_batched_tokens_count": float(PREFILL_CHUNK_TOKENS),
+                "memory_spread_bytes": 0.0}
+    width = max((x.dense_mlp_params + x.routed_active_params - x.router_params
+                 + x.shared_params) for x in a.layers) / (3 * a.hidden_size)
+    per_graph = mm.capture_graphs * a.num_layers * a.hidden_size
+    low, mid, high = mm.graph_bytes_per_layer_graph_hidden
+    large = platform.accelerator_memory_gib >= mm.large_gpu_gib
+    return {
+        "memory_model_flag": 1.0,
+        "non_torch_bytes": (mm.non_torch_gib_unified if platform.unified_memory
+                            else mm.non_torch_gib_discrete) * GIB,
+        # NCCL buffers across nodes (a multi-GPU host's are in the measured non-torch)
+        "non_torch_multi_unit_bytes": (mm.non_torch_multi_unit_gib * GIB
+                                       if platform.form == "system" else 0.0),
+        "mlp_width_count": width,
+        "activation_hidden_buffers_count": mm.activation_hidden_buffers,
+        "logits_bytes": mm.logits_rows * a.vocab_size * 4.0,
+        "graph_bytes_low": low * per_graph, "graph_bytes": mid * per_graph,
+        "graph_bytes_high": high * per_graph,
+        "default_max_num_batched_tokens_count": float(
+            mm.default_max_num_batched_tokens if large
+            else mm.default_max_num_batched_tokens_small),
+        "memory_spread_bytes": mm.unified_spread_gib * GIB if platform.unified_memory else 0.0,
+    }
 
 
 def _static_row(platform: Platform, m: ModelArch, quant: Quantization, engine: Engine,
@@ -96,10 +154,12 @@ def _static_row(platform: Platform, m: ModelArch, quant: Quantization, engine: E
         "accelerator_memory_bytes": platform.accelerator_memory_gib * GIB,
         "memory_bandwidth_bytes_s": platform.memory_bandwidth_gb_s * 1e9,
         "peak_flop_s": _peak_flops(platform, quant, engine),
+        "attention_flop_s": attention_flop_s(platform),
         "allreduce_latency_s": ic.allreduce_latency_us * 1e-6 if ic else 0.0,
         "link_bytes_s": ic.link_gbit_s * 1e9 / 8 if ic else math.inf,
         **calibration_columns(fam, eng, catalog.calibration.layer_overhead_us, quant.id),
         "runtime_overhead_bytes": engine.runtime_overhead_gib * GIB,
+        **memory_model_columns(platform, m, engine),
         "kv_block_tokens": engine.kv_block_tokens,
         "swa_aware_flag": float(engine.swa_aware),
         "prefill_pipelined_flag": float(engine.pipelines_prefill),
@@ -256,6 +316,42 @@ def _prefill_attention_flops(t: Table, tokens: np.ndarray,
 
 
 # ----------------------------------------------------------------------------- memory
+def activation_peak_bytes(t: Table) -> np.ndarray:
+    """Torch peak of vLLM's profile run, bytes per unit: max_num_batched_tokens x 2 B (bf16)
+    x (3 x the widest MLP intermediate per token, sharded by TP: gate/up output + the
+    activation, + hidden-size buffers) + the fp32 logits of the sampled rows."""
+    tp, _, _ = _layout(t)
+    tokens = _col(t, "max_num_batched_tokens_count", 0.0)
+    tokens = np.where(tokens > 0, tokens, t["default_max_num_batched_tokens_count"])
+    per_token = 2.0 * (3.0 * t["mlp_width_count"] / tp
+                       + t["activation_hidden_buffers_count"] * t["hidden_size_count"])
+    return tokens * per_token + t["logits_bytes"]
+
+
+def cuda_graph_bytes(t: Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CUDA-graph memory reserved before the KV cache (low, central, high), bytes per unit:
+    zero with CUDA graphs off (``cuda_graphs_flag``) or on an engine version before the
+    reservation (``graph_reserved_flag``)."""
+    on = _col(t, "cuda_graphs_flag", 1.0) * _col(t, "graph_reserved_flag", 1.0)
+    return t["graph_bytes_low"] * on, t["graph_bytes"] * on, t["graph_bytes_high"] * on
+
+
+def engine_overhead_bytes(t: Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runtime overhead per unit (low, central, high), bytes. With an engine memory model
+    (vLLM): non-torch (+ NCCL buffers with TP/PP across nodes) + the activation peak +
+    CUDA-graph memory; otherwise the engine's flat ``runtime_overhead_bytes`` (llama.cpp:
+    its compute buffer; it allocates the KV the context needs, not a utilization
+    fraction)."""
+    multi = np.where((t["units_count"] > 1) & (t["parallel_code"] != REPLICAS), 1.0, 0.0)
+    base = t["non_torch_bytes"] + multi * t["non_torch_multi_unit_bytes"] + (
+        activation_peak_bytes(t))
+    g_low, g_mid, g_high = cuda_graph_bytes(t)
+    on = t["memory_model_flag"] > 0
+    flat = t["runtime_overhead_bytes"]
+    return (np.where(on, base + g_low, flat), np.where(on, base + g_mid, flat),
+            np.where(on, base + g_high, flat))
+
+
 def memory(t: Table) -> Table:
     """Memory fit per unit: usable, weights, overhead, KV pool, capacity, fits."""
     tp, pp, rep = _layout(t)
@@ -283,7 +379,9 @@ def memory(t: Table) -> Table:
     weights = np.where(tp > 1, w_tp, np.where(pp > 1, w_pp, total))
     weights = weights + _col(t, "spec_memory_bytes") / tp  # MTP layers / EAGLE head / draft model
     usable = t["accelerator_memory_bytes"] * t["memory_utilization_fraction"]
-    pool = usable - weights - t["runtime_overhead_bytes"]
+    over_low, overhead, over_high = engine_overhead_bytes(t)
+    spread = t["memory_spread_bytes"]
+    pool = usable - weights - overhead
     per_token, fixed = _kv_per_unit(t, t["context_tokens"])
     block = t["kv_block_tokens"]
     ctx_rounded = np.ceil(t["context_tokens"] / block) * block
@@ -295,7 +393,21 @@ def memory(t: Table) -> Table:
     pool0 = np.maximum(pool, 0.0)
     ctx_fit = (pool0 / seqs - fixed) / per_token
     max_ctx = np.clip(np.floor(ctx_fit / block) * block, 0, t["model_max_context_tokens"])
+
+    def at(p: np.ndarray) -> dict[str, np.ndarray]:
+        p0 = np.maximum(p, 0.0)
+        ctx = np.clip(np.floor((p0 / seqs - fixed) / per_token / block) * block, 0,
+                      t["model_max_context_tokens"])
+        return {"kv_pool_bytes": p0, "kv_capacity_tokens": np.floor(p0 / per_token),
+                "max_concurrency_count": np.floor(p0 / per_seq) * rep,
+                "max_context_tokens": ctx}
+
+    low = at(usable - weights - over_high - spread)
+    high = at(usable - weights - over_low + spread)
     return {
+        "overhead_bytes": overhead,
+        **{f"{k}_low": v for k, v in low.items()},
+        **{f"{k}_high": v for k, v in high.items()},
         "usable_bytes": usable,
         "weights_bytes": weights,
         "weights_total_bytes": total,
@@ -554,20 +666,47 @@ def _layer_s(t: Table) -> np.ndarray:
     )
 
 
+def prefill_gemm_s(t: Table, tokens: np.ndarray) -> np.ndarray:
+    """Seconds of the prefill GEMMs (2 x active params FLOPs per token) of `tokens` new
+    tokens at the measured rate of the compute path: the dtype's dense peak x the fitted
+    prefill efficiency of (platform family, engine); tensor parallel splits them."""
+    tp, _, _ = _layout(t)
+    flops = 2 * t["active_params_count"] * tokens
+    return flops / (tp * t["peak_flop_s"] * t["prefill_compute_efficiency"])
+
+
+def prefill_attention_s(t: Table, tokens: np.ndarray,
+                        depth: np.ndarray | float = 0.0) -> np.ndarray:
+    """Seconds of the causal attention of `tokens` new tokens over `depth` cached ones
+    (sliding-window and sparse layers capped), at the platform's flash-attention rate
+    (``attention_flop_s``) x the engine's attention efficiency; TP splits the heads."""
+    tp, _, _ = _layout(t)
+    flops = _prefill_attention_flops(t, tokens, depth)
+    return flops / (tp * t["attention_flop_s"] * _col(t, "attention_efficiency", 1.0))
+
+
+def ttft_s(t: Table, tokens: np.ndarray, depth: np.ndarray | float = 0.0) -> np.ndarray:
+    """Time to first token of one request, s: the engine's fixed cost (HTTP, tokenizer,
+    scheduler, first-step launch; ``ttft_fixed_s``) plus the prefill of `tokens` new tokens
+    on `depth` cached ones (the last prefill forward samples the first token)."""
+    return _col(t, "ttft_fixed_s") + prefill(t, tokens, depth)
+
+
 def prefill(t: Table, tokens: np.ndarray, depth: np.ndarray | float = 0.0) -> np.ndarray:
     """Seconds to prefill `tokens` new tokens on top of `depth` cached ones (one request).
 
-    Compute: 2 x active params per token plus causal attention, at the calibrated fraction
-    of the dense peak (TP splits it); never faster than re-reading the weights once per
-    2048-token chunk; plus TP all-reduces per chunk. PP: every chunk passes every stage
-    (no speed-up for one chunk); an engine that pipelines the chunks (ubatches) of one
-    request (llama.cpp) runs them on consecutive stages at once: chunk-stage times plus the
-    pipeline fill of pp - 1 of them; each chunk pays the hand-offs.
+    Compute: the GEMMs at the fitted rate of the compute path (`prefill_gemm_s`) plus the
+    causal attention at the platform's flash-attention rate (`prefill_attention_s`), one
+    after the other; never faster than re-reading the weights once per 2048-token chunk;
+    plus TP all-reduces per chunk. PP: every chunk passes every stage (no speed-up for one
+    chunk); an engine that pipelines the chunks (ubatches) of one request (llama.cpp) runs
+    them on consecutive stages at once: chunk-stage times plus the pipeline fill of pp - 1
+    of them; each chunk pays the hand-offs. The engine's fixed time-to-first-token cost is
+    not part of it (`ttft_s`).
     """
-    tp, pp, _ = _layout(t)
+    _, pp, _ = _layout(t)
     tokens = np.maximum(tokens, 1.0)
-    flops = 2 * t["active_params_count"] * tokens + _prefill_attention_flops(t, tokens, depth)
-    t_compute = flops / (tp * t["peak_flop_s"] * t["prefill_compute_efficiency"])
+    t_compute = prefill_gemm_s(t, tokens) + prefill_attention_s(t, tokens, depth)
     chunks = np.ceil(tokens / PREFILL_CHUNK_TOKENS)
     chunk_bytes = _step_weight_bytes(t, np.full_like(tokens, float(PREFILL_CHUNK_TOKENS)))
     share = _stage_share(t, pp)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sizing import kernel
 from sizing.catalog import Catalog
 from sizing.llm import GIB
-from sizing.scenario import Resolved
+from sizing.scenario import Resolved, engine_memory_columns
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,16 @@ class MemoryFit:
     fits: bool
     headroom_gib_per_unit: float          # usable - weights - overhead - required KV
     reason: str
+    # the range of the engine's overhead (vLLM: CUDA-graph estimate; GB10: boot-to-boot
+    # accounting spread); equal to the central figure for a flat overhead
+    kv_cache_gib_per_unit_low: float = 0.0
+    kv_cache_gib_per_unit_high: float = 0.0
+    kv_capacity_tokens_low: int = 0
+    kv_capacity_tokens_high: int = 0
+    max_concurrency_low: int = 0
+    max_concurrency_high: int = 0
+    max_context_tokens_low: int = 0
+    max_context_tokens_high: int = 0
 
 
 def table_for(r: Resolved, catalog: Catalog) -> kernel.Table:
@@ -53,7 +63,8 @@ def table_for(r: Resolved, catalog: Catalog) -> kernel.Table:
         "kv_bytes_per_elem": 1 if r.kv_dtype == "fp8" else 2, "context_tokens": r.context_tokens,
         "concurrency_count": r.concurrency, "memory_utilization_fraction": r.mem_util,
         "spec_speed_multiplier": r.scenario.speculative_multiplier,
-        "cuda_graphs_flag": float(r.cuda_graphs), **spec_columns(r, catalog)})
+        "cuda_graphs_flag": float(r.cuda_graphs), **spec_columns(r, catalog),
+        **engine_memory_columns(r.scenario, r.platform, r.engine)})
 
 
 def spec_columns(r: Resolved, catalog: Catalog, *,
@@ -80,7 +91,7 @@ def fit_from_table(mem: kernel.Table, t: kernel.Table, i: int = 0) -> MemoryFit:
     usable, weights, overhead = (
         mem["usable_bytes"][i],
         mem["weights_bytes"][i],
-        t["runtime_overhead_bytes"][i],
+        mem["overhead_bytes"][i],
     )
     seqs, required, pool = (
         int(mem["sequences_count"][i]),
@@ -112,6 +123,14 @@ def fit_from_table(mem: kernel.Table, t: kernel.Table, i: int = 0) -> MemoryFit:
         fits=bool(mem["fits_flag"][i]),
         headroom_gib_per_unit=float(mem["headroom_bytes"][i] / GIB),
         reason=reason,
+        kv_cache_gib_per_unit_low=float(mem["kv_pool_bytes_low"][i] / GIB),
+        kv_cache_gib_per_unit_high=float(mem["kv_pool_bytes_high"][i] / GIB),
+        kv_capacity_tokens_low=int(mem["kv_capacity_tokens_low"][i]),
+        kv_capacity_tokens_high=int(mem["kv_capacity_tokens_high"][i]),
+        max_concurrency_low=int(mem["max_concurrency_count_low"][i]),
+        max_concurrency_high=int(mem["max_concurrency_count_high"][i]),
+        max_context_tokens_low=int(mem["max_context_tokens_low"][i]),
+        max_context_tokens_high=int(mem["max_context_tokens_high"][i]),
     )
 
 

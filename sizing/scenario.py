@@ -53,6 +53,9 @@ class Scenario:
     spec_content: str = "prose"           # prose | code | structured
     spec_accept: float | None = None      # the user's own per-token acceptance rate
     spec_draft_model: str | None = None   # catalog model id (speculative == "draft")
+    # engine memory (vLLM's memory model; catalog engine `memory_model`): None = defaults
+    max_num_batched_tokens: int | None = None   # None: 8192 on >= 70 GiB GPUs, else 2048
+    engine_version: str | None = None           # e.g. "0.26"; None: the catalog's default
     cuda_graphs: bool | None = None       # None: the engine's default (on for vLLM/SGLang/TRT)
 
 
@@ -120,6 +123,49 @@ def _weights_id(model: ModelArch, weights: str) -> str:
         raise ScenarioError(f"weights '{weights}' is not a checkpoint of {model.id} kept in the "
                             f"catalog; kept checkpoints: {kept}; or use a quantization id")
     return named
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    """"0.21.1" -> (0, 21, 1); a version that is not dotted numbers is a ScenarioError."""
+    parts = version.strip().lstrip("v").split(".")
+    if not parts or not all(x.isdigit() for x in parts) or len(parts) > 4:
+        raise ScenarioError(f"engine version '{version}' is not a version like 0.26 or 0.21.1")
+    return tuple(int(x) for x in parts)
+
+
+def engine_memory_columns(s: Scenario, platform: Platform, engine: Engine
+                          ) -> dict[str, float]:
+    """Kernel columns of the engine-memory inputs: max_num_batched_tokens (0 = the engine's
+    default) and whether the version reserves CUDA-graph memory before the KV cache (CUDA
+    graphs on/off is `Resolved.cuda_graphs`, the ``cuda_graphs_flag`` column)."""
+    mm = engine.memory_model
+    version = s.engine_version or (mm.default_version if mm else "0")
+    reserved = bool(mm) and _version_tuple(version) >= _version_tuple(
+        mm.graph_reserved_since if mm else "0")
+    return {"max_num_batched_tokens_count": float(s.max_num_batched_tokens or 0),
+            "graph_reserved_flag": float(reserved)}
+
+
+def _engine_memory_text(s: Scenario, platform: Platform, engine: Engine) -> str | None:
+    mm = engine.memory_model
+    if mm is None:
+        return None
+    large = platform.accelerator_memory_gib >= mm.large_gpu_gib
+    tokens = s.max_num_batched_tokens or (mm.default_max_num_batched_tokens if large
+                                          else mm.default_max_num_batched_tokens_small)
+    version = s.engine_version or mm.default_version
+    reserved = _version_tuple(version) >= _version_tuple(mm.graph_reserved_since)
+    graphs = ("CUDA graphs off (eager)" if s.cuda_graphs is False else
+              f"CUDA graphs on ({mm.capture_graphs} captured), "
+              + ("reserved before the KV cache" if reserved else
+                 f"not reserved before the KV cache before v{mm.graph_reserved_since}"))
+    text = (f"{engine.name} {version}: overhead = non-torch + activation peak at "
+            f"max_num_batched_tokens {tokens}"
+            + ("" if s.max_num_batched_tokens else " (default)") + f" + {graphs}")
+    if platform.unified_memory and mm.unified_spread_gib:
+        text += (f"; unified-memory accounting ±{mm.unified_spread_gib:g} GiB per unit "
+                 "between boots (ASSUMPTION): KV pool and max context shown as a range")
+    return text
 
 
 def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) -> Resolved:
@@ -206,6 +252,19 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
            if engine.id in quant.unquantized_dtype else "keep the checkpoint dtype"),
         f"KV cache {s.kv_dtype}; blocks of {engine.kv_block_tokens} tokens",
     ]
+    if s.max_num_batched_tokens is not None and not (
+            64 <= s.max_num_batched_tokens <= limits.CONTEXT_TOKENS_MAX):
+        raise ScenarioError(f"max-num-batched-tokens must be between 64 and "
+                            f"{limits.CONTEXT_TOKENS_MAX} (got {s.max_num_batched_tokens})")
+    if s.engine_version is not None:
+        _version_tuple(s.engine_version)
+    memory_text = _engine_memory_text(s, platform, engine)
+    if memory_text is not None:
+        assumptions.append(memory_text)
+    elif s.max_num_batched_tokens or s.cuda_graphs is False or s.engine_version:
+        assumptions.append(f"max-num-batched-tokens, CUDA graphs and engine version change "
+                           f"nothing for {engine.name} (no engine memory model: flat "
+                           f"{engine.runtime_overhead_gib:g} GiB overhead)")
     if platform.memory_setting is not None:
         ms = platform.memory_setting
         assumptions.insert(1, f"memory setting '{ms.id}': {ms.label}; {ms.how_to} "

@@ -80,6 +80,7 @@ def sweep(catalog: Catalog, *, platforms: Sequence[str] | None = None,
     mem = kernel.memory(table)
     dec = kernel.decode(table, mem)
     t_prefill = kernel.prefill(table, table["context_tokens"])
+    t_first = kernel.ttft_s(table, table["context_tokens"])
     fits = mem["fits_flag"] & context_ok
     codes = np.repeat(np.arange(n_static), n_grid)
     label = np.array(labels, dtype=object)
@@ -102,5 +103,5 @@ def sweep(catalog: Catalog, *, platforms: Sequence[str] | None = None,
         "decode_tok_s_per_request": np.where(fits, dec["tok_s_per_request"], 0.0),
         "decode_tok_s_total": np.where(fits, dec["tok_s_total"], 0.0),
         "prefill_tok_s": np.where(fits, table["context_tokens"] / t_prefill, 0.0),
-        "ttft_s": np.where(fits, t_prefill + 1.0 / dec["tok_s_per_request"], 0.0),
+        "ttft_s": np.where(fits, t_first, 0.0),
     })

@@ -14,9 +14,11 @@ token through every stage once (one unit's speed plus the hand-offs for a single
 and overlaps micro-batches when there are enough requests. Replicas are independent
 copies.
 
-Prefill is compute bound: ``2 * active_params`` FLOPs per token plus causal attention, at
-a calibrated fraction of the platform's dense peak for the quant's compute dtype, and
-never faster than re-reading the touched weights once per chunk.
+Prefill is compute bound: the GEMMs (``2 * active_params`` FLOPs per token) at the measured
+rate of the compute path (a fitted fraction of the dense peak of the quant's compute dtype,
+per platform family and kernel path), plus causal attention at the platform's
+flash-attention rate, never faster than re-reading the touched weights once per chunk.
+Time to first token adds the engine's fixed cost (HTTP, tokenizer, scheduler).
 
 The efficiencies come from ``catalog.yaml`` ``calibration`` (fitted by
 ``python -m sizing calibrate --fit`` on ``data/benchmarks.csv``).
@@ -69,6 +71,7 @@ def throughput(r: Resolved, catalog: Catalog, fit: MemoryFit) -> Throughput:
     mem = kernel.memory(t)
     d = kernel.decode(t, mem)
     t_prefill = float(kernel.prefill(t, t["context_tokens"])[0])
+    t_first = float(kernel.ttft_s(t, t["context_tokens"])[0])
     per_request = float(d["tok_s_per_request"][0])
     return Throughput(
         decode_tok_s_per_request=per_request,
@@ -78,7 +81,7 @@ def throughput(r: Resolved, catalog: Catalog, fit: MemoryFit) -> Throughput:
         step_ms=float(d["step_s"][0] * 1e3),
         allreduce_ms_per_step=float(d["allreduce_s"][0] * 1e3),
         prefill_tok_s=r.context_tokens / t_prefill,
-        ttft_s=t_prefill + 1.0 / per_request,
+        ttft_s=t_first,
     )
 
 
@@ -99,7 +102,7 @@ class SpeedBand:
 def speed_band(speed: Throughput, context_tokens: int, fam: FamilyCalibration, *,
                decode_range: tuple[float, float, float, float] | None = None) -> SpeedBand:
     """Divide and multiply by (1 + band) (``FamilyCalibration.decode_band_pct`` /
-    ``prefill_band_pct``); TTFT = prefill at the prefill band + one step at the decode band.
+    ``prefill_band_pct``); TTFT = the engine's fixed cost + prefill at the prefill band.
 
     `decode_range` (per request low, high, total low, high), with speculative decoding the
     decode figures at the low and high end of the acceptance range: the band is then
@@ -107,7 +110,7 @@ def speed_band(speed: Throughput, context_tokens: int, fam: FamilyCalibration, *
     d = 1.0 + fam.decode_band_pct / 100
     p = 1.0 + fam.prefill_band_pct / 100
     prefill_s_ = context_tokens / speed.prefill_tok_s
-    step_s = 1.0 / speed.decode_tok_s_per_request
+    fixed_s = max(0.0, speed.ttft_s - prefill_s_)
     per_low = per_high = speed.decode_tok_s_per_request
     tot_low = tot_high = speed.decode_tok_s_total
     if decode_range is not None:
@@ -118,4 +121,4 @@ def speed_band(speed: Throughput, context_tokens: int, fam: FamilyCalibration, *
         decode_tok_s_total_low=tot_low / d,
         decode_tok_s_total_high=tot_high * d,
         prefill_tok_s_low=speed.prefill_tok_s / p, prefill_tok_s_high=speed.prefill_tok_s * p,
-        ttft_s_low=prefill_s_ / p + step_s / d, ttft_s_high=prefill_s_ * p + step_s * d)
+        ttft_s_low=fixed_s + prefill_s_ / p, ttft_s_high=fixed_s + prefill_s_ * p)

@@ -120,6 +120,7 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
           hi=limits.UNITS_MAX, max_items=8,
           label="cluster sizes"),
     Param("parallel", "str", "auto", ("auto", *PARALLEL_CHOICES), label="layout"),
+    Param("graphs", "str", "auto", ("auto", "on", "off"), label="CUDA graphs"),
     # "" = the platform's default; applied to every platform that lists the id
     Param("mem", "str", "", _memory_setting_ids, label="memory setting"),
     Param("alt", "bool", True, label="alternatives"),

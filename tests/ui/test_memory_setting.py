@@ -92,7 +92,7 @@ def test_build_plans_with_the_setting_compare_chose(app) -> None:
 
 def test_plan_ranks_the_mac_only_with_the_raised_limit(app) -> None:
     query = {"req_model": "deepseek-ai/DeepSeek-V3", "req_weights": "q4_k_m",
-             "req_min": "5", "req_ctx": "8192", "req_families": "mac-m3-ultra",
+             "req_min": "5", "req_ctx": "4096", "req_families": "mac-m3-ultra",
              "req_units": "1", "budget": "20000", "req_sub_count": "0"}
 
     def recommended(at) -> list[str]:

@@ -60,7 +60,12 @@ def test_unknown_rule():
 GPT_OSS_KV_GIB_32K = (18 * 2 * 8 * 64 * 2 * 32768 + 18 * 2 * 8 * 64 * 2 * 128) / 2**30
 GPT_OSS_WEIGHTS_GIB = 60.8     # the published MXFP4 checkpoint (OpenAI model card: 60.8 GiB)
 GX10_USABLE_GIB = 121.69 * 0.85   # CUDA-visible memory x vLLM gpu_memory_utilization 0.85
-VLLM_OVERHEAD_GIB = 2.5           # catalog: vLLM runtime_overhead_gib (an assumption)
+# vLLM overhead per unit (catalog memory_model): non-torch 2.2 GiB (+0.5 NCCL across two
+# nodes) + activation 8,192 x 2 B x (3 x 11,520 / TP + 4 x 2,880) + 256 x 201,088 x 4 B of
+# logits + CUDA graphs 86 x 36 layers x 2,880 x 100 B
+VLLM_OVERHEAD_GIB = {tp: 2.2 + (0.5 if tp > 1 else 0.0) + (
+    8192 * 2 * (3 * 11520 / tp + 4 * 2880) + 256 * 201088 * 4 + 86 * 36 * 2880 * 100) / 2**30
+    for tp in (1, 2)}
 
 
 def test_memory_breakdown_matches_hand_computed_figures(df):
@@ -73,10 +78,10 @@ def test_memory_breakdown_matches_hand_computed_figures(df):
                                                                  rel=1e-6)
         assert row["weights_gib_per_unit"] == pytest.approx(GPT_OSS_WEIGHTS_GIB / units,
                                                              rel=0.01)
-        assert row["overhead_gib_per_unit"] == VLLM_OVERHEAD_GIB
+        assert row["overhead_gib_per_unit"] == pytest.approx(VLLM_OVERHEAD_GIB[units], rel=1e-6)
         # 1 unit: 103.44 - 60.8 - 1.13 - 2.5 = ~39.0 GiB free; 2 units: ~70.0 GiB
         free = (GX10_USABLE_GIB - GPT_OSS_WEIGHTS_GIB / units - GPT_OSS_KV_GIB_32K / units
-                - VLLM_OVERHEAD_GIB)
+                - VLLM_OVERHEAD_GIB[units])
         assert row["free_gib_per_unit"] == pytest.approx(free, abs=0.35)
         assert row["accelerator_gib_per_unit"] == 121.69
 
