@@ -110,7 +110,7 @@ def memory_model_columns(platform: Platform, m: ModelArch, engine: Engine) -> di
         return {"memory_model_flag": 0.0, "non_torch_bytes": 0.0,
                 "non_torch_multi_unit_bytes": 0.0, "mlp_width_count": 0.0,
                 "activation_hidden_buffers_count": 0.0, "logits_bytes": 0.0,
-                "graph_bytes_low": 0.0, "graph_bytes": 0.0, "graph_bytes_high": 0.0,
+                "graph_low_bytes": 0.0, "graph_bytes": 0.0, "graph_high_bytes": 0.0,
                 "default_max_num_batched_tokens_count": float(PREFILL_CHUNK_TOKENS),
                 "memory_spread_bytes": 0.0}
     width = max((x.dense_mlp_params + x.routed_active_params - x.router_params
@@ -128,8 +128,8 @@ def memory_model_columns(platform: Platform, m: ModelArch, engine: Engine) -> di
         "mlp_width_count": width,
         "activation_hidden_buffers_count": mm.activation_hidden_buffers,
         "logits_bytes": mm.logits_rows * a.vocab_size * 4.0,
-        "graph_bytes_low": low * per_graph, "graph_bytes": mid * per_graph,
-        "graph_bytes_high": high * per_graph,
+        "graph_low_bytes": low * per_graph, "graph_bytes": mid * per_graph,
+        "graph_high_bytes": high * per_graph,
         "default_max_num_batched_tokens_count": float(
             mm.default_max_num_batched_tokens if large
             else mm.default_max_num_batched_tokens_small),
@@ -333,7 +333,7 @@ def cuda_graph_bytes(t: Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     zero with CUDA graphs off (``cuda_graphs_flag``) or on an engine version before the
     reservation (``graph_reserved_flag``)."""
     on = _col(t, "cuda_graphs_flag", 1.0) * _col(t, "graph_reserved_flag", 1.0)
-    return t["graph_bytes_low"] * on, t["graph_bytes"] * on, t["graph_bytes_high"] * on
+    return t["graph_low_bytes"] * on, t["graph_bytes"] * on, t["graph_high_bytes"] * on
 
 
 def engine_overhead_bytes(t: Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

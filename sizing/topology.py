@@ -393,7 +393,7 @@ def allowed_parallel(catalog: Catalog, platform_id: str, units: int) -> tuple[st
     GPU cards spread over several hosts (more than `host.max_cards_per_host`) only run
     independent replicas: the hosts talk over their onboard Ethernet, which the BOM does
     not equip as a cluster network, so tensor or pipeline parallel across them is not
-    modelled. Everything else: tp, pp, replicas.
+    modelled. Everything else: tp, pp, replicas, tp+ep.
     """
     p = catalog.platform(platform_id)
     if p.form == "gpu_card" and p.host is not None and units > p.host.max_cards_per_host:

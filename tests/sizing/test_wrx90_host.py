@@ -88,7 +88,7 @@ def test_a_set_rdimm_price_completes_the_total(catalog: Catalog) -> None:
 def test_more_than_four_cards_need_a_second_host(catalog: Catalog) -> None:
     assert topology(catalog, WRX, 5).hosts == 2
     assert topology(catalog, WRX, 8).hosts == 2
-    assert allowed_parallel(catalog, WRX, 4) == ("tp", "pp", "replicas")
+    assert allowed_parallel(catalog, WRX, 4) == ("tp", "pp", "replicas", "tp+ep")
     assert allowed_parallel(catalog, WRX, 8) == ("replicas",)
     assert cluster_power(catalog, WRX, 8) == pytest.approx((8 * 15 + 2 * 100,
                                                             8 * 250 + 2 * 200))
