@@ -85,14 +85,14 @@ def test_time_to_first_token_grows_with_the_prompt(s, a, b):
 
 def test_gpt_oss_pipeline_by_hand(catalog):
     """gpt-oss-120b, vLLM, GB10, 1k context: 1 unit 53.2 tok/s (calibrated); 8 stages must
-    stay within 7 hops of it, not fall to 20. A RoCE hop by hand: 17 us + one 6.5 us step +
-    2,880 x 2 B at 0.9 x 200 Gb/s (0.256 us) = 23.756 us; 7 hops + the 100 us multi-node
-    step cost = 266.3 us on an 18.8 ms step."""
+    stay within 7 hops of it, not fall to 20. A RoCE hop by hand: 40 us + one 2.7 us step +
+    2,880 x 2 B at 0.9 x 200 Gb/s (0.256 us) = 42.956 us; 7 hops + the 100 us multi-node
+    step cost = 400.7 us on an 18.8 ms step."""
     base = Scenario("asus-gx10-1tb", 1, "tp", "openai/gpt-oss-120b", "mxfp4", engine="vllm",
                     context_tokens=1024, concurrency=1)
     one = decode_at(resolve(base, catalog), catalog, 1)[0]
     eight = decode_at(resolve(replace(base, units=8, parallel="pp"), catalog), catalog, 1)[0]
-    hop_s = 17e-6 + 6.5e-6 + 2880 * 2 / (0.9 * 200e9 / 8)
+    hop_s = 40e-6 + 2.7e-6 + 2880 * 2 / (0.9 * 200e9 / 8)
     assert 1 / eight - 1 / one == pytest.approx(7 * hop_s + 100e-6, rel=0.01)
 
 
