@@ -368,7 +368,8 @@ def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,
             [r.model.arch.hidden_size * kernel.ACTIVATION_BYTES * 1.0]))[0]
         notes.append(f"tensor parallel: {2 * r.model.arch.num_layers + 1} all-reduces per "
                      f"step, ~{one * 1e6:.0f} µs each for one sequence on {r.tp} units over "
-                     f"{tr.name}")
+                     + (f"{r.platform.interconnect.kind} ({tr.name})" if r.platform.interconnect
+                        else tr.name))
     if r.parallel == "pp" and r.pp > 1:
         notes.append("pipeline parallel: one stage active per token for a single stream")
     if fit.sequences_per_group * r.replicas < r.concurrency or not fit.fits:
