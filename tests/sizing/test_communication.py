@@ -218,3 +218,16 @@ def test_cli_transport_flag_and_refusal():
     assert bad.returncode == 2
     assert bad.stderr.strip().count("\n") == 0 and "valid choices: roce, tcp" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_batch_column_transport(tmp_path):
+    csv = tmp_path / "s.csv"
+    csv.write_text("platform,units,parallel,model,weights,transport\n"
+                   f"{GB10},2,tp,openai/gpt-oss-120b,mxfp4,tcp\n"
+                   f"{GB10},2,tp,openai/gpt-oss-120b,mxfp4,nvlink\n"
+                   f"{GB10},2,tp,openai/gpt-oss-120b,mxfp4,\n")
+    out = _cli("estimate", "--batch", str(csv))
+    tcp, bad, default = (json.loads(line) for line in out.stdout.splitlines())
+    assert tcp["transport"] == "tcp" and default["transport"] == "roce"
+    assert tcp["decode_tok_s_per_request"] < default["decode_tok_s_per_request"]
+    assert "transport 'nvlink' cannot be used by vllm" in bad["error"]
