@@ -56,6 +56,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=ENGINE_CHOICES)
     p.add_argument("--parallel", choices=PARALLEL_CHOICES,
                    help="force a layout (default: the fastest per request that fits)")
+    p.add_argument("--transport", metavar="ID",
+                   help="collectives between units over this catalog transport (e.g. tcp, "
+                   "pcie-host) on the platforms that offer it; the others keep their "
+                   "default (RoCE on GB10)")
     p.add_argument("--tariff", help="tariff id (default: catalog default)")
     p.add_argument("--hours-at-load", type=limits.hours_arg,
                    help="hours per day at load (rest idle)")
@@ -175,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
         raise ScenarioError("--library needs --format markdown or json")
     workload = Workload(model=args.model, weights=args.weights, context_tokens=args.context,
                         concurrency=args.concurrency, kv_dtype=args.kv_dtype,
-                        engine=args.engine)
+                        engine=args.engine, transport=args.transport)
     catalog.model(args.model)
     catalog.quant(args.weights)
     if args.tariff:

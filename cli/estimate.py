@@ -47,7 +47,9 @@ BATCH_COLUMNS = ("platform", "units", "parallel", "model", "weights", "kv_dtype"
                  # speculative decoding (optional; sizing.speculative)
                  "spec", "spec_tokens", "content", "spec_accept", "spec_draft_model",
                  # engine memory and CUDA graphs (optional; vLLM's memory model)
-                 "max_num_batched_tokens", "cuda_graphs", "engine_version")
+                 "max_num_batched_tokens", "cuda_graphs", "engine_version",
+                 # collectives between units (optional; catalog transports)
+                 "transport")
 REQUIRED_BATCH_COLUMNS = ("platform", "units", "parallel", "model", "weights")
 
 
@@ -89,6 +91,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine-version", metavar="VERSION",
                    help="engine version, e.g. 0.20 (vLLM reserves CUDA-graph memory before "
                    "the KV cache from 0.21; default: the catalog's)")
+    p.add_argument("--transport", metavar="ID",
+                   help="how units exchange all-reduces and pipeline hand-offs: roce, tcp "
+                   "(sockets), pcie-p2p, pcie-host (no peer-to-peer), nvlink, tb5-rdma, "
+                   "tcp-host (catalog transports; default: the platform's first, RoCE on "
+                   "GB10, TCP under llama.cpp RPC)")
     p.add_argument("--batch", help="CSV with columns " + ",".join(BATCH_COLUMNS))
     add_memory_setting_arg(p, many=False)
     add_price_args(p)
@@ -146,6 +153,7 @@ def _scenario_from(values: dict[str, Any]) -> Scenario:
         max_num_batched_tokens=num("max_num_batched_tokens"),
         cuda_graphs=_cuda_graphs(values.get("cuda_graphs")),
         engine_version=str(values.get("engine_version") or "").strip() or None,
+        transport=str(values.get("transport") or "").strip() or None,
     )
 
 
@@ -289,7 +297,8 @@ def run(args: argparse.Namespace) -> int:
               "spec": args.spec, "spec_tokens": args.spec_tokens, "content": args.content,
               "spec_accept": args.spec_accept, "spec_draft_model": args.spec_draft_model,
               "max_num_batched_tokens": args.max_num_batched_tokens,
-              "cuda_graphs": args.cuda_graphs, "engine_version": args.engine_version}
+              "cuda_graphs": args.cuda_graphs, "engine_version": args.engine_version,
+              "transport": args.transport}
     d = {**estimate_dict(catalog, values, prices), **source.to_dict()}
     if single:
         d["assumptions"].append("layout: one unit (no --parallel needed; reported as tp, "

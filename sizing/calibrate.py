@@ -134,6 +134,13 @@ class Case:
         return str(self.base["source_url"])
 
 
+def row_transport(row: dict[str, str]) -> str | None:
+    """The transport a benchmark row ran its collectives over where its mapping note says
+    so: "NCCL sockets" = ``tcp`` (NCCL's socket transport over the NIC); otherwise None, the
+    platform's default for the engine (RoCE on GB10, TCP under llama.cpp RPC)."""
+    return "tcp" if "NCCL sockets" in (row.get("mapping_note") or "") else None
+
+
 def prepare_row(row: dict[str, str], catalog: Catalog) -> Case | RowResult:
     """Resolve one benchmark row (a skipped row comes back as its RowResult)."""
     label = (f"{row['system'][:34]} x{row['units']} | {row['model'][:34]} | "
@@ -154,7 +161,8 @@ def prepare_row(row: dict[str, str], catalog: Catalog) -> Case | RowResult:
                             speculative=row.get("spec_method") or "none",
                             spec_draft_tokens=int(row["spec_draft_tokens"])
                             if row.get("spec_draft_tokens") else None,
-                            spec_content=row.get("spec_content") or "prose")
+                            spec_content=row.get("spec_content") or "prose",
+                            transport=row_transport(row))
         r = resolve(scenario, catalog)
     except ScenarioError as exc:
         return RowResult(family="", engine="", predicted_decode=None, predicted_prefill=None,

@@ -292,11 +292,38 @@ class Noise(Strict):
 
 
 class Interconnect(Strict):
-    """How units of this platform talk to each other for tensor/pipeline parallelism."""
+    """How units of this platform talk to each other for tensor/pipeline parallelism:
+    the link and the transports (catalog `transports` ids) collectives can run over, the
+    first being the default."""
 
     kind: str
     link_gbit_s: Pos
-    allreduce_latency_us: Pos
+    transports: list[Id] = Field(min_length=1, description="usable transports, default first")
+    note: str
+    source: Sources
+
+
+class Transport(Strict):
+    """How a collective moves between units (NCCL-style cost model, `sizing.kernel`
+    ``allreduce_s``): a fixed cost per collective, a latency per ring step (the
+    small-message LL protocol), the bus bandwidth as a fraction of the link, whether
+    NCCL's tree is available (across hosts) and a fixed cost per decode step when the
+    units sit in different hosts."""
+
+    id: Id
+    name: str
+    across_hosts: bool = Field(description="the units are separate hosts on a network")
+    base_latency_us: NonNeg = Field(
+        description="per collective, independent of the rank count (launch, in-engine sync)")
+    hop_latency_us: Pos = Field(description="per ring step (2 (N-1) steps per all-reduce)")
+    bus_bandwidth_fraction: Annotated[float, Field(gt=0, le=1)] = Field(
+        description="measured bus bandwidth / link rate")
+    link_gbit_s: Pos | None = Field(
+        None, description="the transport's own link (an NVLink bridge); None: the platform's")
+    tree: bool = Field(False, description="NCCL may pick the tree (log2 N steps) across hosts")
+    step_fixed_us: NonNeg = Field(
+        0.0, description="per decode step with tensor or pipeline parallel across hosts")
+    date: dt.date
     note: str
     source: Sources
 
@@ -670,6 +697,9 @@ class Engine(Strict):
     eager_layer_overhead_us: NonNeg = Field(
         0.0, description="extra µs per decoder layer per decode step in eager mode (CUDA "
         "graphs off): kernel launches and Python work a captured graph replays for free")
+    transports: list[Id] = Field(
+        [], description="transports the engine's multi-unit split can use (llama.cpp RPC: "
+        "TCP or the host's own bus); empty: any the platform offers")
     memory_model: EngineMemoryModel | None = Field(
         None, description="components of the runtime overhead (replaces "
         "runtime_overhead_gib where given)")
@@ -800,6 +830,7 @@ class Catalog(Strict):
     quantizations: list[Quantization]
     engines: list[Engine]
     tariffs: list[Tariff]
+    transports: list[Transport]
     calibration: Calibration
     _index: dict[str, tuple[list[Any], dict[str, Any]]] = PrivateAttr(default_factory=dict)
     _memory_variants: dict[tuple[str, ...], Catalog] = PrivateAttr(default_factory=dict)
@@ -808,7 +839,7 @@ class Catalog(Strict):
     def _cross_refs(self) -> Catalog:
         all_ids: dict[str, str] = {}
         for section in ("platforms", "switches", "cables", "host_parts", "models",
-                        "quantizations", "engines", "tariffs"):
+                        "quantizations", "engines", "tariffs", "transports"):
             for entry in getattr(self, section):
                 if entry.id in all_ids:
                     raise ValueError(f"{section}[{entry.id}].id: duplicate id "
@@ -835,6 +866,17 @@ class Catalog(Strict):
                 if model_id not in {m.id for m in self.models}:
                     raise ValueError(f"quantizations[{quant.id}].models: unknown model "
                                      f"'{model_id}'")
+        transports = {t.id for t in self.transports}
+        for p in self.platforms:
+            for tid in p.interconnect.transports if p.interconnect else []:
+                if tid not in transports:
+                    raise ValueError(f"platforms[{p.id}].interconnect.transports: unknown "
+                                     f"transport '{tid}'")
+        for engine in self.engines:
+            for tid in engine.transports:
+                if tid not in transports:
+                    raise ValueError(f"engines[{engine.id}].transports: unknown transport "
+                                     f"'{tid}'")
         for engine in self.engines:
             for q in engine.quants:
                 if q not in quants:
@@ -918,6 +960,25 @@ class Catalog(Strict):
 
     def engine(self, id_: str) -> Engine:
         return cast(Engine, self._get("engines", "engine", id_))
+
+    def transport(self, id_: str) -> Transport:
+        return cast(Transport, self._get("transports", "transport", id_))
+
+    def transport_choices(self, platform: Platform, engine: Engine) -> list[Transport]:
+        """Transports `engine` can use between units of `platform`, the default first:
+        the platform's list in its order, kept to the engine's own where it has one."""
+        if platform.interconnect is None:
+            return []
+        ids = platform.interconnect.transports
+        if engine.transports:
+            ids = [t for t in ids if t in engine.transports]
+        return [self.transport(t) for t in ids]
+
+    def default_transport(self, platform: Platform, engine: Engine) -> Transport | None:
+        """The transport a multi-unit split of `platform` under `engine` uses unless told
+        otherwise (GB10 under vLLM: RoCE; under llama.cpp RPC: TCP); None without one."""
+        choices = self.transport_choices(platform, engine)
+        return choices[0] if choices else None
 
     def tariff(self, id_: str) -> Tariff:
         return cast(Tariff, self._get("tariffs", "tariff", id_))

@@ -76,8 +76,10 @@ from sizing.workload import (
     Workload,
     best_estimate,
     best_estimates,
+    check_transport,
     effective_total_tok_s,
     layouts,
+    offered_transport,
 )
 
 
@@ -114,6 +116,7 @@ def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None
     ids = list(platforms) if platforms is not None else [p.id for p in catalog.platforms]
     for pid in ids:
         catalog.platform(pid)               # UnknownIdError lists the valid ids
+    check_transport(workload, catalog, ids)
     rp = catalog.tariff(tariff or catalog.defaults.tariff).rappen_per_kwh
     hours = (catalog.defaults.hours_at_load_per_day if hours_at_load_per_day is None
              else hours_at_load_per_day)
@@ -148,7 +151,8 @@ def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None
             if not math.isnan(row["price_chf"]):
                 prev = n
             rows.append(row)
-    cols = ["platform", "family", "units", "parallel", "engine", "fits", "reason", "design",
+    cols = ["platform", "family", "units", "parallel", "engine", "transport", "fits", "reason",
+            "design",
             "price_chf", "price_complete", "unpriced_items", "missing_parts",
             "meets_floors", "floor_misses", "oldest_price_date",
             "raw_memory_gb", "usable_memory_gib", "weights_gib_per_unit",
@@ -169,7 +173,8 @@ def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | Non
     """One row; `found`: the row's `best_estimate` (or its error) when already computed."""
     p = catalog.platform(pid)
     row: dict[str, Any] = {
-        "platform": pid, "units": n, "parallel": None, "engine": None, "fits": False,
+        "platform": pid, "units": n, "parallel": None, "engine": None, "transport": None,
+        "fits": False,
         "reason": "", "design": None, "price_chf": math.nan, "price_complete": False,
         "unpriced_items": "", "missing_parts": [], "oldest_price_date": None,
         "raw_memory_gb": n * p.memory_gb, "usable_memory_gib": math.nan,
@@ -216,7 +221,9 @@ def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | Non
         row["speculative"] = (f"{r.spec.label}: {sf['spec_accepted_tokens_per_step']:.1f} "
                               f"tok/step, x{sf['spec_speedup']:.2f}")
     usable_gib = f.usable_gib_per_unit * n
+    split = r.units > 1 and r.parallel != "replicas" and r.transport is not None
     row.update(parallel=r.parallel, engine=r.engine.id, fits=e.fits, reason=f.reason,
+               transport=r.transport.id if split and r.transport is not None else None,
                usable_memory_gib=usable_gib, weights_gib_per_unit=f.weights_gib_per_unit,
                max_context_tokens=f.max_context_tokens, max_concurrency=f.max_concurrency)
     row["chf_per_usable_gb"] = row["price_chf"] / (usable_gib * GIB / 1e9)
@@ -432,5 +439,6 @@ def storage_fit(catalog: Catalog, library: Sequence[tuple[str, str]], *,
 
 __all__ = ["DEFAULT_MAX_TTFT_S", "DEFAULT_MIN_TOK_S_PER_STREAM", "FLOOR_MISSES",
            "OS_RESERVE_GB", "RANK_RULES", "BestChoice", "Floors", "Workload", "best_choice",
-           "best_estimate", "checkpoint_gb", "compare", "effective_total_tok_s", "layouts",
-           "rank", "storage_fit", "storage_tb", "with_floors"]
+           "best_estimate", "check_transport", "checkpoint_gb", "compare",
+           "effective_total_tok_s", "layouts", "offered_transport", "rank", "storage_fit",
+           "storage_tb", "with_floors"]

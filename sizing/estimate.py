@@ -59,6 +59,8 @@ class Estimate:
                                if r.platform.memory_setting is not None else None),
             # decode inputs of issue 11 item 3 (null where the engine has no switch)
             "cuda_graphs": r.cuda_graphs if r.engine.cuda_graphs else None,
+            # collectives between units (issue 11 item 4); null for one unit / no link
+            "transport": r.transport.id if r.transport is not None and r.units > 1 else None,
             "routing_concentration": r.model.routing_concentration
             if r.model.arch.num_experts else None,
             "sequence_overhead_us_per_step": r.sequence_overhead_us,
@@ -177,7 +179,8 @@ def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
              "spec_speed_multiplier": [r.scenario.speculative_multiplier for r in rs],
              "cuda_graphs_flag": [float(r.cuda_graphs) for r in rs],
              **_spec_table_columns(rs, catalog),
-             **_engine_memory_table_columns(rs)})
+             **_engine_memory_table_columns(rs),
+             **_transport_table_columns(rs)})
         mem = kernel.memory(t)
         dec = kernel.decode(t, mem)
         spec_dec = _spec_variants(t, mem, rs) if any(r.spec for r in rs) else None
@@ -236,6 +239,12 @@ def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
 def _engine_memory_table_columns(rs: Sequence[Resolved]) -> dict[str, list[float]]:
     """The engine-memory kernel columns of every row (`engine_memory_columns`)."""
     rows = [engine_memory_columns(r.scenario, r.platform, r.engine) for r in rs]
+    return {k: [c[k] for c in rows] for k in rows[0]}
+
+
+def _transport_table_columns(rs: Sequence[Resolved]) -> dict[str, list[float]]:
+    """The ``comm_*`` kernel columns of every row's transport (`kernel.transport_columns`)."""
+    rows = [kernel.transport_columns(r.platform, r.transport) for r in rs]
     return {k: [c[k] for c in rows] for k in rows[0]}
 
 
@@ -352,10 +361,15 @@ def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,
         f"{fam.family}"
         + (", none fitted: rows without several concurrencies" if not r.sequence_overhead_us
            else "") + "): replicas divide it, tensor parallel does not")
-    if r.parallel in ("tp", "tp+ep") and r.tp > 1 and r.platform.interconnect is not None:
-        ic = r.platform.interconnect
+    if r.parallel in ("tp", "tp+ep") and r.tp > 1 and r.transport is not None:
+        tr = r.transport
+        cols = {k: np.array([v]) for k, v in kernel.transport_columns(r.platform, tr).items()}
+        one = kernel.allreduce_s(cols, np.array([float(r.tp)]), np.array(
+            [r.model.arch.hidden_size * kernel.ACTIVATION_BYTES * 1.0]))[0]
         notes.append(f"tensor parallel: {2 * r.model.arch.num_layers + 1} all-reduces per "
-                     f"step at ~{ic.allreduce_latency_us:g} us latency over {ic.kind}")
+                     f"step, ~{one * 1e6:.0f} µs each for one sequence on {r.tp} units over "
+                     + (f"{r.platform.interconnect.kind} ({tr.name})" if r.platform.interconnect
+                        else tr.name))
     if r.parallel == "pp" and r.pp > 1:
         notes.append("pipeline parallel: one stage active per token for a single stream")
     if fit.sequences_per_group * r.replicas < r.concurrency or not fit.fits:

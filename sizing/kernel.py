@@ -30,6 +30,7 @@ from sizing.catalog import (
     ModelArch,
     Platform,
     Quantization,
+    Transport,
 )
 from sizing.llm import GIB, _memo, weight_bytes_by_class
 
@@ -144,7 +145,6 @@ def _static_row(platform: Platform, m: ModelArch, quant: Quantization, engine: E
     a = m.arch
     counts = a.params_by_class
     replicated = b["attention"] * a.replicated_attention_params / max(1, counts["attention"])
-    ic = platform.interconnect
     sparse_share, read_cap = a.kv_sparse_share()
     work_full, work_capped = a.attention_work()
     (cap1_flops, cap1), (cap2_flops, cap2) = ([*work_capped, (0.0, 0), (0.0, 0)])[:2]
@@ -155,8 +155,7 @@ def _static_row(platform: Platform, m: ModelArch, quant: Quantization, engine: E
         "memory_bandwidth_bytes_s": platform.memory_bandwidth_gb_s * 1e9,
         "peak_flop_s": _peak_flops(platform, quant, engine),
         "attention_flop_s": attention_flop_s(platform),
-        "allreduce_latency_s": ic.allreduce_latency_us * 1e-6 if ic else 0.0,
-        "link_bytes_s": ic.link_gbit_s * 1e9 / 8 if ic else math.inf,
+        **transport_columns(platform, catalog.default_transport(platform, engine)),
         **calibration_columns(fam, eng, catalog.calibration.layer_overhead_us, quant.id),
         "runtime_overhead_bytes": engine.runtime_overhead_gib * GIB,
         **memory_model_columns(platform, m, engine),
@@ -531,8 +530,8 @@ def _expert_dispatch_s(t: Table) -> np.ndarray:
     AgRsAll2AllManager, the backend without NVLink/IBGDA all-to-all: docs.vllm.ai
     vllm/distributed/device_communicators/all2all, 2026-12-03) replace the one all-reduce
     tp pays for the MoE output: the same bytes (an all-reduce is a reduce-scatter plus an
-    all-gather), one more latency per MoE layer."""
-    return np.where(_ep_units(t) > 1, t["moe_layers_count"] * t["allreduce_latency_s"], 0.0)
+    all-gather) and steps, one more collective's fixed cost per MoE layer."""
+    return np.where(_ep_units(t) > 1, t["moe_layers_count"] * t["comm_base_latency_s"], 0.0)
 
 
 def _graph_batch(t: Table, batch: np.ndarray) -> np.ndarray:
@@ -563,13 +562,85 @@ def _eager_layer_s(t: Table) -> np.ndarray:
     return (1.0 - _col(t, "cuda_graphs_flag")) * _col(t, "eager_layer_overhead_s")
 
 
+# ----------------------------------------------------------------------------- communication
+def transport_columns(platform: Platform, transport: Transport | None) -> dict[str, float]:
+    """Kernel columns of the transport collectives run over (catalog `transports`): fixed
+    seconds per collective, seconds per ring step, bus bandwidth in bytes/s (the fraction
+    of the transport's own link, else the platform interconnect's), the tree flag and the
+    fixed seconds per decode step across hosts. Zeros (infinite bandwidth) without one: a
+    platform that cannot split a model never pays them."""
+    ic = platform.interconnect
+    if transport is None or ic is None:
+        return {"comm_base_latency_s": 0.0, "comm_hop_latency_s": 0.0,
+                "comm_bus_bytes_s": math.inf, "comm_tree_flag": 0.0,
+                "comm_step_fixed_s": 0.0, "comm_across_hosts_flag": 0.0}
+    link_gbit_s = transport.link_gbit_s or ic.link_gbit_s
+    return {"comm_base_latency_s": transport.base_latency_us * 1e-6,
+            "comm_hop_latency_s": transport.hop_latency_us * 1e-6,
+            "comm_bus_bytes_s": transport.bus_bandwidth_fraction * link_gbit_s * 1e9 / 8,
+            "comm_tree_flag": float(transport.tree),
+            "comm_step_fixed_s": transport.step_fixed_us * 1e-6,
+            "comm_across_hosts_flag": float(transport.across_hosts)}
+
+
+#: NCCL's tree step costs this many ring steps: its network LL step latencies are 5.0 us
+#: (tree) and 2.7 us (ring) in NVIDIA/nccl src/graph/tuning.cc `hwLat`.
+TREE_HOP_FACTOR = 5.0 / 2.7
+
+
+def ring_allreduce_s(ranks: np.ndarray, message_bytes: np.ndarray, base_latency_s: np.ndarray,
+                     hop_latency_s: np.ndarray, bus_bytes_s: np.ndarray) -> np.ndarray:
+    """Seconds of one ring all-reduce of `message_bytes` over `ranks` units: a fixed cost,
+    2 (N-1) steps of `hop_latency_s` (reduce-scatter then all-gather) and the bytes each
+    rank sends, ``M 2 (N-1) / N``, at the bus bandwidth (NCCL's cost model, tuning.cc).
+    Zero on one rank."""
+    n = np.maximum(ranks, 1.0)
+    t = (base_latency_s + 2.0 * (n - 1.0) * hop_latency_s
+         + message_bytes * 2.0 * (n - 1.0) / n / bus_bytes_s)
+    return np.where(n > 1, t, 0.0)
+
+
+def tree_allreduce_s(ranks: np.ndarray, message_bytes: np.ndarray, base_latency_s: np.ndarray,
+                     hop_latency_s: np.ndarray, bus_bytes_s: np.ndarray) -> np.ndarray:
+    """Seconds of one tree all-reduce (NCCL's double binary tree across hosts): up and down
+    ``ceil(log2 N)`` levels of TREE_HOP_FACTOR ring steps each, the message at half the bus
+    bandwidth (NCCL's tree algorithm bandwidth). Zero on one rank."""
+    n = np.maximum(ranks, 1.0)
+    levels = np.ceil(np.log2(n))
+    t = (base_latency_s + 2.0 * levels * TREE_HOP_FACTOR * hop_latency_s
+         + 2.0 * message_bytes / bus_bytes_s)
+    return np.where(n > 1, t, 0.0)
+
+
+def allreduce_s(t: Table, ranks: np.ndarray, message_bytes: np.ndarray) -> np.ndarray:
+    """Seconds of one all-reduce of `message_bytes` over `ranks` units on the row's
+    transport: the ring, or the tree where the transport offers it and it is faster (NCCL
+    picks the cheaper by the same model). Never faster with more ranks."""
+    args = (ranks, message_bytes, t["comm_base_latency_s"], t["comm_hop_latency_s"],
+            t["comm_bus_bytes_s"])
+    ring = ring_allreduce_s(*args)
+    return np.where(t["comm_tree_flag"] > 0, np.minimum(ring, tree_allreduce_s(*args)), ring)
+
+
 def _allreduce_s(t: Table, tokens: np.ndarray) -> np.ndarray:
-    """One all-reduce of `tokens` hidden vectors: in-engine latency + ring bandwidth term."""
+    """One tensor-parallel all-reduce of `tokens` hidden vectors (bf16) over the TP ranks."""
     tp, _, _ = _layout(t)
+    return allreduce_s(t, tp, tokens * t["hidden_size_count"] * ACTIVATION_BYTES)
+
+
+def hop_s(t: Table, tokens: np.ndarray) -> np.ndarray:
+    """Seconds of one pipeline hand-off of `tokens` hidden vectors (bf16) to the next
+    stage: one collective's fixed cost, one step and the bytes at the bus bandwidth."""
     msg = tokens * t["hidden_size_count"] * ACTIVATION_BYTES
-    return np.where(
-        tp > 1, t["allreduce_latency_s"] + msg * 2 * (tp - 1) / tp / t["link_bytes_s"], 0.0
-    )
+    return t["comm_base_latency_s"] + t["comm_hop_latency_s"] + msg / t["comm_bus_bytes_s"]
+
+
+def multi_node_step_s(t: Table) -> np.ndarray:
+    """Fixed seconds per decode step when tensor or pipeline parallel spans hosts (the
+    engine's per-step broadcast of the scheduler output and gather of the sampled tokens;
+    transport ``step_fixed_us``); zero for one unit, replicas and cards in one host."""
+    split = (t["units_count"] > 1) & (t["parallel_code"] != REPLICAS)
+    return np.where(split & (t["comm_across_hosts_flag"] > 0), t["comm_step_fixed_s"], 0.0)
 
 
 def decode(t: Table, mem: Table, *, batch: np.ndarray | None = None,
@@ -613,9 +684,10 @@ def decode(t: Table, mem: Table, *, batch: np.ndarray | None = None,
         t["layers_count"],
         q,
     )
-    hops = (pp - 1) * t["allreduce_latency_s"]
+    hops = (pp - 1) * hop_s(t, b * q)
     draft = _draft_s(t, b) if on else np.zeros_like(b)
-    period = np.where(pp > 1, np.maximum(micro * stage, whole) + hops, stage) + draft
+    period = (np.where(pp > 1, np.maximum(micro * stage, whole) + hops, stage) + draft
+              + multi_node_step_s(t))
     accepted = accepted_tokens(_col(t, "spec_accept_fraction"), k) if on else np.ones_like(b)
     spec = t["spec_speed_multiplier"] * accepted
     active = np.minimum(t["concurrency_count"], batch * rep)    # idle replicas add nothing
@@ -732,4 +804,4 @@ def prefill(t: Table, tokens: np.ndarray, depth: np.ndarray | float = 0.0) -> np
     piped = full * stage_full + stage_rest + fill
     core = np.where((pp > 1) & (t["prefill_pipelined_flag"] > 0), piped, core)
     return (core + t_ar + chunks * t["layers_count"] * _layer_s(t)
-            + (pp - 1) * chunks * t["allreduce_latency_s"])
+            + (pp - 1) * chunks * hop_s(t, np.minimum(tokens, PREFILL_CHUNK_TOKENS)))

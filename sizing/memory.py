@@ -64,7 +64,8 @@ def table_for(r: Resolved, catalog: Catalog) -> kernel.Table:
         "concurrency_count": r.concurrency, "memory_utilization_fraction": r.mem_util,
         "spec_speed_multiplier": r.scenario.speculative_multiplier,
         "cuda_graphs_flag": float(r.cuda_graphs), **spec_columns(r, catalog),
-        **engine_memory_columns(r.scenario, r.platform, r.engine)})
+        **engine_memory_columns(r.scenario, r.platform, r.engine),
+        **kernel.transport_columns(r.platform, r.transport)})
 
 
 def spec_columns(r: Resolved, catalog: Catalog, *,
@@ -82,7 +83,8 @@ def spec_columns(r: Resolved, catalog: Catalog, *,
                       "kv_bytes_per_elem": 1 if r.kv_dtype == "fp8" else 2,
                       "context_tokens": r.context_tokens, "concurrency_count": r.concurrency,
                       "memory_utilization_fraction": r.mem_util,
-                      "cuda_graphs_flag": float(r.cuda_graphs)})
+                      "cuda_graphs_flag": float(r.cuda_graphs),
+                      **kernel.transport_columns(r.platform, r.transport)})
     return cols
 
 

@@ -16,6 +16,7 @@ from sizing.catalog import (
     ModelArch,
     Platform,
     Quantization,
+    Transport,
     UnknownIdError,
 )
 from sizing.llm import quant_applies, quant_mismatch_message, quant_named_by
@@ -57,6 +58,7 @@ class Scenario:
     max_num_batched_tokens: int | None = None   # None: 8192 on >= 70 GiB GPUs, else 2048
     engine_version: str | None = None           # e.g. "0.26"; None: the catalog's default
     cuda_graphs: bool | None = None       # None: the engine's default (on for vLLM/SGLang/TRT)
+    transport: str | None = None          # catalog transport id; None: the platform's default
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class Resolved:
     spec: SpecSetting | None = None       # speculative decoding, None when off
     cuda_graphs: bool = False             # decode replays captured CUDA graphs
     sequence_overhead_us: float = 0.0     # fitted µs per sequence per decode step
+    transport: Transport | None = None    # collectives between units (None: no link)
 
     @property
     def tp(self) -> int:
@@ -242,6 +245,7 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
                             f"{arch.arch.num_layers} layers")
     if platform.form == "system" and s.units > 1 and platform.interconnect is None:
         raise ScenarioError(f"{platform.id} has no multi-unit interconnect in the catalog")
+    transport = resolve_transport(s.transport, platform, engine, catalog)
 
     assumptions = [
         f"engine {engine.name}: {engine.memory_policy} memory, utilization {mem_util:.2f} "
@@ -279,6 +283,8 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
                if cuda_graphs and engine.cuda_graph_align_tokens else "")
             + (f": +{engine.eager_layer_overhead_us:g} µs per layer per decode step "
                "(kernel launches a graph replays for free)" if not cuda_graphs else ""))
+    if transport is not None and s.units > 1 and s.parallel != "replicas":
+        assumptions.append(transport_text(transport, platform, s.transport is None))
     if s.parallel == "tp+ep" and s.units > 1:
         assumptions.append(
             f"expert parallel over {s.units} units: attention and dense weights as tensor "
@@ -306,4 +312,38 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
                     "tp", s.kv_dtype, s.context_tokens, s.concurrency, mem_util, assumptions,
                     spec, cuda_graphs,
                     catalog.calibration_for(platform.family, engine.id)[1]
-                    .sequence_overhead_us_on(platform.family))
+                    .sequence_overhead_us_on(platform.family), transport)
+
+
+def resolve_transport(transport_id: str | None, platform: Platform, engine: Engine,
+                      catalog: Catalog) -> Transport | None:
+    """The transport collectives between units run over: `transport_id` (a catalog
+    transport id) when the platform and engine can use it, else the default; a
+    ScenarioError (one line, naming the valid choices) for one they cannot."""
+    choices = catalog.transport_choices(platform, engine)
+    if transport_id is None:
+        return choices[0] if choices else None
+    ids = [t.id for t in choices]
+    if transport_id not in ids:
+        known = {t.id for t in catalog.transports}
+        what = "unknown transport" if transport_id not in known else "transport"
+        where = (f"cannot be used by {engine.id} on {platform.id}" if transport_id in known
+                 else "")
+        raise ScenarioError(
+            f"{what} '{transport_id}'" + (f" {where}" if where else "") + "; valid choices: "
+            + (", ".join(ids) if ids else f"none ({platform.id} has no multi-unit link)"))
+    return catalog.transport(transport_id)
+
+
+def transport_text(transport: Transport, platform: Platform, default: bool) -> str:
+    """The assumptions-list line of the transport and its all-reduce model."""
+    ic = platform.interconnect
+    link = transport.link_gbit_s or (ic.link_gbit_s if ic else 0.0)
+    return (f"collectives over {transport.name}"
+            + (" (the platform's default)" if default else " (your --transport)")
+            + f": all-reduce = {transport.base_latency_us:g} µs + 2 (N-1) x "
+            f"{transport.hop_latency_us:g} µs ring steps"
+            + (" (or NCCL's tree, log2 N levels, when faster)" if transport.tree else "")
+            + f" + bytes at {transport.bus_bandwidth_fraction * link:g} Gb/s bus bandwidth"
+            + (f"; +{transport.step_fixed_us:g} µs per decode step across hosts"
+               if transport.across_hosts and transport.step_fixed_us else ""))

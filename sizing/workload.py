@@ -41,17 +41,40 @@ class Workload:
     spec_accept: float | None = None      # the user's own rate (a draft model)
     spec_draft_model: str | None = None
     cuda_graphs: bool | None = None       # None: the engine's default (on for vLLM/SGLang/TRT)
+    # catalog transport id for the platforms that offer it (the rest keep their default)
+    transport: str | None = None
+
+
+def offered_transport(w: Workload, catalog: Catalog, platform_id: str) -> str | None:
+    """The workload's transport where `platform_id`'s interconnect offers it, else None
+    (the platform's default): one --transport across a comparison of platforms."""
+    ic = catalog.platform(platform_id).interconnect
+    return w.transport if ic is not None and w.transport in ic.transports else None
+
+
+def check_transport(w: Workload, catalog: Catalog, platform_ids: Sequence[str]) -> None:
+    """ScenarioError (one line) when the workload names a transport no platform of
+    `platform_ids` offers (or one the catalog does not know)."""
+    if w.transport is None:
+        return
+    known = [t.id for t in catalog.transports]
+    if w.transport not in known:
+        raise ScenarioError(f"unknown transport '{w.transport}'; valid choices: "
+                            f"{', '.join(known)}")
+    if not any(offered_transport(w, catalog, pid) for pid in platform_ids):
+        raise ScenarioError(f"transport '{w.transport}' is not offered by any compared "
+                            f"platform ({', '.join(platform_ids)})")
 
 
 def _scenario(w: Workload, platform_id: str, units: int, parallel: str,
-              engine: str | None = None) -> Scenario:
+              engine: str | None = None, transport: str | None = None) -> Scenario:
     return Scenario(platform=platform_id, units=units, parallel=parallel, model=w.model,
                     weights=w.weights, kv_dtype=w.kv_dtype, engine=engine or w.engine,
                     context_tokens=w.context_tokens, concurrency=w.concurrency,
                     mem_util=w.mem_util, speculative_multiplier=w.speculative_multiplier,
                     speculative=w.speculative, spec_draft_tokens=w.spec_draft_tokens,
                     spec_content=w.spec_content, spec_accept=w.spec_accept,
-                    cuda_graphs=w.cuda_graphs,
+                    cuda_graphs=w.cuda_graphs, transport=transport,
                     spec_draft_model=w.spec_draft_model)
 
 
@@ -128,7 +151,8 @@ def best_estimates(requests: Sequence[BestRequest], catalog: Catalog, *,
             out[i] = exc
             continue
         spans.append((i, len(scenarios), len(allowed)))
-        scenarios += [_scenario(w, pid, units, par, engine) for par in allowed]
+        transport = offered_transport(w, catalog, pid)
+        scenarios += [_scenario(w, pid, units, par, engine, transport) for par in allowed]
     results = estimate_many(scenarios, catalog, models=[model] * len(scenarios),
                             prices=prices) if scenarios else []
     for i, start, count in spans:

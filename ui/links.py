@@ -121,6 +121,9 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
           label="cluster sizes"),
     Param("parallel", "str", "auto", ("auto", *PARALLEL_CHOICES), label="layout"),
     Param("graphs", "str", "auto", ("auto", "on", "off"), label="CUDA graphs"),
+    # "auto" = each platform's default (RoCE on GB10); applied where a platform offers it
+    Param("transport", "str", "auto", lambda c: ("auto", *(t.id for t in c.transports)),
+          label="transport"),
     # "" = the platform's default; applied to every platform that lists the id
     Param("mem", "str", "", _memory_setting_ids, label="memory setting"),
     Param("alt", "bool", True, label="alternatives"),

@@ -238,6 +238,20 @@ def cuda_graphs_input() -> bool | None:
     return None if choice == "auto" else choice == "on"
 
 
+def transport_input(cat: Catalog) -> str | None:
+    """The transport collectives between units run over (None: each platform's default,
+    RoCE on GB10); applied to the platforms that offer it."""
+    names = {t.id: t.name for t in cat.transports}
+    st.selectbox("Transport between units", ["auto", *names], key=K("transport"),
+                 format_func=lambda t: "platform default" if t == "auto" else names.get(t, t),
+                 help="how tensor- and pipeline-parallel units exchange all-reduces and "
+                 "hand-offs: RoCE (GB10 default), TCP sockets, PCIe with or without "
+                 "peer-to-peer, NVLink, Thunderbolt. Applied to the platforms that offer "
+                 "it; the others keep their default (catalog transports)")
+    choice = st.session_state[K("transport")]
+    return None if choice == "auto" else str(choice)
+
+
 SPEC_LABELS = {"none": "off", "mtp": "MTP (the model's own head)", "eagle": "EAGLE-3 head",
                "draft": "a smaller draft model"}
 

@@ -35,7 +35,10 @@ def test_estimate_json_has_every_contract_field():
     assert d.keys() >= CONTRACT_FIELDS
     assert d["fits"] is True and d["units"] == 2 and d["kv_dtype"] == "fp8"
     assert d["kv_bytes_per_token_per_unit"] == 9216          # 36 KiB / 2 ranks / fp8
-    assert 69 <= cli_single_stream() <= 80
+    # within -9 % / +11 % of the measured 75.96: the 2-unit all-reduce is now the transport
+    # model's (RoCE: NCCL's 2.7 us step + a base solved from the 4-unit in-engine figure,
+    # 45 us at 2 units) rather than a flat 55 us, which had been set on rows like this one
+    assert 69 <= cli_single_stream() <= 84
     assert isinstance(d["assumptions"], list) and d["assumptions"]
 
 

@@ -27,9 +27,11 @@ def test_gpt_oss_120b_tp2_is_well_under_2x(catalog):
     """Spark Arena leaderboard, recipe, TP=2: 75.96 tok/s (row 40)."""
     _, _, one = run(catalog, GX10, 1, "tp", GPT, "mxfp4_all", engine="vllm")
     _, _, two = run(catalog, GX10, 2, "tp", GPT, "mxfp4_all", engine="vllm")
-    assert 69 <= two.decode_tok_s_per_request <= 83
+    # +10 % at most: the 2-unit all-reduce is the RoCE transport model's (~46 us, NCCL's
+    # 2.7 us step + a base solved from the 4-Spark in-engine figure), no longer a flat 55 us
+    assert 69 <= two.decode_tok_s_per_request <= 84
     assert 1.2 <= two.decode_tok_s_per_request / one.decode_tok_s_per_request <= 1.45
-    assert two.allreduce_ms_per_step > 3.0       # 73 all-reduces x ~55 us: the missing 0.6x
+    assert two.allreduce_ms_per_step > 3.0       # 73 all-reduces x ~46 us: the missing 0.6x
 
 
 def test_dense_70b_on_gb10_is_single_digit(catalog):

@@ -508,3 +508,21 @@ def test_platform_chosen_on_build_carries_to_compare(app):
     assert not at.exception
     assert at.session_state["w_family"] == "mac-m3-ultra"
     assert at.session_state["w_platform"] == "mac-studio-m3-ultra-256gb"
+
+
+def test_compare_transport_input_slows_a_gb10_pair(app):
+    # issue 11 item 4: the transport is an input; over TCP sockets the 73 all-reduces of a
+    # gpt-oss-120b step cost ~160 us each instead of ~45 us over RoCE (catalog transports);
+    # left to choose, the page then picks two replicas (TP=2 falls below one unit's speed)
+    auto = app(query={"units": "2", "alt": "0", "weights": "mxfp4_all", "ctx": "1024",
+                      "transport": "tcp"})
+    assert list(table(auto, "compare_table")["Configuration"]) == [
+        "2 x asus-gx10-1tb (replicas)"]
+    query = {"units": "2", "alt": "0", "weights": "mxfp4_all", "ctx": "1024",
+             "parallel": "tp"}
+    roce = row(table(app(query=query), "compare_table"), "2 x asus-gx10-1tb (tp)")
+    at = app(query={**query, "transport": "tcp"})
+    assert not at.exception and at.session_state["w_transport"] == "tcp"
+    tcp = row(table(at, "compare_table"), "2 x asus-gx10-1tb (tp)")
+    assert tcp[PER_STREAM] < 0.95 * roce[PER_STREAM]
+    assert at.query_params["transport"] == "tcp"

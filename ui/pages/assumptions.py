@@ -153,13 +153,27 @@ table([{"Platform": p.id, "Family": p.family, "Memory (GB)": p.memory_gb,
         "BF16 dense (TFLOPS)": p.compute.bf16_tflops,
         "Idle (W)": p.power.idle_w, "Load (W)": p.power.load_w,
         "Interconnect": p.interconnect.kind if p.interconnect else "–",
-        "All-reduce latency (µs)": p.interconnect.allreduce_latency_us
-        if p.interconnect else None,
+        "Transports (default first)": ", ".join(p.interconnect.transports)
+        if p.interconnect else "–",
         "Source": sources(p.source), "Power source": sources(p.power.source)}
        for p in cat.platforms],
       {"Memory (GB)": "int", "Accelerator memory (GiB)": "float1", "Bandwidth (GB/s)": "int",
-       "BF16 dense (TFLOPS)": "float1", "Idle (W)": "int", "Load (W)": "int",
-       "All-reduce latency (µs)": "float1"}, key="platforms")
+       "BF16 dense (TFLOPS)": "float1", "Idle (W)": "int", "Load (W)": "int"},
+      key="platforms")
+st.subheader("Transports")
+st.caption("One all-reduce of M bytes on N units: base + 2 (N-1) x step latency + "
+           "M 2 (N-1)/N / bus bandwidth (ring), or NCCL's tree (log2 N levels) where "
+           "offered and faster; a pipeline hand-off is one step (sizing/kernel.py "
+           "`allreduce_s`, `hop_s`).")
+table([{"Transport": t.id, "Name": t.name, "Across hosts": t.across_hosts,
+        "Base (µs)": t.base_latency_us, "Per step (µs)": t.hop_latency_us,
+        "Bus bandwidth (fraction of link)": t.bus_bandwidth_fraction,
+        "Tree": t.tree, "Per decode step across hosts (µs)": t.step_fixed_us,
+        "Date": t.date.isoformat(), "Note": t.note, "Source": sources(t.source)}
+       for t in cat.transports],
+      {"Base (µs)": "float1", "Per step (µs)": "float1",
+       "Bus bandwidth (fraction of link)": "float2",
+       "Per decode step across hosts (µs)": "float1"}, key="transports")
 st.subheader("Models")
 table([{"Model": m.id, "Name": m.name, "Layers": m.arch.num_layers,
         "Attention": m.attention, "MoE": m.is_moe,

@@ -13,8 +13,9 @@ from sizing.scenario import ScenarioError
 from ui import charts, export, fmt, links, services, state, tables, widgets
 
 K = state.widget_key
-NAMES = (*widgets.WORKLOAD_NAMES, "family", "platform", "mem", "units", "parallel", "graphs", "alt",
-         "fitonly", "rank", "metric", "min_tok_s", "max_ttft_s", "tariff", "hours")
+NAMES = (*widgets.WORKLOAD_NAMES, "family", "platform", "mem", "units", "parallel", "graphs",
+         "transport", "alt", "fitonly", "rank", "metric", "min_tok_s", "max_ttft_s", "tariff",
+         "hours")
 RANK_SHORT = {"cheapest": "Cheapest", "fastest": "Fastest per stream",
               "chf_per_tok_s": "Lowest CHF per tok/s", "tco": "Lowest TCO"}
 METRICS = {"per_stream": ("decode_tok_s_per_request", "Decode per stream (tok/s)"),
@@ -38,6 +39,7 @@ with st.sidebar:
                  "fits (tp for one stream, replicas for many); tp+ep = expert parallel "
                  "(MoE models only)")
     graphs = widgets.cuda_graphs_input()
+    transport = widgets.transport_input(cat)
     st.toggle("Alternatives (other platform families)", key=K("alt"),
               help="adds every priced platform of the other families (unpriced ones cannot "
               "be compared on cost)")
@@ -75,7 +77,7 @@ if ss[K("alt")]:
     platforms += [p.id for p in cat.platforms
                   if p.family != family and p.id in shown_prices]
 parallel = None if ss[K("parallel")] == "auto" else ss[K("parallel")]
-wl = replace(wl, workload=replace(wl.workload, cuda_graphs=graphs))
+wl = replace(wl, workload=replace(wl.workload, cuda_graphs=graphs, transport=transport))
 rule = ss[K("rank")]
 y_col, y_label = METRICS[ss[K("metric")]]
 
