@@ -101,12 +101,44 @@ def test_engine_models_must_name_a_catalog_model_family(tmp_path):
 
 
 def test_ollama_rows_use_the_ollama_engine():
-    """The benchmark rows of gpt-oss on Ollama (its own engine) are evaluated as `ollama`;
-    Ollama rows of llama / qwen2 architectures stay on llama.cpp (Ollama's llama.cpp
-    runner)."""
+    """The launch-review rows of gpt-oss on Ollama (its own engine) are evaluated as
+    `ollama`; Ollama rows of llama / qwen2 architectures stay on llama.cpp (Ollama's llama.cpp
+    runner), and so do the two gpt-oss rows that Ollama's own bytes cannot explain (below)."""
     rows = _rows()
-    assert {rows[n]["engine_id"] for n in ("9", "10", "11", "46", "47")} == {"ollama"}
-    assert {rows[n]["engine_id"] for n in ("48", "51", "53")} == {"llamacpp"}
+    assert {rows[n]["engine_id"] for n in ("9", "10", "11")} == {"ollama"}
+    assert {rows[n]["engine_id"] for n in ("46", "47", "48", "51", "53")} == {"llamacpp"}
+
+
+def _bytes_per_token(catalog: Catalog, platform: str, engine: str) -> float:
+    r = resolve(Scenario(platform=platform, units=1, parallel="tp", model="openai/gpt-oss-20b",
+                         weights="mxfp4", engine=engine, context_tokens=1024), catalog)
+    return float(kernel._step_weight_bytes(table_for(r, catalog), np.array([1.0]))[0])
+
+
+@pytest.mark.parametrize(("row", "platform", "measured"), [
+    ("46", "dell-pro-max-gb10", 87.97), ("47", "rtx-4090", 279.65)])
+def test_rows_faster_than_ollamas_bytes_allow_are_not_ollama_rows(catalog, row, platform,
+                                                                  measured):
+    """geerlingguy/ai-benchmarks: at Ollama's own gpt-oss bytes (bf16 attention and lm_head)
+    the measured speed needs more than the platform's nameplate bandwidth; at llama.cpp's
+    (Q8_0 rest) it stays under the measured read ceiling (GB10: 234 GB/s) or the assumed
+    one (0.9 x nameplate)."""
+    plat = catalog.platform(platform)
+    nameplate = plat.memory_bandwidth_gb_s * 1e9
+    ceiling = nameplate * catalog.calibration_for(plat.family, "llamacpp")[0].read_ceiling
+    assert measured * _bytes_per_token(catalog, platform, "ollama") > nameplate
+    assert measured * _bytes_per_token(catalog, platform, "llamacpp") < ceiling
+    assert _rows()[row]["engine_id"] == "llamacpp"
+
+
+@pytest.mark.parametrize("row", ["9", "10", "11"])
+def test_ollama_rows_are_physically_possible_with_ollamas_bytes(catalog, row):
+    """LMSYS's launch-review rows under Ollama's own bytes stay under the read ceiling."""
+    r = _rows()[row]
+    plat = catalog.platform(r["platform_id"])
+    ceiling = (plat.memory_bandwidth_gb_s * 1e9
+               * catalog.calibration_for(plat.family, "ollama")[0].read_ceiling)
+    assert float(r["decode_tok_s"]) * _bytes_per_token(catalog, plat.id, "ollama") < ceiling
 
 
 # ----------------------------------------------------------------------------- fixed costs
