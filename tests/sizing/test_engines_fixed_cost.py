@@ -204,3 +204,15 @@ def test_m3_ultra_published_llamacpp_rows_within_the_family_band(catalog, row, m
     band = 1 + fam.decode_band_pct / 100
     assert result.predicted_decode is not None
     assert measured / band <= result.predicted_decode <= measured * band
+
+
+@pytest.mark.parametrize(("platform", "engine", "weights", "needle"), [
+    ("mac-studio-m3-ultra-512gb", "mlx", "int4", "ms per decode step"),
+    ("dgx-spark-fe-4tb", "llamacpp", "q4_k_m", "µs per decoder layer")])
+def test_estimate_states_the_fixed_cost_of_the_platform_class(capsys, platform, engine,
+                                                               weights, needle):
+    code = main(["estimate", "--platform", platform, "--units", "1", "--model",
+                 "meta-llama/Llama-3.1-8B", "--weights", weights, "--engine", engine,
+                 "--context", "4096"])
+    assert code == 0
+    assert needle in capsys.readouterr().out
