@@ -900,6 +900,10 @@ def fit_cases(start: Calibration, cases: list[Case | RowResult], *, rounds: int 
             note += "; too few decode rows: median bandwidth efficiency of the other families"
         if f.fixed_cost == "per_step":
             note += "; " + _step_note(cases, cal)
+            step_rows = _step_cases(cases, cal)
+            if len(step_rows) >= MIN_PATH_ROWS and _sizes(step_rows) >= MIN_PATH_MODELS:
+                f = f.model_copy(update={"step_overhead_engines": sorted(
+                    {c.engine for c in step_rows})})
         if f.family not in have:
             f = f.model_copy(update={"prefill_compute_efficiency": fallback,
                                      "decode_compute_efficiency": fallback})
@@ -1029,6 +1033,7 @@ def fit_constants(catalog: Catalog, path: Path) -> str:
                    f"decode_compute_efficiency: {f.decode_compute_efficiency}, "
                    f"decode_band_pct: {decode_band:g}, prefill_band_pct: {prefill_band:g}, "
                    + (f"fixed_cost: per_step, step_overhead_us: {f.step_overhead_us:g}, "
+                      f"step_overhead_engines: [{', '.join(f.step_overhead_engines)}], "
                       if f.fixed_cost == "per_step" else "")
                    + f"note: \"{f.note}\", source: [data/benchmarks.csv]}}")
     out.append("  engines:")

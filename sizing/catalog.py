@@ -715,6 +715,10 @@ class FamilyCalibration(Strict):
     step_overhead_us: NonNeg = Field(
         0.0, description="fixed µs per decode step (and per prefill chunk) of a 'per_step' "
         "family, every engine on it (fitted on the class's rows, see `note`)")
+    step_overhead_engines: list[str] = Field(
+        default_factory=list, description="engines whose rows fitted `step_overhead_us`; for "
+        "any other engine on a 'per_step' family the per-step cost is an assumption and its "
+        "decode band is widened by it")
     note: str
     source: Sources
 

@@ -216,11 +216,17 @@ def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
             spec_figures, decode_range = None, None
             if r.spec is not None and spec_dec is not None:
                 spec_figures, decode_range = _spec_figures(dec, spec_dec, j)
-            band = speed_band(speed, r.context_tokens, fam, decode_range=decode_range)
+            assumed_s = (fam.step_overhead_us * 1e-6 if fam.fixed_cost == "per_step"
+                         and r.engine.id not in fam.step_overhead_engines else 0.0)
+            band = speed_band(speed, r.context_tokens, fam, decode_range=decode_range,
+                              assumed_fixed_s=assumed_s)
             assumptions.append(
                 f"likely range: decode ±{fam.decode_band_pct:g} %, prefill and TTFT "
                 f"±{fam.prefill_band_pct:g} % ({fam.family}: 80 % of leave-one-source-out "
-                "predictions fell inside)")
+                "predictions fell inside)"
+                + (f"; decode widened for the per-step cost {r.engine.name} has no rows for "
+                   f"(ASSUMPTION: 0 to {2 * assumed_s * 1e3:g} ms per step)"
+                   if assumed_s else ""))
             if spec_figures is not None:
                 assumptions.append(
                     f"speculative decoding: {spec_figures['spec_accepted_tokens_per_step']:.2f} "

@@ -216,3 +216,37 @@ def test_estimate_states_the_fixed_cost_of_the_platform_class(capsys, platform, 
                  "--context", "4096"])
     assert code == 0
     assert needle in capsys.readouterr().out
+
+
+def test_an_assumed_step_cost_widens_the_decode_band_by_hand(catalog):
+    """100 tok/s per request at a 10 ms step, family band ±42 %, an assumed 3 ms per-step
+    cost taken from 0 to 6 ms: low = 100 / 1.42 x 10 / 13 = 54.2, high = 100 x 1.42 x 10 / 7
+    = 202.9; with a 6 ms cost the fast end stops at half the step (x 2): 284."""
+    from sizing.throughput import Throughput, speed_band
+    fam = catalog.calibration_for("mac-m3-ultra", "llamacpp")[0].model_copy(
+        update={"decode_band_pct": 42.0})
+    speed = Throughput(decode_tok_s_per_request=100.0, decode_tok_s_total=100.0,
+                       batch_per_group=1, bound="memory", step_ms=10.0,
+                       allreduce_ms_per_step=0.0, prefill_tok_s=1000.0, ttft_s=1.0)
+    plain = speed_band(speed, 1000, fam)
+    assert plain.decode_tok_s_low == pytest.approx(100 / 1.42)
+    wide = speed_band(speed, 1000, fam, assumed_fixed_s=0.003)
+    assert wide.decode_tok_s_low == pytest.approx(100 / 1.42 * 10 / 13)
+    assert wide.decode_tok_s_high == pytest.approx(100 * 1.42 * 10 / 7)
+    capped = speed_band(speed, 1000, fam, assumed_fixed_s=0.006)
+    assert capped.decode_tok_s_high == pytest.approx(100 * 1.42 * 2)
+
+
+def test_mlx_on_a_mac_gets_the_wider_band_llamacpp_does_not(catalog):
+    fam = catalog.calibration_for("mac-m3-ultra", "llamacpp")[0]
+    assert "llamacpp" in fam.step_overhead_engines and "mlx" not in fam.step_overhead_engines
+    from sizing.estimate import estimate
+    bands = {}
+    for engine, weights in (("mlx", "int4"), ("llamacpp", "q4_k_m")):
+        e = estimate(Scenario(platform="mac-studio-m3-ultra-512gb", units=1, parallel="tp",
+                              model="meta-llama/Llama-3.1-8B", weights=weights,
+                              engine=engine, context_tokens=4096), catalog)
+        bands[engine] = e.band.decode_tok_s_high / e.band.decode_tok_s_low
+    d = 1 + fam.decode_band_pct / 100
+    assert bands["llamacpp"] == pytest.approx(d * d)
+    assert bands["mlx"] > d * d * 1.2
