@@ -52,6 +52,8 @@ def test_ollama_reads_more_than_llamacpp_for_gpt_oss_20b(catalog):
 
 def test_ollama_is_a_cli_and_app_choice():
     assert "ollama" in ENGINE_CHOICES
+    # the CLI and app choices are exactly the catalog's engines
+    assert set(ENGINE_CHOICES) == {e.id for e in default_catalog().engines}
     from ui.links import PARAMS
     assert "ollama" in (PARAMS["engine"].allowed(default_catalog()) or ())
 
