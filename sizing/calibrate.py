@@ -400,6 +400,9 @@ PATH_PASSES = 2                  # path overheads <-> efficiencies, alternated
 #: MIN_PATH_SOURCES publications (its single-stream rows pin the efficiency).
 SEQUENCE_OVERHEAD_GRID_US = (0, 25, 50, 100, 150, 200, 300, 400, 600, 800, 1000, 1500, 2000)
 MIN_MULTI_STREAM = 8
+#: Fixed µs per decode step of the per-step class (Apple, Metal): a token of a 20 tok/s
+#: stream takes 50 ms, so a few ms of per-token submission and synchronization matter.
+STEP_OVERHEAD_GRID_US = (0, 500, 1000, 1500, 2000, 3000, 4000, 5000, 6000, 8000, 10000)
 #: A prefill kernel path (family x weight format of one engine) gets its own GEMM factor
 #: from MIN_PATH_ROWS long-prompt rows of this many models: one model's rows say how that
 #: model ran, not how the path's GEMMs run.
@@ -680,6 +683,56 @@ def _fit_path_overheads(cases: list[Case | RowResult], cal: Calibration) -> Cali
     return cal
 
 
+def _step_cases(cases: list[Case | RowResult], cal: Calibration) -> list[Case]:
+    """Decode rows (no speculation) of the families whose fixed cost is per decode step."""
+    step = {f.family for f in cal.families if f.fixed_cost == "per_step"}
+    return [c for c in cases if isinstance(c, Case) and c.family in step
+            and c.speculative is None and c.base["measured_decode"]]
+
+
+def _step_note(cases: list[Case | RowResult], cal: Calibration) -> str:
+    rows = _step_cases(cases, cal)
+    us = next(f.step_overhead_us for f in cal.families if f.fixed_cost == "per_step")
+    if len(rows) >= MIN_PATH_ROWS and _sizes(rows) >= MIN_PATH_MODELS:
+        return (f"fixed cost {us:g} us per decode step, every engine (fitted on {len(rows)} "
+                f"rows of {_sizes(rows)} model sizes of the per-step class: Apple, Metal)")
+    return (f"fixed cost {us:g} us per decode step: ASSUMPTION (fewer than {MIN_PATH_ROWS} "
+            "rows of several model sizes in the per-step class: the value of the last fit)")
+
+
+def _with_step(cal: Calibration, step_us: float, scales: dict[str, float]) -> Calibration:
+    """`cal` with every per-step family's fixed cost at `step_us` and its bandwidth efficiency
+    times `scales[family]` (never above its read ceiling)."""
+    return cal.model_copy(update={"families": [
+        f.model_copy(update={"step_overhead_us": float(step_us), "bandwidth_efficiency": round(
+            min(f.read_ceiling, f.bandwidth_efficiency * scales.get(f.family, 1.0)), 3)})
+        if f.fixed_cost == "per_step" else f for f in cal.families]})
+
+
+def _fit_step_overheads(cases: list[Case | RowResult], cal: Calibration) -> Calibration:
+    """The per-decode-step fixed cost of the per-step platform class (Apple unified memory:
+    Metal command-buffer submission and synchronization per token, not per layer), one value
+    for the class, grid-searched (STEP_OVERHEAD_GRID_US) with each family's bandwidth
+    efficiency refitted on its own rows at each point, where the class has MIN_PATH_ROWS rows
+    of MIN_PATH_MODELS model sizes (the size spread separates a fixed cost from a bandwidth
+    efficiency); else the catalog's value is kept (an assumption, said in the note)."""
+    rows = _step_cases(cases, cal)
+    if len(rows) < MIN_PATH_ROWS or _sizes(rows) < MIN_PATH_MODELS:
+        return cal
+    families = {c.family for c in rows}
+    trials: list[tuple[float, float, Calibration]] = []
+    for step_us in STEP_OVERHEAD_GRID_US:
+        trial = _with_step(cal, step_us, {})
+        scales = {}
+        for fam in families:
+            own = [c for c in rows if c.family == fam]
+            if len(own) >= MIN_FAMILY_ROWS:
+                scales[fam] = math.exp(_path_error(own, trial)[1])
+        trial = _with_step(trial, step_us, scales)
+        trials.append((100 * _path_error(rows, trial)[0], step_us, trial))
+    return _parsimonious(trials)
+
+
 def _fit_sequence_overhead(cal: Calibration, path: list[Case], family: str, engine: str,
                            overhead_us: float, recurrent_us: float) -> Calibration:
     """The path's per-sequence step cost, grid-searched (SEQUENCE_OVERHEAD_GRID_US) with the
@@ -839,7 +892,8 @@ def fit_cases(start: Calibration, cases: list[Case | RowResult], *, rounds: int 
     best_mape = min(t[0] for t in trials)
     cal = min((t for t in trials if t[0] <= best_mape + PARSIMONY_PP), key=lambda t: t[1])[2]
     for _ in range(PATH_PASSES):
-        cal = _fit_efficiencies(cases, _fit_path_overheads(cases, cal), rounds)
+        cal = _fit_efficiencies(cases, _fit_step_overheads(cases, _fit_path_overheads(cases, cal)),
+                                rounds)
     result = evaluate(cases, cal)
     have = _families_with_prefill(result, cases)
     fitted = [f.prefill_compute_efficiency for f in cal.families if f.family in have]
@@ -852,6 +906,12 @@ def fit_cases(start: Calibration, cases: list[Case | RowResult], *, rounds: int 
                 f"{MIN_PREFILL_FIT_TOKENS} tokens)")
         if len(own) < MIN_FAMILY_ROWS:
             note += "; too few decode rows: median bandwidth efficiency of the other families"
+        if f.fixed_cost == "per_step":
+            note += "; " + _step_note(cases, cal)
+            step_rows = _step_cases(cases, cal)
+            if len(step_rows) >= MIN_PATH_ROWS and _sizes(step_rows) >= MIN_PATH_MODELS:
+                f = f.model_copy(update={"step_overhead_engines": sorted(
+                    {c.engine for c in step_rows})})
         if f.family not in have:
             f = f.model_copy(update={"prefill_compute_efficiency": fallback,
                                      "decode_compute_efficiency": fallback})
@@ -980,7 +1040,10 @@ def fit_constants(catalog: Catalog, path: Path) -> str:
                    + f"prefill_compute_efficiency: {f.prefill_compute_efficiency}, "
                    f"decode_compute_efficiency: {f.decode_compute_efficiency}, "
                    f"decode_band_pct: {decode_band:g}, prefill_band_pct: {prefill_band:g}, "
-                   f"note: \"{f.note}\", source: [data/benchmarks.csv]}}")
+                   + (f"fixed_cost: per_step, step_overhead_us: {f.step_overhead_us:g}, "
+                      f"step_overhead_engines: [{', '.join(f.step_overhead_engines)}], "
+                      if f.fixed_cost == "per_step" else "")
+                   + f"note: \"{f.note}\", source: [data/benchmarks.csv]}}")
     out.append("  engines:")
     for e in cal.engines:
         own = ", ".join(f"{f}: {v}" for f, v in e.family_decode_factors.items())

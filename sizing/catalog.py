@@ -703,8 +703,15 @@ class Engine(Strict):
     memory_model: EngineMemoryModel | None = Field(
         None, description="components of the runtime overhead (replaces "
         "runtime_overhead_gib where given)")
+    models: list[str] = Field(
+        default_factory=list, description="model families the engine runs in its own code "
+        "(catalog `family`); empty = any model its quantizations apply to")
     note: str
     source: Sources
+
+    def runs(self, model: ModelArch) -> bool:
+        """Whether the engine runs `model` (its family is listed, or no list is given)."""
+        return not self.models or model.family in self.models
 
 
 class Tariff(Strict):
@@ -730,6 +737,18 @@ class FamilyCalibration(Strict):
         description="±% around a decode prediction that held 80 % of leave-one-source-out "
         "predictions (multiplicative: low = x / (1 + b), high = x * (1 + b))")
     prefill_band_pct: NonNeg = Field(description="the same for prefill and time to first token")
+    fixed_cost: Literal["per_layer", "per_step"] = Field(
+        "per_layer", description="platform class of the fixed decode cost: 'per_layer' (fast "
+        "discrete GPUs and GB10: kernel launches per decoder layer, `layer_overhead_us`) or "
+        "'per_step' (Apple unified memory, Metal: a fixed cost per decode step, i.e. per token "
+        "of one stream, `step_overhead_us`, whatever the layer count)")
+    step_overhead_us: NonNeg = Field(
+        0.0, description="fixed µs per decode step (and per prefill chunk) of a 'per_step' "
+        "family, every engine on it (fitted on the class's rows, see `note`)")
+    step_overhead_engines: list[str] = Field(
+        default_factory=list, description="engines whose rows fitted `step_overhead_us`; for "
+        "any other engine on a 'per_step' family the per-step cost is an assumption and its "
+        "decode band is widened by it")
     note: str
     source: Sources
 
@@ -881,6 +900,9 @@ class Catalog(Strict):
             for q in engine.quants:
                 if q not in quants:
                     raise ValueError(f"engines[{engine.id}].quants: unknown quantization '{q}'")
+            for fam in engine.models:
+                if fam not in {m.family for m in self.models}:
+                    raise ValueError(f"engines[{engine.id}].models: unknown model family '{fam}'")
         for m in self.models:
             for q in m.checkpoints:
                 if q not in quants:

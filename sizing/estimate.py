@@ -219,11 +219,17 @@ def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
             spec_figures, decode_range = None, None
             if r.spec is not None and spec_dec is not None:
                 spec_figures, decode_range = _spec_figures(dec, spec_dec, j)
-            band = speed_band(speed, r.context_tokens, fam, decode_range=decode_range)
+            assumed_s = (fam.step_overhead_us * 1e-6 if fam.fixed_cost == "per_step"
+                         and r.engine.id not in fam.step_overhead_engines else 0.0)
+            band = speed_band(speed, r.context_tokens, fam, decode_range=decode_range,
+                              assumed_fixed_s=assumed_s)
             assumptions.append(
                 f"likely range: decode ±{fam.decode_band_pct:g} %, prefill and TTFT "
                 f"±{fam.prefill_band_pct:g} % ({fam.family}: 80 % of leave-one-source-out "
-                "predictions fell inside)")
+                "predictions fell inside)"
+                + (f"; decode widened for the per-step cost {r.engine.name} has no rows for "
+                   f"(ASSUMPTION: 0 to {2 * assumed_s * 1e3:g} ms per step)"
+                   if assumed_s else ""))
             if spec_figures is not None:
                 assumptions.append(
                     f"speculative decoding: {spec_figures['spec_accepted_tokens_per_step']:.2f} "
@@ -317,6 +323,21 @@ def _prefill_assumption(r: Resolved, fam: FamilyCalibration, eng: EngineCalibrat
                "depth sweeps)" if eng.attention_efficiency < 1 else ""))
 
 
+def _fixed_cost_assumption(fam: FamilyCalibration, eng: EngineCalibration,
+                           catalog: Catalog) -> str:
+    """The fixed decode cost of the platform class, in words."""
+    if fam.fixed_cost == "per_step":
+        return (f"fixed cost {fam.step_overhead_us / 1e3:g} ms per decode step (per token of "
+                f"a stream), whatever the layer count: {fam.family} is Apple/Metal, whose "
+                "fixed cost is per step, not per layer (one value for every engine on the "
+                "class, fitted on its Mac rows; for an engine without Mac rows an assumption)")
+    us = eng.layer_overhead_us_on(fam.family, catalog.calibration.layer_overhead_us)
+    own = fam.family in eng.family_layer_overhead_us
+    return (f"fixed cost {us:g} µs per decoder layer per forward pass (kernel launches; "
+            + (f"fitted for {eng.engine} on {fam.family}" if own
+               else "the global value: no own fit for this path") + ")")
+
+
 def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,
                        catalog: Catalog) -> list[str]:
     fam, eng = catalog.calibration_for(r.platform.family, r.engine.id)
@@ -331,6 +352,7 @@ def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,
         f"{r.platform.memory_bandwidth_gb_s:g} GB/s (calibrated: {fam.family} x {eng.engine}"
         + (f" x {r.quant.id}, the kernel path's own factor"
            if f"{fam.family}/{r.quant.id}" in eng.path_decode_factors else "") + ")",
+        _fixed_cost_assumption(fam, eng, catalog),
         f"decode measured at a KV depth of {r.context_tokens} tokens per request; batch "
         f"{speed.batch_per_group} per model copy ({speed.bound}-bound)",
         f"TTFT = {eng.ttft_fixed_s * 1e3:.0f} ms fixed ({r.engine.name}: HTTP, tokenizer, "

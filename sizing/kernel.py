@@ -60,17 +60,22 @@ def calibration_columns(fam: FamilyCalibration, eng: EngineCalibration,
     """The calibrated columns of a table row: bandwidth efficiency (fraction of nameplate,
     never above the family's measured read ceiling), prefill and decode compute efficiency
     (fraction of dense peak; the prefill GEMMs' the kernel path's own where fitted),
-    per-layer overhead (s: the path's own, else `layer_overhead_us`), the engine's prefill
+    per-layer overhead (s: the path's own, else `layer_overhead_us`; 0 on a family whose
+    fixed cost is per decode step, which gets ``step_overhead_s`` instead), the engine's prefill
     attention efficiency (fraction of the platform's flash-attention rate) and its fixed
     time-to-first-token cost (s); `weights` (a quantization id) selects the kernel path's
     own decode and prefill factors where fitted."""
+    per_step = fam.fixed_cost == "per_step"
     return {
         "bandwidth_efficiency": min(fam.read_ceiling,
                       fam.bandwidth_efficiency * eng.decode_factor_on(fam.family, weights)),
         "prefill_compute_efficiency": min(
             1.0, fam.prefill_compute_efficiency * eng.prefill_factor_on(fam.family, weights)),
         "decode_compute_efficiency": fam.decode_compute_efficiency,
-        "layer_overhead_s": eng.layer_overhead_us_on(fam.family, layer_overhead_us) * 1e-6,
+        # the platform class's fixed cost: per decoder layer, or per decode step (Apple)
+        "layer_overhead_s": 0.0 if per_step
+        else eng.layer_overhead_us_on(fam.family, layer_overhead_us) * 1e-6,
+        "step_overhead_s": fam.step_overhead_us * 1e-6 if per_step else 0.0,
         "recurrent_layer_overhead_s": eng.family_recurrent_overhead_us.get(fam.family, 0.0) * 1e-6,
         "sequence_overhead_s": eng.sequence_overhead_us_on(fam.family) * 1e-6,
         "attention_efficiency": eng.attention_efficiency,
@@ -709,12 +714,15 @@ def _step_s(t: Table, b: np.ndarray, ctx: np.ndarray, kv_bytes: np.ndarray,
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(step s, compute s, memory s, collective s) of one unit holding `share` of the layers
     for a decode step of `b` sequences of `q` tokens each (q = k + 1 when verifying k
-    drafts) that reads `weight_bytes` + `kv_bytes`."""
+    drafts) that reads `weight_bytes` + `kv_bytes`. Fixed costs by platform class: per
+    decoder layer (``layer_overhead_s``, fast GPUs) or per decode step
+    (``step_overhead_s``, Apple unified memory), plus the per-sequence cost."""
     t_mem = (weight_bytes + kv_bytes) / (t["memory_bandwidth_bytes_s"] * t["bandwidth_efficiency"])
     flops = _decode_flops(t, b, ctx, q) * share
     t_cmp = flops / (t["peak_flop_s"] * t["decode_compute_efficiency"])
     t_ar = (2 * t["layers_count"] + 1) * _allreduce_s(t, b * q) + _expert_dispatch_s(t)
-    t_fixed = layers * (_layer_s(t) + _eager_layer_s(t)) + _sequence_s(t, b)
+    t_fixed = (layers * (_layer_s(t) + _eager_layer_s(t)) + _col(t, "step_overhead_s")
+               + _sequence_s(t, b))
     return np.maximum(t_mem, t_cmp) + t_ar + t_fixed, t_cmp, t_mem, t_ar
 
 
@@ -803,5 +811,5 @@ def prefill(t: Table, tokens: np.ndarray, depth: np.ndarray | float = 0.0) -> np
     fill = (pp - 1) * np.where(full > 0, stage_full, stage_rest)
     piped = full * stage_full + stage_rest + fill
     core = np.where((pp > 1) & (t["prefill_pipelined_flag"] > 0), piped, core)
-    return (core + t_ar + chunks * t["layers_count"] * _layer_s(t)
+    return (core + t_ar + chunks * (t["layers_count"] * _layer_s(t) + _col(t, "step_overhead_s"))
             + (pp - 1) * chunks * hop_s(t, np.minimum(tokens, PREFILL_CHUNK_TOKENS)))

@@ -26,7 +26,8 @@ Parallel = Literal["tp", "pp", "replicas", "tp+ep"]
 PARALLEL_CHOICES: tuple[str, ...] = ("tp", "pp", "replicas", "tp+ep")
 CUDA_GRAPH_CHOICES: tuple[str, ...] = ("on", "off")
 KV_DTYPES: tuple[str, ...] = ("bf16", "fp8")
-ENGINE_CHOICES: tuple[str, ...] = ("vllm", "sglang", "llamacpp", "trtllm", "mlx", "ds4")
+ENGINE_CHOICES: tuple[str, ...] = ("vllm", "sglang", "llamacpp", "trtllm", "mlx", "ds4",
+                                  "ollama")
 
 
 class ScenarioError(ValueError):
@@ -193,6 +194,10 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
     if engine.id not in platform.engines:
         raise ScenarioError(f"engine '{engine.id}' does not run on {platform.id}; valid choices: "
                             f"{', '.join(platform.engines)}")
+    if not engine.runs(arch):
+        others = [e for e in platform.engines if catalog.engine(e).runs(arch)]
+        raise ScenarioError(f"engine '{engine.id}' runs only {', '.join(engine.models)} models "
+                            f"in its own code, not {arch.id}; valid choices: {', '.join(others)}")
     if quant.id not in platform.quants:
         raise ScenarioError(f"quant '{quant.id}' cannot run on {platform.id}; valid choices: "
                             f"{', '.join(platform.quants)}")

@@ -100,13 +100,16 @@ class SpeedBand:
 
 
 def speed_band(speed: Throughput, context_tokens: int, fam: FamilyCalibration, *,
-               decode_range: tuple[float, float, float, float] | None = None) -> SpeedBand:
+               decode_range: tuple[float, float, float, float] | None = None,
+               assumed_fixed_s: float = 0.0) -> SpeedBand:
     """Divide and multiply by (1 + band) (``FamilyCalibration.decode_band_pct`` /
     ``prefill_band_pct``); TTFT = the engine's fixed cost + prefill at the prefill band.
 
     `decode_range` (per request low, high, total low, high), with speculative decoding the
     decode figures at the low and high end of the acceptance range: the band is then
-    widened to (low / band, high x band)."""
+    widened to (low / band, high x band). `assumed_fixed_s`, a fixed cost per decode step
+    that no row of this engine fitted (an assumption), widens the decode band further: the
+    step with that cost from 0 to twice its value."""
     d = 1.0 + fam.decode_band_pct / 100
     p = 1.0 + fam.prefill_band_pct / 100
     prefill_s_ = context_tokens / speed.prefill_tok_s
@@ -115,10 +118,15 @@ def speed_band(speed: Throughput, context_tokens: int, fam: FamilyCalibration, *
     tot_low = tot_high = speed.decode_tok_s_total
     if decode_range is not None:
         per_low, per_high, tot_low, tot_high = decode_range
+    step_s = speed.step_ms / 1e3
+    slow = fast = 1.0
+    if assumed_fixed_s > 0 and step_s > 0:
+        slow = step_s / (step_s + assumed_fixed_s)
+        fast = step_s / max(step_s - assumed_fixed_s, 0.5 * step_s)
     return SpeedBand(
-        decode_tok_s_low=per_low / d,
-        decode_tok_s_high=per_high * d,
-        decode_tok_s_total_low=tot_low / d,
-        decode_tok_s_total_high=tot_high * d,
+        decode_tok_s_low=per_low / d * slow,
+        decode_tok_s_high=per_high * d * fast,
+        decode_tok_s_total_low=tot_low / d * slow,
+        decode_tok_s_total_high=tot_high * d * fast,
         prefill_tok_s_low=speed.prefill_tok_s / p, prefill_tok_s_high=speed.prefill_tok_s * p,
         ttft_s_low=fixed_s + prefill_s_ / p, ttft_s_high=fixed_s + prefill_s_ * p)

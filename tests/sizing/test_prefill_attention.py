@@ -35,7 +35,8 @@ def test_qwen3_235b_int4_tp2_128k_ttft_by_hand(catalog):
       (FlashAttention-2 on GB10, flashinfer PR 3897) -> 140.74 s.
     All-reduces: 64 chunks of 2,048 tokens x (2 x 94 + 1) x (55 us + 2,048 x 4,096 x 2 B
       x 2 x 1/2 / 25e9 B/s = 671.1 us) = 8.78 s; no per-layer cost (vLLM on GB10: 0 us).
-    Fixed TTFT cost of vLLM: 6.4 ms. Total 385.10 s (the model before: 1,187 s, attention
+    Fixed TTFT cost of vLLM: 0 ms (catalog: the median of its measured TTFTs minus the
+    predicted prefill, clamped at 0). Total 385.10 s (the model before: 1,187 s, attention
     charged at the int4 GEMM rate)."""
     t = _table(catalog, units=2, model="Qwen/Qwen3-235B-A22B", weights="int4",
                context_tokens=131072)
@@ -46,7 +47,7 @@ def test_qwen3_235b_int4_tp2_128k_ttft_by_hand(catalog):
     assert float(kernel.prefill_gemm_s(t, n)[0]) == pytest.approx(gemm, rel=1e-6)
     assert float(kernel.prefill_attention_s(t, n)[0]) == pytest.approx(attn, rel=1e-6)
     assert gemm == pytest.approx(235.58, abs=0.01) and attn == pytest.approx(140.74, abs=0.01)
-    assert float(kernel.ttft_s(t, n)[0]) == pytest.approx(gemm + attn + allreduce + 0.0064,
+    assert float(kernel.ttft_s(t, n)[0]) == pytest.approx(gemm + attn + allreduce + 0.0,
                                                          rel=1e-6)
     assert float(kernel.ttft_s(t, n)[0]) == pytest.approx(385.10, abs=0.01)
 

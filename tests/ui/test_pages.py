@@ -34,7 +34,8 @@ def shown(markdown: str) -> str:
 MARKER = {"compare_table": "TTFT (s)", "bom_table": "Qty", "plan_table": "Roles",
           "upgrade_table": "To (units)", "plan_rec": "Rank",
           "fit_table": "Fits at minimum context", "prices_table": "Last refresh",
-          "code_constants": "Comment", "cal_paths": "Kernel path"}
+          "code_constants": "Comment", "cal_paths": "Kernel path",
+          "cal_families": "Fixed cost", "cal_engines": "Prefill factor"}
 
 
 def find_table(at, key: str) -> pd.DataFrame | None:
@@ -492,6 +493,12 @@ def test_assumptions_show_calibration_error(app):
     assert {"gb10/mxfp4_all", "gb10 (other formats)"} <= set(vllm.index)
     assert vllm.loc["gb10/mxfp4_all", "Decode factor"] != vllm.loc[
         "gb10 (other formats)", "Decode factor"]
+    # fixed cost per platform class: per decode step on the Macs, per layer elsewhere
+    fams = table(at, "cal_families").set_index("Family")
+    assert fams.loc["mac-m3-ultra", "Fixed cost"].endswith("µs per decode step")
+    assert fams.loc["gb10", "Fixed cost"].startswith("per layer")
+    engines = table(at, "cal_engines")
+    assert "ollama" in set(engines["Engine"])
 
 
 def test_build_impossible_topology_shows_an_error(app):

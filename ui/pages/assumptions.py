@@ -70,11 +70,14 @@ with st.expander(f"Every benchmark row ({len(shown)})"):
 # ----------------------------------------------------------------------- calibrated constants
 st.subheader("Calibrated constants")
 st.markdown(f"Per-layer overhead per forward pass: **{cal.layer_overhead_us:g} µs** "
-            f"(fitted on {cal.fitted_on}).")
+            f"(fitted on {cal.fitted_on}); on families whose fixed cost is per decode step "
+            "(Apple, Metal) a fixed cost per token instead (column below).")
 table([{"Family": f.family, "Bandwidth efficiency": f.bandwidth_efficiency,
         "Prefill compute efficiency": f.prefill_compute_efficiency,
         "Decode compute efficiency": f.decode_compute_efficiency,
         "Decode band (±%)": f.decode_band_pct, "Prefill/TTFT band (±%)": f.prefill_band_pct,
+        "Fixed cost": (f"{f.step_overhead_us:g} µs per decode step"
+                       if f.fixed_cost == "per_step" else "per layer (paths below)"),
         "Note": f.note, "Source": sources(f.source)} for f in cal.families],
       {"Bandwidth efficiency": "float3", "Prefill compute efficiency": "float3",
        "Decode compute efficiency": "float3", "Decode band (±%)": "int",
