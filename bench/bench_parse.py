@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
               real)]
     page = build_page(args.size_kb * 1000, offers=args.offers).encode("utf-8")
     result = parse_product_page(page)
-    assert result.method == "jsonld" and result.low_rappen == 247_700, result
+    assert result.method == "jsonld", result
+    assert result.low_rappen == 247_700, result
     pages.append((f"reconstructed page ({len(page) / 1000:.0f} KB, {len(result.offers)} offers)",
                   page))
     try:

@@ -45,15 +45,18 @@ def test_crafted_file_is_one_line_exit_2(tmp_path, capsys, case: Case):
     assert len(lines) == 1, err[:500]
     assert lines[0].startswith("error: ")
     assert case.filename in lines[0]
-    assert "Traceback" not in err and len(lines[0]) < 5000
+    assert "Traceback" not in err
+    assert len(lines[0]) < 5000
 
 
 @pytest.mark.parametrize(("name", "argv"), BAD_ARGS, ids=[n for n, _ in BAD_ARGS])
 def test_bad_option_is_one_line_exit_2(capsys, name, argv):
     code, out, err = run(capsys, argv)
-    assert code == 2 and out == ""
+    assert code == 2
+    assert out == ""
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), err[:500]
+    assert len(lines) == 1, err[:500]
+    assert lines[0].startswith("error: "), err[:500]
     assert len(lines[0]) < 400
 
 
@@ -91,10 +94,12 @@ def test_bad_batch_rows_are_reported_on_their_line_and_the_batch_goes_on(tmp_pat
     batch = tmp_path / "batch.csv"
     batch.write_text(BATCH_HEADER + "\n".join(rows) + "\n", encoding="utf-8")
     code, out, err = run(capsys, ["estimate", "--batch", str(batch)])
-    assert code == 0 and err == ""
+    assert code == 0
+    assert err == ""
     results = [json.loads(line) for line in out.splitlines()]
     assert len(results) == len(rows)
-    assert results[0]["fits"] is True and results[-1]["fits"] is True
+    assert results[0]["fits"] is True
+    assert results[-1]["fits"] is True
     for row, result in zip(BAD_BATCH_ROWS, results[1:-1], strict=True):
         assert set(result) == {"error"}, (row, result)
         assert "\n" not in result["error"]
@@ -108,7 +113,8 @@ def test_bad_batch_rows_are_reported_on_their_line_and_the_batch_goes_on(tmp_pat
 def test_endless_input_ends_with_one_line(capsys, argv):
     t0 = time.monotonic()
     code, _, err = run(capsys, argv)
-    assert code == 2 and len(err.strip().splitlines()) == 1, err[:300]
+    assert code == 2, err[:300]
+    assert len(err.strip().splitlines()) == 1, err[:300]
     assert "zero" in err
     assert time.monotonic() - t0 < 30
 
@@ -120,7 +126,8 @@ def test_batch_streams_rows_before_the_input_ends():
                              "/dev/stdin"], cwd=ROOT, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert proc.stdin is not None and proc.stdout is not None
+        assert proc.stdin is not None
+        assert proc.stdout is not None
         proc.stdin.write(BATCH_HEADER + (GOOD_BATCH_ROW + "\n") * 300)
         proc.stdin.flush()
         first = proc.stdout.readline()          # before stdin is closed

@@ -44,7 +44,8 @@ def _config(raw: bytes) -> ModelArch | None:
         data = parse_config_bytes(raw, filename="config.json")
         return model_from_config(data, model_id="fuzz", source="fuzz")
     except CatalogError as exc:
-        assert "\n" not in str(exc) and str(exc).startswith("config.json: ")
+        assert "\n" not in str(exc)
+        assert str(exc).startswith("config.json: ")
         return None
 
 
@@ -60,7 +61,8 @@ def test_any_value_in_a_numeric_field_of_a_real_config(key, value):
     raw = dict(QWEN_RAW, **{key: value})
     model = _config(json.dumps(raw, allow_nan=True).encode())
     if model is not None:           # accepted: every count it derives is a real number
-        assert model.arch.num_layers >= 1 and model.num_attention_heads >= 1
+        assert model.arch.num_layers >= 1
+        assert model.num_attention_heads >= 1
 
 
 @FUZZ
@@ -93,7 +95,8 @@ def test_any_bytes_as_a_yaml_file(tmp_path_factory, raw):
     try:
         read_yaml_file(path, CatalogError)
     except CatalogError as exc:
-        assert "\n" not in str(exc) and str(exc).startswith("f.yaml")
+        assert "\n" not in str(exc)
+        assert str(exc).startswith("f.yaml")
 
 
 numeric_text = st.one_of(st.integers(-10**30, 10**30).map(str),
@@ -119,7 +122,8 @@ def test_any_number_for_an_estimate_option(capsys, flag, text):
 @given(st.text(max_size=200))
 def test_md_escape_output_has_no_markup(text):
     out = md_escape(text)
-    assert "\n" not in out and "\r" not in out
+    assert "\n" not in out
+    assert "\r" not in out
     for token in ("](", "<", "`", "*", "_", "$", "|", "[", "~", "#", "@"):
         # every such character is escaped (preceded by a backslash)
         i = out.find(token[0])

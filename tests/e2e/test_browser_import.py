@@ -62,8 +62,10 @@ def test_saved_pages_dropped_on_the_prices_page(served: tuple[str, Path],
     [attempt] = PriceHistory(db, read_only=True).attempts()
     assert (attempt.item_id, attempt.origin, attempt.price_rappen) == (
         "asus-gx10-1tb", "saved page", 247_700)
-    assert attempt.url is not None and attempt.url.endswith("-p824149")
+    assert attempt.url is not None
+    assert attempt.url.endswith("-p824149")
     table = page.locator('[data-testid="stDataFrame"]').first
     text = table.locator("table").evaluate("t => t.textContent")
-    assert "unmatched" in text and "toppreise product p818374" in text
+    assert "unmatched" in text
+    assert "toppreise product p818374" in text
     assert "imported" in text

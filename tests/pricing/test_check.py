@@ -63,10 +63,14 @@ def test_check_an_allowed_url(server: Server, make_fetcher: MakeFetcher, history
     item = make_item(url=catalog_url)
     url = server.route("/shop/gx10", Reply(200, product_page(low="2399.00")))
     result = check_url(item, url, history=history, fetcher=make_fetcher())
-    assert result.ok and result.price_rappen == 239_900 and result.method == "jsonld"
+    assert result.ok
+    assert result.price_rappen == 239_900
+    assert result.method == "jsonld"
     assert server.count("/shop/gx10") == 1
     [attempt] = history.attempts(item.id)
-    assert attempt.url == url and attempt.outcome == "ok" and attempt.price_rappen == 239_900
+    assert attempt.url == url
+    assert attempt.outcome == "ok"
+    assert attempt.price_rappen == 239_900
     # another page than the catalog's: recorded, but the effective price is unchanged
     assert effective_price(item, history).kind == "catalog"
 
@@ -78,7 +82,8 @@ def test_check_of_the_catalog_url_sets_the_scraped_price(
     item = make_item(url=url)
     assert check_url(item, url, history=history, fetcher=make_fetcher()).ok
     price = effective_price(item, history)
-    assert price.kind == "scraped" and price.rappen == 247_700
+    assert price.kind == "scraped"
+    assert price.rappen == 247_700
 
 
 def test_a_refused_host_is_never_fetched(server: Server, make_fetcher: MakeFetcher,
@@ -99,7 +104,8 @@ def test_a_redirect_off_the_allowlist_is_not_followed(server: Server, make_fetch
     server.route("/gx10", Reply(200, PRODUCT_HTML))
     url = server.route("/go", Reply(302, b"", headers={"Location": elsewhere}))
     result = check_url(make_item(), url, history=history, fetcher=make_fetcher())
-    assert result.outcome == "error" and "'localhost' is not on the allowlist" in result.detail
+    assert result.outcome == "error"
+    assert "'localhost' is not on the allowlist" in result.detail
     assert server.count("/gx10") == 0
     assert [a.outcome for a in history.attempts()] == ["error"]
 
@@ -115,7 +121,8 @@ def test_check_validates_like_refresh(server: Server, make_fetcher: MakeFetcher,
                                       page: bytes, outcome: str, detail: str) -> None:
     url = server.route("/p", Reply(200, page))
     result = check_url(make_item(), url, history=history, fetcher=make_fetcher())
-    assert result.outcome == outcome and detail in result.detail
+    assert result.outcome == outcome
+    assert detail in result.detail
     assert [a.outcome for a in history.attempts()] == [outcome]
 
 
@@ -147,7 +154,8 @@ def test_check_without_a_fetcher_uses_the_polite_default(server: Server, history
     monkeypatch.setattr(pricing.refresh, "Fetcher", default_but_quick)
     url = server.route("/gx10", Reply(200, PRODUCT_HTML))
     assert check_url(make_item(), url, history=history).ok
-    assert made[0].allowlist == ("127.0.0.1",) and made[0].obey_robots
+    assert made[0].allowlist == ("127.0.0.1",)
+    assert made[0].obey_robots
     page_hit = next(h for h in server.hits if h.path == "/gx10")
     assert page_hit.headers["User-Agent"] == DEFAULT_USER_AGENT
     assert server.count("/robots.txt") == 1
@@ -185,7 +193,9 @@ def test_cli_check_not_ok_exits_1(fake_catalog: FakeCatalog, server: Server, tmp
     url = server.route("/eur", Reply(200, product_page(currency="EUR")))
     code, out, _ = run(capsys, "check", "gx10", url, "--db", str(tmp_path / "p.sqlite"),
                        "--min-interval-s", "0", "--no-cache")
-    assert code == 1 and "gx10: mismatch" in out and "currency EUR" in out
+    assert code == 1
+    assert "gx10: mismatch" in out
+    assert "currency EUR" in out
 
 
 def test_cli_check_refused_host_exits_2(fake_catalog: FakeCatalog, server: Server,
@@ -195,17 +205,21 @@ def test_cli_check_refused_host_exits_2(fake_catalog: FakeCatalog, server: Serve
     db = tmp_path / "p.sqlite"
     url = server.route("/gx10", Reply(200, PRODUCT_HTML))
     code, out, err = run(capsys, "check", "gx10", url, "--db", str(db))
-    assert code == 2 and out == ""
+    assert code == 2
+    assert out == ""
     assert err.count("\n") == 1
-    assert "not fetched" in err and "toppreise.ch, digitec.ch" in err
-    assert server.hits == [] and not db.exists()
+    assert "not fetched" in err
+    assert "toppreise.ch, digitec.ch" in err
+    assert server.hits == []
+    assert not db.exists()
 
 
 def test_cli_check_unknown_id_exits_2(fake_catalog: FakeCatalog, tmp_path: Path,
                                       capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "check", "nope", "https://www.toppreise.ch/x",
                        "--db", str(tmp_path / "p.sqlite"))
-    assert code == 2 and "unknown item 'nope'" in err
+    assert code == 2
+    assert "unknown item 'nope'" in err
 
 
 # --------------------------------------------------------------------------- User-Agent
@@ -245,7 +259,8 @@ def test_cli_reports_a_malformed_user_agent_url(fake_catalog: FakeCatalog, tmp_p
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LLM_PLANNER_USER_AGENT_URL", "nope")
     code, _, err = run(capsys, "refresh", "--db", str(tmp_path / "p.sqlite"))
-    assert code == 2 and "LLM_PLANNER_USER_AGENT_URL" in err
+    assert code == 2
+    assert "LLM_PLANNER_USER_AGENT_URL" in err
 
 
 # --------------------------------------------------------------------------- shared interval
@@ -254,6 +269,8 @@ def test_fetchers_share_the_per_host_interval(server: Server, make_fetcher: Make
     urls = [server.route(f"/p{i}", Reply(200, PRODUCT_HTML)) for i in range(2)]
     first = make_fetcher(min_interval_s=0.3, jitter=0.0, use_cache=False, obey_robots=False)
     second = make_fetcher(min_interval_s=0.3, jitter=0.0, use_cache=False, obey_robots=False)
-    assert first.fetch(urls[0]).ok and second.fetch(urls[1]).ok
+    assert first.fetch(urls[0]).ok
+    assert second.fetch(urls[1]).ok
     gaps = [b - a for a, b in itertools.pairwise(server.times())]
-    assert len(gaps) == 1 and gaps[0] >= 0.3 - 0.02, gaps
+    assert len(gaps) == 1, gaps
+    assert gaps[0] >= 0.3 - 0.02, gaps

@@ -106,9 +106,11 @@ def test_fuzz_never_returns_nonsense(text: str) -> None:
     try:
         value = parse_chf_input(text)
     except PriceInputError as exc:
-        assert str(exc) and "\n" not in str(exc)
+        assert str(exc)
+        assert "\n" not in str(exc)
     else:
-        assert type(value) is int and 0 < value <= MAX_INPUT_RAPPEN
+        assert type(value) is int
+        assert 0 < value <= MAX_INPUT_RAPPEN
 
 
 # --------------------------------------------------------------------------- CLI
@@ -135,8 +137,11 @@ def test_set_refuses_with_the_reason_and_exit_2(fake_catalog: FakeCatalog, tmp_p
     db = tmp_path / "p.sqlite"
     code = cli.main(["set", "gx10", price, "--db", str(db)])
     out, err = capsys.readouterr()
-    assert code == 2 and out == ""
-    assert err.count("\n") == 1 and "invalid price" in err and reason in err
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert "invalid price" in err
+    assert reason in err
     assert not db.exists() or PriceHistory(db).manual_prices() == []
 
 

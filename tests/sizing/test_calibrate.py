@@ -49,7 +49,8 @@ def test_report_cli_ends_with_the_error_summary():
     assert out.returncode == 0, out.stderr
     last = out.stdout.strip().splitlines()[-1]
     assert last.startswith("Decode: median absolute percentage error")
-    assert "Skipped (" in out.stdout and "not in the catalog" in out.stdout
+    assert "Skipped (" in out.stdout
+    assert "not in the catalog" in out.stdout
 
 
 def test_held_out_predictions_ignore_the_held_out_measurements(catalog):
@@ -81,5 +82,6 @@ def test_report_prints_cross_validated_error():
     out = subprocess.run([sys.executable, "-m", "sizing", "calibrate", "--report"], cwd=ROOT,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    assert "leave one source out" in out.stdout and "leave one model family out" in out.stdout
+    assert "leave one source out" in out.stdout
+    assert "leave one model family out" in out.stdout
     assert "refit on all rows (in sample)" in out.stdout

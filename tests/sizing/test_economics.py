@@ -109,10 +109,12 @@ def test_input_share_ratio():
 
 def test_free_power_and_free_hardware_cost_nothing():
     c = local_cost(**{**SIMPLE, "hardware_chf": 0.0, "rappen_per_kwh": 0.0})
-    assert c.chf_per_mtok_output == 0.0 and c.chf_per_mtok_input == 0.0
+    assert c.chf_per_mtok_output == 0.0
+    assert c.chf_per_mtok_input == 0.0
     cmp = compare_with_cloud(c, _prices().prices[0], hardware_chf=0, life_years=3,
                              chf_per_usd=0.8)
-    assert cmp.break_even_months == 0.0 and cmp.pays_back_within_life
+    assert cmp.break_even_months == 0.0
+    assert cmp.pays_back_within_life
 
 
 def test_zero_cloud_price_never_pays_back():
@@ -159,7 +161,8 @@ def test_break_even_is_never_negative(profile, hours, usd_in, usd_out):
     saving = cmp.cloud_chf_per_month - cmp.local_energy_chf_per_month
     expected_never = saving <= 0 or not math.isfinite(profile["hardware_chf"] / saving)
     assert (months is None) == expected_never
-    assert c.chf_per_mtok_output >= 0 and c.chf_per_mtok_output_all_in >= \
+    assert c.chf_per_mtok_output >= 0
+    assert c.chf_per_mtok_output_all_in >= \
         c.chf_per_mtok_output - 1e-12
 
 
@@ -191,7 +194,8 @@ def test_report_and_cumulative_chart_agree_with_the_hand_computation():
     rows = cumulative_table(report)
     local = {r["month"]: r["cumulative_chf"] for r in rows if r["series"].startswith("local")}
     cloud = {r["month"]: r["cumulative_chf"] for r in rows if r["series"].startswith("cloud")}
-    assert local[0] == 3650 and cloud[0] == 0
+    assert local[0] == 3650
+    assert cloud[0] == 0
     # month 12: 3650 + 12 x 48.667 = 4234.0 local; 12 x 318.545 = 3822.5 cloud
     assert local[12] == pytest.approx(4234.0, abs=0.1)
     assert cloud[12] == pytest.approx(3822.5, abs=0.1)
@@ -216,7 +220,8 @@ def test_the_shipped_price_file_is_valid_dated_and_sourced(catalog):
     models = {m.id for m in catalog.models}
     for p in prices.prices:
         assert p.model in models, p.id
-        assert p.url.startswith("https://") and p.source.startswith("https://")
+        assert p.url.startswith("https://")
+        assert p.source.startswith("https://")
     # DeepSeek's own page (archived 2026-04-26): V4-Flash $0.14 in / $0.28 out
     flash = prices.for_model("deepseek-ai/DeepSeek-V4-Flash")[0]
     assert (flash.input_usd_per_mtok, flash.output_usd_per_mtok) == (0.14, 0.28)
@@ -244,7 +249,8 @@ def test_a_bad_price_file_is_one_line_naming_the_field(tmp_path: Path, text: str
     with pytest.raises(CloudPriceError) as err:
         load_cloud_prices(path)
     message = str(err.value)
-    assert "\n" not in message and message.startswith("cloud_prices.yaml: ")
+    assert "\n" not in message
+    assert message.startswith("cloud_prices.yaml: ")
     assert where in message
 
 

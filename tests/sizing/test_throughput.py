@@ -42,7 +42,8 @@ def test_dense_70b_on_gb10_is_single_digit(catalog):
 
 def test_gpt_oss_120b_on_rtx_pro_6000_well_above_100(catalog):
     _, fit, t = run(catalog, "rtx-pro-6000-ws", 1, "tp", GPT, "mxfp4", engine="vllm")
-    assert fit.fits and t.decode_tok_s_per_request > 100
+    assert fit.fits
+    assert t.decode_tok_s_per_request > 100
     # the build guide (seeds/000_44c8e32581abac25.txt) quotes 134 tok/s for this card and
     # model; vLLM's GB10-fitted factor once pushed the prediction to 354 (2.6x): keep the
     # prediction within 1.6x of a published figure
