@@ -16,8 +16,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,6 +32,9 @@ from sizing.catalog import (  # noqa: E402
 )
 from sizing.hfconfig import architecture_from_config  # noqa: E402
 from sizing.quantmap import precision_map  # noqa: E402
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: a fresh interpreter: import the module, then load the catalog (CPU and wall, in seconds)
 FRESH = """

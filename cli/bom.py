@@ -11,8 +11,8 @@ catalog``: the catalog list prices only; ``--prices-db DB``: another history), w
 
 from __future__ import annotations
 
-import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from cli import upgrade
 from cli.common import (
@@ -26,6 +26,9 @@ from cli.common import (
 from sizing import limits
 from sizing.bom import bill_of_materials
 from sizing.scenario import ScenarioError
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

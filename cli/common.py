@@ -14,9 +14,8 @@ import json
 import math
 import os
 import sys
-from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pricing import default_db_path
 from pricing.history import HistoryError
@@ -34,6 +33,9 @@ from sizing.catalog import (
 from sizing.money import PriceAge, price_age
 from sizing.safe_text import strip_controls
 from sizing.scenario import ScenarioError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
 
 EXIT_USAGE = 2
 

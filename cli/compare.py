@@ -11,7 +11,6 @@ The only command that builds a table: it imports pandas (through sizing.compare)
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 from typing import TYPE_CHECKING, Any
@@ -37,6 +36,8 @@ from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES, Scenari
 from sizing.workload import DEFAULT_MAX_TTFT_S, DEFAULT_MIN_TOK_S_PER_STREAM, RANK_RULES
 
 if TYPE_CHECKING:     # the tables come from sizing.compare, which imports pandas
+    import argparse
+
     import pandas as pd
 
 

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-import argparse
+from typing import TYPE_CHECKING
 
 from cli.common import CliError, catalog_of, resolve_model, strict_json
 from sizing import limits
@@ -23,6 +23,9 @@ from sizing.llm import (
 )
 from sizing.quantmap import QUANT_IN_NAME
 from sizing.scenario import ENGINE_CHOICES, KV_DTYPES
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -6,9 +6,8 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli.common import (
     add_memory_setting_arg,
@@ -25,6 +24,9 @@ from cli.common import (
 from sizing.money import chf
 from sizing.planner import plan
 from sizing.requirements import RequirementsError, check_requirements, load_requirements
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

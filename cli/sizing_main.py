@@ -7,12 +7,15 @@ inputs, bad options) print one line on stderr and exit with status 2 (cli/common
 
 from __future__ import annotations
 
-import argparse
 import sys
-from collections.abc import Sequence
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 from cli.common import OneLineParser, exit_status
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from types import ModuleType
 
 # name -> one-line help, in the order ``--help`` lists them
 COMMANDS = {

@@ -6,8 +6,8 @@ buy, owned parts left unused, cost now, total spent.
 
 from __future__ import annotations
 
-import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from cli.common import (
     add_price_args,
@@ -21,6 +21,9 @@ from sizing import limits
 from sizing.scenario import ScenarioError
 from sizing.topology import topology
 from sizing.upgrade import upgrade_path
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

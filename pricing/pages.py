@@ -33,10 +33,9 @@ import html as html_lib
 import json
 import re
 import warnings
-from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
 
@@ -49,6 +48,9 @@ from pricing.amounts import (
     parse_price_rappen,
     schema_amount,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
 
 PARSER_VERSION = "1.0"
 Method = Literal["jsonld", "microdata", "offers", "header"]

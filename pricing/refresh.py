@@ -28,14 +28,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pricing.fetch import Fetcher, check_url_allowed, url_allowlist
-from pricing.history import Outcome, PriceHistory
 from pricing.pages import (
     PARSER_VERSION,
     PageOffer,
@@ -43,8 +41,13 @@ from pricing.pages import (
     parse_product_page,
     toppreise_product_id,
 )
-from sizing.catalog import Item
 from sizing.money import chf_rappen
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from pricing.history import Outcome, PriceHistory
+    from sizing.catalog import Item
 
 __all__ = [
     "CATALOG_BAND",

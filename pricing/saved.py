@@ -11,12 +11,10 @@ Unmatched or invalid pages are listed with a reason; nothing is stored for them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pricing.history import PriceHistory
 from pricing.pages import PageOffer, ParseError, parse_product_page, toppreise_product_id
 from pricing.refresh import (
     CATALOG_BAND,
@@ -28,7 +26,12 @@ from pricing.refresh import (
     format_chf,
     part_number_matches,
 )
-from sizing.catalog import Item
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from pricing.history import PriceHistory
+    from sizing.catalog import Item
 
 __all__ = ["MAX_SAVED_PAGE_BYTES", "ImportResult", "SavedPage", "import_saved_pages"]
 

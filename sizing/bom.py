@@ -13,17 +13,19 @@ This module never imports `pricing` (design rule). Human-readable CHF are Swiss 
 
 from __future__ import annotations
 
-import datetime
 import re
 import urllib.parse
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sizing.catalog import Cable, Catalog, Item, Platform, Switch
 from sizing.money import PriceQuote, catalog_quote, chf
 from sizing.power import power_w
 from sizing.topology import Topology, is_200g_system, list_price_chf, topology
+
+if TYPE_CHECKING:
+    import datetime
+    from collections.abc import Mapping
 
 # The reference build guide (SeverinAlexB/local-llm-research dgx-spark/build-guide.md,
 # prices "verified against toppreise.ch" 2026-02-17): ASUS GX10 1 TB at CHF 2,477 and one

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -42,6 +41,8 @@ from sizing.money import chf
 from sizing.power import DAYS_PER_YEAR, energy_chf_per_year
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from sizing.catalog import Catalog
     from sizing.scenario import Resolved
 

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sizing import kernel
-from sizing.catalog import Catalog
 from sizing.llm import GIB
 from sizing.scenario import Resolved, engine_memory_columns
+
+if TYPE_CHECKING:
+    from sizing.catalog import Catalog
 
 
 @dataclass(frozen=True)

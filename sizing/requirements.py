@@ -11,10 +11,9 @@ Requirements files are strict: numbers must be finite numbers (``true`` is not 1
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
@@ -22,6 +21,9 @@ from sizing import limits
 from sizing.catalog import Catalog, UnknownIdError, read_yaml_file
 from sizing.scenario import ScenarioError
 from sizing.workload import DEFAULT_MAX_TTFT_S, DEFAULT_MIN_TOK_S_PER_STREAM, Floors
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 PosFloat = Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]

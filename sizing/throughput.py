@@ -27,13 +27,16 @@ The efficiencies come from ``catalog.yaml`` ``calibration`` (fitted by
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sizing import kernel
-from sizing.catalog import Catalog, FamilyCalibration
 from sizing.memory import MemoryFit, table_for
-from sizing.scenario import Resolved
+
+if TYPE_CHECKING:
+    from sizing.catalog import Catalog, FamilyCalibration
+    from sizing.scenario import Resolved
 
 
 @dataclass(frozen=True)

@@ -34,11 +34,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sizing.catalog import Cable, Catalog, Item, Platform, Switch
 from sizing.money import chf
 from sizing.scenario import PARALLEL_CHOICES, ScenarioError
+
+if TYPE_CHECKING:
+    from sizing.catalog import Cable, Catalog, Item, Platform, Switch
 
 DESIGNS: tuple[str, ...] = ("direct", "switch")
 NODE_LINK_GBIT_S = 200.0            # GB10 ConnectX-7 port speed (facts §2.1)

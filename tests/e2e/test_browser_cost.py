@@ -9,7 +9,6 @@ import io
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -27,6 +26,8 @@ from tests.e2e.test_browser import (  # noqa: F401  (fixtures: browser, page)
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from playwright.sync_api import Page
 
 

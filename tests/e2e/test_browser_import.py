@@ -7,8 +7,6 @@ server of test_browser.py must never do."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -27,6 +25,9 @@ from tests.e2e.test_browser import (  # noqa: F401  (fixtures: browser, page)
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
     from playwright.sync_api import Page
 
 DATA = ROOT / "tests" / "data" / "pricing"

@@ -9,12 +9,15 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sizing.catalog import Item, ListPrice, UnknownIdError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "pricing"
 PRODUCT_HTML = (DATA / "toppreise_product_reconstructed.html").read_bytes()

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pricing.history import HistoryError, PriceHistory
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _one_line(exc: pytest.ExceptionInfo[HistoryError], path: Path) -> str:

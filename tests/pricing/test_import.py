@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -17,6 +17,9 @@ from pricing.history import PriceHistory
 from pricing.pages import parse_product_page, toppreise_product_id
 from pricing.saved import SavedPage, import_saved_pages
 from tests.pricing.support import DATA, FakeCatalog, make_item, product_page
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 REAL = DATA / "toppreise_real_product_p818374.html"
 REAL_URL = ("https://www.toppreise.ch/preisvergleich/Activity-Tracker-Smartwatches/"

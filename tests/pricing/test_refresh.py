@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pricing.effective import effective_price, effective_prices
 from pricing.fetch import Fetcher, FetchResult
-from pricing.history import PriceHistory
 from pricing.refresh import (
     RefreshResult,
     format_chf,
@@ -27,6 +27,9 @@ from tests.pricing.support import (
     make_item,
     product_page,
 )
+
+if TYPE_CHECKING:
+    from pricing.history import PriceHistory
 
 MakeFetcher = Callable[..., Fetcher]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import json
 import urllib.parse
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given, settings
@@ -21,7 +22,6 @@ from hypothesis import strategies as st
 
 from cli.sizing_main import main
 from sizing.bom import TOPPREISE_SEARCH, bill_of_materials, order_link
-from sizing.catalog import Catalog
 from sizing.topology import topology
 from sizing.upgrade import upgrade_path
 from tests.sizing.test_cluster import (
@@ -33,6 +33,9 @@ from tests.sizing.test_cluster import (
     GX10,
     facts_catalog,
 )
+
+if TYPE_CHECKING:
+    from sizing.catalog import Catalog
 
 MAC = "mac-studio-m3-ultra-256gb"
 TB5 = "thunderbolt5-apple-pro-1m"

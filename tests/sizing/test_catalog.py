@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
@@ -18,6 +18,9 @@ from sizing.catalog import (
     model_from_config_json,
 )
 from sizing.llm import param_counts
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # Every model of docs/sources/reference_models.yaml (hand-typed so this test stands alone).
 REFERENCE_MODELS = [

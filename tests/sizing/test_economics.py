@@ -5,7 +5,7 @@ Expected values are computed by hand in the comments, never taken from the code.
 from __future__ import annotations
 
 import math
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given, settings
@@ -30,6 +30,9 @@ from sizing.economics import (
     storage_report,
 )
 from sizing.scenario import Scenario, resolve
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # The simple scenario of the hand computation:
 #   hardware CHF 3'650 over 1 year = 3650 / 365 = CHF 10.00 per day

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
@@ -18,7 +19,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cli.sizing_main import main
-from sizing.catalog import Catalog
 from sizing.compare import (
     Floors,
     Workload,
@@ -31,6 +31,9 @@ from sizing.estimate import estimate
 from sizing.planner import plan
 from sizing.requirements import load_requirements, parse_requirements
 from sizing.scenario import Scenario, ScenarioError
+
+if TYPE_CHECKING:
+    from sizing.catalog import Catalog
 
 DSV3_64K_X4 = Workload("deepseek-ai/DeepSeek-V3", "q4_k_m", context_tokens=65536,
                        concurrency=4)

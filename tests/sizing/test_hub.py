@@ -8,14 +8,17 @@ import json
 import math
 import socket
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from sizing.hub import MAX_BYTES, HubError, fetch_config, is_repo_id
 from tests.fakehub import FakeHub, Reply, data_file, path_of
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from http.server import BaseHTTPRequestHandler
+    from pathlib import Path
 
 QWEN = "Qwen/Qwen3-0.6B"                      # no hf_quant_config.json
 NVFP4 = "nvidia/Qwen3-235B-A22B-NVFP4"        # ModelOpt NVFP4: has hf_quant_config.json

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from cli.sizing_main import main
-from sizing.catalog import Catalog
 from sizing.estimate import estimate
 from sizing.planner import GroupSpec, evaluate_plan, plan
 from sizing.requirements import (
@@ -27,6 +27,9 @@ from sizing.requirements import (
     parse_requirements,
 )
 from sizing.scenario import Scenario
+
+if TYPE_CHECKING:
+    from sizing.catalog import Catalog
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "requirements"
 GX10 = "asus-gx10-1tb"

@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
-
-import pytest
+from typing import TYPE_CHECKING
 
 from cli.sizing_main import main
 from pricing.history import PriceHistory
 from sizing.money import price_age
+
+if TYPE_CHECKING:
+    import pytest
 
 TODAY = datetime.now(UTC).date()
 GX10_LIST = date(2026, 2, 17)        # catalog.yaml: asus-gx10-1tb list price date

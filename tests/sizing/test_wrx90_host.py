@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import datetime
 import json
+from typing import TYPE_CHECKING
 
 import pytest
 
 from cli.sizing_main import main
 from sizing.bom import bill_of_materials
-from sizing.catalog import Catalog
 from sizing.compare import Workload, compare
 from sizing.money import PriceQuote
 from sizing.power import cluster_power
 from sizing.topology import TopologyError, allowed_parallel, check_parallel, larger_hosts, topology
+
+if TYPE_CHECKING:
+    from sizing.catalog import Catalog
 
 WRX = "rtx-pro-6000-maxq-wrx90"
 MAXQ = "rtx-pro-6000-maxq"

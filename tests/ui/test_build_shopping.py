@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import datetime
 import io
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from openpyxl import load_workbook
 
 from sizing.bom import BomLine
 from ui import export, shopping
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _tables_with(at, column: str) -> list[pd.DataFrame]:

@@ -4,10 +4,13 @@ and the assumptions (the best option's estimate)."""
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sizing.catalog import default_catalog
 from ui import links as state
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAC512 = "mac-studio-m3-ultra-512gb"
 LABEL = "Memory setting"

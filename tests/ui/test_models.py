@@ -4,12 +4,15 @@ Hugging Face repo ids (a fake Hub on 127.0.0.1), uploads that stay for the sessi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.fakehub import FakeHub
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = {"units": "1", "alt": "0"}

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pricing.history import PriceHistory
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 TODAY = datetime.now(UTC).date()
 

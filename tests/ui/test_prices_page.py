@@ -5,9 +5,8 @@ form against a real HTTP server on 127.0.0.1 (allowed via $LLM_PLANNER_URL_ALLOW
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
@@ -16,6 +15,10 @@ from pricing.fetch import Fetcher
 from pricing.history import PriceHistory
 from sizing.catalog import default_catalog
 from tests.pricing.support import PRODUCT_HTML, Reply, Server, product_page, serving
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 SAVE = "FormSubmitter:manual_price-Save override"
 CHECK = "FormSubmitter:check_url-Check price"
