@@ -100,7 +100,7 @@ def _model(at: AppTest, i: int) -> None:
         "openai/gpt-oss-120b" if i % 2 else "meta-llama/Llama-3.3-70B-Instruct")
 
 
-def _context_cold(at: AppTest, i: int) -> None:
+def _context_cold(at: AppTest, _i: int) -> None:
     """A context length never used before: the comparison is computed, not cached."""
     _context_cold.calls += 1  # type: ignore[attr-defined]
     at.number_input(key="w_ctx").set_value(16_384 + 1_000 * _context_cold.calls)  # type: ignore[attr-defined]

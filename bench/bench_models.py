@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -72,7 +73,6 @@ def _fresh(runs: int) -> list[float]:
 
 def _command(args: list[str], runs: int) -> tuple[float, float]:
     """(median wall s, median CPU s of the child) of ``python args``."""
-    import resource
 
     wall, cpu = [], []
     for _ in range(runs):

@@ -102,7 +102,7 @@ def resolve_model(catalog: Catalog, model: str) -> ModelArch:
         return catalog.model(model)
     except UnknownIdError:
         # imported here: requests costs ~0.15 s of start-up that catalog models never need
-        from sizing.hub import HubError, is_repo_id, model_from_hub
+        from sizing.hub import HubError, is_repo_id, model_from_hub  # noqa: PLC0415
         if not is_repo_id(model):
             raise
         try:
@@ -146,6 +146,35 @@ def add_price_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--live-prices", action="store_true",
                    help="kept for older scripts: the same as --prices effective (the default)")
     p.add_argument("--prices-db", help="price history database (default: see pricing)")
+
+
+def add_build_args(p: argparse.ArgumentParser,
+                   *unit_options: tuple[str, dict[str, Any]]) -> None:
+    """The options of the shopping-list commands (``bom``, ``upgrade``): ``--platform``,
+    their unit counts (`unit_options`: flag and argparse settings, each a unit count),
+    ``--json`` or ``--markdown`` (the default), and the price options."""
+    p.add_argument("--platform", required=True)
+    for flag, options in unit_options:
+        p.add_argument(flag, type=limits.units_arg, **options)
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true")
+    out.add_argument("--markdown", action="store_true", help="the default output")
+    add_price_args(p)
+
+
+def add_ranking_args(p: argparse.ArgumentParser) -> None:
+    """The options of the commands that rank configurations (``compare``, ``plan``): the
+    price options and a repeatable ``--memory-setting``."""
+    add_price_args(p)
+    add_memory_setting_arg(p, many=True)
+
+
+def ranking_context(args: argparse.Namespace) -> tuple[Catalog, Any, PriceSource]:
+    """(catalog with the chosen memory settings, prices, their source) for `compare` and
+    `plan` (see `add_ranking_args`)."""
+    catalog = memory_settings_catalog(catalog_of(args), args)
+    prices, source = price_context(catalog, args)
+    return catalog, prices, source
 
 
 def price_context(catalog: Catalog, args: argparse.Namespace) -> tuple[Any, PriceSource]:

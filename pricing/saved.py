@@ -20,7 +20,7 @@ from pricing.refresh import (
     CATALOG_BAND,
     CONFIRM_TOLERANCE,
     DEFAULT_BAND,
-    _is_chf_only_host,
+    _currency_or_chf_host,
     _plausibility,
     check_identity,
     format_chf,
@@ -145,11 +145,8 @@ def _import_one(saved: SavedPage, items: list[Item], *, history: PriceHistory,
     if item is None:
         return ImportResult(name, "unmatched", how)
     catalog_url = item.price.url if item.price is not None else None
-    currency = page.currency
     notes = [how]
-    if currency is None and page.url and _is_chf_only_host(page.url):
-        currency = "CHF"
-        notes.append("page states no currency; toppreise.ch lists CHF only")
+    currency = _currency_or_chf_host(page.currency, page.url, notes)
     if currency != "CHF":
         stated = f"currency {currency}" if currency else "page states no currency"
         return ImportResult(name, "invalid", f"{stated}, expected CHF", item.id,

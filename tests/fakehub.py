@@ -68,7 +68,7 @@ class FakeHub:
         self.server.daemon_threads = True
         self.server.block_on_close = False
         self.server.hub = self  # type: ignore[attr-defined]
-        self.server.handle_error = lambda *args: None   # type: ignore[method-assign]
+        self.server.handle_error = lambda *_args: None   # type: ignore[method-assign]
         self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 

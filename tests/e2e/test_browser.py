@@ -22,6 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode, urlparse
 
 import pytest
 
@@ -347,7 +348,6 @@ def test_crafted_link_shows_text_not_a_link_or_image(server: str, page: Page) ->
     """A shared link whose parameters hold Markdown (a link, an image, a bare address)
     shows them as text: no <a> to, and no <img> (or request) from, the sender's host
     (issue 13)."""
-    from urllib.parse import urlencode, urlparse
 
     requested: list[str] = []
     page.on("request", lambda r: requested.append(r.url))

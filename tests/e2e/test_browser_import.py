@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pricing.history import PriceHistory
 from tests.e2e.test_browser import (  # noqa: F401  (fixtures: browser, page)
     ROOT,
     _free_port,
@@ -43,7 +44,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 
 def test_saved_pages_dropped_on_the_prices_page(served: tuple[str, Path],
                                                 page: Page) -> None:  # noqa: F811
-    from pricing.history import PriceHistory
 
     url, db = served
     open_app(page, f"{url}/prices")

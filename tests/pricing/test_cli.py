@@ -37,7 +37,7 @@ def catalog(server: Server, monkeypatch: pytest.MonkeyPatch) -> FakeCatalog:
         make_item("unpriced", priced=False),
     ]
     fake = FakeCatalog(items)
-    monkeypatch.setattr(cli, "_load_catalog", lambda path: fake)
+    monkeypatch.setattr(cli, "_load_catalog", lambda _path: fake)
     return fake
 
 
@@ -58,7 +58,8 @@ def test_default_locations_follow_the_environment(tmp_path: Path,
     assert "llm-hardware-planner" in str(pricing.default_db_path())
 
 
-def test_refresh_show_history_set(catalog: FakeCatalog, tmp_path: Path,
+@pytest.mark.usefixtures("catalog")
+def test_refresh_show_history_set(tmp_path: Path,
                                   capsys: pytest.CaptureFixture[str]) -> None:
     db = str(tmp_path / "p.sqlite")
     code, out, _ = run(capsys, "refresh", "--db", db, "--min-interval-s", "0",
@@ -102,7 +103,8 @@ def test_refresh_show_history_set(catalog: FakeCatalog, tmp_path: Path,
     assert "effective:" in out
 
 
-def test_refresh_only(catalog: FakeCatalog, tmp_path: Path, server: Server,
+@pytest.mark.usefixtures("catalog")
+def test_refresh_only(tmp_path: Path, server: Server,
                       capsys: pytest.CaptureFixture[str]) -> None:
     db = str(tmp_path / "p.sqlite")
     code, out, _ = run(capsys, "refresh", "--only", "gx10", "cable", "--db", db,
@@ -114,10 +116,11 @@ def test_refresh_only(catalog: FakeCatalog, tmp_path: Path, server: Server,
     assert len(PriceHistory(db).attempts()) == 1
 
 
+@pytest.mark.usefixtures("catalog")
 @pytest.mark.parametrize("args", [
     ("refresh", "--only", "nope"), ("history", "nope"), ("set", "nope", "12"),
 ])
-def test_unknown_ids_exit_2_listing_valid_ids(catalog: FakeCatalog, tmp_path: Path,
+def test_unknown_ids_exit_2_listing_valid_ids(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str],
                                               args: tuple[str, ...]) -> None:
     code, _, err = run(capsys, *args, "--db", str(tmp_path / "p.sqlite"))
@@ -127,8 +130,9 @@ def test_unknown_ids_exit_2_listing_valid_ids(catalog: FakeCatalog, tmp_path: Pa
     assert "blocked-box, cable, gx10, unpriced" in err
 
 
+@pytest.mark.usefixtures("catalog")
 @pytest.mark.parametrize("price", ["abc", "0", "-"])
-def test_set_refuses_bad_prices(catalog: FakeCatalog, tmp_path: Path,
+def test_set_refuses_bad_prices(tmp_path: Path,
                                 capsys: pytest.CaptureFixture[str], price: str) -> None:
     code, _, err = run(capsys, "set", "gx10", price, "--db", str(tmp_path / "p.sqlite"))
     assert code == 2
@@ -142,7 +146,7 @@ def test_broken_catalog_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "missing.yaml" in err
 
 
-def test_parse_json_subprocess(tmp_path: Path) -> None:
+def test_parse_json_subprocess() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
         [sys.executable, "-m", "pricing", "parse",

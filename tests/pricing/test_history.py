@@ -51,9 +51,9 @@ def test_manual_prices(history: PriceHistory) -> None:
     assert history.manual_prices("x") == [m1, m2]
     assert m1.note == "shop quote"
     assert m2.note == ""
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="non-negative int of Rappen, not -1"):
         history.set_manual("x", -1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"non-negative int of Rappen, not 12\.5"):
         history.set_manual("x", 12.5)  # type: ignore[arg-type]
 
 

@@ -171,7 +171,7 @@ def test_cli_import(tmp_path: Path, capsys, monkeypatch) -> None:
     assert "imported 1 of 1" in out
 
 
-def test_cli_import_refuses_a_future_date(tmp_path: Path, capsys) -> None:
+def test_cli_import_refuses_a_future_date(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exc:
         cli.main(["import", str(REAL), "--db", str(tmp_path / "p.sqlite"),
                   "--saved-on", "2999-01-01"])

@@ -223,13 +223,12 @@ class ExplodingFetcher(Fetcher):
         return super().fetch(url)
 
 
-def test_one_broken_item_does_not_stop_the_refresh(server: Server, history: PriceHistory,
-                                                   tmp_path: object) -> None:
+def test_one_broken_item_does_not_stop_the_refresh(server: Server, history: PriceHistory) -> None:
     ok_url = server.route("/p", Reply(200, PRODUCT_HTML))
     items = [make_item("a", url=server.base + "/boom"), make_item("b", url=ok_url)]
     calls: list[int] = []
 
-    def bad_callback(done: int, total: int, result: RefreshResult) -> None:
+    def bad_callback(done: int, _total: int, _result: RefreshResult) -> None:
         calls.append(done)
         raise ValueError("UI went away")
 

@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from cli.sizing_main import main
 from sizing.bom import TOPPREISE_SEARCH, bill_of_materials, order_link
+from sizing.catalog import Switch, default_catalog
 from sizing.topology import topology
 from sizing.upgrade import upgrade_path
 from tests.sizing.test_cluster import (
@@ -220,8 +222,6 @@ def test_upgrade_with_unknown_price_keeps_totals_unknown(catalog: Catalog) -> No
 @settings(max_examples=25, deadline=None)
 @given(st.integers(1, 8), st.integers(0, 7))
 def test_upgrade_totals_add_up(a: int, step: int) -> None:
-    from sizing.catalog import default_catalog
-
     cat = default_catalog()
     b = min(8, a + step)
     up = upgrade_path(cat, GX10, a, b)
@@ -275,10 +275,6 @@ def test_cli_upgrade_errors_exit_2_with_one_line(capsys: pytest.CaptureFixture[s
 
 
 def test_catalog_rejects_a_shop_url_that_is_not_https(catalog: Catalog) -> None:
-    from pydantic import ValidationError
-
-    from sizing.catalog import Switch
-
     data = catalog.switch(CRS804).model_dump()
     data["shop_url"] = "javascript:alert(1)"
     with pytest.raises(ValidationError, match="https"):

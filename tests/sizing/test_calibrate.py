@@ -7,7 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sizing.calibrate import run_calibration
+from sizing.calibrate import (
+    CV_GROUPINGS,
+    cross_validate,
+    fit_cases,
+    load_rows,
+    prepare,
+    run_calibration,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "benchmarks.csv"
@@ -57,7 +64,6 @@ def test_held_out_predictions_ignore_the_held_out_measurements(catalog):
     """Leave-one-source-out: changing a source's own measurements cannot move its
     predictions (they come from constants fitted without it), while an in-sample refit
     does move."""
-    from sizing.calibrate import CV_GROUPINGS, cross_validate, fit_cases, load_rows, prepare
 
     rows = load_rows(DATA)
     source = "https://github.com/ggml-org/llama.cpp/blob/master/benches/dgx-spark.md"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cli.sizing_main import main
+from tests.sizing.test_catalog import LLAMA_8B_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT_FIELDS = {
@@ -112,8 +113,6 @@ def test_model_command_json():
 
 
 def test_model_command_accepts_config_json(tmp_path):
-    from tests.sizing.test_catalog import LLAMA_8B_CONFIG
-
     path = tmp_path / "config.json"
     path.write_text(json.dumps(LLAMA_8B_CONFIG))
     out = cli("model", str(path), "--weights", "bf16", "--json")

@@ -100,7 +100,7 @@ def test_model_and_estimate_agree_on_weights(capsys):
     assert 27.0e9 * 2 / GIB < d["weights_gib"] < 27.6e9 * 2 / GIB
 
 
-def test_repo_id_not_in_the_catalog_is_fetched_and_cached(capsys, hub, tmp_path):
+def test_repo_id_not_in_the_catalog_is_fetched_and_cached(capsys, hub):
     hub.serve("Qwen/Qwen3-0.6B")
     d = model_json(capsys, "Qwen/Qwen3-0.6B")
     assert d["total_params_b"] == pytest.approx(0.6, abs=0.05)        # model card: 0.6 B

@@ -63,7 +63,8 @@ def test_bom_uses_the_history_by_default_and_says_so(db: Path,
     assert out.rstrip().splitlines()[-1].startswith("WARNING: prices as of")
 
 
-def test_prices_catalog_ignores_the_history(db: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.usefixtures("db")
+def test_prices_catalog_ignores_the_history(capsys: pytest.CaptureFixture[str]
                                             ) -> None:
     code, out, _ = run(capsys, *BOM, "--json", "--prices", "catalog")
     d = json.loads(out)
@@ -106,8 +107,8 @@ def test_a_named_unusable_database_is_exit_2(tmp_path: Path,
     assert "bad.sqlite" in err
 
 
-def test_estimate_compare_and_plan_state_the_source(db: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.usefixtures("db")
+def test_estimate_compare_and_plan_state_the_source(capsys: pytest.CaptureFixture[str]) -> None:
     est = ["estimate", "--platform", "asus-gx10-1tb", "--units", "1", "--parallel", "tp",
            "--model", "openai/gpt-oss-120b", "--weights", "mxfp4"]
     code, out, _ = run(capsys, *est, "--json")
@@ -135,7 +136,8 @@ def test_estimate_compare_and_plan_state_the_source(db: Path,
     assert source_line(out).startswith("prices: effective")
 
 
-def test_live_prices_flag_still_accepted(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.usefixtures("db")
+def test_live_prices_flag_still_accepted(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, *BOM, "--json", "--live-prices")
     assert code == 0
     assert json.loads(out)["price_source"] == "effective"

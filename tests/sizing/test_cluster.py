@@ -395,7 +395,7 @@ def test_upgrade_path(facts: Catalog) -> None:
     # uplink DAC + two breakouts (974 + 73 + 220 = 1,267)
     assert upgrade_cost(facts, GX10, 4, 8) == pytest.approx(4 * 2477 + 1036 + 2 * 110)
     assert upgrade_cost(facts, GX10, 3, 3) == 0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"to_units \(2\) must be >= from_units \(3\)"):
         upgrade_cost(facts, GX10, 3, 2)
 
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from sizing.economics import (
     DAYS_PER_MONTH,
     CloudPriceError,
+    agent_report,
     agent_session,
     break_even_months,
     cloud_chf_per_month,
@@ -30,6 +31,7 @@ from sizing.economics import (
     storage_report,
 )
 from sizing.scenario import Scenario, resolve
+from sizing.throughput import prefill_s
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -271,8 +273,8 @@ def test_agent_turns_by_hand():
     # contexts 1000, 1300, 1600; cached: prefill 1000, 200, 200 tokens = 1.0, 0.2, 0.2 s
     # uncached: 1.0, 1.3, 1.6 s; decode 100 / 50 = 2 s each turn
     kwargs = {"start_tokens": 1000, "tokens_per_turn": 200, "output_tokens_per_turn": 100,
-              "turns": 3, "prefill_s": lambda new, depth: new / 1000,
-              "decode_tok_s_at": lambda ctx: 50.0}
+              "turns": 3, "prefill_s": lambda new, _depth: new / 1000,
+              "decode_tok_s_at": lambda _context: 50.0}
     cached = agent_session(prefix_caching=True, **kwargs)
     plain = agent_session(prefix_caching=False, **kwargs)
     assert [t.context_tokens for t in cached] == [1000, 1300, 1600]
@@ -284,9 +286,6 @@ def test_agent_turns_by_hand():
 
 
 def test_prefix_caching_is_never_slower_on_the_real_model(catalog):
-    from sizing.economics import agent_report
-    from sizing.throughput import prefill_s
-
     r = resolve(Scenario("asus-gx10-1tb", 1, "tp", "openai/gpt-oss-120b", "mxfp4",
                          context_tokens=65536), catalog)
     rep = agent_report(r, catalog, start_tokens=20000, tokens_per_turn=2000,
@@ -322,6 +321,7 @@ def test_every_platform_has_a_known_ssd(catalog):
 
 def test_checkpoint_list_parsing():
     assert parse_checkpoints("a/b:mxfp4, c/d:q4_k_m") == [("a/b", "mxfp4"), ("c/d", "q4_k_m")]
-    for bad in ("a/b", ":mxfp4", " , "):
-        with pytest.raises(ValueError):
+    for bad, message in (("a/b", "must be MODEL:QUANT"), (":mxfp4", "must be MODEL:QUANT"),
+                         (" , ", "no checkpoint given")):
+        with pytest.raises(ValueError, match=message):
             parse_checkpoints(bad)

@@ -1,7 +1,7 @@
 """The estimate's JSON object (design.md command-line contract) for edge cases."""
 
-from sizing.estimate import estimate
-from sizing.scenario import Scenario
+from sizing.estimate import estimate, estimate_many
+from sizing.scenario import Scenario, ScenarioError
 
 
 def test_a_scenario_that_does_not_fit_has_no_prompt_phase(catalog):
@@ -24,8 +24,6 @@ def test_a_scenario_that_fits_has_a_positive_ttft(catalog):
 
 def test_library_estimate_refuses_tp_across_gpu_hosts(catalog):
     # an AM5 host takes at most 2 RTX 3090s: 8 cards are 4 hosts with no modelled fabric
-    from sizing.estimate import estimate_many
-    from sizing.scenario import ScenarioError
     (result,) = estimate_many([Scenario("rtx-3090", 8, "tp", "openai/gpt-oss-120b",
                                         "mxfp4")], catalog)
     assert isinstance(result, ScenarioError)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -273,9 +274,7 @@ def test_cli_plan_prints_floors_and_closest(tmp_path, capsys) -> None:
     assert d["closest_text"].startswith("nothing")
 
 
-def test_guide_buyer_file_parses_with_default_floors(tmp_path) -> None:
-    from pathlib import Path
-
+def test_guide_buyer_file_parses_with_default_floors() -> None:
     req = load_requirements(Path(__file__).resolve().parent.parent / "data" / "requirements"
                             / "guide_buyer.yaml")
     assert req.floors() == Floors()

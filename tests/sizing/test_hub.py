@@ -274,7 +274,7 @@ def drip(handler: BaseHTTPRequestHandler) -> None:
         time.sleep(0.5)
 
 
-def stall(handler: BaseHTTPRequestHandler) -> None:
+def stall(_handler: BaseHTTPRequestHandler) -> None:
     time.sleep(4)
 
 

@@ -19,6 +19,7 @@ from sizing.catalog import (
     parse_catalog,
     read_yaml_file,
 )
+from sizing.memory import memory_fit
 from sizing.scenario import Scenario, ScenarioError, resolve
 
 from .conftest import run as run_scenario
@@ -59,7 +60,6 @@ def test_deepseek_v3_q4_k_m_fits_a_512gb_m3_ultra_only_with_the_raised_limit(
 
     r = resolve(Scenario(MAC512, 1, "tp", DSV3, "q4_k_m", context_tokens=8192,
                          memory_setting="wired-limit-raised"), catalog)
-    from sizing.memory import memory_fit
 
     raised = memory_fit(r, catalog)
     assert raised.fits

@@ -7,6 +7,7 @@ MTP and ~38-40 with it (NVIDIA forum thread 365639, data/benchmarks.csv rows 39 
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -163,7 +164,6 @@ def test_cli_flags_and_json(capsys):
     rc = main(["estimate", "--platform", GX10, "--units", "4", "--parallel", "tp",
                "--model", Q397, "--weights", "nvfp4", "--spec", "mtp", "--spec-tokens", "2",
                "--content", "code", "--json"])
-    import json
     d = json.loads(capsys.readouterr().out)
     assert rc == 0
     assert d["speculative"] == "mtp"

@@ -8,6 +8,8 @@ one RTX PRO 6000 and "~1.4x, not 2x" for two GB10s.
 
 from __future__ import annotations
 
+from sizing.scenario import Scenario, resolve
+from sizing.throughput import throughput
 from tests.sizing.conftest import run
 
 GPT = "openai/gpt-oss-120b"
@@ -97,14 +99,10 @@ def test_longer_context_slows_decode_and_prefill(catalog):
 
 
 def test_speculative_multiplier_scales_decode(catalog):
-    from sizing.memory import memory_fit
-    from sizing.scenario import Scenario, resolve
-    from sizing.throughput import throughput
-
     base = Scenario(GX10, 1, "tp", GPT, "mxfp4", engine="vllm")
     spec = Scenario(GX10, 1, "tp", GPT, "mxfp4", engine="vllm", speculative_multiplier=1.8)
     speeds = []
     for s in (base, spec):
         r = resolve(s, catalog)
-        speeds.append(throughput(r, catalog, memory_fit(r, catalog)).decode_tok_s_per_request)
+        speeds.append(throughput(r, catalog).decode_tok_s_per_request)
     assert speeds[1] == speeds[0] * 1.8

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from openpyxl import load_workbook
 
-from sizing.bom import BomLine
+from sizing.bom import BomLine, bill_of_materials
+from sizing.catalog import default_catalog
 from ui import export, shopping
 
 if TYPE_CHECKING:
@@ -102,9 +103,6 @@ def test_shopping_exports_are_formula_safe():
 
 
 def test_alternatives_frame_is_empty_with_labels_when_nothing_is_passed_over():
-    from sizing.bom import bill_of_materials
-    from sizing.catalog import default_catalog
-
     frame = shopping.alternatives_frame(bill_of_materials(default_catalog(),
                                                           "asus-gx10-1tb", 2))
     assert len(frame) == 0

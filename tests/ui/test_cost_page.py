@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from cli.sizing_main import main
-from ui import export
+from ui import charts, export
 
 
 def metric(at, label: str) -> str:
@@ -108,8 +108,6 @@ def test_export_frames_are_formula_safe():
 
 
 def test_chart_marks_a_break_even_only_within_the_months_shown():
-    from ui import charts
-
     rows = pd.DataFrame({"month": [0, 1, 2, 0, 1, 2],
                          "series": ["local (hardware + energy)"] * 3 + ["cloud: X"] * 3,
                          "cumulative_chf": [100.0, 110, 120, 0, 60, 120]})

@@ -55,7 +55,7 @@ def test_xlsx_one_sheet_per_table(frame):
 
 
 def test_xlsx_needs_a_table():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="need at least one table"):
         export.xlsx_bytes({})
 
 

@@ -99,7 +99,7 @@ def test_incomplete_prices_are_marked_in_the_compare_table_and_listed(app):
     assert "Ethernet switch" in listing[0]
 
 
-def test_exports_carry_the_incomplete_mark(catalog=None):
+def test_exports_carry_the_incomplete_mark():
     cat = default_catalog()
     df = compare(Workload("openai/gpt-oss-120b", "mxfp4"), cat, platforms=[FW],
                  units=[1, 4])

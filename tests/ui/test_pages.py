@@ -7,6 +7,7 @@ import json
 import math
 import re
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,7 @@ import pytest
 from pricing.fetch import FetchResult
 from pricing.history import PriceHistory
 from sizing.catalog import default_catalog
+from ui import services
 
 PAGES = ["compare", "build", "plan", "fit", "prices", "assumptions"]
 DATA = Path(__file__).resolve().parents[1] / "data" / "pricing"
@@ -449,8 +451,6 @@ class FakeFetcher:
         self.closed = False
 
     def fetch(self, url: str) -> FetchResult:
-        from datetime import UTC, datetime
-
         self.urls.append(url)
         gx10 = default_catalog().platform("asus-gx10-1tb").price.url
         ok = url == gx10
@@ -467,8 +467,6 @@ class FakeFetcher:
 
 
 def test_refresh_runs_in_the_background_only_on_click(app, prices_db, monkeypatch):
-    from ui import services
-
     fake = FakeFetcher()
     monkeypatch.setattr(services, "make_fetcher", lambda: fake)
     at = app("prices")

@@ -15,6 +15,7 @@ from pricing.fetch import Fetcher
 from pricing.history import PriceHistory
 from sizing.catalog import default_catalog
 from tests.pricing.support import PRODUCT_HTML, Reply, Server, product_page, serving
+from ui import services
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -55,8 +56,6 @@ class QuickFetcher(Fetcher):
 
 @pytest.fixture
 def quick_fetchers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[QuickFetcher]:
-    from ui import services
-
     made: list[QuickFetcher] = []
 
     def make() -> QuickFetcher:
@@ -200,8 +199,8 @@ def test_url_check_of_an_allowed_host_is_validated_and_recorded(
     assert gx10["Last refresh"] == "ok"
 
 
+@pytest.mark.usefixtures("quick_fetchers")
 def test_url_check_shows_a_failed_validation(app, prices_db: Path, server: Server,
-                                             quick_fetchers: list[QuickFetcher],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LLM_PLANNER_URL_ALLOWLIST", "127.0.0.1")
     url = server.route("/gx10", Reply(200, PRODUCT_HTML))   # the 1 TB page for the 2 TB box
@@ -214,7 +213,7 @@ def test_url_check_shows_a_failed_validation(app, prices_db: Path, server: Serve
     assert [a.outcome for a in PriceHistory(prices_db).attempts("asus-gx10-2tb")] == ["mismatch"]
 
 
-def test_messages_show_user_input_literally(app, prices_db: Path) -> None:
+def test_messages_show_user_input_literally(app) -> None:
     """Typed text is escaped: no Markdown, LaTeX or Streamlit directives from the input."""
     at = app("prices")
     at.text_input(key="manual_price_text").set_value(":red[**5**] $x$")

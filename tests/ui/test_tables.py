@@ -12,7 +12,7 @@ from sizing.bom import bill_of_materials
 from sizing.catalog import default_catalog
 from sizing.compare import Workload, compare
 from sizing.money import catalog_prices
-from sizing.planner import evaluate_plan
+from sizing.planner import GroupSpec, evaluate_plan
 from sizing.requirements import Serve
 from ui import tables
 
@@ -51,7 +51,7 @@ def test_no_best_when_nothing_fits(df):
 
 
 def test_unknown_rule():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown rank rule 'best'"):
         tables.rank(pd.DataFrame(), "best")
 
 
@@ -107,8 +107,6 @@ def test_parse_plan():
 
 
 def test_plan_text_roundtrip():
-    from sizing.planner import GroupSpec
-
     main = Serve("main agent", "openai/gpt-oss-120b", "mxfp4")
     sub = Serve("sub-agents", "openai/gpt-oss-20b", "mxfp4", 2)
     plan = evaluate_plan(CAT, "asus-gx10-1tb", [GroupSpec(2, (main,)), GroupSpec(1, (sub,))])
