@@ -34,12 +34,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``bom``."""
     add_build_args(
         p, ("--units", {"required": True}),
+        ("--design", {"type": str, "choices": ("direct", "switch"),
+                      "help": "network design for 2+ GB10 nodes (default: direct for 2, "
+                              "switch for 3+; direct = triangle for 3, ring for 4)"}),
         ("--from", {"dest": "from_units", "metavar": "OWNED",
                     "help": "units already owned: print the upgrade shopping list from OWNED "
                             "to --units instead (same as `upgrade --from OWNED --to UNITS`)"}))
-    p.add_argument("--design", choices=("direct", "switch"),
-                   help="network design for 2+ GB10 nodes (default: direct for 2, switch "
-                        "for 3+; direct = triangle for 3, ring for 4)")
     p.set_defaults(func=run)
 
 

@@ -148,14 +148,13 @@ def add_price_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prices-db", help="price history database (default: see pricing)")
 
 
-def add_build_args(p: argparse.ArgumentParser,
-                   *unit_options: tuple[str, dict[str, Any]]) -> None:
+def add_build_args(p: argparse.ArgumentParser, *options: tuple[str, dict[str, Any]]) -> None:
     """The options of the shopping-list commands (``bom``, ``upgrade``): ``--platform``,
-    their unit counts (`unit_options`: flag and argparse settings, each a unit count),
-    ``--json`` or ``--markdown`` (the default), and the price options."""
+    the command's own `options` (flag and argparse settings; a unit count unless they give
+    another type), ``--json`` or ``--markdown`` (the default), and the price options."""
     p.add_argument("--platform", required=True)
-    for flag, options in unit_options:
-        p.add_argument(flag, type=limits.units_arg, **options)
+    for flag, settings in options:
+        p.add_argument(flag, **{"type": limits.units_arg, **settings})
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true")
     out.add_argument("--markdown", action="store_true", help="the default output")
