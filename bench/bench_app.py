@@ -25,8 +25,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -36,6 +36,9 @@ os.environ.setdefault("LLM_PLANNER_PRICES_DB",
 import streamlit.runtime.scriptrunner.exec_code as exec_code  # noqa: E402
 import streamlit.runtime.scriptrunner.script_runner as script_runner  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 _script_s: list[float] = []
 _original = exec_code.exec_func_with_error_handling
@@ -97,7 +100,7 @@ def _model(at: AppTest, i: int) -> None:
         "openai/gpt-oss-120b" if i % 2 else "meta-llama/Llama-3.3-70B-Instruct")
 
 
-def _context_cold(at: AppTest, i: int) -> None:
+def _context_cold(at: AppTest, _i: int) -> None:
     """A context length never used before: the comparison is computed, not cached."""
     _context_cold.calls += 1  # type: ignore[attr-defined]
     at.number_input(key="w_ctx").set_value(16_384 + 1_000 * _context_cold.calls)  # type: ignore[attr-defined]

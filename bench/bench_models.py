@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,6 +33,9 @@ from sizing.catalog import (  # noqa: E402
 )
 from sizing.hfconfig import architecture_from_config  # noqa: E402
 from sizing.quantmap import precision_map  # noqa: E402
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: a fresh interpreter: import the module, then load the catalog (CPU and wall, in seconds)
 FRESH = """
@@ -69,7 +73,6 @@ def _fresh(runs: int) -> list[float]:
 
 def _command(args: list[str], runs: int) -> tuple[float, float]:
     """(median wall s, median CPU s of the child) of ``python args``."""
-    import resource
 
     wall, cpu = [], []
     for _ in range(runs):

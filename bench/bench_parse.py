@@ -3,8 +3,8 @@
 Two pages: the REAL toppreise page in tests/data/pricing/toppreise_real_product_p818374.html
 (586 KB, 23 offers, as served on 2025-11-26), and the reconstructed sample inflated to
 ``--size-kb`` with more offer blocks, spec rows and inline script. For each: median and p95
-(wall clock and CPU time) of ``parse_product_page`` over ``--runs``; with beautifulsoup4
-installed also the time BeautifulSoup alone takes to build its tree with the lxml parser
+(wall clock and CPU time) of ``parse_product_page`` over ``--runs``; also the time
+BeautifulSoup alone takes to build its tree with the lxml parser
 (``BeautifulSoup(page, "lxml")``), for comparison. Parse time does not decide anything at
 one request per 8 s per host: this reports, it has no pass/fail target.
 """
@@ -16,6 +16,8 @@ import statistics
 import sys
 import time
 from pathlib import Path
+
+from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -100,19 +102,15 @@ def main(argv: list[str] | None = None) -> int:
               real)]
     page = build_page(args.size_kb * 1000, offers=args.offers).encode("utf-8")
     result = parse_product_page(page)
-    assert result.method == "jsonld" and result.low_rappen == 247_700, result
+    assert result.method == "jsonld", result
+    assert result.low_rappen == 247_700, result
     pages.append((f"reconstructed page ({len(page) / 1000:.0f} KB, {len(result.offers)} offers)",
                   page))
-    try:
-        from bs4 import BeautifulSoup
-    except ImportError:
-        BeautifulSoup = None  # noqa: N806
     for label, data in pages:
         _report(f"parse_product_page, {label}",
                 *_time(lambda data=data: parse_product_page(data), args.runs))
-        if BeautifulSoup is not None:
-            _report(f"BeautifulSoup(page, 'lxml') tree only, {label}",
-                    *_time(lambda data=data: BeautifulSoup(data, "lxml"), max(3, args.runs // 3)))
+        _report(f"BeautifulSoup(page, 'lxml') tree only, {label}",
+                *_time(lambda data=data: BeautifulSoup(data, "lxml"), max(3, args.runs // 3)))
     # wall-clock p95 suffers from other processes on a shared machine; the CPU-time figures
     # are what the parser itself costs
     return 0

@@ -9,8 +9,7 @@ prefix caching) and how many checkpoints fit on each SSD.
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli.common import catalog_of, float_arg, int_arg, price_context, resolve_model, strict_json
 from cli.cost import add_scenario_args, scenario_estimate
@@ -18,6 +17,9 @@ from sizing import limits
 from sizing.economics import agent_report, final_context_tokens, parse_checkpoints, storage_report
 from sizing.safe_text import md_escape
 from sizing.scenario import Scenario, ScenarioError, resolve
+
+if TYPE_CHECKING:
+    import argparse
 
 TURNS_MAX = 10_000
 RESERVE_GB_MAX = 100_000.0

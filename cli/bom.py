@@ -11,37 +11,35 @@ catalog``: the catalog list prices only; ``--prices-db DB``: another history), w
 
 from __future__ import annotations
 
-import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from cli import upgrade
 from cli.common import (
-    add_price_args,
+    add_build_args,
     catalog_of,
     price_age_of,
     price_context,
     print_age,
     strict_json,
 )
-from sizing import limits
 from sizing.bom import bill_of_materials
 from sizing.scenario import ScenarioError
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``bom``."""
-    p.add_argument("--platform", required=True)
-    p.add_argument("--units", type=limits.units_arg, required=True)
-    p.add_argument("--design", choices=("direct", "switch"),
-                   help="network design for 2+ GB10 nodes (default: direct for 2, switch "
-                        "for 3+; direct = triangle for 3, ring for 4)")
-    p.add_argument("--from", dest="from_units", type=limits.units_arg, metavar="OWNED",
-                   help="units already owned: print the upgrade shopping list from OWNED to "
-                        "--units instead (same as `upgrade --from OWNED --to UNITS`)")
-    out = p.add_mutually_exclusive_group()
-    out.add_argument("--json", action="store_true")
-    out.add_argument("--markdown", action="store_true", help="the default output")
-    add_price_args(p)
+    add_build_args(
+        p, ("--units", {"required": True}),
+        ("--design", {"type": str, "choices": ("direct", "switch"),
+                      "help": "network design for 2+ GB10 nodes (default: direct for 2, "
+                              "switch for 3+; direct = triangle for 3, ring for 4)"}),
+        ("--from", {"dest": "from_units", "metavar": "OWNED",
+                    "help": "units already owned: print the upgrade shopping list from OWNED "
+                            "to --units instead (same as `upgrade --from OWNED --to UNITS`)"}))
     p.set_defaults(func=run)
 
 

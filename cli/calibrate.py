@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cli.common import catalog_of
 from sizing.calibrate import (
@@ -15,6 +15,9 @@ from sizing.calibrate import (
     format_report,
     run_calibration,
 )
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -5,11 +5,16 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli.common import catalog_of, strict_json
 from sizing.llm import active_params, param_counts
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable
+
+    from sizing.catalog import Catalog
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -22,36 +27,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the catalog's platforms, models and network parts with key specs."""
     catalog = catalog_of(args)
-    rows: list[dict[str, Any]] = []
     kinds = [args.kind] if args.kind else ["platforms", "models", "network"]
-    if "platforms" in kinds:
-        for p in catalog.platforms:
-            rows.append({"kind": "platform", "id": p.id, "name": p.name, "family": p.family,
-                         "memory_gb": p.memory_gb,
-                         "memory_bandwidth_gb_s": p.memory_bandwidth_gb_s,
-                         "power_w_load": p.power.load_w,
-                         "price_chf": p.price.chf if p.price else None,
-                         "price_date": str(p.price.date) if p.price else None,
-                         "memory_settings": ",".join(m.id for m in p.memory_settings)
-                         or None})
-    if "models" in kinds:
-        for m in catalog.models:
-            rows.append({"kind": "model", "id": m.id, "name": m.name, "family": m.family,
-                         "released": m.released.isoformat() if m.released else None,
-                         "checkpoints": ",".join(m.checkpoints) or None,
-                         "total_params_b": round(param_counts(m).total / 1e9, 2),
-                         "active_params_b": round(active_params(m) / 1e9, 2),
-                         "attention": m.attention, "moe": m.is_moe,
-                         "max_context_tokens": m.max_context_tokens})
-    if "network" in kinds:
-        for s in catalog.switches:
-            rows.append({"kind": "switch", "id": s.id, "name": s.name,
-                         "max_200g_nodes": s.max_200g_nodes, "power_max_w": s.power_max_w,
-                         "price_chf": s.price.chf if s.price else None})
-        for c in catalog.cables:
-            rows.append({"kind": c.kind, "id": c.id, "name": c.name,
-                         "speed_gbit_s": c.speed_gbit_s, "length_m": c.length_m,
-                         "price_chf": c.price.chf if c.price else None})
+    rows = [row for kind in kinds for row in _ROWS[kind](catalog)]
     if args.json:
         print(strict_json(rows))
         return 0
@@ -64,6 +41,44 @@ def run(args: argparse.Namespace) -> int:
         for r in group:
             print("  ".join(_fmt(r.get(c)).ljust(widths[c]) for c in cols))
     return 0
+
+
+def _platform_rows(catalog: Catalog) -> list[dict[str, Any]]:
+    return [{"kind": "platform", "id": p.id, "name": p.name, "family": p.family,
+             "memory_gb": p.memory_gb, "memory_bandwidth_gb_s": p.memory_bandwidth_gb_s,
+             "power_w_load": p.power.load_w,
+             "price_chf": p.price.chf if p.price else None,
+             "price_date": str(p.price.date) if p.price else None,
+             "memory_settings": ",".join(m.id for m in p.memory_settings) or None}
+            for p in catalog.platforms]
+
+
+def _model_rows(catalog: Catalog) -> list[dict[str, Any]]:
+    return [{"kind": "model", "id": m.id, "name": m.name, "family": m.family,
+             "released": m.released.isoformat() if m.released else None,
+             "checkpoints": ",".join(m.checkpoints) or None,
+             "total_params_b": round(param_counts(m).total / 1e9, 2),
+             "active_params_b": round(active_params(m) / 1e9, 2),
+             "attention": m.attention, "moe": m.is_moe,
+             "max_context_tokens": m.max_context_tokens}
+            for m in catalog.models]
+
+
+def _network_rows(catalog: Catalog) -> list[dict[str, Any]]:
+    switches = [{"kind": "switch", "id": s.id, "name": s.name,
+                 "max_200g_nodes": s.max_200g_nodes, "power_max_w": s.power_max_w,
+                 "price_chf": s.price.chf if s.price else None}
+                for s in catalog.switches]
+    cables = [{"kind": c.kind, "id": c.id, "name": c.name,
+               "speed_gbit_s": c.speed_gbit_s, "length_m": c.length_m,
+               "price_chf": c.price.chf if c.price else None}
+              for c in catalog.cables]
+    return switches + cables
+
+
+# --kind -> its rows, in the order listed when no kind is given
+_ROWS: dict[str, Callable[[Catalog], list[dict[str, Any]]]] = {
+    "platforms": _platform_rows, "models": _model_rows, "network": _network_rows}
 
 
 def _fmt(value: Any) -> str:

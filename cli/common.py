@@ -14,9 +14,8 @@ import json
 import math
 import os
 import sys
-from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pricing import default_db_path
 from pricing.history import HistoryError
@@ -34,6 +33,9 @@ from sizing.catalog import (
 from sizing.money import PriceAge, price_age
 from sizing.safe_text import strip_controls
 from sizing.scenario import ScenarioError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
 
 EXIT_USAGE = 2
 
@@ -100,7 +102,7 @@ def resolve_model(catalog: Catalog, model: str) -> ModelArch:
         return catalog.model(model)
     except UnknownIdError:
         # imported here: requests costs ~0.15 s of start-up that catalog models never need
-        from sizing.hub import HubError, is_repo_id, model_from_hub
+        from sizing.hub import HubError, is_repo_id, model_from_hub  # noqa: PLC0415
         if not is_repo_id(model):
             raise
         try:
@@ -144,6 +146,34 @@ def add_price_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--live-prices", action="store_true",
                    help="kept for older scripts: the same as --prices effective (the default)")
     p.add_argument("--prices-db", help="price history database (default: see pricing)")
+
+
+def add_build_args(p: argparse.ArgumentParser, *options: tuple[str, dict[str, Any]]) -> None:
+    """The options of the shopping-list commands (``bom``, ``upgrade``): ``--platform``,
+    the command's own `options` (flag and argparse settings; a unit count unless they give
+    another type), ``--json`` or ``--markdown`` (the default), and the price options."""
+    p.add_argument("--platform", required=True)
+    for flag, settings in options:
+        p.add_argument(flag, **{"type": limits.units_arg, **settings})
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true")
+    out.add_argument("--markdown", action="store_true", help="the default output")
+    add_price_args(p)
+
+
+def add_ranking_args(p: argparse.ArgumentParser) -> None:
+    """The options of the commands that rank configurations (``compare``, ``plan``): the
+    price options and a repeatable ``--memory-setting``."""
+    add_price_args(p)
+    add_memory_setting_arg(p, many=True)
+
+
+def ranking_context(args: argparse.Namespace) -> tuple[Catalog, Any, PriceSource]:
+    """(catalog with the chosen memory settings, prices, their source) for `compare` and
+    `plan` (see `add_ranking_args`)."""
+    catalog = memory_settings_catalog(catalog_of(args), args)
+    prices, source = price_context(catalog, args)
+    return catalog, prices, source
 
 
 def price_context(catalog: Catalog, args: argparse.Namespace) -> tuple[Any, PriceSource]:

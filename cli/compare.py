@@ -11,22 +11,18 @@ The only command that builds a table: it imports pandas (through sizing.compare)
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 from typing import TYPE_CHECKING, Any
 
 from cli.common import (
-    add_memory_setting_arg,
-    add_price_args,
-    catalog_of,
+    add_ranking_args,
     float_arg,
     memory_setting_lines,
     memory_setting_of,
-    memory_settings_catalog,
     price_age_of,
-    price_context,
     print_age,
+    ranking_context,
     strict_json,
 )
 from sizing import limits
@@ -37,7 +33,11 @@ from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES, Scenari
 from sizing.workload import DEFAULT_MAX_TTFT_S, DEFAULT_MIN_TOK_S_PER_STREAM, RANK_RULES
 
 if TYPE_CHECKING:     # the tables come from sizing.compare, which imports pandas
+    import argparse
+
     import pandas as pd
+
+    from sizing.catalog import Catalog
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -75,8 +75,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rank", choices=RANK_RULES, default="cheapest",
                    help="best-option rule (default: cheapest)")
     p.add_argument("--format", choices=("csv", "json", "markdown"), default="markdown")
-    add_price_args(p)
-    add_memory_setting_arg(p, many=True)
+    add_ranking_args(p)
     p.set_defaults(func=run)
 
 
@@ -173,8 +172,7 @@ def _best_line(choice: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Print one workload across unit counts and platforms as Markdown, CSV or JSON."""
-    catalog = memory_settings_catalog(catalog_of(args), args)
-    prices, source = price_context(catalog, args)
+    catalog, prices, source = ranking_context(args)
     if args.library and args.format == "csv":
         raise ScenarioError("--library needs --format markdown or json")
     workload = Workload(model=args.model, weights=args.weights, context_tokens=args.context,
@@ -194,17 +192,7 @@ def run(args: argparse.Namespace) -> int:
     best = choice.best
     df["best_option"] = [best is not None and (r["platform"], r["units"]) == (
         best["platform"], best["units"]) for r in df[["platform", "units"]].to_dict("records")]
-    storage = None
-    if args.library:
-        library = []
-        for entry in _ids(args.library):
-            model, sep, quant = entry.rpartition(":")
-            if not sep or not model or not quant:
-                raise ScenarioError(f"--library entries must be MODEL:QUANT (got {entry!r})")
-            catalog.model(model)
-            catalog.quant(quant)
-            library.append((model, quant))
-        storage = storage_fit(catalog, library, platforms=list(dict.fromkeys(df["platform"])))
+    storage = _library_storage(args.library, catalog, df) if args.library else None
     df["price_age_days"] = [price_age_of(catalog, [d]).price_age_days
                             for d in df["oldest_price_date"]]
     df["memory_setting"] = [memory_setting_of(catalog, pid) for pid in df["platform"]]
@@ -221,11 +209,6 @@ def run(args: argparse.Namespace) -> int:
         print(strict_json(rows if storage is None else
                           {"configurations": rows, "storage": _records(storage)}))
     else:
-        tco = [c for c in df.columns if c.startswith("tco_chf_")]
-        cols = _MD_COLUMNS + [(c, f"TCO {c.removeprefix('tco_chf_')} CHF", "chf")
-                              for c in tco]
-        if df["memory_setting"].notna().any():
-            cols.insert(7, ("memory_setting", "Memory setting", None))
         print(f"{args.model} {args.weights}, context {args.context}, concurrency "
               f"{args.concurrency}\n")
         print(source.line(age.oldest_price_date))
@@ -234,23 +217,46 @@ def run(args: argparse.Namespace) -> int:
         for line in memory_setting_lines(catalog, df["platform"]):
             print(line)
         print()
-        sys.stdout.write(markdown_table(df, cols))
-        partial = df[~df["price_complete"].astype(bool) & df["unpriced_items"].astype(bool)]
-        if len(partial):
-            print("\nPrice incomplete (these parts are not priced; the CHF figures of the row "
-                  "leave them out):")
-            for row in partial.to_dict("records"):
-                print(f"- {row['units']} x {row['platform']}: {row['unpriced_items']}")
-        bad = df[~df["fits"].astype(bool)]
-        if len(bad):
-            print("\nNot fitting / not buildable:")
-            for row in bad.to_dict("records"):
-                print(f"- {row['units']} x {row['platform']}: {row['reason']}")
-        if storage is not None:
-            print("\nSSD per unit vs model library (100 GB kept for OS and containers):\n")
-            sys.stdout.write(markdown_table(storage, [
-                ("platform", "Platform", None), ("storage_tb", "SSD TB", "g"),
-                ("library_gb", "Library GB", ",.0f"), ("models_fit", "Models that fit", None),
-                ("models_in_library", "of", None), ("free_gb_after_library", "Free GB",
-                                                    ",.0f")]))
+        _print_markdown(df, storage)
     return 0
+
+
+def _library_storage(library_text: str, catalog: Catalog, df: pd.DataFrame) -> pd.DataFrame:
+    """The SSD check of ``--library MODEL:QUANT,...`` on the compared platforms."""
+    library = []
+    for entry in _ids(library_text):
+        model, sep, quant = entry.rpartition(":")
+        if not sep or not model or not quant:
+            raise ScenarioError(f"--library entries must be MODEL:QUANT (got {entry!r})")
+        catalog.model(model)
+        catalog.quant(quant)
+        library.append((model, quant))
+    return storage_fit(catalog, library, platforms=list(dict.fromkeys(df["platform"])))
+
+
+def _print_markdown(df: pd.DataFrame, storage: pd.DataFrame | None) -> None:
+    """The comparison table (with TCO and memory-setting columns where present), the rows
+    with unpriced parts, those that do not fit, and the SSD check."""
+    tco = [c for c in df.columns if c.startswith("tco_chf_")]
+    cols = _MD_COLUMNS + [(c, f"TCO {c.removeprefix('tco_chf_')} CHF", "chf") for c in tco]
+    if df["memory_setting"].notna().any():
+        cols.insert(7, ("memory_setting", "Memory setting", None))
+    sys.stdout.write(markdown_table(df, cols))
+    partial = df[~df["price_complete"].astype(bool) & df["unpriced_items"].astype(bool)]
+    if len(partial):
+        print("\nPrice incomplete (these parts are not priced; the CHF figures of the row "
+              "leave them out):")
+        for row in partial.to_dict("records"):
+            print(f"- {row['units']} x {row['platform']}: {row['unpriced_items']}")
+    bad = df[~df["fits"].astype(bool)]
+    if len(bad):
+        print("\nNot fitting / not buildable:")
+        for row in bad.to_dict("records"):
+            print(f"- {row['units']} x {row['platform']}: {row['reason']}")
+    if storage is not None:
+        print("\nSSD per unit vs model library (100 GB kept for OS and containers):\n")
+        sys.stdout.write(markdown_table(storage, [
+            ("platform", "Platform", None), ("storage_tb", "SSD TB", "g"),
+            ("library_gb", "Library GB", ",.0f"), ("models_fit", "Models that fit", None),
+            ("models_in_library", "of", None), ("free_gb_after_library", "Free GB",
+                                                ",.0f")]))

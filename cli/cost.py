@@ -11,19 +11,22 @@ agent.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli.common import catalog_of, float_arg, price_context, strict_json
 from cli.estimate import estimate_dict
 from sizing import limits
-from sizing.catalog import Catalog
 from sizing.economics import CloudPriceError, cost_report, cumulative_table, load_cloud_prices
 from sizing.money import chf
 from sizing.safe_text import md_escape, spreadsheet_cell
 from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES, ScenarioError
+
+if TYPE_CHECKING:
+    import argparse
+
+    from sizing.catalog import Catalog
 
 INPUT_SHARE_MAX = 0.99
 LIFE_YEARS_MAX = 20.0

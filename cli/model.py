@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-import argparse
+from typing import TYPE_CHECKING, Any
 
 from cli.common import CliError, catalog_of, resolve_model, strict_json
 from sizing import limits
@@ -23,6 +23,12 @@ from sizing.llm import (
 )
 from sizing.quantmap import QUANT_IN_NAME
 from sizing.scenario import ENGINE_CHOICES, KV_DTYPES
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Mapping
+
+    from sizing.catalog import Catalog, ModelArch, Quantization
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -42,22 +48,7 @@ def run(args: argparse.Namespace) -> int:
     """Print a model's parameters, weights and KV bytes."""
     catalog = catalog_of(args)
     model = resolve_model(catalog, args.model)
-    weights = args.weights or quant_named_by(model, args.model)
-    if weights and "/" in weights:
-        named = quant_named_by(model, weights, include_self=True)
-        if named is None:
-            raise CliError(f"weights '{weights}' is not a checkpoint of {model.id} kept in the "
-                           f"catalog; kept: {', '.join(model.checkpoints.values()) or 'none'}")
-        weights = named
-    if weights is None and args.model.lower() != model.id.lower():
-        said = QUANT_IN_NAME.search(args.model)
-        if said:
-            raise CliError(f"{args.model} is a {said.group(1).upper()} checkpoint of {model.id} "
-                           "whose quantization map is not kept: pass --weights (a generic "
-                           "format) or the checkpoint's config.json")
-    quant = catalog.quant(weights) if weights else None
-    if quant is not None and not quant_applies(model, quant):
-        raise CliError(quant_mismatch_message(model, quant, catalog))
+    quant = _quantization(catalog, model, args.model, args.weights)
     if args.kv_dtype not in KV_DTYPES:
         raise CliError(f"unknown kv dtype '{args.kv_dtype}'; valid choices: "
                        f"{', '.join(KV_DTYPES)}")
@@ -108,6 +99,39 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(strict_json(d))
         return 0
+    _print_text(d, model, table, counts.by_class, by_class, args)
+    return 0
+
+
+def _quantization(catalog: Catalog, model: ModelArch, name: str,
+                  weights: str | None) -> Quantization | None:
+    """The quantization `--weights` names (a generic format or a kept checkpoint's repo
+    id), or the one the model name names; None for the checkpoint's own precision. A name
+    that says quantized without a kept map is an error, never read as bf16."""
+    weights = weights or quant_named_by(model, name)
+    if weights and "/" in weights:
+        named = quant_named_by(model, weights, include_self=True)
+        if named is None:
+            raise CliError(f"weights '{weights}' is not a checkpoint of {model.id} kept in the "
+                           f"catalog; kept: {', '.join(model.checkpoints.values()) or 'none'}")
+        weights = named
+    if weights is None and name.lower() != model.id.lower():
+        said = QUANT_IN_NAME.search(name)
+        if said:
+            raise CliError(f"{name} is a {said.group(1).upper()} checkpoint of {model.id} "
+                           "whose quantization map is not kept: pass --weights (a generic "
+                           "format) or the checkpoint's config.json")
+    quant = catalog.quant(weights) if weights else None
+    if quant is not None and not quant_applies(model, quant):
+        raise CliError(quant_mismatch_message(model, quant, catalog))
+    return quant
+
+
+def _print_text(d: dict[str, Any], model: ModelArch, table: dict[str, tuple[str, float]],
+                params_by_class: Mapping[str, float], bytes_by_class: Mapping[str, float],
+                args: argparse.Namespace) -> None:
+    """The human-readable form of `d` (`run`'s JSON), with the per-class table."""
+    arch = model.arch
     kinds = ", ".join(f"{n} {k}" for k, n in arch.layer_kinds().items())
     published = (f" (card: {model.published_total_params_b:g} B total"
                  + (f", {model.published_active_params_b:g} B active"
@@ -120,8 +144,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"  weights: {d['precision_source']}")
     width = max(len(c) for c in table)
     for c, (label, bits) in table.items():
-        print(f"    {c:<{width}}  {counts.by_class[c] / 1e9:8.2f} B  {label:<18} "
-              f"{bits:6.3f} bits  {by_class[c] / GIB:8.2f} GiB")
+        print(f"    {c:<{width}}  {params_by_class[c] / 1e9:8.2f} B  {label:<18} "
+              f"{bits:6.3f} bits  {bytes_by_class[c] / GIB:8.2f} GiB")
     print(f"  total {d['weights_gib']:.2f} GiB (MTP not loaded), {d['weights_gib_per_unit']:.2f} "
           f"GiB per unit at TP={args.tp}")
     print(f"  KV: {d['kv_bytes_per_token'] / 1024:.2f} KiB/token "
@@ -130,4 +154,3 @@ def run(args: argparse.Namespace) -> int:
           f"({args.kv_dtype})")
     for note in d["notes"]:
         print(f"  note: {note}")
-    return 0

@@ -6,25 +6,26 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli.common import (
-    add_memory_setting_arg,
-    add_price_args,
-    catalog_of,
+    add_ranking_args,
     memory_setting_lines,
     memory_setting_of,
-    memory_settings_catalog,
     price_age_of,
-    price_context,
     print_age,
+    ranking_context,
     strict_json,
 )
 from sizing.money import chf
 from sizing.planner import plan
 from sizing.requirements import RequirementsError, check_requirements, load_requirements
+
+if TYPE_CHECKING:
+    import argparse
+
+    from sizing.planner import PlanResult
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -32,16 +33,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--requirements", required=True, help="requirements YAML")
     p.add_argument("--json", action="store_true")
     p.add_argument("--all", action="store_true", help="list every rejected configuration")
-    add_price_args(p)
-    add_memory_setting_arg(p, many=True)
+    add_ranking_args(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the configurations that meet a requirements file, cheapest first."""
     req = load_requirements(args.requirements)
-    catalog = memory_settings_catalog(catalog_of(args), args)
-    prices, source = price_context(catalog, args)
+    catalog, prices, source = ranking_context(args)
     try:
         check_requirements(req, catalog)      # ids and limits: name the file as well
     except RequirementsError as exc:
@@ -59,6 +58,17 @@ def run(args: argparse.Namespace) -> int:
     print_age(age)
     for line in memory_setting_lines(catalog, [c.platform_id for c in result.recommended]):
         print(line)
+    _print_recommended(result)
+    _print_rejected(result, every=args.all)
+    print("\nAssumptions:")
+    for a in result.assumptions:
+        print(f"- {a}")
+    return 0
+
+
+def _print_recommended(result: PlanResult) -> None:
+    """The configurations that meet the requirements: priced completely first, then those
+    with unpriced parts; the floors and the closest miss in between."""
     complete = [c for c in result.recommended if c.price_complete]
     partial = [c for c in result.recommended if not c.price_complete]
     print(f"{len(complete)} configuration(s) meet the requirements (cheapest first):")
@@ -72,20 +82,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n{len(partial)} more meet them only if their unpriced parts fit in the rest of "
               f"the budget (price incomplete; ranked after the complete ones):")
         _print_candidates(partial, len(complete) + 1)
+
+
+def _print_rejected(result: PlanResult, *, every: bool) -> None:
+    """Rejected platform families, and every rejected configuration (`every`) or their
+    count."""
     if result.families:
         print("\nRejected platform families:")
         for fam, why in result.families.items():
             print(f"- {fam}: {why}")
-    if args.all:
+    if every:
         print("\nRejected configurations:")
         for r in result.rejected:
             print(f"- {r.units} x {r.platform_id}: {', '.join(r.reasons)} — {r.detail}")
     else:
         print(f"\n{len(result.rejected)} configuration(s) rejected (--all lists them).")
-    print("\nAssumptions:")
-    for a in result.assumptions:
-        print(f"- {a}")
-    return 0
 
 
 def _print_candidates(candidates: list[Any], start: int) -> None:

@@ -12,10 +12,9 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pricing import ALLOWLIST_ENV_VAR, CACHE_ENV_VAR, DB_ENV_VAR, default_db_path
 from pricing.amounts import PriceInputError, parse_chf_input
@@ -26,6 +25,9 @@ from pricing.pages import ParseError, parse_product_page
 from pricing.refresh import check_url, format_chf, refresh
 from pricing.saved import MAX_SAVED_PAGE_BYTES, ImportResult, SavedPage, import_saved_pages
 from sizing.catalog import CatalogError, UnknownIdError, load_catalog
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = ["build_parser", "main"]
 

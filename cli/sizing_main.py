@@ -7,12 +7,16 @@ inputs, bad options) print one line on stderr and exit with status 2 (cli/common
 
 from __future__ import annotations
 
-import argparse
+import importlib
 import sys
-from collections.abc import Sequence
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 from cli.common import OneLineParser, exit_status
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from types import ModuleType
 
 # name -> one-line help, in the order ``--help`` lists them
 COMMANDS = {
@@ -36,38 +40,9 @@ def command_module(name: str) -> ModuleType:
     """The module of command `name`, imported only when that command is parsed: each
     module imports what it uses at its top, and some of that is slow to load (pandas and
     pyarrow for compare, ~0.5 s), so a command pays only for its own imports."""
-    match name:
-        case "catalog":
-            from cli import catalog
-            return catalog
-        case "estimate":
-            from cli import estimate
-            return estimate
-        case "model":
-            from cli import model
-            return model
-        case "calibrate":
-            from cli import calibrate
-            return calibrate
-        case "bom":
-            from cli import bom
-            return bom
-        case "upgrade":
-            from cli import upgrade
-            return upgrade
-        case "compare":
-            from cli import compare
-            return compare
-        case "plan":
-            from cli import plan
-            return plan
-        case "cost":
-            from cli import cost
-            return cost
-        case "agent":
-            from cli import agent
-            return agent
-    raise ValueError(f"unknown command {name!r}")
+    if name not in COMMANDS:
+        raise ValueError(f"unknown command {name!r}")
+    return importlib.import_module(f"cli.{name}")
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

@@ -6,34 +6,31 @@ buy, owned parts left unused, cost now, total spent.
 
 from __future__ import annotations
 
-import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from cli.common import (
-    add_price_args,
+    add_build_args,
     catalog_of,
     price_age_of,
     price_context,
     print_age,
     strict_json,
 )
-from sizing import limits
 from sizing.scenario import ScenarioError
 from sizing.topology import topology
 from sizing.upgrade import upgrade_path
 
+if TYPE_CHECKING:
+    import argparse
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``upgrade``."""
-    p.add_argument("--platform", required=True)
-    p.add_argument("--from", dest="from_units", type=limits.units_arg, required=True,
-                   metavar="N", help="units owned now (their default build is owned)")
-    p.add_argument("--to", dest="to_units", type=limits.units_arg, required=True,
-                   metavar="M", help="units wanted")
-    out = p.add_mutually_exclusive_group()
-    out.add_argument("--json", action="store_true")
-    out.add_argument("--markdown", action="store_true", help="the default output")
-    add_price_args(p)
+    add_build_args(
+        p, ("--from", {"dest": "from_units", "required": True, "metavar": "N",
+                       "help": "units owned now (their default build is owned)"}),
+        ("--to", {"dest": "to_units", "required": True, "metavar": "M", "help": "units wanted"}))
     p.set_defaults(func=run)
 
 

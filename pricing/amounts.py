@@ -139,6 +139,24 @@ def _token_to_rappen(token: str) -> tuple[int, bool] | None:
     return None if value is None else (value, True)
 
 
+def _euro_split_amount(s: str) -> tuple[bool, int | None]:
+    """An amount with its cents after the euro sign (``35€ 99``): (True, cents), or (True,
+    None) when negative; (False, None) when `s` is not written that way."""
+    euro = _euro_decimal(s)
+    if not euro:
+        return False, None
+    if _NEGATIVE.search(s[:euro[0]]):
+        return True, None
+    before = _NUMBER.fullmatch(euro[1].strip())
+    parsed = _token_to_rappen(before.group(0)) if before else None
+    if parsed is None or parsed[1]:
+        return False, None
+    extra = _digits_to_rappen("0", euro[2])
+    if extra is None:
+        return False, None
+    return True, parsed[0] + extra
+
+
 def parse_price_rappen(text: str) -> int | None:
     """Parse a price string to integer Rappen/cents; ``None`` when it holds no amount.
 
@@ -159,17 +177,9 @@ def parse_price_rappen(text: str) -> int | None:
         return None
     s = _WHOLE_FRANCS.sub(r"\g<1>\g<2>00", s)
     if s.count("€") == 1:
-        euro = _euro_decimal(s)
-        if euro and _NEGATIVE.search(s[:euro[0]]):
-            return None
-        if euro:
-            before = _NUMBER.fullmatch(euro[1].strip())
-            parsed = _token_to_rappen(before.group(0)) if before else None
-            if parsed is not None and not parsed[1]:
-                frac = euro[2]
-                extra = _digits_to_rappen("0", frac)
-                if extra is not None:
-                    return parsed[0] + extra
+        decided, cents = _euro_split_amount(s)
+        if decided:
+            return cents
     m = _NUMBER.search(s)
     if m is None:
         return 0 if FREE_WORDS.search(s) else None
@@ -206,6 +216,17 @@ def parse_chf_input(text: str) -> int:
     ``€ 4999``), exponent notation (``1e3``), more than two decimals (``2'477.005``), an
     ambiguous single ``.``/``,`` before three digits (``2.477``), words, several amounts.
     """
+    body = _chf_input_body(text)
+    m = _INPUT_NUMBER.fullmatch(body)
+    if m is None:
+        raise PriceInputError("not a plain CHF amount: write digits like 2477 or 2'477.00 "
+                              "(optionally with CHF)")
+    return _input_rappen(m, body)
+
+
+def _chf_input_body(text: str) -> str:
+    """The number of a typed CHF amount, its currency mark removed; PriceInputError for
+    empty or over-long text, exponent notation, another currency, a negative amount."""
     if not isinstance(text, str) or not text.strip():
         raise PriceInputError("no amount given: enter a CHF amount like 2'477.00")
     if len(text) > 400:
@@ -223,11 +244,12 @@ def parse_chf_input(text: str) -> int:
         body = _INPUT_CHF_AFTER.sub("", s, count=1)
     if body[:1] in ("-", "\u2212", "\u2012", "\u2013", "\u2014"):
         raise PriceInputError("negative amounts are not prices")
-    body = _WHOLE_FRANCS.sub(r"\g<1>\g<2>00", body)
-    m = _INPUT_NUMBER.fullmatch(body)
-    if m is None:
-        raise PriceInputError("not a plain CHF amount: write digits like 2477 or 2'477.00 "
-                              "(optionally with CHF)")
+    return _WHOLE_FRANCS.sub(r"\g<1>\g<2>00", body)
+
+
+def _input_rappen(m: re.Match[str], body: str) -> int:
+    """Rappen of a typed amount matched by `_INPUT_NUMBER`; PriceInputError for mixed or
+    ambiguous separators, more than two decimals, zero, or over CHF 1'000'000."""
     group, dec, frac = m.group("g"), m.group("d"), m.group("frac") or ""
     if dec is not None and dec == group:
         raise PriceInputError(f"'{dec}' is used both as thousands and decimal separator")

@@ -11,12 +11,15 @@ names below. Both return `sizing.money.PriceQuote`, the one price type.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pricing.history import Attempt, ManualPrice, PriceHistory
-from sizing.catalog import Item
 from sizing.money import PriceQuote, catalog_quote
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from pricing.history import Attempt, ManualPrice, PriceHistory
+    from sizing.catalog import Item
 
 __all__ = ["effective_price", "effective_prices"]
 

@@ -39,11 +39,10 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -52,6 +51,9 @@ from requests.adapters import HTTPAdapter
 
 from pricing import ALLOWLIST_ENV_VAR, USER_AGENT_URL_ENV_VAR, __version__, default_cache_dir
 from pricing.pages import is_block_page
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = [
     "DEFAULT_ALLOWLIST",

@@ -27,12 +27,14 @@ with ``read_only=True``: SQLite URI ``mode=ro``, no schema writes, no wait for a
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 __all__ = [
     "ORIGINS",

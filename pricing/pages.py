@@ -33,10 +33,9 @@ import html as html_lib
 import json
 import re
 import warnings
-from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
 
@@ -49,6 +48,9 @@ from pricing.amounts import (
     parse_price_rappen,
     schema_amount,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
 
 PARSER_VERSION = "1.0"
 Method = Literal["jsonld", "microdata", "offers", "header"]
@@ -380,30 +382,40 @@ def _from_schema_offers(offers: list[Any], found: _Found) -> None:
             continue
         is_aggregate = "AggregateOffer" in _types(o) or "lowPrice" in o or "highPrice" in o
         if is_aggregate and found.low is None:
-            low = schema_amount(o.get("lowPrice"))
-            high = schema_amount(o.get("highPrice"))
-            if low is None:
-                low = schema_amount(o.get("price"))
-            if low is None and high is not None:
-                low = high
-            found.currency = found.currency or normalize_currency(o.get("priceCurrency"))
-            if low is not None:
-                found.low, found.high = low, high if high is not None else low
-                found.count = int_or_none(o.get("offerCount"))
-            nested = [x for x in _as_list(o.get("offers")) if isinstance(x, dict)]
-            singles.extend(_schema_offer(x, found.currency) for x in nested)
+            singles.extend(_from_aggregate_offer(o, found))
         elif not is_aggregate:
             singles.append(_schema_offer(o, None))
     found.offers = singles
     if found.low is None:
-        lh = _low_high(singles)
-        if lh is not None:
-            found.low, found.high, pool = lh
-            found.count = len([s for s in singles if s.best_rappen is not None])
-            cheapest = min(pool, key=lambda s: s.best_rappen or 0)
-            found.currency = found.currency or cheapest.currency
+        _range_from_singles(singles, found)
     elif found.count is None and singles:
         found.count = len(singles)
+
+
+def _from_aggregate_offer(o: dict[str, Any], found: _Found) -> list[ShopOffer]:
+    """Fill low/high/count/currency from an AggregateOffer; its nested single offers."""
+    low = schema_amount(o.get("lowPrice"))
+    high = schema_amount(o.get("highPrice"))
+    if low is None:
+        low = schema_amount(o.get("price"))
+    if low is None and high is not None:
+        low = high
+    found.currency = found.currency or normalize_currency(o.get("priceCurrency"))
+    if low is not None:
+        found.low, found.high = low, high if high is not None else low
+        found.count = int_or_none(o.get("offerCount"))
+    nested = [x for x in _as_list(o.get("offers")) if isinstance(x, dict)]
+    return [_schema_offer(x, found.currency) for x in nested]
+
+
+def _range_from_singles(singles: list[ShopOffer], found: _Found) -> None:
+    """Without an aggregate: low/high/count/currency from the single offers' prices."""
+    lh = _low_high(singles)
+    if lh is not None:
+        found.low, found.high, pool = lh
+        found.count = len([s for s in singles if s.best_rappen is not None])
+        cheapest = min(pool, key=lambda s: s.best_rappen or 0)
+        found.currency = found.currency or cheapest.currency
 
 
 def _jsonld(tree: Any, notes: list[str]) -> tuple[_Found | None, _Found]:
@@ -700,6 +712,14 @@ def _currency_near(el: Any) -> str | None:
 
 
 def _header(tree: Any) -> _Found | None:
+    """The page's own price when it has no structured data: the shop's price box, then
+    ``product:price:amount`` / ``og:price:amount`` meta tags, then the innermost element
+    whose class names a price, with a currency next to it."""
+    return _price_box(tree) or _price_meta(tree) or _price_element(tree)
+
+
+def _price_box(tree: Any) -> _Found | None:
+    """The first parsable ``Plugin_Price`` element, by header container in order."""
     prices = tree.with_class("Plugin_Price")
     for container in _HEADER_CONTAINERS:
         for el in prices:
@@ -711,20 +731,30 @@ def _header(tree: Any) -> _Found | None:
             value = parse_price_rappen(_text(el))
             if value is not None:
                 return _Found(low=value, high=value, currency=_currency_near(el))
+    return None
+
+
+def _price_meta(tree: Any) -> _Found | None:
+    """The first ``product:price:amount`` / ``og:price:amount`` meta tag and its currency."""
     metas = tree.named("meta")
     amount = [m.get("content") for m in metas if m.get("content") is not None
               and m.get("property") in ("product:price:amount", "og:price:amount")]
-    if amount:
-        value = schema_amount(amount[0])
-        if value is not None:
-            cur = [m.get("content") for m in metas if m.get("content") is not None
-                   and m.get("property") in ("product:price:currency", "og:price:currency")]
-            return _Found(low=value, high=value,
-                          currency=normalize_currency(cur[0]) if cur else None)
+    if not amount:
+        return None
+    value = schema_amount(amount[0])
+    if value is None:
+        return None
+    cur = [m.get("content") for m in metas if m.get("content") is not None
+           and m.get("property") in ("product:price:currency", "og:price:currency")]
+    return _Found(low=value, high=value, currency=normalize_currency(cur[0]) if cur else None)
+
+
+def _price_element(tree: Any) -> _Found | None:
+    """The first innermost element of the body with ``price`` in its class that holds a
+    short parsable amount with a currency near it."""
     bodies = tree.named("body")
     in_body = [el for b in bodies[:1] for el in b.find_all(True) if _cls_has(el, "price")]
-    candidates = _leafmost(in_body)
-    for el in candidates:
+    for el in _leafmost(in_body):
         if _excluded(el):
             continue
         text = _text(el)

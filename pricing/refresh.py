@@ -28,14 +28,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pricing.fetch import Fetcher, check_url_allowed, url_allowlist
-from pricing.history import Outcome, PriceHistory
 from pricing.pages import (
     PARSER_VERSION,
     PageOffer,
@@ -43,8 +41,14 @@ from pricing.pages import (
     parse_product_page,
     toppreise_product_id,
 )
-from sizing.catalog import Item
 from sizing.money import chf_rappen
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from pricing.fetch import FetchResult
+    from pricing.history import Outcome, PriceHistory
+    from sizing.catalog import Item
 
 __all__ = [
     "CATALOG_BAND",
@@ -321,12 +325,9 @@ def _refresh_one(item: Item, url: str, *, history: PriceHistory, fetcher: Fetche
                  reference_url: str | None = None) -> RefreshResult:
     record = _Recorder(history, item, url)
     host = (urlsplit(url).hostname or "").lower()
-    if stop_host_on_block and host in blocked_hosts:
-        return record("blocked", detail=(f"not fetched: {host} blocked an earlier request in this "
-                                         f"run ({blocked_hosts[host]})"))
-    if down_hosts is not None and host in down_hosts:
-        return record("error", unreachable=True, detail=(
-            f"skipped: {host} could not be reached earlier in this run: {down_hosts[host]}"))
+    skipped = _skipped(record, host, blocked_hosts if stop_host_on_block else None, down_hosts)
+    if skipped is not None:
+        return skipped
     fetched = fetcher.fetch(url) if allowlist is None else fetcher.fetch(url, allowlist=allowlist)
     if fetched.unreachable and down_hosts is not None:
         down_hosts[host] = fetcher.unreachable_hosts().get(host, fetched.detail)
@@ -344,12 +345,41 @@ def _refresh_one(item: Item, url: str, *, history: PriceHistory, fetcher: Fetche
     except ParseError as exc:
         fetcher.forget(url)
         return record("parse_error", detail=str(exc), parser_version=PARSER_VERSION, **common)
+    return _validated(record, item, url, page, fetched, common, fetcher=fetcher,
+                      history=history, band=band, catalog_band=catalog_band,
+                      confirm_tolerance=confirm_tolerance, reference_url=reference_url)
 
-    notes: list[str] = list(page.notes)
-    currency = page.currency
-    if currency is None and _is_chf_only_host(fetched.final_url):
-        currency = "CHF"
+
+def _skipped(record: _Recorder, host: str, blocked_hosts: dict[str, str] | None,
+             down_hosts: dict[str, str] | None) -> RefreshResult | None:
+    """The row of a URL not fetched: its host blocked or could not be reached earlier in
+    this run (`blocked_hosts` None: keep trying blocked hosts); None to fetch it."""
+    if blocked_hosts is not None and host in blocked_hosts:
+        return record("blocked", detail=(f"not fetched: {host} blocked an earlier request in this "
+                                         f"run ({blocked_hosts[host]})"))
+    if down_hosts is not None and host in down_hosts:
+        return record("error", unreachable=True, detail=(
+            f"skipped: {host} could not be reached earlier in this run: {down_hosts[host]}"))
+    return None
+
+
+def _currency_or_chf_host(currency: str | None, url: str | None,
+                          notes: list[str]) -> str | None:
+    """A page's currency; CHF for a page of a CHF-only host that states none (noted)."""
+    if currency is None and url and _is_chf_only_host(url):
         notes.append("page states no currency; toppreise.ch lists CHF only")
+        return "CHF"
+    return currency
+
+
+def _validated(record: _Recorder, item: Item, url: str, page: PageOffer, fetched: FetchResult,
+               common: dict[str, Any], *, fetcher: Fetcher, history: PriceHistory,
+               band: tuple[float, float], catalog_band: tuple[float, float],
+               confirm_tolerance: float, reference_url: str | None) -> RefreshResult:
+    """The row of a parsed page: a mismatch (currency, product), suspect (implausible jump;
+    neither kept in the HTTP cache) or ok, with the notes on how it was checked."""
+    notes: list[str] = list(page.notes)
+    currency = _currency_or_chf_host(page.currency, fetched.final_url, notes)
     if currency != "CHF":
         fetcher.forget(url)
         stated = f"currency {currency}" if currency else "page states no currency"

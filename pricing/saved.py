@@ -11,24 +11,27 @@ Unmatched or invalid pages are listed with a reason; nothing is stored for them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pricing.history import PriceHistory
 from pricing.pages import PageOffer, ParseError, parse_product_page, toppreise_product_id
 from pricing.refresh import (
     CATALOG_BAND,
     CONFIRM_TOLERANCE,
     DEFAULT_BAND,
-    _is_chf_only_host,
+    _currency_or_chf_host,
     _plausibility,
     check_identity,
     format_chf,
     part_number_matches,
 )
-from sizing.catalog import Item
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from pricing.history import PriceHistory
+    from sizing.catalog import Item
 
 __all__ = ["MAX_SAVED_PAGE_BYTES", "ImportResult", "SavedPage", "import_saved_pages"]
 
@@ -142,11 +145,8 @@ def _import_one(saved: SavedPage, items: list[Item], *, history: PriceHistory,
     if item is None:
         return ImportResult(name, "unmatched", how)
     catalog_url = item.price.url if item.price is not None else None
-    currency = page.currency
     notes = [how]
-    if currency is None and page.url and _is_chf_only_host(page.url):
-        currency = "CHF"
-        notes.append("page states no currency; toppreise.ch lists CHF only")
+    currency = _currency_or_chf_host(page.currency, page.url, notes)
     if currency != "CHF":
         stated = f"currency {currency}" if currency else "page states no currency"
         return ImportResult(name, "invalid", f"{stated}, expected CHF", item.id,

@@ -8,15 +8,18 @@ list prices and says so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pricing.effective import effective_prices
 from pricing.history import HistoryError, PriceHistory
-from sizing.catalog import Item
-from sizing.money import PriceQuote
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+    from sizing.catalog import Item
+    from sizing.money import PriceQuote
 
 
 @dataclass(frozen=True)

@@ -13,17 +13,19 @@ This module never imports `pricing` (design rule). Human-readable CHF are Swiss 
 
 from __future__ import annotations
 
-import datetime
 import re
 import urllib.parse
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sizing.catalog import Cable, Catalog, Item, Platform, Switch
 from sizing.money import PriceQuote, catalog_quote, chf
 from sizing.power import power_w
 from sizing.topology import Topology, is_200g_system, list_price_chf, topology
+
+if TYPE_CHECKING:
+    import datetime
+    from collections.abc import Mapping
 
 # The reference build guide (SeverinAlexB/local-llm-research dgx-spark/build-guide.md,
 # prices "verified against toppreise.ch" 2026-02-17): ASUS GX10 1 TB at CHF 2,477 and one
@@ -87,6 +89,20 @@ class BillOfMaterials:
 
     def to_markdown(self) -> str:
         """The build-guide table ``| # | Component | Specification | Price (CHF) |`` + TOTAL."""
+        out = ["\n".join(self._table_rows()), "",
+               f"Power: {self.power_w_idle:.0f} W idle, {self.power_w_load:.0f} W at "
+               "inference load (whole cluster).", "", "Prices:"]
+        out += self._price_notes()
+        caveats = [ln for ln in self.lines if ln.caveat]
+        if caveats:
+            out += ["", "Known issues of the chosen parts:"]
+            out += [f"- {ln.item_id}: {ln.caveat}" for ln in caveats]
+        if self.notes:
+            out += ["", "Notes:"] + [f"- {note}" for note in self.notes]
+        return "\n".join(out) + "\n"
+
+    def _table_rows(self) -> list[str]:
+        """The Markdown table: one row per line (numbered by unit), TOTAL, alternatives."""
         rows = ["| # | Component | Specification | Price (CHF) | MPN | Price date | Order |",
                 "|---|-----------|---------------|-------------|-----|------------|-------|"]
         n = 1
@@ -95,13 +111,9 @@ class BillOfMaterials:
             n += line.quantity
             name = f"[{line.description}]({line.url})" if line.url else line.description
             comp = name if line.quantity == 1 else f"{line.quantity}x {name}"
-            if line.unit_price_chf is None:
-                price = "price unknown"
-            elif line.quantity == 1:
-                price = chf(line.unit_price_chf, None, unit=False)
-            else:
-                price = (f"{line.quantity} x {chf(line.unit_price_chf, None, unit=False)} = "
-                         f"{chf(line.line_total_chf or 0.0, None, unit=False)}")
+            price = (chf(line.unit_price_chf, None, unit=False)
+                     if line.quantity == 1 and line.unit_price_chf is not None
+                     else _line_price(line))
             rows.append(f"| {num} | {md_cell(comp)} | {md_cell(line.specification)} | {price} | "
                         f"{order_cells(line)} |")
         total = "unknown" if self.total_chf is None else chf(self.total_chf, None)
@@ -109,16 +121,15 @@ class BillOfMaterials:
             total += " + parts not priced"
         rows.append(f"| | **TOTAL** | | **{total}** | | | |")
         for alt in self.alternatives:
-            price = "price unknown" if alt.unit_price_chf is None else (
-                f"{alt.quantity} x {chf(alt.unit_price_chf, None, unit=False)} = "
-                f"{chf(alt.line_total_chf or 0.0, None, unit=False)}")
             rows.append(f"| alt. | {md_cell(f'{alt.quantity}x {alt.description}')} instead of "
                         f"{md_cell(alt.alternative_to or '')} (not in the total; caveat: "
                         f"{md_cell(alt.caveat or 'none')}) | {md_cell(alt.specification)} | "
-                        f"{price} | {order_cells(alt)} |")
-        out = ["\n".join(rows), "",
-               f"Power: {self.power_w_idle:.0f} W idle, {self.power_w_load:.0f} W at "
-               "inference load (whole cluster).", "", "Prices:"]
+                        f"{_line_price(alt)} | {order_cells(alt)} |")
+        return rows
+
+    def _price_notes(self) -> list[str]:
+        """Per line: kind, date and source of its price; then what is missing."""
+        out = []
         for line in self.lines:
             when = line.price_date.isoformat() if line.price_date else "-"
             out.append(f"- {line.item_id}: {line.price_kind or 'none'} price, {when}, "
@@ -129,13 +140,15 @@ class BillOfMaterials:
         if self.unpriced_items:
             out.append(f"- price incomplete: {', '.join(self.unpriced_items)} not priced (not "
                        "in the catalog, not in the total)")
-        caveats = [ln for ln in self.lines if ln.caveat]
-        if caveats:
-            out += ["", "Known issues of the chosen parts:"]
-            out += [f"- {ln.item_id}: {ln.caveat}" for ln in caveats]
-        if self.notes:
-            out += ["", "Notes:"] + [f"- {note}" for note in self.notes]
-        return "\n".join(out) + "\n"
+        return out
+
+
+def _line_price(line: BomLine) -> str:
+    """``quantity x unit = total`` in CHF, or "price unknown"."""
+    if line.unit_price_chf is None:
+        return "price unknown"
+    return (f"{line.quantity} x {chf(line.unit_price_chf, None, unit=False)} = "
+            f"{chf(line.line_total_chf or 0.0, None, unit=False)}")
 
 
 def md_cell(text: str) -> str:
@@ -183,7 +196,7 @@ def _quote(item: Item, prices: Mapping[str, PriceQuote] | None) -> PriceQuote | 
     return catalog_quote(item)
 
 
-def _spec(item: Item, catalog: Catalog) -> str:
+def _spec(item: Item) -> str:
     if isinstance(item, Platform):
         parts = [f"{item.memory_gb:g} GB {item.memory_type}",
                  f"{item.memory_bandwidth_gb_s:g} GB/s"]
@@ -201,7 +214,7 @@ def _spec(item: Item, catalog: Catalog) -> str:
     return str(item.part_number or getattr(item, "kind", ""))
 
 
-def _line(item: Item, qty: int, catalog: Catalog,
+def _line(item: Item, qty: int,
           prices: Mapping[str, PriceQuote] | None) -> BomLine:
     q = _quote(item, prices)
     link, link_kind = order_link(item, q.url if q is not None else None)
@@ -209,11 +222,11 @@ def _line(item: Item, qty: int, catalog: Catalog,
              "caveat": " ".join(item.caveat.split()) if item.caveat else None,
              "known_good": item.known_good}
     if q is None:
-        return BomLine(item.id, item.name, _spec(item, catalog), qty, None, None, None, None,
+        return BomLine(item.id, item.name, _spec(item), qty, None, None, None, None,
                        None, None, **order)
     unit = q.chf
     note = " ".join(q.note.split())
-    return BomLine(item.id, item.name, _spec(item, catalog), qty, unit, round(unit * qty, 2),
+    return BomLine(item.id, item.name, _spec(item), qty, unit, round(unit * qty, 2),
                    q.source, q.as_of, q.kind, q.url, note if "CONVERTED" in note else None,
                    **order)
 
@@ -231,7 +244,7 @@ def alternative_lines(catalog: Catalog, topo: Topology, lines: list[BomLine],
         for other in sorted((c for c in catalog.cables if c.kind == chosen.kind
                              and not c.known_good and c.speed_gbit_s >= chosen.speed_gbit_s),
                             key=lambda c: (list_price_chf(c), c.id)):
-            alt = _line(other, ln.quantity, catalog, prices)
+            alt = _line(other, ln.quantity, prices)
             if alt.unit_price_chf is not None and alt.unit_price_chf < ln.unit_price_chf:
                 out.append(replace(alt, alternative_to=ln.item_id))
                 break
@@ -241,19 +254,19 @@ def alternative_lines(catalog: Catalog, topo: Topology, lines: list[BomLine],
 def bom_lines(catalog: Catalog, p: Platform, topo: Topology,
               prices: Mapping[str, PriceQuote] | None) -> list[BomLine]:
     """The priced lines of `topo`: units, GPU-host parts, switches, cables."""
-    lines = [_line(p, topo.units, catalog, prices)]
+    lines = [_line(p, topo.units, prices)]
     if p.host is not None and topo.hosts:
         for part in p.host.parts:
             lines.append(_line(catalog.host_part(part.item), part.quantity * topo.hosts,
-                               catalog, prices))
+                               prices))
     for sid, n in topo.switches.items():
-        lines.append(_line(catalog.switch(sid), n, catalog, prices))
+        lines.append(_line(catalog.switch(sid), n, prices))
     for cid, n in topo.cables.items():
-        lines.append(_line(catalog.cable(cid), n, catalog, prices))
+        lines.append(_line(catalog.cable(cid), n, prices))
     return lines
 
 
-def _guide_notes(catalog: Catalog, p: Platform, topo: Topology, lines: list[BomLine],
+def _guide_notes(p: Platform, topo: Topology, lines: list[BomLine],
                  total: float | None) -> list[str]:
     """How this BOM relates to the reference build guide's 2- and 3-unit totals."""
     units = topo.units
@@ -310,7 +323,7 @@ def bill_of_materials(catalog: Catalog, platform_id: str, units: int, *,
     lines = bom_lines(catalog, p, topo, prices)
     missing = [ln.item_id for ln in lines if ln.unit_price_chf is None]
     total = None if missing else round(sum(ln.line_total_chf or 0.0 for ln in lines), 2)
-    notes = list(topo.notes) + _guide_notes(catalog, p, topo, lines, total)
+    notes = list(topo.notes) + _guide_notes(p, topo, lines, total)
     idle, load = power_w(catalog, p, topo)
     alternatives = alternative_lines(catalog, topo, lines, prices)
     for alt in alternatives:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -40,8 +39,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sizing.catalog import ROOT, read_yaml_file
 from sizing.money import chf
 from sizing.power import DAYS_PER_YEAR, energy_chf_per_year
+from sizing.throughput import decode_at, prefill_s
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from sizing.catalog import Catalog
     from sizing.scenario import Resolved
 
@@ -518,8 +520,6 @@ def agent_report(resolved: Resolved, catalog: Catalog, *, start_tokens: int, tok
                  output_tokens_per_turn: int, turns: int) -> dict[str, Any]:
     """Seconds per turn of an agent session on a resolved scenario, with and without
     prefix caching (the planner's prefill/decode model: ``sizing.throughput``)."""
-    from sizing.throughput import decode_at, prefill_s
-
     batch = max(1, math.ceil(resolved.concurrency / resolved.replicas))
 
     def prefill(new: float, depth: float) -> float:
@@ -568,7 +568,9 @@ def storage_report(catalog: Catalog, checkpoints: Sequence[tuple[str, str]], *,
     """How many of the chosen checkpoints ((model id, quant id) pairs) fit on each
     platform's SSD after an OS reserve: ``sizing.compare.storage_fit`` (the formula of
     ``compare --library``) with the size of each checkpoint and the assumptions."""
-    from sizing.compare import OS_RESERVE_GB, checkpoint_gb, storage_fit
+    # imported here: sizing.compare builds tables with pandas (~0.5 s to load), which the
+    # rest of this module (cost, agent turns) never needs
+    from sizing.compare import OS_RESERVE_GB, checkpoint_gb, storage_fit  # noqa: PLC0415
 
     reserve = OS_RESERVE_GB if os_reserve_gb is None else os_reserve_gb
     if reserve < 0:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sizing.architecture import Architecture, AttentionWork, Layer
@@ -227,89 +227,142 @@ def _transformer(cfg: Config, family: str) -> Architecture:
     bias = _bool(cfg, "attention_bias", False) or family in ("qwen2", "mimo")
     output_gate = _bool(cfg, "attn_output_gate", False)
     notes: list[str] = []
+    types, win = _attention_types(cfg, family, n, notes)
+    n_experts, top_k, moe, flags = _moe(cfg, family, n, h)
+    dense_inter = _dense_intermediate(cfg, family, flags)
+    _refuse_unsupported(cfg, family)
+    plan = _attention_plan(cfg, family, n=n, h=h, heads=heads, kv_heads=kv_heads,
+                           head_dim=head_dim, win=win, bias=bias, output_gate=output_gate)
+    layers = _transformer_layers(plan, types, flags, moe, family=family, h=h,
+                                 dense_inter=dense_inter)
+    if plan.shared_kv:
+        notes.append(f"the last {plan.shared_kv} layers reuse earlier layers' KV cache")
+    mtp = _mtp_layers(cfg, layers, flags)
+    return Architecture(
+        family=family, hidden_size=h, num_attention_heads=heads,
+        vocab_size=_int(cfg, "vocab_size"),
+        tie_word_embeddings=_bool(cfg, "tie_word_embeddings", family.startswith("gemma")),
+        max_context_tokens=_int(cfg, "max_position_embeddings", "n_positions", "seq_length"),
+        layers=tuple(layers), mtp_layers=mtp,
+        extra_embedding_params=_per_layer_embeddings(cfg, n),
+        num_experts=n_experts, experts_per_token=top_k, notes=tuple(notes))
 
-    # ---- which layers slide
+
+_ATTENTION_TYPES = ("full_attention", "sliding_attention")
+
+
+def _attention_types(cfg: Config, family: str, n: int,
+                     notes: list[str]) -> tuple[list[str], int | None]:
+    """Which layers slide: each layer's type (full or sliding attention) and the window in
+    tokens (None when no layer slides)."""
     types = _layer_types(cfg, n)
     window = cfg.get("sliding_window")
     if family == "llama4_text":
-        chunk = _int(cfg, "attention_chunk_size", default=0, minimum=0)
-        nope = cfg.get("no_rope_layers") or [int((i + 1) % 4 != 0) for i in range(n)]
-        if not isinstance(nope, list) or len(nope) != n or any(v not in (0, 1) for v in nope):
-            raise ConfigError(f"field 'no_rope_layers': expected {n} entries of 0 or 1")
-        # RoPE layers use chunked local attention (at most `chunk` tokens; a window in memory)
-        types = ["sliding_attention" if (chunk and nope[i]) else "full_attention" for i in range(n)]
-        window = chunk or None
-        notes.append("chunked local attention counted as a sliding window of "
-                     f"{chunk} tokens (3 of 4 layers)")
+        types, window = _llama4_chunked_types(cfg, n, notes)
     elif types is None and window and _bool(cfg, "use_sliding_window", True):
-        if cfg.get("sliding_window_pattern"):
-            every = _int(cfg, "sliding_window_pattern")
-            types = ["full_attention" if (i + 1) % every == 0 else "sliding_attention"
-                     for i in range(n)]
-        elif family == "gemma2":           # Gemma2Config: even layers slide
-            types = ["sliding_attention" if (i + 1) % 2 else "full_attention" for i in range(n)]
-        elif family in ("qwen2", "mimo", "qwen3", "qwen3_moe"):
-            first = _int(cfg, "max_window_layers", default=n, minimum=0)
-            types = ["sliding_attention" if i >= first else "full_attention" for i in range(n)]
-        else:
-            types = ["sliding_attention"] * n
+        types = _sliding_pattern(cfg, family, n)
     if types is None or (window is None and family != "llama4_text"):
         types = ["full_attention"] * n
-    if any(t not in ("full_attention", "sliding_attention") for t in types):
-        bad = next(t for t in types if t not in ("full_attention", "sliding_attention"))
+    bad = next((t for t in types if t not in _ATTENTION_TYPES), None)
+    if bad is not None:
         raise ConfigError(f"field 'layer_types': unknown layer type {_short(bad)}")
     win = _int(cfg, "sliding_window", "attention_chunk_size") if "sliding_attention" in types \
         else None
+    return types, win
 
-    # ---- MoE
+
+def _llama4_chunked_types(cfg: Config, n: int, notes: list[str]) -> tuple[list[str], int | None]:
+    """Llama 4: RoPE layers use chunked local attention (at most `chunk` tokens; a window in
+    memory), the others (``no_rope_layers`` 0, every fourth by default) full attention."""
+    chunk = _int(cfg, "attention_chunk_size", default=0, minimum=0)
+    nope = cfg.get("no_rope_layers") or [int((i + 1) % 4 != 0) for i in range(n)]
+    if not isinstance(nope, list) or len(nope) != n or any(v not in (0, 1) for v in nope):
+        raise ConfigError(f"field 'no_rope_layers': expected {n} entries of 0 or 1")
+    types = ["sliding_attention" if (chunk and nope[i]) else "full_attention" for i in range(n)]
+    notes.append("chunked local attention counted as a sliding window of "
+                 f"{chunk} tokens (3 of 4 layers)")
+    return types, chunk or None
+
+
+def _sliding_pattern(cfg: Config, family: str, n: int) -> list[str]:
+    """The sliding layers of a config with a window but no ``layer_types``."""
+    if cfg.get("sliding_window_pattern"):
+        every = _int(cfg, "sliding_window_pattern")
+        return ["full_attention" if (i + 1) % every == 0 else "sliding_attention"
+                for i in range(n)]
+    if family == "gemma2":           # Gemma2Config: even layers slide
+        return ["sliding_attention" if (i + 1) % 2 else "full_attention" for i in range(n)]
+    if family in ("qwen2", "mimo", "qwen3", "qwen3_moe"):
+        first = _int(cfg, "max_window_layers", default=n, minimum=0)
+        return ["sliding_attention" if i >= first else "full_attention" for i in range(n)]
+    return ["sliding_attention"] * n
+
+
+def _moe(cfg: Config, family: str, n: int,
+         h: int) -> tuple[int, int, dict[str, Any], list[bool]]:
+    """(routed experts, experts per token, `moe_parts` of a MoE layer, which layers are
+    MoE); no experts: (0, 0, {}, all False)."""
     n_experts = _int(cfg, "num_experts", "num_local_experts", "n_routed_experts", default=0,
                      minimum=0)
-    moe: dict[str, Any] = {}
-    flags = [False] * n
-    top_k = 0
-    if n_experts:
-        top_k = _int(cfg, "num_experts_per_tok", "experts_per_token", "top_k_experts",
-                     "num_experts_per_token")
-        if top_k > n_experts:
-            raise ConfigError(f"field 'num_experts_per_tok': {top_k} exceeds the "
-                              f"{n_experts} experts")
-        inter = _int(cfg, "moe_intermediate_size", "intermediate_size")
-        n_shared = _int(cfg, "n_shared_experts", "num_shared_experts", default=0, minimum=0)
-        shared_inter = _int(cfg, "shared_expert_intermediate_size", "shared_intermediate_size",
-                            default=0, minimum=0)
-        if family == "llama4_text":
-            shared_inter = inter                          # one shared expert per MoE layer
-        elif n_shared and not shared_inter:
-            shared_inter = inter * n_shared
-        elif n_shared > 1 and family in ("minimax_m3",):
-            shared_inter *= n_shared
-        moe = moe_parts(h=h, experts=n_experts, top_k=top_k, inter=inter,
-                        shared_inter=shared_inter, router_bias=family == "gpt_oss")
-        if family == "llama4_text":
-            moe_layers = cfg.get("moe_layers")
-            if moe_layers is not None:
-                if not isinstance(moe_layers, list) or not all(
-                        isinstance(i, int) and 0 <= i < n for i in moe_layers):
-                    raise ConfigError("field 'moe_layers': expected a list of layer indices")
-                flags = [i in moe_layers for i in range(n)]
-            else:
-                step = _int(cfg, "interleave_moe_layer_step", default=1)
-                flags = [(i + 1) % step == 0 for i in range(n)]
-        else:
-            flags = _moe_flags(cfg, n)
-        mlp_types = _list(cfg, "mlp_layer_types", n)
-        if mlp_types is not None:            # GLM-5.x: the explicit per-layer list wins
-            if any(v not in ("dense", "sparse") for v in mlp_types):
-                raise ConfigError("field 'mlp_layer_types': expected 'dense' or 'sparse'")
-            flags = [v == "sparse" for v in mlp_types]
-        if family == "gemma4_text" and not _bool(cfg, "enable_moe_block", True):
-            flags = [False] * n
-    dense_inter = 0
-    if not all(flags) or family == "gemma4_text":
-        key = {"llama4_text": "intermediate_size_mlp", "minimax_m3": "dense_intermediate_size"}.get(
-            family, "intermediate_size")
-        dense_inter = _int(cfg, key)
+    if not n_experts:
+        return 0, 0, {}, [False] * n
+    top_k = _int(cfg, "num_experts_per_tok", "experts_per_token", "top_k_experts",
+                 "num_experts_per_token")
+    if top_k > n_experts:
+        raise ConfigError(f"field 'num_experts_per_tok': {top_k} exceeds the "
+                          f"{n_experts} experts")
+    inter = _int(cfg, "moe_intermediate_size", "intermediate_size")
+    moe = moe_parts(h=h, experts=n_experts, top_k=top_k, inter=inter,
+                    shared_inter=_shared_intermediate(cfg, family, inter),
+                    router_bias=family == "gpt_oss")
+    flags = _llama4_moe_flags(cfg, n) if family == "llama4_text" else _moe_flags(cfg, n)
+    mlp_types = _list(cfg, "mlp_layer_types", n)
+    if mlp_types is not None:            # GLM-5.x: the explicit per-layer list wins
+        if any(v not in ("dense", "sparse") for v in mlp_types):
+            raise ConfigError("field 'mlp_layer_types': expected 'dense' or 'sparse'")
+        flags = [v == "sparse" for v in mlp_types]
+    if family == "gemma4_text" and not _bool(cfg, "enable_moe_block", True):
+        flags = [False] * n
+    return n_experts, top_k, moe, flags
 
+
+def _shared_intermediate(cfg: Config, family: str, inter: int) -> int:
+    """Total intermediate width of a MoE layer's shared expert(s)."""
+    n_shared = _int(cfg, "n_shared_experts", "num_shared_experts", default=0, minimum=0)
+    shared_inter = _int(cfg, "shared_expert_intermediate_size", "shared_intermediate_size",
+                        default=0, minimum=0)
+    if family == "llama4_text":
+        return inter                          # one shared expert per MoE layer
+    if n_shared and not shared_inter:
+        return inter * n_shared
+    if n_shared > 1 and family in ("minimax_m3",):
+        return shared_inter * n_shared
+    return shared_inter
+
+
+def _llama4_moe_flags(cfg: Config, n: int) -> list[bool]:
+    """Llama 4's MoE layers: ``moe_layers`` or every ``interleave_moe_layer_step``-th."""
+    moe_layers = cfg.get("moe_layers")
+    if moe_layers is None:
+        step = _int(cfg, "interleave_moe_layer_step", default=1)
+        return [(i + 1) % step == 0 for i in range(n)]
+    if not isinstance(moe_layers, list) or not all(
+            isinstance(i, int) and 0 <= i < n for i in moe_layers):
+        raise ConfigError("field 'moe_layers': expected a list of layer indices")
+    return [i in moe_layers for i in range(n)]
+
+
+def _dense_intermediate(cfg: Config, family: str, flags: list[bool]) -> int:
+    """The dense MLP width (0 when every layer is MoE, except Gemma 4 which has both)."""
+    if all(flags) and family != "gemma4_text":
+        return 0
+    key = {"llama4_text": "intermediate_size_mlp", "minimax_m3": "dense_intermediate_size"}.get(
+        family, "intermediate_size")
+    return _int(cfg, key)
+
+
+def _refuse_unsupported(cfg: Config, family: str) -> None:
+    """Layer variants this module does not model: a one-line ConfigError naming the field."""
     if family == "gemma4_text" and _bool(cfg, "use_double_wide_mlp", False):
         raise ConfigError("field 'use_double_wide_mlp': true (double-width MLPs of KV-sharing "
                           "layers) is not supported")
@@ -319,7 +372,57 @@ def _transformer(cfg: Config, family: str) -> Architecture:
         raise ConfigError("field 'attn_type_list': lightning (linear) attention layers (0) "
                           "are not supported")
 
-    # ---- attention per layer type
+
+@dataclass(frozen=True, kw_only=True)
+class _AttentionPlan:
+    """What a transformer's attention layers are built from (see `_attention_plan`)."""
+
+    cfg: Config
+    n: int
+    h: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    win: int | None
+    bias: bool
+    output_gate: bool
+    k_eq_v: bool
+    global_heads: int
+    global_dim: int
+    shared_kv: int
+    use_mla: bool
+    sparse_msa: list[bool] | None
+    indexers: list[Any] | None
+
+    def key(self, i: int, kind: str) -> tuple[Any, ...]:
+        """Layer `i` depends on its index only through this key."""
+        return (kind, i < self.n - self.shared_kv,
+                self.indexers[i] if self.indexers is not None else None,
+                bool(self.sparse_msa and self.sparse_msa[i]))
+
+    def layer(self, i: int, kind: str) -> Layer:
+        """The attention of layer `i` (`kind`: full or sliding attention)."""
+        kv_cache = i < self.n - self.shared_kv
+        if self.use_mla:
+            return mla_layer(self.cfg, self.h,
+                             indexer=self.indexers is None or self.indexers[i] == "full")
+        if kind == "sliding_attention":
+            return gqa_layer(kind="sliding", h=self.h, heads=self.heads,
+                             kv_heads=self.kv_heads, head_dim=self.head_dim, window=self.win,
+                             output_gate=self.output_gate, bias=self.bias, kv_cache=kv_cache)
+        layer = gqa_layer(kind="full", h=self.h, heads=self.heads, kv_heads=self.global_heads,
+                          head_dim=self.global_dim, output_gate=self.output_gate,
+                          k_eq_v=self.k_eq_v, bias=self.bias, kv_cache=kv_cache)
+        if self.sparse_msa and self.sparse_msa[i]:
+            layer = _msa(layer, self.cfg, self.h)
+        return layer
+
+
+def _attention_plan(cfg: Config, family: str, *, n: int, h: int, heads: int, kv_heads: int,
+                    head_dim: int, win: int | None, bias: bool,
+                    output_gate: bool) -> _AttentionPlan:
+    """Global-layer KV heads and head size (Gemma 4), KV-sharing layers, MLA, MiniMax
+    sparse attention and DSA indexers, each checked."""
     k_eq_v = family == "gemma4_text" and _bool(cfg, "attention_k_eq_v", False)
     # vLLM gemma4_layer_config: global KV heads only where V reuses K
     global_heads = _int(cfg, "num_global_key_value_heads", default=kv_heads) if k_eq_v \
@@ -333,57 +436,38 @@ def _transformer(cfg: Config, family: str) -> Architecture:
         raise ConfigError(f"field 'num_key_value_heads': {kv_heads} does not divide the "
                           f"{heads} attention heads")
     use_mla = cfg.get("kv_lora_rank") is not None
-    sparse_msa = family == "minimax_m3" and _sparse_msa(cfg, n)
+    sparse_msa = _sparse_msa(cfg, n) if family == "minimax_m3" else None
     indexers = _list(cfg, "indexer_types", n)
     if indexers is not None and any(v not in ("full", "shared") for v in indexers):
         raise ConfigError("field 'indexer_types': expected entries 'full' or 'shared'")
+    return _AttentionPlan(cfg=cfg, n=n, h=h, heads=heads, kv_heads=kv_heads,
+                          head_dim=head_dim, win=win, bias=bias, output_gate=output_gate,
+                          k_eq_v=k_eq_v, global_heads=global_heads, global_dim=global_dim,
+                          shared_kv=shared_kv, use_mla=use_mla, sparse_msa=sparse_msa,
+                          indexers=indexers)
 
-    def attention(i: int, kind: str) -> Layer:
-        kv_cache = i < n - shared_kv
-        if use_mla:
-            return mla_layer(cfg, h, indexer=indexers is None or indexers[i] == "full")
-        if kind == "sliding_attention":
-            return gqa_layer(kind="sliding", h=h, heads=heads, kv_heads=kv_heads,
-                             head_dim=head_dim, window=win, output_gate=output_gate, bias=bias,
-                             kv_cache=kv_cache)
-        layer = gqa_layer(kind="full", h=h, heads=heads, kv_heads=global_heads,
-                          head_dim=global_dim, output_gate=output_gate, k_eq_v=k_eq_v,
-                          bias=bias, kv_cache=kv_cache)
-        if sparse_msa and sparse_msa[i]:
-            layer = _msa(layer, cfg, h)
-        return layer
 
-    # Layers are frozen values and depend on the index only through this key: each
-    # distinct one is built once (in layer order, so the first error is the same) and shared.
+def _transformer_layers(plan: _AttentionPlan, types: list[str], flags: list[bool],
+                        moe: dict[str, Any], *, family: str, h: int,
+                        dense_inter: int) -> list[Layer]:
+    """Each layer: its attention, then MoE (`flags`) or a dense gated MLP (Gemma 4: both).
+
+    Layers are frozen values and depend on the index only through their key: each distinct
+    one is built once (in layer order, so the first error is the same) and shared."""
     built: dict[tuple[Any, ...], Layer] = {}
     layers: list[Layer] = []
-    for i in range(n):
-        layer_key = (types[i], i < n - shared_kv,
-                     indexers[i] if indexers is not None else None,
-                     bool(sparse_msa and sparse_msa[i]), flags[i])
+    for i in range(plan.n):
+        layer_key = (*plan.key(i, types[i]), flags[i])
         layer = built.get(layer_key)
         if layer is None:
-            layer = attention(i, types[i])
+            layer = plan.layer(i, types[i])
             if flags[i]:
                 layer = replace(layer, **moe)
-                if family == "gemma4_text":
-                    layer = replace(layer, dense_mlp_params=gated_mlp_params(h, dense_inter))
-            else:
+            if not flags[i] or family == "gemma4_text":
                 layer = replace(layer, dense_mlp_params=gated_mlp_params(h, dense_inter))
             built[layer_key] = layer
         layers.append(layer)
-
-    if shared_kv:
-        notes.append(f"the last {shared_kv} layers reuse earlier layers' KV cache")
-    mtp = _mtp_layers(cfg, family, layers, flags)
-    return Architecture(
-        family=family, hidden_size=h, num_attention_heads=heads,
-        vocab_size=_int(cfg, "vocab_size"),
-        tie_word_embeddings=_bool(cfg, "tie_word_embeddings", family.startswith("gemma")),
-        max_context_tokens=_int(cfg, "max_position_embeddings", "n_positions", "seq_length"),
-        layers=tuple(layers), mtp_layers=mtp,
-        extra_embedding_params=_per_layer_embeddings(cfg, n),
-        num_experts=n_experts, experts_per_token=top_k, notes=tuple(notes))
+    return layers
 
 
 def _sparse_msa(cfg: Config, n: int) -> list[bool] | None:
@@ -427,8 +511,7 @@ def _per_layer_embeddings(cfg: Config, n: int) -> int:
     return vocab * n * per_layer
 
 
-def _mtp_layers(cfg: Config, family: str, layers: list[Layer],
-                flags: list[bool]) -> tuple[Layer, ...]:
+def _mtp_layers(cfg: Config, layers: list[Layer], flags: list[bool]) -> tuple[Layer, ...]:
     """Multi-token-prediction modules: each one decoder layer like the model's last."""
     count = _int(cfg, "num_nextn_predict_layers", "mtp_num_hidden_layers", default=0, minimum=0)
     if not count and cfg.get("num_mtp_modules") is not None and _bool(cfg, "use_mtp", True):
@@ -541,6 +624,29 @@ def _block_pattern(cfg: Config, pattern_key: str, list_key: str) -> str | None:
     return "".join(_BLOCK_TYPES[b] for b in blocks)
 
 
+def _nemotron_block(cfg: Config, h: int, ch: str) -> Layer:
+    """One Nemotron-H block: ``M`` Mamba-2, ``*`` attention, ``-`` MLP, ``E`` MoE (ReLU^2
+    MLPs, not gated)."""
+    if ch == "M":
+        return _mamba2(cfg, h)
+    if ch == "*":
+        return gqa_layer(kind="full", h=h, heads=_int(cfg, "num_attention_heads"),
+                         kv_heads=_int(cfg, "num_key_value_heads"),
+                         head_dim=_int(cfg, "head_dim", "attention_head_dim"))
+    if ch == "-":
+        return Layer(kind="mlp", dense_mlp_params=2 * h * _int(cfg, "intermediate_size"))
+    if ch == "E":
+        parts = moe_parts(
+            h=h, experts=_int(cfg, "n_routed_experts"), top_k=_int(cfg, "num_experts_per_tok"),
+            inter=_int(cfg, "moe_intermediate_size"),
+            shared_inter=_int(cfg, "moe_shared_expert_intermediate_size", default=0,
+                              minimum=0) * max(1, _int(cfg, "n_shared_experts", default=1,
+                                                       minimum=0)),
+            gated=False, latent=_int(cfg, "moe_latent_size", default=0, minimum=0))
+        return Layer(kind="moe", **parts)
+    raise ConfigError(f"field 'hybrid_override_pattern': unknown block type {ch!r}")
+
+
 def _nemotron_h(cfg: Config, family: str) -> Architecture:
     """Nemotron-H / Nemotron 3: one block per character of ``hybrid_override_pattern``
     (or entry of ``layers_block_type``): ``M`` Mamba-2, ``*`` attention, ``-`` MLP, ``E``
@@ -553,39 +659,18 @@ def _nemotron_h(cfg: Config, family: str) -> Architecture:
         raise ConfigError(f"field 'hybrid_override_pattern': {len(pattern)} blocks for "
                           f"num_hidden_layers {n}")
     h = _int(cfg, "hidden_size")
-
-    def block(ch: str) -> Layer:
-        if ch == "M":
-            return _mamba2(cfg, h)
-        if ch == "*":
-            return gqa_layer(kind="full", h=h, heads=_int(cfg, "num_attention_heads"),
-                             kv_heads=_int(cfg, "num_key_value_heads"),
-                             head_dim=_int(cfg, "head_dim", "attention_head_dim"))
-        if ch == "-":
-            return Layer(kind="mlp", dense_mlp_params=2 * h * _int(cfg, "intermediate_size"))
-        if ch == "E":
-            parts = moe_parts(
-                h=h, experts=_int(cfg, "n_routed_experts"), top_k=_int(cfg, "num_experts_per_tok"),
-                inter=_int(cfg, "moe_intermediate_size"),
-                shared_inter=_int(cfg, "moe_shared_expert_intermediate_size", default=0,
-                                  minimum=0) * max(1, _int(cfg, "n_shared_experts", default=1,
-                                                           minimum=0)),
-                gated=False, latent=_int(cfg, "moe_latent_size", default=0, minimum=0))
-            return Layer(kind="moe", **parts)
-        raise ConfigError(f"field 'hybrid_override_pattern': unknown block type {ch!r}")
-
     blocks: dict[str, Layer] = {}             # one (shared, frozen) layer per block type
     layers = []
     for ch in pattern:
         if ch not in blocks:
-            blocks[ch] = block(ch)
+            blocks[ch] = _nemotron_block(cfg, h, ch)
         layers.append(blocks[ch])
     mtp: tuple[Layer, ...] = ()
     count = _int(cfg, "num_nextn_predict_layers", default=0, minimum=0)
     if count:
         mtp_pattern = _block_pattern(cfg, "mtp_hybrid_override_pattern",
                                      "mtp_layers_block_type") or "*E"
-        mtp = tuple(block(ch) for ch in mtp_pattern) * count
+        mtp = tuple(_nemotron_block(cfg, h, ch) for ch in mtp_pattern) * count
     n_exp = _int(cfg, "n_routed_experts", default=0, minimum=0)
     return Architecture(
         family=family, hidden_size=h, num_attention_heads=_int(cfg, "num_attention_heads"),
@@ -614,37 +699,45 @@ def _nemotron_nas(cfg: Config, family: str) -> Architecture:
         attn, ffn = (b.get("attention"), b.get("ffn")) if isinstance(b, Mapping) else (None, None)
         if not isinstance(attn, Mapping) or not isinstance(ffn, Mapping):
             raise ConfigError(f"field 'block_configs[{i}]': expected attention and ffn objects")
-        if attn.get("no_op"):
-            layer = Layer(kind="no-attention")
-        elif attn.get("replace_with_linear"):
-            layer = Layer(kind="linear-replacement", attention_params=h * h)
-        elif attn.get("window_length") or attn.get("sparsify"):
-            raise ConfigError(f"field 'block_configs[{i}].attention': windowed or sparsified "
-                              "attention blocks are not supported")
-        else:
-            group = _int(attn, "n_heads_in_group")
-            if group > heads or heads % group:
-                raise ConfigError(f"field 'block_configs[{i}].attention.n_heads_in_group': "
-                                  f"{group} does not divide the {heads} heads")
-            layer = gqa_layer(kind="full", h=h, heads=heads, kv_heads=heads // group,
-                              head_dim=head_dim)
-        if ffn.get("no_op"):
-            mlp = 0
-        elif ffn.get("replace_with_linear"):
-            mlp = h * h
-        else:
-            mult = _float(ffn, "ffn_mult", 0.0)
-            if mult <= 0:
-                raise ConfigError(f"field 'block_configs[{i}].ffn.ffn_mult': expected a "
-                                  "positive number")
-            inter = int(2 * mult * h / 3)
-            inter = ((inter + 255) // 256) * 256
-            mlp = gated_mlp_params(h, inter)
+        layer = _nas_attention(attn, i, h=h, heads=heads, head_dim=head_dim)
+        mlp = _nas_mlp_params(ffn, i, h)
         layers.append(replace(layer, dense_mlp_params=mlp))
     return Architecture(
         family=family, hidden_size=h, num_attention_heads=heads, vocab_size=_int(cfg, "vocab_size"),
         tie_word_embeddings=_bool(cfg, "tie_word_embeddings", False),
         max_context_tokens=_int(cfg, "max_position_embeddings"), layers=tuple(layers))
+
+
+def _nas_attention(attn: Config, i: int, *, h: int, heads: int, head_dim: int) -> Layer:
+    """The attention of Nemotron-NAS block `i`: none, a linear replacement, or GQA."""
+    if attn.get("no_op"):
+        return Layer(kind="no-attention")
+    if attn.get("replace_with_linear"):
+        return Layer(kind="linear-replacement", attention_params=h * h)
+    if attn.get("window_length") or attn.get("sparsify"):
+        raise ConfigError(f"field 'block_configs[{i}].attention': windowed or sparsified "
+                          "attention blocks are not supported")
+    group = _int(attn, "n_heads_in_group")
+    if group > heads or heads % group:
+        raise ConfigError(f"field 'block_configs[{i}].attention.n_heads_in_group': "
+                          f"{group} does not divide the {heads} heads")
+    return gqa_layer(kind="full", h=h, heads=heads, kv_heads=heads // group, head_dim=head_dim)
+
+
+def _nas_mlp_params(ffn: Config, i: int, h: int) -> int:
+    """The MLP parameters of Nemotron-NAS block `i`: none, a linear replacement, or a gated
+    MLP of width ``int(2 * ffn_mult * h / 3)`` rounded up to a multiple of 256."""
+    if ffn.get("no_op"):
+        return 0
+    if ffn.get("replace_with_linear"):
+        return h * h
+    mult = _float(ffn, "ffn_mult", 0.0)
+    if mult <= 0:
+        raise ConfigError(f"field 'block_configs[{i}].ffn.ffn_mult': expected a "
+                          "positive number")
+    inter = int(2 * mult * h / 3)
+    inter = ((inter + 255) // 256) * 256
+    return gated_mlp_params(h, inter)
 
 
 def _deepseek_v4(cfg: Config, family: str) -> Architecture:

@@ -28,6 +28,8 @@ import platformdirs
 import requests
 import urllib3
 
+from sizing.catalog import model_from_config
+
 __all__ = ["HubConfig", "HubError", "fetch_config", "is_repo_id", "model_from_hub"]
 
 APP_NAME = "llm-hardware-planner"
@@ -77,18 +79,9 @@ def fetch_config(repo_id: str, *, revision: str = "main", endpoint: str | None =
     ``$HF_HUB_OFFLINE``; ``token`` to ``$HF_TOKEN``. Raises :class:`HubError`.
     """
     repo = _clean(repo_id)
-    if not _repo_shape_ok(repo_id):
-        raise HubError(f"'{repo}' is not a Hugging Face repo id ('org/name', e.g. Qwen/Qwen3-8B)")
-    if not _REVISION.fullmatch(revision) or ".." in revision:
-        raise HubError(f"{repo}: '{_clean(revision)}' is not a branch, tag or commit hash")
-    if not timeout_s > 0:
-        raise HubError(f"{repo}: timeout must be a positive number of seconds")
-    base = (endpoint or os.environ.get("HF_ENDPOINT", "").strip() or HUB_WEB).rstrip("/")
-    if urlsplit(base).scheme not in ("http", "https") or not urlsplit(base).hostname:
-        raise HubError(f"HF_ENDPOINT must be an http(s) URL, not '{_clean(base)}'")
-    token = (token if token is not None else os.environ.get("HF_TOKEN", "")).strip()
-    if token and not (token.isascii() and token.isprintable()):
-        raise HubError("HF_TOKEN contains characters a token cannot have")
+    _check_request(repo_id, revision, timeout_s)
+    base = _endpoint(endpoint)
+    token = _token(token)
     if offline is None:
         offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
     rev = quote(revision, safe="")
@@ -116,6 +109,33 @@ def fetch_config(repo_id: str, *, revision: str = "main", endpoint: str | None =
     _write_cache(folder, raw)
     return HubConfig(repo_id=repo_id, revision=revision, config=config, hf_quant_config=quant,
                      source_url=source, from_cache=False)
+
+
+def _check_request(repo_id: str, revision: str, timeout_s: float) -> None:
+    """HubError (one line) for a malformed repo id or revision or a non-positive timeout."""
+    repo = _clean(repo_id)
+    if not _repo_shape_ok(repo_id):
+        raise HubError(f"'{repo}' is not a Hugging Face repo id ('org/name', e.g. Qwen/Qwen3-8B)")
+    if not _REVISION.fullmatch(revision) or ".." in revision:
+        raise HubError(f"{repo}: '{_clean(revision)}' is not a branch, tag or commit hash")
+    if not timeout_s > 0:
+        raise HubError(f"{repo}: timeout must be a positive number of seconds")
+
+
+def _endpoint(endpoint: str | None) -> str:
+    """The Hub's base URL: `endpoint`, ``$HF_ENDPOINT`` or https://huggingface.co."""
+    base = (endpoint or os.environ.get("HF_ENDPOINT", "").strip() or HUB_WEB).rstrip("/")
+    if urlsplit(base).scheme not in ("http", "https") or not urlsplit(base).hostname:
+        raise HubError(f"HF_ENDPOINT must be an http(s) URL, not '{_clean(base)}'")
+    return base
+
+
+def _token(token: str | None) -> str:
+    """The access token: `token` or ``$HF_TOKEN`` ("" for none)."""
+    token = (token if token is not None else os.environ.get("HF_TOKEN", "")).strip()
+    if token and not (token.isascii() and token.isprintable()):
+        raise HubError("HF_TOKEN contains characters a token cannot have")
+    return token
 
 
 def _repo_shape_ok(text: object) -> bool:
@@ -307,8 +327,6 @@ def model_from_hub(repo_id: str, **options: Any) -> Any:
 
     Raises HubError (cannot fetch) or CatalogError (cannot interpret), each one line.
     """
-    from sizing.catalog import model_from_config
-
     got = fetch_config(repo_id, **options)
     return model_from_config(got.config, model_id=got.repo_id, source=got.source_url,
                              hf_quant_config=got.hf_quant_config,

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 UNITS_MIN, UNITS_MAX = 1, 64                  # cluster size (units of one platform)
 CONTEXT_TOKENS_MIN, CONTEXT_TOKENS_MAX = 1, 10_000_000

@@ -18,12 +18,15 @@ attention and Mamba-2 a constant state per sequence. Bytes are bytes, counts are
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sizing.architecture import TENSOR_CLASSES
-from sizing.catalog import Catalog, ModelArch, Quantization
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sizing.catalog import Catalog, ModelArch, Quantization
 
 GIB = 2**30
 KV_DTYPE_BYTES = {"bf16": 2, "fp8": 1}

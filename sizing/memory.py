@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sizing import kernel
-from sizing.catalog import Catalog
+from sizing import kernel, speculative
 from sizing.llm import GIB
 from sizing.scenario import Resolved, engine_memory_columns
+
+if TYPE_CHECKING:
+    from sizing.catalog import Catalog
 
 
 @dataclass(frozen=True)
@@ -72,8 +75,6 @@ def spec_columns(r: Resolved, catalog: Catalog, *,
                  accept_rate: float | None = None) -> dict[str, float]:
     """The speculative-decoding columns of a resolved scenario (zeros when off); a draft
     model's step time is evaluated on the same units and workload."""
-    from sizing import speculative
-
     cols = speculative.columns(r.spec, r.model, r.quant, r.engine.id, catalog,
                                accept_rate=accept_rate)
     if r.spec is not None and r.spec.method == "draft":

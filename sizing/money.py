@@ -14,12 +14,14 @@ This module imports only `sizing.catalog`, so `pricing` may import it (docs/desi
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from sizing.catalog import Catalog, Item
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from sizing.catalog import Catalog, Item
 
 PriceKind = Literal["scraped", "manual", "catalog"]
 DASH = "–"          # an unknown amount: never a made-up price

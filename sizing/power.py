@@ -6,8 +6,12 @@ passive DACs (<= 0.1 W, facts §2.11) and are ignored.
 
 from __future__ import annotations
 
-from sizing.catalog import Catalog, Platform
+from typing import TYPE_CHECKING
+
 from sizing.topology import Topology, topology
+
+if TYPE_CHECKING:
+    from sizing.catalog import Catalog, Platform
 
 DAYS_PER_YEAR = 365
 

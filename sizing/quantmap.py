@@ -22,8 +22,8 @@ from __future__ import annotations
 import bisect
 import fnmatch
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sizing.architecture import TENSOR_CLASSES, Architecture
@@ -353,6 +353,44 @@ def precision_map(raw: Mapping[str, Any], arch: Architecture, *,
     ``hf_quant_config.json``) is refused rather than counted as bf16.
     """
     cfg, _ = text_config(raw)
+    qc = _quantization_config(raw, cfg, hf_quant_config, name)
+    if qc is None:
+        return uniform_map({}, "none (bf16 checkpoint)")
+    method = str(qc.get("quant_method") or ("modelopt" if qc.get("quant_algo") else "")).lower()
+    base = BF16          # what excluded (or, in mixed precision, unlisted) modules keep
+    if method == "fp8" and (qc.get("quantized_layers") or qc.get("quant_algo")):
+        # ModelOpt re-quantized some modules of a block-FP8 checkpoint (DeepSeek-V4 NVFP4):
+        # the modules it lists change format, the rest keep the checkpoint's FP8.
+        method, base = "modelopt", FP8_BLOCK if qc.get("weight_block_size") else FP8
+    excluded = _excluded_patterns(qc)
+    scheme = _scheme(qc, method)
+    expert_fp4 = str(cfg.get("expert_dtype", "")).lower() == "fp4"
+    resolve = _FormatRule(scheme, method=method, base=base, expert_fp4=expert_fp4,
+                          mixed=str(qc.get("quant_algo", "")).upper() == "MIXED_PRECISION")
+    is_excluded = _Matcher(excluded)
+    target_matchers = [(_Matcher([pattern]), f) for pattern, f in scheme.targeted]
+    by_class: dict[str, dict[Format, float]] = {c: {} for c in TENSOR_CLASSES}
+    _add_layers(by_class, arch, resolve, is_excluded, target_matchers)
+    _add_top_level(by_class, arch, resolve, is_excluded, target_matchers)
+    result = {cls: _shares(counts) for cls, counts in by_class.items()}
+    label, notes = scheme.label, []
+    if scheme.listed:
+        notes.append("formats read per module from quantized_layers")
+    if expert_fp4 and method == "fp8":
+        label = "fp8 (128x128 blocks), FP4 experts"
+        notes.append("expert_dtype fp4: routed experts counted as MXFP4 (4.25 bits)")
+    return PrecisionMap(by_class=result, method=label, notes=tuple(notes))
+
+
+_WHERE = "quantization_config"
+
+
+def _quantization_config(raw: Mapping[str, Any], cfg: Mapping[str, Any],
+                         hf_quant_config: Mapping[str, Any] | None,
+                         name: str | None) -> dict[str, Any] | None:
+    """config.json's ``quantization_config`` merged with ModelOpt's hf_quant_config.json
+    ``quantization`` (its ``exclude_modules`` as ``ignore``); None for a bf16 checkpoint.
+    Refuses a name that says quantized when neither file says how."""
     if hf_quant_config is not None and not isinstance(hf_quant_config, Mapping):
         raise ConfigError("hf_quant_config.json: top level must be a JSON object")
     qc = raw.get("quantization_config") or cfg.get("quantization_config")
@@ -365,165 +403,236 @@ def precision_map(raw: Mapping[str, Any], arch: Architecture, *,
             raise ConfigError(
                 f"the name says {said.group(1).upper()} but config.json has no "
                 "quantization_config: add the checkpoint's hf_quant_config.json")
-        return uniform_map({}, "none (bf16 checkpoint)")
+        return None
     if qc and not isinstance(qc, Mapping):
         raise ConfigError("field 'quantization_config': expected an object")
-    qc = dict(qc or {})
+    merged = dict(qc or {})
     if hq:
-        qc = {**qc, "quant_method": "modelopt", **hq,
-              "ignore": list(hq.get("exclude_modules") or [])}
-    method = str(qc.get("quant_method") or ("modelopt" if qc.get("quant_algo") else "")).lower()
-    where = "quantization_config"
-    base = BF16          # what excluded (or, in mixed precision, unlisted) modules keep
-    if method == "fp8" and (qc.get("quantized_layers") or qc.get("quant_algo")):
-        # ModelOpt re-quantized some modules of a block-FP8 checkpoint (DeepSeek-V4 NVFP4):
-        # the modules it lists change format, the rest keep the checkpoint's FP8.
-        method, base = "modelopt", FP8_BLOCK if qc.get("weight_block_size") else FP8
+        merged = {**merged, "quant_method": "modelopt", **hq,
+                  "ignore": list(hq.get("exclude_modules") or [])}
+    return merged
 
-    excluded = _strings(qc.get("ignore"), f"{where}.ignore") + _strings(
-        qc.get("modules_to_not_convert"), f"{where}.modules_to_not_convert") + _strings(
-        qc.get("exclude_modules"), f"{where}.exclude_modules")
-    excluded = [_normalize(p) for p in excluded]
-    listed: dict[str, Format] = {}
-    targeted: list[tuple[str, Format]] = []
+
+def _excluded_patterns(qc: Mapping[str, Any]) -> list[str]:
+    """The module patterns a checkpoint leaves unquantized (``ignore``,
+    ``modules_to_not_convert``, ``exclude_modules``), wrapper prefixes dropped."""
+    excluded = _strings(qc.get("ignore"), f"{_WHERE}.ignore") + _strings(
+        qc.get("modules_to_not_convert"), f"{_WHERE}.modules_to_not_convert") + _strings(
+        qc.get("exclude_modules"), f"{_WHERE}.exclude_modules")
+    return [_normalize(p) for p in excluded]
+
+
+@dataclass(kw_only=True)
+class _Scheme:
+    """What a quantization_config says: the format of modules it names by pattern
+    (``targeted``) or one by one (``listed``), of every other Linear (``default``, None when
+    only named modules are quantized), and whether the default covers lm_head."""
+
     default: Format | None
-    lm_head_default = False
+    label: str
+    lm_head_default: bool = False
+    listed: dict[str, Format] = field(default_factory=dict)
+    targeted: list[tuple[str, Format]] = field(default_factory=list)
 
+
+def _scheme(qc: Mapping[str, Any], method: str) -> _Scheme:
+    """The formats a ``quant_method`` declares."""
     if method == "fp8":
         block = qc.get("weight_block_size")
-        default = FP8_BLOCK if block else FP8
-        label = "fp8 (128x128 blocks)" if block else "fp8"
-    elif method == "mxfp4":
-        default, label = MXFP4, "mxfp4 (MoE experts)"
-    elif method in ("awq", "gptq", "auto-round", "autoround"):
-        bits, group = qc.get("bits", 4), qc.get("group_size", 128)
-        if bits not in (4, 8) or not isinstance(group, int) or isinstance(group, bool) or (
-                group < -1 or group == 0):
-            raise ConfigError(f"{where}: {method} with bits={bits!r} group_size={group!r} is "
-                              "not supported")
-        g = group if group > 0 else 0
-        zero = bits / g if (g and (method == "awq" or not qc.get("sym", True))) else 0.0
-        default = Format(id=f"int{bits}", bits_per_weight=bits + (16 / g if g else 0) + zero)
-        label = f"{method} int{bits} group {group}"
-    elif method in ("compressed-tensors", "modelopt"):
-        default, label, lm_head_default = None, method, True
-        algo = qc.get("quant_algo")
-        groups = qc.get("config_groups") or {}
-        if not isinstance(groups, Mapping):
-            raise ConfigError(f"{where}.config_groups: expected an object")
-        for gname, group in groups.items():
-            if not isinstance(group, Mapping) or not isinstance(group.get("weights"), Mapping):
-                raise ConfigError(f"{where}.config_groups.{gname}: missing 'weights'")
-            fmt = _group_format(group["weights"], f"{where}.config_groups.{gname}")
-            names = _strings(group.get("targets") or ["Linear"],
-                             f"{where}.config_groups.{gname}.targets")
-            if "Linear" in names:
-                default = fmt
-            targeted.extend((_normalize(t), fmt) for t in names if t != "Linear")
-        if algo and str(algo).upper() not in ("MIXED_PRECISION", "NONE"):
-            default = default or _algo_format(algo, f"{where}.quant_algo", qc.get("group_size"))
-            label = f"{method} {str(algo).upper()}"
-        elif algo:
-            label = f"{method} mixed precision"
-        layers = qc.get("quantized_layers") or {}
-        if not isinstance(layers, Mapping):
-            raise ConfigError(f"{where}.quantized_layers: expected an object")
-        # thousands of modules (MiniMax-M3: 22,000) share a few (quant_algo, group_size)
-        # (exact str and int types only: True and 1.0 would share 1's entry)
-        formats: dict[tuple[str, int | None], Format] = {}
-        for name, spec in layers.items():
-            if type(spec) is not dict and not isinstance(spec, Mapping):
-                raise ConfigError(f"{where}.quantized_layers.{str(name)[:40]}: expected an object")
-            algo, group = spec.get("quant_algo"), spec.get("group_size")
-            fkey = (algo, group) if type(algo) is str and (
-                group is None or type(group) is int) else None
-            found = formats.get(fkey) if fkey is not None else None
-            if found is None:
-                found = _algo_format(algo, f"{where}.quantized_layers", group)
-                if fkey is not None:
-                    formats[fkey] = found
-            fmt = found
-            listed[_normalize(str(name))] = fmt
-        if default is None and not listed and not targeted:
-            raise ConfigError(f"{where}: no quantized format found (quant_algo or "
-                              "config_groups)")
-    else:
-        raise ConfigError(f"{where}.quant_method: '{method[:30]}' is not supported "
-                          "(fp8, mxfp4, compressed-tensors, modelopt, awq, gptq, auto-round)")
+        return _Scheme(default=FP8_BLOCK if block else FP8,
+                       label="fp8 (128x128 blocks)" if block else "fp8")
+    if method == "mxfp4":
+        return _Scheme(default=MXFP4, label="mxfp4 (MoE experts)")
+    if method in ("awq", "gptq", "auto-round", "autoround"):
+        return _integer_scheme(qc, method)
+    if method in ("compressed-tensors", "modelopt"):
+        return _grouped_scheme(qc, method)
+    raise ConfigError(f"{_WHERE}.quant_method: '{method[:30]}' is not supported "
+                      "(fp8, mxfp4, compressed-tensors, modelopt, awq, gptq, auto-round)")
 
-    family = arch.family
-    notes: list[str] = []
 
-    mixed = str(qc.get("quant_algo", "")).upper() == "MIXED_PRECISION"
-    listed_groups = _group_listed(listed)
-    is_excluded = _Matcher(excluded)
-    target_matchers = [(_Matcher([pattern]), f) for pattern, f in targeted]
-    expert_fp4 = str(cfg.get("expert_dtype", "")).lower() == "fp4"
+def _integer_scheme(qc: Mapping[str, Any], method: str) -> _Scheme:
+    """AWQ / GPTQ / AutoRound: INTn with group g, n + 16/g bits (+ n/g for zero points)."""
+    bits, group = qc.get("bits", 4), qc.get("group_size", 128)
+    if bits not in (4, 8) or not isinstance(group, int) or isinstance(group, bool) or (
+            group < -1 or group == 0):
+        raise ConfigError(f"{_WHERE}: {method} with bits={bits!r} group_size={group!r} is "
+                          "not supported")
+    g = group if group > 0 else 0
+    zero = bits / g if (g and (method == "awq" or not qc.get("sym", True))) else 0.0
+    return _Scheme(default=Format(id=f"int{bits}",
+                                  bits_per_weight=bits + (16 / g if g else 0) + zero),
+                   label=f"{method} int{bits} group {group}")
 
-    def fmt_for(names: Sequence[str], cls: str, excluded: _Matcher = is_excluded,
-                targets: Sequence[tuple[_Matcher, Format]] = target_matchers) -> Format:
-        keep = BF16 if cls in ("lm_head", "embedding", "vision") else base
-        if cls == "routed_experts" and expert_fp4 and method == "fp8":
+
+def _grouped_scheme(qc: Mapping[str, Any], method: str) -> _Scheme:
+    """compressed-tensors / ModelOpt: ``config_groups`` (targets), ``quant_algo`` and the
+    per-module ``quantized_layers``."""
+    scheme = _Scheme(default=None, label=method, lm_head_default=True)
+    _add_config_groups(scheme, qc)
+    algo = qc.get("quant_algo")
+    if algo and str(algo).upper() not in ("MIXED_PRECISION", "NONE"):
+        scheme.default = scheme.default or _algo_format(algo, f"{_WHERE}.quant_algo",
+                                                        qc.get("group_size"))
+        scheme.label = f"{method} {str(algo).upper()}"
+    elif algo:
+        scheme.label = f"{method} mixed precision"
+    scheme.listed = _quantized_layers(qc)
+    if scheme.default is None and not scheme.listed and not scheme.targeted:
+        raise ConfigError(f"{_WHERE}: no quantized format found (quant_algo or "
+                          "config_groups)")
+    return scheme
+
+
+def _add_config_groups(scheme: _Scheme, qc: Mapping[str, Any]) -> None:
+    """compressed-tensors ``config_groups``: a group targeting ``Linear`` sets the default,
+    any other target is a module pattern."""
+    groups = qc.get("config_groups") or {}
+    if not isinstance(groups, Mapping):
+        raise ConfigError(f"{_WHERE}.config_groups: expected an object")
+    for gname, group in groups.items():
+        if not isinstance(group, Mapping) or not isinstance(group.get("weights"), Mapping):
+            raise ConfigError(f"{_WHERE}.config_groups.{gname}: missing 'weights'")
+        fmt = _group_format(group["weights"], f"{_WHERE}.config_groups.{gname}")
+        names = _strings(group.get("targets") or ["Linear"],
+                         f"{_WHERE}.config_groups.{gname}.targets")
+        if "Linear" in names:
+            scheme.default = fmt
+        scheme.targeted.extend((_normalize(t), fmt) for t in names if t != "Linear")
+
+
+def _quantized_layers(qc: Mapping[str, Any]) -> dict[str, Format]:
+    """ModelOpt ``quantized_layers``: module name -> its format."""
+    layers = qc.get("quantized_layers") or {}
+    if not isinstance(layers, Mapping):
+        raise ConfigError(f"{_WHERE}.quantized_layers: expected an object")
+    # thousands of modules (MiniMax-M3: 22,000) share a few (quant_algo, group_size)
+    # (exact str and int types only: True and 1.0 would share 1's entry)
+    formats: dict[tuple[str, int | None], Format] = {}
+    listed: dict[str, Format] = {}
+    for name, spec in layers.items():
+        if type(spec) is not dict and not isinstance(spec, Mapping):
+            raise ConfigError(f"{_WHERE}.quantized_layers.{str(name)[:40]}: expected an object")
+        algo, group = spec.get("quant_algo"), spec.get("group_size")
+        fkey = (algo, group) if type(algo) is str and (
+            group is None or type(group) is int) else None
+        found = formats.get(fkey) if fkey is not None else None
+        if found is None:
+            found = _algo_format(algo, f"{_WHERE}.quantized_layers", group)
+            if fkey is not None:
+                formats[fkey] = found
+        listed[_normalize(str(name))] = found
+    return listed
+
+
+class _FormatRule:
+    """The format of one module given its candidate names: excluded modules keep the base
+    (bf16 for lm_head, embedding, vision), then a listed module's own format, then the first
+    matching target, then the default."""
+
+    def __init__(self, scheme: _Scheme, *, method: str, base: Format, expert_fp4: bool,
+                 mixed: bool) -> None:
+        self.scheme, self.method, self.base, self.mixed = scheme, method, base, mixed
+        self.fp4_experts = expert_fp4 and method == "fp8"
+        self.listed_groups = _group_listed(scheme.listed)
+
+    def __call__(self, names: Sequence[str], cls: str, excluded: _Matcher,
+                 targets: Sequence[tuple[_Matcher, Format]]) -> Format:
+        keep = BF16 if cls in ("lm_head", "embedding", "vision") else self.base
+        if cls == "routed_experts" and self.fp4_experts:
             return MXFP4
         if any(excluded(n) for n in names):
             return keep
-        if listed:
-            hit = _listed_format(listed_groups, names)
+        if self.scheme.listed:
+            hit = _listed_format(self.listed_groups, names)
             if hit is not None:
                 return hit
         for match, f in targets:
             if any(match(n) for n in names):
                 return f
-        if default is None or mixed:
+        return self._unnamed(cls, keep)
+
+    def _unnamed(self, cls: str, keep: Format) -> Format:
+        """The format of a module no pattern or list names."""
+        default = self.scheme.default
+        if default is None or self.mixed:
             return keep
-        if method == "mxfp4" and cls != "routed_experts":
+        if self.method == "mxfp4" and cls != "routed_experts":
             return BF16
-        if cls == "lm_head" and not lm_head_default:
+        if cls == "lm_head" and not self.scheme.lm_head_default:
             return BF16
         return default
 
-    # Every name of layer i starts with ``layers.{i}.``: its matchers drop the globs that
-    # cannot match such names (`_Matcher.for_layer`). A layer's formats then depend on its
-    # index only through the names; where neither those matchers nor a listed module can
-    # tell the index from `_BLIND` characters of the same length (`_Matcher.index_blind`),
-    # the names are built with those instead, and one answer (in `memo`) serves every such
-    # layer with the same matchers and index width, exactly as if computed anew.
+
+def _add_layers(by_class: dict[str, dict[Format, float]], arch: Architecture,
+                resolve: _FormatRule, is_excluded: _Matcher,
+                target_matchers: list[tuple[_Matcher, Format]]) -> None:
+    """Add each decoder layer's parameters per tensor class to `by_class` under its format.
+
+    Every name of layer i starts with ``layers.{i}.``: its matchers drop the globs that
+    cannot match such names (`_Matcher.for_layer`). A layer's formats then depend on its
+    index only through the names; where neither those matchers nor a listed module can
+    tell the index from `_BLIND` characters of the same length (`_Matcher.index_blind`),
+    the names are built with those instead, and one answer (in `memo`) serves every such
+    layer with the same matchers and index width, exactly as if computed anew."""
     memo: dict[tuple[Any, ...], Format] = {}
     variants: dict[tuple[_Matcher, ...], int] = {}     # per-layer matcher sets, numbered
     per_layer = any(m.has_globs for m in (is_excluded, *(m for m, _ in target_matchers)))
     excl, targets = is_excluded, target_matchers
-    by_class: dict[str, dict[Format, float]] = {c: {} for c in TENSOR_CLASSES}
     for i, layer in enumerate(arch.layers):
         index = str(i)
         if per_layer:
             excl = is_excluded.for_layer(index)
             targets = [(m.for_layer(index), f) for m, f in target_matchers]
         matchers = (excl, *(m for m, _ in targets))
-        blind = _BLIND * len(index)
-        if (f"layers.{index}" not in listed_groups and f"layers.{blind}" not in listed_groups
-                and all(m.index_blind(index) for m in matchers)):
-            index = blind
+        index = _index_or_blind(index, matchers, resolve.listed_groups)
         key = (variants.setdefault(matchers, len(variants)), index)
-        for cls in LAYER_CLASSES:
-            params = _layer_class_params(layer, cls)
-            if not params:
-                continue
-            if cls == "attention" and layer.attention_parts:
-                # per projection: checkpoints exclude some (MLA q/kv) and quantize others (o)
-                parents = _parents(family, cls)
-                for leaf, n in layer.attention_parts:
-                    f = memo.get((*key, cls, leaf))
-                    if f is None:
-                        f = memo[(*key, cls, leaf)] = fmt_for(
-                            [f"layers.{index}.{p}.{leaf}" for p in parents], cls, excl,
-                            targets)
-                    by_class[cls][f] = by_class[cls].get(f, 0.0) + n
-                continue
-            f = memo.get((*key, cls, ""))
+        for cls, leaf, params in _layer_parts(layer):
+            memo_key = (*key, cls, "" if leaf is None else leaf)
+            f = memo.get(memo_key)
             if f is None:
-                f = memo[(*key, cls, "")] = fmt_for(_candidates(family, index, cls), cls, excl,
-                                                  targets)
+                f = memo[memo_key] = resolve(_module_names(arch.family, index, cls, leaf), cls,
+                                             excl, targets)
             by_class[cls][f] = by_class[cls].get(f, 0.0) + params
+
+
+def _index_or_blind(index: str, matchers: Sequence[_Matcher],
+                    listed_groups: Mapping[str, _ListedGroup]) -> str:
+    """`index`, or as many `_BLIND` characters when nothing can tell them apart."""
+    blind = _BLIND * len(index)
+    if (f"layers.{index}" not in listed_groups and f"layers.{blind}" not in listed_groups
+            and all(m.index_blind(index) for m in matchers)):
+        return blind
+    return index
+
+
+def _layer_parts(layer: Any) -> Iterator[tuple[str, str | None, float]]:
+    """(tensor class, attention projection or None for the whole class, parameters) of one
+    decoder layer: attention per projection where the layer has them, since checkpoints
+    exclude some (MLA q/kv) and quantize others (o)."""
+    for cls in LAYER_CLASSES:
+        params = _layer_class_params(layer, cls)
+        if not params:
+            continue
+        if cls == "attention" and layer.attention_parts:
+            for leaf, n in layer.attention_parts:
+                yield cls, leaf, n
+            continue
+        yield cls, None, params
+
+
+def _module_names(family: str, index: str, cls: str, leaf: str | None) -> list[str]:
+    """The module names the family uses for one class (or attention projection `leaf`) of
+    layer `index`."""
+    if leaf is None:
+        return _candidates(family, index, cls)
+    return [f"layers.{index}.{p}.{leaf}" for p in _parents(family, cls)]
+
+
+def _add_top_level(by_class: dict[str, dict[Format, float]], arch: Architecture,
+                   resolve: _FormatRule, is_excluded: _Matcher,
+                   target_matchers: list[tuple[_Matcher, Format]]) -> None:
+    """The format of the embedding, lm_head, MTP modules and vision tower (one each)."""
     for cls in ("embedding", "lm_head", "mtp", "vision"):
         names = list(_TOP[cls])
         if cls == "mtp":
@@ -531,21 +640,18 @@ def precision_map(raw: Mapping[str, Any], arch: Architecture, *,
             names += [f"layers.{n + j}" for j in range(len(arch.mtp_layers))]
             names += [f"mtp.layers.{j}" for j in range(len(arch.mtp_layers))]
             names += [f"mtp.{j}" for j in range(len(arch.mtp_layers))]
-        f = BF16 if cls in ("embedding", "vision") else fmt_for(names, cls)
-        if cls == "vision" and listed:
-            f = _listed_format(listed_groups, names) or BF16
+        f = BF16 if cls in ("embedding", "vision") else resolve(names, cls, is_excluded,
+                                                                target_matchers)
+        if cls == "vision" and resolve.scheme.listed:
+            f = _listed_format(resolve.listed_groups, names) or BF16
         by_class[cls][f] = 1.0
-    result = {}
-    for cls, shares in by_class.items():
-        total = sum(shares.values())
-        result[cls] = tuple((f, v / total) for f, v in sorted(
-            shares.items(), key=lambda kv: -kv[1])) if total else ((BF16, 1.0),)
-    if listed:
-        notes.append("formats read per module from quantized_layers")
-    if expert_fp4 and method == "fp8":
-        label = "fp8 (128x128 blocks), FP4 experts"
-        notes.append("expert_dtype fp4: routed experts counted as MXFP4 (4.25 bits)")
-    return PrecisionMap(by_class=result, method=label, notes=tuple(notes))
+
+
+def _shares(counts: Mapping[Format, float]) -> tuple[tuple[Format, float], ...]:
+    """Parameter counts per format -> shares, largest first (bf16 when none)."""
+    total = sum(counts.values())
+    return tuple((f, v / total) for f, v in sorted(
+        counts.items(), key=lambda kv: -kv[1])) if total else ((BF16, 1.0),)
 
 
 def _layer_class_params(layer: Any, cls: str) -> int:

@@ -11,10 +11,9 @@ Requirements files are strict: numbers must be finite numbers (``true`` is not 1
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
@@ -22,6 +21,9 @@ from sizing import limits
 from sizing.catalog import Catalog, UnknownIdError, read_yaml_file
 from sizing.scenario import ScenarioError
 from sizing.workload import DEFAULT_MAX_TTFT_S, DEFAULT_MIN_TOK_S_PER_STREAM, Floors
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 PosFloat = Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
@@ -201,27 +203,26 @@ def check_requirements(req: Requirements, catalog: Catalog) -> None:
     if req.vision:
         agents.append(("vision", req.vision))
     for name, a in agents:
-        try:
-            m = catalog.model(a.model)
-        except UnknownIdError as exc:
-            raise RequirementsError(f"{name}.model: {exc}") from None
-        try:
-            catalog.quant(a.weights)
-        except UnknownIdError as exc:
-            raise RequirementsError(f"{name}.weights: {exc}") from None
+        m = _known(catalog.model, a.model, f"{name}.model")
+        _known(catalog.quant, a.weights, f"{name}.weights")
         if req.context_tokens > m.max_context_tokens:
             raise RequirementsError(f"context_tokens: {req.context_tokens} exceeds {m.id}'s "
                                     f"maximum of {m.max_context_tokens} tokens")
     for i, pid in enumerate(req.platforms or []):
-        try:
-            catalog.platform(pid)
-        except UnknownIdError as exc:
-            raise RequirementsError(f"platforms[{i}]: {exc}") from None
+        _known(catalog.platform, pid, f"platforms[{i}]")
     if req.tariff is not None:
-        try:
-            catalog.tariff(req.tariff)
-        except UnknownIdError as exc:
-            raise RequirementsError(f"tariff: {exc}") from None
+        _known(catalog.tariff, req.tariff, "tariff")
+
+
+_T = TypeVar("_T")
+
+
+def _known(lookup: Callable[[str], _T], catalog_id: str, where: str) -> _T:
+    """``lookup(catalog_id)``; an unknown id is a RequirementsError naming `where`."""
+    try:
+        return lookup(catalog_id)
+    except UnknownIdError as exc:
+        raise RequirementsError(f"{where}: {exc}") from None
 
 
 __all__ = ["AgentRequirement", "Budget", "Requirements", "RequirementsError", "Serve",

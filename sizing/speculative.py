@@ -19,8 +19,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from sizing import kernel
 from sizing.catalog import Catalog, ModelArch, Platform, Quantization, read_yaml_file
-from sizing.llm import weight_bytes_by_class
+from sizing.llm import quant_applies, weight_bytes_by_class
 
 DATA_PATH = Path(__file__).resolve().parent.parent / "data" / "speculative.yaml"
 SPEC_METHODS: tuple[str, ...] = ("none", "mtp", "eagle", "draft")
@@ -195,31 +196,44 @@ def resolve_spec(*, method: str, draft_tokens: int | None, content: str,
         raise SpecError(f"{model.id} has no MTP head (its config.json declares no MTP "
                         "layers: num_nextn_predict_layers / mtp_num_hidden_layers)")
     if method == "draft":
-        if not draft_model:
-            raise SpecError("--spec draft needs --spec-draft-model (a catalog model id)")
-        try:
-            drafter = catalog.model(draft_model)
-        except Exception as exc:  # UnknownIdError names the choices
-            raise SpecError(str(exc)) from None
-        if drafter.family != model.family:
-            raise SpecError(f"draft model {drafter.id} ({drafter.family}) does not share "
-                            f"{model.id}'s tokenizer family ({model.family})")
-        if drafter.arch.active_params >= model.arch.active_params:
-            raise SpecError(f"draft model {drafter.id} is not smaller than {model.id}")
+        _check_draft_model(draft_model, model, catalog)
     elif draft_model:
         raise SpecError("--spec-draft-model is only used with --spec draft")
     k = data.default_draft_tokens[method] if draft_tokens is None else draft_tokens
     if not 1 <= k <= DRAFT_TOKENS_MAX:
         raise SpecError(f"spec-tokens must be between 1 and {DRAFT_TOKENS_MAX} (got {k})")
+    return _with_acceptance(method, k, content, accept_rate, draft_model, model.family, data)
+
+
+def _with_acceptance(method: str, k: int, content: str, accept_rate: float | None,
+                     draft_model: str | None, model_family: str, data: SpecData) -> SpecSetting:
+    """The setting with the user's acceptance rate, or the published range for the method,
+    content and model family (`acceptance_range`)."""
     if accept_rate is not None:
         if not 0.0 <= accept_rate < 1.0:
             raise SpecError(f"spec-accept must be in [0, 1) (got {accept_rate})")
         return SpecSetting(method, k, content, accept_rate, accept_rate, accept_rate, False,
                            True, ("your --spec-accept",), draft_model)
-    low, high, central, pooled, sources = acceptance_range(method, content, model.family,
+    low, high, central, pooled, sources = acceptance_range(method, content, model_family,
                                                            data)
     return SpecSetting(method, k, content, low, high, central, pooled, False, sources,
                        draft_model)
+
+
+def _check_draft_model(draft_model: str | None, model: ModelArch, catalog: Catalog) -> None:
+    """A separate draft model must be a catalog model of the same tokenizer family with
+    fewer active parameters; SpecError (one line) otherwise."""
+    if not draft_model:
+        raise SpecError("--spec draft needs --spec-draft-model (a catalog model id)")
+    try:
+        drafter = catalog.model(draft_model)
+    except Exception as exc:  # UnknownIdError names the choices
+        raise SpecError(str(exc)) from None
+    if drafter.family != model.family:
+        raise SpecError(f"draft model {drafter.id} ({drafter.family}) does not share "
+                        f"{model.id}'s tokenizer family ({model.family})")
+    if drafter.arch.active_params >= model.arch.active_params:
+        raise SpecError(f"draft model {drafter.id} is not smaller than {model.id}")
 
 
 def _mtp_layer_bytes(model: ModelArch, quant: Quantization, catalog: Catalog,
@@ -290,7 +304,6 @@ def columns(spec: SpecSetting | None, model: ModelArch, quant: Quantization, eng
 
 
 def _applies(model: ModelArch, quant: Quantization) -> bool:
-    from sizing.llm import quant_applies
     return quant_applies(model, quant)
 
 
@@ -298,8 +311,6 @@ def draft_model_step_s(spec: SpecSetting, *, platform: Platform, quant: Quantiza
                        engine: Any, catalog: Catalog, scenario: dict[str, Any]) -> float:
     """Seconds of one decode step of the separate draft model on the same units, at the
     scenario's concurrency (its own kernel table: weights, KV, overheads)."""
-    from sizing import kernel
-
     drafter = catalog.model(spec.draft_model or "")
     dq = quant if _applies(drafter, quant) else catalog.quant("bf16")
     t = kernel.table_from_rows([kernel.static_row(platform, drafter, dq, engine, catalog)],

@@ -27,13 +27,16 @@ The efficiencies come from ``catalog.yaml`` ``calibration`` (fitted by
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sizing import kernel
-from sizing.catalog import Catalog, FamilyCalibration
-from sizing.memory import MemoryFit, table_for
-from sizing.scenario import Resolved
+from sizing.memory import table_for
+
+if TYPE_CHECKING:
+    from sizing.catalog import Catalog, FamilyCalibration
+    from sizing.scenario import Resolved
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ def prefill_s(r: Resolved, catalog: Catalog, tokens: float, *, depth: float = 0.
     return float(kernel.prefill(table_for(r, catalog), np.array([float(tokens)]), depth)[0])
 
 
-def throughput(r: Resolved, catalog: Catalog, fit: MemoryFit) -> Throughput:
+def throughput(r: Resolved, catalog: Catalog) -> Throughput:
     """Decode and prefill figures for a resolved scenario at its context and concurrency."""
     t = table_for(r, catalog)
     mem = kernel.memory(t)

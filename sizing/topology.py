@@ -34,11 +34,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sizing.catalog import Cable, Catalog, Item, Platform, Switch
 from sizing.money import chf
 from sizing.scenario import PARALLEL_CHOICES, ScenarioError
+
+if TYPE_CHECKING:
+    from sizing.catalog import Cable, Catalog, Item, Platform, Switch
 
 DESIGNS: tuple[str, ...] = ("direct", "switch")
 NODE_LINK_GBIT_S = 200.0            # GB10 ConnectX-7 port speed (facts §2.1)
@@ -144,12 +146,25 @@ def _allocations(nodes: int, native: int, dd: int) -> list[tuple[int, int]]:
     return out
 
 
-def switch_plans(catalog: Catalog, nodes: int) -> list[_SwitchPlan]:
-    """Every switch design for `nodes` nodes, cheapest (by catalog list price) first.
+@dataclass(frozen=True)
+class _Cabling:
+    """The catalog's straight and breakout DACs and their prices for choosing a design."""
 
-    One switch when it has the ports; otherwise two identical switches joined by one
-    straight-DAC uplink (each loses one port), the nodes split as evenly as possible.
-    """
+    dac: Cable | None
+    brk: Cable | None
+    p_dac: float
+    p_brk: float
+
+    def usable(self, k: int, d: int) -> bool:
+        """Whether `k` breakouts and `d` straight DACs exist in the catalog."""
+        return not ((k and self.brk is None) or (d and self.dac is None))
+
+    def chf(self, k: int, d: int) -> float:
+        """Catalog list price of `k` breakouts and `d` straight DACs."""
+        return (k * self.p_brk if k else 0.0) + (d * self.p_dac if d else 0.0)
+
+
+def _cabling(catalog: Catalog) -> _Cabling:
     dac, brk = _straight_dac(catalog), _breakout_dac(catalog)
     p_dac = list_price_chf(dac) if dac else math.inf
     p_brk = list_price_chf(brk) if brk else math.inf
@@ -159,42 +174,54 @@ def switch_plans(catalog: Catalog, nodes: int) -> list[_SwitchPlan]:
         p_dac = 0.0
     if brk is not None and math.isinf(p_brk) and dac is None:
         p_brk = 0.0
+    return _Cabling(dac, brk, p_dac, p_brk)
 
-    def usable(k: int, d: int) -> bool:
-        return not ((k and brk is None) or (d and dac is None))
 
-    def cables_chf(k: int, d: int) -> float:
-        return (k * p_brk if k else 0.0) + (d * p_dac if d else 0.0)
+def switch_plans(catalog: Catalog, nodes: int) -> list[_SwitchPlan]:
+    """Every switch design for `nodes` nodes, cheapest (by catalog list price) first.
 
+    One switch when it has the ports; otherwise two identical switches joined by one
+    straight-DAC uplink (each loses one port), the nodes split as evenly as possible.
+    """
+    cabling = _cabling(catalog)
     plans: list[_SwitchPlan] = []
     for sw in catalog.switches:
         native, dd = _switch_ports(sw)
-        cap = min(sw.max_200g_nodes, native + 2 * dd)
-        sw_price = list_price_chf(sw)                      # unknown price: ranked last
-        if nodes <= cap:
-            plans += [_SwitchPlan(sw, 1, k, d, 0, sw_price + cables_chf(k, d))
-                      for k, d in _allocations(nodes, native, dd) if usable(k, d)]
-            continue
-        # two identical switches, one straight-DAC uplink taking one port on each
-        if dac is None:
-            continue
-        if native:
-            n2, d2 = native - 1, dd
-        elif dd:
-            n2, d2 = native, dd - 1
+        if nodes <= min(sw.max_200g_nodes, native + 2 * dd):
+            plans += _one_switch_plans(sw, nodes, native, dd, cabling)
         else:
-            continue
-        cap2 = min(sw.max_200g_nodes, n2 + 2 * d2)
-        if nodes > 2 * cap2:
-            continue
-        a, b = (nodes + 1) // 2, nodes // 2
-        for ka, da in _allocations(a, n2, d2):
-            for kb, db in _allocations(b, n2, d2):
-                if usable(ka + kb, da + db):
-                    plans.append(_SwitchPlan(sw, 2, ka + kb, da + db + 1, 1,
-                                             2 * sw_price + cables_chf(ka + kb, da + db + 1)))
+            plans += _two_switch_plans(sw, nodes, native, dd, cabling)
     plans.sort(key=lambda s: s.key)
     return plans
+
+
+def _one_switch_plans(sw: Switch, nodes: int, native: int, dd: int,
+                      cabling: _Cabling) -> list[_SwitchPlan]:
+    sw_price = list_price_chf(sw)                      # unknown price: ranked last
+    return [_SwitchPlan(sw, 1, k, d, 0, sw_price + cabling.chf(k, d))
+            for k, d in _allocations(nodes, native, dd) if cabling.usable(k, d)]
+
+
+def _two_switch_plans(sw: Switch, nodes: int, native: int, dd: int,
+                      cabling: _Cabling) -> list[_SwitchPlan]:
+    """Two identical switches, one straight-DAC uplink taking one port on each."""
+    if cabling.dac is None:
+        return []
+    if native:
+        n2, d2 = native - 1, dd
+    elif dd:
+        n2, d2 = native, dd - 1
+    else:
+        return []
+    if nodes > 2 * min(sw.max_200g_nodes, n2 + 2 * d2):
+        return []
+    sw_price = list_price_chf(sw)
+    a, b = (nodes + 1) // 2, nodes // 2
+    return [_SwitchPlan(sw, 2, ka + kb, da + db + 1, 1,
+                        2 * sw_price + cabling.chf(ka + kb, da + db + 1))
+            for ka, da in _allocations(a, n2, d2)
+            for kb, db in _allocations(b, n2, d2)
+            if cabling.usable(ka + kb, da + db)]
 
 
 def _best_per_switch(plans: list[_SwitchPlan]) -> list[_SwitchPlan]:
@@ -231,43 +258,44 @@ def _gb10_common_notes(units: int) -> list[str]:
     ]
 
 
-def _topology_200g(catalog: Catalog, p: Platform, units: int, design: str) -> Topology:
+_DIRECT_DESIGNS: dict[int, tuple[int, str]] = {   # nodes: (DACs, note)
+    2: (1, "2 nodes: one DAC between one ConnectX-7 port of each node; no switch "
+           "(NVIDIA DGX Spark clustering guide)."),
+    3: (3, "3 nodes switchless (triangle): each node's two ConnectX-7 ports go to the two "
+           "other nodes, 3 DACs. Reported working in practice: 3x DGX Spark TP=3 over "
+           "'RoCE, no switch' (NVIDIA forum 373968, MiMo V2.5, 38.8 tok/s). Caveats: each "
+           "link uses one port (~200G, two PCIe x4 functions); every node needs two "
+           "point-to-point subnets and NCCL must use both interfaces; no spare port for "
+           "a 4th node (adding one means buying a switch); vLLM TP=3 needs the "
+           "attention heads divisible by 3 (that report patched in virtual heads)."),
+    4: (4, "4 nodes switchless (ring): each node links to its two neighbours, 4 DACs; "
+           "opposite nodes have no direct link. NCCL's ring all-reduce only talks to "
+           "neighbours, but anything else (Ray, tree all-reduce, weight staging, "
+           "PP/EP traffic) must be routed through a node. One public TP=4 build runs "
+           "this way (alexellis/glm-5.3-flash-4x-dgx-spark-switchless); less proven "
+           "than a switch; no spare ports to grow."),
+}
+
+
+def _direct_topology(catalog: Catalog, p: Platform, units: int) -> Topology:
+    """Switchless 200G designs: a pair (one DAC), a triangle (3) or a ring (4); the last
+    two need two ports per node."""
     dac = _straight_dac(catalog)
-    ports = _node_ports(p)
+    if dac is None:
+        raise TopologyError("no direct-attach cable (kind dac, >= 200G) in the catalog")
+    if units not in _DIRECT_DESIGNS or (units > 2 and _node_ports(p) < 2):
+        raise TopologyError(
+            f"design 'direct' supports 2-4 nodes of {p.id} (two 200G ports per node: "
+            f"pair, triangle, ring); got {units}; use design 'switch'")
+    count, note = _DIRECT_DESIGNS[units]
+    cables = {dac.id: count}
+    return Topology(units, "direct", {}, cables, 0,
+                    [note, *_gb10_common_notes(units), *_cable_notes(catalog, cables)])
+
+
+def _topology_200g(catalog: Catalog, p: Platform, units: int, design: str) -> Topology:
     if design == "direct":
-        if dac is None:
-            raise TopologyError("no direct-attach cable (kind dac, >= 200G) in the catalog")
-        if units == 2:
-            cables = {dac.id: 1}
-            notes = ["2 nodes: one DAC between one ConnectX-7 port of each node; no switch "
-                     "(NVIDIA DGX Spark clustering guide)."]
-        elif units == 3 and ports >= 2:
-            cables = {dac.id: 3}
-            notes = [
-                "3 nodes switchless (triangle): each node's two ConnectX-7 ports go to the two "
-                "other nodes, 3 DACs. Reported working in practice: 3x DGX Spark TP=3 over "
-                "'RoCE, no switch' (NVIDIA forum 373968, MiMo V2.5, 38.8 tok/s). Caveats: each "
-                "link uses one port (~200G, two PCIe x4 functions); every node needs two "
-                "point-to-point subnets and NCCL must use both interfaces; no spare port for "
-                "a 4th node (adding one means buying a switch); vLLM TP=3 needs the "
-                "attention heads divisible by 3 (that report patched in virtual heads).",
-            ]
-        elif units == 4 and ports >= 2:
-            cables = {dac.id: 4}
-            notes = [
-                "4 nodes switchless (ring): each node links to its two neighbours, 4 DACs; "
-                "opposite nodes have no direct link. NCCL's ring all-reduce only talks to "
-                "neighbours, but anything else (Ray, tree all-reduce, weight staging, "
-                "PP/EP traffic) must be routed through a node. One public TP=4 build runs "
-                "this way (alexellis/glm-5.3-flash-4x-dgx-spark-switchless); less proven "
-                "than a switch; no spare ports to grow.",
-            ]
-        else:
-            raise TopologyError(
-                f"design 'direct' supports 2-4 nodes of {p.id} (two 200G ports per node: "
-                f"pair, triangle, ring); got {units}; use design 'switch'")
-        return Topology(units, "direct", {}, cables, 0,
-                        notes + _gb10_common_notes(units) + _cable_notes(catalog, cables))
+        return _direct_topology(catalog, p, units)
     plans = switch_plans(catalog, units)
     if not plans:
         caps = ", ".join(f"{s.id} {s.max_200g_nodes}" for s in catalog.switches) or "none"

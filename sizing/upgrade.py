@@ -9,16 +9,19 @@ the lines to buy, the owned lines left unused, the owned build at today's prices
 
 from __future__ import annotations
 
-import datetime
 import math
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sizing.bom import BomLine, alternative_lines, bom_lines, md_cell, order_cells
-from sizing.catalog import Catalog, Platform
 from sizing.money import PriceQuote, chf
 from sizing.topology import Topology, cost_text, switch_plans, switch_topology, topology
+
+if TYPE_CHECKING:
+    import datetime
+    from collections.abc import Mapping
+
+    from sizing.catalog import Catalog, Platform
 
 
 @dataclass(frozen=True)

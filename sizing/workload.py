@@ -11,14 +11,18 @@ No pandas here (tests/test_layers.py): a single estimate or a plan loads no tabl
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sizing.catalog import Catalog, ModelArch
 from sizing.estimate import Estimate, estimate_many
-from sizing.money import PriceQuote
 from sizing.scenario import PARALLEL_CHOICES, Scenario, ScenarioError
 from sizing.topology import allowed_parallel, check_parallel
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from sizing.catalog import Catalog, ModelArch
+    from sizing.money import PriceQuote
 
 OS_RESERVE_GB = 100.0   # ASSUMPTION: OS, containers (vLLM/NGC images ~15-30 GB each), caches
 

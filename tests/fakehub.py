@@ -4,10 +4,13 @@ configs in tests/data/hf/ (and replies or handlers a test injects). Never the ne
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 DATA = Path(__file__).resolve().parent / "data" / "hf"
 
@@ -65,7 +68,7 @@ class FakeHub:
         self.server.daemon_threads = True
         self.server.block_on_close = False
         self.server.hub = self  # type: ignore[attr-defined]
-        self.server.handle_error = lambda *args: None   # type: ignore[method-assign]
+        self.server.handle_error = lambda *_args: None   # type: ignore[method-assign]
         self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 

@@ -9,9 +9,12 @@ one line on stderr that names the file (for file cases), and no traceback.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 QWEN = ROOT / "tests" / "data" / "hf" / "Qwen--Qwen3-0.6B_config.json"

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from cli.sizing_main import main
+from sizing import limits
 from tests.adversarial.corpus import (
     ACCEPTED_CONFIGS,
     BAD_ARGS,
@@ -45,21 +46,24 @@ def test_crafted_file_is_one_line_exit_2(tmp_path, capsys, case: Case):
     assert len(lines) == 1, err[:500]
     assert lines[0].startswith("error: ")
     assert case.filename in lines[0]
-    assert "Traceback" not in err and len(lines[0]) < 5000
+    assert "Traceback" not in err
+    assert len(lines[0]) < 5000
 
 
-@pytest.mark.parametrize(("name", "argv"), BAD_ARGS, ids=[n for n, _ in BAD_ARGS])
-def test_bad_option_is_one_line_exit_2(capsys, name, argv):
+@pytest.mark.parametrize("argv", [argv for _, argv in BAD_ARGS], ids=[n for n, _ in BAD_ARGS])
+def test_bad_option_is_one_line_exit_2(capsys, argv):
     code, out, err = run(capsys, argv)
-    assert code == 2 and out == ""
+    assert code == 2
+    assert out == ""
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), err[:500]
+    assert len(lines) == 1, err[:500]
+    assert lines[0].startswith("error: "), err[:500]
     assert len(lines[0]) < 400
 
 
-@pytest.mark.parametrize(("name", "data"), ACCEPTED_CONFIGS,
+@pytest.mark.parametrize("data", [data for _, data in ACCEPTED_CONFIGS],
                          ids=[n for n, _ in ACCEPTED_CONFIGS])
-def test_odd_but_readable_config_gets_an_answer(tmp_path, capsys, name, data):
+def test_odd_but_readable_config_gets_an_answer(tmp_path, capsys, data):
     path = tmp_path / "config.json"
     path.write_bytes(data)
     code, out, err = run(capsys, _estimate(str(path)))
@@ -91,10 +95,12 @@ def test_bad_batch_rows_are_reported_on_their_line_and_the_batch_goes_on(tmp_pat
     batch = tmp_path / "batch.csv"
     batch.write_text(BATCH_HEADER + "\n".join(rows) + "\n", encoding="utf-8")
     code, out, err = run(capsys, ["estimate", "--batch", str(batch)])
-    assert code == 0 and err == ""
+    assert code == 0
+    assert err == ""
     results = [json.loads(line) for line in out.splitlines()]
     assert len(results) == len(rows)
-    assert results[0]["fits"] is True and results[-1]["fits"] is True
+    assert results[0]["fits"] is True
+    assert results[-1]["fits"] is True
     for row, result in zip(BAD_BATCH_ROWS, results[1:-1], strict=True):
         assert set(result) == {"error"}, (row, result)
         assert "\n" not in result["error"]
@@ -108,7 +114,8 @@ def test_bad_batch_rows_are_reported_on_their_line_and_the_batch_goes_on(tmp_pat
 def test_endless_input_ends_with_one_line(capsys, argv):
     t0 = time.monotonic()
     code, _, err = run(capsys, argv)
-    assert code == 2 and len(err.strip().splitlines()) == 1, err[:300]
+    assert code == 2, err[:300]
+    assert len(err.strip().splitlines()) == 1, err[:300]
     assert "zero" in err
     assert time.monotonic() - t0 < 30
 
@@ -120,7 +127,8 @@ def test_batch_streams_rows_before_the_input_ends():
                              "/dev/stdin"], cwd=ROOT, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert proc.stdin is not None and proc.stdout is not None
+        assert proc.stdin is not None
+        assert proc.stdout is not None
         proc.stdin.write(BATCH_HEADER + (GOOD_BATCH_ROW + "\n") * 300)
         proc.stdin.flush()
         first = proc.stdout.readline()          # before stdin is closed
@@ -138,8 +146,6 @@ def test_batch_streams_rows_before_the_input_ends():
 
 
 def test_batch_row_cap(tmp_path, capsys, monkeypatch):
-    from sizing import limits
-
     monkeypatch.setattr(limits, "BATCH_MAX_ROWS", 3)
     batch = tmp_path / "big.csv"
     batch.write_text(BATCH_HEADER + (GOOD_BATCH_ROW + "\n") * 5, encoding="utf-8")

@@ -7,6 +7,7 @@ import contextlib
 import json
 from pathlib import Path
 
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -44,8 +45,10 @@ def _config(raw: bytes) -> ModelArch | None:
         data = parse_config_bytes(raw, filename="config.json")
         return model_from_config(data, model_id="fuzz", source="fuzz")
     except CatalogError as exc:
-        assert "\n" not in str(exc) and str(exc).startswith("config.json: ")
-        return None
+        message = str(exc)
+    assert "\n" not in message
+    assert message.startswith("config.json: ")
+    return None
 
 
 @FUZZ
@@ -60,7 +63,8 @@ def test_any_value_in_a_numeric_field_of_a_real_config(key, value):
     raw = dict(QWEN_RAW, **{key: value})
     model = _config(json.dumps(raw, allow_nan=True).encode())
     if model is not None:           # accepted: every count it derives is a real number
-        assert model.arch.num_layers >= 1 and model.num_attention_heads >= 1
+        assert model.arch.num_layers >= 1
+        assert model.num_attention_heads >= 1
 
 
 @FUZZ
@@ -70,17 +74,17 @@ def test_any_value_in_a_numeric_field_of_a_real_config(key, value):
 def test_any_requirements_values(changes):
     data = {"main_agent": {"model": "openai/gpt-oss-120b", "weights": "mxfp4",
                            "min_tok_s": 10}, "budget_chf": {"max": 10000}, **changes}
+    message = ""
     try:
         parse_requirements(data, filename="r.yaml")
     except RequirementsError as exc:
-        assert "\n" not in str(exc)
+        message = str(exc)
+    assert "\n" not in message
 
 
 @FUZZ
 @given(st.text(max_size=300))
 def test_any_yaml_text_loads_or_gives_a_yaml_error(text):
-    import yaml
-
     with contextlib.suppress(yaml.YAMLError):
         load_yaml_unique(text)
 
@@ -93,7 +97,11 @@ def test_any_bytes_as_a_yaml_file(tmp_path_factory, raw):
     try:
         read_yaml_file(path, CatalogError)
     except CatalogError as exc:
-        assert "\n" not in str(exc) and str(exc).startswith("f.yaml")
+        message = str(exc)
+    else:
+        return
+    assert "\n" not in message
+    assert message.startswith("f.yaml")
 
 
 numeric_text = st.one_of(st.integers(-10**30, 10**30).map(str),
@@ -119,7 +127,8 @@ def test_any_number_for_an_estimate_option(capsys, flag, text):
 @given(st.text(max_size=200))
 def test_md_escape_output_has_no_markup(text):
     out = md_escape(text)
-    assert "\n" not in out and "\r" not in out
+    assert "\n" not in out
+    assert "\r" not in out
     for token in ("](", "<", "`", "*", "_", "$", "|", "[", "~", "#", "@"):
         # every such character is escaped (preceded by a backslash)
         i = out.find(token[0])

@@ -20,13 +20,15 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode, urlparse
 
 import pytest
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from playwright.sync_api import Browser, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -234,7 +236,8 @@ def test_compare_drive_download_and_share(server: str, page: Page) -> None:
     select(page, "Quantization (weights)", "bf16", "bf16 — checkpoint")
     rows = wait_rows(page, first="2 x asus-gx10-1tb (tp)")
     no_exceptions(page)
-    assert rows[-1] == "1 x asus-gx10-1tb" and len(rows) == 3
+    assert rows[-1] == "1 x asus-gx10-1tb"
+    assert len(rows) == 3
     assert "model=meta-llama%2FLlama-3.3-70B-Instruct" in page.url
     assert "units=1%2C2%2C4" in page.url
 
@@ -246,7 +249,8 @@ def test_compare_drive_download_and_share(server: str, page: Page) -> None:
             "Energy (CHF/year)", "CHF per tok/s (CHF/(tok/s))"} <= set(rows_csv[0])
     one = next(r for r in rows_csv if r["Configuration"] == "1 x asus-gx10-1tb")
     two = next(r for r in rows_csv if r["Configuration"] == "2 x asus-gx10-1tb (tp)")
-    assert one["Fits"] == "False" and two["Fits"] == "True"
+    assert one["Fits"] == "False"
+    assert two["Fits"] == "True"
     assert float(two["Price (CHF)"]) > 2 * 2477
     assert float(two["Decode per stream (tok/s)"]) > 0
     xlsx = download(page, "Download Excel")
@@ -281,7 +285,8 @@ def test_big_cluster_headline_and_open_in_build(server: str, page: Page) -> None
     no_exceptions(page)
     wait_rows(page, first="8 x asus-gx10-1tb (tp)")
     metrics = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
-    assert metrics[0].startswith("CHF ") and "…" not in metrics[0]
+    assert metrics[0].startswith("CHF ")
+    assert "…" not in metrics[0]
     assert overflowing_metrics(page) == []
     per_stream, _, band = metrics[1].partition(" (")      # "30.2 (20-45)": the likely range
     assert band.endswith(")")
@@ -290,7 +295,8 @@ def test_big_cluster_headline_and_open_in_build(server: str, page: Page) -> None
     settle(page)
     no_exceptions(page)
     plan = page.get_by_text("Suggested plan").first.locator("xpath=..").inner_text()
-    assert f"{per_stream} tok/s per stream" in plan and "sub-agents" not in plan
+    assert f"{per_stream} tok/s per stream" in plan
+    assert "sub-agents" not in plan
     assert "sub_count=0" in page.url
 
 
@@ -342,7 +348,6 @@ def test_crafted_link_shows_text_not_a_link_or_image(server: str, page: Page) ->
     """A shared link whose parameters hold Markdown (a link, an image, a bare address)
     shows them as text: no <a> to, and no <img> (or request) from, the sender's host
     (issue 13)."""
-    from urllib.parse import urlencode, urlparse
 
     requested: list[str] = []
     page.on("request", lambda r: requested.append(r.url))

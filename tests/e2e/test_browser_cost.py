@@ -9,7 +9,6 @@ import io
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -27,6 +26,8 @@ from tests.e2e.test_browser import (  # noqa: F401  (fixtures: browser, page)
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from playwright.sync_api import Page
 
 
@@ -44,7 +45,8 @@ def test_cost_page_in_a_browser(served: str, page: Page) -> None:  # noqa: F811
     page.wait_for_selector(".js-plotly-plot")            # the cumulative cost chart
     metrics = page.locator('[data-testid="stMetric"]').all_inner_texts()
     text = " ".join(metrics)
-    assert "Local CHF / Mtok output" in text and "Last turn, prefix caching" in text
+    assert "Local CHF / Mtok output" in text
+    assert "Last turn, prefix caching" in text
     cli = subprocess.run(
         [sys.executable, "-m", "sizing", "cost", "--platform", "asus-gx10-1tb", "--model",
          "openai/gpt-oss-120b", "--weights", "mxfp4", "--concurrency", "4", "--hours", "8",
@@ -60,6 +62,8 @@ def test_cost_page_in_a_browser(served: str, page: Page) -> None:  # noqa: F811
         d["chf_per_mtok_output"], abs=1e-3)
     assert download(page, "Download Excel")[:2] == b"PK"
     md = download(page, "Download Markdown").decode("utf-8")
-    assert md.startswith("# Cost per million tokens") and "## Cloud" in md and "## SSD" in md
+    assert md.startswith("# Cost per million tokens")
+    assert "## Cloud" in md
+    assert "## SSD" in md
     settle(page)
     no_exceptions(page)

@@ -7,12 +7,11 @@ server of test_browser.py must never do."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from pricing.history import PriceHistory
 from tests.e2e.test_browser import (  # noqa: F401  (fixtures: browser, page)
     ROOT,
     _free_port,
@@ -27,6 +26,9 @@ from tests.e2e.test_browser import (  # noqa: F401  (fixtures: browser, page)
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
     from playwright.sync_api import Page
 
 DATA = ROOT / "tests" / "data" / "pricing"
@@ -42,7 +44,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 
 def test_saved_pages_dropped_on_the_prices_page(served: tuple[str, Path],
                                                 page: Page) -> None:  # noqa: F811
-    from pricing.history import PriceHistory
 
     url, db = served
     open_app(page, f"{url}/prices")
@@ -62,8 +63,10 @@ def test_saved_pages_dropped_on_the_prices_page(served: tuple[str, Path],
     [attempt] = PriceHistory(db, read_only=True).attempts()
     assert (attempt.item_id, attempt.origin, attempt.price_rappen) == (
         "asus-gx10-1tb", "saved page", 247_700)
-    assert attempt.url is not None and attempt.url.endswith("-p824149")
+    assert attempt.url is not None
+    assert attempt.url.endswith("-p824149")
     table = page.locator('[data-testid="stDataFrame"]').first
     text = table.locator("table").evaluate("t => t.textContent")
-    assert "unmatched" in text and "toppreise product p818374" in text
+    assert "unmatched" in text
+    assert "toppreise product p818374" in text
     assert "imported" in text

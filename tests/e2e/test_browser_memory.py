@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -28,6 +26,9 @@ from tests.e2e.test_browser import (  # noqa: F401  (fixtures: browser, page)
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
     from playwright.sync_api import Page
 
 MAC512 = "mac-studio-m3-ultra-512gb"

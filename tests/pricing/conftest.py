@@ -3,14 +3,17 @@ HTTP server on 127.0.0.1, fast fetchers (tiny intervals/backoff) and a temp hist
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pricing.fetch import Fetcher
 from pricing.history import PriceHistory
 from tests.pricing.support import Server, serving
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
 
 
 @pytest.fixture(autouse=True)

@@ -4,17 +4,21 @@ pages with chosen prices."""
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import socket
 import struct
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sizing.catalog import Item, ListPrice, UnknownIdError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "pricing"
 PRODUCT_HTML = (DATA / "toppreise_product_reconstructed.html").read_bytes()
@@ -45,6 +49,56 @@ class Hit:
     headers: dict[str, str]
 
 
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """Answers each GET with the next Reply of its path (`Server.take`)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        owner: Server = self.server.owner  # type: ignore[attr-defined]
+        reply = owner.take(self.path, dict(self.headers))
+        if reply.delay_s:
+            time.sleep(reply.delay_s)
+        if reply.action == "reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
+        self._send_headers(reply)
+        with contextlib.suppress(OSError):       # the client may hang up mid-body
+            self._send_body(reply)
+        if reply.action == "truncate":
+            self.close_connection = True
+
+    def _send_headers(self, reply: Reply) -> None:
+        self.send_response(reply.status)
+        length = len(reply.body) + (1000 if reply.action == "truncate" else 0)
+        if reply.action == "nolength":
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(length))
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        for k, v in reply.headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+
+    def _send_body(self, reply: Reply) -> None:
+        if reply.action == "drip":
+            self.wfile.flush()
+            for i in range(len(reply.body)):
+                self.wfile.write(reply.body[i:i + 1])
+                self.wfile.flush()
+                time.sleep(reply.drip_s)
+        else:
+            self.wfile.write(reply.body)
+            self.wfile.flush()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 class Server:
     """Routes: path -> list of Replies, consumed in order; the last one repeats."""
 
@@ -52,62 +106,22 @@ class Server:
         self.routes: dict[str, list[Reply]] = {}
         self.hits: list[Hit] = []
         self.lock = threading.Lock()
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                with server.lock:
-                    server.hits.append(Hit(self.path, time.monotonic(), dict(self.headers)))
-                    queue = server.routes.get(self.path)
-                    if queue is None:
-                        reply = Reply(404, b"<html><body>not found</body></html>")
-                    else:
-                        reply = queue.pop(0) if len(queue) > 1 else queue[0]
-                if reply.delay_s:
-                    time.sleep(reply.delay_s)
-                if reply.action == "reset":
-                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                               struct.pack("ii", 1, 0))
-                    self.connection.close()
-                    self.close_connection = True
-                    return
-                self.send_response(reply.status)
-                length = len(reply.body) + (1000 if reply.action == "truncate" else 0)
-                if reply.action == "nolength":
-                    self.send_header("Connection", "close")
-                    self.close_connection = True
-                else:
-                    self.send_header("Content-Length", str(length))
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                for k, v in reply.headers.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                try:
-                    if reply.action == "drip":
-                        self.wfile.flush()
-                        for i in range(len(reply.body)):
-                            self.wfile.write(reply.body[i:i + 1])
-                            self.wfile.flush()
-                            time.sleep(reply.drip_s)
-                    else:
-                        self.wfile.write(reply.body)
-                        self.wfile.flush()
-                except OSError:
-                    pass
-                if reply.action == "truncate":
-                    self.close_connection = True
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd.owner = self  # type: ignore[attr-defined]
         self.httpd.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever,
                                        kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
+
+    def take(self, path: str, headers: dict[str, str]) -> Reply:
+        """Record a hit on `path` and return its next Reply (404 for an unknown path)."""
+        with self.lock:
+            self.hits.append(Hit(path, time.monotonic(), headers))
+            queue = self.routes.get(path)
+            if queue is None:
+                return Reply(404, b"<html><body>not found</body></html>")
+            return queue.pop(0) if len(queue) > 1 else queue[0]
 
     def route(self, path: str, *replies: Reply) -> str:
         with self.lock:

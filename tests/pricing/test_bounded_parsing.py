@@ -53,7 +53,8 @@ def test_the_cap_is_generous_for_real_price_text() -> None:
 def test_euro_decimal_cases() -> None:
     assert _euro_decimal("35€ 99") == (0, "35", "99")
     assert _euro_decimal("ab 1250€600 inkl.") == (3, "1250", "600")
-    assert _euro_decimal("€ 12") is None and _euro_decimal("12 € only") is None
+    assert _euro_decimal("€ 12") is None
+    assert _euro_decimal("12 € only") is None
     assert parse_price_rappen("35€ 99") == 3599
 
 
@@ -112,5 +113,6 @@ def test_fuzz_real_page_sized_inputs(cut: int, insert: bytes, repeat: int) -> No
     except ParseError:
         pass
     else:
-        assert page.low_rappen >= 0 and page.high_rappen >= page.low_rappen
+        assert page.low_rappen >= 0
+        assert page.high_rappen >= page.low_rappen
     assert time.perf_counter() - t0 < 10.0

@@ -57,28 +57,34 @@ def test_allowlist_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 # --------------------------------------------------------------------------- check_url
-def test_check_an_allowed_url(server: Server, make_fetcher: MakeFetcher, history: PriceHistory,
-                              local_allowed: None) -> None:
+@pytest.mark.usefixtures("local_allowed")
+def test_check_an_allowed_url(server: Server, make_fetcher: MakeFetcher,
+                              history: PriceHistory) -> None:
     catalog_url = "https://www.toppreise.ch/preisvergleich/gx10"
     item = make_item(url=catalog_url)
     url = server.route("/shop/gx10", Reply(200, product_page(low="2399.00")))
     result = check_url(item, url, history=history, fetcher=make_fetcher())
-    assert result.ok and result.price_rappen == 239_900 and result.method == "jsonld"
+    assert result.ok
+    assert result.price_rappen == 239_900
+    assert result.method == "jsonld"
     assert server.count("/shop/gx10") == 1
     [attempt] = history.attempts(item.id)
-    assert attempt.url == url and attempt.outcome == "ok" and attempt.price_rappen == 239_900
+    assert attempt.url == url
+    assert attempt.outcome == "ok"
+    assert attempt.price_rappen == 239_900
     # another page than the catalog's: recorded, but the effective price is unchanged
     assert effective_price(item, history).kind == "catalog"
 
 
+@pytest.mark.usefixtures("local_allowed")
 def test_check_of_the_catalog_url_sets_the_scraped_price(
-        server: Server, make_fetcher: MakeFetcher, history: PriceHistory,
-        local_allowed: None) -> None:
+        server: Server, make_fetcher: MakeFetcher, history: PriceHistory) -> None:
     url = server.route("/gx10", Reply(200, PRODUCT_HTML))
     item = make_item(url=url)
     assert check_url(item, url, history=history, fetcher=make_fetcher()).ok
     price = effective_price(item, history)
-    assert price.kind == "scraped" and price.rappen == 247_700
+    assert price.kind == "scraped"
+    assert price.rappen == 247_700
 
 
 def test_a_refused_host_is_never_fetched(server: Server, make_fetcher: MakeFetcher,
@@ -92,18 +98,20 @@ def test_a_refused_host_is_never_fetched(server: Server, make_fetcher: MakeFetch
     assert history.attempts() == []
 
 
+@pytest.mark.usefixtures("local_allowed")
 def test_a_redirect_off_the_allowlist_is_not_followed(server: Server, make_fetcher: MakeFetcher,
-                                                      history: PriceHistory,
-                                                      local_allowed: None) -> None:
+                                                      history: PriceHistory) -> None:
     elsewhere = server.base.replace("127.0.0.1", "localhost") + "/gx10"
     server.route("/gx10", Reply(200, PRODUCT_HTML))
     url = server.route("/go", Reply(302, b"", headers={"Location": elsewhere}))
     result = check_url(make_item(), url, history=history, fetcher=make_fetcher())
-    assert result.outcome == "error" and "'localhost' is not on the allowlist" in result.detail
+    assert result.outcome == "error"
+    assert "'localhost' is not on the allowlist" in result.detail
     assert server.count("/gx10") == 0
     assert [a.outcome for a in history.attempts()] == ["error"]
 
 
+@pytest.mark.usefixtures("local_allowed")
 @pytest.mark.parametrize(("page", "outcome", "detail"), [
     (product_page(currency="EUR"), "mismatch", "currency EUR, expected CHF"),
     (product_page(mpn="90MS0371-M99999"), "mismatch", "does not match part number"),
@@ -111,17 +119,18 @@ def test_a_redirect_off_the_allowlist_is_not_followed(server: Server, make_fetch
     (b"<html><body>nothing here</body></html>", "parse_error", "no price found"),
 ])
 def test_check_validates_like_refresh(server: Server, make_fetcher: MakeFetcher,
-                                      history: PriceHistory, local_allowed: None,
-                                      page: bytes, outcome: str, detail: str) -> None:
+                                      history: PriceHistory, page: bytes, outcome: str,
+                                      detail: str) -> None:
     url = server.route("/p", Reply(200, page))
     result = check_url(make_item(), url, history=history, fetcher=make_fetcher())
-    assert result.outcome == outcome and detail in result.detail
+    assert result.outcome == outcome
+    assert detail in result.detail
     assert [a.outcome for a in history.attempts()] == [outcome]
 
 
+@pytest.mark.usefixtures("local_allowed")
 def test_check_compares_with_the_items_current_price(server: Server, make_fetcher: MakeFetcher,
-                                                     history: PriceHistory,
-                                                     local_allowed: None) -> None:
+                                                     history: PriceHistory) -> None:
     """The band is taken around the item's last good scrape (from its catalog URL), so a
     pasted page at x0.6 of a fresh CHF 4'000 scrape is plausible, at x0.4 it is not."""
     catalog_url = server.route("/catalog", Reply(200, product_page(low="4000.00",
@@ -134,8 +143,8 @@ def test_check_compares_with_the_items_current_price(server: Server, make_fetche
     assert check_url(item, fair, history=history, fetcher=make_fetcher()).ok
 
 
+@pytest.mark.usefixtures("local_allowed")
 def test_check_without_a_fetcher_uses_the_polite_default(server: Server, history: PriceHistory,
-                                                          local_allowed: None,
                                                           monkeypatch: pytest.MonkeyPatch
                                                           ) -> None:
     made: list[Fetcher] = []
@@ -147,7 +156,8 @@ def test_check_without_a_fetcher_uses_the_polite_default(server: Server, history
     monkeypatch.setattr(pricing.refresh, "Fetcher", default_but_quick)
     url = server.route("/gx10", Reply(200, PRODUCT_HTML))
     assert check_url(make_item(), url, history=history).ok
-    assert made[0].allowlist == ("127.0.0.1",) and made[0].obey_robots
+    assert made[0].allowlist == ("127.0.0.1",)
+    assert made[0].obey_robots
     page_hit = next(h for h in server.hits if h.path == "/gx10")
     assert page_hit.headers["User-Agent"] == DEFAULT_USER_AGENT
     assert server.count("/robots.txt") == 1
@@ -157,7 +167,7 @@ def test_check_without_a_fetcher_uses_the_polite_default(server: Server, history
 @pytest.fixture
 def fake_catalog(monkeypatch: pytest.MonkeyPatch) -> FakeCatalog:
     fake = FakeCatalog([make_item("gx10", url="https://www.toppreise.ch/preisvergleich/gx10")])
-    monkeypatch.setattr(cli, "_load_catalog", lambda path: fake)
+    monkeypatch.setattr(cli, "_load_catalog", lambda _path: fake)
     return fake
 
 
@@ -167,8 +177,9 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_cli_check_allowed(fake_catalog: FakeCatalog, server: Server, tmp_path: Path,
-                           capsys: pytest.CaptureFixture[str], local_allowed: None) -> None:
+@pytest.mark.usefixtures("fake_catalog", "local_allowed")
+def test_cli_check_allowed(server: Server, tmp_path: Path,
+                           capsys: pytest.CaptureFixture[str]) -> None:
     db = str(tmp_path / "p.sqlite")
     url = server.route("/gx10", Reply(200, PRODUCT_HTML))
     code, out, _ = run(capsys, "check", "gx10", url, "--db", db, "--min-interval-s", "0",
@@ -179,33 +190,42 @@ def test_cli_check_allowed(fake_catalog: FakeCatalog, server: Server, tmp_path: 
     assert [a.url for a in PriceHistory(db).attempts("gx10")] == [url]
 
 
-def test_cli_check_not_ok_exits_1(fake_catalog: FakeCatalog, server: Server, tmp_path: Path,
-                                  capsys: pytest.CaptureFixture[str], local_allowed: None
+@pytest.mark.usefixtures("fake_catalog", "local_allowed")
+def test_cli_check_not_ok_exits_1(server: Server, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]
                                   ) -> None:
     url = server.route("/eur", Reply(200, product_page(currency="EUR")))
     code, out, _ = run(capsys, "check", "gx10", url, "--db", str(tmp_path / "p.sqlite"),
                        "--min-interval-s", "0", "--no-cache")
-    assert code == 1 and "gx10: mismatch" in out and "currency EUR" in out
+    assert code == 1
+    assert "gx10: mismatch" in out
+    assert "currency EUR" in out
 
 
-def test_cli_check_refused_host_exits_2(fake_catalog: FakeCatalog, server: Server,
+@pytest.mark.usefixtures("fake_catalog")
+def test_cli_check_refused_host_exits_2(server: Server,
                                         tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LLM_PLANNER_URL_ALLOWLIST", "toppreise.ch,digitec.ch")
     db = tmp_path / "p.sqlite"
     url = server.route("/gx10", Reply(200, PRODUCT_HTML))
     code, out, err = run(capsys, "check", "gx10", url, "--db", str(db))
-    assert code == 2 and out == ""
+    assert code == 2
+    assert out == ""
     assert err.count("\n") == 1
-    assert "not fetched" in err and "toppreise.ch, digitec.ch" in err
-    assert server.hits == [] and not db.exists()
+    assert "not fetched" in err
+    assert "toppreise.ch, digitec.ch" in err
+    assert server.hits == []
+    assert not db.exists()
 
 
-def test_cli_check_unknown_id_exits_2(fake_catalog: FakeCatalog, tmp_path: Path,
+@pytest.mark.usefixtures("fake_catalog")
+def test_cli_check_unknown_id_exits_2(tmp_path: Path,
                                       capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "check", "nope", "https://www.toppreise.ch/x",
                        "--db", str(tmp_path / "p.sqlite"))
-    assert code == 2 and "unknown item 'nope'" in err
+    assert code == 2
+    assert "unknown item 'nope'" in err
 
 
 # --------------------------------------------------------------------------- User-Agent
@@ -240,12 +260,14 @@ def test_a_malformed_user_agent_url_is_refused(monkeypatch: pytest.MonkeyPatch,
         Fetcher(use_cache=False)
 
 
-def test_cli_reports_a_malformed_user_agent_url(fake_catalog: FakeCatalog, tmp_path: Path,
+@pytest.mark.usefixtures("fake_catalog")
+def test_cli_reports_a_malformed_user_agent_url(tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LLM_PLANNER_USER_AGENT_URL", "nope")
     code, _, err = run(capsys, "refresh", "--db", str(tmp_path / "p.sqlite"))
-    assert code == 2 and "LLM_PLANNER_USER_AGENT_URL" in err
+    assert code == 2
+    assert "LLM_PLANNER_USER_AGENT_URL" in err
 
 
 # --------------------------------------------------------------------------- shared interval
@@ -254,6 +276,8 @@ def test_fetchers_share_the_per_host_interval(server: Server, make_fetcher: Make
     urls = [server.route(f"/p{i}", Reply(200, PRODUCT_HTML)) for i in range(2)]
     first = make_fetcher(min_interval_s=0.3, jitter=0.0, use_cache=False, obey_robots=False)
     second = make_fetcher(min_interval_s=0.3, jitter=0.0, use_cache=False, obey_robots=False)
-    assert first.fetch(urls[0]).ok and second.fetch(urls[1]).ok
+    assert first.fetch(urls[0]).ok
+    assert second.fetch(urls[1]).ok
     gaps = [b - a for a, b in itertools.pairwise(server.times())]
-    assert len(gaps) == 1 and gaps[0] >= 0.3 - 0.02, gaps
+    assert len(gaps) == 1, gaps
+    assert gaps[0] >= 0.3 - 0.02, gaps

@@ -37,7 +37,7 @@ def catalog(server: Server, monkeypatch: pytest.MonkeyPatch) -> FakeCatalog:
         make_item("unpriced", priced=False),
     ]
     fake = FakeCatalog(items)
-    monkeypatch.setattr(cli, "_load_catalog", lambda path: fake)
+    monkeypatch.setattr(cli, "_load_catalog", lambda _path: fake)
     return fake
 
 
@@ -58,7 +58,8 @@ def test_default_locations_follow_the_environment(tmp_path: Path,
     assert "llm-hardware-planner" in str(pricing.default_db_path())
 
 
-def test_refresh_show_history_set(catalog: FakeCatalog, tmp_path: Path,
+@pytest.mark.usefixtures("catalog")
+def test_refresh_show_history_set(tmp_path: Path,
                                   capsys: pytest.CaptureFixture[str]) -> None:
     db = str(tmp_path / "p.sqlite")
     code, out, _ = run(capsys, "refresh", "--db", db, "--min-interval-s", "0",
@@ -75,16 +76,20 @@ def test_refresh_show_history_set(catalog: FakeCatalog, tmp_path: Path,
     assert (rows["gx10"]["kind"], rows["gx10"]["rappen"]) == ("scraped", 247_700)
     assert rows["blocked-box"]["kind"] == "catalog"
     assert rows["blocked-box"]["last_attempt_outcome"] == "blocked"
-    assert rows["cable"]["chf"] == 73.0 and rows["cable"]["last_attempt_outcome"] is None
+    assert rows["cable"]["chf"] == 73.0
+    assert rows["cable"]["last_attempt_outcome"] is None
     assert rows["unpriced"]["kind"] is None
 
     code, out, _ = run(capsys, "set", "blocked-box", "2'550.50", "--note", "phone quote",
                        "--db", db)
-    assert code == 0 and "CHF 2'550.50" in out
+    assert code == 0
+    assert "CHF 2'550.50" in out
     code, out, _ = run(capsys, "show", "--db", db)
     assert code == 0
     line = next(x for x in out.splitlines() if x.startswith("blocked-box"))
-    assert "CHF 2'550.50" in line and "manual" in line and "manual override: phone quote" in line
+    assert "CHF 2'550.50" in line
+    assert "manual" in line
+    assert "manual override: phone quote" in line
 
     code, out, _ = run(capsys, "history", "blocked-box", "--db", db, "--json")
     data = json.loads(out)
@@ -92,46 +97,56 @@ def test_refresh_show_history_set(catalog: FakeCatalog, tmp_path: Path,
     assert data["manual"][0]["price_rappen"] == 255_050
     assert data["effective"]["kind"] == "manual"
     code, out, _ = run(capsys, "history", "blocked-box", "--db", db)
-    assert code == 0 and "blocked" in out and "manual" in out and "effective:" in out
+    assert code == 0
+    assert "blocked" in out
+    assert "manual" in out
+    assert "effective:" in out
 
 
-def test_refresh_only(catalog: FakeCatalog, tmp_path: Path, server: Server,
+@pytest.mark.usefixtures("catalog")
+def test_refresh_only(tmp_path: Path, server: Server,
                       capsys: pytest.CaptureFixture[str]) -> None:
     db = str(tmp_path / "p.sqlite")
     code, out, _ = run(capsys, "refresh", "--only", "gx10", "cable", "--db", db,
                        "--min-interval-s", "0", "--no-cache")
     assert code == 0
-    assert "cable: no price URL" in out and "[1/1] gx10: ok" in out
+    assert "cable: no price URL" in out
+    assert "[1/1] gx10: ok" in out
     assert server.count("/blocked") == 0
     assert len(PriceHistory(db).attempts()) == 1
 
 
+@pytest.mark.usefixtures("catalog")
 @pytest.mark.parametrize("args", [
     ("refresh", "--only", "nope"), ("history", "nope"), ("set", "nope", "12"),
 ])
-def test_unknown_ids_exit_2_listing_valid_ids(catalog: FakeCatalog, tmp_path: Path,
+def test_unknown_ids_exit_2_listing_valid_ids(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str],
                                               args: tuple[str, ...]) -> None:
     code, _, err = run(capsys, *args, "--db", str(tmp_path / "p.sqlite"))
     assert code == 2
     assert err.count("\n") == 1
-    assert "unknown item 'nope'" in err and "blocked-box, cable, gx10, unpriced" in err
+    assert "unknown item 'nope'" in err
+    assert "blocked-box, cable, gx10, unpriced" in err
 
 
+@pytest.mark.usefixtures("catalog")
 @pytest.mark.parametrize("price", ["abc", "0", "-"])
-def test_set_refuses_bad_prices(catalog: FakeCatalog, tmp_path: Path,
+def test_set_refuses_bad_prices(tmp_path: Path,
                                 capsys: pytest.CaptureFixture[str], price: str) -> None:
     code, _, err = run(capsys, "set", "gx10", price, "--db", str(tmp_path / "p.sqlite"))
-    assert code == 2 and "invalid price" in err
+    assert code == 2
+    assert "invalid price" in err
 
 
 def test_broken_catalog_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "show", "--catalog", str(tmp_path / "missing.yaml"),
                        "--db", str(tmp_path / "p.sqlite"))
-    assert code == 2 and "missing.yaml" in err
+    assert code == 2
+    assert "missing.yaml" in err
 
 
-def test_parse_json_subprocess(tmp_path: Path) -> None:
+def test_parse_json_subprocess() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
         [sys.executable, "-m", "pricing", "parse",
@@ -142,15 +157,20 @@ def test_parse_json_subprocess(tmp_path: Path) -> None:
     assert (data["low"], data["high"], data["currency"], data["offer_count"], data["method"]) == (
         2477.0, 2899.0, "CHF", 3, "jsonld")
     assert (data["low_rappen"], data["high_rappen"]) == (247_700, 289_900)
-    assert data["mpn"] == "90MS0371-M00030" and "GX10" in data["name"]
+    assert data["mpn"] == "90MS0371-M00030"
+    assert "GX10" in data["name"]
     assert data["offers"][1]["shop"] == "Example Shop B"
     assert data["offers"][1]["shipping_price_rappen"] == 253_890
 
 
 def test_parse_human_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "parse", str(DATA / "microdata_only.html"))
-    assert code == 0 and "via microdata" in out and "CHF 3'503.00" in out
+    assert code == 0
+    assert "via microdata" in out
+    assert "CHF 3'503.00" in out
     code, _, err = run(capsys, "parse", str(DATA / "toppreise_blocked_reconstructed.html"))
-    assert code == 1 and "block" in err
+    assert code == 1
+    assert "block" in err
     code, _, err = run(capsys, "parse", str(tmp_path / "nope.html"))
-    assert code == 2 and "cannot read" in err
+    assert code == 2
+    assert "cannot read" in err

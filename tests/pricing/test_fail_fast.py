@@ -38,10 +38,12 @@ def test_slow_drip_body_is_cut_at_the_deadline(server: Server, make_fetcher: Mak
     t0 = time.monotonic()
     result = make_fetcher(timeout_s=0.6, use_cache=False).fetch(url)
     elapsed = time.monotonic() - t0
-    assert result.outcome == "error" and "timed out" in result.detail
+    assert result.outcome == "error"
+    assert "timed out" in result.detail
     assert "connect + whole body" in result.detail
     assert 0.5 <= elapsed < 1.5                # 400 bytes would take 20 s
-    assert not result.unreachable and server.count("/drip") == 1
+    assert not result.unreachable
+    assert server.count("/drip") == 1
 
 
 def test_server_that_never_answers_is_cut_at_the_deadline(server: Server,
@@ -49,7 +51,8 @@ def test_server_that_never_answers_is_cut_at_the_deadline(server: Server,
     url = server.route("/hang", Reply(200, PRODUCT_HTML, delay_s=5.0))
     t0 = time.monotonic()
     result = make_fetcher(timeout_s=0.5, use_cache=False).fetch(url)
-    assert result.outcome == "error" and "timed out" in result.detail
+    assert result.outcome == "error"
+    assert "timed out" in result.detail
     assert time.monotonic() - t0 < 1.5
     assert server.count("/hang") == 1          # a timeout is not retried either
 
@@ -61,24 +64,28 @@ def test_oversized_body_is_refused(server: Server, make_fetcher: MakeFetcher,
     body = b"<html>" + b"x" * 300_000
     url = server.route("/big", Reply(200, body, action=action))
     result = make_fetcher(max_body_bytes=100_000, use_cache=False).fetch(url)
-    assert result.outcome == "error" and "larger than" in result.detail
+    assert result.outcome == "error"
+    assert "larger than" in result.detail
     assert result.content == b""
 
 
 def test_page_at_the_cap_is_accepted(server: Server, make_fetcher: MakeFetcher) -> None:
     url = server.route("/fits", Reply(200, PRODUCT_HTML))
     result = make_fetcher(max_body_bytes=len(PRODUCT_HTML), use_cache=False).fetch(url)
-    assert result.ok and result.content == PRODUCT_HTML
+    assert result.ok
+    assert result.content == PRODUCT_HTML
 
 
 def test_dns_failure_is_not_retried_and_remembered(make_fetcher: MakeFetcher) -> None:
     fetcher = make_fetcher(use_cache=False, retries=3, backoff_factor=1.0)
     t0 = time.monotonic()
     first = fetcher.fetch(f"{DEAD}/p1")
-    assert first.outcome == "error" and first.unreachable
+    assert first.outcome == "error"
+    assert first.unreachable
     assert "DNS lookup failed" in first.detail
     second = fetcher.fetch(f"{DEAD}/p2")
-    assert second.unreachable and "could not be reached earlier" in second.detail
+    assert second.unreachable
+    assert "could not be reached earlier" in second.detail
     assert time.monotonic() - t0 < 5.0          # no backoff (1 + 2 + 4 s) was waited
     assert fetcher.unreachable_hosts() == {"shop.example.invalid": first.detail.split(
         "(", 1)[1].rsplit(")", 1)[0]}
@@ -89,7 +96,9 @@ def test_connection_refused_is_not_retried(make_fetcher: MakeFetcher) -> None:
     t0 = time.monotonic()
     result = make_fetcher(use_cache=False, obey_robots=False, retries=3,
                           backoff_factor=1.0).fetch(url)
-    assert result.outcome == "error" and result.unreachable and "refused" in result.detail
+    assert result.outcome == "error"
+    assert result.unreachable
+    assert "refused" in result.detail
     assert time.monotonic() - t0 < 1.0
 
 
@@ -106,7 +115,8 @@ def test_refresh_skips_the_rest_of_an_unreachable_host(server: Server,
     assert "DNS lookup failed" in outcomes["dead-0"].detail
     for i in (1, 2, 3):
         r = outcomes[f"dead-{i}"]
-        assert r.outcome == "error" and r.unreachable
+        assert r.outcome == "error"
+        assert r.unreachable
         assert r.detail.startswith("skipped: shop.example.invalid could not be reached")
     assert len(history.attempts()) == 5                        # one row per item
     assert history.latest_manual("dead-2").price_rappen == 250_000  # type: ignore[union-attr]
@@ -123,8 +133,10 @@ def test_block_page_gives_one_line_next_step(server: Server, make_fetcher: MakeF
     assert [r.outcome for r in summary.results] == ["blocked"] * 3
     assert server.count("/p1") == server.count("/p2") == 0
     [line] = summary.host_lines()
-    assert "\n" not in line and "Next step:" in line
-    assert "python -m pricing import" in line and "python -m pricing set" in line
+    assert "\n" not in line
+    assert "Next step:" in line
+    assert "python -m pricing import" in line
+    assert "python -m pricing set" in line
 
 
 def test_offline_refresh_of_the_whole_catalog_is_quick(tmp_path: Path) -> None:
@@ -143,10 +155,12 @@ def test_offline_refresh_of_the_whole_catalog_is_quick(tmp_path: Path) -> None:
                           env=env, capture_output=True, text=True, timeout=60)
     elapsed = time.monotonic() - t0
     assert elapsed < 10.0, done.stdout
-    assert done.returncode == 1 and done.stderr == ""
+    assert done.returncode == 1
+    assert done.stderr == ""
     host_lines = [ln for ln in done.stdout.splitlines()
                   if ln.startswith("www.toppreise.invalid:")]
-    assert len(host_lines) == 1 and "could not be reached" in host_lines[0]
+    assert len(host_lines) == 1
+    assert "could not be reached" in host_lines[0]
     n = len(PriceHistory(tmp_path / "p.sqlite").attempts())
     assert f"{n} of {n} item(s) not fetched" in host_lines[0]
 

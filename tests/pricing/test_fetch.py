@@ -22,7 +22,9 @@ MakeFetcher = Callable[..., Fetcher]
 def test_ok_identifies_itself(server: Server, make_fetcher: MakeFetcher) -> None:
     url = server.route("/p1", Reply(200, PRODUCT_HTML))
     result = make_fetcher(use_cache=False).fetch(url)
-    assert result.outcome == "ok" and result.status == 200 and result.content == PRODUCT_HTML
+    assert result.outcome == "ok"
+    assert result.status == 200
+    assert result.content == PRODUCT_HTML
     hit = next(h for h in server.hits if h.path == "/p1")
     assert hit.headers["User-Agent"] == DEFAULT_USER_AGENT
     assert DEFAULT_USER_AGENT.startswith("llm-hardware-planner/")
@@ -34,7 +36,8 @@ def test_429_with_retry_after_then_200(server: Server, make_fetcher: MakeFetcher
                        Reply(200, PRODUCT_HTML))
     t0 = time.monotonic()
     result = make_fetcher(use_cache=False).fetch(url)
-    assert result.outcome == "ok" and result.retries == 1
+    assert result.outcome == "ok"
+    assert result.retries == 1
     assert time.monotonic() - t0 >= 0.9  # Retry-After honoured
     assert server.count("/p") == 2
 
@@ -42,14 +45,17 @@ def test_429_with_retry_after_then_200(server: Server, make_fetcher: MakeFetcher
 def test_500_then_200(server: Server, make_fetcher: MakeFetcher) -> None:
     url = server.route("/p", Reply(500, b"oops"), Reply(503, b"oops"), Reply(200, PRODUCT_HTML))
     result = make_fetcher(use_cache=False).fetch(url)
-    assert result.outcome == "ok" and result.retries == 2 and server.count("/p") == 3
+    assert result.outcome == "ok"
+    assert result.retries == 2
+    assert server.count("/p") == 3
 
 
 def test_persistent_500_gives_up_after_retries(server: Server,
                                                make_fetcher: MakeFetcher) -> None:
     url = server.route("/p", Reply(500, b"oops"))
     result = make_fetcher(use_cache=False).fetch(url)
-    assert result.outcome == "error" and result.status == 500
+    assert result.outcome == "error"
+    assert result.status == 500
     assert server.count("/p") == 4  # 1 + Retry(total=3)
     assert "HTTP 500" in result.detail
 
@@ -57,7 +63,9 @@ def test_persistent_500_gives_up_after_retries(server: Server,
 def test_persistent_429_is_blocked(server: Server, make_fetcher: MakeFetcher) -> None:
     url = server.route("/p", Reply(429, b"too many", {"Retry-After": "0"}))
     result = make_fetcher(use_cache=False).fetch(url)
-    assert result.outcome == "blocked" and result.status == 429 and "429" in result.detail
+    assert result.outcome == "blocked"
+    assert result.status == 429
+    assert "429" in result.detail
     assert server.count("/p") == 4
 
 
@@ -77,7 +85,8 @@ def test_403_block_page_is_blocked_and_not_retried(server: Server,
                                                    make_fetcher: MakeFetcher) -> None:
     url = server.route("/p", Reply(403, BLOCKED_HTML))
     result = make_fetcher().fetch(url)
-    assert result.outcome == "blocked" and result.status == 403
+    assert result.outcome == "blocked"
+    assert result.status == 403
     assert "massive, ongoing attacks" in result.detail
     assert server.count("/p") == 1
 
@@ -88,14 +97,16 @@ def test_block_page_with_200_is_blocked_and_not_cached(server: Server,
     fetcher = make_fetcher()
     assert fetcher.fetch(url).outcome == "blocked"
     second = fetcher.fetch(url)
-    assert second.outcome == "ok" and not second.from_cache
+    assert second.outcome == "ok"
+    assert not second.from_cache
     assert server.count("/p") == 2
 
 
 def test_404_is_not_found_and_not_retried(server: Server, make_fetcher: MakeFetcher) -> None:
     url = server.route("/gone", Reply(404, b"nope"))
     result = make_fetcher().fetch(url)
-    assert result.outcome == "not_found" and result.status == 404
+    assert result.outcome == "not_found"
+    assert result.status == 404
     assert server.count("/gone") == 1
 
 
@@ -103,21 +114,24 @@ def test_slow_response_times_out(server: Server, make_fetcher: MakeFetcher) -> N
     url = server.route("/slow", Reply(200, PRODUCT_HTML, delay_s=1.5))
     t0 = time.monotonic()
     result = make_fetcher(timeout_s=0.2, retries=1, use_cache=False).fetch(url)
-    assert result.outcome == "error" and "timed out" in result.detail
+    assert result.outcome == "error"
+    assert "timed out" in result.detail
     assert time.monotonic() - t0 < 1.4
 
 
 def test_connection_reset(server: Server, make_fetcher: MakeFetcher) -> None:
     url = server.route("/reset", Reply(action="reset"))
     result = make_fetcher(use_cache=False).fetch(url)
-    assert result.outcome == "error" and result.status is None
+    assert result.outcome == "error"
+    assert result.status is None
     assert "reset" in result.detail or "connection" in result.detail
 
 
 def test_truncated_body(server: Server, make_fetcher: MakeFetcher) -> None:
     url = server.route("/cut", Reply(200, PRODUCT_HTML[:5000], action="truncate"))
     result = make_fetcher(use_cache=False).fetch(url)
-    assert result.outcome == "error" and "truncated" in result.detail
+    assert result.outcome == "error"
+    assert "truncated" in result.detail
 
 
 def test_cache_serves_repeat_fetches_without_waiting(server: Server,
@@ -129,13 +143,16 @@ def test_cache_serves_repeat_fetches_without_waiting(server: Server,
     t0 = time.monotonic()
     second = fetcher.fetch(url)
     assert time.monotonic() - t0 < 1.0  # a cache hit does not wait for the host's turn
-    assert not first.from_cache and second.from_cache and second.content == PRODUCT_HTML
+    assert not first.from_cache
+    assert second.from_cache
+    assert second.content == PRODUCT_HTML
     assert second.fetched_at == first.fetched_at or second.fetched_at <= first.fetched_at
     assert server.count("/p") == 1
     fetcher.forget(url)
     server.route("/p", Reply(200, PRODUCT_HTML))
     fetcher.min_interval_s = 0.0
-    assert not fetcher.fetch(url).from_cache and server.count("/p") == 2
+    assert not fetcher.fetch(url).from_cache
+    assert server.count("/p") == 2
 
 
 def test_errors_are_not_cached(server: Server, make_fetcher: MakeFetcher) -> None:
@@ -151,7 +168,8 @@ def test_robots_disallow_is_obeyed(server: Server, make_fetcher: MakeFetcher) ->
     public = server.route("/public/p", Reply(200, PRODUCT_HTML))
     fetcher = make_fetcher(use_cache=False)
     refused = fetcher.fetch(secret)
-    assert refused.outcome == "error" and "robots.txt" in refused.detail
+    assert refused.outcome == "error"
+    assert "robots.txt" in refused.detail
     assert server.count("/private/p") == 0
     assert fetcher.fetch(public).outcome == "ok"
     assert server.count("/robots.txt") == 1  # read once per host
@@ -168,7 +186,8 @@ def test_robots_403_means_blocked(server: Server, make_fetcher: MakeFetcher) -> 
     server.route("/robots.txt", Reply(403, BLOCKED_HTML))
     url = server.route("/p", Reply(200, PRODUCT_HTML))
     result = make_fetcher(use_cache=False).fetch(url)
-    assert result.outcome == "blocked" and server.count("/p") == 0
+    assert result.outcome == "blocked"
+    assert server.count("/p") == 0
 
 
 def test_min_interval_between_requests_to_one_host(server: Server,
@@ -187,7 +206,8 @@ def test_min_interval_between_requests_to_one_host(server: Server,
 def test_ext_clickout_links_are_never_fetched(server: Server, make_fetcher: MakeFetcher) -> None:
     url = server.route("/ext_de?pid=1&did=2&oid=3", Reply(200, PRODUCT_HTML))
     result = make_fetcher().fetch(url)
-    assert result.outcome == "error" and "/ext_" in result.detail
+    assert result.outcome == "error"
+    assert "/ext_" in result.detail
     assert server.count("/ext_de?pid=1&did=2&oid=3") == 0
 
 
@@ -195,16 +215,19 @@ def test_redirect_is_followed_and_checked(server: Server, make_fetcher: MakeFetc
     server.route("/new", Reply(200, PRODUCT_HTML))
     old = server.route("/old", Reply(301, b"", {"Location": "/new"}))
     result = make_fetcher().fetch(old)
-    assert result.outcome == "ok" and result.final_url.endswith("/new")
+    assert result.outcome == "ok"
+    assert result.final_url.endswith("/new")
     evil = server.route("/evil", Reply(302, b"", {"Location": "https://evil.example/x"}))
     refused = make_fetcher(allowlist=["127.0.0.1"]).fetch(evil)
-    assert refused.outcome == "error" and "allowlist" in refused.detail
+    assert refused.outcome == "error"
+    assert "allowlist" in refused.detail
 
 
 def test_allowlisted_fetcher_refuses_other_hosts(make_fetcher: MakeFetcher) -> None:
     fetcher = make_fetcher(allowlist=["toppreise.ch"])
     refused = fetcher.fetch("http://127.0.0.1:9/p")
-    assert refused.outcome == "error" and "not on the allowlist" in refused.detail
+    assert refused.outcome == "error"
+    assert "not on the allowlist" in refused.detail
 
 
 # --------------------------------------------------------------------------- allowlist

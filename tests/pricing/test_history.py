@@ -26,7 +26,8 @@ def test_attempt_round_trip(history: PriceHistory) -> None:
                                detail="d", page_fetched_at=fetched)
     [b] = history.attempts("x")
     assert b == a
-    assert b.attempted_at.tzinfo is not None and b.price_as_of == fetched
+    assert b.attempted_at.tzinfo is not None
+    assert b.price_as_of == fetched
     assert history.latest_good("x") == a
     assert history.latest_good("x", url="https://other") is None
     assert history.latest_attempt("x") == a
@@ -48,10 +49,11 @@ def test_manual_prices(history: PriceHistory) -> None:
     m2 = history.set_manual("x", 260_000, at=datetime.now(UTC) + timedelta(seconds=1))
     assert history.latest_manual("x") == m2
     assert history.manual_prices("x") == [m1, m2]
-    assert m1.note == "shop quote" and m2.note == ""
-    with pytest.raises(ValueError):
+    assert m1.note == "shop quote"
+    assert m2.note == ""
+    with pytest.raises(ValueError, match="non-negative int of Rappen, not -1"):
         history.set_manual("x", -1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"non-negative int of Rappen, not 12\.5"):
         history.set_manual("x", 12.5)  # type: ignore[arg-type]
 
 

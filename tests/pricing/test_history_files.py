@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pricing.history import HistoryError, PriceHistory
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 def _one_line(exc: pytest.ExceptionInfo[HistoryError], path: Path) -> str:
     text = str(exc.value)
-    assert "\n" not in text and str(path) in text
+    assert "\n" not in text
+    assert str(path) in text
     return text
 
 
@@ -65,7 +69,8 @@ def test_version_1_file_is_migrated_keeping_every_row(tmp_path: Path) -> None:
     con.close()
     history = PriceHistory(db)
     [old] = history.attempts("x")
-    assert old.price_rappen == 247_700 and old.origin == "scrape"
+    assert old.price_rappen == 247_700
+    assert old.origin == "scrape"
     new = history.append_attempt("x", url="v", outcome="ok", price_rappen=1, origin="saved page")
     assert history.attempts("x")[-1] == new
     with sqlite3.connect(db) as con:
@@ -152,8 +157,10 @@ def test_locked_for_writing_but_readers_do_not_wait(tmp_path: Path) -> None:
 def test_read_only_never_creates_or_writes(tmp_path: Path) -> None:
     db = tmp_path / "sub" / "none.sqlite"
     history = PriceHistory(db, read_only=True)
-    assert history.attempts() == [] and history.latest_manual("x") is None
-    assert not db.exists() and not db.parent.exists()
+    assert history.attempts() == []
+    assert history.latest_manual("x") is None
+    assert not db.exists()
+    assert not db.parent.exists()
     with pytest.raises(HistoryError, match="read-only"):
         history.set_manual("x", 100)
     assert not db.exists()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -17,6 +17,9 @@ from pricing.history import PriceHistory
 from pricing.pages import parse_product_page, toppreise_product_id
 from pricing.saved import SavedPage, import_saved_pages
 from tests.pricing.support import DATA, FakeCatalog, make_item, product_page
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 REAL = DATA / "toppreise_real_product_p818374.html"
 REAL_URL = ("https://www.toppreise.ch/preisvergleich/Activity-Tracker-Smartwatches/"
@@ -37,7 +40,8 @@ def test_real_page_parses_to_the_published_figures() -> None:
     assert (page.low_rappen, page.high_rappen) == (99_800, 153_440)
     assert (page.currency, page.offer_count, page.mpn) == ("CHF", 23, "010-03199-11")
     assert len(page.offers) == 23
-    assert page.url == REAL_URL and page.product_id == "818374"
+    assert page.url == REAL_URL
+    assert page.product_id == "818374"
 
 
 def test_product_ids() -> None:
@@ -53,14 +57,18 @@ def test_import_real_page_by_product_id(history: PriceHistory) -> None:
     item = garmin()
     [r] = import_saved_pages([SavedPage("fenix.html", REAL.read_bytes(), SAVED)], [item],
                              history=history)
-    assert r.ok and r.item_id == item.id and r.price_rappen == 99_800
+    assert r.ok
+    assert r.item_id == item.id
+    assert r.price_rappen == 99_800
     assert "product id p818374" in r.reason
     [a] = history.attempts(item.id)
     assert (a.outcome, a.origin, a.price_rappen, a.offer_count) == ("ok", "saved page",
                                                                      99_800, 23)
-    assert a.price_as_of == SAVED and a.url == REAL_URL
+    assert a.price_as_of == SAVED
+    assert a.url == REAL_URL
     eff = effective_price(item, history)
-    assert eff is not None and (eff.rappen, eff.as_of, eff.kind) == (99_800, date(2026, 11, 30),
+    assert eff is not None
+    assert (eff.rappen, eff.as_of, eff.kind) == (99_800, date(2026, 11, 30),
                                                                       "scraped")
     assert eff.source.startswith("saved page: ")
 
@@ -70,7 +78,8 @@ def test_import_by_part_number_for_an_item_without_a_toppreise_address(
     item = garmin(url=None)
     [r] = import_saved_pages([SavedPage("f.html", REAL.read_bytes(), SAVED)], [item],
                              history=history)
-    assert r.ok and "part number 010-03199-11" in r.reason
+    assert r.ok
+    assert "part number 010-03199-11" in r.reason
     assert effective_price(item, history).rappen == 99_800  # type: ignore[union-attr]
 
 
@@ -90,15 +99,19 @@ def test_import_by_part_number_for_an_item_without_a_toppreise_address(
 def test_pages_that_are_not_imported_store_nothing(history: PriceHistory, item, content,
                                                    outcome, reason) -> None:
     [r] = import_saved_pages([SavedPage("p.html", content, SAVED)], [item], history=history)
-    assert r.outcome == outcome and reason in r.reason, r.reason
-    assert history.attempts() == [] and not r.ok
+    assert r.outcome == outcome, r.reason
+    assert reason in r.reason, r.reason
+    assert history.attempts() == []
+    assert not r.ok
 
 
 def test_a_page_saved_in_the_future_is_refused(history: PriceHistory) -> None:
     later = datetime.now(UTC) + timedelta(days=2)
     [r] = import_saved_pages([SavedPage("f.html", REAL.read_bytes(), later)], [garmin()],
                              history=history)
-    assert r.outcome == "invalid" and "future" in r.reason and history.attempts() == []
+    assert r.outcome == "invalid"
+    assert "future" in r.reason
+    assert history.attempts() == []
 
 
 def test_page_without_part_number_is_identified_by_product_id(history: PriceHistory) -> None:
@@ -106,7 +119,8 @@ def test_page_without_part_number_is_identified_by_product_id(history: PriceHist
     html = product_page(mpn="").decode().replace('"mpn":"",', "")
     html = re.sub(r"\(\s*\)", "", html)
     page = parse_product_page(html)
-    assert page.mpn in (None, "") and page.product_id == "824149"
+    assert page.mpn in (None, "")
+    assert page.product_id == "824149"
     item = make_item(url=GX10_URL, part_number="940-54242-0000-000")
     [r] = import_saved_pages([SavedPage("spark.html", html.encode(), SAVED)], [item],
                              history=history)
@@ -143,18 +157,21 @@ def test_cli_import(tmp_path: Path, capsys, monkeypatch) -> None:
     lines = out.splitlines()
     assert lines[0] == "imported 1 of 3 saved page(s)"
     assert "garmin-fenix-8-pro CHF 998.00 imported, saved 2026-11-30" in lines[1]
-    assert "other.html: not imported (invalid)" in lines[2] and "bot-block" in lines[2]
+    assert "other.html: not imported (invalid)" in lines[2]
+    assert "bot-block" in lines[2]
     assert "missing.html: not imported (invalid) — cannot read" in lines[3]
     [a] = PriceHistory(db).attempts()
-    assert a.origin == "saved page" and a.price_as_of.date() == date(2026, 11, 30)
+    assert a.origin == "saved page"
+    assert a.price_as_of.date() == date(2026, 11, 30)
     code, out, _ = run(capsys, "show", "--db", str(db), "--json")
     [row] = json.loads(out)
     assert (row["chf"], row["as_of"]) == (998.0, "2026-11-30")
     code, out, _ = run(capsys, "import", str(REAL), "--db", str(db))
-    assert code == 0 and "imported 1 of 1" in out
+    assert code == 0
+    assert "imported 1 of 1" in out
 
 
-def test_cli_import_refuses_a_future_date(tmp_path: Path, capsys) -> None:
+def test_cli_import_refuses_a_future_date(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exc:
         cli.main(["import", str(REAL), "--db", str(tmp_path / "p.sqlite"),
                   "--saved-on", "2999-01-01"])

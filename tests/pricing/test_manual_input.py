@@ -106,19 +106,24 @@ def test_fuzz_never_returns_nonsense(text: str) -> None:
     try:
         value = parse_chf_input(text)
     except PriceInputError as exc:
-        assert str(exc) and "\n" not in str(exc)
+        message = str(exc)
     else:
-        assert type(value) is int and 0 < value <= MAX_INPUT_RAPPEN
+        assert type(value) is int
+        assert 0 < value <= MAX_INPUT_RAPPEN
+        return
+    assert message
+    assert "\n" not in message
 
 
 # --------------------------------------------------------------------------- CLI
 @pytest.fixture
 def fake_catalog(monkeypatch: pytest.MonkeyPatch) -> FakeCatalog:
     fake = FakeCatalog([make_item("gx10")])
-    monkeypatch.setattr(cli, "_load_catalog", lambda path: fake)
+    monkeypatch.setattr(cli, "_load_catalog", lambda _path: fake)
     return fake
 
 
+@pytest.mark.usefixtures("fake_catalog")
 @pytest.mark.parametrize(("price", "reason"), [
     ("-5", "negative amounts are not prices"),
     ("USD 2999", "in USD, not CHF"),
@@ -129,18 +134,22 @@ def fake_catalog(monkeypatch: pytest.MonkeyPatch) -> FakeCatalog:
     ("0", "zero"),
     ("5000000", "1'000'000"),
 ])
-def test_set_refuses_with_the_reason_and_exit_2(fake_catalog: FakeCatalog, tmp_path: Path,
+def test_set_refuses_with_the_reason_and_exit_2(tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str],
                                                 price: str, reason: str) -> None:
     db = tmp_path / "p.sqlite"
     code = cli.main(["set", "gx10", price, "--db", str(db)])
     out, err = capsys.readouterr()
-    assert code == 2 and out == ""
-    assert err.count("\n") == 1 and "invalid price" in err and reason in err
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert "invalid price" in err
+    assert reason in err
     assert not db.exists() or PriceHistory(db).manual_prices() == []
 
 
-def test_set_accepts_a_swiss_amount(fake_catalog: FakeCatalog, tmp_path: Path,
+@pytest.mark.usefixtures("fake_catalog")
+def test_set_accepts_a_swiss_amount(tmp_path: Path,
                                     capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "p.sqlite"
     assert cli.main(["set", "gx10", "CHF 2'399.50", "--db", str(db), "--note", "quote"]) == 0

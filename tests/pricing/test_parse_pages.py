@@ -30,7 +30,8 @@ def test_reconstructed_product_page() -> None:
     assert offer.currency == "CHF"
     assert offer.offer_count == 3
     assert offer.mpn == GX10_PART
-    assert offer.name is not None and GX10_PART in offer.name
+    assert offer.name is not None
+    assert GX10_PART in offer.name
     shops = [(o.shop, o.price_rappen, o.shipping_price_rappen, o.in_stock) for o in offer.offers]
     assert shops == [
         ("Example Shop A", 247_700, 247_700, True),
@@ -53,8 +54,10 @@ def test_to_json_contract() -> None:
     for key in ("low", "high", "currency", "offer_count", "mpn", "name", "method",
                 "low_rappen", "high_rappen", "offers"):
         assert key in data
-    assert data["low"] == 2477.0 and data["low_rappen"] == 247_700
-    assert isinstance(data["low_rappen"], int) and isinstance(data["high_rappen"], int)
+    assert data["low"] == 2477.0
+    assert data["low_rappen"] == 247_700
+    assert isinstance(data["low_rappen"], int)
+    assert isinstance(data["high_rappen"], int)
     json.dumps(data)
 
 
@@ -81,9 +84,11 @@ def test_without_jsonld_the_offer_blocks_win() -> None:
     assert offer.method == "offers"
     # low/high over deliverable offers; Shop C ("nicht lieferbar") does not count
     assert (offer.low_rappen, offer.high_rappen) == (247_700, 252_900)
-    assert offer.offer_count == 3 and offer.currency == "CHF"
+    assert offer.offer_count == 3
+    assert offer.currency == "CHF"
     assert offer.mpn == GX10_PART  # from the spec table
-    assert offer.name is not None and "Ascent GX10" in offer.name
+    assert offer.name is not None
+    assert "Ascent GX10" in offer.name
 
 
 def test_without_jsonld_and_offers_the_header_price_wins() -> None:
@@ -119,7 +124,8 @@ def test_microdata_only() -> None:
     offer = parse_product_page(page("microdata_only.html"))
     assert offer.method == "microdata"
     assert (offer.low_rappen, offer.high_rappen) == (350_300, 389_995)
-    assert offer.offer_count == 4 and offer.currency == "CHF"
+    assert offer.offer_count == 4
+    assert offer.currency == "CHF"
     assert offer.name == "NVIDIA DGX Spark Founders Edition 4TB"  # not the brand's name
     assert offer.mpn == "940-54242-0000-000"
 
@@ -145,7 +151,8 @@ def test_all_offers_out_of_stock() -> None:
 
 def test_wrong_currency_is_reported() -> None:
     offer = parse_product_page(page("wrong_currency.html"))
-    assert offer.currency == "EUR" and offer.low_rappen == 299_900
+    assert offer.currency == "EUR"
+    assert offer.low_rappen == 299_900
 
 
 def test_garbage_jsonld_falls_back_with_a_note() -> None:
@@ -161,7 +168,9 @@ def test_garbage_block_then_good_block() -> None:
     html = ('<html><head><script type="application/ld+json">{"@type": "Product", </script>'
             f'<script type="application/ld+json">{json.dumps(good)}</script></head></html>')
     offer = parse_product_page(html)
-    assert offer.method == "jsonld" and offer.low_rappen == 1050 and offer.high_rappen == 1050
+    assert offer.method == "jsonld"
+    assert offer.low_rappen == 1050
+    assert offer.high_rappen == 1050
 
 
 @pytest.mark.parametrize("data", [
@@ -176,7 +185,8 @@ def test_garbage_block_then_good_block() -> None:
 def test_jsonld_shapes(data: object) -> None:
     offer = parse_product_page(jsonld_page(data))
     assert offer.method == "jsonld"
-    assert offer.low_rappen == 1250 and offer.currency == "CHF"
+    assert offer.low_rappen == 1250
+    assert offer.currency == "CHF"
 
 
 def test_jsonld_without_price_falls_through_but_keeps_identity() -> None:
@@ -184,7 +194,8 @@ def test_jsonld_without_price_falls_through_but_keeps_identity() -> None:
     body = ('<div class="productPrice"><span class="currency">CHF</span>'
             '<div class="Plugin_Price">99.–</div></div>')
     offer = parse_product_page(jsonld_page(data, body))
-    assert offer.method == "header" and offer.low_rappen == 9900
+    assert offer.method == "header"
+    assert offer.low_rappen == 9900
     assert (offer.name, offer.mpn) == ("Thing", "ABC-123")
 
 
@@ -200,7 +211,8 @@ def test_charset_from_meta() -> None:
             '<div class="productPrice"><span class="currency">CHF</span>'
             '<div class="Plugin_Price">1\'099.00</div></div></body></html>').encode("iso-8859-1")
     offer = parse_product_page(html)
-    assert offer.low_rappen == 109_900 and offer.name == "Gerät"
+    assert offer.low_rappen == 109_900
+    assert offer.name == "Gerät"
 
 
 def test_five_megabyte_page() -> None:
@@ -216,7 +228,9 @@ def test_five_megabyte_page() -> None:
     # BeautifulSoup builds a Python object per element: ~9 s here on a busy 2-core machine;
     # parse time does not matter at one request per 8 s per host (issue 12, item 7)
     assert time.monotonic() - t0 < 30
-    assert offer.method == "jsonld" and offer.low_rappen == 247_700 and len(offer.offers) == 3
+    assert offer.method == "jsonld"
+    assert offer.low_rappen == 247_700
+    assert len(offer.offers) == 3
 
 
 def test_listing_with_direct_offer_rows_is_refused() -> None:
@@ -233,7 +247,8 @@ def test_product_page_with_related_product_cards_is_not_a_listing() -> None:
     html = PRODUCT_HTML.decode("utf-8").replace("</body>", cards + "</body>")
     html = html.replace('"@type":"Product"', '"@type":"Thing"')  # no JSON-LD product
     offer = parse_product_page(html)
-    assert offer.method == "offers" and offer.low_rappen == 247_700
+    assert offer.method == "offers"
+    assert offer.low_rappen == 247_700
 
 
 _html_bits = st.sampled_from([
@@ -251,4 +266,5 @@ def test_fuzz_pages_only_ever_raise_parse_error(data: str | bytes) -> None:
         offer = parse_product_page(data)
     except ParseError:
         return
-    assert type(offer.low_rappen) is int and 0 <= offer.low_rappen <= offer.high_rappen
+    assert type(offer.low_rappen) is int
+    assert 0 <= offer.low_rappen <= offer.high_rappen

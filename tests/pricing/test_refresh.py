@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pricing.effective import effective_price, effective_prices
 from pricing.fetch import Fetcher, FetchResult
-from pricing.history import PriceHistory
 from pricing.refresh import (
     RefreshResult,
     format_chf,
@@ -28,6 +28,9 @@ from tests.pricing.support import (
     product_page,
 )
 
+if TYPE_CHECKING:
+    from pricing.history import PriceHistory
+
 MakeFetcher = Callable[..., Fetcher]
 
 
@@ -42,7 +45,9 @@ def test_ok_refresh_sets_the_scraped_price(server: Server, make_fetcher: MakeFet
     summary = refresh([item, make_item("no-url")], history=history, fetcher=make_fetcher(),
                       on_progress=lambda d, t, r: progress.append((d, t, r)))
     [result] = summary.results
-    assert result.outcome == "ok" and result.price_rappen == 247_700 and result.method == "jsonld"
+    assert result.outcome == "ok"
+    assert result.price_rappen == 247_700
+    assert result.method == "jsonld"
     assert [(d, t) for d, t, _ in progress] == [(1, 1)]
     [row] = history.attempts(item.id)
     assert (row.outcome, row.http_status, row.price_rappen, row.high_rappen, row.currency,
@@ -52,7 +57,8 @@ def test_ok_refresh_sets_the_scraped_price(server: Server, make_fetcher: MakeFet
     price = effective_prices([item], history)[item.id]
     assert (price.kind, price.rappen, price.chf, price.url) == ("scraped", 247_700, 2477.0,
                                                                item.price.url)  # type: ignore
-    assert price.as_of == datetime.now(UTC).date() and price.source == item.price.url  # type: ignore
+    assert price.as_of == datetime.now(UTC).date()
+    assert price.source == item.price.url  # type: ignore
     assert price.last_attempt_outcome == "ok"
     assert summary.describe() == "1 items: ok 1 · blocked 0 · failed 0"
 
@@ -62,7 +68,8 @@ def test_wrong_currency_is_a_mismatch(server: Server, make_fetcher: MakeFetcher,
     item = make_item(url=server.route("/eur", Reply(200, (DATA / "wrong_currency.html")
                                                     .read_bytes())))
     [r] = refresh([item], history=history, fetcher=make_fetcher()).results
-    assert r.outcome == "mismatch" and "EUR" in r.detail
+    assert r.outcome == "mismatch"
+    assert "EUR" in r.detail
     assert effective_prices([item], history)[item.id].kind == "catalog"
 
 
@@ -73,14 +80,16 @@ def test_unstated_currency_off_toppreise_is_a_mismatch(server: Server, make_fetc
             b"</body></html>")
     item = make_item(url=server.route("/nocur", Reply(200, html)))
     [r] = refresh([item], history=history, fetcher=make_fetcher()).results
-    assert r.outcome == "mismatch" and "no currency" in r.detail
+    assert r.outcome == "mismatch"
+    assert "no currency" in r.detail
 
 
 def test_wrong_part_number_is_a_mismatch(server: Server, make_fetcher: MakeFetcher,
                                          history: PriceHistory) -> None:
     item = make_item(url=server.route("/other", Reply(200, product_page(mpn="90MS0371-M000U0"))))
     [r] = refresh([item], history=history, fetcher=make_fetcher()).results
-    assert r.outcome == "mismatch" and "90MS0371-M00030" in r.detail
+    assert r.outcome == "mismatch"
+    assert "90MS0371-M00030" in r.detail
     assert history.attempts(item.id)[0].mpn == "90MS0371-M000U0"
     assert history.latest_good(item.id) is None
 
@@ -89,13 +98,15 @@ def test_item_without_part_number_is_accepted_with_a_note(
         server: Server, make_fetcher: MakeFetcher, history: PriceHistory) -> None:
     item = make_item(url=server.route("/p", Reply(200, PRODUCT_HTML)), part_number=None)
     [r] = refresh([item], history=history, fetcher=make_fetcher()).results
-    assert r.outcome == "ok" and "not checked" in r.detail
+    assert r.outcome == "ok"
+    assert "not checked" in r.detail
 
 
 def test_parse_error(server: Server, make_fetcher: MakeFetcher, history: PriceHistory) -> None:
     item = make_item(url=server.route("/empty", Reply(200, b"<html><body>nothing</body></html>")))
     [r] = refresh([item], history=history, fetcher=make_fetcher()).results
-    assert r.outcome == "parse_error" and history.attempts(item.id)[0].outcome == "parse_error"
+    assert r.outcome == "parse_error"
+    assert history.attempts(item.id)[0].outcome == "parse_error"
 
 
 def test_jump_is_suspect_until_a_second_fetch_confirms(
@@ -107,12 +118,14 @@ def test_jump_is_suspect_until_a_second_fetch_confirms(
     fetcher.forget(url)
     server.route("/p", Reply(200, product_page(low="4999.00", high="5200.00")))
     [r1] = refresh([item], history=history, fetcher=fetcher).results
-    assert r1.outcome == "suspect" and "×2.02" in r1.detail
+    assert r1.outcome == "suspect"
+    assert "×2.02" in r1.detail
     assert effective_price(item, history).rappen == 247_700  # type: ignore[union-attr]
     assert server.count("/p") == 2
     [r2] = refresh([item], history=history, fetcher=fetcher).results  # suspect pages not cached
     assert server.count("/p") == 3
-    assert r2.outcome == "ok" and "confirms" in r2.detail
+    assert r2.outcome == "ok"
+    assert "confirms" in r2.detail
     assert effective_price(item, history).rappen == 499_900  # type: ignore[union-attr]
 
 
@@ -140,14 +153,16 @@ def test_manual_override_resets_the_reference(
     [r] = refresh([item], history=history, fetcher=make_fetcher()).results
     assert r.outcome == "ok"
     price = effective_price(item, history)
-    assert price is not None and (price.kind, price.rappen) == ("scraped", 499_900)
+    assert price is not None
+    assert (price.kind, price.rappen) == ("scraped", 499_900)
 
 
 def test_first_scrape_is_checked_against_the_catalog_price(
         server: Server, make_fetcher: MakeFetcher, history: PriceHistory) -> None:
     item = make_item(url=server.route("/p", Reply(200, PRODUCT_HTML)), chf=24.77)
     [r] = refresh([item], history=history, fetcher=make_fetcher()).results
-    assert r.outcome == "suspect" and "catalog list price" in r.detail
+    assert r.outcome == "suspect"
+    assert "catalog list price" in r.detail
 
 
 FAILURES = {
@@ -181,7 +196,9 @@ def test_all_fetches_fail_prices_unchanged(server: Server, make_fetcher: MakeFet
     assert outcomes == {"blocked": "blocked", "gone": "not_found", "broken": "error",
                         "reset": "error", "slow": "error", "cut": "error",
                         "garbage": "parse_error"}
-    assert not summary.ok and len(summary.blocked) == 1 and len(summary.failed) == 6
+    assert not summary.ok
+    assert len(summary.blocked) == 1
+    assert len(summary.failed) == 6
     assert effective_prices(items, history)["gone"].kind == "manual"
     assert effective_prices(items, history)["broken"].kind == "scraped"
 
@@ -192,7 +209,9 @@ def test_a_block_stops_further_requests_to_that_host(
              for k in range(3)]
     summary = refresh(items, history=history, fetcher=make_fetcher())
     assert [r.outcome for r in summary.results] == ["blocked"] * 3
-    assert server.count("/p0") == 1 and server.count("/p1") == 0 and server.count("/p2") == 0
+    assert server.count("/p0") == 1
+    assert server.count("/p1") == 0
+    assert server.count("/p2") == 0
     assert "not fetched" in summary.results[1].detail
     assert len(history.attempts()) == 3
 
@@ -204,20 +223,20 @@ class ExplodingFetcher(Fetcher):
         return super().fetch(url)
 
 
-def test_one_broken_item_does_not_stop_the_refresh(server: Server, history: PriceHistory,
-                                                   tmp_path: object) -> None:
+def test_one_broken_item_does_not_stop_the_refresh(server: Server, history: PriceHistory) -> None:
     ok_url = server.route("/p", Reply(200, PRODUCT_HTML))
     items = [make_item("a", url=server.base + "/boom"), make_item("b", url=ok_url)]
     calls: list[int] = []
 
-    def bad_callback(done: int, total: int, result: RefreshResult) -> None:
+    def bad_callback(done: int, _total: int, _result: RefreshResult) -> None:
         calls.append(done)
         raise ValueError("UI went away")
 
     with ExplodingFetcher(min_interval_s=0, use_cache=False) as fetcher:
         summary = refresh(items, history=history, fetcher=fetcher, on_progress=bad_callback)
     assert [r.outcome for r in summary.results] == ["error", "ok"]
-    assert "kaboom" in summary.results[0].detail and calls == [1, 2]
+    assert "kaboom" in summary.results[0].detail
+    assert calls == [1, 2]
     assert history.latest_attempt("a").outcome == "error"  # type: ignore[union-attr]
 
 
@@ -251,7 +270,8 @@ def test_effective_price_precedence(history: PriceHistory) -> None:
     assert effective_price(item, history).rappen == 210_000  # type: ignore[union-attr]
     history.set_manual(item.id, 220_000, "quote", at=now - timedelta(days=1))
     p = effective_price(item, history)
-    assert p is not None and (p.kind, p.rappen, p.source) == ("manual", 220_000,
+    assert p is not None
+    assert (p.kind, p.rappen, p.source) == ("manual", 220_000,
                                                               "manual override: quote")
     history.append_attempt(item.id, url=item.price.url, outcome="ok",  # type: ignore
                            price_rappen=230_000, attempted_at=now)
@@ -259,7 +279,9 @@ def test_effective_price_precedence(history: PriceHistory) -> None:
     history.append_attempt(item.id, url=item.price.url, outcome="blocked",  # type: ignore
                            attempted_at=now + timedelta(minutes=1))
     p = effective_price(item, history)
-    assert p is not None and p.rappen == 230_000 and p.last_attempt_outcome == "blocked"
+    assert p is not None
+    assert p.rappen == 230_000
+    assert p.last_attempt_outcome == "blocked"
 
 
 def test_manual_wins_a_tie_and_items_without_price_are_left_out(history: PriceHistory) -> None:
@@ -278,7 +300,8 @@ def test_manual_wins_a_tie_and_items_without_price_are_left_out(history: PriceHi
 def test_effective_price_json_and_age() -> None:
     p = PriceQuote(item_id="x", rappen=247_700, as_of=date(2026, 11, 1), kind="catalog",
                    source="src")
-    assert p.chf == 2477.0 and p.age_days(date(2026, 11, 23)) == 22
+    assert p.chf == 2477.0
+    assert p.age_days(date(2026, 11, 23)) == 22
     assert p.to_json()["as_of"] == "2026-11-01"
 
 

@@ -33,4 +33,4 @@ def run(catalog: Catalog, platform: str, units: int, parallel: str, model: str, 
                          engine=engine, context_tokens=context, concurrency=concurrency,
                          mem_util=mem_util), catalog)
     fit = memory_fit(r, catalog)
-    return r, fit, throughput(r, catalog, fit)
+    return r, fit, throughput(r, catalog)

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from sizing.calibrate import CV_GROUPINGS, cross_validate, error_bands, load_rows, prepare
+from sizing.calibrate import (
+    CV_GROUPINGS,
+    cross_validate,
+    cross_validated_results,
+    cross_validated_summary,
+    error_bands,
+    load_rows,
+    prepare,
+)
 from sizing.catalog import FamilyCalibration
 from sizing.throughput import Throughput, speed_band
 
@@ -68,7 +76,6 @@ def test_estimate_prints_and_exports_the_range():
 def test_catalog_cross_validated_error_is_current(catalog):
     """The held-out errors catalog.yaml states (and the Assumptions page shows) are what the
     data gives today."""
-    from sizing.calibrate import cross_validated_results, cross_validated_summary
 
     fresh = cross_validated_summary(cross_validated_results(
         catalog, ROOT / "data" / "benchmarks.csv"))

@@ -14,14 +14,16 @@ from __future__ import annotations
 import datetime
 import json
 import urllib.parse
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from cli.sizing_main import main
 from sizing.bom import TOPPREISE_SEARCH, bill_of_materials, order_link
-from sizing.catalog import Catalog
+from sizing.catalog import Switch, default_catalog
 from sizing.topology import topology
 from sizing.upgrade import upgrade_path
 from tests.sizing.test_cluster import (
@@ -33,6 +35,9 @@ from tests.sizing.test_cluster import (
     GX10,
     facts_catalog,
 )
+
+if TYPE_CHECKING:
+    from sizing.catalog import Catalog
 
 MAC = "mac-studio-m3-ultra-256gb"
 TB5 = "thunderbolt5-apple-pro-1m"
@@ -86,13 +91,15 @@ def test_every_line_has_a_link_a_date_and_says_what_the_link_is(catalog: Catalog
         if ln.item_id == "host-misc":      # a build-guide allowance, not a product
             assert ln.link is None
             continue
-        assert ln.link and ln.link.startswith("https://www.toppreise.ch/"), ln
+        assert ln.link, ln
+        assert ln.link.startswith("https://www.toppreise.ch/"), ln
         assert ln.link_kind in ("toppreise.ch product page",
                                 "toppreise.ch search for the MPN (not a product page)",
                                 "toppreise.ch search for the name (not a product page)")
         assert ("search" in ln.link_kind) == ("/produktsuche?q=" in ln.link)
         if ln.unit_price_chf is not None:
-            assert ln.price_date is not None and ln.price_source
+            assert ln.price_date is not None
+            assert ln.price_source
 
 
 def test_order_link_prefers_product_page_then_shop_then_search(catalog: Catalog) -> None:
@@ -113,23 +120,27 @@ def test_order_link_prefers_product_page_then_shop_then_search(catalog: Catalog)
 # ----------------------------------------------------------------------------- known good
 def test_known_good_part_is_picked_over_a_cheaper_caveated_one(caveated: Catalog) -> None:
     naddod = caveated.cable(BRK_NADDOD)
-    assert not naddod.known_good and "reseated" in (naddod.caveat or "")
+    assert not naddod.known_good
+    assert "reseated" in (naddod.caveat or "")
     assert naddod.price.chf < caveated.cable(BRK_FS).price.chf              # 110 < 146
     # 3 nodes: CRS812 + 1 breakout + 1 DAC; the breakout is now the FS one:
     # 974 + 146 + 73 = 1,193 (with the NADDOD by price alone: 1,157)
     t = topology(caveated, GX10, 3)
-    assert t.switches == {CRS812: 1} and t.cables == {BRK_FS: 1, DAC: 1}
+    assert t.switches == {CRS812: 1}
+    assert t.cables == {BRK_FS: 1, DAC: 1}
     bom = bill_of_materials(caveated, GX10, 3)
     assert bom.total_chf == pytest.approx(3 * 2477 + 974 + 146 + 73)
     (alt,) = bom.alternatives
     assert (alt.item_id, alt.alternative_to, alt.quantity) == (BRK_NADDOD, BRK_FS, 1)
-    assert alt.line_total_chf == pytest.approx(110) and not alt.known_good
+    assert alt.line_total_chf == pytest.approx(110)
+    assert not alt.known_good
     assert "reseated" in alt.caveat
     assert BRK_NADDOD not in {ln.item_id for ln in bom.lines}
     assert any(n.startswith(f"Alternative: 1 x {BRK_NADDOD} instead of {BRK_FS} saves CHF 36")
                for n in bom.notes)
     md = bom.to_markdown()
-    assert "| alt. | 1x NADDOD" in md and "not in the total" in md
+    assert "| alt. | 1x NADDOD" in md
+    assert "not in the total" in md
     # 8 nodes: CRS804 + 4 FS breakouts (1,036 + 584); the alternative saves 4 x 36 = 144
     eight = bill_of_materials(caveated, GX10, 8)
     assert eight.topology.cables == {BRK_FS: 4}
@@ -144,11 +155,14 @@ def test_no_alternative_when_the_known_good_part_is_also_the_cheapest(catalog: C
 # ----------------------------------------------------------------------------- Mac TB5
 def test_mac_cluster_buys_thunderbolt_cables(catalog: Catalog) -> None:
     cable = catalog.cable(TB5)
-    assert cable.price.chf == pytest.approx(74.40) and cable.price.date.isoformat() == \
+    assert cable.price.chf == pytest.approx(74.40)
+    assert cable.price.date.isoformat() == \
         "2024-10-29"
-    assert "CONVERTED" in (cable.price.note or "") and "0.93" in cable.price.note
+    assert "CONVERTED" in (cable.price.note or "")
+    assert "0.93" in cable.price.note
     three = bill_of_materials(catalog, MAC, 3)                       # full mesh: 3 links
-    assert three.topology.cables == {TB5: 3} and three.price_complete
+    assert three.topology.cables == {TB5: 3}
+    assert three.price_complete
     assert three.total_chf == pytest.approx(3 * 5096 + 3 * 74.40)      # 15,511.20
     assert bill_of_materials(catalog, MAC, 4).topology.cables == {TB5: 6}
     assert bill_of_materials(catalog, MAC, 1).topology.cables == {}
@@ -156,7 +170,8 @@ def test_mac_cluster_buys_thunderbolt_cables(catalog: Catalog) -> None:
 
 def test_strix_halo_ethernet_stays_unpriced_without_a_source(catalog: Catalog) -> None:
     fw = bill_of_materials(catalog, "framework-desktop-395-128gb", 3)
-    assert not fw.price_complete and fw.unpriced_items
+    assert not fw.price_complete
+    assert fw.unpriced_items
 
 
 # ----------------------------------------------------------------------------- upgrade
@@ -190,14 +205,16 @@ def test_upgrade_matches_the_issue_figure_at_price_only_choice(catalog: Catalog)
     # on the pinned catalog where the NADDOD counts as known-good;
     # owned then: 9,908 + 974 + 220 = 11,102; total 22,266
     up = upgrade_path(facts_catalog(catalog), GX10, 4, 8)
-    assert up.extra_chf == pytest.approx(11164) and up.unused == {CRS812: 1}
+    assert up.extra_chf == pytest.approx(11164)
+    assert up.unused == {CRS812: 1}
     assert up.owned_chf == pytest.approx(11102)
     assert up.total_spent_chf == pytest.approx(22266)
 
 
 def test_upgrade_with_unknown_price_keeps_totals_unknown(catalog: Catalog) -> None:
     up = upgrade_path(catalog, "dell-pro-max-gb10", 2, 3)
-    assert up.extra_chf is None and up.total_spent_chf is None
+    assert up.extra_chf is None
+    assert up.total_spent_chf is None
     assert "dell-pro-max-gb10" in up.missing_prices
     assert "**COST NOW** | | | **unknown**" in up.to_markdown()
 
@@ -205,8 +222,6 @@ def test_upgrade_with_unknown_price_keeps_totals_unknown(catalog: Catalog) -> No
 @settings(max_examples=25, deadline=None)
 @given(st.integers(1, 8), st.integers(0, 7))
 def test_upgrade_totals_add_up(a: int, step: int) -> None:
-    from sizing.catalog import default_catalog
-
     cat = default_catalog()
     b = min(8, a + step)
     up = upgrade_path(cat, GX10, a, b)
@@ -215,7 +230,9 @@ def test_upgrade_totals_add_up(a: int, step: int) -> None:
     owned = {ln.item_id: ln.quantity for ln in up.owned_lines}
     for ln in up.unused_lines:                      # only owned parts, never more than owned
         assert 0 < ln.quantity <= owned[ln.item_id]
-    assert owned[GX10] == a and up.buy.get(GX10, 0) == b - a and GX10 not in up.unused
+    assert owned[GX10] == a
+    assert up.buy.get(GX10, 0) == b - a
+    assert GX10 not in up.unused
     # every switch of the new design is either owned (and kept) or bought
     for sw, n in up.switches.items():
         assert owned.get(sw, 0) - up.unused.get(sw, 0) + up.buy.get(sw, 0) == n
@@ -226,12 +243,16 @@ def test_cli_upgrade_markdown_json_and_bom_from(capsys: pytest.CaptureFixture[st
     assert main(["upgrade", "--platform", GX10, "--from", "4", "--to", "8"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("# Upgrade: 4 -> 8 x asus-gx10-1tb")
-    assert "CHF 11'236" in out and "mikrotik-crs812-ddq" in out and "CHF 22'410" in out
+    assert "CHF 11'236" in out
+    assert "mikrotik-crs812-ddq" in out
+    assert "CHF 22'410" in out
     assert main(["upgrade", "--platform", GX10, "--from", "4", "--to", "8", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
-    assert d["unused"] == {CRS812: 1} and d["extra_chf"] == pytest.approx(11236)
+    assert d["unused"] == {CRS812: 1}
+    assert d["extra_chf"] == pytest.approx(11236)
     assert d["total_spent_chf"] == pytest.approx(22410)
-    assert d["buy_lines"][0]["link"] == GX10_PAGE and "price_age_days" in d
+    assert d["buy_lines"][0]["link"] == GX10_PAGE
+    assert "price_age_days" in d
     assert main(["bom", "--platform", GX10, "--units", "8", "--from", "4", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["buy"] == d["buy"]
 
@@ -249,14 +270,11 @@ def test_cli_upgrade_errors_exit_2_with_one_line(capsys: pytest.CaptureFixture[s
                                                  argv: list[str], needle: str) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and needle in err
+    assert err.count("\n") == 1
+    assert needle in err
 
 
 def test_catalog_rejects_a_shop_url_that_is_not_https(catalog: Catalog) -> None:
-    from pydantic import ValidationError
-
-    from sizing.catalog import Switch
-
     data = catalog.switch(CRS804).model_dump()
     data["shop_url"] = "javascript:alert(1)"
     with pytest.raises(ValidationError, match="https"):

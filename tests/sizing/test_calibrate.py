@@ -7,7 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sizing.calibrate import run_calibration
+from sizing.calibrate import (
+    CV_GROUPINGS,
+    cross_validate,
+    fit_cases,
+    load_rows,
+    prepare,
+    run_calibration,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "benchmarks.csv"
@@ -49,14 +56,14 @@ def test_report_cli_ends_with_the_error_summary():
     assert out.returncode == 0, out.stderr
     last = out.stdout.strip().splitlines()[-1]
     assert last.startswith("Decode: median absolute percentage error")
-    assert "Skipped (" in out.stdout and "not in the catalog" in out.stdout
+    assert "Skipped (" in out.stdout
+    assert "not in the catalog" in out.stdout
 
 
 def test_held_out_predictions_ignore_the_held_out_measurements(catalog):
     """Leave-one-source-out: changing a source's own measurements cannot move its
     predictions (they come from constants fitted without it), while an in-sample refit
     does move."""
-    from sizing.calibrate import CV_GROUPINGS, cross_validate, fit_cases, load_rows, prepare
 
     rows = load_rows(DATA)
     source = "https://github.com/ggml-org/llama.cpp/blob/master/benches/dgx-spark.md"
@@ -81,5 +88,6 @@ def test_report_prints_cross_validated_error():
     out = subprocess.run([sys.executable, "-m", "sizing", "calibrate", "--report"], cwd=ROOT,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    assert "leave one source out" in out.stdout and "leave one model family out" in out.stdout
+    assert "leave one source out" in out.stdout
+    assert "leave one model family out" in out.stdout
     assert "refit on all rows (in sample)" in out.stdout

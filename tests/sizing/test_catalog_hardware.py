@@ -122,11 +122,16 @@ def test_asus_gx10_part_numbers_urls_and_prices(catalog: Catalog) -> None:
 
 def test_other_toppreise_snapshot_prices(catalog: Catalog) -> None:
     spark = catalog.platform("dgx-spark-fe-4tb").price
-    assert spark is not None and spark.chf == 3503
-    assert spark.url is not None and spark.url.endswith("-p825126")
+    assert spark is not None
+    assert spark.chf == 3503
+    assert spark.url is not None
+    assert spark.url.endswith("-p825126")
     ws = catalog.platform("rtx-pro-6000-ws").price
-    assert ws is not None and ws.chf == 6443 and ws.date == date(2026, 2, 16)
-    assert ws.url is not None and ws.url.endswith("-p833823")
+    assert ws is not None
+    assert ws.chf == 6443
+    assert ws.date == date(2026, 2, 16)
+    assert ws.url is not None
+    assert ws.url.endswith("-p833823")
     assert catalog.platform("mac-studio-m3-ultra-96gb").price.chf == 3622
     assert catalog.platform("mac-studio-m3-ultra-256gb").price.chf == 5096
     assert catalog.platform("mac-studio-m3-ultra-512gb").price.chf == 8630
@@ -175,7 +180,8 @@ def test_gb10_skus_share_memory_and_bandwidth(catalog: Catalog) -> None:
         assert p.accelerator_memory_gib == pytest.approx(121.69, abs=0.05), pid
         assert p.compute.derived_from_sparse, pid
         assert p.compute.fp4_tflops == pytest.approx(500), pid  # 1 PF sparse / 2
-        assert p.interconnect is not None and p.interconnect.link_gbit_s == 200, pid
+        assert p.interconnect is not None, pid
+        assert p.interconnect.link_gbit_s == 200, pid
         assert any(n.count == 2 and n.speed_gbit_s == 200 for n in p.network), pid
 
 
@@ -204,7 +210,8 @@ def test_gpu_cards_have_hosts(catalog: Catalog) -> None:
     for pid in ("rtx-pro-6000-ws", "rtx-pro-6000-maxq", "rtx-3090"):
         p = catalog.platform(pid)
         assert p.form == "gpu_card"
-        assert p.host is not None and p.host.max_cards_per_host >= 1
+        assert p.host is not None
+        assert p.host.max_cards_per_host >= 1
         assert p.host.power_idle_w <= p.host.power_load_w
     # a 600 W WS card on a 1,000 W PSU: one card per AM5 host; AM5 never takes more than 2
     assert catalog.platform("rtx-pro-6000-ws").host.max_cards_per_host == 1
@@ -230,11 +237,14 @@ def test_power_ordering_and_published_limits(catalog: Catalog) -> None:
 def test_compute_dtype_support(catalog: Catalog) -> None:
     for p in catalog.platforms:
         if p.family == "mac-m3-ultra":
-            assert p.compute.fp8_tflops is None and p.compute.fp4_tflops is None, p.id
+            assert p.compute.fp8_tflops is None, p.id
+            assert p.compute.fp4_tflops is None, p.id
         if p.family in ("rtx-3090", "strix-halo"):
-            assert p.compute.fp8_tflops is None and p.compute.fp4_tflops is None, p.id
+            assert p.compute.fp8_tflops is None, p.id
+            assert p.compute.fp4_tflops is None, p.id
         if p.family in ("gb10", "rtx-pro-6000"):
-            assert p.compute.fp8_tflops is not None and p.compute.fp4_tflops is not None, p.id
+            assert p.compute.fp8_tflops is not None, p.id
+            assert p.compute.fp4_tflops is not None, p.id
     # RTX PRO 6000: 4,000 TOPS FP4 sparse -> 2,000 dense -> 500 BF16
     assert catalog.platform("rtx-pro-6000-ws").compute.bf16_tflops == pytest.approx(500)
 
@@ -280,18 +290,21 @@ def test_geforce_and_m2_ultra_figures(catalog: Catalog) -> None:
     m2u = catalog.platform("mac-studio-m2-ultra-192gb")
     assert (m2u.memory_bandwidth_gb_s, m2u.power.idle_w, m2u.power.peak_w) == (800, 10, 295)
     assert m2u.price is None                             # no dated used price found
-    assert m2u.interconnect is not None and "no rdma" in m2u.interconnect.kind.lower()
+    assert m2u.interconnect is not None
+    assert "no rdma" in m2u.interconnect.kind.lower()
 
 
 # ---------------------------------------------------------------------------- network parts
 def test_switches(catalog: Catalog) -> None:
     crs804 = catalog.switch("mikrotik-crs804-4ddq")
-    assert crs804.max_200g_nodes == 8 and crs804.power_max_w == 123
+    assert crs804.max_200g_nodes == 8
+    assert crs804.power_max_w == 123
     assert any(p.count == 4 and p.speed_gbit_s == 400 for p in crs804.ports)
     assert any("auto-negotiation" in n.lower() and "200g-basecr4" in n.lower()
                for n in crs804.notes)
     crs812 = catalog.switch("mikrotik-crs812-ddq")
-    assert crs812.max_200g_nodes == 6 and crs812.power_max_w == 134
+    assert crs812.max_200g_nodes == 6
+    assert crs812.power_max_w == 134
     for sw in (crs804, crs812):
         assert sw.power_idle_w <= sw.power_max_w
         assert sw.price is not None
@@ -299,11 +312,13 @@ def test_switches(catalog: Catalog) -> None:
 
 def test_cables(catalog: Catalog) -> None:
     approved = catalog.cable("dac-qsfp112-nvidia-0m4")
-    assert approved.length_m == pytest.approx(0.4) and approved.speed_gbit_s == 200
+    assert approved.length_m == pytest.approx(0.4)
+    assert approved.speed_gbit_s == 200
     third = catalog.cable("dac-qsfp56-200g-0m5")
     assert any("hot-plug" in c.lower() for c in third.compatibility)
     breakout = catalog.cable("breakout-qsfpdd-2x200g-1m5")
-    assert breakout.kind == "breakout_dac" and breakout.length_m == pytest.approx(1.5)
+    assert breakout.kind == "breakout_dac"
+    assert breakout.length_m == pytest.approx(1.5)
     all_notes = " ".join(c for cab in catalog.cables for c in cab.compatibility).lower()
     assert "sfp28" in all_notes          # QSFP -> 4x SFP28 breakouts don't work on Spark
     assert "reseat" in all_notes         # owner's NADDOD DACs after cold boot

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from cli.sizing_main import main
 from tests.fakehub import FakeHub, Reply, data_file, path_of
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 GIB = 2**30
@@ -57,7 +60,9 @@ def test_model_prints_the_checkpoint_map(capsys):
     assert d["bits_per_weight_by_class"]["routed_experts"] == 4.5
     assert d["weights_gib"] > routed_gib
     code, out, _ = run(capsys, "model", "Qwen/Qwen3.5-397B-A17B", "--weights", "nvfp4")
-    assert code == 0 and "routed_experts" in out and "nvfp4" in out
+    assert code == 0
+    assert "routed_experts" in out
+    assert "nvfp4" in out
 
 
 def test_model_without_weights_uses_the_checkpoints_own_formats(capsys):
@@ -71,13 +76,16 @@ def test_model_without_weights_uses_the_checkpoints_own_formats(capsys):
 def test_a_quantization_that_is_no_checkpoint_is_refused(capsys):
     code, out, err = run(capsys, "model", "meta-llama/Llama-3.3-70B-Instruct",
                          "--weights", "mxfp4")
-    assert code == 2 and out == ""
+    assert code == 2
+    assert out == ""
     assert err.startswith("error: weights 'mxfp4' quantizes only routed_experts")
-    assert "valid choices: bf16, fp8" in err and len(err.strip().splitlines()) == 1
+    assert "valid choices: bf16, fp8" in err
+    assert len(err.strip().splitlines()) == 1
     code, _, err = run(capsys, "estimate", "--platform", "asus-gx10-1tb", "--units", "1",
                        "--parallel", "tp", "--model", "meta-llama/Llama-3.3-70B-Instruct",
                        "--weights", "mxfp4", "--json")
-    assert code == 2 and "not a checkpoint of this model" in err
+    assert code == 2
+    assert "not a checkpoint of this model" in err
 
 
 def test_model_and_estimate_agree_on_weights(capsys):
@@ -92,7 +100,7 @@ def test_model_and_estimate_agree_on_weights(capsys):
     assert 27.0e9 * 2 / GIB < d["weights_gib"] < 27.6e9 * 2 / GIB
 
 
-def test_repo_id_not_in_the_catalog_is_fetched_and_cached(capsys, hub, tmp_path):
+def test_repo_id_not_in_the_catalog_is_fetched_and_cached(capsys, hub):
     hub.serve("Qwen/Qwen3-0.6B")
     d = model_json(capsys, "Qwen/Qwen3-0.6B")
     assert d["total_params_b"] == pytest.approx(0.6, abs=0.05)        # model card: 0.6 B
@@ -117,15 +125,18 @@ def test_repo_named_nvfp4_without_a_map_is_refused(capsys, hub):
     assert "the name says NVFP4 but config.json has no quantization_config" in err
     # a catalog variant whose map is not kept (Nemotron-3-Super NVFP4): no silent bf16 either
     code, _, err = run(capsys, "model", "nvidia/NVIDIA-Nemotron-3-Super-120B-A12B-NVFP4")
-    assert code == 2 and "quantization map is not kept: pass --weights" in err
+    assert code == 2
+    assert "quantization map is not kept: pass --weights" in err
     # ...while the Nano's NVFP4 map is kept (hf_quant_config.json): its own format
     d = model_json(capsys, "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-NVFP4")
-    assert d["weights"] == "nvfp4" and d["precision_by_class"]["attention"] == "bf16"
+    assert d["weights"] == "nvfp4"
+    assert d["precision_by_class"]["attention"] == "bf16"
 
 
 def test_a_kept_checkpoint_named_as_the_model_selects_its_format(capsys):
     d = model_json(capsys, "nvidia/Qwen3.5-397B-A17B-NVFP4")
-    assert d["model"] == "Qwen/Qwen3.5-397B-A17B" and d["weights"] == "nvfp4"
+    assert d["model"] == "Qwen/Qwen3.5-397B-A17B"
+    assert d["weights"] == "nvfp4"
 
 
 def test_unreachable_hub_is_one_line_exit_2(capsys, monkeypatch, tmp_path):
@@ -133,7 +144,8 @@ def test_unreachable_hub_is_one_line_exit_2(capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("LLM_PLANNER_CACHE_DIR", str(tmp_path))
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     code, out, err = run(capsys, "model", "some-org/Some-Model")
-    assert code == 2 and out == ""
+    assert code == 2
+    assert out == ""
     assert len(err.strip().splitlines()) == 1
     assert "download config.json from https://huggingface.co/some-org/Some-Model" in err
 
@@ -162,15 +174,18 @@ def test_load_time_recipe_changes_the_bytes_of_the_checkpoint(capsys):
     assert plain["weights_gib"] - recipe["weights_gib"] == pytest.approx(saved_gib, rel=1e-6)
     # only for gpt-oss (the recipe's public use); an option of vLLM builds only
     code, _, err = run(capsys, "model", "Qwen/Qwen3-30B-A3B", "--weights", "mxfp4_all")
-    assert code == 2 and "exists only for openai/gpt-oss-120b" in err
+    assert code == 2
+    assert "exists only for openai/gpt-oss-120b" in err
     base = ["estimate", "--platform", "asus-gx10-1tb", "--units", "1", "--parallel", "tp",
             "--model", "openai/gpt-oss-120b", "--weights", "mxfp4_all", "--context", "1024"]
     code, _, err = run(capsys, *base, "--engine", "llamacpp")
-    assert code == 2 and "not supported by llamacpp" in err
+    assert code == 2
+    assert "not supported by llamacpp" in err
     code, out, err = run(capsys, *base, "--json")
     assert code == 0, err
     d = json.loads(out)
-    assert d["engine"] == "vllm" and any("re-quantized at load" in a for a in d["assumptions"])
+    assert d["engine"] == "vllm"
+    assert any("re-quantized at load" in a for a in d["assumptions"])
     # the recipe rows measured 59.0 and 59.5 tok/s (data/benchmarks.csv rows 18, 41)
     assert d["decode_tok_s_low"] <= 59.0 <= d["decode_tok_s_high"]
     assert d["decode_tok_s_per_request"] == pytest.approx(59.25, rel=0.08)
@@ -184,7 +199,8 @@ def test_weights_can_name_a_kept_checkpoint(capsys):
     code, by_id, _ = run(capsys, *base, "nvfp4")
     assert json.loads(by_repo)["weights_gib_per_unit"] == json.loads(by_id)["weights_gib_per_unit"]
     code, _, err = run(capsys, *base, "acme/Qwen3.5-397B-A17B-INT4")
-    assert code == 2 and "is not a checkpoint of Qwen/Qwen3.5-397B-A17B kept in the catalog" in err
+    assert code == 2
+    assert "is not a checkpoint of Qwen/Qwen3.5-397B-A17B kept in the catalog" in err
 
 
 def test_engine_file_is_refused_for_another_model_and_split(capsys):
@@ -192,15 +208,19 @@ def test_engine_file_is_refused_for_another_model_and_split(capsys):
     base = ["estimate", "--platform", "asus-gx10-1tb", "--engine", "ds4"]
     code, out, err = run(capsys, *base, "--units", "1", "--parallel", "replicas",
                          "--model", "Qwen/Qwen3-30B-A3B", "--weights", "ds4_q2")
-    assert code == 2 and out == ""
-    assert err.count("\n") == 1 and "exists only for deepseek-ai/DeepSeek-V4-Flash" in err
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert "exists only for deepseek-ai/DeepSeek-V4-Flash" in err
     code, _, err = run(capsys, *base, "--units", "2", "--parallel", "tp",
                        "--model", "deepseek-ai/DeepSeek-V4-Flash", "--weights", "ds4_q2")
-    assert code == 2 and "parallel 'tp' is not supported by ds4" in err
+    assert code == 2
+    assert "parallel 'tp' is not supported by ds4" in err
     code, out, err = run(capsys, *base, "--units", "1", "--parallel", "replicas", "--json",
                          "--model", "deepseek-ai/DeepSeek-V4-Flash", "--weights", "ds4_q2")
     assert code == 0, err
     d = json.loads(out)
     # routed experts at 2.25 bits, everything else Q8_0 (8.5 bits), MTP not loaded:
     # by hand from the catalog counts printed by `model`: 79.7 GiB
-    assert d["fits"] and 79 < d["weights_gib_per_unit"] < 80.5
+    assert d["fits"]
+    assert 79 < d["weights_gib_per_unit"] < 80.5

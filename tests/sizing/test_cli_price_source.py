@@ -47,10 +47,13 @@ def test_bom_uses_the_history_by_default_and_says_so(db: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, *BOM, "--json")
     d = json.loads(out)
-    assert code == 0 and err == ""
+    assert code == 0
+    assert err == ""
     assert d["total_chf"] == 2 * 2999 + DAC_CHF               # the manual price, no flag
-    assert d["price_source"] == "effective" and d["prices_db"] == str(db)
-    assert "1 manual" in d["price_source_detail"] and "0 scraped" in d["price_source_detail"]
+    assert d["price_source"] == "effective"
+    assert d["prices_db"] == str(db)
+    assert "1 manual" in d["price_source_detail"]
+    assert "0 scraped" in d["price_source_detail"]
     assert d["oldest_price_date"] == DAC_LIST.isoformat()      # the DAC is still a list price
     code, out, _ = run(capsys, *BOM)
     line = source_line(out)
@@ -60,12 +63,15 @@ def test_bom_uses_the_history_by_default_and_says_so(db: Path,
     assert out.rstrip().splitlines()[-1].startswith("WARNING: prices as of")
 
 
-def test_prices_catalog_ignores_the_history(db: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.usefixtures("db")
+def test_prices_catalog_ignores_the_history(capsys: pytest.CaptureFixture[str]
                                             ) -> None:
     code, out, _ = run(capsys, *BOM, "--json", "--prices", "catalog")
     d = json.loads(out)
-    assert code == 0 and d["total_chf"] == 2 * GX10_LIST_CHF + DAC_CHF
-    assert d["price_source"] == "catalog" and d["prices_db"] is None
+    assert code == 0
+    assert d["total_chf"] == 2 * GX10_LIST_CHF + DAC_CHF
+    assert d["price_source"] == "catalog"
+    assert d["prices_db"] is None
     code, out, _ = run(capsys, *BOM, "--prices", "catalog")
     assert source_line(out).startswith("prices: catalog — catalog list prices (--prices "
                                        "catalog)")
@@ -77,7 +83,8 @@ def test_missing_and_empty_history_fall_back_and_say_so(tmp_path: Path,
     missing = tmp_path / "none.sqlite"
     code, out, _ = run(capsys, *BOM, "--json", "--prices-db", str(missing))
     d = json.loads(out)
-    assert code == 0 and d["total_chf"] == 2 * GX10_LIST_CHF + DAC_CHF
+    assert code == 0
+    assert d["total_chf"] == 2 * GX10_LIST_CHF + DAC_CHF
     assert d["price_source"] == "catalog"
     assert f"no price history at {missing}" in d["price_source_detail"]
     assert not missing.exists()                                 # read-only: never created
@@ -94,34 +101,43 @@ def test_a_named_unusable_database_is_exit_2(tmp_path: Path,
     bad = tmp_path / "bad.sqlite"
     bad.write_bytes(b"this is not a database" * 100)
     code, out, err = run(capsys, *BOM, "--prices-db", str(bad))
-    assert code == 2 and out == "" and err.count("\n") == 1 and "bad.sqlite" in err
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert "bad.sqlite" in err
 
 
-def test_estimate_compare_and_plan_state_the_source(db: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.usefixtures("db")
+def test_estimate_compare_and_plan_state_the_source(capsys: pytest.CaptureFixture[str]) -> None:
     est = ["estimate", "--platform", "asus-gx10-1tb", "--units", "1", "--parallel", "tp",
            "--model", "openai/gpt-oss-120b", "--weights", "mxfp4"]
     code, out, _ = run(capsys, *est, "--json")
     d = json.loads(out)
-    assert code == 0 and d["price_chf"] == 2999 and d["price_source"] == "effective"
+    assert code == 0
+    assert d["price_chf"] == 2999
+    assert d["price_source"] == "effective"
     code, out, _ = run(capsys, *est)
     assert "1 manual" in source_line(out)
     code, out, _ = run(capsys, "compare", "--model", "openai/gpt-oss-120b", "--weights",
                        "mxfp4", "--platforms", "asus-gx10-1tb", "--units", "1",
                        "--format", "json")
     row = json.loads(out)[0]
-    assert row["price_chf"] == 2999 and row["price_source"] == "effective"
+    assert row["price_chf"] == 2999
+    assert row["price_source"] == "effective"
     code, out, _ = run(capsys, "compare", "--model", "openai/gpt-oss-120b", "--weights",
                        "mxfp4", "--platforms", "asus-gx10-1tb", "--units", "1",
                        "--prices", "catalog")
     assert source_line(out).startswith("prices: catalog")
     assert f"| {GX10_LIST_CHF:,} |".replace(",", "'") in out
     code, out, _ = run(capsys, "plan", "--requirements", REQ, "--json")
-    assert code == 0 and json.loads(out)["price_source"] == "effective"
+    assert code == 0
+    assert json.loads(out)["price_source"] == "effective"
     code, out, _ = run(capsys, "plan", "--requirements", REQ)
     assert source_line(out).startswith("prices: effective")
 
 
-def test_live_prices_flag_still_accepted(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.usefixtures("db")
+def test_live_prices_flag_still_accepted(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, *BOM, "--json", "--live-prices")
-    assert code == 0 and json.loads(out)["price_source"] == "effective"
+    assert code == 0
+    assert json.loads(out)["price_source"] == "effective"

@@ -175,7 +175,8 @@ def test_two_units_reproduce_the_guide_total(catalog: Catalog) -> None:
     assert bom.total_chf == pytest.approx(5004)
     assert [(ln.item_id, ln.quantity, ln.line_total_chf) for ln in bom.lines] == [
         (GX10, 2, 4954), (dac_id, 1, 50)]
-    assert bom.lines[0].price_kind == "manual" and bom.lines[0].price_date == FEB17
+    assert bom.lines[0].price_kind == "manual"
+    assert bom.lines[0].price_date == FEB17
     md = bom.to_markdown()
     assert md.startswith("| # | Component | Specification | Price (CHF) |")
     assert "| | **TOTAL** | | **CHF 5'004** |" in md              # Swiss style
@@ -193,7 +194,8 @@ def test_two_units_at_catalog_list_prices(catalog: Catalog) -> None:
     assert bom.total_chf == pytest.approx(5027)
     assert bom.missing_prices == []
     assert all(ln.price_kind == "catalog" and ln.price_source for ln in bom.lines)
-    assert bom.price_complete and bom.unpriced_items == []
+    assert bom.price_complete
+    assert bom.unpriced_items == []
 
 
 def test_two_unit_gx10_bom_explains_the_difference_to_the_guide(catalog: Catalog) -> None:
@@ -205,14 +207,17 @@ def test_two_unit_gx10_bom_explains_the_difference_to_the_guide(catalog: Catalog
     diff = bom.total_chf - 5004
     assert diff == pytest.approx(dac.chf - 50) == pytest.approx(23)
     assert "Total CHF 5'027 vs the reference build guide's ~CHF 5'004" in note
-    assert "CHF 23 more, all on the cable" in note and "'~50'" in note
-    assert f"CHF {dac.chf:g}" in note and dac.date.isoformat() in note
+    assert "CHF 23 more, all on the cable" in note
+    assert "'~50'" in note
+    assert f"CHF {dac.chf:g}" in note
+    assert dac.date.isoformat() in note
     # computed, not hard-coded: a dearer live GX10 price shows up as a unit difference
     live = {GX10: PriceQuote(rappen=260_000, as_of=datetime.date(2026, 11, 1),
                              source="toppreise.ch", kind="catalog")}
     (note,) = [n for n in bill_of_materials(catalog, GX10, 2, prices=live).notes
                if "reference build guide" in n]
-    assert "CHF 269 more: CHF 23 on the cable" in note and "CHF 246 on the units" in note
+    assert "CHF 269 more: CHF 23 on the cable" in note
+    assert "CHF 246 on the units" in note
     # only the guide's 2-unit GX10 build carries it
     assert not [n for n in bill_of_materials(catalog, "asus-gx10-2tb", 2).notes
                 if "reference build guide" in n]
@@ -227,17 +232,20 @@ def test_three_units_the_guide_figure_is_too_low(catalog: Catalog) -> None:
     assert direct.topology.cables == {DAC: 3}            # triangle: 3 links
     assert direct.total_chf == pytest.approx(3 * 2477 + 3 * 50)   # 7,581 = guide + 100
     switched = bill_of_materials(catalog, GX10, 3, prices=prices)
-    assert switched.topology.design == "switch" and sum(switched.topology.switches.values())
+    assert switched.topology.design == "switch"
+    assert sum(switched.topology.switches.values())
     assert switched.total_chf > direct.total_chf > 7481
     text = " ".join(switched.notes)
-    assert "CHF 7'481" in text and "triangle" in text
+    assert "CHF 7'481" in text
+    assert "triangle" in text
     assert any("RoCE, no switch" in n for n in direct.notes)
 
 
 @pytest.mark.parametrize("units", [2, 4, 5, 8])
 def test_guide_three_unit_note_only_on_three_units(catalog: Catalog, units: int) -> None:
     notes = " ".join(bill_of_materials(catalog, GX10, units).notes)
-    assert "7'481" not in notes and "3-unit budget" not in notes
+    assert "7'481" not in notes
+    assert "3-unit budget" not in notes
 
 
 def test_direct_designs(facts: Catalog) -> None:
@@ -257,7 +265,8 @@ def test_direct_designs(facts: Catalog) -> None:
 def test_compatibility_notes_travel_with_the_bom(facts: Catalog) -> None:
     notes = " ".join(bill_of_materials(facts, GX10, 3).notes)
     assert "auto-negotiation" in notes.lower()
-    assert "hot-plug" in notes and "+54 W" in notes           # 18 W x 3 nodes
+    assert "hot-plug" in notes
+    assert "+54 W" in notes  # 18 W x 3 nodes
     assert "adds little" in notes
 
 
@@ -295,7 +304,8 @@ def test_mac_and_strix_cables_are_not_priced(catalog: Catalog, facts: Catalog) -
     # `facts` holds only the GB10 network parts: a catalog without a Thunderbolt 5 cable
     # (the real catalog prices one since issue 15: test_mac_cluster_buys_thunderbolt_cables)
     mac = bill_of_materials(facts, "mac-studio-m3-ultra-256gb", 2)
-    assert mac.topology.switches == {} and mac.topology.cables == {}
+    assert mac.topology.switches == {}
+    assert mac.topology.cables == {}
     assert mac.total_chf == pytest.approx(2 * 5096)
     assert any("not in the catalog" in n for n in mac.notes)
     with pytest.raises(TopologyError, match="full mesh"):
@@ -308,14 +318,16 @@ def test_unpriced_parts_make_the_price_incomplete(catalog: Catalog) -> None:
     # review: the BOM said "not priced" in a note while the data claimed a complete total
     # (Mac: on a catalog without a Thunderbolt 5 cable, see above)
     mac = bill_of_materials(facts_catalog(catalog), "mac-studio-m3-ultra-256gb", 3)
-    assert not mac.price_complete and mac.total_chf is not None
+    assert not mac.price_complete
+    assert mac.total_chf is not None
     assert mac.unpriced_items == ["3 x Thunderbolt 5 cable"]          # full mesh of 3
     fw = bill_of_materials(catalog, "framework-desktop-395-128gb", 4)
     assert not fw.price_complete
     assert fw.unpriced_items[0].startswith("Ethernet switch (4 ports")
     assert not bill_of_materials(catalog, "framework-desktop-395-128gb", 2).price_complete
     d = fw.to_dict()
-    assert d["price_complete"] is False and d["unpriced_items"] == fw.unpriced_items
+    assert d["price_complete"] is False
+    assert d["unpriced_items"] == fw.unpriced_items
     md = fw.to_markdown()
     assert "**CHF 11'036 + parts not priced**" in md
     assert "price incomplete: Ethernet switch" in md
@@ -323,7 +335,8 @@ def test_unpriced_parts_make_the_price_incomplete(catalog: Catalog) -> None:
         assert bill_of_materials(catalog, GX10, units).price_complete
     assert bill_of_materials(catalog, "mac-studio-m3-ultra-256gb", 1).price_complete
     dell = bill_of_materials(catalog, "dell-pro-max-gb10", 2)        # no list price
-    assert dell.total_chf is None and not dell.price_complete
+    assert dell.total_chf is None
+    assert not dell.price_complete
 
 
 # ----------------------------------------------------------------------------- prices
@@ -347,7 +360,8 @@ def test_price_mapping_overrides_and_falls_back(catalog: Catalog) -> None:
 
 def test_catalog_prices(catalog: Catalog) -> None:
     prices = catalog_prices(catalog)
-    assert prices[GX10].chf == 2477 and prices[GX10].kind == "catalog"
+    assert prices[GX10].chf == 2477
+    assert prices[GX10].kind == "catalog"
     assert prices[GX10].as_of == FEB17
     assert "dell-pro-max-gb10" not in prices
 
@@ -381,24 +395,27 @@ def test_upgrade_path(facts: Catalog) -> None:
     # uplink DAC + two breakouts (974 + 73 + 220 = 1,267)
     assert upgrade_cost(facts, GX10, 4, 8) == pytest.approx(4 * 2477 + 1036 + 2 * 110)
     assert upgrade_cost(facts, GX10, 3, 3) == 0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"to_units \(2\) must be >= from_units \(3\)"):
         upgrade_cost(facts, GX10, 3, 2)
 
 
 def test_upgrade_reuses_the_owned_switch_when_cheaper(facts: Catalog) -> None:
     # review: 4 -> 8 always bought a new CRS804. The note names the runner-up and leftovers.
     up = upgrade_path(facts, GX10, 4, 8)
-    assert up.switches == {CRS804: 1} and up.unused == {CRS812: 1}
+    assert up.switches == {CRS804: 1}
+    assert up.unused == {CRS812: 1}
     assert up.buy == {GX10: 4, CRS804: 1, BRK_NADDOD: 2}
     text = " ".join(up.notes)
-    assert "Alternative: 2 x mikrotik-crs812-ddq" in text and "(CHF 11'175, CHF 11 more)" in text
+    assert "Alternative: 2 x mikrotik-crs812-ddq" in text
+    assert "(CHF 11'175, CHF 11 more)" in text
     assert "Owned but unused by the new design: 1 x mikrotik-crs812-ddq" in text
     # with the CRS804 at CHF 1,100 the second CRS812 + uplink (1,267 < 1,320) wins
     dear = facts.model_copy(update={"switches": [
         s.model_copy(update={"price": _price(1100)}) if s.id == CRS804 else s
         for s in facts.switches]})
     up = upgrade_path(dear, GX10, 4, 8)
-    assert up.switches == {CRS812: 2} and up.unused == {}
+    assert up.switches == {CRS812: 2}
+    assert up.unused == {}
     assert up.buy == {GX10: 4, CRS812: 1, BRK_NADDOD: 2, DAC: 1}      # DAC = uplink
     assert up.extra_chf == pytest.approx(4 * 2477 + 974 + 2 * 110 + 73)
     assert upgrade_cost(dear, GX10, 4, 8) == up.extra_chf
@@ -413,13 +430,15 @@ def test_cli_bom_markdown_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert "**TOTAL**" in out
     assert main(["bom", "--platform", GX10, "--units", "3", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
-    assert d["units"] == 3 and d["topology"]["design"] == "switch"
+    assert d["units"] == 3
+    assert d["topology"]["design"] == "switch"
     assert d["total_chf"] == pytest.approx(sum(ln["line_total_chf"] for ln in d["lines"]))
 
 
 def test_cli_bom_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bom", "--platform", "nope", "--units", "2"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "valid choices" in err
+    assert err.count("\n") == 1
+    assert "valid choices" in err
     assert main(["bom", "--platform", GX10, "--units", "6", "--design", "direct"]) == 2
     assert "2-4 nodes" in capsys.readouterr().err

@@ -59,7 +59,8 @@ def test_two_gx10_row_by_hand(three_platforms: pd.DataFrame, facts: Catalog) -> 
     assert facts.defaults.hours_at_load_per_day == 8
     assert facts.tariff(facts.defaults.tariff).rappen_per_kwh == 27.7
     r = _row(three_platforms, GX10, 2)
-    assert r["fits"] and r["parallel"] == "tp"
+    assert r["fits"]
+    assert r["parallel"] == "tp"
     assert r["price_chf"] == pytest.approx(2 * 2477 + 73)
     assert r["raw_memory_gb"] == 256
     assert (r["power_w_idle"], r["power_w_load"]) == (60, 200)
@@ -90,23 +91,27 @@ def test_unpriced_parts_are_flagged(facts: Catalog) -> None:
                                         "mac-studio-m3-ultra-256gb", GX10], units=[1, 2, 4])
     assert df["price_complete"].dtype == bool
     fw4 = _row(df, "framework-desktop-395-128gb", 4)
-    assert not fw4["price_complete"] and fw4["unpriced_items"].startswith("Ethernet switch")
+    assert not fw4["price_complete"]
+    assert fw4["unpriced_items"].startswith("Ethernet switch")
     assert fw4["price_chf"] == pytest.approx(4 * 2759)     # the known part, a lower bound
     assert _row(df, "mac-studio-m3-ultra-256gb", 2)["unpriced_items"] == (
         "1 x Thunderbolt 5 cable")
     for n in (1, 2, 4):
         r = _row(df, GX10, n)
-        assert r["price_complete"] and r["unpriced_items"] == ""
+        assert r["price_complete"]
+        assert r["unpriced_items"] == ""
     assert _row(df, "mac-studio-m3-ultra-256gb", 1)["price_complete"]
     dell = compare(OSS, facts, platforms=["dell-pro-max-gb10"], units=[1])
-    assert not dell.price_complete[0] and dell.unpriced_items[0] == "dell-pro-max-gb10"
+    assert not dell.price_complete[0]
+    assert dell.unpriced_items[0] == "dell-pro-max-gb10"
 
 
 def test_forced_tp_across_gpu_hosts_is_refused_like_estimate(facts: Catalog) -> None:
     # review: estimate said 8 x rtx-3090 TP fits at 321 tok/s, compare refused it
     df = compare(OSS, facts, platforms=["rtx-3090"], units=[2, 8], parallel="tp")
     r = _row(df, "rtx-3090", 8)
-    assert not r["fits"] and "needs 4 hosts" in r["reason"]
+    assert not r["fits"]
+    assert "needs 4 hosts" in r["reason"]
     assert "--parallel replicas" in r["reason"]
 
 
@@ -152,13 +157,17 @@ def test_published_ordering_pro6000_vs_gb10(three_platforms: pd.DataFrame) -> No
 def test_rows_that_cannot_work(facts: Catalog) -> None:
     df = compare(OSS, facts, platforms=["rtx-3090", "mac-studio-m3-ultra-256gb"])
     r = _row(df, "rtx-3090", 1)                            # 60.7 GiB of weights on 24 GB
-    assert not r["fits"] and "exceed" in r["reason"]
-    assert math.isnan(r["decode_tok_s_per_request"]) and r["price_chf"] > 0
+    assert not r["fits"]
+    assert "exceed" in r["reason"]
+    assert math.isnan(r["decode_tok_s_per_request"])
+    assert r["price_chf"] > 0
     mac8 = _row(df, "mac-studio-m3-ultra-256gb", 8)
-    assert not mac8["fits"] and "full mesh" in mac8["reason"]
+    assert not mac8["fits"]
+    assert "full mesh" in mac8["reason"]
     nv = compare(Workload("openai/gpt-oss-120b", "nvfp4"), facts,
                  platforms=["mac-studio-m3-ultra-256gb"], units=[1])
-    assert not nv.fits[0] and "nvfp4" in nv.reason[0]
+    assert not nv.fits[0]
+    assert "nvfp4" in nv.reason[0]
     with pytest.raises(UnknownIdError, match="valid choices"):
         compare(OSS, facts, platforms=["gx10"])
 
@@ -190,14 +199,16 @@ def test_cli_compare_formats(capsys: pytest.CaptureFixture[str]) -> None:
             "--platforms", GX10, "--units", "1,2"]
     assert main([*args, "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert [r["units"] for r in rows] == [1, 2] and rows[0]["upgrade_chf_from_previous"] is None
+    assert [r["units"] for r in rows] == [1, 2]
+    assert rows[0]["upgrade_chf_from_previous"] is None
     assert main([*args, "--format", "csv"]) == 0
     csv_header = capsys.readouterr().out.splitlines()[0]
     assert csv_header.startswith("platform,family,units,")
     assert "price_complete,unpriced_items" in csv_header
     assert main([*args, "--library", "openai/gpt-oss-120b:mxfp4"]) == 0
     out = capsys.readouterr().out
-    assert "| Platform | N |" in out and "Models that fit" in out
+    assert "| Platform | N |" in out
+    assert "Models that fit" in out
     assert main([*args[:-1], "1,zero"]) == 2
     assert "--units" in capsys.readouterr().err
     assert main([*args, "--library", "x", "--format", "csv"]) == 2
@@ -221,7 +232,9 @@ def test_cli_compare_markdown_has_every_column(capsys: pytest.CaptureFixture[str
             for line in out.splitlines() if line.startswith("| ")}
     gx4 = rows[(GX10, "4")]
     # 4 x 2,477 + CRS812 974 + 2 FS breakouts x 146 (known-good first, issue 15) = 11,174
-    assert "| 11'174 |" in gx4 and "| 512 |" in gx4                 # Swiss CHF, raw GB
+    assert "| 11'174 |" in gx4
+    assert "| 512 |" in gx4  # Swiss CHF, raw GB
     fw4 = rows[("framework-desktop-395-128gb", "4")]
     assert "| 11'036 (incomplete) |" in fw4
-    assert "Price incomplete" in out and "Ethernet switch (4 ports" in out
+    assert "Price incomplete" in out
+    assert "Ethernet switch (4 ports" in out

@@ -5,7 +5,7 @@ Expected values are computed by hand in the comments, never taken from the code.
 from __future__ import annotations
 
 import math
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given, settings
@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from sizing.economics import (
     DAYS_PER_MONTH,
     CloudPriceError,
+    agent_report,
     agent_session,
     break_even_months,
     cloud_chf_per_month,
@@ -30,6 +31,10 @@ from sizing.economics import (
     storage_report,
 )
 from sizing.scenario import Scenario, resolve
+from sizing.throughput import prefill_s
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # The simple scenario of the hand computation:
 #   hardware CHF 3'650 over 1 year = 3650 / 365 = CHF 10.00 per day
@@ -109,10 +114,12 @@ def test_input_share_ratio():
 
 def test_free_power_and_free_hardware_cost_nothing():
     c = local_cost(**{**SIMPLE, "hardware_chf": 0.0, "rappen_per_kwh": 0.0})
-    assert c.chf_per_mtok_output == 0.0 and c.chf_per_mtok_input == 0.0
+    assert c.chf_per_mtok_output == 0.0
+    assert c.chf_per_mtok_input == 0.0
     cmp = compare_with_cloud(c, _prices().prices[0], hardware_chf=0, life_years=3,
                              chf_per_usd=0.8)
-    assert cmp.break_even_months == 0.0 and cmp.pays_back_within_life
+    assert cmp.break_even_months == 0.0
+    assert cmp.pays_back_within_life
 
 
 def test_zero_cloud_price_never_pays_back():
@@ -159,7 +166,8 @@ def test_break_even_is_never_negative(profile, hours, usd_in, usd_out):
     saving = cmp.cloud_chf_per_month - cmp.local_energy_chf_per_month
     expected_never = saving <= 0 or not math.isfinite(profile["hardware_chf"] / saving)
     assert (months is None) == expected_never
-    assert c.chf_per_mtok_output >= 0 and c.chf_per_mtok_output_all_in >= \
+    assert c.chf_per_mtok_output >= 0
+    assert c.chf_per_mtok_output_all_in >= \
         c.chf_per_mtok_output - 1e-12
 
 
@@ -191,7 +199,8 @@ def test_report_and_cumulative_chart_agree_with_the_hand_computation():
     rows = cumulative_table(report)
     local = {r["month"]: r["cumulative_chf"] for r in rows if r["series"].startswith("local")}
     cloud = {r["month"]: r["cumulative_chf"] for r in rows if r["series"].startswith("cloud")}
-    assert local[0] == 3650 and cloud[0] == 0
+    assert local[0] == 3650
+    assert cloud[0] == 0
     # month 12: 3650 + 12 x 48.667 = 4234.0 local; 12 x 318.545 = 3822.5 cloud
     assert local[12] == pytest.approx(4234.0, abs=0.1)
     assert cloud[12] == pytest.approx(3822.5, abs=0.1)
@@ -216,7 +225,8 @@ def test_the_shipped_price_file_is_valid_dated_and_sourced(catalog):
     models = {m.id for m in catalog.models}
     for p in prices.prices:
         assert p.model in models, p.id
-        assert p.url.startswith("https://") and p.source.startswith("https://")
+        assert p.url.startswith("https://")
+        assert p.source.startswith("https://")
     # DeepSeek's own page (archived 2026-04-26): V4-Flash $0.14 in / $0.28 out
     flash = prices.for_model("deepseek-ai/DeepSeek-V4-Flash")[0]
     assert (flash.input_usd_per_mtok, flash.output_usd_per_mtok) == (0.14, 0.28)
@@ -244,7 +254,8 @@ def test_a_bad_price_file_is_one_line_naming_the_field(tmp_path: Path, text: str
     with pytest.raises(CloudPriceError) as err:
         load_cloud_prices(path)
     message = str(err.value)
-    assert "\n" not in message and message.startswith("cloud_prices.yaml: ")
+    assert "\n" not in message
+    assert message.startswith("cloud_prices.yaml: ")
     assert where in message
 
 
@@ -262,8 +273,8 @@ def test_agent_turns_by_hand():
     # contexts 1000, 1300, 1600; cached: prefill 1000, 200, 200 tokens = 1.0, 0.2, 0.2 s
     # uncached: 1.0, 1.3, 1.6 s; decode 100 / 50 = 2 s each turn
     kwargs = {"start_tokens": 1000, "tokens_per_turn": 200, "output_tokens_per_turn": 100,
-              "turns": 3, "prefill_s": lambda new, depth: new / 1000,
-              "decode_tok_s_at": lambda ctx: 50.0}
+              "turns": 3, "prefill_s": lambda new, _depth: new / 1000,
+              "decode_tok_s_at": lambda _context: 50.0}
     cached = agent_session(prefix_caching=True, **kwargs)
     plain = agent_session(prefix_caching=False, **kwargs)
     assert [t.context_tokens for t in cached] == [1000, 1300, 1600]
@@ -275,9 +286,6 @@ def test_agent_turns_by_hand():
 
 
 def test_prefix_caching_is_never_slower_on_the_real_model(catalog):
-    from sizing.economics import agent_report
-    from sizing.throughput import prefill_s
-
     r = resolve(Scenario("asus-gx10-1tb", 1, "tp", "openai/gpt-oss-120b", "mxfp4",
                          context_tokens=65536), catalog)
     rep = agent_report(r, catalog, start_tokens=20000, tokens_per_turn=2000,
@@ -313,6 +321,7 @@ def test_every_platform_has_a_known_ssd(catalog):
 
 def test_checkpoint_list_parsing():
     assert parse_checkpoints("a/b:mxfp4, c/d:q4_k_m") == [("a/b", "mxfp4"), ("c/d", "q4_k_m")]
-    for bad in ("a/b", ":mxfp4", " , "):
-        with pytest.raises(ValueError):
+    for bad, message in (("a/b", "must be MODEL:QUANT"), (":mxfp4", "must be MODEL:QUANT"),
+                         (" , ", "no checkpoint given")):
+        with pytest.raises(ValueError, match=message):
             parse_checkpoints(bad)

@@ -55,8 +55,8 @@ def test_rtx5090_kv_pool_against_the_vllm_log(catalog):
         0.10, abs=0.03)
 
 
-@pytest.mark.parametrize("key,error", [("gb10-dsv4-flash-2048", -0.75),
-                                       ("gb10-dsv4-flash-8224", -0.81)])
+@pytest.mark.parametrize(("key", "error"), [("gb10-dsv4-flash-2048", -0.75),
+                                            ("gb10-dsv4-flash-8224", -0.81)])
 def test_deepseek_v4_activation_peak_is_underestimated(catalog, key, error):
     """MiaAI-Lab DeepSeek-v4-Flash-One-DGX-Spark issue 4: peak activation 1.39 GiB at 2,048
     and 5.30 GiB at 8,224 batched tokens. Predicted 0.35 / 1.03 GiB (-75 % / -81 %): the

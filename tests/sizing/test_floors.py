@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
@@ -18,7 +20,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cli.sizing_main import main
-from sizing.catalog import Catalog
 from sizing.compare import (
     Floors,
     Workload,
@@ -31,6 +32,9 @@ from sizing.estimate import estimate
 from sizing.planner import plan
 from sizing.requirements import load_requirements, parse_requirements
 from sizing.scenario import Scenario, ScenarioError
+
+if TYPE_CHECKING:
+    from sizing.catalog import Catalog
 
 DSV3_64K_X4 = Workload("deepseek-ai/DeepSeek-V3", "q4_k_m", context_tokens=65536,
                        concurrency=4)
@@ -63,8 +67,10 @@ def test_floors_text_and_checks() -> None:
     f = Floors()
     assert (f.min_tok_s_per_stream, f.max_ttft_s) == (10, 60)
     assert f.text() == "≥10 tok/s per stream and TTFT ≤ 60 s"
-    assert f.misses(9.99, 10) == ["speed"] and f.misses(10, 60) == []
-    assert f.misses(50, 60.1) == ["ttft"] and f.misses(1, math.nan) == ["speed", "ttft"]
+    assert f.misses(9.99, 10) == ["speed"]
+    assert f.misses(10, 60) == []
+    assert f.misses(50, 60.1) == ["ttft"]
+    assert f.misses(1, math.nan) == ["speed", "ttft"]
     assert Floors(min_tok_s_per_stream=0, max_ttft_s=0).misses(0.1, 1e6) == []
     assert Floors(min_tok_s_per_stream=0, max_ttft_s=0).text() == "no speed or TTFT floor"
     assert f.shortfall(5, 30) == pytest.approx(2.0)          # 10 / 5
@@ -83,7 +89,8 @@ def test_rank_puts_usable_then_complete_first() -> None:
     assert list(rank(df, "cheapest")["platform"]) == ["b", "c", "a", "d", "e"]
     assert list(rank(df, "fastest")["platform"]) == ["c", "b", "d", "a", "e"]
     choice = best_choice(frame(ROWS))
-    assert choice.best is not None and choice.best["platform"] == "b"
+    assert choice.best is not None
+    assert choice.best["platform"] == "b"
     assert choice.miss_text() == ""
     assert choice.rule_text().startswith("cheapest configuration that fits and meets ≥10 "
                                          "tok/s per stream and TTFT ≤ 60 s")
@@ -93,7 +100,8 @@ def test_rank_puts_usable_then_complete_first() -> None:
 def test_nothing_meets_names_the_closest_and_what_it_misses() -> None:
     # floor 20 tok/s: gaps a 20/5 = 4, b 20/12 = 1.67, c 20/15 = 1.33, d TTFT 90/60 = 1.5
     choice = best_choice(frame(ROWS), floors=Floors(min_tok_s_per_stream=20))
-    assert choice.best is None and choice.closest["platform"] == "c"
+    assert choice.best is None
+    assert choice.closest["platform"] == "c"
     assert choice.miss_text() == ("nothing meets 20 tok/s and 60 s; closest: 1 x c "
                                   "(15 tok/s, TTFT 20 s) misses the speed floor")
     # and TTFT <= 15 s: gaps a 4, b max(1.67, 30/15 = 2) = 2, c max(1.33, 20/15) = 1.33,
@@ -121,7 +129,8 @@ def test_best_always_meets_the_floors(rows, floor, ceiling) -> None:
         assert choice.best is None
         return
     best = choice.best
-    assert best is not None and best["meets_floors"]
+    assert best is not None
+    assert best["meets_floors"]
     complete = [r for r in usable if r["price_complete"]]
     pool = complete or usable                      # complete prices first
     assert best["price_chf"] == min(r["price_chf"] for r in pool)
@@ -131,25 +140,31 @@ def test_best_always_meets_the_floors(rows, floor, ceiling) -> None:
 def test_deepseek_v3_64k_x4_is_not_recommended_at_1_7_tok_s(catalog: Catalog) -> None:
     df = compare(DSV3_64K_X4, catalog)
     loose = best_choice(df, floors=Floors(min_tok_s_per_stream=0, max_ttft_s=0)).best
-    assert loose is not None and loose["decode_tok_s_per_request"] < 10   # the old answer
+    assert loose is not None
+    assert loose["decode_tok_s_per_request"] < 10  # the old answer
     choice = best_choice(df)
     if choice.best is not None:
-        assert choice.best["decode_tok_s_per_request"] >= 10 and choice.best["ttft_s"] <= 60
+        assert choice.best["decode_tok_s_per_request"] >= 10
+        assert choice.best["ttft_s"] <= 60
     else:
-        assert choice.closest is not None and not choice.closest["meets_floors"]
+        assert choice.closest is not None
+        assert not choice.closest["meets_floors"]
         assert choice.miss_text().startswith("nothing meets 10 tok/s and 60 s; closest: ")
     usable = df[df["meets_floors"]]
-    assert (usable["decode_tok_s_per_request"] >= 10).all() and (usable["ttft_s"] <= 60).all()
+    assert (usable["decode_tok_s_per_request"] >= 10).all()
+    assert (usable["ttft_s"] <= 60).all()
 
 
 def test_gpt_oss_default_headline_meets_the_floors(catalog: Catalog) -> None:
     # the app's default view: gpt-oss-120b mxfp4, 32k tokens, one stream, GX10 sizes
     df = compare(Workload(OSS, "mxfp4"), catalog, platforms=["asus-gx10-1tb"])
     best = best_choice(df).best
-    assert best is not None and (best["platform"], best["units"]) == ("asus-gx10-1tb", 1)
+    assert best is not None
+    assert (best["platform"], best["units"]) == ("asus-gx10-1tb", 1)
     e = estimate(Scenario("asus-gx10-1tb", 1, "tp", OSS, "mxfp4"), catalog)
     assert best["decode_tok_s_per_request"] == pytest.approx(e.speed.decode_tok_s_per_request)
-    assert e.speed.decode_tok_s_per_request >= 10 and e.speed.ttft_s <= 60
+    assert e.speed.decode_tok_s_per_request >= 10
+    assert e.speed.ttft_s <= 60
 
 
 def test_cli_compare_floors(capsys: pytest.CaptureFixture[str]) -> None:
@@ -159,7 +174,9 @@ def test_cli_compare_floors(capsys: pytest.CaptureFixture[str]) -> None:
     rows = {(r["platform"], r["units"]): r for r in json.loads(capsys.readouterr().out)}
     fw1 = rows[(FW, 1)]
     # Strix Halo: ~107 s to the first token of 32k tokens: misses the 60 s ceiling
-    assert fw1["fits"] and not fw1["meets_floors"] and fw1["floor_misses"] == ["ttft"]
+    assert fw1["fits"]
+    assert not fw1["meets_floors"]
+    assert fw1["floor_misses"] == ["ttft"]
     assert rows[(FW, 4)]["missing_parts"][0].startswith("Ethernet switch")
     assert [k for k, r in rows.items() if r["best_option"]] == [("asus-gx10-1tb", 1)]
     assert main([*args, "--max-ttft-s", "0", "--rank", "cheapest"]) == 0
@@ -172,10 +189,12 @@ def test_cli_compare_floors(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Best option: none — nothing meets 1000 tok/s and 60 s; closest: " in out
     assert main([*args, "--min-tok-s", "-1"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "min-tok-s" in err
+    assert err.count("\n") == 1
+    assert "min-tok-s" in err
     assert main([*args, "--format", "csv"]) == 0
     header = capsys.readouterr().out.splitlines()[0]
-    assert "meets_floors,floor_misses" in header and "best_option" in header
+    assert "meets_floors,floor_misses" in header
+    assert "best_option" in header
 
 
 # ----------------------------------------------------------------------------- planner
@@ -201,9 +220,12 @@ def test_planner_applies_the_floor_over_a_lower_minimum(catalog: Catalog) -> Non
     req = parse_requirements({**BASE, "platforms": [FW], "units": [1]})
     result = plan(req, catalog)
     (r,) = result.rejected
-    assert r.reasons == ["ttft"] and "TTFT" in r.detail and "> ceiling 60 s" in r.detail
+    assert r.reasons == ["ttft"]
+    assert "TTFT" in r.detail
+    assert "> ceiling 60 s" in r.detail
     e = estimate(Scenario(FW, 1, "tp", OSS, "mxfp4"), catalog)
-    assert e.speed.ttft_s > 60 and e.speed.decode_tok_s_per_request > 10
+    assert e.speed.ttft_s > 60
+    assert e.speed.decode_tok_s_per_request > 10
     assert r.floor_gap == pytest.approx(e.speed.ttft_s / 60)
     assert result.closest is r
     assert result.closest_text().startswith("nothing meets every requirement with 10 tok/s "
@@ -228,11 +250,13 @@ def test_planner_deepseek_v3_64k_x4_only_usable_plans(catalog: Catalog) -> None:
         assert c.plan.speed_of("main agent") >= 10
         assert all(g.ttft_s <= 60 for g in c.plan.groups)
     if not result.recommended:
-        assert result.closest is not None and result.closest_text()
+        assert result.closest is not None
+        assert result.closest_text()
         assert set(result.closest.reasons) <= {"speed", "ttft"}
     loose = plan(req.model_copy(update={"min_tok_s_per_stream": 0.0, "max_ttft_s": 0.0}),
                  catalog)
-    assert loose.recommended and loose.recommended[0].plan.speed_of("main agent") < 10
+    assert loose.recommended
+    assert loose.recommended[0].plan.speed_of("main agent") < 10
 
 
 def test_cli_plan_prints_floors_and_closest(tmp_path, capsys) -> None:
@@ -246,12 +270,11 @@ def test_cli_plan_prints_floors_and_closest(tmp_path, capsys) -> None:
     assert main(["plan", "--requirements", str(path), "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["floors"] == {"min_tok_s_per_stream": 10, "max_ttft_s": 60}
-    assert d["closest"]["reasons"] == ["ttft"] and d["closest_text"].startswith("nothing")
+    assert d["closest"]["reasons"] == ["ttft"]
+    assert d["closest_text"].startswith("nothing")
 
 
-def test_guide_buyer_file_parses_with_default_floors(tmp_path) -> None:
-    from pathlib import Path
-
+def test_guide_buyer_file_parses_with_default_floors() -> None:
     req = load_requirements(Path(__file__).resolve().parent.parent / "data" / "requirements"
                             / "guide_buyer.yaml")
     assert req.floors() == Floors()
@@ -270,4 +293,5 @@ def test_estimate_parallel_optional_for_one_unit(capsys: pytest.CaptureFixture[s
     assert any("no --parallel needed" in a for a in without["assumptions"])
     assert main([*base, "--units", "2"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--parallel" in err
+    assert err.count("\n") == 1
+    assert "--parallel" in err

@@ -8,14 +8,17 @@ import json
 import math
 import socket
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from sizing.hub import MAX_BYTES, HubError, fetch_config, is_repo_id
 from tests.fakehub import FakeHub, Reply, data_file, path_of
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from http.server import BaseHTTPRequestHandler
+    from pathlib import Path
 
 QWEN = "Qwen/Qwen3-0.6B"                      # no hf_quant_config.json
 NVFP4 = "nvidia/Qwen3-235B-A22B-NVFP4"        # ModelOpt NVFP4: has hf_quant_config.json
@@ -86,14 +89,16 @@ def test_missing_quant_config_is_none(hub, tmp_path):
 def test_json_infinity_is_accepted(hub, tmp_path):
     hub.serve(NEMOTRON)
     limit = fetch(hub, NEMOTRON, tmp_path).config["time_step_limit"]
-    assert limit[0] == 0.0 and math.isinf(limit[1])
+    assert limit[0] == 0.0
+    assert math.isinf(limit[1])
 
 
 def test_user_agent_names_the_tool(hub, tmp_path):
     hub.serve(QWEN)
     fetch(hub, QWEN, tmp_path)
     agent = hub.seen[0][1]["User-Agent"]
-    assert agent.startswith("llm-hardware-planner/") and agent.split("/")[1][0].isdigit()
+    assert agent.startswith("llm-hardware-planner/")
+    assert agent.split("/")[1][0].isdigit()
 
 
 def test_revision_goes_into_urls_and_cache_key(hub, tmp_path):
@@ -177,7 +182,8 @@ def test_offline_reads_cache_and_argument_beats_env(hub, tmp_path, monkeypatch):
     assert fetch(hub, QWEN, tmp_path, offline=False).from_cache is False
     requests_so_far = len(hub.seen)
     got = fetch(hub, QWEN, tmp_path)
-    assert got.from_cache is True and got.config["model_type"] == "qwen3"
+    assert got.from_cache is True
+    assert got.config["model_type"] == "qwen3"
     assert len(hub.seen) == requests_so_far
 
 
@@ -213,14 +219,16 @@ def test_gated_or_private(hub, tmp_path, status, code):
     hub.routes[path_of(QWEN)] = Reply(status, headers={"X-Error-Code": code} if code else {})
     message = hub_error(hub, QWEN, tmp_path)
     assert message.startswith(f"{QWEN}: the repo is gated or private (HTTP {status}); ")
-    assert "set HF_TOKEN" in message and message.endswith(UPLOAD.format(QWEN))
+    assert "set HF_TOKEN" in message
+    assert message.endswith(UPLOAD.format(QWEN))
 
 
 def test_gated_with_token_says_so_and_hides_it(hub, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_TOKEN", "hf_topsecret")
     hub.routes[path_of(QWEN)] = Reply(403, headers={"X-Error-Code": "GatedRepo"})
     message = hub_error(hub, QWEN, tmp_path)
-    assert "HF_TOKEN was sent but has no access" in message and "hf_topsecret" not in message
+    assert "HF_TOKEN was sent but has no access" in message
+    assert "hf_topsecret" not in message
 
 
 @pytest.mark.parametrize(("status", "code", "expected"), [
@@ -266,7 +274,7 @@ def drip(handler: BaseHTTPRequestHandler) -> None:
         time.sleep(0.5)
 
 
-def stall(handler: BaseHTTPRequestHandler) -> None:
+def stall(_handler: BaseHTTPRequestHandler) -> None:
     time.sleep(4)
 
 

@@ -10,6 +10,7 @@ from sizing.llm import (
     expected_experts_touched,
     kv_bytes_per_sequence_fixed,
     kv_bytes_per_token,
+    quants_for,
     weights_bytes,
 )
 
@@ -81,7 +82,6 @@ def test_ds4_files_match_the_download_script(catalog):
 
 
 def test_engine_files_exist_only_for_their_model(catalog):
-    from sizing.llm import quants_for
     assert {"ds4_q2", "ds4_q4"} <= set(quants_for(catalog.model("deepseek-ai/DeepSeek-V4-Flash"),
                                                   catalog))
     for model_id in ("deepseek-ai/DeepSeek-V3", "Qwen/Qwen3-30B-A3B", "openai/gpt-oss-120b"):

@@ -30,7 +30,8 @@ def test_gpt_oss_on_one_gb10_hand_computed(catalog):
     assert fit.kv_cache_gib_per_unit == pytest.approx(pool, abs=0.02)
     # 36 KiB per token for the 18 full layers, bf16
     assert fit.kv_capacity_tokens == pytest.approx(pool * GIB / (36 * 1024), rel=1e-3)
-    assert fit.fits and fit.max_context_tokens == 131072     # capped at the model's maximum
+    assert fit.fits
+    assert fit.max_context_tokens == 131072  # capped at the model's maximum
 
 
 def test_tp_halves_weights_and_kv_per_unit(catalog):
@@ -43,7 +44,8 @@ def test_tp_halves_weights_and_kv_per_unit(catalog):
 def test_dense_70b_bf16_does_not_fit_one_gb10_but_fits_two(catalog):
     _, one, _ = run(catalog, "asus-gx10-1tb", 1, "tp", "meta-llama/Llama-3.3-70B-Instruct",
                     "bf16", engine="vllm")
-    assert not one.fits and "exceed the usable" in one.reason
+    assert not one.fits
+    assert "exceed the usable" in one.reason
     _, two, _ = run(catalog, "asus-gx10-1tb", 2, "tp", "meta-llama/Llama-3.3-70B-Instruct",
                     "bf16", engine="vllm")
     assert two.fits
@@ -53,7 +55,8 @@ def test_kv_limit_reported_as_reason_and_max_concurrency(catalog):
     # Llama-3.3-70B fp8 on one GB10: 320 KiB/token; ~33 GiB pool holds ~108k tokens
     _, fit, _ = run(catalog, "asus-gx10-1tb", 1, "tp", "meta-llama/Llama-3.3-70B-Instruct",
                     "fp8", engine="vllm", context=65536, concurrency=4)
-    assert not fit.fits and "KV for 4 x 65536 tokens" in fit.reason
+    assert not fit.fits
+    assert "KV for 4 x 65536 tokens" in fit.reason
     assert fit.max_concurrency == 1
     assert 65536 <= fit.max_context_tokens * 4 <= fit.kv_capacity_tokens + 4 * 16
 

@@ -19,6 +19,7 @@ from sizing.catalog import (
     parse_catalog,
     read_yaml_file,
 )
+from sizing.memory import memory_fit
 from sizing.scenario import Scenario, ScenarioError, resolve
 
 from .conftest import run as run_scenario
@@ -59,7 +60,6 @@ def test_deepseek_v3_q4_k_m_fits_a_512gb_m3_ultra_only_with_the_raised_limit(
 
     r = resolve(Scenario(MAC512, 1, "tp", DSV3, "q4_k_m", context_tokens=8192,
                          memory_setting="wired-limit-raised"), catalog)
-    from sizing.memory import memory_fit
 
     raised = memory_fit(r, catalog)
     assert raised.fits
@@ -69,7 +69,8 @@ def test_deepseek_v3_q4_k_m_fits_a_512gb_m3_ultra_only_with_the_raised_limit(
         496 * 0.95 - weights_gib - 1.5 - kv_gib, abs=1.0)
     # the setting is stated, with its command and source
     stated = [a for a in r.assumptions if a.startswith("memory setting")]
-    assert len(stated) == 1 and "iogpu.wired_limit_mb=507904" in stated[0]
+    assert len(stated) == 1
+    assert "iogpu.wired_limit_mb=507904" in stated[0]
     assert "https://" in stated[0]
 
 
@@ -97,11 +98,13 @@ def test_every_platform_with_settings_is_consistent(catalog: Catalog) -> None:
         "mac-studio-m3-ultra-96gb", "mac-studio-m3-ultra-256gb", MAC512,
         "mac-studio-m2-ultra-192gb", "framework-desktop-395-128gb"}
     for p in with_settings:
-        assert p.memory_setting is not None and p.memory_setting.default
+        assert p.memory_setting is not None
+        assert p.memory_setting.default
         assert p.memory_setting.usable_gib == p.accelerator_memory_gib
         for m in p.memory_settings:
             assert m.usable_gib < p.memory_gb, (p.id, m.id)     # never all of the RAM
-            assert m.how_to.strip() and m.source[0].startswith("https://")
+            assert m.how_to.strip()
+            assert m.source[0].startswith("https://")
     for p in with_settings:
         if p.family.startswith("mac-"):
             raised = p.with_memory_setting("wired-limit-raised")
@@ -154,10 +157,14 @@ ESTIMATE = ["estimate", "--platform", MAC512, "--units", "1", "--parallel", "tp"
 def test_cli_estimate_json_states_the_setting(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli(capsys, *ESTIMATE, "--json")
     d = json.loads(out)
-    assert code == 0 and d["fits"] is False and d["memory_setting"] == "macos-default"
+    assert code == 0
+    assert d["fits"] is False
+    assert d["memory_setting"] == "macos-default"
     code, out, _ = cli(capsys, *ESTIMATE, "--memory-setting", "wired-limit-raised", "--json")
     d = json.loads(out)
-    assert code == 0 and d["fits"] is True and d["memory_setting"] == "wired-limit-raised"
+    assert code == 0
+    assert d["fits"] is True
+    assert d["memory_setting"] == "wired-limit-raised"
     assert d["usable_gib_per_unit"] == pytest.approx(496 * 0.95)
     assert any("iogpu.wired_limit_mb=507904" in a for a in d["assumptions"])
     code, out, _ = cli(capsys, "estimate", "--platform", "asus-gx10-1tb", "--units", "1",
@@ -177,9 +184,13 @@ def test_cli_unknown_setting_is_one_line_and_exit_2(args: list[str],
                                                      ) -> None:
     req = Path(__file__).resolve().parents[1] / "data" / "requirements" / "guide_buyer.yaml"
     code, out, err = cli(capsys, *[str(req) if a == "REQ" else a for a in args])
-    assert code == 2 and out == ""
-    assert err.count("\n") == 1 and err.startswith("error: unknown memory setting 'turbo'")
-    assert "valid choices:" in err and "wired-limit-raised" in err and "macos-default" in err
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("error: unknown memory setting 'turbo'")
+    assert "valid choices:" in err
+    assert "wired-limit-raised" in err
+    assert "macos-default" in err
 
 
 def test_cli_compare_uses_the_setting_on_every_mac(capsys: pytest.CaptureFixture[str]) -> None:
@@ -187,7 +198,8 @@ def test_cli_compare_uses_the_setting_on_every_mac(capsys: pytest.CaptureFixture
             "--platforms", f"{MAC512},asus-gx10-1tb", "--context", "8192", "--format", "json"]
     code, out, _ = cli(capsys, *base)
     rows = {r["platform"]: r for r in json.loads(out)}
-    assert code == 0 and rows[MAC512]["fits"] is False
+    assert code == 0
+    assert rows[MAC512]["fits"] is False
     assert rows[MAC512]["memory_setting"] == "macos-default"
     assert rows["asus-gx10-1tb"]["memory_setting"] is None
     code, out, _ = cli(capsys, *base, "--memory-setting", "wired-limit-raised")
@@ -197,15 +209,17 @@ def test_cli_compare_uses_the_setting_on_every_mac(capsys: pytest.CaptureFixture
     assert rows[MAC512]["usable_memory_gib"] == pytest.approx(496 * 0.95)
     code, out, _ = cli(capsys, *base[:-2], "--memory-setting", "wired-limit-raised")
     assert "| Memory setting |" in out
-    assert (f"memory setting of {MAC512}: wired-limit-raised" in out
-            and "iogpu.wired_limit_mb=507904" in out)
+    assert (f"memory setting of {MAC512}: wired-limit-raised" in out)
+    assert "iogpu.wired_limit_mb=507904" in out
 
 
 def test_cli_two_settings_for_one_platform_is_exit_2(capsys: pytest.CaptureFixture[str]
                                                      ) -> None:
     code, _, err = cli(capsys, "compare", "--model", DSV3, "--weights", "q4_k_m", "--units",
                        "1", "--memory-setting", "gtt-120,bios-vram-96")
-    assert code == 2 and err.count("\n") == 1 and "both apply to framework" in err
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "both apply to framework" in err
 
 
 def test_batch_column_and_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -216,7 +230,8 @@ def test_batch_column_and_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str
                      f"{MAC512},1,tp,{DSV3},q4_k_m,8192,turbo\n")
     code, out, _ = cli(capsys, "estimate", "--batch", str(batch))
     lines = [json.loads(x) for x in out.splitlines()]
-    assert code == 0 and [x.get("fits") for x in lines[:2]] == [False, True]
+    assert code == 0
+    assert [x.get("fits") for x in lines[:2]] == [False, True]
     assert "unknown memory setting 'turbo'" in lines[2]["error"]
     code, out, _ = cli(capsys, "estimate", "--batch", str(batch), "--memory-setting",
                        "wired-limit-raised")

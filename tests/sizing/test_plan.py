@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from cli.sizing_main import main
-from sizing.catalog import Catalog
 from sizing.estimate import estimate
 from sizing.planner import GroupSpec, evaluate_plan, plan
 from sizing.requirements import (
@@ -27,6 +27,9 @@ from sizing.requirements import (
     parse_requirements,
 )
 from sizing.scenario import Scenario
+
+if TYPE_CHECKING:
+    from sizing.catalog import Catalog
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "requirements"
 GX10 = "asus-gx10-1tb"
@@ -41,9 +44,12 @@ def guide(catalog: Catalog):
 
 def test_guide_buyer_requirements_parse() -> None:
     req = load_requirements(DATA / "guide_buyer.yaml")
-    assert req.main_agent.min_tok_s == 30 and req.main_agent.target_tok_s == 60
-    assert req.sub_agents is not None and req.sub_agents.min_tok_s == 15
-    assert req.budget_chf.max == 15000 and req.budget_chf.min == 4000
+    assert req.main_agent.min_tok_s == 30
+    assert req.main_agent.target_tok_s == 60
+    assert req.sub_agents is not None
+    assert req.sub_agents.min_tok_s == 15
+    assert req.budget_chf.max == 15000
+    assert req.budget_chf.min == 4000
     serves = req.serves()
     # 10 streams at peak: 1 main agent stream + 9 sub-agent streams
     assert [(s.role, s.streams) for s in serves] == [("main agent", 1), ("sub-agents", 9)]
@@ -54,7 +60,8 @@ def test_guide_buyer_ranked_cheapest_first(guide, catalog: Catalog) -> None:
     assert result.recommended, "expected at least one configuration"
     complete = [c.price_chf for c in result.recommended if c.price_complete]
     partial = [c.price_chf for c in result.recommended if not c.price_complete]
-    assert complete == sorted(complete) and partial == sorted(partial)
+    assert complete == sorted(complete)
+    assert partial == sorted(partial)
     # every incomplete price ranks after every complete one
     flags = [c.price_complete for c in result.recommended]
     assert flags == sorted(flags, reverse=True)
@@ -69,7 +76,8 @@ def test_recommended_configurations_fit_and_meet_minimums(guide, catalog: Catalo
         assert c.price_chf <= 15000
         assert c.raw_memory_gb >= 96
         p = c.plan
-        assert p.fits and p.meets_minimums
+        assert p.fits
+        assert p.meets_minimums
         assert sum(g.units for g in {(g.first_unit, g.units): g for g in p.groups}.values()
                    ) == c.units
         roles = {r for g in p.groups for r in g.roles}
@@ -105,7 +113,8 @@ def test_over_budget_is_rejected_with_budget(guide) -> None:
     # prices; the CHF 110 NADDOD breakout is known_good: false since issue 15)
     (eight,) = [r for r in result.rejected if (r.platform_id, r.units) == (GX10, 8)]
     assert eight.price_chf == pytest.approx(8 * 2477 + 1036 + 4 * 146)
-    assert "budget" in eight.reasons and "CHF 21'436 > budget CHF 15'000" in eight.detail
+    assert "budget" in eight.reasons
+    assert "CHF 21'436 > budget CHF 15'000" in eight.detail
 
 
 def test_incomplete_prices_never_count_as_within_budget(guide, catalog: Catalog) -> None:
@@ -126,13 +135,15 @@ def test_incomplete_prices_never_count_as_within_budget(guide, catalog: Catalog)
     assert all(not c.price_complete for c in result.recommended[first_partial:])
     # a Mac cluster's Thunderbolt 5 cables are in the catalog since issue 15: complete
     macs = [c for c in result.recommended if c.family == "mac-m3-ultra"]
-    assert macs and all(c.price_complete for c in macs)
+    assert macs
+    assert all(c.price_complete for c in macs)
     # the known part above the budget: rejected for budget, the gap said
     tight = parse_requirements({**json.loads(json.dumps(BASE)), "budget_chf": {"max": 11000},
                                 "platforms": ["framework-desktop-395-128gb"], "units": [4],
                                 "max_ttft_s": 0})
     (r,) = plan(tight, catalog).rejected
-    assert r.reasons == ["budget"] and not r.price_complete
+    assert r.reasons == ["budget"]
+    assert not r.price_complete
     assert "CHF 11'036 + unpriced parts > budget CHF 11'000" in r.detail
     assert "price incomplete: Ethernet switch" in r.detail
     d = plan(tight.model_copy(update={"budget_chf": tight.budget_chf.model_copy(
@@ -154,7 +165,8 @@ def test_power_cap(catalog: Catalog) -> None:
     assert all(c.power_w_load <= 300 for c in result.recommended)
     # 3 GX10 + switch: 3 x 100 W + 134 W (CRS812 max) = 434 W > 300 W
     (three,) = [r for r in result.rejected if (r.platform_id, r.units) == (GX10, 3)]
-    assert "power" in three.reasons and "434 W" in three.detail
+    assert "power" in three.reasons
+    assert "434 W" in three.detail
 
 
 # ----------------------------------------------------------------------------- plans
@@ -164,11 +176,13 @@ def test_three_units_two_plus_one(catalog: Catalog) -> None:
         GroupSpec(2, (Serve("main agent", OSS, "mxfp4", 1, 30, 60),), parallel="tp"),
         GroupSpec(1, (Serve("sub-agent", OSS, "mxfp4", 1, 15),)),
     ])
-    assert p.units == 3 and len(p.groups) == 2
+    assert p.units == 3
+    assert len(p.groups) == 2
     tp, solo = p.groups
     assert (tp.first_unit, tp.units, tp.parallel, tp.roles) == (1, 2, "tp", ("main agent",))
     assert (solo.first_unit, solo.units, solo.roles) == (3, 1, ("sub-agent",))
-    assert not tp.shared_with and not solo.shared_with
+    assert not tp.shared_with
+    assert not solo.shared_with
     one = estimate(Scenario(GX10, 1, "tp", OSS, "mxfp4"), catalog)
     two = estimate(Scenario(GX10, 2, "tp", OSS, "mxfp4"), catalog)
     assert solo.decode_tok_s_per_stream == pytest.approx(one.speed.decode_tok_s_per_request)
@@ -176,7 +190,9 @@ def test_three_units_two_plus_one(catalog: Catalog) -> None:
     # design.md / guide: TP=2 over 200G gives more than one unit but well short of 2x
     assert 1.0 < tp.decode_tok_s_per_stream / solo.decode_tok_s_per_stream < 2.0
     text = p.describe()
-    assert "units 1-2" in text and "TP=2" in text and "unit 3" in text
+    assert "units 1-2" in text
+    assert "TP=2" in text
+    assert "unit 3" in text
 
 
 def test_colocated_models_share_memory_and_time(catalog: Catalog) -> None:
@@ -188,21 +204,25 @@ def test_colocated_models_share_memory_and_time(catalog: Catalog) -> None:
     shared = 1 / (1 / v1.decode_tok_s_per_request + 1 / v2.decode_tok_s_per_request)
     assert big.decode_tok_s_per_stream == pytest.approx(shared)
     assert small.decode_tok_s_per_stream == pytest.approx(shared)
-    assert big.shared_with == (OSS20,) and small.shared_with == (OSS,)
-    assert p.fits and big.memory_gib_per_unit + small.memory_gib_per_unit <= (
+    assert big.shared_with == (OSS20,)
+    assert small.shared_with == (OSS,)
+    assert p.fits
+    assert big.memory_gib_per_unit + small.memory_gib_per_unit <= (
         big.usable_gib_per_unit)
     # 120b (60.7 GiB) + Llama-3.3-70B fp8 (~66 GiB) do not fit one 96 GB card together
     q = evaluate_plan(catalog, "rtx-pro-6000-ws", [GroupSpec(1, (
         Serve("main", OSS, "mxfp4"), Serve("sub", "meta-llama/Llama-3.3-70B-Instruct",
                                            "fp8")))])
-    assert not q.fits and "co-located" in q.groups[0].reason
+    assert not q.fits
+    assert "co-located" in q.groups[0].reason
 
 
 def test_same_model_roles_are_one_server(catalog: Catalog) -> None:
     p = evaluate_plan(catalog, GX10, [GroupSpec(1, (Serve("main agent", OSS, "mxfp4", 1),
                                                     Serve("sub-agents", OSS, "mxfp4", 4)))])
     (g,) = p.groups
-    assert g.roles == ("main agent", "sub-agents") and g.streams == 5
+    assert g.roles == ("main agent", "sub-agents")
+    assert g.streams == 5
     e = estimate(Scenario(GX10, 1, "tp", OSS, "mxfp4", concurrency=5), catalog)
     assert g.decode_tok_s_per_stream == pytest.approx(e.speed.decode_tok_s_per_request)
 
@@ -296,7 +316,8 @@ def test_duplicate_keys_are_an_error_naming_key_and_line(tmp_path,
                                "(first given on line 4; only one value is allowed)")
     assert main(["plan", "--requirements", str(path)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "main_agent.min_tok_s: duplicate key" in err
+    assert err.count("\n") == 1
+    assert "main_agent.min_tok_s: duplicate key" in err
 
 
 def test_cli_plan_lists_incomplete_prices_apart(tmp_path,
@@ -319,11 +340,14 @@ def test_cli_plan_lists_incomplete_prices_apart(tmp_path,
 def test_cli_plan(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", "--requirements", str(DATA / "guide_buyer.yaml"), "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
-    assert d["recommended"] and all(c["plan"]["fits"] for c in d["recommended"])
+    assert d["recommended"]
+    assert all(c["plan"]["fits"] for c in d["recommended"])
     assert "description" in d["recommended"][0]["plan"]
     assert main(["plan", "--requirements", str(DATA / "guide_buyer.yaml")]) == 0
     out = capsys.readouterr().out
-    assert "cheapest first" in out and "Rejected platform families" in out
+    assert "cheapest first" in out
+    assert "Rejected platform families" in out
     assert main(["plan", "--requirements", str(DATA / "bad_unknown_key.yaml")]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "main_agent.speed" in err
+    assert err.count("\n") == 1
+    assert "main_agent.speed" in err

@@ -46,7 +46,8 @@ def test_qwen3_235b_int4_tp2_128k_ttft_by_hand(catalog):
     allreduce = 64 * 189 * (55e-6 + 2048 * 4096 * 2 * 2 * 0.5 / 25e9)
     assert float(kernel.prefill_gemm_s(t, n)[0]) == pytest.approx(gemm, rel=1e-6)
     assert float(kernel.prefill_attention_s(t, n)[0]) == pytest.approx(attn, rel=1e-6)
-    assert gemm == pytest.approx(235.58, abs=0.01) and attn == pytest.approx(140.74, abs=0.01)
+    assert gemm == pytest.approx(235.58, abs=0.01)
+    assert attn == pytest.approx(140.74, abs=0.01)
     assert float(kernel.ttft_s(t, n)[0]) == pytest.approx(gemm + attn + allreduce + 0.0,
                                                          rel=1e-6)
     assert float(kernel.ttft_s(t, n)[0]) == pytest.approx(385.10, abs=0.01)
@@ -94,7 +95,8 @@ def test_deep_context_prefill_on_gb10_within_the_band(catalog, row):
     r = calibrate.evaluate_row(_row(calibrate.load_rows(DATA / "benchmarks.csv"), row), catalog)
     fam, _ = catalog.calibration_for("gb10", "llamacpp")
     band = 1 + fam.prefill_band_pct / 100
-    assert r.measured_prefill and r.predicted_prefill
+    assert r.measured_prefill
+    assert r.predicted_prefill
     assert 1 / band < r.predicted_prefill / r.measured_prefill < band
 
 

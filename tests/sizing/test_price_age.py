@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
-
-import pytest
+from typing import TYPE_CHECKING
 
 from cli.sizing_main import main
 from pricing.history import PriceHistory
 from sizing.money import price_age
+
+if TYPE_CHECKING:
+    import pytest
 
 TODAY = datetime.now(UTC).date()
 GX10_LIST = date(2026, 2, 17)        # catalog.yaml: asus-gx10-1tb list price date
@@ -53,7 +55,8 @@ def test_price_age_boundary_and_nothing_dated() -> None:
 def test_bom_carries_the_oldest_price(capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(capsys, *BOM, "--json")
     d = json.loads(out)
-    assert code == 0 and d["oldest_price_date"] == DAC_LIST.isoformat()
+    assert code == 0
+    assert d["oldest_price_date"] == DAC_LIST.isoformat()
     assert d["price_age_days"] == (TODAY - DAC_LIST).days
     code, out = run(capsys, *BOM)
     last = out.rstrip().splitlines()[-1]
@@ -95,7 +98,8 @@ def test_estimate_compare_and_plan_carry_it(capsys: pytest.CaptureFixture[str]) 
     assert code == 0
     d = json.loads(out)
     cands = d["recommended"]
-    assert cands and all(c["oldest_price_date"] for c in cands)
+    assert cands
+    assert all(c["oldest_price_date"] for c in cands)
     assert d["oldest_price_date"] == min(c["oldest_price_date"] for c in cands)
     assert d["price_age_days"] == (TODAY - date.fromisoformat(d["oldest_price_date"])).days
 
@@ -108,7 +112,9 @@ def test_converted_prices_state_their_terms_in_the_bom(capsys: pytest.CaptureFix
     assert code == 0
     lines = {ln["item_id"]: ln for ln in json.loads(out)["lines"]}
     note = lines["dac-qsfp56-200g-0m5"]["price_note"]
-    assert note.startswith("CONVERTED") and "EUR 79" in note and "0.93 CHF/EUR" in note
+    assert note.startswith("CONVERTED")
+    assert "EUR 79" in note
+    assert "0.93 CHF/EUR" in note
     assert lines["asus-gx10-1tb"]["price_note"] is None
     code, out = run(capsys, *BOM)
     assert code == 0

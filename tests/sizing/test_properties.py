@@ -48,7 +48,7 @@ def test_results_are_finite_and_non_negative(s):
     if r is None:
         return
     fit = memory_fit(r, CAT)
-    speed = throughput(r, CAT, fit)
+    speed = throughput(r, CAT)
     for value in (*vars(fit).values(), *vars(speed).values()):
         if isinstance(value, float):
             assert math.isfinite(value)

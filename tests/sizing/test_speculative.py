@@ -7,6 +7,7 @@ MTP and ~38-40 with it (NVIDIA forum thread 365639, data/benchmarks.csv rows 39 
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -81,7 +82,8 @@ def test_speedup_between_physical_bounds(catalog):
     assert (d["spec_accepted_tokens_per_step_low"] <= e
             <= d["spec_accepted_tokens_per_step_high"])
     off = _est(catalog=catalog)
-    assert off["speculative"] == "none" and off["spec_accepted_tokens_per_step"] == 1.0
+    assert off["speculative"] == "none"
+    assert off["spec_accepted_tokens_per_step"] == 1.0
     assert off["decode_tok_s_per_request"] == pytest.approx(
         d["decode_tok_s_per_request_no_spec"], rel=1e-3)
     # the band is wider than the platform band alone (acceptance range added)
@@ -147,21 +149,25 @@ def test_cli_mtp_without_head_exits_2(capsys):
     rc = main(["estimate", "--platform", GX10, "--units", "1", "--parallel", "tp",
                "--model", "openai/gpt-oss-120b", "--weights", "mxfp4", "--spec", "mtp"])
     err = capsys.readouterr().err
-    assert rc == 2 and err.count("\n") == 1 and "openai/gpt-oss-120b has no MTP head" in err
+    assert rc == 2
+    assert err.count("\n") == 1
+    assert "openai/gpt-oss-120b has no MTP head" in err
     rc = main(["estimate", "--platform", "mac-studio-m3-ultra-512gb", "--units", "1",
                "--parallel", "tp", "--model", Q397, "--weights", "int4", "--engine", "mlx",
                "--spec", "mtp"])
     err = capsys.readouterr().err
-    assert rc == 2 and "does not run MTP" in err
+    assert rc == 2
+    assert "does not run MTP" in err
 
 
 def test_cli_flags_and_json(capsys):
     rc = main(["estimate", "--platform", GX10, "--units", "4", "--parallel", "tp",
                "--model", Q397, "--weights", "nvfp4", "--spec", "mtp", "--spec-tokens", "2",
                "--content", "code", "--json"])
-    import json
     d = json.loads(capsys.readouterr().out)
-    assert rc == 0 and d["speculative"] == "mtp" and d["spec_draft_tokens"] == 2
+    assert rc == 0
+    assert d["speculative"] == "mtp"
+    assert d["spec_draft_tokens"] == 2
     a = d["spec_accept_rate"]
     assert d["spec_accepted_tokens_per_step"] == pytest.approx(1 + a + a * a, rel=1e-3)
     assert d["spec_sources"]
@@ -174,7 +180,8 @@ def test_mtp_speedup_matches_the_measured_one_on_gb10(catalog):
     result = run_calibration(catalog, ROOT / "data" / "benchmarks.csv")
     by_row = {r.row: r for r in result.rows}
     plain, mtp = by_row[39], by_row[73]
-    assert mtp.speculative == "MTP k=3, prose" and mtp.skip_reason is None
+    assert mtp.speculative == "MTP k=3, prose"
+    assert mtp.skip_reason is None
     assert mtp not in result.evaluated                  # not used in the fit
     measured = mtp.measured_decode / plain.measured_decode
     predicted = mtp.predicted_decode / plain.predicted_decode

@@ -3,11 +3,14 @@ the network) and an AppTest factory for the real entry point."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
@@ -15,12 +18,12 @@ TIMEOUT_S = 60.0          # AppTest's default of 3 s is too short for a cold 2-c
 
 
 @pytest.fixture(autouse=True)
-def prices_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def prices_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """LLM_PLANNER_PRICES_DB in this test's temp dir (the file does not exist yet)."""
     db = tmp_path / "prices" / "prices.sqlite"
     monkeypatch.setenv("LLM_PLANNER_PRICES_DB", str(db))
     monkeypatch.setenv("LLM_PLANNER_CACHE_DIR", str(tmp_path / "http-cache"))
-    yield db
+    return db
 
 
 @pytest.fixture

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import datetime
 import io
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from openpyxl import load_workbook
 
-from sizing.bom import BomLine
+from sizing.bom import BomLine, bill_of_materials
+from sizing.catalog import default_catalog
 from ui import export, shopping
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _tables_with(at, column: str) -> list[pd.DataFrame]:
@@ -24,7 +28,8 @@ def _tables_with(at, column: str) -> list[pd.DataFrame]:
 
 def test_build_page_bom_is_orderable_and_offers_the_caveated_alternative(app):
     at = app("build", query={"platform": "asus-gx10-1tb", "n": "4"})
-    assert not at.exception and not [e.value for e in at.error]
+    assert not at.exception
+    assert not [e.value for e in at.error]
     (bom,) = [df for df in _tables_with(at, "Qty") if "Specification" in df.columns]
     parts = bom[bom["Item"] != "TOTAL"]
     assert list(parts["Item"]) == ["asus-gx10-1tb", "mikrotik-crs812-ddq",
@@ -43,7 +48,8 @@ def test_build_page_upgrade_shopping_list_names_the_unused_switch(app):
     at = app("build", query={"platform": "asus-gx10-1tb", "n": "4"})
     (summary,) = _tables_with(at, "Total spent (CHF)")
     eight = summary[summary["To (units)"] == 8].iloc[0]
-    assert eight["Extra parts (CHF)"] == 11236 and eight["Total spent (CHF)"] == 22410
+    assert eight["Extra parts (CHF)"] == 11236
+    assert eight["Total spent (CHF)"] == 22410
     assert eight["Owned parts left unused"] == "1 x mikrotik-crs812-ddq"
     assert "buy 4 x asus-gx10-1tb, 1 x mikrotik-crs804-4ddq" in eight["Note"]
     at.selectbox(key="upgrade_to").set_value(8).run()
@@ -80,22 +86,24 @@ def _hostile_line() -> BomLine:
 def test_shopping_exports_are_formula_safe():
     frame = shopping.lines_frame([_hostile_line()])
     csv = export.csv_bytes(frame).decode()
-    assert "'=HYPERLINK" in csv and "'+1-2" in csv and "'@SUM(A1)" in csv
+    assert "'=HYPERLINK" in csv
+    assert "'+1-2" in csv
+    assert "'@SUM(A1)" in csv
     wb = load_workbook(io.BytesIO(export.xlsx_bytes({"Buy": frame})))
     cells = {c.value: c for row in wb["Buy"].iter_rows(min_row=2) for c in row}
     formula = cells['=HYPERLINK("http://evil")']
-    assert formula.data_type == "s" and formula.quotePrefix
+    assert formula.data_type == "s"
+    assert formula.quotePrefix
     header = [c.value for c in wb["Buy"][1]]
     price = wb["Buy"].cell(row=2, column=header.index("Unit price (CHF)") + 1)
-    assert price.value == 10 and price.data_type == "n"              # numbers stay numbers
+    assert price.value == 10
+    assert price.data_type == "n"  # numbers stay numbers
     md = export.markdown_table(frame, shopping.KINDS)
     assert "@SUM(A1) \\| pipe" in md
 
 
 def test_alternatives_frame_is_empty_with_labels_when_nothing_is_passed_over():
-    from sizing.bom import bill_of_materials
-    from sizing.catalog import default_catalog
-
     frame = shopping.alternatives_frame(bill_of_materials(default_catalog(),
                                                           "asus-gx10-1tb", 2))
-    assert len(frame) == 0 and "Instead of" in frame.columns
+    assert len(frame) == 0
+    assert "Instead of" in frame.columns

@@ -50,10 +50,12 @@ def test_price_vs_speed():
     fig = charts.price_vs_speed(frame(), y="decode_tok_s_per_request",
                                 y_label="Decode per stream (tok/s)", best_config="1 x a")
     names = [t.name for t in fig.data]
-    assert "Pareto frontier" in names and "best option" in names
+    assert "Pareto frontier" in names
+    assert "best option" in names
     plotted = {c for t in fig.data if t.mode == "markers" and t.name != "best option"
                for c in t.text}
-    assert "1 x c" not in plotted and "1 x d" not in plotted   # does not fit / no price
+    assert "1 x c" not in plotted
+    assert "1 x d" not in plotted  # does not fit / no price
     assert fig.layout.xaxis.title.text == "Price (CHF)"
     assert fig.layout.yaxis.title.text == "Decode per stream (tok/s)"
     assert fig.layout.separators == ".'"
@@ -80,9 +82,11 @@ def test_ideal_scaling_starts_at_the_smallest_fitting_size():
     assert charts.ideal_scaling([1, 2, 4], [40.0, 60.0, 90.0]) == [40.0, 80.0, 160.0]
     # only 2+ units fit: the ideal line starts there, nothing is drawn at 1 unit
     ideal = charts.ideal_scaling([1, 2, 4], [math.nan, 60.0, 90.0])
-    assert math.isnan(ideal[0]) and ideal[1:] == [60.0, 120.0]
+    assert math.isnan(ideal[0])
+    assert ideal[1:] == [60.0, 120.0]
     ideal = charts.ideal_scaling([1, 2, 3, 4, 8], [math.nan] * 3 + [20.0, 30.0])
-    assert all(math.isnan(v) for v in ideal[:3]) and ideal[3:] == [20.0, 40.0]
+    assert all(math.isnan(v) for v in ideal[:3])
+    assert ideal[3:] == [20.0, 40.0]
     assert all(math.isnan(v) for v in charts.ideal_scaling([1, 2], [math.nan, math.nan]))
 
 
@@ -127,7 +131,8 @@ def test_price_vs_speed_marks_incomplete_prices():
                                 floor_tok_s=10)
     gb10 = next(t for t in fig.data if t.name == "gb10")
     assert list(gb10.marker.symbol) == ["circle", "circle", "circle-open"]
-    assert "Ethernet switch not priced" in gb10.customdata[2] and gb10.customdata[0] == ""
+    assert "Ethernet switch not priced" in gb10.customdata[2]
+    assert gb10.customdata[0] == ""
     assert any(t.name == "open marker: price incomplete" for t in fig.data)
     assert any(s.y0 == 10 for s in fig.layout.shapes)              # the speed floor
     bars = charts.memory_bars(df.assign(usable_gib_per_unit=100.0, w=1.0), [("w", "W")])
@@ -138,7 +143,8 @@ def test_calibration_scatter_log_axes_with_identity_line():
     rows = pd.DataFrame({"label": ["r1", "r2"], "family": ["gb10", "mac"],
                          "measured_decode": [50.0, 20.0], "predicted_decode": [45.0, 24.0]})
     fig = charts.calibration_scatter(rows, kind="decode")
-    assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
+    assert fig.layout.xaxis.type == "log"
+    assert fig.layout.yaxis.type == "log"
     assert any(t.name == "predicted = measured" for t in fig.data)
     assert fig.layout.xaxis.title.text == "Measured decode (tok/s)"
 
@@ -167,10 +173,12 @@ def test_fit_heatmap_labels_are_readable_or_absent():
                              for u in range(1, units + 1)])
 
     small = charts.fit_heatmap(grid(6, 3), min_context_tokens=32768).data[0]
-    assert small.texttemplate == "%{text}" and small.textfont.size >= 11
+    assert small.texttemplate == "%{text}"
+    assert small.textfont.size >= 11
     # issue 15: readable at 30 columns (6 quantizations x 5 unit counts): compact labels
     thirty = charts.fit_heatmap(grid(6, 5), min_context_tokens=32768)
-    assert thirty.data[0].texttemplate == "%{text}" and thirty.data[0].textfont.size >= 11
+    assert thirty.data[0].texttemplate == "%{text}"
+    assert thirty.data[0].textfont.size >= 11
     assert {t for r in thirty.data[0].text for t in r} == {"64"}    # k tokens, colour bar
     assert "k tokens" in thirty.data[0].colorbar.title.text
     assert thirty.layout.xaxis.tickangle == 0                   # horizontal column labels

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from cli.sizing_main import main
-from ui import export
+from ui import charts, export
 
 
 def metric(at, label: str) -> str:
@@ -49,7 +49,8 @@ def test_the_page_shows_what_the_cli_computes(cost_page, capsys):
     assert chf_value(metric(at, "Hardware")) == pytest.approx(cli["hardware_chf"], abs=0.5)
     cloud = frame(at, "Break-even (months)")
     assert list(cloud["Provider"]) == [r["provider"] for r in cli["cloud"]]
-    assert at.info and ("break" in at.info[0].value)
+    assert at.info
+    assert "break" in at.info[0].value
     # the agent session and the SSD table are there
     assert "s" in metric(at, "Last turn, prefix caching")
     ssd = frame(at, "Checkpoints that fit")
@@ -63,7 +64,8 @@ def test_more_hours_lower_the_cost_per_token(cost_page):
     before = chf_value(metric(at, "Local CHF / Mtok output"))
     at.number_input(key="w_hours").set_value(20).run()
     after = chf_value(metric(at, "Local CHF / Mtok output"))
-    assert not at.exception and after < before
+    assert not at.exception
+    assert after < before
 
 
 def test_a_checkpoint_without_quant_is_a_message(cost_page):
@@ -99,18 +101,18 @@ def test_export_frames_are_formula_safe():
               "assumptions": ["a"]}
     frames = export.cost_frames(report)
     text = export.csv_bytes(frames["Cloud"]).decode()
-    assert "'=HYPERLINK" in text and "'@SUM" in text
+    assert "'=HYPERLINK" in text
+    assert "'@SUM" in text
     md = export.cost_markdown(report, frames)
     assert "[click](https://evil.example)" not in md      # Markdown: escaped, not a link
 
 
 def test_chart_marks_a_break_even_only_within_the_months_shown():
-    from ui import charts
-
     rows = pd.DataFrame({"month": [0, 1, 2, 0, 1, 2],
                          "series": ["local (hardware + energy)"] * 3 + ["cloud: X"] * 3,
                          "cumulative_chf": [100.0, 110, 120, 0, 60, 120]})
     fig = charts.cost_over_time(rows, break_even_months=2.0)
-    assert len(fig.data) == 2 and len(fig.layout.shapes) == 1
+    assert len(fig.data) == 2
+    assert len(fig.layout.shapes) == 1
     assert list(fig.data[0].y) == [100.0, 110, 120]
     assert len(charts.cost_over_time(rows, break_even_months=800.0).layout.shapes) == 0

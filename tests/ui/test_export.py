@@ -44,7 +44,8 @@ def test_xlsx_one_sheet_per_table(frame):
     assert wb.sheetnames == ["Comparison", "BOM-parts- 1"]
     ws = wb["Comparison"]
     assert [c.value for c in ws[1]] == list(frame.columns)
-    assert ws["B2"].value == 2477 and ws["B2"].number_format == "#,##0"
+    assert ws["B2"].value == 2477
+    assert ws["B2"].number_format == "#,##0"
     assert ws["C3"].value is None
     assert ws["E2"].value == "a; b"
     assert ws.freeze_panes == "A2"
@@ -54,7 +55,7 @@ def test_xlsx_one_sheet_per_table(frame):
 
 
 def test_xlsx_needs_a_table():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="need at least one table"):
         export.xlsx_bytes({})
 
 
@@ -76,13 +77,15 @@ def test_markdown_table(frame):
     assert len(lines) == 2 + len(frame)
     assert lines[0].startswith("| Configuration | Price (CHF) |")
     assert lines[1].count("---") == len(frame.columns)
-    assert "| CHF 2'477 |" in lines[2] and "| 43.6 |" in lines[2]
+    assert "| CHF 2'477 |" in lines[2]
+    assert "| 43.6 |" in lines[2]
     assert "| – |" in lines[3]
 
 
 def test_markdown_escapes_pipes_and_newlines():
     text = export.markdown_table(pd.DataFrame({"a|b": ["x|y\nz"]}))
-    assert "a\\|b" in text and "x\\|y z" in text
+    assert "a\\|b" in text
+    assert "x\\|y z" in text
     assert text.count("\n") == 3
 
 
@@ -113,5 +116,6 @@ def test_exports_round_to_the_displayed_precision():
     wb = load_workbook(io.BytesIO(export.xlsx_bytes({"BOM": out})))
     rows = list(wb["BOM"].iter_rows(min_row=2, values_only=True))
     assert rows[0][:5] == ("gx10", 2, 4954.0, 43.6, 210.0)
-    assert rows[1][1] is None and rows[1][3] is None      # missing stays empty, never <NA>
+    assert rows[1][1] is None
+    assert rows[1][3] is None  # missing stays empty, never <NA>
     assert "<NA>" not in export.markdown_table(out, kinds)

@@ -30,7 +30,8 @@ def caption_text(at) -> str:
 
 def test_default_headline_meets_the_floors_and_states_the_rule(app):
     at = app(query={"units": "1,2", "alt": "0"})
-    assert not at.exception and not errors(at)
+    assert not at.exception
+    assert not errors(at)
     assert at.subheader[0].value == "Best option: 1 x asus-gx10-1tb"
     assert ("Rule: cheapest configuration that fits and meets ≥10 tok/s per stream and "
             "TTFT ≤ 60 s (central estimate") in caption_text(at).replace("\\", "")
@@ -38,34 +39,42 @@ def test_default_headline_meets_the_floors_and_states_the_rule(app):
     ttft = next(m for m in at.metric if m.label == "TTFT (s)").value
     assert float(per_stream.split(" (")[0].strip("≈")) >= 10
     assert float(ttft.split(" (")[0].strip("≈")) <= 60
-    assert at.session_state["w_min_tok_s"] == 10 and at.session_state["w_max_ttft_s"] == 60
+    assert at.session_state["w_min_tok_s"] == 10
+    assert at.session_state["w_max_ttft_s"] == 60
 
 
 def test_deepseek_64k_x4_says_nothing_meets_and_what_comes_closest(app):
     at = app(query=DSV3)
-    assert not at.exception and not errors(at)
+    assert not at.exception
+    assert not errors(at)
     assert at.subheader[0].value == "No configuration meets the floors"
     warning = " ".join(w.value for w in at.warning).replace("\\", "")
-    assert "Nothing meets 10 tok/s and 60 s; closest: " in warning and "misses the" in warning
+    assert "Nothing meets 10 tok/s and 60 s; closest: " in warning
+    assert "misses the" in warning
     df = table(at, "compare_table")
     assert not df["Meets floors"].any()
     slow = df[df["Fits"] & (df["Decode per stream (tok/s)"] < 10)]
-    assert len(slow) and set(slow["Misses"]).issubset({"speed", "speed, TTFT"})
+    assert len(slow)
+    assert set(slow["Misses"]).issubset({"speed", "speed, TTFT"})
 
 
 def test_floors_are_editable_and_carried_in_the_link(app):
     at = app(query={**DSV3, "min_tok_s": "5", "max_ttft_s": "600"})
     assert not at.exception
-    assert at.session_state["w_min_tok_s"] == 5 and at.session_state["w_max_ttft_s"] == 600
-    assert at.query_params["min_tok_s"] == "5" and at.query_params["max_ttft_s"] == "600"
+    assert at.session_state["w_min_tok_s"] == 5
+    assert at.session_state["w_max_ttft_s"] == 600
+    assert at.query_params["min_tok_s"] == "5"
+    assert at.query_params["max_ttft_s"] == "600"
     assert at.subheader[0].value.startswith("Best option: ")
     best = at.subheader[0].value.removeprefix("Best option: ")
     df = table(at, "compare_table")
     picked = row(df, best)
-    assert picked["Decode per stream (tok/s)"] >= 5 and picked["TTFT (s)"] <= 600
+    assert picked["Decode per stream (tok/s)"] >= 5
+    assert picked["TTFT (s)"] <= 600
     at.number_input(key="w_min_tok_s").set_value(0.0).run()
     at.number_input(key="w_max_ttft_s").set_value(0.0).run()
-    assert at.query_params["min_tok_s"] == "0" and at.query_params["max_ttft_s"] == "0"
+    assert at.query_params["min_tok_s"] == "0"
+    assert at.query_params["max_ttft_s"] == "0"
     # no floors: the cheapest configuration that fits, below 10 tok/s (the case)
     loose = row(table(at, "compare_table"), at.subheader[0].value.removeprefix(
         "Best option: "))
@@ -75,17 +84,22 @@ def test_floors_are_editable_and_carried_in_the_link(app):
 
 def test_incomplete_prices_are_marked_in_the_compare_table_and_listed(app):
     at = app(query=STRIX)
-    assert not at.exception and not errors(at)
+    assert not at.exception
+    assert not errors(at)
     df = table(at, "compare_table")
     four = df[df["Configuration"].str.startswith("4 x framework")].iloc[0]
     one = row(df, f"1 x {FW}")
-    assert not four["Price complete"] and four["Unpriced parts"].startswith("Ethernet switch")
-    assert one["Price complete"] and one["Unpriced parts"] == ""
+    assert not four["Price complete"]
+    assert four["Unpriced parts"].startswith("Ethernet switch")
+    assert one["Price complete"]
+    assert one["Unpriced parts"] == ""
     listing = [m.value for m in at.markdown if m.value.startswith("**Price incomplete**")]
-    assert listing and "4 x framework" in listing[0] and "Ethernet switch" in listing[0]
+    assert listing
+    assert "4 x framework" in listing[0]
+    assert "Ethernet switch" in listing[0]
 
 
-def test_exports_carry_the_incomplete_mark(catalog=None):
+def test_exports_carry_the_incomplete_mark():
     cat = default_catalog()
     df = compare(Workload("openai/gpt-oss-120b", "mxfp4"), cat, platforms=[FW],
                  units=[1, 4])
@@ -93,7 +107,8 @@ def test_exports_carry_the_incomplete_mark(catalog=None):
     shown = tables.display_frame(ranked, tables.compare_columns("tco_chf_3y"))
     csv = pd.read_csv(io.BytesIO(export.csv_bytes(shown)))
     four = csv[csv["Configuration"].str.startswith("4 x")].iloc[0]
-    assert not four["Price complete"] and "Ethernet switch" in four["Unpriced parts"]
+    assert not four["Price complete"]
+    assert "Ethernet switch" in four["Unpriced parts"]
     md = export.markdown_table(shown, tables.kinds_by_label(tables.compare_columns(
         "tco_chf_3y")))
     line = next(x for x in md.splitlines() if x.startswith("| 4 x"))
@@ -105,7 +120,8 @@ def test_plan_page_floors_and_closest(app):
                             "req_streams": "4", "req_min": "1", "req_ctx": "65536",
                             "budget": "60000"})
     assert not at.exception
-    assert at.session_state["w_min_tok_s"] == 10 and at.session_state["w_max_ttft_s"] == 60
+    assert at.session_state["w_min_tok_s"] == 10
+    assert at.session_state["w_max_ttft_s"] == 60
     text = caption_text(at).replace("\\", "")
     if any("No configuration meets" in e for e in errors(at)):
         warning = " ".join(w.value for w in at.warning).replace("\\", "")
@@ -120,16 +136,19 @@ def test_plan_page_floors_and_closest(app):
     # The M3 Ultra's Thunderbolt 5 cable is priced (catalog thunderbolt5-apple-pro-1m), so its
     # clusters are complete; the used M2 Ultra has no retail price, and the unit is named.
     m3 = rej[rej["Configuration"].str.contains("2 x mac-studio-m3")]
-    assert len(m3) and m3["Price complete"].all()
+    assert len(m3)
+    assert m3["Price complete"].all()
     m2 = rej[rej["Configuration"].str.contains("2 x mac-studio-m2")]
-    assert len(m2) and not m2["Price complete"].any()
+    assert len(m2)
+    assert not m2["Price complete"].any()
     assert m2["Unpriced parts"].str.contains("mac-studio-m2-ultra-192gb").all()
 
 
 def test_plan_page_marks_incomplete_recommendations(app):
     at = app("plan", query={"req_families": "strix-halo", "req_units": "4", "req_min": "5",
                             "max_ttft_s": "0", "budget": "20000"})
-    assert not at.exception and not errors(at)
+    assert not at.exception
+    assert not errors(at)
     rec = table(at, "plan_rec")
     assert not rec["Price complete"].iloc[0]
     assert rec["Unpriced parts"].iloc[0].startswith("Ethernet switch")

@@ -4,10 +4,13 @@ and the assumptions (the best option's estimate)."""
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sizing.catalog import default_catalog
 from ui import links as state
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAC512 = "mac-studio-m3-ultra-512gb"
 LABEL = "Memory setting"
@@ -21,12 +24,14 @@ QUERY = {"platform": MAC512, "model": "deepseek-ai/DeepSeek-V3", "weights": "q4_
 def test_link_round_trip() -> None:
     cat = default_catalog()
     values, warnings = state.parse_query({"mem": "wired-limit-raised"}, cat)
-    assert values == {"mem": "wired-limit-raised"} and warnings == []
+    assert values == {"mem": "wired-limit-raised"}
+    assert warnings == []
     assert state.encode_query(values, ["mem"]) == {"mem": "wired-limit-raised"}
     again, _ = state.parse_query(state.encode_query(values, ["mem"]), cat)
     assert again == values
     values, warnings = state.parse_query({"mem": "turbo"}, cat)
-    assert values == {} and warnings == ["ignored link parameter 'mem': unknown value 'turbo'"]
+    assert values == {}
+    assert warnings == ["ignored link parameter 'mem': unknown value 'turbo'"]
 
 
 def _selectbox(at, label: str):
@@ -47,7 +52,8 @@ def test_selector_changes_the_fit_and_the_link(app) -> None:
     at = app(query=QUERY)
     assert not at.exception, at.exception
     box = _selectbox(at, LABEL)
-    assert box is not None and box.value == "macos-default"
+    assert box is not None
+    assert box.value == "macos-default"
     assert box.options == ["macOS default GPU limit (384 GiB, ~75 % of RAM)",
                            "Raised GPU limit (496 GiB, 16 GiB left to macOS)"]
     row = _mac_row(at)

@@ -4,12 +4,15 @@ Hugging Face repo ids (a fake Hub on 127.0.0.1), uploads that stay for the sessi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.fakehub import FakeHub
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = {"units": "1", "alt": "0"}
@@ -58,7 +61,8 @@ def test_quantization_picker_offers_only_checkpoints_of_the_model(app):
     assert any("mxfp4 is not a checkpoint of" in c.value for c in at.caption)
     at = app(query={**BASE, "model": "Qwen/Qwen3.5-397B-A17B", "weights": "nvfp4"})
     labels = at.selectbox(key="w_weights").options
-    assert "nvfp4 — checkpoint" in labels and "fp8 — generic" in labels
+    assert "nvfp4 — checkpoint" in labels
+    assert "fp8 — generic" in labels
     assert any(c.value == "Checkpoint nvidia/Qwen3\\.5\\-397B\\-A17B\\-NVFP4" or
                "nvidia/Qwen3" in c.value for c in at.caption)
 
@@ -66,7 +70,8 @@ def test_quantization_picker_offers_only_checkpoints_of_the_model(app):
 def test_repo_id_is_fetched_from_the_hub_and_sized(app, hub):
     hub.serve("Qwen/Qwen3-0.6B")
     at = app(query={**BASE, "repo": "Qwen/Qwen3-0.6B", "weights": "bf16"})
-    assert not at.exception and not errors(at)
+    assert not at.exception
+    assert not errors(at)
     assert any("Qwen/Qwen3-0.6B from the Hugging Face Hub" in i.value for i in at.info)
     assert at.query_params["repo"] in ("Qwen/Qwen3-0.6B", ["Qwen/Qwen3-0.6B"])   # in the link
     df = next(d.value for d in at.dataframe if "TTFT (s)" in d.value.columns)
@@ -99,7 +104,8 @@ def test_an_uploaded_model_is_sized_on_build_plan_and_fit(app):
     assert not at.exception
     assert "Imported · my-8b" in at.selectbox(key="w_model").options
     at.selectbox(key="w_model").set_value("my-org/my-8b").run()
-    assert not at.exception and not errors(at)
+    assert not at.exception
+    assert not errors(at)
     assert at.selectbox(key="w_weights").value == "bf16"
     at.switch_page("ui/pages/fit.py").run()
     assert not at.exception
@@ -115,4 +121,6 @@ def test_uploaded_names_are_shown_as_text(app):
                       filename="a_b*c.json")
     assert not at.exception
     shown = " ".join(i.value for i in at.info)
-    assert "](" not in shown and "![" not in shown and "http://evil" not in shown
+    assert "](" not in shown
+    assert "![" not in shown
+    assert "http://evil" not in shown

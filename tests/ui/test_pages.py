@@ -7,6 +7,7 @@ import json
 import math
 import re
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,7 @@ import pytest
 from pricing.fetch import FetchResult
 from pricing.history import PriceHistory
 from sizing.catalog import default_catalog
+from ui import services
 
 PAGES = ["compare", "build", "plan", "fit", "prices", "assumptions"]
 DATA = Path(__file__).resolve().parents[1] / "data" / "pricing"
@@ -134,10 +136,13 @@ def test_unknown_values_show_a_dash_never_none(app):
     df = table(at, "compare_table")
     assert all(d.proto.placeholder == "–" for d in at.dataframe)
     strix = row(df, "1 x framework-desktop-395-128gb")
-    assert pd.isna(strix["Layout"]) and pd.isna(strix["Engine"])
-    assert math.isnan(strix["Usable memory (GiB)"]) and math.isnan(strix["Max context (tokens)"])
+    assert pd.isna(strix["Layout"])
+    assert pd.isna(strix["Engine"])
+    assert math.isnan(strix["Usable memory (GiB)"])
+    assert math.isnan(strix["Max context (tokens)"])
     gx10 = row(df, "1 x asus-gx10-1tb")            # weights do not load: no context, not 0
-    assert not gx10["Fits"] and math.isnan(gx10["Max context (tokens)"])
+    assert not gx10["Fits"]
+    assert math.isnan(gx10["Max context (tokens)"])
     assert gx10["Layout"] == "single"
     assert df["Max context (tokens)"].dtype.kind == "f"
     # no cell holds the text "None" (a missing value stays missing: the browser shows "–";
@@ -151,7 +156,8 @@ def test_error_messages_keep_their_commas(app):
     assert not at.exception
     message = shown(errors(at)[0])
     assert "32'768 tokens" in message                       # numbers Swiss style
-    assert "valid choices: bf16, q8_0" in message and "bf16'" not in message
+    assert "valid choices: bf16, q8_0" in message
+    assert "bf16'" not in message
     assert any("no price/speed trade-off" in i.value for i in at.info)   # no empty chart
     assert not at.get("plotly_chart")
 
@@ -160,17 +166,21 @@ def test_engine_auto_runs_the_quantization(app):
     """GB10 + q4_k_m (GGUF): vLLM cannot, llama.cpp can; auto picks llama.cpp."""
     at = app(query={"model": "Qwen/Qwen3-30B-A3B", "weights": "q4_k_m", "alt": "0",
                     "units": "1,2"})
-    assert not at.exception and not errors(at)
+    assert not at.exception
+    assert not errors(at)
     df = table(at, "compare_table")
-    assert set(df["Engine"]) == {"llamacpp"} and df["Fits"].all()
+    assert set(df["Engine"]) == {"llamacpp"}
+    assert df["Fits"].all()
     at.switch_page("ui/pages/fit.py").run()
     grid = table(at, "fit_table")
     q4 = grid[grid["Quantization"] == "q4_k_m"]
-    assert len(q4) and set(q4["Engine"]) == {"llamacpp"}
+    assert len(q4)
+    assert set(q4["Engine"]) == {"llamacpp"}
     assert q4["Fits at minimum context"].any()
     # Build's deployment plan takes the same default: the engine that runs the quantization
     at.switch_page("ui/pages/build.py").run()
-    assert not at.exception and not errors(at)
+    assert not at.exception
+    assert not errors(at)
     plan = table(at, "plan_table")
     assert set(plan[plan["Quantization"] == "q4_k_m"]["Engine"]) == {"llamacpp"}
 
@@ -180,12 +190,15 @@ def test_rough_figures_are_marked(app):
     marked ≈."""
     at = app(query={"family": "rtx-5090", "platform": "rtx-5090", "units": "1", "alt": "0",
                     "model": "Qwen/Qwen3-30B-A3B", "weights": "q4_k_m"})
-    assert not at.exception and not errors(at)
+    assert not at.exception
+    assert not errors(at)
     pro = row(table(at, "compare_table"), "1 x rtx-5090")
-    assert "TTFT" in pro["Rough figures"] and pro["Rough figures"].startswith("≈")
+    assert "TTFT" in pro["Rough figures"]
+    assert pro["Rough figures"].startswith("≈")
     ttft = next(m for m in at.metric if m.label == "TTFT (s)")
     main, _, band = ttft.value.partition(" (")
-    assert main.startswith("≈") and len(main.strip("≈").replace(".", "")) <= 3
+    assert main.startswith("≈")
+    assert len(main.strip("≈").replace(".", "")) <= 3
     low, high = (float(x) for x in band.rstrip(")").split("-"))   # the likely range
     assert low < float(main.strip("≈")) < high
     assert any("borrowed" in c.value for c in at.caption)
@@ -201,13 +214,16 @@ def test_query_params_restore_state(app):
              "streams": "4", "family": "rtx-pro-6000", "platform": "rtx-pro-6000-ws",
              "units": "1,2", "alt": "0", "rank": "fastest", "hours": "12"}
     at = app(query=query)
-    assert not at.exception and not other_warnings(at)
+    assert not at.exception
+    assert not other_warnings(at)
     for key, value in [("w_model", "Qwen/Qwen3-30B-A3B"), ("w_weights", "fp8"),
                        ("w_kv", "fp8"), ("w_family", "rtx-pro-6000"),
                        ("w_platform", "rtx-pro-6000-ws"), ("w_rank", "fastest")]:
         assert at.session_state[key] == value
-    assert at.session_state["w_ctx"] == 16384 and at.session_state["w_streams"] == 4
-    assert at.session_state["w_units"] == [1, 2] and at.session_state["w_hours"] == 12.0
+    assert at.session_state["w_ctx"] == 16384
+    assert at.session_state["w_streams"] == 4
+    assert at.session_state["w_units"] == [1, 2]
+    assert at.session_state["w_hours"] == 12.0
     df = table(at, "compare_table")
     assert {c.split(" (")[0] for c in df["Configuration"]} == {"1 x rtx-pro-6000-ws",
                                                                "2 x rtx-pro-6000-ws"}
@@ -266,7 +282,8 @@ def test_uploaded_config_json_is_sized(app):
     at.file_uploader(key="w_upload").upload("config.json", json.dumps(config).encode(),
                                             "application/json")
     at.run()
-    assert not at.exception and not errors(at)
+    assert not at.exception
+    assert not errors(at)
     assert any("uploaded model" in i.value for i in at.info)
     df = table(at, "compare_table")
     eight_b = row(df, "1 x asus-gx10-1tb")
@@ -282,7 +299,8 @@ def test_uploaded_config_json_is_sized(app):
 # ----------------------------------------------------------------------------- build
 def test_build_bom_and_plan_editor(app):
     at = app("build", query={"platform": "asus-gx10-1tb", "n": "3", "plan": "2m+1s"})
-    assert not at.exception and not errors(at)
+    assert not at.exception
+    assert not errors(at)
     bom = table(at, "bom_table")
     items = dict(zip(bom["Item"], bom["Qty"], strict=True))
     assert items["asus-gx10-1tb"] == 3
@@ -323,9 +341,12 @@ def test_open_in_build_carries_the_workload_exactly(app):
                     "alt": "0", "ctx": "16384", "streams": "2"})
     best = row(table(at, "compare_table"), "8 x asus-gx10-1tb (tp)")
     at.button(key="open_in_build").click().run()
-    assert not at.exception and not errors(at)
-    assert at.session_state["w_sub_count"] == 0 and at.query_params["sub_count"] == "0"
-    assert at.session_state["w_ctx"] == 16384 and at.session_state["w_streams"] == 2
+    assert not at.exception
+    assert not errors(at)
+    assert at.session_state["w_sub_count"] == 0
+    assert at.query_params["sub_count"] == "0"
+    assert at.session_state["w_ctx"] == 16384
+    assert at.session_state["w_streams"] == 2
     plan = table(at, "plan_table")
     assert list(plan["Roles"]) == ["main agent"]
     assert plan["Model"].iloc[0] == "deepseek-ai/DeepSeek-V3"
@@ -339,9 +360,11 @@ def test_open_in_build_carries_the_workload_exactly(app):
 def test_plan_recommends_and_explains(app):
     at = app("plan", query={"req_min": "30", "budget": "12000", "req_sub_count": "2",
                             "req_sub_min": "15"})
-    assert not at.exception and not errors(at)
+    assert not at.exception
+    assert not errors(at)
     rec = table(at, "plan_rec")
-    assert len(rec) and (rec["Price (CHF)"] <= 12000).all()
+    assert len(rec)
+    assert (rec["Price (CHF)"] <= 12000).all()
     # cheapest first; prices that are only a lower bound (parts outside the catalog)
     # come after every complete price
     complete = rec[rec["Price complete"]]
@@ -379,7 +402,8 @@ def test_fit_grid_matches_the_model(app):
                 & (grid["Quantization"] == "bf16")]
     by_units = dict(zip(cell["Units"], cell["Max context (tokens)"], strict=True))
     # ~131 GiB of weights do not load on one unit: no context at all, shown as "–"
-    assert math.isnan(by_units[1]) and by_units[2] > 0
+    assert math.isnan(by_units[1])
+    assert by_units[2] > 0
     assert len(grid) == len(default_catalog().models) * 2 * 2
 
 
@@ -388,7 +412,8 @@ def test_prices_page_shows_catalog_prices_without_touching_the_db(app, prices_db
     at = app("prices")
     df = table(at, "prices_table")
     gx10 = df[df["Item"] == "asus-gx10-1tb"].iloc[0]
-    assert gx10["Price (CHF)"] == 2477 and gx10["Kind"] == "catalog"
+    assert gx10["Price (CHF)"] == 2477
+    assert gx10["Kind"] == "catalog"
     assert gx10["Stale"] == (gx10["Age (days)"] > default_catalog().defaults.price_stale_days)
     assert not prices_db.exists()
 
@@ -403,7 +428,8 @@ def test_manual_override_is_used_everywhere(app, prices_db):
     assert PriceHistory(prices_db).latest_manual("asus-gx10-1tb").price_rappen == 219900
     df = table(at, "prices_table")
     gx10 = df[df["Item"] == "asus-gx10-1tb"].iloc[0]
-    assert gx10["Price (CHF)"] == 2199 and gx10["Kind"] == "manual"
+    assert gx10["Price (CHF)"] == 2199
+    assert gx10["Kind"] == "manual"
     at.switch_page("ui/pages/compare.py").run()
     assert next(m for m in at.metric if m.label == "Price").value == "CHF 2'199"
 
@@ -426,8 +452,6 @@ class FakeFetcher:
         self.closed = False
 
     def fetch(self, url: str) -> FetchResult:
-        from datetime import UTC, datetime
-
         self.urls.append(url)
         gx10 = default_catalog().platform("asus-gx10-1tb").price.url
         ok = url == gx10
@@ -444,8 +468,6 @@ class FakeFetcher:
 
 
 def test_refresh_runs_in_the_background_only_on_click(app, prices_db, monkeypatch):
-    from ui import services
-
     fake = FakeFetcher()
     monkeypatch.setattr(services, "make_fetcher", lambda: fake)
     at = app("prices")
@@ -458,23 +480,29 @@ def test_refresh_runs_in_the_background_only_on_click(app, prices_db, monkeypatc
         if job is not None and not job.running:
             break
         time.sleep(0.05)
-    assert job is not None and not job.running and job.error is None
+    assert job is not None
+    assert not job.running
+    assert job.error is None
     targets = [i for i in default_catalog().priced_items() if i.price and i.price.url]
-    assert job.done == job.total == len(targets) and fake.closed
+    assert job.done == job.total == len(targets)
+    assert fake.closed
     # one history row per item; after the block the host is not asked again (politeness)
     assert len(PriceHistory(prices_db).attempts()) == len(targets)
     assert len(fake.urls) == 2
     at.run()
     df = table(at, "prices_table")
     gx10 = df[df["Item"] == "asus-gx10-1tb"].iloc[0]
-    assert gx10["Kind"] == "scraped" and gx10["Age (days)"] == 0
+    assert gx10["Kind"] == "scraped"
+    assert gx10["Age (days)"] == 0
     assert gx10["Last refresh"] == "ok"
     other = df[df["Item"] == "asus-gx10-2tb"].iloc[0]
-    assert other["Kind"] == "catalog" and other["Last refresh"] == "blocked"
+    assert other["Kind"] == "catalog"
+    assert other["Last refresh"] == "blocked"
     assert any("Refresh finished" in s.value for s in at.success)
     # the block ends in one line saying what to do instead, in the summary and by the button
     finished = [s.value.replace("\\", "") for s in at.success if "Refresh finished" in s.value]
-    assert "Next step:" in finished[0] and "python -m pricing import" in finished[0]
+    assert "Next step:" in finished[0]
+    assert "python -m pricing import" in finished[0]
     assert any("Next step:" in w.value.replace("\\", "") for w in at.warning)
 
 
@@ -483,7 +511,8 @@ def test_assumptions_show_calibration_error(app):
     at = app("assumptions")
     decode = next(m for m in at.metric if m.label.startswith("Decode"))
     value = float(decode.value.split()[0])
-    assert 0 < value < 100 and not math.isnan(value)
+    assert 0 < value < 100
+    assert not math.isnan(value)
     consts = table(at, "code_constants")
     assert "HOTPLUG_DISABLED_IDLE_W" in set(consts["Constant"])
     # kernel paths: vLLM's own factor for the gpt-oss --mxfp4-layers recipe on GB10 is

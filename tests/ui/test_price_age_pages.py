@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pricing.history import PriceHistory
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 TODAY = datetime.now(UTC).date()
 
@@ -34,7 +37,8 @@ def test_old_catalog_prices_are_flagged(app, page: str) -> None:
 def test_compare_table_has_the_date_per_configuration(app) -> None:
     at = app("compare")
     frames = [df.value for df in at.dataframe if "Prices as of" in df.value.columns]
-    assert frames and frames[0]["Prices as of"].dropna().str.match(r"\d{4}-\d\d-\d\d$").all()
+    assert frames
+    assert frames[0]["Prices as of"].dropna().str.match(r"\d{4}-\d\d-\d\d$").all()
 
 
 def test_fresh_prices_for_every_part_clear_the_warning(app, prices_db: Path) -> None:
@@ -45,5 +49,6 @@ def test_fresh_prices_for_every_part_clear_the_warning(app, prices_db: Path) -> 
     for item in bom["Item"]:
         history.set_manual(item, 10_000, "fresh quote")
     at = app("build")
-    assert not at.exception and age_warnings(at) == []
+    assert not at.exception
+    assert age_warnings(at) == []
     assert any(f"Prices as of {TODAY.isoformat()} (0 days old)" in c.value for c in at.caption)

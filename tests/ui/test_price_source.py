@@ -4,9 +4,12 @@ price history (as the CLI by default), or the catalog list prices when there is 
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pricing.history import PriceHistory
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def shown(markdown: str) -> str:

@@ -5,9 +5,8 @@ form against a real HTTP server on 127.0.0.1 (allowed via $LLM_PLANNER_URL_ALLOW
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
@@ -16,6 +15,11 @@ from pricing.fetch import Fetcher
 from pricing.history import PriceHistory
 from sizing.catalog import default_catalog
 from tests.pricing.support import PRODUCT_HTML, Reply, Server, product_page, serving
+from ui import services
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 SAVE = "FormSubmitter:manual_price-Save override"
 CHECK = "FormSubmitter:check_url-Check price"
@@ -52,8 +56,6 @@ class QuickFetcher(Fetcher):
 
 @pytest.fixture
 def quick_fetchers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[QuickFetcher]:
-    from ui import services
-
     made: list[QuickFetcher] = []
 
     def make() -> QuickFetcher:
@@ -72,7 +74,8 @@ def test_unpriced_items_show_a_dash_in_numeric_columns(app) -> None:
     unpriced = {i.id for i in default_catalog().priced_items() if i.price is None}
     assert unpriced, "the catalog has no unpriced item to show"
     missing = df[df["Item"].isin(unpriced)]
-    assert missing["Price (CHF)"].isna().all() and missing["Age (days)"].isna().all()
+    assert missing["Price (CHF)"].isna().all()
+    assert missing["Age (days)"].isna().all()
     # still numbers (so the columns sort numerically); the browser shows "–" for the gaps
     assert pd.api.types.is_float_dtype(df["Price (CHF)"])
     assert pd.api.types.is_numeric_dtype(df["Age (days)"])
@@ -92,7 +95,8 @@ def test_history_chart_of_a_single_point_has_a_date_axis(app, prices_db: Path) -
     at = app("prices")
     assert not at.exception
     axis = chart_spec(at)["layout"]["xaxis"]
-    assert axis["type"] == "date" and axis["tickformat"] == "%Y-%m-%d"
+    assert axis["type"] == "date"
+    assert axis["tickformat"] == "%Y-%m-%d"
     lo, hi = (datetime.fromisoformat(v) for v in axis["range"])
     assert timedelta(days=6) <= hi - lo <= timedelta(days=8)
     assert axis["dtick"] == 86_400_000          # one tick per day, never sub-millisecond
@@ -141,7 +145,8 @@ def test_manual_override_accepts_a_swiss_amount(app, prices_db: Path) -> None:
     at.selectbox(key="manual_item").set_value("asus-gx10-1tb")
     at.text_input(key="manual_price_text").set_value("Fr. 2'399.50")
     at.button(key=SAVE).click().run()
-    assert not at.exception and not at.error
+    assert not at.exception
+    assert not at.error
     assert PriceHistory(prices_db).latest_manual("asus-gx10-1tb").price_rappen == 239_950
 
 
@@ -162,7 +167,8 @@ def test_url_check_refuses_a_host_off_the_allowlist(app, prices_db: Path, server
     messages = [shown(e.value) for e in at.error]
     assert any("Not fetched" in m and "not on the allowlist (toppreise.ch)" in m
                for m in messages), messages
-    assert server.hits == [] and not prices_db.exists()
+    assert server.hits == []
+    assert not prices_db.exists()
     assert quick_fetchers == []                             # no fetcher even made
 
 
@@ -174,22 +180,27 @@ def test_url_check_of_an_allowed_host_is_validated_and_recorded(
     at = app("prices")
     assert server.hits == []                                # nothing fetched on load
     at = check(at, "asus-gx10-1tb", url)
-    assert not at.exception and not at.error
+    assert not at.exception
+    assert not at.error
     success = [shown(s.value) for s in at.success]
     assert any("asus-gx10-1tb: ok CHF 2'399.00" in s and "manual override" in s
                for s in success), success
     assert server.count("/shop/gx10") == 1
-    assert len(quick_fetchers) == 1 and quick_fetchers[0].closed
+    assert len(quick_fetchers) == 1
+    assert quick_fetchers[0].closed
     [attempt] = PriceHistory(prices_db).attempts("asus-gx10-1tb")
-    assert attempt.url == url and attempt.outcome == "ok" and attempt.price_rappen == 239_900
+    assert attempt.url == url
+    assert attempt.outcome == "ok"
+    assert attempt.price_rappen == 239_900
     # another page than the catalog's: recorded, the effective price stays the catalog's
     df, _ = prices_table(at)
     gx10 = df[df["Item"] == "asus-gx10-1tb"].iloc[0]
-    assert gx10["Kind"] == "catalog" and gx10["Last refresh"] == "ok"
+    assert gx10["Kind"] == "catalog"
+    assert gx10["Last refresh"] == "ok"
 
 
+@pytest.mark.usefixtures("quick_fetchers")
 def test_url_check_shows_a_failed_validation(app, prices_db: Path, server: Server,
-                                             quick_fetchers: list[QuickFetcher],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LLM_PLANNER_URL_ALLOWLIST", "127.0.0.1")
     url = server.route("/gx10", Reply(200, PRODUCT_HTML))   # the 1 TB page for the 2 TB box
@@ -202,7 +213,7 @@ def test_url_check_shows_a_failed_validation(app, prices_db: Path, server: Serve
     assert [a.outcome for a in PriceHistory(prices_db).attempts("asus-gx10-2tb")] == ["mismatch"]
 
 
-def test_messages_show_user_input_literally(app, prices_db: Path) -> None:
+def test_messages_show_user_input_literally(app) -> None:
     """Typed text is escaped: no Markdown, LaTeX or Streamlit directives from the input."""
     at = app("prices")
     at.text_input(key="manual_price_text").set_value(":red[**5**] $x$")
@@ -243,4 +254,5 @@ def test_a_blocked_refresh_shows_the_next_step_beside_the_button(app, prices_db:
     assert not at.exception
     [note] = [shown(w.value) for w in at.warning if "Next step" in shown(w.value)]
     assert "blocked for 1 item(s)" in note
-    assert "python -m pricing import" in note and "python -m pricing set" in note
+    assert "python -m pricing import" in note
+    assert "python -m pricing set" in note

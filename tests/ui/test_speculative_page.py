@@ -24,7 +24,8 @@ def test_selector_turns_mtp_on_and_changes_the_table(app):
     assert SPEC_COL not in off.columns            # off by default: no column
     at.selectbox(key=K("spec")).set_value("mtp").run()
     at.selectbox(key=K("content")).set_value("code").run()
-    assert not at.exception and not at.error
+    assert not at.exception
+    assert not at.error
     on = _table(at)
     label = str(on[SPEC_COL].iloc[0])
     assert label.startswith("MTP k=3, code")
@@ -47,8 +48,10 @@ def test_draft_model_with_the_users_rate(app):
     at = app(query={"model": "Qwen/Qwen3-235B-A22B", "weights": "int4", "units": "2",
                     "alt": "0", "ctx": "4096", "spec": "draft",
                     "spec_draft": "Qwen/Qwen3-30B-A3B", "spec_accept": "0.7"})
-    assert not at.exception and not at.error
+    assert not at.exception
+    assert not at.error
     assert at.selectbox(key=K("spec_draft")).value == "Qwen/Qwen3-30B-A3B"
     df = _table(at)
     labels = [str(x) for x in df[SPEC_COL] if str(x).strip()]
-    assert labels and all(x.startswith("draft model k=3, prose") for x in labels)
+    assert labels
+    assert all(x.startswith("draft model k=3, prose") for x in labels)

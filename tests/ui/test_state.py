@@ -40,7 +40,9 @@ def test_valid_query():
 def test_bad_values_are_ignored_with_a_warning(key, raw, fragment):
     values, warnings = state.parse_query({key: raw}, CAT)
     assert key not in values
-    assert len(warnings) == 1 and f"'{key}'" in warnings[0] and fragment in warnings[0]
+    assert len(warnings) == 1
+    assert f"'{key}'" in warnings[0]
+    assert fragment in warnings[0]
 
 
 def test_unknown_keys_are_reported():
@@ -59,7 +61,8 @@ def test_ids_are_matched_case_insensitively_and_variants_resolve():
 def test_platform_sets_its_family():
     values, warnings = state.parse_query({"platform": "mac-studio-m3-ultra-96gb",
                                           "family": "gb10"}, CAT)
-    assert values["family"] == "mac-m3-ultra" and not warnings
+    assert values["family"] == "mac-m3-ultra"
+    assert not warnings
 
 
 def test_repeated_keys_use_the_last_value():
@@ -69,7 +72,8 @@ def test_repeated_keys_use_the_last_value():
 
 def test_plan_with_spaces_from_a_pasted_url():
     values, warnings = state.parse_query({"plan": "2m 1s"}, CAT)
-    assert values["plan"] == "2m+1s" and not warnings
+    assert values["plan"] == "2m+1s"
+    assert not warnings
 
 
 @pytest.mark.parametrize("name", sorted(state.PARAMS))

@@ -12,7 +12,7 @@ from sizing.bom import bill_of_materials
 from sizing.catalog import default_catalog
 from sizing.compare import Workload, compare
 from sizing.money import catalog_prices
-from sizing.planner import evaluate_plan
+from sizing.planner import GroupSpec, evaluate_plan
 from sizing.requirements import Serve
 from ui import tables
 
@@ -34,7 +34,8 @@ def test_rank_cheapest_puts_fitting_priced_rows_first(df):
     fitting = ranked[ranked["fits"]]
     assert fitting["price_chf"].tolist() == sorted(fitting["price_chf"])
     best = tables.best_row(ranked, "cheapest")
-    assert best is not None and best["config"] == "1 x asus-gx10-1tb"
+    assert best is not None
+    assert best["config"] == "1 x asus-gx10-1tb"
 
 
 def test_rank_fastest(df):
@@ -50,7 +51,7 @@ def test_no_best_when_nothing_fits(df):
 
 
 def test_unknown_rule():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown rank rule 'best'"):
         tables.rank(pd.DataFrame(), "best")
 
 
@@ -106,8 +107,6 @@ def test_parse_plan():
 
 
 def test_plan_text_roundtrip():
-    from sizing.planner import GroupSpec
-
     main = Serve("main agent", "openai/gpt-oss-120b", "mxfp4")
     sub = Serve("sub-agents", "openai/gpt-oss-20b", "mxfp4", 2)
     plan = evaluate_plan(CAT, "asus-gx10-1tb", [GroupSpec(2, (main,)), GroupSpec(1, (sub,))])
@@ -129,11 +128,14 @@ def test_price_rows_mark_stale_prices():
     items = list(CAT.priced_items())
     rows = tables.price_rows(items, catalog_prices(CAT), date(2026, 11, 23), 30)
     gx10 = rows[rows["Item"] == "asus-gx10-1tb"].iloc[0]
-    assert gx10["Price (CHF)"] == 2477.0 and gx10["Kind"] == "catalog"
+    assert gx10["Price (CHF)"] == 2477.0
+    assert gx10["Kind"] == "catalog"
     assert gx10["Age (days)"] == (date(2026, 11, 23) - date(2026, 2, 17)).days
-    assert gx10["Stale"] and gx10["Last refresh"] == "never"
+    assert gx10["Stale"]
+    assert gx10["Last refresh"] == "never"
     unpriced = rows[rows["Price (CHF)"].isna()]
-    assert set(unpriced["Kind"]) == {"none"} and not unpriced["Stale"].any()
+    assert set(unpriced["Kind"]) == {"none"}
+    assert not unpriced["Stale"].any()
 
 
 def test_code_constants_reads_source_without_importing(tmp_path):
@@ -151,7 +153,8 @@ def test_fit_grid_cells():
                            ["meta-llama/Llama-3.3-70B-Instruct"], kv_dtype="bf16",
                            engine=None, streams=1, min_context_tokens=32768)
     by_units = dict(zip(grid["units"], grid["max_context_tokens"], strict=True))
-    assert by_units[1] == 0 and by_units[2] > 32768
+    assert by_units[1] == 0
+    assert by_units[2] > 32768
     assert not math.isnan(by_units[2])
 
 
@@ -162,7 +165,8 @@ def test_auto_engine_runs_the_quantization():
     grid = tables.fit_grid(CAT, "asus-gx10-1tb", [1], ["q4_k_m"],
                            ["Qwen/Qwen3-30B-A3B"], kv_dtype="bf16", engine=None,
                            streams=1, min_context_tokens=32768)
-    assert grid["fits"].all() and (grid["engine"] == "llamacpp").all()
+    assert grid["fits"].all()
+    assert (grid["engine"] == "llamacpp").all()
 
 
 def test_compare_columns_put_the_decision_first():
@@ -184,16 +188,22 @@ def test_display_columns_dash_what_is_unknown_and_mark_rough_figures():
     assert by.loc["1 x asus-gx10-1tb", "layout"] == "single"       # as on Build
     assert by.loc["2 x asus-gx10-1tb (tp)", "layout"] == "tp"
     three = by.loc["1 x rtx-3090"]                   # 24 GB: the weights do not load
-    assert not three["fits"] and three["max_context_tokens"] == 0
-    assert math.isnan(three["max_context_shown"]) and three["rough"] == ""
+    assert not three["fits"]
+    assert three["max_context_tokens"] == 0
+    assert math.isnan(three["max_context_shown"])
+    assert three["rough"] == ""
     pro = by.loc["1 x rtx-pro-6000-ws"]              # two long-prompt rows of its own
-    assert pro["fits"] and not pro["rough_prefill"] and pro["rough"] == ""
+    assert pro["fits"]
+    assert not pro["rough_prefill"]
+    assert pro["rough"] == ""
     assert by.loc["1 x asus-gx10-1tb", "rough"] == ""
     # the RTX 5090 has no long-prompt measurement: its prefill efficiency is borrowed
     small = Workload("Qwen/Qwen3-30B-A3B", "q4_k_m")
     five = tables.with_display_columns(tables.with_memory_breakdown(tables.add_labels(
         compare(small, CAT, units=[1], platforms=["rtx-5090"])), small, CAT)).iloc[0]
-    assert five["fits"] and five["rough_prefill"] and "TTFT" in five["rough"]
+    assert five["fits"]
+    assert five["rough_prefill"]
+    assert "TTFT" in five["rough"]
 
 
 def test_rough_flags_read_the_estimate_assumptions():
@@ -217,6 +227,7 @@ def test_memory_rows_by_units_without_empty_bars():
 
 def test_bom_quantities_are_whole_and_prices_whole_francs():
     frame = tables.bom_frame(bill_of_materials(CAT, "asus-gx10-1tb", 2))
-    assert str(frame["Qty"].dtype) == "Int64" and frame["Qty"].iloc[-1] is pd.NA
+    assert str(frame["Qty"].dtype) == "Int64"
+    assert frame["Qty"].iloc[-1] is pd.NA
     kinds = tables.kinds_by_label(tables.BOM_COLUMNS)
     assert kinds["Unit price (CHF)"] == kinds["Line total (CHF)"] == "chf"   # as Compare

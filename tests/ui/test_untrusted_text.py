@@ -65,16 +65,20 @@ def test_xlsx_export_stores_formula_text_as_text():
     ws = wb["Sheet"]
     first = ws["A2"]
     assert first.value == '=HYPERLINK("http://evil.example","x")'
-    assert first.data_type == "s" and first.quotePrefix      # text, never a formula
-    assert ws["A3"].data_type == "s" and ws["A3"].quotePrefix
-    assert ws["B2"].value == -120 and ws["B2"].data_type == "n"  # a number stays a number
+    assert first.data_type == "s"
+    assert first.quotePrefix  # text, never a formula
+    assert ws["A3"].data_type == "s"
+    assert ws["A3"].quotePrefix
+    assert ws["B2"].value == -120
+    assert ws["B2"].data_type == "n"  # a number stays a number
     assert not ws["A4"].quotePrefix                           # plain text is left alone
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
 
 
 def test_markdown_export_escapes_cells_and_notes():
     doc = export.markdown_document("T", {"S": export.markdown_table(EVIL)}, notes=[LINK])
-    assert "](http://" not in doc and "![" not in doc.replace("!\\[", "")
+    assert "](http://" not in doc
+    assert "![" not in doc.replace("!\\[", "")
     assert r"!\[i\](http" + J + r"\://evil.example/i.png)" in doc
     assert r"- \[x\](http" + J + r"\://evil.example)" in doc
 
@@ -120,8 +124,10 @@ def test_crafted_upload_shows_one_error_box(app, case):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     boxes = [e.value for e in at.error]
-    assert len(boxes) == 1 and "config.json" in boxes[0], boxes
-    assert "Traceback" not in boxes[0] and "\n" not in boxes[0]
+    assert len(boxes) == 1, boxes
+    assert "config.json" in boxes[0], boxes
+    assert "Traceback" not in boxes[0]
+    assert "\n" not in boxes[0]
 
 
 def test_upload_error_echoing_a_value_is_text(app):
@@ -131,4 +137,5 @@ def test_upload_error_echoing_a_value_is_text(app):
     at.run()
     assert not at.exception
     (box,) = [e.value for e in at.error]
-    assert "](http://" not in box and "evil" in box
+    assert "](http://" not in box
+    assert "evil" in box
