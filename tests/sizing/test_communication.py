@@ -168,7 +168,8 @@ def test_estimate_shows_the_transport_and_tcp_is_slower():
                  context_tokens=1024)
     roce, tcp = estimate(s, CAT), estimate(replace(s, transport="tcp"), CAT)
     assert tcp.speed.decode_tok_s_per_request < roce.speed.decode_tok_s_per_request
-    assert roce.to_dict()["transport"] == "roce" and tcp.to_dict()["transport"] == "tcp"
+    assert roce.to_dict()["transport"] == "roce"
+    assert tcp.to_dict()["transport"] == "tcp"
     assert any("RoCE" in a and "platform's default" in a and "ring steps" in a
                for a in roce.assumptions)
     assert any("TCP" in a and "your --transport" in a for a in tcp.assumptions)
@@ -216,7 +217,8 @@ def test_cli_transport_flag_and_refusal():
     assert json.loads(ok.stdout)["transport"] == "tcp"
     bad = _cli(*common, "--transport", "nvlink")
     assert bad.returncode == 2
-    assert bad.stderr.strip().count("\n") == 0 and "valid choices: roce, tcp" in bad.stderr
+    assert bad.stderr.strip().count("\n") == 0
+    assert "valid choices: roce, tcp" in bad.stderr
     assert "Traceback" not in bad.stderr
 
 
@@ -228,6 +230,7 @@ def test_batch_column_transport(tmp_path):
                    f"{GB10},2,tp,openai/gpt-oss-120b,mxfp4,\n")
     out = _cli("estimate", "--batch", str(csv))
     tcp, bad, default = (json.loads(line) for line in out.stdout.splitlines())
-    assert tcp["transport"] == "tcp" and default["transport"] == "roce"
+    assert tcp["transport"] == "tcp"
+    assert default["transport"] == "roce"
     assert tcp["decode_tok_s_per_request"] < default["decode_tok_s_per_request"]
     assert "transport 'nvlink' cannot be used by vllm" in bad["error"]

@@ -18,10 +18,14 @@ from hypothesis import strategies as st
 
 from cli.sizing_main import main
 from sizing import kernel
+from sizing.calibrate import evaluate_row
 from sizing.catalog import Catalog, CatalogError, default_catalog, load_catalog
+from sizing.estimate import estimate
 from sizing.llm import weight_bytes_by_class
 from sizing.memory import table_for
 from sizing.scenario import ENGINE_CHOICES, Scenario, ScenarioError, resolve
+from sizing.throughput import Throughput, speed_band
+from ui.links import PARAMS
 
 
 def _rows() -> dict[str, dict[str, str]]:
@@ -54,7 +58,6 @@ def test_ollama_is_a_cli_and_app_choice():
     assert "ollama" in ENGINE_CHOICES
     # the CLI and app choices are exactly the catalog's engines
     assert set(ENGINE_CHOICES) == {e.id for e in default_catalog().engines}
-    from ui.links import PARAMS
     assert "ollama" in (PARAMS["engine"].allowed(default_catalog()) or ())
 
 
@@ -73,7 +76,9 @@ def test_ollama_refuses_a_model_its_own_engine_does_not_run(catalog):
         resolve(_scenario("Qwen/Qwen3-8B", "q4_k_m"), catalog)
     text = str(err.value)
     assert "\n" not in text
-    assert "ollama" in text and "Qwen/Qwen3-8B" in text and "llamacpp" in text
+    assert "ollama" in text
+    assert "Qwen/Qwen3-8B" in text
+    assert "llamacpp" in text
 
 
 def test_cli_engine_ollama_wrong_model_is_one_line_exit_2(capsys):
@@ -81,7 +86,8 @@ def test_cli_engine_ollama_wrong_model_is_one_line_exit_2(capsys):
                  "tp", "--model", "Qwen/Qwen3-8B", "--weights", "q4_k_m", "--engine", "ollama"])
     err = capsys.readouterr().err
     assert code == 2
-    assert len(err.strip().splitlines()) == 1 and "runs only gpt-oss" in err
+    assert len(err.strip().splitlines()) == 1
+    assert "runs only gpt-oss" in err
 
 
 def test_cli_engine_ollama_for_gpt_oss_works(capsys):
@@ -199,7 +205,6 @@ def test_m3_ultra_published_llamacpp_rows_within_the_family_band(catalog, row, m
     """geerlingguy/ai-benchmarks (Ollama's llama.cpp runner, M3 Ultra 512 GB): DeepSeek R1
     671B Q4_K_M 19.89 tok/s and Llama 3.1 405B Q4_K_M 1.96 tok/s, predicted within the
     family's decode band with the per-step fixed cost."""
-    from sizing.calibrate import evaluate_row
     result = evaluate_row(_rows()[row], catalog)
     assert result.measured_decode == pytest.approx(measured)
     fam, _ = catalog.calibration_for("mac-m3-ultra", "llamacpp")
@@ -224,7 +229,6 @@ def test_an_assumed_step_cost_widens_the_decode_band_by_hand(catalog):
     """100 tok/s per request at a 10 ms step, family band ±42 %, an assumed 3 ms per-step
     cost taken from 0 to 6 ms: low = 100 / 1.42 x 10 / 13 = 54.2, high = 100 x 1.42 x 10 / 7
     = 202.9; with a 6 ms cost the fast end stops at half the step (x 2): 284."""
-    from sizing.throughput import Throughput, speed_band
     fam = catalog.calibration_for("mac-m3-ultra", "llamacpp")[0].model_copy(
         update={"decode_band_pct": 42.0})
     speed = Throughput(decode_tok_s_per_request=100.0, decode_tok_s_total=100.0,
@@ -241,8 +245,8 @@ def test_an_assumed_step_cost_widens_the_decode_band_by_hand(catalog):
 
 def test_mlx_on_a_mac_gets_the_wider_band_llamacpp_does_not(catalog):
     fam = catalog.calibration_for("mac-m3-ultra", "llamacpp")[0]
-    assert "llamacpp" in fam.step_overhead_engines and "mlx" not in fam.step_overhead_engines
-    from sizing.estimate import estimate
+    assert "llamacpp" in fam.step_overhead_engines
+    assert "mlx" not in fam.step_overhead_engines
     bands = {}
     for engine, weights in (("mlx", "int4"), ("llamacpp", "q4_k_m")):
         e = estimate(Scenario(platform="mac-studio-m3-ultra-512gb", units=1, parallel="tp",

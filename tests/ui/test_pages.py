@@ -558,7 +558,8 @@ def test_compare_transport_input_slows_a_gb10_pair(app):
              "parallel": "tp"}
     roce = row(table(app(query=query), "compare_table"), "2 x asus-gx10-1tb (tp)")
     at = app(query={**query, "transport": "tcp"})
-    assert not at.exception and at.session_state["w_transport"] == "tcp"
+    assert not at.exception
+    assert at.session_state["w_transport"] == "tcp"
     tcp = row(table(at, "compare_table"), "2 x asus-gx10-1tb (tp)")
     assert tcp[PER_STREAM] < 0.95 * roce[PER_STREAM]
     assert at.query_params["transport"] == "tcp"
