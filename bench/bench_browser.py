@@ -60,7 +60,9 @@ READY_JS = """() => {
   if (main.querySelector('[data-testid="stSkeleton"]')) return null;
   const shown = el => {    // in the window: not in a closed expander or tab, and at least
     const r = el.getBoundingClientRect();       // 100 px above the fold (tables further
-    return el.getClientRects().length > 0       // down are drawn when scrolled to)
+    const details = el.closest('details');      // down are drawn when scrolled to)
+    return el.getClientRects().length > 0 && !(details && !details.open)
+      && (!el.checkVisibility || el.checkVisibility({visibilityProperty: true}))
       && Math.min(r.bottom, window.innerHeight) - Math.max(r.top, 0) >= 100;
   };
   for (const t of main.querySelectorAll('[data-testid="stDataFrame"]')) {

@@ -60,8 +60,7 @@ fits = grid[grid["max_context_tokens"].fillna(0) >= grid.apply(
     lambda r: min(min_ctx, cat.model(r["model"]).max_context_tokens), axis=1)]
 st.caption(f"{cat.platform(platform_id).name}: {fits['model'].nunique()} of "
            f"{len(cat.models)} models reach the minimum context in at least one cell. "
-           "Cell = max context per stream (k = 1024 tokens): "
-           + "; ".join(tables.FIT_CELL_STATES.values()) + ".")
+           "Cells (colour): " + "; ".join(tables.FIT_CELL_STATES.values()) + ".")
 text, states = tables.fit_pivot(grid, min_ctx)
 CELL_CSS = {"fits": "background-color: #d8efe0", "below": "background-color: #fbe8b8",
             "no_fit": f"background-color: {charts.NO_FIT_COLOR}",
