@@ -56,16 +56,13 @@ with st.spinner("Sizing every model…"):
                              int(ss[K("streams")]), min_ctx, services.catalog_version(),
                              custom, memory_setting)
 
-fits = grid[grid["max_context_tokens"].fillna(0) >= grid.apply(
-    lambda r: min(min_ctx, cat.model(r["model"]).max_context_tokens), axis=1)]
+wanted = {m.id: min(min_ctx, m.max_context_tokens) for m in cat.models}
+fits = grid[grid["max_context_tokens"].fillna(0) >= grid["model"].map(wanted)]
 st.caption(f"{cat.platform(platform_id).name}: {fits['model'].nunique()} of "
            f"{len(cat.models)} models reach the minimum context in at least one cell. "
-           "Cells (colour): " + "; ".join(tables.FIT_CELL_STATES.values()) + ".")
-text, states = tables.fit_pivot(grid, min_ctx)
-CELL_CSS = {"fits": "background-color: #d8efe0", "below": "background-color: #fbe8b8",
-            "no_fit": f"background-color: {charts.NO_FIT_COLOR}",
-            "unsupported": f"background-color: {charts.UNSUPPORTED_COLOR}"}
-widgets.show_cells(text, states.replace(CELL_CSS), key="fit_grid_view")
+           "Cells: " + "; ".join(tables.FIT_CELL_STATES.values()) + ".")
+text, _states = tables.fit_pivot(grid, min_ctx)
+widgets.show_cells(text, key="fit_grid_view")
 
 # the heatmap on demand: its ~4,000 SVG labels and the 4.7 MB chart library load only here
 if st.toggle("Show as a heatmap", key="fit_heatmap",
