@@ -201,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
     age = price_age_of(catalog, df.loc[df["price_chf"].notna(), "oldest_price_date"])
     if args.format == "csv":                # formula-like text neutralised (OWASP)
         flat = df.copy()
-        for col in ("missing_parts", "floor_misses"):
+        for col in ("missing_parts", "floor_misses", "assumptions"):
             flat[col] = flat[col].map("; ".join)
         sys.stdout.write(flat.map(spreadsheet_cell).to_csv(index=False))
     elif args.format == "json":

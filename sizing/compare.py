@@ -26,6 +26,15 @@ bill of materials and power of `sizing.bom` and `sizing.power`. Column units are
   comparison (item by item, parts already owned are reused, cheapest reachable switch
   design; `cluster.upgrade_path`); ``upgrade_note`` says what is bought, what owned part
   goes unused and the runner-up design
+* the memory of the row's chosen layout, per unit (`MEMORY_COLUMNS`, GiB; NaN where no
+  layout is valid): ``weights_gib_per_unit``, ``kv_required_gib_per_unit`` (KV for the
+  context x streams), ``overhead_gib_per_unit``, ``free_gib_per_unit`` (never below 0),
+  ``usable_gib_per_unit``, ``accelerator_gib_per_unit`` (the platform's, every row),
+  ``kv_cache_gib_per_unit`` with ``_low`` / ``_high``, ``max_context_tokens_low`` /
+  ``_high`` and ``max_concurrency_low`` / ``_high`` (the range of the engine's overhead)
+* ``rough_decode`` / ``rough_prefill`` (bool) -- the figures rest on a borrowed
+  calibration (`sizing.estimate.rough_figures`); ``assumptions`` -- the row's estimate
+  assumptions (a list of str, as `estimate` states them)
 
 Floors (`Floors`, `with_floors`): a configuration is *usable* when its per-stream decode
 speed is at least ``min_tok_s_per_stream`` (default 10 tok/s) and its time to first token
@@ -61,8 +70,9 @@ from sizing.bom import bill_of_materials
 from sizing.catalog import Catalog, ModelArch, UnknownIdError
 from sizing.estimate import Estimate
 from sizing.llm import GIB, weight_bytes_by_class
+from sizing.memory import MemoryFit
 from sizing.money import PriceQuote
-from sizing.power import energy_chf_per_year
+from sizing.power import RunningCost, running_cost
 from sizing.scenario import ScenarioError
 from sizing.topology import TopologyError
 from sizing.upgrade import upgrade_path
@@ -117,11 +127,8 @@ def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None
     for pid in ids:
         catalog.platform(pid)               # UnknownIdError lists the valid ids
     check_transport(workload, catalog, ids)
-    rp = catalog.tariff(tariff or catalog.defaults.tariff).rappen_per_kwh
-    hours = (catalog.defaults.hours_at_load_per_day if hours_at_load_per_day is None
-             else hours_at_load_per_day)
-    years = catalog.defaults.years_tco
-    tco_col = f"tco_chf_{years:g}y"
+    cost = running_cost(catalog, tariff, hours_at_load_per_day)
+    tco_col = f"tco_chf_{cost.years:g}y"
     keys = [(pid, n) for pid in ids for n in sizes]
     try:        # every layout of every row in one vectorized pass (sizing.workload)
         found = dict(zip(keys, best_estimates([(workload, pid, n, parallel) for pid, n in keys],
@@ -135,7 +142,7 @@ def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None
         prev: int | None = None
         for n in sizes:
             row = _row(workload, catalog, pid, n, parallel=parallel, prices=prices,
-                       model=model, rp=rp, hours=hours, years=years, tco_col=tco_col,
+                       model=model, cost=cost, tco_col=tco_col,
                        found=found.get((pid, n)))
             row["family"] = p.family
             row["upgrade_chf_from_previous"] = math.nan
@@ -160,15 +167,16 @@ def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None
             "decode_tok_s_total", "prefill_tok_s", "ttft_s", "decode_tok_s_low",
             "decode_tok_s_high", "ttft_s_low", "ttft_s_high", "power_w_idle", "power_w_load",
             "energy_chf_per_year", "chf_per_usable_gb", "chf_per_tok_s", tco_col,
-            "upgrade_chf_from_previous", "upgrade_note", "storage_tb_per_unit"]
+            "upgrade_chf_from_previous", "upgrade_note", "storage_tb_per_unit",
+            *MEMORY_COLUMNS, "rough_decode", "rough_prefill", "assumptions"]
     if workload.speculative != "none":      # the column only where speculation is on
         cols.append("speculative")
     return with_floors(pd.DataFrame(rows, columns=cols), floors or Floors())
 
 
 def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | None,
-         prices: Mapping[str, PriceQuote] | None, model: ModelArch | None, rp: float,
-         hours: float, years: float, tco_col: str,
+         prices: Mapping[str, PriceQuote] | None, model: ModelArch | None,
+         cost: RunningCost, tco_col: str,
          found: Estimate | ScenarioError | None = None) -> dict[str, Any]:
     """One row; `found`: the row's `best_estimate` (or its error) when already computed."""
     p = catalog.platform(pid)
@@ -188,6 +196,9 @@ def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | Non
         "chf_per_tok_s": math.nan, tco_col: math.nan,
         "storage_tb_per_unit": storage_tb(catalog, pid),
         "speculative": "",          # "MTP k=3, code" when speculative decoding is on
+        **dict.fromkeys(MEMORY_COLUMNS, math.nan),
+        "accelerator_gib_per_unit": p.accelerator_memory_gib,
+        "rough_decode": False, "rough_prefill": False, "assumptions": [],
     }
     try:
         bom = bill_of_materials(catalog, pid, n, prices=prices)
@@ -201,10 +212,9 @@ def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | Non
                power_w_idle=bom.power_w_idle, power_w_load=bom.power_w_load,
                oldest_price_date=None if bom.oldest_price_date is None
                else bom.oldest_price_date.isoformat())
-    energy = energy_chf_per_year(idle_w=bom.power_w_idle, load_w=bom.power_w_load,
-                                 hours_at_load_per_day=hours, rappen_per_kwh=rp)
+    energy = cost.energy_chf_per_year(idle_w=bom.power_w_idle, load_w=bom.power_w_load)
     row["energy_chf_per_year"] = energy
-    row[tco_col] = row["price_chf"] + years * energy
+    row[tco_col] = cost.tco_chf(row["price_chf"], energy)
     e: Estimate | ScenarioError | UnknownIdError | None = found
     if e is None:
         try:
@@ -225,7 +235,9 @@ def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | Non
     row.update(parallel=r.parallel, engine=r.engine.id, fits=e.fits, reason=f.reason,
                transport=r.transport.id if split and r.transport is not None else None,
                usable_memory_gib=usable_gib, weights_gib_per_unit=f.weights_gib_per_unit,
-               max_context_tokens=f.max_context_tokens, max_concurrency=f.max_concurrency)
+               max_context_tokens=f.max_context_tokens, max_concurrency=f.max_concurrency,
+               **memory_breakdown(f), rough_decode=e.rough_decode,
+               rough_prefill=e.rough_prefill, assumptions=list(e.assumptions))
     row["chf_per_usable_gb"] = row["price_chf"] / (usable_gib * GIB / 1e9)
     if e.fits:
         total = effective_total_tok_s(e)
@@ -237,6 +249,31 @@ def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | Non
                    ttft_s_low=e.band.ttft_s_low, ttft_s_high=e.band.ttft_s_high,
                    chf_per_tok_s=row["price_chf"] / total if total > 0 else math.nan)
     return row
+
+
+#: Per-unit memory of a row's chosen layout (GiB; NaN where no layout is valid) and the
+#: ranges of the engine's overhead where it has them (`sizing.memory.MemoryFit`).
+MEMORY_COLUMNS: tuple[str, ...] = (
+    "usable_gib_per_unit", "accelerator_gib_per_unit", "kv_required_gib_per_unit",
+    "overhead_gib_per_unit", "free_gib_per_unit", "kv_cache_gib_per_unit",
+    "kv_cache_gib_per_unit_low", "kv_cache_gib_per_unit_high", "max_context_tokens_low",
+    "max_context_tokens_high", "max_concurrency_low", "max_concurrency_high")
+
+
+def memory_breakdown(f: MemoryFit) -> dict[str, float]:
+    """The `MEMORY_COLUMNS` of one fit, except the accelerator memory (a platform figure);
+    ``free_gib_per_unit`` is the headroom, never below 0."""
+    return {"usable_gib_per_unit": f.usable_gib_per_unit,
+            "kv_required_gib_per_unit": f.kv_required_gib_per_unit,
+            "overhead_gib_per_unit": f.overhead_gib_per_unit,
+            "free_gib_per_unit": max(0.0, f.headroom_gib_per_unit),
+            "kv_cache_gib_per_unit": f.kv_cache_gib_per_unit,
+            "kv_cache_gib_per_unit_low": f.kv_cache_gib_per_unit_low,
+            "kv_cache_gib_per_unit_high": f.kv_cache_gib_per_unit_high,
+            "max_context_tokens_low": f.max_context_tokens_low,
+            "max_context_tokens_high": f.max_context_tokens_high,
+            "max_concurrency_low": f.max_concurrency_low,
+            "max_concurrency_high": f.max_concurrency_high}
 
 
 MISS_TEXT = {"speed": "the speed floor", "ttft": "the TTFT ceiling"}

@@ -40,6 +40,10 @@ class Estimate:
     assumptions: list[str]
     band: SpeedBand
     spec_figures: dict[str, Any] | None = None   # speculative decoding (None when off)
+    # rough figures: the decode / prefill efficiency is borrowed, not measured for this
+    # platform family or engine (`rough_figures`; the assumptions say so in words)
+    rough_decode: bool = False
+    rough_prefill: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The CLI contract's fields, JSON-ready (no NaN, no negative values)."""
@@ -215,7 +219,7 @@ def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
             assumptions = [*r.assumptions, *_model_assumptions(r, fit, speed, catalog)]
             if missing:
                 assumptions.append("no price known for: " + ", ".join(missing))
-            fam, _ = catalog.calibration_for(r.platform.family, r.engine.id)
+            fam, eng = catalog.calibration_for(r.platform.family, r.engine.id)
             spec_figures, decode_range = None, None
             if r.spec is not None and spec_dec is not None:
                 spec_figures, decode_range = _spec_figures(dec, spec_dec, j)
@@ -237,8 +241,10 @@ def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
                     f"{spec_figures['spec_accepted_tokens_per_step_high']:.2f}), x"
                     f"{spec_figures['spec_speedup']:.2f} over no speculation at this batch; "
                     "the decode range includes the acceptance range")
+            rough_decode, rough_prefill = rough_figures(fam, eng)
             out[i] = Estimate(r.scenario, r, fit.fits, fit, speed, load_w, idle_w, price,
-                              assumptions, band, spec_figures)
+                              assumptions, band, spec_figures, rough_decode=rough_decode,
+                              rough_prefill=rough_prefill)
     return [o for o in out if o is not None]
 
 
@@ -338,6 +344,15 @@ def _fixed_cost_assumption(fam: FamilyCalibration, eng: EngineCalibration,
                else "the global value: no own fit for this path") + ")")
 
 
+def rough_figures(fam: FamilyCalibration, eng: EngineCalibration) -> tuple[bool, bool]:
+    """(decode rough, prefill rough): True where the calibration is borrowed -- a platform
+    family with fewer than 2 measured decode rows or no long-prompt rows takes the other
+    families' efficiency, an engine without measured rows takes llama.cpp's factor
+    (`sizing.calibrate` writes these notes). The assumptions state each case in words."""
+    decode = "too few decode rows" in fam.note or eng.note.startswith("no rows")
+    return decode, "no prefill rows" in fam.note
+
+
 def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,
                        catalog: Catalog) -> list[str]:
     fam, eng = catalog.calibration_for(r.platform.family, r.engine.id)
@@ -360,7 +375,7 @@ def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,
         f"{r.context_tokens}-token context",
         _prefill_assumption(r, fam, eng, catalog),
     ]
-    if "too few decode rows" in fam.note:
+    if "too few decode rows" in fam.note:     # (the conditions of `rough_figures`)
         notes.append(f"decode efficiency of {fam.family} borrowed from the other families "
                      "(fewer than 2 measured rows): treat the speed as an estimate")
     if eng.note.startswith("no rows"):

@@ -57,7 +57,7 @@ from sizing.bom import BillOfMaterials, bill_of_materials
 from sizing.catalog import Catalog
 from sizing.estimate import Estimate
 from sizing.money import PriceQuote, chf
-from sizing.power import energy_chf_per_year
+from sizing.power import running_cost
 from sizing.requirements import Requirements, Serve, check_requirements
 from sizing.scenario import KV_DTYPES, ScenarioError
 from sizing.topology import TopologyError
@@ -473,10 +473,7 @@ def plan(req: Requirements, catalog: Catalog, *,
     serves = req.serves()
     ids = req.platforms or [p.id for p in catalog.platforms]
     sizes = sorted(set(req.units or DEFAULT_PLAN_UNITS))
-    tariff = catalog.tariff(req.tariff or catalog.defaults.tariff)
-    hours = (catalog.defaults.hours_at_load_per_day if req.hours_at_load_per_day is None
-             else req.hours_at_load_per_day)
-    years = catalog.defaults.years_tco
+    cost = running_cost(catalog, req.tariff, req.hours_at_load_per_day)
     floors = req.floors()
     recommended: list[Candidate] = []
     rejected: list[Rejection] = []
@@ -554,14 +551,12 @@ def plan(req: Requirements, catalog: Catalog, *,
                                           bom.price_complete,
                                           [*bom.missing_prices, *bom.unpriced_items], gap))
                 continue
-            energy = energy_chf_per_year(idle_w=bom.power_w_idle, load_w=bom.power_w_load,
-                                         hours_at_load_per_day=hours,
-                                         rappen_per_kwh=tariff.rappen_per_kwh)
+            energy = cost.energy_chf_per_year(idle_w=bom.power_w_idle, load_w=bom.power_w_load)
             notes = [incomplete] if incomplete else []
             notes += [m.text for m in best.misses if m.kind == "target"]
             recommended.append(Candidate(
                 pid, p.family, n, price, bom.power_w_idle, bom.power_w_load, energy,
-                price + years * energy, raw_gb, best.meets_targets, best,
+                cost.tco_chf(price, energy), raw_gb, best.meets_targets, best,
                 [*notes, f"topology: {bom.topology.design}"], not unpriced, unpriced,
                 bom.oldest_price_date))
     recommended.sort(key=lambda c: (not c.price_complete, c.price_chf,
@@ -578,8 +573,8 @@ def plan(req: Requirements, catalog: Catalog, *,
         f"floors: every stream {floors.text()} (central estimate, not the band's ends; "
         "the larger of a role's minimum and the floor counts; TTFT of a full-context "
         "request on the instance alone)",
-        f"energy: {hours:g} h/day at load, the rest idle, {tariff.rappen_per_kwh:g} Rp/kWh "
-        f"({tariff.id}); TCO over {years:g} years",
+        f"energy: {cost.hours_at_load_per_day:g} h/day at load, the rest idle, "
+        f"{cost.rappen_per_kwh:g} Rp/kWh ({cost.tariff_id}); TCO over {cost.years:g} years",
         "budget: bill-of-materials total (units, hosts, switch, cables) vs budget_chf.max; "
         "a configuration needing parts outside the catalog (price incomplete) is ranked "
         "after every complete-priced one and never counted as within budget",

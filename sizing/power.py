@@ -6,6 +6,7 @@ passive DACs (<= 0.1 W, facts §2.11) and are ignored.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sizing.topology import Topology, topology
@@ -58,4 +59,37 @@ def energy_chf_per_year(*, idle_w: float, load_w: float, hours_at_load_per_day: 
     return wh_per_day * DAYS_PER_YEAR / 1000 * rappen_per_kwh / 100
 
 
-__all__ = ["DAYS_PER_YEAR", "cluster_power", "energy_chf_per_year", "power_w"]
+@dataclass(frozen=True)
+class RunningCost:
+    """The terms of the running cost of a comparison or a plan: the tariff (Rp/kWh), the
+    hours at load per day (the rest idle) and the years of the total cost of ownership."""
+
+    tariff_id: str
+    rappen_per_kwh: float
+    hours_at_load_per_day: float
+    years: float
+
+    def energy_chf_per_year(self, *, idle_w: float, load_w: float) -> float:
+        """CHF per year of a cluster drawing `idle_w` / `load_w` (`energy_chf_per_year`)."""
+        return energy_chf_per_year(idle_w=idle_w, load_w=load_w,
+                                   hours_at_load_per_day=self.hours_at_load_per_day,
+                                   rappen_per_kwh=self.rappen_per_kwh)
+
+    def tco_chf(self, price_chf: float, energy_chf_per_year: float) -> float:
+        """Total cost of ownership: price + `years` x energy per year (CHF)."""
+        return price_chf + self.years * energy_chf_per_year
+
+
+def running_cost(catalog: Catalog, tariff: str | None = None,
+                 hours_at_load_per_day: float | None = None) -> RunningCost:
+    """The running-cost terms, each defaulting to the catalog's ``defaults`` (tariff, hours
+    at load per day; the TCO years are always ``defaults.years_tco``). Raises
+    UnknownIdError for an unknown tariff."""
+    t = catalog.tariff(tariff or catalog.defaults.tariff)
+    hours = (catalog.defaults.hours_at_load_per_day if hours_at_load_per_day is None
+             else hours_at_load_per_day)
+    return RunningCost(t.id, t.rappen_per_kwh, hours, catalog.defaults.years_tco)
+
+
+__all__ = ["DAYS_PER_YEAR", "RunningCost", "cluster_power", "energy_chf_per_year", "power_w",
+           "running_cost"]

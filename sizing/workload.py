@@ -70,8 +70,10 @@ def check_transport(w: Workload, catalog: Catalog, platform_ids: Sequence[str]) 
                             f"platform ({', '.join(platform_ids)})")
 
 
-def _scenario(w: Workload, platform_id: str, units: int, parallel: str,
-              engine: str | None = None, transport: str | None = None) -> Scenario:
+def scenario_for(w: Workload, platform_id: str, units: int, parallel: str,
+                 engine: str | None = None, transport: str | None = None) -> Scenario:
+    """The `Scenario` of a workload on ``units`` x ``platform_id`` in one layout
+    (``engine`` overrides the workload's; ``transport`` None = the platform's default)."""
     return Scenario(platform=platform_id, units=units, parallel=parallel, model=w.model,
                     weights=w.weights, kv_dtype=w.kv_dtype, engine=engine or w.engine,
                     context_tokens=w.context_tokens, concurrency=w.concurrency,
@@ -156,7 +158,7 @@ def best_estimates(requests: Sequence[BestRequest], catalog: Catalog, *,
             continue
         spans.append((i, len(scenarios), len(allowed)))
         transport = offered_transport(w, catalog, pid)
-        scenarios += [_scenario(w, pid, units, par, engine, transport) for par in allowed]
+        scenarios += [scenario_for(w, pid, units, par, engine, transport) for par in allowed]
     results = estimate_many(scenarios, catalog, models=[model] * len(scenarios),
                             prices=prices) if scenarios else []
     for i, start, count in spans:
@@ -255,4 +257,4 @@ RANK_RULES: tuple[str, ...] = ("cheapest", "fastest", "chf_per_tok_s", "tco")
 
 __all__ = ["DEFAULT_MAX_TTFT_S", "DEFAULT_MIN_TOK_S_PER_STREAM", "FLOOR_MISSES",
            "OS_RESERVE_GB", "RANK_RULES", "Floors", "Workload", "best_estimate",
-           "best_estimates", "effective_total_tok_s", "layouts"]
+           "best_estimates", "effective_total_tok_s", "layouts", "scenario_for"]

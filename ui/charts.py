@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
+from ui import fmt
+
 SEPARATORS = ".'"        # decimal point, apostrophe thousands (Swiss)
 HEIGHT_PX = 420
 FAMILY_COLORS = {"gb10": "#76b900", "rtx-pro-6000": "#1f77b4", "mac-m3-ultra": "#7f7f7f",
@@ -172,18 +174,7 @@ def scaling(df: pd.DataFrame, *, y: str, y_label: str) -> go.Figure:
     return _layout(fig, x_title="Units", y_title=y_label)
 
 
-def _ctx_text(tokens: float, *, compact: bool = False) -> str:
-    """Cell text: "128k" (``compact``: "128", the colour bar says k tokens), "✗" (weights
-    do not fit), "n/a" (not supported)."""
-    if tokens is None or math.isnan(tokens):
-        return "n/a"
-    if tokens <= 0:
-        return "✗"
-    if compact and tokens >= 2**20:
-        return f"{tokens / 2**20:.0f}M"
-    if tokens >= 1024:
-        return f"{tokens / 1024:.0f}" + ("" if compact else "k")
-    return f"{tokens:.0f}" if not compact else f"{tokens / 1024:.1f}".lstrip("0")
+_ctx_text = fmt.context_text   # the Fit table's cell text too
 
 
 HEATMAP_TEXT_PX = 12         # cell labels: readable, or none at all

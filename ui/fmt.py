@@ -62,6 +62,20 @@ def tokens(value: float | int | None) -> str:
     return swiss_number(value, 0)
 
 
+def context_text(tokens: float | None, *, compact: bool = False) -> str:
+    """A Fit cell: "128k" (``compact``: "128", the heading says k tokens), "✗" (the weights
+    do not fit: 0 tokens), "n/a" (not supported: unknown)."""
+    if tokens is None or math.isnan(tokens):
+        return "n/a"
+    if tokens <= 0:
+        return "✗"
+    if compact and tokens >= 2**20:
+        return f"{tokens / 2**20:.0f}M"
+    if tokens >= 1024:
+        return f"{tokens / 1024:.0f}" + ("" if compact else "k")
+    return f"{tokens:.0f}" if not compact else f"{tokens / 1024:.1f}".lstrip("0")
+
+
 def age_days(as_of: date | datetime | None, today: date) -> int | None:
     """Whole days between ``as_of`` and ``today`` (``None`` when unknown)."""
     if as_of is None:

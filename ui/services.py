@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,9 +26,9 @@ from pricing.sources import price_source
 from sizing.bom import BillOfMaterials, bill_of_materials
 from sizing.catalog import DEFAULT_CATALOG_PATH, ROOT, Catalog, ModelArch, load_catalog
 from sizing.compare import Workload, compare
-from sizing.estimate import estimate
 from sizing.money import PriceQuote, catalog_prices
 from sizing.upgrade import Upgrade, upgrade_cost, upgrade_path
+from sizing.workload import offered_transport, scenario_for
 from ui import charts, tables
 from ui.jobs import RefreshJob, RefreshJobs
 
@@ -218,48 +217,21 @@ def comparison(workload: Workload, platforms: tuple[str, ...], units: tuple[int,
                prices_key: str, catalog_key: str, config: bytes | None = None,
                config_name: str = "config.json", repo: str = "",
                memory_setting: str = "") -> pd.DataFrame:
-    """``sizing.compare.compare`` (engine "auto" = per platform an engine that runs the
-    quantization, ``tables.auto_engine``) + labels + per-unit memory breakdown + display
-    columns (cached). ``memory_setting``: a platform memory setting id ("" = defaults);
-    the ``memory_setting`` column names the one in force per row."""
+    """``sizing.compare.compare`` -- one vectorized pass that also returns every figure the
+    page shows (per-unit memory breakdown, rough-figure flags, assumptions, price dates) --
+    + labels + display columns (cached). Engine "auto" (None) = per platform the first
+    engine that runs the quantization (``sizing.scenario.default_engine``, the rule of
+    ``tables.auto_engine``). ``memory_setting``: a platform memory setting id ("" =
+    defaults); the ``memory_setting`` column names the one in force per row."""
     cat = with_memory_setting(catalog(), memory_setting)
-    model = custom_model(config, config_name, repo)
-    prices = _effective_prices(prices_key, catalog_key)
-    kwargs: dict[str, Any] = {"units": units, "parallel": parallel, "prices": prices,
-                              "tariff": tariff,
-                              "hours_at_load_per_day": hours_at_load_per_day, "model": model}
-    if workload.engine is not None:
-        df = compare(workload, cat, platforms=list(platforms), **kwargs)
-    else:  # one compare() per engine, rows back in the order of ``platforms``
-        by_engine: dict[str | None, list[str]] = {}
-        for pid in platforms:
-            by_engine.setdefault(tables.auto_engine(cat, pid, workload.weights),
-                                 []).append(pid)
-        df = pd.concat([compare(replace(workload, engine=engine), cat, platforms=pids,
-                                **kwargs) for engine, pids in by_engine.items()],
-                       ignore_index=True)
-        if len(by_engine) > 1:
-            order = {pid: i for i, pid in enumerate(platforms)}
-            df = df.iloc[df["platform"].map(order).argsort(kind="stable")]
-            df = df.reset_index(drop=True)
+    df = compare(workload, cat, platforms=list(platforms), units=units, parallel=parallel,
+                 prices=_effective_prices(prices_key, catalog_key), tariff=tariff,
+                 hours_at_load_per_day=hours_at_load_per_day,
+                 model=custom_model(config, config_name, repo))
     df = tables.add_labels(df)
-    df = tables.with_memory_breakdown(df, workload, cat, model=model, prices=prices)
     df["memory_setting"] = [getattr(cat.platform(pid).memory_setting, "label", None)
                             for pid in df["platform"]]
     return tables.with_display_columns(df)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def estimate_dict(workload: Workload, platform: str, units: int, parallel: str,
-                  engine: str | None, prices_key: str, catalog_key: str,
-                  config: bytes | None = None, config_name: str = "config.json",
-                  repo: str = "", memory_setting: str = "") -> dict[str, Any]:
-    """The CLI JSON of one configuration (``sizing.estimate``), with its assumptions."""
-    cat = with_memory_setting(catalog(), memory_setting)
-    model = custom_model(config, config_name, repo)
-    scenario = tables.scenario_for(workload, platform, units, parallel, engine)
-    return estimate(scenario, cat, model=model,
-                    prices=_effective_prices(prices_key, catalog_key)).to_dict()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -447,7 +419,8 @@ def agent_session(workload: Workload, platform: str, units: int, parallel: str,
     from sizing.scenario import resolve
 
     cat = catalog()
-    r = resolve(tables.scenario_for(workload, platform, units, parallel, engine), cat)
+    r = resolve(scenario_for(workload, platform, units, parallel, engine,
+                             offered_transport(workload, cat, platform)), cat)
     return agent_report(r, cat, start_tokens=start_tokens, tokens_per_turn=tokens_per_turn,
                         output_tokens_per_turn=output_tokens_per_turn, turns=turns)
 
@@ -488,7 +461,7 @@ def current_refresh() -> RefreshJob | None:
 
 __all__ = ["BENCHMARKS_PATH", "benchmarks_version", "bom",
            "calibration", "catalog", "catalog_version", "comparison", "current_refresh",
-           "effective_prices", "estimate_dict", "fit_grid", "import_saved_pages", "make_fetcher",
+           "effective_prices", "fit_grid", "import_saved_pages", "make_fetcher",
            "price_points", "prices_db_path", "prices_problem", "prices_version", "refresh_jobs",
            "safe_filename",
            "set_manual_price", "shown_prices", "start_refresh", "upgrade_chf",

@@ -17,12 +17,13 @@ import numpy as np
 import pandas as pd
 
 from sizing.bom import BillOfMaterials
-from sizing.catalog import Catalog, ModelArch
-from sizing.compare import Workload, best_estimate
+from sizing.catalog import Catalog
+from sizing.compare import Workload
 from sizing.compare import rank as rank_configurations
-from sizing.estimate import estimate
+from sizing.estimate import Estimate
 from sizing.money import PriceQuote
-from sizing.scenario import Scenario, ScenarioError
+from sizing.workload import BestRequest, best_estimates
+from ui.fmt import context_text as fmt_context_text
 
 BAND_HELP = ("likely range: the platform family's cross-validated error (80 % of "
              "predictions for sources held out of the fit fell inside; Assumptions page)")
@@ -206,84 +207,11 @@ MEMORY_PARTS: tuple[tuple[str, str], ...] = (
 )
 
 
-def scenario_for(workload: Workload, platform: str, units: int, parallel: str,
-                 engine: str | None) -> Scenario:
-    """The sizing Scenario of one comparison row."""
-    return Scenario(platform=platform, units=units, parallel=parallel, model=workload.model,
-                    weights=workload.weights, kv_dtype=workload.kv_dtype,
-                    engine=engine or workload.engine, context_tokens=workload.context_tokens,
-                    concurrency=workload.concurrency, mem_util=workload.mem_util,
-                    speculative_multiplier=workload.speculative_multiplier,
-                    speculative=workload.speculative,
-                    spec_draft_tokens=workload.spec_draft_tokens,
-                    spec_content=workload.spec_content,
-                    spec_accept=workload.spec_accept,
-                    spec_draft_model=workload.spec_draft_model)
-
-
-def rough_flags(assumptions: Iterable[str]) -> tuple[bool, bool]:
-    """(decode rough, prefill rough) from an estimate's assumptions: a family whose
-    efficiency is borrowed from the others (no measurements), or an engine without
-    measured rows, gives rough figures (sizing.estimate states it in the assumptions)."""
-    decode = prefill = False
-    for line in assumptions:
-        text = line.lower()
-        if "borrowed" in text:
-            prefill |= "prefill" in text
-            decode |= "decode" in text
-        elif "no measured rows" in text:
-            decode = True
-    return decode, prefill
-
-
 def rough_label(decode: bool, prefill: bool) -> str:
     """``"≈ decode, TTFT"`` for the Rough figures column (TTFT stands for the prefill speed
     too; empty when both rest on this family's own measurements)."""
     parts = (["decode"] if decode else []) + (["TTFT"] if prefill else [])
     return "≈ " + ", ".join(parts) if parts else ""
-
-
-def with_memory_breakdown(df: pd.DataFrame, workload: Workload, catalog: Catalog, *,
-                          model: ModelArch | None = None,
-                          prices: Mapping[str, PriceQuote] | None = None) -> pd.DataFrame:
-    """Add per-unit GiB columns (weights, KV required, overhead, free, usable, accelerator)
-    from ``sizing.estimate`` for each row's chosen layout (NaN where no layout is valid),
-    and whether its decode / prefill figures are rough (``rough_decode``,
-    ``rough_prefill``; see :func:`rough_flags`)."""
-    cols: dict[str, list[float]] = {k: [] for k in (
-        "weights_gib_per_unit", "kv_required_gib_per_unit", "overhead_gib_per_unit",
-        "free_gib_per_unit", "usable_gib_per_unit", "accelerator_gib_per_unit")}
-    rough: list[tuple[bool, bool]] = []
-    for row in df.itertuples(index=False):
-        values = dict.fromkeys(cols, math.nan)
-        values["accelerator_gib_per_unit"] = catalog.platform(
-            row.platform).accelerator_memory_gib
-        flags = (False, False)
-        if isinstance(row.parallel, str):
-            try:
-                e = estimate(scenario_for(workload, row.platform, int(row.units),
-                                          row.parallel, row.engine), catalog, model=model,
-                             prices=prices)
-            except ScenarioError:
-                e = None
-            if e is not None:
-                f = e.fit
-                values.update(
-                    weights_gib_per_unit=f.weights_gib_per_unit,
-                    kv_required_gib_per_unit=f.kv_required_gib_per_unit,
-                    overhead_gib_per_unit=f.overhead_gib_per_unit,
-                    free_gib_per_unit=max(0.0, f.headroom_gib_per_unit),
-                    usable_gib_per_unit=f.usable_gib_per_unit)
-                flags = rough_flags(e.assumptions)
-        for k, v in values.items():
-            cols[k].append(v)
-        rough.append(flags)
-    out = df.copy()
-    for k, v in cols.items():
-        out[k] = v
-    out["rough_decode"] = [d for d, _ in rough]
-    out["rough_prefill"] = [p for _, p in rough]
-    return out
 
 
 def with_display_columns(df: pd.DataFrame) -> pd.DataFrame:
@@ -360,7 +288,7 @@ def bom_frame(bom: BillOfMaterials) -> pd.DataFrame:
         "price_kind": ln.price_kind or "none",
         "price_date": ln.price_date.isoformat() if ln.price_date else "",
         "price_source": ln.price_source or "no price known", "url": ln.url or "",
-        "price_note": getattr(ln, "price_note", None),
+        "price_note": ln.price_note,
         "part_number": ln.part_number, "link": ln.link or "", "link_kind": ln.link_kind,
         "caveat": ln.caveat,
     } for ln in bom.lines]
@@ -392,32 +320,48 @@ def fit_grid(catalog: Catalog, platform: str, units: Iterable[int], quants: Iter
              min_context_tokens: int) -> pd.DataFrame:
     """Long frame: one row per (model, quant, units) with fits, max context and reason.
 
-    Uses ``sizing.compare.best_estimate`` (best layout) at ``min_context_tokens`` (capped at
-    each model's maximum) and ``streams`` concurrent streams. ``engine`` None = per
-    quantization the engine :func:`auto_engine` picks.
+    ``sizing.workload.best_estimates`` (best layout) of every cell in one vectorized pass, at
+    ``min_context_tokens`` (capped at each model's maximum) and ``streams`` concurrent
+    streams. ``engine`` None = per quantization the engine :func:`auto_engine` picks.
     """
-    rows: list[dict[str, Any]] = []
+    quants, units = list(quants), list(units)
     engines = {q: engine or auto_engine(catalog, platform, q) for q in quants}
+    cells: list[tuple[str, str, int]] = []
+    requests: list[BestRequest] = []
     for mid in models:
-        arch = catalog.model(mid)
-        ctx = min(min_context_tokens, arch.max_context_tokens)
+        ctx = min(min_context_tokens, catalog.model(mid).max_context_tokens)
         for q in quants:
             w = Workload(model=mid, weights=q, context_tokens=ctx, concurrency=streams,
                          kv_dtype=kv_dtype, engine=engines[q])
             for n in units:
-                row: dict[str, Any] = {"model": mid, "quant": q, "units": n,
-                                       "fits": False, "max_context_tokens": 0,
-                                       "parallel": None, "engine": engines[q], "reason": ""}
-                try:
-                    e = best_estimate(w, catalog, platform, n)
-                except (ScenarioError, KeyError) as exc:
-                    row["reason"] = str(exc)
-                    row["max_context_tokens"] = math.nan
-                else:
-                    row.update(fits=e.fits, max_context_tokens=e.fit.max_context_tokens,
-                               parallel=e.resolved.parallel, reason=e.fit.reason)
-                rows.append(row)
-    return pd.DataFrame(rows)
+                cells.append((mid, q, n))
+                requests.append((w, platform, n, None))
+    results: list[Estimate | Exception]
+    try:
+        results = list(best_estimates(requests, catalog))
+    except KeyError:            # an unknown id: cell by cell, each reporting its own error
+        results = [_best_or_error(r, catalog) for r in requests]
+    rows: list[dict[str, Any]] = []
+    for (mid, q, n), e in zip(cells, results, strict=True):
+        row: dict[str, Any] = {"model": mid, "quant": q, "units": n, "fits": False,
+                               "max_context_tokens": 0, "parallel": None,
+                               "engine": engines[q], "reason": ""}
+        if isinstance(e, Exception):
+            row.update(reason=str(e), max_context_tokens=math.nan)
+        else:
+            row.update(fits=e.fits, max_context_tokens=e.fit.max_context_tokens,
+                       parallel=e.resolved.parallel, reason=e.fit.reason)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["model", "quant", "units", "fits",
+                                       "max_context_tokens", "parallel", "engine", "reason"])
+
+
+def _best_or_error(request: BestRequest, catalog: Catalog) -> Estimate | Exception:
+    try:
+        (e,) = best_estimates([request], catalog)
+    except KeyError as exc:
+        return exc
+    return e
 
 
 def fit_table(grid: pd.DataFrame) -> pd.DataFrame:
@@ -432,6 +376,42 @@ def fit_table(grid: pd.DataFrame) -> pd.DataFrame:
         "model": "Model", "quant": "Quantization", "units": "Units", "engine": "Engine",
         "fits": "Fits at minimum context", "parallel": "Layout",
         "max_context_tokens": "Max context (tokens)", "reason": "Reason"})
+
+
+FIT_CELL_STATES: dict[str, str] = {
+    "fits": "fits: max context per stream (k = 1024 tokens)",
+    "below": "* fits, below the minimum context",
+    "no_fit": "✗ the weights do not fit",
+    "unsupported": "n/a not supported (engine / quantization / layout)",
+}
+
+
+def fit_pivot(grid: pd.DataFrame, min_context_tokens: int
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The fit grid as models (rows) x "quant · N u" (columns): (cell texts, cell states).
+
+    Text: max context ("128k", "24k*" below ``min_context_tokens``, "✗" the weights do not
+    fit, "n/a" not supported; ``ui.fmt.context_text``, the heatmap's rule); state: a key of
+    `FIT_CELL_STATES`."""
+    data = grid.assign(column=grid["quant"] + " · " + grid["units"].astype(str) + " u")
+    columns = list(dict.fromkeys(data["column"]))
+    pivot = data.pivot(index="model", columns="column", values="max_context_tokens")
+    pivot = pivot.reindex(index=list(dict.fromkeys(data["model"])), columns=columns)
+    pivot = pivot.astype(float)
+
+    def state(t: float) -> str:
+        if math.isnan(t):
+            return "unsupported"
+        if t <= 0:
+            return "no_fit"
+        return "below" if t < min_context_tokens else "fits"
+
+    states = pivot.map(state)
+    text = pivot.map(fmt_context_text)
+    text = text.where(states != "below", text + "*")
+    text.index.name = states.index.name = "Model"
+    text.columns.name = states.columns.name = None
+    return text, states
 
 
 FIT_KINDS: dict[str, str] = {"Max context (tokens)": "tokens", "Units": "int",
@@ -465,12 +445,33 @@ def price_rows(items: Iterable[Any], effective: Mapping[str, PriceQuote], today:
     return pd.DataFrame(rows)
 
 
-__all__ = ["BOM_COLUMNS", "FIT_KINDS", "MEMORY_PARTS", "RANK_LABELS", "ROUGH_HELP", "Column",
-           "add_labels", "auto_engine", "best_row", "bom_frame", "compare_columns",
-           "config_label", "display_frame", "fit_grid", "fit_table", "kinds_by_label",
-           "memory_rows", "price_rows", "rank", "rough_flags", "rough_label", "scenario_for",
-           "tco_column", "with_decision_columns", "with_display_columns",
-           "with_memory_breakdown"]
+__all__ = [
+    "BOM_COLUMNS",
+    "FIT_CELL_STATES",
+    "FIT_KINDS",
+    "MEMORY_PARTS",
+    "RANK_LABELS",
+    "ROUGH_HELP",
+    "Column",
+    "add_labels",
+    "auto_engine",
+    "best_row",
+    "bom_frame",
+    "compare_columns",
+    "config_label",
+    "display_frame",
+    "fit_grid",
+    "fit_pivot",
+    "fit_table",
+    "kinds_by_label",
+    "memory_rows",
+    "price_rows",
+    "rank",
+    "rough_label",
+    "tco_column",
+    "with_decision_columns",
+    "with_display_columns",
+]
 
 
 # --------------------------------------------------------------------------- deployment plans
@@ -540,8 +541,6 @@ def code_constants(paths: Iterable[Any]) -> pd.DataFrame:
     rows = []
     for path in paths:
         path = Path(path)
-        if path.name.startswith("cli"):
-            continue  # command-line plumbing (exit codes), not model constants
         try:
             text = path.read_text(encoding="utf-8")
             tree = ast.parse(text)

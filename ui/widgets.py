@@ -428,6 +428,14 @@ def show_table(df: pd.DataFrame, kinds: Mapping[str, str], *, key: str,
                  column_config=fmt.column_config(present, helps), **extra)
 
 
+def show_cells(text: pd.DataFrame, *, key: str) -> None:
+    """A grid of display texts with its row labels (the index), e.g. the Fit page's models x
+    quantization/units. Plain text: a pandas Styler (cell colours) costs ~0.3 s per rerun
+    for ~1,300 cells (bench/bench_app.py), so the states are in the text itself."""
+    extra: dict[str, Any] = {"placeholder": fmt.DASH} if _PLACEHOLDER else {}
+    st.dataframe(text, key=key, height=min(35 * (len(text) + 1) + 3, 900), **extra)
+
+
 def download_buttons(base: str, tables: Mapping[str, pd.DataFrame], *,
                      markdown: Callable[[], str], key: str,
                      kinds: Mapping[str, str] | None = None) -> None:

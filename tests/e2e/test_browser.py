@@ -303,6 +303,9 @@ def test_big_cluster_headline_and_open_in_build(server: str, page: Page) -> None
 def test_screenshots_of_every_main_page(server: str, page: Page, shots: Path) -> None:
     open_app(page, f"{server}/?units=1,2,3,4,8&alt=1")
     no_exceptions(page)
+    assert page.locator(".js-plotly-plot").count() == 0     # charts are drawn on demand
+    page.locator('[data-testid="stButtonGroup"] button').filter(
+        has_text="Price vs speed").click()
     page.wait_for_selector(".js-plotly-plot")
     screenshot(page, shots, "compare")
     for name, query in [("build", "?platform=asus-gx10-1tb&n=3&plan=2m%2B1s"),

@@ -11,6 +11,7 @@ import pytest
 from sizing.bom import bill_of_materials
 from sizing.catalog import default_catalog
 from sizing.compare import Workload, compare
+from sizing.estimate import rough_figures
 from sizing.money import catalog_prices
 from sizing.planner import GroupSpec, evaluate_plan
 from sizing.requirements import Serve
@@ -70,7 +71,7 @@ VLLM_OVERHEAD_GIB = {tp: 2.2 + (0.5 if tp > 1 else 0.0) + (
 
 
 def test_memory_breakdown_matches_hand_computed_figures(df):
-    mem = tables.with_memory_breakdown(df, W, CAT)
+    mem = df                             # compare returns the breakdown of each row's layout
     gx10 = mem[mem["platform"] == "asus-gx10-1tb"].set_index("units")
     for units in (1, 2):                 # TP=2 halves the weights and the KV heads
         row = gx10.loc[units]
@@ -182,8 +183,7 @@ def test_display_columns_dash_what_is_unknown_and_mark_rough_figures():
     w = Workload("openai/gpt-oss-120b", "mxfp4")
     raw = compare(w, CAT, units=[1, 2], platforms=["asus-gx10-1tb", "rtx-3090",
                                                    "rtx-pro-6000-ws"])
-    out = tables.with_display_columns(tables.with_memory_breakdown(
-        tables.add_labels(raw), w, CAT))
+    out = tables.with_display_columns(tables.add_labels(raw))
     by = out.set_index("config")
     assert by.loc["1 x asus-gx10-1tb", "layout"] == "single"       # as on Build
     assert by.loc["2 x asus-gx10-1tb (tp)", "layout"] == "tp"
@@ -199,18 +199,23 @@ def test_display_columns_dash_what_is_unknown_and_mark_rough_figures():
     assert by.loc["1 x asus-gx10-1tb", "rough"] == ""
     # the RTX 5090 has no long-prompt measurement: its prefill efficiency is borrowed
     small = Workload("Qwen/Qwen3-30B-A3B", "q4_k_m")
-    five = tables.with_display_columns(tables.with_memory_breakdown(tables.add_labels(
-        compare(small, CAT, units=[1], platforms=["rtx-5090"])), small, CAT)).iloc[0]
+    five = tables.with_display_columns(tables.add_labels(
+        compare(small, CAT, units=[1], platforms=["rtx-5090"]))).iloc[0]
     assert five["fits"]
     assert five["rough_prefill"]
     assert "TTFT" in five["rough"]
 
 
-def test_rough_flags_read_the_estimate_assumptions():
-    assert tables.rough_flags(["prefill efficiency of mac borrowed from the others"]) == (
-        False, True)
-    assert tables.rough_flags(["decode efficiency of x borrowed from the other families",
-                               "TensorRT-LLM has no measured rows: assumed"]) == (True, False)
+def test_rough_flags_come_from_the_calibration():
+    # the calibration notes sizing.calibrate writes for a borrowed efficiency
+    fam, eng = CAT.calibration_for("gb10", "vllm")        # both measured: not rough
+    assert rough_figures(fam, eng) == (False, False)
+    no_prefill = fam.model_copy(update={"note": "no prefill rows; borrowed"})
+    assert rough_figures(no_prefill, eng) == (False, True)
+    few_decode = fam.model_copy(update={"note": "too few decode rows; borrowed"})
+    no_rows = eng.model_copy(update={"note": "no rows: assumed equal to llama.cpp"})
+    assert rough_figures(few_decode, eng) == (True, False)
+    assert rough_figures(fam, no_rows) == (True, False)
     assert tables.rough_label(True, True) == "≈ decode, TTFT"
     assert tables.rough_label(False, False) == ""
 

@@ -189,16 +189,8 @@ if incomplete_lines:
                 "the row are lower bounds):\n" + "\n".join(
                     f"- {fmt.md_escape(line)}" for line in incomplete_lines))
 
-assumption_lines: list[str] = []
-if best is not None:
-    try:
-        detail = services.estimate_dict(
-            wl.workload, best["platform"], int(best["units"]), best["parallel"],
-            best["engine"], services.prices_version(), services.catalog_version(),
-            wl.config, wl.config_name, wl.repo, memory_setting)
-        assumption_lines = list(detail["assumptions"])
-    except (ScenarioError, UnknownIdError) as exc:
-        assumption_lines = [f"assumptions unavailable: {exc}"]
+# the best row's estimate assumptions, as the comparison computed them (no second estimate)
+assumption_lines: list[str] = [] if best is None else list(best["assumptions"])
 priced_dates = ranked.loc[ranked["price_chf"].notna(), "oldest_price_date"].tolist()
 assumption_lines.insert(0, "comparison " + widgets.price_age_of(cat, priced_dates).note())
 assumption_lines += [
@@ -221,25 +213,28 @@ widgets.download_buttons(
     key="compare", kinds=kinds)
 
 # ----------------------------------------------------------------------- charts
+# On demand: the first render is the decision and the table; a chart (and the browser's
+# 4.7 MB plotly bundle) loads only when one is chosen here.
 st.subheader("Charts")
-tab_price, tab_mem, tab_scale = st.tabs(["Price vs speed", "Memory per unit",
-                                         "Scaling with units"])
-with tab_price:
-    if charts.priced_fitting(ranked, y_col).empty:
-        st.info("Nothing in this comparison both fits and has a known price, so there is "
-                "no price/speed trade-off to chart. Add unit counts or alternatives, or "
-                "lower the context or streams.")
-    else:
-        st.plotly_chart(services.figure(
-            "price_vs_speed", ranked, y=y_col, y_label=y_label,
-            best_config=None if best is None else best["config"],
-            floor_tok_s=floors.min_tok_s_per_stream if ss[K("metric")] == "per_stream"
-            else None), key="chart_price")
-        st.caption("Fitting, priced configurations. Pareto frontier: no other "
-                   "configuration is both cheaper and faster. Open markers: price "
-                   "incomplete (a lower bound; the missing parts show on hover). The dotted "
-                   "line is the speed floor (per-stream metric).")
-with tab_mem:
+CHARTS = ("Price vs speed", "Memory per unit", "Scaling with units")
+no_tradeoff = charts.priced_fitting(ranked, y_col).empty
+if no_tradeoff:
+    st.info("Nothing in this comparison both fits and has a known price, so there is "
+            "no price/speed trade-off to chart. Add unit counts or alternatives, or "
+            "lower the context or streams.")
+chart = st.segmented_control("Show a chart", CHARTS, default=None, key="compare_chart",
+                             help="charts are drawn on demand: the page opens faster")
+if chart == "Price vs speed" and not no_tradeoff:
+    st.plotly_chart(services.figure(
+        "price_vs_speed", ranked, y=y_col, y_label=y_label,
+        best_config=None if best is None else best["config"],
+        floor_tok_s=floors.min_tok_s_per_stream if ss[K("metric")] == "per_stream"
+        else None), key="chart_price")
+    st.caption("Fitting, priced configurations. Pareto frontier: no other "
+               "configuration is both cheaper and faster. Open markers: price "
+               "incomplete (a lower bound; the missing parts show on hover). The dotted "
+               "line is the speed floor (per-stream metric).")
+elif chart == "Memory per unit":
     mem, omitted = tables.memory_rows(ranked, platform)
     if mem.empty:
         st.info(f"No memory breakdown: {wl.workload.weights} cannot run on any of these "
@@ -253,7 +248,7 @@ with tab_mem:
                "each alternative."
                + (f" Not shown (no valid layout, see Reason): {', '.join(omitted)}."
                   if omitted else ""))
-with tab_scale:
+elif chart == "Scaling with units":
     own = ranked[ranked["platform"] == platform]
     if own["decode_tok_s_per_request"].notna().any():
         st.plotly_chart(services.figure("scaling", own, y=y_col, y_label=y_label),

@@ -56,21 +56,23 @@ with st.spinner("Sizing every model…"):
                              int(ss[K("streams")]), min_ctx, services.catalog_version(),
                              custom, memory_setting)
 
-fits = grid[grid["max_context_tokens"].fillna(0) >= grid.apply(
-    lambda r: min(min_ctx, cat.model(r["model"]).max_context_tokens), axis=1)]
+wanted = {m.id: min(min_ctx, m.max_context_tokens) for m in cat.models}
+fits = grid[grid["max_context_tokens"].fillna(0) >= grid["model"].map(wanted)]
 st.caption(f"{cat.platform(platform_id).name}: {fits['model'].nunique()} of "
            f"{len(cat.models)} models reach the minimum context in at least one cell. "
-           "Cell = max context per stream (k = 1024 tokens; with many columns the number "
-           "alone, in k). Colours (legend below the chart): the scale = fits, light red ✗ = "
-           "the weights do not fit, grey n/a = combination not supported "
-           "(engine/quantization/layout); * = below the minimum context.")
-st.plotly_chart(services.figure("fit_heatmap", grid, min_context_tokens=min_ctx),
-                key="chart_fit")
+           "Cells: " + "; ".join(tables.FIT_CELL_STATES.values()) + ".")
+text, _states = tables.fit_pivot(grid, min_ctx)
+widgets.show_cells(text, key="fit_grid_view")
 
-if len({(q, n) for q, n in zip(grid["quant"], grid["units"], strict=True)}) \
-        > charts.HEATMAP_MAX_TEXT_COLUMNS:
-    st.caption("Too many columns to label each cell legibly: hover a cell for its value, "
-               "or open the table below.")
+# the heatmap on demand: its ~4,000 SVG labels and the 4.7 MB chart library load only here
+if st.toggle("Show as a heatmap", key="fit_heatmap",
+             help="the same cells coloured by max context (drawn on demand)"):
+    st.plotly_chart(services.figure("fit_heatmap", grid, min_context_tokens=min_ctx),
+                    key="chart_fit")
+    if len({(q, n) for q, n in zip(grid["quant"], grid["units"], strict=True)}) \
+            > charts.HEATMAP_MAX_TEXT_COLUMNS:
+        st.caption("Too many columns to label each cell legibly: hover a cell for its "
+                   "value, or read the table above.")
 
 table = tables.fit_table(grid)
 kinds = tables.FIT_KINDS

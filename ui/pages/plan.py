@@ -118,7 +118,7 @@ years = cat.defaults.years_tco
 rec = pd.DataFrame([{
     "Rank": i + 1, "Configuration": f"{c.units} x {c.platform_id}", "Family": c.family,
     "Price (CHF)": c.price_chf,
-    "Prices as of": None if getattr(c, "oldest_price_date", None) is None
+    "Prices as of": None if c.oldest_price_date is None
     else c.oldest_price_date.isoformat(),
     "Price complete": c.price_complete,          # False: a lower bound (Unpriced parts)
     "Unpriced parts": "; ".join(c.unpriced_items),
@@ -153,7 +153,7 @@ if result.recommended:
                   "price incomplete)")
                + f" — {fmt.md_escape(top.plan.describe())}")
     st.caption(f"Rule: {fmt.md_escape(rule)}.")
-    widgets.price_age_notice(cat, [getattr(top, "oldest_price_date", None)])
+    widgets.price_age_notice(cat, [top.oldest_price_date])
     st.subheader(f"Recommendations ({len(rec)})")
     widgets.show_table(rec, {**rec_kinds, "Rank": "int", "Meets targets": "bool",
                              "Price complete": "bool"}, key="plan_rec",
@@ -190,7 +190,7 @@ with st.expander("Assumptions"):
         st.markdown(f"- {fmt.md_escape(line)}")
 
 age_line = "recommendations: " + widgets.price_age_of(
-    cat, [getattr(c, "oldest_price_date", None) for c in result.recommended]).note()
+    cat, [c.oldest_price_date for c in result.recommended]).note()
 result_notes = [*memory_lines, *result.assumptions]
 sheets = {"Recommendations": rec if len(rec) else pd.DataFrame({"Result": ["none"]}),
           "Rejected": rej,
