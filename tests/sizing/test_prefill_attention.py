@@ -33,24 +33,28 @@ def test_qwen3_235b_int4_tp2_128k_ttft_by_hand(catalog):
     Attention: 131,072 x 131,073 / 2 = 8,590,000,128 causal pairs x 3,080,192 FLOP per
       pair (4 x 64 heads x 128 head dim x 94 layers) = 2.6459e16 FLOP, at TP 2 x 94 TFLOPS
       (FlashAttention-2 on GB10, flashinfer PR 3897) -> 140.74 s.
-    All-reduces: 64 chunks of 2,048 tokens x (2 x 94 + 1) x (55 us + 2,048 x 4,096 x 2 B
-      x 2 x 1/2 / 25e9 B/s = 671.1 us) = 8.78 s; no per-layer cost (vLLM on GB10: 0 us).
-    Fixed TTFT cost of vLLM: 0 ms (catalog: the median of its measured TTFTs minus the
-    predicted prefill, clamped at 0). Total 385.10 s (the model before: 1,187 s, attention
-    charged at the int4 GEMM rate)."""
+    All-reduces over RoCE (catalog `transports`, NCCL ring at 2 ranks): 64 chunks of 2,048
+      tokens x (2 x 94 + 1) x (40 us base + 2 x 1 x 2.7 us steps + 2,048 x 4,096 x 2 B
+      x 2 x 1/2 / (0.9 x 25e9 B/s) = 791.05 us) = 9.5686 s (the tree, 49.99 us + 2 M / bus
+      = 1,541 us, is slower); no per-layer cost (vLLM on GB10: 0 us).
+    Fixed TTFT cost of vLLM: the catalog's (the median of its measured TTFTs minus the
+    predicted prefill; 2.2 ms at this fit). Total 385.89 s (the model before: 1,187 s,
+    attention charged at the int4 GEMM rate)."""
     t = _table(catalog, units=2, model="Qwen/Qwen3-235B-A22B", weights="int4",
                context_tokens=131072)
     n = np.array([131072.0])
     gemm = 2 * 21_567_635_456 * 131072 / (2 * 125e12 * 0.096)
     attn = 131072 * 131073 / 2 * (4 * 64 * 128 * 94) / (2 * 94e12)
-    allreduce = 64 * 189 * (55e-6 + 2048 * 4096 * 2 * 2 * 0.5 / 25e9)
+    allreduce = 64 * 189 * (40e-6 + 2 * 1 * 2.7e-6 + 2048 * 4096 * 2 * 2 * 0.5 / (0.9 * 25e9))
+    fixed = catalog.calibration_for("gb10", "vllm")[1].ttft_fixed_s
     assert float(kernel.prefill_gemm_s(t, n)[0]) == pytest.approx(gemm, rel=1e-6)
     assert float(kernel.prefill_attention_s(t, n)[0]) == pytest.approx(attn, rel=1e-6)
     assert gemm == pytest.approx(235.58, abs=0.01)
     assert attn == pytest.approx(140.74, abs=0.01)
-    assert float(kernel.ttft_s(t, n)[0]) == pytest.approx(gemm + attn + allreduce + 0.0,
+    assert allreduce == pytest.approx(9.5686, abs=1e-4)
+    assert float(kernel.ttft_s(t, n)[0]) == pytest.approx(gemm + attn + allreduce + fixed,
                                                          rel=1e-6)
-    assert float(kernel.ttft_s(t, n)[0]) == pytest.approx(385.10, abs=0.01)
+    assert float(kernel.ttft_s(t, n)[0]) == pytest.approx(385.89, abs=0.02)
 
 
 SETUPS = [
