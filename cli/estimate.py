@@ -9,12 +9,10 @@ a CSV file (``--batch``); `estimate_dict` also serves cost and agent.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli.common import (
     CliError,
@@ -41,6 +39,10 @@ from sizing.scenario import (
 )
 from sizing.speculative import CONTENT_TYPES, DRAFT_TOKENS_MAX, SPEC_METHODS
 from sizing.topology import check_parallel
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Iterator
 
 BATCH_COLUMNS = ("platform", "units", "parallel", "model", "weights", "kv_dtype", "engine",
                  "context", "concurrency", "mem_util", "memory_setting",

@@ -22,18 +22,21 @@ import csv
 import math
 import statistics
 from collections import Counter
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sizing import kernel
-from sizing.catalog import Calibration, Catalog, FamilyCalibration
 from sizing.memory import table_for
 from sizing.scenario import Scenario, ScenarioError, resolve
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from pathlib import Path
+
+    from sizing.catalog import Calibration, Catalog, EngineCalibration, FamilyCalibration
 
 REFERENCE_ENGINE = "llamacpp"
 
@@ -895,6 +898,19 @@ def fit_cases(start: Calibration, cases: list[Case | RowResult], *, rounds: int 
         cal = _fit_efficiencies(cases, _fit_step_overheads(cases, _fit_path_overheads(cases, cal)),
                                 rounds)
     result = evaluate(cases, cal)
+    cal = cal.model_copy(update={"families": _noted_families(cal, result, cases),
+                                 "engines": [e.model_copy(update={"note": _engine_note(
+                                     e, result, cases)}) for e in cal.engines]})
+    result = evaluate(cases, cal)
+    cal = cal.model_copy(update={"median_abs_pct_error": round(result.mape("decode"), 1)})
+    return cal, result
+
+
+def _noted_families(cal: Calibration, result: CalibrationResult,
+                    cases: list[Case | RowResult]) -> list[FamilyCalibration]:
+    """`cal`'s families with their notes (rows fitted on, fallbacks taken), the per-step
+    engines of a per-step family, and the median prefill efficiency of the others for a
+    family without prefill rows."""
     have = _families_with_prefill(result, cases)
     fitted = [f.prefill_compute_efficiency for f in cal.families if f.family in have]
     fallback = round(statistics.median(fitted), 3) if fitted else 0.3
@@ -917,42 +933,42 @@ def fit_cases(start: Calibration, cases: list[Case | RowResult], *, rounds: int 
                                      "decode_compute_efficiency": fallback})
             note += "; no prefill rows: median prefill efficiency of the other families"
         fams.append(f.model_copy(update={"note": note, "source": ["data/benchmarks.csv"]}))
-    engs = []
-    for e in cal.engines:
-        n = sum(1 for r in result.evaluated if r.engine == e.engine)
-        own_text = ", ".join(
-            f"{f}: {sum(1 for r in result.evaluated if r.engine == e.engine and r.family == f)}"
-            " rows" for f in e.family_decode_factors)
-        note = ("reference engine (factor 1 by definition)" if e.engine == REFERENCE_ENGINE
-                else (f"{n} decode rows" + (f"; own factor on {own_text}" if own_text else ""))
-                if n else "no rows: assumed equal to llama.cpp")
-        if e.path_decode_factors:
-            rows_on = Counter(f"{r.family}/{r.weights}" for r in result.evaluated
-                              if r.engine == e.engine)
-            note += "; own factor on kernel paths " + ", ".join(
-                f"{k} ({rows_on[k]} rows)" for k in sorted(e.path_decode_factors))
-        if e.family_layer_overhead_us:
-            note += ("; own per-layer overhead (rows of several model sizes) on "
-                     + ", ".join(e.family_layer_overhead_us))
-        if e.family_recurrent_overhead_us:
-            note += ("; extra per recurrent-state layer (hybrid and attention-only rows) on "
-                     + ", ".join(e.family_recurrent_overhead_us))
-        if e.family_sequence_overhead_us:
-            note += ("; per-sequence step cost (rows at several concurrencies) on "
-                     + ", ".join(e.family_sequence_overhead_us))
-        if e.path_prefill_factors:
-            pf_on = Counter(f"{r.family}/{r.weights}" for r in _prefill_rows(result, cases)
-                            if r.engine == e.engine)
-            note += "; own prefill GEMM factor on kernel paths " + ", ".join(
-                f"{k} ({pf_on[k]} rows)" for k in sorted(e.path_prefill_factors))
-        if e.attention_efficiency < 1.0:
-            note += (f"; prefill attention at {e.attention_efficiency:g} x the platform's "
-                     "flash-attention rate (depth sweeps)")
-        engs.append(e.model_copy(update={"note": note}))
-    cal = cal.model_copy(update={"families": fams, "engines": engs})
-    result = evaluate(cases, cal)
-    cal = cal.model_copy(update={"median_abs_pct_error": round(result.mape("decode"), 1)})
-    return cal, result
+    return fams
+
+
+def _engine_note(e: EngineCalibration, result: CalibrationResult,
+                 cases: list[Case | RowResult]) -> str:
+    """The note of engine calibration `e`: rows fitted on and the constants of its own."""
+    n = sum(1 for r in result.evaluated if r.engine == e.engine)
+    own_text = ", ".join(
+        f"{f}: {sum(1 for r in result.evaluated if r.engine == e.engine and r.family == f)}"
+        " rows" for f in e.family_decode_factors)
+    note = ("reference engine (factor 1 by definition)" if e.engine == REFERENCE_ENGINE
+            else (f"{n} decode rows" + (f"; own factor on {own_text}" if own_text else ""))
+            if n else "no rows: assumed equal to llama.cpp")
+    if e.path_decode_factors:
+        rows_on = Counter(f"{r.family}/{r.weights}" for r in result.evaluated
+                          if r.engine == e.engine)
+        note += "; own factor on kernel paths " + ", ".join(
+            f"{k} ({rows_on[k]} rows)" for k in sorted(e.path_decode_factors))
+    if e.family_layer_overhead_us:
+        note += ("; own per-layer overhead (rows of several model sizes) on "
+                 + ", ".join(e.family_layer_overhead_us))
+    if e.family_recurrent_overhead_us:
+        note += ("; extra per recurrent-state layer (hybrid and attention-only rows) on "
+                 + ", ".join(e.family_recurrent_overhead_us))
+    if e.family_sequence_overhead_us:
+        note += ("; per-sequence step cost (rows at several concurrencies) on "
+                 + ", ".join(e.family_sequence_overhead_us))
+    if e.path_prefill_factors:
+        pf_on = Counter(f"{r.family}/{r.weights}" for r in _prefill_rows(result, cases)
+                        if r.engine == e.engine)
+        note += "; own prefill GEMM factor on kernel paths " + ", ".join(
+            f"{k} ({pf_on[k]} rows)" for k in sorted(e.path_prefill_factors))
+    if e.attention_efficiency < 1.0:
+        note += (f"; prefill attention at {e.attention_efficiency:g} x the platform's "
+                 "flash-attention rate (depth sweeps)")
+    return note
 
 
 def cross_validate(catalog: Catalog, cases: list[Case | RowResult],

@@ -17,11 +17,10 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import yaml
 from pydantic import (
@@ -36,6 +35,11 @@ from pydantic import (
 )
 
 from sizing import limits
+from sizing.hfconfig import ConfigError, architecture_from_config
+from sizing.quantmap import precision_map, uniform_map
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CATALOG_PATH = ROOT / "catalog.yaml"
@@ -133,24 +137,29 @@ class UniqueKeyLoader(_SafeLoader):  # type: ignore[misc,valid-type]
             raise NumberLimitError(f"{path or 'top level'} (line {node.start_mark.line + 1}): "
                                    f"nested deeper than {limits.MAX_DEPTH} levels")
         if isinstance(node, yaml.MappingNode):
-            first: dict[tuple[str, str], int] = {}
-            for key_node, value_node in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    self._check_unique(value_node, path, seen_nodes, depth + 1)
-                    continue
-                name = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
-                where = f"{path}.{name}" if path else name
-                line = key_node.start_mark.line + 1
-                if isinstance(key_node, yaml.ScalarNode):
-                    ident = (key_node.tag, name)
-                    if ident in first:
-                        raise DuplicateKeyError(where, line, first[ident])
-                    first[ident] = line
-                self._check_unique(value_node, where, seen_nodes, depth + 1)
+            self._check_mapping(node, path, seen_nodes, depth)
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
                 self._check_unique(item, f"{path}[{_item_label(item) or i}]", seen_nodes,
                                    depth + 1)
+
+    def _check_mapping(self, node: yaml.MappingNode, path: str, seen_nodes: set[int],
+                       depth: int) -> None:
+        """`_check_unique` for a mapping's keys (no key twice) and values."""
+        first: dict[tuple[str, str], int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self._check_unique(value_node, path, seen_nodes, depth + 1)
+                continue
+            name = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
+            where = f"{path}.{name}" if path else name
+            line = key_node.start_mark.line + 1
+            if isinstance(key_node, yaml.ScalarNode):
+                ident = (key_node.tag, name)
+                if ident in first:
+                    raise DuplicateKeyError(where, line, first[ident])
+                first[ident] = line
+            self._check_unique(value_node, where, seen_nodes, depth + 1)
 
 
 def _item_label(node: yaml.Node) -> str | None:
@@ -187,7 +196,7 @@ def _private(model: BaseModel) -> dict[str, Any]:
     """A model's private attributes as a plain dict. Reading ``model._x`` goes through
     pydantic's ``__getattr__`` (a failing ``hasattr`` per read, ~3 us); the lookups below
     run ~10^5 times in a 10,000-row batch."""
-    return cast(dict[str, Any], model.__pydantic_private__)
+    return cast("dict[str, Any]", model.__pydantic_private__)
 
 
 # --------------------------------------------------------------------------- prices
@@ -530,9 +539,6 @@ class ModelArch(Strict):
 
     @model_validator(mode="after")
     def _import_config(self) -> ModelArch:
-        from sizing.hfconfig import ConfigError, architecture_from_config
-        from sizing.quantmap import precision_map, uniform_map
-
         raw = self.config if isinstance(self.config, dict) else _read_json(
             ROOT / self.config, "config")
         try:
@@ -611,8 +617,6 @@ def _checkpoint_raw(repo: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
 
 def checkpoint_precision(repo: str, arch: Any) -> Any:
     """A kept checkpoint's precision map over the catalog model's architecture."""
-    from sizing.quantmap import precision_map
-
     raw, hf_quant = _checkpoint_raw(repo)
     return precision_map(raw, arch, hf_quant_config=hf_quant, name=repo)
 
@@ -856,6 +860,25 @@ class Catalog(Strict):
 
     @model_validator(mode="after")
     def _cross_refs(self) -> Catalog:
+        """Every id unique across sections and every reference to an id known; the first
+        problem found raises ValueError naming the entry and field."""
+        self._check_unique_ids()
+        quants = {q.id for q in self.quantizations}
+        self._check_platform_refs(quants)
+        self._check_quantization_refs(quants)
+        self._check_transport_refs()
+        self._check_engine_refs(quants)
+        for m in self.models:
+            for q in m.checkpoints:
+                if q not in quants:
+                    raise ValueError(
+                        f"models[{m.id}].checkpoints.{q}: unknown quantization '{q}'")
+        self._check_calibration_once()
+        if self.defaults.tariff not in {t.id for t in self.tariffs}:
+            raise ValueError(f"defaults.tariff: unknown tariff '{self.defaults.tariff}'")
+        return self
+
+    def _check_unique_ids(self) -> None:
         all_ids: dict[str, str] = {}
         for section in ("platforms", "switches", "cables", "host_parts", "models",
                         "quantizations", "engines", "tariffs", "transports"):
@@ -864,7 +887,8 @@ class Catalog(Strict):
                     raise ValueError(f"{section}[{entry.id}].id: duplicate id "
                                      f"(also in {all_ids[entry.id]})")
                 all_ids[entry.id] = section
-        quants = {q.id for q in self.quantizations}
+
+    def _check_platform_refs(self, quants: set[str]) -> None:
         engines = {e.id for e in self.engines}
         parts = {p.id for p in self.host_parts}
         for p in self.platforms:
@@ -877,6 +901,8 @@ class Catalog(Strict):
             for hp in p.host.parts if p.host else []:
                 if hp.item not in parts:
                     raise ValueError(f"platforms[{p.id}].host.parts: unknown host part '{hp.item}'")
+
+    def _check_quantization_refs(self, quants: set[str]) -> None:
         for quant in self.quantizations:
             if quant.on_checkpoint is not None and quant.on_checkpoint not in quants:
                 raise ValueError(f"quantizations[{quant.id}].on_checkpoint: unknown "
@@ -885,6 +911,8 @@ class Catalog(Strict):
                 if model_id not in {m.id for m in self.models}:
                     raise ValueError(f"quantizations[{quant.id}].models: unknown model "
                                      f"'{model_id}'")
+
+    def _check_transport_refs(self) -> None:
         transports = {t.id for t in self.transports}
         for p in self.platforms:
             for tid in p.interconnect.transports if p.interconnect else []:
@@ -896,6 +924,8 @@ class Catalog(Strict):
                 if tid not in transports:
                     raise ValueError(f"engines[{engine.id}].transports: unknown transport "
                                      f"'{tid}'")
+
+    def _check_engine_refs(self, quants: set[str]) -> None:
         for engine in self.engines:
             for q in engine.quants:
                 if q not in quants:
@@ -903,11 +933,8 @@ class Catalog(Strict):
             for fam in engine.models:
                 if fam not in {m.family for m in self.models}:
                     raise ValueError(f"engines[{engine.id}].models: unknown model family '{fam}'")
-        for m in self.models:
-            for q in m.checkpoints:
-                if q not in quants:
-                    raise ValueError(
-                        f"models[{m.id}].checkpoints.{q}: unknown quantization '{q}'")
+
+    def _check_calibration_once(self) -> None:
         for section, key in (("families", "family"), ("engines", "engine")):
             listed: set[str] = set()
             for entry in getattr(self.calibration, section):
@@ -916,9 +943,6 @@ class Catalog(Strict):
                     raise ValueError(f"calibration.{section}[{name}].{key}: duplicate {key} "
                                      "(each may be calibrated once)")
                 listed.add(name)
-        if self.defaults.tariff not in {t.id for t in self.tariffs}:
-            raise ValueError(f"defaults.tariff: unknown tariff '{self.defaults.tariff}'")
-        return self
 
     # ---- memory settings ------------------------------------------------------------
     def memory_setting_ids(self) -> list[str]:
@@ -965,7 +989,7 @@ class Catalog(Strict):
             else:
                 by_id = {e.id: e for e in entries}
             cached = indexes[section] = (entries, by_id)
-        return cast(dict[str, Any], cached[1])
+        return cast("dict[str, Any]", cached[1])
 
     def _get(self, section: str, kind: str, id_: str) -> Any:
         index = self._index_of(section)
@@ -975,16 +999,16 @@ class Catalog(Strict):
             raise UnknownIdError(kind, id_, index) from None
 
     def platform(self, id_: str) -> Platform:
-        return cast(Platform, self._get("platforms", "platform", id_))
+        return cast("Platform", self._get("platforms", "platform", id_))
 
     def quant(self, id_: str) -> Quantization:
-        return cast(Quantization, self._get("quantizations", "quant", id_))
+        return cast("Quantization", self._get("quantizations", "quant", id_))
 
     def engine(self, id_: str) -> Engine:
-        return cast(Engine, self._get("engines", "engine", id_))
+        return cast("Engine", self._get("engines", "engine", id_))
 
     def transport(self, id_: str) -> Transport:
-        return cast(Transport, self._get("transports", "transport", id_))
+        return cast("Transport", self._get("transports", "transport", id_))
 
     def transport_choices(self, platform: Platform, engine: Engine) -> list[Transport]:
         """Transports `engine` can use between units of `platform`, the default first:
@@ -1003,23 +1027,23 @@ class Catalog(Strict):
         return choices[0] if choices else None
 
     def tariff(self, id_: str) -> Tariff:
-        return cast(Tariff, self._get("tariffs", "tariff", id_))
+        return cast("Tariff", self._get("tariffs", "tariff", id_))
 
     def switch(self, id_: str) -> Switch:
-        return cast(Switch, self._get("switches", "switch", id_))
+        return cast("Switch", self._get("switches", "switch", id_))
 
     def cable(self, id_: str) -> Cable:
-        return cast(Cable, self._get("cables", "cable", id_))
+        return cast("Cable", self._get("cables", "cable", id_))
 
     def host_part(self, id_: str) -> HostPartItem:
-        return cast(HostPartItem, self._get("host_parts", "host part", id_))
+        return cast("HostPartItem", self._get("host_parts", "host part", id_))
 
     def model(self, id_: str) -> ModelArch:
         """A model by repo id or by one of its variants' ids (case-insensitive)."""
         found = self._index_of("models").get(id_.lower())
         if found is None:
             raise UnknownIdError("model", id_, (m.id for m in self.models))
-        return cast(ModelArch, found)
+        return cast("ModelArch", found)
 
     def item(self, id_: str) -> Item:
         """Any purchasable item (platform, switch, cable, host part) by id."""
@@ -1191,9 +1215,6 @@ def model_from_config(raw: dict[str, Any], *, model_id: str, source: str,
     Its own quantization (``quantization_config`` or `hf_quant_config`) is its native
     precision. Raises CatalogError naming the file and the field it cannot interpret.
     """
-    from sizing.hfconfig import ConfigError
-    from sizing.quantmap import precision_map
-
     safe = _safe_id(model_id)
     name = safe.split("/")[-1] or "config.json"
     try:

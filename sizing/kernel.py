@@ -18,21 +18,23 @@ optionally the ``spec_*`` columns of speculative decoding (`sizing.speculative.c
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sizing.catalog import (
-    Catalog,
-    Engine,
-    EngineCalibration,
-    FamilyCalibration,
-    ModelArch,
-    Platform,
-    Quantization,
-    Transport,
-)
 from sizing.llm import GIB, _memo, weight_bytes_by_class
+
+if TYPE_CHECKING:
+    from sizing.catalog import (
+        Catalog,
+        Engine,
+        EngineCalibration,
+        FamilyCalibration,
+        ModelArch,
+        Platform,
+        Quantization,
+        Transport,
+    )
 
 TP, PP, REPLICAS, EP = 0, 1, 2, 3
 PARALLEL_CODE = {"tp": TP, "pp": PP, "replicas": REPLICAS, "tp+ep": EP}

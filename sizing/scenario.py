@@ -137,7 +137,7 @@ def _version_tuple(version: str) -> tuple[int, ...]:
     return tuple(int(x) for x in parts)
 
 
-def engine_memory_columns(s: Scenario, platform: Platform, engine: Engine
+def engine_memory_columns(s: Scenario, _platform: Platform, engine: Engine
                           ) -> dict[str, float]:
     """Kernel columns of the engine-memory inputs: max_num_batched_tokens (0 = the engine's
     default) and whether the version reserves CUDA-graph memory before the KV cache (CUDA
@@ -174,18 +174,68 @@ def _engine_memory_text(s: Scenario, platform: Platform, engine: Engine) -> str 
 
 def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) -> Resolved:
     """Validate `s` against `catalog`; `model` overrides the id lookup (config.json input)."""
+    platform, arch, quant = _lookup(s, catalog, model)
+    _check_choices(s)
+    engine = _resolve_engine(s, catalog, platform, arch, quant)
+    _check_quant(catalog, platform, arch, quant, engine)
+    _check_limits(s)
+    if s.parallel not in engine.parallel and s.units > 1:
+        raise ScenarioError(f"parallel '{s.parallel}' is not supported by {engine.id}; valid "
+                            f"choices: {', '.join(engine.parallel)}")
+    _check_workload(s, arch)
+    mem_util = s.mem_util if s.mem_util is not None else default_mem_util(catalog, platform, engine)
+    if not 0.05 <= mem_util <= 1.0:
+        raise ScenarioError(f"mem-util must be between 0.05 and 1.0 (got {mem_util})")
+    _check_layout(s, platform, arch, engine)
+    transport = resolve_transport(s.transport, platform, engine, catalog)
+    _check_engine_memory_inputs(s)
+    cuda_graphs = engine.cuda_graphs if s.cuda_graphs is None else s.cuda_graphs
+    assumptions = [*_setup_assumptions(s, platform, quant, engine, mem_util),
+                   *_run_assumptions(s, platform, engine, cuda_graphs, transport)]
+    try:
+        spec = resolve_spec(method=s.speculative, draft_tokens=s.spec_draft_tokens,
+                            content=s.spec_content, accept_rate=s.spec_accept,
+                            draft_model=s.spec_draft_model, model=arch, engine_id=engine.id,
+                            catalog=catalog)
+    except SpecError as exc:
+        raise ScenarioError(str(exc)) from None
+    if spec is not None:
+        if s.speculative_multiplier > 1.0:
+            raise ScenarioError("give either --spec or --spec-multiplier, not both (both "
+                                "count the accepted tokens per step)")
+        assumptions += describe(spec)
+    return Resolved(s, platform, arch, quant, engine, s.units, s.parallel if s.units > 1 else
+                    "tp", s.kv_dtype, s.context_tokens, s.concurrency, mem_util, assumptions,
+                    spec, cuda_graphs,
+                    catalog.calibration_for(platform.family, engine.id)[1]
+                    .sequence_overhead_us_on(platform.family), transport)
+
+
+def _lookup(s: Scenario, catalog: Catalog, model: ModelArch | None
+            ) -> tuple[Platform, ModelArch, Quantization]:
+    """The platform (with its memory setting), model and quantization `s` names."""
     try:
         platform = catalog.platform(s.platform).with_memory_setting(s.memory_setting)
         arch = model if model is not None else catalog.model(s.model)
         quant = catalog.quant(_weights_id(arch, s.weights))
     except UnknownIdError as exc:
         raise ScenarioError(str(exc)) from None
+    return platform, arch, quant
+
+
+def _check_choices(s: Scenario) -> None:
+    """The parallel layout and KV dtype are among the known choices."""
     if s.parallel not in PARALLEL_CHOICES:
         raise ScenarioError(f"unknown parallel '{s.parallel}'; valid choices: "
                             f"{', '.join(PARALLEL_CHOICES)}")
     if s.kv_dtype not in KV_DTYPES:
         raise ScenarioError(f"unknown kv dtype '{s.kv_dtype}'; valid choices: "
                             f"{', '.join(KV_DTYPES)}")
+
+
+def _resolve_engine(s: Scenario, catalog: Catalog, platform: Platform, arch: ModelArch,
+                    quant: Quantization) -> Engine:
+    """The engine `s` names (or the default) when it runs on `platform` and runs `arch`."""
     engine_id = s.engine or default_engine(platform, catalog, quant.id)
     try:
         engine = catalog.engine(engine_id)
@@ -198,6 +248,12 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
         others = [e for e in platform.engines if catalog.engine(e).runs(arch)]
         raise ScenarioError(f"engine '{engine.id}' runs only {', '.join(engine.models)} models "
                             f"in its own code, not {arch.id}; valid choices: {', '.join(others)}")
+    return engine
+
+
+def _check_quant(catalog: Catalog, platform: Platform, arch: ModelArch, quant: Quantization,
+                 engine: Engine) -> None:
+    """The quantization runs on the platform, in the engine, and applies to the model."""
     if quant.id not in platform.quants:
         raise ScenarioError(f"quant '{quant.id}' cannot run on {platform.id}; valid choices: "
                             f"{', '.join(platform.quants)}")
@@ -206,7 +262,11 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
                             f"{', '.join(q for q in engine.quants if q in platform.quants)}")
     if not quant_applies(arch, quant):
         raise ScenarioError(quant_mismatch_message(arch, quant, catalog))
-    try:                                    # the shared rules (sizing.limits)
+
+
+def _check_limits(s: Scenario) -> None:
+    """The shared input rules (sizing.limits)."""
+    try:
         limits.check_workload(context_tokens=s.context_tokens, concurrency=s.concurrency,
                               units=s.units)
         limits.check_float("speculative multiplier", s.speculative_multiplier,
@@ -216,9 +276,10 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
                                limits.MEM_UTIL_MAX)
     except limits.InputError as exc:
         raise ScenarioError(str(exc)) from None
-    if s.parallel not in engine.parallel and s.units > 1:
-        raise ScenarioError(f"parallel '{s.parallel}' is not supported by {engine.id}; valid "
-                            f"choices: {', '.join(engine.parallel)}")
+
+
+def _check_workload(s: Scenario, arch: ModelArch) -> None:
+    """Concurrency, context (within the model's maximum) and speculative multiplier."""
     if s.concurrency < 1:
         raise ScenarioError(f"concurrency must be at least 1 (got {s.concurrency})")
     if s.context_tokens < 1:
@@ -229,9 +290,10 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
     if s.speculative_multiplier < 1.0:
         raise ScenarioError("speculative multiplier must be >= 1.0 "
                             f"(got {s.speculative_multiplier})")
-    mem_util = s.mem_util if s.mem_util is not None else default_mem_util(catalog, platform, engine)
-    if not 0.05 <= mem_util <= 1.0:
-        raise ScenarioError(f"mem-util must be between 0.05 and 1.0 (got {mem_util})")
+
+
+def _check_layout(s: Scenario, platform: Platform, arch: ModelArch, engine: Engine) -> None:
+    """The parallel layout fits the model and platform; --cuda-graphs fits the engine."""
     if s.parallel == "tp+ep" and s.units > 1 and not arch.arch.num_experts:
         raise ScenarioError(f"parallel 'tp+ep' shards routed experts; {arch.id} is a dense "
                             "model: use --parallel tp, pp or replicas")
@@ -250,8 +312,22 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
                             f"{arch.arch.num_layers} layers")
     if platform.form == "system" and s.units > 1 and platform.interconnect is None:
         raise ScenarioError(f"{platform.id} has no multi-unit interconnect in the catalog")
-    transport = resolve_transport(s.transport, platform, engine, catalog)
 
+
+def _check_engine_memory_inputs(s: Scenario) -> None:
+    """max-num-batched-tokens in range and an engine version that parses."""
+    if s.max_num_batched_tokens is not None and not (
+            64 <= s.max_num_batched_tokens <= limits.CONTEXT_TOKENS_MAX):
+        raise ScenarioError(f"max-num-batched-tokens must be between 64 and "
+                            f"{limits.CONTEXT_TOKENS_MAX} (got {s.max_num_batched_tokens})")
+    if s.engine_version is not None:
+        _version_tuple(s.engine_version)
+
+
+def _setup_assumptions(s: Scenario, platform: Platform, quant: Quantization, engine: Engine,
+                       mem_util: float) -> list[str]:
+    """Assumptions lines of the engine's memory, the weights, the KV cache, the engine
+    memory model and the memory setting."""
     assumptions = [
         f"engine {engine.name}: {engine.memory_policy} memory, utilization {mem_util:.2f} "
         f"of {platform.accelerator_memory_gib:.1f} GiB accelerator memory per unit",
@@ -261,12 +337,6 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
            if engine.id in quant.unquantized_dtype else "keep the checkpoint dtype"),
         f"KV cache {s.kv_dtype}; blocks of {engine.kv_block_tokens} tokens",
     ]
-    if s.max_num_batched_tokens is not None and not (
-            64 <= s.max_num_batched_tokens <= limits.CONTEXT_TOKENS_MAX):
-        raise ScenarioError(f"max-num-batched-tokens must be between 64 and "
-                            f"{limits.CONTEXT_TOKENS_MAX} (got {s.max_num_batched_tokens})")
-    if s.engine_version is not None:
-        _version_tuple(s.engine_version)
     memory_text = _engine_memory_text(s, platform, engine)
     if memory_text is not None:
         assumptions.append(memory_text)
@@ -278,7 +348,14 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
         ms = platform.memory_setting
         assumptions.insert(1, f"memory setting '{ms.id}': {ms.label}; {ms.how_to} "
                               f"(source {ms.source[0]}, {ms.date.isoformat()})")
-    cuda_graphs = engine.cuda_graphs if s.cuda_graphs is None else s.cuda_graphs
+    return assumptions
+
+
+def _run_assumptions(s: Scenario, platform: Platform, engine: Engine, cuda_graphs: bool,
+                     transport: Transport | None) -> list[str]:
+    """Assumptions lines of CUDA graphs, the transport, expert parallel and the
+    speculative multiplier."""
+    assumptions = []
     if engine.cuda_graphs:
         assumptions.append(
             f"CUDA graphs {'on' if cuda_graphs else 'off (eager)'}"
@@ -301,23 +378,7 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
     if s.speculative_multiplier > 1.0:
         assumptions.append(f"speculative decoding multiplier x{s.speculative_multiplier:g} "
                            "applied to decode speed (accepted tokens per step)")
-    try:
-        spec = resolve_spec(method=s.speculative, draft_tokens=s.spec_draft_tokens,
-                            content=s.spec_content, accept_rate=s.spec_accept,
-                            draft_model=s.spec_draft_model, model=arch, engine_id=engine.id,
-                            catalog=catalog)
-    except SpecError as exc:
-        raise ScenarioError(str(exc)) from None
-    if spec is not None:
-        if s.speculative_multiplier > 1.0:
-            raise ScenarioError("give either --spec or --spec-multiplier, not both (both "
-                                "count the accepted tokens per step)")
-        assumptions += describe(spec)
-    return Resolved(s, platform, arch, quant, engine, s.units, s.parallel if s.units > 1 else
-                    "tp", s.kv_dtype, s.context_tokens, s.concurrency, mem_util, assumptions,
-                    spec, cuda_graphs,
-                    catalog.calibration_for(platform.family, engine.id)[1]
-                    .sequence_overhead_us_on(platform.family), transport)
+    return assumptions
 
 
 def resolve_transport(transport_id: str | None, platform: Platform, engine: Engine,
