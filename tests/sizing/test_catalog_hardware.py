@@ -258,7 +258,8 @@ def test_no_nvlink_on_rtx_pro_6000(catalog: Catalog) -> None:
 
 def test_quant_and_engine_rules(catalog: Catalog) -> None:
     """FP4 tensor cores on Blackwell only, FP8 on Ada and Blackwell (weight-only Marlin on the
-    3090), MLX on Apple only, ds4 where its CUDA and Metal builds run."""
+    3090), MLX on Apple only, ds4 where its CUDA and Metal builds run, Ollama (CUDA, Metal,
+    ROCm/Vulkan builds) wherever llama.cpp runs."""
     blackwell = {"gb10", "rtx-pro-6000", "rtx-5090"}
     fp8_cores = blackwell | {"rtx-4090"}
     apple = {"mac-m3-ultra", "mac-m2-ultra"}
@@ -266,6 +267,7 @@ def test_quant_and_engine_rules(catalog: Catalog) -> None:
         assert ("nvfp4" in p.quants) == (p.family in blackwell), p.id
         assert ("trtllm" in p.engines) == (p.family in fp8_cores), p.id
         assert ("mlx" in p.engines) == (p.family in apple), p.id
+        assert ("ollama" in p.engines) == ("llamacpp" in p.engines), p.id
         assert ("ds4" in p.engines) == (p.family in apple | {"gb10", "rtx-pro-6000"}), p.id
         if p.family != "rtx-3090":
             assert ("fp8" in p.quants) == (p.family in fp8_cores), p.id
@@ -273,7 +275,7 @@ def test_quant_and_engine_rules(catalog: Catalog) -> None:
     mac = catalog.platform("mac-studio-m3-ultra-96gb")
     assert set(mac.quants) == {"bf16", "int8", "int4", "q8_0", "q4_k_m", "iq4_xs", "q3_k_m",
                                "mxfp4", "ds4_q2", "ds4_q4"}  # no fp8/nvfp4 on Apple silicon
-    assert set(mac.engines) == {"mlx", "llamacpp", "ds4"}
+    assert set(mac.engines) == {"mlx", "llamacpp", "ds4", "ollama"}
     strix = catalog.platform("framework-desktop-395-128gb")
     assert {"bf16", "q8_0", "q4_k_m", "mxfp4", "int4"} <= set(strix.quants)
     assert "llamacpp" in strix.engines
