@@ -58,9 +58,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -70,8 +69,6 @@ from sizing.bom import bill_of_materials
 from sizing.catalog import Catalog, ModelArch, UnknownIdError
 from sizing.estimate import Estimate
 from sizing.llm import GIB, weight_bytes_by_class
-from sizing.memory import MemoryFit
-from sizing.money import PriceQuote
 from sizing.power import RunningCost, running_cost
 from sizing.scenario import ScenarioError
 from sizing.topology import TopologyError
@@ -91,6 +88,12 @@ from sizing.workload import (
     layouts,
     offered_transport,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from sizing.memory import MemoryFit
+    from sizing.money import PriceQuote
 
 
 def _nan(x: float | None) -> float:

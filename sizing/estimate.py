@@ -9,22 +9,25 @@ price history; None means the catalog list prices.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sizing import kernel
 from sizing.bom import bill_of_materials
-from sizing.catalog import Catalog, EngineCalibration, FamilyCalibration, ModelArch
 from sizing.llm import precision_source
 from sizing.memory import MemoryFit, fit_from_table
-from sizing.money import PriceQuote
 from sizing.power import cluster_power
 from sizing.scenario import Resolved, Scenario, ScenarioError, engine_memory_columns, resolve
 from sizing.throughput import SpeedBand, Throughput, speed_band
 from sizing.topology import check_parallel
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from sizing.catalog import Catalog, EngineCalibration, FamilyCalibration, ModelArch
+    from sizing.money import PriceQuote
 
 
 @dataclass(frozen=True)

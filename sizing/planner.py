@@ -46,15 +46,12 @@ after every configuration with a complete price, with ``price_complete=False``,
 
 from __future__ import annotations
 
-import datetime
 import itertools
 import math
-from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sizing.bom import BillOfMaterials, bill_of_materials
-from sizing.catalog import Catalog
 from sizing.estimate import Estimate
 from sizing.money import PriceQuote, chf
 from sizing.power import running_cost
@@ -69,6 +66,12 @@ from sizing.workload import (
     effective_total_tok_s,
     layouts,
 )
+
+if TYPE_CHECKING:
+    import datetime
+    from collections.abc import Iterator, Mapping, Sequence
+
+    from sizing.catalog import Catalog
 
 REASONS: tuple[str, ...] = ("memory", "speed", "ttft", "budget", "power", "price",
                            "unsupported")

@@ -9,14 +9,16 @@ Every column label carries its unit (``Price (CHF)``, ``Decode per stream (tok/s
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from sizing.money import DASH, chf, chf_rappen  # the one CHF formatter (re-exported)
 from sizing.safe_text import md_escape  # the one escaping route (re-exported)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 def _is_missing(value: Any) -> bool:

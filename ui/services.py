@@ -14,10 +14,8 @@ run as background jobs defined in `ui.jobs`; their registry is cached here.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
@@ -31,6 +29,10 @@ from sizing.upgrade import Upgrade, upgrade_cost, upgrade_path
 from sizing.workload import offered_transport, scenario_for
 from ui import charts, tables
 from ui.jobs import RefreshJob, RefreshJobs
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
 
 BENCHMARKS_PATH = ROOT / "data" / "benchmarks.csv"
 

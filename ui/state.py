@@ -13,11 +13,14 @@ Flow (the "seed once" pattern):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sizing.catalog import Catalog
 from ui.links import PARAMS, encode_query, parse_query
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from sizing.catalog import Catalog
 
 KEEP = "_kept_inputs"       # session-state key of the kept (validated) inputs
 WARNINGS = "_query_warnings"

@@ -8,22 +8,25 @@ carries its unit.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from sizing.bom import BillOfMaterials
-from sizing.catalog import Catalog
 from sizing.compare import Workload
 from sizing.compare import rank as rank_configurations
-from sizing.estimate import Estimate
-from sizing.money import PriceQuote
 from sizing.workload import BestRequest, best_estimates
 from ui.fmt import context_text as fmt_context_text
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from datetime import date
+
+    from sizing.bom import BillOfMaterials
+    from sizing.catalog import Catalog
+    from sizing.estimate import Estimate
+    from sizing.money import PriceQuote
 
 BAND_HELP = ("likely range: the platform family's cross-validated error (80 % of "
              "predictions for sources held out of the fit fell inside; Assumptions page)")

@@ -9,11 +9,9 @@ default) always wins.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import streamlit as st
 
 from sizing import limits
@@ -24,6 +22,11 @@ from sizing.llm import quants_for
 from sizing.money import PriceQuote, chf
 from sizing.speculative import CONTENT_TYPES
 from ui import export, fmt, links, services, state
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    import pandas as pd
 
 K = state.widget_key
 
