@@ -17,7 +17,7 @@ import numpy as np
 from sizing import kernel
 from sizing.bom import bill_of_materials
 from sizing.llm import precision_source
-from sizing.memory import MemoryFit, fit_from_table
+from sizing.memory import MemoryFit, fit_from_table, spec_columns
 from sizing.power import cluster_power
 from sizing.scenario import Resolved, Scenario, ScenarioError, engine_memory_columns, resolve
 from sizing.throughput import SpeedBand, Throughput, speed_band
@@ -265,8 +265,6 @@ def _transport_table_columns(rs: Sequence[Resolved]) -> dict[str, list[float]]:
 
 def _spec_table_columns(rs: Sequence[Resolved], catalog: Catalog) -> dict[str, list[float]]:
     """The ``spec_*`` kernel columns of every row (zeros where speculation is off)."""
-    from sizing.memory import spec_columns
-
     rows = [spec_columns(r, catalog) for r in rs]
     return {k: [c[k] for c in rows] for k in rows[0]}
 

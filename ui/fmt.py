@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import streamlit as st
 
 from sizing.money import DASH, chf, chf_rappen  # the one CHF formatter (re-exported)
 from sizing.safe_text import md_escape  # the one escaping route (re-exported)
@@ -152,8 +153,6 @@ def column_config(kinds: Mapping[str, str], helps: Mapping[str, str] | None = No
                   ) -> dict[str, Any]:
     """``st.dataframe`` column configs: Swiss number formats (display only; the data stay
     numeric so columns sort as numbers), checkboxes for booleans, help texts."""
-    import streamlit as st
-
     helps = helps or {}
     out: dict[str, Any] = {}
     for label, kind in kinds.items():

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from pricing.history import PriceHistory
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
@@ -69,8 +71,7 @@ class RefreshJobs:
             self._jobs[db_path] = job
 
         def run() -> None:
-            from pricing.history import PriceHistory
-            from pricing.refresh import refresh
+            from pricing.refresh import refresh  # noqa: PLC0415  (fetcher stack only when a refresh runs)
 
             fetcher = fetcher_factory()
             try:

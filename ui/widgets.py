@@ -8,6 +8,7 @@ default) always wins.
 
 from __future__ import annotations
 
+import datetime
 import inspect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ from sizing.catalog import CONFIG_MAX_BYTES, Catalog, CatalogError, ModelArch
 from sizing.compare import Workload
 from sizing.hub import HubError
 from sizing.llm import quants_for
-from sizing.money import PriceQuote, chf
+from sizing.money import PriceQuote, chf, price_age
 from sizing.speculative import CONTENT_TYPES
 from ui import export, fmt, links, services, state
 
@@ -54,10 +55,6 @@ def page_start(title: str, caption: str = "") -> Catalog:
 def price_age_of(cat: Catalog, dates: Sequence[Any]) -> Any:
     """PriceAge of the oldest of ``dates`` (dates or ISO strings; others ignored) today
     (UTC), stale past the catalog's ``defaults.price_stale_days``."""
-    import datetime
-
-    from sizing.money import price_age
-
     parsed = [datetime.date.fromisoformat(d) if isinstance(d, str) else d for d in dates
               if isinstance(d, str | datetime.date)]
     return price_age(parsed, today=datetime.datetime.now(datetime.UTC).date(),
