@@ -58,9 +58,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -70,8 +69,6 @@ from sizing.bom import bill_of_materials
 from sizing.catalog import Catalog, ModelArch, UnknownIdError
 from sizing.estimate import Estimate
 from sizing.llm import GIB, weight_bytes_by_class
-from sizing.memory import MemoryFit
-from sizing.money import PriceQuote
 from sizing.power import RunningCost, running_cost
 from sizing.scenario import ScenarioError
 from sizing.topology import TopologyError
@@ -91,6 +88,12 @@ from sizing.workload import (
     layouts,
     offered_transport,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from sizing.memory import MemoryFit
+    from sizing.money import PriceQuote
 
 
 def _nan(x: float | None) -> float:
@@ -112,17 +115,7 @@ def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None
     topology) have fits=False and the reason; unknown platform ids raise UnknownIdError.
     """
     sizes = sorted(set(units if units is not None else catalog.defaults.cluster_sizes))
-    if not sizes:
-        raise ScenarioError("units must list at least one cluster size")
-    try:                        # the same rules as estimate (sizing.limits), for the whole
-        for n in sizes:         # comparison rather than as a "does not fit" on every row
-            limits.check_workload(context_tokens=workload.context_tokens,
-                                  concurrency=workload.concurrency, units=n)
-        if hours_at_load_per_day is not None:
-            limits.check_float("hours at load per day", hours_at_load_per_day,
-                               limits.HOURS_MIN, limits.HOURS_MAX)
-    except limits.InputError as exc:
-        raise ScenarioError(str(exc)) from None
+    _check_inputs(workload, sizes, hours_at_load_per_day)
     ids = list(platforms) if platforms is not None else [p.id for p in catalog.platforms]
     for pid in ids:
         catalog.platform(pid)               # UnknownIdError lists the valid ids
@@ -145,19 +138,49 @@ def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None
                        model=model, cost=cost, tco_col=tco_col,
                        found=found.get((pid, n)))
             row["family"] = p.family
-            row["upgrade_chf_from_previous"] = math.nan
-            row["upgrade_note"] = ""
-            if prev is not None and not math.isnan(row["price_chf"]):
-                try:
-                    up = upgrade_path(catalog, pid, prev, n, prices=prices)
-                except (ValueError, TopologyError):
-                    pass
-                else:
-                    row["upgrade_chf_from_previous"] = _nan(up.extra_chf)
-                    row["upgrade_note"] = " ".join(up.notes)
+            row.update(_upgrade_columns(catalog, pid, prev, n, prices=prices,
+                                        priced=not math.isnan(row["price_chf"])))
             if not math.isnan(row["price_chf"]):
                 prev = n
             rows.append(row)
+    return with_floors(pd.DataFrame(rows, columns=_columns(workload, tco_col)),
+                       floors or Floors())
+
+
+def _check_inputs(workload: Workload, sizes: Sequence[int],
+                  hours_at_load_per_day: float | None) -> None:
+    """The same rules as estimate (sizing.limits), for the whole comparison rather than as
+    a "does not fit" on every row; raises ScenarioError."""
+    if not sizes:
+        raise ScenarioError("units must list at least one cluster size")
+    try:
+        for n in sizes:
+            limits.check_workload(context_tokens=workload.context_tokens,
+                                  concurrency=workload.concurrency, units=n)
+        if hours_at_load_per_day is not None:
+            limits.check_float("hours at load per day", hours_at_load_per_day,
+                               limits.HOURS_MIN, limits.HOURS_MAX)
+    except limits.InputError as exc:
+        raise ScenarioError(str(exc)) from None
+
+
+def _upgrade_columns(catalog: Catalog, pid: str, prev: int | None, n: int, *,
+                     prices: Mapping[str, PriceQuote] | None, priced: bool
+                     ) -> dict[str, Any]:
+    """``upgrade_chf_from_previous`` (CHF, NaN if none) and ``upgrade_note`` of the row
+    with `n` units from the previous priced row with `prev` units."""
+    cols: dict[str, Any] = {"upgrade_chf_from_previous": math.nan, "upgrade_note": ""}
+    if prev is None or not priced:
+        return cols
+    try:
+        up = upgrade_path(catalog, pid, prev, n, prices=prices)
+    except (ValueError, TopologyError):
+        return cols
+    return {"upgrade_chf_from_previous": _nan(up.extra_chf), "upgrade_note": " ".join(up.notes)}
+
+
+def _columns(workload: Workload, tco_col: str) -> list[str]:
+    """The frame's columns in order (``speculative`` only where speculation is on)."""
     cols = ["platform", "family", "units", "parallel", "engine", "transport", "fits", "reason",
             "design",
             "price_chf", "price_complete", "unpriced_items", "missing_parts",
@@ -171,7 +194,7 @@ def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None
             *MEMORY_COLUMNS, "rough_decode", "rough_prefill", "assumptions"]
     if workload.speculative != "none":      # the column only where speculation is on
         cols.append("speculative")
-    return with_floors(pd.DataFrame(rows, columns=cols), floors or Floors())
+    return cols
 
 
 def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | None,

@@ -9,22 +9,25 @@ price history; None means the catalog list prices.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sizing import kernel
 from sizing.bom import bill_of_materials
-from sizing.catalog import Catalog, EngineCalibration, FamilyCalibration, ModelArch
 from sizing.llm import precision_source
-from sizing.memory import MemoryFit, fit_from_table
-from sizing.money import PriceQuote
+from sizing.memory import MemoryFit, fit_from_table, spec_columns
 from sizing.power import cluster_power
 from sizing.scenario import Resolved, Scenario, ScenarioError, engine_memory_columns, resolve
 from sizing.throughput import SpeedBand, Throughput, speed_band
 from sizing.topology import check_parallel
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from sizing.catalog import Catalog, EngineCalibration, FamilyCalibration, ModelArch
+    from sizing.money import PriceQuote
 
 
 @dataclass(frozen=True)
@@ -171,81 +174,101 @@ def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
         except ScenarioError as exc:
             out[i] = exc
     if ok:
-        rs = [r for _, r in ok]
-        t = kernel.table_from_rows(
-            [kernel.static_row(r.platform, r.model, r.quant, r.engine, catalog) for r in rs],
-            {"units_count": [r.units for r in rs],
-             "parallel_code": [kernel.PARALLEL_CODE[r.parallel] for r in rs],
-             "kv_bytes_per_elem": [1 if r.kv_dtype == "fp8" else 2 for r in rs],
-             "context_tokens": [r.context_tokens for r in rs],
-             "concurrency_count": [r.concurrency for r in rs],
-             "memory_utilization_fraction": [r.mem_util for r in rs],
-             "spec_speed_multiplier": [r.scenario.speculative_multiplier for r in rs],
-             "cuda_graphs_flag": [float(r.cuda_graphs) for r in rs],
-             **_spec_table_columns(rs, catalog),
-             **_engine_memory_table_columns(rs),
-             **_transport_table_columns(rs)})
-        mem = kernel.memory(t)
-        dec = kernel.decode(t, mem)
-        spec_dec = _spec_variants(t, mem, rs) if any(r.spec for r in rs) else None
-        t_prefill = kernel.prefill(t, t["context_tokens"])
-        t_first = kernel.ttft_s(t, t["context_tokens"])
-        cluster: dict[tuple[str, int], Any] = {}
-        for j, (i, r) in enumerate(ok):
-            key = (r.platform.id, r.units)
-            if key not in cluster:
-                try:
-                    idle_w, load_w = cluster_power(catalog, *key)
-                    bom = bill_of_materials(catalog, *key, prices=prices)
-                except ScenarioError as exc:      # e.g. no topology for that many units
-                    cluster[key] = exc
-                else:
-                    cluster[key] = (idle_w, load_w, bom.total_chf, bom.missing_prices)
-            if isinstance(cluster[key], ScenarioError):
-                out[i] = cluster[key]
-                continue
-            idle_w, load_w, price, missing = cluster[key]
-            fit = fit_from_table(mem, t, j)
-            per_request = float(dec["tok_s_per_request"][j])
-            speed = Throughput(
-                decode_tok_s_per_request=per_request,
-                decode_tok_s_total=float(dec["tok_s_total"][j]),
-                batch_per_group=int(dec["batch_count"][j]),
-                bound="compute" if dec["compute_bound_flag"][j] else "memory",
-                step_ms=float(dec["step_s"][j] * 1e3),
-                allreduce_ms_per_step=float(dec["allreduce_s"][j] * 1e3),
-                prefill_tok_s=float(r.context_tokens / t_prefill[j]),
-                ttft_s=float(t_first[j]))
-            assumptions = [*r.assumptions, *_model_assumptions(r, fit, speed, catalog)]
-            if missing:
-                assumptions.append("no price known for: " + ", ".join(missing))
-            fam, eng = catalog.calibration_for(r.platform.family, r.engine.id)
-            spec_figures, decode_range = None, None
-            if r.spec is not None and spec_dec is not None:
-                spec_figures, decode_range = _spec_figures(dec, spec_dec, j)
-            assumed_s = (fam.step_overhead_us * 1e-6 if fam.fixed_cost == "per_step"
-                         and r.engine.id not in fam.step_overhead_engines else 0.0)
-            band = speed_band(speed, r.context_tokens, fam, decode_range=decode_range,
-                              assumed_fixed_s=assumed_s)
-            assumptions.append(
-                f"likely range: decode ±{fam.decode_band_pct:g} %, prefill and TTFT "
-                f"±{fam.prefill_band_pct:g} % ({fam.family}: 80 % of leave-one-source-out "
-                "predictions fell inside)"
-                + (f"; decode widened for the per-step cost {r.engine.name} has no rows for "
-                   f"(ASSUMPTION: 0 to {2 * assumed_s * 1e3:g} ms per step)"
-                   if assumed_s else ""))
-            if spec_figures is not None:
-                assumptions.append(
-                    f"speculative decoding: {spec_figures['spec_accepted_tokens_per_step']:.2f} "
-                    f"tokens per step ({spec_figures['spec_accepted_tokens_per_step_low']:.2f}-"
-                    f"{spec_figures['spec_accepted_tokens_per_step_high']:.2f}), x"
-                    f"{spec_figures['spec_speedup']:.2f} over no speculation at this batch; "
-                    "the decode range includes the acceptance range")
-            rough_decode, rough_prefill = rough_figures(fam, eng)
-            out[i] = Estimate(r.scenario, r, fit.fits, fit, speed, load_w, idle_w, price,
-                              assumptions, band, spec_figures, rough_decode=rough_decode,
-                              rough_prefill=rough_prefill)
+        _estimate_resolved(ok, catalog, prices, out)
     return [o for o in out if o is not None]
+
+
+def _cluster_figures(catalog: Catalog, key: tuple[str, int],
+                     prices: Mapping[str, PriceQuote] | None) -> Any:
+    """(idle W, load W, price CHF, items without a price) of (platform id, units), or the
+    ScenarioError (e.g. no topology for that many units)."""
+    try:
+        idle_w, load_w = cluster_power(catalog, *key)
+        bom = bill_of_materials(catalog, *key, prices=prices)
+    except ScenarioError as exc:
+        return exc
+    return (idle_w, load_w, bom.total_chf, bom.missing_prices)
+
+
+def _band_assumption(fam: FamilyCalibration, engine_name: str, assumed_s: float) -> str:
+    """The likely-range line (``assumed_s``: the per-step cost the engine has no rows for)."""
+    return (f"likely range: decode ±{fam.decode_band_pct:g} %, prefill and TTFT "
+            f"±{fam.prefill_band_pct:g} % ({fam.family}: 80 % of leave-one-source-out "
+            "predictions fell inside)"
+            + (f"; decode widened for the per-step cost {engine_name} has no rows for "
+               f"(ASSUMPTION: 0 to {2 * assumed_s * 1e3:g} ms per step)"
+               if assumed_s else ""))
+
+
+def _spec_assumption(spec_figures: dict[str, float]) -> str:
+    return (f"speculative decoding: {spec_figures['spec_accepted_tokens_per_step']:.2f} "
+            f"tokens per step ({spec_figures['spec_accepted_tokens_per_step_low']:.2f}-"
+            f"{spec_figures['spec_accepted_tokens_per_step_high']:.2f}), x"
+            f"{spec_figures['spec_speedup']:.2f} over no speculation at this batch; "
+            "the decode range includes the acceptance range")
+
+
+def _estimate_resolved(ok: Sequence[tuple[int, Resolved]], catalog: Catalog,
+                       prices: Mapping[str, PriceQuote] | None,
+                       out: list[Estimate | ScenarioError | None]) -> None:
+    """Fill ``out[i]`` for every resolved ``(i, r)`` of `ok` from one kernel pass."""
+    rs = [r for _, r in ok]
+    t = kernel.table_from_rows(
+        [kernel.static_row(r.platform, r.model, r.quant, r.engine, catalog) for r in rs],
+        {"units_count": [r.units for r in rs],
+         "parallel_code": [kernel.PARALLEL_CODE[r.parallel] for r in rs],
+         "kv_bytes_per_elem": [1 if r.kv_dtype == "fp8" else 2 for r in rs],
+         "context_tokens": [r.context_tokens for r in rs],
+         "concurrency_count": [r.concurrency for r in rs],
+         "memory_utilization_fraction": [r.mem_util for r in rs],
+         "spec_speed_multiplier": [r.scenario.speculative_multiplier for r in rs],
+         "cuda_graphs_flag": [float(r.cuda_graphs) for r in rs],
+         **_spec_table_columns(rs, catalog),
+         **_engine_memory_table_columns(rs),
+         **_transport_table_columns(rs)})
+    mem = kernel.memory(t)
+    dec = kernel.decode(t, mem)
+    spec_dec = _spec_variants(t, mem, rs) if any(r.spec for r in rs) else None
+    t_prefill = kernel.prefill(t, t["context_tokens"])
+    t_first = kernel.ttft_s(t, t["context_tokens"])
+    cluster: dict[tuple[str, int], Any] = {}
+    for j, (i, r) in enumerate(ok):
+        key = (r.platform.id, r.units)
+        if key not in cluster:
+            cluster[key] = _cluster_figures(catalog, key, prices)
+        if isinstance(cluster[key], ScenarioError):
+            out[i] = cluster[key]
+            continue
+        idle_w, load_w, price, missing = cluster[key]
+        fit = fit_from_table(mem, t, j)
+        per_request = float(dec["tok_s_per_request"][j])
+        speed = Throughput(
+            decode_tok_s_per_request=per_request,
+            decode_tok_s_total=float(dec["tok_s_total"][j]),
+            batch_per_group=int(dec["batch_count"][j]),
+            bound="compute" if dec["compute_bound_flag"][j] else "memory",
+            step_ms=float(dec["step_s"][j] * 1e3),
+            allreduce_ms_per_step=float(dec["allreduce_s"][j] * 1e3),
+            prefill_tok_s=float(r.context_tokens / t_prefill[j]),
+            ttft_s=float(t_first[j]))
+        assumptions = [*r.assumptions, *_model_assumptions(r, fit, speed, catalog)]
+        if missing:
+            assumptions.append("no price known for: " + ", ".join(missing))
+        fam, eng = catalog.calibration_for(r.platform.family, r.engine.id)
+        spec_figures, decode_range = None, None
+        if r.spec is not None and spec_dec is not None:
+            spec_figures, decode_range = _spec_figures(dec, spec_dec, j)
+        assumed_s = (fam.step_overhead_us * 1e-6 if fam.fixed_cost == "per_step"
+                     and r.engine.id not in fam.step_overhead_engines else 0.0)
+        band = speed_band(speed, r.context_tokens, fam, decode_range=decode_range,
+                          assumed_fixed_s=assumed_s)
+        assumptions.append(_band_assumption(fam, r.engine.name, assumed_s))
+        if spec_figures is not None:
+            assumptions.append(_spec_assumption(spec_figures))
+        rough_decode, rough_prefill = rough_figures(fam, eng)
+        out[i] = Estimate(r.scenario, r, fit.fits, fit, speed, load_w, idle_w, price,
+                          assumptions, band, spec_figures, rough_decode=rough_decode,
+                          rough_prefill=rough_prefill)
 
 
 def _engine_memory_table_columns(rs: Sequence[Resolved]) -> dict[str, list[float]]:
@@ -262,8 +285,6 @@ def _transport_table_columns(rs: Sequence[Resolved]) -> dict[str, list[float]]:
 
 def _spec_table_columns(rs: Sequence[Resolved], catalog: Catalog) -> dict[str, list[float]]:
     """The ``spec_*`` kernel columns of every row (zeros where speculation is off)."""
-    from sizing.memory import spec_columns
-
     rows = [spec_columns(r, catalog) for r in rs]
     return {k: [c[k] for c in rows] for k in rows[0]}
 

@@ -46,15 +46,12 @@ after every configuration with a complete price, with ``price_complete=False``,
 
 from __future__ import annotations
 
-import datetime
 import itertools
 import math
-from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sizing.bom import BillOfMaterials, bill_of_materials
-from sizing.catalog import Catalog
 from sizing.estimate import Estimate
 from sizing.money import PriceQuote, chf
 from sizing.power import running_cost
@@ -69,6 +66,13 @@ from sizing.workload import (
     effective_total_tok_s,
     layouts,
 )
+
+if TYPE_CHECKING:
+    import datetime
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+    from sizing.catalog import Catalog, Platform
+    from sizing.power import RunningCost
 
 REASONS: tuple[str, ...] = ("memory", "speed", "ttft", "budget", "power", "price",
                            "unsupported")
@@ -251,78 +255,119 @@ def evaluate_plan(catalog: Catalog, platform_id: str, groups: Sequence[GroupSpec
     cache: _Cache = {} if _cache is None else _cache
     out: list[ServingGroup] = []
     misses: list[Shortfall] = []
-    floor_tok_s = floors.min_tok_s_per_stream if floors is not None else 0.0
-    max_ttft = floors.max_ttft_s if floors is not None else 0.0
-    fits = meets_min = meets_target = True
+    limits_ = _PlanFloors(floors.min_tok_s_per_stream if floors is not None else 0.0,
+                          floors.max_ttft_s if floors is not None else 0.0)
     first = 1
     for spec in groups:
-        if spec.units < 1 or not spec.serves:
-            raise ScenarioError("every group needs at least 1 unit and one model")
-        allowed = _allowed(catalog, platform_id, first, spec.units, spec.parallel)
-        # one instance per distinct (model, weights): its roles share one server
-        merged: dict[tuple[str, str], list[Serve]] = {}
-        for s in spec.serves:
-            merged.setdefault((s.model, s.weights), []).append(s)
-        est = {k: _instance(catalog, platform_id, spec.units, k[0], k[1],
-                            sum(s.streams for s in v), allowed, context_tokens, kv_dtype,
-                            cache) for k, v in merged.items()}
-        need = {k: e.fit.weights_gib_per_unit + e.fit.overhead_gib_per_unit
-                + e.fit.kv_required_gib_per_unit for k, e in est.items()}
-        usable = min(e.fit.usable_gib_per_unit for e in est.values())
-        group_fits = all(e.fits for e in est.values()) and sum(need.values()) <= usable
-        inv = sum(1.0 / e.speed.decode_tok_s_per_request for e in est.values()
-                  if e.speed.decode_tok_s_per_request > 0)
-        shared_speed = 1.0 / inv if inv > 0 else 0.0
-        for k, e in est.items():
-            serves = merged[k]
-            others = tuple(f"{m}" for (m, _q) in est if (m, _q) != k)
-            alone = e.speed.decode_tok_s_per_request
-            per_stream = shared_speed if others else alone
-            streams = sum(s.streams for s in serves)
-            total = effective_total_tok_s(e) * (per_stream / alone if alone > 0 else 0.0)
-            if not e.fits:
-                reason = e.fit.reason
-            elif not group_fits:
-                reason = (f"co-located models need {sum(need.values()):.1f} GiB per unit; "
-                          f"{usable:.1f} GiB usable")
-            else:
-                reason = "fits"
-            out.append(ServingGroup(
-                first_unit=first, units=spec.units, roles=tuple(s.role for s in serves),
-                model=k[0], weights=k[1], engine=e.resolved.engine.id,
-                parallel=e.resolved.parallel, streams=streams, fits=group_fits,
-                memory_gib_per_unit=need[k], usable_gib_per_unit=usable,
-                decode_tok_s_per_stream=per_stream if group_fits else 0.0,
-                decode_tok_s_total=total if group_fits else 0.0, shared_with=others,
-                reason=reason, ttft_s=e.speed.ttft_s if group_fits else math.nan))
-            roles = " + ".join(s.role for s in serves)
-            if not group_fits:
-                fits = meets_min = meets_target = False
-                misses.append(Shortfall("memory", roles, f"{roles}: {reason}"))
-                continue
-            for s in serves:
-                need_tok_s = max(s.min_tok_s, floor_tok_s)
-                what = "minimum" if s.min_tok_s >= floor_tok_s else "floor"
-                if per_stream < need_tok_s:
-                    meets_min = meets_target = False
-                    misses.append(Shortfall(
-                        "minimum", s.role, f"{s.role}: {per_stream:.1f} tok/s per stream < "
-                        f"{what} {need_tok_s:g}",
-                        need_tok_s / per_stream if per_stream > 0 else math.inf))
-                elif s.target_tok_s is not None and per_stream < s.target_tok_s:
-                    meets_target = False
-                    misses.append(Shortfall(
-                        "target", s.role, f"{s.role}: {per_stream:.1f} tok/s per stream < "
-                        f"target {s.target_tok_s:g}", s.target_tok_s / per_stream
-                        if per_stream > 0 else math.inf))
-            ttft = e.speed.ttft_s
-            if max_ttft > 0 and not ttft <= max_ttft:
-                meets_min = meets_target = False
-                misses.append(Shortfall("ttft", roles, f"{roles}: TTFT {ttft:.3g} s > "
-                                        f"ceiling {max_ttft:g} s", ttft / max_ttft))
+        g_out, g_misses = _evaluate_group(catalog, platform_id, first, spec, context_tokens,
+                                          kv_dtype, cache, limits_)
+        out += g_out
+        misses += g_misses
         first += spec.units
+    kinds = {m.kind for m in misses}
+    fits = "memory" not in kinds               # a memory miss fails every test
+    meets_min = not kinds & {"memory", "minimum", "ttft"}
+    meets_target = not kinds
     return DeploymentPlan(platform_id, first - 1, out, fits, meets_min, meets_target,
                           [m.text for m in misses], misses)
+
+
+@dataclass(frozen=True)
+class _PlanFloors:
+    """The floors every role's instance must meet: tok/s per stream and TTFT ceiling
+    in s (0 = none)."""
+
+    min_tok_s: float
+    max_ttft_s: float
+
+
+def _evaluate_group(catalog: Catalog, platform_id: str, first: int, spec: GroupSpec,
+                    context_tokens: int, kv_dtype: str, cache: _Cache, limits_: _PlanFloors
+                    ) -> tuple[list[ServingGroup], list[Shortfall]]:
+    """The serving groups (one per co-located instance) of one group of units starting at
+    unit `first`, and what they miss."""
+    if spec.units < 1 or not spec.serves:
+        raise ScenarioError("every group needs at least 1 unit and one model")
+    allowed = _allowed(catalog, platform_id, first, spec.units, spec.parallel)
+    # one instance per distinct (model, weights): its roles share one server
+    merged: dict[tuple[str, str], list[Serve]] = {}
+    for s in spec.serves:
+        merged.setdefault((s.model, s.weights), []).append(s)
+    est = {k: _instance(catalog, platform_id, spec.units, k[0], k[1],
+                        sum(s.streams for s in v), allowed, context_tokens, kv_dtype,
+                        cache) for k, v in merged.items()}
+    need = {k: e.fit.weights_gib_per_unit + e.fit.overhead_gib_per_unit
+            + e.fit.kv_required_gib_per_unit for k, e in est.items()}
+    usable = min(e.fit.usable_gib_per_unit for e in est.values())
+    group_fits = all(e.fits for e in est.values()) and sum(need.values()) <= usable
+    shared_speed = _shared_speed(est.values())
+    out: list[ServingGroup] = []
+    misses: list[Shortfall] = []
+    for k, e in est.items():
+        serves = merged[k]
+        others = tuple(f"{m}" for (m, _q) in est if (m, _q) != k)
+        alone = e.speed.decode_tok_s_per_request
+        per_stream = shared_speed if others else alone
+        total = effective_total_tok_s(e) * (per_stream / alone if alone > 0 else 0.0)
+        reason = _group_reason(e, group_fits, sum(need.values()), usable)
+        out.append(ServingGroup(
+            first_unit=first, units=spec.units, roles=tuple(s.role for s in serves),
+            model=k[0], weights=k[1], engine=e.resolved.engine.id,
+            parallel=e.resolved.parallel, streams=sum(s.streams for s in serves),
+            fits=group_fits, memory_gib_per_unit=need[k], usable_gib_per_unit=usable,
+            decode_tok_s_per_stream=per_stream if group_fits else 0.0,
+            decode_tok_s_total=total if group_fits else 0.0, shared_with=others,
+            reason=reason, ttft_s=e.speed.ttft_s if group_fits else math.nan))
+        roles = " + ".join(s.role for s in serves)
+        if not group_fits:
+            misses.append(Shortfall("memory", roles, f"{roles}: {reason}"))
+            continue
+        misses += _speed_misses(serves, per_stream, limits_.min_tok_s)
+        ttft = e.speed.ttft_s
+        if limits_.max_ttft_s > 0 and not ttft <= limits_.max_ttft_s:
+            misses.append(Shortfall("ttft", roles, f"{roles}: TTFT {ttft:.3g} s > "
+                                    f"ceiling {limits_.max_ttft_s:g} s",
+                                    ttft / limits_.max_ttft_s))
+    return out, misses
+
+
+def _shared_speed(est: Iterable[Estimate]) -> float:
+    """tok/s per stream when co-located models all decode at once: 1/sum(1/v) of their
+    solo speeds (worst case; 0 without any speed)."""
+    inv = sum(1.0 / e.speed.decode_tok_s_per_request for e in est
+              if e.speed.decode_tok_s_per_request > 0)
+    return 1.0 / inv if inv > 0 else 0.0
+
+
+def _group_reason(e: Estimate, group_fits: bool, need_gib: float, usable_gib: float) -> str:
+    """"fits", the instance's own reason, or the co-located memory shortfall."""
+    if not e.fits:
+        return e.fit.reason
+    if not group_fits:
+        return (f"co-located models need {need_gib:.1f} GiB per unit; "
+                f"{usable_gib:.1f} GiB usable")
+    return "fits"
+
+
+def _speed_misses(serves: Sequence[Serve], per_stream: float, floor_tok_s: float
+                  ) -> list[Shortfall]:
+    """The speed minimum (or floor, the larger counts) and target misses of each role at
+    `per_stream` tok/s."""
+    misses: list[Shortfall] = []
+    for s in serves:
+        need_tok_s = max(s.min_tok_s, floor_tok_s)
+        what = "minimum" if s.min_tok_s >= floor_tok_s else "floor"
+        if per_stream < need_tok_s:
+            misses.append(Shortfall(
+                "minimum", s.role, f"{s.role}: {per_stream:.1f} tok/s per stream < "
+                f"{what} {need_tok_s:g}",
+                need_tok_s / per_stream if per_stream > 0 else math.inf))
+        elif s.target_tok_s is not None and per_stream < s.target_tok_s:
+            misses.append(Shortfall(
+                "target", s.role, f"{s.role}: {per_stream:.1f} tok/s per stream < "
+                f"target {s.target_tok_s:g}", s.target_tok_s / per_stream
+                if per_stream > 0 else math.inf))
+    return misses
 
 
 def _set_partitions(items: list[Serve]) -> Iterator[list[list[Serve]]]:
@@ -490,79 +535,108 @@ def plan(req: Requirements, catalog: Catalog, *,
             _prefetch(catalog, pid, [n for n in sizes if not isinstance(boms[n], Exception)],
                       serves, req.context_tokens, req.kv_dtype, cache)
         for n in sizes:
-            reasons: list[str] = []
-            details: list[str] = []
-            slow: list[Shortfall] = []
-            late: list[Shortfall] = []
-            bom = boms[n]
-            if isinstance(bom, TopologyError):
-                rejected.append(Rejection(pid, p.family, n, ["unsupported"], str(bom), None))
-                continue
-            best: DeploymentPlan | None = None
-            error: str | None = None
-            try:
-                best = best_plan(catalog, pid, n, serves, context_tokens=req.context_tokens,
-                                 kv_dtype=req.kv_dtype, floors=floors, _cache=cache)
-            except ScenarioError as exc:
-                error = str(exc)
-            raw_gb = n * p.memory_gb
-            if best is None:
-                reasons.append("unsupported")
-                details.append(error or "no plan")
+            outcome = _judge(req, catalog, p, n, boms[n], serves, floors, cost, cache)
+            if isinstance(outcome, Candidate):
+                recommended.append(outcome)
             else:
-                if not best.fits:
-                    reasons.append("memory")
-                    details.append(_detail_memory(best, error))
-                if req.min_memory_gb is not None and raw_gb < req.min_memory_gb:
-                    if "memory" not in reasons:
-                        reasons.append("memory")
-                    details.append(f"{raw_gb:g} GB raw memory < required "
-                                   f"{req.min_memory_gb:g} GB")
-                slow = [m for m in best.misses if m.kind == "minimum"]
-                late = [m for m in best.misses if m.kind == "ttft"]
-                if best.fits and slow:
-                    reasons.append("speed")
-                    details.append("; ".join(m.text for m in slow))
-                if best.fits and late:
-                    reasons.append("ttft")
-                    details.append("; ".join(m.text for m in late))
-            price = bom.total_chf
-            unpriced = list(bom.unpriced_items)
-            incomplete = (f"price incomplete: {', '.join(unpriced)} not priced"
-                          if unpriced else "")
-            if price is None:
-                reasons.append("price")
-                details.append("no price known for: " + ", ".join(bom.missing_prices))
-            elif price > req.budget_chf.max:
-                reasons.append("budget")
-                details.append(f"{chf(price, None)}{' + unpriced parts' if unpriced else ''} > "
-                               f"budget {chf(req.budget_chf.max, None)}")
-            if req.power_cap_w is not None and bom.power_w_load > req.power_cap_w:
-                reasons.append("power")
-                details.append(f"{bom.power_w_load:.0f} W at load > cap "
-                               f"{req.power_cap_w:g} W")
-            if reasons or best is None or price is None:
-                order = [r for r in REASONS if r in reasons]
-                if incomplete:
-                    details.append(incomplete)
-                gap = (max(m.gap for m in (*slow, *late)) if best is not None and best.fits
-                       and set(order) <= {"speed", "ttft"} else None)
-                rejected.append(Rejection(pid, p.family, n, order, "; ".join(details), price,
-                                          bom.price_complete,
-                                          [*bom.missing_prices, *bom.unpriced_items], gap))
-                continue
-            energy = cost.energy_chf_per_year(idle_w=bom.power_w_idle, load_w=bom.power_w_load)
-            notes = [incomplete] if incomplete else []
-            notes += [m.text for m in best.misses if m.kind == "target"]
-            recommended.append(Candidate(
-                pid, p.family, n, price, bom.power_w_idle, bom.power_w_load, energy,
-                cost.tco_chf(price, energy), raw_gb, best.meets_targets, best,
-                [*notes, f"topology: {bom.topology.design}"], not unpriced, unpriced,
-                bom.oldest_price_date))
+                rejected.append(outcome)
     recommended.sort(key=lambda c: (not c.price_complete, c.price_chf,
                                     -c.plan.speed_of(serves[0].role), c.platform_id, c.units))
     families = _family_reasons(recommended, rejected)
-    assumptions = [
+    near = [r for r in rejected if r.floor_gap is not None]
+    closest = min(near, key=lambda r: (r.floor_gap, not r.price_complete,
+                                       r.price_chf if r.price_chf is not None else math.inf),
+                  default=None)
+    return PlanResult(recommended, rejected, families,
+                      _plan_assumptions(req, serves, floors, cost), floors, closest)
+
+
+def _judge(req: Requirements, catalog: Catalog, p: Platform, n: int,
+           bom: BillOfMaterials | TopologyError, serves: Sequence[Serve], floors: Floors,
+           cost: RunningCost, cache: _Cache) -> Candidate | Rejection:
+    """`n` units of platform `p`: a Candidate meeting `req`, or the Rejection with reasons."""
+    if isinstance(bom, TopologyError):
+        return Rejection(p.id, p.family, n, ["unsupported"], str(bom), None)
+    best: DeploymentPlan | None = None
+    error: str | None = None
+    try:
+        best = best_plan(catalog, p.id, n, serves, context_tokens=req.context_tokens,
+                         kv_dtype=req.kv_dtype, floors=floors, _cache=cache)
+    except ScenarioError as exc:
+        error = str(exc)
+    raw_gb = n * p.memory_gb
+    reasons, details, slow_late = _plan_reasons(req, best, error, raw_gb)
+    price = bom.total_chf
+    unpriced = list(bom.unpriced_items)
+    incomplete = (f"price incomplete: {', '.join(unpriced)} not priced"
+                  if unpriced else "")
+    _price_reasons(req, bom, reasons, details)
+    if reasons or best is None or price is None:
+        order = [r for r in REASONS if r in reasons]
+        if incomplete:
+            details.append(incomplete)
+        gap = (max(m.gap for m in slow_late) if best is not None and best.fits
+               and set(order) <= {"speed", "ttft"} else None)
+        return Rejection(p.id, p.family, n, order, "; ".join(details), price,
+                         bom.price_complete, [*bom.missing_prices, *bom.unpriced_items], gap)
+    energy = cost.energy_chf_per_year(idle_w=bom.power_w_idle, load_w=bom.power_w_load)
+    notes = [incomplete] if incomplete else []
+    notes += [m.text for m in best.misses if m.kind == "target"]
+    return Candidate(
+        p.id, p.family, n, price, bom.power_w_idle, bom.power_w_load, energy,
+        cost.tco_chf(price, energy), raw_gb, best.meets_targets, best,
+        [*notes, f"topology: {bom.topology.design}"], not unpriced, unpriced,
+        bom.oldest_price_date)
+
+
+def _plan_reasons(req: Requirements, best: DeploymentPlan | None, error: str | None,
+                  raw_gb: float) -> tuple[list[str], list[str], list[Shortfall]]:
+    """(reasons, details, speed and TTFT misses) of the best plan against `req`'s memory,
+    speed and TTFT requirements (``raw_gb``: raw memory in GB)."""
+    if best is None:
+        return ["unsupported"], [error or "no plan"], []
+    reasons: list[str] = []
+    details: list[str] = []
+    if not best.fits:
+        reasons.append("memory")
+        details.append(_detail_memory(best, error))
+    if req.min_memory_gb is not None and raw_gb < req.min_memory_gb:
+        if "memory" not in reasons:
+            reasons.append("memory")
+        details.append(f"{raw_gb:g} GB raw memory < required "
+                       f"{req.min_memory_gb:g} GB")
+    slow = [m for m in best.misses if m.kind == "minimum"]
+    late = [m for m in best.misses if m.kind == "ttft"]
+    if best.fits and slow:
+        reasons.append("speed")
+        details.append("; ".join(m.text for m in slow))
+    if best.fits and late:
+        reasons.append("ttft")
+        details.append("; ".join(m.text for m in late))
+    return reasons, details, [*slow, *late]
+
+
+def _price_reasons(req: Requirements, bom: BillOfMaterials, reasons: list[str],
+                   details: list[str]) -> None:
+    """Append the price, budget (CHF) and power cap (W) reasons to `reasons`/`details`."""
+    price = bom.total_chf
+    if price is None:
+        reasons.append("price")
+        details.append("no price known for: " + ", ".join(bom.missing_prices))
+    elif price > req.budget_chf.max:
+        reasons.append("budget")
+        details.append(f"{chf(price, None)}{' + unpriced parts' if bom.unpriced_items else ''}"
+                       f" > budget {chf(req.budget_chf.max, None)}")
+    if req.power_cap_w is not None and bom.power_w_load > req.power_cap_w:
+        reasons.append("power")
+        details.append(f"{bom.power_w_load:.0f} W at load > cap "
+                       f"{req.power_cap_w:g} W")
+
+
+def _plan_assumptions(req: Requirements, serves: Sequence[Serve], floors: Floors,
+                      cost: RunningCost) -> list[str]:
+    """The assumptions of a plan, in words."""
+    return [
         "streams: " + ", ".join(f"{s.role} {s.streams} x {s.model} {s.weights}"
                                  for s in serves),
         f"context {req.context_tokens} tokens per stream, KV cache {req.kv_dtype}",
@@ -579,11 +653,6 @@ def plan(req: Requirements, catalog: Catalog, *,
         "a configuration needing parts outside the catalog (price incomplete) is ranked "
         "after every complete-priced one and never counted as within budget",
     ]
-    near = [r for r in rejected if r.floor_gap is not None]
-    closest = min(near, key=lambda r: (r.floor_gap, not r.price_complete,
-                                       r.price_chf if r.price_chf is not None else math.inf),
-                  default=None)
-    return PlanResult(recommended, rejected, families, assumptions, floors, closest)
 
 
 def _family_reasons(recommended: list[Candidate], rejected: list[Rejection]) -> dict[str, str]:

@@ -11,15 +11,19 @@ are kept with ``context_ok`` False and ``fits`` False.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from sizing import kernel
-from sizing.catalog import Catalog, Engine, Platform
 from sizing.llm import GIB, quant_applies
 from sizing.scenario import default_engine, default_mem_util
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sizing.catalog import Catalog, Engine, Platform
 
 DEFAULT_QUANTS = ("bf16", "fp8", "int4", "mxfp4")
 DEFAULT_CONTEXTS = (4096, 16384, 32768, 65536, 131072)

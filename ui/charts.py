@@ -8,12 +8,15 @@ pages already show.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from ui import fmt
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 SEPARATORS = ".'"        # decimal point, apostrophe thousands (Swiss)
 HEIGHT_PX = 420

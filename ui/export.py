@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from openpyxl import Workbook
@@ -22,6 +21,9 @@ from openpyxl.utils import get_column_letter
 
 from sizing.safe_text import md_escape, spreadsheet_cell
 from ui.fmt import EXPORT_DECIMALS, INTEGER_KINDS, display_strings, round_significant
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv"

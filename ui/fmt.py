@@ -9,14 +9,17 @@ Every column label carries its unit (``Price (CHF)``, ``Decode per stream (tok/s
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import streamlit as st
 
 from sizing.money import DASH, chf, chf_rappen  # the one CHF formatter (re-exported)
 from sizing.safe_text import md_escape  # the one escaping route (re-exported)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 def _is_missing(value: Any) -> bool:
@@ -150,8 +153,6 @@ def column_config(kinds: Mapping[str, str], helps: Mapping[str, str] | None = No
                   ) -> dict[str, Any]:
     """``st.dataframe`` column configs: Swiss number formats (display only; the data stay
     numeric so columns sort as numbers), checkboxes for booleans, help texts."""
-    import streamlit as st
-
     helps = helps or {}
     out: dict[str, Any] = {}
     for label, kind in kinds.items():

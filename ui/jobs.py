@@ -8,10 +8,14 @@ No Streamlit here: `ui.services.refresh_jobs` keeps the one process-wide registr
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from pricing.history import PriceHistory
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
 
 
 @dataclass
@@ -67,8 +71,7 @@ class RefreshJobs:
             self._jobs[db_path] = job
 
         def run() -> None:
-            from pricing.history import PriceHistory
-            from pricing.refresh import refresh
+            from pricing.refresh import refresh  # noqa: PLC0415  (fetcher stack only when a refresh runs)
 
             fetcher = fetcher_factory()
             try:

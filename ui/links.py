@@ -164,10 +164,10 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("power_cap", "int", 0, lo=0, hi=100_000, label="power cap (W)"),
     Param("min_mem", "int", 0, lo=0, hi=100_000, label="minimum raw memory (GB)"),
     Param("req_families", "strs", _families, _families, max_items=10, label="families"),
-    Param("req_units", "ints", lambda c: list(range(1, 9)), lo=1, hi=64, max_items=12,
+    Param("req_units", "ints", lambda _c: list(range(1, 9)), lo=1, hi=64, max_items=12,
           label="unit counts"),
     # fit
-    Param("fit_quants", "strs", lambda c: ["bf16", "fp8", "nvfp4", "mxfp4", "int4", "q4_k_m"],
+    Param("fit_quants", "strs", lambda _c: ["bf16", "fp8", "nvfp4", "mxfp4", "int4", "q4_k_m"],
           _quant_ids, max_items=8, label="quantizations"),
     Param("min_ctx", "int", 32768, lo=limits.CONTEXT_TOKENS_MIN, hi=limits.CONTEXT_TOKENS_MAX,
           label="minimum context"),
@@ -217,6 +217,26 @@ def _choice(param: Param, text: str, catalog: Catalog) -> str:
     return text
 
 
+def _yes_no(param: Param, text: str) -> bool:
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ParamError(f"'{param.name}': {text!r} is not a yes/no value")
+
+
+def _list(param: Param, text: str, catalog: Catalog) -> list[Any]:
+    """A comma-separated "ints"/"strs" value: ints sorted and unique, strs in order."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts:
+        raise ParamError(f"'{param.name}': empty list")
+    if len(parts) > param.max_items:
+        raise ParamError(f"'{param.name}': more than {param.max_items} values")
+    if param.kind == "ints":
+        return sorted({int(_number(param, p, int)) for p in parts})
+    return list(dict.fromkeys(_choice(param, p, catalog) for p in parts))
+
+
 def parse_value(param: Param, raw: str | Sequence[str], catalog: Catalog) -> Any:
     """Parse one query value strictly; raise :class:`ParamError` with a readable message."""
     text = raw[-1] if isinstance(raw, list | tuple) else raw
@@ -231,22 +251,9 @@ def parse_value(param: Param, raw: str | Sequence[str], catalog: Catalog) -> Any
         case "float":
             return float(_number(param, text, float))
         case "bool":
-            if text.lower() in ("1", "true", "yes", "on"):
-                return True
-            if text.lower() in ("0", "false", "no", "off"):
-                return False
-            raise ParamError(f"'{param.name}': {text!r} is not a yes/no value")
+            return _yes_no(param, text)
         case "ints" | "strs":
-            parts = [p.strip() for p in text.split(",") if p.strip()]
-            if not parts:
-                raise ParamError(f"'{param.name}': empty list")
-            if len(parts) > param.max_items:
-                raise ParamError(f"'{param.name}': more than {param.max_items} values")
-            if param.kind == "ints":
-                values: list[Any] = sorted({int(_number(param, p, int)) for p in parts})
-            else:
-                values = list(dict.fromkeys(_choice(param, p, catalog) for p in parts))
-            return values
+            return _list(param, text, catalog)
         case _:
             return _choice(param, text, catalog)
 

@@ -14,30 +14,46 @@ run as background jobs defined in `ui.jobs`; their registry is cached here.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
 
+from pricing import default_db_path
+from pricing.effective import effective_prices as pricing_effective_prices
+from pricing.history import HistoryError, PriceHistory
 from pricing.sources import price_source
 from sizing.bom import BillOfMaterials, bill_of_materials
-from sizing.catalog import DEFAULT_CATALOG_PATH, ROOT, Catalog, ModelArch, load_catalog
-from sizing.compare import Workload, compare
+from sizing.catalog import (
+    DEFAULT_CATALOG_PATH,
+    ROOT,
+    Catalog,
+    CatalogError,
+    ModelArch,
+    load_catalog,
+    model_from_config,
+    parse_config_bytes,
+)
+from sizing.compare import Workload, best_estimate, compare
+from sizing.hub import HubError, model_from_hub
 from sizing.money import PriceQuote, catalog_prices
+from sizing.scenario import resolve
 from sizing.upgrade import Upgrade, upgrade_cost, upgrade_path
 from sizing.workload import offered_transport, scenario_for
 from ui import charts, tables
 from ui.jobs import RefreshJob, RefreshJobs
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
 
 BENCHMARKS_PATH = ROOT / "data" / "benchmarks.csv"
 
 
 # --------------------------------------------------------------------------- catalog
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _catalog_at(path: str, mtime_ns: int) -> Catalog:
+def _catalog_at(path: str, mtime_ns: int) -> Catalog:  # noqa: ARG001  (cache key)
     return load_catalog(path)
 
 
@@ -61,8 +77,6 @@ def catalog(path: Path = DEFAULT_CATALOG_PATH) -> Catalog:
 # --------------------------------------------------------------------------- prices
 def prices_db_path() -> Path:
     """The price-history database (env ``LLM_PLANNER_PRICES_DB`` overrides)."""
-    from pricing import default_db_path
-
     return default_db_path()
 
 
@@ -81,17 +95,15 @@ def prices_version() -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _price_state(version: str, catalog_key: str
+def _price_state(version: str, catalog_key: str  # noqa: ARG001  (cache key)
                  ) -> tuple[dict[str, PriceQuote] | None, str | None]:
     """(effective prices or None, one-line problem with the database or None)."""
     db = Path(version.split("|", 1)[0])
     if not db.exists():
         return None, None
-    from pricing.effective import effective_prices
-    from pricing.history import HistoryError, PriceHistory
-
     try:   # read-only: the app never waits for a refresh's write lock
-        return effective_prices(catalog().priced_items(), PriceHistory(db, read_only=True)), None
+        return (pricing_effective_prices(catalog().priced_items(),
+                                         PriceHistory(db, read_only=True)), None)
     except HistoryError as exc:
         return None, str(exc)
 
@@ -113,7 +125,7 @@ def prices_problem() -> str | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _price_source(version: str, catalog_key: str) -> str:
+def _price_source(version: str, catalog_key: str) -> str:  # noqa: ARG001  (cache key)
     _, source = price_source(catalog().priced_items(), db=prices_db_path())
     return source.line()
 
@@ -147,8 +159,6 @@ def uploaded_model(data: bytes, filename: str = "config.json") -> ModelArch:
 
     Raises CatalogError with a readable message for anything it cannot use.
     """
-    from sizing.catalog import model_from_config, parse_config_bytes
-
     name = safe_filename(filename)
     raw = parse_config_bytes(data, filename=name)
     model_id = raw.get("_name_or_path") if isinstance(raw.get("_name_or_path"), str) else None
@@ -160,8 +170,6 @@ def uploaded_model(data: bytes, filename: str = "config.json") -> ModelArch:
 def hub_model(repo: str) -> ModelArch:
     """A model by Hugging Face repo id (config fetched from the Hub and cached on disk;
     raises HubError or CatalogError with a one-line message)."""
-    from sizing.hub import model_from_hub
-
     return model_from_hub(repo)
 
 
@@ -177,9 +185,7 @@ CustomRef = tuple[str, str, bytes]
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _session_catalog(base_key: str, custom: tuple[CustomRef, ...]) -> Catalog:
-    from sizing.catalog import CatalogError
-    from sizing.hub import HubError
+def _session_catalog(base_key: str, custom: tuple[CustomRef, ...]) -> Catalog:  # noqa: ARG001  (cache key)
 
     base = catalog()
     ids = {m.id.lower() for m in base.models}
@@ -262,7 +268,7 @@ def upgrade(platform: str, from_units: int, to_units: int, prices_key: str,
 @st.cache_data(show_spinner=False, max_entries=32)
 def fit_grid(platform: str, units: tuple[int, ...], quants: tuple[str, ...],
              models: tuple[str, ...], kv_dtype: str, engine: str | None, streams: int,
-             min_context_tokens: int, catalog_key: str,
+             min_context_tokens: int, catalog_key: str,  # noqa: ARG001  (cache key)
              custom: tuple[CustomRef, ...] = (), memory_setting: str = "") -> pd.DataFrame:
     """Which model fits at which quant and unit count (``ui.tables.fit_grid``, cached);
     ``memory_setting`` as in `comparison`."""
@@ -273,10 +279,10 @@ def fit_grid(platform: str, units: tuple[int, ...], quants: tuple[str, ...],
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def calibration(catalog_key: str, data_key: str) -> tuple[pd.DataFrame, dict[str, float]]:
+def calibration(catalog_key: str, data_key: str) -> tuple[pd.DataFrame, dict[str, float]]:  # noqa: ARG001  (cache key)
     """Predicted vs measured on data/benchmarks.csv: (rows, {decode_mape, prefill_mape,
     evaluated, skipped})."""
-    from sizing.calibrate import run_calibration
+    from sizing.calibrate import run_calibration  # noqa: PLC0415  (Calibration page only)
 
     result = run_calibration(catalog(), BENCHMARKS_PATH)
     rows = pd.DataFrame([{
@@ -303,8 +309,6 @@ def price_points(item_id: str, prices_key: str) -> pd.DataFrame:
     cols = ["when", "chf", "kind", "outcome", "detail"]
     if not db.exists():
         return pd.DataFrame(columns=cols)
-    from pricing.history import HistoryError, PriceHistory
-
     try:
         history = PriceHistory(db, read_only=True)
         attempts, manual = history.attempts(item_id), history.manual_prices(item_id)
@@ -326,9 +330,9 @@ def price_points(item_id: str, prices_key: str) -> pd.DataFrame:
 def import_saved_pages(pages: list[tuple[str, bytes]], saved_at: datetime) -> list[Any]:
     """Import pages saved from the user's browser into the price history (pricing.saved):
     one ImportResult per page; raises pricing.history.HistoryError for an unusable DB."""
-    from pricing.history import PriceHistory
-    from pricing.saved import SavedPage
-    from pricing.saved import import_saved_pages as run_import
+    from pricing.saved import SavedPage  # noqa: PLC0415  (Prices page import only)
+    from pricing.saved import import_saved_pages as run_import  # noqa: PLC0415
+
 
     return run_import([SavedPage(name, data, saved_at) for name, data in pages],
                       catalog().priced_items(), history=PriceHistory(prices_db_path()))
@@ -336,8 +340,6 @@ def import_saved_pages(pages: list[tuple[str, bytes]], saved_at: datetime) -> li
 
 def set_manual_price(item_id: str, rappen: int, note: str) -> None:
     """Record a manual override in the price history (never deletes anything)."""
-    from pricing.history import PriceHistory
-
     PriceHistory(prices_db_path()).set_manual(item_id, rappen, note)
 
 
@@ -378,15 +380,15 @@ def figure(builder: str, data: pd.DataFrame, /, **kwargs: Any) -> Any:
 
 # --------------------------------------------------------------------------- cost page
 @st.cache_data(show_spinner=False, max_entries=8)
-def _cloud_prices(path: str, mtime_ns: int) -> Any:
-    from sizing.economics import load_cloud_prices
+def _cloud_prices(path: str, mtime_ns: int) -> Any:  # noqa: ARG001  (cache key)
+    from sizing.economics import load_cloud_prices  # noqa: PLC0415  (Cost page only)
 
     return load_cloud_prices(path)
 
 
 def cloud_prices() -> Any:
     """data/cloud_prices.yaml, validated (raises CloudPriceError with one line)."""
-    from sizing.economics import DEFAULT_CLOUD_PRICES_PATH
+    from sizing.economics import DEFAULT_CLOUD_PRICES_PATH  # noqa: PLC0415  (Cost page only)
 
     return _cloud_prices(str(DEFAULT_CLOUD_PRICES_PATH), _mtime_ns(DEFAULT_CLOUD_PRICES_PATH))
 
@@ -397,8 +399,6 @@ def cost_estimate(workload: Workload, platform: str, units: int, parallel: str |
     """The estimate (CLI JSON) of `parallel` (None = the best layout,
     ``sizing.compare.best_estimate``) at effective prices, with the bill of materials'
     completeness (``price_complete``, ``unpriced_items``) as ``sizing cost`` reports it."""
-    from sizing.compare import best_estimate
-
     cat = catalog()
     prices = _effective_prices(prices_key, catalog_key)
     d = best_estimate(workload, cat, platform, units, parallel=parallel, prices=prices,
@@ -413,10 +413,9 @@ def cost_estimate(workload: Workload, platform: str, units: int, parallel: str |
 def agent_session(workload: Workload, platform: str, units: int, parallel: str,
                   engine: str, start_tokens: int, tokens_per_turn: int,
                   output_tokens_per_turn: int, turns: int,
-                  catalog_key: str) -> dict[str, Any]:
+                  catalog_key: str) -> dict[str, Any]:  # noqa: ARG001  (cache key)
     """``sizing.economics.agent_report`` of one configuration (raises ScenarioError)."""
-    from sizing.economics import agent_report
-    from sizing.scenario import resolve
+    from sizing.economics import agent_report  # noqa: PLC0415  (Cost page only)
 
     cat = catalog()
     r = resolve(scenario_for(workload, platform, units, parallel, engine,
@@ -427,9 +426,9 @@ def agent_session(workload: Workload, platform: str, units: int, parallel: str,
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def storage(checkpoints: tuple[tuple[str, str], ...], os_reserve_gb: float,
-            catalog_key: str) -> dict[str, Any]:
+            catalog_key: str) -> dict[str, Any]:  # noqa: ARG001  (cache key)
     """``sizing.economics.storage_report`` over every catalog platform."""
-    from sizing.economics import storage_report
+    from sizing.economics import storage_report  # noqa: PLC0415  (Cost page only)
 
     return storage_report(catalog(), list(checkpoints), os_reserve_gb=os_reserve_gb)
 
@@ -472,12 +471,12 @@ __all__ = ["BENCHMARKS_PATH", "benchmarks_version", "bom",
 @st.cache_data(show_spinner=False, max_entries=64)
 def deployment_plan(platform: str, units: int, groups: tuple[tuple[int, str], ...] | None,
                     main: Any, sub: Any, context_tokens: int, kv_dtype: str,
-                    catalog_key: str, custom: tuple[CustomRef, ...] = (),
+                    catalog_key: str, custom: tuple[CustomRef, ...] = (),  # noqa: ARG001  (cache key)
                     memory_setting: str = "") -> Any:
     """Evaluate a deployment plan (``groups`` = ((units, "m"|"s"|"ms"), ...)) or, when
     ``groups`` is None, the planner's best plan (``sizing.planner``). ``main``/``sub`` are
     ``sizing.requirements.Serve``; ``sub`` may be None; ``memory_setting`` as in `comparison`."""
-    from sizing.planner import GroupSpec, best_plan, evaluate_plan
+    from sizing.planner import GroupSpec, best_plan, evaluate_plan  # noqa: PLC0415  (Plan page only)
 
     serves = [main] + ([sub] if sub is not None else [])
     cat = with_memory_setting(session_catalog(custom), memory_setting)
@@ -497,8 +496,11 @@ def planner(requirements: dict[str, Any], prices_key: str, catalog_key: str,
 
     Raises RequirementsError with a readable one-line message for invalid input.
     """
-    from sizing.planner import plan
-    from sizing.requirements import check_requirements, parse_requirements
+    from sizing.planner import plan  # noqa: PLC0415  (Plan page only)
+    from sizing.requirements import (  # noqa: PLC0415  (Plan page only)
+        check_requirements,
+        parse_requirements,
+    )
 
     req = parse_requirements(requirements, filename="requirements")
     cat = with_memory_setting(session_catalog(custom), memory_setting)

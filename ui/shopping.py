@@ -5,13 +5,17 @@ numbers)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from sizing.bom import BillOfMaterials, BomLine
-from sizing.upgrade import Upgrade
 from ui.tables import Column, display_frame, kinds_by_label
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sizing.bom import BillOfMaterials, BomLine
+    from sizing.upgrade import Upgrade
 
 LINE_COLUMNS: list[Column] = [
     Column("item_id", "Item", "text"),

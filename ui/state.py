@@ -13,11 +13,16 @@ Flow (the "seed once" pattern):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sizing.catalog import Catalog
+import streamlit as st
+
 from ui.links import PARAMS, encode_query, parse_query
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from sizing.catalog import Catalog
 
 KEEP = "_kept_inputs"       # session-state key of the kept (validated) inputs
 WARNINGS = "_query_warnings"
@@ -31,8 +36,6 @@ def widget_key(name: str) -> str:
 
 def apply_query_once(catalog: Catalog) -> list[str]:
     """On a session's first run, keep the valid link values; return the warnings."""
-    import streamlit as st
-
     ss = st.session_state
     if not ss.get(APPLIED):
         values, warnings = parse_query(st.query_params.to_dict(), catalog)
@@ -44,8 +47,6 @@ def apply_query_once(catalog: Catalog) -> list[str]:
 
 def kept(name: str, catalog: Catalog) -> Any:
     """The current value of ``name``: widget value, else kept value, else default."""
-    import streamlit as st
-
     ss = st.session_state
     key = widget_key(name)
     if key in ss:
@@ -58,8 +59,6 @@ def kept(name: str, catalog: Catalog) -> Any:
 def seed(names: Iterable[str], catalog: Catalog) -> None:
     """Give every widget of ``names`` its session value before it is created: the current
     one, else the kept one (link / earlier page), else the default."""
-    import streamlit as st
-
     ss = st.session_state
     keep = ss.setdefault(KEEP, {})
     for name in names:
@@ -73,8 +72,6 @@ def seed(names: Iterable[str], catalog: Catalog) -> None:
 def coerce_choice(name: str, options: Sequence[Any], fallback: Any = None) -> None:
     """Before a selectbox: if the seeded value is not among ``options``, use ``fallback``
     (or the first option). Multiselects keep only the values still offered."""
-    import streamlit as st
-
     ss = st.session_state
     key = widget_key(name)
     if not options:
@@ -90,8 +87,6 @@ def coerce_choice(name: str, options: Sequence[Any], fallback: Any = None) -> No
 
 def commit(names: Sequence[str]) -> None:
     """Keep the widget values of ``names`` and write them into the URL (only if changed)."""
-    import streamlit as st
-
     ss = st.session_state
     keep = ss.setdefault(KEEP, {})
     for name in names:

@@ -7,23 +7,30 @@ carries its unit.
 
 from __future__ import annotations
 
+import ast
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import re
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from sizing.bom import BillOfMaterials
-from sizing.catalog import Catalog
 from sizing.compare import Workload
 from sizing.compare import rank as rank_configurations
-from sizing.estimate import Estimate
-from sizing.money import PriceQuote
+from sizing.sweep import engine_for
 from sizing.workload import BestRequest, best_estimates
 from ui.fmt import context_text as fmt_context_text
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from datetime import date
+
+    from sizing.bom import BillOfMaterials
+    from sizing.catalog import Catalog
+    from sizing.estimate import Estimate
+    from sizing.money import PriceQuote
 
 BAND_HELP = ("likely range: the platform family's cross-validated error (80 % of "
              "predictions for sources held out of the fit fell inside; Assumptions page)")
@@ -308,8 +315,6 @@ def auto_engine(catalog: Catalog, platform: str, quant: str) -> str | None:
     """Engine "auto": the platform's default engine (vLLM where supported) if it runs
     ``quant``, else the first of the platform's engines that does; None if none does
     (``sizing.sweep``'s rule, so the sweep and the app agree)."""
-    from sizing.sweep import engine_for
-
     engine = engine_for(catalog.platform(platform), quant, catalog)
     return None if engine is None else engine.id
 
@@ -482,8 +487,6 @@ _PLAN_GROUP_RE = r"^([1-9][0-9]?)(m|s|ms|sm)$"
 def parse_plan(text: str, units: int, *, has_sub_agents: bool) -> list[tuple[int, str]]:
     """``"2m+1s"`` -> ``[(2, "m"), (1, "s")]``: groups of units, each serving the main
     agent (m), the sub-agents (s) or both (ms). Raises ValueError with a readable message."""
-    import re
-
     groups: list[tuple[int, str]] = []
     for part in text.replace(" ", "").split("+"):
         match = re.match(_PLAN_GROUP_RE, part)
@@ -535,9 +538,6 @@ def code_constants(paths: Iterable[Any]) -> pd.DataFrame:
     """Module-level UPPER_CASE numeric constants of Python files, read from the source
     with ``ast`` (never imported or evaluated): name, value as written, file, and the
     comment on its line (its stated source/assumption)."""
-    import ast
-    from pathlib import Path
-
     rows = []
     for path in paths:
         path = Path(path)

@@ -8,12 +8,11 @@ default) always wins.
 
 from __future__ import annotations
 
+import datetime
 import inspect
-from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import streamlit as st
 
 from sizing import limits
@@ -21,9 +20,14 @@ from sizing.catalog import CONFIG_MAX_BYTES, Catalog, CatalogError, ModelArch
 from sizing.compare import Workload
 from sizing.hub import HubError
 from sizing.llm import quants_for
-from sizing.money import PriceQuote, chf
+from sizing.money import PriceQuote, chf, price_age
 from sizing.speculative import CONTENT_TYPES
 from ui import export, fmt, links, services, state
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    import pandas as pd
 
 K = state.widget_key
 
@@ -51,10 +55,6 @@ def page_start(title: str, caption: str = "") -> Catalog:
 def price_age_of(cat: Catalog, dates: Sequence[Any]) -> Any:
     """PriceAge of the oldest of ``dates`` (dates or ISO strings; others ignored) today
     (UTC), stale past the catalog's ``defaults.price_stale_days``."""
-    import datetime
-
-    from sizing.money import price_age
-
     parsed = [datetime.date.fromisoformat(d) if isinstance(d, str) else d for d in dates
               if isinstance(d, str | datetime.date)]
     return price_age(parsed, today=datetime.datetime.now(datetime.UTC).date(),

@@ -20,7 +20,7 @@ import streamlit as st
 
 from pricing.amounts import PriceInputError, parse_chf_input
 from pricing.fetch import URLNotAllowedError, check_url_allowed, url_allowlist
-from pricing.history import HistoryError
+from pricing.history import HistoryError, PriceHistory
 from ui import export, fmt, services, state, tables, widgets
 
 K = state.widget_key
@@ -57,8 +57,7 @@ def date_axis(fig: Any, when: pd.Series) -> go.Figure:
 def check_price_url(item: Any, url: str, allowed: tuple[str, ...]) -> None:
     """Fetch ``url`` once for ``item`` if its host is on ``allowed`` (else an error and no
     request), validate and record it like a refresh, then rerun showing the outcome."""
-    from pricing.history import PriceHistory
-    from pricing.refresh import check_url
+    from pricing.refresh import check_url  # noqa: PLC0415  (fetcher stack only on a URL check)
 
     try:
         check_url_allowed(url, allowlist=allowed)
