@@ -273,7 +273,7 @@ def _estimate_resolved(ok: Sequence[tuple[int, Resolved]], catalog: Catalog,
 
 def _engine_memory_table_columns(rs: Sequence[Resolved]) -> dict[str, list[float]]:
     """The engine-memory kernel columns of every row (`engine_memory_columns`)."""
-    rows = [engine_memory_columns(r.scenario, r.platform, r.engine) for r in rs]
+    rows = [engine_memory_columns(r.scenario, r.engine) for r in rs]
     return {k: [c[k] for c in rows] for k in rows[0]}
 
 

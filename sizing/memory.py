@@ -67,7 +67,7 @@ def table_for(r: Resolved, catalog: Catalog) -> kernel.Table:
         "concurrency_count": r.concurrency, "memory_utilization_fraction": r.mem_util,
         "spec_speed_multiplier": r.scenario.speculative_multiplier,
         "cuda_graphs_flag": float(r.cuda_graphs), **spec_columns(r, catalog),
-        **engine_memory_columns(r.scenario, r.platform, r.engine),
+        **engine_memory_columns(r.scenario, r.engine),
         **kernel.transport_columns(r.platform, r.transport)})
 
 

@@ -137,8 +137,7 @@ def _version_tuple(version: str) -> tuple[int, ...]:
     return tuple(int(x) for x in parts)
 
 
-def engine_memory_columns(s: Scenario, _platform: Platform, engine: Engine
-                          ) -> dict[str, float]:
+def engine_memory_columns(s: Scenario, engine: Engine) -> dict[str, float]:
     """Kernel columns of the engine-memory inputs: max_num_batched_tokens (0 = the engine's
     default) and whether the version reserves CUDA-graph memory before the KV cache (CUDA
     graphs on/off is `Resolved.cuda_graphs`, the ``cuda_graphs_flag`` column)."""
