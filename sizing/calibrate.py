@@ -398,6 +398,9 @@ PATH_OVERHEAD_GRID_US = (0, 10, 20, 30, 45, 60, 80, 100, 130, 160, 200, 250, 300
 RECURRENT_OVERHEAD_GRID_US = (0, 20, 40, 60, 90, 120, 160, 200, 250, 300, 400)
 MIN_PATH_MODELS = 2              # model sizes a path's rows must span for its own overhead
 PATH_PASSES = 2                  # path overheads <-> efficiencies, alternated
+#: Where every fit starts (`canonical_start`): neutral values, not the last fit's constants.
+NEUTRAL_BANDWIDTH_EFFICIENCY = 0.7
+NEUTRAL_COMPUTE_EFFICIENCY = 0.3
 #: Per-sequence µs per decode step (scheduling, sampling, per-request kernels): fitted on a
 #: path whose rows hold MIN_PATH_ROWS rows at MIN_MULTI_STREAM or more streams from
 #: MIN_PATH_SOURCES publications (its single-stream rows pin the efficiency).
@@ -433,8 +436,11 @@ def _capped(log_factor: float, families: list[FamilyCalibration]) -> float:
 
 def _fit_efficiencies(cases: list[Case | RowResult], cal: Calibration,
                       rounds: int) -> Calibration:
-    """Alternate: family efficiencies on reference-engine rows, then engine factors."""
+    """Alternate: family efficiencies on reference-engine rows, then engine factors; at most
+    `rounds` rounds, stopping early at a fixed point (a round that changes no constant at
+    the constants' rounding)."""
     for _ in range(rounds):
+        before = cal
         result = evaluate(cases, cal)
         prefill_rows = _prefill_rows(result, cases)
         fams = []
@@ -489,6 +495,8 @@ def _fit_efficiencies(cases: list[Case | RowResult], cal: Calibration,
             engs.append(e.model_copy(update=update))
         cal = cal.model_copy(update={"engines": engs})
         cal = _fit_prefill_paths(cases, cal)
+        if cal == before:
+            break
     return cal
 
 
@@ -870,6 +878,31 @@ def fit(catalog: Catalog, path: Path, *, rounds: int = 4) -> tuple[Calibration,
     ), result
 
 
+def canonical_start(cal: Calibration, cases: list[Case | RowResult]) -> Calibration:
+    """`cal` with every fitted constant at a neutral value, so that a fit is a function of
+    the rows and the catalog's fixed inputs (read ceilings, fixed-cost classes, engine
+    prefill factors), not of the constants it starts from: refitting from the last fit's
+    block used to alternate between two fits (global per-layer overhead 25 -> 20 -> 25 µs).
+    Families stream at NEUTRAL_BANDWIDTH_EFFICIENCY (never above their read ceiling) and
+    compute at NEUTRAL_COMPUTE_EFFICIENCY; engines at factor 1 with no own paths, overheads
+    or attention factor; the per-step class's fixed cost at 0 where its rows fit it (else
+    the catalog's value is kept: an assumption, said in the family's note)."""
+    fit_step = (len(rows := _step_cases(cases, cal)) >= MIN_PATH_ROWS
+                and _sizes(rows) >= MIN_PATH_MODELS)
+    return cal.model_copy(update={
+        "families": [f.model_copy(update={
+            "bandwidth_efficiency": min(f.read_ceiling, NEUTRAL_BANDWIDTH_EFFICIENCY),
+            "prefill_compute_efficiency": NEUTRAL_COMPUTE_EFFICIENCY,
+            "decode_compute_efficiency": NEUTRAL_COMPUTE_EFFICIENCY,
+            **({"step_overhead_us": 0.0} if fit_step and f.fixed_cost == "per_step" else {})})
+            for f in cal.families],
+        "engines": [e.model_copy(update={
+            "decode_factor": 1.0, "family_decode_factors": {}, "path_decode_factors": {},
+            "family_layer_overhead_us": {}, "family_recurrent_overhead_us": {},
+            "family_sequence_overhead_us": {}, "path_prefill_factors": {},
+            "attention_efficiency": 1.0}) for e in cal.engines]})
+
+
 def fit_cases(start: Calibration, cases: list[Case | RowResult], *, rounds: int = 4,
               overheads_us: tuple[float, ...] | None = None
               ) -> tuple[Calibration, CalibrationResult]:
@@ -882,11 +915,7 @@ def fit_cases(start: Calibration, cases: list[Case | RowResult], *, rounds: int 
     """
     trials = []
     grid = LAYER_OVERHEAD_GRID_US if overheads_us is None else overheads_us
-    start = start.model_copy(update={"engines": [     # path constants are refitted below
-        e.model_copy(update={"family_layer_overhead_us": {}, "family_recurrent_overhead_us": {},
-                             "family_sequence_overhead_us": {}, "path_decode_factors": {},
-                             "path_prefill_factors": {}, "attention_efficiency": 1.0})
-        for e in start.engines]})
+    start = canonical_start(start, cases)
     for overhead_us in grid:
         cal = start.model_copy(update={"layer_overhead_us": float(overhead_us)})
         cal = _fit_efficiencies(cases, cal, rounds)

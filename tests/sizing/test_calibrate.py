@@ -91,3 +91,34 @@ def test_report_prints_cross_validated_error():
     assert "leave one source out" in out.stdout
     assert "leave one model family out" in out.stdout
     assert "refit on all rows (in sample)" in out.stdout
+
+
+def _perturbed(cal):
+    """`cal` with every fitted constant moved: what a fit could start from after another."""
+    return cal.model_copy(update={
+        "families": [f.model_copy(update={
+            "bandwidth_efficiency": round(0.6 * f.bandwidth_efficiency, 3),
+            "prefill_compute_efficiency": min(1.0, 2 * f.prefill_compute_efficiency),
+            "decode_compute_efficiency": min(1.0, 2 * f.decode_compute_efficiency),
+            "step_overhead_us": f.step_overhead_us + 1000 * (f.fixed_cost == "per_step")})
+            for f in cal.families],
+        "engines": [e.model_copy(update={
+            "decode_factor": 1.3, "family_decode_factors": {"gb10": 0.5},
+            "path_decode_factors": {"gb10/bf16": 0.7}, "family_layer_overhead_us": {"gb10": 300},
+            "attention_efficiency": 0.5}) for e in cal.engines]})
+
+
+def test_fit_does_not_depend_on_the_constants_it_starts_from(catalog):
+    """A fit is a function of the rows: started from the catalog's constants or from every
+    fitted constant moved (efficiencies x 0.6, factors 1.3, own overheads), the same
+    constants come out (refitting from the last fit once alternated 25 -> 20 -> 25 µs)."""
+    rows = load_rows(DATA)
+    cases = prepare(rows, catalog)
+    a, _ = fit_cases(catalog.calibration, cases, overheads_us=(20.0, 25.0))
+    b, _ = fit_cases(_perturbed(catalog.calibration), cases, overheads_us=(20.0, 25.0))
+    assert b.layer_overhead_us == a.layer_overhead_us
+    assert [f.bandwidth_efficiency for f in b.families] == [
+        f.bandwidth_efficiency for f in a.families]
+    assert [f.step_overhead_us for f in b.families] == [f.step_overhead_us for f in a.families]
+    assert b.engines == a.engines
+    assert b.families == a.families

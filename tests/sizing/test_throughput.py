@@ -8,6 +8,8 @@ one RTX PRO 6000 and "~1.4x, not 2x" for two GB10s.
 
 from __future__ import annotations
 
+import pytest
+
 from sizing.scenario import Scenario, resolve
 from sizing.throughput import throughput
 from tests.sizing.conftest import run
@@ -107,4 +109,5 @@ def test_speculative_multiplier_scales_decode(catalog):
     for s in (base, spec):
         r = resolve(s, catalog)
         speeds.append(throughput(r, catalog).decode_tok_s_per_request)
-    assert speeds[1] == speeds[0] * 1.8
+    # equal up to float rounding (x 1.8 applied at a different point of the product)
+    assert speeds[1] == pytest.approx(speeds[0] * 1.8, rel=1e-12)
