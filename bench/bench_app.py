@@ -30,8 +30,9 @@ from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("LLM_PLANNER_PRICES_DB",
-                      str(Path(tempfile.mkdtemp(prefix="bench-prices-")) / "prices.sqlite"))
+os.environ.setdefault(
+    "LLM_PLANNER_PRICES_DB", str(Path(tempfile.mkdtemp(prefix="bench-prices-")) / "prices.sqlite")
+)
 
 import streamlit.runtime.scriptrunner.exec_code as exec_code  # noqa: E402
 import streamlit.runtime.scriptrunner.script_runner as script_runner  # noqa: E402
@@ -60,13 +61,14 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def bench(name: str, page: str | None, change: Callable[[AppTest, int], None],
-          runs: int) -> dict[str, float]:
+def bench(
+    name: str, page: str | None, change: Callable[[AppTest, int], None], runs: int
+) -> dict[str, float]:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
     if page:
         at.switch_page(page).run()
-    for i in range(4):                      # warm: every value used below is cached
+    for i in range(4):  # warm: every value used below is cached
         change(at, i)
         at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -79,11 +81,17 @@ def bench(name: str, page: str | None, change: Callable[[AppTest, int], None],
         walls.append(time.perf_counter() - start)
         scripts.append(sum(_script_s))
         assert not at.exception, [e.value for e in at.exception]
-    out = {"rerun_median_s": statistics.median(walls), "rerun_p95_s": _p95(walls),
-           "script_median_s": statistics.median(scripts), "script_p95_s": _p95(scripts)}
-    print(f"{name:<38} rerun median {out['rerun_median_s'] * 1000:6.0f} ms  p95 "
-          f"{out['rerun_p95_s'] * 1000:6.0f} ms   script median "
-          f"{out['script_median_s'] * 1000:6.0f} ms  p95 {out['script_p95_s'] * 1000:6.0f} ms")
+    out = {
+        "rerun_median_s": statistics.median(walls),
+        "rerun_p95_s": _p95(walls),
+        "script_median_s": statistics.median(scripts),
+        "script_p95_s": _p95(scripts),
+    }
+    print(
+        f"{name:<38} rerun median {out['rerun_median_s'] * 1000:6.0f} ms  p95 "
+        f"{out['rerun_p95_s'] * 1000:6.0f} ms   script median "
+        f"{out['script_median_s'] * 1000:6.0f} ms  p95 {out['script_p95_s'] * 1000:6.0f} ms"
+    )
     return out
 
 
@@ -97,7 +105,8 @@ def _streams(at: AppTest, i: int) -> None:
 
 def _model(at: AppTest, i: int) -> None:
     at.selectbox(key="w_model").set_value(
-        "openai/gpt-oss-120b" if i % 2 else "meta-llama/Llama-3.3-70B-Instruct")
+        "openai/gpt-oss-120b" if i % 2 else "meta-llama/Llama-3.3-70B-Instruct"
+    )
 
 
 def _context_cold(at: AppTest, _i: int) -> None:
@@ -121,8 +130,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
-    print(f"AppTest reruns after a widget change, {args.runs} runs each "
-          f"(python {sys.version.split()[0]}, {os.cpu_count()} CPUs)")
+    print(
+        f"AppTest reruns after a widget change, {args.runs} runs each "
+        f"(python {sys.version.split()[0]}, {os.cpu_count()} CPUs)"
+    )
     bench("Compare: cluster sizes", None, _units, args.runs)
     bench("Compare: concurrent streams", None, _streams, args.runs)
     bench("Compare: model", None, _model, args.runs)

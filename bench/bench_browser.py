@@ -122,35 +122,40 @@ def main() -> None:
     pages = [p.strip() for p in args.pages.split(",") if p.strip()]
     tmp = Path(tempfile.mkdtemp(prefix="bench-browser-"))
     with run_app_server(tmp) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=CHROMIUM_ARGS)
-        print(f"first full render in headless Chromium, warm server, new tab (session) per "
-              f"run ({args.runs} runs; python {sys.version.split()[0]}, "
-              f"{os.cpu_count()} CPUs; load average {_load()})")
-        context = browser.new_context(viewport=VIEWPORT)   # one browser profile: its
-        for name in pages:              # HTTP and code caches hold the app's scripts after
-            page = context.new_page()   # this warm-up, as for a returning visitor
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        print(
+            f"first full render in headless Chromium, warm server, new tab (session) per "
+            f"run ({args.runs} runs; python {sys.version.split()[0]}, "
+            f"{os.cpu_count()} CPUs; load average {_load()})"
+        )
+        context = browser.new_context(viewport=VIEWPORT)  # one browser profile: its
+        for name in pages:  # HTTP and code caches hold the app's scripts after
+            page = context.new_page()  # this warm-up, as for a returning visitor
             render_s(page, base + PAGES[name], timeout_s=180)
             page.close()
         for name in pages:
             times = []
             for _ in range(args.runs):
-                page = context.new_page()       # a new tab: a new Streamlit session
+                page = context.new_page()  # a new tab: a new Streamlit session
                 times.append(render_s(page, base + PAGES[name]))
                 page.close()
             median = statistics.median(times)
             verdict = "meets" if median <= TARGET_S[name] else "misses"
-            print(f"{name:<8} median {median:5.2f} s  min {min(times):5.2f} s  max "
-                  f"{max(times):5.2f} s  ({verdict} the {TARGET_S[name]:g} s target)")
+            print(
+                f"{name:<8} median {median:5.2f} s  min {min(times):5.2f} s  max "
+                f"{max(times):5.2f} s  ({verdict} the {TARGET_S[name]:g} s target)"
+            )
         if args.reruns:
             page = context.new_page()
             render_s(page, base + PAGES["compare"])
             times = rerun_s(page, args.reruns)
             median = statistics.median(times)
-            print(f"compare widget rerun (streams 1 <-> 2, cached) median "
-                  f"{median * 1000:4.0f} ms  min {min(times) * 1000:4.0f} ms  max "
-                  f"{max(times) * 1000:4.0f} ms  ({'meets' if median <= 0.15 else 'misses'} "
-                  f"the 150 ms target)")
+            print(
+                f"compare widget rerun (streams 1 <-> 2, cached) median "
+                f"{median * 1000:4.0f} ms  min {min(times) * 1000:4.0f} ms  max "
+                f"{max(times) * 1000:4.0f} ms  ({'meets' if median <= 0.15 else 'misses'} "
+                f"the 150 ms target)"
+            )
             page.close()
         print(f"load average after: {_load()}")
         context.close()

@@ -38,15 +38,35 @@ def _start(root: Path) -> tuple[subprocess.Popen[bytes], str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     tmp = Path(tempfile.mkdtemp(prefix="bench-paired-"))
-    env = {**os.environ, "LLM_PLANNER_PRICES_DB": str(tmp / "prices.sqlite"),
-           "LLM_PLANNER_CACHE_DIR": str(tmp / "http-cache")}
+    env = {
+        **os.environ,
+        "LLM_PLANNER_PRICES_DB": str(tmp / "prices.sqlite"),
+        "LLM_PLANNER_CACHE_DIR": str(tmp / "http-cache"),
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(root / "app.py"),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.fileWatcherType", "none"],
-        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(root / "app.py"),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     return proc, f"http://127.0.0.1:{port}"
 
 
@@ -57,14 +77,15 @@ def main() -> None:
     args = parser.parse_args()
     servers = {"base": _start(args.base.resolve()), "this": _start(ROOT)}
     try:
-        time.sleep(10)                  # both servers up (a page load waits for them too)
+        time.sleep(10)  # both servers up (a page load waits for them too)
         load = " ".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"paired first full render ({args.runs} runs each; load average {load})")
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                         args=CHROMIUM_ARGS)
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
             context = browser.new_context(viewport=VIEWPORT)
-            for _, url in servers.values():             # warm: caches and scripts
+            for _, url in servers.values():  # warm: caches and scripts
                 for path in PAGES.values():
                     page = context.new_page()
                     render_s(page, url + path, timeout_s=240)
@@ -76,20 +97,23 @@ def main() -> None:
                         page = context.new_page()
                         times[key].append(render_s(page, url + path))
                         page.close()
-                print(f"{name:<8} base median {statistics.median(times['base']):5.2f} s   "
-                      f"this median {statistics.median(times['this']):5.2f} s   "
-                      f"(load {os.getloadavg()[0]:.1f})")
+                print(
+                    f"{name:<8} base median {statistics.median(times['base']):5.2f} s   "
+                    f"this median {statistics.median(times['this']):5.2f} s   "
+                    f"(load {os.getloadavg()[0]:.1f})"
+                )
             for key, (_, url) in servers.items():
                 page = context.new_page()
                 render_s(page, url + PAGES["compare"])
                 reruns = rerun_s(page, 10)
                 page.close()
-                print(f"compare widget rerun, {key}: median "
-                      f"{statistics.median(reruns) * 1000:.0f} ms")
+                print(
+                    f"compare widget rerun, {key}: median {statistics.median(reruns) * 1000:.0f} ms"
+                )
             browser.close()
     finally:
         for proc, _ in servers.values():
-            os.killpg(proc.pid, signal.SIGTERM)     # only the process groups started here
+            os.killpg(proc.pid, signal.SIGTERM)  # only the process groups started here
 
 
 if __name__ == "__main__":

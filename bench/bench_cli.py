@@ -23,18 +23,46 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS: dict[str, list[str]] = {
-    "estimate --json": ["estimate", "--platform", "asus-gx10-1tb", "--units", "2",
-                        "--parallel", "tp", "--model", "openai/gpt-oss-120b", "--weights",
-                        "mxfp4", "--kv-dtype", "fp8", "--engine", "vllm", "--context", "65536",
-                        "--concurrency", "4", "--mem-util", "0.85", "--json"],
-    "plan (guide buyer)": ["plan", "--requirements",
-                           "tests/data/requirements/guide_buyer.yaml"],
-    "compare --format json": ["compare", "--model", "openai/gpt-oss-120b", "--weights",
-                              "mxfp4", "--format", "json"],
+    "estimate --json": [
+        "estimate",
+        "--platform",
+        "asus-gx10-1tb",
+        "--units",
+        "2",
+        "--parallel",
+        "tp",
+        "--model",
+        "openai/gpt-oss-120b",
+        "--weights",
+        "mxfp4",
+        "--kv-dtype",
+        "fp8",
+        "--engine",
+        "vllm",
+        "--context",
+        "65536",
+        "--concurrency",
+        "4",
+        "--mem-util",
+        "0.85",
+        "--json",
+    ],
+    "plan (guide buyer)": ["plan", "--requirements", "tests/data/requirements/guide_buyer.yaml"],
+    "compare --format json": [
+        "compare",
+        "--model",
+        "openai/gpt-oss-120b",
+        "--weights",
+        "mxfp4",
+        "--format",
+        "json",
+    ],
 }
-PROBE = ("import sys\nfrom cli.sizing_main import main\n"     # what `python -m sizing` runs
-         "main(sys.argv[1:])\n"
-         "print('pandas' in sys.modules, file=sys.stderr)")
+PROBE = (
+    "import sys\nfrom cli.sizing_main import main\n"  # what `python -m sizing` runs
+    "main(sys.argv[1:])\n"
+    "print('pandas' in sys.modules, file=sys.stderr)"
+)
 
 
 def _env(tmp: str) -> dict[str, str]:
@@ -45,18 +73,26 @@ def _env(tmp: str) -> dict[str, str]:
 
 def bench(name: str, argv: list[str], runs: int, env: dict[str, str]) -> float:
     cmd = [sys.executable, "-m", "sizing", *argv]
-    subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, check=True)   # warm
+    subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, check=True)  # warm
     times = []
     for _ in range(runs):
         start = time.perf_counter()
         subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, check=True)
         times.append(time.perf_counter() - start)
-    probe = subprocess.run([sys.executable, "-c", PROBE, *argv], cwd=ROOT, env=env,
-                           capture_output=True, text=True, check=True)
+    probe = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     pandas = probe.stderr.strip().splitlines()[-1]
     median = statistics.median(times)
-    print(f"{name:<24} median {median:5.2f} s  max {max(times):5.2f} s  over {runs} runs  "
-          f"(pandas imported: {pandas})")
+    print(
+        f"{name:<24} median {median:5.2f} s  max {max(times):5.2f} s  over {runs} runs  "
+        f"(pandas imported: {pandas})"
+    )
     return median
 
 
@@ -65,8 +101,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--only", choices=sorted(COMMANDS), action="append")
     args = parser.parse_args()
-    print(f"python -m sizing, interpreter start included (python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} CPUs)")
+    print(
+        f"python -m sizing, interpreter start included (python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPUs)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.only or COMMANDS:
             bench(name, COMMANDS[name], args.runs, _env(tmp))

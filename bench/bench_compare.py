@@ -43,13 +43,17 @@ def main() -> int:
     workload = Workload("openai/gpt-oss-120b", "mxfp4", concurrency=8)
     req = load_requirements(REQUIREMENTS)
     ok = True
-    for name, fn in (("compare (all platforms x 1,2,3,4,8)", lambda: compare(workload, catalog)),
-                     ("plan (guide buyer, all platforms x 1-8)", lambda: plan(req, catalog))):
+    for name, fn in (
+        ("compare (all platforms x 1,2,3,4,8)", lambda: compare(workload, catalog)),
+        ("plan (guide buyer, all platforms x 1-8)", lambda: plan(req, catalog)),
+    ):
         times = _time(fn, args.runs)
         med, worst = statistics.median(times), max(times)
         ok &= worst < TARGET_S
-        print(f"{name}: median {med * 1e3:.0f} ms, max {worst * 1e3:.0f} ms "
-              f"(target < {TARGET_S * 1e3:.0f} ms)")
+        print(
+            f"{name}: median {med * 1e3:.0f} ms, max {worst * 1e3:.0f} ms "
+            f"(target < {TARGET_S * 1e3:.0f} ms)"
+        )
     return 0 if ok else 1
 
 

@@ -47,8 +47,22 @@ c.load_catalog()
 w2, c2 = time.perf_counter(), time.process_time()
 print(w1 - w0, c1 - c0, w2 - w1, c2 - c1)
 """
-ESTIMATE = ["-m", "sizing", "estimate", "--platform", "asus-gx10-1tb", "--units", "1",
-            "--parallel", "tp", "--model", "openai/gpt-oss-120b", "--weights", "mxfp4", "--json"]
+ESTIMATE = [
+    "-m",
+    "sizing",
+    "estimate",
+    "--platform",
+    "asus-gx10-1tb",
+    "--units",
+    "1",
+    "--parallel",
+    "tp",
+    "--model",
+    "openai/gpt-oss-120b",
+    "--weights",
+    "mxfp4",
+    "--json",
+]
 
 
 def _median(fn: Callable[[], object], runs: int) -> tuple[float, float]:
@@ -65,8 +79,9 @@ def _median(fn: Callable[[], object], runs: int) -> tuple[float, float]:
 def _fresh(runs: int) -> list[float]:
     rows = []
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", FRESH], cwd=ROOT, check=True,
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-c", FRESH], cwd=ROOT, check=True, capture_output=True, text=True
+        ).stdout
         rows.append([float(x) for x in out.split()])
     return [statistics.median(col) for col in zip(*rows, strict=True)]
 
@@ -88,13 +103,19 @@ def _command(args: list[str], runs: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--estimate", action="store_true",
-                        help="also time `python -m sizing estimate ... --json` (gpt-oss-120b)")
+    parser.add_argument(
+        "--estimate",
+        action="store_true",
+        help="also time `python -m sizing estimate ... --json` (gpt-oss-120b)",
+    )
     runs = parser.parse_args().runs
     estimate = parser.parse_args().estimate
 
-    configs = [json.loads(p.read_text()) for p in sorted(CONFIG_DIR.glob("*_config.json"))
-               if not p.name.endswith("_hf_quant_config.json")]
+    configs = [
+        json.loads(p.read_text())
+        for p in sorted(CONFIG_DIR.glob("*_config.json"))
+        if not p.name.endswith("_hf_quant_config.json")
+    ]
     archs = [architecture_from_config(raw) for raw in configs]
 
     def arch_all() -> None:
@@ -109,7 +130,7 @@ def main() -> None:
     data = load_yaml_unique(text)
     catalog = load_catalog()
     checkpoints = [(repo, m.arch) for m in catalog.models for repo in m.checkpoints.values()]
-    for repo, arch in checkpoints:            # read (and keep) the files once
+    for repo, arch in checkpoints:  # read (and keep) the files once
         checkpoint_precision(repo, arch)
 
     def checkpoints_all() -> None:
@@ -117,26 +138,32 @@ def main() -> None:
             checkpoint_precision(repo, arch)
 
     n = len(configs)
-    print(f"{n} config.json files, {len(catalog.models)} catalog models, {len(checkpoints)} "
-          f"kept checkpoints; medians of {runs} runs, wall / CPU")
+    print(
+        f"{n} config.json files, {len(catalog.models)} catalog models, {len(checkpoints)} "
+        f"kept checkpoints; medians of {runs} runs, wall / CPU"
+    )
     for label, fn, per in (
-            ("architecture_from_config, per config", arch_all, n),
-            ("precision_map, per config", maps_all, n),
-            ("checkpoint maps, all kept checkpoints", checkpoints_all, 1),
-            ("catalog.yaml: YAML parse + checks", lambda: load_yaml_unique(text), 1),
-            ("catalog.yaml: validation + model import", lambda: parse_catalog(data), 1),
-            ("load_catalog (both)", load_catalog, 1)):
+        ("architecture_from_config, per config", arch_all, n),
+        ("precision_map, per config", maps_all, n),
+        ("checkpoint maps, all kept checkpoints", checkpoints_all, 1),
+        ("catalog.yaml: YAML parse + checks", lambda: load_yaml_unique(text), 1),
+        ("catalog.yaml: validation + model import", lambda: parse_catalog(data), 1),
+        ("load_catalog (both)", load_catalog, 1),
+    ):
         wall, cpu = _median(fn, runs)
         print(f"  {label:42s} {wall / per * 1e3:8.1f} ms / {cpu / per * 1e3:8.1f} ms")
     iw, ic, lw, lc = _fresh(runs)
-    print(f"  {'fresh interpreter: import sizing.catalog':42s} {iw * 1e3:8.1f} ms / "
-          f"{ic * 1e3:8.1f} ms")
-    print(f"  {'fresh interpreter: then load_catalog':42s} {lw * 1e3:8.1f} ms / "
-          f"{lc * 1e3:8.1f} ms")
+    print(
+        f"  {'fresh interpreter: import sizing.catalog':42s} {iw * 1e3:8.1f} ms / "
+        f"{ic * 1e3:8.1f} ms"
+    )
+    print(f"  {'fresh interpreter: then load_catalog':42s} {lw * 1e3:8.1f} ms / {lc * 1e3:8.1f} ms")
     if estimate:
         wall, cpu = _command(ESTIMATE, runs)
-        print(f"  {'python -m sizing estimate ... --json':42s} {wall * 1e3:8.1f} ms / "
-              f"{cpu * 1e3:8.1f} ms (whole process)")
+        print(
+            f"  {'python -m sizing estimate ... --json':42s} {wall * 1e3:8.1f} ms / "
+            f"{cpu * 1e3:8.1f} ms (whole process)"
+        )
 
 
 if __name__ == "__main__":

@@ -40,16 +40,25 @@ def build_page(target_bytes: int = 300_000, *, offers: int = 30) -> str:
     offer_end = html.index("<button", offer_start)
     offer = html[offer_start:offer_end]
     per_block = max(1, offer.count('class="Plugin_Offer'))
-    extra_offers = [offer.replace('data-entity-id="9000000', f'data-entity-id="8{n:05d}')
-                    for n in range(max(0, offers - per_block) // per_block)]
+    extra_offers = [
+        offer.replace('data-entity-id="9000000', f'data-entity-id="8{n:05d}')
+        for n in range(max(0, offers - per_block) // per_block)
+    ]
     html = html.replace("<button", "".join(extra_offers) + "<button", 1)
-    feature = ('<div id="Plugin_ProductNgfFeature_{n}" class="Plugin_ProductNgfFeature">'
-               '<div class="name">Feature {n}</div><div class="value">Value {n} '
-               'lorem ipsum dolor sit amet</div></div>\n')
-    nav = ('<li class="navItem"><a href="/produktsuche/Computer-Zubehoer/Sub-c{n}">'
-           'Kategorie {n}</a></li>\n')
-    script = ("<script>window.tpData = window.tpData || [];"
-              + "tpData.push({k: 'x', v: 'lorem ipsum dolor sit amet'});" * 40 + "</script>\n")
+    feature = (
+        '<div id="Plugin_ProductNgfFeature_{n}" class="Plugin_ProductNgfFeature">'
+        '<div class="name">Feature {n}</div><div class="value">Value {n} '
+        "lorem ipsum dolor sit amet</div></div>\n"
+    )
+    nav = (
+        '<li class="navItem"><a href="/produktsuche/Computer-Zubehoer/Sub-c{n}">'
+        "Kategorie {n}</a></li>\n"
+    )
+    script = (
+        "<script>window.tpData = window.tpData || [];"
+        + "tpData.push({k: 'x', v: 'lorem ipsum dolor sit amet'});" * 40
+        + "</script>\n"
+    )
     features, navs, scripts = [], [], []
     size = len(html.encode("utf-8"))
     n = 0
@@ -65,10 +74,16 @@ def build_page(target_bytes: int = 300_000, *, offers: int = 30) -> str:
             chunk = script
             scripts.append(chunk)
         size += len(chunk.encode("utf-8"))
-    html = html.replace('<div class="featureCatName">General</div>',
-                        '<div class="featureCatName">General</div>' + "".join(features), 1)
-    html = html.replace('<div id="FrameContent"',
-                        '<ul class="mainNav">' + "".join(navs) + '</ul><div id="FrameContent"', 1)
+    html = html.replace(
+        '<div class="featureCatName">General</div>',
+        '<div class="featureCatName">General</div>' + "".join(features),
+        1,
+    )
+    html = html.replace(
+        '<div id="FrameContent"',
+        '<ul class="mainNav">' + "".join(navs) + '</ul><div id="FrameContent"',
+        1,
+    )
     return html.replace("</body>", "".join(scripts) + "</body>", 1)
 
 
@@ -85,8 +100,10 @@ def _time(fn: object, runs: int) -> tuple[list[float], list[float]]:
 def _report(label: str, wall_ms: list[float], cpu_ms: list[float]) -> None:
     wall_median, wall_p95 = _median_p95(wall_ms)
     cpu_median, cpu_p95 = _median_p95(cpu_ms)
-    print(f"{label}: {len(wall_ms)} runs: median {wall_median:.1f} ms, p95 {wall_p95:.1f} ms "
-          f"(CPU time: median {cpu_median:.1f} ms, p95 {cpu_p95:.1f} ms)")
+    print(
+        f"{label}: {len(wall_ms)} runs: median {wall_median:.1f} ms, p95 {wall_p95:.1f} ms "
+        f"(CPU time: median {cpu_median:.1f} ms, p95 {cpu_p95:.1f} ms)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,19 +115,25 @@ def main(argv: list[str] | None = None) -> int:
     real = REAL.read_bytes()
     result = parse_product_page(real)  # warm-up + sanity check
     assert (result.low_rappen, result.offer_count, result.mpn) == (99_800, 23, "010-03199-11")
-    pages = [(f"real toppreise page ({len(real) / 1000:.0f} KB, {len(result.offers)} offers)",
-              real)]
+    pages = [
+        (f"real toppreise page ({len(real) / 1000:.0f} KB, {len(result.offers)} offers)", real)
+    ]
     page = build_page(args.size_kb * 1000, offers=args.offers).encode("utf-8")
     result = parse_product_page(page)
     assert result.method == "jsonld", result
     assert result.low_rappen == 247_700, result
-    pages.append((f"reconstructed page ({len(page) / 1000:.0f} KB, {len(result.offers)} offers)",
-                  page))
+    pages.append(
+        (f"reconstructed page ({len(page) / 1000:.0f} KB, {len(result.offers)} offers)", page)
+    )
     for label, data in pages:
-        _report(f"parse_product_page, {label}",
-                *_time(lambda data=data: parse_product_page(data), args.runs))
-        _report(f"BeautifulSoup(page, 'lxml') tree only, {label}",
-                *_time(lambda data=data: BeautifulSoup(data, "lxml"), max(3, args.runs // 3)))
+        _report(
+            f"parse_product_page, {label}",
+            *_time(lambda data=data: parse_product_page(data), args.runs),
+        )
+        _report(
+            f"BeautifulSoup(page, 'lxml') tree only, {label}",
+            *_time(lambda data=data: BeautifulSoup(data, "lxml"), max(3, args.runs // 3)),
+        )
     # wall-clock p95 suffers from other processes on a shared machine; the CPU-time figures
     # are what the parser itself costs
     return 0
@@ -118,8 +141,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _median_p95(values: list[float]) -> tuple[float, float]:
     ordered = sorted(values)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1,
-                                                   round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), ordered[
+        min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))
+    ]
 
 
 if __name__ == "__main__":

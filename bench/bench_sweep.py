@@ -27,9 +27,11 @@ def main(runs: int = 7) -> None:
         t0 = time.perf_counter()
         sweep(catalog)
         times.append(time.perf_counter() - t0)
-    print(f"sweep: {len(df):,} scenarios ({df['fits'].sum():,} fit); "
-          f"cold {cold:.3f} s, warm median {statistics.median(times):.3f} s, "
-          f"max {max(times):.3f} s over {runs} runs")
+    print(
+        f"sweep: {len(df):,} scenarios ({df['fits'].sum():,} fit); "
+        f"cold {cold:.3f} s, warm median {statistics.median(times):.3f} s, "
+        f"max {max(times):.3f} s over {runs} runs"
+    )
 
 
 if __name__ == "__main__":

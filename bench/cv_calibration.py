@@ -22,8 +22,10 @@ def main() -> None:
     t0 = time.perf_counter()
     results = cross_validated_results(default_catalog(), ROOT / "data" / "benchmarks.csv")
     for name, r in results.items():
-        print(f"{name}: decode median {r.mape('decode'):.1f}%, {100 * within(r):.0f}% of "
-              f"{len(r.evaluated)} rows within 25%; prefill median {r.mape('prefill'):.1f}%")
+        print(
+            f"{name}: decode median {r.mape('decode'):.1f}%, {100 * within(r):.0f}% of "
+            f"{len(r.evaluated)} rows within 25%; prefill median {r.mape('prefill'):.1f}%"
+        )
     print(f"({time.perf_counter() - t0:.1f} s)")
 
 

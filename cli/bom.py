@@ -33,13 +33,27 @@ if TYPE_CHECKING:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``bom``."""
     add_build_args(
-        p, ("--units", {"required": True}),
-        ("--design", {"type": str, "choices": ("direct", "switch"),
-                      "help": "network design for 2+ GB10 nodes (default: direct for 2, "
-                              "switch for 3+; direct = triangle for 3, ring for 4)"}),
-        ("--from", {"dest": "from_units", "metavar": "OWNED",
-                    "help": "units already owned: print the upgrade shopping list from OWNED "
-                            "to --units instead (same as `upgrade --from OWNED --to UNITS`)"}))
+        p,
+        ("--units", {"required": True}),
+        (
+            "--design",
+            {
+                "type": str,
+                "choices": ("direct", "switch"),
+                "help": "network design for 2+ GB10 nodes (default: direct for 2, "
+                "switch for 3+; direct = triangle for 3, ring for 4)",
+            },
+        ),
+        (
+            "--from",
+            {
+                "dest": "from_units",
+                "metavar": "OWNED",
+                "help": "units already owned: print the upgrade shopping list from OWNED "
+                "to --units instead (same as `upgrade --from OWNED --to UNITS`)",
+            },
+        ),
+    )
     p.set_defaults(func=run)
 
 
@@ -47,14 +61,15 @@ def run(args: argparse.Namespace) -> int:
     """Print the bill of materials as Markdown or JSON."""
     if getattr(args, "from_units", None) is not None:
         if args.design is not None:
-            raise ScenarioError("--design does not apply with --from (the upgrade picks the "
-                                "design cheapest to complete from what is owned)")
+            raise ScenarioError(
+                "--design does not apply with --from (the upgrade picks the "
+                "design cheapest to complete from what is owned)"
+            )
         args.to_units = args.units
         return upgrade.run(args)
     catalog = catalog_of(args)
     prices, source = price_context(catalog, args)
-    bom = bill_of_materials(catalog, args.platform, args.units, prices=prices,
-                            design=args.design)
+    bom = bill_of_materials(catalog, args.platform, args.units, prices=prices, design=args.design)
     age = price_age_of(catalog, [bom.oldest_price_date])
     if args.json:
         print(strict_json({**bom.to_dict(), **age.to_dict(), **source.to_dict()}))

@@ -1,6 +1,6 @@
 """``python -m sizing calibrate``: predicted vs measured on data/benchmarks.csv.
 
-    python -m sizing calibrate --report [--fit] [--no-cv] [--data FILE.csv]
+python -m sizing calibrate --report [--fit] [--no-cv] [--data FILE.csv]
 """
 
 from __future__ import annotations
@@ -24,10 +24,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``calibrate``."""
     p.add_argument("--report", action="store_true", help="print the calibration report")
     p.add_argument("--fit", action="store_true", help="fit the constants, print YAML")
-    p.add_argument("--no-cv", action="store_true",
-                   help="skip the cross-validation (about 10 s) in the report")
-    p.add_argument("--data", default=str(Path(__file__).resolve().parent.parent / "data" /
-                                         "benchmarks.csv"))
+    p.add_argument(
+        "--no-cv", action="store_true", help="skip the cross-validation (about 10 s) in the report"
+    )
+    p.add_argument(
+        "--data", default=str(Path(__file__).resolve().parent.parent / "data" / "benchmarks.csv")
+    )
     p.set_defaults(func=run)
 
 

@@ -1,6 +1,6 @@
 """``python -m sizing catalog``: the catalog's ids with key specs.
 
-    python -m sizing catalog [--kind platforms|models|network] [--json]
+python -m sizing catalog [--kind platforms|models|network] [--json]
 """
 
 from __future__ import annotations
@@ -44,41 +44,74 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _platform_rows(catalog: Catalog) -> list[dict[str, Any]]:
-    return [{"kind": "platform", "id": p.id, "name": p.name, "family": p.family,
-             "memory_gb": p.memory_gb, "memory_bandwidth_gb_s": p.memory_bandwidth_gb_s,
-             "power_w_load": p.power.load_w,
-             "price_chf": p.price.chf if p.price else None,
-             "price_date": str(p.price.date) if p.price else None,
-             "memory_settings": ",".join(m.id for m in p.memory_settings) or None}
-            for p in catalog.platforms]
+    return [
+        {
+            "kind": "platform",
+            "id": p.id,
+            "name": p.name,
+            "family": p.family,
+            "memory_gb": p.memory_gb,
+            "memory_bandwidth_gb_s": p.memory_bandwidth_gb_s,
+            "power_w_load": p.power.load_w,
+            "price_chf": p.price.chf if p.price else None,
+            "price_date": str(p.price.date) if p.price else None,
+            "memory_settings": ",".join(m.id for m in p.memory_settings) or None,
+        }
+        for p in catalog.platforms
+    ]
 
 
 def _model_rows(catalog: Catalog) -> list[dict[str, Any]]:
-    return [{"kind": "model", "id": m.id, "name": m.name, "family": m.family,
-             "released": m.released.isoformat() if m.released else None,
-             "checkpoints": ",".join(m.checkpoints) or None,
-             "total_params_b": round(param_counts(m).total / 1e9, 2),
-             "active_params_b": round(active_params(m) / 1e9, 2),
-             "attention": m.attention, "moe": m.is_moe,
-             "max_context_tokens": m.max_context_tokens}
-            for m in catalog.models]
+    return [
+        {
+            "kind": "model",
+            "id": m.id,
+            "name": m.name,
+            "family": m.family,
+            "released": m.released.isoformat() if m.released else None,
+            "checkpoints": ",".join(m.checkpoints) or None,
+            "total_params_b": round(param_counts(m).total / 1e9, 2),
+            "active_params_b": round(active_params(m) / 1e9, 2),
+            "attention": m.attention,
+            "moe": m.is_moe,
+            "max_context_tokens": m.max_context_tokens,
+        }
+        for m in catalog.models
+    ]
 
 
 def _network_rows(catalog: Catalog) -> list[dict[str, Any]]:
-    switches = [{"kind": "switch", "id": s.id, "name": s.name,
-                 "max_200g_nodes": s.max_200g_nodes, "power_max_w": s.power_max_w,
-                 "price_chf": s.price.chf if s.price else None}
-                for s in catalog.switches]
-    cables = [{"kind": c.kind, "id": c.id, "name": c.name,
-               "speed_gbit_s": c.speed_gbit_s, "length_m": c.length_m,
-               "price_chf": c.price.chf if c.price else None}
-              for c in catalog.cables]
+    switches = [
+        {
+            "kind": "switch",
+            "id": s.id,
+            "name": s.name,
+            "max_200g_nodes": s.max_200g_nodes,
+            "power_max_w": s.power_max_w,
+            "price_chf": s.price.chf if s.price else None,
+        }
+        for s in catalog.switches
+    ]
+    cables = [
+        {
+            "kind": c.kind,
+            "id": c.id,
+            "name": c.name,
+            "speed_gbit_s": c.speed_gbit_s,
+            "length_m": c.length_m,
+            "price_chf": c.price.chf if c.price else None,
+        }
+        for c in catalog.cables
+    ]
     return switches + cables
 
 
 # --kind -> its rows, in the order listed when no kind is given
 _ROWS: dict[str, Callable[[Catalog], list[dict[str, Any]]]] = {
-    "platforms": _platform_rows, "models": _model_rows, "network": _network_rows}
+    "platforms": _platform_rows,
+    "models": _model_rows,
+    "network": _network_rows,
+}
 
 
 def _fmt(value: Any) -> str:

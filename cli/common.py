@@ -48,8 +48,9 @@ def one_line(exc: BaseException) -> str:
     """An error message on one line (KeyError's quotes dropped, newlines joined by '; ',
     control characters such as terminal escapes dropped)."""
     text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-    return strip_controls("; ".join(part.strip() for part in str(text).splitlines()
-                                    if part.strip()))
+    return strip_controls(
+        "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    )
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -79,8 +80,11 @@ def exit_status(command: Callable[[argparse.Namespace], int], args: argparse.Nam
         # set LLM_PLANNER_TRACEBACK=1 to see where; exit 1: it is the program's fault
         if os.environ.get("LLM_PLANNER_TRACEBACK"):
             raise
-        print(f"error: cannot evaluate this input ({type(exc).__name__}: "
-              f"{one_line(exc)[:300]}); please report it", file=sys.stderr)
+        print(
+            f"error: cannot evaluate this input ({type(exc).__name__}: "
+            f"{one_line(exc)[:300]}); please report it",
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -103,6 +107,7 @@ def resolve_model(catalog: Catalog, model: str) -> ModelArch:
     except UnknownIdError:
         # imported here: requests costs ~0.15 s of start-up that catalog models never need
         from sizing.hub import HubError, is_repo_id, model_from_hub  # noqa: PLC0415
+
         if not is_repo_id(model):
             raise
         try:
@@ -114,6 +119,7 @@ def resolve_model(catalog: Catalog, model: str) -> ModelArch:
 
 def float_arg(name: str, lo: float, hi: float) -> Callable[[str], float]:
     """argparse type: a finite float in [lo, hi] (the rules of sizing.limits)."""
+
     def convert(text: str) -> float:
         try:
             return limits.parse_float(name, text, lo, hi)
@@ -126,6 +132,7 @@ def float_arg(name: str, lo: float, hi: float) -> Callable[[str], float]:
 
 def int_arg(name: str, lo: int, hi: int) -> Callable[[str], int]:
     """argparse type: an integer in [lo, hi] (the rules of sizing.limits)."""
+
     def convert(text: str) -> int:
         try:
             return limits.parse_int(name, text, lo, hi)
@@ -139,12 +146,19 @@ def int_arg(name: str, lo: int, hi: int) -> Callable[[str], int]:
 # ----------------------------------------------------------------------------- prices
 def add_price_args(p: argparse.ArgumentParser) -> None:
     """``--prices {effective,catalog}``, ``--prices-db`` and the older ``--live-prices``."""
-    p.add_argument("--prices", choices=("effective", "catalog"), default="effective",
-                   help="effective (default): the price history's scraped and manual prices "
-                   "as the app uses them, catalog list prices for the rest; catalog: the "
-                   "dated catalog list prices only")
-    p.add_argument("--live-prices", action="store_true",
-                   help="kept for older scripts: the same as --prices effective (the default)")
+    p.add_argument(
+        "--prices",
+        choices=("effective", "catalog"),
+        default="effective",
+        help="effective (default): the price history's scraped and manual prices "
+        "as the app uses them, catalog list prices for the rest; catalog: the "
+        "dated catalog list prices only",
+    )
+    p.add_argument(
+        "--live-prices",
+        action="store_true",
+        help="kept for older scripts: the same as --prices effective (the default)",
+    )
     p.add_argument("--prices-db", help="price history database (default: see pricing)")
 
 
@@ -194,10 +208,16 @@ def price_context(catalog: Catalog, args: argparse.Namespace) -> tuple[Any, Pric
 def price_age_of(catalog: Catalog, dates: Iterable[Any]) -> PriceAge:
     """The PriceAge of the oldest of ``dates`` (dates or ISO strings) as of today (UTC),
     stale past the catalog's ``defaults.price_stale_days``."""
-    parsed = [datetime.date.fromisoformat(d) if isinstance(d, str) else d for d in dates
-              if d is not None and not (isinstance(d, float) and math.isnan(d))]
-    return price_age(parsed, today=datetime.datetime.now(datetime.UTC).date(),
-                     stale_days=catalog.defaults.price_stale_days)
+    parsed = [
+        datetime.date.fromisoformat(d) if isinstance(d, str) else d
+        for d in dates
+        if d is not None and not (isinstance(d, float) and math.isnan(d))
+    ]
+    return price_age(
+        parsed,
+        today=datetime.datetime.now(datetime.UTC).date(),
+        stale_days=catalog.defaults.price_stale_days,
+    )
 
 
 def print_age(age: PriceAge) -> None:
@@ -210,18 +230,26 @@ def add_memory_setting_arg(p: argparse.ArgumentParser, *, many: bool) -> None:
     """``--memory-setting ID``: a platform memory setting (``catalog --kind platforms``
     lists them); with `many`, repeatable or comma-separated, each applied to the platforms
     that list it."""
-    p.add_argument("--memory-setting", action="append" if many else "store",
-                   metavar="ID", help="platform memory setting, e.g. wired-limit-raised (Mac "
-                   "GPU limit) or bios-vram-96 (Strix Halo); default: each platform's default"
-                   + ("; repeat or comma-separate for several platform kinds" if many else ""))
+    p.add_argument(
+        "--memory-setting",
+        action="append" if many else "store",
+        metavar="ID",
+        help="platform memory setting, e.g. wired-limit-raised (Mac "
+        "GPU limit) or bios-vram-96 (Strix Halo); default: each platform's default"
+        + ("; repeat or comma-separate for several platform kinds" if many else ""),
+    )
 
 
 def memory_settings_catalog(catalog: Catalog, args: argparse.Namespace) -> Catalog:
     """`catalog` with the ``--memory-setting`` ids in force (one line, exit 2, for an id
     no platform lists or two ids for one platform)."""
     raw = getattr(args, "memory_setting", None) or []
-    ids = [x.strip() for part in ([raw] if isinstance(raw, str) else raw)
-           for x in part.split(",") if x.strip()]
+    ids = [
+        x.strip()
+        for part in ([raw] if isinstance(raw, str) else raw)
+        for x in part.split(",")
+        if x.strip()
+    ]
     try:
         return catalog.with_memory_settings(ids)
     except ValueError as exc:
@@ -259,7 +287,7 @@ def finite_or_none(value: Any) -> Any:
 
 def strict_json(value: Any) -> str:
     """JSON text that any strict parser accepts: non-finite numbers become null."""
-    try:        # most values hold no NaN or ±Infinity: encoded as they are, in one pass
+    try:  # most values hold no NaN or ±Infinity: encoded as they are, in one pass
         return json.dumps(value, allow_nan=False)
     except ValueError:
         return json.dumps(finite_or_none(value), allow_nan=False)

@@ -32,7 +32,7 @@ from sizing.safe_text import md_escape, spreadsheet_cell
 from sizing.scenario import ENGINE_CHOICES, KV_DTYPES, PARALLEL_CHOICES, ScenarioError
 from sizing.workload import DEFAULT_MAX_TTFT_S, DEFAULT_MIN_TOK_S_PER_STREAM, RANK_RULES
 
-if TYPE_CHECKING:     # the tables come from sizing.compare, which imports pandas
+if TYPE_CHECKING:  # the tables come from sizing.compare, which imports pandas
     import argparse
 
     import pandas as pd
@@ -44,36 +44,57 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``compare``."""
     p.add_argument("--model", required=True)
     p.add_argument("--weights", required=True)
-    p.add_argument("--units", nargs="+",
-                   help="unit counts, e.g. 1,2,3,4,8 or 1 2 4 (default: catalog 1,2,3,4,8)")
-    p.add_argument("--platforms", nargs="+",
-                   help="platform ids, comma- or space-separated (default: all)")
-    p.add_argument("--context", type=limits.context_arg, default=32768,
-                   help="tokens per request")
-    p.add_argument("--concurrency", type=limits.concurrency_arg, default=1,
-                   help="concurrent requests")
+    p.add_argument(
+        "--units",
+        nargs="+",
+        help="unit counts, e.g. 1,2,3,4,8 or 1 2 4 (default: catalog 1,2,3,4,8)",
+    )
+    p.add_argument(
+        "--platforms", nargs="+", help="platform ids, comma- or space-separated (default: all)"
+    )
+    p.add_argument("--context", type=limits.context_arg, default=32768, help="tokens per request")
+    p.add_argument(
+        "--concurrency", type=limits.concurrency_arg, default=1, help="concurrent requests"
+    )
     p.add_argument("--kv-dtype", default="bf16", choices=KV_DTYPES)
     p.add_argument("--engine", choices=ENGINE_CHOICES)
-    p.add_argument("--parallel", choices=PARALLEL_CHOICES,
-                   help="force a layout (default: the fastest per request that fits)")
-    p.add_argument("--transport", metavar="ID",
-                   help="collectives between units over this catalog transport (e.g. tcp, "
-                   "pcie-host) on the platforms that offer it; the others keep their "
-                   "default (RoCE on GB10)")
+    p.add_argument(
+        "--parallel",
+        choices=PARALLEL_CHOICES,
+        help="force a layout (default: the fastest per request that fits)",
+    )
+    p.add_argument(
+        "--transport",
+        metavar="ID",
+        help="collectives between units over this catalog transport (e.g. tcp, "
+        "pcie-host) on the platforms that offer it; the others keep their "
+        "default (RoCE on GB10)",
+    )
     p.add_argument("--tariff", help="tariff id (default: catalog default)")
-    p.add_argument("--hours-at-load", type=limits.hours_arg,
-                   help="hours per day at load (rest idle)")
+    p.add_argument(
+        "--hours-at-load", type=limits.hours_arg, help="hours per day at load (rest idle)"
+    )
     p.add_argument("--library", help="model library for the SSD check: MODEL:QUANT,...")
-    p.add_argument("--min-tok-s", type=float_arg("min-tok-s", 0.0, 100_000.0),
-                   default=DEFAULT_MIN_TOK_S_PER_STREAM,
-                   help="best option: decode tok/s per stream at least this (central "
-                        "estimate; default %(default)g, 0 = no floor)")
-    p.add_argument("--max-ttft-s", type=float_arg("max-ttft-s", 0.0, 1_000_000.0),
-                   default=DEFAULT_MAX_TTFT_S,
-                   help="best option: time to first token at most this many seconds "
-                        "(central estimate; default %(default)g, 0 = no ceiling)")
-    p.add_argument("--rank", choices=RANK_RULES, default="cheapest",
-                   help="best-option rule (default: cheapest)")
+    p.add_argument(
+        "--min-tok-s",
+        type=float_arg("min-tok-s", 0.0, 100_000.0),
+        default=DEFAULT_MIN_TOK_S_PER_STREAM,
+        help="best option: decode tok/s per stream at least this (central "
+        "estimate; default %(default)g, 0 = no floor)",
+    )
+    p.add_argument(
+        "--max-ttft-s",
+        type=float_arg("max-ttft-s", 0.0, 1_000_000.0),
+        default=DEFAULT_MAX_TTFT_S,
+        help="best option: time to first token at most this many seconds "
+        "(central estimate; default %(default)g, 0 = no ceiling)",
+    )
+    p.add_argument(
+        "--rank",
+        choices=RANK_RULES,
+        default="cheapest",
+        help="best-option rule (default: cheapest)",
+    )
     p.add_argument("--format", choices=("csv", "json", "markdown"), default="markdown")
     add_ranking_args(p)
     p.set_defaults(func=run)
@@ -97,15 +118,24 @@ def _ids(parts: list[str] | str) -> list[str]:
 # buyer reads: price, raw and usable memory, fit, context, decode per request and in
 # total, prefill, TTFT, power, energy, CHF per GB and per tok/s (TCO added at run time).
 _MD_COLUMNS: list[tuple[str, str, str | None]] = [
-    ("platform", "Platform", None), ("units", "N", None), ("parallel", "Layout", None),
-    ("fits", "Fits", None), ("meets_floors", "Floors", None), ("price_chf", "CHF", "chf"),
-    ("raw_memory_gb", "Raw GB", ",.0f"), ("usable_memory_gib", "Usable GiB", ",.0f"),
+    ("platform", "Platform", None),
+    ("units", "N", None),
+    ("parallel", "Layout", None),
+    ("fits", "Fits", None),
+    ("meets_floors", "Floors", None),
+    ("price_chf", "CHF", "chf"),
+    ("raw_memory_gb", "Raw GB", ",.0f"),
+    ("usable_memory_gib", "Usable GiB", ",.0f"),
     ("max_context_tokens", "Max ctx", ",.0f"),
     ("decode_tok_s_per_request", "tok/s/req", ".1f"),
-    ("decode_tok_s_total", "tok/s total", ".1f"), ("prefill_tok_s", "Prefill tok/s", ",.0f"),
-    ("ttft_s", "TTFT s", ".1f"), ("power_w_idle", "Idle W", ".0f"),
-    ("power_w_load", "Load W", ".0f"), ("energy_chf_per_year", "CHF/yr energy", "chf"),
-    ("chf_per_usable_gb", "CHF/GB", "chf.1"), ("chf_per_tok_s", "CHF per tok/s", "chf.1"),
+    ("decode_tok_s_total", "tok/s total", ".1f"),
+    ("prefill_tok_s", "Prefill tok/s", ",.0f"),
+    ("ttft_s", "TTFT s", ".1f"),
+    ("power_w_idle", "Idle W", ".0f"),
+    ("power_w_load", "Load W", ".0f"),
+    ("energy_chf_per_year", "CHF/yr energy", "chf"),
+    ("chf_per_usable_gb", "CHF/GB", "chf.1"),
+    ("chf_per_tok_s", "CHF per tok/s", "chf.1"),
     ("upgrade_chf_from_previous", "Upgrade CHF", "chf"),
 ]
 
@@ -129,8 +159,10 @@ def markdown_table(df: pd.DataFrame, columns: list[tuple[str, str, str | None]])
     they are known: they leave out parts that are not priced.
     """
     cols = [c for c in columns if c[0] in df.columns]
-    lines = ["| " + " | ".join(h for _, h, _ in cols) + " |",
-             "|" + "|".join("---" for _ in cols) + "|"]
+    lines = [
+        "| " + " | ".join(h for _, h, _ in cols) + " |",
+        "|" + "|".join("---" for _ in cols) + "|",
+    ]
     for row in df.to_dict("records"):
         partial = row.get("price_complete") is False
         cells = []
@@ -149,8 +181,12 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for row in df.to_dict("records"):
         values = {str(k): v.item() if hasattr(v, "item") else v for k, v in row.items()}
-        out.append({k: None if isinstance(v, float) and not math.isfinite(v) else v
-                    for k, v in values.items()})
+        out.append(
+            {
+                k: None if isinstance(v, float) and not math.isfinite(v) else v
+                for k, v in values.items()
+            }
+        )
     return out
 
 
@@ -158,16 +194,22 @@ def _best_line(choice: Any) -> str:
     """The best option (or what comes closest) as one line, with the rule."""
     b = choice.best
     if b is None:
-        text = choice.miss_text() if choice.closest is not None else (
-            "nothing in this comparison fits")
+        text = (
+            choice.miss_text()
+            if choice.closest is not None
+            else ("nothing in this comparison fits")
+        )
         return f"Best option: none — {text}.\nRule: {choice.rule_text()}."
     label = f"{b['units']} x {b['platform']}" + (
-        f" ({b['parallel']})" if b["units"] > 1 and b["parallel"] else "")
-    price = "no price" if b["price_chf"] != b["price_chf"] else chf(b['price_chf'])
+        f" ({b['parallel']})" if b["units"] > 1 and b["parallel"] else ""
+    )
+    price = "no price" if b["price_chf"] != b["price_chf"] else chf(b["price_chf"])
     if not b["price_complete"] and b["price_chf"] == b["price_chf"]:
         price += " + not priced: " + ", ".join(b["missing_parts"])
-    return (f"Best option: {label} — {price}, {b['decode_tok_s_per_request']:.1f} tok/s per "
-            f"stream, TTFT {b['ttft_s']:.3g} s.\nRule: {choice.rule_text()}.")
+    return (
+        f"Best option: {label} — {price}, {b['decode_tok_s_per_request']:.1f} tok/s per "
+        f"stream, TTFT {b['ttft_s']:.3g} s.\nRule: {choice.rule_text()}."
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -175,42 +217,61 @@ def run(args: argparse.Namespace) -> int:
     catalog, prices, source = ranking_context(args)
     if args.library and args.format == "csv":
         raise ScenarioError("--library needs --format markdown or json")
-    workload = Workload(model=args.model, weights=args.weights, context_tokens=args.context,
-                        concurrency=args.concurrency, kv_dtype=args.kv_dtype,
-                        engine=args.engine, transport=args.transport)
+    workload = Workload(
+        model=args.model,
+        weights=args.weights,
+        context_tokens=args.context,
+        concurrency=args.concurrency,
+        kv_dtype=args.kv_dtype,
+        engine=args.engine,
+        transport=args.transport,
+    )
     catalog.model(args.model)
     catalog.quant(args.weights)
     if args.tariff:
         catalog.tariff(args.tariff)
     floors = Floors(min_tok_s_per_stream=args.min_tok_s, max_ttft_s=args.max_ttft_s)
-    df = compare(workload, catalog,
-                 units=_ints(args.units, "--units") if args.units else None,
-                 platforms=_ids(args.platforms) if args.platforms else None,
-                 parallel=args.parallel, prices=prices, tariff=args.tariff,
-                 hours_at_load_per_day=args.hours_at_load, floors=floors)
+    df = compare(
+        workload,
+        catalog,
+        units=_ints(args.units, "--units") if args.units else None,
+        platforms=_ids(args.platforms) if args.platforms else None,
+        parallel=args.parallel,
+        prices=prices,
+        tariff=args.tariff,
+        hours_at_load_per_day=args.hours_at_load,
+        floors=floors,
+    )
     choice = best_choice(df, args.rank, floors)
     best = choice.best
-    df["best_option"] = [best is not None and (r["platform"], r["units"]) == (
-        best["platform"], best["units"]) for r in df[["platform", "units"]].to_dict("records")]
+    df["best_option"] = [
+        best is not None and (r["platform"], r["units"]) == (best["platform"], best["units"])
+        for r in df[["platform", "units"]].to_dict("records")
+    ]
     storage = _library_storage(args.library, catalog, df) if args.library else None
-    df["price_age_days"] = [price_age_of(catalog, [d]).price_age_days
-                            for d in df["oldest_price_date"]]
+    df["price_age_days"] = [
+        price_age_of(catalog, [d]).price_age_days for d in df["oldest_price_date"]
+    ]
     df["memory_setting"] = [memory_setting_of(catalog, pid) for pid in df["platform"]]
     for key, value in source.to_dict().items():
         df[key] = value
     age = price_age_of(catalog, df.loc[df["price_chf"].notna(), "oldest_price_date"])
-    if args.format == "csv":                # formula-like text neutralised (OWASP)
+    if args.format == "csv":  # formula-like text neutralised (OWASP)
         flat = df.copy()
         for col in ("missing_parts", "floor_misses", "assumptions"):
             flat[col] = flat[col].map("; ".join)
         sys.stdout.write(flat.map(spreadsheet_cell).to_csv(index=False))
     elif args.format == "json":
         rows = _records(df)
-        print(strict_json(rows if storage is None else
-                          {"configurations": rows, "storage": _records(storage)}))
+        print(
+            strict_json(
+                rows if storage is None else {"configurations": rows, "storage": _records(storage)}
+            )
+        )
     else:
-        print(f"{args.model} {args.weights}, context {args.context}, concurrency "
-              f"{args.concurrency}\n")
+        print(
+            f"{args.model} {args.weights}, context {args.context}, concurrency {args.concurrency}\n"
+        )
         print(source.line(age.oldest_price_date))
         print_age(age)
         print(_best_line(choice))
@@ -244,8 +305,10 @@ def _print_markdown(df: pd.DataFrame, storage: pd.DataFrame | None) -> None:
     sys.stdout.write(markdown_table(df, cols))
     partial = df[~df["price_complete"].astype(bool) & df["unpriced_items"].astype(bool)]
     if len(partial):
-        print("\nPrice incomplete (these parts are not priced; the CHF figures of the row "
-              "leave them out):")
+        print(
+            "\nPrice incomplete (these parts are not priced; the CHF figures of the row "
+            "leave them out):"
+        )
         for row in partial.to_dict("records"):
             print(f"- {row['units']} x {row['platform']}: {row['unpriced_items']}")
     bad = df[~df["fits"].astype(bool)]
@@ -255,8 +318,16 @@ def _print_markdown(df: pd.DataFrame, storage: pd.DataFrame | None) -> None:
             print(f"- {row['units']} x {row['platform']}: {row['reason']}")
     if storage is not None:
         print("\nSSD per unit vs model library (100 GB kept for OS and containers):\n")
-        sys.stdout.write(markdown_table(storage, [
-            ("platform", "Platform", None), ("storage_tb", "SSD TB", "g"),
-            ("library_gb", "Library GB", ",.0f"), ("models_fit", "Models that fit", None),
-            ("models_in_library", "of", None), ("free_gb_after_library", "Free GB",
-                                                ",.0f")]))
+        sys.stdout.write(
+            markdown_table(
+                storage,
+                [
+                    ("platform", "Platform", None),
+                    ("storage_tb", "SSD TB", "g"),
+                    ("library_gb", "Library GB", ",.0f"),
+                    ("models_fit", "Models that fit", None),
+                    ("models_in_library", "of", None),
+                    ("free_gb_after_library", "Free GB", ",.0f"),
+                ],
+            )
+        )

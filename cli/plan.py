@@ -1,7 +1,7 @@
 """``python -m sizing plan``: the configurations that meet a requirements file, ranked.
 
-    python -m sizing plan --requirements FILE.yaml [--json] [--all]
-        [--memory-setting ID ...] [--prices effective|catalog]
+python -m sizing plan --requirements FILE.yaml [--json] [--all]
+    [--memory-setting ID ...] [--prices effective|catalog]
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     req = load_requirements(args.requirements)
     catalog, prices, source = ranking_context(args)
     try:
-        check_requirements(req, catalog)      # ids and limits: name the file as well
+        check_requirements(req, catalog)  # ids and limits: name the file as well
     except RequirementsError as exc:
         raise RequirementsError(f"{Path(args.requirements).name}: {exc}") from None
     result = plan(req, catalog, prices=prices)
@@ -73,14 +73,18 @@ def _print_recommended(result: PlanResult) -> None:
     partial = [c for c in result.recommended if not c.price_complete]
     print(f"{len(complete)} configuration(s) meet the requirements (cheapest first):")
     _print_candidates(complete, 1)
-    print(f"Floors: every stream {result.floors.text()} (central estimate; "
-          "min_tok_s_per_stream / max_ttft_s in the requirements file, 0 = none).")
+    print(
+        f"Floors: every stream {result.floors.text()} (central estimate; "
+        "min_tok_s_per_stream / max_ttft_s in the requirements file, 0 = none)."
+    )
     closest = result.closest_text()
     if closest:
         print(closest[:1].upper() + closest[1:] + ".")
     if partial:
-        print(f"\n{len(partial)} more meet them only if their unpriced parts fit in the rest of "
-              f"the budget (price incomplete; ranked after the complete ones):")
+        print(
+            f"\n{len(partial)} more meet them only if their unpriced parts fit in the rest of "
+            f"the budget (price incomplete; ranked after the complete ones):"
+        )
         _print_candidates(partial, len(complete) + 1)
 
 
@@ -103,9 +107,11 @@ def _print_candidates(candidates: list[Any], start: int) -> None:
     for i, c in enumerate(candidates, start):
         flag = "meets targets" if c.meets_targets else "meets minimums only"
         price = chf(c.price_chf, None) + ("" if c.price_complete else " + unpriced parts")
-        print(f"{i:>3}. {c.units} x {c.platform_id}: {price}, "
-              f"{c.power_w_idle:.0f}/{c.power_w_load:.0f} W idle/load, "
-              f"{chf(round(c.energy_chf_per_year), None)}/yr energy — {flag}")
+        print(
+            f"{i:>3}. {c.units} x {c.platform_id}: {price}, "
+            f"{c.power_w_idle:.0f}/{c.power_w_load:.0f} W idle/load, "
+            f"{chf(round(c.energy_chf_per_year), None)}/yr energy — {flag}"
+        )
         for g in c.plan.groups:
             print(f"       {g.describe()}")
         for n in c.notes:

@@ -26,13 +26,12 @@ COMMANDS = {
     "calibrate": "predicted vs measured on data/benchmarks.csv",
     "bom": "bill of materials (CHF) for N units of a platform",
     "upgrade": "shopping list from N owned units to M: parts to buy, owned parts left "
-               "unused, cost now, total spent",
+    "unused, cost now, total spent",
     "compare": "one workload across cluster sizes / platforms",
     "plan": "rank configurations meeting a requirements file",
-    "cost": "CHF per million tokens (energy + depreciation) and break-even vs cloud API "
-            "prices",
+    "cost": "CHF per million tokens (energy + depreciation) and break-even vs cloud API prices",
     "agent": "seconds per turn of a long agent session (prefix caching) and how many "
-             "checkpoints fit on each SSD",
+    "checkpoints fit on each SSD",
 }
 
 
@@ -48,8 +47,9 @@ def command_module(name: str) -> ModuleType:
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser of ``python -m sizing``: every command by name and help, with the
     options of `command` only (of every command when None: --help, the README check)."""
-    parser = OneLineParser(prog="python -m sizing",
-                           description="LLM hardware sizing: memory fit, speed, cost.")
+    parser = OneLineParser(
+        prog="python -m sizing", description="LLM hardware sizing: memory fit, speed, cost."
+    )
     parser.add_argument("--catalog", help="catalog YAML (default: the project's catalog.yaml)")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, text in COMMANDS.items():
@@ -67,7 +67,7 @@ def command_named(argv: Sequence[str]) -> str | None:
         if not word.startswith("-"):
             return word if word in COMMANDS else None
         if "=" not in word and len(word) > 2 and "--catalog".startswith(word):
-            next(words, None)               # --catalog PATH (or an abbreviation of it)
+            next(words, None)  # --catalog PATH (or an abbreviation of it)
     return None
 
 
@@ -77,6 +77,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(command_named(argv))
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:       # --help (0) or a one-line option error (2), printed
+    except SystemExit as exc:  # --help (0) or a one-line option error (2), printed
         return int(exc.code or 0)
     return exit_status(args.func, args)

@@ -28,20 +28,31 @@ if TYPE_CHECKING:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``upgrade``."""
     add_build_args(
-        p, ("--from", {"dest": "from_units", "required": True, "metavar": "N",
-                       "help": "units owned now (their default build is owned)"}),
-        ("--to", {"dest": "to_units", "required": True, "metavar": "M", "help": "units wanted"}))
+        p,
+        (
+            "--from",
+            {
+                "dest": "from_units",
+                "required": True,
+                "metavar": "N",
+                "help": "units owned now (their default build is owned)",
+            },
+        ),
+        ("--to", {"dest": "to_units", "required": True, "metavar": "M", "help": "units wanted"}),
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the upgrade shopping list (sizing.upgrade.upgrade_path) as Markdown or JSON."""
     if args.to_units < args.from_units:
-        raise ScenarioError(f"--to ({args.to_units}) must be at least --from "
-                            f"({args.from_units}): an upgrade adds units")
+        raise ScenarioError(
+            f"--to ({args.to_units}) must be at least --from "
+            f"({args.from_units}): an upgrade adds units"
+        )
     catalog = catalog_of(args)
     prices, _ = price_context(catalog, args)
-    topology(catalog, args.platform, args.to_units)       # unknown id / unbuildable: exit 2
+    topology(catalog, args.platform, args.to_units)  # unknown id / unbuildable: exit 2
     up = upgrade_path(catalog, args.platform, args.from_units, args.to_units, prices=prices)
     age = price_age_of(catalog, [up.oldest_price_date])
     if args.json:

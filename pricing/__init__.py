@@ -13,15 +13,23 @@ from pathlib import Path
 
 import platformdirs
 
-__version__ = "0.1.0"        # keep equal to pyproject.toml [project] version (a test checks)
+__version__ = "0.1.0"  # keep equal to pyproject.toml [project] version (a test checks)
 APP_NAME = "llm-hardware-planner"
 DB_ENV_VAR = "LLM_PLANNER_PRICES_DB"
 CACHE_ENV_VAR = "LLM_PLANNER_CACHE_DIR"
-ALLOWLIST_ENV_VAR = "LLM_PLANNER_URL_ALLOWLIST"     # hosts a user-typed URL may point at
+ALLOWLIST_ENV_VAR = "LLM_PLANNER_URL_ALLOWLIST"  # hosts a user-typed URL may point at
 USER_AGENT_URL_ENV_VAR = "LLM_PLANNER_USER_AGENT_URL"  # optional contact URL in the User-Agent
 
-__all__ = ["ALLOWLIST_ENV_VAR", "APP_NAME", "CACHE_ENV_VAR", "DB_ENV_VAR",
-           "USER_AGENT_URL_ENV_VAR", "__version__", "default_cache_dir", "default_db_path"]
+__all__ = [
+    "ALLOWLIST_ENV_VAR",
+    "APP_NAME",
+    "CACHE_ENV_VAR",
+    "DB_ENV_VAR",
+    "USER_AGENT_URL_ENV_VAR",
+    "__version__",
+    "default_cache_dir",
+    "default_db_path",
+]
 
 
 def default_db_path() -> Path:

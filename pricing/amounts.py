@@ -29,8 +29,8 @@ _APOS = "'’ʼ‘′´`"
 # "12.–", "12.-", "1'299.—", "12,--" → whole francs (§1.4)
 _WHOLE_FRANCS = re.compile(r"([0-9])([.,]) ?[-–—‒―]+(?![0-9])")
 _NUMBER = re.compile(
-    r"(?<![\w.,])[.,][0-9]+"                                   # ".75"
-    r"|[0-9]{1,3}(?: [0-9]{3})+(?:[.,][0-9]{1,2})?(?![0-9])"   # "1 298,00", "3 250 000"
+    r"(?<![\w.,])[.,][0-9]+"  # ".75"
+    r"|[0-9]{1,3}(?: [0-9]{3})+(?:[.,][0-9]{1,2})?(?![0-9])"  # "1 298,00", "3 250 000"
     rf"|[0-9]+(?:(?:[.,{_APOS}]|, (?=[0-9]{{2}}(?![0-9])))[0-9]+)*"  # "1'049,95", "1.837, 32"
 )
 
@@ -61,7 +61,8 @@ def _euro_decimal(s: str) -> tuple[int, str, str] | None:
 # "1e3", "2.5E+03", ".5e3": exponent notation is never a shop price (and "1e3" must not read
 # as 1). Linear: one digit run, then an optional fraction (no nested quantifiers).
 _EXPONENT = re.compile(
-    r"(?<![A-Za-z0-9.,])(?:[0-9]+(?:[.,][0-9]+)?|[.,][0-9]+)[eE][+-]?[0-9]+(?![A-Za-z0-9])")
+    r"(?<![A-Za-z0-9.,])(?:[0-9]+(?:[.,][0-9]+)?|[.,][0-9]+)[eE][+-]?[0-9]+(?![A-Za-z0-9])"
+)
 
 
 # Price text is capped before any regular expression sees it: a price in a cell is short
@@ -73,7 +74,8 @@ MAX_PRICE_TEXT_CHARS = 100
 # a minus sign right before the amount ("-12", "CHF −12.00", "- 12", "-€ 5"): negative
 _NEGATIVE = re.compile(
     r"(?:[-\u2212] ?(?:(?:CHF|SFr\.?|Fr\.|EUR|USD|GBP|€|\$|£) ?)?|[\u2012\u2013\u2014])$",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 # the amount continues past what the grammar accepts ("2 477,005": "2 477" then ",005")
@@ -81,7 +83,8 @@ _CUT_SHORT = re.compile(r"[.,][0-9]")
 FREE_WORDS = re.compile(r"\b(?:gratis|kostenlos|free|gratuit|gratuito|umsonst)\b", re.IGNORECASE)
 _CURRENCY = re.compile(
     r"(?<![A-Za-z])(CHF|SFr\.?|Fr\.|EUR|USD|GBP)(?![A-Za-z])|(€)|(US\$|\$)|(£)|\b(Euro)\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 def _clean(text: str) -> str:
@@ -123,14 +126,14 @@ def _token_to_rappen(token: str) -> tuple[int, bool] | None:
         value = _digits_to_rappen(t, "")
         return None if value is None else (value, False)
     last = seps[-1]
-    tail = t[last + 1:]
+    tail = t[last + 1 :]
     kinds = {t[i] for i in seps}
     if (grouped or len(kinds) == 2) and len(tail) > 2:
         # "2'477.005", "1.234,567": the last mark must be decimal, but 3+ decimals in a
         # grouped amount are a typo or a mixed grouping, not a price we can trust
         return None
     # "0.505" cannot be thousands: a leading zero group means a decimal part
-    decimal = grouped or len(kinds) == 2 or len(tail) != 3 or t[:seps[0]].strip("0") == ""
+    decimal = grouped or len(kinds) == 2 or len(tail) != 3 or t[: seps[0]].strip("0") == ""
     digits = t[:last].replace(".", "").replace(",", "")
     if not decimal:
         value = _digits_to_rappen(digits + tail, "")
@@ -145,7 +148,7 @@ def _euro_split_amount(s: str) -> tuple[bool, int | None]:
     euro = _euro_decimal(s)
     if not euro:
         return False, None
-    if _NEGATIVE.search(s[:euro[0]]):
+    if _NEGATIVE.search(s[: euro[0]]):
         return True, None
     before = _NUMBER.fullmatch(euro[1].strip())
     parsed = _token_to_rappen(before.group(0)) if before else None
@@ -183,7 +186,7 @@ def parse_price_rappen(text: str) -> int | None:
     m = _NUMBER.search(s)
     if m is None:
         return 0 if FREE_WORDS.search(s) else None
-    if _NEGATIVE.search(s[:m.start()]) or _CUT_SHORT.match(s, m.end()):
+    if _NEGATIVE.search(s[: m.start()]) or _CUT_SHORT.match(s, m.end()):
         return None
     parsed = _token_to_rappen(m.group(0))
     return None if parsed is None else parsed[0]
@@ -199,7 +202,8 @@ _INPUT_CHF_AFTER = re.compile(r"\s*(?:CHF|SFr\.?|Fr\.?)$", re.IGNORECASE)
 # optional decimal part after "." or ","
 _INPUT_NUMBER = re.compile(
     rf"(?P<int>[0-9]{{1,3}}(?P<g>[{_APOS} .,])[0-9]{{3}}(?:(?P=g)[0-9]{{3}})*|[0-9]+)"
-    r"(?:(?P<d>[.,])(?P<frac>[0-9]*))?")
+    r"(?:(?P<d>[.,])(?P<frac>[0-9]*))?"
+)
 
 
 class PriceInputError(ValueError):
@@ -219,8 +223,9 @@ def parse_chf_input(text: str) -> int:
     body = _chf_input_body(text)
     m = _INPUT_NUMBER.fullmatch(body)
     if m is None:
-        raise PriceInputError("not a plain CHF amount: write digits like 2477 or 2'477.00 "
-                              "(optionally with CHF)")
+        raise PriceInputError(
+            "not a plain CHF amount: write digits like 2477 or 2'477.00 (optionally with CHF)"
+        )
     return _input_rappen(m, body)
 
 
@@ -254,10 +259,12 @@ def _input_rappen(m: re.Match[str], body: str) -> int:
     if dec is not None and dec == group:
         raise PriceInputError(f"'{dec}' is used both as thousands and decimal separator")
     if dec is None and group in (".", ",") and m.group("int").count(group) == 1:
-        if m.group("int").split(group)[0].strip("0") == "":     # "0.505"
+        if m.group("int").split(group)[0].strip("0") == "":  # "0.505"
             raise PriceInputError("more than two decimals: Rappen have two (like 2477.05)")
-        raise PriceInputError(f"'{body}' is ambiguous (thousands separator or three "
-                              "decimals?): write 2477 or 2'477.00")
+        raise PriceInputError(
+            f"'{body}' is ambiguous (thousands separator or three "
+            "decimals?): write 2477 or 2'477.00"
+        )
     if len(frac) > 2:
         raise PriceInputError("more than two decimals: Rappen have two (like 2477.05)")
     digits = m.group("int").replace(group or "", "").lstrip("0") or "0"
@@ -288,8 +295,15 @@ def normalize_currency(value: Any) -> str | None:
     v = value.strip().upper().rstrip(".")
     if not v:
         return None
-    aliases = {"FR": "CHF", "SFR": "CHF", "€": "EUR", "EURO": "EUR", "$": "USD", "US$": "USD",
-               "£": "GBP"}
+    aliases = {
+        "FR": "CHF",
+        "SFR": "CHF",
+        "€": "EUR",
+        "EURO": "EUR",
+        "$": "USD",
+        "US$": "USD",
+        "£": "GBP",
+    }
     v = aliases.get(v, v)
     return v if re.fullmatch(r"[A-Z]{3}", v) else None
 
@@ -332,8 +346,17 @@ def int_or_none(value: Any) -> int | None:
         return int(m.group(0)) if m else None
     return None
 
+
 __all__ = [
-    "FREE_WORDS", "MAX_INPUT_RAPPEN", "MAX_PRICE_TEXT_CHARS", "WHITESPACE", "PriceInputError",
-    "detect_currency", "int_or_none", "normalize_currency", "parse_chf_input",
-    "parse_price_rappen", "schema_amount",
+    "FREE_WORDS",
+    "MAX_INPUT_RAPPEN",
+    "MAX_PRICE_TEXT_CHARS",
+    "WHITESPACE",
+    "PriceInputError",
+    "detect_currency",
+    "int_or_none",
+    "normalize_currency",
+    "parse_chf_input",
+    "parse_price_rappen",
+    "schema_amount",
 ]

@@ -30,22 +30,38 @@ def effective_price(item: Item, history: PriceHistory) -> PriceQuote | None:
     good: Attempt | None = history.latest_good(item.id, url=url, saved_pages=True)
     manual: ManualPrice | None = history.latest_manual(item.id)
     last = history.latest_attempt(item.id)
-    last_fields: dict[str, Any] = {"last_attempt_outcome": last.outcome if last else None,
-                                   "last_attempt_at": last.attempted_at if last else None}
+    last_fields: dict[str, Any] = {
+        "last_attempt_outcome": last.outcome if last else None,
+        "last_attempt_at": last.attempted_at if last else None,
+    }
     use_manual = manual is not None and (
-        good is None or good.price_rappen is None or manual.set_at >= good.price_as_of)
+        good is None or good.price_rappen is None or manual.set_at >= good.price_as_of
+    )
     if manual is not None and use_manual:
         source = "manual override" + (f": {manual.note}" if manual.note else "")
-        return PriceQuote(rappen=manual.price_rappen, as_of=manual.set_at.date(),
-                          kind="manual", source=source, note=manual.note, item_id=item.id,
-                          **last_fields)
+        return PriceQuote(
+            rappen=manual.price_rappen,
+            as_of=manual.set_at.date(),
+            kind="manual",
+            source=source,
+            note=manual.note,
+            item_id=item.id,
+            **last_fields,
+        )
     if good is not None and good.price_rappen is not None:
         source = good.url or ""
         if good.origin == "saved page":
             source = f"saved page: {good.url or 'no address on the page'}"
-        return PriceQuote(rappen=good.price_rappen, as_of=good.price_as_of.date(),
-                          kind="scraped", source=source, url=good.url, note=good.detail,
-                          item_id=item.id, **last_fields)
+        return PriceQuote(
+            rappen=good.price_rappen,
+            as_of=good.price_as_of.date(),
+            kind="scraped",
+            source=source,
+            url=good.url,
+            note=good.detail,
+            item_id=item.id,
+            **last_fields,
+        )
     return catalog_quote(item, **last_fields)
 
 

@@ -87,8 +87,10 @@ def default_user_agent() -> str:
     if not url:
         return DEFAULT_USER_AGENT
     if not _UA_URL.fullmatch(url):
-        raise ValueError(f"${USER_AGENT_URL_ENV_VAR} must be a plain http(s) URL (a contact "
-                         f"page for site operators), not {url!r}")
+        raise ValueError(
+            f"${USER_AGENT_URL_ENV_VAR} must be a plain http(s) URL (a contact "
+            f"page for site operators), not {url!r}"
+        )
     return f"{_UA_BASE} (price research, low volume; +{url})"
 
 
@@ -100,7 +102,7 @@ DEFAULT_HEADERS = {
 }
 DEFAULT_ALLOWLIST: tuple[str, ...] = ("toppreise.ch",)
 _MAX_REDIRECTS = 5
-MAX_BODY_BYTES = 16 * 2**20          # a real toppreise product page is ~0.6 MB
+MAX_BODY_BYTES = 16 * 2**20  # a real toppreise product page is ~0.6 MB
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 FetchOutcome = Literal["ok", "blocked", "not_found", "error"]
@@ -171,7 +173,8 @@ def check_url_allowed(url: str, *, allowlist: Iterable[str] | None = None) -> st
         return url
     raise URLNotAllowedError(
         f"host '{host}' is not on the allowlist ({', '.join(allowed) or 'empty'}); only "
-        f"price pages from these sites are fetched (${ALLOWLIST_ENV_VAR} sets the list)")
+        f"price pages from these sites are fetched (${ALLOWLIST_ENV_VAR} sets the list)"
+    )
 
 
 class _HostClock:
@@ -215,7 +218,7 @@ class FetchResult:
     elapsed_s: float
     retries: int
     detail: str
-    unreachable: bool = False     # DNS/connection failure: the host could not be reached
+    unreachable: bool = False  # DNS/connection failure: the host could not be reached
 
     @property
     def ok(self) -> bool:
@@ -229,9 +232,16 @@ class FetchResult:
 class _Reply:
     """One HTTP answer, fully read: status, headers, body; from the cache or the network."""
 
-    def __init__(self, status: int, headers: dict[str, str], content: bytes, *,
-                 from_cache: bool = False, fetched_at: datetime | None = None,
-                 retries: int = 0) -> None:
+    def __init__(
+        self,
+        status: int,
+        headers: dict[str, str],
+        content: bytes,
+        *,
+        from_cache: bool = False,
+        fetched_at: datetime | None = None,
+        retries: int = 0,
+    ) -> None:
         self.status, self.headers, self.content = status, headers, content
         self.from_cache, self.fetched_at, self.retries = from_cache, fetched_at, retries
 
@@ -257,8 +267,10 @@ class _PageCache:
     def __init__(self, path: Path, ttl_s: float) -> None:
         self.path, self.ttl_s = path, ttl_s
         with self._connect() as con:
-            con.execute("CREATE TABLE IF NOT EXISTS pages (url TEXT PRIMARY KEY, "
-                        "fetched_at REAL NOT NULL, content BLOB NOT NULL)")
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS pages (url TEXT PRIMARY KEY, "
+                "fetched_at REAL NOT NULL, content BLOB NOT NULL)"
+            )
 
     @contextlib.contextmanager
     def _connect(self) -> Any:
@@ -271,8 +283,9 @@ class _PageCache:
     def get(self, url: str) -> tuple[bytes, datetime] | None:
         try:
             with self._connect() as con:
-                row = con.execute("SELECT content, fetched_at FROM pages WHERE url = ?",
-                                  (url,)).fetchone()
+                row = con.execute(
+                    "SELECT content, fetched_at FROM pages WHERE url = ?", (url,)
+                ).fetchone()
         except sqlite3.Error:
             return None
         if row is None or time.time() - row[1] > self.ttl_s:
@@ -281,8 +294,9 @@ class _PageCache:
 
     def put(self, url: str, content: bytes) -> None:
         with contextlib.suppress(sqlite3.Error), self._connect() as con:
-            con.execute("INSERT OR REPLACE INTO pages VALUES (?, ?, ?)",
-                        (url, time.time(), content))
+            con.execute(
+                "INSERT OR REPLACE INTO pages VALUES (?, ?, ?)", (url, time.time(), content)
+            )
 
     def delete(self, url: str) -> None:
         with contextlib.suppress(sqlite3.Error), self._connect() as con:
@@ -318,9 +332,15 @@ class Fetcher:
         user_agent: str | None = None,
         allowlist: Iterable[str] | None = None,
     ) -> None:
-        numbers = {"min_interval_s": min_interval_s, "jitter": jitter, "timeout_s": timeout_s,
-                   "backoff_factor": backoff_factor, "backoff_max_s": backoff_max_s,
-                   "retry_after_max_s": retry_after_max_s, "cache_ttl_s": cache_ttl_s}
+        numbers = {
+            "min_interval_s": min_interval_s,
+            "jitter": jitter,
+            "timeout_s": timeout_s,
+            "backoff_factor": backoff_factor,
+            "backoff_max_s": backoff_max_s,
+            "retry_after_max_s": retry_after_max_s,
+            "cache_ttl_s": cache_ttl_s,
+        }
         for name, value in numbers.items():
             if not isinstance(value, int | float) or not math.isfinite(value):
                 raise ValueError(f"{name} must be a finite number, not {value!r}")
@@ -342,7 +362,7 @@ class Fetcher:
         self.allowlist = tuple(allowlist) if allowlist is not None else None
         self._lock = threading.RLock()
         self._robots: dict[str, RobotFileParser] = {}
-        self._down: dict[str, str] = {}          # host -> why it could not be reached
+        self._down: dict[str, str] = {}  # host -> why it could not be reached
         self.cache: _PageCache | None = None
         if use_cache:
             directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
@@ -403,15 +423,28 @@ class Fetcher:
             try:
                 reply = self._get(current)
             except _FetchError as exc:
-                return self._result(url, "error", None, started, final_url=current,
-                                    detail=exc.detail, unreachable=exc.unreachable)
+                return self._result(
+                    url,
+                    "error",
+                    None,
+                    started,
+                    final_url=current,
+                    detail=exc.detail,
+                    unreachable=exc.unreachable,
+                )
             retries += reply.retries
             if reply.location:
                 current = urljoin(current, reply.location)
                 continue
             return self._classify(url, current, reply, started, retries)
-        return self._result(url, "error", None, started, final_url=current,
-                            detail=f"more than {_MAX_REDIRECTS} redirects")
+        return self._result(
+            url,
+            "error",
+            None,
+            started,
+            final_url=current,
+            detail=f"more than {_MAX_REDIRECTS} redirects",
+        )
 
     def _check_target(self, url: str) -> None:
         if self.allowlist is not None:
@@ -425,8 +458,11 @@ class Fetcher:
         host = urlsplit(url).netloc.lower()
         hostname = (urlsplit(url).hostname or "").lower()
         if hostname in self._down:
-            raise _FetchError(f"not fetched: {hostname} could not be reached earlier in "
-                                f"this run ({self._down[hostname]})", unreachable=True)
+            raise _FetchError(
+                f"not fetched: {hostname} could not be reached earlier in "
+                f"this run ({self._down[hostname]})",
+                unreachable=True,
+            )
         if self.cache is not None:
             hit = self.cache.get(url)
             if hit is not None:
@@ -467,14 +503,15 @@ class Fetcher:
                     seconds = max(0.0, (when - datetime.now(UTC)).total_seconds())
             if seconds is not None:
                 return min(seconds, self.retry_after_max_s)
-        return min(self.backoff_factor * 2.0 ** attempt, self.backoff_max_s)
+        return min(self.backoff_factor * 2.0**attempt, self.backoff_max_s)
 
     def _download(self, url: str) -> _Reply:
         """One request under one deadline (connect + headers + whole body) and the size cap."""
         deadline = time.monotonic() + self.timeout_s
         try:
-            with self.session.get(url, timeout=(self.timeout_s, self.timeout_s),
-                                  allow_redirects=False, stream=True) as response:
+            with self.session.get(
+                url, timeout=(self.timeout_s, self.timeout_s), allow_redirects=False, stream=True
+            ) as response:
                 headers = {k.lower(): v for k, v in response.headers.items()}
                 if 300 <= response.status_code < 400:
                     return _Reply(response.status_code, headers, b"")
@@ -485,8 +522,10 @@ class Fetcher:
                 while True:
                     left = deadline - time.monotonic()
                     if left <= 0:
-                        raise _FetchError(f"timed out: no complete answer within "
-                                          f"{self.timeout_s:g} s (connect + whole body)")
+                        raise _FetchError(
+                            f"timed out: no complete answer within "
+                            f"{self.timeout_s:g} s (connect + whole body)"
+                        )
                     _set_socket_timeout(response, left)
                     chunk = response.raw.read1(65536, decode_content=True)
                     if not chunk:
@@ -494,7 +533,7 @@ class Fetcher:
                     body += chunk
                     if len(body) > self.max_body_bytes:
                         raise _FetchError(self._too_big())
-                _set_socket_timeout(response, self.timeout_s)   # the connection is reused
+                _set_socket_timeout(response, self.timeout_s)  # the connection is reused
                 return _Reply(response.status_code, headers, bytes(body))
         except _FetchError:
             raise
@@ -526,60 +565,136 @@ class Fetcher:
             try:
                 reply = self._get(robots_url)
             except _FetchError as exc:
-                return self._result(asked, "error", None, started, final_url=url,
-                                    detail=f"robots.txt unavailable ({exc.detail}); not fetched",
-                                    unreachable=exc.unreachable)
+                return self._result(
+                    asked,
+                    "error",
+                    None,
+                    started,
+                    final_url=url,
+                    detail=f"robots.txt unavailable ({exc.detail}); not fetched",
+                    unreachable=exc.unreachable,
+                )
             status, blocked = reply.status, is_block_page(reply.content)
             rp = RobotFileParser(robots_url)
             if status == 200 and not blocked:
                 rp.parse(reply.content.decode("utf-8", "replace").splitlines())
             elif status in (401, 403) or (status == 200 and blocked):
-                rp.disallow_all = True    # type: ignore[attr-defined]  # set by parse()
+                rp.disallow_all = True  # type: ignore[attr-defined]  # set by parse()
                 if status == 403 or blocked:
                     # a bot wall on robots.txt is a block, not a policy: retry next run
-                    return self._result(asked, "blocked", status, started, final_url=url,
-                                        detail=f"robots.txt answered {status} (blocked)")
+                    return self._result(
+                        asked,
+                        "blocked",
+                        status,
+                        started,
+                        final_url=url,
+                        detail=f"robots.txt answered {status} (blocked)",
+                    )
             elif 300 <= status < 500:
-                rp.allow_all = True       # type: ignore[attr-defined]  # set by parse()
+                rp.allow_all = True  # type: ignore[attr-defined]  # set by parse()
             else:
-                return self._result(asked, "error", status, started, final_url=url,
-                                    detail=f"robots.txt answered HTTP {status}; not fetched")
+                return self._result(
+                    asked,
+                    "error",
+                    status,
+                    started,
+                    final_url=url,
+                    detail=f"robots.txt answered HTTP {status}; not fetched",
+                )
             self._robots[origin] = rp
         if not rp.can_fetch(self.user_agent, url):
-            return self._result(asked, "error", None, started, final_url=url,
-                                detail="disallowed by robots.txt; not fetched")
+            return self._result(
+                asked,
+                "error",
+                None,
+                started,
+                final_url=url,
+                detail="disallowed by robots.txt; not fetched",
+            )
         return None
 
-    def _classify(self, url: str, final_url: str, reply: _Reply, started: float,
-                  retries: int) -> FetchResult:
+    def _classify(
+        self, url: str, final_url: str, reply: _Reply, started: float, retries: int
+    ) -> FetchResult:
         status, content = reply.status, reply.content
         if status == 200 and not is_block_page(content):
-            return self._result(url, "ok", status, started, content=content, final_url=final_url,
-                                from_cache=reply.from_cache, fetched_at=reply.fetched_at,
-                                retries=retries, detail="from cache" if reply.from_cache else "")
+            return self._result(
+                url,
+                "ok",
+                status,
+                started,
+                content=content,
+                final_url=final_url,
+                from_cache=reply.from_cache,
+                fetched_at=reply.fetched_at,
+                retries=retries,
+                detail="from cache" if reply.from_cache else "",
+            )
         if status in (403, 429) or is_block_page(content):
             why = {403: "HTTP 403 (bot wall)", 429: f"HTTP 429 after {retries} retries"}.get(
-                status, f"block page served with HTTP {status}")
+                status, f"block page served with HTTP {status}"
+            )
             if is_block_page(content):
                 why += ": 'massive, ongoing attacks' page"
-            return self._result(url, "blocked", status, started, content=content,
-                                final_url=final_url, retries=retries, detail=why)
+            return self._result(
+                url,
+                "blocked",
+                status,
+                started,
+                content=content,
+                final_url=final_url,
+                retries=retries,
+                detail=why,
+            )
         if status in (404, 410):
-            return self._result(url, "not_found", status, started, content=content,
-                                final_url=final_url, retries=retries, detail=f"HTTP {status}")
+            return self._result(
+                url,
+                "not_found",
+                status,
+                started,
+                content=content,
+                final_url=final_url,
+                retries=retries,
+                detail=f"HTTP {status}",
+            )
         suffix = f" after {retries} retries" if retries else ""
-        return self._result(url, "error", status, started, content=content, final_url=final_url,
-                            retries=retries, detail=f"HTTP {status}{suffix}")
+        return self._result(
+            url,
+            "error",
+            status,
+            started,
+            content=content,
+            final_url=final_url,
+            retries=retries,
+            detail=f"HTTP {status}{suffix}",
+        )
 
-    def _result(self, url: str, outcome: FetchOutcome, status: int | None, started: float, *,
-                content: bytes = b"", final_url: str | None = None, from_cache: bool = False,
-                fetched_at: datetime | None = None, retries: int = 0, detail: str = "",
-                unreachable: bool = False) -> FetchResult:
+    def _result(
+        self,
+        url: str,
+        outcome: FetchOutcome,
+        status: int | None,
+        started: float,
+        *,
+        content: bytes = b"",
+        final_url: str | None = None,
+        from_cache: bool = False,
+        fetched_at: datetime | None = None,
+        retries: int = 0,
+        detail: str = "",
+        unreachable: bool = False,
+    ) -> FetchResult:
         return FetchResult(
-            url=url, outcome=outcome, status=status, content=content,
-            final_url=final_url or url, from_cache=from_cache,
+            url=url,
+            outcome=outcome,
+            status=status,
+            content=content,
+            final_url=final_url or url,
+            from_cache=from_cache,
             fetched_at=fetched_at or datetime.now(UTC),
-            elapsed_s=time.monotonic() - started, retries=retries, detail=detail,
+            elapsed_s=time.monotonic() - started,
+            retries=retries,
+            detail=detail,
             unreachable=unreachable,
         )
 
@@ -595,17 +710,27 @@ def _describe_error(exc: BaseException, timeout_s: float) -> tuple[str, bool]:
     text = str(exc)
     lowered = text.lower()
     chain = f"{text} {exc.__cause__!s} {exc.__context__!s}".lower()
-    if ("nameresolution" in chain or "name or service not known" in chain
-            or "getaddrinfo" in chain or "temporary failure in name resolution" in chain
-            or "no address associated" in chain or "nodename nor servname" in chain):
+    if (
+        "nameresolution" in chain
+        or "name or service not known" in chain
+        or "getaddrinfo" in chain
+        or "temporary failure in name resolution" in chain
+        or "no address associated" in chain
+        or "nodename nor servname" in chain
+    ):
         return "DNS lookup failed: offline or no such host", True
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return f"timed out: could not connect within {timeout_s:g} s", True
     if isinstance(exc, requests.Timeout) or "timed out" in lowered:
-        return (f"timed out: no complete answer within {timeout_s:g} s (connect + whole body)",
-                False)
-    if (isinstance(exc, requests.exceptions.ChunkedEncodingError) or "incompleteread" in lowered
-            or "incomplete" in lowered):
+        return (
+            f"timed out: no complete answer within {timeout_s:g} s (connect + whole body)",
+            False,
+        )
+    if (
+        isinstance(exc, requests.exceptions.ChunkedEncodingError)
+        or "incompleteread" in lowered
+        or "incomplete" in lowered
+    ):
         return "truncated body (connection closed before Content-Length bytes)", False
     if "refused" in chain:
         return "connection refused", True

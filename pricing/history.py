@@ -183,21 +183,36 @@ class ManualPrice:
 
 def _attempt(row: sqlite3.Row) -> Attempt:
     return Attempt(
-        id=row["id"], item_id=row["item_id"], url=row["url"],
-        attempted_at=_dt(row["attempted_at"]) or _now(), outcome=row["outcome"],
-        http_status=row["http_status"], price_rappen=row["price_rappen"],
-        high_rappen=row["high_rappen"], currency=row["currency"],
-        offer_count=row["offer_count"], method=row["method"],
-        parser_version=row["parser_version"], mpn=row["mpn"], page_name=row["page_name"],
-        from_cache=bool(row["from_cache"]), detail=row["detail"],
-        page_fetched_at=_dt(row["page_fetched_at"]), origin=row["origin"],
+        id=row["id"],
+        item_id=row["item_id"],
+        url=row["url"],
+        attempted_at=_dt(row["attempted_at"]) or _now(),
+        outcome=row["outcome"],
+        http_status=row["http_status"],
+        price_rappen=row["price_rappen"],
+        high_rappen=row["high_rappen"],
+        currency=row["currency"],
+        offer_count=row["offer_count"],
+        method=row["method"],
+        parser_version=row["parser_version"],
+        mpn=row["mpn"],
+        page_name=row["page_name"],
+        from_cache=bool(row["from_cache"]),
+        detail=row["detail"],
+        page_fetched_at=_dt(row["page_fetched_at"]),
+        origin=row["origin"],
     )
 
 
 def _manual(row: sqlite3.Row) -> ManualPrice:
-    return ManualPrice(id=row["id"], item_id=row["item_id"],
-                       set_at=_dt(row["set_at"]) or _now(), price_rappen=row["price_rappen"],
-                       currency=row["currency"], note=row["note"])
+    return ManualPrice(
+        id=row["id"],
+        item_id=row["item_id"],
+        set_at=_dt(row["set_at"]) or _now(),
+        price_rappen=row["price_rappen"],
+        currency=row["currency"],
+        note=row["note"],
+    )
 
 
 class PriceHistory:
@@ -208,8 +223,9 @@ class PriceHistory:
     Raises :class:`HistoryError` (one line) for a file that is not a usable price history.
     """
 
-    def __init__(self, db_path: str | Path, *, busy_timeout_s: float = 30.0,
-                 read_only: bool = False) -> None:
+    def __init__(
+        self, db_path: str | Path, *, busy_timeout_s: float = 30.0, read_only: bool = False
+    ) -> None:
         self.db_path = Path(db_path).expanduser()
         self.busy_timeout_s = busy_timeout_s
         self.read_only = read_only
@@ -227,10 +243,15 @@ class PriceHistory:
                 con.execute("PRAGMA journal_mode=WAL")
                 version = con.execute("PRAGMA user_version").fetchone()[0]
                 if version < SCHEMA_VERSION:
-                    migrate = ("ALTER TABLE attempts ADD COLUMN origin TEXT NOT NULL "
-                               "DEFAULT 'scrape';" if version == 1 else "")
-                    con.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} {migrate} {_SCHEMA_V2}"
-                                      f" PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+                    migrate = (
+                        "ALTER TABLE attempts ADD COLUMN origin TEXT NOT NULL DEFAULT 'scrape';"
+                        if version == 1
+                        else ""
+                    )
+                    con.executescript(
+                        f"BEGIN IMMEDIATE; {_SCHEMA} {migrate} {_SCHEMA_V2}"
+                        f" PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    )
 
     def __repr__(self) -> str:
         return f"PriceHistory({str(self.db_path)!r})"
@@ -243,15 +264,20 @@ class PriceHistory:
             raise HistoryError(
                 f"{self.db_path}: price history schema version {version} is newer than this "
                 f"program's {SCHEMA_VERSION}; update the program, or point "
-                "LLM_PLANNER_PRICES_DB (--db) at another file")
-        tables = {r[0] for r in con.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' "
-            "AND name NOT LIKE 'sqlite_%'")}
+                "LLM_PLANNER_PRICES_DB (--db) at another file"
+            )
+        tables = {
+            r[0]
+            for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
         if (version == 0 and tables) or (version > 0 and not tables >= _TABLES):
             raise HistoryError(
                 f"{self.db_path}: not a price history (other tables: "
                 f"{', '.join(sorted(tables - _TABLES)[:5]) or 'missing ours'}); point "
-                "LLM_PLANNER_PRICES_DB (--db) at another file, or move this one away")
+                "LLM_PLANNER_PRICES_DB (--db) at another file, or move this one away"
+            )
 
     @contextmanager
     def _guard(self, doing: str) -> Iterator[None]:
@@ -263,35 +289,51 @@ class PriceHistory:
         except sqlite3.Error as exc:
             text = str(exc).lower()
             if "locked" in text or "busy" in text:
-                why = (f"locked by another program (waited {self.busy_timeout_s:g} s); close "
-                       "the other refresh or app and try again")
-            elif "not a database" in text or "malformed" in text or "corrupt" in text \
-                    or "disk i/o" in text or "no such table" in text or "no such column" in text:
-                why = (f"damaged or not a price history ({exc}); move it away (it is kept, "
-                       "nothing is deleted) and a new one starts, or point "
-                       "LLM_PLANNER_PRICES_DB (--db) at another file")
+                why = (
+                    f"locked by another program (waited {self.busy_timeout_s:g} s); close "
+                    "the other refresh or app and try again"
+                )
+            elif (
+                "not a database" in text
+                or "malformed" in text
+                or "corrupt" in text
+                or "disk i/o" in text
+                or "no such table" in text
+                or "no such column" in text
+            ):
+                why = (
+                    f"damaged or not a price history ({exc}); move it away (it is kept, "
+                    "nothing is deleted) and a new one starts, or point "
+                    "LLM_PLANNER_PRICES_DB (--db) at another file"
+                )
             elif "readonly" in text or "read-only" in text or "unable to open" in text:
-                why = (f"cannot be opened for {'reading' if self.read_only else 'writing'} "
-                       f"({exc}); check the file's permissions or point "
-                       "LLM_PLANNER_PRICES_DB (--db) at another file")
+                why = (
+                    f"cannot be opened for {'reading' if self.read_only else 'writing'} "
+                    f"({exc}); check the file's permissions or point "
+                    "LLM_PLANNER_PRICES_DB (--db) at another file"
+                )
             else:
-                why = (f"{type(exc).__name__}: {exc}; point LLM_PLANNER_PRICES_DB (--db) at "
-                       "another file")
+                why = (
+                    f"{type(exc).__name__}: {exc}; point LLM_PLANNER_PRICES_DB (--db) at "
+                    "another file"
+                )
             raise HistoryError(f"{self.db_path}: price history {why}") from None
         except OSError as exc:
-            raise HistoryError(f"{self.db_path}: price history cannot be {doing} "
-                               f"({exc.strerror or exc}); check the path and its "
-                               "permissions") from None
+            raise HistoryError(
+                f"{self.db_path}: price history cannot be {doing} "
+                f"({exc.strerror or exc}); check the path and its "
+                "permissions"
+            ) from None
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         if self.read_only:
             uri = f"{self.db_path.resolve().as_uri()}?mode=ro"
-            con = sqlite3.connect(uri, uri=True, timeout=min(self.busy_timeout_s, 1.0),
-                                  isolation_level=None)
+            con = sqlite3.connect(
+                uri, uri=True, timeout=min(self.busy_timeout_s, 1.0), isolation_level=None
+            )
         else:
-            con = sqlite3.connect(self.db_path, timeout=self.busy_timeout_s,
-                                  isolation_level=None)
+            con = sqlite3.connect(self.db_path, timeout=self.busy_timeout_s, isolation_level=None)
         try:
             con.row_factory = sqlite3.Row
             if not self.read_only:
@@ -314,13 +356,15 @@ class PriceHistory:
 
     def _insert(self, table: str, values: dict[str, Any]) -> int:
         if self.read_only:
-            raise HistoryError(f"{self.db_path}: price history opened read-only; nothing "
-                               "was written")
+            raise HistoryError(
+                f"{self.db_path}: price history opened read-only; nothing was written"
+            )
         cols = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         with self._guard("written"), self._connect() as con, self._transaction(con):
-            cur = con.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})",
-                              tuple(values.values()))
+            cur = con.execute(
+                f"INSERT INTO {table} ({cols}) VALUES ({marks})", tuple(values.values())
+            )
             return int(cur.lastrowid or 0)
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
@@ -360,33 +404,70 @@ class PriceHistory:
             raise ValueError(f"unknown origin '{origin}'; valid: {', '.join(ORIGINS)}")
         when = attempted_at or _now()
         values = {
-            "item_id": item_id, "url": url, "attempted_at": _iso(when),
-            "page_fetched_at": _iso(page_fetched_at), "http_status": http_status,
-            "outcome": outcome, "price_rappen": price_rappen, "high_rappen": high_rappen,
-            "currency": currency, "offer_count": offer_count, "method": method,
-            "parser_version": parser_version, "mpn": mpn, "page_name": page_name,
-            "from_cache": int(from_cache), "detail": detail, "origin": origin,
+            "item_id": item_id,
+            "url": url,
+            "attempted_at": _iso(when),
+            "page_fetched_at": _iso(page_fetched_at),
+            "http_status": http_status,
+            "outcome": outcome,
+            "price_rappen": price_rappen,
+            "high_rappen": high_rappen,
+            "currency": currency,
+            "offer_count": offer_count,
+            "method": method,
+            "parser_version": parser_version,
+            "mpn": mpn,
+            "page_name": page_name,
+            "from_cache": int(from_cache),
+            "detail": detail,
+            "origin": origin,
         }
         row_id = self._insert("attempts", values)
-        return Attempt(id=row_id, item_id=item_id, url=url, attempted_at=_dt(_iso(when)) or when,
-                       outcome=outcome,
-                       http_status=http_status, price_rappen=price_rappen,
-                       high_rappen=high_rappen, currency=currency, offer_count=offer_count,
-                       method=method, parser_version=parser_version, mpn=mpn,
-                       page_name=page_name, from_cache=from_cache, detail=detail,
-                       page_fetched_at=_dt(_iso(page_fetched_at)), origin=origin)
+        return Attempt(
+            id=row_id,
+            item_id=item_id,
+            url=url,
+            attempted_at=_dt(_iso(when)) or when,
+            outcome=outcome,
+            http_status=http_status,
+            price_rappen=price_rappen,
+            high_rappen=high_rappen,
+            currency=currency,
+            offer_count=offer_count,
+            method=method,
+            parser_version=parser_version,
+            mpn=mpn,
+            page_name=page_name,
+            from_cache=from_cache,
+            detail=detail,
+            page_fetched_at=_dt(_iso(page_fetched_at)),
+            origin=origin,
+        )
 
-    def set_manual(self, item_id: str, rappen: int, note: str | None = None, *,
-                   at: datetime | None = None) -> ManualPrice:
+    def set_manual(
+        self, item_id: str, rappen: int, note: str | None = None, *, at: datetime | None = None
+    ) -> ManualPrice:
         """Record a manual price override of ``rappen`` (CHF Rappen, >= 0)."""
         if isinstance(rappen, bool) or not isinstance(rappen, int) or rappen < 0:
             raise ValueError(f"manual price must be a non-negative int of Rappen, not {rappen!r}")
         when = at or _now()
-        row_id = self._insert("manual_prices", {
-            "item_id": item_id, "set_at": _iso(when), "price_rappen": rappen,
-            "currency": "CHF", "note": note or ""})
-        return ManualPrice(id=row_id, item_id=item_id, set_at=_dt(_iso(when)) or when,
-                           price_rappen=rappen, note=note or "")
+        row_id = self._insert(
+            "manual_prices",
+            {
+                "item_id": item_id,
+                "set_at": _iso(when),
+                "price_rappen": rappen,
+                "currency": "CHF",
+                "note": note or "",
+            },
+        )
+        return ManualPrice(
+            id=row_id,
+            item_id=item_id,
+            set_at=_dt(_iso(when)) or when,
+            price_rappen=rappen,
+            note=note or "",
+        )
 
     # ------------------------------------------------------------------ reading
     def attempts(self, item_id: str | None = None, *, limit: int | None = None) -> list[Attempt]:
@@ -400,16 +481,20 @@ class PriceHistory:
     def manual_prices(self, item_id: str | None = None) -> list[ManualPrice]:
         """Manual overrides for one item (or all), oldest first."""
         where, params = ("WHERE item_id = ?", (item_id,)) if item_id is not None else ("", ())
-        return [_manual(r) for r in self._query(
-            f"SELECT * FROM manual_prices {where} ORDER BY id", params)]
+        return [
+            _manual(r)
+            for r in self._query(f"SELECT * FROM manual_prices {where} ORDER BY id", params)
+        ]
 
     def latest_attempt(self, item_id: str) -> Attempt | None:
-        rows = self._query("SELECT * FROM attempts WHERE item_id = ? ORDER BY id DESC LIMIT 1",
-                           (item_id,))
+        rows = self._query(
+            "SELECT * FROM attempts WHERE item_id = ? ORDER BY id DESC LIMIT 1", (item_id,)
+        )
         return _attempt(rows[0]) if rows else None
 
-    def latest_good(self, item_id: str, *, url: str | None = None,
-                    saved_pages: bool = False) -> Attempt | None:
+    def latest_good(
+        self, item_id: str, *, url: str | None = None, saved_pages: bool = False
+    ) -> Attempt | None:
         """Newest ``ok`` attempt for the item (optionally only from ``url``; with
         ``saved_pages`` an ok imported saved page of the item counts whatever its URL).
 
@@ -431,11 +516,13 @@ class PriceHistory:
 
     def latest_manual(self, item_id: str) -> ManualPrice | None:
         rows = self._query(
-            "SELECT * FROM manual_prices WHERE item_id = ? ORDER BY id DESC LIMIT 1", (item_id,))
+            "SELECT * FROM manual_prices WHERE item_id = ? ORDER BY id DESC LIMIT 1", (item_id,)
+        )
         return _manual(rows[0]) if rows else None
 
-    def suspects_since(self, item_id: str, since: datetime | None, *, url: str | None = None
-                       ) -> list[Attempt]:
+    def suspects_since(
+        self, item_id: str, since: datetime | None, *, url: str | None = None
+    ) -> list[Attempt]:
         """``suspect`` attempts made after ``since`` (all when None), newest first."""
         sql = "SELECT * FROM attempts WHERE item_id = ? AND outcome = 'suspect'"
         params: tuple[Any, ...] = (item_id,)

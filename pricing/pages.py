@@ -116,8 +116,9 @@ class PageOffer:
         for o in self.offers:
             d = asdict(o)
             d["price"] = None if o.price_rappen is None else o.price_rappen / 100
-            d["shipping_price"] = (None if o.shipping_price_rappen is None
-                                   else o.shipping_price_rappen / 100)
+            d["shipping_price"] = (
+                None if o.shipping_price_rappen is None else o.shipping_price_rappen / 100
+            )
             offers.append(d)
         return {
             "low": self.low_chf,
@@ -142,7 +143,8 @@ _UNAVAILABLE = re.compile(
     r"nicht\s+lieferbar|nicht\s+verf[uü]gbar|nicht\s+an\s+lager|auf\s+anfrage|ausverkauft"
     r"|out\s*of\s*stock|sold\s*out|discontinued|not\s+available|unavailable"
     r"|non\s+disponible|[ée]puis[ée]|non\s+disponibile|esaurito",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 _SCHEMA_UNAVAILABLE = {"outofstock", "soldout", "discontinued"}
@@ -171,7 +173,8 @@ def _low_high(offers: Iterable[ShopOffer]) -> tuple[int, int, list[ShopOffer]] |
 _BLOCK_TEXT = re.compile(
     r"massive,?\s+ongoing\s+attacks|massiver,?\s+anhaltender\s+angriffe"
     r"|<title>[^<]{0,80}\berror\s*403\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 def is_block_page(page: str | bytes) -> bool:
@@ -200,10 +203,13 @@ _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 def _decode(data: bytes) -> str:
     """Bytes → text: BOM, then ``<meta charset>``, then UTF-8, then Windows-1252."""
-    for bom, enc in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                     (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, enc in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
         if data.startswith(bom):
-            return data[len(bom):].decode(enc, errors="replace")
+            return data[len(bom) :].decode(enc, errors="replace")
     m = _META_CHARSET.search(data[:4096])
     if m:
         try:
@@ -292,8 +298,11 @@ _WRAPPERS = re.compile(r"^\s*(?://\s*)?(?:<!\[CDATA\[|<!--)|(?://\s*)?(?:\]\]>|-
 def _loads(raw: str) -> Any:
     """JSON with Decimal numbers; NaN/Infinity → None; tolerant of CDATA and trailing commas."""
     raw = _WRAPPERS.sub("", raw.strip())
-    kwargs: dict[str, Any] = {"parse_float": Decimal, "parse_constant": lambda _c: None,
-                              "strict": False}
+    kwargs: dict[str, Any] = {
+        "parse_float": Decimal,
+        "parse_constant": lambda _c: None,
+        "strict": False,
+    }
     try:
         return json.loads(raw, **kwargs)
     except ValueError:
@@ -442,8 +451,15 @@ def _jsonld(tree: Any, notes: list[str]) -> tuple[_Found | None, _Found]:
             _from_schema_offers(_as_list(node.get("offers")), found)
             if found.low is not None:
                 found.mpn = found.mpn or _str_or_none(
-                    next((o.get("mpn") for o in _as_list(node.get("offers"))
-                          if isinstance(o, dict) and o.get("mpn")), None))
+                    next(
+                        (
+                            o.get("mpn")
+                            for o in _as_list(node.get("offers"))
+                            if isinstance(o, dict) and o.get("mpn")
+                        ),
+                        None,
+                    )
+                )
                 return found, hints
     return None, hints
 
@@ -488,17 +504,28 @@ def _md_offer(el: Any) -> ShopOffer:
         sub = _md_props(seller[0]) if seller[0].get("itemscope") is not None else {}
         shop = _md_value(sub["name"][0]) if sub.get("name") else _md_value(seller[0])
     availability = _md_value(p["availability"][0]) if p.get("availability") else None
-    currency = normalize_currency(_md_value(p["priceCurrency"][0])) if p.get(
-        "priceCurrency") else None
-    return ShopOffer(shop=shop, price_rappen=price, currency=currency,
-                     availability=availability, in_stock=_in_stock(availability))
+    currency = (
+        normalize_currency(_md_value(p["priceCurrency"][0])) if p.get("priceCurrency") else None
+    )
+    return ShopOffer(
+        shop=shop,
+        price_rappen=price,
+        currency=currency,
+        availability=availability,
+        in_stock=_in_stock(availability),
+    )
 
 
 def _microdata(tree: Any) -> _Found | None:
-    scopes = [el for el in tree.tags
-              if el.get("itemscope") is not None and el.get("itemtype") is not None
-              if any(t.rstrip("/").rsplit("/", 1)[-1] in _PRODUCT_TYPES
-                     for t in el.get("itemtype", "").split())]
+    scopes = [
+        el
+        for el in tree.tags
+        if el.get("itemscope") is not None and el.get("itemtype") is not None
+        if any(
+            t.rstrip("/").rsplit("/", 1)[-1] in _PRODUCT_TYPES
+            for t in el.get("itemtype", "").split()
+        )
+    ]
     for scope in scopes:
         p = _md_props(scope)
         found = _Found(
@@ -512,19 +539,28 @@ def _microdata(tree: Any) -> _Found | None:
             op = _md_props(offer_el)
             kind = offer_el.get("itemtype", "")
             if kind.endswith("AggregateOffer") or "lowPrice" in op:
-                low = next((a for a in map(_md_amount, op.get("lowPrice", [])) if a is not None),
-                           None)
-                high = next((a for a in map(_md_amount, op.get("highPrice", []))
-                             if a is not None), None)
+                low = next(
+                    (a for a in map(_md_amount, op.get("lowPrice", [])) if a is not None), None
+                )
+                high = next(
+                    (a for a in map(_md_amount, op.get("highPrice", [])) if a is not None), None
+                )
                 if low is None:
-                    low = next((a for a in map(_md_amount, op.get("price", []))
-                                if a is not None), None)
+                    low = next(
+                        (a for a in map(_md_amount, op.get("price", [])) if a is not None), None
+                    )
                 if low is not None and found.low is None:
                     found.low, found.high = low, high if high is not None else low
-                    found.count = int_or_none(
-                        _md_value(op["offerCount"][0])) if op.get("offerCount") else None
-                    found.currency = normalize_currency(
-                        _md_value(op["priceCurrency"][0])) if op.get("priceCurrency") else None
+                    found.count = (
+                        int_or_none(_md_value(op["offerCount"][0]))
+                        if op.get("offerCount")
+                        else None
+                    )
+                    found.currency = (
+                        normalize_currency(_md_value(op["priceCurrency"][0]))
+                        if op.get("priceCurrency")
+                        else None
+                    )
                 singles.extend(_md_offer(x) for x in op.get("offers", []))
             else:
                 singles.append(_md_offer(offer_el))
@@ -550,8 +586,11 @@ def _tokens(el: Any) -> list[str]:
 
 def _is_offer_block(el: Any) -> bool:
     tokens = _tokens(el)
-    return ("Plugin_Offer" in tokens or "productDetailsOfferList" in tokens
-            or (el.get("id") or "").startswith("Plugin_Offer_"))
+    return (
+        "Plugin_Offer" in tokens
+        or "productDetailsOfferList" in tokens
+        or (el.get("id") or "").startswith("Plugin_Offer_")
+    )
 
 
 def _price_of(nodes: Iterable[Any]) -> int | None:
@@ -593,8 +632,11 @@ class _Block:
 
     def class_contains(self, *fragments: str) -> list[Any]:
         """Elements whose class attribute contains one of ``fragments`` (lower-case)."""
-        return [el for el, cls in zip(self.elements, self.lower_class, strict=True)
-                if cls and any(f in cls for f in fragments)]
+        return [
+            el
+            for el, cls in zip(self.elements, self.lower_class, strict=True)
+            if cls and any(f in cls for f in fragments)
+        ]
 
     def inside_fragment(self, el: Any, fragment: str) -> bool:
         """``el`` or an ancestor within the block has a class containing ``fragment``."""
@@ -622,8 +664,9 @@ class _Block:
 def _shop_name(b: _Block) -> str | None:
     """Shop: logo ``img[alt]`` (fallback ``title``), else the ``/shops/<Name>-s<id>`` link."""
     imgs = [el for el in b.elements if el.name == "img"]
-    logos = [i for i in imgs
-             if "/logo/" in (i.get("src") or "") or b.inside_fragment(i, "shoplogo")]
+    logos = [
+        i for i in imgs if "/logo/" in (i.get("src") or "") or b.inside_fragment(i, "shoplogo")
+    ]
     for img in logos:
         name = (img.get("alt") or img.get("title") or "").strip()
         if name:
@@ -670,9 +713,14 @@ def _offer_block(block: Any) -> ShopOffer:
     availability = _availability(b)
     titles = [a for a in b.tagged("offer-name") if a.name == "a"]
     return ShopOffer(
-        shop=_shop_name(b), price_rappen=item, shipping_price_rappen=shipping,
-        currency=currency, availability=availability, in_stock=_in_stock(availability),
-        offer_id=block.get("data-entity-id"), title=_first_text(titles),
+        shop=_shop_name(b),
+        price_rappen=item,
+        shipping_price_rappen=shipping,
+        currency=currency,
+        availability=availability,
+        in_stock=_in_stock(availability),
+        offer_id=block.get("data-entity-id"),
+        title=_first_text(titles),
     )
 
 
@@ -693,9 +741,13 @@ _HEADER_CONTAINERS = ("productPrice", "product_price", "lowestPrice", None)
 
 def _excluded(el: Any) -> bool:
     """Inside a price chart, an offer block or a price history: not the page's own price."""
-    return any(_cls_has(a, "pricechart") or _has_cls(a, "Plugin_Offer")
-               or _has_cls(a, "productDetailsOfferList") or _cls_has(a, "history")
-               for a in _ancestors(el))
+    return any(
+        _cls_has(a, "pricechart")
+        or _has_cls(a, "Plugin_Offer")
+        or _has_cls(a, "productDetailsOfferList")
+        or _cls_has(a, "history")
+        for a in _ancestors(el)
+    )
 
 
 def _currency_near(el: Any) -> str | None:
@@ -723,8 +775,7 @@ def _price_box(tree: Any) -> _Found | None:
     prices = tree.with_class("Plugin_Price")
     for container in _HEADER_CONTAINERS:
         for el in prices:
-            if container is not None and not any(_has_cls(a, container)
-                                                 for a in _ancestors(el)):
+            if container is not None and not any(_has_cls(a, container) for a in _ancestors(el)):
                 continue
             if _excluded(el):
                 continue
@@ -737,15 +788,23 @@ def _price_box(tree: Any) -> _Found | None:
 def _price_meta(tree: Any) -> _Found | None:
     """The first ``product:price:amount`` / ``og:price:amount`` meta tag and its currency."""
     metas = tree.named("meta")
-    amount = [m.get("content") for m in metas if m.get("content") is not None
-              and m.get("property") in ("product:price:amount", "og:price:amount")]
+    amount = [
+        m.get("content")
+        for m in metas
+        if m.get("content") is not None
+        and m.get("property") in ("product:price:amount", "og:price:amount")
+    ]
     if not amount:
         return None
     value = schema_amount(amount[0])
     if value is None:
         return None
-    cur = [m.get("content") for m in metas if m.get("content") is not None
-           and m.get("property") in ("product:price:currency", "og:price:currency")]
+    cur = [
+        m.get("content")
+        for m in metas
+        if m.get("content") is not None
+        and m.get("property") in ("product:price:currency", "og:price:currency")
+    ]
     return _Found(low=value, high=value, currency=normalize_currency(cur[0]) if cur else None)
 
 
@@ -769,7 +828,8 @@ _MPN_LABEL = re.compile(
     r"^(?:manufacturer\s*part\s*(?:number|no\.?)|hersteller\s*-?\s*(?:artikel)?\s*-?\s*(?:nummer|nr\.?)"
     r"|herstellerartikelnummer|mpn|num[ée]ro\s+(?:de\s+)?(?:r[ée]f[ée]rence\s+)?fabricant"
     r"|codice\s+produttore)\s*:?$",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 _MPN_IN_TITLE = re.compile(r"\(([A-Za-z0-9][A-Za-z0-9\-_/.#]{3,40})\)\s*$")
@@ -798,9 +858,14 @@ def _page_name(tree: Any) -> str | None:
         if name:
             return name
     candidates: list[Any] = [
-        h1s, [m.get("content") for m in tree.named("meta")
-              if m.get("property") == "og:title" and m.get("content") is not None],
-        tree.named("title")]
+        h1s,
+        [
+            m.get("content")
+            for m in tree.named("meta")
+            if m.get("property") == "og:title" and m.get("content") is not None
+        ],
+        tree.named("title"),
+    ]
     for nodes in candidates:
         name = _first_text(nodes)
         if name:
@@ -836,8 +901,11 @@ def toppreise_product_id(url: str | None) -> str | None:
 def _page_url(tree: Any, text_head: str) -> str | None:
     """The page's own address: ``link[rel=canonical]``, ``og:url``, then the browser's
     "saved from url" comment."""
-    links = [el.get("href") for el in tree.named("link")
-             if "canonical" in (el.get("rel") or "").lower().split()]
+    links = [
+        el.get("href")
+        for el in tree.named("link")
+        if "canonical" in (el.get("rel") or "").lower().split()
+    ]
     metas = [el.get("content") for el in tree.named("meta") if el.get("property") == "og:url"]
     for value in (*links, *metas):
         value = str(value or "").strip()
@@ -871,8 +939,10 @@ def parse_product_page(html: str | bytes) -> PageOffer:
         source = html if isinstance(html, str) else html[:262_144]
         if is_block_page(source):
             raise ParseError("a bot-block page ('massive, ongoing attacks' / Error 403)")
-        raise ParseError("no price found (no JSON-LD offer, microdata, offer block or header price)"
-                         + (f"; {'; '.join(notes)}" if notes else ""))
+        raise ParseError(
+            "no price found (no JSON-LD offer, microdata, offer block or header price)"
+            + (f"; {'; '.join(notes)}" if notes else "")
+        )
     low, high = found.low, found.high if found.high is not None else found.low
     if high < low:
         low, high = high, low
@@ -892,7 +962,14 @@ def parse_product_page(html: str | bytes) -> PageOffer:
         product_id=toppreise_product_id(url),
     )
 
+
 __all__ = [
-    "PARSER_VERSION", "Method", "PageOffer", "ParseError", "ShopOffer", "is_block_page",
-    "parse_product_page", "toppreise_product_id",
+    "PARSER_VERSION",
+    "Method",
+    "PageOffer",
+    "ParseError",
+    "ShopOffer",
+    "is_block_page",
+    "parse_product_page",
+    "toppreise_product_id",
 ]

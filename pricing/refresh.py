@@ -75,10 +75,12 @@ CHF_ONLY_HOSTS = ("toppreise.ch",)
 def blocked_next_step(host: str = "toppreise.ch") -> str:
     """What to do when ``host`` serves its block page (one line; the tool never disguises
     itself as a browser to get around it)."""
-    return (f"Next step: {host} turns tools away — open the product pages in your browser, "
-            "save them (File → Save page as) and import them (python -m pricing import "
-            "FILE.html …, or the Prices page), or set a price (python -m pricing set ID "
-            "PRICE_CHF)")
+    return (
+        f"Next step: {host} turns tools away — open the product pages in your browser, "
+        "save them (File → Save page as) and import them (python -m pricing import "
+        "FILE.html …, or the Prices page), or set a price (python -m pricing set ID "
+        "PRICE_CHF)"
+    )
 
 
 def format_chf(rappen: int | None) -> str:
@@ -101,7 +103,7 @@ class RefreshResult:
     from_cache: bool = False
     detail: str = ""
     attempt_id: int | None = None
-    unreachable: bool = False      # the host could not be reached (or an earlier item's)
+    unreachable: bool = False  # the host could not be reached (or an earlier item's)
 
     @property
     def price_chf(self) -> float | None:
@@ -162,15 +164,18 @@ class RefreshSummary:
             blocked = [r for r in results if r.outcome == "blocked"]
             down = [r for r in results if r.outcome == "error" and r.unreachable]
             if blocked:
-                lines.append(f"{host}: blocked ({blocked[0].detail}); {len(blocked)} of "
-                             f"{len(results)} item(s) without a new price. "
-                             + blocked_next_step(host))
+                lines.append(
+                    f"{host}: blocked ({blocked[0].detail}); {len(blocked)} of "
+                    f"{len(results)} item(s) without a new price. " + blocked_next_step(host)
+                )
             elif down:
                 why = down[-1].detail.split(" earlier in this run: ", 1)[-1]
-                lines.append(f"{host}: could not be reached ({why}); {len(down)} of "
-                             f"{len(results)} item(s) not fetched, their prices unchanged. "
-                             "Check the connection and refresh again, or import saved pages "
-                             "(python -m pricing import FILE.html)")
+                lines.append(
+                    f"{host}: could not be reached ({why}); {len(down)} of "
+                    f"{len(results)} item(s) not fetched, their prices unchanged. "
+                    "Check the connection and refresh again, or import saved pages "
+                    "(python -m pricing import FILE.html)"
+                )
         return lines
 
     def describe(self) -> str:
@@ -180,8 +185,10 @@ class RefreshSummary:
         for r in failed:
             kinds[r.outcome] = kinds.get(r.outcome, 0) + 1
         detail = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
-        text = (f"{len(self.results)} items: ok {len(self.ok)} · blocked {len(self.blocked)}"
-                f" · failed {len(failed)}")
+        text = (
+            f"{len(self.results)} items: ok {len(self.ok)} · blocked {len(self.blocked)}"
+            f" · failed {len(failed)}"
+        )
         return text + (f" ({detail})" if detail else "")
 
 
@@ -198,7 +205,8 @@ def part_number_matches(part_number: str, *texts: str | None) -> bool:
         return False
     pattern = re.compile(
         r"(?<![A-Za-z0-9])" + r"[\s\-_./]*".join(map(re.escape, chunks)) + r"(?![A-Za-z0-9])",
-        re.IGNORECASE)
+        re.IGNORECASE,
+    )
     return any(t and pattern.search(t) for t in texts)
 
 
@@ -211,18 +219,22 @@ def check_identity(item: Item, page: PageOffer, catalog_url: str | None) -> tupl
     item_pid = toppreise_product_id(catalog_url)
     page_pid = page.product_id
     if item_pid and page_pid and item_pid != page_pid:
-        return False, (f"page is toppreise product p{page_pid}, the catalog's page for "
-                       f"{item.id} is p{item_pid}")
+        return False, (
+            f"page is toppreise product p{page_pid}, the catalog's page for "
+            f"{item.id} is p{item_pid}"
+        )
     same_page = bool(item_pid and page_pid == item_pid)
     part_number = item.part_number
     if part_number:
         if part_number_matches(part_number, page.mpn, page.name):
             return True, ""
         if same_page and not page.mpn:
-            return True, (f"page states no part number; identity by toppreise product id "
-                          f"p{page_pid}")
-        return False, (f"page MPN {page.mpn!r} / name {page.name!r} does not match part "
-                       f"number {part_number!r}")
+            return True, (
+                f"page states no part number; identity by toppreise product id p{page_pid}"
+            )
+        return False, (
+            f"page MPN {page.mpn!r} / name {page.name!r} does not match part number {part_number!r}"
+        )
     if same_page:
         return True, f"catalog has no part number; identity by toppreise product id p{page_pid}"
     return True, "catalog has no part number; page identity not checked"
@@ -242,31 +254,56 @@ class _Reference:
     band: tuple[float, float]
 
 
-def _reference(item: Item, history: PriceHistory, url: str | None, *,
-               band: tuple[float, float], catalog_band: tuple[float, float]
-               ) -> _Reference | None:
+def _reference(
+    item: Item,
+    history: PriceHistory,
+    url: str | None,
+    *,
+    band: tuple[float, float],
+    catalog_band: tuple[float, float],
+) -> _Reference | None:
     good = history.latest_good(item.id, url=url, saved_pages=True)
     manual = history.latest_manual(item.id)
     refs: list[_Reference] = []
     if good is not None and good.price_rappen is not None:
-        refs.append(_Reference(good.price_rappen, "last good scrape", good.price_as_of,
-                               good.price_as_of.date(), band))
+        refs.append(
+            _Reference(
+                good.price_rappen,
+                "last good scrape",
+                good.price_as_of,
+                good.price_as_of.date(),
+                band,
+            )
+        )
     if manual is not None:
-        refs.append(_Reference(manual.price_rappen, "manual override", manual.set_at,
-                               manual.set_at.date(), band))
+        refs.append(
+            _Reference(
+                manual.price_rappen, "manual override", manual.set_at, manual.set_at.date(), band
+            )
+        )
     if refs:
-        return max(refs, key=lambda r: (r.at or datetime.min.replace(tzinfo=UTC),
-                                        r.label == "manual override"))
+        return max(
+            refs,
+            key=lambda r: (r.at or datetime.min.replace(tzinfo=UTC), r.label == "manual override"),
+        )
     if item.price is not None and item.price.rappen > 0:
-        return _Reference(item.price.rappen, "catalog list price", None, item.price.date,
-                          catalog_band)
+        return _Reference(
+            item.price.rappen, "catalog list price", None, item.price.date, catalog_band
+        )
     return None
 
 
-def _plausibility(item: Item, price_rappen: int, history: PriceHistory, url: str, *,
-                  band: tuple[float, float], catalog_band: tuple[float, float],
-                  confirm_tolerance: float, reference_url: str | None = None
-                  ) -> tuple[bool, str]:
+def _plausibility(
+    item: Item,
+    price_rappen: int,
+    history: PriceHistory,
+    url: str,
+    *,
+    band: tuple[float, float],
+    catalog_band: tuple[float, float],
+    confirm_tolerance: float,
+    reference_url: str | None = None,
+) -> tuple[bool, str]:
     """(plausible, note) for a new scraped price from ``url``; the last good scrape is
     looked up for ``reference_url`` (default ``url``), suspects to confirm for ``url``."""
     ref = _reference(item, history, reference_url or url, band=band, catalog_band=catalog_band)
@@ -277,13 +314,18 @@ def _plausibility(item: Item, price_rappen: int, history: PriceHistory, url: str
     if lo <= ratio <= hi:
         return True, ""
     for s in history.suspects_since(item.id, ref.at, url=url):
-        if s.price_rappen and (abs(price_rappen - s.price_rappen)
-                               <= confirm_tolerance * s.price_rappen):
-            return True, (f"confirms the suspect price {format_chf(s.price_rappen)} of "
-                          f"{s.attempted_at:%Y-%m-%d %H:%M} UTC (×{ratio:.2f} the {ref.label})")
-    return False, (f"{format_chf(price_rappen)} is ×{ratio:.2f} the {ref.label} "
-                   f"{format_chf(ref.rappen)} ({ref.as_of}); outside ×{lo:g}…×{hi:g}, kept out "
-                   "until a second fetch or a manual price confirms it")
+        if s.price_rappen and (
+            abs(price_rappen - s.price_rappen) <= confirm_tolerance * s.price_rappen
+        ):
+            return True, (
+                f"confirms the suspect price {format_chf(s.price_rappen)} of "
+                f"{s.attempted_at:%Y-%m-%d %H:%M} UTC (×{ratio:.2f} the {ref.label})"
+            )
+    return False, (
+        f"{format_chf(price_rappen)} is ×{ratio:.2f} the {ref.label} "
+        f"{format_chf(ref.rappen)} ({ref.as_of}); outside ×{lo:g}…×{hi:g}, kept out "
+        "until a second fetch or a manual price confirms it"
+    )
 
 
 # =========================================================================== refresh
@@ -293,36 +335,65 @@ class _Recorder:
     def __init__(self, history: PriceHistory, item: Item, url: str) -> None:
         self.history, self.item, self.url = history, item, url
 
-    def __call__(self, outcome: Outcome, *, detail: str = "", page: PageOffer | None = None,
-                 currency: str | None = None, unreachable: bool = False,
-                 **fetch_fields: Any) -> RefreshResult:
+    def __call__(
+        self,
+        outcome: Outcome,
+        *,
+        detail: str = "",
+        page: PageOffer | None = None,
+        currency: str | None = None,
+        unreachable: bool = False,
+        **fetch_fields: Any,
+    ) -> RefreshResult:
         page_fields: dict[str, Any] = {}
         if page is not None:
             page_fields = {
-                "price_rappen": page.low_rappen, "high_rappen": page.high_rappen,
-                "currency": currency or page.currency, "offer_count": page.offer_count,
-                "method": page.method, "parser_version": page.parser_version,
-                "mpn": page.mpn, "page_name": page.name,
+                "price_rappen": page.low_rappen,
+                "high_rappen": page.high_rappen,
+                "currency": currency or page.currency,
+                "offer_count": page.offer_count,
+                "method": page.method,
+                "parser_version": page.parser_version,
+                "mpn": page.mpn,
+                "page_name": page.name,
             }
         attempt = self.history.append_attempt(
-            self.item.id, url=self.url, outcome=outcome, detail=detail,
-            **page_fields, **fetch_fields)
+            self.item.id,
+            url=self.url,
+            outcome=outcome,
+            detail=detail,
+            **page_fields,
+            **fetch_fields,
+        )
         return RefreshResult(
-            item_id=self.item.id, url=self.url, outcome=outcome,
+            item_id=self.item.id,
+            url=self.url,
+            outcome=outcome,
             price_rappen=page.low_rappen if page is not None else None,
             http_status=fetch_fields.get("http_status"),
             method=page.method if page is not None else None,
-            from_cache=bool(fetch_fields.get("from_cache", False)), detail=detail,
-            attempt_id=attempt.id, unreachable=unreachable,
+            from_cache=bool(fetch_fields.get("from_cache", False)),
+            detail=detail,
+            attempt_id=attempt.id,
+            unreachable=unreachable,
         )
 
 
-def _refresh_one(item: Item, url: str, *, history: PriceHistory, fetcher: Fetcher,
-                 blocked_hosts: dict[str, str], stop_host_on_block: bool,
-                 down_hosts: dict[str, str] | None = None,
-                 band: tuple[float, float], catalog_band: tuple[float, float],
-                 confirm_tolerance: float, allowlist: tuple[str, ...] | None = None,
-                 reference_url: str | None = None) -> RefreshResult:
+def _refresh_one(
+    item: Item,
+    url: str,
+    *,
+    history: PriceHistory,
+    fetcher: Fetcher,
+    blocked_hosts: dict[str, str],
+    stop_host_on_block: bool,
+    down_hosts: dict[str, str] | None = None,
+    band: tuple[float, float],
+    catalog_band: tuple[float, float],
+    confirm_tolerance: float,
+    allowlist: tuple[str, ...] | None = None,
+    reference_url: str | None = None,
+) -> RefreshResult:
     record = _Recorder(history, item, url)
     host = (urlsplit(url).hostname or "").lower()
     skipped = _skipped(record, host, blocked_hosts if stop_host_on_block else None, down_hosts)
@@ -331,40 +402,68 @@ def _refresh_one(item: Item, url: str, *, history: PriceHistory, fetcher: Fetche
     fetched = fetcher.fetch(url) if allowlist is None else fetcher.fetch(url, allowlist=allowlist)
     if fetched.unreachable and down_hosts is not None:
         down_hosts[host] = fetcher.unreachable_hosts().get(host, fetched.detail)
-    common: dict[str, Any] = {"http_status": fetched.status, "from_cache": fetched.from_cache,
-                              "page_fetched_at": fetched.fetched_at,
-                              "parser_version": PARSER_VERSION}
+    common: dict[str, Any] = {
+        "http_status": fetched.status,
+        "from_cache": fetched.from_cache,
+        "page_fetched_at": fetched.fetched_at,
+        "parser_version": PARSER_VERSION,
+    }
     if fetched.outcome != "ok":
         if fetched.outcome == "blocked":
             blocked_hosts[host] = fetched.detail
-        return record(fetched.outcome, detail=fetched.detail, unreachable=fetched.unreachable,
-                      **common)
+        return record(
+            fetched.outcome, detail=fetched.detail, unreachable=fetched.unreachable, **common
+        )
     del common["parser_version"]
     try:
         page = parse_product_page(fetched.content)
     except ParseError as exc:
         fetcher.forget(url)
         return record("parse_error", detail=str(exc), parser_version=PARSER_VERSION, **common)
-    return _validated(record, item, url, page, fetched, common, fetcher=fetcher,
-                      history=history, band=band, catalog_band=catalog_band,
-                      confirm_tolerance=confirm_tolerance, reference_url=reference_url)
+    return _validated(
+        record,
+        item,
+        url,
+        page,
+        fetched,
+        common,
+        fetcher=fetcher,
+        history=history,
+        band=band,
+        catalog_band=catalog_band,
+        confirm_tolerance=confirm_tolerance,
+        reference_url=reference_url,
+    )
 
 
-def _skipped(record: _Recorder, host: str, blocked_hosts: dict[str, str] | None,
-             down_hosts: dict[str, str] | None) -> RefreshResult | None:
+def _skipped(
+    record: _Recorder,
+    host: str,
+    blocked_hosts: dict[str, str] | None,
+    down_hosts: dict[str, str] | None,
+) -> RefreshResult | None:
     """The row of a URL not fetched: its host blocked or could not be reached earlier in
     this run (`blocked_hosts` None: keep trying blocked hosts); None to fetch it."""
     if blocked_hosts is not None and host in blocked_hosts:
-        return record("blocked", detail=(f"not fetched: {host} blocked an earlier request in this "
-                                         f"run ({blocked_hosts[host]})"))
+        return record(
+            "blocked",
+            detail=(
+                f"not fetched: {host} blocked an earlier request in this "
+                f"run ({blocked_hosts[host]})"
+            ),
+        )
     if down_hosts is not None and host in down_hosts:
-        return record("error", unreachable=True, detail=(
-            f"skipped: {host} could not be reached earlier in this run: {down_hosts[host]}"))
+        return record(
+            "error",
+            unreachable=True,
+            detail=(
+                f"skipped: {host} could not be reached earlier in this run: {down_hosts[host]}"
+            ),
+        )
     return None
 
 
-def _currency_or_chf_host(currency: str | None, url: str | None,
-                          notes: list[str]) -> str | None:
+def _currency_or_chf_host(currency: str | None, url: str | None, notes: list[str]) -> str | None:
     """A page's currency; CHF for a page of a CHF-only host that states none (noted)."""
     if currency is None and url and _is_chf_only_host(url):
         notes.append("page states no currency; toppreise.ch lists CHF only")
@@ -372,10 +471,21 @@ def _currency_or_chf_host(currency: str | None, url: str | None,
     return currency
 
 
-def _validated(record: _Recorder, item: Item, url: str, page: PageOffer, fetched: FetchResult,
-               common: dict[str, Any], *, fetcher: Fetcher, history: PriceHistory,
-               band: tuple[float, float], catalog_band: tuple[float, float],
-               confirm_tolerance: float, reference_url: str | None) -> RefreshResult:
+def _validated(
+    record: _Recorder,
+    item: Item,
+    url: str,
+    page: PageOffer,
+    fetched: FetchResult,
+    common: dict[str, Any],
+    *,
+    fetcher: Fetcher,
+    history: PriceHistory,
+    band: tuple[float, float],
+    catalog_band: tuple[float, float],
+    confirm_tolerance: float,
+    reference_url: str | None,
+) -> RefreshResult:
     """The row of a parsed page: a mismatch (currency, product), suspect (implausible jump;
     neither kept in the HTTP cache) or ok, with the notes on how it was checked."""
     notes: list[str] = list(page.notes)
@@ -385,16 +495,23 @@ def _validated(record: _Recorder, item: Item, url: str, page: PageOffer, fetched
         stated = f"currency {currency}" if currency else "page states no currency"
         return record("mismatch", detail=f"{stated}, expected CHF", page=page, **common)
     same, identity_note = check_identity(
-        item, page, item.price.url if item.price is not None and item.price.url else url)
+        item, page, item.price.url if item.price is not None and item.price.url else url
+    )
     if not same:
         fetcher.forget(url)
         return record("mismatch", page=page, currency=currency, detail=identity_note, **common)
     if identity_note:
         notes.append(identity_note)
-    plausible, note = _plausibility(item, page.low_rappen, history, url, band=band,
-                                    catalog_band=catalog_band,
-                                    confirm_tolerance=confirm_tolerance,
-                                    reference_url=reference_url)
+    plausible, note = _plausibility(
+        item,
+        page.low_rappen,
+        history,
+        url,
+        band=band,
+        catalog_band=catalog_band,
+        confirm_tolerance=confirm_tolerance,
+        reference_url=reference_url,
+    )
     if not plausible:
         fetcher.forget(url)
         return record("suspect", page=page, currency=currency, detail=note, **common)
@@ -438,11 +555,18 @@ def refresh(
     try:
         for done, (item, url) in enumerate(targets, 1):
             try:
-                result = _refresh_one(item, url, history=history, fetcher=active,
-                                      blocked_hosts=blocked_hosts, down_hosts=down_hosts,
-                                      stop_host_on_block=stop_host_on_block, band=band,
-                                      catalog_band=catalog_band,
-                                      confirm_tolerance=confirm_tolerance)
+                result = _refresh_one(
+                    item,
+                    url,
+                    history=history,
+                    fetcher=active,
+                    blocked_hosts=blocked_hosts,
+                    down_hosts=down_hosts,
+                    stop_host_on_block=stop_host_on_block,
+                    band=band,
+                    catalog_band=catalog_band,
+                    confirm_tolerance=confirm_tolerance,
+                )
             except Exception as exc:  # one broken item must not stop the refresh
                 log.exception("refreshing %s failed", item.id)
                 result = _record_crash(history, item, url, exc)
@@ -489,10 +613,19 @@ def check_url(
     catalog_url = item.price.url if item.price is not None else None
     active = fetcher if fetcher is not None else Fetcher(allowlist=allowed)
     try:
-        return _refresh_one(item, url, history=history, fetcher=active, blocked_hosts={},
-                            stop_host_on_block=False, band=band, catalog_band=catalog_band,
-                            confirm_tolerance=confirm_tolerance, allowlist=allowed,
-                            reference_url=catalog_url or url)
+        return _refresh_one(
+            item,
+            url,
+            history=history,
+            fetcher=active,
+            blocked_hosts={},
+            stop_host_on_block=False,
+            band=band,
+            catalog_band=catalog_band,
+            confirm_tolerance=confirm_tolerance,
+            allowlist=allowed,
+            reference_url=catalog_url or url,
+        )
     finally:
         if fetcher is None:
             active.close()
@@ -502,10 +635,12 @@ def _record_crash(history: PriceHistory, item: Item, url: str, exc: Exception) -
     detail = f"internal error: {type(exc).__name__}: {str(exc)[:200]}"
     attempt_id = None
     try:
-        attempt_id = history.append_attempt(item.id, url=url, outcome="error", detail=detail,
-                                            parser_version=PARSER_VERSION).id
+        attempt_id = history.append_attempt(
+            item.id, url=url, outcome="error", detail=detail, parser_version=PARSER_VERSION
+        ).id
     except Exception:
         log.exception("could not record the failure of %s", item.id)
         detail += " (not recorded: history unavailable)"
-    return RefreshResult(item_id=item.id, url=url, outcome="error", detail=detail,
-                         attempt_id=attempt_id)
+    return RefreshResult(
+        item_id=item.id, url=url, outcome="error", detail=detail, attempt_id=attempt_id
+    )

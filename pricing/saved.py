@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_SAVED_PAGE_BYTES", "ImportResult", "SavedPage", "import_saved_pages"]
 
-MAX_SAVED_PAGE_BYTES = 20_000_000   # a real toppreise product page is ~0.6 MB
+MAX_SAVED_PAGE_BYTES = 20_000_000  # a real toppreise product page is ~0.6 MB
 ImportOutcome = Literal["imported", "unmatched", "invalid"]
 
 
@@ -78,25 +78,36 @@ def _match(page: PageOffer, items: list[Item]) -> tuple[Item | None, str]:
     """(item, how) by product id, else by part number; (None, reason) when none or several."""
     pid = page.product_id
     if pid:
-        by_id = [i for i in items if i.price is not None
-                 and toppreise_product_id(i.price.url) == pid]
+        by_id = [
+            i for i in items if i.price is not None and toppreise_product_id(i.price.url) == pid
+        ]
         if len(by_id) == 1:
             return by_id[0], f"matched by toppreise product id p{pid}"
         if len(by_id) > 1:
-            return None, (f"several catalog items use toppreise product p{pid} "
-                          f"({', '.join(i.id for i in by_id)}); fix the catalog")
-    by_part = [i for i in items
-               if i.part_number and part_number_matches(i.part_number, page.mpn, page.name)]
+            return None, (
+                f"several catalog items use toppreise product p{pid} "
+                f"({', '.join(i.id for i in by_id)}); fix the catalog"
+            )
+    by_part = [
+        i
+        for i in items
+        if i.part_number and part_number_matches(i.part_number, page.mpn, page.name)
+    ]
     if len(by_part) == 1:
         return by_part[0], f"matched by part number {by_part[0].part_number}"
     if len(by_part) > 1:
-        return None, (f"the page matches the part numbers of several items "
-                      f"({', '.join(i.id for i in by_part)}); import it on its own item's "
-                      "page or set a manual price")
-    shown = [f"toppreise product p{pid}" if pid else "no toppreise product id",
-             f"MPN {page.mpn!r}" if page.mpn else "no MPN"]
-    return None, (f"no catalog item matches this page ({', '.join(shown)}; name "
-                  f"{(page.name or '')[:80]!r})")
+        return None, (
+            f"the page matches the part numbers of several items "
+            f"({', '.join(i.id for i in by_part)}); import it on its own item's "
+            "page or set a manual price"
+        )
+    shown = [
+        f"toppreise product p{pid}" if pid else "no toppreise product id",
+        f"MPN {page.mpn!r}" if page.mpn else "no MPN",
+    ]
+    return None, (
+        f"no catalog item matches this page ({', '.join(shown)}; name {(page.name or '')[:80]!r})"
+    )
 
 
 def import_saved_pages(
@@ -120,23 +131,43 @@ def import_saved_pages(
     now = now or datetime.now(UTC)
     results: list[ImportResult] = []
     for saved in pages:
-        results.append(_import_one(saved, catalog, history=history, band=band,
-                                   catalog_band=catalog_band,
-                                   confirm_tolerance=confirm_tolerance, now=now))
+        results.append(
+            _import_one(
+                saved,
+                catalog,
+                history=history,
+                band=band,
+                catalog_band=catalog_band,
+                confirm_tolerance=confirm_tolerance,
+                now=now,
+            )
+        )
     return results
 
 
-def _import_one(saved: SavedPage, items: list[Item], *, history: PriceHistory,
-                band: tuple[float, float], catalog_band: tuple[float, float],
-                confirm_tolerance: float, now: datetime) -> ImportResult:
+def _import_one(
+    saved: SavedPage,
+    items: list[Item],
+    *,
+    history: PriceHistory,
+    band: tuple[float, float],
+    catalog_band: tuple[float, float],
+    confirm_tolerance: float,
+    now: datetime,
+) -> ImportResult:
     name = saved.name
     saved_at = saved.saved_at if saved.saved_at.tzinfo else saved.saved_at.replace(tzinfo=UTC)
     if len(saved.content) > MAX_SAVED_PAGE_BYTES:
-        return ImportResult(name, "invalid", f"{len(saved.content):,} bytes; a saved product "
-                            f"page is at most {MAX_SAVED_PAGE_BYTES:,}")
+        return ImportResult(
+            name,
+            "invalid",
+            f"{len(saved.content):,} bytes; a saved product "
+            f"page is at most {MAX_SAVED_PAGE_BYTES:,}",
+        )
     if saved_at > now:
-        return ImportResult(name, "invalid", f"saved {saved_at:%Y-%m-%d %H:%M} UTC, which is "
-                            "in the future")
+        return ImportResult(
+            name, "invalid", f"saved {saved_at:%Y-%m-%d %H:%M} UTC, which is in the future"
+        )
     try:
         page = parse_product_page(saved.content)
     except ParseError as exc:
@@ -149,26 +180,43 @@ def _import_one(saved: SavedPage, items: list[Item], *, history: PriceHistory,
     currency = _currency_or_chf_host(page.currency, page.url, notes)
     if currency != "CHF":
         stated = f"currency {currency}" if currency else "page states no currency"
-        return ImportResult(name, "invalid", f"{stated}, expected CHF", item.id,
-                            page.low_rappen)
+        return ImportResult(name, "invalid", f"{stated}, expected CHF", item.id, page.low_rappen)
     same, note = check_identity(item, page, catalog_url)
     if not same:
         return ImportResult(name, "invalid", note, item.id, page.low_rappen)
     if note:
         notes.append(note)
-    plausible, note = _plausibility(item, page.low_rappen, history, page.url or "",
-                                    band=band, catalog_band=catalog_band,
-                                    confirm_tolerance=confirm_tolerance,
-                                    reference_url=catalog_url)
+    plausible, note = _plausibility(
+        item,
+        page.low_rappen,
+        history,
+        page.url or "",
+        band=band,
+        catalog_band=catalog_band,
+        confirm_tolerance=confirm_tolerance,
+        reference_url=catalog_url,
+    )
     if not plausible:
-        return ImportResult(name, "invalid", note + "; set a manual price if it is right",
-                            item.id, page.low_rappen)
+        return ImportResult(
+            name, "invalid", note + "; set a manual price if it is right", item.id, page.low_rappen
+        )
     if note:
         notes.append(note)
     detail = f"saved page {name[:120]}; " + "; ".join(notes)
     attempt = history.append_attempt(
-        item.id, url=page.url, outcome="ok", price_rappen=page.low_rappen,
-        high_rappen=page.high_rappen, currency=currency, offer_count=page.offer_count,
-        method=page.method, parser_version=page.parser_version, mpn=page.mpn,
-        page_name=page.name, detail=detail, page_fetched_at=saved_at, origin="saved page")
+        item.id,
+        url=page.url,
+        outcome="ok",
+        price_rappen=page.low_rappen,
+        high_rappen=page.high_rappen,
+        currency=currency,
+        offer_count=page.offer_count,
+        method=page.method,
+        parser_version=page.parser_version,
+        mpn=page.mpn,
+        page_name=page.name,
+        detail=detail,
+        page_fetched_at=saved_at,
+        origin="saved page",
+    )
     return ImportResult(name, "imported", how, item.id, page.low_rappen, saved_at, attempt.id)

@@ -19,9 +19,9 @@ code = main()
 for stream in (sys.stdout, sys.stderr):
     try:
         stream.flush()
-    except (BrokenPipeError, ValueError):   # the reader went away (e.g. piped into head)
-        pass                                # and main() closed the stream
-    except OSError as exc:                  # e.g. a full disk behind a redirect
+    except (BrokenPipeError, ValueError):  # the reader went away (e.g. piped into head)
+        pass  # and main() closed the stream
+    except OSError as exc:  # e.g. a full disk behind a redirect
         os.write(2, f"error: cannot write the output ({exc.strerror})\n".encode())
         code = code or 1
 os._exit(code)

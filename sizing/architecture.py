@@ -17,8 +17,15 @@ from functools import cached_property
 
 #: Tensor classes a checkpoint can quantize separately (design.md, "Decode throughput").
 TENSOR_CLASSES: tuple[str, ...] = (
-    "embedding", "lm_head", "attention", "linear_attention", "dense_mlp", "routed_experts",
-    "shared_experts", "mtp", "vision",
+    "embedding",
+    "lm_head",
+    "attention",
+    "linear_attention",
+    "dense_mlp",
+    "routed_experts",
+    "shared_experts",
+    "mtp",
+    "vision",
 )
 
 
@@ -50,12 +57,12 @@ class Layer:
     attention_params: int = 0
     linear_attention_params: int = 0
     dense_mlp_params: int = 0
-    routed_params: int = 0              # every routed expert, plus the router
-    routed_active_params: int = 0       # the experts one token uses, plus the router
-    router_params: int = 0              # of routed_params: router (+ latent projections),
-                                        # read every step whatever experts are chosen
+    routed_params: int = 0  # every routed expert, plus the router
+    routed_active_params: int = 0  # the experts one token uses, plus the router
+    router_params: int = 0  # of routed_params: router (+ latent projections),
+    # read every step whatever experts are chosen
     shared_params: int = 0
-    replicated_params: int = 0          # of attention_params: whole on every TP rank
+    replicated_params: int = 0  # of attention_params: whole on every TP rank
     kv_elems_per_token: float = 0.0
     kv_heads: int = 1
     window_elems_per_token: float = 0.0
@@ -65,13 +72,18 @@ class Layer:
     state_bytes: float = 0.0
     state_shards: int = 1
     attention_work: tuple[AttentionWork, ...] = ()
-    attention_parts: tuple[tuple[str, int], ...] = ()   # (projection, params), summing to
-                                                         # attention_params where known
+    attention_parts: tuple[tuple[str, int], ...] = ()  # (projection, params), summing to
+    # attention_params where known
 
     @property
     def params(self) -> int:
-        return (self.attention_params + self.linear_attention_params + self.dense_mlp_params
-                + self.routed_params + self.shared_params)
+        return (
+            self.attention_params
+            + self.linear_attention_params
+            + self.dense_mlp_params
+            + self.routed_params
+            + self.shared_params
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,13 +96,13 @@ class Architecture:
 
     family: str
     hidden_size: int
-    num_attention_heads: int              # query heads (tensor parallel must divide them)
+    num_attention_heads: int  # query heads (tensor parallel must divide them)
     vocab_size: int
     tie_word_embeddings: bool
     max_context_tokens: int
     layers: tuple[Layer, ...]
     mtp_layers: tuple[Layer, ...] = ()
-    extra_embedding_params: int = 0       # per-layer input embeddings (Gemma 3n/4 small)
+    extra_embedding_params: int = 0  # per-layer input embeddings (Gemma 3n/4 small)
     vision_params: int = 0
     num_experts: int = 0
     experts_per_token: int = 0
@@ -133,8 +145,14 @@ class Architecture:
         its experts, and the output projection (the embedding lookup is not a matmul)."""
         c = self.params_by_class
         head = c["lm_head"] or self.vocab_size * self.hidden_size
-        return (c["attention"] + c["linear_attention"] + c["dense_mlp"] + c["shared_experts"]
-                + self.routed_active_params + head)
+        return (
+            c["attention"]
+            + c["linear_attention"]
+            + c["dense_mlp"]
+            + c["shared_experts"]
+            + self.routed_active_params
+            + head
+        )
 
     @property
     def replicated_attention_params(self) -> int:
@@ -162,9 +180,12 @@ class Architecture:
 
     def window_elems(self, context_tokens: float, *, tp: int = 1) -> float:
         """Cache elements per sequence per TP rank held by windowed layers."""
-        return sum(x.window_elems_per_token / min(tp, x.kv_heads)
-                   * min(context_tokens, x.window_tokens or context_tokens)
-                   for x in self.layers)
+        return sum(
+            x.window_elems_per_token
+            / min(tp, x.kv_heads)
+            * min(context_tokens, x.window_tokens or context_tokens)
+            for x in self.layers
+        )
 
     def state_bytes(self, *, tp: int = 1) -> float:
         """Constant per-sequence state bytes per TP rank (linear attention, Mamba-2)."""

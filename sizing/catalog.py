@@ -45,7 +45,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CATALOG_PATH = ROOT / "catalog.yaml"
 
 
-
 def _not_blank(text: str) -> str:
     if not text.strip():
         raise ValueError("must not be empty or blank")
@@ -59,8 +58,14 @@ Source = Annotated[str, AfterValidator(_not_blank)]
 Sources = Annotated[list[Source], Field(min_length=1)]
 
 TensorClass = Literal[
-    "embedding", "lm_head", "attention", "dense_mlp", "routed_experts", "shared_experts",
-    "linear_attention", "mtp",
+    "embedding",
+    "lm_head",
+    "attention",
+    "dense_mlp",
+    "routed_experts",
+    "shared_experts",
+    "linear_attention",
+    "mtp",
 ]
 TENSOR_CLASSES: tuple[str, ...] = TensorClass.__args__  # type: ignore[attr-defined]
 
@@ -74,8 +79,10 @@ class DuplicateKeyError(yaml.YAMLError):
 
     def __init__(self, path: str, line: int, first_line: int) -> None:
         self.path, self.line, self.first_line = path, line, first_line
-        super().__init__(f"{path}: duplicate key on line {line} (first given on line "
-                         f"{first_line}; only one value is allowed)")
+        super().__init__(
+            f"{path}: duplicate key on line {line} (first given on line "
+            f"{first_line}; only one value is allowed)"
+        )
 
     def __str__(self) -> str:
         return str(self.args[0])
@@ -88,7 +95,7 @@ class NumberLimitError(yaml.YAMLError):
     """A YAML file nests too deeply or holds a number out of range (`sizing.limits`)."""
 
 
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when built with it
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
 
 
 class UniqueKeyLoader(_SafeLoader):  # type: ignore[misc,valid-type]
@@ -110,41 +117,47 @@ class UniqueKeyLoader(_SafeLoader):  # type: ignore[misc,valid-type]
         if node.tag == "tag:yaml.org,2002:int":
             digits = sum(ch.isalnum() for ch in str(node.value))
             if digits > limits.MAX_INT_DIGITS:
-                raise NumberLimitError(f"{where}: a {digits}-digit integer is out of range "
-                                       f"(limit {limits.MAX_ABS_NUMBER:g})")
+                raise NumberLimitError(
+                    f"{where}: a {digits}-digit integer is out of range "
+                    f"(limit {limits.MAX_ABS_NUMBER:g})"
+                )
             value: float = self.construct_yaml_int(node)
         elif node.tag == "tag:yaml.org,2002:float":
             value = self.construct_yaml_float(node)
         elif node.tag == "tag:yaml.org,2002:str" and _EXPONENT.match(str(node.value)):
-            value = float(node.value)     # YAML 1.1 reads 1e308 as text; pydantic would not
+            value = float(node.value)  # YAML 1.1 reads 1e308 as text; pydantic would not
         else:
             return
         if not math.isfinite(value):
             raise NumberLimitError(f"{where}: must be a finite number (got {node.value})")
         if abs(value) > limits.MAX_ABS_NUMBER:
-            raise NumberLimitError(f"{where}: {node.value} is out of range (limit "
-                                   f"{limits.MAX_ABS_NUMBER:g})")
+            raise NumberLimitError(
+                f"{where}: {node.value} is out of range (limit {limits.MAX_ABS_NUMBER:g})"
+            )
 
-    def _check_unique(self, node: yaml.Node, path: str, seen_nodes: set[int],
-                      depth: int = 1) -> None:
-        if id(node) in seen_nodes:          # aliases share nodes; recursive YAML is legal
+    def _check_unique(
+        self, node: yaml.Node, path: str, seen_nodes: set[int], depth: int = 1
+    ) -> None:
+        if id(node) in seen_nodes:  # aliases share nodes; recursive YAML is legal
             return
         seen_nodes.add(id(node))
         if isinstance(node, yaml.ScalarNode):
             self._check_scalar(node, path)
             return
         if depth > limits.MAX_DEPTH:
-            raise NumberLimitError(f"{path or 'top level'} (line {node.start_mark.line + 1}): "
-                                   f"nested deeper than {limits.MAX_DEPTH} levels")
+            raise NumberLimitError(
+                f"{path or 'top level'} (line {node.start_mark.line + 1}): "
+                f"nested deeper than {limits.MAX_DEPTH} levels"
+            )
         if isinstance(node, yaml.MappingNode):
             self._check_mapping(node, path, seen_nodes, depth)
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
-                self._check_unique(item, f"{path}[{_item_label(item) or i}]", seen_nodes,
-                                   depth + 1)
+                self._check_unique(item, f"{path}[{_item_label(item) or i}]", seen_nodes, depth + 1)
 
-    def _check_mapping(self, node: yaml.MappingNode, path: str, seen_nodes: set[int],
-                       depth: int) -> None:
+    def _check_mapping(
+        self, node: yaml.MappingNode, path: str, seen_nodes: set[int], depth: int
+    ) -> None:
         """`_check_unique` for a mapping's keys (no key twice) and values."""
         first: dict[tuple[str, str], int] = {}
         for key_node, value_node in node.value:
@@ -166,8 +179,11 @@ def _item_label(node: yaml.Node) -> str | None:
     if isinstance(node, yaml.MappingNode):
         for key in ("id", "family", "engine"):
             for k, v in node.value:
-                if isinstance(k, yaml.ScalarNode) and k.value == key and isinstance(
-                        v, yaml.ScalarNode):
+                if (
+                    isinstance(k, yaml.ScalarNode)
+                    and k.value == key
+                    and isinstance(v, yaml.ScalarNode)
+                ):
                     return str(v.value)
     return None
 
@@ -214,8 +230,7 @@ class ListPrice(Strict):
     def _not_in_future(cls, value: dt.date) -> dt.date:
         today = dt.date.today()
         if value > today:
-            raise ValueError(f"{value.isoformat()} is in the future (today is "
-                             f"{today.isoformat()})")
+            raise ValueError(f"{value.isoformat()} is in the future (today is {today.isoformat()})")
         return value
 
     @property
@@ -232,10 +247,13 @@ class Item(Strict):
     price: ListPrice | None = None
     source: Sources
     shop_url: str | None = Field(
-        None, description="the vendor's shop / product page (a URL from the sources)")
+        None, description="the vendor's shop / product page (a URL from the sources)"
+    )
     known_good: bool = Field(
-        True, description="False: a reported failure with this exact part; a BOM does not "
-        "pick it by price alone (it is offered as an alternative with its caveat)")
+        True,
+        description="False: a reported failure with this exact part; a BOM does not "
+        "pick it by price alone (it is offered as an alternative with its caveat)",
+    )
     caveat: str | None = Field(None, description="the known problem, one line")
 
     @field_validator("shop_url")
@@ -269,8 +287,10 @@ class DenseCompute(Strict):
     derived_from_sparse: bool
     note: str | None = None
     flash_attention: FlashAttention | None = Field(
-        None, description="prefill attention kernel rate; None: ASSUMED_FLASH_ATTENTION_FRACTION"
-        " of bf16_tflops (sizing.kernel), stated in the estimate's assumptions")
+        None,
+        description="prefill attention kernel rate; None: ASSUMED_FLASH_ATTENTION_FRACTION"
+        " of bf16_tflops (sizing.kernel), stated in the estimate's assumptions",
+    )
 
 
 class NetworkPorts(Strict):
@@ -323,15 +343,19 @@ class Transport(Strict):
     name: str
     across_hosts: bool = Field(description="the units are separate hosts on a network")
     base_latency_us: NonNeg = Field(
-        description="per collective, independent of the rank count (launch, in-engine sync)")
+        description="per collective, independent of the rank count (launch, in-engine sync)"
+    )
     hop_latency_us: Pos = Field(description="per ring step (2 (N-1) steps per all-reduce)")
     bus_bandwidth_fraction: Annotated[float, Field(gt=0, le=1)] = Field(
-        description="measured bus bandwidth / link rate")
+        description="measured bus bandwidth / link rate"
+    )
     link_gbit_s: Pos | None = Field(
-        None, description="the transport's own link (an NVLink bridge); None: the platform's")
+        None, description="the transport's own link (an NVLink bridge); None: the platform's"
+    )
     tree: bool = Field(False, description="NCCL may pick the tree (log2 N steps) across hosts")
     step_fixed_us: NonNeg = Field(
-        0.0, description="per decode step with tensor or pipeline parallel across hosts")
+        0.0, description="per decode step with tensor or pipeline parallel across hosts"
+    )
     date: dt.date
     note: str
     source: Sources
@@ -374,15 +398,24 @@ class MemorySetting(Strict):
 class Platform(Item):
     """A purchasable compute unit: one box (GB10, Mac, mini PC) or one GPU card."""
 
-    family: Literal["gb10", "rtx-pro-6000", "mac-m3-ultra", "mac-m2-ultra", "strix-halo",
-                    "rtx-3090", "rtx-4090", "rtx-5090"]
+    family: Literal[
+        "gb10",
+        "rtx-pro-6000",
+        "mac-m3-ultra",
+        "mac-m2-ultra",
+        "strix-halo",
+        "rtx-3090",
+        "rtx-4090",
+        "rtx-5090",
+    ]
     vendor: str
     form: Literal["system", "gpu_card"]
     memory_gb: Pos
     memory_type: str
     unified_memory: bool
     accelerator_memory_gib: Pos = Field(
-        description="memory the accelerator runtime reports as total (CUDA/Metal/ROCm view)")
+        description="memory the accelerator runtime reports as total (CUDA/Metal/ROCm view)"
+    )
     memory_bandwidth_gb_s: Pos
     compute: DenseCompute
     network: list[NetworkPorts] = []
@@ -396,7 +429,7 @@ class Platform(Item):
     host: HostBuild | None = None
     availability: str | None = None
     memory_settings: list[MemorySetting] = []
-    _base: Any = PrivateAttr(default=None)                     # the catalog's own entry
+    _base: Any = PrivateAttr(default=None)  # the catalog's own entry
     _variants: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
@@ -414,12 +447,16 @@ class Platform(Item):
             raise ValueError(f"platforms[{self.id}].memory_settings: duplicate id")
         defaults = [m for m in self.memory_settings if m.default]
         if len(defaults) != 1:
-            raise ValueError(f"platforms[{self.id}].memory_settings: exactly one setting "
-                             f"must be the default (found {len(defaults)})")
+            raise ValueError(
+                f"platforms[{self.id}].memory_settings: exactly one setting "
+                f"must be the default (found {len(defaults)})"
+            )
         if not math.isclose(defaults[0].usable_gib, self.accelerator_memory_gib):
-            raise ValueError(f"platforms[{self.id}].memory_settings[{defaults[0].id}]: the "
-                             f"default's usable_gib {defaults[0].usable_gib:g} must equal "
-                             f"accelerator_memory_gib {self.accelerator_memory_gib:g}")
+            raise ValueError(
+                f"platforms[{self.id}].memory_settings[{defaults[0].id}]: the "
+                f"default's usable_gib {defaults[0].usable_gib:g} must equal "
+                f"accelerator_memory_gib {self.accelerator_memory_gib:g}"
+            )
         return self
 
     @property
@@ -438,19 +475,29 @@ class Platform(Item):
         index = {m.id: m for m in base.memory_settings}
         if setting_id not in index:
             err = UnknownIdError("memory setting", setting_id, index)
-            err.args = ((f"unknown memory setting '{setting_id}' for {base.id}; valid "
-                         f"choices: {', '.join(err.choices)}") if index else
-                        f"{base.id} has no memory settings (its usable memory is fixed); "
-                        f"got '{setting_id}'",)
+            err.args = (
+                (
+                    f"unknown memory setting '{setting_id}' for {base.id}; valid "
+                    f"choices: {', '.join(err.choices)}"
+                )
+                if index
+                else f"{base.id} has no memory settings (its usable memory is fixed); "
+                f"got '{setting_id}'",
+            )
             raise err
         if index[setting_id].default:
             return base
         variant = base._variants.get(setting_id)
         if variant is None:
-            variant = base.model_copy(update={
-                "accelerator_memory_gib": index[setting_id].usable_gib,
-                "memory_settings": [m.model_copy(update={"default": m.id == setting_id})
-                                    for m in base.memory_settings]})
+            variant = base.model_copy(
+                update={
+                    "accelerator_memory_gib": index[setting_id].usable_gib,
+                    "memory_settings": [
+                        m.model_copy(update={"default": m.id == setting_id})
+                        for m in base.memory_settings
+                    ],
+                }
+            )
             variant._base, variant._variants = base, {}
             base._variants[setting_id] = variant
         return variant
@@ -513,20 +560,29 @@ class ModelArch(Strict):
     published_active_params_b: Pos | None = None
     published_checkpoint_gb: Pos | None = None
     config: str | dict[str, Any] = Field(
-        description="repo-relative path of the model's config.json, or its keys inline")
+        description="repo-relative path of the model's config.json, or its keys inline"
+    )
     max_context_tokens_override: int | None = Field(
-        None, ge=1, alias="max_context_tokens",
-        description="context the catalog allows when it differs from max_position_embeddings")
+        None,
+        ge=1,
+        alias="max_context_tokens",
+        description="context the catalog allows when it differs from max_position_embeddings",
+    )
     checkpoints: dict[Id, Id] = {}
     routing_concentration: Annotated[float, Field(gt=0, le=1)] = Field(
-        1.0, description="share of the routed experts a batch's tokens spread over, as if "
+        1.0,
+        description="share of the routed experts a batch's tokens spread over, as if "
         "uniform (1 = uniform routing, the upper bound on experts touched); a value below 1 "
-        "needs routing_source")
+        "needs routing_source",
+    )
     routing_source: str | None = Field(
-        None, description="URL (and date) of the measured expert-load distribution behind "
-        "routing_concentration")
+        None,
+        description="URL (and date) of the measured expert-load distribution behind "
+        "routing_concentration",
+    )
     native_from_config: bool = Field(
-        True, description="false: the config is another checkpoint's; the release is bf16")
+        True, description="false: the config is another checkpoint's; the release is bf16"
+    )
     notes: str | None = None
     source: Sources
     _arch: Any = PrivateAttr(default=None)
@@ -534,26 +590,36 @@ class ModelArch(Strict):
     _raw: Any = PrivateAttr(default=None)
     _checkpoint_maps: dict[str, Any] = PrivateAttr(default_factory=dict)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
-                              allow_inf_nan=False)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
     @model_validator(mode="after")
     def _import_config(self) -> ModelArch:
-        raw = self.config if isinstance(self.config, dict) else _read_json(
-            ROOT / self.config, "config")
+        raw = (
+            self.config
+            if isinstance(self.config, dict)
+            else _read_json(ROOT / self.config, "config")
+        )
         try:
             arch = architecture_from_config(raw)
-            native = (precision_map(raw, arch) if self.native_from_config
-                      else uniform_map({}, "none (bf16 release)"))
+            native = (
+                precision_map(raw, arch)
+                if self.native_from_config
+                else uniform_map({}, "none (bf16 release)")
+            )
         except ConfigError as exc:
             raise ValueError(f"config: {exc}") from None
         self._raw, self._arch, self._native = raw, arch, native
         if self.routing_concentration < 1.0 and not self.routing_source:
-            raise ValueError("routing_concentration below 1 (uniform routing) needs "
-                             "routing_source: the measured expert-load distribution")
+            raise ValueError(
+                "routing_concentration below 1 (uniform routing) needs "
+                "routing_source: the measured expert-load distribution"
+            )
         if self.routing_concentration < 1.0 and not arch.num_experts:
-            raise ValueError("routing_concentration is for MoE models; this config has no "
-                             "routed experts")
+            raise ValueError(
+                "routing_concentration is for MoE models; this config has no routed experts"
+            )
         return self
 
     @property
@@ -631,14 +697,19 @@ class Quantization(Strict):
     applies_to: list[TensorClass] = Field(min_length=1)
     compute_dtype: Literal["bf16", "fp8", "fp4", "int8"]
     on_checkpoint: Id | None = Field(
-        None, description="a load-time recipe: re-quantizes `applies_to` of the model's "
-        "checkpoint in this quantization (only for models that have one)")
+        None,
+        description="a load-time recipe: re-quantizes `applies_to` of the model's "
+        "checkpoint in this quantization (only for models that have one)",
+    )
     unquantized_dtype: dict[str, Id] = Field(
         default_factory=dict,
-        description="per engine: dtype of tensor classes the quant leaves alone (default: native)")
+        description="per engine: dtype of tensor classes the quant leaves alone (default: native)",
+    )
     models: list[str] | None = Field(
-        None, description="only these model ids: a file format published for one model "
-        "(ds4's DeepSeek-V4-Flash GGUFs), not a recipe for any checkpoint")
+        None,
+        description="only these model ids: a file format published for one model "
+        "(ds4's DeepSeek-V4-Flash GGUFs), not a recipe for any checkpoint",
+    )
     note: str
     source: Sources
 
@@ -649,27 +720,34 @@ class EngineMemoryModel(Strict):
     at max_num_batched_tokens - non-torch memory, and since v0.21 - the estimated
     CUDA-graph memory). Used by `sizing.kernel.engine_overhead_bytes`."""
 
-    non_torch_gib_discrete: NonNeg = Field(description="CUDA context, cuBLAS workspaces "
-                                           "on a discrete GPU, GiB")
+    non_torch_gib_discrete: NonNeg = Field(
+        description="CUDA context, cuBLAS workspaces on a discrete GPU, GiB"
+    )
     non_torch_gib_unified: NonNeg = Field(description="the same on unified memory (GB10)")
-    non_torch_multi_unit_gib: NonNeg = Field(description="extra per unit with tensor or "
-                                             "pipeline parallel (NCCL buffers), GiB")
-    activation_hidden_buffers: Pos = Field(description="hidden-size bf16 buffers per "
-                                           "batched token alive at the activation peak")
+    non_torch_multi_unit_gib: NonNeg = Field(
+        description="extra per unit with tensor or pipeline parallel (NCCL buffers), GiB"
+    )
+    activation_hidden_buffers: Pos = Field(
+        description="hidden-size bf16 buffers per batched token alive at the activation peak"
+    )
     logits_rows: int = Field(ge=0, description="rows of fp32 logits in the profile run")
     graph_bytes_per_layer_graph_hidden: tuple[Pos, Pos, Pos] = Field(
         description="CUDA-graph memory per layer per captured graph per hidden unit, bytes "
-        "(low, central, high)")
+        "(low, central, high)"
+    )
     capture_graphs: int = Field(ge=0, description="graphs captured by default")
-    graph_reserved_since: str = Field(description="version from which CUDA-graph memory is "
-                                      "reserved before the KV cache")
+    graph_reserved_since: str = Field(
+        description="version from which CUDA-graph memory is reserved before the KV cache"
+    )
     default_version: str
-    default_max_num_batched_tokens: int = Field(ge=1, description="on GPUs with at least "
-                                                "large_gpu_gib (the OpenAI server default)")
+    default_max_num_batched_tokens: int = Field(
+        ge=1, description="on GPUs with at least large_gpu_gib (the OpenAI server default)"
+    )
     default_max_num_batched_tokens_small: int = Field(ge=1)
     large_gpu_gib: Pos
-    unified_spread_gib: NonNeg = Field(description="± GiB the unified-memory accounting "
-                                       "varies between boots (shown as a range)")
+    unified_spread_gib: NonNeg = Field(
+        description="± GiB the unified-memory accounting varies between boots (shown as a range)"
+    )
     note: str
     source: Sources
 
@@ -680,36 +758,52 @@ class Engine(Strict):
     memory_policy: Literal["preallocate", "on_demand"]
     default_mem_util: Annotated[float, Field(gt=0, le=1)]
     runtime_overhead_gib: NonNeg = Field(
-        description="activations, CUDA graphs, comm buffers per unit")
+        description="activations, CUDA graphs, comm buffers per unit"
+    )
     kv_block_tokens: int = Field(ge=1)
     swa_aware: bool = Field(description="sliding-window layers only keep the window in cache")
     quants: list[Id] = Field(min_length=1)
     parallel: list[Literal["tp", "pp", "replicas", "tp+ep"]] = Field(min_length=1)
     quantized_compute_dtype: Literal["bf16", "fp8", "fp4", "int8"] | None = Field(
-        None, description="dtype of the matmuls for quantized weights, if the engine fixes it")
+        None, description="dtype of the matmuls for quantized weights, if the engine fixes it"
+    )
     pipelines_prefill: bool = Field(
-        False, description="pipeline parallel overlaps the prompt chunks of one request")
+        False, description="pipeline parallel overlaps the prompt chunks of one request"
+    )
     cuda_graphs: bool = Field(
-        False, description="decode runs captured CUDA graphs by default; only an engine with "
-        "this switch takes --cuda-graphs")
+        False,
+        description="decode runs captured CUDA graphs by default; only an engine with "
+        "this switch takes --cuda-graphs",
+    )
     cuda_graph_align_tokens: int = Field(
-        0, ge=0, description="batches are padded to 1, 2, 4, ... below this size and to "
-        "multiples of it above (vLLM: 8); 0 = no padding modelled")
+        0,
+        ge=0,
+        description="batches are padded to 1, 2, 4, ... below this size and to "
+        "multiples of it above (vLLM: 8); 0 = no padding modelled",
+    )
     cuda_graph_max_batch: int = Field(
-        0, ge=0, description="largest captured batch (vLLM: 512); larger batches are not "
-        "padded")
+        0, ge=0, description="largest captured batch (vLLM: 512); larger batches are not padded"
+    )
     eager_layer_overhead_us: NonNeg = Field(
-        0.0, description="extra µs per decoder layer per decode step in eager mode (CUDA "
-        "graphs off): kernel launches and Python work a captured graph replays for free")
+        0.0,
+        description="extra µs per decoder layer per decode step in eager mode (CUDA "
+        "graphs off): kernel launches and Python work a captured graph replays for free",
+    )
     transports: list[Id] = Field(
-        [], description="transports the engine's multi-unit split can use (llama.cpp RPC: "
-        "TCP or the host's own bus); empty: any the platform offers")
+        [],
+        description="transports the engine's multi-unit split can use (llama.cpp RPC: "
+        "TCP or the host's own bus); empty: any the platform offers",
+    )
     memory_model: EngineMemoryModel | None = Field(
-        None, description="components of the runtime overhead (replaces "
-        "runtime_overhead_gib where given)")
+        None,
+        description="components of the runtime overhead (replaces "
+        "runtime_overhead_gib where given)",
+    )
     models: list[str] = Field(
-        default_factory=list, description="model families the engine runs in its own code "
-        "(catalog `family`); empty = any model its quantizations apply to")
+        default_factory=list,
+        description="model families the engine runs in its own code "
+        "(catalog `family`); empty = any model its quantizations apply to",
+    )
     note: str
     source: Sources
 
@@ -735,24 +829,31 @@ class FamilyCalibration(Strict):
     prefill_compute_efficiency: Annotated[float, Field(gt=0, le=1)]
     decode_compute_efficiency: Annotated[float, Field(gt=0, le=1)]
     read_ceiling: Annotated[float, Field(gt=0, le=1)] = Field(
-        1.0, description="measured saturating-read bandwidth / nameplate: no engine streams "
-        "faster")
+        1.0, description="measured saturating-read bandwidth / nameplate: no engine streams faster"
+    )
     decode_band_pct: NonNeg = Field(
         description="±% around a decode prediction that held 80 % of leave-one-source-out "
-        "predictions (multiplicative: low = x / (1 + b), high = x * (1 + b))")
+        "predictions (multiplicative: low = x / (1 + b), high = x * (1 + b))"
+    )
     prefill_band_pct: NonNeg = Field(description="the same for prefill and time to first token")
     fixed_cost: Literal["per_layer", "per_step"] = Field(
-        "per_layer", description="platform class of the fixed decode cost: 'per_layer' (fast "
+        "per_layer",
+        description="platform class of the fixed decode cost: 'per_layer' (fast "
         "discrete GPUs and GB10: kernel launches per decoder layer, `layer_overhead_us`) or "
         "'per_step' (Apple unified memory, Metal: a fixed cost per decode step, i.e. per token "
-        "of one stream, `step_overhead_us`, whatever the layer count)")
+        "of one stream, `step_overhead_us`, whatever the layer count)",
+    )
     step_overhead_us: NonNeg = Field(
-        0.0, description="fixed µs per decode step (and per prefill chunk) of a 'per_step' "
-        "family, every engine on it (fitted on the class's rows, see `note`)")
+        0.0,
+        description="fixed µs per decode step (and per prefill chunk) of a 'per_step' "
+        "family, every engine on it (fitted on the class's rows, see `note`)",
+    )
     step_overhead_engines: list[str] = Field(
-        default_factory=list, description="engines whose rows fitted `step_overhead_us`; for "
+        default_factory=list,
+        description="engines whose rows fitted `step_overhead_us`; for "
         "any other engine on a 'per_step' family the per-step cost is an assumption and its "
-        "decode band is widened by it")
+        "decode band is widened by it",
+    )
     note: str
     source: Sources
 
@@ -762,38 +863,54 @@ class EngineCalibration(Strict):
     decode_factor: Pos
     prefill_factor: Pos
     family_decode_factors: dict[str, Pos] = Field(
-        default_factory=dict, description="per platform family (a kernel path with its own "
-        "rows): overrides decode_factor there")
+        default_factory=dict,
+        description="per platform family (a kernel path with its own "
+        "rows): overrides decode_factor there",
+    )
     path_decode_factors: dict[str, Pos] = Field(
-        default_factory=dict, description="per kernel path 'family/weights' (a platform "
+        default_factory=dict,
+        description="per kernel path 'family/weights' (a platform "
         "family and a weight format whose rows come from at least two sources): overrides "
-        "the family's factor there")
+        "the family's factor there",
+    )
     family_layer_overhead_us: dict[str, NonNeg] = Field(
-        default_factory=dict, description="fixed latency per decoder layer per forward pass "
+        default_factory=dict,
+        description="fixed latency per decoder layer per forward pass "
         "of this engine on a platform family (a kernel path whose rows span models of "
-        "different sizes), µs: overrides the global layer_overhead_us there")
+        "different sizes), µs: overrides the global layer_overhead_us there",
+    )
     family_recurrent_overhead_us: dict[str, NonNeg] = Field(
-        default_factory=dict, description="extra fixed latency per recurrent-state layer "
+        default_factory=dict,
+        description="extra fixed latency per recurrent-state layer "
         "(linear attention, Mamba-2) per forward pass of this engine on a platform family, "
-        "µs (fitted where the path's rows hold both hybrid and attention-only models)")
+        "µs (fitted where the path's rows hold both hybrid and attention-only models)",
+    )
     family_sequence_overhead_us: dict[str, NonNeg] = Field(
-        default_factory=dict, description="fixed µs per sequence per decode step of this "
+        default_factory=dict,
+        description="fixed µs per sequence per decode step of this "
         "engine on a platform family (scheduling, sampling, per-request kernels; at the "
         "CUDA-graph padded batch): replicas divide it, tensor parallel does not (fitted where "
-        "the path's rows hold several concurrencies)")
+        "the path's rows hold several concurrencies)",
+    )
     path_prefill_factors: dict[str, Pos] = Field(
-        default_factory=dict, description="per kernel path 'family/weights': the prefill "
+        default_factory=dict,
+        description="per kernel path 'family/weights': the prefill "
         "GEMM rate relative to the family's prefill efficiency (fitted where the path has "
-        "MIN_PATH_ROWS long-prompt rows of MIN_PREFILL_PATH_MODELS models)")
+        "MIN_PATH_ROWS long-prompt rows of MIN_PREFILL_PATH_MODELS models)",
+    )
     attention_efficiency: Annotated[float, Field(gt=0, le=1)] = Field(
-        1.0, description="the engine's prefill attention kernels relative to the platform's "
+        1.0,
+        description="the engine's prefill attention kernels relative to the platform's "
         "flash-attention rate (fitted on long-prompt and deep-context rows, where the engine "
-        "has MIN_PATH_ROWS of them; else 1)")
+        "has MIN_PATH_ROWS of them; else 1)",
+    )
     ttft_fixed_s: NonNeg = Field(
-        0.0, description="fixed time-to-first-token cost of a request, s (HTTP, tokenizer, "
+        0.0,
+        description="fixed time-to-first-token cost of a request, s (HTTP, tokenizer, "
         "scheduler, first-step launch): fitted on measured TTFTs of short prompts "
         "(data/ttft.csv) where the engine has MIN_TTFT_ROWS of them, else an assumption "
-        "stated in `ttft_fixed_note`")
+        "stated in `ttft_fixed_note`",
+    )
     ttft_fixed_note: str = Field("", description="how ttft_fixed_s was obtained")
     note: str
 
@@ -805,8 +922,9 @@ class EngineCalibration(Strict):
         """The engine's decode factor on `family` with weight format `weights`: the kernel
         path's own if fitted, else the family's, else engine-wide."""
         own = self.path_decode_factors.get(f"{family}/{weights}") if weights else None
-        return own if own is not None else self.family_decode_factors.get(
-            family, self.decode_factor)
+        return (
+            own if own is not None else self.family_decode_factors.get(family, self.decode_factor)
+        )
 
     def prefill_factor_on(self, family: str, weights: str | None = None) -> float:
         """The engine's prefill GEMM factor on `family` with weight format `weights`: the
@@ -822,14 +940,17 @@ class EngineCalibration(Strict):
 
 class Calibration(Strict):
     layer_overhead_us: NonNeg = Field(
-        description="fixed latency per decoder layer per forward pass (kernel launches, syncs)")
+        description="fixed latency per decoder layer per forward pass (kernel launches, syncs)"
+    )
     families: list[FamilyCalibration]
     engines: list[EngineCalibration]
     fitted_on: str
     median_abs_pct_error: NonNeg | None = None
     cross_validated: dict[str, NonNeg] = Field(
-        default_factory=dict, description="median absolute % error of held-out rows, e.g. "
-        "'leave one source out decode' (sizing.calibrate.cross_validated_results)")
+        default_factory=dict,
+        description="median absolute % error of held-out rows, e.g. "
+        "'leave one source out decode' (sizing.calibrate.cross_validated_results)",
+    )
 
 
 class Defaults(Strict):
@@ -871,8 +992,7 @@ class Catalog(Strict):
         for m in self.models:
             for q in m.checkpoints:
                 if q not in quants:
-                    raise ValueError(
-                        f"models[{m.id}].checkpoints.{q}: unknown quantization '{q}'")
+                    raise ValueError(f"models[{m.id}].checkpoints.{q}: unknown quantization '{q}'")
         self._check_calibration_once()
         if self.defaults.tariff not in {t.id for t in self.tariffs}:
             raise ValueError(f"defaults.tariff: unknown tariff '{self.defaults.tariff}'")
@@ -880,12 +1000,22 @@ class Catalog(Strict):
 
     def _check_unique_ids(self) -> None:
         all_ids: dict[str, str] = {}
-        for section in ("platforms", "switches", "cables", "host_parts", "models",
-                        "quantizations", "engines", "tariffs", "transports"):
+        for section in (
+            "platforms",
+            "switches",
+            "cables",
+            "host_parts",
+            "models",
+            "quantizations",
+            "engines",
+            "tariffs",
+            "transports",
+        ):
             for entry in getattr(self, section):
                 if entry.id in all_ids:
-                    raise ValueError(f"{section}[{entry.id}].id: duplicate id "
-                                     f"(also in {all_ids[entry.id]})")
+                    raise ValueError(
+                        f"{section}[{entry.id}].id: duplicate id (also in {all_ids[entry.id]})"
+                    )
                 all_ids[entry.id] = section
 
     def _check_platform_refs(self, quants: set[str]) -> None:
@@ -905,25 +1035,28 @@ class Catalog(Strict):
     def _check_quantization_refs(self, quants: set[str]) -> None:
         for quant in self.quantizations:
             if quant.on_checkpoint is not None and quant.on_checkpoint not in quants:
-                raise ValueError(f"quantizations[{quant.id}].on_checkpoint: unknown "
-                                 f"quantization '{quant.on_checkpoint}'")
+                raise ValueError(
+                    f"quantizations[{quant.id}].on_checkpoint: unknown "
+                    f"quantization '{quant.on_checkpoint}'"
+                )
             for model_id in quant.models or []:
                 if model_id not in {m.id for m in self.models}:
-                    raise ValueError(f"quantizations[{quant.id}].models: unknown model "
-                                     f"'{model_id}'")
+                    raise ValueError(
+                        f"quantizations[{quant.id}].models: unknown model '{model_id}'"
+                    )
 
     def _check_transport_refs(self) -> None:
         transports = {t.id for t in self.transports}
         for p in self.platforms:
             for tid in p.interconnect.transports if p.interconnect else []:
                 if tid not in transports:
-                    raise ValueError(f"platforms[{p.id}].interconnect.transports: unknown "
-                                     f"transport '{tid}'")
+                    raise ValueError(
+                        f"platforms[{p.id}].interconnect.transports: unknown transport '{tid}'"
+                    )
         for engine in self.engines:
             for tid in engine.transports:
                 if tid not in transports:
-                    raise ValueError(f"engines[{engine.id}].transports: unknown transport "
-                                     f"'{tid}'")
+                    raise ValueError(f"engines[{engine.id}].transports: unknown transport '{tid}'")
 
     def _check_engine_refs(self, quants: set[str]) -> None:
         for engine in self.engines:
@@ -940,8 +1073,10 @@ class Catalog(Strict):
             for entry in getattr(self.calibration, section):
                 name = getattr(entry, key)
                 if name in listed:
-                    raise ValueError(f"calibration.{section}[{name}].{key}: duplicate {key} "
-                                     "(each may be calibrated once)")
+                    raise ValueError(
+                        f"calibration.{section}[{name}].{key}: duplicate {key} "
+                        "(each may be calibrated once)"
+                    )
                 listed.add(name)
 
     # ---- memory settings ------------------------------------------------------------
@@ -967,8 +1102,9 @@ class Catalog(Strict):
         for p in self.platforms:
             own = [sid for sid in wanted if sid in {m.id for m in p.memory_settings}]
             if len(own) > 1:
-                raise ValueError(f"memory settings {' and '.join(own)} both apply to {p.id}; "
-                                 "give one")
+                raise ValueError(
+                    f"memory settings {' and '.join(own)} both apply to {p.id}; give one"
+                )
             platforms.append(p.with_memory_setting(own[0]) if own else p)
         variant = self.model_copy(update={"platforms": platforms})
         variant._index, variant._memory_variants = {}, {}
@@ -984,8 +1120,7 @@ class Catalog(Strict):
         cached = indexes.get(section)
         if cached is None or cached[0] is not entries:
             if section == "models":
-                by_id = {v.lower(): m for m in reversed(entries)
-                         for v in (*m.variants, m.id)}
+                by_id = {v.lower(): m for m in reversed(entries) for v in (*m.variants, m.id)}
             else:
                 by_id = {e.id: e for e in entries}
             cached = indexes[section] = (entries, by_id)
@@ -1057,16 +1192,19 @@ class Catalog(Strict):
         for section in ("platforms", "switches", "cables", "host_parts"):
             yield from getattr(self, section)
 
-    def calibration_for(self, family: str, engine: str) -> tuple[FamilyCalibration,
-                                                                  EngineCalibration]:
+    def calibration_for(
+        self, family: str, engine: str
+    ) -> tuple[FamilyCalibration, EngineCalibration]:
         fam = next((f for f in self.calibration.families if f.family == family), None)
         eng = next((e for e in self.calibration.engines if e.engine == engine), None)
         if fam is None:
-            raise UnknownIdError("calibrated family", family,
-                                 (f.family for f in self.calibration.families))
+            raise UnknownIdError(
+                "calibrated family", family, (f.family for f in self.calibration.families)
+            )
         if eng is None:
-            raise UnknownIdError("calibrated engine", engine,
-                                 (e.engine for e in self.calibration.engines))
+            raise UnknownIdError(
+                "calibrated engine", engine, (e.engine for e in self.calibration.engines)
+            )
         return fam, eng
 
 
@@ -1079,8 +1217,9 @@ def _entry_label(data: Any, loc: tuple[Any, ...]) -> str:
         if isinstance(key, int) and isinstance(node, list):
             entry = node[key] if key < len(node) else None
             label = entry.get("id") if isinstance(entry, dict) else None
-            label = label or (entry.get("family") or entry.get("engine")
-                              if isinstance(entry, dict) else None)
+            label = label or (
+                entry.get("family") or entry.get("engine") if isinstance(entry, dict) else None
+            )
             parts[-1] = f"{parts[-1]}[{label if label else key}]" if parts else f"[{key}]"
             node = entry
         else:
@@ -1101,23 +1240,27 @@ def parse_catalog(data: Any, *, filename: str = "catalog.yaml") -> Catalog:
             where = _entry_label(data, tuple(err["loc"]))
             msg = err["msg"].removeprefix("Value error, ")
             if msg.startswith(("platforms[", "models[", "engines[", "defaults.")) or (
-                    "[" in msg.split(":")[0] and ":" in msg):
+                "[" in msg.split(":")[0] and ":" in msg
+            ):
                 messages.append(f"{filename}: {msg}")
             else:
                 messages.append(f"{filename}: {where}: {msg}" if where else f"{filename}: {msg}")
-        raise CatalogError("; ".join(messages)) from None     # one line, every problem
+        raise CatalogError("; ".join(messages)) from None  # one line, every problem
 
 
-def read_capped(path: Path, cap_bytes: int, what: str, error: type[Exception], *,
-                check_read: bool = True) -> bytes:
+def read_capped(
+    path: Path, cap_bytes: int, what: str, error: type[Exception], *, check_read: bool = True
+) -> bytes:
     """The bytes of `path`, refused with one line (raising `error`) above `cap_bytes`:
     checked on the size before reading and, with `check_read`, on what was read (pipes and
     devices report no size). At most ``cap_bytes + 1`` bytes are ever held."""
     try:
         size = path.stat().st_size
         if size > cap_bytes:
-            raise error(f"{path.name}: {size / 2**20:.1f} MiB is larger than the "
-                        f"{cap_bytes // 2**20} MiB {what} may have")
+            raise error(
+                f"{path.name}: {size / 2**20:.1f} MiB is larger than the "
+                f"{cap_bytes // 2**20} MiB {what} may have"
+            )
         with path.open("rb") as fh:
             data = fh.read(cap_bytes + 1)
     except OSError as exc:
@@ -1139,8 +1282,10 @@ def read_yaml_file(path: Path, error: type[Exception]) -> Any:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise error(f"{path.name}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line "
-                    f"{line}); save the file as UTF-8") from None
+        raise error(
+            f"{path.name}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line "
+            f"{line}); save the file as UTF-8"
+        ) from None
     try:
         return load_yaml_unique(text)
     except RecursionError:
@@ -1164,7 +1309,7 @@ def default_catalog() -> Catalog:
     return load_catalog(DEFAULT_CATALOG_PATH)
 
 
-CONFIG_MAX_BYTES = 16 * 2**20     # the largest real config.json seen is 3 MB (ModelOpt maps)
+CONFIG_MAX_BYTES = 16 * 2**20  # the largest real config.json seen is 3 MB (ModelOpt maps)
 
 
 def read_config_json(path: str | Path) -> dict[str, Any]:
@@ -1173,15 +1318,18 @@ def read_config_json(path: str | Path) -> dict[str, Any]:
     Raises CatalogError with one line naming the file.
     """
     path = Path(path)
-    return parse_config_bytes(read_capped(path, CONFIG_MAX_BYTES, "a config.json",
-                                          CatalogError, check_read=False), filename=path.name)
+    return parse_config_bytes(
+        read_capped(path, CONFIG_MAX_BYTES, "a config.json", CatalogError, check_read=False),
+        filename=path.name,
+    )
 
 
 def parse_config_bytes(data: bytes, *, filename: str) -> dict[str, Any]:
     """Decode an uploaded or downloaded config.json (same rules as `read_config_json`)."""
     if len(data) > CONFIG_MAX_BYTES:
-        raise CatalogError(f"{filename}: larger than the {CONFIG_MAX_BYTES // 2**20} MiB a "
-                           "config.json may have")
+        raise CatalogError(
+            f"{filename}: larger than the {CONFIG_MAX_BYTES // 2**20} MiB a config.json may have"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -1189,15 +1337,18 @@ def parse_config_bytes(data: bytes, *, filename: str) -> dict[str, Any]:
     try:
         raw = json.loads(text)
     except RecursionError:
-        raise CatalogError(f"{filename}: nested deeper than {limits.MAX_DEPTH} levels") \
-            from None
+        raise CatalogError(f"{filename}: nested deeper than {limits.MAX_DEPTH} levels") from None
     except json.JSONDecodeError as exc:
-        raise CatalogError(f"{filename}: not valid JSON ({exc.msg} at line {exc.lineno} "
-                           f"column {exc.colno})") from None
-    except ValueError as exc:       # an integer over Python's 4,300-digit limit
+        raise CatalogError(
+            f"{filename}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
+    except ValueError as exc:  # an integer over Python's 4,300-digit limit
         has = re.search(r"has (\d+) digits", str(exc))
-        raise CatalogError(f"{filename}: not valid JSON (an integer is too long to read"
-                           + (f": {has.group(1)} digits" if has else "") + ")") from None
+        raise CatalogError(
+            f"{filename}: not valid JSON (an integer is too long to read"
+            + (f": {has.group(1)} digits" if has else "")
+            + ")"
+        ) from None
     if not isinstance(raw, dict):
         raise CatalogError(f"{filename}: top level must be a JSON object")
     try:
@@ -1207,9 +1358,14 @@ def parse_config_bytes(data: bytes, *, filename: str) -> dict[str, Any]:
     return raw
 
 
-def model_from_config(raw: dict[str, Any], *, model_id: str, source: str,
-                      hf_quant_config: dict[str, Any] | None = None,
-                      filename: str = "config.json") -> ModelArch:
+def model_from_config(
+    raw: dict[str, Any],
+    *,
+    model_id: str,
+    source: str,
+    hf_quant_config: dict[str, Any] | None = None,
+    filename: str = "config.json",
+) -> ModelArch:
     """A catalog-like ModelArch for a config.json that is not in the catalog.
 
     Its own quantization (``quantization_config`` or `hf_quant_config`) is its native
@@ -1218,11 +1374,9 @@ def model_from_config(raw: dict[str, Any], *, model_id: str, source: str,
     safe = _safe_id(model_id)
     name = safe.split("/")[-1] or "config.json"
     try:
-        model = ModelArch(id=safe, name=name, family="Imported",
-                          config=raw, source=[source])
+        model = ModelArch(id=safe, name=name, family="Imported", config=raw, source=[source])
         if hf_quant_config is not None or model.native_precision.method.startswith("none"):
-            native = precision_map(raw, model.arch, hf_quant_config=hf_quant_config,
-                                   name=model_id)
+            native = precision_map(raw, model.arch, hf_quant_config=hf_quant_config, name=model_id)
             model._native = native
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -1248,8 +1402,13 @@ def model_from_config_json(path: str | Path) -> ModelArch:
     quant_path = path.with_name("hf_quant_config.json")
     hf_quant = read_config_json(quant_path) if quant_path.exists() else None
     name = raw.get("_name_or_path") if isinstance(raw.get("_name_or_path"), str) else None
-    return model_from_config(raw, model_id=name or path.stem, source=str(path),
-                             hf_quant_config=hf_quant, filename=path.name)
+    return model_from_config(
+        raw,
+        model_id=name or path.stem,
+        source=str(path),
+        hf_quant_config=hf_quant,
+        filename=path.name,
+    )
 
 
 __all__ = [

@@ -100,11 +100,19 @@ def _nan(x: float | None) -> float:
     return math.nan if x is None else float(x)
 
 
-def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None = None,
-            platforms: Sequence[str] | None = None, parallel: str | None = None,
-            prices: Mapping[str, PriceQuote] | None = None, tariff: str | None = None,
-            hours_at_load_per_day: float | None = None, model: ModelArch | None = None,
-            floors: Floors | None = None) -> pd.DataFrame:
+def compare(
+    workload: Workload,
+    catalog: Catalog,
+    *,
+    units: Iterable[int] | None = None,
+    platforms: Sequence[str] | None = None,
+    parallel: str | None = None,
+    prices: Mapping[str, PriceQuote] | None = None,
+    tariff: str | None = None,
+    hours_at_load_per_day: float | None = None,
+    model: ModelArch | None = None,
+    floors: Floors | None = None,
+) -> pd.DataFrame:
     """One row per (platform, units); see the module docstring for columns and rules.
 
     ``floors`` (default `Floors()`: 10 tok/s per stream, TTFT 60 s) sets ``meets_floors``
@@ -118,55 +126,84 @@ def compare(workload: Workload, catalog: Catalog, *, units: Iterable[int] | None
     _check_inputs(workload, sizes, hours_at_load_per_day)
     ids = list(platforms) if platforms is not None else [p.id for p in catalog.platforms]
     for pid in ids:
-        catalog.platform(pid)               # UnknownIdError lists the valid ids
+        catalog.platform(pid)  # UnknownIdError lists the valid ids
     check_transport(workload, catalog, ids)
     cost = running_cost(catalog, tariff, hours_at_load_per_day)
     tco_col = f"tco_chf_{cost.years:g}y"
     keys = [(pid, n) for pid in ids for n in sizes]
-    try:        # every layout of every row in one vectorized pass (sizing.workload)
-        found = dict(zip(keys, best_estimates([(workload, pid, n, parallel) for pid, n in keys],
-                                              catalog, model=model, prices=prices),
-                         strict=True))
+    try:  # every layout of every row in one vectorized pass (sizing.workload)
+        found = dict(
+            zip(
+                keys,
+                best_estimates(
+                    [(workload, pid, n, parallel) for pid, n in keys],
+                    catalog,
+                    model=model,
+                    prices=prices,
+                ),
+                strict=True,
+            )
+        )
     except UnknownIdError:
-        found = {}          # row by row then, each row reporting its own error
+        found = {}  # row by row then, each row reporting its own error
     rows: list[dict[str, Any]] = []
     for pid in ids:
         p = catalog.platform(pid)
         prev: int | None = None
         for n in sizes:
-            row = _row(workload, catalog, pid, n, parallel=parallel, prices=prices,
-                       model=model, cost=cost, tco_col=tco_col,
-                       found=found.get((pid, n)))
+            row = _row(
+                workload,
+                catalog,
+                pid,
+                n,
+                parallel=parallel,
+                prices=prices,
+                model=model,
+                cost=cost,
+                tco_col=tco_col,
+                found=found.get((pid, n)),
+            )
             row["family"] = p.family
-            row.update(_upgrade_columns(catalog, pid, prev, n, prices=prices,
-                                        priced=not math.isnan(row["price_chf"])))
+            row.update(
+                _upgrade_columns(
+                    catalog, pid, prev, n, prices=prices, priced=not math.isnan(row["price_chf"])
+                )
+            )
             if not math.isnan(row["price_chf"]):
                 prev = n
             rows.append(row)
-    return with_floors(pd.DataFrame(rows, columns=_columns(workload, tco_col)),
-                       floors or Floors())
+    return with_floors(pd.DataFrame(rows, columns=_columns(workload, tco_col)), floors or Floors())
 
 
-def _check_inputs(workload: Workload, sizes: Sequence[int],
-                  hours_at_load_per_day: float | None) -> None:
+def _check_inputs(
+    workload: Workload, sizes: Sequence[int], hours_at_load_per_day: float | None
+) -> None:
     """The same rules as estimate (sizing.limits), for the whole comparison rather than as
     a "does not fit" on every row; raises ScenarioError."""
     if not sizes:
         raise ScenarioError("units must list at least one cluster size")
     try:
         for n in sizes:
-            limits.check_workload(context_tokens=workload.context_tokens,
-                                  concurrency=workload.concurrency, units=n)
+            limits.check_workload(
+                context_tokens=workload.context_tokens, concurrency=workload.concurrency, units=n
+            )
         if hours_at_load_per_day is not None:
-            limits.check_float("hours at load per day", hours_at_load_per_day,
-                               limits.HOURS_MIN, limits.HOURS_MAX)
+            limits.check_float(
+                "hours at load per day", hours_at_load_per_day, limits.HOURS_MIN, limits.HOURS_MAX
+            )
     except limits.InputError as exc:
         raise ScenarioError(str(exc)) from None
 
 
-def _upgrade_columns(catalog: Catalog, pid: str, prev: int | None, n: int, *,
-                     prices: Mapping[str, PriceQuote] | None, priced: bool
-                     ) -> dict[str, Any]:
+def _upgrade_columns(
+    catalog: Catalog,
+    pid: str,
+    prev: int | None,
+    n: int,
+    *,
+    prices: Mapping[str, PriceQuote] | None,
+    priced: bool,
+) -> dict[str, Any]:
     """``upgrade_chf_from_previous`` (CHF, NaN if none) and ``upgrade_note`` of the row
     with `n` units from the previous priced row with `prev` units."""
     cols: dict[str, Any] = {"upgrade_chf_from_previous": math.nan, "upgrade_note": ""}
@@ -181,68 +218,135 @@ def _upgrade_columns(catalog: Catalog, pid: str, prev: int | None, n: int, *,
 
 def _columns(workload: Workload, tco_col: str) -> list[str]:
     """The frame's columns in order (``speculative`` only where speculation is on)."""
-    cols = ["platform", "family", "units", "parallel", "engine", "transport", "fits", "reason",
-            "design",
-            "price_chf", "price_complete", "unpriced_items", "missing_parts",
-            "meets_floors", "floor_misses", "oldest_price_date",
-            "raw_memory_gb", "usable_memory_gib", "weights_gib_per_unit",
-            "max_context_tokens", "max_concurrency", "decode_tok_s_per_request",
-            "decode_tok_s_total", "prefill_tok_s", "ttft_s", "decode_tok_s_low",
-            "decode_tok_s_high", "ttft_s_low", "ttft_s_high", "power_w_idle", "power_w_load",
-            "energy_chf_per_year", "chf_per_usable_gb", "chf_per_tok_s", tco_col,
-            "upgrade_chf_from_previous", "upgrade_note", "storage_tb_per_unit",
-            *MEMORY_COLUMNS, "rough_decode", "rough_prefill", "assumptions"]
-    if workload.speculative != "none":      # the column only where speculation is on
+    cols = [
+        "platform",
+        "family",
+        "units",
+        "parallel",
+        "engine",
+        "transport",
+        "fits",
+        "reason",
+        "design",
+        "price_chf",
+        "price_complete",
+        "unpriced_items",
+        "missing_parts",
+        "meets_floors",
+        "floor_misses",
+        "oldest_price_date",
+        "raw_memory_gb",
+        "usable_memory_gib",
+        "weights_gib_per_unit",
+        "max_context_tokens",
+        "max_concurrency",
+        "decode_tok_s_per_request",
+        "decode_tok_s_total",
+        "prefill_tok_s",
+        "ttft_s",
+        "decode_tok_s_low",
+        "decode_tok_s_high",
+        "ttft_s_low",
+        "ttft_s_high",
+        "power_w_idle",
+        "power_w_load",
+        "energy_chf_per_year",
+        "chf_per_usable_gb",
+        "chf_per_tok_s",
+        tco_col,
+        "upgrade_chf_from_previous",
+        "upgrade_note",
+        "storage_tb_per_unit",
+        *MEMORY_COLUMNS,
+        "rough_decode",
+        "rough_prefill",
+        "assumptions",
+    ]
+    if workload.speculative != "none":  # the column only where speculation is on
         cols.append("speculative")
     return cols
 
 
-def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | None,
-         prices: Mapping[str, PriceQuote] | None, model: ModelArch | None,
-         cost: RunningCost, tco_col: str,
-         found: Estimate | ScenarioError | None = None) -> dict[str, Any]:
+def _row(
+    w: Workload,
+    catalog: Catalog,
+    pid: str,
+    n: int,
+    *,
+    parallel: str | None,
+    prices: Mapping[str, PriceQuote] | None,
+    model: ModelArch | None,
+    cost: RunningCost,
+    tco_col: str,
+    found: Estimate | ScenarioError | None = None,
+) -> dict[str, Any]:
     """One row; `found`: the row's `best_estimate` (or its error) when already computed."""
     p = catalog.platform(pid)
     row: dict[str, Any] = {
-        "platform": pid, "units": n, "parallel": None, "engine": None, "transport": None,
+        "platform": pid,
+        "units": n,
+        "parallel": None,
+        "engine": None,
+        "transport": None,
         "fits": False,
-        "reason": "", "design": None, "price_chf": math.nan, "price_complete": False,
-        "unpriced_items": "", "missing_parts": [], "oldest_price_date": None,
-        "raw_memory_gb": n * p.memory_gb, "usable_memory_gib": math.nan,
-        "weights_gib_per_unit": math.nan, "max_context_tokens": math.nan,
-        "max_concurrency": math.nan, "decode_tok_s_per_request": math.nan,
-        "decode_tok_s_total": math.nan, "prefill_tok_s": math.nan, "ttft_s": math.nan,
-        "decode_tok_s_low": math.nan, "decode_tok_s_high": math.nan,
-        "ttft_s_low": math.nan, "ttft_s_high": math.nan,
-        "power_w_idle": math.nan, "power_w_load": math.nan,
-        "energy_chf_per_year": math.nan, "chf_per_usable_gb": math.nan,
-        "chf_per_tok_s": math.nan, tco_col: math.nan,
+        "reason": "",
+        "design": None,
+        "price_chf": math.nan,
+        "price_complete": False,
+        "unpriced_items": "",
+        "missing_parts": [],
+        "oldest_price_date": None,
+        "raw_memory_gb": n * p.memory_gb,
+        "usable_memory_gib": math.nan,
+        "weights_gib_per_unit": math.nan,
+        "max_context_tokens": math.nan,
+        "max_concurrency": math.nan,
+        "decode_tok_s_per_request": math.nan,
+        "decode_tok_s_total": math.nan,
+        "prefill_tok_s": math.nan,
+        "ttft_s": math.nan,
+        "decode_tok_s_low": math.nan,
+        "decode_tok_s_high": math.nan,
+        "ttft_s_low": math.nan,
+        "ttft_s_high": math.nan,
+        "power_w_idle": math.nan,
+        "power_w_load": math.nan,
+        "energy_chf_per_year": math.nan,
+        "chf_per_usable_gb": math.nan,
+        "chf_per_tok_s": math.nan,
+        tco_col: math.nan,
         "storage_tb_per_unit": storage_tb(catalog, pid),
-        "speculative": "",          # "MTP k=3, code" when speculative decoding is on
+        "speculative": "",  # "MTP k=3, code" when speculative decoding is on
         **dict.fromkeys(MEMORY_COLUMNS, math.nan),
         "accelerator_gib_per_unit": p.accelerator_memory_gib,
-        "rough_decode": False, "rough_prefill": False, "assumptions": [],
+        "rough_decode": False,
+        "rough_prefill": False,
+        "assumptions": [],
     }
     try:
         bom = bill_of_materials(catalog, pid, n, prices=prices)
     except TopologyError as exc:
         row["reason"] = str(exc)
         return row
-    row.update(design=bom.topology.design, price_chf=_nan(bom.total_chf),
-               price_complete=bom.price_complete,
-               unpriced_items="; ".join([*bom.missing_prices, *bom.unpriced_items]),
-               missing_parts=[*bom.missing_prices, *bom.unpriced_items],
-               power_w_idle=bom.power_w_idle, power_w_load=bom.power_w_load,
-               oldest_price_date=None if bom.oldest_price_date is None
-               else bom.oldest_price_date.isoformat())
+    row.update(
+        design=bom.topology.design,
+        price_chf=_nan(bom.total_chf),
+        price_complete=bom.price_complete,
+        unpriced_items="; ".join([*bom.missing_prices, *bom.unpriced_items]),
+        missing_parts=[*bom.missing_prices, *bom.unpriced_items],
+        power_w_idle=bom.power_w_idle,
+        power_w_load=bom.power_w_load,
+        oldest_price_date=None
+        if bom.oldest_price_date is None
+        else bom.oldest_price_date.isoformat(),
+    )
     energy = cost.energy_chf_per_year(idle_w=bom.power_w_idle, load_w=bom.power_w_load)
     row["energy_chf_per_year"] = energy
     row[tco_col] = cost.tco_chf(row["price_chf"], energy)
     e: Estimate | ScenarioError | UnknownIdError | None = found
     if e is None:
         try:
-            e = best_estimate(w, catalog, pid, n, parallel=parallel, model=model,
-                              prices=prices)
+            e = best_estimate(w, catalog, pid, n, parallel=parallel, model=model, prices=prices)
         except (ScenarioError, UnknownIdError) as exc:
             e = exc
     if not isinstance(e, Estimate):
@@ -251,52 +355,78 @@ def _row(w: Workload, catalog: Catalog, pid: str, n: int, *, parallel: str | Non
     r, f = e.resolved, e.fit
     if r.spec is not None and e.spec_figures:
         sf = e.spec_figures
-        row["speculative"] = (f"{r.spec.label}: {sf['spec_accepted_tokens_per_step']:.1f} "
-                              f"tok/step, x{sf['spec_speedup']:.2f}")
+        row["speculative"] = (
+            f"{r.spec.label}: {sf['spec_accepted_tokens_per_step']:.1f} "
+            f"tok/step, x{sf['spec_speedup']:.2f}"
+        )
     usable_gib = f.usable_gib_per_unit * n
     split = r.units > 1 and r.parallel != "replicas" and r.transport is not None
-    row.update(parallel=r.parallel, engine=r.engine.id, fits=e.fits, reason=f.reason,
-               transport=r.transport.id if split and r.transport is not None else None,
-               usable_memory_gib=usable_gib, weights_gib_per_unit=f.weights_gib_per_unit,
-               max_context_tokens=f.max_context_tokens, max_concurrency=f.max_concurrency,
-               **memory_breakdown(f), rough_decode=e.rough_decode,
-               rough_prefill=e.rough_prefill, assumptions=list(e.assumptions))
+    row.update(
+        parallel=r.parallel,
+        engine=r.engine.id,
+        fits=e.fits,
+        reason=f.reason,
+        transport=r.transport.id if split and r.transport is not None else None,
+        usable_memory_gib=usable_gib,
+        weights_gib_per_unit=f.weights_gib_per_unit,
+        max_context_tokens=f.max_context_tokens,
+        max_concurrency=f.max_concurrency,
+        **memory_breakdown(f),
+        rough_decode=e.rough_decode,
+        rough_prefill=e.rough_prefill,
+        assumptions=list(e.assumptions),
+    )
     row["chf_per_usable_gb"] = row["price_chf"] / (usable_gib * GIB / 1e9)
     if e.fits:
         total = effective_total_tok_s(e)
-        row.update(decode_tok_s_per_request=e.speed.decode_tok_s_per_request,
-                   decode_tok_s_total=total, prefill_tok_s=e.speed.prefill_tok_s,
-                   ttft_s=e.speed.ttft_s,
-                   decode_tok_s_low=e.band.decode_tok_s_low,
-                   decode_tok_s_high=e.band.decode_tok_s_high,
-                   ttft_s_low=e.band.ttft_s_low, ttft_s_high=e.band.ttft_s_high,
-                   chf_per_tok_s=row["price_chf"] / total if total > 0 else math.nan)
+        row.update(
+            decode_tok_s_per_request=e.speed.decode_tok_s_per_request,
+            decode_tok_s_total=total,
+            prefill_tok_s=e.speed.prefill_tok_s,
+            ttft_s=e.speed.ttft_s,
+            decode_tok_s_low=e.band.decode_tok_s_low,
+            decode_tok_s_high=e.band.decode_tok_s_high,
+            ttft_s_low=e.band.ttft_s_low,
+            ttft_s_high=e.band.ttft_s_high,
+            chf_per_tok_s=row["price_chf"] / total if total > 0 else math.nan,
+        )
     return row
 
 
 #: Per-unit memory of a row's chosen layout (GiB; NaN where no layout is valid) and the
 #: ranges of the engine's overhead where it has them (`sizing.memory.MemoryFit`).
 MEMORY_COLUMNS: tuple[str, ...] = (
-    "usable_gib_per_unit", "accelerator_gib_per_unit", "kv_required_gib_per_unit",
-    "overhead_gib_per_unit", "free_gib_per_unit", "kv_cache_gib_per_unit",
-    "kv_cache_gib_per_unit_low", "kv_cache_gib_per_unit_high", "max_context_tokens_low",
-    "max_context_tokens_high", "max_concurrency_low", "max_concurrency_high")
+    "usable_gib_per_unit",
+    "accelerator_gib_per_unit",
+    "kv_required_gib_per_unit",
+    "overhead_gib_per_unit",
+    "free_gib_per_unit",
+    "kv_cache_gib_per_unit",
+    "kv_cache_gib_per_unit_low",
+    "kv_cache_gib_per_unit_high",
+    "max_context_tokens_low",
+    "max_context_tokens_high",
+    "max_concurrency_low",
+    "max_concurrency_high",
+)
 
 
 def memory_breakdown(f: MemoryFit) -> dict[str, float]:
     """The `MEMORY_COLUMNS` of one fit, except the accelerator memory (a platform figure);
     ``free_gib_per_unit`` is the headroom, never below 0."""
-    return {"usable_gib_per_unit": f.usable_gib_per_unit,
-            "kv_required_gib_per_unit": f.kv_required_gib_per_unit,
-            "overhead_gib_per_unit": f.overhead_gib_per_unit,
-            "free_gib_per_unit": max(0.0, f.headroom_gib_per_unit),
-            "kv_cache_gib_per_unit": f.kv_cache_gib_per_unit,
-            "kv_cache_gib_per_unit_low": f.kv_cache_gib_per_unit_low,
-            "kv_cache_gib_per_unit_high": f.kv_cache_gib_per_unit_high,
-            "max_context_tokens_low": f.max_context_tokens_low,
-            "max_context_tokens_high": f.max_context_tokens_high,
-            "max_concurrency_low": f.max_concurrency_low,
-            "max_concurrency_high": f.max_concurrency_high}
+    return {
+        "usable_gib_per_unit": f.usable_gib_per_unit,
+        "kv_required_gib_per_unit": f.kv_required_gib_per_unit,
+        "overhead_gib_per_unit": f.overhead_gib_per_unit,
+        "free_gib_per_unit": max(0.0, f.headroom_gib_per_unit),
+        "kv_cache_gib_per_unit": f.kv_cache_gib_per_unit,
+        "kv_cache_gib_per_unit_low": f.kv_cache_gib_per_unit_low,
+        "kv_cache_gib_per_unit_high": f.kv_cache_gib_per_unit_high,
+        "max_context_tokens_low": f.max_context_tokens_low,
+        "max_context_tokens_high": f.max_context_tokens_high,
+        "max_concurrency_low": f.max_concurrency_low,
+        "max_concurrency_high": f.max_concurrency_high,
+    }
 
 
 MISS_TEXT = {"speed": "the speed floor", "ttft": "the TTFT ceiling"}
@@ -308,12 +438,10 @@ def with_floors(df: pd.DataFrame, floors: Floors) -> pd.DataFrame:
     that do not fit -- they fail on memory, see ``reason``)."""
     out = df.copy()
     misses: list[list[str]] = []
-    for fits, v, t in zip(out["fits"], out["decode_tok_s_per_request"], out["ttft_s"],
-                          strict=True):
+    for fits, v, t in zip(out["fits"], out["decode_tok_s_per_request"], out["ttft_s"], strict=True):
         misses.append(floors.misses(float(v), float(t)) if bool(fits) else [])
     out["floor_misses"] = pd.Series(misses, index=out.index, dtype=object)
-    out["meets_floors"] = [bool(f) and not m for f, m in
-                           zip(out["fits"], misses, strict=True)]
+    out["meets_floors"] = [bool(f) and not m for f, m in zip(out["fits"], misses, strict=True)]
     out["meets_floors"] = out["meets_floors"].astype(bool)
     return out
 
@@ -338,12 +466,18 @@ def rank(df: pd.DataFrame, rule: str) -> pd.DataFrame:
     if rule not in RANK_RULES:
         raise ValueError(f"unknown rank rule {rule!r}; valid: {', '.join(RANK_RULES)}")
     fits = df["fits"].fillna(False).to_numpy(dtype=bool)
-    usable = (df["meets_floors"].fillna(False).to_numpy(dtype=bool)
-              if "meets_floors" in df.columns else fits)
+    usable = (
+        df["meets_floors"].fillna(False).to_numpy(dtype=bool)
+        if "meets_floors" in df.columns
+        else fits
+    )
     price_col = df["price_chf"].to_numpy(dtype=float)
     priced = ~np.isnan(price_col)
-    complete = (df["price_complete"].fillna(False).to_numpy(dtype=bool)
-                if "price_complete" in df.columns else priced)
+    complete = (
+        df["price_complete"].fillna(False).to_numpy(dtype=bool)
+        if "price_complete" in df.columns
+        else priced
+    )
     speed = np.nan_to_num(df["decode_tok_s_per_request"].to_numpy(dtype=float), nan=0.0)
     price = np.where(priced, price_col, math.inf)
     usable_tier = (~fits).astype(int) * 2 + (fits & ~usable).astype(int)
@@ -362,7 +496,7 @@ def rank(df: pd.DataFrame, rule: str) -> pd.DataFrame:
         keys = (usable_tier, price_tier, inf_nan("chf_per_tok_s"), price)
     else:
         keys = (usable_tier, price_tier, inf_nan(_tco_column(df)), -speed)
-    order = np.lexsort(keys[::-1])          # stable; the first key is the primary one
+    order = np.lexsort(keys[::-1])  # stable; the first key is the primary one
     return df.iloc[order].reset_index(drop=True)
 
 
@@ -383,14 +517,19 @@ class BestChoice:
 
     def rule_text(self) -> str:
         """The rule as stated next to the headline."""
-        what = {"cheapest": "cheapest configuration that fits",
-                "fastest": "fastest decode per stream that fits",
-                "chf_per_tok_s": "lowest CHF per decode tok/s that fits",
-                "tco": "lowest total cost of ownership that fits"}[self.rule]
+        what = {
+            "cheapest": "cheapest configuration that fits",
+            "fastest": "fastest decode per stream that fits",
+            "chf_per_tok_s": "lowest CHF per decode tok/s that fits",
+            "tco": "lowest total cost of ownership that fits",
+        }[self.rule]
         if self.floors.active:
             what += f" and meets {self.floors.text()}"
-        extra = (" (central estimate; complete prices before incomplete ones)"
-                 if self.rule in _COST_RULES else " (central estimate)")
+        extra = (
+            " (central estimate; complete prices before incomplete ones)"
+            if self.rule in _COST_RULES
+            else " (central estimate)"
+        )
         return what + extra
 
     def miss_text(self) -> str:
@@ -406,8 +545,10 @@ class BestChoice:
         if isinstance(c.get("parallel"), str) and int(c["units"]) > 1:
             label += f" ({c['parallel']})"
         misses = " and ".join(MISS_TEXT[m] for m in self.closest_misses) or "a floor"
-        return (f"{head}; closest: {label} ({_g(c['decode_tok_s_per_request'])} tok/s, "
-                f"TTFT {_g(c['ttft_s'])} s) misses {misses}")
+        return (
+            f"{head}; closest: {label} ({_g(c['decode_tok_s_per_request'])} tok/s, "
+            f"TTFT {_g(c['ttft_s'])} s) misses {misses}"
+        )
 
 
 def _g(x: float) -> str:
@@ -419,8 +560,9 @@ def _g(x: float) -> str:
     return f"{x:.2g}" if x >= 10 else f"{x:.1f}"
 
 
-def best_choice(df: pd.DataFrame, rule: str = "cheapest",
-                floors: Floors | None = None) -> BestChoice:
+def best_choice(
+    df: pd.DataFrame, rule: str = "cheapest", floors: Floors | None = None
+) -> BestChoice:
     """The best option of a `compare` frame under ``rule`` and ``floors`` (default
     `Floors()`; the frame's own ``meets_floors`` is recomputed for these floors)."""
     floors = floors or Floors()
@@ -428,21 +570,27 @@ def best_choice(df: pd.DataFrame, rule: str = "cheapest",
     best = None
     if len(ranked):
         first = ranked.iloc[0]
-        if bool(first["meets_floors"]) and (rule == "fastest"
-                                            or not pd.isna(first["price_chf"])):
+        if bool(first["meets_floors"]) and (rule == "fastest" or not pd.isna(first["price_chf"])):
             best = {str(k): v for k, v in first.to_dict().items()}
     if best is not None:
         return BestChoice(rule=rule, floors=floors, best=best)
     fitting = ranked[ranked["fits"].fillna(False).astype(bool)]
     if fitting.empty:
         return BestChoice(rule=rule, floors=floors, best=None)
-    gaps = [floors.shortfall(float(v), float(t)) for v, t in
-            zip(fitting["decode_tok_s_per_request"], fitting["ttft_s"], strict=True)]
+    gaps = [
+        floors.shortfall(float(v), float(t))
+        for v, t in zip(fitting["decode_tok_s_per_request"], fitting["ttft_s"], strict=True)
+    ]
     prices = fitting["price_chf"].fillna(math.inf).to_numpy(dtype=float)
     i = min(range(len(gaps)), key=lambda k: (gaps[k], prices[k]))
     closest = {str(k): v for k, v in fitting.iloc[i].to_dict().items()}
-    return BestChoice(rule=rule, floors=floors, best=None, closest=closest,
-                      closest_misses=tuple(closest["floor_misses"]))
+    return BestChoice(
+        rule=rule,
+        floors=floors,
+        best=None,
+        closest=closest,
+        closest_misses=tuple(closest["floor_misses"]),
+    )
 
 
 # ----------------------------------------------------------------------------- storage
@@ -468,9 +616,13 @@ def storage_tb(catalog: Catalog, platform_id: str) -> float:
     return total
 
 
-def storage_fit(catalog: Catalog, library: Sequence[tuple[str, str]], *,
-                platforms: Sequence[str] | None = None,
-                reserve_gb: float = OS_RESERVE_GB) -> pd.DataFrame:
+def storage_fit(
+    catalog: Catalog,
+    library: Sequence[tuple[str, str]],
+    *,
+    platforms: Sequence[str] | None = None,
+    reserve_gb: float = OS_RESERVE_GB,
+) -> pd.DataFrame:
     """How much of a model library (model id, quant id) each SKU's SSD holds.
 
     Per unit: every node of a multi-node cluster keeps its own copy of the checkpoints it
@@ -490,15 +642,40 @@ def storage_fit(catalog: Catalog, library: Sequence[tuple[str, str]], *,
             if used + s > usable:
                 break
             fit, used = fit + 1, used + s
-        rows.append({"platform": pid, "storage_tb": tb, "usable_gb": usable,
-                     "library_gb": total, "models_in_library": len(sizes),
-                     "models_fit": fit, "all_fit": fit == len(sizes),
-                     "free_gb_after_library": usable - total})
+        rows.append(
+            {
+                "platform": pid,
+                "storage_tb": tb,
+                "usable_gb": usable,
+                "library_gb": total,
+                "models_in_library": len(sizes),
+                "models_fit": fit,
+                "all_fit": fit == len(sizes),
+                "free_gb_after_library": usable - total,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-__all__ = ["DEFAULT_MAX_TTFT_S", "DEFAULT_MIN_TOK_S_PER_STREAM", "FLOOR_MISSES",
-           "OS_RESERVE_GB", "RANK_RULES", "BestChoice", "Floors", "Workload", "best_choice",
-           "best_estimate", "check_transport", "checkpoint_gb", "compare",
-           "effective_total_tok_s", "layouts", "offered_transport", "rank", "storage_fit",
-           "storage_tb", "with_floors"]
+__all__ = [
+    "DEFAULT_MAX_TTFT_S",
+    "DEFAULT_MIN_TOK_S_PER_STREAM",
+    "FLOOR_MISSES",
+    "OS_RESERVE_GB",
+    "RANK_RULES",
+    "BestChoice",
+    "Floors",
+    "Workload",
+    "best_choice",
+    "best_estimate",
+    "check_transport",
+    "checkpoint_gb",
+    "compare",
+    "effective_total_tok_s",
+    "layouts",
+    "offered_transport",
+    "rank",
+    "storage_fit",
+    "storage_tb",
+    "with_floors",
+]

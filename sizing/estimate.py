@@ -42,7 +42,7 @@ class Estimate:
     price_chf: float | None
     assumptions: list[str]
     band: SpeedBand
-    spec_figures: dict[str, Any] | None = None   # speculative decoding (None when off)
+    spec_figures: dict[str, Any] | None = None  # speculative decoding (None when off)
     # rough figures: the decode / prefill efficiency is borrowed, not measured for this
     # platform family or engine (`rough_figures`; the assumptions say so in words)
     rough_decode: bool = False
@@ -62,14 +62,16 @@ class Estimate:
             "context": r.context_tokens,
             "concurrency": r.concurrency,
             "mem_util": r.mem_util,
-            "memory_setting": (r.platform.memory_setting.id
-                               if r.platform.memory_setting is not None else None),
+            "memory_setting": (
+                r.platform.memory_setting.id if r.platform.memory_setting is not None else None
+            ),
             # decode inputs of issue 11 item 3 (null where the engine has no switch)
             "cuda_graphs": r.cuda_graphs if r.engine.cuda_graphs else None,
             # collectives between units (issue 11 item 4); null for one unit / no link
             "transport": r.transport.id if r.transport is not None and r.units > 1 else None,
             "routing_concentration": r.model.routing_concentration
-            if r.model.arch.num_experts else None,
+            if r.model.arch.num_experts
+            else None,
             "sequence_overhead_us_per_step": r.sequence_overhead_us,
             "fits": self.fits,
             "reason": f.reason,
@@ -95,9 +97,10 @@ class Estimate:
             "max_context_tokens_low": f.max_context_tokens_low,
             "max_context_tokens_high": f.max_context_tokens_high,
             "max_num_batched_tokens": self.scenario.max_num_batched_tokens,
-            "engine_version": (self.scenario.engine_version
-                               or (r.engine.memory_model.default_version
-                                   if r.engine.memory_model else None)),
+            "engine_version": (
+                self.scenario.engine_version
+                or (r.engine.memory_model.default_version if r.engine.memory_model else None)
+            ),
             "decode_tok_s_per_request": s.decode_tok_s_per_request if self.fits else 0.0,
             "decode_tok_s_total": s.decode_tok_s_total if self.fits else 0.0,
             "decode_batch_per_copy": s.batch_per_group,
@@ -121,31 +124,49 @@ class Estimate:
                 out[key] = round(max(value, 0.0), 4)
         return out
 
-
     def _spec_dict(self) -> dict[str, Any]:
         """Speculative-decoding fields: accepted tokens per step (with the range the
         published acceptance figures give), draft cost, speed-up over no speculation."""
         spec, f = self.resolved.spec, self.spec_figures
         if spec is None or f is None:
-            return {"speculative": "none", "spec_draft_tokens": 0, "spec_content": None,
-                    "spec_draft_model": None, "spec_label": None,
-                    "spec_accepted_tokens_per_step": 1.0,
-                    "spec_accepted_tokens_per_step_low": None,
-                    "spec_accepted_tokens_per_step_high": None, "spec_accept_rate": None,
-                    "spec_accept_rate_low": None, "spec_accept_rate_high": None,
-                    "spec_draft_ms_per_step": 0.0, "spec_speedup": None,
-                    "decode_tok_s_per_request_no_spec": None, "spec_sources": []}
-        return {"speculative": spec.method, "spec_draft_tokens": spec.draft_tokens,
-                "spec_content": spec.content, "spec_draft_model": spec.draft_model,
-                "spec_label": spec.label,
-                "spec_accept_rate": spec.accept_central,
-                "spec_accept_rate_low": spec.accept_low,
-                "spec_accept_rate_high": spec.accept_high,
-                **f, "spec_sources": list(spec.sources)}
+            return {
+                "speculative": "none",
+                "spec_draft_tokens": 0,
+                "spec_content": None,
+                "spec_draft_model": None,
+                "spec_label": None,
+                "spec_accepted_tokens_per_step": 1.0,
+                "spec_accepted_tokens_per_step_low": None,
+                "spec_accepted_tokens_per_step_high": None,
+                "spec_accept_rate": None,
+                "spec_accept_rate_low": None,
+                "spec_accept_rate_high": None,
+                "spec_draft_ms_per_step": 0.0,
+                "spec_speedup": None,
+                "decode_tok_s_per_request_no_spec": None,
+                "spec_sources": [],
+            }
+        return {
+            "speculative": spec.method,
+            "spec_draft_tokens": spec.draft_tokens,
+            "spec_content": spec.content,
+            "spec_draft_model": spec.draft_model,
+            "spec_label": spec.label,
+            "spec_accept_rate": spec.accept_central,
+            "spec_accept_rate_low": spec.accept_low,
+            "spec_accept_rate_high": spec.accept_high,
+            **f,
+            "spec_sources": list(spec.sources),
+        }
 
 
-def estimate(scenario: Scenario, catalog: Catalog, *, model: ModelArch | None = None,
-             prices: Mapping[str, PriceQuote] | None = None) -> Estimate:
+def estimate(
+    scenario: Scenario,
+    catalog: Catalog,
+    *,
+    model: ModelArch | None = None,
+    prices: Mapping[str, PriceQuote] | None = None,
+) -> Estimate:
     """Predict memory fit, speed, power and price of `scenario`.
 
     Raises ScenarioError (one line) for unknown ids or impossible inputs.
@@ -156,10 +177,13 @@ def estimate(scenario: Scenario, catalog: Catalog, *, model: ModelArch | None = 
     return result
 
 
-def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
-                  models: Sequence[ModelArch | None] | None = None,
-                  prices: Mapping[str, PriceQuote] | None = None
-                  ) -> list[Estimate | ScenarioError]:
+def estimate_many(
+    scenarios: Sequence[Scenario],
+    catalog: Catalog,
+    *,
+    models: Sequence[ModelArch | None] | None = None,
+    prices: Mapping[str, PriceQuote] | None = None,
+) -> list[Estimate | ScenarioError]:
     """Evaluate many scenarios in one vectorized pass (sizing.kernel), in order.
 
     A scenario that cannot be evaluated yields its ScenarioError in its place.
@@ -178,8 +202,9 @@ def estimate_many(scenarios: Sequence[Scenario], catalog: Catalog, *,
     return [o for o in out if o is not None]
 
 
-def _cluster_figures(catalog: Catalog, key: tuple[str, int],
-                     prices: Mapping[str, PriceQuote] | None) -> Any:
+def _cluster_figures(
+    catalog: Catalog, key: tuple[str, int], prices: Mapping[str, PriceQuote] | None
+) -> Any:
     """(idle W, load W, price CHF, items without a price) of (platform id, units), or the
     ScenarioError (e.g. no topology for that many units)."""
     try:
@@ -192,40 +217,53 @@ def _cluster_figures(catalog: Catalog, key: tuple[str, int],
 
 def _band_assumption(fam: FamilyCalibration, engine_name: str, assumed_s: float) -> str:
     """The likely-range line (``assumed_s``: the per-step cost the engine has no rows for)."""
-    return (f"likely range: decode ±{fam.decode_band_pct:g} %, prefill and TTFT "
-            f"±{fam.prefill_band_pct:g} % ({fam.family}: 80 % of leave-one-source-out "
-            "predictions fell inside)"
-            + (f"; decode widened for the per-step cost {engine_name} has no rows for "
-               f"(ASSUMPTION: 0 to {2 * assumed_s * 1e3:g} ms per step)"
-               if assumed_s else ""))
+    return (
+        f"likely range: decode ±{fam.decode_band_pct:g} %, prefill and TTFT "
+        f"±{fam.prefill_band_pct:g} % ({fam.family}: 80 % of leave-one-source-out "
+        "predictions fell inside)"
+        + (
+            f"; decode widened for the per-step cost {engine_name} has no rows for "
+            f"(ASSUMPTION: 0 to {2 * assumed_s * 1e3:g} ms per step)"
+            if assumed_s
+            else ""
+        )
+    )
 
 
 def _spec_assumption(spec_figures: dict[str, float]) -> str:
-    return (f"speculative decoding: {spec_figures['spec_accepted_tokens_per_step']:.2f} "
-            f"tokens per step ({spec_figures['spec_accepted_tokens_per_step_low']:.2f}-"
-            f"{spec_figures['spec_accepted_tokens_per_step_high']:.2f}), x"
-            f"{spec_figures['spec_speedup']:.2f} over no speculation at this batch; "
-            "the decode range includes the acceptance range")
+    return (
+        f"speculative decoding: {spec_figures['spec_accepted_tokens_per_step']:.2f} "
+        f"tokens per step ({spec_figures['spec_accepted_tokens_per_step_low']:.2f}-"
+        f"{spec_figures['spec_accepted_tokens_per_step_high']:.2f}), x"
+        f"{spec_figures['spec_speedup']:.2f} over no speculation at this batch; "
+        "the decode range includes the acceptance range"
+    )
 
 
-def _estimate_resolved(ok: Sequence[tuple[int, Resolved]], catalog: Catalog,
-                       prices: Mapping[str, PriceQuote] | None,
-                       out: list[Estimate | ScenarioError | None]) -> None:
+def _estimate_resolved(
+    ok: Sequence[tuple[int, Resolved]],
+    catalog: Catalog,
+    prices: Mapping[str, PriceQuote] | None,
+    out: list[Estimate | ScenarioError | None],
+) -> None:
     """Fill ``out[i]`` for every resolved ``(i, r)`` of `ok` from one kernel pass."""
     rs = [r for _, r in ok]
     t = kernel.table_from_rows(
         [kernel.static_row(r.platform, r.model, r.quant, r.engine, catalog) for r in rs],
-        {"units_count": [r.units for r in rs],
-         "parallel_code": [kernel.PARALLEL_CODE[r.parallel] for r in rs],
-         "kv_bytes_per_elem": [1 if r.kv_dtype == "fp8" else 2 for r in rs],
-         "context_tokens": [r.context_tokens for r in rs],
-         "concurrency_count": [r.concurrency for r in rs],
-         "memory_utilization_fraction": [r.mem_util for r in rs],
-         "spec_speed_multiplier": [r.scenario.speculative_multiplier for r in rs],
-         "cuda_graphs_flag": [float(r.cuda_graphs) for r in rs],
-         **_spec_table_columns(rs, catalog),
-         **_engine_memory_table_columns(rs),
-         **_transport_table_columns(rs)})
+        {
+            "units_count": [r.units for r in rs],
+            "parallel_code": [kernel.PARALLEL_CODE[r.parallel] for r in rs],
+            "kv_bytes_per_elem": [1 if r.kv_dtype == "fp8" else 2 for r in rs],
+            "context_tokens": [r.context_tokens for r in rs],
+            "concurrency_count": [r.concurrency for r in rs],
+            "memory_utilization_fraction": [r.mem_util for r in rs],
+            "spec_speed_multiplier": [r.scenario.speculative_multiplier for r in rs],
+            "cuda_graphs_flag": [float(r.cuda_graphs) for r in rs],
+            **_spec_table_columns(rs, catalog),
+            **_engine_memory_table_columns(rs),
+            **_transport_table_columns(rs),
+        },
+    )
     mem = kernel.memory(t)
     dec = kernel.decode(t, mem)
     spec_dec = _spec_variants(t, mem, rs) if any(r.spec for r in rs) else None
@@ -250,7 +288,8 @@ def _estimate_resolved(ok: Sequence[tuple[int, Resolved]], catalog: Catalog,
             step_ms=float(dec["step_s"][j] * 1e3),
             allreduce_ms_per_step=float(dec["allreduce_s"][j] * 1e3),
             prefill_tok_s=float(r.context_tokens / t_prefill[j]),
-            ttft_s=float(t_first[j]))
+            ttft_s=float(t_first[j]),
+        )
         assumptions = [*r.assumptions, *_model_assumptions(r, fit, speed, catalog)]
         if missing:
             assumptions.append("no price known for: " + ", ".join(missing))
@@ -258,17 +297,33 @@ def _estimate_resolved(ok: Sequence[tuple[int, Resolved]], catalog: Catalog,
         spec_figures, decode_range = None, None
         if r.spec is not None and spec_dec is not None:
             spec_figures, decode_range = _spec_figures(dec, spec_dec, j)
-        assumed_s = (fam.step_overhead_us * 1e-6 if fam.fixed_cost == "per_step"
-                     and r.engine.id not in fam.step_overhead_engines else 0.0)
-        band = speed_band(speed, r.context_tokens, fam, decode_range=decode_range,
-                          assumed_fixed_s=assumed_s)
+        assumed_s = (
+            fam.step_overhead_us * 1e-6
+            if fam.fixed_cost == "per_step" and r.engine.id not in fam.step_overhead_engines
+            else 0.0
+        )
+        band = speed_band(
+            speed, r.context_tokens, fam, decode_range=decode_range, assumed_fixed_s=assumed_s
+        )
         assumptions.append(_band_assumption(fam, r.engine.name, assumed_s))
         if spec_figures is not None:
             assumptions.append(_spec_assumption(spec_figures))
         rough_decode, rough_prefill = rough_figures(fam, eng)
-        out[i] = Estimate(r.scenario, r, fit.fits, fit, speed, load_w, idle_w, price,
-                          assumptions, band, spec_figures, rough_decode=rough_decode,
-                          rough_prefill=rough_prefill)
+        out[i] = Estimate(
+            r.scenario,
+            r,
+            fit.fits,
+            fit,
+            speed,
+            load_w,
+            idle_w,
+            price,
+            assumptions,
+            band,
+            spec_figures,
+            rough_decode=rough_decode,
+            rough_prefill=rough_prefill,
+        )
 
 
 def _engine_memory_table_columns(rs: Sequence[Resolved]) -> dict[str, list[float]]:
@@ -289,9 +344,11 @@ def _spec_table_columns(rs: Sequence[Resolved], catalog: Catalog) -> dict[str, l
     return {k: [c[k] for c in rows] for k in rows[0]}
 
 
-def _spec_variants(t: kernel.Table, mem: kernel.Table, rs: Sequence[Resolved]
-                   ) -> dict[str, kernel.Table]:
+def _spec_variants(
+    t: kernel.Table, mem: kernel.Table, rs: Sequence[Resolved]
+) -> dict[str, kernel.Table]:
     """Decode without speculation and at the low / high end of the acceptance range."""
+
     def at(accept: list[float] | None, k: Any = None) -> kernel.Table:
         v = dict(t)
         if accept is not None:
@@ -300,13 +357,15 @@ def _spec_variants(t: kernel.Table, mem: kernel.Table, rs: Sequence[Resolved]
             v["spec_draft_tokens"] = np.zeros_like(t["spec_draft_tokens"])
             v["spec_memory_bytes"] = np.zeros_like(t["spec_memory_bytes"])
         return kernel.decode(v, kernel.memory(v) if k is not None else mem)
+
     low = [r.spec.accept_low if r.spec else 0.0 for r in rs]
     high = [r.spec.accept_high if r.spec else 0.0 for r in rs]
     return {"off": at(None, k=0), "low": at(low), "high": at(high)}
 
 
-def _spec_figures(dec: kernel.Table, v: dict[str, kernel.Table], j: int
-                  ) -> tuple[dict[str, float], tuple[float, float, float, float]]:
+def _spec_figures(
+    dec: kernel.Table, v: dict[str, kernel.Table], j: int
+) -> tuple[dict[str, float], tuple[float, float, float, float]]:
     def f(table: kernel.Table, key: str) -> float:
         return float(table[key][j])
 
@@ -319,14 +378,23 @@ def _spec_figures(dec: kernel.Table, v: dict[str, kernel.Table], j: int
         "spec_speedup": f(dec, "tok_s_per_request") / off,
         "decode_tok_s_per_request_no_spec": off,
     }
-    low = [f(v["low"], "tok_s_per_request"), f(v["high"], "tok_s_per_request"),
-           f(v["low"], "tok_s_total"), f(v["high"], "tok_s_total")]
-    return figures, (min(low[0], low[1]), max(low[0], low[1]), min(low[2], low[3]),
-                     max(low[2], low[3]))
+    low = [
+        f(v["low"], "tok_s_per_request"),
+        f(v["high"], "tok_s_per_request"),
+        f(v["low"], "tok_s_total"),
+        f(v["high"], "tok_s_total"),
+    ]
+    return figures, (
+        min(low[0], low[1]),
+        max(low[0], low[1]),
+        min(low[2], low[3]),
+        max(low[2], low[3]),
+    )
 
 
-def _prefill_assumption(r: Resolved, fam: FamilyCalibration, eng: EngineCalibration,
-                        catalog: Catalog) -> str:
+def _prefill_assumption(
+    r: Resolved, fam: FamilyCalibration, eng: EngineCalibration, catalog: Catalog
+) -> str:
     """How prefill is charged: GEMMs at the compute path's fitted rate, attention at the
     platform's flash-attention rate (measured, or an ASSUMPTION said so)."""
     cols = kernel.calibration_columns(fam, eng, 0.0, r.quant.id)
@@ -335,34 +403,55 @@ def _prefill_assumption(r: Resolved, fam: FamilyCalibration, eng: EngineCalibrat
     fa = r.platform.compute.flash_attention
     fa_tflops = kernel.attention_flop_s(r.platform) / 1e12
     if fa is None:
-        fa_text = (f"ASSUMPTION {kernel.ASSUMED_FLASH_ATTENTION_FRACTION:g} x the bf16 dense "
-                   f"peak = {fa_tflops:.0f} TFLOPS (no flash-attention figure for this "
-                   "platform)")
+        fa_text = (
+            f"ASSUMPTION {kernel.ASSUMED_FLASH_ATTENTION_FRACTION:g} x the bf16 dense "
+            f"peak = {fa_tflops:.0f} TFLOPS (no flash-attention figure for this "
+            "platform)"
+        )
     else:
-        fa_text = (f"{fa.tflops:g} TFLOPS flash attention ("
-                   + ("measured" if fa.measured else "ASSUMPTION") + f", {fa.source[0]}, "
-                   f"{fa.date.isoformat()})")
-    path = (" (the kernel path's own factor)"
-            if f"{fam.family}/{r.quant.id}" in eng.path_prefill_factors else "")
-    return (f"prefill: GEMMs at {gemm_tflops:.0f} TFLOPS (fitted rate of {fam.family} x "
-            f"{eng.engine} x {r.quant.id}{path}); attention at {fa_text}"
-            + (f" x {eng.attention_efficiency:g} ({eng.engine}'s attention kernels, fitted on "
-               "depth sweeps)" if eng.attention_efficiency < 1 else ""))
+        fa_text = (
+            f"{fa.tflops:g} TFLOPS flash attention ("
+            + ("measured" if fa.measured else "ASSUMPTION")
+            + f", {fa.source[0]}, "
+            f"{fa.date.isoformat()})"
+        )
+    path = (
+        " (the kernel path's own factor)"
+        if f"{fam.family}/{r.quant.id}" in eng.path_prefill_factors
+        else ""
+    )
+    return (
+        f"prefill: GEMMs at {gemm_tflops:.0f} TFLOPS (fitted rate of {fam.family} x "
+        f"{eng.engine} x {r.quant.id}{path}); attention at {fa_text}"
+        + (
+            f" x {eng.attention_efficiency:g} ({eng.engine}'s attention kernels, fitted on "
+            "depth sweeps)"
+            if eng.attention_efficiency < 1
+            else ""
+        )
+    )
 
 
-def _fixed_cost_assumption(fam: FamilyCalibration, eng: EngineCalibration,
-                           catalog: Catalog) -> str:
+def _fixed_cost_assumption(fam: FamilyCalibration, eng: EngineCalibration, catalog: Catalog) -> str:
     """The fixed decode cost of the platform class, in words."""
     if fam.fixed_cost == "per_step":
-        return (f"fixed cost {fam.step_overhead_us / 1e3:g} ms per decode step (per token of "
-                f"a stream), whatever the layer count: {fam.family} is Apple/Metal, whose "
-                "fixed cost is per step, not per layer (one value for every engine on the "
-                "class, fitted on its Mac rows; for an engine without Mac rows an assumption)")
+        return (
+            f"fixed cost {fam.step_overhead_us / 1e3:g} ms per decode step (per token of "
+            f"a stream), whatever the layer count: {fam.family} is Apple/Metal, whose "
+            "fixed cost is per step, not per layer (one value for every engine on the "
+            "class, fitted on its Mac rows; for an engine without Mac rows an assumption)"
+        )
     us = eng.layer_overhead_us_on(fam.family, catalog.calibration.layer_overhead_us)
     own = fam.family in eng.family_layer_overhead_us
-    return (f"fixed cost {us:g} µs per decoder layer per forward pass (kernel launches; "
-            + (f"fitted for {eng.engine} on {fam.family}" if own
-               else "the global value: no own fit for this path") + ")")
+    return (
+        f"fixed cost {us:g} µs per decoder layer per forward pass (kernel launches; "
+        + (
+            f"fitted for {eng.engine} on {fam.family}"
+            if own
+            else "the global value: no own fit for this path"
+        )
+        + ")"
+    )
 
 
 def rough_figures(fam: FamilyCalibration, eng: EngineCalibration) -> tuple[bool, bool]:
@@ -374,20 +463,28 @@ def rough_figures(fam: FamilyCalibration, eng: EngineCalibration) -> tuple[bool,
     return decode, "no prefill rows" in fam.note
 
 
-def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,
-                       catalog: Catalog) -> list[str]:
+def _model_assumptions(
+    r: Resolved, fit: MemoryFit, speed: Throughput, catalog: Catalog
+) -> list[str]:
     fam, eng = catalog.calibration_for(r.platform.family, r.engine.id)
     notes = [
         f"runtime overhead {fit.overhead_gib_per_unit:.1f} GiB per unit "
-        + (f"(non-torch + activation peak + CUDA graphs, {r.engine.name}'s memory model; KV "
-           f"pool {fit.kv_cache_gib_per_unit_low:.1f}-{fit.kv_cache_gib_per_unit_high:.1f} "
-           "GiB per unit)" if r.engine.memory_model is not None else
-           f"(activations, CUDA graphs, buffers; {r.engine.name} assumption)"),
+        + (
+            f"(non-torch + activation peak + CUDA graphs, {r.engine.name}'s memory model; KV "
+            f"pool {fit.kv_cache_gib_per_unit_low:.1f}-{fit.kv_cache_gib_per_unit_high:.1f} "
+            "GiB per unit)"
+            if r.engine.memory_model is not None
+            else f"(activations, CUDA graphs, buffers; {r.engine.name} assumption)"
+        ),
         f"decode streams weights + KV at "
         f"{kernel.calibration_columns(fam, eng, 0.0, r.quant.id)['bandwidth_efficiency']:.0%} of "
         f"{r.platform.memory_bandwidth_gb_s:g} GB/s (calibrated: {fam.family} x {eng.engine}"
-        + (f" x {r.quant.id}, the kernel path's own factor"
-           if f"{fam.family}/{r.quant.id}" in eng.path_decode_factors else "") + ")",
+        + (
+            f" x {r.quant.id}, the kernel path's own factor"
+            if f"{fam.family}/{r.quant.id}" in eng.path_decode_factors
+            else ""
+        )
+        + ")",
         _fixed_cost_assumption(fam, eng, catalog),
         f"decode measured at a KV depth of {r.context_tokens} tokens per request; batch "
         f"{speed.batch_per_group} per model copy ({speed.bound}-bound)",
@@ -396,38 +493,59 @@ def _model_assumptions(r: Resolved, fit: MemoryFit, speed: Throughput,
         f"{r.context_tokens}-token context",
         _prefill_assumption(r, fam, eng, catalog),
     ]
-    if "too few decode rows" in fam.note:     # (the conditions of `rough_figures`)
-        notes.append(f"decode efficiency of {fam.family} borrowed from the other families "
-                     "(fewer than 2 measured rows): treat the speed as an estimate")
+    if "too few decode rows" in fam.note:  # (the conditions of `rough_figures`)
+        notes.append(
+            f"decode efficiency of {fam.family} borrowed from the other families "
+            "(fewer than 2 measured rows): treat the speed as an estimate"
+        )
     if eng.note.startswith("no rows"):
-        notes.append(f"{r.engine.name} has no measured rows: its speed factor is assumed equal "
-                     "to llama.cpp's")
+        notes.append(
+            f"{r.engine.name} has no measured rows: its speed factor is assumed equal "
+            "to llama.cpp's"
+        )
     if "no prefill rows" in fam.note:
-        notes.append(f"prefill efficiency of {fam.family} borrowed from the other families "
-                     "(no long-prompt measurements): prefill and TTFT are rough")
+        notes.append(
+            f"prefill efficiency of {fam.family} borrowed from the other families "
+            "(no long-prompt measurements): prefill and TTFT are rough"
+        )
     notes.append(f"weights: {precision_source(r.model, r.quant, r.engine.id)}")
     if r.model.is_moe:
         c = r.model.routing_concentration
-        notes.append("MoE experts touched per step assume uniform routing "
-                     "E*(1-(1-k/E)^batch): an upper bound on weight traffic"
-                     if c >= 1.0 else
-                     f"MoE experts touched per step: routing concentrated on {c:.0%} of the "
-                     f"experts, as if uniform over them ({r.model.routing_source})")
+        notes.append(
+            "MoE experts touched per step assume uniform routing "
+            "E*(1-(1-k/E)^batch): an upper bound on weight traffic"
+            if c >= 1.0
+            else f"MoE experts touched per step: routing concentrated on {c:.0%} of the "
+            f"experts, as if uniform over them ({r.model.routing_source})"
+        )
     notes.append(
         f"per-sequence cost {r.sequence_overhead_us:g} µs per sequence per decode step "
         f"(scheduling, sampling, per-request kernels; fitted for {eng.engine} on "
         f"{fam.family}"
-        + (", none fitted: rows without several concurrencies" if not r.sequence_overhead_us
-           else "") + "): replicas divide it, tensor parallel does not")
+        + (
+            ", none fitted: rows without several concurrencies"
+            if not r.sequence_overhead_us
+            else ""
+        )
+        + "): replicas divide it, tensor parallel does not"
+    )
     if r.parallel in ("tp", "tp+ep") and r.tp > 1 and r.transport is not None:
         tr = r.transport
         cols = {k: np.array([v]) for k, v in kernel.transport_columns(r.platform, tr).items()}
-        one = kernel.allreduce_s(cols, np.array([float(r.tp)]), np.array(
-            [r.model.arch.hidden_size * kernel.ACTIVATION_BYTES * 1.0]))[0]
-        notes.append(f"tensor parallel: {2 * r.model.arch.num_layers + 1} all-reduces per "
-                     f"step, ~{one * 1e6:.0f} µs each for one sequence on {r.tp} units over "
-                     + (f"{r.platform.interconnect.kind} ({tr.name})" if r.platform.interconnect
-                        else tr.name))
+        one = kernel.allreduce_s(
+            cols,
+            np.array([float(r.tp)]),
+            np.array([r.model.arch.hidden_size * kernel.ACTIVATION_BYTES * 1.0]),
+        )[0]
+        notes.append(
+            f"tensor parallel: {2 * r.model.arch.num_layers + 1} all-reduces per "
+            f"step, ~{one * 1e6:.0f} µs each for one sequence on {r.tp} units over "
+            + (
+                f"{r.platform.interconnect.kind} ({tr.name})"
+                if r.platform.interconnect
+                else tr.name
+            )
+        )
     if r.parallel == "pp" and r.pp > 1:
         notes.append("pipeline parallel: one stage active per token for a single stream")
     if fit.sequences_per_group * r.replicas < r.concurrency or not fit.fits:

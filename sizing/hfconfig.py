@@ -46,8 +46,11 @@ def _int(cfg: Config, *keys: str, default: int | None = None, minimum: int = 1) 
         value = cfg.get(key)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or (
-                isinstance(value, float) and (not math.isfinite(value) or value != int(value))):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or (isinstance(value, float) and (not math.isfinite(value) or value != int(value)))
+        ):
             raise ConfigError(f"field '{key}': expected an integer, got {_short(value)}")
         if int(value) < minimum or int(value) > 10**12:
             raise ConfigError(f"field '{key}': {int(value)} is out of range")
@@ -90,9 +93,19 @@ def _bool(cfg: Config, key: str, default: bool) -> bool:
 
 
 # --------------------------------------------------------------------------- layer parts
-def gqa_layer(*, kind: str, h: int, heads: int, kv_heads: int, head_dim: int,
-              window: int | None = None, output_gate: bool = False, k_eq_v: bool = False,
-              bias: bool = False, kv_cache: bool = True) -> Layer:
+def gqa_layer(
+    *,
+    kind: str,
+    h: int,
+    heads: int,
+    kv_heads: int,
+    head_dim: int,
+    window: int | None = None,
+    output_gate: bool = False,
+    k_eq_v: bool = False,
+    bias: bool = False,
+    kv_cache: bool = True,
+) -> Layer:
     """Softmax attention with grouped KV heads (q, k, v, o projections).
 
     KV: ``2 * kv_heads * head_dim`` elements per token (K and V are both cached, also when
@@ -110,11 +123,23 @@ def gqa_layer(*, kind: str, h: int, heads: int, kv_heads: int, head_dim: int,
     elems = 2 * kv_heads * head_dim if kv_cache else 0
     work = AttentionWork(flops_per_ctx_token=4 * heads * head_dim, cap_tokens=window)
     if window:
-        return Layer(kind=kind, attention_params=params, kv_heads=kv_heads,
-                     window_elems_per_token=elems, window_tokens=window, attention_work=(work,),
-                     attention_parts=tuple(parts))
-    return Layer(kind=kind, attention_params=params, kv_heads=kv_heads,
-                 kv_elems_per_token=elems, attention_work=(work,), attention_parts=tuple(parts))
+        return Layer(
+            kind=kind,
+            attention_params=params,
+            kv_heads=kv_heads,
+            window_elems_per_token=elems,
+            window_tokens=window,
+            attention_work=(work,),
+            attention_parts=tuple(parts),
+        )
+    return Layer(
+        kind=kind,
+        attention_params=params,
+        kv_heads=kv_heads,
+        kv_elems_per_token=elems,
+        attention_work=(work,),
+        attention_parts=tuple(parts),
+    )
 
 
 def mla_layer(cfg: Config, h: int, *, kind: str = "mla", indexer: bool = True) -> Layer:
@@ -133,10 +158,17 @@ def mla_layer(cfg: Config, h: int, *, kind: str = "mla", indexer: bool = True) -
     nope = _int(cfg, "qk_nope_head_dim")
     v_dim = _int(cfg, "v_head_dim")
     q_lora = _int(cfg, "q_lora_rank", default=0, minimum=0)
-    q_parts = ([("q_a_proj", h * q_lora), ("q_b_proj", q_lora * heads * (nope + rope))]
-               if q_lora else [("q_proj", h * heads * (nope + rope))])
-    parts = [*q_parts, ("kv_a_proj_with_mqa", h * (kv_lora + rope)),
-             ("kv_b_proj", kv_lora * heads * (nope + v_dim)), ("o_proj", heads * v_dim * h)]
+    q_parts = (
+        [("q_a_proj", h * q_lora), ("q_b_proj", q_lora * heads * (nope + rope))]
+        if q_lora
+        else [("q_proj", h * heads * (nope + rope))]
+    )
+    parts = [
+        *q_parts,
+        ("kv_a_proj_with_mqa", h * (kv_lora + rope)),
+        ("kv_b_proj", kv_lora * heads * (nope + v_dim)),
+        ("o_proj", heads * v_dim * h),
+    ]
     params = sum(n for _, n in parts)
     replicated = h * (q_lora + kv_lora + rope)
     work = [AttentionWork(flops_per_ctx_token=2 * heads * (nope + rope + v_dim))]
@@ -145,8 +177,9 @@ def mla_layer(cfg: Config, h: int, *, kind: str = "mla", indexer: bool = True) -
     if cfg.get("index_topk") is not None:
         topk = _int(cfg, "index_topk")
         read_cap = topk
-        work = [AttentionWork(flops_per_ctx_token=2 * heads * (nope + rope + v_dim),
-                              cap_tokens=topk)]
+        work = [
+            AttentionWork(flops_per_ctx_token=2 * heads * (nope + rope + v_dim), cap_tokens=topk)
+        ]
         kind = "sparse-mla"
         if indexer:
             i_heads = _int(cfg, "index_n_heads")
@@ -156,10 +189,17 @@ def mla_layer(cfg: Config, h: int, *, kind: str = "mla", indexer: bool = True) -
             parts.append(("indexer", indexer_params))
             extra_bytes = i_dim + math.ceil(i_dim / 128) * 4
             work.append(AttentionWork(flops_per_ctx_token=2 * i_heads * i_dim))
-    return Layer(kind=kind, attention_params=params, replicated_params=replicated,
-                 attention_parts=tuple(parts), kv_elems_per_token=kv_lora + rope, kv_heads=1,
-                 kv_extra_bytes_per_token=extra_bytes, kv_read_cap_tokens=read_cap,
-                 attention_work=tuple(work))
+    return Layer(
+        kind=kind,
+        attention_params=params,
+        replicated_params=replicated,
+        attention_parts=tuple(parts),
+        kv_elems_per_token=kv_lora + rope,
+        kv_heads=1,
+        kv_extra_bytes_per_token=extra_bytes,
+        kv_read_cap_tokens=read_cap,
+        attention_work=tuple(work),
+    )
 
 
 def gated_mlp_params(h: int, inter: int) -> int:
@@ -167,8 +207,17 @@ def gated_mlp_params(h: int, inter: int) -> int:
     return 3 * h * inter
 
 
-def moe_parts(*, h: int, experts: int, top_k: int, inter: int, shared_inter: int = 0,
-              gated: bool = True, latent: int = 0, router_bias: bool = False) -> dict[str, Any]:
+def moe_parts(
+    *,
+    h: int,
+    experts: int,
+    top_k: int,
+    inter: int,
+    shared_inter: int = 0,
+    gated: bool = True,
+    latent: int = 0,
+    router_bias: bool = False,
+) -> dict[str, Any]:
     """Routed experts (+ router), the active share, and the shared expert(s) of one layer.
 
     ``latent`` > 0: the experts work on a ``latent``-wide projection of the hidden state
@@ -179,9 +228,12 @@ def moe_parts(*, h: int, experts: int, top_k: int, inter: int, shared_inter: int
     router = h * experts + (experts if router_bias else 0)
     proj = 2 * h * latent if latent else 0
     shared = (3 if gated else 2) * h * shared_inter if shared_inter else 0
-    return {"routed_params": experts * per_expert + router + proj,
-            "routed_active_params": top_k * per_expert + router + proj,
-            "router_params": router + proj, "shared_params": shared}
+    return {
+        "routed_params": experts * per_expert + router + proj,
+        "routed_active_params": top_k * per_expert + router + proj,
+        "router_params": router + proj,
+        "shared_params": shared,
+    }
 
 
 # --------------------------------------------------------------------------- families
@@ -207,14 +259,17 @@ def _moe_flags(cfg: Config, n: int) -> list[bool]:
         raise ConfigError(f"field 'first_k_dense_replace': {first_dense} exceeds the {n} layers")
     only_mlp = cfg.get("mlp_only_layers") or []
     if not isinstance(only_mlp, list) or not all(
-            isinstance(i, int) and not isinstance(i, bool) for i in only_mlp):
+        isinstance(i, int) and not isinstance(i, bool) for i in only_mlp
+    ):
         raise ConfigError("field 'mlp_only_layers': expected a list of layer indices")
     # DeepSeek (moe_layer_freq): layer_idx % freq == 0; Qwen-MoE (decoder_sparse_step):
     # (layer_idx + 1) % step == 0
     freq = _int(cfg, "moe_layer_freq", default=1)
     step = _int(cfg, "decoder_sparse_step", default=1)
-    return [i >= first_dense and i % freq == 0 and (i + 1) % step == 0 and i not in only_mlp
-            for i in range(n)]
+    return [
+        i >= first_dense and i % freq == 0 and (i + 1) % step == 0 and i not in only_mlp
+        for i in range(n)
+    ]
 
 
 def _transformer(cfg: Config, family: str) -> Architecture:
@@ -231,28 +286,46 @@ def _transformer(cfg: Config, family: str) -> Architecture:
     n_experts, top_k, moe, flags = _moe(cfg, family, n, h)
     dense_inter = _dense_intermediate(cfg, family, flags)
     _refuse_unsupported(cfg, family)
-    plan = _attention_plan(cfg, family, n=n, h=h, heads=heads, kv_heads=kv_heads,
-                           head_dim=head_dim, win=win, bias=bias, output_gate=output_gate)
-    layers = _transformer_layers(plan, types, flags, moe, family=family, h=h,
-                                 dense_inter=dense_inter)
+    plan = _attention_plan(
+        cfg,
+        family,
+        n=n,
+        h=h,
+        heads=heads,
+        kv_heads=kv_heads,
+        head_dim=head_dim,
+        win=win,
+        bias=bias,
+        output_gate=output_gate,
+    )
+    layers = _transformer_layers(
+        plan, types, flags, moe, family=family, h=h, dense_inter=dense_inter
+    )
     if plan.shared_kv:
         notes.append(f"the last {plan.shared_kv} layers reuse earlier layers' KV cache")
     mtp = _mtp_layers(cfg, layers, flags)
     return Architecture(
-        family=family, hidden_size=h, num_attention_heads=heads,
+        family=family,
+        hidden_size=h,
+        num_attention_heads=heads,
         vocab_size=_int(cfg, "vocab_size"),
         tie_word_embeddings=_bool(cfg, "tie_word_embeddings", family.startswith("gemma")),
         max_context_tokens=_int(cfg, "max_position_embeddings", "n_positions", "seq_length"),
-        layers=tuple(layers), mtp_layers=mtp,
+        layers=tuple(layers),
+        mtp_layers=mtp,
         extra_embedding_params=_per_layer_embeddings(cfg, n),
-        num_experts=n_experts, experts_per_token=top_k, notes=tuple(notes))
+        num_experts=n_experts,
+        experts_per_token=top_k,
+        notes=tuple(notes),
+    )
 
 
 _ATTENTION_TYPES = ("full_attention", "sliding_attention")
 
 
-def _attention_types(cfg: Config, family: str, n: int,
-                     notes: list[str]) -> tuple[list[str], int | None]:
+def _attention_types(
+    cfg: Config, family: str, n: int, notes: list[str]
+) -> tuple[list[str], int | None]:
     """Which layers slide: each layer's type (full or sliding attention) and the window in
     tokens (None when no layer slides)."""
     types = _layer_types(cfg, n)
@@ -266,8 +339,11 @@ def _attention_types(cfg: Config, family: str, n: int,
     bad = next((t for t in types if t not in _ATTENTION_TYPES), None)
     if bad is not None:
         raise ConfigError(f"field 'layer_types': unknown layer type {_short(bad)}")
-    win = _int(cfg, "sliding_window", "attention_chunk_size") if "sliding_attention" in types \
+    win = (
+        _int(cfg, "sliding_window", "attention_chunk_size")
+        if "sliding_attention" in types
         else None
+    )
     return types, win
 
 
@@ -279,8 +355,9 @@ def _llama4_chunked_types(cfg: Config, n: int, notes: list[str]) -> tuple[list[s
     if not isinstance(nope, list) or len(nope) != n or any(v not in (0, 1) for v in nope):
         raise ConfigError(f"field 'no_rope_layers': expected {n} entries of 0 or 1")
     types = ["sliding_attention" if (chunk and nope[i]) else "full_attention" for i in range(n)]
-    notes.append("chunked local attention counted as a sliding window of "
-                 f"{chunk} tokens (3 of 4 layers)")
+    notes.append(
+        f"chunked local attention counted as a sliding window of {chunk} tokens (3 of 4 layers)"
+    )
     return types, chunk or None
 
 
@@ -288,9 +365,8 @@ def _sliding_pattern(cfg: Config, family: str, n: int) -> list[str]:
     """The sliding layers of a config with a window but no ``layer_types``."""
     if cfg.get("sliding_window_pattern"):
         every = _int(cfg, "sliding_window_pattern")
-        return ["full_attention" if (i + 1) % every == 0 else "sliding_attention"
-                for i in range(n)]
-    if family == "gemma2":           # Gemma2Config: even layers slide
+        return ["full_attention" if (i + 1) % every == 0 else "sliding_attention" for i in range(n)]
+    if family == "gemma2":  # Gemma2Config: even layers slide
         return ["sliding_attention" if (i + 1) % 2 else "full_attention" for i in range(n)]
     if family in ("qwen2", "mimo", "qwen3", "qwen3_moe"):
         first = _int(cfg, "max_window_layers", default=n, minimum=0)
@@ -298,26 +374,31 @@ def _sliding_pattern(cfg: Config, family: str, n: int) -> list[str]:
     return ["sliding_attention"] * n
 
 
-def _moe(cfg: Config, family: str, n: int,
-         h: int) -> tuple[int, int, dict[str, Any], list[bool]]:
+def _moe(cfg: Config, family: str, n: int, h: int) -> tuple[int, int, dict[str, Any], list[bool]]:
     """(routed experts, experts per token, `moe_parts` of a MoE layer, which layers are
     MoE); no experts: (0, 0, {}, all False)."""
-    n_experts = _int(cfg, "num_experts", "num_local_experts", "n_routed_experts", default=0,
-                     minimum=0)
+    n_experts = _int(
+        cfg, "num_experts", "num_local_experts", "n_routed_experts", default=0, minimum=0
+    )
     if not n_experts:
         return 0, 0, {}, [False] * n
-    top_k = _int(cfg, "num_experts_per_tok", "experts_per_token", "top_k_experts",
-                 "num_experts_per_token")
+    top_k = _int(
+        cfg, "num_experts_per_tok", "experts_per_token", "top_k_experts", "num_experts_per_token"
+    )
     if top_k > n_experts:
-        raise ConfigError(f"field 'num_experts_per_tok': {top_k} exceeds the "
-                          f"{n_experts} experts")
+        raise ConfigError(f"field 'num_experts_per_tok': {top_k} exceeds the {n_experts} experts")
     inter = _int(cfg, "moe_intermediate_size", "intermediate_size")
-    moe = moe_parts(h=h, experts=n_experts, top_k=top_k, inter=inter,
-                    shared_inter=_shared_intermediate(cfg, family, inter),
-                    router_bias=family == "gpt_oss")
+    moe = moe_parts(
+        h=h,
+        experts=n_experts,
+        top_k=top_k,
+        inter=inter,
+        shared_inter=_shared_intermediate(cfg, family, inter),
+        router_bias=family == "gpt_oss",
+    )
     flags = _llama4_moe_flags(cfg, n) if family == "llama4_text" else _moe_flags(cfg, n)
     mlp_types = _list(cfg, "mlp_layer_types", n)
-    if mlp_types is not None:            # GLM-5.x: the explicit per-layer list wins
+    if mlp_types is not None:  # GLM-5.x: the explicit per-layer list wins
         if any(v not in ("dense", "sparse") for v in mlp_types):
             raise ConfigError("field 'mlp_layer_types': expected 'dense' or 'sparse'")
         flags = [v == "sparse" for v in mlp_types]
@@ -329,10 +410,11 @@ def _moe(cfg: Config, family: str, n: int,
 def _shared_intermediate(cfg: Config, family: str, inter: int) -> int:
     """Total intermediate width of a MoE layer's shared expert(s)."""
     n_shared = _int(cfg, "n_shared_experts", "num_shared_experts", default=0, minimum=0)
-    shared_inter = _int(cfg, "shared_expert_intermediate_size", "shared_intermediate_size",
-                        default=0, minimum=0)
+    shared_inter = _int(
+        cfg, "shared_expert_intermediate_size", "shared_intermediate_size", default=0, minimum=0
+    )
     if family == "llama4_text":
-        return inter                          # one shared expert per MoE layer
+        return inter  # one shared expert per MoE layer
     if n_shared and not shared_inter:
         return inter * n_shared
     if n_shared > 1 and family in ("minimax_m3",):
@@ -347,7 +429,8 @@ def _llama4_moe_flags(cfg: Config, n: int) -> list[bool]:
         step = _int(cfg, "interleave_moe_layer_step", default=1)
         return [(i + 1) % step == 0 for i in range(n)]
     if not isinstance(moe_layers, list) or not all(
-            isinstance(i, int) and 0 <= i < n for i in moe_layers):
+        isinstance(i, int) and 0 <= i < n for i in moe_layers
+    ):
         raise ConfigError("field 'moe_layers': expected a list of layer indices")
     return [i in moe_layers for i in range(n)]
 
@@ -357,20 +440,25 @@ def _dense_intermediate(cfg: Config, family: str, flags: list[bool]) -> int:
     if all(flags) and family != "gemma4_text":
         return 0
     key = {"llama4_text": "intermediate_size_mlp", "minimax_m3": "dense_intermediate_size"}.get(
-        family, "intermediate_size")
+        family, "intermediate_size"
+    )
     return _int(cfg, key)
 
 
 def _refuse_unsupported(cfg: Config, family: str) -> None:
     """Layer variants this module does not model: a one-line ConfigError naming the field."""
     if family == "gemma4_text" and _bool(cfg, "use_double_wide_mlp", False):
-        raise ConfigError("field 'use_double_wide_mlp': true (double-width MLPs of KV-sharing "
-                          "layers) is not supported")
+        raise ConfigError(
+            "field 'use_double_wide_mlp': true (double-width MLPs of KV-sharing "
+            "layers) is not supported"
+        )
     attn_types = cfg.get("attn_type_list")
-    if attn_types is not None and (not isinstance(attn_types, list) or any(
-            v != 1 for v in attn_types)):
-        raise ConfigError("field 'attn_type_list': lightning (linear) attention layers (0) "
-                          "are not supported")
+    if attn_types is not None and (
+        not isinstance(attn_types, list) or any(v != 1 for v in attn_types)
+    ):
+        raise ConfigError(
+            "field 'attn_type_list': lightning (linear) attention layers (0) are not supported"
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -396,60 +484,112 @@ class _AttentionPlan:
 
     def key(self, i: int, kind: str) -> tuple[Any, ...]:
         """Layer `i` depends on its index only through this key."""
-        return (kind, i < self.n - self.shared_kv,
-                self.indexers[i] if self.indexers is not None else None,
-                bool(self.sparse_msa and self.sparse_msa[i]))
+        return (
+            kind,
+            i < self.n - self.shared_kv,
+            self.indexers[i] if self.indexers is not None else None,
+            bool(self.sparse_msa and self.sparse_msa[i]),
+        )
 
     def layer(self, i: int, kind: str) -> Layer:
         """The attention of layer `i` (`kind`: full or sliding attention)."""
         kv_cache = i < self.n - self.shared_kv
         if self.use_mla:
-            return mla_layer(self.cfg, self.h,
-                             indexer=self.indexers is None or self.indexers[i] == "full")
+            return mla_layer(
+                self.cfg, self.h, indexer=self.indexers is None or self.indexers[i] == "full"
+            )
         if kind == "sliding_attention":
-            return gqa_layer(kind="sliding", h=self.h, heads=self.heads,
-                             kv_heads=self.kv_heads, head_dim=self.head_dim, window=self.win,
-                             output_gate=self.output_gate, bias=self.bias, kv_cache=kv_cache)
-        layer = gqa_layer(kind="full", h=self.h, heads=self.heads, kv_heads=self.global_heads,
-                          head_dim=self.global_dim, output_gate=self.output_gate,
-                          k_eq_v=self.k_eq_v, bias=self.bias, kv_cache=kv_cache)
+            return gqa_layer(
+                kind="sliding",
+                h=self.h,
+                heads=self.heads,
+                kv_heads=self.kv_heads,
+                head_dim=self.head_dim,
+                window=self.win,
+                output_gate=self.output_gate,
+                bias=self.bias,
+                kv_cache=kv_cache,
+            )
+        layer = gqa_layer(
+            kind="full",
+            h=self.h,
+            heads=self.heads,
+            kv_heads=self.global_heads,
+            head_dim=self.global_dim,
+            output_gate=self.output_gate,
+            k_eq_v=self.k_eq_v,
+            bias=self.bias,
+            kv_cache=kv_cache,
+        )
         if self.sparse_msa and self.sparse_msa[i]:
             layer = _msa(layer, self.cfg, self.h)
         return layer
 
 
-def _attention_plan(cfg: Config, family: str, *, n: int, h: int, heads: int, kv_heads: int,
-                    head_dim: int, win: int | None, bias: bool,
-                    output_gate: bool) -> _AttentionPlan:
+def _attention_plan(
+    cfg: Config,
+    family: str,
+    *,
+    n: int,
+    h: int,
+    heads: int,
+    kv_heads: int,
+    head_dim: int,
+    win: int | None,
+    bias: bool,
+    output_gate: bool,
+) -> _AttentionPlan:
     """Global-layer KV heads and head size (Gemma 4), KV-sharing layers, MLA, MiniMax
     sparse attention and DSA indexers, each checked."""
     k_eq_v = family == "gemma4_text" and _bool(cfg, "attention_k_eq_v", False)
     # vLLM gemma4_layer_config: global KV heads only where V reuses K
-    global_heads = _int(cfg, "num_global_key_value_heads", default=kv_heads) if k_eq_v \
-        else kv_heads
+    global_heads = _int(cfg, "num_global_key_value_heads", default=kv_heads) if k_eq_v else kv_heads
     global_dim = _int(cfg, "global_head_dim", default=head_dim)
     shared_kv = _int(cfg, "num_kv_shared_layers", default=0, minimum=0)
     if shared_kv >= n:
-        raise ConfigError(f"field 'num_kv_shared_layers': {shared_kv} leaves no layer with "
-                          f"its own KV cache ({n} layers)")
+        raise ConfigError(
+            f"field 'num_kv_shared_layers': {shared_kv} leaves no layer with "
+            f"its own KV cache ({n} layers)"
+        )
     if kv_heads > heads or heads % kv_heads:
-        raise ConfigError(f"field 'num_key_value_heads': {kv_heads} does not divide the "
-                          f"{heads} attention heads")
+        raise ConfigError(
+            f"field 'num_key_value_heads': {kv_heads} does not divide the {heads} attention heads"
+        )
     use_mla = cfg.get("kv_lora_rank") is not None
     sparse_msa = _sparse_msa(cfg, n) if family == "minimax_m3" else None
     indexers = _list(cfg, "indexer_types", n)
     if indexers is not None and any(v not in ("full", "shared") for v in indexers):
         raise ConfigError("field 'indexer_types': expected entries 'full' or 'shared'")
-    return _AttentionPlan(cfg=cfg, n=n, h=h, heads=heads, kv_heads=kv_heads,
-                          head_dim=head_dim, win=win, bias=bias, output_gate=output_gate,
-                          k_eq_v=k_eq_v, global_heads=global_heads, global_dim=global_dim,
-                          shared_kv=shared_kv, use_mla=use_mla, sparse_msa=sparse_msa,
-                          indexers=indexers)
+    return _AttentionPlan(
+        cfg=cfg,
+        n=n,
+        h=h,
+        heads=heads,
+        kv_heads=kv_heads,
+        head_dim=head_dim,
+        win=win,
+        bias=bias,
+        output_gate=output_gate,
+        k_eq_v=k_eq_v,
+        global_heads=global_heads,
+        global_dim=global_dim,
+        shared_kv=shared_kv,
+        use_mla=use_mla,
+        sparse_msa=sparse_msa,
+        indexers=indexers,
+    )
 
 
-def _transformer_layers(plan: _AttentionPlan, types: list[str], flags: list[bool],
-                        moe: dict[str, Any], *, family: str, h: int,
-                        dense_inter: int) -> list[Layer]:
+def _transformer_layers(
+    plan: _AttentionPlan,
+    types: list[str],
+    flags: list[bool],
+    moe: dict[str, Any],
+    *,
+    family: str,
+    h: int,
+    dense_inter: int,
+) -> list[Layer]:
     """Each layer: its attention, then MoE (`flags`) or a dense gated MLP (Gemma 4: both).
 
     Layers are frozen values and depend on the index only through their key: each distinct
@@ -495,12 +635,17 @@ def _msa(layer: Layer, cfg: Config, h: int) -> Layer:
     work = layer.attention_work[0]
     indexer = h * (i_heads + 1) * i_dim
     return replace(
-        layer, kind="sparse", attention_params=layer.attention_params + indexer,
+        layer,
+        kind="sparse",
+        attention_params=layer.attention_params + indexer,
         attention_parts=(*layer.attention_parts, ("indexer", indexer)),
-        kv_read_cap_tokens=cap, kv_extra_bytes_per_token=2.0 * i_dim,
-        attention_work=(AttentionWork(flops_per_ctx_token=work.flops_per_ctx_token,
-                                      cap_tokens=cap),
-                        AttentionWork(flops_per_ctx_token=2 * i_heads * i_dim)))
+        kv_read_cap_tokens=cap,
+        kv_extra_bytes_per_token=2.0 * i_dim,
+        attention_work=(
+            AttentionWork(flops_per_ctx_token=work.flops_per_ctx_token, cap_tokens=cap),
+            AttentionWork(flops_per_ctx_token=2 * i_heads * i_dim),
+        ),
+    )
 
 
 def _per_layer_embeddings(cfg: Config, n: int) -> int:
@@ -516,11 +661,13 @@ def _mtp_layers(cfg: Config, layers: list[Layer], flags: list[bool]) -> tuple[La
     count = _int(cfg, "num_nextn_predict_layers", "mtp_num_hidden_layers", default=0, minimum=0)
     if not count and cfg.get("num_mtp_modules") is not None and _bool(cfg, "use_mtp", True):
         count = _int(cfg, "num_mtp_modules", minimum=0) * _int(
-            cfg, "mtp_transformer_layers", default=1)
+            cfg, "mtp_transformer_layers", default=1
+        )
     if not count or not layers:
         return ()
-    template = next((x for x, f in zip(reversed(layers), reversed(flags), strict=True) if f),
-                    layers[-1])
+    template = next(
+        (x for x, f in zip(reversed(layers), reversed(flags), strict=True) if f), layers[-1]
+    )
     return (template,) * count
 
 
@@ -538,12 +685,15 @@ def _gated_deltanet(cfg: Config, h: int) -> Layer:
     dv = _int(cfg, "linear_value_head_dim")
     kernel = _int(cfg, "linear_conv_kernel_dim", default=4)
     key_dim, value_dim = nk * dk, nv * dv
-    params = (h * (2 * key_dim + 2 * value_dim) + h * 2 * nv
-              + (2 * key_dim + value_dim) * kernel + value_dim * h)
+    params = (
+        h * (2 * key_dim + 2 * value_dim)
+        + h * 2 * nv
+        + (2 * key_dim + value_dim) * kernel
+        + value_dim * h
+    )
     state_elem = 4 if cfg.get("mamba_ssm_dtype") == "float32" else 2
     state = nv * dk * dv * state_elem + (2 * key_dim + value_dim) * (kernel - 1) * 2
-    return Layer(kind="linear", linear_attention_params=params, state_bytes=state,
-                 state_shards=nk)
+    return Layer(kind="linear", linear_attention_params=params, state_bytes=state, state_shards=nk)
 
 
 def _qwen_next(cfg: Config, family: str) -> Architecture:
@@ -552,26 +702,38 @@ def _qwen_next(cfg: Config, family: str) -> Architecture:
     types = _layer_types(cfg, n)
     if types is None:
         every = _int(cfg, "full_attention_interval")
-        types = ["full_attention" if (i + 1) % every == 0 else "linear_attention"
-                 for i in range(n)]
+        types = ["full_attention" if (i + 1) % every == 0 else "linear_attention" for i in range(n)]
     for t in types:
         if t not in ("full_attention", "linear_attention"):
             raise ConfigError(f"field 'layer_types': unknown layer type {_short(t)}")
-    base = _transformer({**cfg, "layer_types": None, "sliding_window": None,
-                         "attn_output_gate": cfg.get("attn_output_gate", True)}, family)
+    base = _transformer(
+        {
+            **cfg,
+            "layer_types": None,
+            "sliding_window": None,
+            "attn_output_gate": cfg.get("attn_output_gate", True),
+        },
+        family,
+    )
     h = base.hidden_size
     delta = _gated_deltanet(cfg, h)
     layers = []
-    linear: dict[Layer, Layer] = {}          # base layers are shared values: convert each once
+    linear: dict[Layer, Layer] = {}  # base layers are shared values: convert each once
     for layer, t in zip(base.layers, types, strict=True):
         if t == "linear_attention":
             done = linear.get(layer)
             if done is None:
                 done = linear[layer] = replace(
-                    layer, kind="linear", attention_params=0, replicated_params=0,
-                    kv_elems_per_token=0.0, attention_work=(),
+                    layer,
+                    kind="linear",
+                    attention_params=0,
+                    replicated_params=0,
+                    kv_elems_per_token=0.0,
+                    attention_work=(),
                     linear_attention_params=delta.linear_attention_params,
-                    state_bytes=delta.state_bytes, state_shards=delta.state_shards)
+                    state_bytes=delta.state_bytes,
+                    state_shards=delta.state_shards,
+                )
             layer = done
         layers.append(layer)
     # MTP modules are full-attention layers (base.mtp_layers); the shared-expert gate
@@ -593,13 +755,19 @@ def _mamba2(cfg: Config, h: int) -> Layer:
     kernel = _int(cfg, "conv_kernel")
     d_inner = heads * head_dim
     conv_dim = d_inner + 2 * groups * d_state
-    params = (h * (2 * d_inner + 2 * groups * d_state + heads) + conv_dim * kernel
-              + 3 * heads + d_inner + d_inner * h)
+    params = (
+        h * (2 * d_inner + 2 * groups * d_state + heads)
+        + conv_dim * kernel
+        + 3 * heads
+        + d_inner
+        + d_inner * h
+    )
     ssm_elem = 4 if cfg.get("mamba_ssm_cache_dtype") == "float32" else 2
     state = heads * head_dim * d_state * ssm_elem + conv_dim * (kernel - 1) * 2
     # TP splits the SSM state by head (vLLM MambaMixer2; groups are replicated when fewer)
-    return Layer(kind="mamba", linear_attention_params=params, state_bytes=state,
-                 state_shards=heads)
+    return Layer(
+        kind="mamba", linear_attention_params=params, state_bytes=state, state_shards=heads
+    )
 
 
 _BLOCK_TYPES = {"mamba": "M", "moe": "E", "attention": "*", "mlp": "-"}
@@ -630,19 +798,26 @@ def _nemotron_block(cfg: Config, h: int, ch: str) -> Layer:
     if ch == "M":
         return _mamba2(cfg, h)
     if ch == "*":
-        return gqa_layer(kind="full", h=h, heads=_int(cfg, "num_attention_heads"),
-                         kv_heads=_int(cfg, "num_key_value_heads"),
-                         head_dim=_int(cfg, "head_dim", "attention_head_dim"))
+        return gqa_layer(
+            kind="full",
+            h=h,
+            heads=_int(cfg, "num_attention_heads"),
+            kv_heads=_int(cfg, "num_key_value_heads"),
+            head_dim=_int(cfg, "head_dim", "attention_head_dim"),
+        )
     if ch == "-":
         return Layer(kind="mlp", dense_mlp_params=2 * h * _int(cfg, "intermediate_size"))
     if ch == "E":
         parts = moe_parts(
-            h=h, experts=_int(cfg, "n_routed_experts"), top_k=_int(cfg, "num_experts_per_tok"),
+            h=h,
+            experts=_int(cfg, "n_routed_experts"),
+            top_k=_int(cfg, "num_experts_per_tok"),
             inter=_int(cfg, "moe_intermediate_size"),
-            shared_inter=_int(cfg, "moe_shared_expert_intermediate_size", default=0,
-                              minimum=0) * max(1, _int(cfg, "n_shared_experts", default=1,
-                                                       minimum=0)),
-            gated=False, latent=_int(cfg, "moe_latent_size", default=0, minimum=0))
+            shared_inter=_int(cfg, "moe_shared_expert_intermediate_size", default=0, minimum=0)
+            * max(1, _int(cfg, "n_shared_experts", default=1, minimum=0)),
+            gated=False,
+            latent=_int(cfg, "moe_latent_size", default=0, minimum=0),
+        )
         return Layer(kind="moe", **parts)
     raise ConfigError(f"field 'hybrid_override_pattern': unknown block type {ch!r}")
 
@@ -656,10 +831,11 @@ def _nemotron_h(cfg: Config, family: str) -> Architecture:
         raise ConfigError("missing field 'hybrid_override_pattern' (or 'layers_block_type')")
     n = _int(cfg, "num_hidden_layers", default=len(pattern))
     if len(pattern) != n:
-        raise ConfigError(f"field 'hybrid_override_pattern': {len(pattern)} blocks for "
-                          f"num_hidden_layers {n}")
+        raise ConfigError(
+            f"field 'hybrid_override_pattern': {len(pattern)} blocks for num_hidden_layers {n}"
+        )
     h = _int(cfg, "hidden_size")
-    blocks: dict[str, Layer] = {}             # one (shared, frozen) layer per block type
+    blocks: dict[str, Layer] = {}  # one (shared, frozen) layer per block type
     layers = []
     for ch in pattern:
         if ch not in blocks:
@@ -668,17 +844,23 @@ def _nemotron_h(cfg: Config, family: str) -> Architecture:
     mtp: tuple[Layer, ...] = ()
     count = _int(cfg, "num_nextn_predict_layers", default=0, minimum=0)
     if count:
-        mtp_pattern = _block_pattern(cfg, "mtp_hybrid_override_pattern",
-                                     "mtp_layers_block_type") or "*E"
+        mtp_pattern = (
+            _block_pattern(cfg, "mtp_hybrid_override_pattern", "mtp_layers_block_type") or "*E"
+        )
         mtp = tuple(_nemotron_block(cfg, h, ch) for ch in mtp_pattern) * count
     n_exp = _int(cfg, "n_routed_experts", default=0, minimum=0)
     return Architecture(
-        family=family, hidden_size=h, num_attention_heads=_int(cfg, "num_attention_heads"),
+        family=family,
+        hidden_size=h,
+        num_attention_heads=_int(cfg, "num_attention_heads"),
         vocab_size=_int(cfg, "vocab_size"),
         tie_word_embeddings=_bool(cfg, "tie_word_embeddings", False),
-        max_context_tokens=_int(cfg, "max_position_embeddings"), layers=tuple(layers),
-        mtp_layers=mtp, num_experts=n_exp,
-        experts_per_token=_int(cfg, "num_experts_per_tok", default=0, minimum=0) if n_exp else 0)
+        max_context_tokens=_int(cfg, "max_position_embeddings"),
+        layers=tuple(layers),
+        mtp_layers=mtp,
+        num_experts=n_exp,
+        experts_per_token=_int(cfg, "num_experts_per_tok", default=0, minimum=0) if n_exp else 0,
+    )
 
 
 def _nemotron_nas(cfg: Config, family: str) -> Architecture:
@@ -703,9 +885,14 @@ def _nemotron_nas(cfg: Config, family: str) -> Architecture:
         mlp = _nas_mlp_params(ffn, i, h)
         layers.append(replace(layer, dense_mlp_params=mlp))
     return Architecture(
-        family=family, hidden_size=h, num_attention_heads=heads, vocab_size=_int(cfg, "vocab_size"),
+        family=family,
+        hidden_size=h,
+        num_attention_heads=heads,
+        vocab_size=_int(cfg, "vocab_size"),
         tie_word_embeddings=_bool(cfg, "tie_word_embeddings", False),
-        max_context_tokens=_int(cfg, "max_position_embeddings"), layers=tuple(layers))
+        max_context_tokens=_int(cfg, "max_position_embeddings"),
+        layers=tuple(layers),
+    )
 
 
 def _nas_attention(attn: Config, i: int, *, h: int, heads: int, head_dim: int) -> Layer:
@@ -715,12 +902,16 @@ def _nas_attention(attn: Config, i: int, *, h: int, heads: int, head_dim: int) -
     if attn.get("replace_with_linear"):
         return Layer(kind="linear-replacement", attention_params=h * h)
     if attn.get("window_length") or attn.get("sparsify"):
-        raise ConfigError(f"field 'block_configs[{i}].attention': windowed or sparsified "
-                          "attention blocks are not supported")
+        raise ConfigError(
+            f"field 'block_configs[{i}].attention': windowed or sparsified "
+            "attention blocks are not supported"
+        )
     group = _int(attn, "n_heads_in_group")
     if group > heads or heads % group:
-        raise ConfigError(f"field 'block_configs[{i}].attention.n_heads_in_group': "
-                          f"{group} does not divide the {heads} heads")
+        raise ConfigError(
+            f"field 'block_configs[{i}].attention.n_heads_in_group': "
+            f"{group} does not divide the {heads} heads"
+        )
     return gqa_layer(kind="full", h=h, heads=heads, kv_heads=heads // group, head_dim=head_dim)
 
 
@@ -733,8 +924,7 @@ def _nas_mlp_params(ffn: Config, i: int, h: int) -> int:
         return h * h
     mult = _float(ffn, "ffn_mult", 0.0)
     if mult <= 0:
-        raise ConfigError(f"field 'block_configs[{i}].ffn.ffn_mult': expected a "
-                          "positive number")
+        raise ConfigError(f"field 'block_configs[{i}].ffn.ffn_mult': expected a positive number")
     inter = int(2 * mult * h / 3)
     inter = ((inter + 255) // 256) * 256
     return gated_mlp_params(h, inter)
@@ -762,20 +952,31 @@ def _deepseek_v4(cfg: Config, family: str) -> Architecture:
     count = _int(cfg, "num_nextn_predict_layers", default=0, minimum=0)
     ratios = cfg.get("compress_ratios")
     if not isinstance(ratios, list) or len(ratios) not in (n, n + count):
-        raise ConfigError(f"field 'compress_ratios': expected a list of {n} entries (one per "
-                          "layer, optionally one more per MTP module)")
+        raise ConfigError(
+            f"field 'compress_ratios': expected a list of {n} entries (one per "
+            "layer, optionally one more per MTP module)"
+        )
     experts = _int(cfg, "n_routed_experts")
-    moe = moe_parts(h=h, experts=experts, top_k=_int(cfg, "num_experts_per_tok"),
-                    inter=_int(cfg, "moe_intermediate_size"),
-                    shared_inter=_int(cfg, "moe_intermediate_size")
-                    * _int(cfg, "n_shared_experts", default=1))
-    base_parts = [("wq_a", h * q_lora), ("wq_b", q_lora * heads * hd), ("wkv", h * hd),
-                  ("wo_a", heads * hd * o_lora), ("wo_b", o_groups * o_lora * h)]
+    moe = moe_parts(
+        h=h,
+        experts=experts,
+        top_k=_int(cfg, "num_experts_per_tok"),
+        inter=_int(cfg, "moe_intermediate_size"),
+        shared_inter=_int(cfg, "moe_intermediate_size") * _int(cfg, "n_shared_experts", default=1),
+    )
+    base_parts = [
+        ("wq_a", h * q_lora),
+        ("wq_b", q_lora * heads * hd),
+        ("wkv", h * hd),
+        ("wo_a", heads * hd * o_lora),
+        ("wo_b", o_groups * o_lora * h),
+    ]
     layers = []
     for i, r in enumerate(ratios):
         if r not in (0, 4, 128):
-            raise ConfigError(f"field 'compress_ratios[{i}]': ratio {_short(r)} is not one of "
-                              "0, 4, 128")
+            raise ConfigError(
+                f"field 'compress_ratios[{i}]': ratio {_short(r)} is not one of 0, 4, 128"
+            )
         parts = list(base_parts)
         extra = 0.0
         state = 0.0
@@ -786,29 +987,48 @@ def _deepseek_v4(cfg: Config, family: str) -> Architecture:
             parts.append(("compressor", 2 * h * mult * hd))
             state += 2 * r * mult * hd * 4
             grow = hd / r
-            work.append(AttentionWork(flops_per_ctx_token=4 * heads * hd / r,
-                                      cap_tokens=topk * r if r == 4 else None))
+            work.append(
+                AttentionWork(
+                    flops_per_ctx_token=4 * heads * hd / r, cap_tokens=topk * r if r == 4 else None
+                )
+            )
         if r == 4:
             parts.append(("indexer", q_lora * i_heads * i_dim + 2 * h * 2 * i_dim + h * i_heads))
             extra = i_dim * 0.5 / r
             state += 2 * r * 2 * i_dim * 4
             work.append(AttentionWork(flops_per_ctx_token=2 * i_heads * i_dim / r))
         kind = {0: "swa", 4: "csa", 128: "hca"}[r]
-        layers.append(Layer(kind=kind, attention_params=sum(n for _, n in parts),
-                            attention_parts=tuple(parts),
-                            replicated_params=h * (q_lora + hd), kv_elems_per_token=grow,
-                            kv_heads=1, window_elems_per_token=hd, window_tokens=window,
-                            kv_extra_bytes_per_token=extra, state_bytes=state,
-                            kv_read_cap_tokens=topk * r if r == 4 else None,
-                            attention_work=tuple(work), **moe))
+        layers.append(
+            Layer(
+                kind=kind,
+                attention_params=sum(n for _, n in parts),
+                attention_parts=tuple(parts),
+                replicated_params=h * (q_lora + hd),
+                kv_elems_per_token=grow,
+                kv_heads=1,
+                window_elems_per_token=hd,
+                window_tokens=window,
+                kv_extra_bytes_per_token=extra,
+                state_bytes=state,
+                kv_read_cap_tokens=topk * r if r == 4 else None,
+                attention_work=tuple(work),
+                **moe,
+            )
+        )
     mtp, layers = layers[n:], layers[:n]
     return Architecture(
-        family=family, hidden_size=h, num_attention_heads=heads, vocab_size=_int(cfg, "vocab_size"),
+        family=family,
+        hidden_size=h,
+        num_attention_heads=heads,
+        vocab_size=_int(cfg, "vocab_size"),
         tie_word_embeddings=_bool(cfg, "tie_word_embeddings", False),
-        max_context_tokens=_int(cfg, "max_position_embeddings"), layers=tuple(layers),
-        mtp_layers=tuple(mtp) or (layers[-1],) * count, num_experts=experts,
+        max_context_tokens=_int(cfg, "max_position_embeddings"),
+        layers=tuple(layers),
+        mtp_layers=tuple(mtp) or (layers[-1],) * count,
+        num_experts=experts,
         experts_per_token=_int(cfg, "num_experts_per_tok"),
-        notes=("hyper-connection mixers (hc_mult) not counted: < 0.05 % of parameters",))
+        notes=("hyper-connection mixers (hc_mult) not counted: < 0.05 % of parameters",),
+    )
 
 
 # --------------------------------------------------------------------------- vision
@@ -829,8 +1049,7 @@ def vision_params(vcfg: Config) -> int:
     kernel = vcfg.get("merge_kernel_size")
     if isinstance(kernel, list) and len(kernel) == 2 and all(isinstance(k, int) for k in kernel):
         merge = max(merge, math.isqrt(kernel[0] * kernel[1]))
-    out = _int(vcfg, "out_hidden_size", "projection_dim", "text_hidden_size", default=0,
-               minimum=0)
+    out = _int(vcfg, "out_hidden_size", "projection_dim", "text_hidden_size", default=0, minimum=0)
     per_layer = 4 * h * h + 2 * h * inter + 6 * h + inter
     projector = (h * merge * merge) ** 2 + h * merge * merge * out if out else 0
     return n * per_layer + channels * temporal * patch * patch * h + projector
@@ -838,22 +1057,58 @@ def vision_params(vcfg: Config) -> int:
 
 # --------------------------------------------------------------------------- entry point
 _TRANSFORMERS = {
-    "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "mimo",
-    "gemma3_text", "gemma2", "gemma4_text", "gpt_oss", "glm4_moe", "minimax_m2", "minimax_m3",
-    "deepseek_v2", "deepseek_v3", "deepseek_v32", "kimi_k2", "glm_moe_dsa", "llama4_text",
-    "qwen3_vl_text", "qwen3_vl_moe_text", "ministral", "mistral3", "olmo2", "granite", "phi3",
+    "llama",
+    "mistral",
+    "mixtral",
+    "qwen2",
+    "qwen2_moe",
+    "qwen3",
+    "qwen3_moe",
+    "mimo",
+    "gemma3_text",
+    "gemma2",
+    "gemma4_text",
+    "gpt_oss",
+    "glm4_moe",
+    "minimax_m2",
+    "minimax_m3",
+    "deepseek_v2",
+    "deepseek_v3",
+    "deepseek_v32",
+    "kimi_k2",
+    "glm_moe_dsa",
+    "llama4_text",
+    "qwen3_vl_text",
+    "qwen3_vl_moe_text",
+    "ministral",
+    "mistral3",
+    "olmo2",
+    "granite",
+    "phi3",
 }
 _BUILDERS: dict[str, Callable[[Config, str], Architecture]] = {
     **{t: _transformer for t in _TRANSFORMERS},
-    "qwen3_next": _qwen_next, "qwen3_5_text": _qwen_next, "qwen3_5_moe_text": _qwen_next,
-    "nemotron_h": _nemotron_h, "nemotron-nas": _nemotron_nas,
-    "deepseek_v4": _deepseek_v4, "deepseek_ref": _deepseek_v4,
+    "qwen3_next": _qwen_next,
+    "qwen3_5_text": _qwen_next,
+    "qwen3_5_moe_text": _qwen_next,
+    "nemotron_h": _nemotron_h,
+    "nemotron-nas": _nemotron_nas,
+    "deepseek_v4": _deepseek_v4,
+    "deepseek_ref": _deepseek_v4,
 }
 #: Wrapper model types whose text model sits in ``text_config`` and their text type.
-_ALIASES = {"gemma3": "gemma3_text", "gemma4": "gemma4_text", "llama4": "llama4_text",
-            "qwen3_vl": "qwen3_vl_text", "qwen3_vl_moe": "qwen3_vl_moe_text",
-            "qwen3_5": "qwen3_5_text", "qwen3_5_moe": "qwen3_5_moe_text",
-            "kimi_k25": "kimi_k2", "minimax_m3_vl": "minimax_m3", "mimo": "mimo"}
+_ALIASES = {
+    "gemma3": "gemma3_text",
+    "gemma4": "gemma4_text",
+    "llama4": "llama4_text",
+    "qwen3_vl": "qwen3_vl_text",
+    "qwen3_vl_moe": "qwen3_vl_moe_text",
+    "qwen3_5": "qwen3_5_text",
+    "qwen3_5_moe": "qwen3_5_moe_text",
+    "kimi_k25": "kimi_k2",
+    "minimax_m3_vl": "minimax_m3",
+    "mimo": "mimo",
+}
 SUPPORTED_MODEL_TYPES = tuple(sorted(set(_BUILDERS) | set(_ALIASES)))
 
 
@@ -883,8 +1138,10 @@ def architecture_from_config(raw: Config) -> Architecture:
     cfg, model_type = text_config(raw)
     builder = _BUILDERS.get(model_type)
     if builder is None:
-        raise ConfigError(f"field 'model_type': '{_short(model_type)[1:-1]}' is not a supported "
-                          f"architecture (supported: {', '.join(SUPPORTED_MODEL_TYPES)})")
+        raise ConfigError(
+            f"field 'model_type': '{_short(model_type)[1:-1]}' is not a supported "
+            f"architecture (supported: {', '.join(SUPPORTED_MODEL_TYPES)})"
+        )
     arch = builder(cfg, model_type)
     vcfg = raw.get("vision_config")
     if vcfg is not None and not isinstance(vcfg, Mapping):
@@ -894,11 +1151,22 @@ def architecture_from_config(raw: Config) -> Architecture:
             vision = vision_params(vcfg)
         except ConfigError as exc:
             raise ConfigError(f"vision_config: {exc}") from None
-        arch = replace(arch, vision_params=vision,
-                       notes=(*arch.notes, "vision tower counted from vision_config "
-                              "(in memory, not in the bytes read per generated token)"))
+        arch = replace(
+            arch,
+            vision_params=vision,
+            notes=(
+                *arch.notes,
+                "vision tower counted from vision_config "
+                "(in memory, not in the bytes read per generated token)",
+            ),
+        )
     return arch
 
 
-__all__ = ["SUPPORTED_MODEL_TYPES", "ConfigError", "architecture_from_config", "text_config",
-           "vision_params"]
+__all__ = [
+    "SUPPORTED_MODEL_TYPES",
+    "ConfigError",
+    "architecture_from_config",
+    "text_config",
+    "vision_params",
+]

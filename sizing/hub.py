@@ -33,13 +33,13 @@ from sizing.catalog import model_from_config
 __all__ = ["HubConfig", "HubError", "fetch_config", "is_repo_id", "model_from_hub"]
 
 APP_NAME = "llm-hardware-planner"
-HUB_WEB = "https://huggingface.co"     # where users browse, download and cite
-MAX_BYTES = 16 * 2**20   # the largest real config.json seen: 3 MB (a ModelOpt per-module map)
-MAX_DEPTH = 64                         # nesting levels of JSON objects and arrays
+HUB_WEB = "https://huggingface.co"  # where users browse, download and cite
+MAX_BYTES = 16 * 2**20  # the largest real config.json seen: 3 MB (a ModelOpt per-module map)
+MAX_DEPTH = 64  # nesting levels of JSON objects and arrays
 CONFIG_FILE = "config.json"
-QUANT_FILE = "hf_quant_config.json"    # ModelOpt (NVFP4/FP8) checkpoints keep quantization here
+QUANT_FILE = "hf_quant_config.json"  # ModelOpt (NVFP4/FP8) checkpoints keep quantization here
 _PART = re.compile(r"[A-Za-z0-9._-]{1,96}")
-_REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")   # branch, tag, commit, refs/pr/N
+_REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")  # branch, tag, commit, refs/pr/N
 
 
 class HubError(ValueError):
@@ -55,11 +55,11 @@ class HubConfig:
     """A model's config files as served by the Hub, or as last cached."""
 
     repo_id: str
-    revision: str                            # "main" unless given
-    config: dict[str, Any]                   # parsed config.json
-    hf_quant_config: dict[str, Any] | None   # parsed hf_quant_config.json; None when absent
-    source_url: str                          # huggingface.co blob URL of config.json, to cite
-    from_cache: bool                         # True when read from the disk cache
+    revision: str  # "main" unless given
+    config: dict[str, Any]  # parsed config.json
+    hf_quant_config: dict[str, Any] | None  # parsed hf_quant_config.json; None when absent
+    source_url: str  # huggingface.co blob URL of config.json, to cite
+    from_cache: bool  # True when read from the disk cache
 
 
 def is_repo_id(text: str) -> bool:
@@ -68,9 +68,16 @@ def is_repo_id(text: str) -> bool:
     return _repo_shape_ok(text) and not Path(text).exists()
 
 
-def fetch_config(repo_id: str, *, revision: str = "main", endpoint: str | None = None,
-                 cache_dir: Path | None = None, timeout_s: float = 10.0,
-                 offline: bool | None = None, token: str | None = None) -> HubConfig:
+def fetch_config(
+    repo_id: str,
+    *,
+    revision: str = "main",
+    endpoint: str | None = None,
+    cache_dir: Path | None = None,
+    timeout_s: float = 10.0,
+    offline: bool | None = None,
+    token: str | None = None,
+) -> HubConfig:
     """Download (or read from the cache) ``config.json`` and ``hf_quant_config.json``.
 
     ``endpoint`` defaults to ``$HF_ENDPOINT`` or https://huggingface.co; ``cache_dir`` to
@@ -91,8 +98,10 @@ def fetch_config(repo_id: str, *, revision: str = "main", endpoint: str | None =
     if offline:
         cached = _read_cache(folder, repo_id, revision, source)
         if cached is None:
-            raise HubError(f"{repo}: offline (HF_HUB_OFFLINE) and no cached config.json for "
-                           f"revision {revision}; {_upload_hint(repo)}")
+            raise HubError(
+                f"{repo}: offline (HF_HUB_OFFLINE) and no cached config.json for "
+                f"revision {revision}; {_upload_hint(repo)}"
+            )
         return cached
     try:
         raw = _download(repo_id, revision, f"{base}/{repo_id}/resolve/{rev}/", token, timeout_s)
@@ -102,13 +111,19 @@ def fetch_config(repo_id: str, *, revision: str = "main", endpoint: str | None =
             raise
         return cached
     config_bytes, quant_bytes = raw[CONFIG_FILE], raw[QUANT_FILE]
-    if config_bytes is None:            # _download asks for it with optional=False
+    if config_bytes is None:  # _download asks for it with optional=False
         raise HubError(f"{repo}: no {CONFIG_FILE} in the repository; {_upload_hint(repo)}")
     config = _parse(config_bytes, f"{repo}: {CONFIG_FILE}")
     quant = None if quant_bytes is None else _parse(quant_bytes, f"{repo}: {QUANT_FILE}")
     _write_cache(folder, raw)
-    return HubConfig(repo_id=repo_id, revision=revision, config=config, hf_quant_config=quant,
-                     source_url=source, from_cache=False)
+    return HubConfig(
+        repo_id=repo_id,
+        revision=revision,
+        config=config,
+        hf_quant_config=quant,
+        source_url=source,
+        from_cache=False,
+    )
 
 
 def _check_request(repo_id: str, revision: str, timeout_s: float) -> None:
@@ -141,8 +156,13 @@ def _token(token: str | None) -> str:
 def _repo_shape_ok(text: object) -> bool:
     parts = text.split("/") if isinstance(text, str) else []
     return len(parts) == 2 and all(
-        _PART.fullmatch(p) and "--" not in p and ".." not in p
-        and p[0] not in "-." and p[-1] not in "-." for p in parts)
+        _PART.fullmatch(p)
+        and "--" not in p
+        and ".." not in p
+        and p[0] not in "-."
+        and p[-1] not in "-."
+        for p in parts
+    )
 
 
 def _clean(text: object, limit: int = 200) -> str:
@@ -158,34 +178,57 @@ def _user_agent() -> str:
     try:
         version = metadata.version(APP_NAME)
     except metadata.PackageNotFoundError:
-        version = "0.1.0"                     # pyproject.toml, when run from a checkout
+        version = "0.1.0"  # pyproject.toml, when run from a checkout
     return f"{APP_NAME}/{version}"
 
 
-def _download(repo: str, revision: str, base_url: str, token: str,
-              timeout_s: float) -> dict[str, bytes | None]:
+def _download(
+    repo: str, revision: str, base_url: str, token: str, timeout_s: float
+) -> dict[str, bytes | None]:
     """Both files' bytes (``None``: no hf_quant_config.json), within ``timeout_s`` in total."""
     deadline = time.monotonic() + timeout_s
-    headers = {"User-Agent": _user_agent(), "Accept-Encoding": "identity"}   # exact size cap
+    headers = {"User-Agent": _user_agent(), "Accept-Encoding": "identity"}  # exact size cap
     if token:
-        headers["Authorization"] = f"Bearer {token}"   # requests drops it on cross-host redirects
+        headers["Authorization"] = f"Bearer {token}"  # requests drops it on cross-host redirects
     host = _clean(urlsplit(base_url).netloc)
-    with requests.Session() as session:               # the default adapter never retries
+    with requests.Session() as session:  # the default adapter never retries
         session.max_redirects = 5
         files: dict[str, bytes | None] = {}
         for name in (CONFIG_FILE, QUANT_FILE):
             try:
-                files[name] = _get(session, base_url + name, headers, deadline, repo, revision,
-                                   optional=name == QUANT_FILE, token_sent=bool(token))
-            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError,
-                    http.client.HTTPException) as exc:
-                raise _TransientError(f"{repo}: cannot reach {host} ({_reason(exc, timeout_s)}); "
-                                      f"{_upload_hint(repo)}") from None
+                files[name] = _get(
+                    session,
+                    base_url + name,
+                    headers,
+                    deadline,
+                    repo,
+                    revision,
+                    optional=name == QUANT_FILE,
+                    token_sent=bool(token),
+                )
+            except (
+                requests.RequestException,
+                urllib3.exceptions.HTTPError,
+                OSError,
+                http.client.HTTPException,
+            ) as exc:
+                raise _TransientError(
+                    f"{repo}: cannot reach {host} ({_reason(exc, timeout_s)}); {_upload_hint(repo)}"
+                ) from None
     return files
 
 
-def _get(session: requests.Session, url: str, headers: dict[str, str], deadline: float,
-         repo: str, revision: str, *, optional: bool, token_sent: bool) -> bytes | None:
+def _get(
+    session: requests.Session,
+    url: str,
+    headers: dict[str, str],
+    deadline: float,
+    repo: str,
+    revision: str,
+    *,
+    optional: bool,
+    token_sent: bool,
+) -> bytes | None:
     """The body of ``url``, read in pieces and abandoned at ``deadline`` (monotonic seconds)."""
     left = deadline - time.monotonic()
     if left <= 0:
@@ -196,13 +239,14 @@ def _get(session: requests.Session, url: str, headers: dict[str, str], deadline:
             return None
         if resp.status_code != 200:
             raise _status_error(resp, repo, revision, token_sent)
-        too_big = HubError(f"{repo}: {name} is larger than {MAX_BYTES // 2**20} MiB; "
-                           "not a model config")
+        too_big = HubError(
+            f"{repo}: {name} is larger than {MAX_BYTES // 2**20} MiB; not a model config"
+        )
         declared = resp.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > MAX_BYTES:
             raise too_big
         body = bytearray()
-        while chunk := resp.raw.read1(65536, decode_content=True):   # whatever has arrived
+        while chunk := resp.raw.read1(65536, decode_content=True):  # whatever has arrived
             body += chunk
             if len(body) > MAX_BYTES:
                 raise too_big
@@ -211,21 +255,27 @@ def _get(session: requests.Session, url: str, headers: dict[str, str], deadline:
         return bytes(body)
 
 
-def _status_error(resp: requests.Response, repo: str, revision: str,
-                  token_sent: bool) -> HubError:
-    code, kind = resp.status_code, resp.headers.get("X-Error-Code", "")   # the Hub's error kind
+def _status_error(resp: requests.Response, repo: str, revision: str, token_sent: bool) -> HubError:
+    code, kind = resp.status_code, resp.headers.get("X-Error-Code", "")  # the Hub's error kind
     if code in (401, 403) and kind != "RepoNotFound":
         who = "HF_TOKEN was sent but has no access" if token_sent else "set HF_TOKEN"
-        return HubError(f"{repo}: the repo is gated or private (HTTP {code}); accept its terms on "
-                        f"{HUB_WEB}/{repo} and {who}, or {_upload_hint(repo)}")
+        return HubError(
+            f"{repo}: the repo is gated or private (HTTP {code}); accept its terms on "
+            f"{HUB_WEB}/{repo} and {who}, or {_upload_hint(repo)}"
+        )
     if code in (401, 403, 404) and kind != "EntryNotFound":
         what = {"RepoNotFound": "repo", "RevisionNotFound": f"revision '{revision}'"}.get(
-            kind, f"repo or revision '{revision}'")
-        return HubError(f"{repo}: {what} not found on the Hub (HTTP {code}); check the spelling "
-                        "(a private repo needs HF_TOKEN)")
+            kind, f"repo or revision '{revision}'"
+        )
+        return HubError(
+            f"{repo}: {what} not found on the Hub (HTTP {code}); check the spelling "
+            "(a private repo needs HF_TOKEN)"
+        )
     if code == 404:
-        return HubError(f"{repo}: no config.json at revision '{revision}' (GGUF-only repos have "
-                        "none); upload the original model's config.json")
+        return HubError(
+            f"{repo}: no config.json at revision '{revision}' (GGUF-only repos have "
+            "none); upload the original model's config.json"
+        )
     error = _TransientError if code == 429 or code >= 500 else HubError
     return error(f"{repo}: the Hub answered HTTP {code}; try again later, or {_upload_hint(repo)}")
 
@@ -249,16 +299,20 @@ def _parse(raw: bytes, what: str) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise HubError(f"{what} is not valid UTF-8 (byte {exc.start}); not a model config") \
-            from None
+        raise HubError(
+            f"{what} is not valid UTF-8 (byte {exc.start}); not a model config"
+        ) from None
     too_deep = HubError(f"{what} is nested deeper than {MAX_DEPTH} levels; not a model config")
     try:
         data = json.loads(text)
-    except RecursionError:                              # far deeper than MAX_DEPTH
+    except RecursionError:  # far deeper than MAX_DEPTH
         raise too_deep from None
-    except ValueError as exc:                          # JSONDecodeError, over-long integers
-        detail = (f"{exc.msg} at line {exc.lineno} column {exc.colno}"
-                  if isinstance(exc, json.JSONDecodeError) else _clean(exc, 80))
+    except ValueError as exc:  # JSONDecodeError, over-long integers
+        detail = (
+            f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+            if isinstance(exc, json.JSONDecodeError)
+            else _clean(exc, 80)
+        )
         raise HubError(f"{what} is not valid JSON ({detail})") from None
     if not isinstance(data, dict):
         kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
@@ -284,8 +338,11 @@ def _cache_root(cache_dir: Path | None) -> Path:
     if cache_dir is not None:
         return Path(cache_dir)
     env = os.environ.get("LLM_PLANNER_CACHE_DIR", "").strip()
-    root = Path(env).expanduser() if env else Path(
-        platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+    root = (
+        Path(env).expanduser()
+        if env
+        else Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+    )
     return root / "hf_configs"
 
 
@@ -294,12 +351,21 @@ def _read_cache(folder: Path, repo: str, revision: str, source: str) -> HubConfi
     try:
         config = _parse((folder / CONFIG_FILE).read_bytes(), f"{repo}: cached {CONFIG_FILE}")
         quant_path = folder / QUANT_FILE
-        quant = (_parse(quant_path.read_bytes(), f"{repo}: cached {QUANT_FILE}")
-                 if quant_path.exists() else None)
+        quant = (
+            _parse(quant_path.read_bytes(), f"{repo}: cached {QUANT_FILE}")
+            if quant_path.exists()
+            else None
+        )
     except (OSError, HubError):
         return None
-    return HubConfig(repo_id=repo, revision=revision, config=config, hf_quant_config=quant,
-                     source_url=source, from_cache=True)
+    return HubConfig(
+        repo_id=repo,
+        revision=revision,
+        config=config,
+        hf_quant_config=quant,
+        source_url=source,
+        from_cache=True,
+    )
 
 
 def _write_cache(folder: Path, files: dict[str, bytes | None]) -> None:
@@ -319,7 +385,7 @@ def _write_cache(folder: Path, files: dict[str, bytes | None]) -> None:
             finally:
                 Path(tmp).unlink(missing_ok=True)
     except OSError:
-        pass                                   # a full or read-only disk costs the cache only
+        pass  # a full or read-only disk costs the cache only
 
 
 def model_from_hub(repo_id: str, **options: Any) -> Any:
@@ -328,6 +394,10 @@ def model_from_hub(repo_id: str, **options: Any) -> Any:
     Raises HubError (cannot fetch) or CatalogError (cannot interpret), each one line.
     """
     got = fetch_config(repo_id, **options)
-    return model_from_config(got.config, model_id=got.repo_id, source=got.source_url,
-                             hf_quant_config=got.hf_quant_config,
-                             filename=f"{got.repo_id} config.json")
+    return model_from_config(
+        got.config,
+        model_id=got.repo_id,
+        source=got.source_url,
+        hf_quant_config=got.hf_quant_config,
+        filename=f"{got.repo_id} config.json",
+    )

@@ -38,8 +38,8 @@ if TYPE_CHECKING:
 
 TP, PP, REPLICAS, EP = 0, 1, 2, 3
 PARALLEL_CODE = {"tp": TP, "pp": PP, "replicas": REPLICAS, "tp+ep": EP}
-PREFILL_CHUNK_TOKENS = 2048   # vLLM max_num_batched_tokens / llama.cpp -ub in the benchmarks
-ACTIVATION_BYTES = 2          # bf16 activations in all-reduces
+PREFILL_CHUNK_TOKENS = 2048  # vLLM max_num_batched_tokens / llama.cpp -ub in the benchmarks
+ACTIVATION_BYTES = 2  # bf16 activations in all-reduces
 #: ASSUMPTION for a platform without a flash-attention figure in the catalog: its prefill
 #: attention runs at this fraction of the bf16 dense peak — GB10's measured ratio (94 TF/s
 #: FlashAttention-2, flashinfer PR 3897, over the 125 TFLOPS bf16 figure).
@@ -48,17 +48,24 @@ ASSUMED_FLASH_ATTENTION_FRACTION = 0.75
 Table = dict[str, np.ndarray]
 
 
-def static_row(platform: Platform, model: ModelArch, quant: Quantization, engine: Engine,
-               catalog: Catalog) -> dict[str, float]:
+def static_row(
+    platform: Platform, model: ModelArch, quant: Quantization, engine: Engine, catalog: Catalog
+) -> dict[str, float]:
     """Numbers that depend only on (platform, model, quant, engine) — cached."""
     key = ("static", id(platform), id(model), id(quant), id(engine), id(catalog))
-    return _memo(key, (platform, model, quant, engine, catalog),
-                 lambda: _static_row(platform, model, quant, engine, catalog))
+    return _memo(
+        key,
+        (platform, model, quant, engine, catalog),
+        lambda: _static_row(platform, model, quant, engine, catalog),
+    )
 
 
-def calibration_columns(fam: FamilyCalibration, eng: EngineCalibration,
-                        layer_overhead_us: float, weights: str | None = None
-                        ) -> dict[str, float]:
+def calibration_columns(
+    fam: FamilyCalibration,
+    eng: EngineCalibration,
+    layer_overhead_us: float,
+    weights: str | None = None,
+) -> dict[str, float]:
     """The calibrated columns of a table row: bandwidth efficiency (fraction of nameplate,
     never above the family's measured read ceiling), prefill and decode compute efficiency
     (fraction of dense peak; the prefill GEMMs' the kernel path's own where fitted),
@@ -69,13 +76,16 @@ def calibration_columns(fam: FamilyCalibration, eng: EngineCalibration,
     own decode and prefill factors where fitted."""
     per_step = fam.fixed_cost == "per_step"
     return {
-        "bandwidth_efficiency": min(fam.read_ceiling,
-                      fam.bandwidth_efficiency * eng.decode_factor_on(fam.family, weights)),
+        "bandwidth_efficiency": min(
+            fam.read_ceiling, fam.bandwidth_efficiency * eng.decode_factor_on(fam.family, weights)
+        ),
         "prefill_compute_efficiency": min(
-            1.0, fam.prefill_compute_efficiency * eng.prefill_factor_on(fam.family, weights)),
+            1.0, fam.prefill_compute_efficiency * eng.prefill_factor_on(fam.family, weights)
+        ),
         "decode_compute_efficiency": fam.decode_compute_efficiency,
         # the platform class's fixed cost: per decoder layer, or per decode step (Apple)
-        "layer_overhead_s": 0.0 if per_step
+        "layer_overhead_s": 0.0
+        if per_step
         else eng.layer_overhead_us_on(fam.family, layer_overhead_us) * 1e-6,
         "step_overhead_s": fam.step_overhead_us * 1e-6 if per_step else 0.0,
         "recurrent_layer_overhead_s": eng.family_recurrent_overhead_us.get(fam.family, 0.0) * 1e-6,
@@ -88,8 +98,12 @@ def calibration_columns(fam: FamilyCalibration, eng: EngineCalibration,
 def _peak_flops(platform: Platform, quant: Quantization, engine: Engine) -> float:
     """Dense peak for the matmul dtype; falls back to bf16 where the dtype is unsupported."""
     c = platform.compute
-    by_dtype = {"bf16": c.bf16_tflops, "fp8": c.fp8_tflops, "fp4": c.fp4_tflops,
-                "int8": c.int8_tops or c.fp8_tflops}
+    by_dtype = {
+        "bf16": c.bf16_tflops,
+        "fp8": c.fp8_tflops,
+        "fp4": c.fp4_tflops,
+        "int8": c.int8_tops or c.fp8_tflops,
+    }
     dtype = quant.compute_dtype
     if engine.quantized_compute_dtype and quant.id != "bf16":
         dtype = engine.quantized_compute_dtype
@@ -115,38 +129,52 @@ def memory_model_columns(platform: Platform, m: ModelArch, engine: Engine) -> di
     mm = engine.memory_model
     a = m.arch
     if mm is None:
-        return {"memory_model_flag": 0.0, "non_torch_bytes": 0.0,
-                "non_torch_multi_unit_bytes": 0.0, "mlp_width_count": 0.0,
-                "activation_hidden_buffers_count": 0.0, "logits_bytes": 0.0,
-                "graph_low_bytes": 0.0, "graph_bytes": 0.0, "graph_high_bytes": 0.0,
-                "default_max_num_batched_tokens_count": float(PREFILL_CHUNK_TOKENS),
-                "memory_spread_bytes": 0.0}
-    width = max((x.dense_mlp_params + x.routed_active_params - x.router_params
-                 + x.shared_params) for x in a.layers) / (3 * a.hidden_size)
+        return {
+            "memory_model_flag": 0.0,
+            "non_torch_bytes": 0.0,
+            "non_torch_multi_unit_bytes": 0.0,
+            "mlp_width_count": 0.0,
+            "activation_hidden_buffers_count": 0.0,
+            "logits_bytes": 0.0,
+            "graph_low_bytes": 0.0,
+            "graph_bytes": 0.0,
+            "graph_high_bytes": 0.0,
+            "default_max_num_batched_tokens_count": float(PREFILL_CHUNK_TOKENS),
+            "memory_spread_bytes": 0.0,
+        }
+    width = max(
+        (x.dense_mlp_params + x.routed_active_params - x.router_params + x.shared_params)
+        for x in a.layers
+    ) / (3 * a.hidden_size)
     per_graph = mm.capture_graphs * a.num_layers * a.hidden_size
     low, mid, high = mm.graph_bytes_per_layer_graph_hidden
     large = platform.accelerator_memory_gib >= mm.large_gpu_gib
     return {
         "memory_model_flag": 1.0,
-        "non_torch_bytes": (mm.non_torch_gib_unified if platform.unified_memory
-                            else mm.non_torch_gib_discrete) * GIB,
+        "non_torch_bytes": (
+            mm.non_torch_gib_unified if platform.unified_memory else mm.non_torch_gib_discrete
+        )
+        * GIB,
         # NCCL buffers across nodes (a multi-GPU host's are in the measured non-torch)
-        "non_torch_multi_unit_bytes": (mm.non_torch_multi_unit_gib * GIB
-                                       if platform.form == "system" else 0.0),
+        "non_torch_multi_unit_bytes": (
+            mm.non_torch_multi_unit_gib * GIB if platform.form == "system" else 0.0
+        ),
         "mlp_width_count": width,
         "activation_hidden_buffers_count": mm.activation_hidden_buffers,
         "logits_bytes": mm.logits_rows * a.vocab_size * 4.0,
-        "graph_low_bytes": low * per_graph, "graph_bytes": mid * per_graph,
+        "graph_low_bytes": low * per_graph,
+        "graph_bytes": mid * per_graph,
         "graph_high_bytes": high * per_graph,
         "default_max_num_batched_tokens_count": float(
-            mm.default_max_num_batched_tokens if large
-            else mm.default_max_num_batched_tokens_small),
+            mm.default_max_num_batched_tokens if large else mm.default_max_num_batched_tokens_small
+        ),
         "memory_spread_bytes": mm.unified_spread_gib * GIB if platform.unified_memory else 0.0,
     }
 
 
-def _static_row(platform: Platform, m: ModelArch, quant: Quantization, engine: Engine,
-                catalog: Catalog) -> dict[str, float]:
+def _static_row(
+    platform: Platform, m: ModelArch, quant: Quantization, engine: Engine, catalog: Catalog
+) -> dict[str, float]:
     fam, eng = catalog.calibration_for(platform.family, engine.id)
     b = weight_bytes_by_class(m, quant, catalog, engine_id=engine.id)
     a = m.arch
@@ -296,21 +324,23 @@ def _kv_read_per_token(t: Table, per_token: np.ndarray, ctx: np.ndarray) -> np.n
 
 def _attention_flops(t: Table, ctx: np.ndarray) -> np.ndarray:
     """Attention FLOPs of one token attending `ctx` cached tokens (all layers, TP 1)."""
-    return (t["attention_flop_per_pair"] * ctx
-            + t["attention_flop_per_pair_cap1"] * np.minimum(ctx, t["attention_cap1_tokens"])
-            + t["attention_flop_per_pair_cap2"] * np.minimum(ctx, t["attention_cap2_tokens"]))
+    return (
+        t["attention_flop_per_pair"] * ctx
+        + t["attention_flop_per_pair_cap1"] * np.minimum(ctx, t["attention_cap1_tokens"])
+        + t["attention_flop_per_pair_cap2"] * np.minimum(ctx, t["attention_cap2_tokens"])
+    )
 
 
-def _attended_pairs(tokens: np.ndarray, depth: np.ndarray | float,
-                    cap: np.ndarray | float) -> np.ndarray:
+def _attended_pairs(
+    tokens: np.ndarray, depth: np.ndarray | float, cap: np.ndarray | float
+) -> np.ndarray:
     """Sum over `tokens` new positions (after `depth` cached) of min(position, cap)."""
     depth = np.asarray(depth, dtype=float)
-    below = np.clip(cap - depth, 0.0, tokens)            # positions still under the cap
+    below = np.clip(cap - depth, 0.0, tokens)  # positions still under the cap
     return below * depth + below * (below + 1) / 2 + (tokens - below) * cap
 
 
-def _prefill_attention_flops(t: Table, tokens: np.ndarray,
-                             depth: np.ndarray | float) -> np.ndarray:
+def _prefill_attention_flops(t: Table, tokens: np.ndarray, depth: np.ndarray | float) -> np.ndarray:
     full = tokens * depth + tokens * (tokens + 1) / 2
     return (
         t["attention_flop_per_pair"] * full
@@ -329,8 +359,10 @@ def activation_peak_bytes(t: Table) -> np.ndarray:
     tp, _, _ = _layout(t)
     tokens = _col(t, "max_num_batched_tokens_count", 0.0)
     tokens = np.where(tokens > 0, tokens, t["default_max_num_batched_tokens_count"])
-    per_token = 2.0 * (3.0 * t["mlp_width_count"] / tp
-                       + t["activation_hidden_buffers_count"] * t["hidden_size_count"])
+    per_token = 2.0 * (
+        3.0 * t["mlp_width_count"] / tp
+        + t["activation_hidden_buffers_count"] * t["hidden_size_count"]
+    )
     return tokens * per_token + t["logits_bytes"]
 
 
@@ -349,13 +381,17 @@ def engine_overhead_bytes(t: Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     its compute buffer; it allocates the KV the context needs, not a utilization
     fraction)."""
     multi = np.where((t["units_count"] > 1) & (t["parallel_code"] != REPLICAS), 1.0, 0.0)
-    base = t["non_torch_bytes"] + multi * t["non_torch_multi_unit_bytes"] + (
-        activation_peak_bytes(t))
+    base = (
+        t["non_torch_bytes"] + multi * t["non_torch_multi_unit_bytes"] + (activation_peak_bytes(t))
+    )
     g_low, g_mid, g_high = cuda_graph_bytes(t)
     on = t["memory_model_flag"] > 0
     flat = t["runtime_overhead_bytes"]
-    return (np.where(on, base + g_low, flat), np.where(on, base + g_mid, flat),
-            np.where(on, base + g_high, flat))
+    return (
+        np.where(on, base + g_low, flat),
+        np.where(on, base + g_mid, flat),
+        np.where(on, base + g_high, flat),
+    )
 
 
 def memory(t: Table) -> Table:
@@ -402,11 +438,17 @@ def memory(t: Table) -> Table:
 
     def at(p: np.ndarray) -> dict[str, np.ndarray]:
         p0 = np.maximum(p, 0.0)
-        ctx = np.clip(np.floor((p0 / seqs - fixed) / per_token / block) * block, 0,
-                      t["model_max_context_tokens"])
-        return {"kv_pool_bytes": p0, "kv_capacity_tokens": np.floor(p0 / per_token),
-                "max_concurrency_count": np.floor(p0 / per_seq) * rep,
-                "max_context_tokens": ctx}
+        ctx = np.clip(
+            np.floor((p0 / seqs - fixed) / per_token / block) * block,
+            0,
+            t["model_max_context_tokens"],
+        )
+        return {
+            "kv_pool_bytes": p0,
+            "kv_capacity_tokens": np.floor(p0 / per_token),
+            "max_concurrency_count": np.floor(p0 / per_seq) * rep,
+            "max_context_tokens": ctx,
+        }
 
     low = at(usable - weights - over_high - spread)
     high = at(usable - weights - over_low + spread)
@@ -456,8 +498,9 @@ def _draft_s(t: Table, b: np.ndarray) -> np.ndarray:
     k = _col(t, "spec_draft_tokens")
     touched = _routed_read_fraction(t, b)
     layers = _col(t, "spec_draft_layers_count")
-    read = ((_col(t, "spec_draft_fixed_bytes") + _col(t, "spec_draft_routed_bytes") * touched) / tp
-            + _col(t, "spec_draft_lm_head_fraction") * t["lm_head_read_bytes"] / tp)
+    read = (
+        _col(t, "spec_draft_fixed_bytes") + _col(t, "spec_draft_routed_bytes") * touched
+    ) / tp + _col(t, "spec_draft_lm_head_fraction") * t["lm_head_read_bytes"] / tp
     t_mem = read / (t["memory_bandwidth_bytes_s"] * t["bandwidth_efficiency"])
     t_cmp = (
         b
@@ -467,8 +510,12 @@ def _draft_s(t: Table, b: np.ndarray) -> np.ndarray:
         / (t["peak_flop_s"] * t["decode_compute_efficiency"])
     )
     t_ar = np.where(layers > 0, (2 * layers + 1) * _allreduce_s(t, b), 0.0)
-    one = (np.maximum(t_mem, t_cmp) + t_ar + layers * (t["layer_overhead_s"] + _eager_layer_s(t))
-           + _col(t, "spec_draft_s"))
+    one = (
+        np.maximum(t_mem, t_cmp)
+        + t_ar
+        + layers * (t["layer_overhead_s"] + _eager_layer_s(t))
+        + _col(t, "spec_draft_s")
+    )
     return k * one
 
 
@@ -482,8 +529,9 @@ def _experts_touched_fraction(t: Table, tokens: np.ndarray) -> np.ndarray:
     cited; never below k): ``E_eff (1 - (1 - k/E_eff)^n) / E``. 1 for a dense model."""
     experts = np.maximum(t["experts_count"], 1.0)
     k = t["experts_per_token_count"]
-    effective = np.maximum(_col(t, "routing_concentration_fraction", 1.0) * experts,
-                           np.maximum(k, 1.0))
+    effective = np.maximum(
+        _col(t, "routing_concentration_fraction", 1.0) * experts, np.maximum(k, 1.0)
+    )
     touched = effective * (1.0 - (1.0 - k / effective) ** np.maximum(tokens, 0.0))
     return np.where(t["experts_count"] > 0, touched / experts, 1.0)
 
@@ -550,8 +598,11 @@ def _graph_batch(t: Table, batch: np.ndarray) -> np.ndarray:
     align = t["cuda_graph_align_tokens"]
     b = np.maximum(batch, 1.0)
     below = 2.0 ** np.ceil(np.log2(b))
-    padded = np.where(b < align, np.minimum(below, np.maximum(align, 1.0)),
-                      np.ceil(b / np.maximum(align, 1.0)) * align)
+    padded = np.where(
+        b < align,
+        np.minimum(below, np.maximum(align, 1.0)),
+        np.ceil(b / np.maximum(align, 1.0)) * align,
+    )
     on = (t["cuda_graphs_flag"] > 0) & (align > 0) & (b <= t["cuda_graph_max_batch_count"])
     return np.where(on, padded, b)
 
@@ -578,16 +629,23 @@ def transport_columns(platform: Platform, transport: Transport | None) -> dict[s
     platform that cannot split a model never pays them."""
     ic = platform.interconnect
     if transport is None or ic is None:
-        return {"comm_base_latency_s": 0.0, "comm_hop_latency_s": 0.0,
-                "comm_bus_bytes_s": math.inf, "comm_tree_flag": 0.0,
-                "comm_step_fixed_s": 0.0, "comm_across_hosts_flag": 0.0}
+        return {
+            "comm_base_latency_s": 0.0,
+            "comm_hop_latency_s": 0.0,
+            "comm_bus_bytes_s": math.inf,
+            "comm_tree_flag": 0.0,
+            "comm_step_fixed_s": 0.0,
+            "comm_across_hosts_flag": 0.0,
+        }
     link_gbit_s = transport.link_gbit_s or ic.link_gbit_s
-    return {"comm_base_latency_s": transport.base_latency_us * 1e-6,
-            "comm_hop_latency_s": transport.hop_latency_us * 1e-6,
-            "comm_bus_bytes_s": transport.bus_bandwidth_fraction * link_gbit_s * 1e9 / 8,
-            "comm_tree_flag": float(transport.tree),
-            "comm_step_fixed_s": transport.step_fixed_us * 1e-6,
-            "comm_across_hosts_flag": float(transport.across_hosts)}
+    return {
+        "comm_base_latency_s": transport.base_latency_us * 1e-6,
+        "comm_hop_latency_s": transport.hop_latency_us * 1e-6,
+        "comm_bus_bytes_s": transport.bus_bandwidth_fraction * link_gbit_s * 1e9 / 8,
+        "comm_tree_flag": float(transport.tree),
+        "comm_step_fixed_s": transport.step_fixed_us * 1e-6,
+        "comm_across_hosts_flag": float(transport.across_hosts),
+    }
 
 
 #: NCCL's tree step costs this many ring steps: its network LL step latencies are 5.0 us
@@ -595,27 +653,43 @@ def transport_columns(platform: Platform, transport: Transport | None) -> dict[s
 TREE_HOP_FACTOR = 5.0 / 2.7
 
 
-def ring_allreduce_s(ranks: np.ndarray, message_bytes: np.ndarray, base_latency_s: np.ndarray,
-                     hop_latency_s: np.ndarray, bus_bytes_s: np.ndarray) -> np.ndarray:
+def ring_allreduce_s(
+    ranks: np.ndarray,
+    message_bytes: np.ndarray,
+    base_latency_s: np.ndarray,
+    hop_latency_s: np.ndarray,
+    bus_bytes_s: np.ndarray,
+) -> np.ndarray:
     """Seconds of one ring all-reduce of `message_bytes` over `ranks` units: a fixed cost,
     2 (N-1) steps of `hop_latency_s` (reduce-scatter then all-gather) and the bytes each
     rank sends, ``M 2 (N-1) / N``, at the bus bandwidth (NCCL's cost model, tuning.cc).
     Zero on one rank."""
     n = np.maximum(ranks, 1.0)
-    t = (base_latency_s + 2.0 * (n - 1.0) * hop_latency_s
-         + message_bytes * 2.0 * (n - 1.0) / n / bus_bytes_s)
+    t = (
+        base_latency_s
+        + 2.0 * (n - 1.0) * hop_latency_s
+        + message_bytes * 2.0 * (n - 1.0) / n / bus_bytes_s
+    )
     return np.where(n > 1, t, 0.0)
 
 
-def tree_allreduce_s(ranks: np.ndarray, message_bytes: np.ndarray, base_latency_s: np.ndarray,
-                     hop_latency_s: np.ndarray, bus_bytes_s: np.ndarray) -> np.ndarray:
+def tree_allreduce_s(
+    ranks: np.ndarray,
+    message_bytes: np.ndarray,
+    base_latency_s: np.ndarray,
+    hop_latency_s: np.ndarray,
+    bus_bytes_s: np.ndarray,
+) -> np.ndarray:
     """Seconds of one tree all-reduce (NCCL's double binary tree across hosts): up and down
     ``ceil(log2 N)`` levels of TREE_HOP_FACTOR ring steps each, the message at half the bus
     bandwidth (NCCL's tree algorithm bandwidth). Zero on one rank."""
     n = np.maximum(ranks, 1.0)
     levels = np.ceil(np.log2(n))
-    t = (base_latency_s + 2.0 * levels * TREE_HOP_FACTOR * hop_latency_s
-         + 2.0 * message_bytes / bus_bytes_s)
+    t = (
+        base_latency_s
+        + 2.0 * levels * TREE_HOP_FACTOR * hop_latency_s
+        + 2.0 * message_bytes / bus_bytes_s
+    )
     return np.where(n > 1, t, 0.0)
 
 
@@ -623,8 +697,13 @@ def allreduce_s(t: Table, ranks: np.ndarray, message_bytes: np.ndarray) -> np.nd
     """Seconds of one all-reduce of `message_bytes` over `ranks` units on the row's
     transport: the ring, or the tree where the transport offers it and it is faster (NCCL
     picks the cheaper by the same model). Never faster with more ranks."""
-    args = (ranks, message_bytes, t["comm_base_latency_s"], t["comm_hop_latency_s"],
-            t["comm_bus_bytes_s"])
+    args = (
+        ranks,
+        message_bytes,
+        t["comm_base_latency_s"],
+        t["comm_hop_latency_s"],
+        t["comm_bus_bytes_s"],
+    )
     ring = ring_allreduce_s(*args)
     return np.where(t["comm_tree_flag"] > 0, np.minimum(ring, tree_allreduce_s(*args)), ring)
 
@@ -650,8 +729,9 @@ def multi_node_step_s(t: Table) -> np.ndarray:
     return np.where(split & (t["comm_across_hosts_flag"] > 0), t["comm_step_fixed_s"], 0.0)
 
 
-def decode(t: Table, mem: Table, *, batch: np.ndarray | None = None,
-           context: np.ndarray | None = None) -> Table:
+def decode(
+    t: Table, mem: Table, *, batch: np.ndarray | None = None, context: np.ndarray | None = None
+) -> Table:
     """Decode speed per request and in total, at `batch` sequences per model copy.
 
     Default batch: the requested concurrency per copy, capped by the KV pool (the rest
@@ -661,24 +741,34 @@ def decode(t: Table, mem: Table, *, batch: np.ndarray | None = None,
     """
     tp, pp, rep = _layout(t)
     if batch is None:
-        batch = np.maximum(1.0, np.minimum(mem["sequences_count"],
-                                           np.maximum(1.0, np.floor(mem["max_concurrency_count"]
-                                                                    / rep))))
+        batch = np.maximum(
+            1.0,
+            np.minimum(
+                mem["sequences_count"],
+                np.maximum(1.0, np.floor(mem["max_concurrency_count"] / rep)),
+            ),
+        )
     ctx = t["context_tokens"] if context is None else context
     per_token, fixed = mem["kv_bytes_per_token"], mem["kv_bytes_per_sequence_fixed"]
     micro = np.where(pp > 1, np.minimum(batch, pp), 1.0)
-    b = batch / micro                                     # sequences per stage pass
+    b = batch / micro  # sequences per stage pass
     share = _stage_share(t, pp)
     # speculative decoding: each sequence verifies k drafts + 1 token in one step (weights
     # read once for all of them, KV read once per sequence, compute and all-reduce x q)
     k = _col(t, "spec_draft_tokens")
-    on = bool(np.any(k > 0))             # skip the speculative terms in plain sweeps
+    on = bool(np.any(k > 0))  # skip the speculative terms in plain sweeps
     q = 1.0 + k if on else 1.0
     kv_stage = b * (_kv_read_per_token(t, per_token, ctx) + fixed)
-    stage, t_cmp, t_mem, t_ar = _step_s(t, b, ctx, kv_stage, _step_weight_bytes(t, b * q),
-                                        np.where(tp > 1, 1.0 / tp, share),
-                                        np.where(pp > 1, np.ceil(t["layers_count"] / pp),
-                                                 t["layers_count"]), q)
+    stage, t_cmp, t_mem, t_ar = _step_s(
+        t,
+        b,
+        ctx,
+        kv_stage,
+        _step_weight_bytes(t, b * q),
+        np.where(tp > 1, 1.0 / tp, share),
+        np.where(pp > 1, np.ceil(t["layers_count"] / pp), t["layers_count"]),
+        q,
+    )
     # one pass through every stage: all layers' weights and KV, lm_head once
     layer_bytes = _step_weight_bytes(t, b * q) - t["lm_head_read_bytes"]
     whole, _, _, _ = _step_s(
@@ -693,11 +783,14 @@ def decode(t: Table, mem: Table, *, batch: np.ndarray | None = None,
     )
     hops = (pp - 1) * hop_s(t, b * q)
     draft = _draft_s(t, b) if on else np.zeros_like(b)
-    period = (np.where(pp > 1, np.maximum(micro * stage, whole) + hops, stage) + draft
-              + multi_node_step_s(t))
+    period = (
+        np.where(pp > 1, np.maximum(micro * stage, whole) + hops, stage)
+        + draft
+        + multi_node_step_s(t)
+    )
     accepted = accepted_tokens(_col(t, "spec_accept_fraction"), k) if on else np.ones_like(b)
     spec = t["spec_speed_multiplier"] * accepted
-    active = np.minimum(t["concurrency_count"], batch * rep)    # idle replicas add nothing
+    active = np.minimum(t["concurrency_count"], batch * rep)  # idle replicas add nothing
     return {
         "batch_count": batch,
         "tok_s_per_request": spec / period,
@@ -710,10 +803,16 @@ def decode(t: Table, mem: Table, *, batch: np.ndarray | None = None,
     }
 
 
-def _step_s(t: Table, b: np.ndarray, ctx: np.ndarray, kv_bytes: np.ndarray,
-            weight_bytes: np.ndarray, share: np.ndarray, layers: np.ndarray,
-            q: np.ndarray | float = 1.0
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _step_s(
+    t: Table,
+    b: np.ndarray,
+    ctx: np.ndarray,
+    kv_bytes: np.ndarray,
+    weight_bytes: np.ndarray,
+    share: np.ndarray,
+    layers: np.ndarray,
+    q: np.ndarray | float = 1.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(step s, compute s, memory s, collective s) of one unit holding `share` of the layers
     for a decode step of `b` sequences of `q` tokens each (q = k + 1 when verifying k
     drafts) that reads `weight_bytes` + `kv_bytes`. Fixed costs by platform class: per
@@ -723,13 +822,15 @@ def _step_s(t: Table, b: np.ndarray, ctx: np.ndarray, kv_bytes: np.ndarray,
     flops = _decode_flops(t, b, ctx, q) * share
     t_cmp = flops / (t["peak_flop_s"] * t["decode_compute_efficiency"])
     t_ar = (2 * t["layers_count"] + 1) * _allreduce_s(t, b * q) + _expert_dispatch_s(t)
-    t_fixed = (layers * (_layer_s(t) + _eager_layer_s(t)) + _col(t, "step_overhead_s")
-               + _sequence_s(t, b))
+    t_fixed = (
+        layers * (_layer_s(t) + _eager_layer_s(t)) + _col(t, "step_overhead_s") + _sequence_s(t, b)
+    )
     return np.maximum(t_mem, t_cmp) + t_ar + t_fixed, t_cmp, t_mem, t_ar
 
 
-def _decode_flops(t: Table, b: np.ndarray, ctx: np.ndarray, q: np.ndarray | float = 1.0
-                  ) -> np.ndarray:
+def _decode_flops(
+    t: Table, b: np.ndarray, ctx: np.ndarray, q: np.ndarray | float = 1.0
+) -> np.ndarray:
     """FLOPs of one decode step of `b` sequences x `q` tokens on the whole model (TP 1):
     2 x active params per token at the CUDA-graph padded batch (`_graph_batch`), under tp+ep
     the routed part times the token imbalance of the most loaded unit, plus attention."""
@@ -757,8 +858,9 @@ def prefill_gemm_s(t: Table, tokens: np.ndarray) -> np.ndarray:
     return flops / (tp * t["peak_flop_s"] * t["prefill_compute_efficiency"])
 
 
-def prefill_attention_s(t: Table, tokens: np.ndarray,
-                        depth: np.ndarray | float = 0.0) -> np.ndarray:
+def prefill_attention_s(
+    t: Table, tokens: np.ndarray, depth: np.ndarray | float = 0.0
+) -> np.ndarray:
     """Seconds of the causal attention of `tokens` new tokens over `depth` cached ones
     (sliding-window and sparse layers capped), at the platform's flash-attention rate
     (``attention_flop_s``) x the engine's attention efficiency; TP splits the heads."""
@@ -798,8 +900,11 @@ def prefill(t: Table, tokens: np.ndarray, depth: np.ndarray | float = 0.0) -> np
         chunk_bytes,
     )
     t_weights = chunks * whole_bytes / (t["memory_bandwidth_bytes_s"] * t["bandwidth_efficiency"])
-    t_ar = (2 * t["layers_count"] + 1) * chunks * _allreduce_s(
-        t, np.minimum(tokens, PREFILL_CHUNK_TOKENS))
+    t_ar = (
+        (2 * t["layers_count"] + 1)
+        * chunks
+        * _allreduce_s(t, np.minimum(tokens, PREFILL_CHUNK_TOKENS))
+    )
     core = np.maximum(t_compute, t_weights)
     # pipelined chunks: chunk i runs on stage s while chunk i+1 runs on stage s-1. Each
     # stage spends max(compute, its weights) per chunk; the last stage starts pp - 1
@@ -813,5 +918,9 @@ def prefill(t: Table, tokens: np.ndarray, depth: np.ndarray | float = 0.0) -> np
     fill = (pp - 1) * np.where(full > 0, stage_full, stage_rest)
     piped = full * stage_full + stage_rest + fill
     core = np.where((pp > 1) & (t["prefill_pipelined_flag"] > 0), piped, core)
-    return (core + t_ar + chunks * (t["layers_count"] * _layer_s(t) + _col(t, "step_overhead_s"))
-            + (pp - 1) * chunks * hop_s(t, np.minimum(tokens, PREFILL_CHUNK_TOKENS)))
+    return (
+        core
+        + t_ar
+        + chunks * (t["layers_count"] * _layer_s(t) + _col(t, "step_overhead_s"))
+        + (pp - 1) * chunks * hop_s(t, np.minimum(tokens, PREFILL_CHUNK_TOKENS))
+    )

@@ -17,20 +17,20 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-UNITS_MIN, UNITS_MAX = 1, 64                  # cluster size (units of one platform)
+UNITS_MIN, UNITS_MAX = 1, 64  # cluster size (units of one platform)
 CONTEXT_TOKENS_MIN, CONTEXT_TOKENS_MAX = 1, 10_000_000
-CONCURRENCY_MIN, CONCURRENCY_MAX = 1, 4096    # concurrent streams
-SPEC_MULTIPLIER_MIN, SPEC_MULTIPLIER_MAX = 1.0, 16.0   # accepted tokens per decode step
+CONCURRENCY_MIN, CONCURRENCY_MAX = 1, 4096  # concurrent streams
+SPEC_MULTIPLIER_MIN, SPEC_MULTIPLIER_MAX = 1.0, 16.0  # accepted tokens per decode step
 MEM_UTIL_MIN, MEM_UTIL_MAX = 0.05, 1.0
 HOURS_MIN, HOURS_MAX = 0.0, 24.0
 TP_MIN, TP_MAX = 1, 64
 
-MAX_DEPTH = 64                 # nesting levels of objects/arrays in a JSON or YAML file
-MAX_ABS_NUMBER = 1e15          # no count, size, price or rate of this project comes near it
-MAX_INT_DIGITS = 16            # integers longer than this are refused before conversion
-YAML_MAX_BYTES = 4 * 2**20     # requirements and catalog YAML (catalog.yaml is ~0.3 MB)
-BATCH_MAX_LINE_CHARS = 64 * 1024   # one CSV row of `estimate --batch`
-BATCH_MAX_ROWS = 1_000_000         # rows per `estimate --batch` run
+MAX_DEPTH = 64  # nesting levels of objects/arrays in a JSON or YAML file
+MAX_ABS_NUMBER = 1e15  # no count, size, price or rate of this project comes near it
+MAX_INT_DIGITS = 16  # integers longer than this are refused before conversion
+YAML_MAX_BYTES = 4 * 2**20  # requirements and catalog YAML (catalog.yaml is ~0.3 MB)
+BATCH_MAX_LINE_CHARS = 64 * 1024  # one CSV row of `estimate --batch`
+BATCH_MAX_ROWS = 1_000_000  # rows per `estimate --batch` run
 
 
 class InputError(ValueError):
@@ -100,7 +100,7 @@ def _arg_type(kind: Callable[..., Any], name: str, lo: Any, hi: Any) -> Callable
             # argparse prefixes "argument --x:"; keep only the rule
             raise argparse.ArgumentTypeError(str(exc).removeprefix(f"{name} ")) from None
 
-    convert.__name__ = name.lstrip("-").replace("-", "_")   # argparse names it on errors
+    convert.__name__ = name.lstrip("-").replace("-", "_")  # argparse names it on errors
     return convert
 
 
@@ -108,8 +108,9 @@ units_arg = _arg_type(parse_int, "units", UNITS_MIN, UNITS_MAX)
 context_arg = _arg_type(parse_int, "context", CONTEXT_TOKENS_MIN, CONTEXT_TOKENS_MAX)
 concurrency_arg = _arg_type(parse_int, "concurrency", CONCURRENCY_MIN, CONCURRENCY_MAX)
 tp_arg = _arg_type(parse_int, "tp", TP_MIN, TP_MAX)
-spec_multiplier_arg = _arg_type(parse_float, "spec-multiplier", SPEC_MULTIPLIER_MIN,
-                                SPEC_MULTIPLIER_MAX)
+spec_multiplier_arg = _arg_type(
+    parse_float, "spec-multiplier", SPEC_MULTIPLIER_MIN, SPEC_MULTIPLIER_MAX
+)
 mem_util_arg = _arg_type(parse_float, "mem-util", MEM_UTIL_MIN, MEM_UTIL_MAX)
 hours_arg = _arg_type(parse_float, "hours-at-load", HOURS_MIN, HOURS_MAX)
 
@@ -144,11 +145,39 @@ def check_depth(data: Any, *, max_depth: int = MAX_DEPTH) -> None:
 
 
 __all__ = [
-    "BATCH_MAX_LINE_CHARS", "BATCH_MAX_ROWS", "CONCURRENCY_MAX", "CONCURRENCY_MIN",
-    "CONTEXT_TOKENS_MAX", "CONTEXT_TOKENS_MIN", "HOURS_MAX", "HOURS_MIN", "MAX_ABS_NUMBER",
-    "MAX_DEPTH", "MAX_INT_DIGITS", "MEM_UTIL_MAX", "MEM_UTIL_MIN", "SPEC_MULTIPLIER_MAX",
-    "SPEC_MULTIPLIER_MIN", "TP_MAX", "TP_MIN", "UNITS_MAX", "UNITS_MIN", "YAML_MAX_BYTES",
-    "InputError", "check_depth", "check_float", "check_int",
-    "check_workload", "concurrency_arg", "context_arg", "hours_arg", "mem_util_arg",
-    "parse_float", "parse_int", "spec_multiplier_arg", "tp_arg", "units_arg", "units_list",
+    "BATCH_MAX_LINE_CHARS",
+    "BATCH_MAX_ROWS",
+    "CONCURRENCY_MAX",
+    "CONCURRENCY_MIN",
+    "CONTEXT_TOKENS_MAX",
+    "CONTEXT_TOKENS_MIN",
+    "HOURS_MAX",
+    "HOURS_MIN",
+    "MAX_ABS_NUMBER",
+    "MAX_DEPTH",
+    "MAX_INT_DIGITS",
+    "MEM_UTIL_MAX",
+    "MEM_UTIL_MIN",
+    "SPEC_MULTIPLIER_MAX",
+    "SPEC_MULTIPLIER_MIN",
+    "TP_MAX",
+    "TP_MIN",
+    "UNITS_MAX",
+    "UNITS_MIN",
+    "YAML_MAX_BYTES",
+    "InputError",
+    "check_depth",
+    "check_float",
+    "check_int",
+    "check_workload",
+    "concurrency_arg",
+    "context_arg",
+    "hours_arg",
+    "mem_util_arg",
+    "parse_float",
+    "parse_int",
+    "spec_multiplier_arg",
+    "tp_arg",
+    "units_arg",
+    "units_list",
 ]

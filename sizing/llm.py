@@ -89,18 +89,27 @@ def precision_source(m: ModelArch, quant: Quantization, engine_id: str | None = 
         cp = m.checkpoint_precision(quant.id)
         return f"{quant.id} = checkpoint {repo} ({cp.method})"
     if quant.on_checkpoint is not None and quant.on_checkpoint in m.checkpoints:
-        return (f"{quant.id} = checkpoint {m.checkpoints[quant.on_checkpoint]} with "
-                f"{', '.join(quant.applies_to)} re-quantized at load to "
-                f"{quant.bits_per_weight:g} bits ({quant.name})")
+        return (
+            f"{quant.id} = checkpoint {m.checkpoints[quant.on_checkpoint]} with "
+            f"{', '.join(quant.applies_to)} re-quantized at load to "
+            f"{quant.bits_per_weight:g} bits ({quant.name})"
+        )
     classes = ", ".join(quant.applies_to)
     stored = quant.unquantized_dtype.get(engine_id or "")
-    rest = (f"the rest stored as {stored} by {engine_id}" if stored is not None
-            else f"the rest as in {m.native_precision.method}")
+    rest = (
+        f"the rest stored as {stored} by {engine_id}"
+        if stored is not None
+        else f"the rest as in {m.native_precision.method}"
+    )
     if quant.models is not None:
-        return (f"{quant.id} = a file published for {m.name} only ({classes} at "
-                f"{quant.bits_per_weight:g} bits, {rest})")
-    return (f"{quant.id} = generic format (no checkpoint of {m.name} in this format is kept: "
-            f"{classes} at {quant.bits_per_weight:g} bits, {rest})")
+        return (
+            f"{quant.id} = a file published for {m.name} only ({classes} at "
+            f"{quant.bits_per_weight:g} bits, {rest})"
+        )
+    return (
+        f"{quant.id} = generic format (no checkpoint of {m.name} in this format is kept: "
+        f"{classes} at {quant.bits_per_weight:g} bits, {rest})"
+    )
 
 
 #: A generic format must change at least this share of a model's layer weights; below it
@@ -117,7 +126,7 @@ def quantized_share(m: ModelArch, quant: Quantization) -> float:
         return 0.0
     if quant.id in m.checkpoints:
         return 1.0
-    if quant.on_checkpoint is not None:          # a recipe on top of a kept checkpoint
+    if quant.on_checkpoint is not None:  # a recipe on top of a kept checkpoint
         return 1.0 if quant.on_checkpoint in m.checkpoints else 0.0
     counts = m.arch.params_by_class
     body = {c: n for c, n in counts.items() if c not in ("embedding", "mtp", "vision")}
@@ -148,19 +157,26 @@ def quant_named_by(m: ModelArch, name: str, *, include_self: bool = False) -> st
 
 def quant_mismatch_message(m: ModelArch, quant: Quantization, catalog: Catalog) -> str:
     if quant.models is not None and m.id not in quant.models:
-        return (f"weights '{quant.id}' exists only for {', '.join(quant.models)}, not "
-                f"{m.id}; valid choices: {', '.join(quants_for(m, catalog))}")
+        return (
+            f"weights '{quant.id}' exists only for {', '.join(quant.models)}, not "
+            f"{m.id}; valid choices: {', '.join(quants_for(m, catalog))}"
+        )
     if quant.on_checkpoint is not None:
-        return (f"weights '{quant.id}' re-quantizes a {quant.on_checkpoint} checkpoint at load "
-                f"and {m.id} has none; valid choices: {', '.join(quants_for(m, catalog))}")
+        return (
+            f"weights '{quant.id}' re-quantizes a {quant.on_checkpoint} checkpoint at load "
+            f"and {m.id} has none; valid choices: {', '.join(quants_for(m, catalog))}"
+        )
     share = quantized_share(m, quant)
-    return (f"weights '{quant.id}' quantizes only {', '.join(quant.applies_to)} "
-            f"({share:.0%} of {m.id}'s parameters): not a checkpoint of this model; valid "
-            f"choices: {', '.join(quants_for(m, catalog))}")
+    return (
+        f"weights '{quant.id}' quantizes only {', '.join(quant.applies_to)} "
+        f"({share:.0%} of {m.id}'s parameters): not a checkpoint of this model; valid "
+        f"choices: {', '.join(quants_for(m, catalog))}"
+    )
 
 
-def class_formats(m: ModelArch, quant: Quantization | None, catalog: Catalog, *,
-                  engine_id: str | None = None) -> dict[str, tuple[str, float]]:
+def class_formats(
+    m: ModelArch, quant: Quantization | None, catalog: Catalog, *, engine_id: str | None = None
+) -> dict[str, tuple[str, float]]:
     """Per tensor class: (format in words, mean bits per weight) under `quant` on `engine_id`.
 
     `quant` None: the model's own checkpoint. A kept checkpoint of `quant` gives its map; a
@@ -178,8 +194,10 @@ def class_formats(m: ModelArch, quant: Quantization | None, catalog: Catalog, *,
     covered = () if base is not None and quant.on_checkpoint is None else quant.applies_to
     own = base or native
     at_load = f"{quant.on_checkpoint} (at load)" if quant.on_checkpoint else quant.id
-    formats = {c: (at_load, quant.bits_per_weight) if c in covered
-               else (own.describe(c), own.bits(c)) for c in TENSOR_CLASSES}
+    formats = {
+        c: (at_load, quant.bits_per_weight) if c in covered else (own.describe(c), own.bits(c))
+        for c in TENSOR_CLASSES
+    }
     other = quant.unquantized_dtype.get(engine_id or "") if engine_id else None
     if other is not None:
         stored = catalog.quant(other)
@@ -189,65 +207,83 @@ def class_formats(m: ModelArch, quant: Quantization | None, catalog: Catalog, *,
     return formats
 
 
-def precision_table(m: ModelArch, quant: Quantization | None, catalog: Catalog, *,
-                    engine_id: str | None = None) -> dict[str, tuple[str, float]]:
+def precision_table(
+    m: ModelArch, quant: Quantization | None, catalog: Catalog, *, engine_id: str | None = None
+) -> dict[str, tuple[str, float]]:
     """`class_formats` of the tensor classes the model has."""
     counts = m.arch.params_by_class
-    return {c: f for c, f in class_formats(m, quant, catalog, engine_id=engine_id).items()
-            if counts[c]}
+    return {
+        c: f for c, f in class_formats(m, quant, catalog, engine_id=engine_id).items() if counts[c]
+    }
 
 
-def class_bits(m: ModelArch, quant: Quantization, engine_id: str | None,
-               catalog: Catalog) -> dict[str, float]:
+def class_bits(
+    m: ModelArch, quant: Quantization, engine_id: str | None, catalog: Catalog
+) -> dict[str, float]:
     """Mean bits per weight of each tensor class under `quant` on `engine_id`."""
-    return {c: bits for c, (_, bits) in class_formats(m, quant, catalog,
-                                                        engine_id=engine_id).items()}
+    return {
+        c: bits for c, (_, bits) in class_formats(m, quant, catalog, engine_id=engine_id).items()
+    }
 
 
-def weight_bytes_by_class(m: ModelArch, quant: Quantization, catalog: Catalog, *,
-                          engine_id: str | None = None) -> dict[str, float]:
+def weight_bytes_by_class(
+    m: ModelArch, quant: Quantization, catalog: Catalog, *, engine_id: str | None = None
+) -> dict[str, float]:
     """Bytes of each tensor class for the whole model (MTP and vision included).
 
     Returns a fresh dict (callers may modify it); the computation is cached.
     """
     key = ("bytes", id(m), id(quant), engine_id, id(catalog))
-    return dict(_memo(key, (m, quant, catalog),
-                      lambda: _weight_bytes_by_class(m, quant, catalog, engine_id)))
+    return dict(
+        _memo(
+            key, (m, quant, catalog), lambda: _weight_bytes_by_class(m, quant, catalog, engine_id)
+        )
+    )
 
 
-def _weight_bytes_by_class(m: ModelArch, quant: Quantization, catalog: Catalog,
-                           engine_id: str | None) -> dict[str, float]:
+def _weight_bytes_by_class(
+    m: ModelArch, quant: Quantization, catalog: Catalog, engine_id: str | None
+) -> dict[str, float]:
     counts = m.arch.params_by_class
     bits = class_bits(m, quant, engine_id, catalog)
     return {cls: counts[cls] * bits[cls] / 8 for cls in counts}
 
 
-def weights_bytes(m: ModelArch, quant: Quantization, catalog: Catalog, *,
-                  engine_id: str | None = None, include_mtp: bool = False) -> float:
+def weights_bytes(
+    m: ModelArch,
+    quant: Quantization,
+    catalog: Catalog,
+    *,
+    engine_id: str | None = None,
+    include_mtp: bool = False,
+) -> float:
     """Weight bytes an engine loads: every class incl. the vision tower; MTP only when
     speculative MTP is on."""
     by_class = weight_bytes_by_class(m, quant, catalog, engine_id=engine_id)
     return sum(v for k, v in by_class.items() if include_mtp or k != "mtp")
 
 
-def kv_bytes_per_token(m: ModelArch, kv_dtype: str, *, tp: int = 1,
-                       swa_aware: bool = True) -> float:
+def kv_bytes_per_token(
+    m: ModelArch, kv_dtype: str, *, tp: int = 1, swa_aware: bool = True
+) -> float:
     """KV bytes per token of context that grow with context, per rank under `tp`.
 
     Without SWA-aware allocation the sliding-window layers are paid as full layers.
     """
     a = m.arch
-    return float(a.kv_elems_per_token(tp=tp, swa_aware=swa_aware) * KV_DTYPE_BYTES[kv_dtype]
-                 + a.kv_extra_bytes_per_token())
+    return float(
+        a.kv_elems_per_token(tp=tp, swa_aware=swa_aware) * KV_DTYPE_BYTES[kv_dtype]
+        + a.kv_extra_bytes_per_token()
+    )
 
 
-def kv_bytes_per_sequence_fixed(m: ModelArch, kv_dtype: str, *, context_tokens: int,
-                                tp: int = 1, swa_aware: bool = True) -> float:
+def kv_bytes_per_sequence_fixed(
+    m: ModelArch, kv_dtype: str, *, context_tokens: int, tp: int = 1, swa_aware: bool = True
+) -> float:
     """Per-sequence bytes that stop growing: sliding windows (at `context_tokens`) and the
     linear-attention / Mamba-2 / compressor state."""
     a = m.arch
-    window = a.window_elems(context_tokens, tp=tp) * KV_DTYPE_BYTES[kv_dtype] if swa_aware \
-        else 0.0
+    window = a.window_elems(context_tokens, tp=tp) * KV_DTYPE_BYTES[kv_dtype] if swa_aware else 0.0
     return float(window + a.state_bytes(tp=tp))
 
 

@@ -35,16 +35,16 @@ class MemoryFit:
     weights_gib_per_unit: float
     weights_gib_total: float
     overhead_gib_per_unit: float
-    kv_cache_gib_per_unit: float          # what is left for KV after weights and overhead
+    kv_cache_gib_per_unit: float  # what is left for KV after weights and overhead
     kv_bytes_per_token_per_unit: float
     kv_bytes_per_sequence_fixed_per_unit: float
-    kv_capacity_tokens: int               # tokens of context the KV pool holds (one copy)
-    sequences_per_group: int              # concurrency each model copy serves
-    kv_required_gib_per_unit: float       # KV needed for the requested context x concurrency
-    max_concurrency: int                  # at the requested context, whole deployment
-    max_context_tokens: int               # at the requested concurrency
+    kv_capacity_tokens: int  # tokens of context the KV pool holds (one copy)
+    sequences_per_group: int  # concurrency each model copy serves
+    kv_required_gib_per_unit: float  # KV needed for the requested context x concurrency
+    max_concurrency: int  # at the requested context, whole deployment
+    max_context_tokens: int  # at the requested concurrency
     fits: bool
-    headroom_gib_per_unit: float          # usable - weights - overhead - required KV
+    headroom_gib_per_unit: float  # usable - weights - overhead - required KV
     reason: str
     # the range of the engine's overhead (vLLM: CUDA-graph estimate; GB10: boot-to-boot
     # accounting spread); equal to the central figure for a flat overhead
@@ -61,31 +61,50 @@ class MemoryFit:
 def table_for(r: Resolved, catalog: Catalog) -> kernel.Table:
     """The one-row kernel table of a resolved scenario."""
     static = kernel.static_row(r.platform, r.model, r.quant, r.engine, catalog)
-    return kernel.table_from_rows([static], {
-        "units_count": r.units, "parallel_code": kernel.PARALLEL_CODE[r.parallel],
-        "kv_bytes_per_elem": 1 if r.kv_dtype == "fp8" else 2, "context_tokens": r.context_tokens,
-        "concurrency_count": r.concurrency, "memory_utilization_fraction": r.mem_util,
-        "spec_speed_multiplier": r.scenario.speculative_multiplier,
-        "cuda_graphs_flag": float(r.cuda_graphs), **spec_columns(r, catalog),
-        **engine_memory_columns(r.scenario, r.engine),
-        **kernel.transport_columns(r.platform, r.transport)})
+    return kernel.table_from_rows(
+        [static],
+        {
+            "units_count": r.units,
+            "parallel_code": kernel.PARALLEL_CODE[r.parallel],
+            "kv_bytes_per_elem": 1 if r.kv_dtype == "fp8" else 2,
+            "context_tokens": r.context_tokens,
+            "concurrency_count": r.concurrency,
+            "memory_utilization_fraction": r.mem_util,
+            "spec_speed_multiplier": r.scenario.speculative_multiplier,
+            "cuda_graphs_flag": float(r.cuda_graphs),
+            **spec_columns(r, catalog),
+            **engine_memory_columns(r.scenario, r.engine),
+            **kernel.transport_columns(r.platform, r.transport),
+        },
+    )
 
 
-def spec_columns(r: Resolved, catalog: Catalog, *,
-                 accept_rate: float | None = None) -> dict[str, float]:
+def spec_columns(
+    r: Resolved, catalog: Catalog, *, accept_rate: float | None = None
+) -> dict[str, float]:
     """The speculative-decoding columns of a resolved scenario (zeros when off); a draft
     model's step time is evaluated on the same units and workload."""
-    cols = speculative.columns(r.spec, r.model, r.quant, r.engine.id, catalog,
-                               accept_rate=accept_rate)
+    cols = speculative.columns(
+        r.spec, r.model, r.quant, r.engine.id, catalog, accept_rate=accept_rate
+    )
     if r.spec is not None and r.spec.method == "draft":
         cols["spec_draft_s"] = speculative.draft_model_step_s(
-            r.spec, platform=r.platform, quant=r.quant, engine=r.engine, catalog=catalog,
-            scenario={"units_count": r.units, "parallel_code": kernel.PARALLEL_CODE[r.parallel],
-                      "kv_bytes_per_elem": 1 if r.kv_dtype == "fp8" else 2,
-                      "context_tokens": r.context_tokens, "concurrency_count": r.concurrency,
-                      "memory_utilization_fraction": r.mem_util,
-                      "cuda_graphs_flag": float(r.cuda_graphs),
-                      **kernel.transport_columns(r.platform, r.transport)})
+            r.spec,
+            platform=r.platform,
+            quant=r.quant,
+            engine=r.engine,
+            catalog=catalog,
+            scenario={
+                "units_count": r.units,
+                "parallel_code": kernel.PARALLEL_CODE[r.parallel],
+                "kv_bytes_per_elem": 1 if r.kv_dtype == "fp8" else 2,
+                "context_tokens": r.context_tokens,
+                "concurrency_count": r.concurrency,
+                "memory_utilization_fraction": r.mem_util,
+                "cuda_graphs_flag": float(r.cuda_graphs),
+                **kernel.transport_columns(r.platform, r.transport),
+            },
+        )
     return cols
 
 
@@ -103,11 +122,15 @@ def fit_from_table(mem: kernel.Table, t: kernel.Table, i: int = 0) -> MemoryFit:
     )
     ctx = int(math.ceil(t["context_tokens"][i] / t["kv_block_tokens"][i]) * t["kv_block_tokens"][i])
     if not mem["weights_fit_flag"][i]:
-        reason = (f"weights {weights / GIB:.1f} GiB + overhead {overhead / GIB:.1f} GiB "
-                  f"exceed the usable {usable / GIB:.1f} GiB per unit")
+        reason = (
+            f"weights {weights / GIB:.1f} GiB + overhead {overhead / GIB:.1f} GiB "
+            f"exceed the usable {usable / GIB:.1f} GiB per unit"
+        )
     elif not mem["fits_flag"][i]:
-        reason = (f"KV for {seqs} x {ctx} tokens needs {required / GIB:.1f} GiB per unit; "
-                  f"{pool / GIB:.1f} GiB left after weights")
+        reason = (
+            f"KV for {seqs} x {ctx} tokens needs {required / GIB:.1f} GiB per unit; "
+            f"{pool / GIB:.1f} GiB left after weights"
+        )
     else:
         reason = "fits"
     return MemoryFit(

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from sizing.catalog import Catalog, Item
 
 PriceKind = Literal["scraped", "manual", "catalog"]
-DASH = "–"          # an unknown amount: never a made-up price
+DASH = "–"  # an unknown amount: never a made-up price
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,10 +61,16 @@ class PriceQuote:
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict (dates as ISO strings), amounts in both CHF and Rappen."""
         return {
-            "item_id": self.item_id, "chf": self.chf, "rappen": self.rappen,
-            "as_of": self.as_of.isoformat(), "kind": self.kind, "source": self.source,
-            "url": self.url, "last_attempt_outcome": self.last_attempt_outcome,
-            "last_attempt_at": None if self.last_attempt_at is None
+            "item_id": self.item_id,
+            "chf": self.chf,
+            "rappen": self.rappen,
+            "as_of": self.as_of.isoformat(),
+            "kind": self.kind,
+            "source": self.source,
+            "url": self.url,
+            "last_attempt_outcome": self.last_attempt_outcome,
+            "last_attempt_at": None
+            if self.last_attempt_at is None
             else self.last_attempt_at.isoformat(),
             "note": self.note,
         }
@@ -75,9 +81,16 @@ def catalog_quote(item: Item, **last_attempt: Any) -> PriceQuote | None:
     `last_attempt`: ``last_attempt_outcome`` / ``last_attempt_at`` from a price history."""
     if item.price is None:
         return None
-    return PriceQuote(rappen=item.price.rappen, as_of=item.price.date, kind="catalog",
-                      source=item.price.source, url=item.price.url,
-                      note=item.price.note or "", item_id=item.id, **last_attempt)
+    return PriceQuote(
+        rappen=item.price.rappen,
+        as_of=item.price.date,
+        kind="catalog",
+        source=item.price.source,
+        url=item.price.url,
+        note=item.price.note or "",
+        item_id=item.id,
+        **last_attempt,
+    )
 
 
 def catalog_prices(catalog: Catalog) -> dict[str, PriceQuote]:
@@ -111,20 +124,27 @@ class PriceAge:
         if self.oldest_price_date is None or self.price_age_days is None:
             return "no dated price in this configuration"
         days = self.price_age_days
-        text = (f"prices as of {self.oldest_price_date.isoformat()} "
-                f"({days} day{'' if days == 1 else 's'} old)")
+        text = (
+            f"prices as of {self.oldest_price_date.isoformat()} "
+            f"({days} day{'' if days == 1 else 's'} old)"
+        )
         if self.stale:
-            text += (f" — older than {self.stale_days} days: refresh, import saved pages or "
-                     "set prices (Prices page)")
+            text += (
+                f" — older than {self.stale_days} days: refresh, import saved pages or "
+                "set prices (Prices page)"
+            )
         return text
 
     def to_dict(self) -> dict[str, Any]:
-        return {"oldest_price_date": None if self.oldest_price_date is None
-                else self.oldest_price_date.isoformat(), "price_age_days": self.price_age_days}
+        return {
+            "oldest_price_date": None
+            if self.oldest_price_date is None
+            else self.oldest_price_date.isoformat(),
+            "price_age_days": self.price_age_days,
+        }
 
 
-def price_age(dates: Iterable[date | None], *, today: date,
-              stale_days: int) -> PriceAge:
+def price_age(dates: Iterable[date | None], *, today: date, stale_days: int) -> PriceAge:
     """The :class:`PriceAge` of the oldest of ``dates`` (Nones ignored) on ``today``."""
     known = [d for d in dates if d is not None]
     if not known:
@@ -133,8 +153,9 @@ def price_age(dates: Iterable[date | None], *, today: date,
     return PriceAge(oldest, (today - oldest).days, stale_days)
 
 
-def chf(amount_chf: float | None, decimals: int | None = 0, *, unit: bool = True,
-        missing: str = DASH) -> str:
+def chf(
+    amount_chf: float | None, decimals: int | None = 0, *, unit: bool = True, missing: str = DASH
+) -> str:
     """Swiss francs as text, apostrophe thousands separator: ``2477`` -> ``"CHF 2'477"``.
 
     ``decimals``: digits after the point (rounded); None: none for whole francs, else two
@@ -163,5 +184,14 @@ def chf_rappen(rappen: int | None, *, missing: str = DASH) -> str:
     return missing if rappen is None else chf(rappen / 100, 2)
 
 
-__all__ = ["DASH", "PriceAge", "PriceKind", "PriceQuote", "catalog_prices", "catalog_quote",
-           "chf", "chf_rappen", "price_age"]
+__all__ = [
+    "DASH",
+    "PriceAge",
+    "PriceKind",
+    "PriceQuote",
+    "catalog_prices",
+    "catalog_quote",
+    "chf",
+    "chf_rappen",
+    "price_age",
+]

@@ -74,8 +74,7 @@ if TYPE_CHECKING:
     from sizing.catalog import Catalog, Platform
     from sizing.power import RunningCost
 
-REASONS: tuple[str, ...] = ("memory", "speed", "ttft", "budget", "power", "price",
-                           "unsupported")
+REASONS: tuple[str, ...] = ("memory", "speed", "ttft", "budget", "power", "price", "unsupported")
 
 
 DEFAULT_PLAN_UNITS: tuple[int, ...] = tuple(range(1, 9))
@@ -104,33 +103,41 @@ class ServingGroup:
     parallel: str
     streams: int
     fits: bool
-    memory_gib_per_unit: float      # weights + overhead + KV of this instance, per unit
+    memory_gib_per_unit: float  # weights + overhead + KV of this instance, per unit
     usable_gib_per_unit: float
     decode_tok_s_per_stream: float  # after sharing the units with co-located instances
     decode_tok_s_total: float
-    shared_with: tuple[str, ...]    # other models on the same units
+    shared_with: tuple[str, ...]  # other models on the same units
     reason: str
-    ttft_s: float = math.nan        # full-context time to first token, this instance alone
+    ttft_s: float = math.nan  # full-context time to first token, this instance alone
 
     @property
     def unit_label(self) -> str:
         last = self.first_unit + self.units - 1
-        return f"unit {self.first_unit}" if self.units == 1 else (
-            f"units {self.first_unit}-{last}")
+        return f"unit {self.first_unit}" if self.units == 1 else (f"units {self.first_unit}-{last}")
 
     def describe(self) -> str:
-        lay = "" if self.units == 1 else f" {self.parallel.upper()}={self.units}" if (
-            self.parallel != "replicas") else f" {self.units} replicas"
+        lay = (
+            ""
+            if self.units == 1
+            else f" {self.parallel.upper()}={self.units}"
+            if (self.parallel != "replicas")
+            else f" {self.units} replicas"
+        )
         share = f", sharing with {', '.join(self.shared_with)}" if self.shared_with else ""
         if not self.fits:
-            return (f"{self.unit_label}: {self.model} {self.weights}{lay} for "
-                    f"{' + '.join(self.roles)} ({self.streams} stream(s)): DOES NOT FIT — "
-                    f"{self.reason}")
+            return (
+                f"{self.unit_label}: {self.model} {self.weights}{lay} for "
+                f"{' + '.join(self.roles)} ({self.streams} stream(s)): DOES NOT FIT — "
+                f"{self.reason}"
+            )
         ttft = f", TTFT {self.ttft_s:.3g} s" if self.ttft_s == self.ttft_s else ""
-        return (f"{self.unit_label}: {self.model} {self.weights}{lay} for "
-                f"{' + '.join(self.roles)} ({self.streams} stream(s)){share}: "
-                f"{self.decode_tok_s_per_stream:.1f} tok/s per stream, "
-                f"{self.decode_tok_s_total:.1f} tok/s total{ttft}")
+        return (
+            f"{self.unit_label}: {self.model} {self.weights}{lay} for "
+            f"{' + '.join(self.roles)} ({self.streams} stream(s)){share}: "
+            f"{self.decode_tok_s_per_stream:.1f} tok/s per stream, "
+            f"{self.decode_tok_s_total:.1f} tok/s total{ttft}"
+        )
 
 
 @dataclass(frozen=True)
@@ -153,8 +160,8 @@ class DeploymentPlan:
     fits: bool
     meets_minimums: bool
     meets_targets: bool
-    shortfalls: list[str]            # speed below minimum or target, memory problems
-    misses: list[Shortfall] = field(default_factory=list)   # the same, as data
+    shortfalls: list[str]  # speed below minimum or target, memory problems
+    misses: list[Shortfall] = field(default_factory=list)  # the same, as data
 
     def describe(self) -> str:
         return "; ".join(g.describe() for g in self.groups)
@@ -170,13 +177,27 @@ class DeploymentPlan:
 _Cache = dict[tuple[Any, ...], Estimate | ScenarioError]
 
 
-def _instance(catalog: Catalog, pid: str, units: int, model: str, weights: str,
-              streams: int, allowed: tuple[str, ...], context: int, kv_dtype: str,
-              cache: _Cache) -> Estimate:
+def _instance(
+    catalog: Catalog,
+    pid: str,
+    units: int,
+    model: str,
+    weights: str,
+    streams: int,
+    allowed: tuple[str, ...],
+    context: int,
+    kv_dtype: str,
+    cache: _Cache,
+) -> Estimate:
     key = (pid, units, model, weights, streams, allowed, context, kv_dtype)
     if key not in cache:
-        w = Workload(model=model, weights=weights, context_tokens=context,
-                     concurrency=streams, kv_dtype=kv_dtype)
+        w = Workload(
+            model=model,
+            weights=weights,
+            context_tokens=context,
+            concurrency=streams,
+            kv_dtype=kv_dtype,
+        )
         try:
             cache[key] = best_estimate(w, catalog, pid, units, parallel=allowed)
         except ScenarioError as exc:
@@ -187,8 +208,15 @@ def _instance(catalog: Catalog, pid: str, units: int, model: str, weights: str,
     return got
 
 
-def _prefetch(catalog: Catalog, pid: str, sizes: Sequence[int], serves: Sequence[Serve],
-              context: int, kv_dtype: str, cache: _Cache) -> None:
+def _prefetch(
+    catalog: Catalog,
+    pid: str,
+    sizes: Sequence[int],
+    serves: Sequence[Serve],
+    context: int,
+    kv_dtype: str,
+    cache: _Cache,
+) -> None:
     """Fill `cache` with every instance the candidate plans of `serves` on each of `sizes`
     units need, in one vectorized pass (`best_estimates`) instead of one call per instance;
     `_instance` then finds them. Plans that cannot be built are skipped here
@@ -211,14 +239,28 @@ def _prefetch(catalog: Catalog, pid: str, sizes: Sequence[int], serves: Sequence
             first += spec.units
     if not keys:
         return
-    requests = [(Workload(model=k[2], weights=k[3], context_tokens=context, concurrency=k[4],
-                          kv_dtype=kv_dtype), pid, k[1], k[5]) for k in keys]
+    requests = [
+        (
+            Workload(
+                model=k[2],
+                weights=k[3],
+                context_tokens=context,
+                concurrency=k[4],
+                kv_dtype=kv_dtype,
+            ),
+            pid,
+            k[1],
+            k[5],
+        )
+        for k in keys
+    ]
     for key, result in zip(keys, best_estimates(requests, catalog), strict=True):
         cache[key] = result
 
 
-def _allowed(catalog: Catalog, pid: str, first: int, units: int,
-             forced: str | None) -> tuple[str, ...]:
+def _allowed(
+    catalog: Catalog, pid: str, first: int, units: int, forced: str | None
+) -> tuple[str, ...]:
     """Layouts for a group: GPU-card groups spanning hosts can only run replicas."""
     p = catalog.platform(pid)
     allowed = layouts(catalog, pid, units)
@@ -228,17 +270,25 @@ def _allowed(catalog: Catalog, pid: str, first: int, units: int,
             allowed = ("replicas",)
     if forced is not None:
         if units > 1 and forced not in allowed:
-            raise ScenarioError(f"parallel '{forced}' is not possible for units {first}-"
-                                f"{first + units - 1} of {pid}; valid choices: "
-                                f"{', '.join(allowed)}")
+            raise ScenarioError(
+                f"parallel '{forced}' is not possible for units {first}-"
+                f"{first + units - 1} of {pid}; valid choices: "
+                f"{', '.join(allowed)}"
+            )
         allowed = (forced,) if units > 1 else ("tp",)
     return allowed
 
 
-def evaluate_plan(catalog: Catalog, platform_id: str, groups: Sequence[GroupSpec], *,
-                  context_tokens: int = 32768, kv_dtype: str = "bf16",
-                  floors: Floors | None = None,
-                  _cache: _Cache | None = None) -> DeploymentPlan:
+def evaluate_plan(
+    catalog: Catalog,
+    platform_id: str,
+    groups: Sequence[GroupSpec],
+    *,
+    context_tokens: int = 32768,
+    kv_dtype: str = "bf16",
+    floors: Floors | None = None,
+    _cache: _Cache | None = None,
+) -> DeploymentPlan:
     """Predict every group of a deployment plan (see module docstring for co-location).
 
     ``floors`` (default: none) adds the speed floor to every role's minimum and the TTFT
@@ -248,28 +298,31 @@ def evaluate_plan(catalog: Catalog, platform_id: str, groups: Sequence[GroupSpec
     """
     catalog.platform(platform_id)
     if kv_dtype not in KV_DTYPES:
-        raise ScenarioError(f"unknown kv dtype '{kv_dtype}'; valid choices: "
-                            f"{', '.join(KV_DTYPES)}")
+        raise ScenarioError(f"unknown kv dtype '{kv_dtype}'; valid choices: {', '.join(KV_DTYPES)}")
     if not groups:
         raise ScenarioError("a deployment plan needs at least one group")
     cache: _Cache = {} if _cache is None else _cache
     out: list[ServingGroup] = []
     misses: list[Shortfall] = []
-    limits_ = _PlanFloors(floors.min_tok_s_per_stream if floors is not None else 0.0,
-                          floors.max_ttft_s if floors is not None else 0.0)
+    limits_ = _PlanFloors(
+        floors.min_tok_s_per_stream if floors is not None else 0.0,
+        floors.max_ttft_s if floors is not None else 0.0,
+    )
     first = 1
     for spec in groups:
-        g_out, g_misses = _evaluate_group(catalog, platform_id, first, spec, context_tokens,
-                                          kv_dtype, cache, limits_)
+        g_out, g_misses = _evaluate_group(
+            catalog, platform_id, first, spec, context_tokens, kv_dtype, cache, limits_
+        )
         out += g_out
         misses += g_misses
         first += spec.units
     kinds = {m.kind for m in misses}
-    fits = "memory" not in kinds               # a memory miss fails every test
+    fits = "memory" not in kinds  # a memory miss fails every test
     meets_min = not kinds & {"memory", "minimum", "ttft"}
     meets_target = not kinds
-    return DeploymentPlan(platform_id, first - 1, out, fits, meets_min, meets_target,
-                          [m.text for m in misses], misses)
+    return DeploymentPlan(
+        platform_id, first - 1, out, fits, meets_min, meets_target, [m.text for m in misses], misses
+    )
 
 
 @dataclass(frozen=True)
@@ -281,9 +334,16 @@ class _PlanFloors:
     max_ttft_s: float
 
 
-def _evaluate_group(catalog: Catalog, platform_id: str, first: int, spec: GroupSpec,
-                    context_tokens: int, kv_dtype: str, cache: _Cache, limits_: _PlanFloors
-                    ) -> tuple[list[ServingGroup], list[Shortfall]]:
+def _evaluate_group(
+    catalog: Catalog,
+    platform_id: str,
+    first: int,
+    spec: GroupSpec,
+    context_tokens: int,
+    kv_dtype: str,
+    cache: _Cache,
+    limits_: _PlanFloors,
+) -> tuple[list[ServingGroup], list[Shortfall]]:
     """The serving groups (one per co-located instance) of one group of units starting at
     unit `first`, and what they miss."""
     if spec.units < 1 or not spec.serves:
@@ -293,11 +353,25 @@ def _evaluate_group(catalog: Catalog, platform_id: str, first: int, spec: GroupS
     merged: dict[tuple[str, str], list[Serve]] = {}
     for s in spec.serves:
         merged.setdefault((s.model, s.weights), []).append(s)
-    est = {k: _instance(catalog, platform_id, spec.units, k[0], k[1],
-                        sum(s.streams for s in v), allowed, context_tokens, kv_dtype,
-                        cache) for k, v in merged.items()}
-    need = {k: e.fit.weights_gib_per_unit + e.fit.overhead_gib_per_unit
-            + e.fit.kv_required_gib_per_unit for k, e in est.items()}
+    est = {
+        k: _instance(
+            catalog,
+            platform_id,
+            spec.units,
+            k[0],
+            k[1],
+            sum(s.streams for s in v),
+            allowed,
+            context_tokens,
+            kv_dtype,
+            cache,
+        )
+        for k, v in merged.items()
+    }
+    need = {
+        k: e.fit.weights_gib_per_unit + e.fit.overhead_gib_per_unit + e.fit.kv_required_gib_per_unit
+        for k, e in est.items()
+    }
     usable = min(e.fit.usable_gib_per_unit for e in est.values())
     group_fits = all(e.fits for e in est.values()) and sum(need.values()) <= usable
     shared_speed = _shared_speed(est.values())
@@ -310,14 +384,26 @@ def _evaluate_group(catalog: Catalog, platform_id: str, first: int, spec: GroupS
         per_stream = shared_speed if others else alone
         total = effective_total_tok_s(e) * (per_stream / alone if alone > 0 else 0.0)
         reason = _group_reason(e, group_fits, sum(need.values()), usable)
-        out.append(ServingGroup(
-            first_unit=first, units=spec.units, roles=tuple(s.role for s in serves),
-            model=k[0], weights=k[1], engine=e.resolved.engine.id,
-            parallel=e.resolved.parallel, streams=sum(s.streams for s in serves),
-            fits=group_fits, memory_gib_per_unit=need[k], usable_gib_per_unit=usable,
-            decode_tok_s_per_stream=per_stream if group_fits else 0.0,
-            decode_tok_s_total=total if group_fits else 0.0, shared_with=others,
-            reason=reason, ttft_s=e.speed.ttft_s if group_fits else math.nan))
+        out.append(
+            ServingGroup(
+                first_unit=first,
+                units=spec.units,
+                roles=tuple(s.role for s in serves),
+                model=k[0],
+                weights=k[1],
+                engine=e.resolved.engine.id,
+                parallel=e.resolved.parallel,
+                streams=sum(s.streams for s in serves),
+                fits=group_fits,
+                memory_gib_per_unit=need[k],
+                usable_gib_per_unit=usable,
+                decode_tok_s_per_stream=per_stream if group_fits else 0.0,
+                decode_tok_s_total=total if group_fits else 0.0,
+                shared_with=others,
+                reason=reason,
+                ttft_s=e.speed.ttft_s if group_fits else math.nan,
+            )
+        )
         roles = " + ".join(s.role for s in serves)
         if not group_fits:
             misses.append(Shortfall("memory", roles, f"{roles}: {reason}"))
@@ -325,32 +411,38 @@ def _evaluate_group(catalog: Catalog, platform_id: str, first: int, spec: GroupS
         misses += _speed_misses(serves, per_stream, limits_.min_tok_s)
         ttft = e.speed.ttft_s
         if limits_.max_ttft_s > 0 and not ttft <= limits_.max_ttft_s:
-            misses.append(Shortfall("ttft", roles, f"{roles}: TTFT {ttft:.3g} s > "
-                                    f"ceiling {limits_.max_ttft_s:g} s",
-                                    ttft / limits_.max_ttft_s))
+            misses.append(
+                Shortfall(
+                    "ttft",
+                    roles,
+                    f"{roles}: TTFT {ttft:.3g} s > ceiling {limits_.max_ttft_s:g} s",
+                    ttft / limits_.max_ttft_s,
+                )
+            )
     return out, misses
 
 
 def _shared_speed(est: Iterable[Estimate]) -> float:
     """tok/s per stream when co-located models all decode at once: 1/sum(1/v) of their
     solo speeds (worst case; 0 without any speed)."""
-    inv = sum(1.0 / e.speed.decode_tok_s_per_request for e in est
-              if e.speed.decode_tok_s_per_request > 0)
+    inv = sum(
+        1.0 / e.speed.decode_tok_s_per_request for e in est if e.speed.decode_tok_s_per_request > 0
+    )
     return 1.0 / inv if inv > 0 else 0.0
 
 
 def _group_reason(e: Estimate, group_fits: bool, need_gib: float, usable_gib: float) -> str:
-    """"fits", the instance's own reason, or the co-located memory shortfall."""
+    """ "fits", the instance's own reason, or the co-located memory shortfall."""
     if not e.fits:
         return e.fit.reason
     if not group_fits:
-        return (f"co-located models need {need_gib:.1f} GiB per unit; "
-                f"{usable_gib:.1f} GiB usable")
+        return f"co-located models need {need_gib:.1f} GiB per unit; {usable_gib:.1f} GiB usable"
     return "fits"
 
 
-def _speed_misses(serves: Sequence[Serve], per_stream: float, floor_tok_s: float
-                  ) -> list[Shortfall]:
+def _speed_misses(
+    serves: Sequence[Serve], per_stream: float, floor_tok_s: float
+) -> list[Shortfall]:
     """The speed minimum (or floor, the larger counts) and target misses of each role at
     `per_stream` tok/s."""
     misses: list[Shortfall] = []
@@ -358,15 +450,23 @@ def _speed_misses(serves: Sequence[Serve], per_stream: float, floor_tok_s: float
         need_tok_s = max(s.min_tok_s, floor_tok_s)
         what = "minimum" if s.min_tok_s >= floor_tok_s else "floor"
         if per_stream < need_tok_s:
-            misses.append(Shortfall(
-                "minimum", s.role, f"{s.role}: {per_stream:.1f} tok/s per stream < "
-                f"{what} {need_tok_s:g}",
-                need_tok_s / per_stream if per_stream > 0 else math.inf))
+            misses.append(
+                Shortfall(
+                    "minimum",
+                    s.role,
+                    f"{s.role}: {per_stream:.1f} tok/s per stream < {what} {need_tok_s:g}",
+                    need_tok_s / per_stream if per_stream > 0 else math.inf,
+                )
+            )
         elif s.target_tok_s is not None and per_stream < s.target_tok_s:
-            misses.append(Shortfall(
-                "target", s.role, f"{s.role}: {per_stream:.1f} tok/s per stream < "
-                f"target {s.target_tok_s:g}", s.target_tok_s / per_stream
-                if per_stream > 0 else math.inf))
+            misses.append(
+                Shortfall(
+                    "target",
+                    s.role,
+                    f"{s.role}: {per_stream:.1f} tok/s per stream < target {s.target_tok_s:g}",
+                    s.target_tok_s / per_stream if per_stream > 0 else math.inf,
+                )
+            )
     return misses
 
 
@@ -377,7 +477,7 @@ def _set_partitions(items: list[Serve]) -> Iterator[list[list[Serve]]]:
     head, rest = items[0], items[1:]
     for part in _set_partitions(rest):
         for i in range(len(part)):
-            yield [*part[:i], [head, *part[i]], *part[i + 1:]]
+            yield [*part[:i], [head, *part[i]], *part[i + 1 :]]
         yield [[head], *part]
 
 
@@ -397,29 +497,46 @@ def candidate_plans(serves: Sequence[Serve], units: int) -> Iterator[list[GroupS
 
 
 def _plan_key(p: DeploymentPlan, main_role: str) -> tuple[Any, ...]:
-    slack = min((g.usable_gib_per_unit - g.memory_gib_per_unit for g in p.groups),
-                default=0.0)
-    return (p.meets_minimums, p.meets_targets, p.fits,
-            p.speed_of(main_role) if p.fits else slack,
-            min((g.decode_tok_s_per_stream for g in p.groups), default=0.0))
+    slack = min((g.usable_gib_per_unit - g.memory_gib_per_unit for g in p.groups), default=0.0)
+    return (
+        p.meets_minimums,
+        p.meets_targets,
+        p.fits,
+        p.speed_of(main_role) if p.fits else slack,
+        min((g.decode_tok_s_per_stream for g in p.groups), default=0.0),
+    )
 
 
-def best_plan(catalog: Catalog, platform_id: str, units: int, serves: Sequence[Serve], *,
-              context_tokens: int = 32768, kv_dtype: str = "bf16",
-              floors: Floors | None = None,
-              _cache: _Cache | None = None) -> DeploymentPlan:
+def best_plan(
+    catalog: Catalog,
+    platform_id: str,
+    units: int,
+    serves: Sequence[Serve],
+    *,
+    context_tokens: int = 32768,
+    kv_dtype: str = "bf16",
+    floors: Floors | None = None,
+    _cache: _Cache | None = None,
+) -> DeploymentPlan:
     """The best deployment plan of `serves` on `units` units (meets the minimums first,
     then the targets, then the fastest main agent). Raises ScenarioError if none is valid."""
     cache: _Cache = {} if _cache is None else _cache
-    if _cache is None and kv_dtype in KV_DTYPES:     # (`plan` prefetches for its cache)
+    if _cache is None and kv_dtype in KV_DTYPES:  # (`plan` prefetches for its cache)
         _prefetch(catalog, platform_id, [units], serves, context_tokens, kv_dtype, cache)
     best: DeploymentPlan | None = None
     first_error: ScenarioError | None = None
     main_role = serves[0].role
     for groups in candidate_plans(serves, units):
         try:
-            p = evaluate_plan(catalog, platform_id, groups, context_tokens=context_tokens,
-                              kv_dtype=kv_dtype, floors=floors, _cache=cache)
+            p = evaluate_plan(
+                catalog,
+                platform_id,
+                groups,
+                context_tokens=context_tokens,
+                kv_dtype=kv_dtype,
+                floors=floors,
+                _cache=cache,
+            )
         except ScenarioError as exc:
             first_error = first_error or exc
             continue
@@ -442,14 +559,14 @@ class Candidate:
     power_w_idle: float
     power_w_load: float
     energy_chf_per_year: float
-    tco_chf: float                  # price + years x energy (years: catalog default)
+    tco_chf: float  # price + years x energy (years: catalog default)
     raw_memory_gb: float
     meets_targets: bool
     plan: DeploymentPlan
     notes: list[str] = field(default_factory=list)
-    price_complete: bool = True     # False: price_chf leaves out `unpriced_items`
+    price_complete: bool = True  # False: price_chf leaves out `unpriced_items`
     unpriced_items: list[str] = field(default_factory=list)
-    oldest_price_date: datetime.date | None = None   # the oldest price in price_chf
+    oldest_price_date: datetime.date | None = None  # the oldest price in price_chf
 
 
 @dataclass(frozen=True)
@@ -457,19 +574,19 @@ class Rejection:
     platform_id: str
     family: str
     units: int
-    reasons: list[str]              # subset of REASONS, in that order
+    reasons: list[str]  # subset of REASONS, in that order
     detail: str
     price_chf: float | None
-    price_complete: bool = True     # False: price_chf (if any) is a lower bound
+    price_complete: bool = True  # False: price_chf (if any) is a lower bound
     unpriced_items: list[str] = field(default_factory=list)
     floor_gap: float | None = None  # misses only speed/TTFT: by this factor (>= 1)
 
 
 @dataclass(frozen=True)
 class PlanResult:
-    recommended: list[Candidate]    # complete prices cheapest first, then incomplete ones
+    recommended: list[Candidate]  # complete prices cheapest first, then incomplete ones
     rejected: list[Rejection]
-    families: dict[str, str]        # family without any recommendation -> why
+    families: dict[str, str]  # family without any recommendation -> why
     assumptions: list[str]
     floors: Floors = field(default_factory=Floors)
     closest: Rejection | None = None  # nothing recommended: the nearest miss on speed/TTFT
@@ -481,18 +598,26 @@ class PlanResult:
         if self.recommended or self.closest is None:
             return ""
         c = self.closest
-        price = "" if c.price_chf is None else f" ({chf(c.price_chf, None)}" + (
-            "" if c.price_complete else " + unpriced parts") + ")"
-        return (f"nothing meets every requirement with {self.floors.short_text()}; closest: "
-                f"{c.units} x {c.platform_id}{price} misses: {c.detail}")
+        price = (
+            ""
+            if c.price_chf is None
+            else f" ({chf(c.price_chf, None)}"
+            + ("" if c.price_complete else " + unpriced parts")
+            + ")"
+        )
+        return (
+            f"nothing meets every requirement with {self.floors.short_text()}; closest: "
+            f"{c.units} x {c.platform_id}{price} misses: {c.detail}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["closest_text"] = self.closest_text()
         for c, cand in zip(d["recommended"], self.recommended, strict=True):
             c["plan"]["description"] = cand.plan.describe()
-            c["oldest_price_date"] = (None if cand.oldest_price_date is None
-                                      else cand.oldest_price_date.isoformat())
+            c["oldest_price_date"] = (
+                None if cand.oldest_price_date is None else cand.oldest_price_date.isoformat()
+            )
         return d
 
 
@@ -501,11 +626,13 @@ def _detail_memory(plan: DeploymentPlan | None, error: str | None) -> str:
         return error or "no valid plan"
     bad = [g for g in plan.groups if not g.fits]
     return "; ".join(f"{g.model} {g.weights} on {g.unit_label}: {g.reason}" for g in bad) or (
-        "does not fit")
+        "does not fit"
+    )
 
 
-def plan(req: Requirements, catalog: Catalog, *,
-         prices: Mapping[str, PriceQuote] | None = None) -> PlanResult:
+def plan(
+    req: Requirements, catalog: Catalog, *, prices: Mapping[str, PriceQuote] | None = None
+) -> PlanResult:
     """Rank the configurations meeting `req`, cheapest first; reject the rest with reasons.
 
     A configuration whose price is incomplete (parts outside the catalog; see the module
@@ -531,66 +658,132 @@ def plan(req: Requirements, catalog: Catalog, *,
                 boms[n] = bill_of_materials(catalog, pid, n, prices=prices)
             except TopologyError as exc:
                 boms[n] = exc
-        if req.kv_dtype in KV_DTYPES:       # every instance of every size in one pass
-            _prefetch(catalog, pid, [n for n in sizes if not isinstance(boms[n], Exception)],
-                      serves, req.context_tokens, req.kv_dtype, cache)
+        if req.kv_dtype in KV_DTYPES:  # every instance of every size in one pass
+            _prefetch(
+                catalog,
+                pid,
+                [n for n in sizes if not isinstance(boms[n], Exception)],
+                serves,
+                req.context_tokens,
+                req.kv_dtype,
+                cache,
+            )
         for n in sizes:
             outcome = _judge(req, catalog, p, n, boms[n], serves, floors, cost, cache)
             if isinstance(outcome, Candidate):
                 recommended.append(outcome)
             else:
                 rejected.append(outcome)
-    recommended.sort(key=lambda c: (not c.price_complete, c.price_chf,
-                                    -c.plan.speed_of(serves[0].role), c.platform_id, c.units))
+    recommended.sort(
+        key=lambda c: (
+            not c.price_complete,
+            c.price_chf,
+            -c.plan.speed_of(serves[0].role),
+            c.platform_id,
+            c.units,
+        )
+    )
     families = _family_reasons(recommended, rejected)
     near = [r for r in rejected if r.floor_gap is not None]
-    closest = min(near, key=lambda r: (r.floor_gap, not r.price_complete,
-                                       r.price_chf if r.price_chf is not None else math.inf),
-                  default=None)
-    return PlanResult(recommended, rejected, families,
-                      _plan_assumptions(req, serves, floors, cost), floors, closest)
+    closest = min(
+        near,
+        key=lambda r: (
+            r.floor_gap,
+            not r.price_complete,
+            r.price_chf if r.price_chf is not None else math.inf,
+        ),
+        default=None,
+    )
+    return PlanResult(
+        recommended,
+        rejected,
+        families,
+        _plan_assumptions(req, serves, floors, cost),
+        floors,
+        closest,
+    )
 
 
-def _judge(req: Requirements, catalog: Catalog, p: Platform, n: int,
-           bom: BillOfMaterials | TopologyError, serves: Sequence[Serve], floors: Floors,
-           cost: RunningCost, cache: _Cache) -> Candidate | Rejection:
+def _judge(
+    req: Requirements,
+    catalog: Catalog,
+    p: Platform,
+    n: int,
+    bom: BillOfMaterials | TopologyError,
+    serves: Sequence[Serve],
+    floors: Floors,
+    cost: RunningCost,
+    cache: _Cache,
+) -> Candidate | Rejection:
     """`n` units of platform `p`: a Candidate meeting `req`, or the Rejection with reasons."""
     if isinstance(bom, TopologyError):
         return Rejection(p.id, p.family, n, ["unsupported"], str(bom), None)
     best: DeploymentPlan | None = None
     error: str | None = None
     try:
-        best = best_plan(catalog, p.id, n, serves, context_tokens=req.context_tokens,
-                         kv_dtype=req.kv_dtype, floors=floors, _cache=cache)
+        best = best_plan(
+            catalog,
+            p.id,
+            n,
+            serves,
+            context_tokens=req.context_tokens,
+            kv_dtype=req.kv_dtype,
+            floors=floors,
+            _cache=cache,
+        )
     except ScenarioError as exc:
         error = str(exc)
     raw_gb = n * p.memory_gb
     reasons, details, slow_late = _plan_reasons(req, best, error, raw_gb)
     price = bom.total_chf
     unpriced = list(bom.unpriced_items)
-    incomplete = (f"price incomplete: {', '.join(unpriced)} not priced"
-                  if unpriced else "")
+    incomplete = f"price incomplete: {', '.join(unpriced)} not priced" if unpriced else ""
     _price_reasons(req, bom, reasons, details)
     if reasons or best is None or price is None:
         order = [r for r in REASONS if r in reasons]
         if incomplete:
             details.append(incomplete)
-        gap = (max(m.gap for m in slow_late) if best is not None and best.fits
-               and set(order) <= {"speed", "ttft"} else None)
-        return Rejection(p.id, p.family, n, order, "; ".join(details), price,
-                         bom.price_complete, [*bom.missing_prices, *bom.unpriced_items], gap)
+        gap = (
+            max(m.gap for m in slow_late)
+            if best is not None and best.fits and set(order) <= {"speed", "ttft"}
+            else None
+        )
+        return Rejection(
+            p.id,
+            p.family,
+            n,
+            order,
+            "; ".join(details),
+            price,
+            bom.price_complete,
+            [*bom.missing_prices, *bom.unpriced_items],
+            gap,
+        )
     energy = cost.energy_chf_per_year(idle_w=bom.power_w_idle, load_w=bom.power_w_load)
     notes = [incomplete] if incomplete else []
     notes += [m.text for m in best.misses if m.kind == "target"]
     return Candidate(
-        p.id, p.family, n, price, bom.power_w_idle, bom.power_w_load, energy,
-        cost.tco_chf(price, energy), raw_gb, best.meets_targets, best,
-        [*notes, f"topology: {bom.topology.design}"], not unpriced, unpriced,
-        bom.oldest_price_date)
+        p.id,
+        p.family,
+        n,
+        price,
+        bom.power_w_idle,
+        bom.power_w_load,
+        energy,
+        cost.tco_chf(price, energy),
+        raw_gb,
+        best.meets_targets,
+        best,
+        [*notes, f"topology: {bom.topology.design}"],
+        not unpriced,
+        unpriced,
+        bom.oldest_price_date,
+    )
 
 
-def _plan_reasons(req: Requirements, best: DeploymentPlan | None, error: str | None,
-                  raw_gb: float) -> tuple[list[str], list[str], list[Shortfall]]:
+def _plan_reasons(
+    req: Requirements, best: DeploymentPlan | None, error: str | None, raw_gb: float
+) -> tuple[list[str], list[str], list[Shortfall]]:
     """(reasons, details, speed and TTFT misses) of the best plan against `req`'s memory,
     speed and TTFT requirements (``raw_gb``: raw memory in GB)."""
     if best is None:
@@ -603,8 +796,7 @@ def _plan_reasons(req: Requirements, best: DeploymentPlan | None, error: str | N
     if req.min_memory_gb is not None and raw_gb < req.min_memory_gb:
         if "memory" not in reasons:
             reasons.append("memory")
-        details.append(f"{raw_gb:g} GB raw memory < required "
-                       f"{req.min_memory_gb:g} GB")
+        details.append(f"{raw_gb:g} GB raw memory < required {req.min_memory_gb:g} GB")
     slow = [m for m in best.misses if m.kind == "minimum"]
     late = [m for m in best.misses if m.kind == "ttft"]
     if best.fits and slow:
@@ -616,8 +808,9 @@ def _plan_reasons(req: Requirements, best: DeploymentPlan | None, error: str | N
     return reasons, details, [*slow, *late]
 
 
-def _price_reasons(req: Requirements, bom: BillOfMaterials, reasons: list[str],
-                   details: list[str]) -> None:
+def _price_reasons(
+    req: Requirements, bom: BillOfMaterials, reasons: list[str], details: list[str]
+) -> None:
     """Append the price, budget (CHF) and power cap (W) reasons to `reasons`/`details`."""
     price = bom.total_chf
     if price is None:
@@ -625,20 +818,21 @@ def _price_reasons(req: Requirements, bom: BillOfMaterials, reasons: list[str],
         details.append("no price known for: " + ", ".join(bom.missing_prices))
     elif price > req.budget_chf.max:
         reasons.append("budget")
-        details.append(f"{chf(price, None)}{' + unpriced parts' if bom.unpriced_items else ''}"
-                       f" > budget {chf(req.budget_chf.max, None)}")
+        details.append(
+            f"{chf(price, None)}{' + unpriced parts' if bom.unpriced_items else ''}"
+            f" > budget {chf(req.budget_chf.max, None)}"
+        )
     if req.power_cap_w is not None and bom.power_w_load > req.power_cap_w:
         reasons.append("power")
-        details.append(f"{bom.power_w_load:.0f} W at load > cap "
-                       f"{req.power_cap_w:g} W")
+        details.append(f"{bom.power_w_load:.0f} W at load > cap {req.power_cap_w:g} W")
 
 
-def _plan_assumptions(req: Requirements, serves: Sequence[Serve], floors: Floors,
-                      cost: RunningCost) -> list[str]:
+def _plan_assumptions(
+    req: Requirements, serves: Sequence[Serve], floors: Floors, cost: RunningCost
+) -> list[str]:
     """The assumptions of a plan, in words."""
     return [
-        "streams: " + ", ".join(f"{s.role} {s.streams} x {s.model} {s.weights}"
-                                 for s in serves),
+        "streams: " + ", ".join(f"{s.role} {s.streams} x {s.model} {s.weights}" for s in serves),
         f"context {req.context_tokens} tokens per stream, KV cache {req.kv_dtype}",
         "co-located models: memory adds up; when all decode at once each stream runs at "
         "1/sum(1/v) of the models' solo speeds (worst case)",
@@ -669,14 +863,26 @@ def _family_reasons(recommended: list[Candidate], rejected: list[Rejection]) -> 
             by_reason.setdefault(tuple(r.reasons), []).append(r)
         for reasons, group in by_reason.items():
             example = min(group, key=lambda r: (r.units, r.price_chf or math.inf))
-            parts.append(f"{' + '.join(reasons)} in {len(group)} configuration(s), e.g. "
-                         f"{example.units} x {example.platform_id}: {example.detail}")
+            parts.append(
+                f"{' + '.join(reasons)} in {len(group)} configuration(s), e.g. "
+                f"{example.units} x {example.platform_id}: {example.detail}"
+            )
         out[fam] = "; ".join(parts)
     return out
 
 
 __all__ = [
-    "DEFAULT_PLAN_UNITS", "REASONS", "Candidate", "DeploymentPlan", "GroupSpec", "PlanResult",
-    "Rejection", "ServingGroup", "Shortfall", "best_plan", "candidate_plans",
-    "evaluate_plan", "plan",
+    "DEFAULT_PLAN_UNITS",
+    "REASONS",
+    "Candidate",
+    "DeploymentPlan",
+    "GroupSpec",
+    "PlanResult",
+    "Rejection",
+    "ServingGroup",
+    "Shortfall",
+    "best_plan",
+    "candidate_plans",
+    "evaluate_plan",
+    "plan",
 ]

@@ -53,7 +53,7 @@ class PrecisionMap:
     """Per tensor class: ((format, share of the class's parameters), ...)."""
 
     by_class: Mapping[str, tuple[tuple[Format, float], ...]]
-    method: str                     # e.g. "modelopt NVFP4", "fp8 (128x128 blocks)", "none"
+    method: str  # e.g. "modelopt NVFP4", "fp8 (128x128 blocks)", "none"
     notes: tuple[str, ...] = ()
 
     def bits(self, tensor_class: str) -> float:
@@ -76,52 +76,118 @@ class PrecisionMap:
 
 
 def uniform_map(formats: Mapping[str, Format], method: str) -> PrecisionMap:
-    return PrecisionMap(by_class={c: ((formats.get(c, BF16), 1.0),) for c in TENSOR_CLASSES},
-                        method=method)
+    return PrecisionMap(
+        by_class={c: ((formats.get(c, BF16), 1.0),) for c in TENSOR_CLASSES}, method=method
+    )
 
 
 # --------------------------------------------------------------------------- module naming
 _FAMILY_PARENTS: dict[str, dict[str, tuple[str, ...]]] = {
-    "default": {"attention": ("self_attn",), "linear_attention": ("linear_attn",),
-                "dense_mlp": ("mlp",), "routed_experts": ("mlp.experts",),
-                "shared_experts": ("mlp.shared_expert", "mlp.shared_experts")},
-    "gemma4_text": {"attention": ("self_attn",), "dense_mlp": ("mlp",),
-                    "routed_experts": ("experts", "moe.experts"), "shared_experts": ()},
-    "nemotron_h": {"attention": ("mixer",), "linear_attention": ("mixer",),
-                   "dense_mlp": ("mixer",), "routed_experts": ("mixer.experts",),
-                   "shared_experts": ("mixer.shared_experts",)},
-    "deepseek_v4": {"attention": ("attn",), "dense_mlp": ("ffn",),
-                    "routed_experts": ("ffn.experts",), "shared_experts": ("ffn.shared_experts",)},
-    "mixtral": {"attention": ("self_attn",), "dense_mlp": ("mlp",),
-                "routed_experts": ("block_sparse_moe.experts",),
-                "shared_experts": ("block_sparse_moe.shared_experts",)},
-    "llama4_text": {"attention": ("self_attn",), "dense_mlp": ("feed_forward",),
-                    "routed_experts": ("feed_forward.experts",),
-                    "shared_experts": ("feed_forward.shared_expert",)},
+    "default": {
+        "attention": ("self_attn",),
+        "linear_attention": ("linear_attn",),
+        "dense_mlp": ("mlp",),
+        "routed_experts": ("mlp.experts",),
+        "shared_experts": ("mlp.shared_expert", "mlp.shared_experts"),
+    },
+    "gemma4_text": {
+        "attention": ("self_attn",),
+        "dense_mlp": ("mlp",),
+        "routed_experts": ("experts", "moe.experts"),
+        "shared_experts": (),
+    },
+    "nemotron_h": {
+        "attention": ("mixer",),
+        "linear_attention": ("mixer",),
+        "dense_mlp": ("mixer",),
+        "routed_experts": ("mixer.experts",),
+        "shared_experts": ("mixer.shared_experts",),
+    },
+    "deepseek_v4": {
+        "attention": ("attn",),
+        "dense_mlp": ("ffn",),
+        "routed_experts": ("ffn.experts",),
+        "shared_experts": ("ffn.shared_experts",),
+    },
+    "mixtral": {
+        "attention": ("self_attn",),
+        "dense_mlp": ("mlp",),
+        "routed_experts": ("block_sparse_moe.experts",),
+        "shared_experts": ("block_sparse_moe.shared_experts",),
+    },
+    "llama4_text": {
+        "attention": ("self_attn",),
+        "dense_mlp": ("feed_forward",),
+        "routed_experts": ("feed_forward.experts",),
+        "shared_experts": ("feed_forward.shared_expert",),
+    },
 }
 for _f in ("minimax_m2", "minimax_m3"):
     _FAMILY_PARENTS[_f] = _FAMILY_PARENTS["mixtral"]
 _FAMILY_PARENTS["deepseek_ref"] = _FAMILY_PARENTS["deepseek_v4"]
 _LEAVES = {
-    "attention": ("q_proj", "k_proj", "v_proj", "o_proj", "qkv_proj", "q_a_proj", "q_b_proj",
-                  "kv_a_proj_with_mqa", "kv_b_proj", "wq_a", "wq_b", "wkv", "wo_a", "wo_b"),
-    "linear_attention": ("in_proj_qkvz", "in_proj_qkv", "in_proj_z", "in_proj_ba", "in_proj",
-                         "out_proj"),
+    "attention": (
+        "q_proj",
+        "k_proj",
+        "v_proj",
+        "o_proj",
+        "qkv_proj",
+        "q_a_proj",
+        "q_b_proj",
+        "kv_a_proj_with_mqa",
+        "kv_b_proj",
+        "wq_a",
+        "wq_b",
+        "wkv",
+        "wo_a",
+        "wo_b",
+    ),
+    "linear_attention": (
+        "in_proj_qkvz",
+        "in_proj_qkv",
+        "in_proj_z",
+        "in_proj_ba",
+        "in_proj",
+        "out_proj",
+    ),
     "dense_mlp": ("gate_proj", "up_proj", "down_proj", "gate_up_proj", "w1", "w2", "w3"),
-    "routed_experts": ("0.gate_proj", "0.up_proj", "0.down_proj", "0.w1", "0.w2", "0.w3",
-                       "gate_up_proj", "down_proj"),
+    "routed_experts": (
+        "0.gate_proj",
+        "0.up_proj",
+        "0.down_proj",
+        "0.w1",
+        "0.w2",
+        "0.w3",
+        "gate_up_proj",
+        "down_proj",
+    ),
     "shared_experts": ("gate_proj", "up_proj", "down_proj", "w1", "w2", "w3"),
 }
-_TOP = {"embedding": ("embed_tokens", "embed", "tok_embeddings", "wte"),
-        "lm_head": ("lm_head", "head", "output"),
-        "mtp": ("mtp", "model.mtp"),
-        "vision": ("vision_tower", "visual", "vision_model", "embed_vision",
-                   "multi_modal_projector", "mm_projector", "patch_merge_mlp")}
+_TOP = {
+    "embedding": ("embed_tokens", "embed", "tok_embeddings", "wte"),
+    "lm_head": ("lm_head", "head", "output"),
+    "mtp": ("mtp", "model.mtp"),
+    "vision": (
+        "vision_tower",
+        "visual",
+        "vision_model",
+        "embed_vision",
+        "multi_modal_projector",
+        "mm_projector",
+        "patch_merge_mlp",
+    ),
+}
 _WRAPPERS = re.compile(r"^(?:(?:model|language_model|backbone|transformer|text_model)\.)+")
 
 
-_WRAPPER_NAMES = ("", "model.", "model.language_model.", "language_model.model.",
-                  "language_model.", "backbone.")
+_WRAPPER_NAMES = (
+    "",
+    "model.",
+    "model.language_model.",
+    "language_model.model.",
+    "language_model.",
+    "backbone.",
+)
 
 
 _WRAPPER_STARTS = ("model.", "language_model.", "backbone.", "transformer.", "text_model.")
@@ -148,7 +214,7 @@ class _Matcher:
             if p.startswith("re:"):
                 regexes.append(p[3:])
             elif any(ch in p for ch in "*?["):
-                regexes.append(fnmatch.translate(p))          # anchored at both ends
+                regexes.append(fnmatch.translate(p))  # anchored at both ends
                 # every name it matches starts with the text before its first wildcard
                 globs.append((_GLOB_START.match(p).group(), regexes[-1]))  # type: ignore[union-attr]
             else:
@@ -160,29 +226,29 @@ class _Matcher:
         self._globs = globs if len(globs) == len(regexes) else None
         self._restricted: dict[tuple[int, ...], _Matcher] = {}
         self._compiled: dict[int, re.Pattern[str]] = {}
-        self._any_layer: list[int] = []                 # globs that fit every layer index
-        self._layer_is: dict[str, list[int]] = {}       # ... the index given only
+        self._any_layer: list[int] = []  # globs that fit every layer index
+        self._layer_is: dict[str, list[int]] = {}  # ... the index given only
         self._layer_starts: list[tuple[str, int]] = []  # ... indices starting with digits
         for j, (start, _) in enumerate(self._globs or ()):
             self._index_glob(j, start)
         # Layer-index blindness (see `index_blind`): the dot-separated parts of the plain
         # names, and whether every regular expression treats a digit like any other char.
         self._plain_parts = {part for p in plain for part in p.split(".")}
-        self._blind = all(_digit_blind(r) for r in regexes) and not any(
-            _BLIND in p for p in plain)
+        self._blind = all(_digit_blind(r) for r in regexes) and not any(_BLIND in p for p in plain)
 
     def _compile(self, regexes: Sequence[str]) -> None:
         try:
             joined = "|".join(f"(?:{r})" for r in regexes)
             self.regexes = [re.compile(joined)] if regexes else []
-        except re.error:          # inline flags, repeated group names: one pattern at a time
+        except re.error:  # inline flags, repeated group names: one pattern at a time
             self.regexes = []
             for r in regexes:
                 try:
                     self.regexes.append(re.compile(r))
                 except re.error:
-                    raise ConfigError(f"quantization_config: invalid regular expression "
-                                      f"{r[:40]!r}") from None
+                    raise ConfigError(
+                        f"quantization_config: invalid regular expression {r[:40]!r}"
+                    ) from None
 
     def _index_glob(self, j: int, start: str) -> None:
         """File glob `j` by the layer indices whose names it can match. Names of layer
@@ -197,12 +263,12 @@ class _Matcher:
                 continue
             if not start.startswith(head):
                 continue
-            tail = start[len(head):]               # vs i + "." + rest of the name
-            digits = _DIGITS.match(tail).group()   # type: ignore[union-attr]
-            rest = tail[len(digits):]
-            if rest.startswith(".") and digits:    # "12.mlp...": layer 12 only
+            tail = start[len(head) :]  # vs i + "." + rest of the name
+            digits = _DIGITS.match(tail).group()  # type: ignore[union-attr]
+            rest = tail[len(digits) :]
+            if rest.startswith(".") and digits:  # "12.mlp...": layer 12 only
                 self._layer_is.setdefault(digits, []).append(j)
-            elif not rest:                         # "1" (from "1*"): 1, 10-19, 100...
+            elif not rest:  # "1" (from "1*"): 1, 10-19, 100...
                 self._layer_starts.append((digits, j))
 
     @property
@@ -216,8 +282,11 @@ class _Matcher:
         (behind any wrapper prefix) are left out. Built once per distinct set kept."""
         if not self._globs:
             return self
-        keep = {*self._any_layer, *self._layer_is.get(index, ()),
-                *(j for digits, j in self._layer_starts if index.startswith(digits))}
+        keep = {
+            *self._any_layer,
+            *self._layer_is.get(index, ()),
+            *(j for digits, j in self._layer_starts if index.startswith(digits)),
+        }
         if len(keep) == len(self._globs):
             return self
         key = tuple(sorted(keep))
@@ -229,7 +298,8 @@ class _Matcher:
             sub._globs, sub._restricted = None, {}
             sub.regexes = [self._glob_pattern(j) for j in key]
             sub._blind = all(_digit_blind(self._globs[j][1]) for j in key) and not any(
-                _BLIND in p for p in sub.plain)
+                _BLIND in p for p in sub.plain
+            )
             self._restricted[key] = sub
         return sub
 
@@ -247,7 +317,7 @@ class _Matcher:
                 return True
             dot = name.find(".")
             while dot != -1:
-                if name[:dot] in plain or name[dot + 1:] in plain:
+                if name[:dot] in plain or name[dot + 1 :] in plain:
                     return True
                 dot = name.find(".", dot + 1)
         # patterns may name the full module path (model.layers.3..., backbone.layers.3...)
@@ -281,13 +351,20 @@ def _digit_blind(regex: str) -> bool:
     atoms are then literals (neither a digit nor `_BLIND`, under any case folding) and
     ``.``, which accepts both alike, so the matcher takes the same path on both strings."""
     rest = _BLIND_ESCAPE.sub("", regex)
-    return not (any(ch.isdigit() for ch in regex) or _BLIND in regex or "\\" in rest
-                or "[" in rest or "(?P=" in rest or "(?(" in rest)
+    return not (
+        any(ch.isdigit() for ch in regex)
+        or _BLIND in regex
+        or "\\" in rest
+        or "[" in rest
+        or "(?P=" in rest
+        or "(?(" in rest
+    )
 
 
 def _parents(family: str, cls: str) -> tuple[str, ...]:
     return _FAMILY_PARENTS.get(family, _FAMILY_PARENTS["default"]).get(
-        cls, _FAMILY_PARENTS["default"].get(cls, ()))
+        cls, _FAMILY_PARENTS["default"].get(cls, ())
+    )
 
 
 def _candidates(family: str, index: str, cls: str) -> list[str]:
@@ -309,17 +386,22 @@ def _group_format(weights: Mapping[str, Any], where: str) -> Format:
             return NVFP4
         if group == 32:
             return MXFP4
-        raise ConfigError(f"{where}: 4-bit float weights with group {group} are neither NVFP4 "
-                          "(16) nor MXFP4 (32)")
+        raise ConfigError(
+            f"{where}: 4-bit float weights with group {group} are neither NVFP4 (16) nor MXFP4 (32)"
+        )
     if bits == 8 and kind == "float":
         return FP8
-    if kind == "int" and bits in (4, 8) and (group is None or (isinstance(group, int)
-                                                                and group > 0)):
+    if (
+        kind == "int"
+        and bits in (4, 8)
+        and (group is None or (isinstance(group, int) and group > 0))
+    ):
         g = group or 0
         extra = (16 / g + (0 if weights.get("symmetric", True) else bits / g)) if g else 0.0
         return Format(id=f"int{bits}", bits_per_weight=bits + extra)
-    raise ConfigError(f"{where}: weights scheme {bits}-bit {kind} group {group} is not a "
-                      "supported format")
+    raise ConfigError(
+        f"{where}: weights scheme {bits}-bit {kind} group {group} is not a supported format"
+    )
 
 
 def _algo_format(algo: Any, where: str, group: Any = None) -> Format:
@@ -339,13 +421,19 @@ def _algo_format(algo: Any, where: str, group: Any = None) -> Format:
 
 
 # --------------------------------------------------------------------------- the map
-QUANT_IN_NAME = re.compile(r"(?i)(?:^|[-_./])(fp8|nvfp4|mxfp4|fp4|int4|int8|awq|gptq|w4a16|"
-                            r"w8a8|w4a8|autoround|bnb|4bit|8bit)(?:$|[-_.])")
+QUANT_IN_NAME = re.compile(
+    r"(?i)(?:^|[-_./])(fp8|nvfp4|mxfp4|fp4|int4|int8|awq|gptq|w4a16|"
+    r"w8a8|w4a8|autoround|bnb|4bit|8bit)(?:$|[-_.])"
+)
 
 
-def precision_map(raw: Mapping[str, Any], arch: Architecture, *,
-                  hf_quant_config: Mapping[str, Any] | None = None,
-                  name: str | None = None) -> PrecisionMap:
+def precision_map(
+    raw: Mapping[str, Any],
+    arch: Architecture,
+    *,
+    hf_quant_config: Mapping[str, Any] | None = None,
+    name: str | None = None,
+) -> PrecisionMap:
     """The checkpoint's format per tensor class (bf16 where nothing is quantized).
 
     A checkpoint whose name says it is quantized (``...-NVFP4``, ``...-FP8``) but whose
@@ -357,7 +445,7 @@ def precision_map(raw: Mapping[str, Any], arch: Architecture, *,
     if qc is None:
         return uniform_map({}, "none (bf16 checkpoint)")
     method = str(qc.get("quant_method") or ("modelopt" if qc.get("quant_algo") else "")).lower()
-    base = BF16          # what excluded (or, in mixed precision, unlisted) modules keep
+    base = BF16  # what excluded (or, in mixed precision, unlisted) modules keep
     if method == "fp8" and (qc.get("quantized_layers") or qc.get("quant_algo")):
         # ModelOpt re-quantized some modules of a block-FP8 checkpoint (DeepSeek-V4 NVFP4):
         # the modules it lists change format, the rest keep the checkpoint's FP8.
@@ -365,8 +453,13 @@ def precision_map(raw: Mapping[str, Any], arch: Architecture, *,
     excluded = _excluded_patterns(qc)
     scheme = _scheme(qc, method)
     expert_fp4 = str(cfg.get("expert_dtype", "")).lower() == "fp4"
-    resolve = _FormatRule(scheme, method=method, base=base, expert_fp4=expert_fp4,
-                          mixed=str(qc.get("quant_algo", "")).upper() == "MIXED_PRECISION")
+    resolve = _FormatRule(
+        scheme,
+        method=method,
+        base=base,
+        expert_fp4=expert_fp4,
+        mixed=str(qc.get("quant_algo", "")).upper() == "MIXED_PRECISION",
+    )
     is_excluded = _Matcher(excluded)
     target_matchers = [(_Matcher([pattern]), f) for pattern, f in scheme.targeted]
     by_class: dict[str, dict[Format, float]] = {c: {} for c in TENSOR_CLASSES}
@@ -385,9 +478,12 @@ def precision_map(raw: Mapping[str, Any], arch: Architecture, *,
 _WHERE = "quantization_config"
 
 
-def _quantization_config(raw: Mapping[str, Any], cfg: Mapping[str, Any],
-                         hf_quant_config: Mapping[str, Any] | None,
-                         name: str | None) -> dict[str, Any] | None:
+def _quantization_config(
+    raw: Mapping[str, Any],
+    cfg: Mapping[str, Any],
+    hf_quant_config: Mapping[str, Any] | None,
+    name: str | None,
+) -> dict[str, Any] | None:
     """config.json's ``quantization_config`` merged with ModelOpt's hf_quant_config.json
     ``quantization`` (its ``exclude_modules`` as ``ignore``); None for a bf16 checkpoint.
     Refuses a name that says quantized when neither file says how."""
@@ -402,23 +498,30 @@ def _quantization_config(raw: Mapping[str, Any], cfg: Mapping[str, Any],
         if said:
             raise ConfigError(
                 f"the name says {said.group(1).upper()} but config.json has no "
-                "quantization_config: add the checkpoint's hf_quant_config.json")
+                "quantization_config: add the checkpoint's hf_quant_config.json"
+            )
         return None
     if qc and not isinstance(qc, Mapping):
         raise ConfigError("field 'quantization_config': expected an object")
     merged = dict(qc or {})
     if hq:
-        merged = {**merged, "quant_method": "modelopt", **hq,
-                  "ignore": list(hq.get("exclude_modules") or [])}
+        merged = {
+            **merged,
+            "quant_method": "modelopt",
+            **hq,
+            "ignore": list(hq.get("exclude_modules") or []),
+        }
     return merged
 
 
 def _excluded_patterns(qc: Mapping[str, Any]) -> list[str]:
     """The module patterns a checkpoint leaves unquantized (``ignore``,
     ``modules_to_not_convert``, ``exclude_modules``), wrapper prefixes dropped."""
-    excluded = _strings(qc.get("ignore"), f"{_WHERE}.ignore") + _strings(
-        qc.get("modules_to_not_convert"), f"{_WHERE}.modules_to_not_convert") + _strings(
-        qc.get("exclude_modules"), f"{_WHERE}.exclude_modules")
+    excluded = (
+        _strings(qc.get("ignore"), f"{_WHERE}.ignore")
+        + _strings(qc.get("modules_to_not_convert"), f"{_WHERE}.modules_to_not_convert")
+        + _strings(qc.get("exclude_modules"), f"{_WHERE}.exclude_modules")
+    )
     return [_normalize(p) for p in excluded]
 
 
@@ -439,30 +542,39 @@ def _scheme(qc: Mapping[str, Any], method: str) -> _Scheme:
     """The formats a ``quant_method`` declares."""
     if method == "fp8":
         block = qc.get("weight_block_size")
-        return _Scheme(default=FP8_BLOCK if block else FP8,
-                       label="fp8 (128x128 blocks)" if block else "fp8")
+        return _Scheme(
+            default=FP8_BLOCK if block else FP8, label="fp8 (128x128 blocks)" if block else "fp8"
+        )
     if method == "mxfp4":
         return _Scheme(default=MXFP4, label="mxfp4 (MoE experts)")
     if method in ("awq", "gptq", "auto-round", "autoround"):
         return _integer_scheme(qc, method)
     if method in ("compressed-tensors", "modelopt"):
         return _grouped_scheme(qc, method)
-    raise ConfigError(f"{_WHERE}.quant_method: '{method[:30]}' is not supported "
-                      "(fp8, mxfp4, compressed-tensors, modelopt, awq, gptq, auto-round)")
+    raise ConfigError(
+        f"{_WHERE}.quant_method: '{method[:30]}' is not supported "
+        "(fp8, mxfp4, compressed-tensors, modelopt, awq, gptq, auto-round)"
+    )
 
 
 def _integer_scheme(qc: Mapping[str, Any], method: str) -> _Scheme:
     """AWQ / GPTQ / AutoRound: INTn with group g, n + 16/g bits (+ n/g for zero points)."""
     bits, group = qc.get("bits", 4), qc.get("group_size", 128)
-    if bits not in (4, 8) or not isinstance(group, int) or isinstance(group, bool) or (
-            group < -1 or group == 0):
-        raise ConfigError(f"{_WHERE}: {method} with bits={bits!r} group_size={group!r} is "
-                          "not supported")
+    if (
+        bits not in (4, 8)
+        or not isinstance(group, int)
+        or isinstance(group, bool)
+        or (group < -1 or group == 0)
+    ):
+        raise ConfigError(
+            f"{_WHERE}: {method} with bits={bits!r} group_size={group!r} is not supported"
+        )
     g = group if group > 0 else 0
     zero = bits / g if (g and (method == "awq" or not qc.get("sym", True))) else 0.0
-    return _Scheme(default=Format(id=f"int{bits}",
-                                  bits_per_weight=bits + (16 / g if g else 0) + zero),
-                   label=f"{method} int{bits} group {group}")
+    return _Scheme(
+        default=Format(id=f"int{bits}", bits_per_weight=bits + (16 / g if g else 0) + zero),
+        label=f"{method} int{bits} group {group}",
+    )
 
 
 def _grouped_scheme(qc: Mapping[str, Any], method: str) -> _Scheme:
@@ -472,15 +584,15 @@ def _grouped_scheme(qc: Mapping[str, Any], method: str) -> _Scheme:
     _add_config_groups(scheme, qc)
     algo = qc.get("quant_algo")
     if algo and str(algo).upper() not in ("MIXED_PRECISION", "NONE"):
-        scheme.default = scheme.default or _algo_format(algo, f"{_WHERE}.quant_algo",
-                                                        qc.get("group_size"))
+        scheme.default = scheme.default or _algo_format(
+            algo, f"{_WHERE}.quant_algo", qc.get("group_size")
+        )
         scheme.label = f"{method} {str(algo).upper()}"
     elif algo:
         scheme.label = f"{method} mixed precision"
     scheme.listed = _quantized_layers(qc)
     if scheme.default is None and not scheme.listed and not scheme.targeted:
-        raise ConfigError(f"{_WHERE}: no quantized format found (quant_algo or "
-                          "config_groups)")
+        raise ConfigError(f"{_WHERE}: no quantized format found (quant_algo or config_groups)")
     return scheme
 
 
@@ -494,8 +606,9 @@ def _add_config_groups(scheme: _Scheme, qc: Mapping[str, Any]) -> None:
         if not isinstance(group, Mapping) or not isinstance(group.get("weights"), Mapping):
             raise ConfigError(f"{_WHERE}.config_groups.{gname}: missing 'weights'")
         fmt = _group_format(group["weights"], f"{_WHERE}.config_groups.{gname}")
-        names = _strings(group.get("targets") or ["Linear"],
-                         f"{_WHERE}.config_groups.{gname}.targets")
+        names = _strings(
+            group.get("targets") or ["Linear"], f"{_WHERE}.config_groups.{gname}.targets"
+        )
         if "Linear" in names:
             scheme.default = fmt
         scheme.targeted.extend((_normalize(t), fmt) for t in names if t != "Linear")
@@ -514,8 +627,9 @@ def _quantized_layers(qc: Mapping[str, Any]) -> dict[str, Format]:
         if type(spec) is not dict and not isinstance(spec, Mapping):
             raise ConfigError(f"{_WHERE}.quantized_layers.{str(name)[:40]}: expected an object")
         algo, group = spec.get("quant_algo"), spec.get("group_size")
-        fkey = (algo, group) if type(algo) is str and (
-            group is None or type(group) is int) else None
+        fkey = (
+            (algo, group) if type(algo) is str and (group is None or type(group) is int) else None
+        )
         found = formats.get(fkey) if fkey is not None else None
         if found is None:
             found = _algo_format(algo, f"{_WHERE}.quantized_layers", group)
@@ -530,14 +644,20 @@ class _FormatRule:
     (bf16 for lm_head, embedding, vision), then a listed module's own format, then the first
     matching target, then the default."""
 
-    def __init__(self, scheme: _Scheme, *, method: str, base: Format, expert_fp4: bool,
-                 mixed: bool) -> None:
+    def __init__(
+        self, scheme: _Scheme, *, method: str, base: Format, expert_fp4: bool, mixed: bool
+    ) -> None:
         self.scheme, self.method, self.base, self.mixed = scheme, method, base, mixed
         self.fp4_experts = expert_fp4 and method == "fp8"
         self.listed_groups = _group_listed(scheme.listed)
 
-    def __call__(self, names: Sequence[str], cls: str, excluded: _Matcher,
-                 targets: Sequence[tuple[_Matcher, Format]]) -> Format:
+    def __call__(
+        self,
+        names: Sequence[str],
+        cls: str,
+        excluded: _Matcher,
+        targets: Sequence[tuple[_Matcher, Format]],
+    ) -> Format:
         keep = BF16 if cls in ("lm_head", "embedding", "vision") else self.base
         if cls == "routed_experts" and self.fp4_experts:
             return MXFP4
@@ -564,9 +684,13 @@ class _FormatRule:
         return default
 
 
-def _add_layers(by_class: dict[str, dict[Format, float]], arch: Architecture,
-                resolve: _FormatRule, is_excluded: _Matcher,
-                target_matchers: list[tuple[_Matcher, Format]]) -> None:
+def _add_layers(
+    by_class: dict[str, dict[Format, float]],
+    arch: Architecture,
+    resolve: _FormatRule,
+    is_excluded: _Matcher,
+    target_matchers: list[tuple[_Matcher, Format]],
+) -> None:
     """Add each decoder layer's parameters per tensor class to `by_class` under its format.
 
     Every name of layer i starts with ``layers.{i}.``: its matchers drop the globs that
@@ -576,7 +700,7 @@ def _add_layers(by_class: dict[str, dict[Format, float]], arch: Architecture,
     the names are built with those instead, and one answer (in `memo`) serves every such
     layer with the same matchers and index width, exactly as if computed anew."""
     memo: dict[tuple[Any, ...], Format] = {}
-    variants: dict[tuple[_Matcher, ...], int] = {}     # per-layer matcher sets, numbered
+    variants: dict[tuple[_Matcher, ...], int] = {}  # per-layer matcher sets, numbered
     per_layer = any(m.has_globs for m in (is_excluded, *(m for m, _ in target_matchers)))
     excl, targets = is_excluded, target_matchers
     for i, layer in enumerate(arch.layers):
@@ -591,17 +715,22 @@ def _add_layers(by_class: dict[str, dict[Format, float]], arch: Architecture,
             memo_key = (*key, cls, "" if leaf is None else leaf)
             f = memo.get(memo_key)
             if f is None:
-                f = memo[memo_key] = resolve(_module_names(arch.family, index, cls, leaf), cls,
-                                             excl, targets)
+                f = memo[memo_key] = resolve(
+                    _module_names(arch.family, index, cls, leaf), cls, excl, targets
+                )
             by_class[cls][f] = by_class[cls].get(f, 0.0) + params
 
 
-def _index_or_blind(index: str, matchers: Sequence[_Matcher],
-                    listed_groups: Mapping[str, _ListedGroup]) -> str:
+def _index_or_blind(
+    index: str, matchers: Sequence[_Matcher], listed_groups: Mapping[str, _ListedGroup]
+) -> str:
     """`index`, or as many `_BLIND` characters when nothing can tell them apart."""
     blind = _BLIND * len(index)
-    if (f"layers.{index}" not in listed_groups and f"layers.{blind}" not in listed_groups
-            and all(m.index_blind(index) for m in matchers)):
+    if (
+        f"layers.{index}" not in listed_groups
+        and f"layers.{blind}" not in listed_groups
+        and all(m.index_blind(index) for m in matchers)
+    ):
         return blind
     return index
 
@@ -629,9 +758,13 @@ def _module_names(family: str, index: str, cls: str, leaf: str | None) -> list[s
     return [f"layers.{index}.{p}.{leaf}" for p in _parents(family, cls)]
 
 
-def _add_top_level(by_class: dict[str, dict[Format, float]], arch: Architecture,
-                   resolve: _FormatRule, is_excluded: _Matcher,
-                   target_matchers: list[tuple[_Matcher, Format]]) -> None:
+def _add_top_level(
+    by_class: dict[str, dict[Format, float]],
+    arch: Architecture,
+    resolve: _FormatRule,
+    is_excluded: _Matcher,
+    target_matchers: list[tuple[_Matcher, Format]],
+) -> None:
     """The format of the embedding, lm_head, MTP modules and vision tower (one each)."""
     for cls in ("embedding", "lm_head", "mtp", "vision"):
         names = list(_TOP[cls])
@@ -640,8 +773,11 @@ def _add_top_level(by_class: dict[str, dict[Format, float]], arch: Architecture,
             names += [f"layers.{n + j}" for j in range(len(arch.mtp_layers))]
             names += [f"mtp.layers.{j}" for j in range(len(arch.mtp_layers))]
             names += [f"mtp.{j}" for j in range(len(arch.mtp_layers))]
-        f = BF16 if cls in ("embedding", "vision") else resolve(names, cls, is_excluded,
-                                                                target_matchers)
+        f = (
+            BF16
+            if cls in ("embedding", "vision")
+            else resolve(names, cls, is_excluded, target_matchers)
+        )
         if cls == "vision" and resolve.scheme.listed:
             f = _listed_format(resolve.listed_groups, names) or BF16
         by_class[cls][f] = 1.0
@@ -650,15 +786,23 @@ def _add_top_level(by_class: dict[str, dict[Format, float]], arch: Architecture,
 def _shares(counts: Mapping[Format, float]) -> tuple[tuple[Format, float], ...]:
     """Parameter counts per format -> shares, largest first (bf16 when none)."""
     total = sum(counts.values())
-    return tuple((f, v / total) for f, v in sorted(
-        counts.items(), key=lambda kv: -kv[1])) if total else ((BF16, 1.0),)
+    return (
+        tuple((f, v / total) for f, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+        if total
+        else ((BF16, 1.0),)
+    )
 
 
 def _layer_class_params(layer: Any, cls: str) -> int:
-    return int({"attention": layer.attention_params,
+    return int(
+        {
+            "attention": layer.attention_params,
             "linear_attention": layer.linear_attention_params,
-            "dense_mlp": layer.dense_mlp_params, "routed_experts": layer.routed_params,
-            "shared_experts": layer.shared_params}[cls])
+            "dense_mlp": layer.dense_mlp_params,
+            "routed_experts": layer.routed_params,
+            "shared_experts": layer.shared_params,
+        }[cls]
+    )
 
 
 class _ListedGroup:
@@ -705,7 +849,7 @@ def _listed_format(listed: Mapping[str, _ListedGroup], names: Sequence[str]) -> 
         # `name` and the names starting with `name.`: ('/' follows '.')
         lo = bisect.bisect_left(group.keys, name)
         hi = bisect.bisect_left(group.keys, name + "/", lo)
-        counts: dict[Format, list[int]] = {}          # format: [count, first position]
+        counts: dict[Format, list[int]] = {}  # format: [count, first position]
         for key, order, f in group.entries[lo:hi]:
             if key == name or key.startswith(name + "."):
                 seen = counts.get(f)
@@ -744,5 +888,13 @@ def _strings(value: Any, where: str) -> list[str]:
     return value
 
 
-__all__ = ["BF16", "FP8", "MXFP4", "NVFP4", "Format", "PrecisionMap", "precision_map",
-           "uniform_map"]
+__all__ = [
+    "BF16",
+    "FP8",
+    "MXFP4",
+    "NVFP4",
+    "Format",
+    "PrecisionMap",
+    "precision_map",
+    "uniform_map",
+]

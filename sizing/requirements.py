@@ -62,8 +62,9 @@ class AgentRequirement(_Strict):
     @model_validator(mode="after")
     def _target_ge_min(self) -> AgentRequirement:
         if self.target_tok_s is not None and self.target_tok_s < self.min_tok_s:
-            raise ValueError(f"target_tok_s ({self.target_tok_s:g}) is below min_tok_s "
-                             f"({self.min_tok_s:g})")
+            raise ValueError(
+                f"target_tok_s ({self.target_tok_s:g}) is below min_tok_s ({self.min_tok_s:g})"
+            )
         return self
 
 
@@ -79,8 +80,9 @@ class SubAgentsRequirement(_Strict):
     @model_validator(mode="after")
     def _target_ge_min(self) -> SubAgentsRequirement:
         if self.target_tok_s is not None and self.target_tok_s < self.min_tok_s:
-            raise ValueError(f"target_tok_s ({self.target_tok_s:g}) is below min_tok_s "
-                             f"({self.min_tok_s:g})")
+            raise ValueError(
+                f"target_tok_s ({self.target_tok_s:g}) is below min_tok_s ({self.min_tok_s:g})"
+            )
         return self
 
 
@@ -108,35 +110,41 @@ class Requirements(_Strict):
     main_agent: AgentRequirement
     sub_agents: SubAgentsRequirement | None = None
     vision: AgentRequirement | None = None
-    concurrent_streams: StrictInt | None = Field(None, ge=limits.CONCURRENCY_MIN,
-                                                 le=limits.CONCURRENCY_MAX)
-    context_tokens: StrictInt = Field(32768, ge=limits.CONTEXT_TOKENS_MIN,
-                                      le=limits.CONTEXT_TOKENS_MAX)
+    concurrent_streams: StrictInt | None = Field(
+        None, ge=limits.CONCURRENCY_MIN, le=limits.CONCURRENCY_MAX
+    )
+    context_tokens: StrictInt = Field(
+        32768, ge=limits.CONTEXT_TOKENS_MIN, le=limits.CONTEXT_TOKENS_MAX
+    )
     kv_dtype: Literal["bf16", "fp8"] = "bf16"
     budget_chf: Budget
     power_cap_w: PosFloat | None = None
     min_memory_gb: PosFloat | None = None
     platforms: list[str] | None = Field(None, min_length=1)
-    units: list[Annotated[int, Strict(), Field(ge=limits.UNITS_MIN, le=limits.UNITS_MAX)]] \
-        | None = Field(None, min_length=1)
+    units: (
+        list[Annotated[int, Strict(), Field(ge=limits.UNITS_MIN, le=limits.UNITS_MAX)]] | None
+    ) = Field(None, min_length=1)
     tariff: str | None = None
     hours_at_load_per_day: Annotated[NonNegFloat, Field(le=24)] | None = None
-    min_tok_s_per_stream: Annotated[NonNegFloat, Field(le=100_000)] = \
-        DEFAULT_MIN_TOK_S_PER_STREAM
+    min_tok_s_per_stream: Annotated[NonNegFloat, Field(le=100_000)] = DEFAULT_MIN_TOK_S_PER_STREAM
     max_ttft_s: Annotated[NonNegFloat, Field(le=1_000_000)] = DEFAULT_MAX_TTFT_S
 
     def floors(self) -> Floors:
         """The speed floor and TTFT ceiling every stream must meet (0 = none)."""
-        return Floors(min_tok_s_per_stream=self.min_tok_s_per_stream,
-                      max_ttft_s=self.max_ttft_s)
+        return Floors(min_tok_s_per_stream=self.min_tok_s_per_stream, max_ttft_s=self.max_ttft_s)
 
     @model_validator(mode="after")
     def _streams(self) -> Requirements:
-        fixed = self.main_agent.streams + (self.vision.streams if self.vision else 0) + (
-            self.sub_agents.count if self.sub_agents else 0)
+        fixed = (
+            self.main_agent.streams
+            + (self.vision.streams if self.vision else 0)
+            + (self.sub_agents.count if self.sub_agents else 0)
+        )
         if self.concurrent_streams is not None and self.concurrent_streams < fixed:
-            raise ValueError(f"concurrent_streams ({self.concurrent_streams}) is below the "
-                             f"streams listed for the agents ({fixed})")
+            raise ValueError(
+                f"concurrent_streams ({self.concurrent_streams}) is below the "
+                f"streams listed for the agents ({fixed})"
+            )
         return self
 
     def serves(self) -> list[Serve]:
@@ -147,15 +155,34 @@ class Requirements(_Strict):
         main_streams = main.streams
         if sub is None:
             main_streams = max(main.streams, total - vis_streams)
-        out = [Serve("main agent", main.model, main.weights, main_streams, main.min_tok_s,
-                     main.target_tok_s)]
+        out = [
+            Serve(
+                "main agent",
+                main.model,
+                main.weights,
+                main_streams,
+                main.min_tok_s,
+                main.target_tok_s,
+            )
+        ]
         if sub is not None:
             sub_streams = max(sub.count, total - main.streams - vis_streams)
-            out.append(Serve("sub-agents", sub.model, sub.weights, sub_streams, sub.min_tok_s,
-                             sub.target_tok_s))
+            out.append(
+                Serve(
+                    "sub-agents",
+                    sub.model,
+                    sub.weights,
+                    sub_streams,
+                    sub.min_tok_s,
+                    sub.target_tok_s,
+                )
+            )
         if vis is not None:
-            out.append(Serve("vision", vis.model, vis.weights, vis.streams, vis.min_tok_s,
-                             vis.target_tok_s))
+            out.append(
+                Serve(
+                    "vision", vis.model, vis.weights, vis.streams, vis.min_tok_s, vis.target_tok_s
+                )
+            )
         return out
 
 
@@ -185,8 +212,9 @@ def parse_requirements(data: Any, *, filename: str = "requirements") -> Requirem
         elif err["type"] == "finite_number":
             msg = f"must be a finite number (got {got})"
         # model-level checks name their field at the start of the message
-        raise RequirementsError(f"{filename}: {where}: {msg}" if where else
-                                f"{filename}: {msg}") from None
+        raise RequirementsError(
+            f"{filename}: {where}: {msg}" if where else f"{filename}: {msg}"
+        ) from None
 
 
 def load_requirements(path: str | Path) -> Requirements:
@@ -206,8 +234,10 @@ def check_requirements(req: Requirements, catalog: Catalog) -> None:
         m = _known(catalog.model, a.model, f"{name}.model")
         _known(catalog.quant, a.weights, f"{name}.weights")
         if req.context_tokens > m.max_context_tokens:
-            raise RequirementsError(f"context_tokens: {req.context_tokens} exceeds {m.id}'s "
-                                    f"maximum of {m.max_context_tokens} tokens")
+            raise RequirementsError(
+                f"context_tokens: {req.context_tokens} exceeds {m.id}'s "
+                f"maximum of {m.max_context_tokens} tokens"
+            )
     for i, pid in enumerate(req.platforms or []):
         _known(catalog.platform, pid, f"platforms[{i}]")
     if req.tariff is not None:
@@ -225,6 +255,14 @@ def _known(lookup: Callable[[str], _T], catalog_id: str, where: str) -> _T:
         raise RequirementsError(f"{where}: {exc}") from None
 
 
-__all__ = ["AgentRequirement", "Budget", "Requirements", "RequirementsError", "Serve",
-           "SubAgentsRequirement", "check_requirements", "load_requirements",
-           "parse_requirements"]
+__all__ = [
+    "AgentRequirement",
+    "Budget",
+    "Requirements",
+    "RequirementsError",
+    "Serve",
+    "SubAgentsRequirement",
+    "check_requirements",
+    "load_requirements",
+    "parse_requirements",
+]

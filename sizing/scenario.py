@@ -26,8 +26,7 @@ Parallel = Literal["tp", "pp", "replicas", "tp+ep"]
 PARALLEL_CHOICES: tuple[str, ...] = ("tp", "pp", "replicas", "tp+ep")
 CUDA_GRAPH_CHOICES: tuple[str, ...] = ("on", "off")
 KV_DTYPES: tuple[str, ...] = ("bf16", "fp8")
-ENGINE_CHOICES: tuple[str, ...] = ("vllm", "sglang", "llamacpp", "trtllm", "mlx", "ds4",
-                                  "ollama")
+ENGINE_CHOICES: tuple[str, ...] = ("vllm", "sglang", "llamacpp", "trtllm", "mlx", "ds4", "ollama")
 
 
 class ScenarioError(ValueError):
@@ -49,17 +48,17 @@ class Scenario:
     concurrency: int = 1
     mem_util: float | None = None
     speculative_multiplier: float = 1.0
-    memory_setting: str | None = None      # platform memory setting id; None = its default
-    speculative: str = "none"             # none | mtp | eagle | draft (sizing.speculative)
+    memory_setting: str | None = None  # platform memory setting id; None = its default
+    speculative: str = "none"  # none | mtp | eagle | draft (sizing.speculative)
     spec_draft_tokens: int | None = None  # k; None: the method's default
-    spec_content: str = "prose"           # prose | code | structured
-    spec_accept: float | None = None      # the user's own per-token acceptance rate
-    spec_draft_model: str | None = None   # catalog model id (speculative == "draft")
+    spec_content: str = "prose"  # prose | code | structured
+    spec_accept: float | None = None  # the user's own per-token acceptance rate
+    spec_draft_model: str | None = None  # catalog model id (speculative == "draft")
     # engine memory (vLLM's memory model; catalog engine `memory_model`): None = defaults
-    max_num_batched_tokens: int | None = None   # None: 8192 on >= 70 GiB GPUs, else 2048
-    engine_version: str | None = None           # e.g. "0.26"; None: the catalog's default
-    cuda_graphs: bool | None = None       # None: the engine's default (on for vLLM/SGLang/TRT)
-    transport: str | None = None          # catalog transport id; None: the platform's default
+    max_num_batched_tokens: int | None = None  # None: 8192 on >= 70 GiB GPUs, else 2048
+    engine_version: str | None = None  # e.g. "0.26"; None: the catalog's default
+    cuda_graphs: bool | None = None  # None: the engine's default (on for vLLM/SGLang/TRT)
+    transport: str | None = None  # catalog transport id; None: the platform's default
 
 
 @dataclass(frozen=True)
@@ -78,10 +77,10 @@ class Resolved:
     concurrency: int
     mem_util: float
     assumptions: list[str] = field(default_factory=list)
-    spec: SpecSetting | None = None       # speculative decoding, None when off
-    cuda_graphs: bool = False             # decode replays captured CUDA graphs
-    sequence_overhead_us: float = 0.0     # fitted µs per sequence per decode step
-    transport: Transport | None = None    # collectives between units (None: no link)
+    spec: SpecSetting | None = None  # speculative decoding, None when off
+    cuda_graphs: bool = False  # decode replays captured CUDA graphs
+    sequence_overhead_us: float = 0.0  # fitted µs per sequence per decode step
+    transport: Transport | None = None  # collectives between units (None: no link)
 
     @property
     def tp(self) -> int:
@@ -97,8 +96,9 @@ class Resolved:
         return self.units if self.parallel == "replicas" else 1
 
 
-def default_engine(platform: Platform, catalog: Catalog | None = None,
-                   quant: str | None = None) -> str:
+def default_engine(
+    platform: Platform, catalog: Catalog | None = None, quant: str | None = None
+) -> str:
     """The engine assumed when none is given: vLLM where supported, else the first listed;
     with `quant` (and `catalog`), the first of those that runs that quantization."""
     preferred = ["vllm", *platform.engines] if "vllm" in platform.engines else platform.engines
@@ -124,13 +124,15 @@ def _weights_id(model: ModelArch, weights: str) -> str:
     named = quant_named_by(model, weights, include_self=True)
     if named is None:
         kept = ", ".join(f"{r} ({q})" for q, r in model.checkpoints.items()) or "none"
-        raise ScenarioError(f"weights '{weights}' is not a checkpoint of {model.id} kept in the "
-                            f"catalog; kept checkpoints: {kept}; or use a quantization id")
+        raise ScenarioError(
+            f"weights '{weights}' is not a checkpoint of {model.id} kept in the "
+            f"catalog; kept checkpoints: {kept}; or use a quantization id"
+        )
     return named
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:
-    """"0.21.1" -> (0, 21, 1); a version that is not dotted numbers is a ScenarioError."""
+    """ "0.21.1" -> (0, 21, 1); a version that is not dotted numbers is a ScenarioError."""
     parts = version.strip().lstrip("v").split(".")
     if not parts or not all(x.isdigit() for x in parts) or len(parts) > 4:
         raise ScenarioError(f"engine version '{version}' is not a version like 0.26 or 0.21.1")
@@ -144,9 +146,12 @@ def engine_memory_columns(s: Scenario, engine: Engine) -> dict[str, float]:
     mm = engine.memory_model
     version = s.engine_version or (mm.default_version if mm else "0")
     reserved = bool(mm) and _version_tuple(version) >= _version_tuple(
-        mm.graph_reserved_since if mm else "0")
-    return {"max_num_batched_tokens_count": float(s.max_num_batched_tokens or 0),
-            "graph_reserved_flag": float(reserved)}
+        mm.graph_reserved_since if mm else "0"
+    )
+    return {
+        "max_num_batched_tokens_count": float(s.max_num_batched_tokens or 0),
+        "graph_reserved_flag": float(reserved),
+    }
 
 
 def _engine_memory_text(s: Scenario, platform: Platform, engine: Engine) -> str | None:
@@ -154,20 +159,32 @@ def _engine_memory_text(s: Scenario, platform: Platform, engine: Engine) -> str 
     if mm is None:
         return None
     large = platform.accelerator_memory_gib >= mm.large_gpu_gib
-    tokens = s.max_num_batched_tokens or (mm.default_max_num_batched_tokens if large
-                                          else mm.default_max_num_batched_tokens_small)
+    tokens = s.max_num_batched_tokens or (
+        mm.default_max_num_batched_tokens if large else mm.default_max_num_batched_tokens_small
+    )
     version = s.engine_version or mm.default_version
     reserved = _version_tuple(version) >= _version_tuple(mm.graph_reserved_since)
-    graphs = ("CUDA graphs off (eager)" if s.cuda_graphs is False else
-              f"CUDA graphs on ({mm.capture_graphs} captured), "
-              + ("reserved before the KV cache" if reserved else
-                 f"not reserved before the KV cache before v{mm.graph_reserved_since}"))
-    text = (f"{engine.name} {version}: overhead = non-torch + activation peak at "
-            f"max_num_batched_tokens {tokens}"
-            + ("" if s.max_num_batched_tokens else " (default)") + f" + {graphs}")
+    graphs = (
+        "CUDA graphs off (eager)"
+        if s.cuda_graphs is False
+        else f"CUDA graphs on ({mm.capture_graphs} captured), "
+        + (
+            "reserved before the KV cache"
+            if reserved
+            else f"not reserved before the KV cache before v{mm.graph_reserved_since}"
+        )
+    )
+    text = (
+        f"{engine.name} {version}: overhead = non-torch + activation peak at "
+        f"max_num_batched_tokens {tokens}"
+        + ("" if s.max_num_batched_tokens else " (default)")
+        + f" + {graphs}"
+    )
     if platform.unified_memory and mm.unified_spread_gib:
-        text += (f"; unified-memory accounting ±{mm.unified_spread_gib:g} GiB per unit "
-                 "between boots (ASSUMPTION): KV pool and max context shown as a range")
+        text += (
+            f"; unified-memory accounting ±{mm.unified_spread_gib:g} GiB per unit "
+            "between boots (ASSUMPTION): KV pool and max context shown as a range"
+        )
     return text
 
 
@@ -179,8 +196,10 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
     _check_quant(catalog, platform, arch, quant, engine)
     _check_limits(s)
     if s.parallel not in engine.parallel and s.units > 1:
-        raise ScenarioError(f"parallel '{s.parallel}' is not supported by {engine.id}; valid "
-                            f"choices: {', '.join(engine.parallel)}")
+        raise ScenarioError(
+            f"parallel '{s.parallel}' is not supported by {engine.id}; valid "
+            f"choices: {', '.join(engine.parallel)}"
+        )
     _check_workload(s, arch)
     mem_util = s.mem_util if s.mem_util is not None else default_mem_util(catalog, platform, engine)
     if not 0.05 <= mem_util <= 1.0:
@@ -189,29 +208,55 @@ def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) ->
     transport = resolve_transport(s.transport, platform, engine, catalog)
     _check_engine_memory_inputs(s)
     cuda_graphs = engine.cuda_graphs if s.cuda_graphs is None else s.cuda_graphs
-    assumptions = [*_setup_assumptions(s, platform, quant, engine, mem_util),
-                   *_run_assumptions(s, platform, engine, cuda_graphs, transport)]
+    assumptions = [
+        *_setup_assumptions(s, platform, quant, engine, mem_util),
+        *_run_assumptions(s, platform, engine, cuda_graphs, transport),
+    ]
     try:
-        spec = resolve_spec(method=s.speculative, draft_tokens=s.spec_draft_tokens,
-                            content=s.spec_content, accept_rate=s.spec_accept,
-                            draft_model=s.spec_draft_model, model=arch, engine_id=engine.id,
-                            catalog=catalog)
+        spec = resolve_spec(
+            method=s.speculative,
+            draft_tokens=s.spec_draft_tokens,
+            content=s.spec_content,
+            accept_rate=s.spec_accept,
+            draft_model=s.spec_draft_model,
+            model=arch,
+            engine_id=engine.id,
+            catalog=catalog,
+        )
     except SpecError as exc:
         raise ScenarioError(str(exc)) from None
     if spec is not None:
         if s.speculative_multiplier > 1.0:
-            raise ScenarioError("give either --spec or --spec-multiplier, not both (both "
-                                "count the accepted tokens per step)")
+            raise ScenarioError(
+                "give either --spec or --spec-multiplier, not both (both "
+                "count the accepted tokens per step)"
+            )
         assumptions += describe(spec)
-    return Resolved(s, platform, arch, quant, engine, s.units, s.parallel if s.units > 1 else
-                    "tp", s.kv_dtype, s.context_tokens, s.concurrency, mem_util, assumptions,
-                    spec, cuda_graphs,
-                    catalog.calibration_for(platform.family, engine.id)[1]
-                    .sequence_overhead_us_on(platform.family), transport)
+    return Resolved(
+        s,
+        platform,
+        arch,
+        quant,
+        engine,
+        s.units,
+        s.parallel if s.units > 1 else "tp",
+        s.kv_dtype,
+        s.context_tokens,
+        s.concurrency,
+        mem_util,
+        assumptions,
+        spec,
+        cuda_graphs,
+        catalog.calibration_for(platform.family, engine.id)[1].sequence_overhead_us_on(
+            platform.family
+        ),
+        transport,
+    )
 
 
-def _lookup(s: Scenario, catalog: Catalog, model: ModelArch | None
-            ) -> tuple[Platform, ModelArch, Quantization]:
+def _lookup(
+    s: Scenario, catalog: Catalog, model: ModelArch | None
+) -> tuple[Platform, ModelArch, Quantization]:
     """The platform (with its memory setting), model and quantization `s` names."""
     try:
         platform = catalog.platform(s.platform).with_memory_setting(s.memory_setting)
@@ -225,15 +270,18 @@ def _lookup(s: Scenario, catalog: Catalog, model: ModelArch | None
 def _check_choices(s: Scenario) -> None:
     """The parallel layout and KV dtype are among the known choices."""
     if s.parallel not in PARALLEL_CHOICES:
-        raise ScenarioError(f"unknown parallel '{s.parallel}'; valid choices: "
-                            f"{', '.join(PARALLEL_CHOICES)}")
+        raise ScenarioError(
+            f"unknown parallel '{s.parallel}'; valid choices: {', '.join(PARALLEL_CHOICES)}"
+        )
     if s.kv_dtype not in KV_DTYPES:
-        raise ScenarioError(f"unknown kv dtype '{s.kv_dtype}'; valid choices: "
-                            f"{', '.join(KV_DTYPES)}")
+        raise ScenarioError(
+            f"unknown kv dtype '{s.kv_dtype}'; valid choices: {', '.join(KV_DTYPES)}"
+        )
 
 
-def _resolve_engine(s: Scenario, catalog: Catalog, platform: Platform, arch: ModelArch,
-                    quant: Quantization) -> Engine:
+def _resolve_engine(
+    s: Scenario, catalog: Catalog, platform: Platform, arch: ModelArch, quant: Quantization
+) -> Engine:
     """The engine `s` names (or the default) when it runs on `platform` and runs `arch`."""
     engine_id = s.engine or default_engine(platform, catalog, quant.id)
     try:
@@ -241,24 +289,33 @@ def _resolve_engine(s: Scenario, catalog: Catalog, platform: Platform, arch: Mod
     except UnknownIdError as exc:
         raise ScenarioError(str(exc)) from None
     if engine.id not in platform.engines:
-        raise ScenarioError(f"engine '{engine.id}' does not run on {platform.id}; valid choices: "
-                            f"{', '.join(platform.engines)}")
+        raise ScenarioError(
+            f"engine '{engine.id}' does not run on {platform.id}; valid choices: "
+            f"{', '.join(platform.engines)}"
+        )
     if not engine.runs(arch):
         others = [e for e in platform.engines if catalog.engine(e).runs(arch)]
-        raise ScenarioError(f"engine '{engine.id}' runs only {', '.join(engine.models)} models "
-                            f"in its own code, not {arch.id}; valid choices: {', '.join(others)}")
+        raise ScenarioError(
+            f"engine '{engine.id}' runs only {', '.join(engine.models)} models "
+            f"in its own code, not {arch.id}; valid choices: {', '.join(others)}"
+        )
     return engine
 
 
-def _check_quant(catalog: Catalog, platform: Platform, arch: ModelArch, quant: Quantization,
-                 engine: Engine) -> None:
+def _check_quant(
+    catalog: Catalog, platform: Platform, arch: ModelArch, quant: Quantization, engine: Engine
+) -> None:
     """The quantization runs on the platform, in the engine, and applies to the model."""
     if quant.id not in platform.quants:
-        raise ScenarioError(f"quant '{quant.id}' cannot run on {platform.id}; valid choices: "
-                            f"{', '.join(platform.quants)}")
+        raise ScenarioError(
+            f"quant '{quant.id}' cannot run on {platform.id}; valid choices: "
+            f"{', '.join(platform.quants)}"
+        )
     if quant.id not in engine.quants:
-        raise ScenarioError(f"quant '{quant.id}' is not supported by {engine.id}; valid choices: "
-                            f"{', '.join(q for q in engine.quants if q in platform.quants)}")
+        raise ScenarioError(
+            f"quant '{quant.id}' is not supported by {engine.id}; valid choices: "
+            f"{', '.join(q for q in engine.quants if q in platform.quants)}"
+        )
     if not quant_applies(arch, quant):
         raise ScenarioError(quant_mismatch_message(arch, quant, catalog))
 
@@ -266,13 +323,17 @@ def _check_quant(catalog: Catalog, platform: Platform, arch: ModelArch, quant: Q
 def _check_limits(s: Scenario) -> None:
     """The shared input rules (sizing.limits)."""
     try:
-        limits.check_workload(context_tokens=s.context_tokens, concurrency=s.concurrency,
-                              units=s.units)
-        limits.check_float("speculative multiplier", s.speculative_multiplier,
-                           limits.SPEC_MULTIPLIER_MIN, limits.SPEC_MULTIPLIER_MAX)
+        limits.check_workload(
+            context_tokens=s.context_tokens, concurrency=s.concurrency, units=s.units
+        )
+        limits.check_float(
+            "speculative multiplier",
+            s.speculative_multiplier,
+            limits.SPEC_MULTIPLIER_MIN,
+            limits.SPEC_MULTIPLIER_MAX,
+        )
         if s.mem_util is not None:
-            limits.check_float("mem-util", s.mem_util, limits.MEM_UTIL_MIN,
-                               limits.MEM_UTIL_MAX)
+            limits.check_float("mem-util", s.mem_util, limits.MEM_UTIL_MIN, limits.MEM_UTIL_MAX)
     except limits.InputError as exc:
         raise ScenarioError(str(exc)) from None
 
@@ -284,31 +345,38 @@ def _check_workload(s: Scenario, arch: ModelArch) -> None:
     if s.context_tokens < 1:
         raise ScenarioError(f"context must be at least 1 token (got {s.context_tokens})")
     if s.context_tokens > arch.max_context_tokens:
-        raise ScenarioError(f"context {s.context_tokens} exceeds {arch.id}'s maximum of "
-                            f"{arch.max_context_tokens} tokens")
+        raise ScenarioError(
+            f"context {s.context_tokens} exceeds {arch.id}'s maximum of "
+            f"{arch.max_context_tokens} tokens"
+        )
     if s.speculative_multiplier < 1.0:
-        raise ScenarioError("speculative multiplier must be >= 1.0 "
-                            f"(got {s.speculative_multiplier})")
+        raise ScenarioError(
+            f"speculative multiplier must be >= 1.0 (got {s.speculative_multiplier})"
+        )
 
 
 def _check_layout(s: Scenario, platform: Platform, arch: ModelArch, engine: Engine) -> None:
     """The parallel layout fits the model and platform; --cuda-graphs fits the engine."""
     if s.parallel == "tp+ep" and s.units > 1 and not arch.arch.num_experts:
-        raise ScenarioError(f"parallel 'tp+ep' shards routed experts; {arch.id} is a dense "
-                            "model: use --parallel tp, pp or replicas")
+        raise ScenarioError(
+            f"parallel 'tp+ep' shards routed experts; {arch.id} is a dense "
+            "model: use --parallel tp, pp or replicas"
+        )
     if s.cuda_graphs is not None and not engine.cuda_graphs:
-        raise ScenarioError(f"--cuda-graphs: {engine.id} has no CUDA-graph switch in the model; "
-                            "engines with one: vllm, sglang, trtllm")
+        raise ScenarioError(
+            f"--cuda-graphs: {engine.id} has no CUDA-graph switch in the model; "
+            "engines with one: vllm, sglang, trtllm"
+        )
     if s.parallel in ("tp", "tp+ep") and s.units > 1:
         heads = arch.num_attention_heads
         if heads % s.units:
             raise ScenarioError(
                 f"tensor parallel over {s.units} units needs the {heads} attention heads of "
                 f"{arch.id} to divide evenly; use --parallel pp or replicas, or units in "
-                f"{', '.join(str(n) for n in range(2, 9) if heads % n == 0)}")
+                f"{', '.join(str(n) for n in range(2, 9) if heads % n == 0)}"
+            )
     if s.parallel == "pp" and s.units > arch.arch.num_layers:
-        raise ScenarioError(f"pipeline over {s.units} units exceeds "
-                            f"{arch.arch.num_layers} layers")
+        raise ScenarioError(f"pipeline over {s.units} units exceeds {arch.arch.num_layers} layers")
     if platform.form == "system" and s.units > 1 and platform.interconnect is None:
         raise ScenarioError(f"{platform.id} has no multi-unit interconnect in the catalog")
 
@@ -316,15 +384,19 @@ def _check_layout(s: Scenario, platform: Platform, arch: ModelArch, engine: Engi
 def _check_engine_memory_inputs(s: Scenario) -> None:
     """max-num-batched-tokens in range and an engine version that parses."""
     if s.max_num_batched_tokens is not None and not (
-            64 <= s.max_num_batched_tokens <= limits.CONTEXT_TOKENS_MAX):
-        raise ScenarioError(f"max-num-batched-tokens must be between 64 and "
-                            f"{limits.CONTEXT_TOKENS_MAX} (got {s.max_num_batched_tokens})")
+        64 <= s.max_num_batched_tokens <= limits.CONTEXT_TOKENS_MAX
+    ):
+        raise ScenarioError(
+            f"max-num-batched-tokens must be between 64 and "
+            f"{limits.CONTEXT_TOKENS_MAX} (got {s.max_num_batched_tokens})"
+        )
     if s.engine_version is not None:
         _version_tuple(s.engine_version)
 
 
-def _setup_assumptions(s: Scenario, platform: Platform, quant: Quantization, engine: Engine,
-                       mem_util: float) -> list[str]:
+def _setup_assumptions(
+    s: Scenario, platform: Platform, quant: Quantization, engine: Engine, mem_util: float
+) -> list[str]:
     """Assumptions lines of the engine's memory, the weights, the KV cache, the engine
     memory model and the memory setting."""
     assumptions = [
@@ -332,26 +404,35 @@ def _setup_assumptions(s: Scenario, platform: Platform, quant: Quantization, eng
         f"of {platform.accelerator_memory_gib:.1f} GiB accelerator memory per unit",
         f"weights {quant.name} ({quant.bits_per_weight:g} bits/weight on "
         f"{', '.join(quant.applies_to)}); other tensors "
-        + (f"stored as {quant.unquantized_dtype[engine.id]} by {engine.id}"
-           if engine.id in quant.unquantized_dtype else "keep the checkpoint dtype"),
+        + (
+            f"stored as {quant.unquantized_dtype[engine.id]} by {engine.id}"
+            if engine.id in quant.unquantized_dtype
+            else "keep the checkpoint dtype"
+        ),
         f"KV cache {s.kv_dtype}; blocks of {engine.kv_block_tokens} tokens",
     ]
     memory_text = _engine_memory_text(s, platform, engine)
     if memory_text is not None:
         assumptions.append(memory_text)
     elif s.max_num_batched_tokens or s.cuda_graphs is False or s.engine_version:
-        assumptions.append(f"max-num-batched-tokens, CUDA graphs and engine version change "
-                           f"nothing for {engine.name} (no engine memory model: flat "
-                           f"{engine.runtime_overhead_gib:g} GiB overhead)")
+        assumptions.append(
+            f"max-num-batched-tokens, CUDA graphs and engine version change "
+            f"nothing for {engine.name} (no engine memory model: flat "
+            f"{engine.runtime_overhead_gib:g} GiB overhead)"
+        )
     if platform.memory_setting is not None:
         ms = platform.memory_setting
-        assumptions.insert(1, f"memory setting '{ms.id}': {ms.label}; {ms.how_to} "
-                              f"(source {ms.source[0]}, {ms.date.isoformat()})")
+        assumptions.insert(
+            1,
+            f"memory setting '{ms.id}': {ms.label}; {ms.how_to} "
+            f"(source {ms.source[0]}, {ms.date.isoformat()})",
+        )
     return assumptions
 
 
-def _run_assumptions(s: Scenario, platform: Platform, engine: Engine, cuda_graphs: bool,
-                     transport: Transport | None) -> list[str]:
+def _run_assumptions(
+    s: Scenario, platform: Platform, engine: Engine, cuda_graphs: bool, transport: Transport | None
+) -> list[str]:
     """Assumptions lines of CUDA graphs, the transport, expert parallel and the
     speculative multiplier."""
     assumptions = []
@@ -359,11 +440,19 @@ def _run_assumptions(s: Scenario, platform: Platform, engine: Engine, cuda_graph
         assumptions.append(
             f"CUDA graphs {'on' if cuda_graphs else 'off (eager)'}"
             + (" (the engine's default)" if s.cuda_graphs is None else " (your --cuda-graphs)")
-            + (f": decode batches padded to the capture sizes (1, 2, 4, then multiples of "
-               f"{engine.cuda_graph_align_tokens} up to {engine.cuda_graph_max_batch})"
-               if cuda_graphs and engine.cuda_graph_align_tokens else "")
-            + (f": +{engine.eager_layer_overhead_us:g} µs per layer per decode step "
-               "(kernel launches a graph replays for free)" if not cuda_graphs else ""))
+            + (
+                f": decode batches padded to the capture sizes (1, 2, 4, then multiples of "
+                f"{engine.cuda_graph_align_tokens} up to {engine.cuda_graph_max_batch})"
+                if cuda_graphs and engine.cuda_graph_align_tokens
+                else ""
+            )
+            + (
+                f": +{engine.eager_layer_overhead_us:g} µs per layer per decode step "
+                "(kernel launches a graph replays for free)"
+                if not cuda_graphs
+                else ""
+            )
+        )
     if transport is not None and s.units > 1 and s.parallel != "replicas":
         assumptions.append(transport_text(transport, platform, s.transport is None))
     if s.parallel == "tp+ep" and s.units > 1:
@@ -373,15 +462,19 @@ def _run_assumptions(s: Scenario, platform: Platform, engine: Engine, cuda_graph
             "loaded unit reads max/mean = 1 + sqrt(2 (N-1) ln N / m) more expert bytes "
             "(m touched experts placed at random; an assumption, balls in bins); per MoE "
             "layer a dispatch (all-gather) and a combine (reduce-scatter) in place of one "
-            "all-reduce (vLLM AgRsAll2AllManager): one more collective latency per MoE layer")
+            "all-reduce (vLLM AgRsAll2AllManager): one more collective latency per MoE layer"
+        )
     if s.speculative_multiplier > 1.0:
-        assumptions.append(f"speculative decoding multiplier x{s.speculative_multiplier:g} "
-                           "applied to decode speed (accepted tokens per step)")
+        assumptions.append(
+            f"speculative decoding multiplier x{s.speculative_multiplier:g} "
+            "applied to decode speed (accepted tokens per step)"
+        )
     return assumptions
 
 
-def resolve_transport(transport_id: str | None, platform: Platform, engine: Engine,
-                      catalog: Catalog) -> Transport | None:
+def resolve_transport(
+    transport_id: str | None, platform: Platform, engine: Engine, catalog: Catalog
+) -> Transport | None:
     """The transport collectives between units run over: `transport_id` (a catalog
     transport id) when the platform and engine can use it, else the default; a
     ScenarioError (one line, naming the valid choices) for one they cannot."""
@@ -392,11 +485,13 @@ def resolve_transport(transport_id: str | None, platform: Platform, engine: Engi
     if transport_id not in ids:
         known = {t.id for t in catalog.transports}
         what = "unknown transport" if transport_id not in known else "transport"
-        where = (f"cannot be used by {engine.id} on {platform.id}" if transport_id in known
-                 else "")
+        where = f"cannot be used by {engine.id} on {platform.id}" if transport_id in known else ""
         raise ScenarioError(
-            f"{what} '{transport_id}'" + (f" {where}" if where else "") + "; valid choices: "
-            + (", ".join(ids) if ids else f"none ({platform.id} has no multi-unit link)"))
+            f"{what} '{transport_id}'"
+            + (f" {where}" if where else "")
+            + "; valid choices: "
+            + (", ".join(ids) if ids else f"none ({platform.id} has no multi-unit link)")
+        )
     return catalog.transport(transport_id)
 
 
@@ -404,11 +499,16 @@ def transport_text(transport: Transport, platform: Platform, default: bool) -> s
     """The assumptions-list line of the transport and its all-reduce model."""
     ic = platform.interconnect
     link = transport.link_gbit_s or (ic.link_gbit_s if ic else 0.0)
-    return (f"collectives over {transport.name}"
-            + (" (the platform's default)" if default else " (your --transport)")
-            + f": all-reduce = {transport.base_latency_us:g} µs + 2 (N-1) x "
-            f"{transport.hop_latency_us:g} µs ring steps"
-            + (" (or NCCL's tree, log2 N levels, when faster)" if transport.tree else "")
-            + f" + bytes at {transport.bus_bandwidth_fraction * link:g} Gb/s bus bandwidth"
-            + (f"; +{transport.step_fixed_us:g} µs per decode step across hosts"
-               if transport.across_hosts and transport.step_fixed_us else ""))
+    return (
+        f"collectives over {transport.name}"
+        + (" (the platform's default)" if default else " (your --transport)")
+        + f": all-reduce = {transport.base_latency_us:g} µs + 2 (N-1) x "
+        f"{transport.hop_latency_us:g} µs ring steps"
+        + (" (or NCCL's tree, log2 N levels, when faster)" if transport.tree else "")
+        + f" + bytes at {transport.bus_bandwidth_fraction * link:g} Gb/s bus bandwidth"
+        + (
+            f"; +{transport.step_fixed_us:g} µs per decode step across hosts"
+            if transport.across_hosts and transport.step_fixed_us
+            else ""
+        )
+    )

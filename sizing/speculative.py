@@ -72,14 +72,14 @@ class SpecData:
 class SpecSetting:
     """A validated speculative-decoding input: method, k, content, acceptance range."""
 
-    method: str                    # mtp | eagle | draft
-    draft_tokens: int              # k
-    content: str                   # prose | code | structured | user
+    method: str  # mtp | eagle | draft
+    draft_tokens: int  # k
+    content: str  # prose | code | structured | user
     accept_low: float
     accept_high: float
     accept_central: float
-    pooled: bool                   # True: no row for this model family, all families' range
-    user_rate: bool                # True: the user gave the rate (--spec-accept)
+    pooled: bool  # True: no row for this model family, all families' range
+    user_rate: bool  # True: the user gave the rate (--spec-accept)
     sources: tuple[str, ...]
     draft_model: str | None = None
 
@@ -110,7 +110,7 @@ def accept_rate_from(metric: str, value: float, draft_tokens: int | None) -> flo
     if not 1.0 <= target <= k + 1:
         raise SpecError(f"{metric} {value} is impossible with {k} draft tokens")
     lo, hi = 0.0, 1.0
-    for _ in range(60):                       # E(a) rises monotonically in a
+    for _ in range(60):  # E(a) rises monotonically in a
         mid = (lo + hi) / 2
         if expected_accepted_tokens(mid, k) < target:
             lo = mid
@@ -134,24 +134,33 @@ def load_spec_data(path: Path = DATA_PATH) -> SpecData:
             raise SpecError(f"{where}: unknown method or content")
         if m.get("metric") not in METRICS or not m.get("source") or not m.get("date"):
             raise SpecError(f"{where}: metric, source and date are required")
-        row = Measurement(method=m["method"], content=m["content"],
-                          model_family=str(m.get("model_family") or ""), metric=m["metric"],
-                          value=float(m["value"]), draft_tokens=m.get("draft_tokens"),
-                          source=str(m["source"]), date=_date(m["date"]),
-                          note=str(m.get("note") or ""))
+        row = Measurement(
+            method=m["method"],
+            content=m["content"],
+            model_family=str(m.get("model_family") or ""),
+            metric=m["metric"],
+            value=float(m["value"]),
+            draft_tokens=m.get("draft_tokens"),
+            source=str(m["source"]),
+            date=_date(m["date"]),
+            note=str(m.get("note") or ""),
+        )
         if not 0.0 <= row.accept_rate < 1.0:
             raise SpecError(f"{where}: acceptance rate {row.accept_rate:.3f} outside 0..1")
         rows.append(row)
-    return SpecData(default_draft_tokens=dict(raw["default_draft_tokens"]),
-                    engines={k: dict(v) for k, v in raw["engines"].items()},
-                    measurements=tuple(rows))
+    return SpecData(
+        default_draft_tokens=dict(raw["default_draft_tokens"]),
+        engines={k: dict(v) for k, v in raw["engines"].items()},
+        measurements=tuple(rows),
+    )
 
 
-MIN_FAMILY_FIGURES = 2   # fewer figures for the model's family: the pooled range around them
+MIN_FAMILY_FIGURES = 2  # fewer figures for the model's family: the pooled range around them
 
 
-def acceptance_range(method: str, content: str, model_family: str, data: SpecData | None = None
-                     ) -> tuple[float, float, float, bool, tuple[str, ...]]:
+def acceptance_range(
+    method: str, content: str, model_family: str, data: SpecData | None = None
+) -> tuple[float, float, float, bool, tuple[str, ...]]:
     """(low, high, central, pooled, sources) of the per-token acceptance for (method,
     content). With MIN_FAMILY_FIGURES rows for the model's family: their range, centred on
     their median. With fewer: the range of every family's rows (pooled, wider), centred on
@@ -160,41 +169,55 @@ def acceptance_range(method: str, content: str, model_family: str, data: SpecDat
     rows = [m for m in data.measurements if m.method == method and m.content == content]
     if not rows:
         have = sorted({m.content for m in data.measurements if m.method == method})
-        raise SpecError(f"no published acceptance figure for {METHOD_NAMES[method]} on "
-                        f"{content} text (sourced: {', '.join(have) or 'none'}); give your "
-                        "own rate with --spec-accept")
+        raise SpecError(
+            f"no published acceptance figure for {METHOD_NAMES[method]} on "
+            f"{content} text (sourced: {', '.join(have) or 'none'}); give your "
+            "own rate with --spec-accept"
+        )
     own = [m for m in rows if m.model_family == model_family]
     pooled = len(own) < MIN_FAMILY_FIGURES
     use = rows if pooled else own
     rates = [m.accept_rate for m in use]
     low, high = min(rates), max(rates)
-    central = (statistics.median(m.accept_rate for m in own) if own else (low + high) / 2)
+    central = statistics.median(m.accept_rate for m in own) if own else (low + high) / 2
     sources = tuple(dict.fromkeys(m.source for m in [*own, *use]))
     return low, high, central, pooled, sources
 
 
-def resolve_spec(*, method: str, draft_tokens: int | None, content: str,
-                 accept_rate: float | None, draft_model: str | None, model: ModelArch,
-                 engine_id: str, catalog: Catalog) -> SpecSetting | None:
+def resolve_spec(
+    *,
+    method: str,
+    draft_tokens: int | None,
+    content: str,
+    accept_rate: float | None,
+    draft_model: str | None,
+    model: ModelArch,
+    engine_id: str,
+    catalog: Catalog,
+) -> SpecSetting | None:
     """Validate a speculative-decoding input; None when it is off."""
     if method not in SPEC_METHODS:
-        raise SpecError(f"unknown speculative method '{method}'; valid choices: "
-                        f"{', '.join(SPEC_METHODS)}")
+        raise SpecError(
+            f"unknown speculative method '{method}'; valid choices: {', '.join(SPEC_METHODS)}"
+        )
     if method == "none":
         if draft_model:
             raise SpecError("--spec-draft-model needs --spec draft")
         return None
     if content not in CONTENT_TYPES:
-        raise SpecError(f"unknown content '{content}'; valid choices: "
-                        f"{', '.join(CONTENT_TYPES)}")
+        raise SpecError(f"unknown content '{content}'; valid choices: {', '.join(CONTENT_TYPES)}")
     data = load_spec_data()
     engines = data.engines.get(method, {})
     if engine_id not in engines:
-        raise SpecError(f"engine '{engine_id}' does not run {METHOD_NAMES[method]} "
-                        f"speculative decoding; engines that do: {', '.join(engines)}")
+        raise SpecError(
+            f"engine '{engine_id}' does not run {METHOD_NAMES[method]} "
+            f"speculative decoding; engines that do: {', '.join(engines)}"
+        )
     if method == "mtp" and not model.arch.mtp_layers:
-        raise SpecError(f"{model.id} has no MTP head (its config.json declares no MTP "
-                        "layers: num_nextn_predict_layers / mtp_num_hidden_layers)")
+        raise SpecError(
+            f"{model.id} has no MTP head (its config.json declares no MTP "
+            "layers: num_nextn_predict_layers / mtp_num_hidden_layers)"
+        )
     if method == "draft":
         _check_draft_model(draft_model, model, catalog)
     elif draft_model:
@@ -205,19 +228,34 @@ def resolve_spec(*, method: str, draft_tokens: int | None, content: str,
     return _with_acceptance(method, k, content, accept_rate, draft_model, model.family, data)
 
 
-def _with_acceptance(method: str, k: int, content: str, accept_rate: float | None,
-                     draft_model: str | None, model_family: str, data: SpecData) -> SpecSetting:
+def _with_acceptance(
+    method: str,
+    k: int,
+    content: str,
+    accept_rate: float | None,
+    draft_model: str | None,
+    model_family: str,
+    data: SpecData,
+) -> SpecSetting:
     """The setting with the user's acceptance rate, or the published range for the method,
     content and model family (`acceptance_range`)."""
     if accept_rate is not None:
         if not 0.0 <= accept_rate < 1.0:
             raise SpecError(f"spec-accept must be in [0, 1) (got {accept_rate})")
-        return SpecSetting(method, k, content, accept_rate, accept_rate, accept_rate, False,
-                           True, ("your --spec-accept",), draft_model)
-    low, high, central, pooled, sources = acceptance_range(method, content, model_family,
-                                                           data)
-    return SpecSetting(method, k, content, low, high, central, pooled, False, sources,
-                       draft_model)
+        return SpecSetting(
+            method,
+            k,
+            content,
+            accept_rate,
+            accept_rate,
+            accept_rate,
+            False,
+            True,
+            ("your --spec-accept",),
+            draft_model,
+        )
+    low, high, central, pooled, sources = acceptance_range(method, content, model_family, data)
+    return SpecSetting(method, k, content, low, high, central, pooled, False, sources, draft_model)
 
 
 def _check_draft_model(draft_model: str | None, model: ModelArch, catalog: Catalog) -> None:
@@ -230,25 +268,33 @@ def _check_draft_model(draft_model: str | None, model: ModelArch, catalog: Catal
     except Exception as exc:  # UnknownIdError names the choices
         raise SpecError(str(exc)) from None
     if drafter.family != model.family:
-        raise SpecError(f"draft model {drafter.id} ({drafter.family}) does not share "
-                        f"{model.id}'s tokenizer family ({model.family})")
+        raise SpecError(
+            f"draft model {drafter.id} ({drafter.family}) does not share "
+            f"{model.id}'s tokenizer family ({model.family})"
+        )
     if drafter.arch.active_params >= model.arch.active_params:
         raise SpecError(f"draft model {drafter.id} is not smaller than {model.id}")
 
 
-def _mtp_layer_bytes(model: ModelArch, quant: Quantization, catalog: Catalog,
-                     engine_id: str) -> tuple[float, float, float, float]:
+def _mtp_layer_bytes(
+    model: ModelArch, quant: Quantization, catalog: Catalog, engine_id: str
+) -> tuple[float, float, float, float]:
     """(non-routed bytes, routed bytes, active params, total bytes) of one MTP layer."""
     a = model.arch
     layers = a.mtp_layers
     total = weight_bytes_by_class(model, quant, catalog, engine_id=engine_id)["mtp"]
     params = max(1, a.params_by_class["mtp"])
     routed = sum(x.routed_params for x in layers)
-    active = (sum(x.params - x.routed_params + x.routed_active_params for x in layers)
-              + 2 * a.hidden_size ** 2 * len(layers))
+    active = sum(
+        x.params - x.routed_params + x.routed_active_params for x in layers
+    ) + 2 * a.hidden_size**2 * len(layers)
     n = len(layers)
-    return ((total * (params - routed) / params) / n, (total * routed / params) / n,
-            active / n, total)
+    return (
+        (total * (params - routed) / params) / n,
+        (total * routed / params) / n,
+        active / n,
+        total,
+    )
 
 
 def eagle_head_params(model: ModelArch) -> float:
@@ -257,8 +303,15 @@ def eagle_head_params(model: ModelArch) -> float:
     return EAGLE_HEAD_H2 * h * h + EAGLE_DRAFT_VOCAB * h
 
 
-def columns(spec: SpecSetting | None, model: ModelArch, quant: Quantization, engine_id: str,
-            catalog: Catalog, *, accept_rate: float | None = None) -> dict[str, float]:
+def columns(
+    spec: SpecSetting | None,
+    model: ModelArch,
+    quant: Quantization,
+    engine_id: str,
+    catalog: Catalog,
+    *,
+    accept_rate: float | None = None,
+) -> dict[str, float]:
     """The kernel's ``spec_*`` columns (zeros when off). Bytes are for the whole model
     (the kernel divides by TP); ``spec_draft_s`` (a separate draft model's step) is set by
     the caller (`draft_model_step_s`)."""
@@ -298,8 +351,11 @@ def columns(spec: SpecSetting | None, model: ModelArch, quant: Quantization, eng
     else:
         drafter = catalog.model(spec.draft_model or "")
         dq = quant if _applies(drafter, quant) else catalog.quant("bf16")
-        cols["spec_memory_bytes"] = sum(v for k, v in weight_bytes_by_class(
-            drafter, dq, catalog, engine_id=engine_id).items() if k not in ("mtp", "vision"))
+        cols["spec_memory_bytes"] = sum(
+            v
+            for k, v in weight_bytes_by_class(drafter, dq, catalog, engine_id=engine_id).items()
+            if k not in ("mtp", "vision")
+        )
     return cols
 
 
@@ -307,14 +363,23 @@ def _applies(model: ModelArch, quant: Quantization) -> bool:
     return quant_applies(model, quant)
 
 
-def draft_model_step_s(spec: SpecSetting, *, platform: Platform, quant: Quantization,
-                       engine: Any, catalog: Catalog, scenario: dict[str, Any]) -> float:
+def draft_model_step_s(
+    spec: SpecSetting,
+    *,
+    platform: Platform,
+    quant: Quantization,
+    engine: Any,
+    catalog: Catalog,
+    scenario: dict[str, Any],
+) -> float:
     """Seconds of one decode step of the separate draft model on the same units, at the
     scenario's concurrency (its own kernel table: weights, KV, overheads)."""
     drafter = catalog.model(spec.draft_model or "")
     dq = quant if _applies(drafter, quant) else catalog.quant("bf16")
-    t = kernel.table_from_rows([kernel.static_row(platform, drafter, dq, engine, catalog)],
-                               {**scenario, "spec_speed_multiplier": 1.0})
+    t = kernel.table_from_rows(
+        [kernel.static_row(platform, drafter, dq, engine, catalog)],
+        {**scenario, "spec_speed_multiplier": 1.0},
+    )
     d = kernel.decode(t, kernel.memory(t))
     return float(d["step_s"][0])
 
@@ -324,28 +389,53 @@ def describe(spec: SpecSetting) -> list[str]:
     if spec.user_rate:
         rate = f"acceptance {spec.accept_low:.2f} per token (your --spec-accept)"
     else:
-        rate = (f"acceptance {spec.accept_low:.2f}-{spec.accept_high:.2f} per token for "
-                f"{spec.content} ("
-                + (f"central {spec.accept_central:.2f}; fewer than {MIN_FAMILY_FIGURES} "
-                   "figures for this model family: every family's range, wider"
-                   if spec.pooled else f"central {spec.accept_central:.2f}: this model "
-                   "family's published figures")
-                + "; " + ", ".join(spec.sources) + ")")
-    lines = [f"speculative decoding {spec.label}: each step verifies {spec.draft_tokens + 1} "
-             f"tokens per sequence and keeps E = (1 - a^(k+1)) / (1 - a) of them; {rate}"]
+        rate = (
+            f"acceptance {spec.accept_low:.2f}-{spec.accept_high:.2f} per token for "
+            f"{spec.content} ("
+            + (
+                f"central {spec.accept_central:.2f}; fewer than {MIN_FAMILY_FIGURES} "
+                "figures for this model family: every family's range, wider"
+                if spec.pooled
+                else f"central {spec.accept_central:.2f}: this model family's published figures"
+            )
+            + "; "
+            + ", ".join(spec.sources)
+            + ")"
+        )
+    lines = [
+        f"speculative decoding {spec.label}: each step verifies {spec.draft_tokens + 1} "
+        f"tokens per sequence and keeps E = (1 - a^(k+1)) / (1 - a) of them; {rate}"
+    ]
     if spec.method == "mtp":
-        lines.append("draft cost: one MTP layer + the shared lm_head per draft token; MTP "
-                     "weights loaded (counted in weights per unit)")
+        lines.append(
+            "draft cost: one MTP layer + the shared lm_head per draft token; MTP "
+            "weights loaded (counted in weights per unit)"
+        )
     elif spec.method == "eagle":
-        lines.append(f"draft cost: an EAGLE-3 head of ~{EAGLE_HEAD_H2:g} h^2 + "
-                     f"{EAGLE_DRAFT_VOCAB} x h bf16 parameters per draft token (assumed "
-                     "head shape, not a measured checkpoint)")
+        lines.append(
+            f"draft cost: an EAGLE-3 head of ~{EAGLE_HEAD_H2:g} h^2 + "
+            f"{EAGLE_DRAFT_VOCAB} x h bf16 parameters per draft token (assumed "
+            "head shape, not a measured checkpoint)"
+        )
     else:
-        lines.append(f"draft cost: one decode step of {spec.draft_model} per draft token; "
-                     "its weights counted, its KV cache not")
+        lines.append(
+            f"draft cost: one decode step of {spec.draft_model} per draft token; "
+            "its weights counted, its KV cache not"
+        )
     return lines
 
 
-__all__ = ["CONTENT_TYPES", "SPEC_METHODS", "SpecError", "SpecSetting", "accept_rate_from",
-           "acceptance_range", "columns", "describe", "draft_model_step_s",
-           "expected_accepted_tokens", "load_spec_data", "resolve_spec"]
+__all__ = [
+    "CONTENT_TYPES",
+    "SPEC_METHODS",
+    "SpecError",
+    "SpecSetting",
+    "accept_rate_from",
+    "acceptance_range",
+    "columns",
+    "describe",
+    "draft_model_step_s",
+    "expected_accepted_tokens",
+    "load_spec_data",
+    "resolve_spec",
+]

@@ -39,12 +39,17 @@ def engine_for(platform: Platform, quant: str, catalog: Catalog) -> Engine | Non
     return engine if quant in engine.quants else None
 
 
-def sweep(catalog: Catalog, *, platforms: Sequence[str] | None = None,
-          units: Sequence[int] = range(1, 9), models: Sequence[str] | None = None,
-          quants: Sequence[str] = DEFAULT_QUANTS,
-          contexts: Sequence[int] = DEFAULT_CONTEXTS,
-          concurrencies: Sequence[int] = DEFAULT_CONCURRENCIES,
-          kv_dtype: str = "bf16") -> pd.DataFrame:
+def sweep(
+    catalog: Catalog,
+    *,
+    platforms: Sequence[str] | None = None,
+    units: Sequence[int] = range(1, 9),
+    models: Sequence[str] | None = None,
+    quants: Sequence[str] = DEFAULT_QUANTS,
+    contexts: Sequence[int] = DEFAULT_CONTEXTS,
+    concurrencies: Sequence[int] = DEFAULT_CONCURRENCIES,
+    kv_dtype: str = "bf16",
+) -> pd.DataFrame:
     """Evaluate every combination; numeric columns carry their unit in the name."""
     plats = [catalog.platform(p) for p in platforms] if platforms else list(catalog.platforms)
     archs = [catalog.model(m) for m in models] if models else list(catalog.models)
@@ -57,7 +62,7 @@ def sweep(catalog: Catalog, *, platforms: Sequence[str] | None = None,
             quant = catalog.quant(q)
             mem_util = default_mem_util(catalog, p, engine)
             for m in archs:
-                if not quant_applies(m, quant):     # not a checkpoint of this model
+                if not quant_applies(m, quant):  # not a checkpoint of this model
                     continue
                 row = dict(kernel.static_row(p, m, quant, engine, catalog))
                 row["memory_utilization_fraction"] = mem_util
@@ -66,21 +71,29 @@ def sweep(catalog: Catalog, *, platforms: Sequence[str] | None = None,
                 labels.append((p.id, m.id, q, engine.id))
     if not statics:
         return pd.DataFrame()
-    grid_u, grid_c, grid_k = (a.ravel() for a in np.meshgrid(
-        np.asarray(units, float), np.asarray(contexts, float),
-        np.asarray(concurrencies, float), indexing="ij"))
+    grid_u, grid_c, grid_k = (
+        a.ravel()
+        for a in np.meshgrid(
+            np.asarray(units, float),
+            np.asarray(contexts, float),
+            np.asarray(concurrencies, float),
+            indexing="ij",
+        )
+    )
     n_static, n_grid = len(statics), grid_u.size
-    table = {k: np.repeat(np.array([s[k] for s in statics], float), n_grid)
-             for k in statics[0]}
+    table = {k: np.repeat(np.array([s[k] for s in statics], float), n_grid) for k in statics[0]}
     u = np.tile(grid_u, n_static)
     context_ok = np.tile(grid_c, n_static) <= table["model_max_context_tokens"]
     heads_divide = np.mod(table["attention_heads_count"], u) == 0
     parallel = np.where((table["supports_tp_flag"] > 0) & heads_divide, kernel.TP, kernel.PP)
-    table.update(units_count=u, parallel_code=parallel.astype(float),
-                 context_tokens=np.tile(grid_c, n_static),
-                 concurrency_count=np.tile(grid_k, n_static),
-                 spec_speed_multiplier=np.ones(u.size),
-                 kv_bytes_per_elem=np.full(u.size, 1.0 if kv_dtype == "fp8" else 2.0))
+    table.update(
+        units_count=u,
+        parallel_code=parallel.astype(float),
+        context_tokens=np.tile(grid_c, n_static),
+        concurrency_count=np.tile(grid_k, n_static),
+        spec_speed_multiplier=np.ones(u.size),
+        kv_bytes_per_elem=np.full(u.size, 1.0 if kv_dtype == "fp8" else 2.0),
+    )
     mem = kernel.memory(table)
     dec = kernel.decode(table, mem)
     t_prefill = kernel.prefill(table, table["context_tokens"])
@@ -88,24 +101,26 @@ def sweep(catalog: Catalog, *, platforms: Sequence[str] | None = None,
     fits = mem["fits_flag"] & context_ok
     codes = np.repeat(np.arange(n_static), n_grid)
     label = np.array(labels, dtype=object)
-    return pd.DataFrame({
-        "platform": label[codes, 0],
-        "model": label[codes, 1],
-        "weights": label[codes, 2],
-        "engine": label[codes, 3],
-        "units": u.astype(np.int64),
-        "parallel": np.where(parallel == kernel.TP, "tp", "pp"),
-        "context_tokens": table["context_tokens"].astype(np.int64),
-        "concurrency": table["concurrency_count"].astype(np.int64),
-        "context_ok": context_ok,
-        "fits": fits,
-        "usable_gib_per_unit": mem["usable_bytes"] / GIB,
-        "weights_gib_per_unit": mem["weights_bytes"] / GIB,
-        "kv_cache_gib_per_unit": mem["kv_pool_bytes"] / GIB,
-        "max_concurrency": mem["max_concurrency_count"].astype(np.int64),
-        "max_context_tokens": mem["max_context_tokens"].astype(np.int64),
-        "decode_tok_s_per_request": np.where(fits, dec["tok_s_per_request"], 0.0),
-        "decode_tok_s_total": np.where(fits, dec["tok_s_total"], 0.0),
-        "prefill_tok_s": np.where(fits, table["context_tokens"] / t_prefill, 0.0),
-        "ttft_s": np.where(fits, t_first, 0.0),
-    })
+    return pd.DataFrame(
+        {
+            "platform": label[codes, 0],
+            "model": label[codes, 1],
+            "weights": label[codes, 2],
+            "engine": label[codes, 3],
+            "units": u.astype(np.int64),
+            "parallel": np.where(parallel == kernel.TP, "tp", "pp"),
+            "context_tokens": table["context_tokens"].astype(np.int64),
+            "concurrency": table["concurrency_count"].astype(np.int64),
+            "context_ok": context_ok,
+            "fits": fits,
+            "usable_gib_per_unit": mem["usable_bytes"] / GIB,
+            "weights_gib_per_unit": mem["weights_bytes"] / GIB,
+            "kv_cache_gib_per_unit": mem["kv_pool_bytes"] / GIB,
+            "max_concurrency": mem["max_concurrency_count"].astype(np.int64),
+            "max_context_tokens": mem["max_context_tokens"].astype(np.int64),
+            "decode_tok_s_per_request": np.where(fits, dec["tok_s_per_request"], 0.0),
+            "decode_tok_s_total": np.where(fits, dec["tok_s_total"], 0.0),
+            "prefill_tok_s": np.where(fits, table["context_tokens"] / t_prefill, 0.0),
+            "ttft_s": np.where(fits, t_first, 0.0),
+        }
+    )

@@ -43,24 +43,29 @@ if TYPE_CHECKING:
 class Throughput:
     decode_tok_s_per_request: float
     decode_tok_s_total: float
-    batch_per_group: int          # sequences one model copy decodes together
-    bound: str                    # "memory" | "compute"
+    batch_per_group: int  # sequences one model copy decodes together
+    bound: str  # "memory" | "compute"
     step_ms: float
     allreduce_ms_per_step: float
     prefill_tok_s: float
     ttft_s: float
 
 
-def decode_at(r: Resolved, catalog: Catalog, batch: int, *,
-              context_tokens: float | None = None) -> tuple[float, float, str, float, float]:
+def decode_at(
+    r: Resolved, catalog: Catalog, batch: int, *, context_tokens: float | None = None
+) -> tuple[float, float, str, float, float]:
     """(tok/s per request, tok/s total, bound, step ms, all-reduce ms) at `batch` per copy."""
     t = table_for(r, catalog)
     mem = kernel.memory(t)
     ctx = None if context_tokens is None else np.array([float(context_tokens)])
     d = kernel.decode(t, mem, batch=np.array([float(batch)]), context=ctx)
-    return (float(d["tok_s_per_request"][0]), float(d["tok_s_total"][0]),
-            "compute" if d["compute_bound_flag"][0] else "memory", float(d["step_s"][0] * 1e3),
-            float(d["allreduce_s"][0] * 1e3))
+    return (
+        float(d["tok_s_per_request"][0]),
+        float(d["tok_s_total"][0]),
+        "compute" if d["compute_bound_flag"][0] else "memory",
+        float(d["step_s"][0] * 1e3),
+        float(d["allreduce_s"][0] * 1e3),
+    )
 
 
 def prefill_s(r: Resolved, catalog: Catalog, tokens: float, *, depth: float = 0.0) -> float:
@@ -102,9 +107,14 @@ class SpeedBand:
     ttft_s_high: float
 
 
-def speed_band(speed: Throughput, context_tokens: int, fam: FamilyCalibration, *,
-               decode_range: tuple[float, float, float, float] | None = None,
-               assumed_fixed_s: float = 0.0) -> SpeedBand:
+def speed_band(
+    speed: Throughput,
+    context_tokens: int,
+    fam: FamilyCalibration,
+    *,
+    decode_range: tuple[float, float, float, float] | None = None,
+    assumed_fixed_s: float = 0.0,
+) -> SpeedBand:
     """Divide and multiply by (1 + band) (``FamilyCalibration.decode_band_pct`` /
     ``prefill_band_pct``); TTFT = the engine's fixed cost + prefill at the prefill band.
 
@@ -131,5 +141,8 @@ def speed_band(speed: Throughput, context_tokens: int, fam: FamilyCalibration, *
         decode_tok_s_high=per_high * d * fast,
         decode_tok_s_total_low=tot_low / d * slow,
         decode_tok_s_total_high=tot_high * d * fast,
-        prefill_tok_s_low=speed.prefill_tok_s / p, prefill_tok_s_high=speed.prefill_tok_s * p,
-        ttft_s_low=fixed_s + prefill_s_ / p, ttft_s_high=fixed_s + prefill_s_ * p)
+        prefill_tok_s_low=speed.prefill_tok_s / p,
+        prefill_tok_s_high=speed.prefill_tok_s * p,
+        ttft_s_low=fixed_s + prefill_s_ / p,
+        ttft_s_high=fixed_s + prefill_s_ * p,
+    )

@@ -43,8 +43,8 @@ if TYPE_CHECKING:
     from sizing.catalog import Cable, Catalog, Item, Platform, Switch
 
 DESIGNS: tuple[str, ...] = ("direct", "switch")
-NODE_LINK_GBIT_S = 200.0            # GB10 ConnectX-7 port speed (facts §2.1)
-HOTPLUG_DISABLED_IDLE_W = 18.0      # extra idle W per GB10 node with CX-7 hot-plug off (§2.1)
+NODE_LINK_GBIT_S = 200.0  # GB10 ConnectX-7 port speed (facts §2.1)
+HOTPLUG_DISABLED_IDLE_W = 18.0  # extra idle W per GB10 node with CX-7 hot-plug off (§2.1)
 
 
 class TopologyError(ScenarioError):
@@ -56,12 +56,12 @@ class Topology:
     """How N units are wired: design, switch and cable counts by catalog id, GPU hosts."""
 
     units: int
-    design: str                     # "none" | "direct" | "switch" | "host"
+    design: str  # "none" | "direct" | "switch" | "host"
     switches: dict[str, int]
     cables: dict[str, int]
     hosts: int
     notes: list[str]
-    unpriced: list[str] = field(default_factory=list)   # needed, not in the catalog
+    unpriced: list[str] = field(default_factory=list)  # needed, not in the catalog
 
 
 def cost_text(amount: float) -> str:
@@ -88,18 +88,25 @@ def _cheapest(cables: list[Cable]) -> Cable | None:
     """Known-good parts first (catalog ``known_good``), then the cheapest by list price,
     then the shorter, then the id: a part with a reported failure is never picked by price
     alone (the BOM offers it as an alternative line with its caveat)."""
-    return min(cables, key=lambda c: (not c.known_good, list_price_chf(c), c.length_m, c.id),
-               default=None)
+    return min(
+        cables, key=lambda c: (not c.known_good, list_price_chf(c), c.length_m, c.id), default=None
+    )
 
 
 def _straight_dac(catalog: Catalog) -> Cable | None:
-    return _cheapest([c for c in catalog.cables
-                      if c.kind == "dac" and c.speed_gbit_s >= NODE_LINK_GBIT_S])
+    return _cheapest(
+        [c for c in catalog.cables if c.kind == "dac" and c.speed_gbit_s >= NODE_LINK_GBIT_S]
+    )
 
 
 def _breakout_dac(catalog: Catalog) -> Cable | None:
-    return _cheapest([c for c in catalog.cables
-                      if c.kind == "breakout_dac" and c.speed_gbit_s >= NODE_LINK_GBIT_S])
+    return _cheapest(
+        [
+            c
+            for c in catalog.cables
+            if c.kind == "breakout_dac" and c.speed_gbit_s >= NODE_LINK_GBIT_S
+        ]
+    )
 
 
 def _switch_ports(sw: Switch) -> tuple[int, int]:
@@ -119,16 +126,22 @@ class _SwitchPlan:
     switch: Switch
     count: int
     breakouts: int
-    straight: int            # node DACs + uplink DACs
+    straight: int  # node DACs + uplink DACs
     uplinks: int
-    cost: float              # catalog list price of switches + cables
+    cost: float  # catalog list price of switches + cables
 
     @property
     def key(self) -> tuple[Any, ...]:
         """Default choice: a known-good switch, cheapest, then fewer switches, fewer cables,
         id, fewer breakouts."""
-        return (not self.switch.known_good, self.cost, self.count,
-                self.breakouts + self.straight, self.switch.id, self.breakouts)
+        return (
+            not self.switch.known_good,
+            self.cost,
+            self.count,
+            self.breakouts + self.straight,
+            self.switch.id,
+            self.breakouts,
+        )
 
 
 def _allocations(nodes: int, native: int, dd: int) -> list[tuple[int, int]]:
@@ -195,15 +208,20 @@ def switch_plans(catalog: Catalog, nodes: int) -> list[_SwitchPlan]:
     return plans
 
 
-def _one_switch_plans(sw: Switch, nodes: int, native: int, dd: int,
-                      cabling: _Cabling) -> list[_SwitchPlan]:
-    sw_price = list_price_chf(sw)                      # unknown price: ranked last
-    return [_SwitchPlan(sw, 1, k, d, 0, sw_price + cabling.chf(k, d))
-            for k, d in _allocations(nodes, native, dd) if cabling.usable(k, d)]
+def _one_switch_plans(
+    sw: Switch, nodes: int, native: int, dd: int, cabling: _Cabling
+) -> list[_SwitchPlan]:
+    sw_price = list_price_chf(sw)  # unknown price: ranked last
+    return [
+        _SwitchPlan(sw, 1, k, d, 0, sw_price + cabling.chf(k, d))
+        for k, d in _allocations(nodes, native, dd)
+        if cabling.usable(k, d)
+    ]
 
 
-def _two_switch_plans(sw: Switch, nodes: int, native: int, dd: int,
-                      cabling: _Cabling) -> list[_SwitchPlan]:
+def _two_switch_plans(
+    sw: Switch, nodes: int, native: int, dd: int, cabling: _Cabling
+) -> list[_SwitchPlan]:
     """Two identical switches, one straight-DAC uplink taking one port on each."""
     if cabling.dac is None:
         return []
@@ -217,11 +235,14 @@ def _two_switch_plans(sw: Switch, nodes: int, native: int, dd: int,
         return []
     sw_price = list_price_chf(sw)
     a, b = (nodes + 1) // 2, nodes // 2
-    return [_SwitchPlan(sw, 2, ka + kb, da + db + 1, 1,
-                        2 * sw_price + cabling.chf(ka + kb, da + db + 1))
-            for ka, da in _allocations(a, n2, d2)
-            for kb, db in _allocations(b, n2, d2)
-            if cabling.usable(ka + kb, da + db)]
+    return [
+        _SwitchPlan(
+            sw, 2, ka + kb, da + db + 1, 1, 2 * sw_price + cabling.chf(ka + kb, da + db + 1)
+        )
+        for ka, da in _allocations(a, n2, d2)
+        for kb, db in _allocations(b, n2, d2)
+        if cabling.usable(ka + kb, da + db)
+    ]
 
 
 def _best_per_switch(plans: list[_SwitchPlan]) -> list[_SwitchPlan]:
@@ -242,9 +263,12 @@ def _cable_notes(catalog: Catalog, used: dict[str, int]) -> list[str]:
             listed = ", ".join(
                 f"{o.id} ({'no price' if o.price is None else chf(o.price.chf, None)}"
                 f"{'' if o.known_good else ', known issue'})"
-                for o in alts)
-            notes.append(f"{cid} chosen as the cheapest known-good {c.kind} by catalog list "
-                         f"price; alternatives: {listed}")
+                for o in alts
+            )
+            notes.append(
+                f"{cid} chosen as the cheapest known-good {c.kind} by catalog list "
+                f"price; alternatives: {listed}"
+            )
     return notes
 
 
@@ -258,22 +282,31 @@ def _gb10_common_notes(units: int) -> list[str]:
     ]
 
 
-_DIRECT_DESIGNS: dict[int, tuple[int, str]] = {   # nodes: (DACs, note)
-    2: (1, "2 nodes: one DAC between one ConnectX-7 port of each node; no switch "
-           "(NVIDIA DGX Spark clustering guide)."),
-    3: (3, "3 nodes switchless (triangle): each node's two ConnectX-7 ports go to the two "
-           "other nodes, 3 DACs. Reported working in practice: 3x DGX Spark TP=3 over "
-           "'RoCE, no switch' (NVIDIA forum 373968, MiMo V2.5, 38.8 tok/s). Caveats: each "
-           "link uses one port (~200G, two PCIe x4 functions); every node needs two "
-           "point-to-point subnets and NCCL must use both interfaces; no spare port for "
-           "a 4th node (adding one means buying a switch); vLLM TP=3 needs the "
-           "attention heads divisible by 3 (that report patched in virtual heads)."),
-    4: (4, "4 nodes switchless (ring): each node links to its two neighbours, 4 DACs; "
-           "opposite nodes have no direct link. NCCL's ring all-reduce only talks to "
-           "neighbours, but anything else (Ray, tree all-reduce, weight staging, "
-           "PP/EP traffic) must be routed through a node. One public TP=4 build runs "
-           "this way (alexellis/glm-5.3-flash-4x-dgx-spark-switchless); less proven "
-           "than a switch; no spare ports to grow."),
+_DIRECT_DESIGNS: dict[int, tuple[int, str]] = {  # nodes: (DACs, note)
+    2: (
+        1,
+        "2 nodes: one DAC between one ConnectX-7 port of each node; no switch "
+        "(NVIDIA DGX Spark clustering guide).",
+    ),
+    3: (
+        3,
+        "3 nodes switchless (triangle): each node's two ConnectX-7 ports go to the two "
+        "other nodes, 3 DACs. Reported working in practice: 3x DGX Spark TP=3 over "
+        "'RoCE, no switch' (NVIDIA forum 373968, MiMo V2.5, 38.8 tok/s). Caveats: each "
+        "link uses one port (~200G, two PCIe x4 functions); every node needs two "
+        "point-to-point subnets and NCCL must use both interfaces; no spare port for "
+        "a 4th node (adding one means buying a switch); vLLM TP=3 needs the "
+        "attention heads divisible by 3 (that report patched in virtual heads).",
+    ),
+    4: (
+        4,
+        "4 nodes switchless (ring): each node links to its two neighbours, 4 DACs; "
+        "opposite nodes have no direct link. NCCL's ring all-reduce only talks to "
+        "neighbours, but anything else (Ray, tree all-reduce, weight staging, "
+        "PP/EP traffic) must be routed through a node. One public TP=4 build runs "
+        "this way (alexellis/glm-5.3-flash-4x-dgx-spark-switchless); less proven "
+        "than a switch; no spare ports to grow.",
+    ),
 }
 
 
@@ -286,11 +319,18 @@ def _direct_topology(catalog: Catalog, p: Platform, units: int) -> Topology:
     if units not in _DIRECT_DESIGNS or (units > 2 and _node_ports(p) < 2):
         raise TopologyError(
             f"design 'direct' supports 2-4 nodes of {p.id} (two 200G ports per node: "
-            f"pair, triangle, ring); got {units}; use design 'switch'")
+            f"pair, triangle, ring); got {units}; use design 'switch'"
+        )
     count, note = _DIRECT_DESIGNS[units]
     cables = {dac.id: count}
-    return Topology(units, "direct", {}, cables, 0,
-                    [note, *_gb10_common_notes(units), *_cable_notes(catalog, cables)])
+    return Topology(
+        units,
+        "direct",
+        {},
+        cables,
+        0,
+        [note, *_gb10_common_notes(units), *_cable_notes(catalog, cables)],
+    )
 
 
 def _topology_200g(catalog: Catalog, p: Platform, units: int, design: str) -> Topology:
@@ -301,12 +341,14 @@ def _topology_200g(catalog: Catalog, p: Platform, units: int, design: str) -> To
         caps = ", ".join(f"{s.id} {s.max_200g_nodes}" for s in catalog.switches) or "none"
         raise TopologyError(
             f"{units} nodes of {p.id} exceed the switch designs in the catalog (200G nodes "
-            f"per switch: {caps}; two-switch designs need a straight DAC uplink)")
+            f"per switch: {caps}; two-switch designs need a straight DAC uplink)"
+        )
     return switch_topology(catalog, p, units, plans[0], plans)
 
 
-def switch_topology(catalog: Catalog, p: Platform, units: int, best: _SwitchPlan,
-                     plans: list[_SwitchPlan]) -> Topology:
+def switch_topology(
+    catalog: Catalog, p: Platform, units: int, best: _SwitchPlan, plans: list[_SwitchPlan]
+) -> Topology:
     """The Topology of one switch plan (`plans`: every plan, for the alternatives note)."""
     ports = _node_ports(p)
     dac = _straight_dac(catalog)
@@ -326,37 +368,50 @@ def switch_topology(catalog: Catalog, p: Platform, units: int, best: _SwitchPlan
         notes.append(
             "Breakout sub-ports need auto-negotiation OFF and a fixed speed 200G-baseCR4 "
             "(RouterOS: sub-ports -1 and -5; auto-negotiation only reaches 50G) — catalog "
-            f"switch notes. {nodes_on_breakouts} node(s) hang on breakout legs.")
+            f"switch notes. {nodes_on_breakouts} node(s) hang on breakout legs."
+        )
         if 2 * best.breakouts > units - (best.straight - best.uplinks):
             notes.append("One breakout leg stays unused (odd node count).")
     if best.straight - best.uplinks:
-        notes.append("Straight 200G QSFP56 DACs into 400G QSFP-DD cages run at 200G (a 4-node "
-                     "GX10 owner wires a CRS804 this way); set the port speed explicitly if "
-                     "it does not link at 200G (assumption, same RouterOS behaviour).")
+        notes.append(
+            "Straight 200G QSFP56 DACs into 400G QSFP-DD cages run at 200G (a 4-node "
+            "GX10 owner wires a CRS804 this way); set the port speed explicitly if "
+            "it does not link at 200G (assumption, same RouterOS behaviour)."
+        )
     if best.count == 2:
         notes.append(
             "Two switches joined by one straight 200G DAC uplink: traffic between the two "
             "halves shares that link (oversubscribed); keep each TP group on one switch. An "
-            "8-node Spark cluster on two CRS812 'pretty much just works' (catalog notes).")
-    others = [f"{s.count}x {s.switch.id} + cables ({cost_text(s.cost)})"
-              for s in _best_per_switch(plans)
-              if s.switch.id != best.switch.id or s.count != best.count]
+            "8-node Spark cluster on two CRS812 'pretty much just works' (catalog notes)."
+        )
+    others = [
+        f"{s.count}x {s.switch.id} + cables ({cost_text(s.cost)})"
+        for s in _best_per_switch(plans)
+        if s.switch.id != best.switch.id or s.count != best.count
+    ]
     if others:
-        notes.append(f"Chosen as the cheapest switch design by catalog list price "
-                     f"({cost_text(best.cost)} switch + cables); other options: "
-                     + "; ".join(others))
+        notes.append(
+            f"Chosen as the cheapest switch design by catalog list price "
+            f"({cost_text(best.cost)} switch + cables); other options: " + "; ".join(others)
+        )
     notes += [f"{best.switch.id}: {n}" for n in best.switch.notes]
     if units == 3 and ports >= 2:
-        notes.append("Switchless alternative: design 'direct' (triangle, 3 DACs); see its "
-                     "caveats.")
-    return Topology(units, "switch", {best.switch.id: best.count}, cables, 0,
-                    notes + _gb10_common_notes(units) + _cable_notes(catalog, cables))
+        notes.append("Switchless alternative: design 'direct' (triangle, 3 DACs); see its caveats.")
+    return Topology(
+        units,
+        "switch",
+        {best.switch.id: best.count},
+        cables,
+        0,
+        notes + _gb10_common_notes(units) + _cable_notes(catalog, cables),
+    )
 
 
 def _thunderbolt_cable(catalog: Catalog, link_gbit_s: float) -> Cable | None:
     """The catalog's Thunderbolt cable for a link of `link_gbit_s` (known-good first)."""
-    return _cheapest([c for c in catalog.cables
-                      if c.kind == "thunderbolt" and c.speed_gbit_s >= link_gbit_s])
+    return _cheapest(
+        [c for c in catalog.cables if c.kind == "thunderbolt" and c.speed_gbit_s >= link_gbit_s]
+    )
 
 
 def _topology_other_system(catalog: Catalog, p: Platform, units: int) -> Topology:
@@ -369,29 +424,41 @@ def _topology_other_system(catalog: Catalog, p: Platform, units: int) -> Topolog
         if units - 1 > tb_ports:
             raise TopologyError(
                 f"{units} units of {p.id} cannot form a Thunderbolt full mesh ({tb_ports} "
-                f"ports per unit, so at most {tb_ports + 1} units)")
+                f"ports per unit, so at most {tb_ports + 1} units)"
+            )
         links = units * (units - 1) // 2
         tb = _thunderbolt_cable(catalog, ic.link_gbit_s)
         if tb is not None:
-            notes = [f"{units} units over {ic.kind}: full mesh of {links} Thunderbolt 5 "
-                     f"cable(s) ({tb.id}), one per pair of units, no switch."]
+            notes = [
+                f"{units} units over {ic.kind}: full mesh of {links} Thunderbolt 5 "
+                f"cable(s) ({tb.id}), one per pair of units, no switch."
+            ]
             notes += [f"{tb.id}: {text}" for text in tb.compatibility]
             notes.append(f"Interconnect: {ic.note}")
             return Topology(units, "direct", {}, {tb.id: links}, 0, notes)
         unpriced = [f"{links} x Thunderbolt 5 cable"]
-        notes = [f"{units} units over {ic.kind}: full mesh of {links} Thunderbolt 5 cable(s), "
-                 "no switch. Thunderbolt 5 cables are not in the catalog and not priced "
-                 "(not included in the total)."]
+        notes = [
+            f"{units} units over {ic.kind}: full mesh of {links} Thunderbolt 5 cable(s), "
+            "no switch. Thunderbolt 5 cables are not in the catalog and not priced "
+            "(not included in the total)."
+        ]
     else:
         if units == 2:
             unpriced = [f"1 x Ethernet cable (>= {ic.link_gbit_s:g} Gb/s)"]
         else:
-            unpriced = [f"Ethernet switch ({units} ports of >= {ic.link_gbit_s:g} Gb/s)",
-                        f"{units} x Ethernet cable"]
-        notes = [f"{units} units over {ic.kind}: "
-                 + ("one Ethernet cable between the two units" if units == 2 else
-                    f"an Ethernet switch with {units} ports of >= {ic.link_gbit_s:g} Gb/s")
-                 + "; not in the catalog and not priced (not included in the total)."]
+            unpriced = [
+                f"Ethernet switch ({units} ports of >= {ic.link_gbit_s:g} Gb/s)",
+                f"{units} x Ethernet cable",
+            ]
+        notes = [
+            f"{units} units over {ic.kind}: "
+            + (
+                "one Ethernet cable between the two units"
+                if units == 2
+                else f"an Ethernet switch with {units} ports of >= {ic.link_gbit_s:g} Gb/s"
+            )
+            + "; not in the catalog and not priced (not included in the total)."
+        ]
     notes.append(f"Interconnect: {ic.note}")
     return Topology(units, "direct", {}, {}, 0, notes, unpriced)
 
@@ -400,18 +467,20 @@ def _topology_cards(p: Platform, units: int) -> Topology:
     assert p.host is not None
     per_host = p.host.max_cards_per_host
     hosts = math.ceil(units / per_host)
-    notes = [f"{units} card(s), at most {per_host} per host: {hosts} host build(s) "
-             f"({p.host.note})"]
+    notes = [f"{units} card(s), at most {per_host} per host: {hosts} host build(s) ({p.host.note})"]
     if units > 1 and hosts == 1:
         kind = p.interconnect.kind if p.interconnect else "PCIe"
-        notes.append(f"Cards talk over {kind} inside one host"
-                     + ("." if "nvlink" in kind.lower() else " (no NVLink)."))
+        notes.append(
+            f"Cards talk over {kind} inside one host"
+            + ("." if "nvlink" in kind.lower() else " (no NVLink).")
+        )
     if hosts > 1:
         notes.append(
             f"{hosts} hosts: cards in different hosts talk over the hosts' onboard Ethernet "
             "(a few Gb/s; network gear not in the BOM), not PCIe — only independent replicas "
             "(or a slow pipeline) are realistic across hosts; tensor-parallel estimates "
-            "assume PCIe and do not apply.")
+            "assume PCIe and do not apply."
+        )
     return Topology(units, "host", {}, {}, hosts, notes)
 
 
@@ -442,8 +511,12 @@ def check_parallel(catalog: Catalog, platform_id: str, units: int, parallel: str
             f"parallel '{parallel}' over {units} x {platform_id} needs {hosts} hosts (at most "
             f"{per} card(s) per host) linked only by Ethernet, which is not modelled; valid "
             f"choices: --parallel {' or '.join(allowed)}, or --units {per} or fewer"
-            + (f", or a platform whose host takes {units} cards: --platform "
-               + " or ".join(bigger) if bigger else ""))
+            + (
+                f", or a platform whose host takes {units} cards: --platform " + " or ".join(bigger)
+                if bigger
+                else ""
+            )
+        )
 
 
 def larger_hosts(catalog: Catalog, platform_id: str, units: int) -> list[str]:
@@ -451,13 +524,20 @@ def larger_hosts(catalog: Catalog, platform_id: str, units: int) -> list[str]:
     (e.g. the 4-card WRX90 workstation for an RTX PRO 6000 that its AM5 host limits to
     one or two), in catalog order."""
     p = catalog.platform(platform_id)
-    return [q.id for q in catalog.platforms
-            if q.id != p.id and q.form == "gpu_card" and q.family == p.family
-            and q.host is not None and q.host.max_cards_per_host >= units]
+    return [
+        q.id
+        for q in catalog.platforms
+        if q.id != p.id
+        and q.form == "gpu_card"
+        and q.family == p.family
+        and q.host is not None
+        and q.host.max_cards_per_host >= units
+    ]
 
 
-def topology(catalog: Catalog, platform_id: str, units: int, *,
-             design: str | None = None) -> Topology:
+def topology(
+    catalog: Catalog, platform_id: str, units: int, *, design: str | None = None
+) -> Topology:
     """Network / host layout for `units` units of a platform (see module docstring).
 
     design: None (default per count), "direct" or "switch" (200G systems only).
@@ -470,23 +550,34 @@ def topology(catalog: Catalog, platform_id: str, units: int, *,
         raise TopologyError(f"unknown design '{design}'; valid choices: {', '.join(DESIGNS)}")
     if p.form == "gpu_card":
         if design is not None:
-            raise TopologyError(f"design applies to networked systems, not to {p.id} "
-                                "(GPU cards go into hosts)")
+            raise TopologyError(
+                f"design applies to networked systems, not to {p.id} (GPU cards go into hosts)"
+            )
         return _topology_cards(p, units)
     if units == 1:
         if design is not None:
             raise TopologyError("design needs at least 2 units")
         return Topology(1, "none", {}, {}, 0, [])
     if is_200g_system(p):
-        return _topology_200g(catalog, p, units,
-                              design or ("direct" if units == 2 else "switch"))
+        return _topology_200g(catalog, p, units, design or ("direct" if units == 2 else "switch"))
     if design == "switch":
         raise TopologyError(f"no switch design for {p.id} in the catalog; valid choices: direct")
     return _topology_other_system(catalog, p, units)
 
 
 __all__ = [
-    "DESIGNS", "HOTPLUG_DISABLED_IDLE_W", "NODE_LINK_GBIT_S", "Topology", "TopologyError",
-    "allowed_parallel", "check_parallel", "cost_text", "is_200g_system", "larger_hosts",
-    "list_price_chf", "switch_plans", "switch_topology", "topology",
+    "DESIGNS",
+    "HOTPLUG_DISABLED_IDLE_W",
+    "NODE_LINK_GBIT_S",
+    "Topology",
+    "TopologyError",
+    "allowed_parallel",
+    "check_parallel",
+    "cost_text",
+    "is_200g_system",
+    "larger_hosts",
+    "list_price_chf",
+    "switch_plans",
+    "switch_topology",
+    "topology",
 ]

@@ -44,11 +44,11 @@ class Upgrade:
     missing_prices: list[str]
     unpriced_items: list[str]
     notes: list[str]
-    buy_lines: list[BomLine] = field(default_factory=list)     # the shopping list
+    buy_lines: list[BomLine] = field(default_factory=list)  # the shopping list
     unused_lines: list[BomLine] = field(default_factory=list)  # owned, idle afterwards
-    owned_lines: list[BomLine] = field(default_factory=list)   # the N-unit default build
+    owned_lines: list[BomLine] = field(default_factory=list)  # the N-unit default build
     alternatives: list[BomLine] = field(default_factory=list)  # cheaper, caveated parts
-    owned_chf: float | None = None        # owned parts at today's prices (ASSUMPTION)
+    owned_chf: float | None = None  # owned parts at today's prices (ASSUMPTION)
     total_spent_chf: float | None = None  # owned_chf + extra_chf
 
     def to_dict(self) -> dict[str, Any]:
@@ -63,18 +63,26 @@ class Upgrade:
     @property
     def oldest_price_date(self) -> datetime.date | None:
         """Oldest price date among the parts to buy and the owned parts (the totals)."""
-        dates = [ln.price_date for ln in (*self.buy_lines, *self.owned_lines)
-                 if ln.price_date is not None and ln.unit_price_chf is not None]
+        dates = [
+            ln.price_date
+            for ln in (*self.buy_lines, *self.owned_lines)
+            if ln.price_date is not None and ln.unit_price_chf is not None
+        ]
         return min(dates) if dates else None
 
     def to_markdown(self) -> str:
         """The shopping list: parts to buy (orderable), owned parts left unused, totals."""
-        out = [f"# Upgrade: {self.from_units} -> {self.to_units} x {self.platform_id}", "",
-               f"Design after the upgrade: {self.design}"
-               + (f" ({_describe(self.switches)})" if self.switches else ""), "",
-               "## Buy now", "",
-               "| Component | Qty | Unit price (CHF) | Line total (CHF) | MPN | Price date "
-               "| Order |", "|---|---|---|---|---|---|---|"]
+        out = [
+            f"# Upgrade: {self.from_units} -> {self.to_units} x {self.platform_id}",
+            "",
+            f"Design after the upgrade: {self.design}"
+            + (f" ({_describe(self.switches)})" if self.switches else ""),
+            "",
+            "## Buy now",
+            "",
+            "| Component | Qty | Unit price (CHF) | Line total (CHF) | MPN | Price date | Order |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for ln in self.buy_lines:
             out.append(_shopping_row(ln))
         cost = "unknown" if self.extra_chf is None else chf(self.extra_chf, None)
@@ -82,12 +90,20 @@ class Upgrade:
             cost += " + parts not priced"
         out.append(f"| **COST NOW** | | | **{cost}** | | | |")
         for alt in self.alternatives:
-            out.append(_shopping_row(alt, prefix=f"alt. instead of {alt.alternative_to} (not "
-                                                 f"in the cost; caveat: {alt.caveat}): "))
+            out.append(
+                _shopping_row(
+                    alt,
+                    prefix=f"alt. instead of {alt.alternative_to} (not "
+                    f"in the cost; caveat: {alt.caveat}): ",
+                )
+            )
         out += ["", "## Owned parts left unused by the new design", ""]
         if self.unused_lines:
-            out += ["| Component | Qty | Unit price today (CHF) | Line total today (CHF) | MPN "
-                    "| Price date | Order |", "|---|---|---|---|---|---|---|"]
+            out += [
+                "| Component | Qty | Unit price today (CHF) | Line total today (CHF) | MPN "
+                "| Price date | Order |",
+                "|---|---|---|---|---|---|---|",
+            ]
             out += [_shopping_row(ln) for ln in self.unused_lines]
         else:
             out.append("None: every owned part is used.")
@@ -95,15 +111,22 @@ class Upgrade:
         if self.total_spent_chf is not None and self.unpriced_items:
             spent += " + parts not priced"
         owned = "unknown" if self.owned_chf is None else chf(self.owned_chf, None)
-        out += ["", "## Totals", "", f"- Cost now (parts to buy): {cost}",
-                f"- Owned {self.from_units}-unit build at today's prices: {owned} (ASSUMPTION: "
-                "what was paid is not known; today's effective prices stand in)",
-                f"- Total spent (owned + new): {spent}"]
+        out += [
+            "",
+            "## Totals",
+            "",
+            f"- Cost now (parts to buy): {cost}",
+            f"- Owned {self.from_units}-unit build at today's prices: {owned} (ASSUMPTION: "
+            "what was paid is not known; today's effective prices stand in)",
+            f"- Total spent (owned + new): {spent}",
+        ]
         if self.missing_prices:
             out.append(f"- no price known for: {', '.join(self.missing_prices)}")
         if self.unpriced_items:
-            out.append(f"- price incomplete: {', '.join(self.unpriced_items)} not priced (not "
-                       "in the catalog, not in the totals)")
+            out.append(
+                f"- price incomplete: {', '.join(self.unpriced_items)} not priced (not "
+                "in the catalog, not in the totals)"
+            )
         out += ["", "## Notes", ""] + [f"- {n}" for n in self.notes]
         return "\n".join(out) + "\n"
 
@@ -125,11 +148,14 @@ def _describe(items: Mapping[str, int]) -> str:
 
 
 def _shopping_row(ln: BomLine, prefix: str = "") -> str:
-    unit = ("price unknown" if ln.unit_price_chf is None
-            else chf(ln.unit_price_chf, None, unit=False))
+    unit = (
+        "price unknown" if ln.unit_price_chf is None else chf(ln.unit_price_chf, None, unit=False)
+    )
     total = "-" if ln.line_total_chf is None else chf(ln.line_total_chf, None, unit=False)
-    return (f"| {md_cell(prefix + ln.description)} ({md_cell(ln.item_id)}) | {ln.quantity} | "
-            f"{unit} | {total} | {order_cells(ln)} |")
+    return (
+        f"| {md_cell(prefix + ln.description)} ({md_cell(ln.item_id)}) | {ln.quantity} | "
+        f"{unit} | {total} | {order_cells(ln)} |"
+    )
 
 
 def _with_quantity(ln: BomLine, qty: int) -> BomLine:
@@ -137,8 +163,14 @@ def _with_quantity(ln: BomLine, qty: int) -> BomLine:
     return replace(ln, quantity=qty, line_total_chf=total)
 
 
-def upgrade_path(catalog: Catalog, platform_id: str, from_units: int, to_units: int, *,
-                 prices: Mapping[str, PriceQuote] | None = None) -> Upgrade:
+def upgrade_path(
+    catalog: Catalog,
+    platform_id: str,
+    from_units: int,
+    to_units: int,
+    *,
+    prices: Mapping[str, PriceQuote] | None = None,
+) -> Upgrade:
     """The cheapest way to grow from `from_units` to `to_units` units.
 
     Owned: every part of the default design for `from_units`. Candidates: the default
@@ -176,40 +208,79 @@ def upgrade_path(catalog: Catalog, platform_id: str, from_units: int, to_units: 
     needed = {ln.item_id: ln.quantity for ln in target_lines}
     unused = {i: n - needed.get(i, 0) for i, n in have.items() if n > needed.get(i, 0)}
     owned_lines = bom_lines(catalog, p, owned_topo, prices)
-    buy_lines = [_with_quantity(ln, buy[ln.item_id]) for ln in target_lines
-                 if ln.item_id in buy]
-    unused_lines = [_with_quantity(ln, unused[ln.item_id]) for ln in owned_lines
-                    if ln.item_id in unused]
-    owned_chf = None if any(ln.unit_price_chf is None for ln in owned_lines) else round(
-        sum(ln.line_total_chf or 0.0 for ln in owned_lines), 2)
+    buy_lines = [_with_quantity(ln, buy[ln.item_id]) for ln in target_lines if ln.item_id in buy]
+    unused_lines = [
+        _with_quantity(ln, unused[ln.item_id]) for ln in owned_lines if ln.item_id in unused
+    ]
+    owned_chf = (
+        None
+        if any(ln.unit_price_chf is None for ln in owned_lines)
+        else round(sum(ln.line_total_chf or 0.0 for ln in owned_lines), 2)
+    )
     alternatives = alternative_lines(catalog, topo, buy_lines, prices)
     sw = _describe(topo.switches) if topo.switches else topo.design
-    notes = [f"{from_units} -> {to_units} x {platform_id}: buy {_describe(buy)}"
-             + (f" ({cost_text(extra)})" if not missing else f" (no price known for "
-                                                          f"{', '.join(missing)})")
-             + f"; design: {sw}."]
+    notes = [
+        f"{from_units} -> {to_units} x {platform_id}: buy {_describe(buy)}"
+        + (
+            f" ({cost_text(extra)})"
+            if not missing
+            else f" (no price known for {', '.join(missing)})"
+        )
+        + f"; design: {sw}."
+    ]
     if unused:
         notes.append(f"Owned but unused by the new design: {_describe(unused)}.")
     for other in priced[1:]:
         if other[2].switches != topo.switches:
-            o_extra = "price unknown" if other[4] else (
-                f"{cost_text(other[5])}, {chf(other[5] - extra, None)} more"
-                if not missing else cost_text(other[5]))
-            notes.append(f"Alternative: {_describe(other[2].switches)} — buy "
-                         f"{_describe(other[3])} ({o_extra}).")
+            o_extra = (
+                "price unknown"
+                if other[4]
+                else (
+                    f"{cost_text(other[5])}, {chf(other[5] - extra, None)} more"
+                    if not missing
+                    else cost_text(other[5])
+                )
+            )
+            notes.append(
+                f"Alternative: {_describe(other[2].switches)} — buy "
+                f"{_describe(other[3])} ({o_extra})."
+            )
             break
     if topo.unpriced:
         notes.append(f"Not priced (not in the catalog): {', '.join(topo.unpriced)}.")
     extra_chf = None if missing else extra
-    total_spent = (None if extra_chf is None or owned_chf is None
-                   else round(owned_chf + extra_chf, 2))
-    return Upgrade(p.id, from_units, to_units, topo.design, dict(topo.switches), buy, unused,
-                   extra_chf, missing, list(topo.unpriced), notes, buy_lines, unused_lines,
-                   owned_lines, alternatives, owned_chf, total_spent)
+    total_spent = (
+        None if extra_chf is None or owned_chf is None else round(owned_chf + extra_chf, 2)
+    )
+    return Upgrade(
+        p.id,
+        from_units,
+        to_units,
+        topo.design,
+        dict(topo.switches),
+        buy,
+        unused,
+        extra_chf,
+        missing,
+        list(topo.unpriced),
+        notes,
+        buy_lines,
+        unused_lines,
+        owned_lines,
+        alternatives,
+        owned_chf,
+        total_spent,
+    )
 
 
-def upgrade_cost(catalog: Catalog, platform_id: str, from_units: int, to_units: int, *,
-                 prices: Mapping[str, PriceQuote] | None = None) -> float:
+def upgrade_cost(
+    catalog: Catalog,
+    platform_id: str,
+    from_units: int,
+    to_units: int,
+    *,
+    prices: Mapping[str, PriceQuote] | None = None,
+) -> float:
     """Extra CHF to grow from `from_units` to `to_units` (`upgrade_path`'s `extra_chf`).
 
     Counts what must be bought on top of the parts already owned, item by item, for the

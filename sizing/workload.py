@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from sizing.catalog import Catalog, ModelArch
     from sizing.money import PriceQuote
 
-OS_RESERVE_GB = 100.0   # ASSUMPTION: OS, containers (vLLM/NGC images ~15-30 GB each), caches
+OS_RESERVE_GB = 100.0  # ASSUMPTION: OS, containers (vLLM/NGC images ~15-30 GB each), caches
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,12 @@ class Workload:
     engine: str | None = None
     mem_util: float | None = None
     speculative_multiplier: float = 1.0
-    speculative: str = "none"             # none | mtp | eagle | draft (sizing.speculative)
+    speculative: str = "none"  # none | mtp | eagle | draft (sizing.speculative)
     spec_draft_tokens: int | None = None
     spec_content: str = "prose"
-    spec_accept: float | None = None      # the user's own rate (a draft model)
+    spec_accept: float | None = None  # the user's own rate (a draft model)
     spec_draft_model: str | None = None
-    cuda_graphs: bool | None = None       # None: the engine's default (on for vLLM/SGLang/TRT)
+    cuda_graphs: bool | None = None  # None: the engine's default (on for vLLM/SGLang/TRT)
     # catalog transport id for the platforms that offer it (the rest keep their default)
     transport: str | None = None
 
@@ -63,25 +63,44 @@ def check_transport(w: Workload, catalog: Catalog, platform_ids: Sequence[str]) 
         return
     known = [t.id for t in catalog.transports]
     if w.transport not in known:
-        raise ScenarioError(f"unknown transport '{w.transport}'; valid choices: "
-                            f"{', '.join(known)}")
+        raise ScenarioError(f"unknown transport '{w.transport}'; valid choices: {', '.join(known)}")
     if not any(offered_transport(w, catalog, pid) for pid in platform_ids):
-        raise ScenarioError(f"transport '{w.transport}' is not offered by any compared "
-                            f"platform ({', '.join(platform_ids)})")
+        raise ScenarioError(
+            f"transport '{w.transport}' is not offered by any compared "
+            f"platform ({', '.join(platform_ids)})"
+        )
 
 
-def scenario_for(w: Workload, platform_id: str, units: int, parallel: str,
-                 engine: str | None = None, transport: str | None = None) -> Scenario:
+def scenario_for(
+    w: Workload,
+    platform_id: str,
+    units: int,
+    parallel: str,
+    engine: str | None = None,
+    transport: str | None = None,
+) -> Scenario:
     """The `Scenario` of a workload on ``units`` x ``platform_id`` in one layout
     (``engine`` overrides the workload's; ``transport`` None = the platform's default)."""
-    return Scenario(platform=platform_id, units=units, parallel=parallel, model=w.model,
-                    weights=w.weights, kv_dtype=w.kv_dtype, engine=engine or w.engine,
-                    context_tokens=w.context_tokens, concurrency=w.concurrency,
-                    mem_util=w.mem_util, speculative_multiplier=w.speculative_multiplier,
-                    speculative=w.speculative, spec_draft_tokens=w.spec_draft_tokens,
-                    spec_content=w.spec_content, spec_accept=w.spec_accept,
-                    cuda_graphs=w.cuda_graphs, transport=transport,
-                    spec_draft_model=w.spec_draft_model)
+    return Scenario(
+        platform=platform_id,
+        units=units,
+        parallel=parallel,
+        model=w.model,
+        weights=w.weights,
+        kv_dtype=w.kv_dtype,
+        engine=engine or w.engine,
+        context_tokens=w.context_tokens,
+        concurrency=w.concurrency,
+        mem_util=w.mem_util,
+        speculative_multiplier=w.speculative_multiplier,
+        speculative=w.speculative,
+        spec_draft_tokens=w.spec_draft_tokens,
+        spec_content=w.spec_content,
+        spec_accept=w.spec_accept,
+        cuda_graphs=w.cuda_graphs,
+        transport=transport,
+        spec_draft_model=w.spec_draft_model,
+    )
 
 
 def effective_total_tok_s(e: Estimate) -> float:
@@ -100,19 +119,30 @@ def layouts(catalog: Catalog, platform_id: str, units: int) -> tuple[str, ...]:
     return allowed_parallel(catalog, platform_id, units)
 
 
-def best_estimate(workload: Workload, catalog: Catalog, platform_id: str, units: int, *,
-                  parallel: str | Sequence[str] | None = None,
-                  model: ModelArch | None = None,
-                  prices: Mapping[str, PriceQuote] | None = None,
-                  engine: str | None = None) -> Estimate:
+def best_estimate(
+    workload: Workload,
+    catalog: Catalog,
+    platform_id: str,
+    units: int,
+    *,
+    parallel: str | Sequence[str] | None = None,
+    model: ModelArch | None = None,
+    prices: Mapping[str, PriceQuote] | None = None,
+    engine: str | None = None,
+) -> Estimate:
     """The estimate of the best layout (module rule) among `parallel` (one layout or
     several; default: all of `layouts(...)`).
 
     When nothing fits, returns the valid layout with the most memory headroom (fits=False).
     Raises ScenarioError when no layout is valid (the first layout's message).
     """
-    (result,) = best_estimates([(workload, platform_id, units, parallel)], catalog,
-                               model=model, prices=prices, engine=engine)
+    (result,) = best_estimates(
+        [(workload, platform_id, units, parallel)],
+        catalog,
+        model=model,
+        prices=prices,
+        engine=engine,
+    )
     if isinstance(result, ScenarioError):
         raise result
     return result
@@ -122,15 +152,17 @@ BestRequest = tuple[Workload, str, int, "str | Sequence[str] | None"]
 """(workload, platform id, units, parallel) for `best_estimates`."""
 
 
-def _layouts_to_try(catalog: Catalog, platform_id: str, units: int,
-                    parallel: str | Sequence[str] | None) -> tuple[str, ...]:
+def _layouts_to_try(
+    catalog: Catalog, platform_id: str, units: int, parallel: str | Sequence[str] | None
+) -> tuple[str, ...]:
     """The layouts `best_estimate` estimates; ScenarioError for an unknown or impossible
     forced layout."""
     wanted = (parallel,) if isinstance(parallel, str) else parallel
     for par in wanted or ():
         if par not in PARALLEL_CHOICES:
-            raise ScenarioError(f"unknown parallel '{par}'; valid choices: "
-                                f"{', '.join(PARALLEL_CHOICES)}")
+            raise ScenarioError(
+                f"unknown parallel '{par}'; valid choices: {', '.join(PARALLEL_CHOICES)}"
+            )
     allowed = layouts(catalog, platform_id, units)
     if wanted and units > 1:
         for par in wanted:
@@ -139,17 +171,21 @@ def _layouts_to_try(catalog: Catalog, platform_id: str, units: int,
     return allowed
 
 
-def best_estimates(requests: Sequence[BestRequest], catalog: Catalog, *,
-                   model: ModelArch | None = None,
-                   prices: Mapping[str, PriceQuote] | None = None,
-                   engine: str | None = None) -> list[Estimate | ScenarioError]:
+def best_estimates(
+    requests: Sequence[BestRequest],
+    catalog: Catalog,
+    *,
+    model: ModelArch | None = None,
+    prices: Mapping[str, PriceQuote] | None = None,
+    engine: str | None = None,
+) -> list[Estimate | ScenarioError]:
     """`best_estimate` of each request, in order, every layout of every request evaluated in
     one vectorized pass (`sizing.estimate.estimate_many`); a request with no valid layout
     yields its ScenarioError in its place. Same results as one `best_estimate` per request
     (the kernel works row by row), without paying the per-call overhead for each layout."""
     out: list[Estimate | ScenarioError | None] = [None] * len(requests)
     scenarios: list[Scenario] = []
-    spans: list[tuple[int, int, int]] = []         # (request, first scenario, layouts)
+    spans: list[tuple[int, int, int]] = []  # (request, first scenario, layouts)
     for i, (w, pid, units, parallel) in enumerate(requests):
         try:
             allowed = _layouts_to_try(catalog, pid, units, parallel)
@@ -159,10 +195,13 @@ def best_estimates(requests: Sequence[BestRequest], catalog: Catalog, *,
         spans.append((i, len(scenarios), len(allowed)))
         transport = offered_transport(w, catalog, pid)
         scenarios += [scenario_for(w, pid, units, par, engine, transport) for par in allowed]
-    results = estimate_many(scenarios, catalog, models=[model] * len(scenarios),
-                            prices=prices) if scenarios else []
+    results = (
+        estimate_many(scenarios, catalog, models=[model] * len(scenarios), prices=prices)
+        if scenarios
+        else []
+    )
     for i, start, count in spans:
-        out[i] = _best_of(results[start:start + count])
+        out[i] = _best_of(results[start : start + count])
     return [o for o in out if o is not None]
 
 
@@ -181,15 +220,21 @@ def _best_of(candidates: Sequence[Estimate | ScenarioError]) -> Estimate | Scena
         return first_error
     fitting = [(r, e) for r, e in results if e.fits]
     if fitting:
-        return max(fitting, key=lambda re: (re[1].speed.decode_tok_s_per_request,
-                                            effective_total_tok_s(re[1]), -re[0]))[1]
+        return max(
+            fitting,
+            key=lambda re: (
+                re[1].speed.decode_tok_s_per_request,
+                effective_total_tok_s(re[1]),
+                -re[0],
+            ),
+        )[1]
     return max(results, key=lambda re: (re[1].fit.headroom_gib_per_unit, -re[0]))[1]
 
 
 # ----------------------------------------------------------------------------- floors
 DEFAULT_MIN_TOK_S_PER_STREAM = 10.0  # ASSUMPTION (issue 15): below ~10 tok/s a person waits
 #                                      on every line; an agent loop crawls
-DEFAULT_MAX_TTFT_S = 60.0            # ASSUMPTION (issue 15): a minute to the first token of a
+DEFAULT_MAX_TTFT_S = 60.0  # ASSUMPTION (issue 15): a minute to the first token of a
 #                                      full-context request is the most a session tolerates
 FLOOR_MISSES: tuple[str, ...] = ("speed", "ttft")
 
@@ -206,10 +251,15 @@ class Floors:
     def __post_init__(self) -> None:
         for name in ("min_tok_s_per_stream", "max_ttft_s"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) \
-                    or not math.isfinite(value) or value < 0:
-                raise ScenarioError(f"{name} must be a finite number >= 0 (0 = none), "
-                                    f"got {value!r}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or value < 0
+            ):
+                raise ScenarioError(
+                    f"{name} must be a finite number >= 0 (0 = none), got {value!r}"
+                )
 
     @property
     def active(self) -> bool:
@@ -219,7 +269,8 @@ class Floors:
         """Which floors a fitting configuration misses ("speed", "ttft"); NaN misses."""
         out = []
         if self.min_tok_s_per_stream > 0 and not (
-                decode_tok_s_per_stream >= self.min_tok_s_per_stream):
+            decode_tok_s_per_stream >= self.min_tok_s_per_stream
+        ):
             out.append("speed")
         if self.max_ttft_s > 0 and not ttft_s <= self.max_ttft_s:
             out.append("ttft")
@@ -230,8 +281,12 @@ class Floors:
         floor / speed and TTFT / ceiling. Used to find the closest configuration."""
         f = 1.0
         if self.min_tok_s_per_stream > 0:
-            f = max(f, self.min_tok_s_per_stream / decode_tok_s_per_stream
-                    if decode_tok_s_per_stream > 0 else math.inf)
+            f = max(
+                f,
+                self.min_tok_s_per_stream / decode_tok_s_per_stream
+                if decode_tok_s_per_stream > 0
+                else math.inf,
+            )
         if self.max_ttft_s > 0:
             f = max(f, ttft_s / self.max_ttft_s if ttft_s == ttft_s else math.inf)
         return f
@@ -246,8 +301,11 @@ class Floors:
 
     def _joined(self, speed: str, ttft: str, none: str) -> str:
         """The floors that are set, each in its format, joined with "and"."""
-        parts = [fmt.format(v) for fmt, v in ((speed, self.min_tok_s_per_stream),
-                                              (ttft, self.max_ttft_s)) if v > 0]
+        parts = [
+            fmt.format(v)
+            for fmt, v in ((speed, self.min_tok_s_per_stream), (ttft, self.max_ttft_s))
+            if v > 0
+        ]
         return " and ".join(parts) if parts else none
 
 
@@ -255,6 +313,17 @@ class Floors:
 RANK_RULES: tuple[str, ...] = ("cheapest", "fastest", "chf_per_tok_s", "tco")
 
 
-__all__ = ["DEFAULT_MAX_TTFT_S", "DEFAULT_MIN_TOK_S_PER_STREAM", "FLOOR_MISSES",
-           "OS_RESERVE_GB", "RANK_RULES", "Floors", "Workload", "best_estimate",
-           "best_estimates", "effective_total_tok_s", "layouts", "scenario_for"]
+__all__ = [
+    "DEFAULT_MAX_TTFT_S",
+    "DEFAULT_MIN_TOK_S_PER_STREAM",
+    "FLOOR_MISSES",
+    "OS_RESERVE_GB",
+    "RANK_RULES",
+    "Floors",
+    "Workload",
+    "best_estimate",
+    "best_estimates",
+    "effective_total_tok_s",
+    "layouts",
+    "scenario_for",
+]

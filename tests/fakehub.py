@@ -42,8 +42,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         hub: FakeHub = self.server.hub  # type: ignore[attr-defined]
         hub.seen.append((self.path, dict(self.headers)))
-        reply = hub.routes.get(self.path, Reply(404, b"Entry not found",
-                                                {"X-Error-Code": "EntryNotFound"}))
+        reply = hub.routes.get(
+            self.path, Reply(404, b"Entry not found", {"X-Error-Code": "EntryNotFound"})
+        )
         if callable(reply):
             reply(self)
             return
@@ -68,7 +69,7 @@ class FakeHub:
         self.server.daemon_threads = True
         self.server.block_on_close = False
         self.server.hub = self  # type: ignore[attr-defined]
-        self.server.handle_error = lambda *_args: None   # type: ignore[method-assign]
+        self.server.handle_error = lambda *_args: None  # type: ignore[method-assign]
         self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 
@@ -76,10 +77,9 @@ class FakeHub:
         self.routes[path_of(repo, revision=revision)] = Reply(body=data_file(repo))
         if quant:
             self.routes[path_of(repo, "hf_quant_config.json", revision)] = Reply(
-                body=data_file(repo, "hf_quant_config.json"))
+                body=data_file(repo, "hf_quant_config.json")
+            )
 
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-

@@ -14,8 +14,11 @@ from cli.sizing_main import build_parser as sizing_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")),
-        ROOT / "docs" / "sources" / "README.md"]
+DOCS = [
+    ROOT / "README.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+    ROOT / "docs" / "sources" / "README.md",
+]
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
@@ -35,13 +38,19 @@ def test_both_command_lines_are_seen():
     assert {("sizing", "estimate"), ("sizing", "bom"), ("pricing", "refresh")} <= names
 
 
-@pytest.mark.parametrize(("prog", "name", "sub"), COMMANDS,
-                         ids=[f"{p}-{n}" for p, n, _ in COMMANDS])
+@pytest.mark.parametrize(
+    ("prog", "name", "sub"), COMMANDS, ids=[f"{p}-{n}" for p, n, _ in COMMANDS]
+)
 def test_every_command_and_option_is_in_the_readme(prog, name, sub):
     assert re.search(rf"python3? -m {prog} {name}\b", README), f"{prog} {name} undocumented"
-    missing = sorted(o for a in sub._actions for o in a.option_strings
-                     if o.startswith("--") and o != "--help"
-                     and not re.search(rf"{re.escape(o)}(?![\w-])", README))
+    missing = sorted(
+        o
+        for a in sub._actions
+        for o in a.option_strings
+        if o.startswith("--")
+        and o != "--help"
+        and not re.search(rf"{re.escape(o)}(?![\w-])", README)
+    )
     assert not missing, f"python -m {prog} {name}: {missing} not in README.md"
 
 
@@ -50,7 +59,7 @@ def test_links_stay_inside_the_repository(doc):
     text = doc.read_text(encoding="utf-8")
     for target in LINK.findall(text):
         if re.match(r"[a-z]+:", target) or target.startswith("#"):
-            continue                      # a web address or an anchor on the same page
+            continue  # a web address or an anchor on the same page
         path = (doc.parent / target.split("#")[0]).resolve()
         assert path.is_relative_to(ROOT), f"{doc.name} links outside the repository: {target}"
         assert path.exists(), f"{doc.name} links to a missing file: {target}"

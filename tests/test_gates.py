@@ -18,8 +18,14 @@ REQUIRED_RULES = {"ARG", "C90", "PLC0415", "TC", "PT"}
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=280, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
 
 
 def _ruff_settings() -> dict:
@@ -31,7 +37,7 @@ def test_mypy_strict_on_sizing_pricing_and_cli():
     settings = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]
     assert settings["mypy"]["strict"] is True
     assert {"sizing", "pricing", "cli"} <= set(settings["mypy"]["files"])
-    done = _run("mypy")                     # files and strictness from pyproject.toml
+    done = _run("mypy")  # files and strictness from pyproject.toml
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]
 
 
@@ -55,17 +61,25 @@ def test_ruff_sees_a_complex_function_and_a_lazy_import(tmp_path):
     pytest.importorskip("ruff", reason="ruff is in requirements-dev.txt")
     branches = "".join(f"    if x == {i}:\n        return {i}\n" for i in range(11))
     probe = tmp_path / "probe.py"
-    probe.write_text(f'"""Probe."""\n\n\ndef f(x: int) -> int:\n{branches}    return -1\n\n\n'
-                     'def g() -> int:\n    import json\n\n    return len(json.dumps(1))\n')
-    done = _run("ruff", "check", "--config", str(ROOT / "pyproject.toml"), "--no-cache",
-                "--output-format", "concise", str(probe))
+    probe.write_text(
+        f'"""Probe."""\n\n\ndef f(x: int) -> int:\n{branches}    return -1\n\n\n'
+        "def g() -> int:\n    import json\n\n    return len(json.dumps(1))\n"
+    )
+    done = _run(
+        "ruff",
+        "check",
+        "--config",
+        str(ROOT / "pyproject.toml"),
+        "--no-cache",
+        "--output-format",
+        "concise",
+        str(probe),
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "C901" in done.stdout
     assert "PLC0415" in done.stdout
 
 
-@pytest.mark.skip(reason="enabled once the tree is formatted: `ruff format .` runs once, "
-                         "after the parallel branches of issue 14 are merged")
 def test_ruff_format_is_clean():
     pytest.importorskip("ruff", reason="ruff is in requirements-dev.txt")
     done = _run("ruff", "format", "--check", ".")
@@ -75,5 +89,9 @@ def test_ruff_format_is_clean():
 def test_ci_runs_the_gates_before_the_tests():
     lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     pytest_line = next(i for i, line in enumerate(lines) if line.endswith("-m pytest"))
-    for gate in (".venv/bin/python -m ruff check .", ".venv/bin/python -m mypy"):
+    for gate in (
+        ".venv/bin/python -m ruff check .",
+        ".venv/bin/python -m ruff format --check .",
+        ".venv/bin/python -m mypy",
+    ):
         assert gate in lines[:pytest_line], f".ci/run does not run {gate!r} before the tests"

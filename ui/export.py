@@ -39,8 +39,11 @@ def rounded(df: pd.DataFrame, kinds: Mapping[str, str]) -> pd.DataFrame:
     ``43.61538461538461`` or ``2.0``."""
     out = df.copy()
     for col, kind in kinds.items():
-        if col not in out.columns or not pd.api.types.is_numeric_dtype(out[col]) \
-                or pd.api.types.is_bool_dtype(out[col]):
+        if (
+            col not in out.columns
+            or not pd.api.types.is_numeric_dtype(out[col])
+            or pd.api.types.is_bool_dtype(out[col])
+        ):
             continue
         values = pd.to_numeric(out[col], errors="coerce")
         if kind in INTEGER_KINDS:
@@ -82,7 +85,8 @@ def _flat(df: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         if out[col].dtype == object:
             out[col] = out[col].map(
-                lambda v: "; ".join(map(str, v)) if isinstance(v, list | tuple | set) else v)
+                lambda v: "; ".join(map(str, v)) if isinstance(v, list | tuple | set) else v
+            )
     return out
 
 
@@ -125,12 +129,13 @@ def _as_text(ws: Any) -> None:
         for cell in row:
             value = cell.value
             if isinstance(value, str) and spreadsheet_cell(value) != value:
-                cell.data_type = "s"          # openpyxl made '=...' a formula
+                cell.data_type = "s"  # openpyxl made '=...' a formula
                 cell.quotePrefix = True
 
 
-def xlsx_bytes(tables: Mapping[str, pd.DataFrame], *,
-               number_formats: Mapping[str, str] | None = None) -> bytes:
+def xlsx_bytes(
+    tables: Mapping[str, pd.DataFrame], *, number_formats: Mapping[str, str] | None = None
+) -> bytes:
     """An .xlsx workbook with one sheet per table (sheet = mapping key), header in bold,
     first row frozen, column widths fitted, formula-like text kept as text (`_as_text`).
     ``number_formats`` maps a column label to an
@@ -181,8 +186,7 @@ def markdown_table(df: pd.DataFrame, kinds: Mapping[str, str] | None = None) -> 
     return "\n".join(lines) + "\n"
 
 
-def markdown_document(title: str, sections: Mapping[str, str], *,
-                      notes: Sequence[str] = ()) -> str:
+def markdown_document(title: str, sections: Mapping[str, str], *, notes: Sequence[str] = ()) -> str:
     """``# title``, then ``## heading`` + body for each section, then a notes list."""
     out = [f"# {title}", ""]
     for heading, body in sections.items():
@@ -194,107 +198,201 @@ def markdown_document(title: str, sections: Mapping[str, str], *,
 
 # --------------------------------------------------------------------------- cost page
 COST_KINDS: dict[str, str] = {
-    "Value": "text", "Local CHF/Mtok output": "chf2", "Local CHF/Mtok input": "chf2",
-    "Cloud CHF/Mtok output": "chf2", "Cloud CHF/Mtok input": "chf2",
-    "Cloud input (USD/Mtok)": "float3", "Cloud output (USD/Mtok)": "float3",
-    "Cloud per month (CHF)": "chf2", "Local energy per month (CHF)": "chf2",
-    "Break-even (months)": "float1", "Pays back within life": "bool",
-    "Month": "int", "Cumulative cost (CHF)": "chf", "Turn": "int",
-    "Context (tokens)": "tokens", "Prefilled with caching (tokens)": "tokens",
+    "Value": "text",
+    "Local CHF/Mtok output": "chf2",
+    "Local CHF/Mtok input": "chf2",
+    "Cloud CHF/Mtok output": "chf2",
+    "Cloud CHF/Mtok input": "chf2",
+    "Cloud input (USD/Mtok)": "float3",
+    "Cloud output (USD/Mtok)": "float3",
+    "Cloud per month (CHF)": "chf2",
+    "Local energy per month (CHF)": "chf2",
+    "Break-even (months)": "float1",
+    "Pays back within life": "bool",
+    "Month": "int",
+    "Cumulative cost (CHF)": "chf",
+    "Turn": "int",
+    "Context (tokens)": "tokens",
+    "Prefilled with caching (tokens)": "tokens",
     "Seconds per turn, prefix caching (s)": "float1",
-    "Seconds per turn, no caching (s)": "float1", "Decode (s)": "float1",
-    "SSD (TB)": "float1", "Usable (GB)": "int", "Chosen checkpoints (GB)": "int",
-    "Checkpoints that fit": "int", "Checkpoints chosen": "int", "All fit": "bool",
-    "Free after all (GB)": "int", "Size (GB)": "float1",
+    "Seconds per turn, no caching (s)": "float1",
+    "Decode (s)": "float1",
+    "SSD (TB)": "float1",
+    "Usable (GB)": "int",
+    "Chosen checkpoints (GB)": "int",
+    "Checkpoints that fit": "int",
+    "Checkpoints chosen": "int",
+    "All fit": "bool",
+    "Free after all (GB)": "int",
+    "Size (GB)": "float1",
 }
 
 
-def cost_frames(report: Mapping[str, Any], *, cumulative: Sequence[Mapping[str, Any]] = (),
-                agent: Mapping[str, Any] | None = None,
-                storage: Mapping[str, Any] | None = None) -> dict[str, pd.DataFrame]:
+def cost_frames(
+    report: Mapping[str, Any],
+    *,
+    cumulative: Sequence[Mapping[str, Any]] = (),
+    agent: Mapping[str, Any] | None = None,
+    storage: Mapping[str, Any] | None = None,
+) -> dict[str, pd.DataFrame]:
     """The Cost page's tables (``sizing.economics`` reports) with unit-bearing labels:
     Summary, Cloud, Cumulative, and (when given) Agent turns, Checkpoints, SSD, Notes."""
-    summary = pd.DataFrame([
-        ("Configuration", f"{report['units']} x {report['platform']} ({report['parallel']}), "
-                          f"{report['model']} {report['weights']}, {report['engine']}"),
-        ("Context per stream (tokens)", report["context"]),
-        ("Concurrent streams", report["concurrency"]),
-        ("Hours of use per day (h)", report["hours_per_day"]),
-        ("Input share of all tokens", report["input_share"]),
-        ("Life (years)", report["life_years"]),
-        ("Tariff (Rp/kWh)", report["rappen_per_kwh"]),
-        ("USD to CHF (CHF per USD)", report["chf_per_usd"]),
-        ("Hardware (CHF)", report["hardware_chf"]),
-        ("Price complete", report["price_complete"]),
-        ("Not priced", ", ".join(report["unpriced_items"])),
-        ("Output tokens per day", round(report["output_tokens_per_day"])),
-        ("Input tokens per day", round(report["input_tokens_per_day"])),
-        ("Energy per month (CHF)", report["energy_chf_per_month"]),
-        ("Depreciation per month (CHF)", report["depreciation_chf_per_month"]),
-        ("Local CHF per Mtok output", report["chf_per_mtok_output"]),
-        ("Local CHF per Mtok input", report["chf_per_mtok_input"]),
-        ("All-in CHF per Mtok output", report["chf_per_mtok_output_all_in"]),
-    ], columns=["Quantity", "Value"])
-    summary["Value"] = summary["Value"].map(
-        lambda v: round(v, 4) if isinstance(v, float) else v).astype(object)
-    cloud = pd.DataFrame([{
-        "Provider": r["provider"], "Model": r["model"],
-        "Cloud input (USD/Mtok)": r["input_usd_per_mtok"],
-        "Cloud output (USD/Mtok)": r["output_usd_per_mtok"],
-        "Cloud CHF/Mtok input": r["cloud_chf_per_mtok_input"],
-        "Cloud CHF/Mtok output": r["cloud_chf_per_mtok_output"],
-        "Local CHF/Mtok input": report["chf_per_mtok_input"],
-        "Local CHF/Mtok output": report["chf_per_mtok_output"],
-        "Cloud per month (CHF)": r["cloud_chf_per_month"],
-        "Local energy per month (CHF)": report["energy_chf_per_month"],
-        "Break-even (months)": r["break_even_months"],
-        "Pays back within life": r["pays_back_within_life"],
-        "Price date": r["price_date"], "Page date": r["page_date"] or "",
-        "Source": r["source"], "Note": r["note"]} for r in report["cloud"]],
-        columns=["Provider", "Model", "Cloud input (USD/Mtok)", "Cloud output (USD/Mtok)",
-                 "Cloud CHF/Mtok input", "Cloud CHF/Mtok output", "Local CHF/Mtok input",
-                 "Local CHF/Mtok output", "Cloud per month (CHF)",
-                 "Local energy per month (CHF)", "Break-even (months)",
-                 "Pays back within life", "Price date", "Page date", "Source", "Note"])
+    summary = pd.DataFrame(
+        [
+            (
+                "Configuration",
+                f"{report['units']} x {report['platform']} ({report['parallel']}), "
+                f"{report['model']} {report['weights']}, {report['engine']}",
+            ),
+            ("Context per stream (tokens)", report["context"]),
+            ("Concurrent streams", report["concurrency"]),
+            ("Hours of use per day (h)", report["hours_per_day"]),
+            ("Input share of all tokens", report["input_share"]),
+            ("Life (years)", report["life_years"]),
+            ("Tariff (Rp/kWh)", report["rappen_per_kwh"]),
+            ("USD to CHF (CHF per USD)", report["chf_per_usd"]),
+            ("Hardware (CHF)", report["hardware_chf"]),
+            ("Price complete", report["price_complete"]),
+            ("Not priced", ", ".join(report["unpriced_items"])),
+            ("Output tokens per day", round(report["output_tokens_per_day"])),
+            ("Input tokens per day", round(report["input_tokens_per_day"])),
+            ("Energy per month (CHF)", report["energy_chf_per_month"]),
+            ("Depreciation per month (CHF)", report["depreciation_chf_per_month"]),
+            ("Local CHF per Mtok output", report["chf_per_mtok_output"]),
+            ("Local CHF per Mtok input", report["chf_per_mtok_input"]),
+            ("All-in CHF per Mtok output", report["chf_per_mtok_output_all_in"]),
+        ],
+        columns=["Quantity", "Value"],
+    )
+    summary["Value"] = (
+        summary["Value"].map(lambda v: round(v, 4) if isinstance(v, float) else v).astype(object)
+    )
+    cloud = pd.DataFrame(
+        [
+            {
+                "Provider": r["provider"],
+                "Model": r["model"],
+                "Cloud input (USD/Mtok)": r["input_usd_per_mtok"],
+                "Cloud output (USD/Mtok)": r["output_usd_per_mtok"],
+                "Cloud CHF/Mtok input": r["cloud_chf_per_mtok_input"],
+                "Cloud CHF/Mtok output": r["cloud_chf_per_mtok_output"],
+                "Local CHF/Mtok input": report["chf_per_mtok_input"],
+                "Local CHF/Mtok output": report["chf_per_mtok_output"],
+                "Cloud per month (CHF)": r["cloud_chf_per_month"],
+                "Local energy per month (CHF)": report["energy_chf_per_month"],
+                "Break-even (months)": r["break_even_months"],
+                "Pays back within life": r["pays_back_within_life"],
+                "Price date": r["price_date"],
+                "Page date": r["page_date"] or "",
+                "Source": r["source"],
+                "Note": r["note"],
+            }
+            for r in report["cloud"]
+        ],
+        columns=[
+            "Provider",
+            "Model",
+            "Cloud input (USD/Mtok)",
+            "Cloud output (USD/Mtok)",
+            "Cloud CHF/Mtok input",
+            "Cloud CHF/Mtok output",
+            "Local CHF/Mtok input",
+            "Local CHF/Mtok output",
+            "Cloud per month (CHF)",
+            "Local energy per month (CHF)",
+            "Break-even (months)",
+            "Pays back within life",
+            "Price date",
+            "Page date",
+            "Source",
+            "Note",
+        ],
+    )
     out = {"Summary": summary, "Cloud": cloud}
     if cumulative:
         out["Cumulative"] = pd.DataFrame(
-            [{"Month": c["month"], "Series": c["series"],
-              "Cumulative cost (CHF)": c["cumulative_chf"]} for c in cumulative])
+            [
+                {
+                    "Month": c["month"],
+                    "Series": c["series"],
+                    "Cumulative cost (CHF)": c["cumulative_chf"],
+                }
+                for c in cumulative
+            ]
+        )
     if agent is not None:
-        out["Agent turns"] = pd.DataFrame([{
-            "Turn": t["turn"], "Context (tokens)": t["context_tokens"],
-            "Prefilled with caching (tokens)": t["prefilled_tokens_cached"],
-            "Seconds per turn, prefix caching (s)": t["seconds_cached"],
-            "Seconds per turn, no caching (s)": t["seconds_uncached"],
-            "Decode (s)": t["decode_s"]} for t in agent["turns"]])
+        out["Agent turns"] = pd.DataFrame(
+            [
+                {
+                    "Turn": t["turn"],
+                    "Context (tokens)": t["context_tokens"],
+                    "Prefilled with caching (tokens)": t["prefilled_tokens_cached"],
+                    "Seconds per turn, prefix caching (s)": t["seconds_cached"],
+                    "Seconds per turn, no caching (s)": t["seconds_uncached"],
+                    "Decode (s)": t["decode_s"],
+                }
+                for t in agent["turns"]
+            ]
+        )
     if storage is not None:
-        out["Checkpoints"] = pd.DataFrame([{
-            "Model": c["model"], "Weights": c["weights"], "Size (GB)": c["size_gb"]}
-            for c in storage["checkpoints"]])
-        out["SSD"] = pd.DataFrame([{
-            "Platform": r["platform"], "SSD (TB)": r["storage_tb"],
-            "Usable (GB)": r["usable_gb"], "Chosen checkpoints (GB)": r["library_gb"],
-            "Checkpoints that fit": r["models_fit"],
-            "Checkpoints chosen": r["models_in_library"], "All fit": r["all_fit"],
-            "Free after all (GB)": r["free_gb_after_library"],
-            "SSD note": r["storage_note"] or ""} for r in storage["platforms"]])
-    notes = [*report["assumptions"], *(agent or {}).get("assumptions", []),
-             *(storage or {}).get("assumptions", [])]
+        out["Checkpoints"] = pd.DataFrame(
+            [
+                {"Model": c["model"], "Weights": c["weights"], "Size (GB)": c["size_gb"]}
+                for c in storage["checkpoints"]
+            ]
+        )
+        out["SSD"] = pd.DataFrame(
+            [
+                {
+                    "Platform": r["platform"],
+                    "SSD (TB)": r["storage_tb"],
+                    "Usable (GB)": r["usable_gb"],
+                    "Chosen checkpoints (GB)": r["library_gb"],
+                    "Checkpoints that fit": r["models_fit"],
+                    "Checkpoints chosen": r["models_in_library"],
+                    "All fit": r["all_fit"],
+                    "Free after all (GB)": r["free_gb_after_library"],
+                    "SSD note": r["storage_note"] or "",
+                }
+                for r in storage["platforms"]
+            ]
+        )
+    notes = [
+        *report["assumptions"],
+        *(agent or {}).get("assumptions", []),
+        *(storage or {}).get("assumptions", []),
+    ]
     out["Notes"] = pd.DataFrame({"Note": notes})
     return out
 
 
 def cost_markdown(report: Mapping[str, Any], frames: Mapping[str, pd.DataFrame]) -> str:
     """The Cost page as a Markdown document (every text cell escaped)."""
-    sections = {name: markdown_table(df, COST_KINDS) for name, df in frames.items()
-                if name not in ("Notes", "Cumulative")}
-    title = (f"Cost per million tokens: {report['units']} x {report['platform']}, "
-             f"{report['model']} {report['weights']}")
+    sections = {
+        name: markdown_table(df, COST_KINDS)
+        for name, df in frames.items()
+        if name not in ("Notes", "Cumulative")
+    }
+    title = (
+        f"Cost per million tokens: {report['units']} x {report['platform']}, "
+        f"{report['model']} {report['weights']}"
+    )
     notes = list(frames["Notes"]["Note"]) if "Notes" in frames else []
     return markdown_document(md_escape(title), sections, notes=notes)
 
 
-__all__ = ["COST_KINDS", "CSV_MIME", "MARKDOWN_MIME", "XLSX_MIME", "cost_frames",
-           "cost_markdown", "csv_bytes", "markdown_document",
-           "markdown_table", "neutralised", "rounded", "sheet_name", "xlsx_bytes"]
+__all__ = [
+    "COST_KINDS",
+    "CSV_MIME",
+    "MARKDOWN_MIME",
+    "XLSX_MIME",
+    "cost_frames",
+    "cost_markdown",
+    "csv_bytes",
+    "markdown_document",
+    "markdown_table",
+    "neutralised",
+    "rounded",
+    "sheet_name",
+    "xlsx_bytes",
+]

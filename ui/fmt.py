@@ -139,18 +139,26 @@ PRINTF: dict[str, str] = {
     "float1": "%'',.1f",
     "float2": "%'',.2f",
     "float3": "%.3f",
-    "sig2": "%.2g",        # two significant digits: 210, 5.3, 0.35 (rough figures)
+    "sig2": "%.2g",  # two significant digits: 210, 5.3, 0.35 (rough figures)
     "pct": "%+.0f %%",
 }
 
 # Decimals a number keeps in CSV/Excel exports per display kind: what the table shows,
 # except money, which keeps its Rappen (a spreadsheet should add up exactly).
-EXPORT_DECIMALS: dict[str, int] = {"chf": 2, "chf2": 2, "float1": 1, "float2": 2,
-                                   "float3": 3, "pct": 0}
+EXPORT_DECIMALS: dict[str, int] = {
+    "chf": 2,
+    "chf2": 2,
+    "float1": 1,
+    "float2": 2,
+    "float3": 3,
+    "pct": 0,
+}
 INTEGER_KINDS = frozenset({"int", "tokens"})
 
-def column_config(kinds: Mapping[str, str], helps: Mapping[str, str] | None = None
-                  ) -> dict[str, Any]:
+
+def column_config(
+    kinds: Mapping[str, str], helps: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """``st.dataframe`` column configs: Swiss number formats (display only; the data stay
     numeric so columns sort as numbers), checkboxes for booleans, help texts."""
     helps = helps or {}
@@ -158,18 +166,32 @@ def column_config(kinds: Mapping[str, str], helps: Mapping[str, str] | None = No
     for label, kind in kinds.items():
         help_text = helps.get(label) or None
         if kind in PRINTF:
-            out[label] = st.column_config.NumberColumn(label, format=PRINTF[kind],
-                                                       help=help_text)
+            out[label] = st.column_config.NumberColumn(label, format=PRINTF[kind], help=help_text)
         elif kind == "bool":
             out[label] = st.column_config.CheckboxColumn(label, help=help_text)
         elif kind == "link":
             out[label] = st.column_config.LinkColumn(  # show the host, link the page
-                label, help=help_text, display_text=r"https?://(?:www\.)?([^/]+)")
+                label, help=help_text, display_text=r"https?://(?:www\.)?([^/]+)"
+            )
         else:
             out[label] = st.column_config.TextColumn(label, help=help_text)
     return out
 
 
-__all__ = ["DASH", "EXPORT_DECIMALS", "INTEGER_KINDS", "PRINTF", "age_days", "age_label",
-           "chf", "chf_rappen", "column_config", "display_strings", "md_escape",
-           "round_significant", "significant", "swiss_number", "tokens"]
+__all__ = [
+    "DASH",
+    "EXPORT_DECIMALS",
+    "INTEGER_KINDS",
+    "PRINTF",
+    "age_days",
+    "age_label",
+    "chf",
+    "chf_rappen",
+    "column_config",
+    "display_strings",
+    "md_escape",
+    "round_significant",
+    "significant",
+    "swiss_number",
+    "tokens",
+]

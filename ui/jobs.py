@@ -43,9 +43,16 @@ class RefreshJob:
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
-            return {"done": self.done, "total": self.total, "lines": list(self.lines),
-                    "summary": self.summary, "error": self.error, "running": self.running,
-                    "started_at": self.started_at, "finished_at": self.finished_at}
+            return {
+                "done": self.done,
+                "total": self.total,
+                "lines": list(self.lines),
+                "summary": self.summary,
+                "error": self.error,
+                "running": self.running,
+                "started_at": self.started_at,
+                "finished_at": self.finished_at,
+            }
 
 
 class RefreshJobs:
@@ -59,8 +66,9 @@ class RefreshJobs:
         with self._lock:
             return self._jobs.get(db_path)
 
-    def start(self, items: Iterable[Any], db_path: str,
-              fetcher_factory: Callable[[], Any]) -> RefreshJob:
+    def start(
+        self, items: Iterable[Any], db_path: str, fetcher_factory: Callable[[], Any]
+    ) -> RefreshJob:
         """Start a refresh unless one is running on ``db_path`` (then return that one)."""
         targets = [i for i in items if i.price is not None and i.price.url]
         with self._lock:
@@ -75,9 +83,13 @@ class RefreshJobs:
 
             fetcher = fetcher_factory()
             try:
-                summary = refresh(targets, history=PriceHistory(db_path), fetcher=fetcher,
-                                  on_progress=job.progress)
-                with job.lock:   # the summary, then one line per blocked/unreachable host
+                summary = refresh(
+                    targets,
+                    history=PriceHistory(db_path),
+                    fetcher=fetcher,
+                    on_progress=job.progress,
+                )
+                with job.lock:  # the summary, then one line per blocked/unreachable host
                     job.summary = " ".join([summary.describe() + ".", *summary.host_lines()])
             except Exception as exc:  # shown in the page, never a traceback
                 with job.lock:

@@ -25,7 +25,7 @@ from sizing.speculative import CONTENT_TYPES, SPEC_METHODS
 from sizing.workload import DEFAULT_MAX_TTFT_S, DEFAULT_MIN_TOK_S_PER_STREAM
 
 Kind = Literal["str", "int", "float", "bool", "ints", "strs"]
-MAX_RAW_LEN = 400          # longer query values are garbage by construction
+MAX_RAW_LEN = 400  # longer query values are garbage by construction
 
 Choices = Callable[[Catalog], Sequence[str]] | tuple[str, ...] | None
 Default = Callable[[Catalog], Any] | Any
@@ -97,83 +97,153 @@ def default_platform(c: Catalog, family: str | None = None) -> str:
     return min(priced, key=lambda p: p.price.chf).id if priced else own[0].id  # type: ignore[union-attr]
 
 
-PARAMS: dict[str, Param] = {p.name: p for p in (
-    # workload (Compare, Build, Fit)
-    Param("model", "str", "openai/gpt-oss-120b", _model_ids, label="model"),
-    Param("repo", "str", "", pattern=REPO_RE, label="Hugging Face repo id"),
-    Param("weights", "str", "mxfp4", _quant_ids, label="quantization"),
-    Param("kv", "str", "bf16", KV_DTYPES, label="KV cache dtype"),
-    Param("engine", "str", "auto", ("auto", *ENGINE_CHOICES), label="engine"),
-    Param("ctx", "int", 32768, lo=limits.CONTEXT_TOKENS_MIN, hi=limits.CONTEXT_TOKENS_MAX,
-          label="context (tokens)"),
-    Param("spec", "str", "none", SPEC_METHODS, label="speculative decoding"),
-    Param("spec_k", "int", 3, lo=1, hi=16, label="draft tokens per step"),
-    Param("content", "str", "prose", CONTENT_TYPES, label="generated content"),
-    Param("spec_draft", "str", lambda c: c.models[0].id, _model_ids, label="draft model"),
-    Param("spec_accept", "float", 0.7, lo=0.0, hi=0.999, label="draft acceptance per token"),
-    Param("streams", "int", 1, lo=limits.CONCURRENCY_MIN, hi=limits.CONCURRENCY_MAX,
-          label="concurrent streams"),
-    # hardware
-    Param("family", "str", lambda c: c.platforms[0].family, _families, label="platform family"),
-    Param("platform", "str", lambda c: default_platform(c), _platform_ids, label="platform"),
-    Param("units", "ints", lambda c: list(c.defaults.cluster_sizes), lo=limits.UNITS_MIN,
-          hi=limits.UNITS_MAX, max_items=8,
-          label="cluster sizes"),
-    Param("parallel", "str", "auto", ("auto", *PARALLEL_CHOICES), label="layout"),
-    Param("graphs", "str", "auto", ("auto", "on", "off"), label="CUDA graphs"),
-    # "auto" = each platform's default (RoCE on GB10); applied where a platform offers it
-    Param("transport", "str", "auto", lambda c: ("auto", *(t.id for t in c.transports)),
-          label="transport"),
-    # "" = the platform's default; applied to every platform that lists the id
-    Param("mem", "str", "", _memory_setting_ids, label="memory setting"),
-    Param("alt", "bool", True, label="alternatives"),
-    Param("fitonly", "bool", False, label="only configurations that fit"),
-    Param("rank", "str", "cheapest", RANK_CHOICES, label="best option rule"),
-    Param("metric", "str", "per_stream", METRIC_CHOICES, label="speed metric"),
-    # floors of the best option and the planner (sizing.compare.Floors; 0 = none)
-    Param("min_tok_s", "float", DEFAULT_MIN_TOK_S_PER_STREAM, lo=0, hi=100_000,
-          label="minimum decode tok/s per stream"),
-    Param("max_ttft_s", "float", DEFAULT_MAX_TTFT_S, lo=0, hi=1_000_000,
-          label="maximum time to first token (s)"),
-    # costs
-    Param("tariff", "str", lambda c: c.defaults.tariff, _tariff_ids, label="electricity tariff"),
-    Param("hours", "float", lambda c: c.defaults.hours_at_load_per_day,
-          lo=limits.HOURS_MIN, hi=limits.HOURS_MAX,
-          label="hours at load per day"),
-    # build
-    Param("n", "int", 2, lo=limits.UNITS_MIN, hi=limits.UNITS_MAX, label="units to build"),
-    Param("design", "str", "auto", DESIGN_CHOICES, label="network design"),
-    Param("plan", "str", "", pattern=PLAN_RE, label="deployment plan"),
-    Param("sub_model", "str", "openai/gpt-oss-20b", _model_ids, label="sub-agent model"),
-    Param("sub_weights", "str", "mxfp4", _quant_ids, label="sub-agent quantization"),
-    Param("sub_count", "int", 2, lo=0, hi=1024, label="sub-agent streams"),
-    # plan (requirements)
-    Param("req_model", "str", "openai/gpt-oss-120b", _model_ids, label="main-agent model"),
-    Param("req_weights", "str", "mxfp4", _quant_ids, label="main-agent quantization"),
-    Param("req_streams", "int", 1, lo=1, hi=1024, label="main-agent streams"),
-    Param("req_min", "float", 20.0, lo=0.1, hi=100_000, label="main-agent min tok/s"),
-    Param("req_target", "float", 0.0, lo=0, hi=100_000, label="main-agent target tok/s"),
-    Param("req_sub_count", "int", 0, lo=0, hi=1024, label="sub-agent streams"),
-    Param("req_sub_model", "str", "openai/gpt-oss-20b", _model_ids, label="sub-agent model"),
-    Param("req_sub_weights", "str", "mxfp4", _quant_ids, label="sub-agent quantization"),
-    Param("req_sub_min", "float", 15.0, lo=0.1, hi=100_000, label="sub-agent min tok/s"),
-    Param("req_ctx", "int", 32768, lo=limits.CONTEXT_TOKENS_MIN, hi=limits.CONTEXT_TOKENS_MAX,
-          label="required context"),
-    Param("req_kv", "str", "bf16", KV_DTYPES, label="KV cache dtype"),
-    Param("budget", "int", 10_000, lo=1, hi=10_000_000, label="budget (CHF)"),
-    Param("power_cap", "int", 0, lo=0, hi=100_000, label="power cap (W)"),
-    Param("min_mem", "int", 0, lo=0, hi=100_000, label="minimum raw memory (GB)"),
-    Param("req_families", "strs", _families, _families, max_items=10, label="families"),
-    Param("req_units", "ints", lambda _c: list(range(1, 9)), lo=1, hi=64, max_items=12,
-          label="unit counts"),
-    # fit
-    Param("fit_quants", "strs", lambda _c: ["bf16", "fp8", "nvfp4", "mxfp4", "int4", "q4_k_m"],
-          _quant_ids, max_items=8, label="quantizations"),
-    Param("min_ctx", "int", 32768, lo=limits.CONTEXT_TOKENS_MIN, hi=limits.CONTEXT_TOKENS_MAX,
-          label="minimum context"),
-    # prices
-    Param("item", "str", "", _item_ids, label="price item"),
-)}
+PARAMS: dict[str, Param] = {
+    p.name: p
+    for p in (
+        # workload (Compare, Build, Fit)
+        Param("model", "str", "openai/gpt-oss-120b", _model_ids, label="model"),
+        Param("repo", "str", "", pattern=REPO_RE, label="Hugging Face repo id"),
+        Param("weights", "str", "mxfp4", _quant_ids, label="quantization"),
+        Param("kv", "str", "bf16", KV_DTYPES, label="KV cache dtype"),
+        Param("engine", "str", "auto", ("auto", *ENGINE_CHOICES), label="engine"),
+        Param(
+            "ctx",
+            "int",
+            32768,
+            lo=limits.CONTEXT_TOKENS_MIN,
+            hi=limits.CONTEXT_TOKENS_MAX,
+            label="context (tokens)",
+        ),
+        Param("spec", "str", "none", SPEC_METHODS, label="speculative decoding"),
+        Param("spec_k", "int", 3, lo=1, hi=16, label="draft tokens per step"),
+        Param("content", "str", "prose", CONTENT_TYPES, label="generated content"),
+        Param("spec_draft", "str", lambda c: c.models[0].id, _model_ids, label="draft model"),
+        Param("spec_accept", "float", 0.7, lo=0.0, hi=0.999, label="draft acceptance per token"),
+        Param(
+            "streams",
+            "int",
+            1,
+            lo=limits.CONCURRENCY_MIN,
+            hi=limits.CONCURRENCY_MAX,
+            label="concurrent streams",
+        ),
+        # hardware
+        Param("family", "str", lambda c: c.platforms[0].family, _families, label="platform family"),
+        Param("platform", "str", lambda c: default_platform(c), _platform_ids, label="platform"),
+        Param(
+            "units",
+            "ints",
+            lambda c: list(c.defaults.cluster_sizes),
+            lo=limits.UNITS_MIN,
+            hi=limits.UNITS_MAX,
+            max_items=8,
+            label="cluster sizes",
+        ),
+        Param("parallel", "str", "auto", ("auto", *PARALLEL_CHOICES), label="layout"),
+        Param("graphs", "str", "auto", ("auto", "on", "off"), label="CUDA graphs"),
+        # "auto" = each platform's default (RoCE on GB10); applied where a platform offers it
+        Param(
+            "transport",
+            "str",
+            "auto",
+            lambda c: ("auto", *(t.id for t in c.transports)),
+            label="transport",
+        ),
+        # "" = the platform's default; applied to every platform that lists the id
+        Param("mem", "str", "", _memory_setting_ids, label="memory setting"),
+        Param("alt", "bool", True, label="alternatives"),
+        Param("fitonly", "bool", False, label="only configurations that fit"),
+        Param("rank", "str", "cheapest", RANK_CHOICES, label="best option rule"),
+        Param("metric", "str", "per_stream", METRIC_CHOICES, label="speed metric"),
+        # floors of the best option and the planner (sizing.compare.Floors; 0 = none)
+        Param(
+            "min_tok_s",
+            "float",
+            DEFAULT_MIN_TOK_S_PER_STREAM,
+            lo=0,
+            hi=100_000,
+            label="minimum decode tok/s per stream",
+        ),
+        Param(
+            "max_ttft_s",
+            "float",
+            DEFAULT_MAX_TTFT_S,
+            lo=0,
+            hi=1_000_000,
+            label="maximum time to first token (s)",
+        ),
+        # costs
+        Param(
+            "tariff", "str", lambda c: c.defaults.tariff, _tariff_ids, label="electricity tariff"
+        ),
+        Param(
+            "hours",
+            "float",
+            lambda c: c.defaults.hours_at_load_per_day,
+            lo=limits.HOURS_MIN,
+            hi=limits.HOURS_MAX,
+            label="hours at load per day",
+        ),
+        # build
+        Param("n", "int", 2, lo=limits.UNITS_MIN, hi=limits.UNITS_MAX, label="units to build"),
+        Param("design", "str", "auto", DESIGN_CHOICES, label="network design"),
+        Param("plan", "str", "", pattern=PLAN_RE, label="deployment plan"),
+        Param("sub_model", "str", "openai/gpt-oss-20b", _model_ids, label="sub-agent model"),
+        Param("sub_weights", "str", "mxfp4", _quant_ids, label="sub-agent quantization"),
+        Param("sub_count", "int", 2, lo=0, hi=1024, label="sub-agent streams"),
+        # plan (requirements)
+        Param("req_model", "str", "openai/gpt-oss-120b", _model_ids, label="main-agent model"),
+        Param("req_weights", "str", "mxfp4", _quant_ids, label="main-agent quantization"),
+        Param("req_streams", "int", 1, lo=1, hi=1024, label="main-agent streams"),
+        Param("req_min", "float", 20.0, lo=0.1, hi=100_000, label="main-agent min tok/s"),
+        Param("req_target", "float", 0.0, lo=0, hi=100_000, label="main-agent target tok/s"),
+        Param("req_sub_count", "int", 0, lo=0, hi=1024, label="sub-agent streams"),
+        Param("req_sub_model", "str", "openai/gpt-oss-20b", _model_ids, label="sub-agent model"),
+        Param("req_sub_weights", "str", "mxfp4", _quant_ids, label="sub-agent quantization"),
+        Param("req_sub_min", "float", 15.0, lo=0.1, hi=100_000, label="sub-agent min tok/s"),
+        Param(
+            "req_ctx",
+            "int",
+            32768,
+            lo=limits.CONTEXT_TOKENS_MIN,
+            hi=limits.CONTEXT_TOKENS_MAX,
+            label="required context",
+        ),
+        Param("req_kv", "str", "bf16", KV_DTYPES, label="KV cache dtype"),
+        Param("budget", "int", 10_000, lo=1, hi=10_000_000, label="budget (CHF)"),
+        Param("power_cap", "int", 0, lo=0, hi=100_000, label="power cap (W)"),
+        Param("min_mem", "int", 0, lo=0, hi=100_000, label="minimum raw memory (GB)"),
+        Param("req_families", "strs", _families, _families, max_items=10, label="families"),
+        Param(
+            "req_units",
+            "ints",
+            lambda _c: list(range(1, 9)),
+            lo=1,
+            hi=64,
+            max_items=12,
+            label="unit counts",
+        ),
+        # fit
+        Param(
+            "fit_quants",
+            "strs",
+            lambda _c: ["bf16", "fp8", "nvfp4", "mxfp4", "int4", "q4_k_m"],
+            _quant_ids,
+            max_items=8,
+            label="quantizations",
+        ),
+        Param(
+            "min_ctx",
+            "int",
+            32768,
+            lo=limits.CONTEXT_TOKENS_MIN,
+            hi=limits.CONTEXT_TOKENS_MAX,
+            label="minimum context",
+        ),
+        # prices
+        Param("item", "str", "", _item_ids, label="price item"),
+    )
+}
 
 
 # --------------------------------------------------------------------------- pure parsing
@@ -191,8 +261,10 @@ def _number(param: Param, text: str, cast: type) -> float | int:
     too_low = param.lo is not None and value < param.lo
     too_high = param.hi is not None and value > param.hi
     if too_low or too_high:
-        raise ParamError(f"'{param.name}': {value} is outside {param.lo or 0:g}…"
-                         f"{param.hi if param.hi is not None else math.inf:g}")
+        raise ParamError(
+            f"'{param.name}': {value} is outside {param.lo or 0:g}…"
+            f"{param.hi if param.hi is not None else math.inf:g}"
+        )
     return value
 
 
@@ -258,8 +330,12 @@ def parse_value(param: Param, raw: str | Sequence[str], catalog: Catalog) -> Any
             return _choice(param, text, catalog)
 
 
-def parse_query(query: Mapping[str, str | Sequence[str]], catalog: Catalog, *,
-                params: Mapping[str, Param] = PARAMS) -> tuple[dict[str, Any], list[str]]:
+def parse_query(
+    query: Mapping[str, str | Sequence[str]],
+    catalog: Catalog,
+    *,
+    params: Mapping[str, Param] = PARAMS,
+) -> tuple[dict[str, Any], list[str]]:
     """(valid values by name, warnings) from a query mapping; never raises."""
     values: dict[str, Any] = {}
     warnings: list[str] = []
@@ -289,8 +365,9 @@ def encode_value(param: Param, value: Any) -> str:
     return str(value)
 
 
-def encode_query(values: Mapping[str, Any], names: Iterable[str], *,
-                 params: Mapping[str, Param] = PARAMS) -> dict[str, str]:
+def encode_query(
+    values: Mapping[str, Any], names: Iterable[str], *, params: Mapping[str, Param] = PARAMS
+) -> dict[str, str]:
     """Query dict for ``names`` (skipping missing and empty values)."""
     out: dict[str, str] = {}
     for name in names:
@@ -298,5 +375,14 @@ def encode_query(values: Mapping[str, Any], names: Iterable[str], *,
             out[name] = encode_value(params[name], values[name])
     return out
 
-__all__ = ["PARAMS", "Param", "ParamError", "default_platform", "encode_query",
-           "encode_value", "parse_query", "parse_value"]
+
+__all__ = [
+    "PARAMS",
+    "Param",
+    "ParamError",
+    "default_platform",
+    "encode_query",
+    "encode_value",
+    "parse_query",
+    "parse_value",
+]

@@ -95,15 +95,19 @@ def prices_version() -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _price_state(version: str, catalog_key: str  # noqa: ARG001  (cache key)
-                 ) -> tuple[dict[str, PriceQuote] | None, str | None]:
+def _price_state(
+    version: str,
+    catalog_key: str,  # noqa: ARG001  (cache key)
+) -> tuple[dict[str, PriceQuote] | None, str | None]:
     """(effective prices or None, one-line problem with the database or None)."""
     db = Path(version.split("|", 1)[0])
     if not db.exists():
         return None, None
-    try:   # read-only: the app never waits for a refresh's write lock
-        return (pricing_effective_prices(catalog().priced_items(),
-                                         PriceHistory(db, read_only=True)), None)
+    try:  # read-only: the app never waits for a refresh's write lock
+        return (
+            pricing_effective_prices(catalog().priced_items(), PriceHistory(db, read_only=True)),
+            None,
+        )
     except HistoryError as exc:
         return None, str(exc)
 
@@ -134,9 +138,11 @@ def price_source_text() -> str:
     """Which prices the figures use, in the CLI's words ("prices: effective — price history
     …: 2 scraped, 1 manual; …" or "prices: catalog — …"): the app and the CLI use the same
     effective prices by default (``pricing.sources.price_source``)."""
-    if prices_problem():     # the page's warning names the database and the reason once
-        return ("prices: catalog — catalog list prices (the price history cannot be used; "
-                "see the warning at the top of the page)")
+    if prices_problem():  # the page's warning names the database and the reason once
+        return (
+            "prices: catalog — catalog list prices (the price history cannot be used; "
+            "see the warning at the top of the page)"
+        )
     return _price_source(prices_version(), catalog_version())
 
 
@@ -153,7 +159,7 @@ def safe_filename(name: str) -> str:
     return cleaned or "config.json"
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)   # frozen: shared, never copied
+@st.cache_resource(show_spinner=False, max_entries=16)  # frozen: shared, never copied
 def uploaded_model(data: bytes, filename: str = "config.json") -> ModelArch:
     """A ModelArch from an uploaded Hugging Face ``config.json`` (parsed as JSON only).
 
@@ -162,8 +168,12 @@ def uploaded_model(data: bytes, filename: str = "config.json") -> ModelArch:
     name = safe_filename(filename)
     raw = parse_config_bytes(data, filename=name)
     model_id = raw.get("_name_or_path") if isinstance(raw.get("_name_or_path"), str) else None
-    return model_from_config(raw, model_id=model_id or name.removesuffix(".json"),
-                             source=f"uploaded {name}", filename=name)
+    return model_from_config(
+        raw,
+        model_id=model_id or name.removesuffix(".json"),
+        source=f"uploaded {name}",
+        filename=name,
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=16, ttl=3600)
@@ -194,10 +204,10 @@ def _session_catalog(base_key: str, custom: tuple[CustomRef, ...]) -> Catalog:  
         try:
             model = uploaded_model(data, name) if kind == "upload" else hub_model(name)
         except (CatalogError, HubError):
-            continue                      # the page that took it showed the error
+            continue  # the page that took it showed the error
         if model.id.lower() in ids:
             if kind == "repo":
-                continue                  # a catalog model by its own id
+                continue  # a catalog model by its own id
             model = model.model_copy(update={"id": f"{model.id}-uploaded"})
         ids.add(model.id.lower())
         extra.append(model)
@@ -218,11 +228,20 @@ def with_memory_setting(cat: Catalog, memory_setting: str) -> Catalog:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def comparison(workload: Workload, platforms: tuple[str, ...], units: tuple[int, ...],
-               parallel: str | None, tariff: str, hours_at_load_per_day: float,
-               prices_key: str, catalog_key: str, config: bytes | None = None,
-               config_name: str = "config.json", repo: str = "",
-               memory_setting: str = "") -> pd.DataFrame:
+def comparison(
+    workload: Workload,
+    platforms: tuple[str, ...],
+    units: tuple[int, ...],
+    parallel: str | None,
+    tariff: str,
+    hours_at_load_per_day: float,
+    prices_key: str,
+    catalog_key: str,
+    config: bytes | None = None,
+    config_name: str = "config.json",
+    repo: str = "",
+    memory_setting: str = "",
+) -> pd.DataFrame:
     """``sizing.compare.compare`` -- one vectorized pass that also returns every figure the
     page shows (per-unit memory breakdown, rough-figure flags, assumptions, price dates) --
     + labels + display columns (cached). Engine "auto" (None) = per platform the first
@@ -230,52 +249,82 @@ def comparison(workload: Workload, platforms: tuple[str, ...], units: tuple[int,
     ``tables.auto_engine``). ``memory_setting``: a platform memory setting id ("" =
     defaults); the ``memory_setting`` column names the one in force per row."""
     cat = with_memory_setting(catalog(), memory_setting)
-    df = compare(workload, cat, platforms=list(platforms), units=units, parallel=parallel,
-                 prices=_effective_prices(prices_key, catalog_key), tariff=tariff,
-                 hours_at_load_per_day=hours_at_load_per_day,
-                 model=custom_model(config, config_name, repo))
+    df = compare(
+        workload,
+        cat,
+        platforms=list(platforms),
+        units=units,
+        parallel=parallel,
+        prices=_effective_prices(prices_key, catalog_key),
+        tariff=tariff,
+        hours_at_load_per_day=hours_at_load_per_day,
+        model=custom_model(config, config_name, repo),
+    )
     df = tables.add_labels(df)
-    df["memory_setting"] = [getattr(cat.platform(pid).memory_setting, "label", None)
-                            for pid in df["platform"]]
+    df["memory_setting"] = [
+        getattr(cat.platform(pid).memory_setting, "label", None) for pid in df["platform"]
+    ]
     return tables.with_display_columns(df)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def bom(platform: str, units: int, design: str | None, prices_key: str,
-        catalog_key: str) -> BillOfMaterials:
+def bom(
+    platform: str, units: int, design: str | None, prices_key: str, catalog_key: str
+) -> BillOfMaterials:
     """Bill of materials at effective prices (raises TopologyError/ScenarioError)."""
-    return bill_of_materials(catalog(), platform, units,
-                             prices=_effective_prices(prices_key, catalog_key), design=design)
+    return bill_of_materials(
+        catalog(), platform, units, prices=_effective_prices(prices_key, catalog_key), design=design
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def upgrade_chf(platform: str, from_units: int, to_units: int, prices_key: str,
-                catalog_key: str) -> float:
+def upgrade_chf(
+    platform: str, from_units: int, to_units: int, prices_key: str, catalog_key: str
+) -> float:
     """Extra CHF from ``from_units`` to ``to_units`` (raises ValueError without prices)."""
-    return upgrade_cost(catalog(), platform, from_units, to_units,
-                        prices=_effective_prices(prices_key, catalog_key))
+    return upgrade_cost(
+        catalog(), platform, from_units, to_units, prices=_effective_prices(prices_key, catalog_key)
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def upgrade(platform: str, from_units: int, to_units: int, prices_key: str,
-            catalog_key: str) -> Upgrade:
+def upgrade(
+    platform: str, from_units: int, to_units: int, prices_key: str, catalog_key: str
+) -> Upgrade:
     """The upgrade shopping list ``from_units`` -> ``to_units`` at effective prices
     (``sizing.upgrade.upgrade_path``; raises TopologyError/ScenarioError)."""
-    return upgrade_path(catalog(), platform, from_units, to_units,
-                        prices=_effective_prices(prices_key, catalog_key))
+    return upgrade_path(
+        catalog(), platform, from_units, to_units, prices=_effective_prices(prices_key, catalog_key)
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def fit_grid(platform: str, units: tuple[int, ...], quants: tuple[str, ...],
-             models: tuple[str, ...], kv_dtype: str, engine: str | None, streams: int,
-             min_context_tokens: int, catalog_key: str,  # noqa: ARG001  (cache key)
-             custom: tuple[CustomRef, ...] = (), memory_setting: str = "") -> pd.DataFrame:
+def fit_grid(
+    platform: str,
+    units: tuple[int, ...],
+    quants: tuple[str, ...],
+    models: tuple[str, ...],
+    kv_dtype: str,
+    engine: str | None,
+    streams: int,
+    min_context_tokens: int,
+    catalog_key: str,  # noqa: ARG001  (cache key)
+    custom: tuple[CustomRef, ...] = (),
+    memory_setting: str = "",
+) -> pd.DataFrame:
     """Which model fits at which quant and unit count (``ui.tables.fit_grid``, cached);
     ``memory_setting`` as in `comparison`."""
-    return tables.fit_grid(with_memory_setting(session_catalog(custom), memory_setting),
-                           platform, units, quants, models,
-                           kv_dtype=kv_dtype, engine=engine, streams=streams,
-                           min_context_tokens=min_context_tokens)
+    return tables.fit_grid(
+        with_memory_setting(session_catalog(custom), memory_setting),
+        platform,
+        units,
+        quants,
+        models,
+        kv_dtype=kv_dtype,
+        engine=engine,
+        streams=streams,
+        min_context_tokens=min_context_tokens,
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -285,16 +334,31 @@ def calibration(catalog_key: str, data_key: str) -> tuple[pd.DataFrame, dict[str
     from sizing.calibrate import run_calibration  # noqa: PLC0415  (Calibration page only)
 
     result = run_calibration(catalog(), BENCHMARKS_PATH)
-    rows = pd.DataFrame([{
-        "row": r.row, "label": r.label, "family": r.family or "–", "engine": r.engine or "–",
-        "measured_decode": r.measured_decode, "predicted_decode": r.predicted_decode,
-        "decode_error_pct": None if r.decode_error is None else 100 * r.decode_error,
-        "measured_prefill": r.measured_prefill, "predicted_prefill": r.predicted_prefill,
-        "prefill_error_pct": None if r.prefill_error is None else 100 * r.prefill_error,
-        "skip_reason": r.skip_reason or "", "source_url": r.source_url,
-    } for r in result.rows])
-    stats = {"decode_mape": result.mape("decode"), "prefill_mape": result.mape("prefill"),
-             "evaluated": float(len(result.evaluated)), "skipped": float(len(result.skipped))}
+    rows = pd.DataFrame(
+        [
+            {
+                "row": r.row,
+                "label": r.label,
+                "family": r.family or "–",
+                "engine": r.engine or "–",
+                "measured_decode": r.measured_decode,
+                "predicted_decode": r.predicted_decode,
+                "decode_error_pct": None if r.decode_error is None else 100 * r.decode_error,
+                "measured_prefill": r.measured_prefill,
+                "predicted_prefill": r.predicted_prefill,
+                "prefill_error_pct": None if r.prefill_error is None else 100 * r.prefill_error,
+                "skip_reason": r.skip_reason or "",
+                "source_url": r.source_url,
+            }
+            for r in result.rows
+        ]
+    )
+    stats = {
+        "decode_mape": result.mape("decode"),
+        "prefill_mape": result.mape("prefill"),
+        "evaluated": float(len(result.evaluated)),
+        "skipped": float(len(result.skipped)),
+    }
     return rows, stats
 
 
@@ -312,18 +376,31 @@ def price_points(item_id: str, prices_key: str) -> pd.DataFrame:
     try:
         history = PriceHistory(db, read_only=True)
         attempts, manual = history.attempts(item_id), history.manual_prices(item_id)
-    except HistoryError:            # reported once per page by widgets.page_start
+    except HistoryError:  # reported once per page by widgets.page_start
         return pd.DataFrame(columns=cols)
     rows = []
     for a in attempts:
-        rows.append({"when": a.price_as_of, "chf": None if a.price_rappen is None
-                     else a.price_rappen / 100,
-                     "kind": "scraped" if a.outcome == "ok" else
-                     ("suspect" if a.outcome == "suspect" else "failed"),
-                     "outcome": a.outcome, "detail": a.detail[:200]})
+        rows.append(
+            {
+                "when": a.price_as_of,
+                "chf": None if a.price_rappen is None else a.price_rappen / 100,
+                "kind": "scraped"
+                if a.outcome == "ok"
+                else ("suspect" if a.outcome == "suspect" else "failed"),
+                "outcome": a.outcome,
+                "detail": a.detail[:200],
+            }
+        )
     for m in manual:
-        rows.append({"when": m.set_at, "chf": m.price_rappen / 100, "kind": "manual",
-                     "outcome": "manual", "detail": m.note[:200]})
+        rows.append(
+            {
+                "when": m.set_at,
+                "chf": m.price_rappen / 100,
+                "kind": "manual",
+                "outcome": "manual",
+                "detail": m.note[:200],
+            }
+        )
     return pd.DataFrame(rows, columns=cols).sort_values("when").reset_index(drop=True)
 
 
@@ -333,9 +410,11 @@ def import_saved_pages(pages: list[tuple[str, bytes]], saved_at: datetime) -> li
     from pricing.saved import SavedPage  # noqa: PLC0415  (Prices page import only)
     from pricing.saved import import_saved_pages as run_import  # noqa: PLC0415
 
-
-    return run_import([SavedPage(name, data, saved_at) for name, data in pages],
-                      catalog().priced_items(), history=PriceHistory(prices_db_path()))
+    return run_import(
+        [SavedPage(name, data, saved_at) for name, data in pages],
+        catalog().priced_items(),
+        history=PriceHistory(prices_db_path()),
+    )
 
 
 def set_manual_price(item_id: str, rappen: int, note: str) -> None:
@@ -345,9 +424,12 @@ def set_manual_price(item_id: str, rappen: int, note: str) -> None:
 
 # --------------------------------------------------------------------------- figures
 FIGURES: dict[str, Callable[..., Any]] = {
-    "price_vs_speed": charts.price_vs_speed, "memory_bars": charts.memory_bars,
-    "scaling": charts.scaling, "fit_heatmap": charts.fit_heatmap,
-    "calibration_scatter": charts.calibration_scatter, "price_history": charts.price_history,
+    "price_vs_speed": charts.price_vs_speed,
+    "memory_bars": charts.memory_bars,
+    "scaling": charts.scaling,
+    "fit_heatmap": charts.fit_heatmap,
+    "calibration_scatter": charts.calibration_scatter,
+    "price_history": charts.price_history,
     "cost_over_time": charts.cost_over_time,
 }
 
@@ -355,8 +437,7 @@ FIGURES: dict[str, Callable[..., Any]] = {
 # the columns each builder reads (besides ``y`` and the memory ``parts``): only these are
 # hashed for the cache key, which keeps a warm rerun cheap
 FIGURE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "price_vs_speed": ("config", "family", "fits", "price_chf", "price_complete",
-                       "unpriced_parts"),
+    "price_vs_speed": ("config", "family", "fits", "price_chf", "price_complete", "unpriced_parts"),
     "memory_bars": ("config", "usable_gib_per_unit", "price_complete"),
     "scaling": ("platform", "units", "parallel", "price_complete", "unpriced_parts"),
 }
@@ -372,8 +453,11 @@ def figure(builder: str, data: pd.DataFrame, /, **kwargs: Any) -> Any:
     is the slowest part of a rerun, and a cached figure is not copied)."""
     needed = FIGURE_COLUMNS.get(builder)
     if needed is not None:
-        wanted = [*needed, *([kwargs["y"]] if "y" in kwargs else []),
-                  *(col for col, _ in kwargs.get("parts", ()))]
+        wanted = [
+            *needed,
+            *([kwargs["y"]] if "y" in kwargs else []),
+            *(col for col, _ in kwargs.get("parts", ())),
+        ]
         data = data[[c for c in dict.fromkeys(wanted) if c in data.columns]]
     return _figure(builder, data, **kwargs)
 
@@ -394,15 +478,22 @@ def cloud_prices() -> Any:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def cost_estimate(workload: Workload, platform: str, units: int, parallel: str | None,
-                  prices_key: str, catalog_key: str) -> dict[str, Any]:
+def cost_estimate(
+    workload: Workload,
+    platform: str,
+    units: int,
+    parallel: str | None,
+    prices_key: str,
+    catalog_key: str,
+) -> dict[str, Any]:
     """The estimate (CLI JSON) of `parallel` (None = the best layout,
     ``sizing.compare.best_estimate``) at effective prices, with the bill of materials'
     completeness (``price_complete``, ``unpriced_items``) as ``sizing cost`` reports it."""
     cat = catalog()
     prices = _effective_prices(prices_key, catalog_key)
-    d = best_estimate(workload, cat, platform, units, parallel=parallel, prices=prices,
-                      engine=workload.engine).to_dict()
+    d = best_estimate(
+        workload, cat, platform, units, parallel=parallel, prices=prices, engine=workload.engine
+    ).to_dict()
     b = bill_of_materials(cat, platform, units, prices=prices)
     d["price_complete"] = b.price_complete
     d["unpriced_items"] = [*b.missing_prices, *b.unpriced_items]
@@ -410,23 +501,44 @@ def cost_estimate(workload: Workload, platform: str, units: int, parallel: str |
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def agent_session(workload: Workload, platform: str, units: int, parallel: str,
-                  engine: str, start_tokens: int, tokens_per_turn: int,
-                  output_tokens_per_turn: int, turns: int,
-                  catalog_key: str) -> dict[str, Any]:  # noqa: ARG001  (cache key)
+def agent_session(
+    workload: Workload,
+    platform: str,
+    units: int,
+    parallel: str,
+    engine: str,
+    start_tokens: int,
+    tokens_per_turn: int,
+    output_tokens_per_turn: int,
+    turns: int,
+    catalog_key: str,  # noqa: ARG001  (cache key)
+) -> dict[str, Any]:
     """``sizing.economics.agent_report`` of one configuration (raises ScenarioError)."""
     from sizing.economics import agent_report  # noqa: PLC0415  (Cost page only)
 
     cat = catalog()
-    r = resolve(scenario_for(workload, platform, units, parallel, engine,
-                             offered_transport(workload, cat, platform)), cat)
-    return agent_report(r, cat, start_tokens=start_tokens, tokens_per_turn=tokens_per_turn,
-                        output_tokens_per_turn=output_tokens_per_turn, turns=turns)
+    r = resolve(
+        scenario_for(
+            workload, platform, units, parallel, engine, offered_transport(workload, cat, platform)
+        ),
+        cat,
+    )
+    return agent_report(
+        r,
+        cat,
+        start_tokens=start_tokens,
+        tokens_per_turn=tokens_per_turn,
+        output_tokens_per_turn=output_tokens_per_turn,
+        turns=turns,
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def storage(checkpoints: tuple[tuple[str, str], ...], os_reserve_gb: float,
-            catalog_key: str) -> dict[str, Any]:  # noqa: ARG001  (cache key)
+def storage(
+    checkpoints: tuple[tuple[str, str], ...],
+    os_reserve_gb: float,
+    catalog_key: str,  # noqa: ARG001  (cache key)
+) -> dict[str, Any]:
     """``sizing.economics.storage_report`` over every catalog platform."""
     from sizing.economics import storage_report  # noqa: PLC0415  (Cost page only)
 
@@ -450,29 +562,54 @@ def refresh_jobs() -> RefreshJobs:
 
 def start_refresh() -> RefreshJob:
     """Refresh every catalog item with a price URL into the price database (background)."""
-    return refresh_jobs().start(list(catalog().priced_items()), str(prices_db_path()),
-                                make_fetcher)
+    return refresh_jobs().start(list(catalog().priced_items()), str(prices_db_path()), make_fetcher)
 
 
 def current_refresh() -> RefreshJob | None:
     return refresh_jobs().get(str(prices_db_path()))
 
 
-__all__ = ["BENCHMARKS_PATH", "benchmarks_version", "bom",
-           "calibration", "catalog", "catalog_version", "comparison", "current_refresh",
-           "effective_prices", "fit_grid", "import_saved_pages", "make_fetcher",
-           "price_points", "prices_db_path", "prices_problem", "prices_version", "refresh_jobs",
-           "safe_filename",
-           "set_manual_price", "shown_prices", "start_refresh", "upgrade_chf",
-           "uploaded_model"]
+__all__ = [
+    "BENCHMARKS_PATH",
+    "benchmarks_version",
+    "bom",
+    "calibration",
+    "catalog",
+    "catalog_version",
+    "comparison",
+    "current_refresh",
+    "effective_prices",
+    "fit_grid",
+    "import_saved_pages",
+    "make_fetcher",
+    "price_points",
+    "prices_db_path",
+    "prices_problem",
+    "prices_version",
+    "refresh_jobs",
+    "safe_filename",
+    "set_manual_price",
+    "shown_prices",
+    "start_refresh",
+    "upgrade_chf",
+    "uploaded_model",
+]
 
 
 # --------------------------------------------------------------------------- plans
 @st.cache_data(show_spinner=False, max_entries=64)
-def deployment_plan(platform: str, units: int, groups: tuple[tuple[int, str], ...] | None,
-                    main: Any, sub: Any, context_tokens: int, kv_dtype: str,
-                    catalog_key: str, custom: tuple[CustomRef, ...] = (),  # noqa: ARG001  (cache key)
-                    memory_setting: str = "") -> Any:
+def deployment_plan(
+    platform: str,
+    units: int,
+    groups: tuple[tuple[int, str], ...] | None,
+    main: Any,
+    sub: Any,
+    context_tokens: int,
+    kv_dtype: str,
+    catalog_key: str,  # noqa: ARG001  (cache key)
+    custom: tuple[CustomRef, ...] = (),
+    memory_setting: str = "",
+) -> Any:
     """Evaluate a deployment plan (``groups`` = ((units, "m"|"s"|"ms"), ...)) or, when
     ``groups`` is None, the planner's best plan (``sizing.planner``). ``main``/``sub`` are
     ``sizing.requirements.Serve``; ``sub`` may be None; ``memory_setting`` as in `comparison`."""
@@ -481,17 +618,29 @@ def deployment_plan(platform: str, units: int, groups: tuple[tuple[int, str], ..
     serves = [main] + ([sub] if sub is not None else [])
     cat = with_memory_setting(session_catalog(custom), memory_setting)
     if groups is None:
-        return best_plan(cat, platform, units, serves, context_tokens=context_tokens,
-                         kv_dtype=kv_dtype)
-    specs = [GroupSpec(n, tuple(s for s, letter in ((main, "m"), (sub, "s"))
-                                if s is not None and letter in roles)) for n, roles in groups]
-    return evaluate_plan(cat, platform, specs, context_tokens=context_tokens,
-                         kv_dtype=kv_dtype)
+        return best_plan(
+            cat, platform, units, serves, context_tokens=context_tokens, kv_dtype=kv_dtype
+        )
+    specs = [
+        GroupSpec(
+            n,
+            tuple(
+                s for s, letter in ((main, "m"), (sub, "s")) if s is not None and letter in roles
+            ),
+        )
+        for n, roles in groups
+    ]
+    return evaluate_plan(cat, platform, specs, context_tokens=context_tokens, kv_dtype=kv_dtype)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def planner(requirements: dict[str, Any], prices_key: str, catalog_key: str,
-            custom: tuple[CustomRef, ...] = (), memory_setting: str = "") -> Any:
+def planner(
+    requirements: dict[str, Any],
+    prices_key: str,
+    catalog_key: str,
+    custom: tuple[CustomRef, ...] = (),
+    memory_setting: str = "",
+) -> Any:
     """``sizing.planner.plan`` on a requirements mapping (validated by sizing.requirements).
 
     Raises RequirementsError with a readable one-line message for invalid input.

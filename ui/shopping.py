@@ -31,36 +31,51 @@ LINE_COLUMNS: list[Column] = [
     Column("caveat", "Known issue", "text"),
 ]
 ALTERNATIVE_COLUMNS: list[Column] = [
-    Column("alternative_to", "Instead of", "text"), *LINE_COLUMNS[:4],
-    Column("saving_chf", "Saving (CHF)", "chf"), *LINE_COLUMNS[4:]]
+    Column("alternative_to", "Instead of", "text"),
+    *LINE_COLUMNS[:4],
+    Column("saving_chf", "Saving (CHF)", "chf"),
+    *LINE_COLUMNS[4:],
+]
 UPGRADE_COLUMNS: list[Column] = [
-    Column("from_units", "From (units)", "int"), Column("to_units", "To (units)", "int"),
+    Column("from_units", "From (units)", "int"),
+    Column("to_units", "To (units)", "int"),
     Column("extra_chf", "Extra parts (CHF)", "chf"),
     Column("new_total_chf", "New total (CHF)", "chf"),
     Column("total_spent_chf", "Total spent (CHF)", "chf"),
-    Column("design", "Design", "text"), Column("unused", "Owned parts left unused", "text"),
+    Column("design", "Design", "text"),
+    Column("unused", "Owned parts left unused", "text"),
     Column("note", "Note", "text"),
 ]
-KINDS: dict[str, str] = {**kinds_by_label(LINE_COLUMNS), **kinds_by_label(ALTERNATIVE_COLUMNS),
-                         **kinds_by_label(UPGRADE_COLUMNS)}
+KINDS: dict[str, str] = {
+    **kinds_by_label(LINE_COLUMNS),
+    **kinds_by_label(ALTERNATIVE_COLUMNS),
+    **kinds_by_label(UPGRADE_COLUMNS),
+}
 
 
 def _row(ln: BomLine) -> dict[str, object]:
-    return {"item_id": ln.item_id, "quantity": ln.quantity,
-            "unit_price_chf": ln.unit_price_chf, "line_total_chf": ln.line_total_chf,
-            "price_date": ln.price_date.isoformat() if ln.price_date else "",
-            "price_kind": ln.price_kind or "none", "part_number": ln.part_number,
-            "description": ln.description, "link": ln.link or "",
-            "link_kind": ln.link_kind, "caveat": ln.caveat,
-            "alternative_to": ln.alternative_to}
+    return {
+        "item_id": ln.item_id,
+        "quantity": ln.quantity,
+        "unit_price_chf": ln.unit_price_chf,
+        "line_total_chf": ln.line_total_chf,
+        "price_date": ln.price_date.isoformat() if ln.price_date else "",
+        "price_kind": ln.price_kind or "none",
+        "part_number": ln.part_number,
+        "description": ln.description,
+        "link": ln.link or "",
+        "link_kind": ln.link_kind,
+        "caveat": ln.caveat,
+        "alternative_to": ln.alternative_to,
+    }
 
 
-def lines_frame(lines: Sequence[BomLine], columns: Sequence[Column] = LINE_COLUMNS
-                ) -> pd.DataFrame:
+def lines_frame(lines: Sequence[BomLine], columns: Sequence[Column] = LINE_COLUMNS) -> pd.DataFrame:
     """BOM lines (to buy, owned, unused) as a display frame; empty frame with the labels
     when there are none."""
-    frame = pd.DataFrame([_row(ln) for ln in lines],
-                         columns=[c.source for c in LINE_COLUMNS] + ["alternative_to"])
+    frame = pd.DataFrame(
+        [_row(ln) for ln in lines], columns=[c.source for c in LINE_COLUMNS] + ["alternative_to"]
+    )
     frame["quantity"] = frame["quantity"].astype("Int64")
     return display_frame(frame, columns)
 
@@ -73,9 +88,11 @@ def alternatives_frame(bom: BillOfMaterials) -> pd.DataFrame:
     for alt in bom.alternatives:
         row = _row(alt)
         base = chosen.get(alt.alternative_to or "")
-        row["saving_chf"] = (None if base is None or base.line_total_chf is None
-                             or alt.line_total_chf is None
-                             else round(base.line_total_chf - alt.line_total_chf, 2))
+        row["saving_chf"] = (
+            None
+            if base is None or base.line_total_chf is None or alt.line_total_chf is None
+            else round(base.line_total_chf - alt.line_total_chf, 2)
+        )
         rows.append(row)
     frame = pd.DataFrame(rows, columns=[c.source for c in ALTERNATIVE_COLUMNS])
     frame["quantity"] = frame["quantity"].astype("Int64")
@@ -91,12 +108,21 @@ def upgrade_row(up: Upgrade, new_total_chf: float | None) -> dict[str, object]:
         note += f"; no price known for {', '.join(up.missing_prices)}"
     if up.unpriced_items:
         note += f"; not priced: {', '.join(up.unpriced_items)}"
-    return {"from_units": up.from_units, "to_units": up.to_units, "extra_chf": up.extra_chf,
-            "new_total_chf": new_total_chf, "total_spent_chf": up.total_spent_chf,
-            "design": up.design + (" (" + ", ".join(f"{n} x {i}" for i, n in
-                                                     up.switches.items()) + ")"
-                                   if up.switches else ""),
-            "unused": unused, "note": note}
+    return {
+        "from_units": up.from_units,
+        "to_units": up.to_units,
+        "extra_chf": up.extra_chf,
+        "new_total_chf": new_total_chf,
+        "total_spent_chf": up.total_spent_chf,
+        "design": up.design
+        + (
+            " (" + ", ".join(f"{n} x {i}" for i, n in up.switches.items()) + ")"
+            if up.switches
+            else ""
+        ),
+        "unused": unused,
+        "note": note,
+    }
 
 
 def upgrade_frame(rows: Sequence[dict[str, object]]) -> pd.DataFrame:
@@ -107,5 +133,13 @@ def upgrade_frame(rows: Sequence[dict[str, object]]) -> pd.DataFrame:
     return display_frame(frame, UPGRADE_COLUMNS)
 
 
-__all__ = ["ALTERNATIVE_COLUMNS", "KINDS", "LINE_COLUMNS", "UPGRADE_COLUMNS",
-           "alternatives_frame", "lines_frame", "upgrade_frame", "upgrade_row"]
+__all__ = [
+    "ALTERNATIVE_COLUMNS",
+    "KINDS",
+    "LINE_COLUMNS",
+    "UPGRADE_COLUMNS",
+    "alternatives_frame",
+    "lines_frame",
+    "upgrade_frame",
+    "upgrade_row",
+]

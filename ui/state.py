@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from sizing.catalog import Catalog
 
-KEEP = "_kept_inputs"       # session-state key of the kept (validated) inputs
+KEEP = "_kept_inputs"  # session-state key of the kept (validated) inputs
 WARNINGS = "_query_warnings"
 APPLIED = "_query_applied"
 
@@ -99,5 +99,14 @@ def commit(names: Sequence[str]) -> None:
         st.query_params.from_dict(wanted)
 
 
-__all__ = ["APPLIED", "KEEP", "WARNINGS", "apply_query_once", "coerce_choice", "commit",
-           "kept", "seed", "widget_key"]
+__all__ = [
+    "APPLIED",
+    "KEEP",
+    "WARNINGS",
+    "apply_query_once",
+    "coerce_choice",
+    "commit",
+    "kept",
+    "seed",
+    "widget_key",
+]

@@ -30,12 +30,24 @@ class Case:
     filename: str
     data: bytes
     argv: Callable[[str], list[str]]
-    names_file: bool = True        # the one-line error must name the file
+    names_file: bool = True  # the one-line error must name the file
 
 
 def _estimate(path: str) -> list[str]:
-    return ["estimate", "--platform", "asus-gx10-1tb", "--units", "1", "--parallel", "tp",
-            "--model", path, "--weights", "bf16", "--json"]
+    return [
+        "estimate",
+        "--platform",
+        "asus-gx10-1tb",
+        "--units",
+        "1",
+        "--parallel",
+        "tp",
+        "--model",
+        path,
+        "--weights",
+        "bf16",
+        "--json",
+    ]
 
 
 def _model(path: str) -> list[str]:
@@ -68,7 +80,7 @@ def _qwen_text(key: str, literal: str) -> bytes:
 
 
 _DROP = object()
-HUGE_INT = "9" * 5000           # over Python's 4,300-digit int-str limit
+HUGE_INT = "9" * 5000  # over Python's 4,300-digit int-str limit
 DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
 DEEP_OBJ = b'{"a":' * 5_000 + b"1" + b"}" * 5_000
 
@@ -100,8 +112,10 @@ def config_cases() -> list[Case]:
         ("heads-huge-int", _qwen_text("num_attention_heads", HUGE_INT)),
         ("name-huge-int", _qwen_text("_name_or_path", HUGE_INT)),
         ("vocab-neg-inf", _qwen_text("vocab_size", "-Infinity")),
-        ("sliding-negative", _qwen(sliding_window=-5, use_sliding_window=True,
-                                   max_window_layers=0)),
+        (
+            "sliding-negative",
+            _qwen(sliding_window=-5, use_sliding_window=True, max_window_layers=0),
+        ),
         ("layer-types-wrong", _qwen(layer_types=["full_attention"])),
         ("non-utf8", b'{"model_type": "qwen3", "name": "\xff\xfe"}'),
         ("deep-array", DEEP_JSON),
@@ -112,17 +126,30 @@ def config_cases() -> list[Case]:
         ("truncated", _qwen()[:100]),
     ]
     cases = [Case(f"config-{name}", "config.json", data, _estimate) for name, data in out]
-    cases += [Case(f"model-{name}", "config.json", data, _model) for name, data in out
-              if name in {"zero-heads", "hidden-1e400", "heads-huge-int", "non-utf8",
-                          "deep-array", "bool-layers", "zero-layers"}]
+    cases += [
+        Case(f"model-{name}", "config.json", data, _model)
+        for name, data in out
+        if name
+        in {
+            "zero-heads",
+            "hidden-1e400",
+            "heads-huge-int",
+            "non-utf8",
+            "deep-array",
+            "bool-layers",
+            "zero-layers",
+        }
+    ]
     return cases
 
 
 def _guide(**changes: str) -> bytes:
     text = GUIDE.read_text(encoding="utf-8")
     for key, literal in changes.items():
-        lines = [f"{key}: {literal}" if line.startswith(f"{key}:") else line
-                 for line in text.splitlines()]
+        lines = [
+            f"{key}: {literal}" if line.startswith(f"{key}:") else line
+            for line in text.splitlines()
+        ]
         text = "\n".join(lines) + "\n"
     return text.encode()
 
@@ -140,9 +167,9 @@ h: [*g,*g,*g,*g,*g,*g,*g,*g,*g]
 
 # Odd but readable configs: an answer (exit 0) is right for them, never a traceback.
 ACCEPTED_CONFIGS: list[tuple[str, bytes]] = [
-    ("huge-hidden", _qwen(hidden_size=10**12)),            # does not fit anywhere: says so
-    ("rope-theta-inf", _qwen_text("rope_theta", "Infinity")),   # unused field (Nemotron-H
-                                                                # writes Infinity in one)
+    ("huge-hidden", _qwen(hidden_size=10**12)),  # does not fit anywhere: says so
+    ("rope-theta-inf", _qwen_text("rope_theta", "Infinity")),  # unused field (Nemotron-H
+    # writes Infinity in one)
     ("markdown-name", _qwen(_name_or_path="![i](http://evil.example/i.png)")),
 ]
 
@@ -167,8 +194,12 @@ def requirements_cases() -> list[Case]:
         ("top-level-list", b"- 1\n- 2\n"),
         ("empty", b""),
         ("nul-bytes", b"\x00" * 64),
-        ("markdown-model", _guide().replace(b"model: openai/gpt-oss-120b",
-                                            b"model: '[x](http://evil.example)'", 1)),
+        (
+            "markdown-model",
+            _guide().replace(
+                b"model: openai/gpt-oss-120b", b"model: '[x](http://evil.example)'", 1
+            ),
+        ),
         ("budget-inf", _guide().replace(b"max: 15000", b"max: .inf")),
         ("budget-huge", _guide().replace(b"max: 15000", b"max: " + HUGE_INT.encode())),
     ]
@@ -263,40 +294,202 @@ GOOD_BATCH_ROW = "asus-gx10-1tb,1,tp,openai/gpt-oss-120b,mxfp4,,,"
 
 
 BAD_ARGS: list[tuple[str, list[str]]] = [
-    ("compare-context-0", ["compare", "--model", "openai/gpt-oss-120b", "--weights", "mxfp4",
-                           "--context", "0", "--units", "1", "--platforms", "asus-gx10-1tb"]),
-    ("compare-context-neg", ["compare", "--model", "openai/gpt-oss-120b", "--weights",
-                             "mxfp4", "--context", "-1", "--units", "1"]),
-    ("compare-concurrency-0", ["compare", "--model", "openai/gpt-oss-120b", "--weights",
-                               "mxfp4", "--concurrency", "0", "--units", "1"]),
-    ("compare-units-65", ["compare", "--model", "openai/gpt-oss-120b", "--weights", "mxfp4",
-                          "--units", "65", "--platforms", "asus-gx10-1tb"]),
-    ("compare-units-huge", ["compare", "--model", "openai/gpt-oss-120b", "--weights",
-                            "mxfp4", "--units", HUGE_INT]),
-    ("compare-context-huge", ["compare", "--model", "openai/gpt-oss-120b", "--weights",
-                              "mxfp4", "--context", HUGE_INT]),
-    ("compare-hours-nan", ["compare", "--model", "openai/gpt-oss-120b", "--weights", "mxfp4",
-                           "--hours-at-load", "nan"]),
-    ("compare-hours-inf", ["compare", "--model", "openai/gpt-oss-120b", "--weights", "mxfp4",
-                           "--hours-at-load", "inf"]),
-    ("estimate-spec-1e308", ["estimate", "--platform", "asus-gx10-1tb", "--units", "1",
-                             "--parallel", "tp", "--model", "openai/gpt-oss-120b",
-                             "--weights", "mxfp4", "--spec-multiplier", "1e308"]),
-    ("estimate-spec-1e400", ["estimate", "--platform", "asus-gx10-1tb", "--units", "1",
-                             "--parallel", "tp", "--model", "openai/gpt-oss-120b",
-                             "--weights", "mxfp4", "--spec-multiplier", "1e400"]),
-    ("estimate-mem-util-1e308", ["estimate", "--platform", "asus-gx10-1tb", "--units", "1",
-                                 "--parallel", "tp", "--model", "openai/gpt-oss-120b",
-                                 "--weights", "mxfp4", "--mem-util", "1e308"]),
-    ("estimate-context-huge", ["estimate", "--platform", "asus-gx10-1tb", "--units", "1",
-                               "--parallel", "tp", "--model", "openai/gpt-oss-120b",
-                               "--weights", "mxfp4", "--context", HUGE_INT]),
-    ("estimate-units-huge", ["estimate", "--platform", "asus-gx10-1tb", "--units",
-                             "10000000000000000000", "--parallel", "replicas", "--model",
-                             "openai/gpt-oss-120b", "--weights", "mxfp4"]),
-    ("estimate-concurrency-huge", ["estimate", "--platform", "asus-gx10-1tb", "--units", "1",
-                                   "--parallel", "tp", "--model", "openai/gpt-oss-120b",
-                                   "--weights", "mxfp4", "--concurrency", "10" * 12]),
+    (
+        "compare-context-0",
+        [
+            "compare",
+            "--model",
+            "openai/gpt-oss-120b",
+            "--weights",
+            "mxfp4",
+            "--context",
+            "0",
+            "--units",
+            "1",
+            "--platforms",
+            "asus-gx10-1tb",
+        ],
+    ),
+    (
+        "compare-context-neg",
+        [
+            "compare",
+            "--model",
+            "openai/gpt-oss-120b",
+            "--weights",
+            "mxfp4",
+            "--context",
+            "-1",
+            "--units",
+            "1",
+        ],
+    ),
+    (
+        "compare-concurrency-0",
+        [
+            "compare",
+            "--model",
+            "openai/gpt-oss-120b",
+            "--weights",
+            "mxfp4",
+            "--concurrency",
+            "0",
+            "--units",
+            "1",
+        ],
+    ),
+    (
+        "compare-units-65",
+        [
+            "compare",
+            "--model",
+            "openai/gpt-oss-120b",
+            "--weights",
+            "mxfp4",
+            "--units",
+            "65",
+            "--platforms",
+            "asus-gx10-1tb",
+        ],
+    ),
+    (
+        "compare-units-huge",
+        ["compare", "--model", "openai/gpt-oss-120b", "--weights", "mxfp4", "--units", HUGE_INT],
+    ),
+    (
+        "compare-context-huge",
+        ["compare", "--model", "openai/gpt-oss-120b", "--weights", "mxfp4", "--context", HUGE_INT],
+    ),
+    (
+        "compare-hours-nan",
+        [
+            "compare",
+            "--model",
+            "openai/gpt-oss-120b",
+            "--weights",
+            "mxfp4",
+            "--hours-at-load",
+            "nan",
+        ],
+    ),
+    (
+        "compare-hours-inf",
+        [
+            "compare",
+            "--model",
+            "openai/gpt-oss-120b",
+            "--weights",
+            "mxfp4",
+            "--hours-at-load",
+            "inf",
+        ],
+    ),
+    (
+        "estimate-spec-1e308",
+        [
+            "estimate",
+            "--platform",
+            "asus-gx10-1tb",
+            "--units",
+            "1",
+            "--parallel",
+            "tp",
+            "--model",
+            "openai/gpt-oss-120b",
+            "--weights",
+            "mxfp4",
+            "--spec-multiplier",
+            "1e308",
+        ],
+    ),
+    (
+        "estimate-spec-1e400",
+        [
+            "estimate",
+            "--platform",
+            "asus-gx10-1tb",
+            "--units",
+            "1",
+            "--parallel",
+            "tp",
+            "--model",
+            "openai/gpt-oss-120b",
+            "--weights",
+            "mxfp4",
+            "--spec-multiplier",
+            "1e400",
+        ],
+    ),
+    (
+        "estimate-mem-util-1e308",
+        [
+            "estimate",
+            "--platform",
+            "asus-gx10-1tb",
+            "--units",
+            "1",
+            "--parallel",
+            "tp",
+            "--model",
+            "openai/gpt-oss-120b",
+            "--weights",
+            "mxfp4",
+            "--mem-util",
+            "1e308",
+        ],
+    ),
+    (
+        "estimate-context-huge",
+        [
+            "estimate",
+            "--platform",
+            "asus-gx10-1tb",
+            "--units",
+            "1",
+            "--parallel",
+            "tp",
+            "--model",
+            "openai/gpt-oss-120b",
+            "--weights",
+            "mxfp4",
+            "--context",
+            HUGE_INT,
+        ],
+    ),
+    (
+        "estimate-units-huge",
+        [
+            "estimate",
+            "--platform",
+            "asus-gx10-1tb",
+            "--units",
+            "10000000000000000000",
+            "--parallel",
+            "replicas",
+            "--model",
+            "openai/gpt-oss-120b",
+            "--weights",
+            "mxfp4",
+        ],
+    ),
+    (
+        "estimate-concurrency-huge",
+        [
+            "estimate",
+            "--platform",
+            "asus-gx10-1tb",
+            "--units",
+            "1",
+            "--parallel",
+            "tp",
+            "--model",
+            "openai/gpt-oss-120b",
+            "--weights",
+            "mxfp4",
+            "--concurrency",
+            "10" * 12,
+        ],
+    ),
     ("model-tp-0", ["model", "openai/gpt-oss-120b", "--tp", "0"]),
     ("model-tp-huge", ["model", "openai/gpt-oss-120b", "--tp", HUGE_INT]),
     ("bom-units-0", ["bom", "--platform", "asus-gx10-1tb", "--units", "0"]),

@@ -16,8 +16,14 @@ from tests.adversarial.corpus import BAD_ARGS, ROOT, file_cases
 
 
 def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sizing", *argv], cwd=ROOT, text=True,
-                          capture_output=True, timeout=120, errors="replace")
+    return subprocess.run(
+        [sys.executable, "-m", "sizing", *argv],
+        cwd=ROOT,
+        text=True,
+        capture_output=True,
+        timeout=120,
+        errors="replace",
+    )
 
 
 def main() -> int:
@@ -45,8 +51,10 @@ def main() -> int:
             if tb or p.returncode != 2 or len(lines) != 1:
                 bad += 1
                 last = lines[-1][:120] if lines else ""
-                print(f"{name}: exit {p.returncode}, {len(lines)} stderr line(s)"
-                      f"{', TRACEBACK' if tb else ''}: {last}")
+                print(
+                    f"{name}: exit {p.returncode}, {len(lines)} stderr line(s)"
+                    f"{', TRACEBACK' if tb else ''}: {last}"
+                )
     print(f"{total} cases: {tracebacks} traceback(s), {bad} not a one-line exit 2")
     return 0
 

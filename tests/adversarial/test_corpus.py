@@ -31,7 +31,7 @@ from tests.adversarial.corpus import (
 
 
 def run(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
-    code = main(argv)           # an exception escaping here is the traceback a user sees
+    code = main(argv)  # an exception escaping here is the traceback a user sees
     out = capsys.readouterr()
     return code, out.out, out.err
 
@@ -61,8 +61,9 @@ def test_bad_option_is_one_line_exit_2(capsys, argv):
     assert len(lines[0]) < 400
 
 
-@pytest.mark.parametrize("data", [data for _, data in ACCEPTED_CONFIGS],
-                         ids=[n for n, _ in ACCEPTED_CONFIGS])
+@pytest.mark.parametrize(
+    "data", [data for _, data in ACCEPTED_CONFIGS], ids=[n for n, _ in ACCEPTED_CONFIGS]
+)
 def test_odd_but_readable_config_gets_an_answer(tmp_path, capsys, data):
     path = tmp_path / "config.json"
     path.write_bytes(data)
@@ -74,24 +75,47 @@ def test_odd_but_readable_config_gets_an_answer(tmp_path, capsys, data):
 
 def test_compare_refuses_like_estimate(capsys):
     """Same rule, same message: context 0 for estimate and compare."""
-    _, _, est = run(capsys, ["estimate", "--platform", "asus-gx10-1tb", "--units", "1",
-                             "--parallel", "tp", "--model", "openai/gpt-oss-120b",
-                             "--weights", "mxfp4", "--context", "0"])
-    _, _, cmp_ = run(capsys, ["compare", "--model", "openai/gpt-oss-120b", "--weights",
-                              "mxfp4", "--context", "0"])
+    _, _, est = run(
+        capsys,
+        [
+            "estimate",
+            "--platform",
+            "asus-gx10-1tb",
+            "--units",
+            "1",
+            "--parallel",
+            "tp",
+            "--model",
+            "openai/gpt-oss-120b",
+            "--weights",
+            "mxfp4",
+            "--context",
+            "0",
+        ],
+    )
+    _, _, cmp_ = run(
+        capsys,
+        ["compare", "--model", "openai/gpt-oss-120b", "--weights", "mxfp4", "--context", "0"],
+    )
     assert "--context: must be at least 1 (got 0)" in est
     assert "--context: must be at least 1 (got 0)" in cmp_
 
 
 def test_bad_batch_rows_are_reported_on_their_line_and_the_batch_goes_on(tmp_path, capsys):
-    configs = {"zero_heads": _qwen(num_attention_heads=0), "deep": DEEP_JSON,
-               "huge": _qwen_text("hidden_size", HUGE_INT)}
+    configs = {
+        "zero_heads": _qwen(num_attention_heads=0),
+        "deep": DEEP_JSON,
+        "huge": _qwen_text("hidden_size", HUGE_INT),
+    }
     paths = {}
     for key, data in configs.items():
         paths[key] = tmp_path / f"{key}.json"
         paths[key].write_bytes(data)
-    rows = [GOOD_BATCH_ROW] + [r.format(**{k: str(v) for k, v in paths.items()})
-                               for r in BAD_BATCH_ROWS] + [GOOD_BATCH_ROW]
+    rows = (
+        [GOOD_BATCH_ROW]
+        + [r.format(**{k: str(v) for k, v in paths.items()}) for r in BAD_BATCH_ROWS]
+        + [GOOD_BATCH_ROW]
+    )
     batch = tmp_path / "batch.csv"
     batch.write_text(BATCH_HEADER + "\n".join(rows) + "\n", encoding="utf-8")
     code, out, err = run(capsys, ["estimate", "--batch", str(batch)])
@@ -106,11 +130,15 @@ def test_bad_batch_rows_are_reported_on_their_line_and_the_batch_goes_on(tmp_pat
         assert "\n" not in result["error"]
 
 
-@pytest.mark.parametrize("argv", [
-    ["estimate", "--batch", "/dev/zero"],
-    ["plan", "--requirements", "/dev/zero"],
-    ["--catalog", "/dev/zero", "catalog"],
-], ids=["batch", "plan", "catalog"])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["estimate", "--batch", "/dev/zero"],
+        ["plan", "--requirements", "/dev/zero"],
+        ["--catalog", "/dev/zero", "catalog"],
+    ],
+    ids=["batch", "plan", "catalog"],
+)
 def test_endless_input_ends_with_one_line(capsys, argv):
     t0 = time.monotonic()
     code, _, err = run(capsys, argv)
@@ -123,15 +151,20 @@ def test_endless_input_ends_with_one_line(capsys, argv):
 def test_batch_streams_rows_before_the_input_ends():
     """The first results are printed while the input is still open (a pipe): rows are
     not all held before the first is evaluated."""
-    proc = subprocess.Popen([sys.executable, "-m", "sizing", "estimate", "--batch",
-                             "/dev/stdin"], cwd=ROOT, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sizing", "estimate", "--batch", "/dev/stdin"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdin is not None
         assert proc.stdout is not None
         proc.stdin.write(BATCH_HEADER + (GOOD_BATCH_ROW + "\n") * 300)
         proc.stdin.flush()
-        first = proc.stdout.readline()          # before stdin is closed
+        first = proc.stdout.readline()  # before stdin is closed
         assert json.loads(first)["fits"] is True
         proc.stdin.close()
         rest = proc.stdout.read().splitlines()
@@ -152,13 +185,26 @@ def test_batch_row_cap(tmp_path, capsys, monkeypatch):
     code, out, err = run(capsys, ["estimate", "--batch", str(batch)])
     assert code == 2
     assert err.strip() == "error: big.csv: more than 3 rows; split the file"
-    assert len(out.splitlines()) == 3          # rows before the cap are not lost
+    assert len(out.splitlines()) == 3  # rows before the cap are not lost
 
 
 def test_terminal_escapes_never_reach_stderr(capsys):
-    code, _, err = run(capsys, ["estimate", "--platform", "gx\x1b[31mRED\x07\u202e",
-                                "--units", "1", "--parallel", "tp", "--model",
-                                "openai/gpt-oss-120b", "--weights", "mxfp4"])
+    code, _, err = run(
+        capsys,
+        [
+            "estimate",
+            "--platform",
+            "gx\x1b[31mRED\x07\u202e",
+            "--units",
+            "1",
+            "--parallel",
+            "tp",
+            "--model",
+            "openai/gpt-oss-120b",
+            "--weights",
+            "mxfp4",
+        ],
+    )
     assert code == 2
     assert "unknown platform 'gx[31mRED'" in err
     assert not any(ch in err for ch in "\x1b\x07\u202e")

@@ -26,17 +26,28 @@ from sizing.requirements import RequirementsError, parse_requirements
 from sizing.safe_text import md_escape, spreadsheet_cell
 from tests.adversarial.corpus import QWEN
 
-FUZZ = settings(max_examples=60, deadline=2000, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=60, deadline=2000, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 QWEN_RAW = json.loads(QWEN.read_text(encoding="utf-8"))
-NUMERIC_KEYS = [k for k, v in QWEN_RAW.items() if isinstance(v, int | float)
-                and not isinstance(v, bool)]
+NUMERIC_KEYS = [
+    k for k, v in QWEN_RAW.items() if isinstance(v, int | float) and not isinstance(v, bool)
+]
 
-json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20),
-                      st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20))
-json_value = st.recursive(json_leaf, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-    max_leaves=12)
+json_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+)
+json_value = st.recursive(
+    json_leaf,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
 def _config(raw: bytes) -> ModelArch | None:
@@ -62,18 +73,27 @@ def test_any_bytes_into_the_config_parser(raw):
 def test_any_value_in_a_numeric_field_of_a_real_config(key, value):
     raw = dict(QWEN_RAW, **{key: value})
     model = _config(json.dumps(raw, allow_nan=True).encode())
-    if model is not None:           # accepted: every count it derives is a real number
+    if model is not None:  # accepted: every count it derives is a real number
         assert model.arch.num_layers >= 1
         assert model.num_attention_heads >= 1
 
 
 @FUZZ
-@given(st.dictionaries(st.sampled_from(["context_tokens", "concurrent_streams",
-                                        "min_memory_gb", "power_cap_w", "units"]),
-                       json_value, max_size=3))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["context_tokens", "concurrent_streams", "min_memory_gb", "power_cap_w", "units"]
+        ),
+        json_value,
+        max_size=3,
+    )
+)
 def test_any_requirements_values(changes):
-    data = {"main_agent": {"model": "openai/gpt-oss-120b", "weights": "mxfp4",
-                           "min_tok_s": 10}, "budget_chf": {"max": 10000}, **changes}
+    data = {
+        "main_agent": {"model": "openai/gpt-oss-120b", "weights": "mxfp4", "min_tok_s": 10},
+        "budget_chf": {"max": 10000},
+        **changes,
+    }
     message = ""
     try:
         parse_requirements(data, filename="r.yaml")
@@ -104,18 +124,32 @@ def test_any_bytes_as_a_yaml_file(tmp_path_factory, raw):
     assert message.startswith("f.yaml")
 
 
-numeric_text = st.one_of(st.integers(-10**30, 10**30).map(str),
-                         st.floats(allow_nan=True, allow_infinity=True).map(repr),
-                         st.text(alphabet="0123456789e.-+naifINF", max_size=12))
+numeric_text = st.one_of(
+    st.integers(-(10**30), 10**30).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.text(alphabet="0123456789e.-+naifINF", max_size=12),
+)
 
 
-@settings(max_examples=25, deadline=10_000, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(st.sampled_from(["--units", "--context", "--concurrency", "--mem-util",
-                        "--spec-multiplier"]), numeric_text)
+@settings(
+    max_examples=25,
+    deadline=10_000,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.sampled_from(["--units", "--context", "--concurrency", "--mem-util", "--spec-multiplier"]),
+    numeric_text,
+)
 def test_any_number_for_an_estimate_option(capsys, flag, text):
-    args = {"--platform": "asus-gx10-1tb", "--units": "1", "--parallel": "replicas",
-            "--model": "openai/gpt-oss-20b", "--weights": "mxfp4", flag: text}
+    args = {
+        "--platform": "asus-gx10-1tb",
+        "--units": "1",
+        "--parallel": "replicas",
+        "--model": "openai/gpt-oss-20b",
+        "--weights": "mxfp4",
+        flag: text,
+    }
     code = main(["estimate", *[x for kv in args.items() for x in kv], "--json"])
     err = capsys.readouterr().err
     assert code in (0, 2)
@@ -135,7 +169,7 @@ def test_md_escape_output_has_no_markup(text):
         while i != -1:
             assert out[i - 1] == "\\", (text, out)
             i = out.find(token[0], i + 1)
-    for i, ch in enumerate(out):        # a directive, emoji or scheme colon is escaped
+    for i, ch in enumerate(out):  # a directive, emoji or scheme colon is escaped
         if ch == ":" and i + 1 < len(out) and not out[i + 1].isspace():
             assert out[i - 1] == "\\", (text, out)
 
@@ -153,8 +187,11 @@ def test_spreadsheet_cell_never_starts_a_formula(value):
 
 def test_limits_are_what_the_readme_says():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    for figure in (f"{CONFIG_MAX_BYTES // 2**20} MiB", f"{limits.YAML_MAX_BYTES // 2**20} MiB",
-                   f"{limits.MAX_DEPTH} levels", f"{limits.BATCH_MAX_LINE_CHARS // 1024} KiB",
-                   "1'000'000 rows"):
+    for figure in (
+        f"{CONFIG_MAX_BYTES // 2**20} MiB",
+        f"{limits.YAML_MAX_BYTES // 2**20} MiB",
+        f"{limits.MAX_DEPTH} levels",
+        f"{limits.BATCH_MAX_LINE_CHARS // 1024} KiB",
+        "1'000'000 rows",
+    ):
         assert figure in readme, figure
-

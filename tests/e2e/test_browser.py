@@ -33,15 +33,23 @@ if TYPE_CHECKING:
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 VIEWPORT = {"width": 1440, "height": 1800}
 TIMEOUT_MS = 60_000
 
 # CI sets LLM_PLANNER_REQUIRE_E2E=1: there a missing browser is a failure, not a skip.
 REQUIRED = os.environ.get("LLM_PLANNER_REQUIRE_E2E") == "1"
-MISSING = ("end-to-end tests need Debian's chromium at /usr/bin/chromium (apt-get install "
-           "chromium) and the playwright package; no browser is ever downloaded")
+MISSING = (
+    "end-to-end tests need Debian's chromium at /usr/bin/chromium (apt-get install "
+    "chromium) and the playwright package; no browser is ever downloaded"
+)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -83,27 +91,50 @@ def run_app_server(tmp: Path) -> Iterator[str]:
     """The real app (``streamlit run app.py``) on a free local port with its price database
     and HTTP cache in `tmp`; yields the base URL; stops its process group on exit."""
     port = _free_port()
-    env = {**os.environ, "LLM_PLANNER_PRICES_DB": str(tmp / "prices.sqlite"),
-           "LLM_PLANNER_CACHE_DIR": str(tmp / "http-cache"), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "LLM_PLANNER_PRICES_DB": str(tmp / "prices.sqlite"),
+        "LLM_PLANNER_CACHE_DIR": str(tmp / "http-cache"),
+        "PYTHONUNBUFFERED": "1",
+    }
     log = (tmp / "server.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while not _healthy(url):
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.flush()
-                pytest.fail("streamlit did not become healthy:\n"
-                            + (tmp / "server.log").read_text()[-3000:])
+                pytest.fail(
+                    "streamlit did not become healthy:\n" + (tmp / "server.log").read_text()[-3000:]
+                )
             time.sleep(0.3)
         yield url
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)      # only the process group started above
+        os.killpg(proc.pid, signal.SIGTERM)  # only the process group started above
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -116,8 +147,7 @@ def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(f"LLM_PLANNER_REQUIRE_E2E=1 but {MISSING}")
     with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                              args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
@@ -160,11 +190,13 @@ def first_column(pg: Page, table_index: int = 0) -> list[str]:
     grid.locator("table").wait_for(state="attached")
     return grid.locator("table").evaluate(
         "t => [...t.querySelectorAll('tbody tr')].map("
-        "r => r.querySelector('td[aria-colindex=\"1\"]')?.textContent ?? '')")
+        "r => r.querySelector('td[aria-colindex=\"1\"]')?.textContent ?? '')"
+    )
 
 
-def wait_rows(pg: Page, expected: list[str] | None = None, *,
-              first: str | None = None) -> list[str]:
+def wait_rows(
+    pg: Page, expected: list[str] | None = None, *, first: str | None = None
+) -> list[str]:
     """Poll the first table until it shows ``expected`` rows (or starts with ``first``);
     a widget change reruns the app asynchronously."""
     deadline = time.monotonic() + TIMEOUT_MS / 1000
@@ -245,8 +277,14 @@ def test_compare_drive_download_and_share(server: str, page: Page) -> None:
     data = download(page, "Download CSV")
     rows_csv = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
     assert [r["Configuration"] for r in rows_csv] == rows
-    assert {"Price (CHF)", "Decode per stream (tok/s)", "Max context (tokens)", "Fits",
-            "Energy (CHF/year)", "CHF per tok/s (CHF/(tok/s))"} <= set(rows_csv[0])
+    assert {
+        "Price (CHF)",
+        "Decode per stream (tok/s)",
+        "Max context (tokens)",
+        "Fits",
+        "Energy (CHF/year)",
+        "CHF per tok/s (CHF/(tok/s))",
+    } <= set(rows_csv[0])
     one = next(r for r in rows_csv if r["Configuration"] == "1 x asus-gx10-1tb")
     two = next(r for r in rows_csv if r["Configuration"] == "2 x asus-gx10-1tb (tp)")
     assert one["Fits"] == "False"
@@ -266,7 +304,7 @@ def test_compare_drive_download_and_share(server: str, page: Page) -> None:
         no_exceptions(pg2)
         assert wait_rows(pg2, rows) == rows
         model = pg2.get_by_role("combobox", name="Model", exact=True).input_value()
-        assert model == "Llama 3 · Llama-3.3-70B · 2024-12"        # family · name · release
+        assert model == "Llama 3 · Llama-3.3-70B · 2024-12"  # family · name · release
     finally:
         other.close()
 
@@ -288,7 +326,7 @@ def test_big_cluster_headline_and_open_in_build(server: str, page: Page) -> None
     assert metrics[0].startswith("CHF ")
     assert "…" not in metrics[0]
     assert overflowing_metrics(page) == []
-    per_stream, _, band = metrics[1].partition(" (")      # "30.2 (20-45)": the likely range
+    per_stream, _, band = metrics[1].partition(" (")  # "30.2 (20-45)": the likely range
     assert band.endswith(")")
     page.get_by_role("button", name="Open this configuration in Build").click()
     page.wait_for_selector('[data-testid="stMain"] h1:has-text("Build")')
@@ -303,15 +341,17 @@ def test_big_cluster_headline_and_open_in_build(server: str, page: Page) -> None
 def test_screenshots_of_every_main_page(server: str, page: Page, shots: Path) -> None:
     open_app(page, f"{server}/?units=1,2,3,4,8&alt=1")
     no_exceptions(page)
-    assert page.locator(".js-plotly-plot").count() == 0     # charts are drawn on demand
-    page.locator('[data-testid="stButtonGroup"] button').filter(
-        has_text="Price vs speed").click()
+    assert page.locator(".js-plotly-plot").count() == 0  # charts are drawn on demand
+    page.locator('[data-testid="stButtonGroup"] button').filter(has_text="Price vs speed").click()
     page.wait_for_selector(".js-plotly-plot")
     screenshot(page, shots, "compare")
-    for name, query in [("build", "?platform=asus-gx10-1tb&n=3&plan=2m%2B1s"),
-                        ("plan", "?req_min=30&budget=12000&req_sub_count=2"),
-                        ("fit", "?platform=asus-gx10-1tb&units=1,2,4"),
-                        ("prices", ""), ("assumptions", "")]:
+    for name, query in [
+        ("build", "?platform=asus-gx10-1tb&n=3&plan=2m%2B1s"),
+        ("plan", "?req_min=30&budget=12000&req_sub_count=2"),
+        ("fit", "?platform=asus-gx10-1tb&units=1,2,4"),
+        ("prices", ""),
+        ("assumptions", ""),
+    ]:
         open_app(page, f"{server}/{name}{query}")
         no_exceptions(page)
         assert page.locator('[data-testid="stMain"] h1').first.inner_text().lower() == name
@@ -321,18 +361,17 @@ def test_screenshots_of_every_main_page(server: str, page: Page, shots: Path) ->
         assert (shots / f"{name}.png").stat().st_size > 10_000
 
 
-def test_uploaded_config_is_a_model_on_every_page(server: str, page: Page,
-                                                 tmp_path: Path) -> None:
+def test_uploaded_config_is_a_model_on_every_page(server: str, page: Page, tmp_path: Path) -> None:
     """A config.json uploaded on Compare keeps its name, is sized there, and is offered by
     Build's model picker in the same session (issue 10, item 9)."""
-    config = (ROOT / "data" / "hf_configs" / "meta-llama--Meta-Llama-3.1-8B_config.json")
-    text = config.read_text().replace('"architectures"', '"_name_or_path": "my-org/my-8b",\n'
-                                      '  "architectures"', 1)
+    config = ROOT / "data" / "hf_configs" / "meta-llama--Meta-Llama-3.1-8B_config.json"
+    text = config.read_text().replace(
+        '"architectures"', '"_name_or_path": "my-org/my-8b",\n  "architectures"', 1
+    )
     upload = tmp_path / "config.json"
     upload.write_text(text)
     open_app(page, f"{server}/?units=1&alt=0&weights=bf16")
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
-        str(upload))
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(upload))
     page.get_by_text("Using the uploaded model my-8b").wait_for()
     settle(page)
     no_exceptions(page)
@@ -354,16 +393,20 @@ def test_crafted_link_shows_text_not_a_link_or_image(server: str, page: Page) ->
 
     requested: list[str] = []
     page.on("request", lambda r: requested.append(r.url))
-    query = urlencode({"model": "[x](http://evil.example/a)",
-                       "weights": "![i](http://evil.example/i.png)",
-                       "plan": "see http://evil.example/b, www.evil.example or a@evil.example"})
+    query = urlencode(
+        {
+            "model": "[x](http://evil.example/a)",
+            "weights": "![i](http://evil.example/i.png)",
+            "plan": "see http://evil.example/b, www.evil.example or a@evil.example",
+        }
+    )
     open_app(page, f"{server}/?{query}")
     no_exceptions(page)
     warning = page.locator('[data-testid="stAlert"]').filter(has_text="Link:")
     assert warning.count() >= 1
     # what a reader sees: the WORD JOINER that stops autolinking is invisible
     text = " ".join(warning.all_inner_texts()).replace("\u2060", "")
-    assert "[x](http://evil.example/a)" in text            # the literal text is shown
+    assert "[x](http://evil.example/a)" in text  # the literal text is shown
     assert "![i](http://evil.example/i.png)" in text
     assert page.locator('a[href*="evil.example"]').count() == 0
     assert page.locator('img[src*="evil.example"]').count() == 0

@@ -39,18 +39,40 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_cost_page_in_a_browser(served: str, page: Page) -> None:  # noqa: F811
-    open_app(page, f"{served}/cost?platform=asus-gx10-1tb&n=1&model=openai%2Fgpt-oss-120b"
-                   "&weights=mxfp4&streams=4&hours=8")
+    open_app(
+        page,
+        f"{served}/cost?platform=asus-gx10-1tb&n=1&model=openai%2Fgpt-oss-120b"
+        "&weights=mxfp4&streams=4&hours=8",
+    )
     no_exceptions(page)
-    page.wait_for_selector(".js-plotly-plot")            # the cumulative cost chart
+    page.wait_for_selector(".js-plotly-plot")  # the cumulative cost chart
     metrics = page.locator('[data-testid="stMetric"]').all_inner_texts()
     text = " ".join(metrics)
     assert "Local CHF / Mtok output" in text
     assert "Last turn, prefix caching" in text
     cli = subprocess.run(
-        [sys.executable, "-m", "sizing", "cost", "--platform", "asus-gx10-1tb", "--model",
-         "openai/gpt-oss-120b", "--weights", "mxfp4", "--concurrency", "4", "--hours", "8",
-         "--json"], cwd=ROOT, text=True, capture_output=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "sizing",
+            "cost",
+            "--platform",
+            "asus-gx10-1tb",
+            "--model",
+            "openai/gpt-oss-120b",
+            "--weights",
+            "mxfp4",
+            "--concurrency",
+            "4",
+            "--hours",
+            "8",
+            "--json",
+        ],
+        cwd=ROOT,
+        text=True,
+        capture_output=True,
+        timeout=120,
+    )
     d = json.loads(cli.stdout)
     shown = f"CHF {d['chf_per_mtok_output']:.2f}"
     assert shown in text, (shown, metrics)
@@ -59,7 +81,8 @@ def test_cost_page_in_a_browser(served: str, page: Page) -> None:  # noqa: F811
     quantities = {r["Quantity"]: r["Value"] for r in rows}
     assert float(quantities["Hardware (CHF)"]) == pytest.approx(d["hardware_chf"])
     assert float(quantities["Local CHF per Mtok output"]) == pytest.approx(
-        d["chf_per_mtok_output"], abs=1e-3)
+        d["chf_per_mtok_output"], abs=1e-3
+    )
     assert download(page, "Download Excel")[:2] == b"PK"
     md = download(page, "Download Markdown").decode("utf-8")
     assert md.startswith("# Cost per million tokens")

@@ -47,7 +47,9 @@ def number(text: str) -> float:
 
 
 def test_default_headline_meets_the_floors_and_incomplete_is_marked(
-        app_url: str, page: Page) -> None:  # noqa: F811
+    app_url: str,
+    page: Page,  # noqa: F811
+) -> None:
     open_app(page, f"{app_url}/")
     no_exceptions(page)
     page.wait_for_selector('[data-testid="stMain"] h3:has-text("Best option:")')
@@ -71,8 +73,8 @@ def test_default_headline_meets_the_floors_and_incomplete_is_marked(
     assert page.get_by_role("dialog").count() == 0
     assert page.get_by_text("Page not found").count() == 0
     rows = wait_rows(page, first=f"1 x {FW}")
-    assert f"4 x {FW} (replicas) · price incomplete" in rows     # marked in the table
-    assert f"1 x {FW}" in rows                                    # complete: no mark
+    assert f"4 x {FW} (replicas) · price incomplete" in rows  # marked in the table
+    assert f"1 x {FW}" in rows  # complete: no mark
     listing = main.locator("li", has_text=f"4 x {FW}").first.inner_text()
     assert "Ethernet switch" in listing
     assert "not priced" in listing
@@ -100,13 +102,18 @@ OVERFLOWING_SIDEBAR_VALUES = """() => [...document.querySelectorAll(
 
 def test_sidebar_values_are_not_cut_off(app_url: str, page: Page) -> None:  # noqa: F811
     """The longest model label (49 characters), a platform and a tariff: shown whole."""
-    open_app(page, f"{app_url}/?model=deepseek-ai%2FDeepSeek-R1-Distill-Qwen-14B"
-                   "&weights=bf16&units=1&alt=0")
+    open_app(
+        page,
+        f"{app_url}/?model=deepseek-ai%2FDeepSeek-R1-Distill-Qwen-14B&weights=bf16&units=1&alt=0",
+    )
     no_exceptions(page)
     longest = "DeepSeek · DeepSeek-R1-Distill-Qwen-14B · 2025-01"
-    page.wait_for_function("""label => [...document.querySelectorAll(
+    page.wait_for_function(
+        """label => [...document.querySelectorAll(
         '[data-testid="stSidebar"] [data-testid="stSelectbox"] input')]
-        .some(i => i.value === label)""", arg=longest)
+        .some(i => i.value === label)""",
+        arg=longest,
+    )
     values = page.evaluate("""() => [...document.querySelectorAll(
         '[data-testid="stSidebar"] [data-testid="stSelectbox"] input')].map(i => i.value)""")
     assert longest in values

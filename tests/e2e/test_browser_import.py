@@ -42,18 +42,21 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         yield url, tmp / "prices.sqlite"
 
 
-def test_saved_pages_dropped_on_the_prices_page(served: tuple[str, Path],
-                                                page: Page) -> None:  # noqa: F811
+def test_saved_pages_dropped_on_the_prices_page(served: tuple[str, Path], page: Page) -> None:  # noqa: F811
 
     url, db = served
     open_app(page, f"{url}/prices")
     page.get_by_text("Import product pages saved from your browser").wait_for()
     uploader = page.locator('[data-testid="stFileUploader"] input[type="file"]')
-    uploader.set_input_files([str(DATA / "toppreise_real_product_p818374.html"),
-                              str(DATA / "toppreise_product_reconstructed.html")])
+    uploader.set_input_files(
+        [
+            str(DATA / "toppreise_real_product_p818374.html"),
+            str(DATA / "toppreise_product_reconstructed.html"),
+        ]
+    )
     box = page.locator('[data-testid="stFileUploader"]')
     deadline = time.monotonic() + 60
-    while box.inner_text().count(".html") < 2:       # both files listed (names shortened)
+    while box.inner_text().count(".html") < 2:  # both files listed (names shortened)
         assert time.monotonic() < deadline, box.inner_text()
         page.wait_for_timeout(200)
     page.get_by_role("button", name="Import pages").click()
@@ -62,7 +65,10 @@ def test_saved_pages_dropped_on_the_prices_page(served: tuple[str, Path],
     no_exceptions(page)
     [attempt] = PriceHistory(db, read_only=True).attempts()
     assert (attempt.item_id, attempt.origin, attempt.price_rappen) == (
-        "asus-gx10-1tb", "saved page", 247_700)
+        "asus-gx10-1tb",
+        "saved page",
+        247_700,
+    )
     assert attempt.url is not None
     assert attempt.url.endswith("-p824149")
     table = page.locator('[data-testid="stDataFrame"]').first

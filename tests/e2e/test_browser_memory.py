@@ -44,8 +44,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_raised_mac_gpu_limit_makes_deepseek_fit(server: str, page: Page) -> None:  # noqa: F811
     # 4k context: at 8k the prefill (MLA attention at llama.cpp's fitted attention rate)
     # takes ~72 s, past the default 60 s TTFT ceiling, and no "Best option" is named
-    open_app(page, f"{server}/?platform={MAC512}&model=deepseek-ai%2FDeepSeek-V3"
-                   "&weights=q4_k_m&ctx=4096&units=1&alt=0&engine=llamacpp")
+    open_app(
+        page,
+        f"{server}/?platform={MAC512}&model=deepseek-ai%2FDeepSeek-V3"
+        "&weights=q4_k_m&ctx=4096&units=1&alt=0&engine=llamacpp",
+    )
     no_exceptions(page)
     wait_rows(page, [f"1 x {MAC512}"])
     main = page.locator('[data-testid="stMain"]')
@@ -55,9 +58,9 @@ def test_raised_mac_gpu_limit_makes_deepseek_fit(server: str, page: Page) -> Non
     settle(page)
     no_exceptions(page)
     assert "mem=wired-limit-raised" in page.url
-    assert "iogpu.wired_limit_mb=507904" in page.locator(
-        '[data-testid="stSidebar"]').inner_text()
+    assert "iogpu.wired_limit_mb=507904" in page.locator('[data-testid="stSidebar"]').inner_text()
     rows = list(csv.DictReader(io.StringIO(download(page, "Download CSV").decode("utf-8"))))
     assert [r["Memory setting"] for r in rows] == [
-        "Raised GPU limit (496 GiB, 16 GiB left to macOS)"]
+        "Raised GPU limit (496 GiB, 16 GiB left to macOS)"
+    ]
     assert rows[0]["Fits"] == "True"

@@ -31,9 +31,13 @@ def test_build_shopping_list_in_the_browser(server: str, page: Page) -> None:  #
     settle(page)
     no_exceptions(page)
     page.get_by_text("Buy now (4 → 8 units)").first.wait_for()
-    metrics = dict(zip(page.locator('[data-testid="stMetricLabel"]').all_inner_texts(),
-                       page.locator('[data-testid="stMetricValue"]').all_inner_texts(),
-                       strict=True))
+    metrics = dict(
+        zip(
+            page.locator('[data-testid="stMetricLabel"]').all_inner_texts(),
+            page.locator('[data-testid="stMetricValue"]').all_inner_texts(),
+            strict=True,
+        )
+    )
     assert metrics["Cost now"] == "CHF 11'236"
     assert metrics["Total spent"] == "CHF 22'410"
     page.get_by_text("Owned parts left unused by the new design").first.wait_for()

@@ -35,8 +35,12 @@ def make_fetcher(tmp_path: Path) -> Iterator[Callable[..., Fetcher]]:
 
     def make(**kwargs: object) -> Fetcher:
         options: dict[str, object] = {
-            "min_interval_s": 0.0, "timeout_s": 1.0, "backoff_factor": 0.01,
-            "backoff_max_s": 0.05, "retry_after_max_s": 2, "cache_dir": tmp_path / "cache",
+            "min_interval_s": 0.0,
+            "timeout_s": 1.0,
+            "backoff_factor": 0.01,
+            "backoff_max_s": 0.05,
+            "retry_after_max_s": 2,
+            "cache_dir": tmp_path / "cache",
         }
         options.update(kwargs)
         fetcher = Fetcher(**options)  # type: ignore[arg-type]

@@ -60,13 +60,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if reply.delay_s:
             time.sleep(reply.delay_s)
         if reply.action == "reset":
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                       struct.pack("ii", 1, 0))
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
             self.close_connection = True
             return
         self._send_headers(reply)
-        with contextlib.suppress(OSError):       # the client may hang up mid-body
+        with contextlib.suppress(OSError):  # the client may hang up mid-body
             self._send_body(reply)
         if reply.action == "truncate":
             self.close_connection = True
@@ -88,7 +87,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if reply.action == "drip":
             self.wfile.flush()
             for i in range(len(reply.body)):
-                self.wfile.write(reply.body[i:i + 1])
+                self.wfile.write(reply.body[i : i + 1])
                 self.wfile.flush()
                 time.sleep(reply.drip_s)
         else:
@@ -110,8 +109,9 @@ class Server:
         self.httpd.owner = self  # type: ignore[attr-defined]
         self.httpd.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def take(self, path: str, headers: dict[str, str]) -> Reply:
@@ -139,18 +139,31 @@ class Server:
         self.httpd.server_close()
 
 
-def make_item(item_id: str = "asus-gx10-1tb", *, url: str | None = None,
-              part_number: str | None = GX10_PART, chf: float = 2477.0,
-              price_date: date = date(2026, 2, 17), priced: bool = True) -> Item:
+def make_item(
+    item_id: str = "asus-gx10-1tb",
+    *,
+    url: str | None = None,
+    part_number: str | None = GX10_PART,
+    chf: float = 2477.0,
+    price_date: date = date(2026, 2, 17),
+    priced: bool = True,
+) -> Item:
     """A catalog Item built directly (tests never read catalog.yaml)."""
-    price = ListPrice(chf=chf, date=price_date, source="test list price", url=url) if priced \
-        else None
-    return Item(id=item_id, name=f"Test {item_id}", part_number=part_number, price=price,
-                source=["tests/pricing"])
+    price = (
+        ListPrice(chf=chf, date=price_date, source="test list price", url=url) if priced else None
+    )
+    return Item(
+        id=item_id,
+        name=f"Test {item_id}",
+        part_number=part_number,
+        price=price,
+        source=["tests/pricing"],
+    )
 
 
-def product_page(*, low: str = "2477.00", high: str = "2899.00", currency: str = "CHF",
-                 mpn: str = GX10_PART) -> bytes:
+def product_page(
+    *, low: str = "2477.00", high: str = "2899.00", currency: str = "CHF", mpn: str = GX10_PART
+) -> bytes:
     """The reconstructed product page with another JSON-LD price / currency / MPN."""
     html = PRODUCT_HTML.decode("utf-8")
     html = html.replace('"lowPrice":"2477.00"', f'"lowPrice":"{low}"')

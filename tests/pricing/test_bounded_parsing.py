@@ -27,9 +27,13 @@ from tests.pricing.support import DATA
 REAL = (DATA / "toppreise_real_product_p818374.html").read_bytes()
 N = 100_000
 PATHOLOGICAL = {
-    "digits": "1" * N, "spaced digits + euro": "1 " * (N // 2) + "€",
-    "dotted": "1." * (N // 2) + "5e3", "exponents": "1e" * (N // 2),
-    "apostrophes": "1'" * (N // 2), "dashes": "12." + "-" * N, "currency": "CHF " * (N // 4),
+    "digits": "1" * N,
+    "spaced digits + euro": "1 " * (N // 2) + "€",
+    "dotted": "1." * (N // 2) + "5e3",
+    "exponents": "1e" * (N // 2),
+    "apostrophes": "1'" * (N // 2),
+    "dashes": "12." + "-" * N,
+    "currency": "CHF " * (N // 4),
     "commas and spaces": "1, " * (N // 3),
 }
 
@@ -44,10 +48,10 @@ def test_pathological_price_strings_are_quick_and_refused(name: str) -> None:
 
 
 def test_the_cap_is_generous_for_real_price_text() -> None:
-    padded = "ab CHF 2'477.00 inkl. MwSt." + " " * 300        # whitespace collapses
+    padded = "ab CHF 2'477.00 inkl. MwSt." + " " * 300  # whitespace collapses
     assert parse_price_rappen(padded) == 247_700
     long_text = "ab CHF 2'477.00 " + "x" * MAX_PRICE_TEXT_CHARS
-    assert parse_price_rappen(long_text) is None             # refused, never a guess
+    assert parse_price_rappen(long_text) is None  # refused, never a guess
 
 
 def test_euro_decimal_cases() -> None:
@@ -58,11 +62,19 @@ def test_euro_decimal_cases() -> None:
     assert parse_price_rappen("35€ 99") == 3599
 
 
-@pytest.mark.parametrize(("search", "unit"), [
-    (_EXPONENT.search, "1"), (_EXPONENT.search, "1."), (_NUMBER.search, "1, "),
-    (_euro_decimal, "1 "), (_euro_decimal, "1'")])
+@pytest.mark.parametrize(
+    ("search", "unit"),
+    [
+        (_EXPONENT.search, "1"),
+        (_EXPONENT.search, "1."),
+        (_NUMBER.search, "1, "),
+        (_euro_decimal, "1 "),
+        (_euro_decimal, "1'"),
+    ],
+)
 def test_patterns_scale_linearly(search, unit: str) -> None:
     """Time for 10x the input stays within ~10x (quadratic would be 100x)."""
+
     def cost(n: int) -> float:
         text = unit * n + "€x"
         best = float("inf")
@@ -80,8 +92,7 @@ def test_real_page_with_a_pathological_offer_price() -> None:
     """A 586 KB real page whose offer prices are 100 KB of digits: quick, and the JSON-LD
     figures still win."""
     html = REAL.decode("utf-8")
-    html = re.sub(r'(class="Plugin_Price ">)([^<]*)', lambda m: m.group(1) + "1" * N,
-                  html, count=5)
+    html = re.sub(r'(class="Plugin_Price ">)([^<]*)', lambda m: m.group(1) + "1" * N, html, count=5)
     assert len(html) > 1_000_000
     t0 = time.perf_counter()
     page = parse_product_page(html)
@@ -89,8 +100,12 @@ def test_real_page_with_a_pathological_offer_price() -> None:
     assert (page.low_rappen, page.offer_count) == (99_800, 23)
 
 
-@settings(max_examples=25, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(fragment=st.text(max_size=40), repeat=st.integers(1, 5_000))
 def test_fuzz_price_text_of_page_size(fragment: str, repeat: int) -> None:
     text = fragment * repeat
@@ -100,10 +115,13 @@ def test_fuzz_price_text_of_page_size(fragment: str, repeat: int) -> None:
     assert time.perf_counter() - t0 < 0.5
 
 
-@settings(max_examples=12, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(cut=st.integers(0, len(REAL)), insert=st.binary(max_size=2_000),
-       repeat=st.integers(1, 200))
+@settings(
+    max_examples=12,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(cut=st.integers(0, len(REAL)), insert=st.binary(max_size=2_000), repeat=st.integers(1, 200))
 def test_fuzz_real_page_sized_inputs(cut: int, insert: bytes, repeat: int) -> None:
     """The real page cut anywhere with junk spliced in: a PageOffer or a ParseError, in time."""
     data = REAL[:cut] + insert * repeat + REAL[cut:]

@@ -48,18 +48,19 @@ def test_allowlist_defaults_to_toppreise(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_allowlist_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LLM_PLANNER_URL_ALLOWLIST", " Digitec.CH, https://www.galaxus.ch/x ,,")
     assert url_allowlist() == ("digitec.ch", "www.galaxus.ch")
-    assert check_url_allowed("https://shop.digitec.ch/p/1")           # subdomain
+    assert check_url_allowed("https://shop.digitec.ch/p/1")  # subdomain
     assert check_url_allowed("https://www.galaxus.ch/p/1")
     with pytest.raises(URLNotAllowedError, match="LLM_PLANNER_URL_ALLOWLIST"):
-        check_url_allowed("https://www.toppreise.ch/p/1")           # replaced, not added
+        check_url_allowed("https://www.toppreise.ch/p/1")  # replaced, not added
     with pytest.raises(URLNotAllowedError, match="not on the allowlist"):
         check_url_allowed("https://digitec.ch.evil.com/p/1")
 
 
 # --------------------------------------------------------------------------- check_url
 @pytest.mark.usefixtures("local_allowed")
-def test_check_an_allowed_url(server: Server, make_fetcher: MakeFetcher,
-                              history: PriceHistory) -> None:
+def test_check_an_allowed_url(
+    server: Server, make_fetcher: MakeFetcher, history: PriceHistory
+) -> None:
     catalog_url = "https://www.toppreise.ch/preisvergleich/gx10"
     item = make_item(url=catalog_url)
     url = server.route("/shop/gx10", Reply(200, product_page(low="2399.00")))
@@ -78,7 +79,8 @@ def test_check_an_allowed_url(server: Server, make_fetcher: MakeFetcher,
 
 @pytest.mark.usefixtures("local_allowed")
 def test_check_of_the_catalog_url_sets_the_scraped_price(
-        server: Server, make_fetcher: MakeFetcher, history: PriceHistory) -> None:
+    server: Server, make_fetcher: MakeFetcher, history: PriceHistory
+) -> None:
     url = server.route("/gx10", Reply(200, PRODUCT_HTML))
     item = make_item(url=url)
     assert check_url(item, url, history=history, fetcher=make_fetcher()).ok
@@ -87,20 +89,24 @@ def test_check_of_the_catalog_url_sets_the_scraped_price(
     assert price.rappen == 247_700
 
 
-def test_a_refused_host_is_never_fetched(server: Server, make_fetcher: MakeFetcher,
-                                         history: PriceHistory,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("LLM_PLANNER_URL_ALLOWLIST", raising=False)   # toppreise.ch only
+def test_a_refused_host_is_never_fetched(
+    server: Server,
+    make_fetcher: MakeFetcher,
+    history: PriceHistory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("LLM_PLANNER_URL_ALLOWLIST", raising=False)  # toppreise.ch only
     url = server.route("/gx10", Reply(200, PRODUCT_HTML))
     with pytest.raises(URLNotAllowedError, match=r"'127\.0\.0\.1' is not on the allowlist"):
         check_url(make_item(), url, history=history, fetcher=make_fetcher())
-    assert server.hits == []                  # not even robots.txt
+    assert server.hits == []  # not even robots.txt
     assert history.attempts() == []
 
 
 @pytest.mark.usefixtures("local_allowed")
-def test_a_redirect_off_the_allowlist_is_not_followed(server: Server, make_fetcher: MakeFetcher,
-                                                      history: PriceHistory) -> None:
+def test_a_redirect_off_the_allowlist_is_not_followed(
+    server: Server, make_fetcher: MakeFetcher, history: PriceHistory
+) -> None:
     elsewhere = server.base.replace("127.0.0.1", "localhost") + "/gx10"
     server.route("/gx10", Reply(200, PRODUCT_HTML))
     url = server.route("/go", Reply(302, b"", headers={"Location": elsewhere}))
@@ -112,15 +118,23 @@ def test_a_redirect_off_the_allowlist_is_not_followed(server: Server, make_fetch
 
 
 @pytest.mark.usefixtures("local_allowed")
-@pytest.mark.parametrize(("page", "outcome", "detail"), [
-    (product_page(currency="EUR"), "mismatch", "currency EUR, expected CHF"),
-    (product_page(mpn="90MS0371-M99999"), "mismatch", "does not match part number"),
-    (product_page(low="499.00", high="599.00"), "suspect", "catalog list price"),
-    (b"<html><body>nothing here</body></html>", "parse_error", "no price found"),
-])
-def test_check_validates_like_refresh(server: Server, make_fetcher: MakeFetcher,
-                                      history: PriceHistory, page: bytes, outcome: str,
-                                      detail: str) -> None:
+@pytest.mark.parametrize(
+    ("page", "outcome", "detail"),
+    [
+        (product_page(currency="EUR"), "mismatch", "currency EUR, expected CHF"),
+        (product_page(mpn="90MS0371-M99999"), "mismatch", "does not match part number"),
+        (product_page(low="499.00", high="599.00"), "suspect", "catalog list price"),
+        (b"<html><body>nothing here</body></html>", "parse_error", "no price found"),
+    ],
+)
+def test_check_validates_like_refresh(
+    server: Server,
+    make_fetcher: MakeFetcher,
+    history: PriceHistory,
+    page: bytes,
+    outcome: str,
+    detail: str,
+) -> None:
     url = server.route("/p", Reply(200, page))
     result = check_url(make_item(), url, history=history, fetcher=make_fetcher())
     assert result.outcome == outcome
@@ -129,12 +143,12 @@ def test_check_validates_like_refresh(server: Server, make_fetcher: MakeFetcher,
 
 
 @pytest.mark.usefixtures("local_allowed")
-def test_check_compares_with_the_items_current_price(server: Server, make_fetcher: MakeFetcher,
-                                                     history: PriceHistory) -> None:
+def test_check_compares_with_the_items_current_price(
+    server: Server, make_fetcher: MakeFetcher, history: PriceHistory
+) -> None:
     """The band is taken around the item's last good scrape (from its catalog URL), so a
     pasted page at x0.6 of a fresh CHF 4'000 scrape is plausible, at x0.4 it is not."""
-    catalog_url = server.route("/catalog", Reply(200, product_page(low="4000.00",
-                                                                   high="4100.00")))
+    catalog_url = server.route("/catalog", Reply(200, product_page(low="4000.00", high="4100.00")))
     item = make_item(url=catalog_url)
     assert check_url(item, catalog_url, history=history, fetcher=make_fetcher()).ok
     low = server.route("/low", Reply(200, product_page(low="1600.00")))
@@ -144,12 +158,12 @@ def test_check_compares_with_the_items_current_price(server: Server, make_fetche
 
 
 @pytest.mark.usefixtures("local_allowed")
-def test_check_without_a_fetcher_uses_the_polite_default(server: Server, history: PriceHistory,
-                                                          monkeypatch: pytest.MonkeyPatch
-                                                          ) -> None:
+def test_check_without_a_fetcher_uses_the_polite_default(
+    server: Server, history: PriceHistory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     made: list[Fetcher] = []
 
-    def default_but_quick(**kwargs: object) -> Fetcher:   # the 8 s interval made quick
+    def default_but_quick(**kwargs: object) -> Fetcher:  # the 8 s interval made quick
         made.append(Fetcher(min_interval_s=0, **kwargs))  # type: ignore[arg-type]
         return made[-1]
 
@@ -178,12 +192,23 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 @pytest.mark.usefixtures("fake_catalog", "local_allowed")
-def test_cli_check_allowed(server: Server, tmp_path: Path,
-                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_check_allowed(
+    server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = str(tmp_path / "p.sqlite")
     url = server.route("/gx10", Reply(200, PRODUCT_HTML))
-    code, out, _ = run(capsys, "check", "gx10", url, "--db", db, "--min-interval-s", "0",
-                       "--cache-dir", str(tmp_path / "cache"))
+    code, out, _ = run(
+        capsys,
+        "check",
+        "gx10",
+        url,
+        "--db",
+        db,
+        "--min-interval-s",
+        "0",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    )
     assert code == 0
     assert out.startswith("gx10: ok CHF 2'477.00 (jsonld)")
     assert "effective price is unchanged" in out
@@ -191,21 +216,33 @@ def test_cli_check_allowed(server: Server, tmp_path: Path,
 
 
 @pytest.mark.usefixtures("fake_catalog", "local_allowed")
-def test_cli_check_not_ok_exits_1(server: Server, tmp_path: Path,
-                                  capsys: pytest.CaptureFixture[str]
-                                  ) -> None:
+def test_cli_check_not_ok_exits_1(
+    server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = server.route("/eur", Reply(200, product_page(currency="EUR")))
-    code, out, _ = run(capsys, "check", "gx10", url, "--db", str(tmp_path / "p.sqlite"),
-                       "--min-interval-s", "0", "--no-cache")
+    code, out, _ = run(
+        capsys,
+        "check",
+        "gx10",
+        url,
+        "--db",
+        str(tmp_path / "p.sqlite"),
+        "--min-interval-s",
+        "0",
+        "--no-cache",
+    )
     assert code == 1
     assert "gx10: mismatch" in out
     assert "currency EUR" in out
 
 
 @pytest.mark.usefixtures("fake_catalog")
-def test_cli_check_refused_host_exits_2(server: Server,
-                                        tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_check_refused_host_exits_2(
+    server: Server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("LLM_PLANNER_URL_ALLOWLIST", "toppreise.ch,digitec.ch")
     db = tmp_path / "p.sqlite"
     url = server.route("/gx10", Reply(200, PRODUCT_HTML))
@@ -220,50 +257,57 @@ def test_cli_check_refused_host_exits_2(server: Server,
 
 
 @pytest.mark.usefixtures("fake_catalog")
-def test_cli_check_unknown_id_exits_2(tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "check", "nope", "https://www.toppreise.ch/x",
-                       "--db", str(tmp_path / "p.sqlite"))
+def test_cli_check_unknown_id_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(
+        capsys, "check", "nope", "https://www.toppreise.ch/x", "--db", str(tmp_path / "p.sqlite")
+    )
     assert code == 2
     assert "unknown item 'nope'" in err
 
 
 # --------------------------------------------------------------------------- User-Agent
 def test_user_agent_names_the_tool_and_version_and_no_placeholder(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("LLM_PLANNER_USER_AGENT_URL", raising=False)
-    version = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(),
-                        re.MULTILINE).group(1)  # type: ignore[union-attr]
-    assert default_user_agent() == DEFAULT_USER_AGENT == (
-        f"llm-hardware-planner/{version} (price research, low volume)")
+    version = re.search(
+        r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.MULTILINE
+    ).group(1)  # type: ignore[union-attr]
+    assert (
+        default_user_agent()
+        == DEFAULT_USER_AGENT
+        == (f"llm-hardware-planner/{version} (price research, low volume)")
+    )
     # never a browser's: no engine tokens a bot wall would take for a browser
     for token in ("Mozilla", "Chrome", "Safari", "Gecko", "http"):
         assert token not in DEFAULT_USER_AGENT
 
 
-def test_user_agent_url_from_the_environment(server: Server, make_fetcher: MakeFetcher,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_user_agent_url_from_the_environment(
+    server: Server, make_fetcher: MakeFetcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LLM_PLANNER_USER_AGENT_URL", "https://example.org/planner")
     url = server.route("/p", Reply(200, PRODUCT_HTML))
     assert make_fetcher(use_cache=False).fetch(url).ok
-    expected = ("llm-hardware-planner/0.1.0 (price research, low volume; "
-                "+https://example.org/planner)")
+    expected = (
+        "llm-hardware-planner/0.1.0 (price research, low volume; +https://example.org/planner)"
+    )
     assert {h.headers["User-Agent"] for h in server.hits} == {expected}
 
 
-@pytest.mark.parametrize("bad", ["not a url", "ftp://x.org", "https://x.org/a b",
-                                 "https://x.org/;)\r\nX-Evil: 1"])
-def test_a_malformed_user_agent_url_is_refused(monkeypatch: pytest.MonkeyPatch,
-                                               bad: str) -> None:
+@pytest.mark.parametrize(
+    "bad", ["not a url", "ftp://x.org", "https://x.org/a b", "https://x.org/;)\r\nX-Evil: 1"]
+)
+def test_a_malformed_user_agent_url_is_refused(monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
     monkeypatch.setenv("LLM_PLANNER_USER_AGENT_URL", bad)
     with pytest.raises(ValueError, match="LLM_PLANNER_USER_AGENT_URL"):
         Fetcher(use_cache=False)
 
 
 @pytest.mark.usefixtures("fake_catalog")
-def test_cli_reports_a_malformed_user_agent_url(tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str],
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_reports_a_malformed_user_agent_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LLM_PLANNER_USER_AGENT_URL", "nope")
     code, _, err = run(capsys, "refresh", "--db", str(tmp_path / "p.sqlite"))
     assert code == 2

@@ -31,8 +31,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def catalog(server: Server, monkeypatch: pytest.MonkeyPatch) -> FakeCatalog:
     items = [
         make_item("gx10", url=server.route("/gx10", Reply(200, PRODUCT_HTML))),
-        make_item("blocked-box", url=server.route("/blocked", Reply(403, BLOCKED_HTML)),
-                  part_number=None),
+        make_item(
+            "blocked-box", url=server.route("/blocked", Reply(403, BLOCKED_HTML)), part_number=None
+        ),
         make_item("cable", part_number=None, chf=73.0),
         make_item("unpriced", priced=False),
     ]
@@ -47,8 +48,9 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_default_locations_follow_the_environment(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_locations_follow_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LLM_PLANNER_PRICES_DB", str(tmp_path / "x.sqlite"))
     monkeypatch.setenv("LLM_PLANNER_CACHE_DIR", str(tmp_path / "c"))
     assert pricing.default_db_path() == tmp_path / "x.sqlite"
@@ -59,11 +61,18 @@ def test_default_locations_follow_the_environment(tmp_path: Path,
 
 
 @pytest.mark.usefixtures("catalog")
-def test_refresh_show_history_set(tmp_path: Path,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_refresh_show_history_set(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = str(tmp_path / "p.sqlite")
-    code, out, _ = run(capsys, "refresh", "--db", db, "--min-interval-s", "0",
-                       "--cache-dir", str(tmp_path / "cache"))
+    code, out, _ = run(
+        capsys,
+        "refresh",
+        "--db",
+        db,
+        "--min-interval-s",
+        "0",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    )
     assert code == 1  # one item blocked
     assert "[1/2] gx10: ok CHF 2'477.00 (jsonld)" in out
     assert "[2/2] blocked-box: blocked" in out
@@ -80,8 +89,9 @@ def test_refresh_show_history_set(tmp_path: Path,
     assert rows["cable"]["last_attempt_outcome"] is None
     assert rows["unpriced"]["kind"] is None
 
-    code, out, _ = run(capsys, "set", "blocked-box", "2'550.50", "--note", "phone quote",
-                       "--db", db)
+    code, out, _ = run(
+        capsys, "set", "blocked-box", "2'550.50", "--note", "phone quote", "--db", db
+    )
     assert code == 0
     assert "CHF 2'550.50" in out
     code, out, _ = run(capsys, "show", "--db", db)
@@ -104,11 +114,20 @@ def test_refresh_show_history_set(tmp_path: Path,
 
 
 @pytest.mark.usefixtures("catalog")
-def test_refresh_only(tmp_path: Path, server: Server,
-                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_refresh_only(tmp_path: Path, server: Server, capsys: pytest.CaptureFixture[str]) -> None:
     db = str(tmp_path / "p.sqlite")
-    code, out, _ = run(capsys, "refresh", "--only", "gx10", "cable", "--db", db,
-                       "--min-interval-s", "0", "--no-cache")
+    code, out, _ = run(
+        capsys,
+        "refresh",
+        "--only",
+        "gx10",
+        "cable",
+        "--db",
+        db,
+        "--min-interval-s",
+        "0",
+        "--no-cache",
+    )
     assert code == 0
     assert "cable: no price URL" in out
     assert "[1/1] gx10: ok" in out
@@ -117,12 +136,17 @@ def test_refresh_only(tmp_path: Path, server: Server,
 
 
 @pytest.mark.usefixtures("catalog")
-@pytest.mark.parametrize("args", [
-    ("refresh", "--only", "nope"), ("history", "nope"), ("set", "nope", "12"),
-])
-def test_unknown_ids_exit_2_listing_valid_ids(tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str],
-                                              args: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("refresh", "--only", "nope"),
+        ("history", "nope"),
+        ("set", "nope", "12"),
+    ],
+)
+def test_unknown_ids_exit_2_listing_valid_ids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
     code, _, err = run(capsys, *args, "--db", str(tmp_path / "p.sqlite"))
     assert code == 2
     assert err.count("\n") == 1
@@ -132,16 +156,23 @@ def test_unknown_ids_exit_2_listing_valid_ids(tmp_path: Path,
 
 @pytest.mark.usefixtures("catalog")
 @pytest.mark.parametrize("price", ["abc", "0", "-"])
-def test_set_refuses_bad_prices(tmp_path: Path,
-                                capsys: pytest.CaptureFixture[str], price: str) -> None:
+def test_set_refuses_bad_prices(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], price: str
+) -> None:
     code, _, err = run(capsys, "set", "gx10", price, "--db", str(tmp_path / "p.sqlite"))
     assert code == 2
     assert "invalid price" in err
 
 
 def test_broken_catalog_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "show", "--catalog", str(tmp_path / "missing.yaml"),
-                       "--db", str(tmp_path / "p.sqlite"))
+    code, _, err = run(
+        capsys,
+        "show",
+        "--catalog",
+        str(tmp_path / "missing.yaml"),
+        "--db",
+        str(tmp_path / "p.sqlite"),
+    )
     assert code == 2
     assert "missing.yaml" in err
 
@@ -149,13 +180,30 @@ def test_broken_catalog_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_parse_json_subprocess() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
-        [sys.executable, "-m", "pricing", "parse",
-         str(DATA / "toppreise_product_reconstructed.html"), "--json"],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=60, check=False)
+        [
+            sys.executable,
+            "-m",
+            "pricing",
+            "parse",
+            str(DATA / "toppreise_product_reconstructed.html"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert (data["low"], data["high"], data["currency"], data["offer_count"], data["method"]) == (
-        2477.0, 2899.0, "CHF", 3, "jsonld")
+        2477.0,
+        2899.0,
+        "CHF",
+        3,
+        "jsonld",
+    )
     assert (data["low_rappen"], data["high_rappen"]) == (247_700, 289_900)
     assert data["mpn"] == "90MS0371-M00030"
     assert "GX10" in data["name"]

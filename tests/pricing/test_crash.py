@@ -44,9 +44,14 @@ def test_killed_refresh_keeps_committed_rows(server: Server, tmp_path: Path) -> 
         server.route(f"/p{k}", Reply(200, PRODUCT_HTML, delay_s=0.25))
     db = tmp_path / "prices.sqlite"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(db), server.base, str(n)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             cwd=ROOT, env=env)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(db), server.base, str(n)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
     seen: list[str] = []
     try:
         assert child.stdout is not None

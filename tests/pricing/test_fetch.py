@@ -32,8 +32,9 @@ def test_ok_identifies_itself(server: Server, make_fetcher: MakeFetcher) -> None
 
 
 def test_429_with_retry_after_then_200(server: Server, make_fetcher: MakeFetcher) -> None:
-    url = server.route("/p", Reply(429, b"slow down", {"Retry-After": "1"}),
-                       Reply(200, PRODUCT_HTML))
+    url = server.route(
+        "/p", Reply(429, b"slow down", {"Retry-After": "1"}), Reply(200, PRODUCT_HTML)
+    )
     t0 = time.monotonic()
     result = make_fetcher(use_cache=False).fetch(url)
     assert result.outcome == "ok"
@@ -50,8 +51,7 @@ def test_500_then_200(server: Server, make_fetcher: MakeFetcher) -> None:
     assert server.count("/p") == 3
 
 
-def test_persistent_500_gives_up_after_retries(server: Server,
-                                               make_fetcher: MakeFetcher) -> None:
+def test_persistent_500_gives_up_after_retries(server: Server, make_fetcher: MakeFetcher) -> None:
     url = server.route("/p", Reply(500, b"oops"))
     result = make_fetcher(use_cache=False).fetch(url)
     assert result.outcome == "error"
@@ -81,8 +81,9 @@ def test_polite_defaults(tmp_path: object) -> None:
         assert fetcher.cache_ttl_s == 12 * 3600
 
 
-def test_403_block_page_is_blocked_and_not_retried(server: Server,
-                                                   make_fetcher: MakeFetcher) -> None:
+def test_403_block_page_is_blocked_and_not_retried(
+    server: Server, make_fetcher: MakeFetcher
+) -> None:
     url = server.route("/p", Reply(403, BLOCKED_HTML))
     result = make_fetcher().fetch(url)
     assert result.outcome == "blocked"
@@ -91,8 +92,9 @@ def test_403_block_page_is_blocked_and_not_retried(server: Server,
     assert server.count("/p") == 1
 
 
-def test_block_page_with_200_is_blocked_and_not_cached(server: Server,
-                                                       make_fetcher: MakeFetcher) -> None:
+def test_block_page_with_200_is_blocked_and_not_cached(
+    server: Server, make_fetcher: MakeFetcher
+) -> None:
     url = server.route("/p", Reply(200, BLOCKED_HTML), Reply(200, PRODUCT_HTML))
     fetcher = make_fetcher()
     assert fetcher.fetch(url).outcome == "blocked"
@@ -134,8 +136,9 @@ def test_truncated_body(server: Server, make_fetcher: MakeFetcher) -> None:
     assert "truncated" in result.detail
 
 
-def test_cache_serves_repeat_fetches_without_waiting(server: Server,
-                                                     make_fetcher: MakeFetcher) -> None:
+def test_cache_serves_repeat_fetches_without_waiting(
+    server: Server, make_fetcher: MakeFetcher
+) -> None:
     url = server.route("/p", Reply(200, PRODUCT_HTML))
     fetcher = make_fetcher()
     first = fetcher.fetch(url)
@@ -190,8 +193,9 @@ def test_robots_403_means_blocked(server: Server, make_fetcher: MakeFetcher) -> 
     assert server.count("/p") == 0
 
 
-def test_min_interval_between_requests_to_one_host(server: Server,
-                                                   make_fetcher: MakeFetcher) -> None:
+def test_min_interval_between_requests_to_one_host(
+    server: Server, make_fetcher: MakeFetcher
+) -> None:
     urls = [server.route(f"/p{i}", Reply(200, PRODUCT_HTML)) for i in range(3)]
     fetcher = make_fetcher(min_interval_s=0.3, jitter=0.2, use_cache=False)
     for url in urls:
@@ -231,31 +235,37 @@ def test_allowlisted_fetcher_refuses_other_hosts(make_fetcher: MakeFetcher) -> N
 
 
 # --------------------------------------------------------------------------- allowlist
-@pytest.mark.parametrize("url", [
-    "https://toppreise.ch/price-comparison/x-p1",
-    "https://www.toppreise.ch/price-comparison/x-p1",
-    "http://m.toppreise.ch/x",
-    "https://WWW.TOPPREISE.CH./x",
-    "https://www.toppreise.ch:443/x",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://toppreise.ch/price-comparison/x-p1",
+        "https://www.toppreise.ch/price-comparison/x-p1",
+        "http://m.toppreise.ch/x",
+        "https://WWW.TOPPREISE.CH./x",
+        "https://www.toppreise.ch:443/x",
+    ],
+)
 def test_allowlist_accepts(url: str) -> None:
     assert check_url_allowed(url) == url
 
 
-@pytest.mark.parametrize(("url", "reason"), [
-    ("https://toppreise.ch.evil.com/x", "not on the allowlist"),
-    ("https://eviltoppreise.ch/x", "not on the allowlist"),
-    ("https://toppreise.ch@evil.com/x", "user info"),
-    ("https://evil.com\\@toppreise.ch/x", "'\\\\'"),
-    ("https://evil.com/?u=https://toppreise.ch/", "not on the allowlist"),
-    ("ftp://toppreise.ch/x", "http"),
-    ("javascript:alert(1)", "http"),
-    ("file:///etc/passwd", "http"),
-    ("https://www.toppreise.ch/ext_de?pid=1", "/ext_"),
-    ("", "empty"),
-    ("https:///x", "no host"),
-    ("https://www.toppreise.ch:99999/x", "malformed"),
-])
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://toppreise.ch.evil.com/x", "not on the allowlist"),
+        ("https://eviltoppreise.ch/x", "not on the allowlist"),
+        ("https://toppreise.ch@evil.com/x", "user info"),
+        ("https://evil.com\\@toppreise.ch/x", "'\\\\'"),
+        ("https://evil.com/?u=https://toppreise.ch/", "not on the allowlist"),
+        ("ftp://toppreise.ch/x", "http"),
+        ("javascript:alert(1)", "http"),
+        ("file:///etc/passwd", "http"),
+        ("https://www.toppreise.ch/ext_de?pid=1", "/ext_"),
+        ("", "empty"),
+        ("https:///x", "no host"),
+        ("https://www.toppreise.ch:99999/x", "malformed"),
+    ],
+)
 def test_allowlist_refuses(url: str, reason: str) -> None:
     with pytest.raises(URLNotAllowedError, match=reason):
         check_url_allowed(url)

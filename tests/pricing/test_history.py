@@ -19,11 +19,23 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_attempt_round_trip(history: PriceHistory) -> None:
     fetched = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
-    a = history.append_attempt("x", url="https://www.toppreise.ch/p", outcome="ok",
-                               http_status=200, price_rappen=247_700, high_rappen=289_900,
-                               currency="CHF", offer_count=3, method="jsonld",
-                               parser_version="1.0", mpn="M", page_name="N", from_cache=True,
-                               detail="d", page_fetched_at=fetched)
+    a = history.append_attempt(
+        "x",
+        url="https://www.toppreise.ch/p",
+        outcome="ok",
+        http_status=200,
+        price_rappen=247_700,
+        high_rappen=289_900,
+        currency="CHF",
+        offer_count=3,
+        method="jsonld",
+        parser_version="1.0",
+        mpn="M",
+        page_name="N",
+        from_cache=True,
+        detail="d",
+        page_fetched_at=fetched,
+    )
     [b] = history.attempts("x")
     assert b == a
     assert b.attempted_at.tzinfo is not None
@@ -67,8 +79,12 @@ def test_rows_cannot_be_updated_or_deleted(history: PriceHistory) -> None:
     history.set_manual("x", 2)
     con = sqlite3.connect(history.db_path)
     try:
-        for sql in ("UPDATE attempts SET price_rappen = 5", "DELETE FROM attempts",
-                    "UPDATE manual_prices SET price_rappen = 5", "DELETE FROM manual_prices"):
+        for sql in (
+            "UPDATE attempts SET price_rappen = 5",
+            "DELETE FROM attempts",
+            "UPDATE manual_prices SET price_rappen = 5",
+            "DELETE FROM manual_prices",
+        ):
             with pytest.raises(sqlite3.DatabaseError, match="append-only"):
                 con.execute(sql)
     finally:
@@ -129,8 +145,14 @@ for i in range(int(sys.argv[3])):
 def test_concurrent_writer_processes(history: PriceHistory) -> None:
     n_procs, n_rows = 4, 50
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(history.db_path), f"p{k}",
-                               str(n_rows)], env=env, cwd=ROOT) for k in range(n_procs)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER, str(history.db_path), f"p{k}", str(n_rows)],
+            env=env,
+            cwd=ROOT,
+        )
+        for k in range(n_procs)
+    ]
     assert all(p.wait(timeout=60) == 0 for p in procs)
     assert len(history.attempts()) == n_procs * n_rows
     for k in range(n_procs):

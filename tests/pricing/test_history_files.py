@@ -30,20 +30,35 @@ def test_replace_cannot_rewrite_a_row(history: PriceHistory) -> None:
     con = sqlite3.connect(history.db_path)
     try:
         for sql, params in (
-                ("INSERT OR REPLACE INTO attempts (id, item_id, attempted_at, outcome, "
-                 "price_rappen) VALUES (?, 'x', '2026-01-01', 'ok', 1)", (a.id,)),
-                ("REPLACE INTO attempts (id, item_id, attempted_at, outcome, price_rappen) "
-                 "VALUES (?, 'x', '2026-01-01', 'ok', 1)", (a.id,)),
-                ("REPLACE INTO manual_prices (id, item_id, set_at, price_rappen) "
-                 "VALUES (?, 'x', '2026-01-01', 1)", (m.id,)),
-                ("INSERT OR REPLACE INTO manual_prices (id, item_id, set_at, price_rappen) "
-                 "VALUES (?, 'x', '2026-01-01', 1)", (m.id,))):
+            (
+                "INSERT OR REPLACE INTO attempts (id, item_id, attempted_at, outcome, "
+                "price_rappen) VALUES (?, 'x', '2026-01-01', 'ok', 1)",
+                (a.id,),
+            ),
+            (
+                "REPLACE INTO attempts (id, item_id, attempted_at, outcome, price_rappen) "
+                "VALUES (?, 'x', '2026-01-01', 'ok', 1)",
+                (a.id,),
+            ),
+            (
+                "REPLACE INTO manual_prices (id, item_id, set_at, price_rappen) "
+                "VALUES (?, 'x', '2026-01-01', 1)",
+                (m.id,),
+            ),
+            (
+                "INSERT OR REPLACE INTO manual_prices (id, item_id, set_at, price_rappen) "
+                "VALUES (?, 'x', '2026-01-01', 1)",
+                (m.id,),
+            ),
+        ):
             with pytest.raises(sqlite3.DatabaseError, match="append-only"):
                 con.execute(sql, params)
             con.rollback()
         # a REPLACE of a new id is an ordinary append
-        con.execute("REPLACE INTO manual_prices (item_id, set_at, price_rappen) "
-                    "VALUES ('x', '2026-01-02T00:00:00+00:00', 300)")
+        con.execute(
+            "REPLACE INTO manual_prices (item_id, set_at, price_rappen) "
+            "VALUES ('x', '2026-01-02T00:00:00+00:00', 300)"
+        )
         con.commit()
     finally:
         con.close()
@@ -85,7 +100,7 @@ def test_corrupt_file(tmp_path: Path) -> None:
             PriceHistory(db, read_only=read_only)
         text = _one_line(exc, db)
         assert "move it away" in text
-    assert db.read_bytes().startswith(b"this is not a database")   # nothing overwritten
+    assert db.read_bytes().startswith(b"this is not a database")  # nothing overwritten
 
 
 def test_truncated_file(tmp_path: Path) -> None:
@@ -116,7 +131,7 @@ def test_foreign_database(tmp_path: Path) -> None:
         with pytest.raises(HistoryError) as exc:
             PriceHistory(db, read_only=read_only)
         assert "not a price history" in _one_line(exc, db)
-    with sqlite3.connect(db) as con:      # untouched: no tables of ours were added
+    with sqlite3.connect(db) as con:  # untouched: no tables of ours were added
         names = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
     assert names == {"invoices"}
 
@@ -137,8 +152,10 @@ def test_locked_for_writing_but_readers_do_not_wait(tmp_path: Path) -> None:
     PriceHistory(db).set_manual("x", 100)
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
-    holder.execute("INSERT INTO manual_prices (item_id, set_at, price_rappen) "
-                   "VALUES ('x', '2026-01-01T00:00:00+00:00', 5)")
+    holder.execute(
+        "INSERT INTO manual_prices (item_id, set_at, price_rappen) "
+        "VALUES ('x', '2026-01-01T00:00:00+00:00', 5)"
+    )
     try:
         writer = PriceHistory(db, busy_timeout_s=0.2)
         with pytest.raises(HistoryError) as exc:
@@ -164,5 +181,5 @@ def test_read_only_never_creates_or_writes(tmp_path: Path) -> None:
     with pytest.raises(HistoryError, match="read-only"):
         history.set_manual("x", 100)
     assert not db.exists()
-    PriceHistory(db).set_manual("x", 100)          # created later by a writer: now visible
+    PriceHistory(db).set_manual("x", 100)  # created later by a writer: now visible
     assert history.latest_manual("x").price_rappen == 100  # type: ignore[union-attr]

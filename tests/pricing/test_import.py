@@ -22,10 +22,14 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 REAL = DATA / "toppreise_real_product_p818374.html"
-REAL_URL = ("https://www.toppreise.ch/preisvergleich/Activity-Tracker-Smartwatches/"
-            "GARMIN-fenix-8-Pro-AMOLED-Sapphire-Graphit-Schwarz-010-03199-11-p818374")
-GX10_URL = ("https://www.toppreise.ch/price-comparison/Complete-systems/ASUS-Ascent-GX10-"
-            "GG0003BN-NVIDIA-Grace-Blackwell-90MS0371-M00030-p824149")
+REAL_URL = (
+    "https://www.toppreise.ch/preisvergleich/Activity-Tracker-Smartwatches/"
+    "GARMIN-fenix-8-Pro-AMOLED-Sapphire-Graphit-Schwarz-010-03199-11-p818374"
+)
+GX10_URL = (
+    "https://www.toppreise.ch/price-comparison/Complete-systems/ASUS-Ascent-GX10-"
+    "GG0003BN-NVIDIA-Grace-Blackwell-90MS0371-M00030-p824149"
+)
 SAVED = datetime(2026, 11, 30, 18, 5, tzinfo=UTC)
 
 
@@ -48,56 +52,78 @@ def test_product_ids() -> None:
     assert toppreise_product_id(REAL_URL) == "818374"
     assert toppreise_product_id(REAL_URL + "?utm=x#offers") == "818374"
     assert toppreise_product_id(GX10_URL + "/") == "824149"
-    assert toppreise_product_id("https://www.toppreise.ch/produktserie/fenix_8_Pro-pc-s88033") \
-        is None
+    assert (
+        toppreise_product_id("https://www.toppreise.ch/produktserie/fenix_8_Pro-pc-s88033") is None
+    )
     assert toppreise_product_id(None) is None
 
 
 def test_import_real_page_by_product_id(history: PriceHistory) -> None:
     item = garmin()
-    [r] = import_saved_pages([SavedPage("fenix.html", REAL.read_bytes(), SAVED)], [item],
-                             history=history)
+    [r] = import_saved_pages(
+        [SavedPage("fenix.html", REAL.read_bytes(), SAVED)], [item], history=history
+    )
     assert r.ok
     assert r.item_id == item.id
     assert r.price_rappen == 99_800
     assert "product id p818374" in r.reason
     [a] = history.attempts(item.id)
-    assert (a.outcome, a.origin, a.price_rappen, a.offer_count) == ("ok", "saved page",
-                                                                     99_800, 23)
+    assert (a.outcome, a.origin, a.price_rappen, a.offer_count) == ("ok", "saved page", 99_800, 23)
     assert a.price_as_of == SAVED
     assert a.url == REAL_URL
     eff = effective_price(item, history)
     assert eff is not None
-    assert (eff.rappen, eff.as_of, eff.kind) == (99_800, date(2026, 11, 30),
-                                                                      "scraped")
+    assert (eff.rappen, eff.as_of, eff.kind) == (99_800, date(2026, 11, 30), "scraped")
     assert eff.source.startswith("saved page: ")
 
 
 def test_import_by_part_number_for_an_item_without_a_toppreise_address(
-        history: PriceHistory) -> None:
+    history: PriceHistory,
+) -> None:
     item = garmin(url=None)
-    [r] = import_saved_pages([SavedPage("f.html", REAL.read_bytes(), SAVED)], [item],
-                             history=history)
+    [r] = import_saved_pages(
+        [SavedPage("f.html", REAL.read_bytes(), SAVED)], [item], history=history
+    )
     assert r.ok
     assert "part number 010-03199-11" in r.reason
     assert effective_price(item, history).rappen == 99_800  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize(("item", "content", "outcome", "reason"), [
-    (garmin(url=GX10_URL.replace("824149", "111111")), REAL.read_bytes(), "invalid",
-     "page is toppreise product p818374"),
-    (garmin(url=None, part_number="010-99999-00"), REAL.read_bytes(), "unmatched",
-     "no catalog item matches"),
-    (garmin(chf=300.0), REAL.read_bytes(), "invalid", "×3.33 the catalog list price"),
-    (garmin(), (DATA / "toppreise_blocked_reconstructed.html").read_bytes(), "invalid",
-     "bot-block page"),
-    (garmin(), (DATA / "toppreise_search_reconstructed.html").read_bytes(), "invalid",
-     "listing page"),
-    (make_item(url=GX10_URL), product_page(currency="EUR"), "invalid", "currency EUR"),
-    (make_item(url=GX10_URL), b"\x00\xff" * 1000, "invalid", "no price"),
-])
-def test_pages_that_are_not_imported_store_nothing(history: PriceHistory, item, content,
-                                                   outcome, reason) -> None:
+@pytest.mark.parametrize(
+    ("item", "content", "outcome", "reason"),
+    [
+        (
+            garmin(url=GX10_URL.replace("824149", "111111")),
+            REAL.read_bytes(),
+            "invalid",
+            "page is toppreise product p818374",
+        ),
+        (
+            garmin(url=None, part_number="010-99999-00"),
+            REAL.read_bytes(),
+            "unmatched",
+            "no catalog item matches",
+        ),
+        (garmin(chf=300.0), REAL.read_bytes(), "invalid", "×3.33 the catalog list price"),
+        (
+            garmin(),
+            (DATA / "toppreise_blocked_reconstructed.html").read_bytes(),
+            "invalid",
+            "bot-block page",
+        ),
+        (
+            garmin(),
+            (DATA / "toppreise_search_reconstructed.html").read_bytes(),
+            "invalid",
+            "listing page",
+        ),
+        (make_item(url=GX10_URL), product_page(currency="EUR"), "invalid", "currency EUR"),
+        (make_item(url=GX10_URL), b"\x00\xff" * 1000, "invalid", "no price"),
+    ],
+)
+def test_pages_that_are_not_imported_store_nothing(
+    history: PriceHistory, item, content, outcome, reason
+) -> None:
     [r] = import_saved_pages([SavedPage("p.html", content, SAVED)], [item], history=history)
     assert r.outcome == outcome, r.reason
     assert reason in r.reason, r.reason
@@ -107,8 +133,9 @@ def test_pages_that_are_not_imported_store_nothing(history: PriceHistory, item, 
 
 def test_a_page_saved_in_the_future_is_refused(history: PriceHistory) -> None:
     later = datetime.now(UTC) + timedelta(days=2)
-    [r] = import_saved_pages([SavedPage("f.html", REAL.read_bytes(), later)], [garmin()],
-                             history=history)
+    [r] = import_saved_pages(
+        [SavedPage("f.html", REAL.read_bytes(), later)], [garmin()], history=history
+    )
     assert r.outcome == "invalid"
     assert "future" in r.reason
     assert history.attempts() == []
@@ -122,17 +149,20 @@ def test_page_without_part_number_is_identified_by_product_id(history: PriceHist
     assert page.mpn in (None, "")
     assert page.product_id == "824149"
     item = make_item(url=GX10_URL, part_number="940-54242-0000-000")
-    [r] = import_saved_pages([SavedPage("spark.html", html.encode(), SAVED)], [item],
-                             history=history)
+    [r] = import_saved_pages(
+        [SavedPage("spark.html", html.encode(), SAVED)], [item], history=history
+    )
     assert r.ok, r.reason
     assert "identity by toppreise product id p824149" in history.attempts()[0].detail
 
 
 def test_jsonld_strings_are_unescaped() -> None:
-    html = ('<html><head><script type="application/ld+json">{"@type":"Product",'
-            '"name":"Sport &amp; Freizeit &quot;Pro&quot; &#8211; 51&nbsp;mm","mpn":"A&amp;B-1",'
-            '"offers":{"@type":"AggregateOffer","lowPrice":"10.00","priceCurrency":"CHF"}}'
-            '</script></head><body></body></html>')
+    html = (
+        '<html><head><script type="application/ld+json">{"@type":"Product",'
+        '"name":"Sport &amp; Freizeit &quot;Pro&quot; &#8211; 51&nbsp;mm","mpn":"A&amp;B-1",'
+        '"offers":{"@type":"AggregateOffer","lowPrice":"10.00","priceCurrency":"CHF"}}'
+        "</script></head><body></body></html>"
+    )
     page = parse_product_page(html)
     assert page.name == 'Sport & Freizeit "Pro" – 51 mm'
     assert page.mpn == "A&B-1"
@@ -151,8 +181,17 @@ def test_cli_import(tmp_path: Path, capsys, monkeypatch) -> None:
     db = tmp_path / "p.sqlite"
     other = tmp_path / "other.html"
     other.write_bytes((DATA / "toppreise_blocked_reconstructed.html").read_bytes())
-    code, out, _ = run(capsys, "import", str(REAL), str(other), str(tmp_path / "missing.html"),
-                       "--db", str(db), "--saved-on", "2026-11-30")
+    code, out, _ = run(
+        capsys,
+        "import",
+        str(REAL),
+        str(other),
+        str(tmp_path / "missing.html"),
+        "--db",
+        str(db),
+        "--saved-on",
+        "2026-11-30",
+    )
     assert code == 1
     lines = out.splitlines()
     assert lines[0] == "imported 1 of 3 saved page(s)"
@@ -173,18 +212,21 @@ def test_cli_import(tmp_path: Path, capsys, monkeypatch) -> None:
 
 def test_cli_import_refuses_a_future_date(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exc:
-        cli.main(["import", str(REAL), "--db", str(tmp_path / "p.sqlite"),
-                  "--saved-on", "2999-01-01"])
+        cli.main(
+            ["import", str(REAL), "--db", str(tmp_path / "p.sqlite"), "--saved-on", "2999-01-01"]
+        )
     assert exc.value.code == 2
     assert not (tmp_path / "p.sqlite").exists()
 
 
-def test_terminal_escapes_in_page_names_never_reach_the_terminal(tmp_path: Path,
-                                                                 capsys) -> None:
+def test_terminal_escapes_in_page_names_never_reach_the_terminal(tmp_path: Path, capsys) -> None:
     evil = "\x1b]8;;https://evil.example\x07Click\x1b]8;;\x07 \x1b[2J\x9b31m\u202eGX10\r"
     escaped = json.dumps(evil)[1:-1]
-    html = product_page().decode().replace('"name":"ASUS Ascent GX10',
-                                           f'"name":"{escaped}ASUS Ascent GX10', 1)
+    html = (
+        product_page()
+        .decode()
+        .replace('"name":"ASUS Ascent GX10', f'"name":"{escaped}ASUS Ascent GX10', 1)
+    )
     page_file = tmp_path / "evil.html"
     page_file.write_text(html, encoding="utf-8")
     assert "\x1b" in (parse_product_page(html).name or "")

@@ -18,28 +18,31 @@ from tests.pricing.support import FakeCatalog, make_item
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize(("text", "rappen"), [
-    ("2477", 247_700),
-    ("2477.5", 247_750),
-    ("2'477.00", 247_700),
-    ("2’477.00", 247_700),
-    ("CHF 2'477.00", 247_700),
-    ("chf 2477", 247_700),
-    ("2477 CHF", 247_700),
-    ("Fr. 99", 9_900),
-    ("SFr. 1\u00a0099.50", 109_950),
-    ("CHF 2 477,50", 247_750),
-    ("2\u202f477.00 CHF", 247_700),
-    ("1,234.50", 123_450),
-    ("1.234,50", 123_450),
-    ("1.234.567", None),            # over the limit, but read as thousands (see below)
-    ("12.–", 1_200),
-    ("Fr. 12.-", 1_200),
-    ("12.", 1_200),
-    ("0.05", 5),
-    ("  CHF 12  ", 1_200),
-    ("1'000'000.00", 100_000_000),  # the limit itself is accepted
-])
+@pytest.mark.parametrize(
+    ("text", "rappen"),
+    [
+        ("2477", 247_700),
+        ("2477.5", 247_750),
+        ("2'477.00", 247_700),
+        ("2’477.00", 247_700),
+        ("CHF 2'477.00", 247_700),
+        ("chf 2477", 247_700),
+        ("2477 CHF", 247_700),
+        ("Fr. 99", 9_900),
+        ("SFr. 1\u00a0099.50", 109_950),
+        ("CHF 2 477,50", 247_750),
+        ("2\u202f477.00 CHF", 247_700),
+        ("1,234.50", 123_450),
+        ("1.234,50", 123_450),
+        ("1.234.567", None),  # over the limit, but read as thousands (see below)
+        ("12.–", 1_200),
+        ("Fr. 12.-", 1_200),
+        ("12.", 1_200),
+        ("0.05", 5),
+        ("  CHF 12  ", 1_200),
+        ("1'000'000.00", 100_000_000),  # the limit itself is accepted
+    ],
+)
 def test_accepted(text: str, rappen: int | None) -> None:
     if rappen is None:
         with pytest.raises(PriceInputError, match="1'000'000"):
@@ -48,43 +51,46 @@ def test_accepted(text: str, rappen: int | None) -> None:
         assert parse_chf_input(text) == rappen
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    ("-5", "negative"),
-    ("CHF -12.00", "negative"),
-    ("−12", "negative"),             # U+2212 minus sign
-    ("– 12", "negative"),
-    ("USD 2999", "in USD, not CHF"),
-    ("EUR 4999", "in EUR, not CHF"),
-    ("€ 4999", "in EUR, not CHF"),
-    ("$5", "in USD, not CHF"),
-    ("4999 GBP", "in GBP, not CHF"),
-    ("1e3", "exponent"),
-    ("2.5E+03", "exponent"),
-    ("CHF 2'477.005", "more than two decimals"),
-    ("2477.005", "more than two decimals"),
-    ("0.505", "more than two decimals"),
-    ("2.477", "ambiguous"),
-    ("2,477", "ambiguous"),
-    ("1.234.50", "both as thousands and decimal"),
-    ("0", "zero"),
-    ("0.00", "zero"),
-    ("CHF 0.–", "zero"),
-    ("1000000.01", "1'000'000"),
-    ("2000000", "1'000'000"),
-    ("99999999999", "1'000'000"),
-    ("9" * 5000, "too long"),
-    ("", "no amount"),
-    ("   ", "no amount"),
-    ("abc", "not a plain CHF amount"),
-    ("cheap", "not a plain CHF amount"),
-    ("gratis", "not a plain CHF amount"),
-    ("ab CHF 12", "not a plain CHF amount"),
-    ("12 13", "not a plain CHF amount"),
-    ("2'477.00 – 2'899.00", "not a plain CHF amount"),
-    ("CHF CHF 5", "not a plain CHF amount"),
-    ("+5", "not a plain CHF amount"),
-    ("12%", "not a plain CHF amount"),
-])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("-5", "negative"),
+        ("CHF -12.00", "negative"),
+        ("−12", "negative"),  # U+2212 minus sign
+        ("– 12", "negative"),
+        ("USD 2999", "in USD, not CHF"),
+        ("EUR 4999", "in EUR, not CHF"),
+        ("€ 4999", "in EUR, not CHF"),
+        ("$5", "in USD, not CHF"),
+        ("4999 GBP", "in GBP, not CHF"),
+        ("1e3", "exponent"),
+        ("2.5E+03", "exponent"),
+        ("CHF 2'477.005", "more than two decimals"),
+        ("2477.005", "more than two decimals"),
+        ("0.505", "more than two decimals"),
+        ("2.477", "ambiguous"),
+        ("2,477", "ambiguous"),
+        ("1.234.50", "both as thousands and decimal"),
+        ("0", "zero"),
+        ("0.00", "zero"),
+        ("CHF 0.–", "zero"),
+        ("1000000.01", "1'000'000"),
+        ("2000000", "1'000'000"),
+        ("99999999999", "1'000'000"),
+        ("9" * 5000, "too long"),
+        ("", "no amount"),
+        ("   ", "no amount"),
+        ("abc", "not a plain CHF amount"),
+        ("cheap", "not a plain CHF amount"),
+        ("gratis", "not a plain CHF amount"),
+        ("ab CHF 12", "not a plain CHF amount"),
+        ("12 13", "not a plain CHF amount"),
+        ("2'477.00 – 2'899.00", "not a plain CHF amount"),
+        ("CHF CHF 5", "not a plain CHF amount"),
+        ("+5", "not a plain CHF amount"),
+        ("12%", "not a plain CHF amount"),
+    ],
+)
 def test_refused_with_a_reason(text: str, reason: str) -> None:
     with pytest.raises(PriceInputError, match=reason) as info:
         parse_chf_input(text)
@@ -100,8 +106,10 @@ def test_swiss_formatted_amounts_round_trip(rappen: int) -> None:
 
 
 @settings(max_examples=400, deadline=None, database=None)
-@given(st.text(max_size=40) | st.lists(st.sampled_from(
-    list("0123456789.,'’ -–−€$eECHFr\u00a0")), max_size=20).map("".join))
+@given(
+    st.text(max_size=40)
+    | st.lists(st.sampled_from(list("0123456789.,'’ -–−€$eECHFr\u00a0")), max_size=20).map("".join)
+)
 def test_fuzz_never_returns_nonsense(text: str) -> None:
     try:
         value = parse_chf_input(text)
@@ -124,19 +132,22 @@ def fake_catalog(monkeypatch: pytest.MonkeyPatch) -> FakeCatalog:
 
 
 @pytest.mark.usefixtures("fake_catalog")
-@pytest.mark.parametrize(("price", "reason"), [
-    ("-5", "negative amounts are not prices"),
-    ("USD 2999", "in USD, not CHF"),
-    ("EUR 4999", "in EUR, not CHF"),
-    ("1e3", "exponent notation"),
-    ("CHF -12.00", "negative"),
-    ("CHF 2'477.005", "more than two decimals"),
-    ("0", "zero"),
-    ("5000000", "1'000'000"),
-])
-def test_set_refuses_with_the_reason_and_exit_2(tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str],
-                                                price: str, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("price", "reason"),
+    [
+        ("-5", "negative amounts are not prices"),
+        ("USD 2999", "in USD, not CHF"),
+        ("EUR 4999", "in EUR, not CHF"),
+        ("1e3", "exponent notation"),
+        ("CHF -12.00", "negative"),
+        ("CHF 2'477.005", "more than two decimals"),
+        ("0", "zero"),
+        ("5000000", "1'000'000"),
+    ],
+)
+def test_set_refuses_with_the_reason_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], price: str, reason: str
+) -> None:
     db = tmp_path / "p.sqlite"
     code = cli.main(["set", "gx10", price, "--db", str(db)])
     out, err = capsys.readouterr()
@@ -149,8 +160,7 @@ def test_set_refuses_with_the_reason_and_exit_2(tmp_path: Path,
 
 
 @pytest.mark.usefixtures("fake_catalog")
-def test_set_accepts_a_swiss_amount(tmp_path: Path,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_set_accepts_a_swiss_amount(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "p.sqlite"
     assert cli.main(["set", "gx10", "CHF 2'399.50", "--db", str(db), "--note", "quote"]) == 0
     assert "CHF 2'399.50" in capsys.readouterr().out
@@ -160,9 +170,14 @@ def test_set_accepts_a_swiss_amount(tmp_path: Path,
 def test_set_negative_in_a_subprocess_stores_nothing(tmp_path: Path) -> None:
     """The reported case: ``python3 -m pricing set asus-gx10-1tb -5`` stored CHF 5.00."""
     db = tmp_path / "x.sqlite"
-    proc = subprocess.run([sys.executable, "-m", "pricing", "set", "asus-gx10-1tb", "-5",
-                           "--db", str(db)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pricing", "set", "asus-gx10-1tb", "-5", "--db", str(db)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip() == "error: invalid price '-5': negative amounts are not prices"
     assert not db.exists() or PriceHistory(db).manual_prices() == []

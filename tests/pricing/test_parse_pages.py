@@ -18,8 +18,10 @@ def page(name: str) -> bytes:
 
 
 def jsonld_page(data: object, body: str = "<h1>x</h1>") -> str:
-    return (f'<html><head><script type="application/ld+json">{json.dumps(data)}</script>'
-            f"</head><body>{body}</body></html>")
+    return (
+        f'<html><head><script type="application/ld+json">{json.dumps(data)}</script>'
+        f"</head><body>{body}</body></html>"
+    )
 
 
 # --------------------------------------------------------------------------- samples
@@ -35,7 +37,7 @@ def test_reconstructed_product_page() -> None:
     shops = [(o.shop, o.price_rappen, o.shipping_price_rappen, o.in_stock) for o in offer.offers]
     assert shops == [
         ("Example Shop A", 247_700, 247_700, True),
-        ("Example Shop B", 252_900, 253_890, True),   # "2’529.–" / "2’538.90"
+        ("Example Shop B", 252_900, 253_890, True),  # "2’529.–" / "2’538.90"
         ("Example Shop C", 289_900, 289_900, False),  # "nicht lieferbar"
     ]
     assert offer.offers[0].title == "ASUS Ascent GX10 1TB 128GB GB10"
@@ -51,8 +53,18 @@ def test_str_and_bytes_give_the_same_result() -> None:
 
 def test_to_json_contract() -> None:
     data = parse_product_page(PRODUCT_HTML).to_json()
-    for key in ("low", "high", "currency", "offer_count", "mpn", "name", "method",
-                "low_rappen", "high_rappen", "offers"):
+    for key in (
+        "low",
+        "high",
+        "currency",
+        "offer_count",
+        "mpn",
+        "name",
+        "method",
+        "low_rappen",
+        "high_rappen",
+        "offers",
+    ):
         assert key in data
     assert data["low"] == 2477.0
     assert data["low_rappen"] == 247_700
@@ -77,8 +89,9 @@ def test_block_page_is_recognised() -> None:
 # --------------------------------------------------------------------------- drift
 def test_without_jsonld_the_offer_blocks_win() -> None:
     html = PRODUCT_HTML.decode("utf-8")
-    start = html.index('<script type="application/ld+json">{"@context":"https://schema.org",'
-                       '"@type":"Product"')
+    start = html.index(
+        '<script type="application/ld+json">{"@context":"https://schema.org","@type":"Product"'
+    )
     end = html.index("</script>", start) + len("</script>")
     offer = parse_product_page(html[:start] + html[end:])
     assert offer.method == "offers"
@@ -93,9 +106,10 @@ def test_without_jsonld_the_offer_blocks_win() -> None:
 
 def test_without_jsonld_and_offers_the_header_price_wins() -> None:
     html = PRODUCT_HTML.decode("utf-8")
-    start = html.index('<script type="application/ld+json">{"@context":"https://schema.org",'
-                       '"@type":"Product"')
-    html = html[:start] + html[html.index("</script>", start) + 9:]
+    start = html.index(
+        '<script type="application/ld+json">{"@context":"https://schema.org","@type":"Product"'
+    )
+    html = html[:start] + html[html.index("</script>", start) + 9 :]
     html = html.replace("Plugin_Offer", "Retired_Widget").replace("productDetailsOfferList", "x")
     offer = parse_product_page(html)
     assert offer.method == "header"
@@ -136,7 +150,10 @@ def test_jsonld_graph_with_offer_list_skips_out_of_stock() -> None:
     assert (offer.low_rappen, offer.high_rappen) == (844_990, 879_000)
     assert offer.offer_count == 3
     assert [(o.shop, o.in_stock) for o in offer.offers] == [
-        ("Cheap But Empty AG", False), ("Shop Eins", True), ("Shop Zwei", True)]
+        ("Cheap But Empty AG", False),
+        ("Shop Eins", True),
+        ("Shop Zwei", True),
+    ]
     assert offer.offers[0].price_rappen == 799_900  # JSON number, read as Decimal
     assert offer.mpn == "VCNRTXPRO6000-PB"
 
@@ -163,25 +180,49 @@ def test_garbage_jsonld_falls_back_with_a_note() -> None:
 
 
 def test_garbage_block_then_good_block() -> None:
-    good = {"@type": "Product", "name": "X", "mpn": "M-1",
-            "offers": {"@type": "AggregateOffer", "lowPrice": "10.50", "priceCurrency": "CHF"}}
-    html = ('<html><head><script type="application/ld+json">{"@type": "Product", </script>'
-            f'<script type="application/ld+json">{json.dumps(good)}</script></head></html>')
+    good = {
+        "@type": "Product",
+        "name": "X",
+        "mpn": "M-1",
+        "offers": {"@type": "AggregateOffer", "lowPrice": "10.50", "priceCurrency": "CHF"},
+    }
+    html = (
+        '<html><head><script type="application/ld+json">{"@type": "Product", </script>'
+        f'<script type="application/ld+json">{json.dumps(good)}</script></head></html>'
+    )
     offer = parse_product_page(html)
     assert offer.method == "jsonld"
     assert offer.low_rappen == 1050
     assert offer.high_rappen == 1050
 
 
-@pytest.mark.parametrize("data", [
-    [{"@type": "BreadcrumbList"}, {"@type": "Product", "name": "X",
-                                   "offers": {"@type": "Offer", "price": 12.5,
-                                              "priceCurrency": "CHF"}}],
-    {"@graph": [{"@type": "Product", "name": "X",
-                 "offers": [{"@type": "Offer", "price": "12.50", "priceCurrency": "CHF"}]}]},
-    {"@type": "http://schema.org/Product", "name": "X",
-     "offers": {"price": "12.5", "priceCurrency": "chf"}},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        [
+            {"@type": "BreadcrumbList"},
+            {
+                "@type": "Product",
+                "name": "X",
+                "offers": {"@type": "Offer", "price": 12.5, "priceCurrency": "CHF"},
+            },
+        ],
+        {
+            "@graph": [
+                {
+                    "@type": "Product",
+                    "name": "X",
+                    "offers": [{"@type": "Offer", "price": "12.50", "priceCurrency": "CHF"}],
+                }
+            ]
+        },
+        {
+            "@type": "http://schema.org/Product",
+            "name": "X",
+            "offers": {"price": "12.5", "priceCurrency": "chf"},
+        },
+    ],
+)
 def test_jsonld_shapes(data: object) -> None:
     offer = parse_product_page(jsonld_page(data))
     assert offer.method == "jsonld"
@@ -191,25 +232,37 @@ def test_jsonld_shapes(data: object) -> None:
 
 def test_jsonld_without_price_falls_through_but_keeps_identity() -> None:
     data = {"@type": "Product", "name": "Thing", "mpn": "ABC-123", "offers": {}}
-    body = ('<div class="productPrice"><span class="currency">CHF</span>'
-            '<div class="Plugin_Price">99.–</div></div>')
+    body = (
+        '<div class="productPrice"><span class="currency">CHF</span>'
+        '<div class="Plugin_Price">99.–</div></div>'
+    )
     offer = parse_product_page(jsonld_page(data, body))
     assert offer.method == "header"
     assert offer.low_rappen == 9900
     assert (offer.name, offer.mpn) == ("Thing", "ABC-123")
 
 
-@pytest.mark.parametrize("bad", [b"", b"   ", "<html><body><p>hello</p></body></html>",
-                                 b"\x00\xff\xfe garbage", "<html>" * 1000])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"",
+        b"   ",
+        "<html><body><p>hello</p></body></html>",
+        b"\x00\xff\xfe garbage",
+        "<html>" * 1000,
+    ],
+)
 def test_pages_without_a_price_raise(bad: str | bytes) -> None:
     with pytest.raises(ParseError):
         parse_product_page(bad)
 
 
 def test_charset_from_meta() -> None:
-    html = ('<html><head><meta charset="iso-8859-1"></head><body><h1>Gerät</h1>'
-            '<div class="productPrice"><span class="currency">CHF</span>'
-            '<div class="Plugin_Price">1\'099.00</div></div></body></html>').encode("iso-8859-1")
+    html = (
+        '<html><head><meta charset="iso-8859-1"></head><body><h1>Gerät</h1>'
+        '<div class="productPrice"><span class="currency">CHF</span>'
+        '<div class="Plugin_Price">1\'099.00</div></div></body></html>'
+    ).encode("iso-8859-1")
     offer = parse_product_page(html)
     assert offer.low_rappen == 109_900
     assert offer.name == "Gerät"
@@ -217,11 +270,16 @@ def test_charset_from_meta() -> None:
 
 def test_five_megabyte_page() -> None:
     html = PRODUCT_HTML.decode("utf-8")
-    row = ('<div class="Plugin_ProductNgfFeature"><div class="name">Feature</div>'
-           '<div class="value">lorem ipsum dolor sit amet consectetur</div></div>\n')
+    row = (
+        '<div class="Plugin_ProductNgfFeature"><div class="name">Feature</div>'
+        '<div class="value">lorem ipsum dolor sit amet consectetur</div></div>\n'
+    )
     filler = row * (5_000_000 // len(row))
-    big = html.replace('<div class="featureCatName">General</div>',
-                       '<div class="featureCatName">General</div>' + filler, 1)
+    big = html.replace(
+        '<div class="featureCatName">General</div>',
+        '<div class="featureCatName">General</div>' + filler,
+        1,
+    )
     assert len(big) > 5_000_000
     t0 = time.monotonic()
     offer = parse_product_page(big.encode("utf-8"))
@@ -234,16 +292,21 @@ def test_five_megabyte_page() -> None:
 
 
 def test_listing_with_direct_offer_rows_is_refused() -> None:
-    html = page("toppreise_search_reconstructed.html").decode("utf-8").replace(
-        '<div class="offers">9 offers</div>',
-        '<div id="Plugin_Offer_1" class="Plugin_Offer"><div class="Plugin_Price">2\'477.00</div>'
-        "</div>")
+    html = (
+        page("toppreise_search_reconstructed.html")
+        .decode("utf-8")
+        .replace(
+            '<div class="offers">9 offers</div>',
+            '<div id="Plugin_Offer_1" class="Plugin_Offer">'
+            '<div class="Plugin_Price">2\'477.00</div></div>',
+        )
+    )
     with pytest.raises(ParseError, match="listing"):
         parse_product_page(html)
 
 
 def test_product_page_with_related_product_cards_is_not_a_listing() -> None:
-    cards = ('<div class="Plugin_Product"><div class="Plugin_Price">99.00</div></div>' * 3)
+    cards = '<div class="Plugin_Product"><div class="Plugin_Price">99.00</div></div>' * 3
     html = PRODUCT_HTML.decode("utf-8").replace("</body>", cards + "</body>")
     html = html.replace('"@type":"Product"', '"@type":"Thing"')  # no JSON-LD product
     offer = parse_product_page(html)
@@ -251,12 +314,30 @@ def test_product_page_with_related_product_cards_is_not_a_listing() -> None:
     assert offer.low_rappen == 247_700
 
 
-_html_bits = st.sampled_from([
-    "<div class='Plugin_Offer'>", "<div class='Plugin_Price'>", "</div>", "CHF ", "2'477.00",
-    "12.–", "<script type='application/ld+json'>", "</script>", '{"@type":"Product",',
-    '"offers":{"lowPrice":"1.5"', "}", "<h1>", "</h1>", "nicht lieferbar", "<meta itemprop=",
-    "<p itemscope itemtype='https://schema.org/Product'>", "\x00", "&nbsp;", "€", "-",
-])
+_html_bits = st.sampled_from(
+    [
+        "<div class='Plugin_Offer'>",
+        "<div class='Plugin_Price'>",
+        "</div>",
+        "CHF ",
+        "2'477.00",
+        "12.–",
+        "<script type='application/ld+json'>",
+        "</script>",
+        '{"@type":"Product",',
+        '"offers":{"lowPrice":"1.5"',
+        "}",
+        "<h1>",
+        "</h1>",
+        "nicht lieferbar",
+        "<meta itemprop=",
+        "<p itemscope itemtype='https://schema.org/Product'>",
+        "\x00",
+        "&nbsp;",
+        "€",
+        "-",
+    ]
+)
 
 
 @settings(max_examples=150, deadline=None, database=None)

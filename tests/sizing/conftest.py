@@ -11,8 +11,9 @@ from sizing.throughput import Throughput, throughput
 
 
 @pytest.fixture(autouse=True)
-def _no_user_price_history(tmp_path_factory: pytest.TempPathFactory,
-                           monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_user_price_history(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The CLI reads the price history by default: never the user's (a missing file here,
     so catalog list prices unless a test names a database)."""
     missing = tmp_path_factory.mktemp("no-prices") / "prices.sqlite"
@@ -24,13 +25,35 @@ def catalog() -> Catalog:
     return default_catalog()
 
 
-def run(catalog: Catalog, platform: str, units: int, parallel: str, model: str, weights: str,
-        *, engine: str | None = None, context: int = 1024, concurrency: int = 1,
-        kv_dtype: str = "bf16", mem_util: float | None = None
-        ) -> tuple[Resolved, MemoryFit, Throughput]:
+def run(
+    catalog: Catalog,
+    platform: str,
+    units: int,
+    parallel: str,
+    model: str,
+    weights: str,
+    *,
+    engine: str | None = None,
+    context: int = 1024,
+    concurrency: int = 1,
+    kv_dtype: str = "bf16",
+    mem_util: float | None = None,
+) -> tuple[Resolved, MemoryFit, Throughput]:
     """Resolve a scenario and compute its memory fit and throughput."""
-    r = resolve(Scenario(platform, units, parallel, model, weights, kv_dtype=kv_dtype,
-                         engine=engine, context_tokens=context, concurrency=concurrency,
-                         mem_util=mem_util), catalog)
+    r = resolve(
+        Scenario(
+            platform,
+            units,
+            parallel,
+            model,
+            weights,
+            kv_dtype=kv_dtype,
+            engine=engine,
+            context_tokens=context,
+            concurrency=concurrency,
+            mem_util=mem_util,
+        ),
+        catalog,
+    )
     fit = memory_fit(r, catalog)
     return r, fit, throughput(r, catalog)

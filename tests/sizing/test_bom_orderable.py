@@ -41,8 +41,10 @@ if TYPE_CHECKING:
 
 MAC = "mac-studio-m3-ultra-256gb"
 TB5 = "thunderbolt5-apple-pro-1m"
-GX10_PAGE = ("https://www.toppreise.ch/price-comparison/Complete-systems/ASUS-Ascent-GX10-"
-             "GG0003BN-NVIDIA-Grace-Blackwell-90MS0371-M00030-p824149")
+GX10_PAGE = (
+    "https://www.toppreise.ch/price-comparison/Complete-systems/ASUS-Ascent-GX10-"
+    "GG0003BN-NVIDIA-Grace-Blackwell-90MS0371-M00030-p824149"
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,21 +56,32 @@ def caveated(catalog: Catalog) -> Catalog:
 # ----------------------------------------------------------------------------- lines
 def test_four_gx10_bom_lines_are_orderable(catalog: Catalog) -> None:
     bom = bill_of_materials(catalog, GX10, 4)
-    got = [(ln.item_id, ln.quantity, ln.unit_price_chf, ln.line_total_chf, ln.part_number,
-            ln.price_date) for ln in bom.lines]
+    got = [
+        (
+            ln.item_id,
+            ln.quantity,
+            ln.unit_price_chf,
+            ln.line_total_chf,
+            ln.part_number,
+            ln.price_date,
+        )
+        for ln in bom.lines
+    ]
     assert got == [
         (GX10, 4, 2477, 9908, "90MS0371-M00030", datetime.date(2026, 2, 17)),
         (CRS812, 1, 974, 974, "CRS812-8DS-2DQ-2DDQ-RM", datetime.date(2026, 2, 15)),
         (BRK_FS, 2, 146, 292, None, datetime.date(2026, 2, 15)),
     ]
-    assert bom.total_chf == pytest.approx(9908 + 974 + 292)          # 11,174
+    assert bom.total_chf == pytest.approx(9908 + 974 + 292)  # 11,174
     gx, sw, brk = bom.lines
     assert (gx.link, gx.link_kind) == (GX10_PAGE, "toppreise.ch product page")
     assert sw.link == TOPPREISE_SEARCH + "CRS812-8DS-2DQ-2DDQ-RM"
     assert sw.link_kind == "toppreise.ch search for the MPN (not a product page)"
     assert brk.link_kind == "toppreise.ch search for the name (not a product page)"
-    assert urllib.parse.unquote_plus(brk.link.removeprefix(TOPPREISE_SEARCH)) == \
-        catalog.cable(BRK_FS).name
+    assert (
+        urllib.parse.unquote_plus(brk.link.removeprefix(TOPPREISE_SEARCH))
+        == catalog.cable(BRK_FS).name
+    )
     md = bom.to_markdown()
     assert md.startswith("| # | Component | Specification | Price (CHF) | MPN | Price date |")
     assert "| 90MS0371-M00030 | 2026-02-17 | [toppreise.ch product page](" + GX10_PAGE in md
@@ -77,25 +90,28 @@ def test_four_gx10_bom_lines_are_orderable(catalog: Catalog) -> None:
     assert d["alternatives"][0]["price_date"] == "2026-01-01"
 
 
-@pytest.mark.parametrize("platform", [GX10, MAC, "rtx-pro-6000-ws",
-                                      "framework-desktop-395-128gb", "dgx-spark-fe-4tb"])
+@pytest.mark.parametrize(
+    "platform", [GX10, MAC, "rtx-pro-6000-ws", "framework-desktop-395-128gb", "dgx-spark-fe-4tb"]
+)
 @pytest.mark.parametrize("units", [1, 2, 3, 4, 8])
-def test_every_line_has_a_link_a_date_and_says_what_the_link_is(catalog: Catalog,
-                                                                 platform: str,
-                                                                 units: int) -> None:
+def test_every_line_has_a_link_a_date_and_says_what_the_link_is(
+    catalog: Catalog, platform: str, units: int
+) -> None:
     try:
         bom = bill_of_materials(catalog, platform, units)
-    except ValueError:                     # e.g. 8 Macs: no Thunderbolt full mesh
+    except ValueError:  # e.g. 8 Macs: no Thunderbolt full mesh
         return
     for ln in bom.lines:
-        if ln.item_id == "host-misc":      # a build-guide allowance, not a product
+        if ln.item_id == "host-misc":  # a build-guide allowance, not a product
             assert ln.link is None
             continue
         assert ln.link, ln
         assert ln.link.startswith("https://www.toppreise.ch/"), ln
-        assert ln.link_kind in ("toppreise.ch product page",
-                                "toppreise.ch search for the MPN (not a product page)",
-                                "toppreise.ch search for the name (not a product page)")
+        assert ln.link_kind in (
+            "toppreise.ch product page",
+            "toppreise.ch search for the MPN (not a product page)",
+            "toppreise.ch search for the name (not a product page)",
+        )
         assert ("search" in ln.link_kind) == ("/produktsuche?q=" in ln.link)
         if ln.unit_price_chf is not None:
             assert ln.price_date is not None
@@ -110,8 +126,10 @@ def test_order_link_prefers_product_page_then_shop_then_search(catalog: Catalog)
     assert order_link(sw.model_copy(update={"shop_url": shop}), None) == (shop, "shop page")
     # a source URL that is not a toppreise product page is not passed off as one
     assert order_link(sw, "https://grokipedia.com/page/x")[1].startswith("toppreise.ch search")
-    assert order_link(sw, None) == (TOPPREISE_SEARCH + "CRS804-4DDQ-hRM",
-                                    "toppreise.ch search for the MPN (not a product page)")
+    assert order_link(sw, None) == (
+        TOPPREISE_SEARCH + "CRS804-4DDQ-hRM",
+        "toppreise.ch search for the MPN (not a product page)",
+    )
     odd = sw.model_copy(update={"part_number": "A B/C+D"})
     assert order_link(odd, None)[0] == TOPPREISE_SEARCH + "A+B%2FC%2BD"
     assert order_link(catalog.host_part("host-misc"), None) == (None, None)
@@ -122,7 +140,7 @@ def test_known_good_part_is_picked_over_a_cheaper_caveated_one(caveated: Catalog
     naddod = caveated.cable(BRK_NADDOD)
     assert not naddod.known_good
     assert "reseated" in (naddod.caveat or "")
-    assert naddod.price.chf < caveated.cable(BRK_FS).price.chf              # 110 < 146
+    assert naddod.price.chf < caveated.cable(BRK_FS).price.chf  # 110 < 146
     # 3 nodes: CRS812 + 1 breakout + 1 DAC; the breakout is now the FS one:
     # 974 + 146 + 73 = 1,193 (with the NADDOD by price alone: 1,157)
     t = topology(caveated, GX10, 3)
@@ -136,8 +154,10 @@ def test_known_good_part_is_picked_over_a_cheaper_caveated_one(caveated: Catalog
     assert not alt.known_good
     assert "reseated" in alt.caveat
     assert BRK_NADDOD not in {ln.item_id for ln in bom.lines}
-    assert any(n.startswith(f"Alternative: 1 x {BRK_NADDOD} instead of {BRK_FS} saves CHF 36")
-               for n in bom.notes)
+    assert any(
+        n.startswith(f"Alternative: 1 x {BRK_NADDOD} instead of {BRK_FS} saves CHF 36")
+        for n in bom.notes
+    )
     md = bom.to_markdown()
     assert "| alt. | 1x NADDOD" in md
     assert "not in the total" in md
@@ -148,7 +168,7 @@ def test_known_good_part_is_picked_over_a_cheaper_caveated_one(caveated: Catalog
 
 
 def test_no_alternative_when_the_known_good_part_is_also_the_cheapest(catalog: Catalog) -> None:
-    assert bill_of_materials(catalog, GX10, 2).alternatives == []      # FS DAC 73, known good
+    assert bill_of_materials(catalog, GX10, 2).alternatives == []  # FS DAC 73, known good
     assert bill_of_materials(catalog, MAC, 3).alternatives == []
 
 
@@ -156,14 +176,13 @@ def test_no_alternative_when_the_known_good_part_is_also_the_cheapest(catalog: C
 def test_mac_cluster_buys_thunderbolt_cables(catalog: Catalog) -> None:
     cable = catalog.cable(TB5)
     assert cable.price.chf == pytest.approx(74.40)
-    assert cable.price.date.isoformat() == \
-        "2024-10-29"
+    assert cable.price.date.isoformat() == "2024-10-29"
     assert "CONVERTED" in (cable.price.note or "")
     assert "0.93" in cable.price.note
-    three = bill_of_materials(catalog, MAC, 3)                       # full mesh: 3 links
+    three = bill_of_materials(catalog, MAC, 3)  # full mesh: 3 links
     assert three.topology.cables == {TB5: 3}
     assert three.price_complete
-    assert three.total_chf == pytest.approx(3 * 5096 + 3 * 74.40)      # 15,511.20
+    assert three.total_chf == pytest.approx(3 * 5096 + 3 * 74.40)  # 15,511.20
     assert bill_of_materials(catalog, MAC, 4).topology.cables == {TB5: 6}
     assert bill_of_materials(catalog, MAC, 1).topology.cables == {}
 
@@ -184,14 +203,17 @@ def test_upgrade_four_to_eight_gx10_shopping_list(catalog: Catalog) -> None:
     assert up.buy == {GX10: 4, CRS804: 1, BRK_FS: 2}
     assert up.unused == {CRS812: 1}
     assert [(ln.item_id, ln.quantity, ln.line_total_chf) for ln in up.buy_lines] == [
-        (GX10, 4, 9908), (CRS804, 1, 1036), (BRK_FS, 2, 292)]
+        (GX10, 4, 9908),
+        (CRS804, 1, 1036),
+        (BRK_FS, 2, 292),
+    ]
     assert all(ln.link and ln.price_date for ln in up.buy_lines)
     (unused,) = up.unused_lines
     assert (unused.item_id, unused.quantity, unused.line_total_chf) == (CRS812, 1, 974)
     assert up.extra_chf == pytest.approx(11236)
     assert up.owned_chf == pytest.approx(11174)
-    assert up.total_spent_chf == pytest.approx(11174 + 11236)          # 22,410
-    (alt,) = up.alternatives                       # the NADDOD, for the 2 bought breakouts
+    assert up.total_spent_chf == pytest.approx(11174 + 11236)  # 22,410
+    (alt,) = up.alternatives  # the NADDOD, for the 2 bought breakouts
     assert (alt.item_id, alt.quantity, alt.line_total_chf) == (BRK_NADDOD, 2, 220)
     md = up.to_markdown()
     assert "## Owned parts left unused by the new design" in md
@@ -228,7 +250,7 @@ def test_upgrade_totals_add_up(a: int, step: int) -> None:
     assert up.extra_chf == pytest.approx(sum(ln.line_total_chf for ln in up.buy_lines))
     assert up.total_spent_chf == pytest.approx(up.owned_chf + up.extra_chf)
     owned = {ln.item_id: ln.quantity for ln in up.owned_lines}
-    for ln in up.unused_lines:                      # only owned parts, never more than owned
+    for ln in up.unused_lines:  # only owned parts, never more than owned
         assert 0 < ln.quantity <= owned[ln.item_id]
     assert owned[GX10] == a
     assert up.buy.get(GX10, 0) == b - a
@@ -257,17 +279,23 @@ def test_cli_upgrade_markdown_json_and_bom_from(capsys: pytest.CaptureFixture[st
     assert json.loads(capsys.readouterr().out)["buy"] == d["buy"]
 
 
-@pytest.mark.parametrize(("argv", "needle"), [
-    (["upgrade", "--platform", GX10, "--from", "4", "--to", "2"], "must be at least --from"),
-    (["upgrade", "--platform", "nope", "--from", "1", "--to", "2"], "valid choices"),
-    (["upgrade", "--platform", GX10, "--from", "4"], "--to"),
-    (["upgrade", "--platform", GX10, "--from", "0", "--to", "2"], "--from"),
-    (["upgrade", "--platform", MAC, "--from", "2", "--to", "9"], "full mesh"),
-    (["bom", "--platform", GX10, "--units", "8", "--from", "4", "--design", "switch"],
-     "--design"),
-])
-def test_cli_upgrade_errors_exit_2_with_one_line(capsys: pytest.CaptureFixture[str],
-                                                 argv: list[str], needle: str) -> None:
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["upgrade", "--platform", GX10, "--from", "4", "--to", "2"], "must be at least --from"),
+        (["upgrade", "--platform", "nope", "--from", "1", "--to", "2"], "valid choices"),
+        (["upgrade", "--platform", GX10, "--from", "4"], "--to"),
+        (["upgrade", "--platform", GX10, "--from", "0", "--to", "2"], "--from"),
+        (["upgrade", "--platform", MAC, "--from", "2", "--to", "9"], "full mesh"),
+        (
+            ["bom", "--platform", GX10, "--units", "8", "--from", "4", "--design", "switch"],
+            "--design",
+        ),
+    ],
+)
+def test_cli_upgrade_errors_exit_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], needle: str
+) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1

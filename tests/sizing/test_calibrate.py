@@ -35,8 +35,21 @@ def test_new_platform_and_engine_rows_are_evaluated(catalog):
     """RTX 5090 / 4090, M2 Ultra, ds4 and the two rows whose quantization the sources fix."""
     result = run_calibration(catalog, DATA)
     evaluated = {str(r.row) for r in result.evaluated}
-    assert {"11", "72", "47", "63", "66", "67", "68", "29", "30", "31", "32", "52",
-            "56"} <= evaluated
+    assert {
+        "11",
+        "72",
+        "47",
+        "63",
+        "66",
+        "67",
+        "68",
+        "29",
+        "30",
+        "31",
+        "32",
+        "52",
+        "56",
+    } <= evaluated
 
 
 def test_decode_mape_within_15_percent(catalog):
@@ -51,8 +64,13 @@ def test_source_columns_are_kept():
 
 
 def test_report_cli_ends_with_the_error_summary():
-    out = subprocess.run([sys.executable, "-m", "sizing", "calibrate", "--report", "--no-cv"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "sizing", "calibrate", "--report", "--no-cv"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     last = out.stdout.strip().splitlines()[-1]
     assert last.startswith("Decode: median absolute percentage error")
@@ -68,8 +86,12 @@ def test_held_out_predictions_ignore_the_held_out_measurements(catalog):
     rows = load_rows(DATA)
     source = "https://github.com/ggml-org/llama.cpp/blob/master/benches/dgx-spark.md"
     assert sum(r["source_url"] == source and r["evaluate"] == "yes" for r in rows) >= 3
-    doubled = [dict(r, decode_tok_s=str(2 * float(r["decode_tok_s"])))
-               if r["source_url"] == source and r["decode_tok_s"] else r for r in rows]
+    doubled = [
+        dict(r, decode_tok_s=str(2 * float(r["decode_tok_s"])))
+        if r["source_url"] == source and r["decode_tok_s"]
+        else r
+        for r in rows
+    ]
     key = CV_GROUPINGS["source"]
 
     def held(rs):
@@ -85,8 +107,13 @@ def test_held_out_predictions_ignore_the_held_out_measurements(catalog):
 
 
 def test_report_prints_cross_validated_error():
-    out = subprocess.run([sys.executable, "-m", "sizing", "calibrate", "--report"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "sizing", "calibrate", "--report"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     assert "leave one source out" in out.stdout
     assert "leave one model family out" in out.stdout
@@ -95,17 +122,34 @@ def test_report_prints_cross_validated_error():
 
 def _perturbed(cal):
     """`cal` with every fitted constant moved: what a fit could start from after another."""
-    return cal.model_copy(update={
-        "families": [f.model_copy(update={
-            "bandwidth_efficiency": round(0.6 * f.bandwidth_efficiency, 3),
-            "prefill_compute_efficiency": min(1.0, 2 * f.prefill_compute_efficiency),
-            "decode_compute_efficiency": min(1.0, 2 * f.decode_compute_efficiency),
-            "step_overhead_us": f.step_overhead_us + 1000 * (f.fixed_cost == "per_step")})
-            for f in cal.families],
-        "engines": [e.model_copy(update={
-            "decode_factor": 1.3, "family_decode_factors": {"gb10": 0.5},
-            "path_decode_factors": {"gb10/bf16": 0.7}, "family_layer_overhead_us": {"gb10": 300},
-            "attention_efficiency": 0.5}) for e in cal.engines]})
+    return cal.model_copy(
+        update={
+            "families": [
+                f.model_copy(
+                    update={
+                        "bandwidth_efficiency": round(0.6 * f.bandwidth_efficiency, 3),
+                        "prefill_compute_efficiency": min(1.0, 2 * f.prefill_compute_efficiency),
+                        "decode_compute_efficiency": min(1.0, 2 * f.decode_compute_efficiency),
+                        "step_overhead_us": f.step_overhead_us
+                        + 1000 * (f.fixed_cost == "per_step"),
+                    }
+                )
+                for f in cal.families
+            ],
+            "engines": [
+                e.model_copy(
+                    update={
+                        "decode_factor": 1.3,
+                        "family_decode_factors": {"gb10": 0.5},
+                        "path_decode_factors": {"gb10/bf16": 0.7},
+                        "family_layer_overhead_us": {"gb10": 300},
+                        "attention_efficiency": 0.5,
+                    }
+                )
+                for e in cal.engines
+            ],
+        }
+    )
 
 
 def test_fit_does_not_depend_on_the_constants_it_starts_from(catalog):
@@ -118,7 +162,8 @@ def test_fit_does_not_depend_on_the_constants_it_starts_from(catalog):
     b, _ = fit_cases(_perturbed(catalog.calibration), cases, overheads_us=(20.0, 25.0))
     assert b.layer_overhead_us == a.layer_overhead_us
     assert [f.bandwidth_efficiency for f in b.families] == [
-        f.bandwidth_efficiency for f in a.families]
+        f.bandwidth_efficiency for f in a.families
+    ]
     assert [f.step_overhead_us for f in b.families] == [f.step_overhead_us for f in a.families]
     assert b.engines == a.engines
     assert b.families == a.families

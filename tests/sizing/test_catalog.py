@@ -24,12 +24,25 @@ if TYPE_CHECKING:
 
 # Every model of docs/sources/reference_models.yaml (hand-typed so this test stands alone).
 REFERENCE_MODELS = [
-    "openai/gpt-oss-120b", "openai/gpt-oss-20b", "Qwen/Qwen3-235B-A22B", "Qwen/Qwen3-30B-A3B",
-    "Qwen/Qwen3-Coder-480B-A35B-Instruct", "Qwen/Qwen3-Next-80B-A3B", "Qwen/Qwen3.5-397B-A17B",
-    "meta-llama/Llama-3.3-70B-Instruct", "meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-405B",
-    "deepseek-ai/DeepSeek-V3", "moonshotai/Kimi-K2-Instruct", "zai-org/GLM-4.5", "zai-org/GLM-4.6",
-    "zai-org/GLM-4.5-Air", "MiniMaxAI/MiniMax-M2", "mistralai/Mistral-Large-Instruct-2411",
-    "mistralai/Mistral-Small-3.2-24B-Instruct-2506", "mistralai/Devstral-2-123B-Instruct-2512",
+    "openai/gpt-oss-120b",
+    "openai/gpt-oss-20b",
+    "Qwen/Qwen3-235B-A22B",
+    "Qwen/Qwen3-30B-A3B",
+    "Qwen/Qwen3-Coder-480B-A35B-Instruct",
+    "Qwen/Qwen3-Next-80B-A3B",
+    "Qwen/Qwen3.5-397B-A17B",
+    "meta-llama/Llama-3.3-70B-Instruct",
+    "meta-llama/Llama-3.1-8B",
+    "meta-llama/Llama-3.1-405B",
+    "deepseek-ai/DeepSeek-V3",
+    "moonshotai/Kimi-K2-Instruct",
+    "zai-org/GLM-4.5",
+    "zai-org/GLM-4.6",
+    "zai-org/GLM-4.5-Air",
+    "MiniMaxAI/MiniMax-M2",
+    "mistralai/Mistral-Large-Instruct-2411",
+    "mistralai/Mistral-Small-3.2-24B-Instruct-2506",
+    "mistralai/Devstral-2-123B-Instruct-2512",
     "google/gemma-3-27b-it",
 ]
 
@@ -50,8 +63,9 @@ def test_model_lookup_by_variant_is_case_insensitive(catalog):
 def test_model_lookup_sees_models_added_by_a_copy(catalog):
     """The lookup index follows the section list: a copy with one more model (the app's
     session catalog) finds it, the original does not (the index is per list)."""
-    extra = catalog.model("openai/gpt-oss-20b").model_copy(update={"id": "me/Custom-20B",
-                                                                    "variants": []})
+    extra = catalog.model("openai/gpt-oss-20b").model_copy(
+        update={"id": "me/Custom-20B", "variants": []}
+    )
     assert catalog.model("OPENAI/GPT-OSS-120B").id == "openai/gpt-oss-120b"  # index built
     copy = catalog.model_copy(update={"models": [*catalog.models, extra]})
     assert copy.model("me/custom-20b") is extra
@@ -66,15 +80,18 @@ def test_unknown_ids_list_valid_choices(catalog):
     assert "valid choices" in str(exc.value)
 
 
-@pytest.mark.parametrize(("model_id", "published_b"), [
-    ("openai/gpt-oss-120b", 116.83),        # model card table
-    ("meta-llama/Llama-3.1-8B", 8.03),      # HF model card / GGUF pages
-    ("Qwen/Qwen3-235B-A22B", 235.09),       # Qwen3 model card (235B; 235.09 on GGUF pages)
-    ("deepseek-ai/DeepSeek-V3", 671.0),     # main model, README_WEIGHTS
-    ("Qwen/Qwen3-30B-A3B", 30.5),
-    ("meta-llama/Llama-3.3-70B-Instruct", 70.6),
-    ("zai-org/GLM-4.5-Air", 106.0),
-])
+@pytest.mark.parametrize(
+    ("model_id", "published_b"),
+    [
+        ("openai/gpt-oss-120b", 116.83),  # model card table
+        ("meta-llama/Llama-3.1-8B", 8.03),  # HF model card / GGUF pages
+        ("Qwen/Qwen3-235B-A22B", 235.09),  # Qwen3 model card (235B; 235.09 on GGUF pages)
+        ("deepseek-ai/DeepSeek-V3", 671.0),  # main model, README_WEIGHTS
+        ("Qwen/Qwen3-30B-A3B", 30.5),
+        ("meta-llama/Llama-3.3-70B-Instruct", 70.6),
+        ("zai-org/GLM-4.5-Air", 106.0),
+    ],
+)
 def test_parameter_counts_match_published_totals(catalog, model_id, published_b):
     counted = param_counts(catalog.model(model_id)).total / 1e9
     assert counted == pytest.approx(published_b, rel=0.02)
@@ -94,32 +111,58 @@ def _platform(data: dict, pid: str) -> dict:
     return next(p for p in data["platforms"] if p["id"] == pid)
 
 
-@pytest.mark.parametrize(("mutate", "expected"), [
-    (lambda d: _platform(d, "asus-gx10-1tb").pop("memory_bandwidth_gb_s"),
-     "platforms[asus-gx10-1tb].memory_bandwidth_gb_s: Field required"),
-    (lambda d: _platform(d, "asus-gx10-1tb").update(memory_bandwidth_gb_s="fast"),
-     "platforms[asus-gx10-1tb].memory_bandwidth_gb_s"),
-    (lambda d: _platform(d, "asus-gx10-1tb").update(colour="black"),
-     "platforms[asus-gx10-1tb].colour: Extra inputs are not permitted"),
-    (lambda d: _platform(d, "asus-gx10-1tb")["price"].update(chf=-5),
-     "platforms[asus-gx10-1tb].price.chf: Input should be greater than or equal to 0"),
-    (lambda d: d["platforms"].append(dict(_platform(d, "asus-gx10-1tb"))),
-     "platforms[asus-gx10-1tb].id: duplicate id"),
-    (lambda d: d["models"][0].update(num_hidden_layers=0),
-     "models[openai/gpt-oss-120b].num_hidden_layers"),
-    # review defects: these used to load silently
-    (lambda d: d["calibration"]["families"].append(dict(d["calibration"]["families"][0])),
-     "calibration.families[gb10].family: duplicate family"),
-    (lambda d: d["calibration"]["engines"].append(dict(d["calibration"]["engines"][0])),
-     "calibration.engines[vllm].engine: duplicate engine"),
-    (lambda d: _platform(d, "asus-gx10-1tb")["price"].update(
-        date=datetime.date.today() + datetime.timedelta(days=1)),
-     "platforms[asus-gx10-1tb].price.date: "),
-    (lambda d: _platform(d, "asus-gx10-1tb").update(source=[""]),
-     "platforms[asus-gx10-1tb].source[0]: must not be empty or blank"),
-    (lambda d: _platform(d, "asus-gx10-1tb")["price"].update(source="  "),
-     "platforms[asus-gx10-1tb].price.source: must not be empty or blank"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (
+            lambda d: _platform(d, "asus-gx10-1tb").pop("memory_bandwidth_gb_s"),
+            "platforms[asus-gx10-1tb].memory_bandwidth_gb_s: Field required",
+        ),
+        (
+            lambda d: _platform(d, "asus-gx10-1tb").update(memory_bandwidth_gb_s="fast"),
+            "platforms[asus-gx10-1tb].memory_bandwidth_gb_s",
+        ),
+        (
+            lambda d: _platform(d, "asus-gx10-1tb").update(colour="black"),
+            "platforms[asus-gx10-1tb].colour: Extra inputs are not permitted",
+        ),
+        (
+            lambda d: _platform(d, "asus-gx10-1tb")["price"].update(chf=-5),
+            "platforms[asus-gx10-1tb].price.chf: Input should be greater than or equal to 0",
+        ),
+        (
+            lambda d: d["platforms"].append(dict(_platform(d, "asus-gx10-1tb"))),
+            "platforms[asus-gx10-1tb].id: duplicate id",
+        ),
+        (
+            lambda d: d["models"][0].update(num_hidden_layers=0),
+            "models[openai/gpt-oss-120b].num_hidden_layers",
+        ),
+        # review defects: these used to load silently
+        (
+            lambda d: d["calibration"]["families"].append(dict(d["calibration"]["families"][0])),
+            "calibration.families[gb10].family: duplicate family",
+        ),
+        (
+            lambda d: d["calibration"]["engines"].append(dict(d["calibration"]["engines"][0])),
+            "calibration.engines[vllm].engine: duplicate engine",
+        ),
+        (
+            lambda d: _platform(d, "asus-gx10-1tb")["price"].update(
+                date=datetime.date.today() + datetime.timedelta(days=1)
+            ),
+            "platforms[asus-gx10-1tb].price.date: ",
+        ),
+        (
+            lambda d: _platform(d, "asus-gx10-1tb").update(source=[""]),
+            "platforms[asus-gx10-1tb].source[0]: must not be empty or blank",
+        ),
+        (
+            lambda d: _platform(d, "asus-gx10-1tb")["price"].update(source="  "),
+            "platforms[asus-gx10-1tb].price.source: must not be empty or blank",
+        ),
+    ],
+)
 def test_broken_catalog_names_file_entry_and_field(tmp_path, mutate, expected):
     data = _raw()
     mutate(data)
@@ -135,7 +178,7 @@ def test_future_price_date_says_it_is_in_the_future(tmp_path):
     _platform(data, "asus-gx10-1tb")["price"]["date"] = datetime.date(2999, 1, 1)
     with pytest.raises(CatalogError, match=r"2999-01-01 is in the future \(today is "):
         load_catalog(_write(tmp_path, data))
-    _platform(data, "asus-gx10-1tb")["price"]["date"] = datetime.date.today()   # fine
+    _platform(data, "asus-gx10-1tb")["price"]["date"] = datetime.date.today()  # fine
     assert load_catalog(_write(tmp_path, data))
 
 
@@ -162,10 +205,17 @@ def test_invalid_yaml_and_missing_file(tmp_path):
 
 
 LLAMA_8B_CONFIG = {  # meta-llama/Llama-3.1-8B config.json (architecture keys)
-    "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 4096,
-    "intermediate_size": 14336, "num_attention_heads": 32, "num_hidden_layers": 32,
-    "num_key_value_heads": 8, "vocab_size": 128256, "max_position_embeddings": 131072,
-    "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+    "architectures": ["LlamaForCausalLM"],
+    "model_type": "llama",
+    "hidden_size": 4096,
+    "intermediate_size": 14336,
+    "num_attention_heads": 32,
+    "num_hidden_layers": 32,
+    "num_key_value_heads": 8,
+    "vocab_size": 128256,
+    "max_position_embeddings": 131072,
+    "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16",
 }
 
 

@@ -21,29 +21,56 @@ TODAY = date(2026, 11, 23)  # the date the facts were compiled; no price may be 
 
 # design.md "Command-line contract": platform ids plus "the other GB10 OEM boxes".
 CLI_PLATFORM_IDS = {
-    "asus-gx10-1tb", "asus-gx10-2tb", "asus-gx10-4tb", "dgx-spark-fe-4tb",
-    "dell-pro-max-gb10", "hp-zgx-nano-g1n", "lenovo-thinkstation-pgx", "msi-edgexpert",
-    "gigabyte-ai-top-atom", "acer-veriton-gn100",
-    "rtx-pro-6000-ws", "rtx-pro-6000-maxq",
-    "mac-studio-m3-ultra-96gb", "mac-studio-m3-ultra-256gb", "mac-studio-m3-ultra-512gb",
-    "framework-desktop-395-128gb", "rtx-3090",
+    "asus-gx10-1tb",
+    "asus-gx10-2tb",
+    "asus-gx10-4tb",
+    "dgx-spark-fe-4tb",
+    "dell-pro-max-gb10",
+    "hp-zgx-nano-g1n",
+    "lenovo-thinkstation-pgx",
+    "msi-edgexpert",
+    "gigabyte-ai-top-atom",
+    "acer-veriton-gn100",
+    "rtx-pro-6000-ws",
+    "rtx-pro-6000-maxq",
+    "mac-studio-m3-ultra-96gb",
+    "mac-studio-m3-ultra-256gb",
+    "mac-studio-m3-ultra-512gb",
+    "framework-desktop-395-128gb",
+    "rtx-3090",
 }
 GB10_IDS = {
-    "asus-gx10-1tb", "asus-gx10-2tb", "asus-gx10-4tb", "dgx-spark-fe-4tb",
-    "dell-pro-max-gb10", "hp-zgx-nano-g1n", "lenovo-thinkstation-pgx", "msi-edgexpert",
-    "gigabyte-ai-top-atom", "acer-veriton-gn100",
+    "asus-gx10-1tb",
+    "asus-gx10-2tb",
+    "asus-gx10-4tb",
+    "dgx-spark-fe-4tb",
+    "dell-pro-max-gb10",
+    "hp-zgx-nano-g1n",
+    "lenovo-thinkstation-pgx",
+    "msi-edgexpert",
+    "gigabyte-ai-top-atom",
+    "acer-veriton-gn100",
 }
 # facts §2.2 / seed build guide (2026-02-17)
 ASUS = {
-    "asus-gx10-1tb": ("90MS0371-M00030", 2477,
-                      "https://www.toppreise.ch/price-comparison/Complete-systems/"
-                      "ASUS-Ascent-GX10-GG0003BN-NVIDIA-Grace-Blackwell-90MS0371-M00030-p824149"),
-    "asus-gx10-2tb": ("90MS0371-M000U0", 2908,
-                      "https://www.toppreise.ch/price-comparison/Complete-systems/"
-                      "ASUS-Ascent-GX10-GG0026BN-NVIDIA-Grace-Blackwell-90MS0371-M000U0-p824150"),
-    "asus-gx10-4tb": ("90MS0371-M000V0", 3285,
-                      "https://www.toppreise.ch/price-comparison/Complete-systems/"
-                      "ASUS-Ascent-GX10-GG0026BN-NVIDIA-Grace-Blackwell-90MS0371-M000V0-p824154"),
+    "asus-gx10-1tb": (
+        "90MS0371-M00030",
+        2477,
+        "https://www.toppreise.ch/price-comparison/Complete-systems/"
+        "ASUS-Ascent-GX10-GG0003BN-NVIDIA-Grace-Blackwell-90MS0371-M00030-p824149",
+    ),
+    "asus-gx10-2tb": (
+        "90MS0371-M000U0",
+        2908,
+        "https://www.toppreise.ch/price-comparison/Complete-systems/"
+        "ASUS-Ascent-GX10-GG0026BN-NVIDIA-Grace-Blackwell-90MS0371-M000U0-p824150",
+    ),
+    "asus-gx10-4tb": (
+        "90MS0371-M000V0",
+        3285,
+        "https://www.toppreise.ch/price-comparison/Complete-systems/"
+        "ASUS-Ascent-GX10-GG0026BN-NVIDIA-Grace-Blackwell-90MS0371-M000V0-p824154",
+    ),
 }
 
 
@@ -139,9 +166,17 @@ def test_other_toppreise_snapshot_prices(catalog: Catalog) -> None:
 
 def test_converted_prices_state_the_assumption(catalog: Catalog) -> None:
     # items whose only price is a USD/EUR figure (no CHF price exists, facts §2.4-2.11)
-    converted = ["lenovo-thinkstation-pgx", "gigabyte-ai-top-atom", "rtx-pro-6000-maxq",
-                 "framework-desktop-395-128gb", "rtx-3090", "mikrotik-crs804-4ddq",
-                 "mikrotik-crs812-ddq", "dac-qsfp112-nvidia-0m4", "dac-qsfp56-200g-0m5"]
+    converted = [
+        "lenovo-thinkstation-pgx",
+        "gigabyte-ai-top-atom",
+        "rtx-pro-6000-maxq",
+        "framework-desktop-395-128gb",
+        "rtx-3090",
+        "mikrotik-crs804-4ddq",
+        "mikrotik-crs812-ddq",
+        "dac-qsfp112-nvidia-0m4",
+        "dac-qsfp56-200g-0m5",
+    ]
     for iid in converted:
         price = catalog.item(iid).price
         if price is None:
@@ -187,9 +222,12 @@ def test_gb10_skus_share_memory_and_bandwidth(catalog: Catalog) -> None:
 
 def test_memory_and_bandwidth_of_other_platforms(catalog: Catalog) -> None:
     expected = {  # id: (nameplate GB, GB/s) — facts §2.5, 2.7, 2.8, 2.9
-        "rtx-pro-6000-ws": (96, 1792), "rtx-pro-6000-maxq": (96, 1792),
-        "mac-studio-m3-ultra-96gb": (96, 819), "mac-studio-m3-ultra-256gb": (256, 819),
-        "mac-studio-m3-ultra-512gb": (512, 819), "framework-desktop-395-128gb": (128, 256),
+        "rtx-pro-6000-ws": (96, 1792),
+        "rtx-pro-6000-maxq": (96, 1792),
+        "mac-studio-m3-ultra-96gb": (96, 819),
+        "mac-studio-m3-ultra-256gb": (256, 819),
+        "mac-studio-m3-ultra-512gb": (512, 819),
+        "framework-desktop-395-128gb": (128, 256),
         "rtx-3090": (24, 936),
     }
     for pid, (gb, bw) in expected.items():
@@ -223,9 +261,9 @@ def test_power_ordering_and_published_limits(catalog: Catalog) -> None:
         assert p.power.idle_w <= p.power.load_w <= p.power.peak_w, p.id
     for pid in ("asus-gx10-1tb", "dgx-spark-fe-4tb"):
         pw = catalog.platform(pid).power
-        assert pw.peak_w == 240                # USB-C PD adapter
-        assert 20 <= pw.idle_w <= 45           # 22-45 W measured
-        assert 60 <= pw.load_w <= 150          # inference 60-150 W at the wall
+        assert pw.peak_w == 240  # USB-C PD adapter
+        assert 20 <= pw.idle_w <= 45  # 22-45 W measured
+        assert 60 <= pw.load_w <= 150  # inference 60-150 W at the wall
     # facts §4: the Workstation Edition is 600 W, 300 W is the Max-Q
     assert catalog.platform("rtx-pro-6000-ws").power.peak_w == 600
     assert catalog.platform("rtx-pro-6000-maxq").power.peak_w == 300
@@ -273,8 +311,18 @@ def test_quant_and_engine_rules(catalog: Catalog) -> None:
             assert ("fp8" in p.quants) == (p.family in fp8_cores), p.id
     assert "fp8" in catalog.platform("rtx-3090").quants  # weight-only Marlin in vLLM
     mac = catalog.platform("mac-studio-m3-ultra-96gb")
-    assert set(mac.quants) == {"bf16", "int8", "int4", "q8_0", "q4_k_m", "iq4_xs", "q3_k_m",
-                               "mxfp4", "ds4_q2", "ds4_q4"}  # no fp8/nvfp4 on Apple silicon
+    assert set(mac.quants) == {
+        "bf16",
+        "int8",
+        "int4",
+        "q8_0",
+        "q4_k_m",
+        "iq4_xs",
+        "q3_k_m",
+        "mxfp4",
+        "ds4_q2",
+        "ds4_q4",
+    }  # no fp8/nvfp4 on Apple silicon
     assert set(mac.engines) == {"mlx", "llamacpp", "ds4", "ollama"}
     strix = catalog.platform("framework-desktop-395-128gb")
     assert {"bf16", "q8_0", "q4_k_m", "mxfp4", "int4"} <= set(strix.quants)
@@ -284,14 +332,22 @@ def test_quant_and_engine_rules(catalog: Catalog) -> None:
 def test_geforce_and_m2_ultra_figures(catalog: Catalog) -> None:
     """Whitepaper / Apple figures (dense, FP32 accumulate), typed in by hand."""
     rtx5090, rtx4090 = catalog.platform("rtx-5090"), catalog.platform("rtx-4090")
-    assert (rtx5090.memory_bandwidth_gb_s, rtx5090.compute.bf16_tflops,
-            rtx5090.compute.fp4_tflops, rtx5090.power.peak_w) == (1792, 209.5, 1676, 575)
-    assert (rtx4090.memory_bandwidth_gb_s, rtx4090.compute.bf16_tflops,
-            rtx4090.compute.fp8_tflops, rtx4090.power.peak_w) == (1008, 165.2, 330.3, 450)
-    assert rtx4090.compute.fp4_tflops is None            # Ada has no FP4
+    assert (
+        rtx5090.memory_bandwidth_gb_s,
+        rtx5090.compute.bf16_tflops,
+        rtx5090.compute.fp4_tflops,
+        rtx5090.power.peak_w,
+    ) == (1792, 209.5, 1676, 575)
+    assert (
+        rtx4090.memory_bandwidth_gb_s,
+        rtx4090.compute.bf16_tflops,
+        rtx4090.compute.fp8_tflops,
+        rtx4090.power.peak_w,
+    ) == (1008, 165.2, 330.3, 450)
+    assert rtx4090.compute.fp4_tflops is None  # Ada has no FP4
     m2u = catalog.platform("mac-studio-m2-ultra-192gb")
     assert (m2u.memory_bandwidth_gb_s, m2u.power.idle_w, m2u.power.peak_w) == (800, 10, 295)
-    assert m2u.price is None                             # no dated used price found
+    assert m2u.price is None  # no dated used price found
     assert m2u.interconnect is not None
     assert "no rdma" in m2u.interconnect.kind.lower()
 
@@ -302,8 +358,9 @@ def test_switches(catalog: Catalog) -> None:
     assert crs804.max_200g_nodes == 8
     assert crs804.power_max_w == 123
     assert any(p.count == 4 and p.speed_gbit_s == 400 for p in crs804.ports)
-    assert any("auto-negotiation" in n.lower() and "200g-basecr4" in n.lower()
-               for n in crs804.notes)
+    assert any(
+        "auto-negotiation" in n.lower() and "200g-basecr4" in n.lower() for n in crs804.notes
+    )
     crs812 = catalog.switch("mikrotik-crs812-ddq")
     assert crs812.max_200g_nodes == 6
     assert crs812.power_max_w == 134
@@ -322,8 +379,8 @@ def test_cables(catalog: Catalog) -> None:
     assert breakout.kind == "breakout_dac"
     assert breakout.length_m == pytest.approx(1.5)
     all_notes = " ".join(c for cab in catalog.cables for c in cab.compatibility).lower()
-    assert "sfp28" in all_notes          # QSFP -> 4x SFP28 breakouts don't work on Spark
-    assert "reseat" in all_notes         # owner's NADDOD DACs after cold boot
+    assert "sfp28" in all_notes  # QSFP -> 4x SFP28 breakouts don't work on Spark
+    assert "reseat" in all_notes  # owner's NADDOD DACs after cold boot
 
 
 # ---------------------------------------------------------------------------- tariffs, defaults

@@ -24,8 +24,20 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 def test_cost_json(capsys):
-    code, out, err = run(capsys, "cost", *GX10, "--concurrency", "4", "--hours", "8",
-                         "--input-share", "0.75", "--life-years", "3", "--json")
+    code, out, err = run(
+        capsys,
+        "cost",
+        *GX10,
+        "--concurrency",
+        "4",
+        "--hours",
+        "8",
+        "--input-share",
+        "0.75",
+        "--life-years",
+        "3",
+        "--json",
+    )
     assert code == 0, err
     d = json.loads(out)
     assert d["hardware_chf"] > 0
@@ -41,30 +53,52 @@ def test_cost_json(capsys):
     assert d["cloud"][0]["model"] == "openai/gpt-oss-120b"
     assert d["cloud"][0]["price_date"]
     assert d["cloud"][0]["source"].startswith("https://")
-    assert d["cumulative"][0] == {"month": 0, "series": "local (hardware + energy)",
-                                  "cumulative_chf": d["hardware_chf"]}
+    assert d["cumulative"][0] == {
+        "month": 0,
+        "series": "local (hardware + energy)",
+        "cumulative_chf": d["hardware_chf"],
+    }
     assert any("depreciation" in a for a in d["assumptions"])
 
 
 def _estimate_json(capsys) -> str:
-    code, out, err = run(capsys, "estimate", *GX10, "--units", "1", "--parallel", "tp",
-                         "--concurrency", "4", "--json")
+    code, out, err = run(
+        capsys,
+        "estimate",
+        *GX10,
+        "--units",
+        "1",
+        "--parallel",
+        "tp",
+        "--concurrency",
+        "4",
+        "--json",
+    )
     assert code == 0, err
     return out
 
 
 def test_cost_with_free_power_and_a_given_rate(capsys):
-    code, out, err = run(capsys, "cost", *GX10, "--rappen-per-kwh", "0", "--usd-chf", "1",
-                         "--cloud-model", "deepseek-ai/DeepSeek-V4-Flash", "--json")
+    code, out, err = run(
+        capsys,
+        "cost",
+        *GX10,
+        "--rappen-per-kwh",
+        "0",
+        "--usd-chf",
+        "1",
+        "--cloud-model",
+        "deepseek-ai/DeepSeek-V4-Flash",
+        "--json",
+    )
     assert code == 0, err
     d = json.loads(out)
     assert d["energy_chf_per_month"] == 0
     assert d["chf_per_usd"] == 1
     row = d["cloud"][0]
-    assert row["cloud_chf_per_mtok_output"] == pytest.approx(0.28)     # USD 0.28 x 1.0
+    assert row["cloud_chf_per_mtok_output"] == pytest.approx(0.28)  # USD 0.28 x 1.0
     # free power: any cloud bill pays the hardware back: hardware / cloud per month
-    assert row["break_even_months"] == pytest.approx(d["hardware_chf"]
-                                                     / row["cloud_chf_per_month"])
+    assert row["break_even_months"] == pytest.approx(d["hardware_chf"] / row["cloud_chf_per_month"])
 
 
 def test_cost_text_csv_and_markdown(capsys):
@@ -83,15 +117,18 @@ def test_cost_text_csv_and_markdown(capsys):
     assert "| Provider |" in out
 
 
-@pytest.mark.parametrize(("args", "needle"), [
-    (["--input-share", "1"], "input-share"),
-    (["--hours", "25"], "argument --hours: must be at most 24"),
-    (["--hours", "0"], "hours of use"),
-    (["--life-years", "0"], "life-years"),
-    (["--cloud-model", "nobody/none"], "--cloud-model 'nobody/none'"),
-    (["--units", "2"], "--parallel is needed"),
-    (["--tariff", "nope"], "unknown tariff 'nope'"),
-])
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--input-share", "1"], "input-share"),
+        (["--hours", "25"], "argument --hours: must be at most 24"),
+        (["--hours", "0"], "hours of use"),
+        (["--life-years", "0"], "life-years"),
+        (["--cloud-model", "nobody/none"], "--cloud-model 'nobody/none'"),
+        (["--units", "2"], "--parallel is needed"),
+        (["--tariff", "nope"], "unknown tariff 'nope'"),
+    ],
+)
 def test_cost_bad_input_is_one_line_exit_2(capsys, args, needle):
     code, out, err = run(capsys, "cost", *GX10, *args)
     assert code == 2
@@ -101,9 +138,18 @@ def test_cost_bad_input_is_one_line_exit_2(capsys, args, needle):
 
 
 def test_cost_of_a_configuration_that_does_not_fit(capsys):
-    code, _, err = run(capsys, "cost", "--platform", "asus-gx10-1tb", "--model",
-                       "deepseek-ai/DeepSeek-V3", "--weights", "q4_k_m", "--engine",
-                       "llamacpp")
+    code, _, err = run(
+        capsys,
+        "cost",
+        "--platform",
+        "asus-gx10-1tb",
+        "--model",
+        "deepseek-ai/DeepSeek-V3",
+        "--weights",
+        "q4_k_m",
+        "--engine",
+        "llamacpp",
+    )
     assert code == 2
     assert "does not fit" in err
     assert err.count("\n") == 1
@@ -111,8 +157,11 @@ def test_cost_of_a_configuration_that_does_not_fit(capsys):
 
 def test_a_bad_cloud_price_file_exits_2_with_one_line(tmp_path, capsys):
     bad = tmp_path / "prices.yaml"
-    bad.write_text("schema_version: 1\nusd_chf: {rate: -1, date: 2026-11-23, note: n, "
-                   "source: s}\nprices: []\n", encoding="utf-8")
+    bad.write_text(
+        "schema_version: 1\nusd_chf: {rate: -1, date: 2026-11-23, note: n, "
+        "source: s}\nprices: []\n",
+        encoding="utf-8",
+    )
     code, _, err = run(capsys, "cost", *GX10, "--cloud-prices", str(bad))
     assert code == 2
     assert err.count("\n") == 1
@@ -120,10 +169,22 @@ def test_a_bad_cloud_price_file_exits_2_with_one_line(tmp_path, capsys):
 
 
 def test_agent_json(capsys):
-    code, out, err = run(capsys, "agent", *GX10, "--start-tokens", "20000",
-                         "--tokens-per-turn", "2000", "--output-tokens", "500", "--turns",
-                         "10", "--library", "openai/gpt-oss-120b:mxfp4,"
-                         "deepseek-ai/DeepSeek-V3:q4_k_m", "--json")
+    code, out, err = run(
+        capsys,
+        "agent",
+        *GX10,
+        "--start-tokens",
+        "20000",
+        "--tokens-per-turn",
+        "2000",
+        "--output-tokens",
+        "500",
+        "--turns",
+        "10",
+        "--library",
+        "openai/gpt-oss-120b:mxfp4,deepseek-ai/DeepSeek-V3:q4_k_m",
+        "--json",
+    )
     assert code == 0, err
     d = json.loads(out)
     assert len(d["turns"]) == 10
@@ -140,14 +201,17 @@ def test_agent_json(capsys):
     assert ssd["asus-gx10-1tb"]["models_fit"] == 2
 
 
-@pytest.mark.parametrize(("args", "needle"), [
-    (["--turns", "0"], "turns"),
-    (["--library", "openai/gpt-oss-120b"], "MODEL:QUANT"),
-    (["--library", "nobody/none:mxfp4"], "unknown model"),
-    (["--storage-platforms", "nope"], "unknown platform 'nope'"),
-    (["--context", "1000"], "shorter than the session's final context"),
-    (["--start-tokens", "200000", "--turns", "2"], "exceeds"),
-])
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--turns", "0"], "turns"),
+        (["--library", "openai/gpt-oss-120b"], "MODEL:QUANT"),
+        (["--library", "nobody/none:mxfp4"], "unknown model"),
+        (["--storage-platforms", "nope"], "unknown platform 'nope'"),
+        (["--context", "1000"], "shorter than the session's final context"),
+        (["--start-tokens", "200000", "--turns", "2"], "exceeds"),
+    ],
+)
 def test_agent_bad_input_is_one_line_exit_2(capsys, args, needle):
     code, out, err = run(capsys, "agent", *GX10, *args)
     assert code == 2
@@ -157,13 +221,33 @@ def test_agent_bad_input_is_one_line_exit_2(capsys, args, needle):
 
 
 def test_cost_runs_as_a_module():
-    out = subprocess.run([sys.executable, "-m", "sizing", "cost", *GX10, "--json"], cwd=ROOT,
-                         text=True, capture_output=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "sizing", "cost", *GX10, "--json"],
+        cwd=ROOT,
+        text=True,
+        capture_output=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["model"] == "openai/gpt-oss-120b"
-    out = subprocess.run([sys.executable, "-m", "sizing", "cost", "--platform", "nope",
-                          "--model", "x", "--weights", "y"], cwd=ROOT, text=True,
-                         capture_output=True, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sizing",
+            "cost",
+            "--platform",
+            "nope",
+            "--model",
+            "x",
+            "--weights",
+            "y",
+        ],
+        cwd=ROOT,
+        text=True,
+        capture_output=True,
+        timeout=120,
+    )
     assert out.returncode == 2
     assert out.stderr.startswith("error: unknown platform 'nope'")
 

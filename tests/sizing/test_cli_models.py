@@ -28,8 +28,14 @@ def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeHub]:
     monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
     monkeypatch.setenv("LLM_PLANNER_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    for name in ("HF_TOKEN", "HF_HUB_OFFLINE", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy",
-                 "https_proxy"):
+    for name in (
+        "HF_TOKEN",
+        "HF_HUB_OFFLINE",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "http_proxy",
+        "https_proxy",
+    ):
         monkeypatch.delenv(name, raising=False)
     yield server
     server.stop()
@@ -68,22 +74,33 @@ def test_model_prints_the_checkpoint_map(capsys):
 def test_model_without_weights_uses_the_checkpoints_own_formats(capsys):
     d = model_json(capsys, "deepseek-ai/DeepSeek-V4-Flash")
     assert d["weights"] == "checkpoint"
-    assert d["precision_by_class"]["routed_experts"] == "mxfp4"      # expert_dtype fp4
+    assert d["precision_by_class"]["routed_experts"] == "mxfp4"  # expert_dtype fp4
     assert d["precision_by_class"]["attention"] == "fp8"
     assert d["layer_kinds"] == {"swa": 2, "csa": 21, "hca": 20}
 
 
 def test_a_quantization_that_is_no_checkpoint_is_refused(capsys):
-    code, out, err = run(capsys, "model", "meta-llama/Llama-3.3-70B-Instruct",
-                         "--weights", "mxfp4")
+    code, out, err = run(capsys, "model", "meta-llama/Llama-3.3-70B-Instruct", "--weights", "mxfp4")
     assert code == 2
     assert out == ""
     assert err.startswith("error: weights 'mxfp4' quantizes only routed_experts")
     assert "valid choices: bf16, fp8" in err
     assert len(err.strip().splitlines()) == 1
-    code, _, err = run(capsys, "estimate", "--platform", "asus-gx10-1tb", "--units", "1",
-                       "--parallel", "tp", "--model", "meta-llama/Llama-3.3-70B-Instruct",
-                       "--weights", "mxfp4", "--json")
+    code, _, err = run(
+        capsys,
+        "estimate",
+        "--platform",
+        "asus-gx10-1tb",
+        "--units",
+        "1",
+        "--parallel",
+        "tp",
+        "--model",
+        "meta-llama/Llama-3.3-70B-Instruct",
+        "--weights",
+        "mxfp4",
+        "--json",
+    )
     assert code == 2
     assert "not a checkpoint of this model" in err
 
@@ -91,9 +108,21 @@ def test_a_quantization_that_is_no_checkpoint_is_refused(capsys):
 def test_model_and_estimate_agree_on_weights(capsys):
     # the gemma-3 disagreement of issue 10 (51.05 vs 50.31 GiB): one implementation now
     d = model_json(capsys, "google/gemma-3-27b-it", "--weights", "bf16")
-    code, out, err = run(capsys, "estimate", "--platform", "rtx-pro-6000-ws", "--units", "1",
-                         "--parallel", "tp", "--model", "google/gemma-3-27b-it",
-                         "--weights", "bf16", "--json")
+    code, out, err = run(
+        capsys,
+        "estimate",
+        "--platform",
+        "rtx-pro-6000-ws",
+        "--units",
+        "1",
+        "--parallel",
+        "tp",
+        "--model",
+        "google/gemma-3-27b-it",
+        "--weights",
+        "bf16",
+        "--json",
+    )
     assert code == 0, err
     assert json.loads(out)["weights_gib_total"] == pytest.approx(d["weights_gib"], abs=1e-3)
     # by hand: 27.0 B text + ~0.4 B SigLIP at 2 bytes
@@ -103,9 +132,9 @@ def test_model_and_estimate_agree_on_weights(capsys):
 def test_repo_id_not_in_the_catalog_is_fetched_and_cached(capsys, hub):
     hub.serve("Qwen/Qwen3-0.6B")
     d = model_json(capsys, "Qwen/Qwen3-0.6B")
-    assert d["total_params_b"] == pytest.approx(0.6, abs=0.05)        # model card: 0.6 B
+    assert d["total_params_b"] == pytest.approx(0.6, abs=0.05)  # model card: 0.6 B
     assert d["source"][0] == "https://huggingface.co/Qwen/Qwen3-0.6B/blob/main/config.json"
-    hub.stop()                                                        # the Hub goes away
+    hub.stop()  # the Hub goes away
     assert model_json(capsys, "Qwen/Qwen3-0.6B")["total_params_b"] == d["total_params_b"]
 
 
@@ -113,13 +142,14 @@ def test_repo_with_hf_quant_config(capsys, hub):
     hub.serve("nvidia/Qwen3-235B-A22B-NVFP4", quant=True)
     d = model_json(capsys, "nvidia/Qwen3-235B-A22B-NVFP4")
     assert d["precision_by_class"]["routed_experts"] == "nvfp4"
-    assert d["precision_by_class"]["lm_head"] == "bf16"                # exclude_modules
+    assert d["precision_by_class"]["lm_head"] == "bf16"  # exclude_modules
 
 
 def test_repo_named_nvfp4_without_a_map_is_refused(capsys, hub):
     # a repo not in the catalog whose config.json carries no map (ModelOpt keeps it apart)
     hub.routes[path_of("acme/Nano-30B-NVFP4")] = Reply(
-        body=data_file("nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-NVFP4"))
+        body=data_file("nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-NVFP4")
+    )
     code, _, err = run(capsys, "model", "acme/Nano-30B-NVFP4")
     assert code == 2
     assert "the name says NVFP4 but config.json has no quantization_config" in err
@@ -140,7 +170,7 @@ def test_a_kept_checkpoint_named_as_the_model_selects_its_format(capsys):
 
 
 def test_unreachable_hub_is_one_line_exit_2(capsys, monkeypatch, tmp_path):
-    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")           # discard port: refused
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: refused
     monkeypatch.setenv("LLM_PLANNER_CACHE_DIR", str(tmp_path))
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     code, out, err = run(capsys, "model", "some-org/Some-Model")
@@ -155,8 +185,9 @@ def test_config_file_with_hf_quant_config_beside_it(capsys, tmp_path):
     folder.mkdir()
     data = ROOT / "data" / "hf_configs"
     shutil.copy(data / "nvidia--Qwen3-235B-A22B-NVFP4_config.json", folder / "config.json")
-    shutil.copy(data / "nvidia--Qwen3-235B-A22B-NVFP4_hf_quant_config.json",
-                folder / "hf_quant_config.json")
+    shutil.copy(
+        data / "nvidia--Qwen3-235B-A22B-NVFP4_hf_quant_config.json", folder / "hf_quant_config.json"
+    )
     d = model_json(capsys, str(folder / "config.json"))
     assert d["precision_by_class"]["routed_experts"] == "nvfp4"
     # 235 B at ~4.5 bits (experts) is far below the bf16 470 GB
@@ -176,8 +207,21 @@ def test_load_time_recipe_changes_the_bytes_of_the_checkpoint(capsys):
     code, _, err = run(capsys, "model", "Qwen/Qwen3-30B-A3B", "--weights", "mxfp4_all")
     assert code == 2
     assert "exists only for openai/gpt-oss-120b" in err
-    base = ["estimate", "--platform", "asus-gx10-1tb", "--units", "1", "--parallel", "tp",
-            "--model", "openai/gpt-oss-120b", "--weights", "mxfp4_all", "--context", "1024"]
+    base = [
+        "estimate",
+        "--platform",
+        "asus-gx10-1tb",
+        "--units",
+        "1",
+        "--parallel",
+        "tp",
+        "--model",
+        "openai/gpt-oss-120b",
+        "--weights",
+        "mxfp4_all",
+        "--context",
+        "1024",
+    ]
     code, _, err = run(capsys, *base, "--engine", "llamacpp")
     assert code == 2
     assert "not supported by llamacpp" in err
@@ -192,8 +236,19 @@ def test_load_time_recipe_changes_the_bytes_of_the_checkpoint(capsys):
 
 
 def test_weights_can_name_a_kept_checkpoint(capsys):
-    base = ["estimate", "--platform", "asus-gx10-1tb", "--units", "4", "--parallel", "tp",
-            "--model", "Qwen/Qwen3.5-397B-A17B", "--json", "--weights"]
+    base = [
+        "estimate",
+        "--platform",
+        "asus-gx10-1tb",
+        "--units",
+        "4",
+        "--parallel",
+        "tp",
+        "--model",
+        "Qwen/Qwen3.5-397B-A17B",
+        "--json",
+        "--weights",
+    ]
     code, by_repo, err = run(capsys, *base, "nvidia/Qwen3.5-397B-A17B-NVFP4")
     assert code == 0, err
     code, by_id, _ = run(capsys, *base, "nvfp4")
@@ -206,18 +261,49 @@ def test_weights_can_name_a_kept_checkpoint(capsys):
 def test_engine_file_is_refused_for_another_model_and_split(capsys):
     """ds4's GGUFs exist for DeepSeek-V4-Flash only, and ds4 runs on one machine."""
     base = ["estimate", "--platform", "asus-gx10-1tb", "--engine", "ds4"]
-    code, out, err = run(capsys, *base, "--units", "1", "--parallel", "replicas",
-                         "--model", "Qwen/Qwen3-30B-A3B", "--weights", "ds4_q2")
+    code, out, err = run(
+        capsys,
+        *base,
+        "--units",
+        "1",
+        "--parallel",
+        "replicas",
+        "--model",
+        "Qwen/Qwen3-30B-A3B",
+        "--weights",
+        "ds4_q2",
+    )
     assert code == 2
     assert out == ""
     assert err.count("\n") == 1
     assert "exists only for deepseek-ai/DeepSeek-V4-Flash" in err
-    code, _, err = run(capsys, *base, "--units", "2", "--parallel", "tp",
-                       "--model", "deepseek-ai/DeepSeek-V4-Flash", "--weights", "ds4_q2")
+    code, _, err = run(
+        capsys,
+        *base,
+        "--units",
+        "2",
+        "--parallel",
+        "tp",
+        "--model",
+        "deepseek-ai/DeepSeek-V4-Flash",
+        "--weights",
+        "ds4_q2",
+    )
     assert code == 2
     assert "parallel 'tp' is not supported by ds4" in err
-    code, out, err = run(capsys, *base, "--units", "1", "--parallel", "replicas", "--json",
-                         "--model", "deepseek-ai/DeepSeek-V4-Flash", "--weights", "ds4_q2")
+    code, out, err = run(
+        capsys,
+        *base,
+        "--units",
+        "1",
+        "--parallel",
+        "replicas",
+        "--json",
+        "--model",
+        "deepseek-ai/DeepSeek-V4-Flash",
+        "--weights",
+        "ds4_q2",
+    )
     assert code == 0, err
     d = json.loads(out)
     # routed experts at 2.25 bits, everything else Q8_0 (8.5 bits), MTP not loaded:

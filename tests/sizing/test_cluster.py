@@ -46,38 +46,67 @@ def facts_catalog(base: Catalog, *, naddod_known_good: bool = True) -> Catalog:
     ($179.99 x 0.80), FS breakout 146 (EUR 157 x 0.93), NADDOD breakout 110 ($138 x 0.80).
     """
     sw = {s.id: s for s in base.switches}
-    crs804 = sw[CRS804].model_copy(update={
-        "ports": [SwitchPort(count=4, speed_gbit_s=400, form_factor="QSFP56-DD",
-                             breakout=["1x400G", "2x200G", "4x100G"]),
-                  SwitchPort(count=2, speed_gbit_s=10, form_factor="RJ45")],
-        "max_200g_nodes": 8, "power_idle_w": 60.0, "power_max_w": 123.0,
-        "price": _price(1036)})
-    crs812 = sw[CRS812].model_copy(update={
-        "ports": [SwitchPort(count=2, speed_gbit_s=400, form_factor="QSFP56-DD",
-                             breakout=["1x400G", "2x200G"]),
-                  SwitchPort(count=2, speed_gbit_s=200, form_factor="QSFP56"),
-                  SwitchPort(count=8, speed_gbit_s=50, form_factor="SFP56"),
-                  SwitchPort(count=2, speed_gbit_s=10, form_factor="RJ45")],
-        "max_200g_nodes": 6, "power_idle_w": 60.0, "power_max_w": 134.0,
-        "price": _price(974)})
+    crs804 = sw[CRS804].model_copy(
+        update={
+            "ports": [
+                SwitchPort(
+                    count=4,
+                    speed_gbit_s=400,
+                    form_factor="QSFP56-DD",
+                    breakout=["1x400G", "2x200G", "4x100G"],
+                ),
+                SwitchPort(count=2, speed_gbit_s=10, form_factor="RJ45"),
+            ],
+            "max_200g_nodes": 8,
+            "power_idle_w": 60.0,
+            "power_max_w": 123.0,
+            "price": _price(1036),
+        }
+    )
+    crs812 = sw[CRS812].model_copy(
+        update={
+            "ports": [
+                SwitchPort(
+                    count=2,
+                    speed_gbit_s=400,
+                    form_factor="QSFP56-DD",
+                    breakout=["1x400G", "2x200G"],
+                ),
+                SwitchPort(count=2, speed_gbit_s=200, form_factor="QSFP56"),
+                SwitchPort(count=8, speed_gbit_s=50, form_factor="SFP56"),
+                SwitchPort(count=2, speed_gbit_s=10, form_factor="RJ45"),
+            ],
+            "max_200g_nodes": 6,
+            "power_idle_w": 60.0,
+            "power_max_w": 134.0,
+            "price": _price(974),
+        }
+    )
     cb = {c.id: c for c in base.cables}
-    cables = [cb[DAC_NV].model_copy(update={"price": _price(144), "speed_gbit_s": 200.0}),
-              cb[DAC].model_copy(update={"price": _price(73), "speed_gbit_s": 200.0}),
-              cb[BRK_FS].model_copy(update={"price": _price(146), "speed_gbit_s": 200.0}),
-              # pinned known-good here, so these tests keep checking the price arithmetic
-              # of the switch designs; the real catalog marks it known_good: false (cold-boot
-              # failures), tested with `facts_catalog(..., naddod_known_good=False)` below
-              cb[BRK_NADDOD].model_copy(update={"price": _price(110), "speed_gbit_s": 200.0,
-                                                "known_good": naddod_known_good})]
+    cables = [
+        cb[DAC_NV].model_copy(update={"price": _price(144), "speed_gbit_s": 200.0}),
+        cb[DAC].model_copy(update={"price": _price(73), "speed_gbit_s": 200.0}),
+        cb[BRK_FS].model_copy(update={"price": _price(146), "speed_gbit_s": 200.0}),
+        # pinned known-good here, so these tests keep checking the price arithmetic
+        # of the switch designs; the real catalog marks it known_good: false (cold-boot
+        # failures), tested with `facts_catalog(..., naddod_known_good=False)` below
+        cb[BRK_NADDOD].model_copy(
+            update={"price": _price(110), "speed_gbit_s": 200.0, "known_good": naddod_known_good}
+        ),
+    ]
     platforms = []
     for p in base.platforms:
         if p.id == GX10:
-            p = p.model_copy(update={
-                "power": p.power.model_copy(update={"idle_w": 30.0, "load_w": 100.0}),
-                "price": ListPrice(chf=2477, date=FEB17, source=GUIDE)})
+            p = p.model_copy(
+                update={
+                    "power": p.power.model_copy(update={"idle_w": 30.0, "load_w": 100.0}),
+                    "price": ListPrice(chf=2477, date=FEB17, source=GUIDE),
+                }
+            )
         platforms.append(p)
-    return base.model_copy(update={"switches": [crs804, crs812], "cables": cables,
-                                   "platforms": platforms})
+    return base.model_copy(
+        update={"switches": [crs804, crs812], "cables": cables, "platforms": platforms}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +135,16 @@ COUNTS = {
     8: ("switch", {CRS804: 1}, {BRK_NADDOD: 4}),
 }
 # idle = N x 30 W (+ switch 60 W idle); load = N x 100 W (+ switch max 123/134 W)
-POWER = {1: (30, 100), 2: (60, 200), 3: (150, 434), 4: (180, 534), 5: (210, 634),
-         6: (240, 734), 7: (270, 823), 8: (300, 923)}
+POWER = {
+    1: (30, 100),
+    2: (60, 200),
+    3: (150, 434),
+    4: (180, 534),
+    5: (210, 634),
+    6: (240, 734),
+    7: (270, 823),
+    8: (300, 923),
+}
 
 
 @pytest.mark.parametrize("units", range(1, 9))
@@ -118,7 +155,8 @@ def test_switch_and_cable_counts(facts: Catalog, units: int) -> None:
     # every node has a 200G port on the switch / a link
     if design == "switch":
         legs = 2 * sum(n for c, n in t.cables.items() if c.startswith("breakout")) + sum(
-            n for c, n in t.cables.items() if c.startswith("dac"))
+            n for c, n in t.cables.items() if c.startswith("dac")
+        )
         assert legs >= units
 
 
@@ -133,8 +171,7 @@ def test_eight_nodes_on_the_real_catalog(catalog: Catalog) -> None:
     # issue: "CRS804-4DDQ serves up to 8 GB10 nodes with 4 breakout cables"
     t = topology(catalog, GX10, 8)
     assert t.switches == {CRS804: 1}
-    assert sum(n for c, n in t.cables.items()
-               if catalog.cable(c).kind == "breakout_dac") == 4
+    assert sum(n for c, n in t.cables.items() if catalog.cable(c).kind == "breakout_dac") == 4
 
 
 def test_nine_nodes_use_two_switches_with_an_uplink(facts: Catalog) -> None:
@@ -158,10 +195,18 @@ def test_thirteen_nodes_is_a_clear_error(facts: Catalog) -> None:
 
 # ----------------------------------------------------------------------------- guide
 def _guide_prices(dac_id: str) -> dict[str, PriceQuote]:
-    return {GX10: PriceQuote(rappen=247_700, as_of=FEB17, source=GUIDE,
-                             url="https://www.toppreise.ch/p824149", kind="manual"),
-            dac_id: PriceQuote(rappen=5_000, as_of=FEB17,
-                               source=GUIDE + " ('~50', cable unnamed)", kind="manual")}
+    return {
+        GX10: PriceQuote(
+            rappen=247_700,
+            as_of=FEB17,
+            source=GUIDE,
+            url="https://www.toppreise.ch/p824149",
+            kind="manual",
+        ),
+        dac_id: PriceQuote(
+            rappen=5_000, as_of=FEB17, source=GUIDE + " ('~50', cable unnamed)", kind="manual"
+        ),
+    }
 
 
 def test_two_units_reproduce_the_guide_total(catalog: Catalog) -> None:
@@ -174,12 +219,14 @@ def test_two_units_reproduce_the_guide_total(catalog: Catalog) -> None:
     bom = bill_of_materials(catalog, GX10, 2, prices=_guide_prices(dac_id))
     assert bom.total_chf == pytest.approx(5004)
     assert [(ln.item_id, ln.quantity, ln.line_total_chf) for ln in bom.lines] == [
-        (GX10, 2, 4954), (dac_id, 1, 50)]
+        (GX10, 2, 4954),
+        (dac_id, 1, 50),
+    ]
     assert bom.lines[0].price_kind == "manual"
     assert bom.lines[0].price_date == FEB17
     md = bom.to_markdown()
     assert md.startswith("| # | Component | Specification | Price (CHF) |")
-    assert "| | **TOTAL** | | **CHF 5'004** |" in md              # Swiss style
+    assert "| | **TOTAL** | | **CHF 5'004** |" in md  # Swiss style
     assert "2 x 2'477 = 4'954" in md
     assert "Total equals the reference build guide's ~CHF 5'004." in bom.notes
 
@@ -212,25 +259,37 @@ def test_two_unit_gx10_bom_explains_the_difference_to_the_guide(catalog: Catalog
     assert f"CHF {dac.chf:g}" in note
     assert dac.date.isoformat() in note
     # computed, not hard-coded: a dearer live GX10 price shows up as a unit difference
-    live = {GX10: PriceQuote(rappen=260_000, as_of=datetime.date(2026, 11, 1),
-                             source="toppreise.ch", kind="catalog")}
-    (note,) = [n for n in bill_of_materials(catalog, GX10, 2, prices=live).notes
-               if "reference build guide" in n]
+    live = {
+        GX10: PriceQuote(
+            rappen=260_000, as_of=datetime.date(2026, 11, 1), source="toppreise.ch", kind="catalog"
+        )
+    }
+    (note,) = [
+        n
+        for n in bill_of_materials(catalog, GX10, 2, prices=live).notes
+        if "reference build guide" in n
+    ]
     assert "CHF 269 more: CHF 23 on the cable" in note
     assert "CHF 246 on the units" in note
     # only the guide's 2-unit GX10 build carries it
-    assert not [n for n in bill_of_materials(catalog, "asus-gx10-2tb", 2).notes
-                if "reference build guide" in n]
-    assert not [n for n in bill_of_materials(catalog, GX10, 2, design="switch").notes
-                if "reference build guide" in n]
+    assert not [
+        n
+        for n in bill_of_materials(catalog, "asus-gx10-2tb", 2).notes
+        if "reference build guide" in n
+    ]
+    assert not [
+        n
+        for n in bill_of_materials(catalog, GX10, 2, design="switch").notes
+        if "reference build guide" in n
+    ]
 
 
 def test_three_units_the_guide_figure_is_too_low(catalog: Catalog) -> None:
     # Guide: 3 x 2,477 + one ~50 cable = 7,481, no switch: one cable joins two nodes only.
     prices = _guide_prices(DAC)
     direct = bill_of_materials(catalog, GX10, 3, prices=prices, design="direct")
-    assert direct.topology.cables == {DAC: 3}            # triangle: 3 links
-    assert direct.total_chf == pytest.approx(3 * 2477 + 3 * 50)   # 7,581 = guide + 100
+    assert direct.topology.cables == {DAC: 3}  # triangle: 3 links
+    assert direct.total_chf == pytest.approx(3 * 2477 + 3 * 50)  # 7,581 = guide + 100
     switched = bill_of_materials(catalog, GX10, 3, prices=prices)
     assert switched.topology.design == "switch"
     assert sum(switched.topology.switches.values())
@@ -249,7 +308,7 @@ def test_guide_three_unit_note_only_on_three_units(catalog: Catalog, units: int)
 
 
 def test_direct_designs(facts: Catalog) -> None:
-    assert topology(facts, GX10, 4, design="direct").cables == {DAC: 4}     # ring
+    assert topology(facts, GX10, 4, design="direct").cables == {DAC: 4}  # ring
     assert any("ring" in n for n in topology(facts, GX10, 4, design="direct").notes)
     assert topology(facts, GX10, 2, design="switch").switches == {CRS812: 1}
     with pytest.raises(TopologyError, match="2-4 nodes"):
@@ -271,29 +330,31 @@ def test_compatibility_notes_travel_with_the_bom(facts: Catalog) -> None:
 
 
 # ----------------------------------------------------------------------------- GPU cards
-HOST_FEB17 = 439 + 189 + 629 + 91 + 137 + 76 + 183 + 50   # facts §2.6 Feb-17 = 1,794
+HOST_FEB17 = 439 + 189 + 629 + 91 + 137 + 76 + 183 + 50  # facts §2.6 Feb-17 = 1,794
 
 
 def test_rtx_pro_6000_host_build(catalog: Catalog) -> None:
     assert HOST_FEB17 == 1794
     bom = bill_of_materials(catalog, "rtx-pro-6000-ws", 1)
     assert bom.topology.hosts == 1
-    assert bom.total_chf == pytest.approx(6443 + HOST_FEB17)         # card 2026-02-16
+    assert bom.total_chf == pytest.approx(6443 + HOST_FEB17)  # card 2026-02-16
     # the guide's figure: card 7,691 (2026-02-17) + host 1,794 = 9,485
-    guide = {"rtx-pro-6000-ws": PriceQuote(rappen=769_100, as_of=FEB17, source=GUIDE,
-                                           kind="catalog")}
-    assert bill_of_materials(catalog, "rtx-pro-6000-ws", 1,
-                             prices=guide).total_chf == pytest.approx(9485)
+    guide = {
+        "rtx-pro-6000-ws": PriceQuote(rappen=769_100, as_of=FEB17, source=GUIDE, kind="catalog")
+    }
+    assert bill_of_materials(
+        catalog, "rtx-pro-6000-ws", 1, prices=guide
+    ).total_chf == pytest.approx(9485)
     # card 30/400 W + host 60/150 W (catalog assumptions)
     assert (bom.power_w_idle, bom.power_w_load) == pytest.approx((90, 550))
 
 
 def test_gpu_cards_beyond_one_host(catalog: Catalog) -> None:
-    ws2 = bill_of_materials(catalog, "rtx-pro-6000-ws", 2)        # one WS card per host
+    ws2 = bill_of_materials(catalog, "rtx-pro-6000-ws", 2)  # one WS card per host
     assert ws2.topology.hosts == 2
     assert {ln.item_id: ln.quantity for ln in ws2.lines}["am5-ryzen9-9950x"] == 2
     assert any("Ethernet" in n for n in ws2.topology.notes)
-    assert topology(catalog, "rtx-pro-6000-maxq", 2).hosts == 1   # two Max-Q per host
+    assert topology(catalog, "rtx-pro-6000-maxq", 2).hosts == 1  # two Max-Q per host
     assert topology(catalog, "rtx-pro-6000-maxq", 3).hosts == 2
     assert topology(catalog, "rtx-3090", 8).hosts == 4
     with pytest.raises(TopologyError):
@@ -309,7 +370,7 @@ def test_mac_and_strix_cables_are_not_priced(catalog: Catalog, facts: Catalog) -
     assert mac.total_chf == pytest.approx(2 * 5096)
     assert any("not in the catalog" in n for n in mac.notes)
     with pytest.raises(TopologyError, match="full mesh"):
-        topology(catalog, "mac-studio-m3-ultra-256gb", 8)      # 6 TB5 ports per Mac
+        topology(catalog, "mac-studio-m3-ultra-256gb", 8)  # 6 TB5 ports per Mac
     fw = bill_of_materials(catalog, "framework-desktop-395-128gb", 3)
     assert any("switch" in n and "not priced" in n for n in fw.notes)
 
@@ -320,7 +381,7 @@ def test_unpriced_parts_make_the_price_incomplete(catalog: Catalog) -> None:
     mac = bill_of_materials(facts_catalog(catalog), "mac-studio-m3-ultra-256gb", 3)
     assert not mac.price_complete
     assert mac.total_chf is not None
-    assert mac.unpriced_items == ["3 x Thunderbolt 5 cable"]          # full mesh of 3
+    assert mac.unpriced_items == ["3 x Thunderbolt 5 cable"]  # full mesh of 3
     fw = bill_of_materials(catalog, "framework-desktop-395-128gb", 4)
     assert not fw.price_complete
     assert fw.unpriced_items[0].startswith("Ethernet switch (4 ports")
@@ -331,10 +392,10 @@ def test_unpriced_parts_make_the_price_incomplete(catalog: Catalog) -> None:
     md = fw.to_markdown()
     assert "**CHF 11'036 + parts not priced**" in md
     assert "price incomplete: Ethernet switch" in md
-    for units in (1, 2, 3):                               # catalog parts only: complete
+    for units in (1, 2, 3):  # catalog parts only: complete
         assert bill_of_materials(catalog, GX10, units).price_complete
     assert bill_of_materials(catalog, "mac-studio-m3-ultra-256gb", 1).price_complete
-    dell = bill_of_materials(catalog, "dell-pro-max-gb10", 2)        # no list price
+    dell = bill_of_materials(catalog, "dell-pro-max-gb10", 2)  # no list price
     assert dell.total_chf is None
     assert not dell.price_complete
 
@@ -349,9 +410,15 @@ def test_missing_price_makes_the_total_unknown(catalog: Catalog) -> None:
 
 
 def test_price_mapping_overrides_and_falls_back(catalog: Catalog) -> None:
-    scraped = {GX10: PriceQuote(rappen=260_000, as_of=datetime.date(2026, 11, 1),
-                                source="toppreise.ch", url="https://www.toppreise.ch/p824149",
-                                kind="scraped")}
+    scraped = {
+        GX10: PriceQuote(
+            rappen=260_000,
+            as_of=datetime.date(2026, 11, 1),
+            source="toppreise.ch",
+            url="https://www.toppreise.ch/p824149",
+            kind="scraped",
+        )
+    }
     bom = bill_of_materials(catalog, GX10, 2, prices=scraped)
     assert bom.total_chf == pytest.approx(2 * 2600 + 73)
     kinds = {ln.item_id: ln.price_kind for ln in bom.lines}
@@ -374,11 +441,13 @@ def test_unknown_platform_lists_choices(catalog: Catalog) -> None:
 # ----------------------------------------------------------------------------- energy
 def test_energy_per_year() -> None:
     # facts §2.12: one GB10 averaging 100 W 24/7 = 876 kWh/yr ~ CHF 243 at 27.7 Rp/kWh
-    assert energy_chf_per_year(idle_w=100, load_w=100, hours_at_load_per_day=24,
-                               rappen_per_kwh=27.7) == pytest.approx(876 * 0.277)
+    assert energy_chf_per_year(
+        idle_w=100, load_w=100, hours_at_load_per_day=24, rappen_per_kwh=27.7
+    ) == pytest.approx(876 * 0.277)
     # 2 GB10: 200 W x 8 h + 60 W x 16 h = 2,560 Wh/day = 934.4 kWh/yr -> CHF 258.83
-    assert energy_chf_per_year(idle_w=60, load_w=200, hours_at_load_per_day=8,
-                               rappen_per_kwh=27.7) == pytest.approx(258.8288)
+    assert energy_chf_per_year(
+        idle_w=60, load_w=200, hours_at_load_per_day=8, rappen_per_kwh=27.7
+    ) == pytest.approx(258.8288)
     with pytest.raises(ValueError, match="0-24"):
         energy_chf_per_year(idle_w=1, load_w=1, hours_at_load_per_day=25, rappen_per_kwh=1)
 
@@ -410,16 +479,21 @@ def test_upgrade_reuses_the_owned_switch_when_cheaper(facts: Catalog) -> None:
     assert "(CHF 11'175, CHF 11 more)" in text
     assert "Owned but unused by the new design: 1 x mikrotik-crs812-ddq" in text
     # with the CRS804 at CHF 1,100 the second CRS812 + uplink (1,267 < 1,320) wins
-    dear = facts.model_copy(update={"switches": [
-        s.model_copy(update={"price": _price(1100)}) if s.id == CRS804 else s
-        for s in facts.switches]})
+    dear = facts.model_copy(
+        update={
+            "switches": [
+                s.model_copy(update={"price": _price(1100)}) if s.id == CRS804 else s
+                for s in facts.switches
+            ]
+        }
+    )
     up = upgrade_path(dear, GX10, 4, 8)
     assert up.switches == {CRS812: 2}
     assert up.unused == {}
-    assert up.buy == {GX10: 4, CRS812: 1, BRK_NADDOD: 2, DAC: 1}      # DAC = uplink
+    assert up.buy == {GX10: 4, CRS812: 1, BRK_NADDOD: 2, DAC: 1}  # DAC = uplink
     assert up.extra_chf == pytest.approx(4 * 2477 + 974 + 2 * 110 + 73)
     assert upgrade_cost(dear, GX10, 4, 8) == up.extra_chf
-    assert topology(dear, GX10, 8).switches == {CRS804: 1}   # a fresh 8-node build still
+    assert topology(dear, GX10, 8).switches == {CRS804: 1}  # a fresh 8-node build still
 
 
 # ----------------------------------------------------------------------------- CLI

@@ -29,7 +29,7 @@ from sizing.throughput import decode_at
 
 CAT = default_catalog()
 GB10 = "asus-gx10-1tb"
-ROCE_BUS_BYTES_S = 0.9 * 200e9 / 8          # 22.5 GB/s (22.44 GB/s measured, forum 362368)
+ROCE_BUS_BYTES_S = 0.9 * 200e9 / 8  # 22.5 GB/s (22.44 GB/s measured, forum 362368)
 
 
 def _cols(transport_id: str, platform_id: str = GB10) -> dict[str, np.ndarray]:
@@ -38,25 +38,43 @@ def _cols(transport_id: str, platform_id: str = GB10) -> dict[str, np.ndarray]:
     return {k: np.array([v]) for k, v in cols.items()}
 
 
-def _allreduce_us(transport_id: str, ranks: float, message_bytes: float,
-                  platform_id: str = GB10) -> float:
-    return float(kernel.allreduce_s(_cols(transport_id, platform_id), np.array([ranks]),
-                                    np.array([message_bytes]))[0] * 1e6)
+def _allreduce_us(
+    transport_id: str, ranks: float, message_bytes: float, platform_id: str = GB10
+) -> float:
+    return float(
+        kernel.allreduce_s(
+            _cols(transport_id, platform_id), np.array([ranks]), np.array([message_bytes])
+        )[0]
+        * 1e6
+    )
 
 
 # ----------------------------------------------------------------------------- by hand
 def test_ring_allreduce_by_hand():
     # 4 ranks, 48 KB, 40 us + 6 steps x 2.7 us + 49,152 x 1.5 B / 22.5 GB/s = 59.48 us
-    t = kernel.ring_allreduce_s(np.array([4.0]), np.array([49152.0]), np.array([40e-6]),
-                                np.array([2.7e-6]), np.array([ROCE_BUS_BYTES_S]))[0]
+    t = kernel.ring_allreduce_s(
+        np.array([4.0]),
+        np.array([49152.0]),
+        np.array([40e-6]),
+        np.array([2.7e-6]),
+        np.array([ROCE_BUS_BYTES_S]),
+    )[0]
     assert t == pytest.approx(40e-6 + 6 * 2.7e-6 + 49152 * 1.5 / ROCE_BUS_BYTES_S)
     assert t * 1e6 == pytest.approx(59.48, abs=0.01)
 
 
 def test_one_rank_costs_nothing():
     for f in (kernel.ring_allreduce_s, kernel.tree_allreduce_s):
-        assert f(np.array([1.0]), np.array([1e6]), np.array([17e-6]), np.array([6.5e-6]),
-                 np.array([ROCE_BUS_BYTES_S]))[0] == 0.0
+        assert (
+            f(
+                np.array([1.0]),
+                np.array([1e6]),
+                np.array([17e-6]),
+                np.array([6.5e-6]),
+                np.array([ROCE_BUS_BYTES_S]),
+            )[0]
+            == 0.0
+        )
 
 
 def test_tree_by_hand_and_picked_when_faster():
@@ -87,22 +105,24 @@ def test_hop_by_hand():
     # a pipeline hand-off of one token of gpt-oss (2,880 x 2 B) over RoCE: 40 + 2.7 us +
     # 5,760 B / 22.5 GB/s = 42.956 us
     t = {**_cols("roce"), "hidden_size_count": np.array([2880.0])}
-    assert kernel.hop_s(t, np.array([1.0]))[0] == pytest.approx(
-        42.7e-6 + 5760 / ROCE_BUS_BYTES_S)
+    assert kernel.hop_s(t, np.array([1.0]))[0] == pytest.approx(42.7e-6 + 5760 / ROCE_BUS_BYTES_S)
     assert kernel.hop_s(t, np.array([1.0]))[0] * 1e6 == pytest.approx(42.956, abs=0.001)
 
 
 def test_multi_node_step_cost_only_across_hosts():
     def step_s(transport_id, platform_id, units, parallel):
-        t = {**_cols(transport_id, platform_id), "units_count": np.array([float(units)]),
-             "parallel_code": np.array([float(kernel.PARALLEL_CODE[parallel])])}
+        t = {
+            **_cols(transport_id, platform_id),
+            "units_count": np.array([float(units)]),
+            "parallel_code": np.array([float(kernel.PARALLEL_CODE[parallel])]),
+        }
         return kernel.multi_node_step_s(t)[0]
 
     assert step_s("roce", GB10, 2, "tp") == pytest.approx(100e-6)
     assert step_s("roce", GB10, 4, "pp") == pytest.approx(100e-6)
     assert step_s("roce", GB10, 1, "tp") == 0.0
     assert step_s("roce", GB10, 4, "replicas") == 0.0
-    assert step_s("pcie-p2p", "rtx-pro-6000-ws", 4, "tp") == 0.0     # cards in one host
+    assert step_s("pcie-p2p", "rtx-pro-6000-ws", 4, "tp") == 0.0  # cards in one host
 
 
 # ----------------------------------------------------------------------------- invariants
@@ -113,11 +133,14 @@ message_bytes = st.floats(0.0, 1e9)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(1, 63), message_bytes, latency_s, hop_latency_s, bus_bytes_s,
-       st.booleans())
+@given(st.integers(1, 63), message_bytes, latency_s, hop_latency_s, bus_bytes_s, st.booleans())
 def test_more_ranks_never_faster(n, msg, base, hop, bus, tree):
-    t = {"comm_base_latency_s": np.array([base]), "comm_hop_latency_s": np.array([hop]),
-         "comm_bus_bytes_s": np.array([bus]), "comm_tree_flag": np.array([float(tree)])}
+    t = {
+        "comm_base_latency_s": np.array([base]),
+        "comm_hop_latency_s": np.array([hop]),
+        "comm_bus_bytes_s": np.array([bus]),
+        "comm_tree_flag": np.array([float(tree)]),
+    }
     fewer = kernel.allreduce_s(t, np.array([float(n)]), np.array([msg]))[0]
     more = kernel.allreduce_s(t, np.array([float(n + 1)]), np.array([msg]))[0]
     assert more >= fewer * (1 - 1e-12)
@@ -127,11 +150,16 @@ def test_more_ranks_never_faster(n, msg, base, hop, bus, tree):
 @given(st.integers(2, 64), message_bytes, message_bytes, latency_s, hop_latency_s, bus_bytes_s)
 def test_bigger_messages_never_faster(n, a, b, base, hop, bus):
     small, big = sorted((a, b))
-    t = {"comm_base_latency_s": np.array([base]), "comm_hop_latency_s": np.array([hop]),
-         "comm_bus_bytes_s": np.array([bus]), "comm_tree_flag": np.array([1.0])}
+    t = {
+        "comm_base_latency_s": np.array([base]),
+        "comm_hop_latency_s": np.array([hop]),
+        "comm_bus_bytes_s": np.array([bus]),
+        "comm_tree_flag": np.array([1.0]),
+    }
     ranks = np.array([float(n)])
-    assert (kernel.allreduce_s(t, ranks, np.array([big]))[0]
-            >= kernel.allreduce_s(t, ranks, np.array([small]))[0] * (1 - 1e-12))
+    assert kernel.allreduce_s(t, ranks, np.array([big]))[0] >= kernel.allreduce_s(
+        t, ranks, np.array([small])
+    )[0] * (1 - 1e-12)
 
 
 @settings(max_examples=200, deadline=None)
@@ -139,8 +167,7 @@ def test_bigger_messages_never_faster(n, a, b, base, hop, bus):
 def test_tcp_slower_than_roce_and_host_staging_slower_than_p2p(n, msg):
     assert _allreduce_us("tcp", n, msg) > _allreduce_us("roce", n, msg)
     card = "rtx-5090"
-    assert (_allreduce_us("pcie-host", n, msg, card)
-            > _allreduce_us("pcie-p2p", n, msg, card))
+    assert _allreduce_us("pcie-host", n, msg, card) > _allreduce_us("pcie-p2p", n, msg, card)
 
 
 # ----------------------------------------------------------------------------- scenarios
@@ -154,24 +181,26 @@ def test_default_transports():
 
 
 def test_a_transport_the_platform_cannot_use_is_refused():
-    s = Scenario(GB10, 2, "tp", "openai/gpt-oss-120b", "mxfp4", engine="vllm",
-                 transport="nvlink")
-    with pytest.raises(ScenarioError, match=r"transport 'nvlink' cannot be used by vllm on "
-                       r"asus-gx10-1tb; valid choices: roce, tcp"):
+    s = Scenario(GB10, 2, "tp", "openai/gpt-oss-120b", "mxfp4", engine="vllm", transport="nvlink")
+    with pytest.raises(
+        ScenarioError,
+        match=r"transport 'nvlink' cannot be used by vllm on "
+        r"asus-gx10-1tb; valid choices: roce, tcp",
+    ):
         resolve(s, CAT)
     with pytest.raises(ScenarioError, match="unknown transport 'bogus'"):
         resolve(replace(s, transport="bogus"), CAT)
 
 
 def test_estimate_shows_the_transport_and_tcp_is_slower():
-    s = Scenario(GB10, 2, "tp", "openai/gpt-oss-120b", "mxfp4", engine="vllm",
-                 context_tokens=1024)
+    s = Scenario(GB10, 2, "tp", "openai/gpt-oss-120b", "mxfp4", engine="vllm", context_tokens=1024)
     roce, tcp = estimate(s, CAT), estimate(replace(s, transport="tcp"), CAT)
     assert tcp.speed.decode_tok_s_per_request < roce.speed.decode_tok_s_per_request
     assert roce.to_dict()["transport"] == "roce"
     assert tcp.to_dict()["transport"] == "tcp"
-    assert any("RoCE" in a and "platform's default" in a and "ring steps" in a
-               for a in roce.assumptions)
+    assert any(
+        "RoCE" in a and "platform's default" in a and "ring steps" in a for a in roce.assumptions
+    )
     assert any("TCP" in a and "your --transport" in a for a in tcp.assumptions)
 
 
@@ -180,16 +209,24 @@ def test_dense_70b_scales_less_than_with_a_flat_all_reduce():
     # 8 GB10s. With the ring/tree latency the 8-node all-reduce costs ~71.5 us (16 KiB), so
     # the same 161 all-reduces per step take longer and 8 nodes gain less; by hand, the
     # extra (71.5 - 55) us x 161 + the 100 us step cost = 2.8 ms on a ~55 ms step.
-    base = Scenario(GB10, 1, "tp", "meta-llama/Llama-3.3-70B-Instruct", "fp8", engine="vllm",
-                    context_tokens=1024)
+    base = Scenario(
+        GB10,
+        1,
+        "tp",
+        "meta-llama/Llama-3.3-70B-Instruct",
+        "fp8",
+        engine="vllm",
+        context_tokens=1024,
+    )
     one = decode_at(resolve(base, CAT), CAT, 1)[0]
     eight_r = resolve(replace(base, units=8), CAT)
     eight = decode_at(eight_r, CAT, 1)[0]
     t = table_for(eight_r, CAT)
     flat = 1 / eight - 161 * (kernel._allreduce_s(t, np.ones(1))[0] - 55e-6) - 100e-6
     assert kernel._allreduce_s(t, np.ones(1))[0] * 1e6 == pytest.approx(
-        40 + 30 + 2 * 8192 * 2 / ROCE_BUS_BYTES_S * 1e6, rel=1e-6)
-    assert eight / one < 0.96 * (1 / flat) / one    # less than the flat model's scaling
+        40 + 30 + 2 * 8192 * 2 / ROCE_BUS_BYTES_S * 1e6, rel=1e-6
+    )
+    assert eight / one < 0.96 * (1 / flat) / one  # less than the flat model's scaling
     # and over TCP sockets far less again
     tcp = decode_at(resolve(replace(base, units=8, transport="tcp"), CAT), CAT, 1)[0]
     assert tcp < 0.6 * eight
@@ -197,7 +234,7 @@ def test_dense_70b_scales_less_than_with_a_flat_all_reduce():
 
 def test_compare_transport_applies_where_offered():
     w = Workload(model="openai/gpt-oss-120b", weights="mxfp4", transport="tcp")
-    check_transport(w, CAT, [GB10, "rtx-pro-6000-ws"])         # offered by GB10: fine
+    check_transport(w, CAT, [GB10, "rtx-pro-6000-ws"])  # offered by GB10: fine
     with pytest.raises(ScenarioError, match="not offered by any compared platform"):
         check_transport(w, CAT, ["rtx-pro-6000-ws"])
     with pytest.raises(ScenarioError, match="unknown transport 'x'"):
@@ -205,13 +242,27 @@ def test_compare_transport_applies_where_offered():
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sizing", *args], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "sizing", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_cli_transport_flag_and_refusal():
-    common = ["estimate", "--platform", GB10, "--units", "2", "--parallel", "tp", "--model",
-              "openai/gpt-oss-120b", "--weights", "mxfp4", "--context", "1024"]
+    common = [
+        "estimate",
+        "--platform",
+        GB10,
+        "--units",
+        "2",
+        "--parallel",
+        "tp",
+        "--model",
+        "openai/gpt-oss-120b",
+        "--weights",
+        "mxfp4",
+        "--context",
+        "1024",
+    ]
     ok = _cli(*common, "--transport", "tcp", "--json")
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["transport"] == "tcp"
@@ -224,10 +275,12 @@ def test_cli_transport_flag_and_refusal():
 
 def test_batch_column_transport(tmp_path):
     csv = tmp_path / "s.csv"
-    csv.write_text("platform,units,parallel,model,weights,transport\n"
-                   f"{GB10},2,tp,openai/gpt-oss-120b,mxfp4,tcp\n"
-                   f"{GB10},2,tp,openai/gpt-oss-120b,mxfp4,nvlink\n"
-                   f"{GB10},2,tp,openai/gpt-oss-120b,mxfp4,\n")
+    csv.write_text(
+        "platform,units,parallel,model,weights,transport\n"
+        f"{GB10},2,tp,openai/gpt-oss-120b,mxfp4,tcp\n"
+        f"{GB10},2,tp,openai/gpt-oss-120b,mxfp4,nvlink\n"
+        f"{GB10},2,tp,openai/gpt-oss-120b,mxfp4,\n"
+    )
     out = _cli("estimate", "--batch", str(csv))
     tcp, bad, default = (json.loads(line) for line in out.stdout.splitlines())
     assert tcp["transport"] == "tcp"

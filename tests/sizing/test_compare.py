@@ -23,10 +23,23 @@ from tests.sizing.test_cluster import facts_catalog
 
 GX10 = "asus-gx10-1tb"
 OSS = Workload("openai/gpt-oss-120b", "mxfp4")
-NUMERIC = ["price_chf", "raw_memory_gb", "usable_memory_gib", "max_context_tokens",
-           "decode_tok_s_per_request", "decode_tok_s_total", "prefill_tok_s", "ttft_s",
-           "power_w_idle", "power_w_load", "energy_chf_per_year", "chf_per_usable_gb",
-           "chf_per_tok_s", "tco_chf_3y", "upgrade_chf_from_previous"]
+NUMERIC = [
+    "price_chf",
+    "raw_memory_gb",
+    "usable_memory_gib",
+    "max_context_tokens",
+    "decode_tok_s_per_request",
+    "decode_tok_s_total",
+    "prefill_tok_s",
+    "ttft_s",
+    "power_w_idle",
+    "power_w_load",
+    "energy_chf_per_year",
+    "chf_per_usable_gb",
+    "chf_per_tok_s",
+    "tco_chf_3y",
+    "upgrade_chf_from_previous",
+]
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +49,7 @@ def facts(catalog: Catalog) -> Catalog:
 
 @pytest.fixture(scope="module")
 def three_platforms(facts: Catalog) -> pd.DataFrame:
-    return compare(OSS, facts, platforms=[GX10, "rtx-pro-6000-ws",
-                                          "mac-studio-m3-ultra-256gb"])
+    return compare(OSS, facts, platforms=[GX10, "rtx-pro-6000-ws", "mac-studio-m3-ultra-256gb"])
 
 
 def _row(df: pd.DataFrame, platform: str, units: int) -> dict:
@@ -67,35 +79,36 @@ def test_two_gx10_row_by_hand(three_platforms: pd.DataFrame, facts: Catalog) -> 
     # (200 W x 8 h + 60 W x 16 h) x 365 / 1000 = 934.4 kWh x 0.277 = CHF 258.83
     assert r["energy_chf_per_year"] == pytest.approx(258.8288)
     assert r["tco_chf_3y"] == pytest.approx(5027 + 3 * 258.8288)
-    assert r["chf_per_usable_gb"] == pytest.approx(
-        5027 / (r["usable_memory_gib"] * 2**30 / 1e9))
+    assert r["chf_per_usable_gb"] == pytest.approx(5027 / (r["usable_memory_gib"] * 2**30 / 1e9))
     assert r["chf_per_tok_s"] == pytest.approx(5027 / r["decode_tok_s_total"])
 
 
 def test_upgrade_column_switch_appears_at_three(three_platforms: pd.DataFrame) -> None:
-    up = {n: _row(three_platforms, GX10, n)["upgrade_chf_from_previous"] for n in (1, 2, 3,
-                                                                                    4, 8)}
+    up = {n: _row(three_platforms, GX10, n)["upgrade_chf_from_previous"] for n in (1, 2, 3, 4, 8)}
     assert math.isnan(up[1])
     assert up[2] == pytest.approx(2477 + 73)
-    assert up[3] == pytest.approx(2477 + 974 + 110)       # unit + CRS812 + breakout
-    assert up[4] == pytest.approx(2477 + 73)              # one more DAC beats a breakout
-    assert up[8] == pytest.approx(4 * 2477 + 1036 + 2 * 110)   # CRS804 replaces CRS812
+    assert up[3] == pytest.approx(2477 + 974 + 110)  # unit + CRS812 + breakout
+    assert up[4] == pytest.approx(2477 + 73)  # one more DAC beats a breakout
+    assert up[8] == pytest.approx(4 * 2477 + 1036 + 2 * 110)  # CRS804 replaces CRS812
     note = _row(three_platforms, GX10, 8)["upgrade_note"]
     assert "Owned but unused by the new design: 1 x mikrotik-crs812-ddq" in note
-    assert "Alternative: 2 x mikrotik-crs812-ddq" in note        # second CRS812 + uplink
+    assert "Alternative: 2 x mikrotik-crs812-ddq" in note  # second CRS812 + uplink
 
 
 def test_unpriced_parts_are_flagged(facts: Catalog) -> None:
     # review: compare showed Mac / Strix Halo cluster totals unqualified
-    df = compare(OSS, facts, platforms=["framework-desktop-395-128gb",
-                                        "mac-studio-m3-ultra-256gb", GX10], units=[1, 2, 4])
+    df = compare(
+        OSS,
+        facts,
+        platforms=["framework-desktop-395-128gb", "mac-studio-m3-ultra-256gb", GX10],
+        units=[1, 2, 4],
+    )
     assert df["price_complete"].dtype == bool
     fw4 = _row(df, "framework-desktop-395-128gb", 4)
     assert not fw4["price_complete"]
     assert fw4["unpriced_items"].startswith("Ethernet switch")
-    assert fw4["price_chf"] == pytest.approx(4 * 2759)     # the known part, a lower bound
-    assert _row(df, "mac-studio-m3-ultra-256gb", 2)["unpriced_items"] == (
-        "1 x Thunderbolt 5 cable")
+    assert fw4["price_chf"] == pytest.approx(4 * 2759)  # the known part, a lower bound
+    assert _row(df, "mac-studio-m3-ultra-256gb", 2)["unpriced_items"] == ("1 x Thunderbolt 5 cable")
     for n in (1, 2, 4):
         r = _row(df, GX10, n)
         assert r["price_complete"]
@@ -118,7 +131,7 @@ def test_forced_tp_across_gpu_hosts_is_refused_like_estimate(facts: Catalog) -> 
 def test_layout_rule(facts: Catalog) -> None:
     df = compare(OSS, facts, platforms=[GX10], units=[1, 2, 3, 4])
     assert list(df.parallel) == ["tp", "tp", df.parallel[2], "tp"]
-    assert df.parallel[2] != "tp"                          # 64 heads do not divide by 3
+    assert df.parallel[2] != "tp"  # 64 heads do not divide by 3
     # the chosen layout is the fastest per request among those that fit
     for n in (2, 3, 4):
         chosen = best_estimate(OSS, facts, GX10, n)
@@ -128,21 +141,25 @@ def test_layout_rule(facts: Catalog) -> None:
             except ValueError:
                 continue
             if e.fits:
-                assert (chosen.speed.decode_tok_s_per_request
-                        >= e.speed.decode_tok_s_per_request - 1e-9)
+                assert (
+                    chosen.speed.decode_tok_s_per_request >= e.speed.decode_tok_s_per_request - 1e-9
+                )
     forced = compare(OSS, facts, platforms=[GX10], units=[1, 2, 4], parallel="pp")
     assert list(forced.parallel) == ["tp", "pp", "pp"]
 
 
 def test_gpu_cards_in_separate_hosts_only_replicate(three_platforms: pd.DataFrame) -> None:
-    r = _row(three_platforms, "rtx-pro-6000-ws", 2)        # one WS card per AM5 host
+    r = _row(three_platforms, "rtx-pro-6000-ws", 2)  # one WS card per AM5 host
     assert r["parallel"] == "replicas"
     assert r["design"] == "host"
 
 
 def test_totals_never_exceed_streams_times_speed(facts: Catalog) -> None:
-    df = compare(Workload("openai/gpt-oss-120b", "mxfp4", concurrency=1), facts,
-                 platforms=[GX10, "rtx-pro-6000-maxq"])
+    df = compare(
+        Workload("openai/gpt-oss-120b", "mxfp4", concurrency=1),
+        facts,
+        platforms=[GX10, "rtx-pro-6000-maxq"],
+    )
     ok = df[df.fits]
     assert (ok.decode_tok_s_total <= ok.decode_tok_s_per_request * 1 + 1e-9).all()
 
@@ -156,7 +173,7 @@ def test_published_ordering_pro6000_vs_gb10(three_platforms: pd.DataFrame) -> No
 
 def test_rows_that_cannot_work(facts: Catalog) -> None:
     df = compare(OSS, facts, platforms=["rtx-3090", "mac-studio-m3-ultra-256gb"])
-    r = _row(df, "rtx-3090", 1)                            # 60.7 GiB of weights on 24 GB
+    r = _row(df, "rtx-3090", 1)  # 60.7 GiB of weights on 24 GB
     assert not r["fits"]
     assert "exceed" in r["reason"]
     assert math.isnan(r["decode_tok_s_per_request"])
@@ -164,8 +181,12 @@ def test_rows_that_cannot_work(facts: Catalog) -> None:
     mac8 = _row(df, "mac-studio-m3-ultra-256gb", 8)
     assert not mac8["fits"]
     assert "full mesh" in mac8["reason"]
-    nv = compare(Workload("openai/gpt-oss-120b", "nvfp4"), facts,
-                 platforms=["mac-studio-m3-ultra-256gb"], units=[1])
+    nv = compare(
+        Workload("openai/gpt-oss-120b", "nvfp4"),
+        facts,
+        platforms=["mac-studio-m3-ultra-256gb"],
+        units=[1],
+    )
     assert not nv.fits[0]
     assert "nvfp4" in nv.reason[0]
     with pytest.raises(UnknownIdError, match="valid choices"):
@@ -174,29 +195,47 @@ def test_rows_that_cannot_work(facts: Catalog) -> None:
 
 def test_storage_fit_against_published_sizes(catalog: Catalog) -> None:
     # gpt-oss-120b: 60.8 GiB on the model card = 65.3 GB
-    assert checkpoint_gb(catalog, "openai/gpt-oss-120b", "mxfp4") == pytest.approx(65.3,
-                                                                                   rel=0.02)
+    assert checkpoint_gb(catalog, "openai/gpt-oss-120b", "mxfp4") == pytest.approx(65.3, rel=0.02)
     # bf16 = 2 bytes/param: Qwen3-235B ~470 GB, Llama-3.1-405B ~811 GB (405.8 B params)
-    assert checkpoint_gb(catalog, "Qwen/Qwen3-235B-A22B", "bf16") == pytest.approx(470,
-                                                                                   rel=0.02)
+    assert checkpoint_gb(catalog, "Qwen/Qwen3-235B-A22B", "bf16") == pytest.approx(470, rel=0.02)
     assert checkpoint_gb(catalog, "meta-llama/Llama-3.1-405B", "bf16") == pytest.approx(
-        811, rel=0.02)
-    lib = [("meta-llama/Llama-3.1-405B", "bf16"), ("openai/gpt-oss-120b", "mxfp4"),
-           ("Qwen/Qwen3-235B-A22B", "bf16")]
-    df = storage_fit(catalog, lib, platforms=["asus-gx10-1tb", "asus-gx10-2tb",
-                                              "framework-desktop-395-128gb",
-                                              "rtx-pro-6000-ws"]).set_index("platform")
+        811, rel=0.02
+    )
+    lib = [
+        ("meta-llama/Llama-3.1-405B", "bf16"),
+        ("openai/gpt-oss-120b", "mxfp4"),
+        ("Qwen/Qwen3-235B-A22B", "bf16"),
+    ]
+    df = storage_fit(
+        catalog,
+        lib,
+        platforms=[
+            "asus-gx10-1tb",
+            "asus-gx10-2tb",
+            "framework-desktop-395-128gb",
+            "rtx-pro-6000-ws",
+        ],
+    ).set_index("platform")
     # 1 TB - 100 GB reserve = 900 GB: 65 + 470 fit, + 811 does not -> 2 of 3
     assert df.loc["asus-gx10-1tb", "models_fit"] == 2
     assert not df.loc["asus-gx10-1tb", "all_fit"]
-    assert df.loc["asus-gx10-2tb", "models_fit"] == 3        # 1,346 GB <= 1,900 GB
-    assert df.loc["framework-desktop-395-128gb", "models_fit"] == 0   # DIY: no SSD
-    assert df.loc["rtx-pro-6000-ws", "storage_tb"] == 2      # the host's 2 TB NVMe
+    assert df.loc["asus-gx10-2tb", "models_fit"] == 3  # 1,346 GB <= 1,900 GB
+    assert df.loc["framework-desktop-395-128gb", "models_fit"] == 0  # DIY: no SSD
+    assert df.loc["rtx-pro-6000-ws", "storage_tb"] == 2  # the host's 2 TB NVMe
 
 
 def test_cli_compare_formats(capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["compare", "--model", "openai/gpt-oss-120b", "--weights", "mxfp4",
-            "--platforms", GX10, "--units", "1,2"]
+    args = [
+        "compare",
+        "--model",
+        "openai/gpt-oss-120b",
+        "--weights",
+        "mxfp4",
+        "--platforms",
+        GX10,
+        "--units",
+        "1,2",
+    ]
     assert main([*args, "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["units"] for r in rows] == [1, 2]
@@ -219,17 +258,48 @@ def test_cli_compare_markdown_has_every_column(capsys: pytest.CaptureFixture[str
     # review: Markdown lacked raw memory and prefill, which CSV/JSON have. Every column the
     # issue lists: total CHF, raw + usable memory, fits, max context, decode per request and
     # total, prefill, TTFT, idle/load W, energy CHF/year, CHF/GB, CHF per tok/s, 3-year TCO
-    assert main(["compare", "--model", "openai/gpt-oss-120b", "--weights", "mxfp4",
-                 "--platforms", f"{GX10},framework-desktop-395-128gb", "--units", "1,4"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                "--model",
+                "openai/gpt-oss-120b",
+                "--weights",
+                "mxfp4",
+                "--platforms",
+                f"{GX10},framework-desktop-395-128gb",
+                "--units",
+                "1,4",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     header = next(line for line in out.splitlines() if line.startswith("| Platform"))
     cells = [c.strip() for c in header.strip("|").split("|")]
-    for label in ["CHF", "Raw GB", "Usable GiB", "Fits", "Max ctx", "tok/s/req",
-                  "tok/s total", "Prefill tok/s", "TTFT s", "Idle W", "Load W",
-                  "CHF/yr energy", "CHF/GB", "CHF per tok/s", "TCO 3y CHF"]:
+    for label in [
+        "CHF",
+        "Raw GB",
+        "Usable GiB",
+        "Fits",
+        "Max ctx",
+        "tok/s/req",
+        "tok/s total",
+        "Prefill tok/s",
+        "TTFT s",
+        "Idle W",
+        "Load W",
+        "CHF/yr energy",
+        "CHF/GB",
+        "CHF per tok/s",
+        "TCO 3y CHF",
+    ]:
         assert label in cells, label
-    rows = {tuple(c.strip() for c in line.strip("|").split("|")[:2]): line
-            for line in out.splitlines() if line.startswith("| ")}
+    rows = {
+        tuple(c.strip() for c in line.strip("|").split("|")[:2]): line
+        for line in out.splitlines()
+        if line.startswith("| ")
+    }
     gx4 = rows[(GX10, "4")]
     # 4 x 2,477 + CRS812 974 + 2 FS breakouts x 146 (known-good first, issue 15) = 11,174
     assert "| 11'174 |" in gx4

@@ -20,16 +20,25 @@ if TYPE_CHECKING:
     from http.server import BaseHTTPRequestHandler
     from pathlib import Path
 
-QWEN = "Qwen/Qwen3-0.6B"                      # no hf_quant_config.json
-NVFP4 = "nvidia/Qwen3-235B-A22B-NVFP4"        # ModelOpt NVFP4: has hf_quant_config.json
-NEMOTRON = "nvidia/Nemotron-H-56B-Base-8K"    # time_step_limit holds a JSON Infinity
+QWEN = "Qwen/Qwen3-0.6B"  # no hf_quant_config.json
+NVFP4 = "nvidia/Qwen3-235B-A22B-NVFP4"  # ModelOpt NVFP4: has hf_quant_config.json
+NEMOTRON = "nvidia/Nemotron-H-56B-Base-8K"  # time_step_limit holds a JSON Infinity
 UPLOAD = "download config.json from https://huggingface.co/{} and upload it (or pass its path)"
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
-    for name in ("HF_TOKEN", "HF_ENDPOINT", "HF_HUB_OFFLINE", "HTTP_PROXY", "HTTPS_PROXY",
-                 "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+    for name in (
+        "HF_TOKEN",
+        "HF_ENDPOINT",
+        "HF_HUB_OFFLINE",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("LLM_PLANNER_CACHE_DIR", str(tmp_path / "planner-cache"))
@@ -63,6 +72,7 @@ def hub_error(hub: FakeHub, repo: str, tmp_path: Path, **options: object) -> str
 
 # --- success and the cache ---------------------------------------------------------------------
 
+
 def test_fetches_config_and_quant_config(hub, tmp_path):
     hub.serve(NVFP4, quant=True)
     got = fetch(hub, NVFP4, tmp_path)
@@ -70,12 +80,15 @@ def test_fetches_config_and_quant_config(hub, tmp_path):
     assert got.hf_quant_config["quantization"]["quant_algo"] == "NVFP4"
     assert (got.repo_id, got.revision, got.from_cache) == (NVFP4, "main", False)
     assert got.source_url == f"https://huggingface.co/{NVFP4}/blob/main/config.json"
-    assert [path for path, _ in hub.seen] == [path_of(NVFP4), path_of(NVFP4,
-                                                                        "hf_quant_config.json")]
+    assert [path for path, _ in hub.seen] == [
+        path_of(NVFP4),
+        path_of(NVFP4, "hf_quant_config.json"),
+    ]
     cached = tmp_path / "cache" / "nvidia--Qwen3-235B-A22B-NVFP4" / "main"
     assert (cached / "config.json").read_bytes() == data_file(NVFP4)
     assert (cached / "hf_quant_config.json").read_bytes() == data_file(
-        NVFP4, "hf_quant_config.json")
+        NVFP4, "hf_quant_config.json"
+    )
 
 
 def test_missing_quant_config_is_none(hub, tmp_path):
@@ -108,7 +121,7 @@ def test_revision_goes_into_urls_and_cache_key(hub, tmp_path):
     assert got.source_url == f"https://huggingface.co/{QWEN}/blob/refs%2Fpr%2F1/config.json"
     assert (tmp_path / "cache" / "Qwen--Qwen3-0.6B" / "refs%2Fpr%2F1" / "config.json").exists()
     with pytest.raises(HubError, match=r"no cached config\.json for revision main"):
-        fetch(hub, QWEN, tmp_path, offline=True)       # another revision's cache does not count
+        fetch(hub, QWEN, tmp_path, offline=True)  # another revision's cache does not count
 
 
 def test_redirect_is_followed(hub, tmp_path):
@@ -118,14 +131,15 @@ def test_redirect_is_followed(hub, tmp_path):
 
 
 def test_gzip_body_is_decoded(hub, tmp_path):
-    hub.routes[path_of(QWEN)] = Reply(body=gzip.compress(data_file(QWEN)),
-                                      headers={"Content-Encoding": "gzip"})
+    hub.routes[path_of(QWEN)] = Reply(
+        body=gzip.compress(data_file(QWEN)), headers={"Content-Encoding": "gzip"}
+    )
     assert fetch(hub, QWEN, tmp_path).config == json.loads(data_file(QWEN))
 
 
 def test_quant_config_failure_fails_the_fetch(hub, tmp_path):
-    hub.serve(NVFP4)                       # config.json fine, hf_quant_config.json broken:
-    hub.routes[path_of(NVFP4, "hf_quant_config.json")] = Reply(500)   # never guess "no quant"
+    hub.serve(NVFP4)  # config.json fine, hf_quant_config.json broken:
+    hub.routes[path_of(NVFP4, "hf_quant_config.json")] = Reply(500)  # never guess "no quant"
     assert "the Hub answered HTTP 500" in hub_error(hub, NVFP4, tmp_path)
     assert not (tmp_path / "cache" / "nvidia--Qwen3-235B-A22B-NVFP4" / "main").exists()
 
@@ -133,12 +147,15 @@ def test_quant_config_failure_fails_the_fetch(hub, tmp_path):
 def test_fresh_fetch_overwrites_cache(hub, tmp_path):
     hub.serve(NVFP4, quant=True)
     fetch(hub, NVFP4, tmp_path)
-    hub.routes = {path_of(NVFP4): Reply(body=b'{"model_type": "v2"}')}   # quant file gone
+    hub.routes = {path_of(NVFP4): Reply(body=b'{"model_type": "v2"}')}  # quant file gone
     fresh = fetch(hub, NVFP4, tmp_path)
     assert (fresh.config, fresh.hf_quant_config) == ({"model_type": "v2"}, None)
     cached = fetch(hub, NVFP4, tmp_path, offline=True)
     assert (cached.config, cached.hf_quant_config, cached.from_cache) == (
-        {"model_type": "v2"}, None, True)
+        {"model_type": "v2"},
+        None,
+        True,
+    )
 
 
 def test_cache_is_used_when_hub_is_down(hub, tmp_path):
@@ -163,7 +180,7 @@ def test_bad_body_is_not_cached_over_a_good_copy(hub, tmp_path):
     hub.serve(QWEN)
     fetch(hub, QWEN, tmp_path)
     hub.routes[path_of(QWEN)] = Reply(body=b"<html>")
-    assert "not valid JSON" in hub_error(hub, QWEN, tmp_path)      # no silent fallback
+    assert "not valid JSON" in hub_error(hub, QWEN, tmp_path)  # no silent fallback
     assert fetch(hub, QWEN, tmp_path, offline=True).config["model_type"] == "qwen3"
 
 
@@ -171,8 +188,10 @@ def test_offline_without_cache_fails_without_network(hub, tmp_path, monkeypatch)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     hub.serve(QWEN)
     message = hub_error(hub, QWEN, tmp_path)
-    assert message == (f"{QWEN}: offline (HF_HUB_OFFLINE) and no cached config.json for "
-                       f"revision main; {UPLOAD.format(QWEN)}")
+    assert message == (
+        f"{QWEN}: offline (HF_HUB_OFFLINE) and no cached config.json for "
+        f"revision main; {UPLOAD.format(QWEN)}"
+    )
     assert hub.seen == []
 
 
@@ -191,11 +210,13 @@ def test_env_endpoint_and_cache_dir(hub, tmp_path, monkeypatch):
     hub.serve(QWEN)
     monkeypatch.setenv("HF_ENDPOINT", hub.endpoint + "/")
     assert fetch_config(QWEN).config["hidden_size"] == 1024
-    assert (tmp_path / "planner-cache" / "hf_configs" / "Qwen--Qwen3-0.6B" / "main"
-            / "config.json").read_bytes() == data_file(QWEN)
+    assert (
+        tmp_path / "planner-cache" / "hf_configs" / "Qwen--Qwen3-0.6B" / "main" / "config.json"
+    ).read_bytes() == data_file(QWEN)
 
 
 # --- tokens ------------------------------------------------------------------------------------
+
 
 def test_token_from_env_is_sent_as_bearer(hub, tmp_path, monkeypatch):
     hub.serve(QWEN)
@@ -214,6 +235,7 @@ def test_no_token_no_authorization_header(hub, tmp_path):
 
 # --- HTTP errors -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("status", "code"), [(401, "GatedRepo"), (403, "")])
 def test_gated_or_private(hub, tmp_path, status, code):
     hub.routes[path_of(QWEN)] = Reply(status, headers={"X-Error-Code": code} if code else {})
@@ -231,13 +253,16 @@ def test_gated_with_token_says_so_and_hides_it(hub, tmp_path, monkeypatch):
     assert "hf_topsecret" not in message
 
 
-@pytest.mark.parametrize(("status", "code", "expected"), [
-    (401, "RepoNotFound", "repo not found on the Hub (HTTP 401)"),
-    (404, "RepoNotFound", "repo not found on the Hub (HTTP 404)"),
-    (404, "", "repo or revision 'main' not found on the Hub (HTTP 404)"),
-    (404, "RevisionNotFound", "revision 'main' not found on the Hub (HTTP 404)"),
-    (404, "EntryNotFound", "no config.json at revision 'main'"),
-])
+@pytest.mark.parametrize(
+    ("status", "code", "expected"),
+    [
+        (401, "RepoNotFound", "repo not found on the Hub (HTTP 401)"),
+        (404, "RepoNotFound", "repo not found on the Hub (HTTP 404)"),
+        (404, "", "repo or revision 'main' not found on the Hub (HTTP 404)"),
+        (404, "RevisionNotFound", "revision 'main' not found on the Hub (HTTP 404)"),
+        (404, "EntryNotFound", "no config.json at revision 'main'"),
+    ],
+)
 def test_not_found(hub, tmp_path, status, code, expected):
     hub.routes[path_of(QWEN)] = Reply(status, headers={"X-Error-Code": code} if code else {})
     assert hub_error(hub, QWEN, tmp_path).startswith(f"{QWEN}: {expected}")
@@ -247,19 +272,22 @@ def test_not_found(hub, tmp_path, status, code, expected):
 def test_busy_or_broken_hub_without_cache(hub, tmp_path, status):
     hub.routes[path_of(QWEN)] = Reply(status, b"<html>\x1b[31m</html>")
     assert hub_error(hub, QWEN, tmp_path) == (
-        f"{QWEN}: the Hub answered HTTP {status}; try again later, or {UPLOAD.format(QWEN)}")
+        f"{QWEN}: the Hub answered HTTP {status}; try again later, or {UPLOAD.format(QWEN)}"
+    )
 
 
 def test_connection_refused(tmp_path, closed_port):
     start = time.monotonic()
     with pytest.raises(HubError) as info:
         fetch_config(QWEN, endpoint=f"http://127.0.0.1:{closed_port}", cache_dir=tmp_path)
-    assert str(info.value) == (f"{QWEN}: cannot reach 127.0.0.1:{closed_port} (connection "
-                               f"refused); {UPLOAD.format(QWEN)}")
+    assert str(info.value) == (
+        f"{QWEN}: cannot reach 127.0.0.1:{closed_port} (connection refused); {UPLOAD.format(QWEN)}"
+    )
     assert time.monotonic() - start < 2
 
 
 # --- deadline and size -------------------------------------------------------------------------
+
 
 def drip(handler: BaseHTTPRequestHandler) -> None:
     """A 1000-byte body sent one space per 0.5 s."""
@@ -284,8 +312,10 @@ def test_deadline_covers_slow_bodies(hub, tmp_path, reply):
     start = time.monotonic()
     message = hub_error(hub, QWEN, tmp_path, timeout_s=1)
     assert time.monotonic() - start < 2
-    assert message == (f"{QWEN}: cannot reach {hub.endpoint[7:]} (no complete answer within "
-                       f"1 s); {UPLOAD.format(QWEN)}")
+    assert message == (
+        f"{QWEN}: cannot reach {hub.endpoint[7:]} (no complete answer within "
+        f"1 s); {UPLOAD.format(QWEN)}"
+    )
 
 
 def huge(handler: BaseHTTPRequestHandler) -> None:
@@ -307,7 +337,8 @@ def padded(size: int) -> bytes:
 def test_oversized_body(hub, tmp_path, reply):
     hub.routes[path_of(QWEN)] = reply
     assert hub_error(hub, QWEN, tmp_path) == (
-        f"{QWEN}: config.json is larger than {MAX_BYTES // 2**20} MiB; not a model config")
+        f"{QWEN}: config.json is larger than {MAX_BYTES // 2**20} MiB; not a model config"
+    )
 
 
 def test_body_at_the_size_cap_is_accepted(hub, tmp_path):
@@ -317,23 +348,30 @@ def test_body_at_the_size_cap_is_accepted(hub, tmp_path):
 
 # --- body validation ---------------------------------------------------------------------------
 
+
 def nested(levels: int) -> bytes:
     return b'{"a": ' * levels + b"1" + b"}" * levels
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    (b'{"hidden_size": 1024,', "config.json is not valid JSON (Expecting property name "
-                               "enclosed in double quotes at line 1 column 22)"),
-    (b"", "config.json is not valid JSON (Expecting value at line 1 column 1)"),
-    (b'[{"hidden_size": 1024}]', "config.json is an array, not a JSON object"),
-    (b'"config"', "config.json is a string, not a JSON object"),
-    (b"42", "config.json is a number, not a JSON object"),
-    (b"null", "config.json is null, not a JSON object"),
-    ('{"name": "Qwen"}'.encode("utf-16"), "config.json is not valid UTF-8 (byte 0)"),
-    (b'{"name": "\xff"}', "config.json is not valid UTF-8 (byte 10)"),
-    (nested(65), "config.json is nested deeper than 64 levels"),
-    (b"[" * 200_000, "config.json is nested deeper than 64 levels"),
-])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            b'{"hidden_size": 1024,',
+            "config.json is not valid JSON (Expecting property name "
+            "enclosed in double quotes at line 1 column 22)",
+        ),
+        (b"", "config.json is not valid JSON (Expecting value at line 1 column 1)"),
+        (b'[{"hidden_size": 1024}]', "config.json is an array, not a JSON object"),
+        (b'"config"', "config.json is a string, not a JSON object"),
+        (b"42", "config.json is a number, not a JSON object"),
+        (b"null", "config.json is null, not a JSON object"),
+        ('{"name": "Qwen"}'.encode("utf-16"), "config.json is not valid UTF-8 (byte 0)"),
+        (b'{"name": "\xff"}', "config.json is not valid UTF-8 (byte 10)"),
+        (nested(65), "config.json is nested deeper than 64 levels"),
+        (b"[" * 200_000, "config.json is nested deeper than 64 levels"),
+    ],
+)
 def test_bad_config_body(hub, tmp_path, body, expected):
     hub.routes[path_of(QWEN)] = Reply(body=body)
     assert hub_error(hub, QWEN, tmp_path).startswith(f"{QWEN}: {expected}")
@@ -348,21 +386,43 @@ def test_bad_quant_config_is_named(hub, tmp_path):
     hub.serve(QWEN)
     hub.routes[path_of(QWEN, "hf_quant_config.json")] = Reply(body=b"[]")
     assert hub_error(hub, QWEN, tmp_path) == (
-        f"{QWEN}: hf_quant_config.json is an array, not a JSON object")
+        f"{QWEN}: hf_quant_config.json is an array, not a JSON object"
+    )
 
 
 # --- repo ids and arguments --------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "ok"), [
-    ("Qwen/Qwen3-8B", True), ("nvidia/Qwen3-235B-A22B-NVFP4", True),
-    ("meta-llama/Llama-3.3-70B-Instruct", True), ("a/b", True), ("x_y/z.z", True),
-    ("org/" + "n" * 96, True), ("org/" + "n" * 97, False),
-    ("gpt2", False), ("", False), ("/", False), ("org/", False), ("/name", False),
-    ("a/b/c", False), ("org/na--me", False), ("org/na..me", False), ("org/-name", False),
-    ("org/name-", False), ("org/.name", False), ("org/name.", False), ("or g/name", False),
-    ("org/name\n", False), ("org/näme", False), ("https://huggingface.co/a/b", False),
-    ("../config.json", False), ("org\\name", False),
-])
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("Qwen/Qwen3-8B", True),
+        ("nvidia/Qwen3-235B-A22B-NVFP4", True),
+        ("meta-llama/Llama-3.3-70B-Instruct", True),
+        ("a/b", True),
+        ("x_y/z.z", True),
+        ("org/" + "n" * 96, True),
+        ("org/" + "n" * 97, False),
+        ("gpt2", False),
+        ("", False),
+        ("/", False),
+        ("org/", False),
+        ("/name", False),
+        ("a/b/c", False),
+        ("org/na--me", False),
+        ("org/na..me", False),
+        ("org/-name", False),
+        ("org/name-", False),
+        ("org/.name", False),
+        ("org/name.", False),
+        ("or g/name", False),
+        ("org/name\n", False),
+        ("org/näme", False),
+        ("https://huggingface.co/a/b", False),
+        ("../config.json", False),
+        ("org\\name", False),
+    ],
+)
 def test_is_repo_id(text, ok):
     assert is_repo_id(text) is ok
 

@@ -13,8 +13,7 @@ CTX = 131_072
 
 
 def kv_read(catalog, model: str, weights: str, units: int) -> float:
-    r = resolve(Scenario("asus-gx10-1tb", units, "tp", model, weights, context_tokens=CTX),
-                catalog)
+    r = resolve(Scenario("asus-gx10-1tb", units, "tp", model, weights, context_tokens=CTX), catalog)
     t = table_for(r, catalog)
     mem = kernel.memory(t)
     return float(kernel._kv_read_per_token(t, mem["kv_bytes_per_token"], np.array([float(CTX)]))[0])

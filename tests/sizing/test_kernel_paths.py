@@ -14,21 +14,27 @@ from sizing import kernel
 from sizing.calibrate import Case, RowResult, _path_factors, fit_cases, load_rows, prepare
 from sizing.catalog import EngineCalibration, FamilyCalibration
 
-FAM = FamilyCalibration(family="gb10", bandwidth_efficiency=0.7, read_ceiling=0.857,
-                        prefill_compute_efficiency=0.1, decode_compute_efficiency=0.1,
-                        decode_band_pct=40, prefill_band_pct=100, note="n",
-                        source=["data/benchmarks.csv"])
+FAM = FamilyCalibration(
+    family="gb10",
+    bandwidth_efficiency=0.7,
+    read_ceiling=0.857,
+    prefill_compute_efficiency=0.1,
+    decode_compute_efficiency=0.1,
+    decode_band_pct=40,
+    prefill_band_pct=100,
+    note="n",
+    source=["data/benchmarks.csv"],
+)
 
 
 def _engine(**kw: object) -> EngineCalibration:
-    return EngineCalibration(engine="vllm", decode_factor=0.9, prefill_factor=1.0, note="n",
-                             **kw)  # type: ignore[arg-type]
+    return EngineCalibration(engine="vllm", decode_factor=0.9, prefill_factor=1.0, note="n", **kw)  # type: ignore[arg-type]
 
 
 def test_path_factor_overrides_family_and_engine_factor():
     e = _engine(family_decode_factors={"gb10": 0.8}, path_decode_factors={"gb10/mxfp4": 0.7})
     assert e.decode_factor_on("gb10", "mxfp4") == 0.7
-    assert e.decode_factor_on("gb10", "fp8") == 0.8          # no own path: the family's
+    assert e.decode_factor_on("gb10", "fp8") == 0.8  # no own path: the family's
     assert e.decode_factor_on("gb10") == 0.8
     assert e.decode_factor_on("strix-halo", "mxfp4") == 0.9  # no own family: engine-wide
     # 0.7 x 0.7 = 0.49 of nameplate on the path, 0.7 x 0.8 = 0.56 elsewhere on GB10
@@ -49,19 +55,27 @@ def test_a_path_factor_never_streams_above_the_read_ceiling():
 
 
 def _row(n: int, source: str, weights: str, family: str = "gb10") -> RowResult:
-    return RowResult(row=n, label="x", source_url=source, family=family, engine="vllm",
-                     measured_decode=10.0, predicted_decode=10.0, measured_prefill=None,
-                     predicted_prefill=None, weights=weights)
+    return RowResult(
+        row=n,
+        label="x",
+        source_url=source,
+        family=family,
+        engine="vllm",
+        measured_decode=10.0,
+        predicted_decode=10.0,
+        measured_prefill=None,
+        predicted_prefill=None,
+        weights=weights,
+    )
 
 
 def test_a_path_needs_three_rows_from_two_sources():
     one_source = [_row(i, "https://a", "mxfp4") for i in range(5)]
-    two_sources = [_row(10 + i, "https://a" if i < 2 else "https://b", "fp8")
-                   for i in range(3)]
+    two_sources = [_row(10 + i, "https://a" if i < 2 else "https://b", "fp8") for i in range(3)]
     too_few = [_row(20 + i, f"https://{i}", "nvfp4") for i in range(2)]
     rows = one_source + two_sources + too_few
     implied = {r.row: math.log(0.8) for r in rows}
-    implied[12] = math.log(0.6)        # median of 0.8, 0.8, 0.6 is 0.8
+    implied[12] = math.log(0.6)  # median of 0.8, 0.8, 0.6 is 0.8
     own = _path_factors(rows, implied, {"gb10": FAM})
     assert own == {"gb10/fp8": pytest.approx(0.8)}
 
@@ -84,8 +98,9 @@ def test_layer_seconds_by_hand():
     }
     assert kernel._layer_s(t) == pytest.approx([160e-6, 10e-6])
     # a table without the columns (an older cached table) costs the plain per-layer overhead
-    assert kernel._layer_s({"layer_overhead_s": np.array([10e-6]),
-                            "units_count": np.array([1])}) == pytest.approx([10e-6])
+    assert kernel._layer_s(
+        {"layer_overhead_s": np.array([10e-6]), "units_count": np.array([1])}
+    ) == pytest.approx([10e-6])
 
 
 def test_no_fitted_efficiency_above_the_read_ceiling(catalog):
@@ -110,15 +125,22 @@ def test_no_fitted_efficiency_above_the_read_ceiling(catalog):
 def test_every_own_path_has_rows_from_two_sources(catalog):
     """The committed path factors are backed by the calibration file as the fit requires."""
     text = (Path(__file__).resolve().parents[2] / "data" / "benchmarks.csv").read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )
     rows = list(csv.DictReader(text.splitlines()))
     family_of = {p.id: p.family for p in catalog.platforms}
     for e in catalog.calibration.engines:
         for key in e.path_decode_factors:
             fam, weights = key.split("/")
-            on = [r for r in rows if r["evaluate"] == "yes" and r["engine_id"] == e.engine
-                  and r["weights_id"] == weights and family_of.get(r["platform_id"]) == fam
-                  and not r.get("spec_method")]
+            on = [
+                r
+                for r in rows
+                if r["evaluate"] == "yes"
+                and r["engine_id"] == e.engine
+                and r["weights_id"] == weights
+                and family_of.get(r["platform_id"]) == fam
+                and not r.get("spec_method")
+            ]
             assert len(on) >= 3, (e.engine, key)
             assert len({r["source_url"] for r in on}) >= 2, (e.engine, key)
 
@@ -126,13 +148,15 @@ def test_every_own_path_has_rows_from_two_sources(catalog):
 def test_an_engine_with_every_row_held_out_falls_back_to_the_reference(catalog):
     """Cross-validation may not borrow the full fit: with all ds4 rows held out, ds4's
     factor is llama.cpp's (1.0), not the catalog's value fitted on those rows."""
-    cases = prepare(load_rows(Path(__file__).resolve().parents[2] / "data" / "benchmarks.csv"),
-                    catalog)
+    cases = prepare(
+        load_rows(Path(__file__).resolve().parents[2] / "data" / "benchmarks.csv"), catalog
+    )
     ds4 = next(e for e in catalog.calibration.engines if e.engine == "ds4")
     assert ds4.decode_factor != 1.0
     train = [c for c in cases if not (isinstance(c, Case) and c.engine == "ds4")]
-    cal, _ = fit_cases(catalog.calibration, train,
-                       overheads_us=(catalog.calibration.layer_overhead_us,))
+    cal, _ = fit_cases(
+        catalog.calibration, train, overheads_us=(catalog.calibration.layer_overhead_us,)
+    )
     held = next(e for e in cal.engines if e.engine == "ds4")
     assert held.decode_factor == 1.0
     assert not held.path_decode_factors

@@ -17,12 +17,19 @@ from sizing.llm import (
 KIB = 1024
 
 
-@pytest.mark.parametrize(("model_id", "kib"), [   # reference_models.yaml kv_per_token_bf16_kib
-    ("openai/gpt-oss-120b", 36.0), ("Qwen/Qwen3-235B-A22B", 188.0), ("zai-org/GLM-4.5", 368.0),
-    ("deepseek-ai/DeepSeek-V3", 68.625), ("Qwen/Qwen3-Next-80B-A3B", 24.0),
-    ("google/gemma-3-27b-it", 80.0), ("MiniMaxAI/MiniMax-M2", 248.0),
-    ("meta-llama/Llama-3.3-70B-Instruct", 320.0),
-])
+@pytest.mark.parametrize(
+    ("model_id", "kib"),
+    [  # reference_models.yaml kv_per_token_bf16_kib
+        ("openai/gpt-oss-120b", 36.0),
+        ("Qwen/Qwen3-235B-A22B", 188.0),
+        ("zai-org/GLM-4.5", 368.0),
+        ("deepseek-ai/DeepSeek-V3", 68.625),
+        ("Qwen/Qwen3-Next-80B-A3B", 24.0),
+        ("google/gemma-3-27b-it", 80.0),
+        ("MiniMaxAI/MiniMax-M2", 248.0),
+        ("meta-llama/Llama-3.3-70B-Instruct", 320.0),
+    ],
+)
 def test_kv_bytes_per_token_bf16(catalog, model_id, kib):
     assert kv_bytes_per_token(catalog.model(model_id), "bf16") == kib * KIB
 
@@ -38,7 +45,7 @@ def test_kv_sharded_by_tp_never_below_one_head(catalog):
     q = catalog.model("Qwen/Qwen3-235B-A22B")
     per_rank = kv_bytes_per_token(q, "bf16", tp=4)
     assert per_rank == pytest.approx(16.46 * GIB / 367404, rel=0.01)
-    assert kv_bytes_per_token(q, "bf16", tp=8) == per_rank      # 4 KV heads: 1 per rank at TP4+
+    assert kv_bytes_per_token(q, "bf16", tp=8) == per_rank  # 4 KV heads: 1 per rank at TP4+
 
 
 def test_llamacpp_gpt_oss_kv_log(catalog):
@@ -46,13 +53,13 @@ def test_llamacpp_gpt_oss_kv_log(catalog):
     m = catalog.model("openai/gpt-oss-120b")
     assert 2016 * kv_bytes_per_token(m, "bf16") / 2**20 == pytest.approx(70.875)
     swa = kv_bytes_per_sequence_fixed(m, "bf16", context_tokens=640)
-    assert swa / 2**20 * 640 / 128 == pytest.approx(22.5)    # the window holds 128 of 640 cells
+    assert swa / 2**20 * 640 / 128 == pytest.approx(22.5)  # the window holds 128 of 640 cells
 
 
 def test_sliding_window_caps_and_linear_state_is_constant(catalog):
     gemma = catalog.model("google/gemma-3-27b-it")
     at_window = kv_bytes_per_sequence_fixed(gemma, "bf16", context_tokens=1024)
-    assert at_window / 2**20 == pytest.approx(416.0)         # reference_models.yaml
+    assert at_window / 2**20 == pytest.approx(416.0)  # reference_models.yaml
     assert kv_bytes_per_sequence_fixed(gemma, "bf16", context_tokens=100_000) == at_window
     nxt = catalog.model("Qwen/Qwen3-Next-80B-A3B")
     short = kv_bytes_per_sequence_fixed(nxt, "bf16", context_tokens=10)
@@ -63,10 +70,11 @@ def test_sliding_window_caps_and_linear_state_is_constant(catalog):
 
 def test_gpt_oss_weights_match_published_sizes(catalog):
     m, q = catalog.model("openai/gpt-oss-120b"), catalog.quant("mxfp4")
-    assert weights_bytes(m, q, catalog) / GIB == pytest.approx(60.8, rel=0.01)   # model card
+    assert weights_bytes(m, q, catalog) / GIB == pytest.approx(60.8, rel=0.01)  # model card
     # llama-bench reports 59.02 GiB for ggml-org's GGUF (non-expert tensors in Q8_0)
-    assert weights_bytes(m, q, catalog, engine_id="llamacpp") / GIB == pytest.approx(59.02,
-                                                                                     rel=0.01)
+    assert weights_bytes(m, q, catalog, engine_id="llamacpp") / GIB == pytest.approx(
+        59.02, rel=0.01
+    )
 
 
 def test_ds4_files_match_the_download_script(catalog):
@@ -82,8 +90,9 @@ def test_ds4_files_match_the_download_script(catalog):
 
 
 def test_engine_files_exist_only_for_their_model(catalog):
-    assert {"ds4_q2", "ds4_q4"} <= set(quants_for(catalog.model("deepseek-ai/DeepSeek-V4-Flash"),
-                                                  catalog))
+    assert {"ds4_q2", "ds4_q4"} <= set(
+        quants_for(catalog.model("deepseek-ai/DeepSeek-V4-Flash"), catalog)
+    )
     for model_id in ("deepseek-ai/DeepSeek-V3", "Qwen/Qwen3-30B-A3B", "openai/gpt-oss-120b"):
         assert not {"ds4_q2", "ds4_q4"} & set(quants_for(catalog.model(model_id), catalog))
 
@@ -91,12 +100,14 @@ def test_engine_files_exist_only_for_their_model(catalog):
 def test_weights_match_vllm_logs(catalog):
     # "Loading model weights took 67.7229 GB" (GiB) for Llama-3.1-70B w8a8 on one GPU
     llama = catalog.model("meta-llama/Llama-3.1-70B-Instruct")
-    assert weights_bytes(llama, catalog.quant("int8"), catalog) / GIB == pytest.approx(67.72,
-                                                                                       rel=0.01)
+    assert weights_bytes(llama, catalog.quant("int8"), catalog) / GIB == pytest.approx(
+        67.72, rel=0.01
+    )
     # "Loading model weights took 13.9476 GB" per rank, R1-Distill-Qwen-14B bf16 at TP=2
     qwen = catalog.model("deepseek-ai/DeepSeek-R1-Distill-Qwen-14B")
     assert weights_bytes(qwen, catalog.quant("bf16"), catalog) / GIB / 2 == pytest.approx(
-        13.95, rel=0.02)
+        13.95, rel=0.02
+    )
     # "Loading model weights took 57.7520 GB" per rank, Llama-3.1-405B-Instruct-FP8 at TP=8:
     # Meta's FP8 covers the MLPs only (attention stays bf16); the catalog's fp8_mlp does not
     # exempt the first and last layers' MLPs (bf16 in the checkpoint, +0.61 GiB per rank)
@@ -109,8 +120,11 @@ def test_weights_match_vllm_logs(catalog):
 
 
 def test_active_params_close_to_published(catalog):
-    for model_id, published in [("openai/gpt-oss-120b", 5.1), ("deepseek-ai/DeepSeek-V3", 37),
-                                ("Qwen/Qwen3-235B-A22B", 22)]:
+    for model_id, published in [
+        ("openai/gpt-oss-120b", 5.1),
+        ("deepseek-ai/DeepSeek-V3", 37),
+        ("Qwen/Qwen3-235B-A22B", 22),
+    ]:
         assert active_params(catalog.model(model_id)) / 1e9 == pytest.approx(published, rel=0.05)
 
 

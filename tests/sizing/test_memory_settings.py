@@ -37,7 +37,8 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 # --------------------------------------------------------------------------- the physics
 def test_deepseek_v3_q4_k_m_fits_a_512gb_m3_ultra_only_with_the_raised_limit(
-        catalog: Catalog) -> None:
+    catalog: Catalog,
+) -> None:
     # Hand computation (DeepSeek-V3 card: 671 B parameters without the 14 B MTP module,
     # which llama.cpp does not load). GGUF Q4_K_M averages 4.89 bits per weight
     # (llama.cpp quantize table, catalog.yaml):
@@ -58,15 +59,26 @@ def test_deepseek_v3_q4_k_m_fits_a_512gb_m3_ultra_only_with_the_raised_limit(
     assert default_fit.usable_gib_per_unit == pytest.approx(384 * 0.95)
     assert default_fit.weights_gib_per_unit == pytest.approx(weights_gib, rel=0.01)
 
-    r = resolve(Scenario(MAC512, 1, "tp", DSV3, "q4_k_m", context_tokens=8192,
-                         memory_setting="wired-limit-raised"), catalog)
+    r = resolve(
+        Scenario(
+            MAC512,
+            1,
+            "tp",
+            DSV3,
+            "q4_k_m",
+            context_tokens=8192,
+            memory_setting="wired-limit-raised",
+        ),
+        catalog,
+    )
 
     raised = memory_fit(r, catalog)
     assert raised.fits
     assert raised.usable_gib_per_unit == pytest.approx(496 * 0.95)
     assert raised.kv_required_gib_per_unit == pytest.approx(kv_gib, rel=0.05)
     assert raised.headroom_gib_per_unit == pytest.approx(
-        496 * 0.95 - weights_gib - 1.5 - kv_gib, abs=1.0)
+        496 * 0.95 - weights_gib - 1.5 - kv_gib, abs=1.0
+    )
     # the setting is stated, with its command and source
     stated = [a for a in r.assumptions if a.startswith("memory setting")]
     assert len(stated) == 1
@@ -76,33 +88,50 @@ def test_deepseek_v3_q4_k_m_fits_a_512gb_m3_ultra_only_with_the_raised_limit(
 
 def test_the_default_setting_changes_nothing(catalog: Catalog) -> None:
     plain = resolve(Scenario(MAC512, 1, "tp", DSV3, "q4_k_m"), catalog)
-    named = resolve(Scenario(MAC512, 1, "tp", DSV3, "q4_k_m", memory_setting="macos-default"),
-                    catalog)
+    named = resolve(
+        Scenario(MAC512, 1, "tp", DSV3, "q4_k_m", memory_setting="macos-default"), catalog
+    )
     assert plain.platform is named.platform is catalog.platform(MAC512)
     assert plain.platform.accelerator_memory_gib == 384
 
 
 def test_unknown_setting_names_the_platforms_choices(catalog: Catalog) -> None:
-    with pytest.raises(ScenarioError, match="unknown memory setting 'turbo' for "
-                       f"{MAC512}; valid choices: macos-default, wired-limit-raised"):
+    with pytest.raises(
+        ScenarioError,
+        match="unknown memory setting 'turbo' for "
+        f"{MAC512}; valid choices: macos-default, wired-limit-raised",
+    ):
         resolve(Scenario(MAC512, 1, "tp", DSV3, "q4_k_m", memory_setting="turbo"), catalog)
     with pytest.raises(ScenarioError, match="asus-gx10-1tb has no memory settings"):
-        resolve(Scenario("asus-gx10-1tb", 1, "tp", "openai/gpt-oss-120b", "mxfp4",
-                         memory_setting="wired-limit-raised"), catalog)
+        resolve(
+            Scenario(
+                "asus-gx10-1tb",
+                1,
+                "tp",
+                "openai/gpt-oss-120b",
+                "mxfp4",
+                memory_setting="wired-limit-raised",
+            ),
+            catalog,
+        )
 
 
 # --------------------------------------------------------------------------- the data
 def test_every_platform_with_settings_is_consistent(catalog: Catalog) -> None:
     with_settings = [p for p in catalog.platforms if p.memory_settings]
     assert {p.id for p in with_settings} >= {
-        "mac-studio-m3-ultra-96gb", "mac-studio-m3-ultra-256gb", MAC512,
-        "mac-studio-m2-ultra-192gb", "framework-desktop-395-128gb"}
+        "mac-studio-m3-ultra-96gb",
+        "mac-studio-m3-ultra-256gb",
+        MAC512,
+        "mac-studio-m2-ultra-192gb",
+        "framework-desktop-395-128gb",
+    }
     for p in with_settings:
         assert p.memory_setting is not None
         assert p.memory_setting.default
         assert p.memory_setting.usable_gib == p.accelerator_memory_gib
         for m in p.memory_settings:
-            assert m.usable_gib < p.memory_gb, (p.id, m.id)     # never all of the RAM
+            assert m.usable_gib < p.memory_gb, (p.id, m.id)  # never all of the RAM
             assert m.how_to.strip()
             assert m.source[0].startswith("https://")
     for p in with_settings:
@@ -110,9 +139,11 @@ def test_every_platform_with_settings_is_consistent(catalog: Catalog) -> None:
             raised = p.with_memory_setting("wired-limit-raised")
             # 16 GiB left to macOS, and the command sets exactly that many MiB
             assert raised.accelerator_memory_gib == p.memory_gb - 16
-            assert (f"iogpu.wired_limit_mb={int(raised.accelerator_memory_gib * 1024)} "
-                    in raised.memory_setting.how_to)
-            assert p.accelerator_memory_gib == 0.75 * p.memory_gb   # macOS default
+            assert (
+                f"iogpu.wired_limit_mb={int(raised.accelerator_memory_gib * 1024)} "
+                in raised.memory_setting.how_to
+            )
+            assert p.accelerator_memory_gib == 0.75 * p.memory_gb  # macOS default
 
 
 def _raw_catalog() -> dict:
@@ -127,8 +158,10 @@ def test_schema_refuses_two_defaults_and_a_default_off_the_memory() -> None:
     data = _raw_catalog()
     for m in _platform(data, MAC512)["memory_settings"]:
         m["default"] = True
-    with pytest.raises(CatalogError, match=f"platforms\\[{MAC512}\\].memory_settings: "
-                       "exactly one setting must be the default"):
+    with pytest.raises(
+        CatalogError,
+        match=f"platforms\\[{MAC512}\\].memory_settings: exactly one setting must be the default",
+    ):
         parse_catalog(data)
     data = _raw_catalog()
     _platform(data, MAC512)["memory_settings"][0]["usable_gib"] = 400
@@ -138,11 +171,11 @@ def test_schema_refuses_two_defaults_and_a_default_off_the_memory() -> None:
 
 def test_catalog_variant_applies_an_id_to_every_platform_listing_it(catalog: Catalog) -> None:
     raised = catalog.with_memory_settings(["wired-limit-raised"])
-    assert raised is catalog.with_memory_settings(["wired-limit-raised"])      # cached
+    assert raised is catalog.with_memory_settings(["wired-limit-raised"])  # cached
     assert raised.platform(MAC512).accelerator_memory_gib == 496
     assert raised.platform("mac-studio-m3-ultra-96gb").accelerator_memory_gib == 80
     assert raised.platform("framework-desktop-395-128gb").accelerator_memory_gib == 120
-    assert catalog.platform(MAC512).accelerator_memory_gib == 384          # unchanged
+    assert catalog.platform(MAC512).accelerator_memory_gib == 384  # unchanged
     with pytest.raises(UnknownIdError, match="unknown memory setting 'x'; valid choices: "):
         catalog.with_memory_settings(["x"])
     with pytest.raises(ValueError, match="both apply to framework-desktop-395-128gb"):
@@ -150,8 +183,21 @@ def test_catalog_variant_applies_an_id_to_every_platform_listing_it(catalog: Cat
 
 
 # --------------------------------------------------------------------------- the CLI
-ESTIMATE = ["estimate", "--platform", MAC512, "--units", "1", "--parallel", "tp",
-            "--model", DSV3, "--weights", "q4_k_m", "--context", "8192"]
+ESTIMATE = [
+    "estimate",
+    "--platform",
+    MAC512,
+    "--units",
+    "1",
+    "--parallel",
+    "tp",
+    "--model",
+    DSV3,
+    "--weights",
+    "q4_k_m",
+    "--context",
+    "8192",
+]
 
 
 def test_cli_estimate_json_states_the_setting(capsys: pytest.CaptureFixture[str]) -> None:
@@ -167,21 +213,45 @@ def test_cli_estimate_json_states_the_setting(capsys: pytest.CaptureFixture[str]
     assert d["memory_setting"] == "wired-limit-raised"
     assert d["usable_gib_per_unit"] == pytest.approx(496 * 0.95)
     assert any("iogpu.wired_limit_mb=507904" in a for a in d["assumptions"])
-    code, out, _ = cli(capsys, "estimate", "--platform", "asus-gx10-1tb", "--units", "1",
-                       "--parallel", "tp", "--model", "openai/gpt-oss-120b", "--weights",
-                       "mxfp4", "--json")
-    assert json.loads(out)["memory_setting"] is None     # not a user choice on GB10
+    code, out, _ = cli(
+        capsys,
+        "estimate",
+        "--platform",
+        "asus-gx10-1tb",
+        "--units",
+        "1",
+        "--parallel",
+        "tp",
+        "--model",
+        "openai/gpt-oss-120b",
+        "--weights",
+        "mxfp4",
+        "--json",
+    )
+    assert json.loads(out)["memory_setting"] is None  # not a user choice on GB10
 
 
-@pytest.mark.parametrize("args", [
-    [*ESTIMATE, "--memory-setting", "turbo"],
-    ["compare", "--model", DSV3, "--weights", "q4_k_m", "--units", "1",
-     "--memory-setting", "turbo"],
-    ["plan", "--requirements", "REQ", "--memory-setting", "turbo"],
-])
-def test_cli_unknown_setting_is_one_line_and_exit_2(args: list[str],
-                                                     capsys: pytest.CaptureFixture[str]
-                                                     ) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        [*ESTIMATE, "--memory-setting", "turbo"],
+        [
+            "compare",
+            "--model",
+            DSV3,
+            "--weights",
+            "q4_k_m",
+            "--units",
+            "1",
+            "--memory-setting",
+            "turbo",
+        ],
+        ["plan", "--requirements", "REQ", "--memory-setting", "turbo"],
+    ],
+)
+def test_cli_unknown_setting_is_one_line_and_exit_2(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     req = Path(__file__).resolve().parents[1] / "data" / "requirements" / "guide_buyer.yaml"
     code, out, err = cli(capsys, *[str(req) if a == "REQ" else a for a in args])
     assert code == 2
@@ -194,8 +264,21 @@ def test_cli_unknown_setting_is_one_line_and_exit_2(args: list[str],
 
 
 def test_cli_compare_uses_the_setting_on_every_mac(capsys: pytest.CaptureFixture[str]) -> None:
-    base = ["compare", "--model", DSV3, "--weights", "q4_k_m", "--units", "1",
-            "--platforms", f"{MAC512},asus-gx10-1tb", "--context", "8192", "--format", "json"]
+    base = [
+        "compare",
+        "--model",
+        DSV3,
+        "--weights",
+        "q4_k_m",
+        "--units",
+        "1",
+        "--platforms",
+        f"{MAC512},asus-gx10-1tb",
+        "--context",
+        "8192",
+        "--format",
+        "json",
+    ]
     code, out, _ = cli(capsys, *base)
     rows = {r["platform"]: r for r in json.loads(out)}
     assert code == 0
@@ -209,14 +292,23 @@ def test_cli_compare_uses_the_setting_on_every_mac(capsys: pytest.CaptureFixture
     assert rows[MAC512]["usable_memory_gib"] == pytest.approx(496 * 0.95)
     code, out, _ = cli(capsys, *base[:-2], "--memory-setting", "wired-limit-raised")
     assert "| Memory setting |" in out
-    assert (f"memory setting of {MAC512}: wired-limit-raised" in out)
+    assert f"memory setting of {MAC512}: wired-limit-raised" in out
     assert "iogpu.wired_limit_mb=507904" in out
 
 
-def test_cli_two_settings_for_one_platform_is_exit_2(capsys: pytest.CaptureFixture[str]
-                                                     ) -> None:
-    code, _, err = cli(capsys, "compare", "--model", DSV3, "--weights", "q4_k_m", "--units",
-                       "1", "--memory-setting", "gtt-120,bios-vram-96")
+def test_cli_two_settings_for_one_platform_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(
+        capsys,
+        "compare",
+        "--model",
+        DSV3,
+        "--weights",
+        "q4_k_m",
+        "--units",
+        "1",
+        "--memory-setting",
+        "gtt-120,bios-vram-96",
+    )
     assert code == 2
     assert err.count("\n") == 1
     assert "both apply to framework" in err
@@ -224,16 +316,19 @@ def test_cli_two_settings_for_one_platform_is_exit_2(capsys: pytest.CaptureFixtu
 
 def test_batch_column_and_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     batch = tmp_path / "b.csv"
-    batch.write_text("platform,units,parallel,model,weights,context,memory_setting\n"
-                     f"{MAC512},1,tp,{DSV3},q4_k_m,8192,\n"
-                     f"{MAC512},1,tp,{DSV3},q4_k_m,8192,wired-limit-raised\n"
-                     f"{MAC512},1,tp,{DSV3},q4_k_m,8192,turbo\n")
+    batch.write_text(
+        "platform,units,parallel,model,weights,context,memory_setting\n"
+        f"{MAC512},1,tp,{DSV3},q4_k_m,8192,\n"
+        f"{MAC512},1,tp,{DSV3},q4_k_m,8192,wired-limit-raised\n"
+        f"{MAC512},1,tp,{DSV3},q4_k_m,8192,turbo\n"
+    )
     code, out, _ = cli(capsys, "estimate", "--batch", str(batch))
     lines = [json.loads(x) for x in out.splitlines()]
     assert code == 0
     assert [x.get("fits") for x in lines[:2]] == [False, True]
     assert "unknown memory setting 'turbo'" in lines[2]["error"]
-    code, out, _ = cli(capsys, "estimate", "--batch", str(batch), "--memory-setting",
-                       "wired-limit-raised")
+    code, out, _ = cli(
+        capsys, "estimate", "--batch", str(batch), "--memory-setting", "wired-limit-raised"
+    )
     lines = [json.loads(x) for x in out.splitlines()]
     assert [x.get("memory_setting") for x in lines[:2]] == ["wired-limit-raised"] * 2

@@ -66,7 +66,8 @@ def test_guide_buyer_ranked_cheapest_first(guide, catalog: Catalog) -> None:
     flags = [c.price_complete for c in result.recommended]
     assert flags == sorted(flags, reverse=True)
     seen = {(c.platform_id, c.units) for c in result.recommended} | {
-        (r.platform_id, r.units) for r in result.rejected}
+        (r.platform_id, r.units) for r in result.rejected
+    }
     assert len(seen) == len(result.recommended) + len(result.rejected) == len(catalog.platforms) * 8
 
 
@@ -78,22 +79,31 @@ def test_recommended_configurations_fit_and_meet_minimums(guide, catalog: Catalo
         p = c.plan
         assert p.fits
         assert p.meets_minimums
-        assert sum(g.units for g in {(g.first_unit, g.units): g for g in p.groups}.values()
-                   ) == c.units
+        assert (
+            sum(g.units for g in {(g.first_unit, g.units): g for g in p.groups}.values()) == c.units
+        )
         roles = {r for g in p.groups for r in g.roles}
-        assert roles == {"main agent", "sub-agents"}            # all loaded at once
+        assert roles == {"main agent", "sub-agents"}  # all loaded at once
         assert sum(g.streams for g in p.groups) == 10
         for g in p.groups:
             floor = max(30 if "main agent" in g.roles else 0, 15)
             assert g.decode_tok_s_per_stream >= floor
             assert g.memory_gib_per_unit <= g.usable_gib_per_unit
-            if not g.shared_with:      # independent check with the estimator itself
-                e = estimate(Scenario(c.platform_id, g.units, g.parallel, g.model, g.weights,
-                                      context_tokens=req.context_tokens,
-                                      concurrency=g.streams), catalog)
+            if not g.shared_with:  # independent check with the estimator itself
+                e = estimate(
+                    Scenario(
+                        c.platform_id,
+                        g.units,
+                        g.parallel,
+                        g.model,
+                        g.weights,
+                        context_tokens=req.context_tokens,
+                        concurrency=g.streams,
+                    ),
+                    catalog,
+                )
                 assert e.fits
-                assert e.speed.decode_tok_s_per_request == pytest.approx(
-                    g.decode_tok_s_per_stream)
+                assert e.speed.decode_tok_s_per_request == pytest.approx(g.decode_tok_s_per_stream)
 
 
 def test_one_gb10_is_rejected_for_speed_or_memory(guide) -> None:
@@ -128,8 +138,9 @@ def test_incomplete_prices_never_count_as_within_budget(guide, catalog: Catalog)
     fw4 = by_id[("framework-desktop-395-128gb", 4)]
     assert not fw4.price_complete
     assert fw4.unpriced_items == ["Ethernet switch (4 ports of >= 5 Gb/s)", "4 x Ethernet cable"]
-    assert fw4.notes[0] == ("price incomplete: Ethernet switch (4 ports of >= 5 Gb/s), "
-                            "4 x Ethernet cable not priced")
+    assert fw4.notes[0] == (
+        "price incomplete: Ethernet switch (4 ports of >= 5 Gb/s), 4 x Ethernet cable not priced"
+    )
     first_partial = next(i for i, c in enumerate(result.recommended) if not c.price_complete)
     assert all(c.price_complete for c in result.recommended[:first_partial])
     assert all(not c.price_complete for c in result.recommended[first_partial:])
@@ -138,23 +149,33 @@ def test_incomplete_prices_never_count_as_within_budget(guide, catalog: Catalog)
     assert macs
     assert all(c.price_complete for c in macs)
     # the known part above the budget: rejected for budget, the gap said
-    tight = parse_requirements({**json.loads(json.dumps(BASE)), "budget_chf": {"max": 11000},
-                                "platforms": ["framework-desktop-395-128gb"], "units": [4],
-                                "max_ttft_s": 0})
+    tight = parse_requirements(
+        {
+            **json.loads(json.dumps(BASE)),
+            "budget_chf": {"max": 11000},
+            "platforms": ["framework-desktop-395-128gb"],
+            "units": [4],
+            "max_ttft_s": 0,
+        }
+    )
     (r,) = plan(tight, catalog).rejected
     assert r.reasons == ["budget"]
     assert not r.price_complete
     assert "CHF 11'036 + unpriced parts > budget CHF 11'000" in r.detail
     assert "price incomplete: Ethernet switch" in r.detail
-    d = plan(tight.model_copy(update={"budget_chf": tight.budget_chf.model_copy(
-        update={"max": 11100.0})}), catalog).to_dict()
+    d = plan(
+        tight.model_copy(
+            update={"budget_chf": tight.budget_chf.model_copy(update={"max": 11100.0})}
+        ),
+        catalog,
+    ).to_dict()
     assert d["recommended"][0]["price_complete"] is False
     assert d["recommended"][0]["unpriced_items"][0].startswith("Ethernet switch")
 
 
 def test_rejected_families_say_why(guide) -> None:
     _, result = guide
-    assert "rtx-3090" in result.families                 # 24 GB cards, 2 per AM5 host
+    assert "rtx-3090" in result.families  # 24 GB cards, 2 per AM5 host
     assert "memory" in result.families["rtx-3090"]
     recommended = {c.family for c in result.recommended}
     assert not recommended & set(result.families)
@@ -172,10 +193,14 @@ def test_power_cap(catalog: Catalog) -> None:
 # ----------------------------------------------------------------------------- plans
 def test_three_units_two_plus_one(catalog: Catalog) -> None:
     """The guide's deployment: units 1+2 TP=2 main agent, unit 3 standalone sub-agent."""
-    p = evaluate_plan(catalog, GX10, [
-        GroupSpec(2, (Serve("main agent", OSS, "mxfp4", 1, 30, 60),), parallel="tp"),
-        GroupSpec(1, (Serve("sub-agent", OSS, "mxfp4", 1, 15),)),
-    ])
+    p = evaluate_plan(
+        catalog,
+        GX10,
+        [
+            GroupSpec(2, (Serve("main agent", OSS, "mxfp4", 1, 30, 60),), parallel="tp"),
+            GroupSpec(1, (Serve("sub-agent", OSS, "mxfp4", 1, 15),)),
+        ],
+    )
     assert p.units == 3
     assert len(p.groups) == 2
     tp, solo = p.groups
@@ -196,8 +221,9 @@ def test_three_units_two_plus_one(catalog: Catalog) -> None:
 
 
 def test_colocated_models_share_memory_and_time(catalog: Catalog) -> None:
-    p = evaluate_plan(catalog, GX10, [GroupSpec(1, (Serve("main", OSS, "mxfp4"),
-                                                    Serve("sub", OSS20, "mxfp4")))])
+    p = evaluate_plan(
+        catalog, GX10, [GroupSpec(1, (Serve("main", OSS, "mxfp4"), Serve("sub", OSS20, "mxfp4")))]
+    )
     big, small = p.groups
     v1 = estimate(Scenario(GX10, 1, "tp", OSS, "mxfp4"), catalog).speed
     v2 = estimate(Scenario(GX10, 1, "tp", OSS20, "mxfp4"), catalog).speed
@@ -207,19 +233,35 @@ def test_colocated_models_share_memory_and_time(catalog: Catalog) -> None:
     assert big.shared_with == (OSS20,)
     assert small.shared_with == (OSS,)
     assert p.fits
-    assert big.memory_gib_per_unit + small.memory_gib_per_unit <= (
-        big.usable_gib_per_unit)
+    assert big.memory_gib_per_unit + small.memory_gib_per_unit <= (big.usable_gib_per_unit)
     # 120b (60.7 GiB) + Llama-3.3-70B fp8 (~66 GiB) do not fit one 96 GB card together
-    q = evaluate_plan(catalog, "rtx-pro-6000-ws", [GroupSpec(1, (
-        Serve("main", OSS, "mxfp4"), Serve("sub", "meta-llama/Llama-3.3-70B-Instruct",
-                                           "fp8")))])
+    q = evaluate_plan(
+        catalog,
+        "rtx-pro-6000-ws",
+        [
+            GroupSpec(
+                1,
+                (
+                    Serve("main", OSS, "mxfp4"),
+                    Serve("sub", "meta-llama/Llama-3.3-70B-Instruct", "fp8"),
+                ),
+            )
+        ],
+    )
     assert not q.fits
     assert "co-located" in q.groups[0].reason
 
 
 def test_same_model_roles_are_one_server(catalog: Catalog) -> None:
-    p = evaluate_plan(catalog, GX10, [GroupSpec(1, (Serve("main agent", OSS, "mxfp4", 1),
-                                                    Serve("sub-agents", OSS, "mxfp4", 4)))])
+    p = evaluate_plan(
+        catalog,
+        GX10,
+        [
+            GroupSpec(
+                1, (Serve("main agent", OSS, "mxfp4", 1), Serve("sub-agents", OSS, "mxfp4", 4))
+            )
+        ],
+    )
     (g,) = p.groups
     assert g.roles == ("main agent", "sub-agents")
     assert g.streams == 5
@@ -228,8 +270,10 @@ def test_same_model_roles_are_one_server(catalog: Catalog) -> None:
 
 
 # ----------------------------------------------------------------------------- bad input
-BASE = {"main_agent": {"model": OSS, "weights": "mxfp4", "min_tok_s": 30},
-        "budget_chf": {"max": 15000}}
+BASE = {
+    "main_agent": {"model": OSS, "weights": "mxfp4", "min_tok_s": 30},
+    "budget_chf": {"max": 15000},
+}
 
 
 def _with(**changes: object) -> dict:
@@ -240,8 +284,11 @@ def _with(**changes: object) -> dict:
 
 
 def test_bad_files_name_the_field() -> None:
-    with pytest.raises(RequirementsError, match=r"bad_unknown_key\.yaml: main_agent\.speed: "
-                                                "unknown field"):
+    with pytest.raises(
+        RequirementsError,
+        match=r"bad_unknown_key\.yaml: main_agent\.speed: "
+        "unknown field",
+    ):
         load_requirements(DATA / "bad_unknown_key.yaml")
     with pytest.raises(RequirementsError, match="main_agent: target_tok_s"):
         load_requirements(DATA / "bad_target_below_min.yaml")
@@ -249,30 +296,42 @@ def test_bad_files_name_the_field() -> None:
         load_requirements(DATA / "missing.yaml")
 
 
-@pytest.mark.parametrize(("data", "field"), [
-    (_with(main_agent={**BASE["main_agent"], "min_tok_s": -5}), "main_agent.min_tok_s"),
-    (_with(budget_chf={"max": 0}), "budget_chf.max"),
-    (_with(budget_chf={"max": 100, "min": 200}), "budget_chf"),
-    (_with(budget=5000), "budget"),
-    (_with(units=[2, 0]), "units[1]"),
-    (_with(context_tokens=0), "context_tokens"),
-    (_with(hours_at_load_per_day=25), "hours_at_load_per_day"),
-    (_with(sub_agents={"model": OSS, "weights": "mxfp4", "count": 4, "min_tok_s": 15},
-           concurrent_streams=3), "concurrent_streams"),
-    (_with(sub_agents={"model": OSS, "weights": "mxfp4", "count": 0, "min_tok_s": 15}),
-     "sub_agents.count"),
-    # review: booleans read as 1, infinities accepted
-    (_with(main_agent={**BASE["main_agent"], "min_tok_s": True}), "main_agent.min_tok_s"),
-    (_with(main_agent={**BASE["main_agent"], "target_tok_s": math.inf}),
-     "main_agent.target_tok_s"),
-    (_with(main_agent={**BASE["main_agent"], "streams": True}), "main_agent.streams"),
-    (_with(budget_chf={"max": math.nan}), "budget_chf.max"),
-    (_with(budget_chf={"max": True}), "budget_chf.max"),
-    (_with(units=[2, True]), "units[1]"),
-    (_with(power_cap_w=math.inf), "power_cap_w"),
-    (_with(hours_at_load_per_day=math.nan), "hours_at_load_per_day"),
-    (_with(concurrent_streams=False), "concurrent_streams"),
-])
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (_with(main_agent={**BASE["main_agent"], "min_tok_s": -5}), "main_agent.min_tok_s"),
+        (_with(budget_chf={"max": 0}), "budget_chf.max"),
+        (_with(budget_chf={"max": 100, "min": 200}), "budget_chf"),
+        (_with(budget=5000), "budget"),
+        (_with(units=[2, 0]), "units[1]"),
+        (_with(context_tokens=0), "context_tokens"),
+        (_with(hours_at_load_per_day=25), "hours_at_load_per_day"),
+        (
+            _with(
+                sub_agents={"model": OSS, "weights": "mxfp4", "count": 4, "min_tok_s": 15},
+                concurrent_streams=3,
+            ),
+            "concurrent_streams",
+        ),
+        (
+            _with(sub_agents={"model": OSS, "weights": "mxfp4", "count": 0, "min_tok_s": 15}),
+            "sub_agents.count",
+        ),
+        # review: booleans read as 1, infinities accepted
+        (_with(main_agent={**BASE["main_agent"], "min_tok_s": True}), "main_agent.min_tok_s"),
+        (
+            _with(main_agent={**BASE["main_agent"], "target_tok_s": math.inf}),
+            "main_agent.target_tok_s",
+        ),
+        (_with(main_agent={**BASE["main_agent"], "streams": True}), "main_agent.streams"),
+        (_with(budget_chf={"max": math.nan}), "budget_chf.max"),
+        (_with(budget_chf={"max": True}), "budget_chf.max"),
+        (_with(units=[2, True]), "units[1]"),
+        (_with(power_cap_w=math.inf), "power_cap_w"),
+        (_with(hours_at_load_per_day=math.nan), "hours_at_load_per_day"),
+        (_with(concurrent_streams=False), "concurrent_streams"),
+    ],
+)
 def test_impossible_values_name_the_field(data: dict, field: str) -> None:
     with pytest.raises(RequirementsError) as info:
         parse_requirements(data, filename="req.yaml")
@@ -281,13 +340,16 @@ def test_impossible_values_name_the_field(data: dict, field: str) -> None:
     assert "\n" not in msg
 
 
-@pytest.mark.parametrize(("data", "field"), [
-    (_with(main_agent={**BASE["main_agent"], "model": "gpt-oss"}), "main_agent.model"),
-    (_with(main_agent={**BASE["main_agent"], "weights": "q3"}), "main_agent.weights"),
-    (_with(platforms=[GX10, "gx10"]), "platforms[1]"),
-    (_with(context_tokens=10_000_000), "context_tokens"),
-    (_with(tariff="ch-2030"), "tariff"),
-])
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (_with(main_agent={**BASE["main_agent"], "model": "gpt-oss"}), "main_agent.model"),
+        (_with(main_agent={**BASE["main_agent"], "weights": "q3"}), "main_agent.weights"),
+        (_with(platforms=[GX10, "gx10"]), "platforms[1]"),
+        (_with(context_tokens=10_000_000), "context_tokens"),
+        (_with(tariff="ch-2030"), "tariff"),
+    ],
+)
 def test_unknown_ids_name_the_field(catalog: Catalog, data: dict, field: str) -> None:
     req = parse_requirements(data)
     with pytest.raises(RequirementsError, match=rf"^{field.replace('[', '.').replace(']', '.')}"):
@@ -295,37 +357,48 @@ def test_unknown_ids_name_the_field(catalog: Catalog, data: dict, field: str) ->
 
 
 def test_booleans_and_infinities_say_what_is_wrong() -> None:
-    with pytest.raises(RequirementsError, match=r"^r\.yaml: main_agent\.min_tok_s: must be a "
-                                                r"number, not a boolean \(got true\)$"):
-        parse_requirements(_with(main_agent={**BASE["main_agent"], "min_tok_s": True}),
-                           filename="r.yaml")
+    with pytest.raises(
+        RequirementsError,
+        match=r"^r\.yaml: main_agent\.min_tok_s: must be a "
+        r"number, not a boolean \(got true\)$",
+    ):
+        parse_requirements(
+            _with(main_agent={**BASE["main_agent"], "min_tok_s": True}), filename="r.yaml"
+        )
     with pytest.raises(RequirementsError, match=r"target_tok_s: must be a finite number"):
         parse_requirements(_with(main_agent={**BASE["main_agent"], "target_tok_s": math.inf}))
 
 
-def test_duplicate_keys_are_an_error_naming_key_and_line(tmp_path,
-                                                         capsys: pytest.CaptureFixture[str]
-                                                         ) -> None:
+def test_duplicate_keys_are_an_error_naming_key_and_line(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # review: YAML keeps the last of two keys silently (and a later error named the wrong one)
     path = tmp_path / "dup.yaml"
-    path.write_text("main_agent:\n  model: openai/gpt-oss-120b\n  weights: mxfp4\n"
-                    "  min_tok_s: 30\n  min_tok_s: true\nbudget_chf: {max: 10000}\n")
+    path.write_text(
+        "main_agent:\n  model: openai/gpt-oss-120b\n  weights: mxfp4\n"
+        "  min_tok_s: 30\n  min_tok_s: true\nbudget_chf: {max: 10000}\n"
+    )
     with pytest.raises(RequirementsError) as info:
         load_requirements(path)
-    assert str(info.value) == ("dup.yaml: main_agent.min_tok_s: duplicate key on line 5 "
-                               "(first given on line 4; only one value is allowed)")
+    assert str(info.value) == (
+        "dup.yaml: main_agent.min_tok_s: duplicate key on line 5 "
+        "(first given on line 4; only one value is allowed)"
+    )
     assert main(["plan", "--requirements", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "main_agent.min_tok_s: duplicate key" in err
 
 
-def test_cli_plan_lists_incomplete_prices_apart(tmp_path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_plan_lists_incomplete_prices_apart(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "fw.yaml"
-    path.write_text(f"main_agent: {{model: {OSS}, weights: mxfp4, min_tok_s: 10}}\n"
-                    "budget_chf: {max: 12000}\nplatforms: [framework-desktop-395-128gb]\n"
-                    "units: [1, 4, 5]\nmax_ttft_s: 0  # Strix Halo: ~107 s at 32k\n")
+    path.write_text(
+        f"main_agent: {{model: {OSS}, weights: mxfp4, min_tok_s: 10}}\n"
+        "budget_chf: {max: 12000}\nplatforms: [framework-desktop-395-128gb]\n"
+        "units: [1, 4, 5]\nmax_ttft_s: 0  # Strix Halo: ~107 s at 32k\n"
+    )
     assert main(["plan", "--requirements", str(path), "--all"]) == 0
     out = capsys.readouterr().out
     assert "1 configuration(s) meet the requirements (cheapest first):" in out
@@ -333,8 +406,10 @@ def test_cli_plan_lists_incomplete_prices_apart(tmp_path,
     assert "1 more meet them only if their unpriced parts fit" in out
     assert "4 x framework-desktop-395-128gb: CHF 11'036 + unpriced parts" in out
     assert "note: price incomplete: Ethernet switch (4 ports" in out
-    assert "- 5 x framework-desktop-395-128gb: budget — CHF 13'795 + unpriced parts > " \
+    assert (
+        "- 5 x framework-desktop-395-128gb: budget — CHF 13'795 + unpriced parts > "
         "budget CHF 12'000; price incomplete:" in out
+    )
 
 
 def test_cli_plan(capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,8 +19,9 @@ DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 def _table(catalog, **kw):
-    s = Scenario(**{"platform": "asus-gx10-1tb", "units": 1, "parallel": "tp",
-                    "engine": "vllm", **kw})
+    s = Scenario(
+        **{"platform": "asus-gx10-1tb", "units": 1, "parallel": "tp", "engine": "vllm", **kw}
+    )
     return table_for(resolve(s, catalog), catalog)
 
 
@@ -40,8 +41,9 @@ def test_qwen3_235b_int4_tp2_128k_ttft_by_hand(catalog):
     Fixed TTFT cost of vLLM: the catalog's (the median of its measured TTFTs minus the
     predicted prefill; 2.2 ms at this fit). Total 385.89 s (the model before: 1,187 s,
     attention charged at the int4 GEMM rate)."""
-    t = _table(catalog, units=2, model="Qwen/Qwen3-235B-A22B", weights="int4",
-               context_tokens=131072)
+    t = _table(
+        catalog, units=2, model="Qwen/Qwen3-235B-A22B", weights="int4", context_tokens=131072
+    )
     n = np.array([131072.0])
     gemm = 2 * 21_567_635_456 * 131072 / (2 * 125e12 * 0.096)
     attn = 131072 * 131073 / 2 * (4 * 64 * 128 * 94) / (2 * 94e12)
@@ -52,20 +54,26 @@ def test_qwen3_235b_int4_tp2_128k_ttft_by_hand(catalog):
     assert gemm == pytest.approx(235.58, abs=0.01)
     assert attn == pytest.approx(140.74, abs=0.01)
     assert allreduce == pytest.approx(9.5686, abs=1e-4)
-    assert float(kernel.ttft_s(t, n)[0]) == pytest.approx(gemm + attn + allreduce + fixed,
-                                                         rel=1e-6)
+    assert float(kernel.ttft_s(t, n)[0]) == pytest.approx(gemm + attn + allreduce + fixed, rel=1e-6)
     assert float(kernel.ttft_s(t, n)[0]) == pytest.approx(385.89, abs=0.02)
 
 
 SETUPS = [
-    dict(platform="asus-gx10-1tb", model="openai/gpt-oss-120b", weights="mxfp4",
-         engine="llamacpp"),
+    dict(platform="asus-gx10-1tb", model="openai/gpt-oss-120b", weights="mxfp4", engine="llamacpp"),
     dict(platform="asus-gx10-1tb", units=2, model="Qwen/Qwen3-235B-A22B", weights="int4"),
     dict(platform="rtx-pro-6000-ws", model="Qwen/Qwen3.6-27B", weights="fp8"),
-    dict(platform="mac-studio-m3-ultra-512gb", model="Qwen/Qwen3-30B-A3B", weights="int4",
-         engine="mlx"),
-    dict(platform="framework-desktop-395-128gb", model="openai/gpt-oss-120b",
-         weights="mxfp4", engine="llamacpp"),
+    dict(
+        platform="mac-studio-m3-ultra-512gb",
+        model="Qwen/Qwen3-30B-A3B",
+        weights="int4",
+        engine="mlx",
+    ),
+    dict(
+        platform="framework-desktop-395-128gb",
+        model="openai/gpt-oss-120b",
+        weights="mxfp4",
+        engine="llamacpp",
+    ),
 ]
 
 
@@ -73,8 +81,12 @@ CAT = load_catalog()
 
 
 @settings(max_examples=25, deadline=None)
-@given(setup=st.sampled_from(SETUPS), short=st.integers(1, 200_000),
-       extra=st.integers(1, 100_000), depth=st.integers(0, 60_000))
+@given(
+    setup=st.sampled_from(SETUPS),
+    short=st.integers(1, 200_000),
+    extra=st.integers(1, 100_000),
+    depth=st.integers(0, 60_000),
+)
 def test_ttft_rises_with_prompt_length(setup, short, extra, depth):
     """Never falls with a longer prompt; inside one chunk a short prompt is bound by
     re-reading the weights (flat), so it rises strictly once a chunk is added."""
@@ -107,10 +119,10 @@ def test_deep_context_prefill_on_gb10_within_the_band(catalog, row):
 def test_long_prompt_ttft_on_gb10_matches_the_vllm_blog(catalog):
     """vLLM's DGX Spark blog: Nemotron-3-Super NVFP4, a 7,234-token prompt, TTFT ~3.85 s
     (data/ttft.csv, a check row, not fitted). Predicted 4.95 s: +29 %, inside GB10's band."""
-    m = next(x for x in calibrate.load_ttft_rows(DATA / "ttft.csv")
-             if x.row == 143 and x.use == "check")
-    case = calibrate.prepare_row(_row(calibrate.load_rows(DATA / "benchmarks.csv"), 143),
-                                 catalog)
+    m = next(
+        x for x in calibrate.load_ttft_rows(DATA / "ttft.csv") if x.row == 143 and x.use == "check"
+    )
+    case = calibrate.prepare_row(_row(calibrate.load_rows(DATA / "benchmarks.csv"), 143), catalog)
     assert isinstance(case, calibrate.Case)
     predicted = calibrate.predicted_ttft_s(case, catalog.calibration, m.prompt_tokens)
     fam, _ = catalog.calibration_for("gb10", "vllm")

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     import pytest
 
 TODAY = datetime.now(UTC).date()
-GX10_LIST = date(2026, 2, 17)        # catalog.yaml: asus-gx10-1tb list price date
-DAC_LIST = date(2026, 2, 15)         # catalog.yaml: dac-qsfp56-200g-0m5 list price date
+GX10_LIST = date(2026, 2, 17)  # catalog.yaml: asus-gx10-1tb list price date
+DAC_LIST = date(2026, 2, 15)  # catalog.yaml: dac-qsfp56-200g-0m5 list price date
 BOM = ["bom", "--platform", "asus-gx10-1tb", "--units", "2"]
 
 
@@ -31,12 +31,13 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
 
 def test_price_age_hand_counted() -> None:
     # 2026-02-17 -> 2026-12-02: 11 (Feb) + 31+30+31+30+31+31+30+31+30 (Mar-Nov) + 2 = 288
-    age = price_age([date(2026, 11, 1), None, date(2026, 2, 17)], today=date(2026, 12, 2),
-                    stale_days=30)
-    assert (age.oldest_price_date, age.price_age_days, age.stale) == (date(2026, 2, 17), 288,
-                                                                      True)
-    assert age.note().startswith("prices as of 2026-02-17 (288 days old) — older than 30 "
-                                 "days: refresh")
+    age = price_age(
+        [date(2026, 11, 1), None, date(2026, 2, 17)], today=date(2026, 12, 2), stale_days=30
+    )
+    assert (age.oldest_price_date, age.price_age_days, age.stale) == (date(2026, 2, 17), 288, True)
+    assert age.note().startswith(
+        "prices as of 2026-02-17 (288 days old) — older than 30 days: refresh"
+    )
     assert age.to_dict() == {"oldest_price_date": "2026-02-17", "price_age_days": 288}
 
 
@@ -60,18 +61,20 @@ def test_bom_carries_the_oldest_price(capsys: pytest.CaptureFixture[str]) -> Non
     assert d["price_age_days"] == (TODAY - DAC_LIST).days
     code, out = run(capsys, *BOM)
     last = out.rstrip().splitlines()[-1]
-    assert last.startswith(f"WARNING: prices as of {DAC_LIST.isoformat()} "
-                           f"({(TODAY - DAC_LIST).days} days old)")
+    assert last.startswith(
+        f"WARNING: prices as of {DAC_LIST.isoformat()} ({(TODAY - DAC_LIST).days} days old)"
+    )
 
 
-def test_one_manual_price_does_not_hide_the_old_rest(tmp_path: Path,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_one_manual_price_does_not_hide_the_old_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = tmp_path / "p.sqlite"
     PriceHistory(db).set_manual("asus-gx10-1tb", 299_900, "shop quote today")
     code, out = run(capsys, *BOM, "--json", "--live-prices", "--prices-db", str(db))
     d = json.loads(out)
     assert d["total_chf"] == 2 * 2999 + 73
-    assert d["oldest_price_date"] == DAC_LIST.isoformat()        # the cable is still old
+    assert d["oldest_price_date"] == DAC_LIST.isoformat()  # the cable is still old
     PriceHistory(db).set_manual("dac-qsfp56-200g-0m5", 7_500, "shop quote today")
     code, out = run(capsys, *BOM, "--live-prices", "--prices-db", str(db))
     assert code == 0
@@ -79,22 +82,52 @@ def test_one_manual_price_does_not_hide_the_old_rest(tmp_path: Path,
 
 
 def test_estimate_compare_and_plan_carry_it(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = run(capsys, "estimate", "--platform", "asus-gx10-1tb", "--units", "1",
-                    "--parallel", "tp", "--model", "openai/gpt-oss-120b", "--weights",
-                    "mxfp4", "--json")
+    code, out = run(
+        capsys,
+        "estimate",
+        "--platform",
+        "asus-gx10-1tb",
+        "--units",
+        "1",
+        "--parallel",
+        "tp",
+        "--model",
+        "openai/gpt-oss-120b",
+        "--weights",
+        "mxfp4",
+        "--json",
+    )
     d = json.loads(out)
-    assert (d["oldest_price_date"], d["price_age_days"]) == (GX10_LIST.isoformat(),
-                                                             (TODAY - GX10_LIST).days)
-    code, out = run(capsys, "compare", "--model", "openai/gpt-oss-120b", "--weights", "mxfp4",
-                    "--platforms", "asus-gx10-1tb", "--units", "1,2", "--format", "json")
+    assert (d["oldest_price_date"], d["price_age_days"]) == (
+        GX10_LIST.isoformat(),
+        (TODAY - GX10_LIST).days,
+    )
+    code, out = run(
+        capsys,
+        "compare",
+        "--model",
+        "openai/gpt-oss-120b",
+        "--weights",
+        "mxfp4",
+        "--platforms",
+        "asus-gx10-1tb",
+        "--units",
+        "1,2",
+        "--format",
+        "json",
+    )
     assert code == 0
     rows = {r["units"]: r for r in json.loads(out)}
     assert rows[1]["oldest_price_date"] == GX10_LIST.isoformat()
     assert rows[2]["oldest_price_date"] == DAC_LIST.isoformat()
     assert rows[2]["price_age_days"] == (TODAY - DAC_LIST).days
-    code, out = run(capsys, "plan", "--requirements",
-                    str(Path(__file__).parents[1] / "data" / "requirements" /
-                        "guide_buyer.yaml"), "--json")
+    code, out = run(
+        capsys,
+        "plan",
+        "--requirements",
+        str(Path(__file__).parents[1] / "data" / "requirements" / "guide_buyer.yaml"),
+        "--json",
+    )
     assert code == 0
     d = json.loads(out)
     cands = d["recommended"]
@@ -104,8 +137,7 @@ def test_estimate_compare_and_plan_carry_it(capsys: pytest.CaptureFixture[str]) 
     assert d["price_age_days"] == (TODAY - date.fromisoformat(d["oldest_price_date"])).days
 
 
-def test_converted_prices_state_their_terms_in_the_bom(capsys: pytest.CaptureFixture[str]
-                                                       ) -> None:
+def test_converted_prices_state_their_terms_in_the_bom(capsys: pytest.CaptureFixture[str]) -> None:
     """The DAC's list price is FS.com DE EUR 79 converted at 0.93 CHF/EUR (catalog.yaml):
     the BOM line says so (JSON and Markdown); the CHF toppreise price carries no such note."""
     code, out = run(capsys, *BOM, "--json")
@@ -118,6 +150,9 @@ def test_converted_prices_state_their_terms_in_the_bom(capsys: pytest.CaptureFix
     assert lines["asus-gx10-1tb"]["price_note"] is None
     code, out = run(capsys, *BOM)
     assert code == 0
-    [md] = [ln for ln in out.splitlines()
-            if ln.startswith("- dac-qsfp56-200g-0m5: catalog price, 2026-02-15")]
+    [md] = [
+        ln
+        for ln in out.splitlines()
+        if ln.startswith("- dac-qsfp56-200g-0m5: catalog price, 2026-02-15")
+    ]
     assert "0.93 CHF/EUR" in md

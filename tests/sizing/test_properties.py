@@ -15,11 +15,15 @@ from sizing.scenario import Scenario, ScenarioError, resolve
 from sizing.throughput import decode_at, throughput
 
 CAT = default_catalog()
-COMBOS = [(p.id, e, q) for p in CAT.platforms for e in p.engines for q in p.quants
-          if q in CAT.engine(e).quants]
+COMBOS = [
+    (p.id, e, q)
+    for p in CAT.platforms
+    for e in p.engines
+    for q in p.quants
+    if q in CAT.engine(e).quants
+]
 MODELS = [m.id for m in CAT.models]
-SETTINGS = settings(max_examples=120, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -28,10 +32,17 @@ def scenarios(draw: st.DrawFn, *, parallel: str | None = None) -> Scenario:
     par = parallel or draw(st.sampled_from(CAT.engine(engine).parallel))
     units = draw(st.sampled_from([1, 2, 4, 8]))
     model = draw(st.sampled_from(MODELS))
-    return Scenario(platform, units, par, model, quant, engine=engine,
-                    kv_dtype=draw(st.sampled_from(["bf16", "fp8"])),
-                    context_tokens=draw(st.integers(1, 131072)),
-                    concurrency=draw(st.integers(1, 64)))
+    return Scenario(
+        platform,
+        units,
+        par,
+        model,
+        quant,
+        engine=engine,
+        kv_dtype=draw(st.sampled_from(["bf16", "fp8"])),
+        context_tokens=draw(st.integers(1, 131072)),
+        concurrency=draw(st.integers(1, 64)),
+    )
 
 
 def _resolve(s: Scenario):
@@ -52,10 +63,18 @@ def test_results_are_finite_and_non_negative(s):
     for value in (*vars(fit).values(), *vars(speed).values()):
         if isinstance(value, float):
             assert math.isfinite(value)
-    for value in (fit.usable_gib_per_unit, fit.weights_gib_per_unit, fit.kv_cache_gib_per_unit,
-                  fit.kv_capacity_tokens, fit.max_concurrency, fit.max_context_tokens,
-                  speed.decode_tok_s_per_request, speed.decode_tok_s_total,
-                  speed.prefill_tok_s, speed.ttft_s):
+    for value in (
+        fit.usable_gib_per_unit,
+        fit.weights_gib_per_unit,
+        fit.kv_cache_gib_per_unit,
+        fit.kv_capacity_tokens,
+        fit.max_concurrency,
+        fit.max_context_tokens,
+        speed.decode_tok_s_per_request,
+        speed.decode_tok_s_total,
+        speed.prefill_tok_s,
+        speed.ttft_s,
+    ):
         assert value >= 0
 
 
@@ -105,8 +124,13 @@ def test_fits_is_monotone_in_context_and_concurrency(s, shrink_ctx, shrink_conc)
     if r is None:
         return
     fits = memory_fit(r, CAT).fits
-    smaller = _resolve(replace(s, context_tokens=max(1, s.context_tokens // shrink_ctx),
-                               concurrency=max(1, s.concurrency // shrink_conc)))
+    smaller = _resolve(
+        replace(
+            s,
+            context_tokens=max(1, s.context_tokens // shrink_ctx),
+            concurrency=max(1, s.concurrency // shrink_conc),
+        )
+    )
     if smaller is not None and fits:
         assert memory_fit(smaller, CAT).fits
     if smaller is not None and not memory_fit(smaller, CAT).fits:
@@ -117,26 +141,77 @@ def test_fits_is_monotone_in_context_and_concurrency(s, shrink_ctx, shrink_conc)
 # 121.69 GiB, x 0.85 for vLLM = 103.4 GiB; an RTX 3090 24 GB): (platform, units,
 # parallel, model, weights, context, streams, fits, why)
 HAND_FITS = [
-    ("asus-gx10-1tb", 1, "tp", "meta-llama/Llama-3.3-70B-Instruct", "bf16", 4096, 1, False,
-     "70.55e9 x 2 B = 131.4 GiB > 103.4 GiB"),
-    ("asus-gx10-1tb", 2, "tp", "meta-llama/Llama-3.3-70B-Instruct", "bf16", 32768, 1, True,
-     "65.7 GiB + 2.5 + 32768 x 160 KiB = 5 GiB per unit < 103.4"),
-    ("asus-gx10-1tb", 2, "tp", "meta-llama/Llama-3.3-70B-Instruct", "bf16", 131072, 4, False,
-     "KV 4 x 131072 x 160 KiB = 80 GiB per unit > the 35.2 left"),
-    ("asus-gx10-1tb", 1, "tp", "openai/gpt-oss-120b", "mxfp4", 131072, 1, True,
-     "60.8 GiB checkpoint + 2.5 + 131072 x 36 KiB = 4.5 GiB < 103.4"),
-    ("rtx-3090", 1, "tp", "openai/gpt-oss-120b", "mxfp4", 4096, 1, False,
-     "60.8 GiB > 24 GB"),
-    ("rtx-3090", 1, "tp", "openai/gpt-oss-20b", "mxfp4", 32768, 1, True,
-     "12.8 GiB checkpoint + KV 24 layers / 2 x 2 x 8 x 64 x 2 B x 32768 = 0.75 GiB < ~22"),
+    (
+        "asus-gx10-1tb",
+        1,
+        "tp",
+        "meta-llama/Llama-3.3-70B-Instruct",
+        "bf16",
+        4096,
+        1,
+        False,
+        "70.55e9 x 2 B = 131.4 GiB > 103.4 GiB",
+    ),
+    (
+        "asus-gx10-1tb",
+        2,
+        "tp",
+        "meta-llama/Llama-3.3-70B-Instruct",
+        "bf16",
+        32768,
+        1,
+        True,
+        "65.7 GiB + 2.5 + 32768 x 160 KiB = 5 GiB per unit < 103.4",
+    ),
+    (
+        "asus-gx10-1tb",
+        2,
+        "tp",
+        "meta-llama/Llama-3.3-70B-Instruct",
+        "bf16",
+        131072,
+        4,
+        False,
+        "KV 4 x 131072 x 160 KiB = 80 GiB per unit > the 35.2 left",
+    ),
+    (
+        "asus-gx10-1tb",
+        1,
+        "tp",
+        "openai/gpt-oss-120b",
+        "mxfp4",
+        131072,
+        1,
+        True,
+        "60.8 GiB checkpoint + 2.5 + 131072 x 36 KiB = 4.5 GiB < 103.4",
+    ),
+    ("rtx-3090", 1, "tp", "openai/gpt-oss-120b", "mxfp4", 4096, 1, False, "60.8 GiB > 24 GB"),
+    (
+        "rtx-3090",
+        1,
+        "tp",
+        "openai/gpt-oss-20b",
+        "mxfp4",
+        32768,
+        1,
+        True,
+        "12.8 GiB checkpoint + KV 24 layers / 2 x 2 x 8 x 64 x 2 B x 32768 = 0.75 GiB < ~22",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("platform", "units", "parallel", "model", "weights", "context",
-                          "streams", "fits", "why"), HAND_FITS,
-                         ids=[f"{h[3]}-{h[0]}x{h[1]}-{h[5]}x{h[6]}" for h in HAND_FITS])
-def test_fits_matches_hand_computed_cases(platform, units, parallel, model, weights,
-                                          context, streams, fits, why):
-    r = resolve(Scenario(platform, units, parallel, model, weights, context_tokens=context,
-                         concurrency=streams), CAT)
+@pytest.mark.parametrize(
+    ("platform", "units", "parallel", "model", "weights", "context", "streams", "fits", "why"),
+    HAND_FITS,
+    ids=[f"{h[3]}-{h[0]}x{h[1]}-{h[5]}x{h[6]}" for h in HAND_FITS],
+)
+def test_fits_matches_hand_computed_cases(
+    platform, units, parallel, model, weights, context, streams, fits, why
+):
+    r = resolve(
+        Scenario(
+            platform, units, parallel, model, weights, context_tokens=context, concurrency=streams
+        ),
+        CAT,
+    )
     assert memory_fit(r, CAT).fits is fits, why

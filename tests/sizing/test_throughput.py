@@ -21,8 +21,11 @@ GX10 = "asus-gx10-1tb"
 def test_gpt_oss_120b_on_one_gb10(catalog):
     """llama.cpp 59.0 (benches/dgx-spark.md); vLLM with the --mxfp4-layers recipe 59.0-59.5
     (rows 18, 41); vLLM on the plain checkpoint 33-34 (stock playbook image, row 44)."""
-    for engine, weights, low, high in (("llamacpp", "mxfp4", 53, 62),
-                                       ("vllm", "mxfp4_all", 54, 63), ("vllm", "mxfp4", 29, 38)):
+    for engine, weights, low, high in (
+        ("llamacpp", "mxfp4", 53, 62),
+        ("vllm", "mxfp4_all", 54, 63),
+        ("vllm", "mxfp4", 29, 38),
+    ):
         _, _, t = run(catalog, GX10, 1, "tp", GPT, weights, engine=engine)
         assert low <= t.decode_tok_s_per_request <= high, (engine, weights)
 
@@ -35,13 +38,14 @@ def test_gpt_oss_120b_tp2_is_well_under_2x(catalog):
     # 2.7 us step + a base solved from the 4-Spark in-engine figure), no longer a flat 55 us
     assert 69 <= two.decode_tok_s_per_request <= 84
     assert 1.2 <= two.decode_tok_s_per_request / one.decode_tok_s_per_request <= 1.45
-    assert two.allreduce_ms_per_step > 3.0       # 73 all-reduces x ~46 us: the missing 0.6x
+    assert two.allreduce_ms_per_step > 3.0  # 73 all-reduces x ~46 us: the missing 0.6x
 
 
 def test_dense_70b_on_gb10_is_single_digit(catalog):
     for weights, engine in (("fp8", "vllm"), ("q4_k_m", "llamacpp"), ("int4", "vllm")):
-        _, fit, t = run(catalog, GX10, 1, "tp", "meta-llama/Llama-3.3-70B-Instruct", weights,
-                        engine=engine)
+        _, fit, t = run(
+            catalog, GX10, 1, "tp", "meta-llama/Llama-3.3-70B-Instruct", weights, engine=engine
+        )
         assert fit.fits
         assert 1.5 <= t.decode_tok_s_per_request < 10, weights
 
@@ -61,10 +65,26 @@ def test_layer_split_does_not_speed_a_single_stream(catalog):
     _, _, pp2 = run(catalog, GX10, 2, "pp", GPT, "mxfp4", engine="llamacpp")
     assert pp2.decode_tok_s_per_request <= one.decode_tok_s_per_request
     # measured: 3090 layer split 2 -> 4 GPUs 16.57 -> 17.07 tok/s (flat)
-    _, _, two = run(catalog, "rtx-3090", 2, "pp", "meta-llama/Llama-3.3-70B-Instruct",
-                    "q4_k_m", engine="llamacpp", context=256)
-    _, _, four = run(catalog, "rtx-3090", 4, "pp", "meta-llama/Llama-3.3-70B-Instruct",
-                     "q4_k_m", engine="llamacpp", context=256)
+    _, _, two = run(
+        catalog,
+        "rtx-3090",
+        2,
+        "pp",
+        "meta-llama/Llama-3.3-70B-Instruct",
+        "q4_k_m",
+        engine="llamacpp",
+        context=256,
+    )
+    _, _, four = run(
+        catalog,
+        "rtx-3090",
+        4,
+        "pp",
+        "meta-llama/Llama-3.3-70B-Instruct",
+        "q4_k_m",
+        engine="llamacpp",
+        context=256,
+    )
     assert abs(four.decode_tok_s_per_request / two.decode_tok_s_per_request - 1) < 0.1
 
 
@@ -89,8 +109,7 @@ def test_replicas_beat_tp_in_aggregate_at_high_concurrency(catalog):
     assert rep.decode_tok_s_total > tp.decode_tok_s_total
     # ...while TP wins the single stream.
     _, _, tp1 = run(catalog, GX10, 2, "tp", "meta-llama/Llama-3.1-8B", "fp8", engine="vllm")
-    _, _, rep1 = run(catalog, GX10, 2, "replicas", "meta-llama/Llama-3.1-8B", "fp8",
-                     engine="vllm")
+    _, _, rep1 = run(catalog, GX10, 2, "replicas", "meta-llama/Llama-3.1-8B", "fp8", engine="vllm")
     assert tp1.decode_tok_s_per_request > rep1.decode_tok_s_per_request
 
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
-TIMEOUT_S = 60.0          # AppTest's default of 3 s is too short for a cold 2-core machine
+TIMEOUT_S = 60.0  # AppTest's default of 3 s is too short for a cold 2-core machine
 
 
 @pytest.fixture(autouse=True)

@@ -32,8 +32,11 @@ def test_build_page_bom_is_orderable_and_offers_the_caveated_alternative(app):
     assert not [e.value for e in at.error]
     (bom,) = [df for df in _tables_with(at, "Qty") if "Specification" in df.columns]
     parts = bom[bom["Item"] != "TOTAL"]
-    assert list(parts["Item"]) == ["asus-gx10-1tb", "mikrotik-crs812-ddq",
-                                   "breakout-qsfpdd-2x200g-1m5"]
+    assert list(parts["Item"]) == [
+        "asus-gx10-1tb",
+        "mikrotik-crs812-ddq",
+        "breakout-qsfpdd-2x200g-1m5",
+    ]
     assert parts["Order / compare"].str.startswith("https://www.toppreise.ch/").all()
     assert list(parts["MPN"].fillna("-")) == ["90MS0371-M00030", "CRS812-8DS-2DQ-2DDQ-RM", "-"]
     assert parts["Price date"].str.match(r"\d{4}-\d\d-\d\d").all()
@@ -58,11 +61,17 @@ def test_build_page_upgrade_shopping_list_names_the_unused_switch(app):
     assert metrics["Cost now"] == "CHF 11'236"
     assert metrics["Owned 4-unit build (today's prices)"] == "CHF 11'174"
     assert metrics["Total spent"] == "CHF 22'410"
-    lists = [df for df in _tables_with(at, "Order / compare") if "Specification" not in
-             df.columns and "Instead of" not in df.columns]
+    lists = [
+        df
+        for df in _tables_with(at, "Order / compare")
+        if "Specification" not in df.columns and "Instead of" not in df.columns
+    ]
     buy, unused = lists
     assert dict(zip(buy["Item"], buy["Qty"], strict=True)) == {
-        "asus-gx10-1tb": 4, "mikrotik-crs804-4ddq": 1, "breakout-qsfpdd-2x200g-1m5": 2}
+        "asus-gx10-1tb": 4,
+        "mikrotik-crs804-4ddq": 1,
+        "breakout-qsfpdd-2x200g-1m5": 2,
+    }
     assert list(unused["Item"]) == ["mikrotik-crs812-ddq"]
     assert buy["Order / compare"].str.startswith("https://www.toppreise.ch/").all()
 
@@ -72,15 +81,27 @@ def test_build_page_mac_cluster_is_complete(app):
     assert not at.exception
     (bom,) = [df for df in _tables_with(at, "Qty") if "Specification" in df.columns]
     items = dict(zip(bom["Item"], bom["Qty"], strict=True))
-    assert items["thunderbolt5-apple-pro-1m"] == 3                   # full mesh of 3
+    assert items["thunderbolt5-apple-pro-1m"] == 3  # full mesh of 3
     assert not [w.value for w in at.warning if "incomplete" in w.value.lower()]
 
 
 def _hostile_line() -> BomLine:
-    return BomLine("x", "=HYPERLINK(\"http://evil\")", "spec", 1, 10.0, 10.0, "src",
-                   datetime.date(2026, 1, 1), "manual", None, part_number="+1-2",
-                   link="https://www.toppreise.ch/produktsuche?q=%3D1", link_kind="search",
-                   caveat="@SUM(A1) | pipe")
+    return BomLine(
+        "x",
+        '=HYPERLINK("http://evil")',
+        "spec",
+        1,
+        10.0,
+        10.0,
+        "src",
+        datetime.date(2026, 1, 1),
+        "manual",
+        None,
+        part_number="+1-2",
+        link="https://www.toppreise.ch/produktsuche?q=%3D1",
+        link_kind="search",
+        caveat="@SUM(A1) | pipe",
+    )
 
 
 def test_shopping_exports_are_formula_safe():
@@ -103,7 +124,6 @@ def test_shopping_exports_are_formula_safe():
 
 
 def test_alternatives_frame_is_empty_with_labels_when_nothing_is_passed_over():
-    frame = shopping.alternatives_frame(bill_of_materials(default_catalog(),
-                                                          "asus-gx10-1tb", 2))
+    frame = shopping.alternatives_frame(bill_of_materials(default_catalog(), "asus-gx10-1tb", 2))
     assert len(frame) == 0
     assert "Instead of" in frame.columns

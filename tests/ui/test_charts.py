@@ -13,16 +13,18 @@ from ui import charts, tables
 
 
 def frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "config": ["1 x a", "2 x a (tp)", "4 x a (tp)", "1 x b", "1 x c", "1 x d"],
-        "platform": ["a", "a", "a", "b", "c", "d"],
-        "family": ["gb10", "gb10", "gb10", "mac", "rtx", "rtx"],
-        "units": [1, 2, 4, 1, 1, 1],
-        "parallel": ["tp", "tp", "tp", "tp", "tp", None],
-        "fits": [True, True, True, True, False, True],
-        "price_chf": [2477.0, 5027.0, 11102.0, 3622.0, 930.0, math.nan],
-        "decode_tok_s_per_request": [44.0, 65.0, 101.0, 75.0, math.nan, 300.0],
-    })
+    return pd.DataFrame(
+        {
+            "config": ["1 x a", "2 x a (tp)", "4 x a (tp)", "1 x b", "1 x c", "1 x d"],
+            "platform": ["a", "a", "a", "b", "c", "d"],
+            "family": ["gb10", "gb10", "gb10", "mac", "rtx", "rtx"],
+            "units": [1, 2, 4, 1, 1, 1],
+            "parallel": ["tp", "tp", "tp", "tp", "tp", None],
+            "fits": [True, True, True, True, False, True],
+            "price_chf": [2477.0, 5027.0, 11102.0, 3622.0, 930.0, math.nan],
+            "decode_tok_s_per_request": [44.0, 65.0, 101.0, 75.0, math.nan, 300.0],
+        }
+    )
 
 
 def test_pareto_front_known_points():
@@ -39,21 +41,26 @@ def test_pareto_front_properties(pts):
     df = pd.DataFrame(pts, columns=["x", "y"])
     front = charts.pareto_front(df, "x", "y")
     fx = list(zip(front["x"], front["y"], strict=True))
-    for x, y in fx:          # nothing strictly dominates a frontier point
+    for x, y in fx:  # nothing strictly dominates a frontier point
         assert not any(a <= x and b >= y and (a < x or b > y) for a, b in pts)
-    for x, y in pts:         # every point is matched or dominated by the frontier
+    for x, y in pts:  # every point is matched or dominated by the frontier
         assert any(a <= x and b >= y for a, b in fx)
     assert list(front["x"]) == sorted(front["x"])
 
 
 def test_price_vs_speed():
-    fig = charts.price_vs_speed(frame(), y="decode_tok_s_per_request",
-                                y_label="Decode per stream (tok/s)", best_config="1 x a")
+    fig = charts.price_vs_speed(
+        frame(),
+        y="decode_tok_s_per_request",
+        y_label="Decode per stream (tok/s)",
+        best_config="1 x a",
+    )
     names = [t.name for t in fig.data]
     assert "Pareto frontier" in names
     assert "best option" in names
-    plotted = {c for t in fig.data if t.mode == "markers" and t.name != "best option"
-               for c in t.text}
+    plotted = {
+        c for t in fig.data if t.mode == "markers" and t.name != "best option" for c in t.text
+    }
     assert "1 x c" not in plotted
     assert "1 x d" not in plotted  # does not fit / no price
     assert fig.layout.xaxis.title.text == "Price (CHF)"
@@ -63,12 +70,16 @@ def test_price_vs_speed():
 
 
 def test_memory_bars_stack_to_the_totals():
-    df = pd.DataFrame({"config": ["1 x a", "2 x a (tp)"],
-                       "weights_gib_per_unit": [61.0, 31.0],
-                       "kv_required_gib_per_unit": [2.0, 1.0],
-                       "overhead_gib_per_unit": [2.5, 2.5],
-                       "free_gib_per_unit": [38.0, 69.0],
-                       "usable_gib_per_unit": [103.5, 103.5]})
+    df = pd.DataFrame(
+        {
+            "config": ["1 x a", "2 x a (tp)"],
+            "weights_gib_per_unit": [61.0, 31.0],
+            "kv_required_gib_per_unit": [2.0, 1.0],
+            "overhead_gib_per_unit": [2.5, 2.5],
+            "free_gib_per_unit": [38.0, 69.0],
+            "usable_gib_per_unit": [103.5, 103.5],
+        }
+    )
     fig = charts.memory_bars(df, tables.MEMORY_PARTS)
     bars = [t for t in fig.data if t.type == "bar"]
     assert [b.name for b in bars] == [name for _, name in tables.MEMORY_PARTS]
@@ -91,17 +102,25 @@ def test_ideal_scaling_starts_at_the_smallest_fitting_size():
 
 
 def test_scaling_chart():
-    fig = charts.scaling(frame()[frame()["platform"] == "a"], y="decode_tok_s_per_request",
-                         y_label="Decode per stream (tok/s)")
+    fig = charts.scaling(
+        frame()[frame()["platform"] == "a"],
+        y="decode_tok_s_per_request",
+        y_label="Decode per stream (tok/s)",
+    )
     ideal = next(t for t in fig.data if t.name.startswith("ideal"))
     assert list(ideal.y) == [44.0, 88.0, 176.0]
     assert fig.layout.xaxis.title.text == "Units"
 
 
 def test_fit_heatmap_marks_what_does_not_fit():
-    grid = pd.DataFrame({"model": ["m1", "m1", "m2", "m2"], "quant": ["bf16"] * 4,
-                         "units": [1, 2, 1, 2],
-                         "max_context_tokens": [0, 131072, 8192, math.nan]})
+    grid = pd.DataFrame(
+        {
+            "model": ["m1", "m1", "m2", "m2"],
+            "quant": ["bf16"] * 4,
+            "units": [1, 2, 1, 2],
+            "max_context_tokens": [0, 131072, 8192, math.nan],
+        }
+    )
     fig = charts.fit_heatmap(grid, min_context_tokens=32768)
     heat = fig.data[0]
     assert list(heat.x) == ["bf16 · 1u", "bf16 · 2u"]
@@ -112,36 +131,49 @@ def test_fit_heatmap_marks_what_does_not_fit():
 
 def test_fit_heatmap_legend_tells_no_fit_from_not_supported():
     """issue 15: white meant both "does not fit" and "not supported"."""
-    grid = pd.DataFrame({"model": ["m1", "m1", "m1"], "quant": ["bf16"] * 3,
-                         "units": [1, 2, 4], "max_context_tokens": [0, 131072, math.nan]})
+    grid = pd.DataFrame(
+        {
+            "model": ["m1", "m1", "m1"],
+            "quant": ["bf16"] * 3,
+            "units": [1, 2, 4],
+            "max_context_tokens": [0, 131072, math.nan],
+        }
+    )
     fig = charts.fit_heatmap(grid, min_context_tokens=32768)
     no_fit = next(t for t in fig.data if t.name == charts.FIT_STATES[1])
     unsupported = next(t for t in fig.data if t.name == charts.FIT_STATES[2])
-    assert [v == v for v in no_fit.z[0]] == [True, False, False]        # only the ✗ cell
-    assert [v == v for v in unsupported.z[0]] == [False, False, True]   # only the n/a cell
+    assert [v == v for v in no_fit.z[0]] == [True, False, False]  # only the ✗ cell
+    assert [v == v for v in unsupported.z[0]] == [False, False, True]  # only the n/a cell
     assert no_fit.colorscale[0][1] != unsupported.colorscale[0][1]
     legend = {t.name for t in fig.data if t.type == "scatter" and t.showlegend is not False}
     assert set(charts.FIT_STATES) <= legend
 
 
 def test_price_vs_speed_marks_incomplete_prices():
-    df = frame().assign(price_complete=[True, True, False, True, True, False],
-                        unpriced_parts=["", "", "Ethernet switch", "", "", "x"])
-    fig = charts.price_vs_speed(df, y="decode_tok_s_per_request", y_label="tok/s",
-                                floor_tok_s=10)
+    df = frame().assign(
+        price_complete=[True, True, False, True, True, False],
+        unpriced_parts=["", "", "Ethernet switch", "", "", "x"],
+    )
+    fig = charts.price_vs_speed(df, y="decode_tok_s_per_request", y_label="tok/s", floor_tok_s=10)
     gb10 = next(t for t in fig.data if t.name == "gb10")
     assert list(gb10.marker.symbol) == ["circle", "circle", "circle-open"]
     assert "Ethernet switch not priced" in gb10.customdata[2]
     assert gb10.customdata[0] == ""
     assert any(t.name == "open marker: price incomplete" for t in fig.data)
-    assert any(s.y0 == 10 for s in fig.layout.shapes)              # the speed floor
+    assert any(s.y0 == 10 for s in fig.layout.shapes)  # the speed floor
     bars = charts.memory_bars(df.assign(usable_gib_per_unit=100.0, w=1.0), [("w", "W")])
     assert list(bars.data[0].x)[2] == "4 x a (tp) (price incomplete)"
 
 
 def test_calibration_scatter_log_axes_with_identity_line():
-    rows = pd.DataFrame({"label": ["r1", "r2"], "family": ["gb10", "mac"],
-                         "measured_decode": [50.0, 20.0], "predicted_decode": [45.0, 24.0]})
+    rows = pd.DataFrame(
+        {
+            "label": ["r1", "r2"],
+            "family": ["gb10", "mac"],
+            "measured_decode": [50.0, 20.0],
+            "predicted_decode": [45.0, 24.0],
+        }
+    )
     fig = charts.calibration_scatter(rows, kind="decode")
     assert fig.layout.xaxis.type == "log"
     assert fig.layout.yaxis.type == "log"
@@ -150,13 +182,18 @@ def test_calibration_scatter_log_axes_with_identity_line():
 
 
 def test_price_history():
-    pts = pd.DataFrame({"when": pd.to_datetime(["2026-11-01", "2026-11-20"]),
-                        "chf": [2477.0, 2399.0], "kind": ["scraped", "manual"],
-                        "detail": ["", "quote"]})
+    pts = pd.DataFrame(
+        {
+            "when": pd.to_datetime(["2026-11-01", "2026-11-20"]),
+            "chf": [2477.0, 2399.0],
+            "kind": ["scraped", "manual"],
+            "detail": ["", "quote"],
+        }
+    )
     fig = charts.price_history(pts, list_price_chf=2477.0, title="GX10")
     assert {t.name for t in fig.data} == {"scraped", "manual"}
     assert fig.layout.yaxis.title.text == "Price (CHF)"
-    assert len(fig.layout.shapes) == 1                     # the list-price line
+    assert len(fig.layout.shapes) == 1  # the list-price line
 
 
 def test_price_vs_speed_has_nothing_to_plot_when_nothing_fits():
@@ -167,10 +204,14 @@ def test_price_vs_speed_has_nothing_to_plot_when_nothing_fits():
 
 def test_fit_heatmap_labels_are_readable_or_absent():
     def grid(quants: int, units: int) -> pd.DataFrame:
-        return pd.DataFrame([{"model": m, "quant": f"q{q}", "units": u,
-                              "max_context_tokens": 65536.0}
-                             for m in ("m1", "m2") for q in range(quants)
-                             for u in range(1, units + 1)])
+        return pd.DataFrame(
+            [
+                {"model": m, "quant": f"q{q}", "units": u, "max_context_tokens": 65536.0}
+                for m in ("m1", "m2")
+                for q in range(quants)
+                for u in range(1, units + 1)
+            ]
+        )
 
     small = charts.fit_heatmap(grid(6, 3), min_context_tokens=32768).data[0]
     assert small.texttemplate == "%{text}"
@@ -179,11 +220,11 @@ def test_fit_heatmap_labels_are_readable_or_absent():
     thirty = charts.fit_heatmap(grid(6, 5), min_context_tokens=32768)
     assert thirty.data[0].texttemplate == "%{text}"
     assert thirty.data[0].textfont.size >= 11
-    assert {t for r in thirty.data[0].text for t in r} == {"64"}    # k tokens, colour bar
+    assert {t for r in thirty.data[0].text for t in r} == {"64"}  # k tokens, colour bar
     assert "k tokens" in thirty.data[0].colorbar.title.text
-    assert thirty.layout.xaxis.tickangle == 0                   # horizontal column labels
+    assert thirty.layout.xaxis.tickangle == 0  # horizontal column labels
     assert list(thirty.layout.xaxis.ticktext[:2]) == ["<b>q0</b><br>1u", "<br>2u"]
     dense = charts.fit_heatmap(grid(8, 5), min_context_tokens=32768).data[0]
     assert len(dense.x) > charts.HEATMAP_MAX_TEXT_COLUMNS
-    assert dense.texttemplate == ""                 # no 7 px labels; hover keeps the value
+    assert dense.texttemplate == ""  # no 7 px labels; hover keeps the value
     assert "%{text}" in dense.hovertemplate

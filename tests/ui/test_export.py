@@ -16,13 +16,15 @@ from ui import export
 
 @pytest.fixture
 def frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "Configuration": ["1 x asus-gx10-1tb", "2 x asus-gx10-1tb (tp)"],
-        "Price (CHF)": [2477.0, 5027.0],
-        "Decode per stream (tok/s)": [43.64, None],
-        "Fits": [True, False],
-        "Notes": [["a", "b"], []],
-    })
+    return pd.DataFrame(
+        {
+            "Configuration": ["1 x asus-gx10-1tb", "2 x asus-gx10-1tb (tp)"],
+            "Price (CHF)": [2477.0, 5027.0],
+            "Decode per stream (tok/s)": [43.64, None],
+            "Fits": [True, False],
+            "Notes": [["a", "b"], []],
+        }
+    )
 
 
 def test_csv_roundtrip(frame):
@@ -30,10 +32,10 @@ def test_csv_roundtrip(frame):
     back = pd.read_csv(io.BytesIO(data))
     assert list(back.columns) == list(frame.columns)
     assert len(back) == 2
-    assert back["Price (CHF)"].tolist() == [2477.0, 5027.0]      # raw numbers, not "CHF …"
+    assert back["Price (CHF)"].tolist() == [2477.0, 5027.0]  # raw numbers, not "CHF …"
     assert pd.isna(back.loc[1, "Decode per stream (tok/s)"])
     assert back.loc[0, "Notes"] == "a; b"
-    assert not data.startswith(b"\xef\xbb\xbf")                  # no BOM, plain UTF-8
+    assert not data.startswith(b"\xef\xbb\xbf")  # no BOM, plain UTF-8
 
 
 def test_xlsx_one_sheet_per_table(frame):
@@ -50,7 +52,7 @@ def test_xlsx_one_sheet_per_table(frame):
     assert ws["E2"].value == "a; b"
     assert ws.freeze_panes == "A2"
     ws2 = wb["BOM-parts- 1"]
-    assert ws2["A2"].value == datetime(2026, 11, 23, 10, 0)      # UTC, naive
+    assert ws2["A2"].value == datetime(2026, 11, 23, 10, 0)  # UTC, naive
     assert ws2["C2"].value == 3
 
 
@@ -71,8 +73,9 @@ def test_sheet_names_are_valid_and_unique(names):
 
 
 def test_markdown_table(frame):
-    text = export.markdown_table(frame, {"Price (CHF)": "chf",
-                                         "Decode per stream (tok/s)": "float1"})
+    text = export.markdown_table(
+        frame, {"Price (CHF)": "chf", "Decode per stream (tok/s)": "float1"}
+    )
     lines = text.strip().splitlines()
     assert len(lines) == 2 + len(frame)
     assert lines[0].startswith("| Configuration | Price (CHF) |")
@@ -97,20 +100,29 @@ def test_markdown_document():
 
 
 def test_exports_round_to_the_displayed_precision():
-    df = pd.DataFrame({"Item": ["gx10", "TOTAL"],
-                       "Qty": pd.array([2, None], dtype="Int64").astype(float),
-                       "Line total (CHF)": [4953.999, 5027.4567],
-                       "Decode per stream (tok/s)": [43.61538461538461, None],
-                       "TTFT (s)": [210.98123, 0.351234],
-                       "Fits": [True, False]})
-    kinds = {"Qty": "int", "Line total (CHF)": "chf", "Decode per stream (tok/s)": "float1",
-             "TTFT (s)": "sig2", "Fits": "bool"}
+    df = pd.DataFrame(
+        {
+            "Item": ["gx10", "TOTAL"],
+            "Qty": pd.array([2, None], dtype="Int64").astype(float),
+            "Line total (CHF)": [4953.999, 5027.4567],
+            "Decode per stream (tok/s)": [43.61538461538461, None],
+            "TTFT (s)": [210.98123, 0.351234],
+            "Fits": [True, False],
+        }
+    )
+    kinds = {
+        "Qty": "int",
+        "Line total (CHF)": "chf",
+        "Decode per stream (tok/s)": "float1",
+        "TTFT (s)": "sig2",
+        "Fits": "bool",
+    }
     out = export.rounded(df, kinds)
-    assert df["Qty"].dtype.kind == "f"                  # the input is left alone
+    assert df["Qty"].dtype.kind == "f"  # the input is left alone
     text = export.csv_bytes(out).decode()
     assert text.splitlines() == [
         "Item,Qty,Line total (CHF),Decode per stream (tok/s),TTFT (s),Fits",
-        "gx10,2,4954.0,43.6,210.0,True",      # counts are integers, money keeps Rappen
+        "gx10,2,4954.0,43.6,210.0,True",  # counts are integers, money keeps Rappen
         "TOTAL,,5027.46,,0.35,False",
     ]
     wb = load_workbook(io.BytesIO(export.xlsx_bytes({"BOM": out})))

@@ -18,8 +18,13 @@ from ui.widgets import platform_label
 from .conftest import ROOT
 from .test_pages import errors, row, table
 
-DSV3 = {"model": "deepseek-ai/DeepSeek-V3", "weights": "q4_k_m", "ctx": "65536",
-        "streams": "4", "alt": "1"}
+DSV3 = {
+    "model": "deepseek-ai/DeepSeek-V3",
+    "weights": "q4_k_m",
+    "ctx": "65536",
+    "streams": "4",
+    "alt": "1",
+}
 FW = "framework-desktop-395-128gb"
 STRIX = {"family": "strix-halo", "platform": FW, "units": "1,4", "alt": "0"}
 
@@ -33,8 +38,10 @@ def test_default_headline_meets_the_floors_and_states_the_rule(app):
     assert not at.exception
     assert not errors(at)
     assert at.subheader[0].value == "Best option: 1 x asus-gx10-1tb"
-    assert ("Rule: cheapest configuration that fits and meets ≥10 tok/s per stream and "
-            "TTFT ≤ 60 s (central estimate") in caption_text(at).replace("\\", "")
+    assert (
+        "Rule: cheapest configuration that fits and meets ≥10 tok/s per stream and "
+        "TTFT ≤ 60 s (central estimate"
+    ) in caption_text(at).replace("\\", "")
     per_stream = next(m for m in at.metric if m.label == "Per stream (tok/s)").value
     ttft = next(m for m in at.metric if m.label == "TTFT (s)").value
     assert float(per_stream.split(" (")[0].strip("≈")) >= 10
@@ -76,8 +83,7 @@ def test_floors_are_editable_and_carried_in_the_link(app):
     assert at.query_params["min_tok_s"] == "0"
     assert at.query_params["max_ttft_s"] == "0"
     # no floors: the cheapest configuration that fits, below 10 tok/s (the issue's case)
-    loose = row(table(at, "compare_table"), at.subheader[0].value.removeprefix(
-        "Best option: "))
+    loose = row(table(at, "compare_table"), at.subheader[0].value.removeprefix("Best option: "))
     assert loose["Decode per stream (tok/s)"] < 10
     assert loose["Price (CHF)"] <= picked["Price (CHF)"]
 
@@ -101,24 +107,30 @@ def test_incomplete_prices_are_marked_in_the_compare_table_and_listed(app):
 
 def test_exports_carry_the_incomplete_mark():
     cat = default_catalog()
-    df = compare(Workload("openai/gpt-oss-120b", "mxfp4"), cat, platforms=[FW],
-                 units=[1, 4])
+    df = compare(Workload("openai/gpt-oss-120b", "mxfp4"), cat, platforms=[FW], units=[1, 4])
     ranked = tables.with_decision_columns(tables.rank(tables.add_labels(df), "cheapest"))
     shown = tables.display_frame(ranked, tables.compare_columns("tco_chf_3y"))
     csv = pd.read_csv(io.BytesIO(export.csv_bytes(shown)))
     four = csv[csv["Configuration"].str.startswith("4 x")].iloc[0]
     assert not four["Price complete"]
     assert "Ethernet switch" in four["Unpriced parts"]
-    md = export.markdown_table(shown, tables.kinds_by_label(tables.compare_columns(
-        "tco_chf_3y")))
+    md = export.markdown_table(shown, tables.kinds_by_label(tables.compare_columns("tco_chf_3y")))
     line = next(x for x in md.splitlines() if x.startswith("| 4 x"))
     assert "Ethernet switch" in line
 
 
 def test_plan_page_floors_and_closest(app):
-    at = app("plan", query={"req_model": "deepseek-ai/DeepSeek-V3", "req_weights": "q4_k_m",
-                            "req_streams": "4", "req_min": "1", "req_ctx": "65536",
-                            "budget": "60000"})
+    at = app(
+        "plan",
+        query={
+            "req_model": "deepseek-ai/DeepSeek-V3",
+            "req_weights": "q4_k_m",
+            "req_streams": "4",
+            "req_min": "1",
+            "req_ctx": "65536",
+            "budget": "60000",
+        },
+    )
     assert not at.exception
     assert at.session_state["w_min_tok_s"] == 10
     assert at.session_state["w_max_ttft_s"] == 60
@@ -145,8 +157,16 @@ def test_plan_page_floors_and_closest(app):
 
 
 def test_plan_page_marks_incomplete_recommendations(app):
-    at = app("plan", query={"req_families": "strix-halo", "req_units": "4", "req_min": "5",
-                            "max_ttft_s": "0", "budget": "20000"})
+    at = app(
+        "plan",
+        query={
+            "req_families": "strix-halo",
+            "req_units": "4",
+            "req_min": "5",
+            "max_ttft_s": "0",
+            "budget": "20000",
+        },
+    )
     assert not at.exception
     assert not errors(at)
     rec = table(at, "plan_rec")
@@ -171,16 +191,25 @@ def test_compare_is_also_served_at_slash_compare():
     """/compare must not open "Page not found": app.py registers a hidden page there that
     runs the Compare page (the default page itself is served at "/")."""
     tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
-    pages = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
-             and getattr(n.func, "attr", "") == "Page"]
-    compare_pages = {tuple((k.arg, ast.literal_eval(k.value)) for k in p.keywords
-                           if k.arg in ("url_path", "default", "visibility"))
-                     for p in pages if ast.literal_eval(p.args[0]) == "ui/pages/compare.py"}
+    pages = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "Page"
+    ]
+    compare_pages = {
+        tuple(
+            (k.arg, ast.literal_eval(k.value))
+            for k in p.keywords
+            if k.arg in ("url_path", "default", "visibility")
+        )
+        for p in pages
+        if ast.literal_eval(p.args[0]) == "ui/pages/compare.py"
+    }
     assert (("url_path", "compare"), ("visibility", "hidden")) in compare_pages
     assert any(("default", True) in p for p in compare_pages)
 
 
 def test_sidebar_platform_labels_fit():
     labels = platform_label(default_catalog(), {})
-    assert max(len(v) for v in labels.values()) <= 40     # ~380 px sidebar, 14 px font
+    assert max(len(v) for v in labels.values()) <= 40  # ~380 px sidebar, 14 px font
     assert labels["asus-gx10-1tb"] == "asus-gx10-1tb · no price"

@@ -17,8 +17,15 @@ LABEL = "Memory setting"
 # DeepSeek-V3 Q4_K_M needs ~384 GiB with 8k context (382.0 GiB of weights, hand-computed
 # in tests/sizing/test_memory_settings.py): above macOS's default 384 x 0.95 = 364.8 GiB,
 # below the raised 496 x 0.95 = 471.2 GiB
-QUERY = {"platform": MAC512, "model": "deepseek-ai/DeepSeek-V3", "weights": "q4_k_m",
-         "ctx": "8192", "units": "1", "alt": "0", "engine": "llamacpp"}
+QUERY = {
+    "platform": MAC512,
+    "model": "deepseek-ai/DeepSeek-V3",
+    "weights": "q4_k_m",
+    "ctx": "8192",
+    "units": "1",
+    "alt": "0",
+    "engine": "llamacpp",
+}
 
 
 def test_link_round_trip() -> None:
@@ -54,8 +61,10 @@ def test_selector_changes_the_fit_and_the_link(app) -> None:
     box = _selectbox(at, LABEL)
     assert box is not None
     assert box.value == "macos-default"
-    assert box.options == ["macOS default GPU limit (384 GiB, ~75 % of RAM)",
-                           "Raised GPU limit (496 GiB, 16 GiB left to macOS)"]
+    assert box.options == [
+        "macOS default GPU limit (384 GiB, ~75 % of RAM)",
+        "Raised GPU limit (496 GiB, 16 GiB left to macOS)",
+    ]
     row = _mac_row(at)
     assert not bool(row["Fits"])
     assert row[LABEL].startswith("macOS default")
@@ -84,8 +93,15 @@ def test_no_selector_where_memory_is_not_a_choice(app) -> None:
 
 
 def test_build_plans_with_the_setting_compare_chose(app) -> None:
-    query = {"platform": MAC512, "n": "1", "model": "deepseek-ai/DeepSeek-V3",
-             "weights": "q4_k_m", "ctx": "8192", "streams": "1", "sub_count": "0"}
+    query = {
+        "platform": MAC512,
+        "n": "1",
+        "model": "deepseek-ai/DeepSeek-V3",
+        "weights": "q4_k_m",
+        "ctx": "8192",
+        "streams": "1",
+        "sub_count": "0",
+    }
     at = app(page="build", query=query)
     assert not at.exception, at.exception
     assert _selectbox(at, LABEL).value == "macos-default"
@@ -97,9 +113,16 @@ def test_build_plans_with_the_setting_compare_chose(app) -> None:
 
 
 def test_plan_ranks_the_mac_only_with_the_raised_limit(app) -> None:
-    query = {"req_model": "deepseek-ai/DeepSeek-V3", "req_weights": "q4_k_m",
-             "req_min": "5", "req_ctx": "4096", "req_families": "mac-m3-ultra",
-             "req_units": "1", "budget": "20000", "req_sub_count": "0"}
+    query = {
+        "req_model": "deepseek-ai/DeepSeek-V3",
+        "req_weights": "q4_k_m",
+        "req_min": "5",
+        "req_ctx": "4096",
+        "req_families": "mac-m3-ultra",
+        "req_units": "1",
+        "budget": "20000",
+        "req_sub_count": "0",
+    }
 
     def recommended(at) -> list[str]:
         for df in at.dataframe:
@@ -124,9 +147,16 @@ def test_fit_page_uses_the_setting(app) -> None:
     def deepseek_v3(at) -> pd.Series:
         for df in at.dataframe:
             if "Fits at minimum context" in df.value.columns:
-                hits = df.value[df.value.apply(
-                    lambda r: any(str(v).startswith("deepseek-ai/DeepSeek-V3 ")
-                                  or str(v) == "deepseek-ai/DeepSeek-V3" for v in r), axis=1)]
+                hits = df.value[
+                    df.value.apply(
+                        lambda r: any(
+                            str(v).startswith("deepseek-ai/DeepSeek-V3 ")
+                            or str(v) == "deepseek-ai/DeepSeek-V3"
+                            for v in r
+                        ),
+                        axis=1,
+                    )
+                ]
                 assert len(hits) == 1, df.value.head()
                 return hits.iloc[0]
         raise AssertionError("no fit table")

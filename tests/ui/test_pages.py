@@ -33,11 +33,19 @@ def shown(markdown: str) -> str:
 
 
 # st.dataframe carries no key in AppTest: a table is found by a column only it has
-MARKER = {"compare_table": "TTFT (s)", "bom_table": "Qty", "plan_table": "Roles",
-          "upgrade_table": "To (units)", "plan_rec": "Rank",
-          "fit_table": "Fits at minimum context", "prices_table": "Last refresh",
-          "code_constants": "Comment", "cal_paths": "Kernel path",
-          "cal_families": "Fixed cost", "cal_engines": "Prefill factor"}
+MARKER = {
+    "compare_table": "TTFT (s)",
+    "bom_table": "Qty",
+    "plan_table": "Roles",
+    "upgrade_table": "To (units)",
+    "plan_rec": "Rank",
+    "fit_table": "Fits at minimum context",
+    "prices_table": "Last refresh",
+    "code_constants": "Comment",
+    "cal_paths": "Kernel path",
+    "cal_families": "Fixed cost",
+    "cal_engines": "Prefill factor",
+}
 
 
 def find_table(at, key: str) -> pd.DataFrame | None:
@@ -67,7 +75,7 @@ def test_every_page_renders_without_exception(app, page, prices_db):
     assert not errors(at)
     assert at.title[0].value.lower() == page
     assert not prices_db.exists(), "a page created the price DB on load"
-    if page != "prices":           # (the Prices page is another team's)
+    if page != "prices":  # (the Prices page is another team's)
         assert all(d.proto.placeholder == "–" for d in at.dataframe), "None shown"
 
 
@@ -130,8 +138,9 @@ def test_compare_headline_and_downloads(app):
 def test_unknown_values_show_a_dash_never_none(app):
     """Strix Halo and Mac cannot run fp8: their layout, engine, usable memory and max
     context are unknown -> "–" in the browser (the dataframe placeholder), still numeric."""
-    at = app(query={"model": "deepseek-ai/DeepSeek-V3", "weights": "fp8", "alt": "1",
-                    "units": "1,8"})
+    at = app(
+        query={"model": "deepseek-ai/DeepSeek-V3", "weights": "fp8", "alt": "1", "units": "1,8"}
+    )
     assert not at.exception
     df = table(at, "compare_table")
     assert all(d.proto.placeholder == "–" for d in at.dataframe)
@@ -140,7 +149,7 @@ def test_unknown_values_show_a_dash_never_none(app):
     assert pd.isna(strix["Engine"])
     assert math.isnan(strix["Usable memory (GiB)"])
     assert math.isnan(strix["Max context (tokens)"])
-    gx10 = row(df, "1 x asus-gx10-1tb")            # weights do not load: no context, not 0
+    gx10 = row(df, "1 x asus-gx10-1tb")  # weights do not load: no context, not 0
     assert not gx10["Fits"]
     assert math.isnan(gx10["Max context (tokens)"])
     assert gx10["Layout"] == "single"
@@ -155,17 +164,16 @@ def test_error_messages_keep_their_commas(app):
     at = app(query={"family": "strix-halo", "weights": "fp8", "alt": "0"})
     assert not at.exception
     message = shown(errors(at)[0])
-    assert "32'768 tokens" in message                       # numbers Swiss style
+    assert "32'768 tokens" in message  # numbers Swiss style
     assert "valid choices: bf16, q8_0" in message
     assert "bf16'" not in message
-    assert any("no price/speed trade-off" in i.value for i in at.info)   # no empty chart
+    assert any("no price/speed trade-off" in i.value for i in at.info)  # no empty chart
     assert not at.get("plotly_chart")
 
 
 def test_engine_auto_runs_the_quantization(app):
     """GB10 + q4_k_m (GGUF): vLLM cannot, llama.cpp can; auto picks llama.cpp."""
-    at = app(query={"model": "Qwen/Qwen3-30B-A3B", "weights": "q4_k_m", "alt": "0",
-                    "units": "1,2"})
+    at = app(query={"model": "Qwen/Qwen3-30B-A3B", "weights": "q4_k_m", "alt": "0", "units": "1,2"})
     assert not at.exception
     assert not errors(at)
     df = table(at, "compare_table")
@@ -188,8 +196,16 @@ def test_engine_auto_runs_the_quantization(app):
 def test_rough_figures_are_marked(app):
     """The RTX 5090 has no long-prompt measurements (borrowed calibration): TTFT is
     marked ≈."""
-    at = app(query={"family": "rtx-5090", "platform": "rtx-5090", "units": "1", "alt": "0",
-                    "model": "Qwen/Qwen3-30B-A3B", "weights": "q4_k_m"})
+    at = app(
+        query={
+            "family": "rtx-5090",
+            "platform": "rtx-5090",
+            "units": "1",
+            "alt": "0",
+            "model": "Qwen/Qwen3-30B-A3B",
+            "weights": "q4_k_m",
+        }
+    )
     assert not at.exception
     assert not errors(at)
     pro = row(table(at, "compare_table"), "1 x rtx-5090")
@@ -199,7 +215,7 @@ def test_rough_figures_are_marked(app):
     main, _, band = ttft.value.partition(" (")
     assert main.startswith("≈")
     assert len(main.strip("≈").replace(".", "")) <= 3
-    low, high = (float(x) for x in band.rstrip(")").split("-"))   # the likely range
+    low, high = (float(x) for x in band.rstrip(")").split("-"))  # the likely range
     assert low < float(main.strip("≈")) < high
     assert any("borrowed" in c.value for c in at.caption)
 
@@ -210,23 +226,40 @@ def other_warnings(at) -> list:
 
 
 def test_query_params_restore_state(app):
-    query = {"model": "Qwen/Qwen3-30B-A3B", "weights": "fp8", "kv": "fp8", "ctx": "16384",
-             "streams": "4", "family": "rtx-pro-6000", "platform": "rtx-pro-6000-ws",
-             "units": "1,2", "alt": "0", "rank": "fastest", "hours": "12"}
+    query = {
+        "model": "Qwen/Qwen3-30B-A3B",
+        "weights": "fp8",
+        "kv": "fp8",
+        "ctx": "16384",
+        "streams": "4",
+        "family": "rtx-pro-6000",
+        "platform": "rtx-pro-6000-ws",
+        "units": "1,2",
+        "alt": "0",
+        "rank": "fastest",
+        "hours": "12",
+    }
     at = app(query=query)
     assert not at.exception
     assert not other_warnings(at)
-    for key, value in [("w_model", "Qwen/Qwen3-30B-A3B"), ("w_weights", "fp8"),
-                       ("w_kv", "fp8"), ("w_family", "rtx-pro-6000"),
-                       ("w_platform", "rtx-pro-6000-ws"), ("w_rank", "fastest")]:
+    for key, value in [
+        ("w_model", "Qwen/Qwen3-30B-A3B"),
+        ("w_weights", "fp8"),
+        ("w_kv", "fp8"),
+        ("w_family", "rtx-pro-6000"),
+        ("w_platform", "rtx-pro-6000-ws"),
+        ("w_rank", "fastest"),
+    ]:
         assert at.session_state[key] == value
     assert at.session_state["w_ctx"] == 16384
     assert at.session_state["w_streams"] == 4
     assert at.session_state["w_units"] == [1, 2]
     assert at.session_state["w_hours"] == 12.0
     df = table(at, "compare_table")
-    assert {c.split(" (")[0] for c in df["Configuration"]} == {"1 x rtx-pro-6000-ws",
-                                                               "2 x rtx-pro-6000-ws"}
+    assert {c.split(" (")[0] for c in df["Configuration"]} == {
+        "1 x rtx-pro-6000-ws",
+        "2 x rtx-pro-6000-ws",
+    }
     # the URL is rewritten from the state: the same link again
     for key, value in query.items():
         assert at.query_params[key] == value
@@ -239,15 +272,23 @@ def test_variant_model_id_in_a_link_resolves(app):
 
 
 def test_garbage_query_params_warn_and_fall_back(app):
-    at = app(query={"model": "__import__('os').system('id')", "units": "1,abc",
-                    "ctx": "-5", "evil": "gASVAAAA", "alt": "maybe", "streams": "4"})
+    at = app(
+        query={
+            "model": "__import__('os').system('id')",
+            "units": "1,abc",
+            "ctx": "-5",
+            "evil": "gASVAAAA",
+            "alt": "maybe",
+            "streams": "4",
+        }
+    )
     assert not at.exception
     text = " ".join(w.value for w in at.warning)
     for fragment in ("'model'", "'units'", "'ctx'", "'evil'", "'alt'"):
         assert fragment in text
     assert at.session_state["w_model"] == "openai/gpt-oss-120b"
     assert at.session_state["w_ctx"] == 32768
-    assert at.session_state["w_streams"] == 4        # the valid parameter still applies
+    assert at.session_state["w_streams"] == 4  # the valid parameter still applies
     assert len(table(at, "compare_table"))
 
 
@@ -264,23 +305,34 @@ def test_invalid_config_json_upload_shows_an_error(app):
     at.run()
     assert not at.exception
     assert any("cannot be used" in e and "config.json" in e for e in errors(at))
-    at.file_uploader(key="w_upload").set_value(("config.json", b'{"hidden_size": 4096}',
-                                                "application/json"))
+    at.file_uploader(key="w_upload").set_value(
+        ("config.json", b'{"hidden_size": 4096}', "application/json")
+    )
     at.run()
     assert not at.exception
     assert any("missing key" in e or "config.json" in e for e in errors(at))
 
 
 def test_uploaded_config_json_is_sized(app):
-    config = {"architectures": ["LlamaForCausalLM"], "model_type": "llama",
-              "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
-              "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 128,
-              "vocab_size": 128256, "max_position_embeddings": 131072,
-              "torch_dtype": "bfloat16", "tie_word_embeddings": False,
-              "_name_or_path": "my-org/my-8b"}
+    config = {
+        "architectures": ["LlamaForCausalLM"],
+        "model_type": "llama",
+        "hidden_size": 4096,
+        "intermediate_size": 14336,
+        "num_hidden_layers": 32,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "head_dim": 128,
+        "vocab_size": 128256,
+        "max_position_embeddings": 131072,
+        "torch_dtype": "bfloat16",
+        "tie_word_embeddings": False,
+        "_name_or_path": "my-org/my-8b",
+    }
     at = app(query={"units": "1", "alt": "0", "weights": "bf16"})
-    at.file_uploader(key="w_upload").upload("config.json", json.dumps(config).encode(),
-                                            "application/json")
+    at.file_uploader(key="w_upload").upload(
+        "config.json", json.dumps(config).encode(), "application/json"
+    )
     at.run()
     assert not at.exception
     assert not errors(at)
@@ -290,8 +342,9 @@ def test_uploaded_config_json_is_sized(app):
     assert eight_b["Fits"]
     # an 8B dense bf16 model streams ~16 GB per token: much faster than gpt-oss-120b? no —
     # gpt-oss is a sparse MoE (5 B active): compare with the catalog's Llama 3.1 8B instead
-    at2 = app(query={"units": "1", "alt": "0", "weights": "bf16",
-                     "model": "meta-llama/Llama-3.1-8B"})
+    at2 = app(
+        query={"units": "1", "alt": "0", "weights": "bf16", "model": "meta-llama/Llama-3.1-8B"}
+    )
     ref = row(table(at2, "compare_table"), "1 x asus-gx10-1tb")
     assert eight_b[PER_STREAM] == pytest.approx(ref[PER_STREAM], rel=0.05)
 
@@ -337,8 +390,16 @@ def test_open_best_option_in_build(app):
 def test_open_in_build_carries_the_workload_exactly(app):
     """Build shows the speed Compare promised: same model, quantization, context and
     streams, and no sub-agents added (Build's default is 2 sub-agent streams)."""
-    at = app(query={"model": "deepseek-ai/DeepSeek-V3", "weights": "fp8", "units": "8",
-                    "alt": "0", "ctx": "16384", "streams": "2"})
+    at = app(
+        query={
+            "model": "deepseek-ai/DeepSeek-V3",
+            "weights": "fp8",
+            "units": "8",
+            "alt": "0",
+            "ctx": "16384",
+            "streams": "2",
+        }
+    )
     best = row(table(at, "compare_table"), "8 x asus-gx10-1tb (tp)")
     at.button(key="open_in_build").click().run()
     assert not at.exception
@@ -353,13 +414,16 @@ def test_open_in_build_carries_the_workload_exactly(app):
     assert plan["Layout"].iloc[0] == "tp"
     assert plan[PER_STREAM].iloc[0] == pytest.approx(best[PER_STREAM], rel=1e-9)
     assert plan["Decode total (tok/s)"].iloc[0] == pytest.approx(
-        best["Decode total (tok/s)"], rel=1e-9)
+        best["Decode total (tok/s)"], rel=1e-9
+    )
 
 
 # ----------------------------------------------------------------------------- plan
 def test_plan_recommends_and_explains(app):
-    at = app("plan", query={"req_min": "30", "budget": "12000", "req_sub_count": "2",
-                            "req_sub_min": "15"})
+    at = app(
+        "plan",
+        query={"req_min": "30", "budget": "12000", "req_sub_count": "2", "req_sub_min": "15"},
+    )
     assert not at.exception
     assert not errors(at)
     rec = table(at, "plan_rec")
@@ -394,12 +458,12 @@ def test_plan_invalid_requirements_show_a_message(app):
 
 # ----------------------------------------------------------------------------- fit
 def test_fit_grid_matches_the_model(app):
-    at = app("fit", query={"platform": "asus-gx10-1tb", "units": "1,2",
-                           "fit_quants": "bf16,mxfp4"})
+    at = app("fit", query={"platform": "asus-gx10-1tb", "units": "1,2", "fit_quants": "bf16,mxfp4"})
     assert not at.exception
     grid = table(at, "fit_table")
-    cell = grid[(grid["Model"] == "meta-llama/Llama-3.3-70B-Instruct")
-                & (grid["Quantization"] == "bf16")]
+    cell = grid[
+        (grid["Model"] == "meta-llama/Llama-3.3-70B-Instruct") & (grid["Quantization"] == "bf16")
+    ]
     by_units = dict(zip(cell["Units"], cell["Max context (tokens)"], strict=True))
     # ~131 GiB of weights do not load on one unit: no context at all, shown as "–"
     assert math.isnan(by_units[1])
@@ -455,10 +519,18 @@ class FakeFetcher:
         self.urls.append(url)
         gx10 = default_catalog().platform("asus-gx10-1tb").price.url
         ok = url == gx10
-        return FetchResult(url=url, outcome="ok" if ok else "blocked",
-                           status=200 if ok else 403, content=self.page if ok else b"",
-                           final_url=url, from_cache=False, fetched_at=datetime.now(UTC),
-                           elapsed_s=0.0, retries=0, detail="" if ok else "test block")
+        return FetchResult(
+            url=url,
+            outcome="ok" if ok else "blocked",
+            status=200 if ok else 403,
+            content=self.page if ok else b"",
+            final_url=url,
+            from_cache=False,
+            fetched_at=datetime.now(UTC),
+            elapsed_s=0.0,
+            retries=0,
+            detail="" if ok else "test block",
+        )
 
     def forget(self, url: str) -> None:
         pass
@@ -471,8 +543,8 @@ def test_refresh_runs_in_the_background_only_on_click(app, prices_db, monkeypatc
     fake = FakeFetcher()
     monkeypatch.setattr(services, "make_fetcher", lambda: fake)
     at = app("prices")
-    assert fake.urls == []                                  # nothing fetched on load
-    at.button[0].click().run()                              # "Refresh prices"
+    assert fake.urls == []  # nothing fetched on load
+    at.button[0].click().run()  # "Refresh prices"
     assert not at.exception
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -520,8 +592,10 @@ def test_assumptions_show_calibration_error(app):
     paths = table(at, "cal_paths")
     vllm = paths[paths["Engine"] == "vllm"].set_index("Kernel path")
     assert {"gb10/mxfp4_all", "gb10 (other formats)"} <= set(vllm.index)
-    assert vllm.loc["gb10/mxfp4_all", "Decode factor"] != vllm.loc[
-        "gb10 (other formats)", "Decode factor"]
+    assert (
+        vllm.loc["gb10/mxfp4_all", "Decode factor"]
+        != vllm.loc["gb10 (other formats)", "Decode factor"]
+    )
     # fixed cost per platform class: per decode step on the Macs, per layer elsewhere
     fams = table(at, "cal_families").set_index("Family")
     assert fams.loc["mac-m3-ultra", "Fixed cost"].endswith("µs per decode step")
@@ -550,12 +624,11 @@ def test_compare_transport_input_slows_a_gb10_pair(app):
     # issue 11 item 4: the transport is an input; over TCP sockets the 73 all-reduces of a
     # gpt-oss-120b step cost ~160 us each instead of ~45 us over RoCE (catalog transports);
     # left to choose, the page then picks two replicas (TP=2 falls below one unit's speed)
-    auto = app(query={"units": "2", "alt": "0", "weights": "mxfp4_all", "ctx": "1024",
-                      "transport": "tcp"})
-    assert list(table(auto, "compare_table")["Configuration"]) == [
-        "2 x asus-gx10-1tb (replicas)"]
-    query = {"units": "2", "alt": "0", "weights": "mxfp4_all", "ctx": "1024",
-             "parallel": "tp"}
+    auto = app(
+        query={"units": "2", "alt": "0", "weights": "mxfp4_all", "ctx": "1024", "transport": "tcp"}
+    )
+    assert list(table(auto, "compare_table")["Configuration"]) == ["2 x asus-gx10-1tb (replicas)"]
+    query = {"units": "2", "alt": "0", "weights": "mxfp4_all", "ctx": "1024", "parallel": "tp"}
     roce = row(table(app(query=query), "compare_table"), "2 x asus-gx10-1tb (tp)")
     at = app(query={**query, "transport": "tcp"})
     assert not at.exception

@@ -27,8 +27,7 @@ def test_old_catalog_prices_are_flagged(app, page: str) -> None:
     at = app(page)
     assert not at.exception
     [text] = age_warnings(at)
-    m = re.match(r"Prices as of (\d{4}-\d\d-\d\d) \((\d+) days old\) — older than 30 days",
-                 text)
+    m = re.match(r"Prices as of (\d{4}-\d\d-\d\d) \((\d+) days old\) — older than 30 days", text)
     assert m, text
     oldest = datetime.fromisoformat(m.group(1)).date()
     assert int(m.group(2)) == (TODAY - oldest).days > 30

@@ -23,8 +23,9 @@ def notices(at) -> list[str]:
 def test_without_history_the_page_says_catalog_prices(app) -> None:
     at = app(query={"units": "1", "alt": "0"})
     assert not at.exception, at.exception
-    assert any("Prices: catalog — catalog list prices (no price history at" in t
-               for t in notices(at)), notices(at)
+    assert any(
+        "Prices: catalog — catalog list prices (no price history at" in t for t in notices(at)
+    ), notices(at)
 
 
 def test_with_a_manual_price_the_page_says_effective(app, prices_db: Path) -> None:

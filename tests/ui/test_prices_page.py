@@ -99,7 +99,7 @@ def test_history_chart_of_a_single_point_has_a_date_axis(app, prices_db: Path) -
     assert axis["tickformat"] == "%Y-%m-%d"
     lo, hi = (datetime.fromisoformat(v) for v in axis["range"])
     assert timedelta(days=6) <= hi - lo <= timedelta(days=8)
-    assert axis["dtick"] == 86_400_000          # one tick per day, never sub-millisecond
+    assert axis["dtick"] == 86_400_000  # one tick per day, never sub-millisecond
     now = datetime.now(UTC).replace(tzinfo=None)
     assert lo < now < hi
 
@@ -113,23 +113,27 @@ def test_history_chart_over_months_keeps_its_span(app, prices_db: Path) -> None:
     axis = chart_spec(at)["layout"]["xaxis"]
     lo, hi = (datetime.fromisoformat(v) for v in axis["range"])
     assert timedelta(days=90) < hi - lo < timedelta(days=100)
-    assert axis.get("dtick") is None            # plotly picks the ticks
+    assert axis.get("dtick") is None  # plotly picks the ticks
 
 
 # ----------------------------------------------------------------------------- manual override
-@pytest.mark.parametrize(("text", "reason"), [
-    ("-5", "negative amounts are not prices"),
-    ("CHF -12.00", "negative amounts are not prices"),
-    ("USD 2999", "in USD, not CHF"),
-    ("EUR 4999", "in EUR, not CHF"),
-    ("1e3", "exponent notation"),
-    ("CHF 2'477.005", "more than two decimals"),
-    ("0", "zero is not a price"),
-    ("1500000", "over CHF 1'000'000"),
-    ("", "no amount given"),
-])
-def test_manual_override_refuses_with_the_reason(app, prices_db: Path, text: str,
-                                                 reason: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("-5", "negative amounts are not prices"),
+        ("CHF -12.00", "negative amounts are not prices"),
+        ("USD 2999", "in USD, not CHF"),
+        ("EUR 4999", "in EUR, not CHF"),
+        ("1e3", "exponent notation"),
+        ("CHF 2'477.005", "more than two decimals"),
+        ("0", "zero is not a price"),
+        ("1500000", "over CHF 1'000'000"),
+        ("", "no amount given"),
+    ],
+)
+def test_manual_override_refuses_with_the_reason(
+    app, prices_db: Path, text: str, reason: str
+) -> None:
     at = app("prices")
     at.selectbox(key="manual_item").set_value("asus-gx10-1tb")
     at.text_input(key="manual_price_text").set_value(text)
@@ -157,34 +161,44 @@ def check(at, item_id: str, url: str):
     return at.button(key=CHECK).click().run()
 
 
-def test_url_check_refuses_a_host_off_the_allowlist(app, prices_db: Path, server: Server,
-                                                    quick_fetchers: list[QuickFetcher],
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("LLM_PLANNER_URL_ALLOWLIST", raising=False)   # toppreise.ch only
+def test_url_check_refuses_a_host_off_the_allowlist(
+    app,
+    prices_db: Path,
+    server: Server,
+    quick_fetchers: list[QuickFetcher],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("LLM_PLANNER_URL_ALLOWLIST", raising=False)  # toppreise.ch only
     url = server.route("/gx10", Reply(200, PRODUCT_HTML))
     at = check(app("prices"), "asus-gx10-1tb", url)
     assert not at.exception
     messages = [shown(e.value) for e in at.error]
-    assert any("Not fetched" in m and "not on the allowlist (toppreise.ch)" in m
-               for m in messages), messages
+    assert any(
+        "Not fetched" in m and "not on the allowlist (toppreise.ch)" in m for m in messages
+    ), messages
     assert server.hits == []
     assert not prices_db.exists()
-    assert quick_fetchers == []                             # no fetcher even made
+    assert quick_fetchers == []  # no fetcher even made
 
 
 def test_url_check_of_an_allowed_host_is_validated_and_recorded(
-        app, prices_db: Path, server: Server, quick_fetchers: list[QuickFetcher],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    app,
+    prices_db: Path,
+    server: Server,
+    quick_fetchers: list[QuickFetcher],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("LLM_PLANNER_URL_ALLOWLIST", "toppreise.ch, 127.0.0.1")
     url = server.route("/shop/gx10", Reply(200, product_page(low="2399.00")))
     at = app("prices")
-    assert server.hits == []                                # nothing fetched on load
+    assert server.hits == []  # nothing fetched on load
     at = check(at, "asus-gx10-1tb", url)
     assert not at.exception
     assert not at.error
     success = [shown(s.value) for s in at.success]
-    assert any("asus-gx10-1tb: ok CHF 2'399.00" in s and "manual override" in s
-               for s in success), success
+    assert any("asus-gx10-1tb: ok CHF 2'399.00" in s and "manual override" in s for s in success), (
+        success
+    )
     assert server.count("/shop/gx10") == 1
     assert len(quick_fetchers) == 1
     assert quick_fetchers[0].closed
@@ -200,16 +214,21 @@ def test_url_check_of_an_allowed_host_is_validated_and_recorded(
 
 
 @pytest.mark.usefixtures("quick_fetchers")
-def test_url_check_shows_a_failed_validation(app, prices_db: Path, server: Server,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_url_check_shows_a_failed_validation(
+    app, prices_db: Path, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LLM_PLANNER_URL_ALLOWLIST", "127.0.0.1")
-    url = server.route("/gx10", Reply(200, PRODUCT_HTML))   # the 1 TB page for the 2 TB box
+    url = server.route("/gx10", Reply(200, PRODUCT_HTML))  # the 1 TB page for the 2 TB box
     at = check(app("prices"), "asus-gx10-2tb", url)
     assert not at.exception
     warnings = [shown(w.value) for w in at.warning]
     # the page's product id (p824149, the 1 TB box) is not the catalog page's (p824150)
-    assert any("asus-gx10-2tb: mismatch" in w and "page is toppreise product p824149, the "
-               "catalog's page for asus-gx10-2tb is p824150" in w for w in warnings), warnings
+    assert any(
+        "asus-gx10-2tb: mismatch" in w
+        and "page is toppreise product p824149, the catalog's page for asus-gx10-2tb is p824150"
+        in w
+        for w in warnings
+    ), warnings
     assert [a.outcome for a in PriceHistory(prices_db).attempts("asus-gx10-2tb")] == ["mismatch"]
 
 
@@ -226,10 +245,12 @@ def test_messages_show_user_input_literally(app) -> None:
 PAGES = ("compare", "build", "plan", "fit", "assumptions", "prices")
 
 
-@pytest.mark.parametrize("content", [b"not a database at all\n" * 100, b"SQLite format 3\x00"
-                                     + b"\x00" * 50])
+@pytest.mark.parametrize(
+    "content", [b"not a database at all\n" * 100, b"SQLite format 3\x00" + b"\x00" * 50]
+)
 def test_a_damaged_price_database_falls_back_to_catalog_prices_on_every_page(
-        app, prices_db: Path, content: bytes) -> None:
+    app, prices_db: Path, content: bytes
+) -> None:
     prices_db.parent.mkdir(parents=True, exist_ok=True)
     prices_db.write_bytes(content)
     for page in PAGES:
@@ -239,7 +260,7 @@ def test_a_damaged_price_database_falls_back_to_catalog_prices_on_every_page(
         said = [w for w in warnings if "catalog list prices" in w and str(prices_db) in w]
         assert len(said) == 1, (page, warnings)
         assert "\n" not in said[0]
-    assert prices_db.read_bytes() == content          # nothing written or replaced
+    assert prices_db.read_bytes() == content  # nothing written or replaced
 
 
 # ----------------------------------------------------------------------------- blocked
@@ -248,8 +269,12 @@ def test_a_blocked_refresh_shows_the_next_step_beside_the_button(app, prices_db:
     assert not any("Next step" in shown(w.value) for w in at.warning)
     prices_db.parent.mkdir(parents=True, exist_ok=True)
     PriceHistory(prices_db).append_attempt(
-        "asus-gx10-1tb", url="https://www.toppreise.ch/x-p824149", outcome="blocked",
-        http_status=403, detail="HTTP 403 (bot wall)")
+        "asus-gx10-1tb",
+        url="https://www.toppreise.ch/x-p824149",
+        outcome="blocked",
+        http_status=403,
+        detail="HTTP 403 (bot wall)",
+    )
     at = app("prices")
     assert not at.exception
     [note] = [shown(w.value) for w in at.warning if "Next step" in shown(w.value)]

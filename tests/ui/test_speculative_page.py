@@ -16,12 +16,11 @@ def _table(at):
 
 
 def test_selector_turns_mtp_on_and_changes_the_table(app):
-    query = {"model": "Qwen/Qwen3.6-27B", "weights": "fp8", "units": "1", "alt": "0",
-             "ctx": "4096"}
+    query = {"model": "Qwen/Qwen3.6-27B", "weights": "fp8", "units": "1", "alt": "0", "ctx": "4096"}
     at = app(query=query)
     assert not at.exception
     off = _table(at)
-    assert SPEC_COL not in off.columns            # off by default: no column
+    assert SPEC_COL not in off.columns  # off by default: no column
     at.selectbox(key=K("spec")).set_value("mtp").run()
     at.selectbox(key=K("content")).set_value("code").run()
     assert not at.exception
@@ -30,12 +29,21 @@ def test_selector_turns_mtp_on_and_changes_the_table(app):
     label = str(on[SPEC_COL].iloc[0])
     assert label.startswith("MTP k=3, code")
     assert on[PER_STREAM].iloc[0] > off[PER_STREAM].iloc[0]
-    assert at.query_params.get("spec") in ("mtp", ["mtp"])    # carried in the link
+    assert at.query_params.get("spec") in ("mtp", ["mtp"])  # carried in the link
 
 
 def test_link_restores_speculation_and_refuses_a_model_without_head(app):
-    at = app(query={"model": "openai/gpt-oss-120b", "weights": "mxfp4", "units": "1",
-                    "alt": "0", "spec": "mtp", "spec_k": "2", "content": "structured"})
+    at = app(
+        query={
+            "model": "openai/gpt-oss-120b",
+            "weights": "mxfp4",
+            "units": "1",
+            "alt": "0",
+            "spec": "mtp",
+            "spec_k": "2",
+            "content": "structured",
+        }
+    )
     assert not at.exception
     assert at.selectbox(key=K("spec")).value == "mtp"
     assert at.number_input(key=K("spec_k")).value == 2
@@ -45,9 +53,18 @@ def test_link_restores_speculation_and_refuses_a_model_without_head(app):
 
 
 def test_draft_model_with_the_users_rate(app):
-    at = app(query={"model": "Qwen/Qwen3-235B-A22B", "weights": "int4", "units": "2",
-                    "alt": "0", "ctx": "4096", "spec": "draft",
-                    "spec_draft": "Qwen/Qwen3-30B-A3B", "spec_accept": "0.7"})
+    at = app(
+        query={
+            "model": "Qwen/Qwen3-235B-A22B",
+            "weights": "int4",
+            "units": "2",
+            "alt": "0",
+            "ctx": "4096",
+            "spec": "draft",
+            "spec_draft": "Qwen/Qwen3-30B-A3B",
+            "spec_accept": "0.7",
+        }
+    )
     assert not at.exception
     assert not at.error
     assert at.selectbox(key=K("spec_draft")).value == "Qwen/Qwen3-30B-A3B"

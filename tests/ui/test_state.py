@@ -13,30 +13,52 @@ CAT = default_catalog()
 
 
 def test_valid_query():
-    values, warnings = state.parse_query({
-        "model": "openai/gpt-oss-120b", "weights": "mxfp4", "units": "8,1,2,2",
-        "ctx": "65536", "alt": "0", "hours": "7.5", "plan": "2m+1s"}, CAT)
+    values, warnings = state.parse_query(
+        {
+            "model": "openai/gpt-oss-120b",
+            "weights": "mxfp4",
+            "units": "8,1,2,2",
+            "ctx": "65536",
+            "alt": "0",
+            "hours": "7.5",
+            "plan": "2m+1s",
+        },
+        CAT,
+    )
     assert warnings == []
-    assert values == {"model": "openai/gpt-oss-120b", "weights": "mxfp4", "units": [1, 2, 8],
-                      "ctx": 65536, "alt": False, "hours": 7.5, "plan": "2m+1s"}
+    assert values == {
+        "model": "openai/gpt-oss-120b",
+        "weights": "mxfp4",
+        "units": [1, 2, 8],
+        "ctx": 65536,
+        "alt": False,
+        "hours": 7.5,
+        "plan": "2m+1s",
+    }
 
 
-@pytest.mark.parametrize(("key", "raw", "fragment"), [
-    ("units", "1,abc", "not a valid int"),
-    ("units", "0,2", "outside"),
-    ("units", ",".join(["1"] * 9), "more than 8"),
-    ("ctx", "-5", "outside"),
-    ("ctx", "1e9", "not a valid int"),
-    ("hours", "nan", "not a number"),
-    ("hours", "25", "outside"),
-    ("model", "__import__('os').system('id')", "unknown value"),
-    ("model", "gASVKAAAAAAAAACMCGJ1aWx0aW5zlIwEZXZhbJSTlIwGcHJpbnQoMSmUhZRSlC4=",
-     "unknown value"),
-    ("platform", "asus-gx10-1tb; rm -rf /", "unknown value"),
-    ("alt", "maybe", "yes/no"),
-    ("plan", "2x+1", "expected form"),
-    ("engine", "x" * 500, "too long"),
-])
+@pytest.mark.parametrize(
+    ("key", "raw", "fragment"),
+    [
+        ("units", "1,abc", "not a valid int"),
+        ("units", "0,2", "outside"),
+        ("units", ",".join(["1"] * 9), "more than 8"),
+        ("ctx", "-5", "outside"),
+        ("ctx", "1e9", "not a valid int"),
+        ("hours", "nan", "not a number"),
+        ("hours", "25", "outside"),
+        ("model", "__import__('os').system('id')", "unknown value"),
+        (
+            "model",
+            "gASVKAAAAAAAAACMCGJ1aWx0aW5zlIwEZXZhbJSTlIwGcHJpbnQoMSmUhZRSlC4=",
+            "unknown value",
+        ),
+        ("platform", "asus-gx10-1tb; rm -rf /", "unknown value"),
+        ("alt", "maybe", "yes/no"),
+        ("plan", "2x+1", "expected form"),
+        ("engine", "x" * 500, "too long"),
+    ],
+)
 def test_bad_values_are_ignored_with_a_warning(key, raw, fragment):
     values, warnings = state.parse_query({key: raw}, CAT)
     assert key not in values
@@ -52,15 +74,16 @@ def test_unknown_keys_are_reported():
 
 
 def test_ids_are_matched_case_insensitively_and_variants_resolve():
-    values, _ = state.parse_query({"model": "qwen/qwen3-coder-30b-a3b-instruct",
-                                   "platform": "ASUS-GX10-1TB"}, CAT)
-    assert values == {"model": "Qwen/Qwen3-30B-A3B", "platform": "asus-gx10-1tb",
-                      "family": "gb10"}
+    values, _ = state.parse_query(
+        {"model": "qwen/qwen3-coder-30b-a3b-instruct", "platform": "ASUS-GX10-1TB"}, CAT
+    )
+    assert values == {"model": "Qwen/Qwen3-30B-A3B", "platform": "asus-gx10-1tb", "family": "gb10"}
 
 
 def test_platform_sets_its_family():
-    values, warnings = state.parse_query({"platform": "mac-studio-m3-ultra-96gb",
-                                          "family": "gb10"}, CAT)
+    values, warnings = state.parse_query(
+        {"platform": "mac-studio-m3-ultra-96gb", "family": "gb10"}, CAT
+    )
     assert values["family"] == "mac-m3-ultra"
     assert not warnings
 
@@ -100,9 +123,9 @@ def test_parse_never_raises(text):
 
 
 def test_encode_query_skips_empty_values():
-    assert state.encode_query({"plan": "", "units": [1, 2], "alt": True},
-                              ["plan", "units", "alt", "model"]) == {"units": "1,2",
-                                                                    "alt": "1"}
+    assert state.encode_query(
+        {"plan": "", "units": [1, 2], "alt": True}, ["plan", "units", "alt", "model"]
+    ) == {"units": "1,2", "alt": "1"}
 
 
 def test_default_platform_is_the_cheapest_priced_of_the_family():

@@ -22,34 +22,56 @@ IMAGE = "![i](http://evil.example/i.png)"
 
 
 # ----------------------------------------------------------------------------- escaping
-@pytest.mark.parametrize(("text", "escaped"), [
-    (LINK, r"\[x\](http" + J + r"\://evil.example)"),
-    (IMAGE, r"!\[i\](http" + J + r"\://evil.example/i.png)"),
-    ("<img src=x onerror=alert(1)>", r"\<img src=x onerror=alert(1)>"),
-    ("see www.evil.example", "see www" + J + ".evil.example"),
-    ("mail a@evil.example", "mail a" + J + r"\@evil.example"),
-    (":red[big] :material/home: :smile:", r"\:red\[big\] \:material/home: \:smile:"),
-    ("# title\n- item\r\n> quote", r"\# title - item > quote"),
-    ("$x^2$ ~~gone~~ `code` *em* _em_ a|b", r"\$x^2\$ \~\~gone\~\~ \`code\` \*em\* \_em\_ a\|b"),
-    ("bidi \u202eevil\u202c and \x1b[31mred\x1b[0m", r"bidi evil and \[31mred\[0m"),
-])
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        (LINK, r"\[x\](http" + J + r"\://evil.example)"),
+        (IMAGE, r"!\[i\](http" + J + r"\://evil.example/i.png)"),
+        ("<img src=x onerror=alert(1)>", r"\<img src=x onerror=alert(1)>"),
+        ("see www.evil.example", "see www" + J + ".evil.example"),
+        ("mail a@evil.example", "mail a" + J + r"\@evil.example"),
+        (":red[big] :material/home: :smile:", r"\:red\[big\] \:material/home: \:smile:"),
+        ("# title\n- item\r\n> quote", r"\# title - item > quote"),
+        (
+            "$x^2$ ~~gone~~ `code` *em* _em_ a|b",
+            r"\$x^2\$ \~\~gone\~\~ \`code\` \*em\* \_em\_ a\|b",
+        ),
+        ("bidi \u202eevil\u202c and \x1b[31mred\x1b[0m", r"bidi evil and \[31mred\[0m"),
+    ],
+)
 def test_md_escape_leaves_no_markup(text, escaped):
     assert md_escape(text) == escaped
 
 
-@pytest.mark.parametrize(("value", "cell"), [
-    ('=HYPERLINK("http://evil.example","x")', '\'=HYPERLINK("http://evil.example","x")'),
-    ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
-    ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
-    ("asus-gx10-1tb", "asus-gx10-1tb"), ("", ""),
-    (-5, -5), (-2.5, -2.5), (0, 0), (True, True), (None, None),
-])
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ('=HYPERLINK("http://evil.example","x")', '\'=HYPERLINK("http://evil.example","x")'),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("asus-gx10-1tb", "asus-gx10-1tb"),
+        ("", ""),
+        (-5, -5),
+        (-2.5, -2.5),
+        (0, 0),
+        (True, True),
+        (None, None),
+    ],
+)
 def test_spreadsheet_cell_neutralises_formulas_and_keeps_numbers(value, cell):
     assert spreadsheet_cell(value) == cell
 
 
-EVIL = pd.DataFrame({"Platform": ['=HYPERLINK("http://evil.example","x")', "+cmd|x", "ok"],
-                     "Delta (CHF)": [-120, 35, 0], "Note": ["@A1", "-x", IMAGE]})
+EVIL = pd.DataFrame(
+    {
+        "Platform": ['=HYPERLINK("http://evil.example","x")', "+cmd|x", "ok"],
+        "Delta (CHF)": [-120, 35, 0],
+        "Note": ["@A1", "-x", IMAGE],
+    }
+)
 
 
 def test_csv_export_has_no_live_formula_and_numbers_stay_numbers():
@@ -71,7 +93,7 @@ def test_xlsx_export_stores_formula_text_as_text():
     assert ws["A3"].quotePrefix
     assert ws["B2"].value == -120
     assert ws["B2"].data_type == "n"  # a number stays a number
-    assert not ws["A4"].quotePrefix                           # plain text is left alone
+    assert not ws["A4"].quotePrefix  # plain text is left alone
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
 
 
@@ -97,8 +119,9 @@ def test_link_parameters_are_shown_as_text(app):
 
 def test_upload_over_the_cap_is_refused_before_reading(app):
     at = app()
-    at.file_uploader(key="w_upload").upload("config.json", b" " * (CONFIG_MAX_BYTES + 1),
-                                            "application/json")
+    at.file_uploader(key="w_upload").upload(
+        "config.json", b" " * (CONFIG_MAX_BYTES + 1), "application/json"
+    )
     at.run()
     assert not at.exception
     assert any("larger than the 16 MiB" in e.value for e in at.error)
@@ -111,13 +134,25 @@ def test_upload_cap_matches_streamlit_setting():
     assert config["server"]["maxUploadSize"] == CONFIG_MAX_BYTES // 2**20
 
 
-APP_CASES = {"zero-heads", "bool-layers", "hidden-1e400", "heads-huge-int", "non-utf8",
-             "deep-array", "deep-object", "nul-bytes", "list-quant-method", "layers-nan"}
+APP_CASES = {
+    "zero-heads",
+    "bool-layers",
+    "hidden-1e400",
+    "heads-huge-int",
+    "non-utf8",
+    "deep-array",
+    "deep-object",
+    "nul-bytes",
+    "list-quant-method",
+    "layers-nan",
+}
 
 
-@pytest.mark.parametrize("case", [c for c in config_cases()
-                                  if c.id.removeprefix("config-") in APP_CASES],
-                         ids=lambda c: c.id)
+@pytest.mark.parametrize(
+    "case",
+    [c for c in config_cases() if c.id.removeprefix("config-") in APP_CASES],
+    ids=lambda c: c.id,
+)
 def test_crafted_upload_shows_one_error_box(app, case):
     at = app()
     at.file_uploader(key="w_upload").upload("config.json", case.data, "application/json")

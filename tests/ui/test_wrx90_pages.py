@@ -10,9 +10,18 @@ WRX = "rtx-pro-6000-maxq-wrx90"
 
 
 def test_compare_lists_four_card_tp(app):
-    at = app(query={"model": "Qwen/Qwen3.5-397B-A17B", "weights": "nvfp4", "engine": "vllm",
-                    "ctx": "4096", "family": "rtx-pro-6000", "platform": WRX, "units": "4",
-                    "alt": "0"})
+    at = app(
+        query={
+            "model": "Qwen/Qwen3.5-397B-A17B",
+            "weights": "nvfp4",
+            "engine": "vllm",
+            "ctx": "4096",
+            "family": "rtx-pro-6000",
+            "platform": WRX,
+            "units": "4",
+            "alt": "0",
+        }
+    )
     assert not at.exception
     assert not errors(at)
     df = table(at, "compare_table")

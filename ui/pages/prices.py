@@ -48,9 +48,12 @@ def date_axis(fig: Any, when: pd.Series) -> go.Figure:
         lo, hi = mid - 3.5 * DAY, mid + 3.5 * DAY
     else:
         lo, hi = lo - span * 0.05, hi + span * 0.05
-    out.update_xaxes(type="date", range=[lo.isoformat(), hi.isoformat()],
-                     tickformat="%Y-%m-%d", dtick=DAY.total_seconds() * 1000
-                     if span < 14 * DAY else None)
+    out.update_xaxes(
+        type="date",
+        range=[lo.isoformat(), hi.isoformat()],
+        tickformat="%Y-%m-%d",
+        dtick=DAY.total_seconds() * 1000 if span < 14 * DAY else None,
+    )
     return out
 
 
@@ -67,8 +70,13 @@ def check_price_url(item: Any, url: str, allowed: tuple[str, ...]) -> None:
     fetcher = services.make_fetcher()
     try:
         with st.spinner("Fetching (robots.txt first; waits its turn for the host)…"):
-            result = check_url(item, url, history=PriceHistory(services.prices_db_path()),
-                               fetcher=fetcher, allowlist=allowed)
+            result = check_url(
+                item,
+                url,
+                history=PriceHistory(services.prices_db_path()),
+                fetcher=fetcher,
+                allowlist=allowed,
+            )
     except (ValueError, HistoryError) as exc:  # a malformed UA URL, an unusable database
         st.error(f"Not fetched: {plain(exc)}")
         return
@@ -78,15 +86,19 @@ def check_price_url(item: Any, url: str, allowed: tuple[str, ...]) -> None:
             close()
     text = result.line() + (f" — {result.detail}" if result.ok and result.detail else "")
     if result.ok and url != (item.price.url if item.price else None):
-        text += (". Recorded in the history; the effective price follows the catalog URL "
-                 "only, so set a manual override to use this price.")
+        text += (
+            ". Recorded in the history; the effective price follows the catalog URL "
+            "only, so set a manual override to use this price."
+        )
     st.session_state[CHECK_FLASH] = ("ok" if result.ok else "warn", plain(text))
     st.rerun()
 
 
 cat = widgets.page_start(
-    "Prices", "The price the planner uses for every item: newest of a good toppreise.ch "
-    "scrape and a manual override, else the dated catalog list price.")
+    "Prices",
+    "The price the planner uses for every item: newest of a good toppreise.ch "
+    "scrape and a manual override, else the dated catalog list price.",
+)
 state.seed(NAMES, cat)
 ss = st.session_state
 items = list(cat.priced_items())
@@ -100,10 +112,12 @@ if FLASH in ss:
 
 db_path = services.prices_db_path()
 if services.prices_problem():
-    pass                                  # said once at the top by widgets.page_start
+    pass  # said once at the top by widgets.page_start
 elif not db_path.exists():
-    st.info(f"No price history yet at `{db_path}`: showing the catalog list prices. "
-            "Refresh or set a manual price to start one.")
+    st.info(
+        f"No price history yet at `{db_path}`: showing the catalog list prices. "
+        "Refresh or set a manual price to start one."
+    )
 
 # ----------------------------------------------------------------------- refresh
 job = services.current_refresh()
@@ -111,21 +125,32 @@ running = job is not None and job.running
 st.subheader("Refresh")
 targets = sum(1 for i in items if i.price is not None and i.price.url)
 c1, c2 = st.columns([1, 3])
-if c1.button("Refresh prices", icon=":material/refresh:", disabled=running,
-             help=f"fetch the {targets} items with a toppreise.ch URL, politely (several "
-             "seconds between requests)"):
+if c1.button(
+    "Refresh prices",
+    icon=":material/refresh:",
+    disabled=running,
+    help=f"fetch the {targets} items with a toppreise.ch URL, politely (several "
+    "seconds between requests)",
+):
     job = services.start_refresh()
     running = True
-c2.caption(f"{targets} of {len(items)} items have a price URL. Requests are spaced by "
-           "several seconds and obey robots.txt; a blocked host stops the run for that host, "
-           "and so does one that cannot be reached.")
-blocked_now = sorted(i for i, p in services.shown_prices().items()
-                     if p.last_attempt_outcome == "blocked")
+c2.caption(
+    f"{targets} of {len(items)} items have a price URL. Requests are spaced by "
+    "several seconds and obey robots.txt; a blocked host stops the run for that host, "
+    "and so does one that cannot be reached."
+)
+blocked_now = sorted(
+    i for i, p in services.shown_prices().items() if p.last_attempt_outcome == "blocked"
+)
 if blocked_now:
     from pricing.refresh import blocked_next_step
 
-    c2.warning(f"The last refresh was blocked for {len(blocked_now)} item(s). "
-               + plain(blocked_next_step("toppreise.ch")) + ".", icon="🚧")
+    c2.warning(
+        f"The last refresh was blocked for {len(blocked_now)} item(s). "
+        + plain(blocked_next_step("toppreise.ch"))
+        + ".",
+        icon="🚧",
+    )
 
 
 @st.fragment(run_every=1.0 if running else None)
@@ -136,9 +161,11 @@ def refresh_progress() -> None:
         return
     snap = current.snapshot()
     total = max(1, snap["total"])
-    st.progress(snap["done"] / total,
-                text=f"{snap['done']} of {snap['total']} items"
-                + (" — running…" if snap["running"] else " — finished"))
+    st.progress(
+        snap["done"] / total,
+        text=f"{snap['done']} of {snap['total']} items"
+        + (" — running…" if snap["running"] else " — finished"),
+    )
     if snap["lines"]:
         st.code("\n".join(snap["lines"][-8:]), language=None)
     if snap["error"]:
@@ -157,35 +184,57 @@ refresh_progress()
 # ----------------------------------------------------------------------- saved pages
 IMPORTED = "_prices_imported"
 st.subheader("Import product pages saved from your browser")
-st.caption("toppreise.ch turns tools away, and this one never pretends to be a browser. Open "
-           "an item's toppreise.ch product page in your own browser, save it (File → Save "
-           "page as…, \"Webpage, HTML only\") and drop the files here. Each page is matched "
-           "to its item by toppreise product id or part number, checked like a refresh (CHF, "
-           "same product, plausible price) and recorded as a *saved page* dated the day you "
-           "saved it. Pages that do not match or do not pass are listed with the reason and "
-           "nothing is stored for them. Same as `python -m pricing import FILE.html …`.")
+st.caption(
+    "toppreise.ch turns tools away, and this one never pretends to be a browser. Open "
+    "an item's toppreise.ch product page in your own browser, save it (File → Save "
+    'page as…, "Webpage, HTML only") and drop the files here. Each page is matched '
+    "to its item by toppreise product id or part number, checked like a refresh (CHF, "
+    "same product, plausible price) and recorded as a *saved page* dated the day you "
+    "saved it. Pages that do not match or do not pass are listed with the reason and "
+    "nothing is stored for them. Same as `python -m pricing import FILE.html …`."
+)
 with st.form("import_saved", clear_on_submit=True):
-    uploads = st.file_uploader("Saved product pages (.html)", type=["html", "htm"],
-                               accept_multiple_files=True, key="saved_pages")
+    uploads = st.file_uploader(
+        "Saved product pages (.html)",
+        type=["html", "htm"],
+        accept_multiple_files=True,
+        key="saved_pages",
+    )
     saved_on = st.date_input("Saved on", value=today, max_value=today, key="saved_on")
     if st.form_submit_button("Import pages"):
         from pricing.saved import MAX_SAVED_PAGE_BYTES
 
         too_big = [f for f in uploads or [] if f.size > MAX_SAVED_PAGE_BYTES]
         pages = [(f.name, f.getvalue()) for f in uploads or [] if f not in too_big]
-        rows = [{"File": f.name, "Outcome": "invalid", "Item": "", "Price (CHF)": None,
-                 "Reason": f"{f.size:,} bytes; a saved product page is at most "
-                 f"{MAX_SAVED_PAGE_BYTES:,}"} for f in too_big]
+        rows = [
+            {
+                "File": f.name,
+                "Outcome": "invalid",
+                "Item": "",
+                "Price (CHF)": None,
+                "Reason": f"{f.size:,} bytes; a saved product page is at most "
+                f"{MAX_SAVED_PAGE_BYTES:,}",
+            }
+            for f in too_big
+        ]
         when = datetime.combine(saved_on, datetime.now(UTC).time(), UTC)
         try:
-            results = services.import_saved_pages(pages, min(when, datetime.now(UTC))) \
-                if pages else []
+            results = (
+                services.import_saved_pages(pages, min(when, datetime.now(UTC))) if pages else []
+            )
         except HistoryError as exc:
             st.error(f"Nothing imported: {plain(exc)}")
             results = []
-        rows += [{"File": r.name, "Outcome": r.outcome, "Item": r.item_id or "",
-                  "Price (CHF)": None if r.price_rappen is None else r.price_rappen / 100,
-                  "Reason": r.reason} for r in results]
+        rows += [
+            {
+                "File": r.name,
+                "Outcome": r.outcome,
+                "Item": r.item_id or "",
+                "Price (CHF)": None if r.price_rappen is None else r.price_rappen / 100,
+                "Reason": r.reason,
+            }
+            for r in results
+        ]
         if not uploads:
             st.warning("Choose one or more saved .html pages first.")
         ss[IMPORTED] = rows
@@ -193,7 +242,8 @@ if ss.get(IMPORTED):
     rows = ss[IMPORTED]
     imported = sum(r["Outcome"] == "imported" for r in rows)
     (st.success if imported == len(rows) else st.warning)(
-        f"Imported {imported} of {len(rows)} saved page(s).")
+        f"Imported {imported} of {len(rows)} saved page(s)."
+    )
     widgets.show_table(pd.DataFrame(rows), {"Price (CHF)": "chf2"}, key="imported_table")
 
 # ----------------------------------------------------------------------- table
@@ -209,15 +259,24 @@ m[2].metric("Last refresh attempt (UTC)", last.max() if len(last) else "never")
 st.subheader("Effective prices")
 kinds = {"Price (CHF)": "chf2", "Age (days)": "int", "Stale": "bool"}
 # numbers stay numeric (sortable); a missing price or age shows "–", not "None"
-widgets.show_table(df, {**kinds, "Link": "link"}, key="prices_table",
-                   helps={"Stale": f"older than {stale_days} days",
-                          "Kind": "scraped (toppreise.ch), manual (override) or catalog "
-                          "(dated list price)"})
+widgets.show_table(
+    df,
+    {**kinds, "Link": "link"},
+    key="prices_table",
+    helps={
+        "Stale": f"older than {stale_days} days",
+        "Kind": "scraped (toppreise.ch), manual (override) or catalog (dated list price)",
+    },
+)
 widgets.download_buttons(
-    "prices", {"Prices": df},
-    markdown=lambda: export.markdown_document("Effective prices", {
-        "Prices": export.markdown_table(df.drop(columns=["Link"]), kinds)}),
-    key="prices", kinds=kinds)
+    "prices",
+    {"Prices": df},
+    markdown=lambda: export.markdown_document(
+        "Effective prices", {"Prices": export.markdown_table(df.drop(columns=["Link"]), kinds)}
+    ),
+    key="prices",
+    kinds=kinds,
+)
 
 # ----------------------------------------------------------------------- history
 st.subheader("Price history")
@@ -231,24 +290,37 @@ priced = points.dropna(subset=["chf"])
 if priced.empty:
     st.info(f"No scraped or manual price recorded for {item.id} yet.")
 else:
-    chart = services.figure("price_history", priced,
-                            list_price_chf=item.price.chf if item.price else None,
-                            title=item.name)
+    chart = services.figure(
+        "price_history",
+        priced,
+        list_price_chf=item.price.chf if item.price else None,
+        title=item.name,
+    )
     st.plotly_chart(date_axis(chart, priced["when"]), key="chart_history")
 if len(points):
     with st.expander(f"Every attempt and override for {item.id} ({len(points)})"):
-        widgets.show_table(points.rename(columns={
-            "when": "When (UTC)", "chf": "Price (CHF)", "kind": "Kind", "outcome": "Outcome",
-            "detail": "Detail"}), {"Price (CHF)": "chf2"}, key="history_table")
+        widgets.show_table(
+            points.rename(
+                columns={
+                    "when": "When (UTC)",
+                    "chf": "Price (CHF)",
+                    "kind": "Kind",
+                    "outcome": "Outcome",
+                    "detail": "Detail",
+                }
+            ),
+            {"Price (CHF)": "chf2"},
+            key="history_table",
+        )
 
 # ----------------------------------------------------------------------- manual override
 st.subheader("Manual price override")
 with st.form("manual_price", clear_on_submit=True):
-    target = st.selectbox("Item", item_ids, key="manual_item",
-                          format_func=lambda i: f"{i} — {names[i]}")
+    target = st.selectbox(
+        "Item", item_ids, key="manual_item", format_func=lambda i: f"{i} — {names[i]}"
+    )
     text = st.text_input("Price (CHF)", placeholder="2'477.00", key="manual_price_text")
-    note = st.text_input("Note (where the price comes from)", key="manual_note",
-                         max_chars=200)
+    note = st.text_input("Note (where the price comes from)", key="manual_note", max_chars=200)
     if st.form_submit_button("Save override"):
         try:
             rappen = parse_chf_input(text)
@@ -260,26 +332,38 @@ with st.form("manual_price", clear_on_submit=True):
             except HistoryError as exc:
                 st.error(f"Not saved: {plain(exc)}")
             else:
-                ss[FLASH] = ("ok", f"{target}: manual price {fmt.chf_rappen(rappen)} saved "
-                             "(it wins until a newer good scrape).")
+                ss[FLASH] = (
+                    "ok",
+                    f"{target}: manual price {fmt.chf_rappen(rappen)} saved "
+                    "(it wins until a newer good scrape).",
+                )
                 st.rerun()
-st.caption("Overrides are appended to the history (nothing is ever deleted) and win until "
-           "a newer good scrape.")
+st.caption(
+    "Overrides are appended to the history (nothing is ever deleted) and win until "
+    "a newer good scrape."
+)
 
 # ----------------------------------------------------------------------- URL check
 st.subheader("Check a price from a product URL")
 allowed = url_allowlist()
-st.caption(f"Fetched once, politely (robots.txt, several seconds between requests to one "
-           f"host, 12 h cache), and only from {', '.join(allowed)} and subdomains "
-           "(`LLM_PLANNER_URL_ALLOWLIST` sets the list). The page is checked like a refresh "
-           "(CHF, part number, plausible price) and the attempt is added to the history.")
+st.caption(
+    f"Fetched once, politely (robots.txt, several seconds between requests to one "
+    f"host, 12 h cache), and only from {', '.join(allowed)} and subdomains "
+    "(`LLM_PLANNER_URL_ALLOWLIST` sets the list). The page is checked like a refresh "
+    "(CHF, part number, plausible price) and the attempt is added to the history."
+)
 if CHECK_FLASH in ss:
     kind, message = ss.pop(CHECK_FLASH)
     {"ok": st.success, "warn": st.warning}.get(kind, st.error)(message)
 with st.form("check_url"):
-    check_id = st.selectbox("Item", item_ids, key="check_item",
-                            format_func=lambda i: f"{i} — {names[i]}")
-    url = st.text_input("Product URL", key="check_url_text", max_chars=500,
-                        placeholder="https://www.toppreise.ch/preisvergleich/…")
+    check_id = st.selectbox(
+        "Item", item_ids, key="check_item", format_func=lambda i: f"{i} — {names[i]}"
+    )
+    url = st.text_input(
+        "Product URL",
+        key="check_url_text",
+        max_chars=500,
+        placeholder="https://www.toppreise.ch/preisvergleich/…",
+    )
     if st.form_submit_button("Check price"):
         check_price_url(cat.item(check_id), url.strip(), allowed)
