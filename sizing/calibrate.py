@@ -141,10 +141,10 @@ class Case:
 
 
 def row_transport(row: dict[str, str]) -> str | None:
-    """The transport a benchmark row ran its collectives over where its mapping note says
-    so: "NCCL sockets" = ``tcp`` (NCCL's socket transport over the NIC); otherwise None, the
-    platform's default for the engine (RoCE on GB10, TCP under llama.cpp RPC)."""
-    return "tcp" if "NCCL sockets" in (row.get("mapping_note") or "") else None
+    """The transport a benchmark row ran its collectives over: its ``transport_id`` column
+    (e.g. ``tcp`` where NCCL fell back to its socket transport over the NIC, row 37); empty
+    = the platform's default for the engine (RoCE on GB10, TCP under llama.cpp RPC)."""
+    return (row.get("transport_id") or "").strip() or None
 
 
 def prepare_row(row: dict[str, str], catalog: Catalog) -> Case | RowResult:

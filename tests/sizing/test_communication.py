@@ -9,10 +9,12 @@ PR #295) and, as a floor, nccl-tests all_reduce_perf between two Sparks, 8-16 Ki
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sizing import kernel
+from sizing.calibrate import Case, prepare_row, row_transport
 from sizing.catalog import default_catalog
 from sizing.compare import Workload, check_transport
 from sizing.estimate import estimate
@@ -28,6 +31,7 @@ from sizing.scenario import Scenario, ScenarioError, resolve
 from sizing.throughput import decode_at
 
 CAT = default_catalog()
+ROOT = Path(__file__).resolve().parents[2]
 GB10 = "asus-gx10-1tb"
 ROCE_BUS_BYTES_S = 0.9 * 200e9 / 8  # 22.5 GB/s (22.44 GB/s measured, forum 362368)
 
@@ -287,3 +291,16 @@ def test_batch_column_transport(tmp_path):
     assert default["transport"] == "roce"
     assert tcp["decode_tok_s_per_request"] < default["decode_tok_s_per_request"]
     assert "transport 'nvlink' cannot be used by vllm" in bad["error"]
+
+
+def test_benchmark_rows_name_their_transport_in_a_column():
+    # row 37 (SGLang TP=2 over a bonded IP link) ran NCCL over sockets: the data says so in
+    # `transport_id`; every other row runs over its platform's default (empty column)
+    with (ROOT / "data" / "benchmarks.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    named = {r["row"]: row_transport(r) for r in rows if row_transport(r)}
+    assert named == {"37": "tcp"}
+    case = prepare_row(next(r for r in rows if r["row"] == "37"), CAT)
+    assert isinstance(case, Case)
+    tcp = next(t for t in CAT.transports if t.id == "tcp")
+    assert float(case.table["comm_hop_latency_s"][0]) == pytest.approx(tcp.hop_latency_us * 1e-6)
