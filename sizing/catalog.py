@@ -13,15 +13,23 @@ Units live in field names: ``_gb`` = 1e9 bytes, ``_gib`` = 2**30 bytes, ``_w`` =
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
 import json
 import math
+import os
+import pickle
 import re
+import sys
+import tempfile
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
+import platformdirs
+import pydantic
 import yaml
 from pydantic import (
     AfterValidator,
@@ -43,6 +51,8 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CATALOG_PATH = ROOT / "catalog.yaml"
+APP_NAME = "llm-hardware-planner"
+CACHE_ENV_VAR = "LLM_PLANNER_CACHE_DIR"
 
 
 def _not_blank(text: str) -> str:
@@ -205,7 +215,7 @@ class UnknownIdError(KeyError):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
 
 def _private(model: BaseModel) -> dict[str, Any]:
@@ -591,7 +601,7 @@ class ModelArch(Strict):
     _checkpoint_maps: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False, defer_build=True
     )
 
     @model_validator(mode="after")
@@ -1305,8 +1315,91 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
 
 @lru_cache(maxsize=4)
 def default_catalog() -> Catalog:
-    """The project's catalog.yaml, parsed once per process."""
-    return load_catalog(DEFAULT_CATALOG_PATH)
+    """The project's catalog.yaml, parsed once per process (and kept validated on disk
+    between processes: `cached_catalog`)."""
+    return cached_catalog(DEFAULT_CATALOG_PATH, snapshot_path())
+
+
+SNAPSHOT_FILE = "catalog-snapshot.pickle"
+
+
+def cached_catalog(path: Path, snapshot: Path) -> Catalog:
+    """`load_catalog(path)`, through a validated copy kept in the file `snapshot`.
+
+    The copy is used only while everything it was made from is unchanged (`snapshot_key`):
+    parsing and validating the YAML and the 70-odd config.json files costs ~0.1-0.2 s,
+    more than one `python -m sizing estimate` computes. A snapshot that is missing, stale
+    or unreadable is rebuilt from the sources."""
+    try:
+        key = snapshot_key(path)
+    except OSError:  # e.g. no such file: load_catalog says so in one line
+        return load_catalog(path)
+    cached = _read_snapshot(snapshot, key)
+    if cached is not None:
+        return cached
+    catalog = load_catalog(path)
+    _write_snapshot(snapshot, key, catalog)
+    return catalog
+
+
+def snapshot_path() -> Path:
+    """Where the validated default catalog is kept: ``$LLM_PLANNER_CACHE_DIR`` or the
+    user cache folder (platformdirs), file `SNAPSHOT_FILE`."""
+    return cache_root() / SNAPSHOT_FILE
+
+
+def cache_root() -> Path:
+    """The planner's cache folder: ``$LLM_PLANNER_CACHE_DIR`` or the platformdirs user
+    cache folder (e.g. ``~/.cache/llm-hardware-planner`` on Linux)."""
+    env = os.environ.get(CACHE_ENV_VAR, "").strip()
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
+def snapshot_key(path: Path) -> str:
+    """What a catalog loaded from `path` is made of: the bytes of the file, and the size
+    and modification time of every file under ``data/`` (the config.json files) and of the
+    code that validates and derives it (``sizing/*.py``), with the Python and pydantic
+    versions. A change to any of them makes a new key, so a snapshot is never stale."""
+    digest = hashlib.sha256(path.read_bytes())
+    digest.update(f"{sys.version}|{pydantic.VERSION}".encode())
+    for folder, pattern in ((ROOT / "sizing", "*.py"), (ROOT / "data", "**/*")):
+        for file in sorted(folder.glob(pattern)):
+            stat = file.stat()
+            digest.update(f"{file.relative_to(ROOT)}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def _read_snapshot(path: Path, key: str) -> Catalog | None:
+    """The snapshot's catalog when it was made from `key`; None when there is none, it is
+    from other inputs, or it cannot be read (it is then rebuilt)."""
+    try:
+        with path.open("rb") as handle:
+            if handle.read(len(key)).decode("ascii") != key:
+                return None
+            catalog = pickle.load(handle)  # the user's own cache folder, as trusted as the code
+    except Exception:  # any unreadable snapshot is rebuilt from the sources
+        return None
+    return catalog if isinstance(catalog, Catalog) else None
+
+
+def _write_snapshot(path: Path, key: str, catalog: Catalog) -> None:
+    """Keep `catalog` for the next process. A folder that cannot be written only costs the
+    next process the parse: nothing is lost, so the failure is not reported."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{SNAPSHOT_FILE}.")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key.encode("ascii"))
+            pickle.dump(catalog, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)  # atomic: a reader sees the old file or the new one
+    except (OSError, pickle.PicklingError):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 CONFIG_MAX_BYTES = 16 * 2**20  # the largest real config.json seen is 3 MB (ModelOpt maps)

@@ -24,15 +24,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import platformdirs
 import requests
 import urllib3
 
-from sizing.catalog import model_from_config
+from sizing.catalog import APP_NAME, cache_root, model_from_config
 
 __all__ = ["HubConfig", "HubError", "fetch_config", "is_repo_id", "model_from_hub"]
 
-APP_NAME = "llm-hardware-planner"
 HUB_WEB = "https://huggingface.co"  # where users browse, download and cite
 MAX_BYTES = 16 * 2**20  # the largest real config.json seen: 3 MB (a ModelOpt per-module map)
 MAX_DEPTH = 64  # nesting levels of JSON objects and arrays
@@ -335,15 +333,7 @@ def _depth(value: Any) -> int:
 
 
 def _cache_root(cache_dir: Path | None) -> Path:
-    if cache_dir is not None:
-        return Path(cache_dir)
-    env = os.environ.get("LLM_PLANNER_CACHE_DIR", "").strip()
-    root = (
-        Path(env).expanduser()
-        if env
-        else Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
-    )
-    return root / "hf_configs"
+    return Path(cache_dir) if cache_dir is not None else cache_root() / "hf_configs"
 
 
 def _read_cache(folder: Path, repo: str, revision: str, source: str) -> HubConfig | None:

@@ -210,33 +210,20 @@ def _instance(
 
 def _prefetch(
     catalog: Catalog,
-    pid: str,
-    sizes: Sequence[int],
+    sizes_by_platform: Mapping[str, Sequence[int]],
     serves: Sequence[Serve],
     context: int,
     kv_dtype: str,
     cache: _Cache,
 ) -> None:
-    """Fill `cache` with every instance the candidate plans of `serves` on each of `sizes`
-    units need, in one vectorized pass (`best_estimates`) instead of one call per instance;
-    `_instance` then finds them. Plans that cannot be built are skipped here
-    (`evaluate_plan` raises their error)."""
+    """Fill `cache` with every instance the candidate plans of `serves` need on each
+    platform (id → unit counts), in one vectorized pass (`best_estimates`) instead of one
+    call per instance or per platform; `_instance` then finds them. Plans that cannot be
+    built are skipped here (`evaluate_plan` raises their error)."""
     keys: dict[tuple[Any, ...], None] = {}
-    for groups in (g for units in sizes for g in candidate_plans(serves, units)):
-        first = 1
-        for spec in groups:
-            try:
-                allowed = _allowed(catalog, pid, first, spec.units, spec.parallel)
-            except ScenarioError:
-                break
-            streams: dict[tuple[str, str], int] = {}
-            for s in spec.serves:
-                streams[(s.model, s.weights)] = streams.get((s.model, s.weights), 0) + s.streams
-            for (model, weights), n in streams.items():
-                key = (pid, spec.units, model, weights, n, allowed, context, kv_dtype)
-                if key not in cache:
-                    keys[key] = None
-            first += spec.units
+    for pid, sizes in sizes_by_platform.items():
+        for groups in (g for units in sizes for g in candidate_plans(serves, units)):
+            _instance_keys(catalog, pid, groups, context, kv_dtype, cache, keys)
     if not keys:
         return
     requests = [
@@ -248,7 +235,7 @@ def _prefetch(
                 concurrency=k[4],
                 kv_dtype=kv_dtype,
             ),
-            pid,
+            k[0],
             k[1],
             k[5],
         )
@@ -256,6 +243,33 @@ def _prefetch(
     ]
     for key, result in zip(keys, best_estimates(requests, catalog), strict=True):
         cache[key] = result
+
+
+def _instance_keys(
+    catalog: Catalog,
+    pid: str,
+    groups: Sequence[GroupSpec],
+    context: int,
+    kv_dtype: str,
+    cache: _Cache,
+    keys: dict[tuple[Any, ...], None],
+) -> None:
+    """Add to `keys` the cache keys of the instances of one candidate plan not yet in
+    `cache` (a group whose layout is impossible ends the plan)."""
+    first = 1
+    for spec in groups:
+        try:
+            allowed = _allowed(catalog, pid, first, spec.units, spec.parallel)
+        except ScenarioError:
+            return
+        streams: dict[tuple[str, str], int] = {}
+        for s in spec.serves:
+            streams[(s.model, s.weights)] = streams.get((s.model, s.weights), 0) + s.streams
+        for (model, weights), n in streams.items():
+            key = (pid, spec.units, model, weights, n, allowed, context, kv_dtype)
+            if key not in cache:
+                keys[key] = None
+        first += spec.units
 
 
 def _allowed(
@@ -522,7 +536,7 @@ def best_plan(
     then the targets, then the fastest main agent). Raises ScenarioError if none is valid."""
     cache: _Cache = {} if _cache is None else _cache
     if _cache is None and kv_dtype in KV_DTYPES:  # (`plan` prefetches for its cache)
-        _prefetch(catalog, platform_id, [units], serves, context_tokens, kv_dtype, cache)
+        _prefetch(catalog, {platform_id: [units]}, serves, context_tokens, kv_dtype, cache)
     best: DeploymentPlan | None = None
     first_error: ScenarioError | None = None
     main_role = serves[0].role
@@ -649,27 +663,17 @@ def plan(
     floors = req.floors()
     recommended: list[Candidate] = []
     rejected: list[Rejection] = []
+    boms = {pid: _boms(catalog, pid, sizes, prices) for pid in ids}
+    cache: _Cache = {}
+    if req.kv_dtype in KV_DTYPES:  # every instance of every platform and size in one pass
+        buildable = {
+            pid: [n for n in sizes if not isinstance(boms[pid][n], Exception)] for pid in ids
+        }
+        _prefetch(catalog, buildable, serves, req.context_tokens, req.kv_dtype, cache)
     for pid in ids:
         p = catalog.platform(pid)
-        cache: _Cache = {}
-        boms: dict[int, BillOfMaterials | TopologyError] = {}
         for n in sizes:
-            try:
-                boms[n] = bill_of_materials(catalog, pid, n, prices=prices)
-            except TopologyError as exc:
-                boms[n] = exc
-        if req.kv_dtype in KV_DTYPES:  # every instance of every size in one pass
-            _prefetch(
-                catalog,
-                pid,
-                [n for n in sizes if not isinstance(boms[n], Exception)],
-                serves,
-                req.context_tokens,
-                req.kv_dtype,
-                cache,
-            )
-        for n in sizes:
-            outcome = _judge(req, catalog, p, n, boms[n], serves, floors, cost, cache)
+            outcome = _judge(req, catalog, p, n, boms[pid][n], serves, floors, cost, cache)
             if isinstance(outcome, Candidate):
                 recommended.append(outcome)
             else:
@@ -702,6 +706,22 @@ def plan(
         floors,
         closest,
     )
+
+
+def _boms(
+    catalog: Catalog,
+    pid: str,
+    sizes: Sequence[int],
+    prices: Mapping[str, PriceQuote] | None,
+) -> dict[int, BillOfMaterials | TopologyError]:
+    """The bill of materials of each unit count of `pid`, or why it cannot be built."""
+    boms: dict[int, BillOfMaterials | TopologyError] = {}
+    for n in sizes:
+        try:
+            boms[n] = bill_of_materials(catalog, pid, n, prices=prices)
+        except TopologyError as exc:
+            boms[n] = exc
+    return boms
 
 
 def _judge(
