@@ -7,6 +7,9 @@ import sys
 # pool, started when numpy is imported, only costs start-up time (~60 ms on a 2-CPU
 # machine). A value the user sets still wins.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# No pydantic plugins are used: without this, building the first validator scans every
+# installed distribution's entry points for them (importlib.metadata, ~25-40 ms).
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
 
 from cli.sizing_main import main  # after the environment is set
 
