@@ -3,8 +3,11 @@
 
 Run: python bench/bench_cli.py [--runs 9]
 
-Each command runs once to warm the file cache and write the bytecode, then ``--runs`` times;
-the median and the maximum are printed. The price history is a path in a temporary
+Each command runs once to warm the file cache and write the bytecode and the catalog
+snapshot (``LLM_PLANNER_CACHE_DIR`` in a temporary directory), then ``--runs`` times; the
+median and the maximum are printed. A last line times `estimate --json` with the snapshot
+deleted before each run: the first command after catalog.yaml, a config.json or the code
+changed. The price history is a path in a temporary
 directory that does not exist (``LLM_PLANNER_PRICES_DB``): catalog list prices, no user data.
 The line "pandas imported" says whether the command loaded pandas (it should not: pandas is
 for the commands that build tables, `compare` and the sweep).
@@ -22,6 +25,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sizing.catalog import SNAPSHOT_FILE  # noqa: E402
+
 COMMANDS: dict[str, list[str]] = {
     "estimate --json": [
         "estimate",
@@ -68,14 +75,23 @@ PROBE = (
 def _env(tmp: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["LLM_PLANNER_PRICES_DB"] = str(Path(tmp) / "absent" / "prices.sqlite")
+    env["LLM_PLANNER_CACHE_DIR"] = str(Path(tmp) / "cache")  # the catalog snapshot
     return env
 
 
-def bench(name: str, argv: list[str], runs: int, env: dict[str, str]) -> float:
+def bench(
+    name: str, argv: list[str], runs: int, env: dict[str, str], *, snapshot: bool = True
+) -> float:
+    """Median wall time of ``python -m sizing argv``; with `snapshot` False each run
+    starts without the catalog snapshot (the first command after catalog.yaml, a config
+    or the code changed)."""
     cmd = [sys.executable, "-m", "sizing", *argv]
     subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, check=True)  # warm
+    snap = Path(env["LLM_PLANNER_CACHE_DIR"]) / SNAPSHOT_FILE
     times = []
     for _ in range(runs):
+        if not snapshot:
+            snap.unlink(missing_ok=True)
         start = time.perf_counter()
         subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, check=True)
         times.append(time.perf_counter() - start)
@@ -108,6 +124,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.only or COMMANDS:
             bench(name, COMMANDS[name], args.runs, _env(tmp))
+        if not args.only:
+            name = "estimate --json"
+            bench(f"{name}, no snapshot", COMMANDS[name], args.runs, _env(tmp), snapshot=False)
 
 
 if __name__ == "__main__":
