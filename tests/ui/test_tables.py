@@ -248,13 +248,13 @@ def test_display_columns_dash_what_is_unknown_and_mark_rough_figures():
 
 
 def test_rough_flags_come_from_the_calibration():
-    # the calibration notes sizing.calibrate writes for a borrowed efficiency
+    # the typed flags sizing.calibrate writes for a borrowed efficiency
     fam, eng = CAT.calibration_for("gb10", "vllm")  # both measured: not rough
     assert rough_figures(fam, eng) == (False, False)
-    no_prefill = fam.model_copy(update={"note": "no prefill rows; borrowed"})
+    no_prefill = fam.model_copy(update={"prefill_borrowed": True})
     assert rough_figures(no_prefill, eng) == (False, True)
-    few_decode = fam.model_copy(update={"note": "too few decode rows; borrowed"})
-    no_rows = eng.model_copy(update={"note": "no rows: assumed equal to llama.cpp"})
+    few_decode = fam.model_copy(update={"decode_borrowed": True})
+    no_rows = eng.model_copy(update={"decode_borrowed": True})
     assert rough_figures(few_decode, eng) == (True, False)
     assert rough_figures(fam, no_rows) == (True, False)
     assert tables.rough_label(True, True) == "≈ decode, TTFT"
