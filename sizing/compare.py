@@ -27,8 +27,8 @@ bill of materials and power of `sizing.bom` and `sizing.power`. Column units are
   design; `cluster.upgrade_path`); ``upgrade_note`` says what is bought, what owned part
   goes unused and the runner-up design
 * ``oldest_price_date`` -- ISO date of the oldest price in ``price_chf`` (None without a
-  BOM); ``price_age_days`` -- whole days from it to ``today`` (`sizing.money.price_age`,
-  the formula of every price age; None without a date)
+  BOM); ``price_age_days`` -- whole days (int) from it to ``today``
+  (`sizing.money.price_age`, the formula of every price age; None without a date)
 * the memory of the row's chosen layout, per unit (`MEMORY_COLUMNS`, GiB; NaN where no
   layout is valid): ``weights_gib_per_unit``, ``kv_required_gib_per_unit`` (KV for the
   context x streams), ``overhead_gib_per_unit``, ``free_gib_per_unit`` (never below 0),
@@ -181,7 +181,10 @@ def compare(
             if not math.isnan(row["price_chf"]):
                 prev = n
             rows.append(row)
-    return with_floors(pd.DataFrame(rows, columns=_columns(workload, tco_col)), floors or Floors())
+    df = pd.DataFrame(rows, columns=_columns(workload, tco_col))
+    # whole days as Python ints, None where no price is dated (never a float such as 289.0)
+    df["price_age_days"] = pd.Series([r["price_age_days"] for r in rows], dtype=object)
+    return with_floors(df, floors or Floors())
 
 
 def _check_inputs(

@@ -72,6 +72,7 @@ def test_compare_rows_count_the_days_to_the_day_given(catalog: Catalog) -> None:
     rows = {(r["platform"], r["units"]): r for r in df.to_dict("records")}
     assert rows["asus-gx10-1tb", 1]["price_age_days"] == 288
     assert rows["asus-gx10-1tb", 2]["price_age_days"] == 290
+    assert type(rows["asus-gx10-1tb", 2]["price_age_days"]) is int  # whole days, not 290.0
     no_bom = rows["mac-studio-m3-ultra-256gb", 8]  # no topology (full mesh): no prices
     assert pd.isna(no_bom["oldest_price_date"])
     assert pd.isna(no_bom["price_age_days"])  # unknown, never 0
