@@ -249,9 +249,6 @@ def run(args: argparse.Namespace) -> int:
         for r in df[["platform", "units"]].to_dict("records")
     ]
     storage = _library_storage(args.library, catalog, df) if args.library else None
-    df["price_age_days"] = [
-        price_age_of(catalog, [d]).price_age_days for d in df["oldest_price_date"]
-    ]
     df["memory_setting"] = [memory_setting_of(catalog, pid) for pid in df["platform"]]
     for key, value in source.to_dict().items():
         df[key] = value

@@ -1204,7 +1204,13 @@ def fit_cases(
         update={
             "families": _noted_families(cal, result, cases),
             "engines": [
-                e.model_copy(update={"note": _engine_note(e, result, cases)}) for e in cal.engines
+                e.model_copy(
+                    update={
+                        "decode_borrowed": _engine_borrowed(e, result),
+                        "note": _engine_note(e, result, cases),
+                    }
+                )
+                for e in cal.engines
             ],
         }
     )
@@ -1230,7 +1236,8 @@ def _noted_families(
             f"{len(own)} decode rows, {n_pf} prefill rows (prompts >= "
             f"{MIN_PREFILL_FIT_TOKENS} tokens)"
         )
-        if len(own) < MIN_FAMILY_ROWS:
+        decode_borrowed = len(own) < MIN_FAMILY_ROWS
+        if decode_borrowed:
             note += "; too few decode rows: median bandwidth efficiency of the other families"
         if f.fixed_cost == "per_step":
             note += "; " + _step_note(cases, cal)
@@ -1239,7 +1246,8 @@ def _noted_families(
                 f = f.model_copy(
                     update={"step_overhead_engines": sorted({c.engine for c in step_rows})}
                 )
-        if f.family not in have:
+        prefill_borrowed = f.family not in have
+        if prefill_borrowed:
             f = f.model_copy(
                 update={
                     "prefill_compute_efficiency": fallback,
@@ -1247,8 +1255,23 @@ def _noted_families(
                 }
             )
             note += "; no prefill rows: median prefill efficiency of the other families"
-        fams.append(f.model_copy(update={"note": note, "source": ["data/benchmarks.csv"]}))
+        fams.append(
+            f.model_copy(
+                update={
+                    "decode_borrowed": decode_borrowed,
+                    "prefill_borrowed": prefill_borrowed,
+                    "note": note,
+                    "source": ["data/benchmarks.csv"],
+                }
+            )
+        )
     return fams
+
+
+def _engine_borrowed(e: EngineCalibration, result: CalibrationResult) -> bool:
+    """True where engine `e` has no evaluated decode rows and is not the reference engine:
+    its factors are then the reference engine's (llama.cpp), an assumption."""
+    return e.engine != REFERENCE_ENGINE and not any(r.engine == e.engine for r in result.evaluated)
 
 
 def _engine_note(
@@ -1263,9 +1286,9 @@ def _engine_note(
     note = (
         "reference engine (factor 1 by definition)"
         if e.engine == REFERENCE_ENGINE
-        else (f"{n} decode rows" + (f"; own factor on {own_text}" if own_text else ""))
-        if n
         else "no rows: assumed equal to llama.cpp"
+        if _engine_borrowed(e, result)
+        else (f"{n} decode rows" + (f"; own factor on {own_text}" if own_text else ""))
     )
     if e.path_decode_factors:
         rows_on = Counter(
@@ -1382,6 +1405,10 @@ def _with_calibration(catalog: Catalog, cal: Calibration) -> Catalog:
     return catalog.model_copy(update={"calibration": cal})
 
 
+def _yaml_bool(flag: bool) -> str:
+    return "true" if flag else "false"
+
+
 def fit_constants(catalog: Catalog, path: Path) -> str:
     """Fit and render the `calibration:` block of catalog.yaml as YAML (to paste in)."""
     cal, result = fit(catalog, path)
@@ -1413,7 +1440,9 @@ def fit_constants(catalog: Catalog, path: Path) -> str:
                 if f.fixed_cost == "per_step"
                 else ""
             )
-            + f'note: "{f.note}", source: [data/benchmarks.csv]}}'
+            + f"decode_borrowed: {_yaml_bool(f.decode_borrowed)}, "
+            f"prefill_borrowed: {_yaml_bool(f.prefill_borrowed)}, "
+            f'note: "{f.note}", source: [data/benchmarks.csv]}}'
         )
     out.append("  engines:")
     for e in cal.engines:
@@ -1434,6 +1463,7 @@ def fit_constants(catalog: Catalog, path: Path) -> str:
             + (f"path_prefill_factors: {{{pf_paths}}}, " if pf_paths else "")
             + f"attention_efficiency: {e.attention_efficiency}, "
             f'ttft_fixed_s: {e.ttft_fixed_s}, ttft_fixed_note: "{e.ttft_fixed_note}", '
+            f"decode_borrowed: {_yaml_bool(e.decode_borrowed)}, "
             f'note: "{e.note}"}}'
         )
     return "\n".join(out)

@@ -864,6 +864,17 @@ class FamilyCalibration(Strict):
         "any other engine on a 'per_step' family the per-step cost is an assumption and its "
         "decode band is widened by it",
     )
+    decode_borrowed: bool = Field(
+        strict=True,
+        description="true: fewer than `sizing.calibrate.MIN_FAMILY_ROWS` (2) measured "
+        "decode rows, so `bandwidth_efficiency` is the median of the other families' (decode "
+        "figures are rough; written by `python -m sizing calibrate --fit`)",
+    )
+    prefill_borrowed: bool = Field(
+        strict=True,
+        description="true: no long-prompt prefill rows, so the compute efficiencies are "
+        "the median of the other families' (prefill and TTFT are rough)",
+    )
     note: str
     source: Sources
 
@@ -922,6 +933,12 @@ class EngineCalibration(Strict):
         "stated in `ttft_fixed_note`",
     )
     ttft_fixed_note: str = Field("", description="how ttft_fixed_s was obtained")
+    decode_borrowed: bool = Field(
+        strict=True,
+        description="true: no measured decode rows, so the speed factors are assumed "
+        "equal to the reference engine's, llama.cpp (decode figures are rough; written by "
+        "`python -m sizing calibrate --fit`)",
+    )
     note: str
 
     def sequence_overhead_us_on(self, family: str) -> float:

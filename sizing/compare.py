@@ -26,6 +26,9 @@ bill of materials and power of `sizing.bom` and `sizing.power`. Column units are
   comparison (item by item, parts already owned are reused, cheapest reachable switch
   design; `cluster.upgrade_path`); ``upgrade_note`` says what is bought, what owned part
   goes unused and the runner-up design
+* ``oldest_price_date`` -- ISO date of the oldest price in ``price_chf`` (None without a
+  BOM); ``price_age_days`` -- whole days (int) from it to ``today``
+  (`sizing.money.price_age`, the formula of every price age; None without a date)
 * the memory of the row's chosen layout, per unit (`MEMORY_COLUMNS`, GiB; NaN where no
   layout is valid): ``weights_gib_per_unit``, ``kv_required_gib_per_unit`` (KV for the
   context x streams), ``overhead_gib_per_unit``, ``free_gib_per_unit`` (never below 0),
@@ -59,6 +62,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -69,6 +73,7 @@ from sizing.bom import bill_of_materials
 from sizing.catalog import Catalog, ModelArch, UnknownIdError
 from sizing.estimate import Estimate
 from sizing.llm import GIB, weight_bytes_by_class
+from sizing.money import price_age
 from sizing.power import RunningCost, running_cost
 from sizing.scenario import ScenarioError
 from sizing.topology import TopologyError
@@ -112,11 +117,13 @@ def compare(
     hours_at_load_per_day: float | None = None,
     model: ModelArch | None = None,
     floors: Floors | None = None,
+    today: date | None = None,
 ) -> pd.DataFrame:
     """One row per (platform, units); see the module docstring for columns and rules.
 
     ``floors`` (default `Floors()`: 10 tok/s per stream, TTFT 60 s) sets ``meets_floors``
-    and ``floor_misses`` (`with_floors`).
+    and ``floor_misses`` (`with_floors`). ``today``: the day ``price_age_days`` counts to
+    (default: the date of the call, UTC).
 
     units default: catalog ``defaults.cluster_sizes`` (1, 2, 3, 4, 8); platforms default:
     every catalog platform. Rows that cannot be built (unknown quant on a platform, no
@@ -130,6 +137,7 @@ def compare(
     check_transport(workload, catalog, ids)
     cost = running_cost(catalog, tariff, hours_at_load_per_day)
     tco_col = f"tco_chf_{cost.years:g}y"
+    day = today or datetime.now(UTC).date()
     keys = [(pid, n) for pid in ids for n in sizes]
     try:  # every layout of every row in one vectorized pass (sizing.workload)
         found = dict(
@@ -161,6 +169,7 @@ def compare(
                 model=model,
                 cost=cost,
                 tco_col=tco_col,
+                today=day,
                 found=found.get((pid, n)),
             )
             row["family"] = p.family
@@ -172,7 +181,10 @@ def compare(
             if not math.isnan(row["price_chf"]):
                 prev = n
             rows.append(row)
-    return with_floors(pd.DataFrame(rows, columns=_columns(workload, tco_col)), floors or Floors())
+    df = pd.DataFrame(rows, columns=_columns(workload, tco_col))
+    # whole days as Python ints, None where no price is dated (never a float such as 289.0)
+    df["price_age_days"] = pd.Series([r["price_age_days"] for r in rows], dtype=object)
+    return with_floors(df, floors or Floors())
 
 
 def _check_inputs(
@@ -235,6 +247,7 @@ def _columns(workload: Workload, tco_col: str) -> list[str]:
         "meets_floors",
         "floor_misses",
         "oldest_price_date",
+        "price_age_days",
         "raw_memory_gb",
         "usable_memory_gib",
         "weights_gib_per_unit",
@@ -278,9 +291,11 @@ def _row(
     model: ModelArch | None,
     cost: RunningCost,
     tco_col: str,
+    today: date,
     found: Estimate | ScenarioError | None = None,
 ) -> dict[str, Any]:
-    """One row; `found`: the row's `best_estimate` (or its error) when already computed."""
+    """One row; `found`: the row's `best_estimate` (or its error) when already computed;
+    ``price_age_days`` counts to `today`."""
     p = catalog.platform(pid)
     row: dict[str, Any] = {
         "platform": pid,
@@ -296,6 +311,7 @@ def _row(
         "unpriced_items": "",
         "missing_parts": [],
         "oldest_price_date": None,
+        "price_age_days": None,
         "raw_memory_gb": n * p.memory_gb,
         "usable_memory_gib": math.nan,
         "weights_gib_per_unit": math.nan,
@@ -339,6 +355,9 @@ def _row(
         oldest_price_date=None
         if bom.oldest_price_date is None
         else bom.oldest_price_date.isoformat(),
+        price_age_days=price_age(
+            [bom.oldest_price_date], today=today, stale_days=catalog.defaults.price_stale_days
+        ).price_age_days,
     )
     energy = cost.energy_chf_per_year(idle_w=bom.power_w_idle, load_w=bom.power_w_load)
     row["energy_chf_per_year"] = energy

@@ -457,10 +457,10 @@ def _fixed_cost_assumption(fam: FamilyCalibration, eng: EngineCalibration, catal
 def rough_figures(fam: FamilyCalibration, eng: EngineCalibration) -> tuple[bool, bool]:
     """(decode rough, prefill rough): True where the calibration is borrowed -- a platform
     family with fewer than 2 measured decode rows or no long-prompt rows takes the other
-    families' efficiency, an engine without measured rows takes llama.cpp's factor
-    (`sizing.calibrate` writes these notes). The assumptions state each case in words."""
-    decode = "too few decode rows" in fam.note or eng.note.startswith("no rows")
-    return decode, "no prefill rows" in fam.note
+    families' efficiency, an engine without measured rows takes llama.cpp's factor (the
+    ``decode_borrowed`` / ``prefill_borrowed`` flags `sizing.calibrate` writes into the
+    catalog). The assumptions state each case in words."""
+    return fam.decode_borrowed or eng.decode_borrowed, fam.prefill_borrowed
 
 
 def _model_assumptions(
@@ -493,17 +493,17 @@ def _model_assumptions(
         f"{r.context_tokens}-token context",
         _prefill_assumption(r, fam, eng, catalog),
     ]
-    if "too few decode rows" in fam.note:  # (the conditions of `rough_figures`)
+    if fam.decode_borrowed:  # (the flags of `rough_figures`)
         notes.append(
             f"decode efficiency of {fam.family} borrowed from the other families "
             "(fewer than 2 measured rows): treat the speed as an estimate"
         )
-    if eng.note.startswith("no rows"):
+    if eng.decode_borrowed:
         notes.append(
             f"{r.engine.name} has no measured rows: its speed factor is assumed equal "
             "to llama.cpp's"
         )
-    if "no prefill rows" in fam.note:
+    if fam.prefill_borrowed:
         notes.append(
             f"prefill efficiency of {fam.family} borrowed from the other families "
             "(no long-prompt measurements): prefill and TTFT are rough"

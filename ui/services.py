@@ -46,7 +46,7 @@ from ui.jobs import RefreshJob, RefreshJobs
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from datetime import datetime
+    from datetime import date, datetime
 
 BENCHMARKS_PATH = ROOT / "data" / "benchmarks.csv"
 
@@ -241,13 +241,15 @@ def comparison(
     config_name: str = "config.json",
     repo: str = "",
     memory_setting: str = "",
+    today: date | None = None,
 ) -> pd.DataFrame:
     """``sizing.compare.compare`` -- one vectorized pass that also returns every figure the
     page shows (per-unit memory breakdown, rough-figure flags, assumptions, price dates) --
     + labels + display columns (cached). Engine "auto" (None) = per platform the first
     engine that runs the quantization (``sizing.scenario.default_engine``, the rule of
     ``tables.auto_engine``). ``memory_setting``: a platform memory setting id ("" =
-    defaults); the ``memory_setting`` column names the one in force per row."""
+    defaults); the ``memory_setting`` column names the one in force per row. ``today``: the
+    day ``price_age_days`` counts to (a cache key: a frame cached yesterday is not reused)."""
     cat = with_memory_setting(catalog(), memory_setting)
     df = compare(
         workload,
@@ -259,6 +261,7 @@ def comparison(
         tariff=tariff,
         hours_at_load_per_day=hours_at_load_per_day,
         model=custom_model(config, config_name, repo),
+        today=today,
     )
     df = tables.add_labels(df)
     df["memory_setting"] = [

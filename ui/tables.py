@@ -8,6 +8,7 @@ carries its unit.
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import math
 import re
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import pandas as pd
 
 from sizing.compare import Workload
 from sizing.compare import rank as rank_configurations
+from sizing.money import PriceAge
 from sizing.sweep import engine_for
 from sizing.workload import BestRequest, best_estimates
 from ui.fmt import context_text as fmt_context_text
@@ -288,6 +290,21 @@ def best_row(ranked: pd.DataFrame, rule: str) -> pd.Series | None:
     if rule != "fastest" and pd.isna(first["price_chf"]):
         return None
     return first
+
+
+def price_age_of_rows(rows: pd.DataFrame, stale_days: int) -> PriceAge:
+    """The PriceAge of the oldest price among compare `rows`, from the
+    ``oldest_price_date`` and ``price_age_days`` `sizing.compare` computed (rows without a
+    date ignored): pages format it, never count the days again."""
+    dated = rows[rows["price_age_days"].notna()]
+    if dated.empty:
+        return PriceAge(None, None, stale_days)
+    oldest = dated.iloc[int(np.argmax(dated["price_age_days"].to_numpy(dtype=float)))]
+    return PriceAge(
+        dt.date.fromisoformat(str(oldest["oldest_price_date"])),
+        int(oldest["price_age_days"]),
+        stale_days,
+    )
 
 
 def display_frame(df: pd.DataFrame, columns: Sequence[Column]) -> pd.DataFrame:

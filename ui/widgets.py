@@ -69,11 +69,11 @@ def price_age_of(cat: Catalog, dates: Sequence[Any]) -> Any:
     )
 
 
-def price_age_notice(cat: Catalog, dates: Sequence[Any]) -> Any:
-    """Show how old the oldest of ``dates`` is — a warning past the catalog's
-    ``defaults.price_stale_days`` — and return the PriceAge (its ``note()`` goes into the
-    exports)."""
-    age = price_age_of(cat, dates)
+def price_age_notice(cat: Catalog, dates: Sequence[Any], *, age: Any = None) -> Any:
+    """Show how old the oldest of ``dates`` is (or ``age``, a PriceAge already computed) —
+    a warning past the catalog's ``defaults.price_stale_days`` — and return the PriceAge
+    (its ``note()`` goes into the exports)."""
+    age = price_age_of(cat, dates) if age is None else age
     text = age.note()
     source = fmt.md_escape(services.price_source_text())
     text = text[:1].upper() + text[1:] + ". " + source[:1].upper() + source[1:] + "."

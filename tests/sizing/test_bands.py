@@ -45,6 +45,8 @@ def test_band_by_hand():
         decode_compute_efficiency=0.1,
         decode_band_pct=50,
         prefill_band_pct=100,
+        decode_borrowed=False,
+        prefill_borrowed=False,
         note="n",
         source=["data/benchmarks.csv"],
     )

@@ -5,16 +5,22 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 from sizing.calibrate import (
     CV_GROUPINGS,
+    MIN_FAMILY_ROWS,
+    MIN_PREFILL_FIT_TOKENS,
+    REFERENCE_ENGINE,
+    Case,
     cross_validate,
     fit_cases,
     load_rows,
     prepare,
     run_calibration,
 )
+from sizing.estimate import rough_figures
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "benchmarks.csv"
@@ -132,6 +138,8 @@ def _perturbed(cal):
                         "decode_compute_efficiency": min(1.0, 2 * f.decode_compute_efficiency),
                         "step_overhead_us": f.step_overhead_us
                         + 1000 * (f.fixed_cost == "per_step"),
+                        "decode_borrowed": not f.decode_borrowed,
+                        "prefill_borrowed": not f.prefill_borrowed,
                     }
                 )
                 for f in cal.families
@@ -144,6 +152,7 @@ def _perturbed(cal):
                         "path_decode_factors": {"gb10/bf16": 0.7},
                         "family_layer_overhead_us": {"gb10": 300},
                         "attention_efficiency": 0.5,
+                        "decode_borrowed": not e.decode_borrowed,
                     }
                 )
                 for e in cal.engines
@@ -167,3 +176,71 @@ def test_fit_does_not_depend_on_the_constants_it_starts_from(catalog):
     assert [f.step_overhead_us for f in b.families] == [f.step_overhead_us for f in a.families]
     assert b.engines == a.engines
     assert b.families == a.families
+
+
+def _borrowed_by_the_rows(catalog, evaluated):
+    """Per family (decode, prefill) and per engine (decode): is the constant borrowed, by
+    the rules counted here from the rows -- fewer than MIN_FAMILY_ROWS evaluated decode
+    rows; no evaluated row with a prompt of MIN_PREFILL_FIT_TOKENS or more and a measured
+    prefill; an engine other than the reference without evaluated rows."""
+    long_prompt = {
+        c.row
+        for c in prepare(load_rows(DATA), catalog)
+        if isinstance(c, Case) and (c.prefill_tokens or 0) >= MIN_PREFILL_FIT_TOKENS
+    }
+    decode_rows = Counter(r.family for r in evaluated)
+    engine_rows = Counter(r.engine for r in evaluated)
+    prefill = {r.family for r in evaluated if r.row in long_prompt and r.measured_prefill}
+    cal = catalog.calibration
+    families = {
+        f.family: (decode_rows[f.family] < MIN_FAMILY_ROWS, f.family not in prefill)
+        for f in cal.families
+    }
+    engines = {
+        e.engine: e.engine != REFERENCE_ENGINE and not engine_rows[e.engine] for e in cal.engines
+    }
+    return families, engines
+
+
+def test_catalog_flags_every_borrowed_constant(catalog):
+    """No rough figure goes unflagged: catalog.yaml's typed flags (`decode_borrowed`,
+    `prefill_borrowed`, read by `sizing.estimate.rough_figures`) are set exactly where the
+    benchmark rows are too few for a constant of its own."""
+    families, engines = _borrowed_by_the_rows(catalog, run_calibration(catalog, DATA).evaluated)
+    cal = catalog.calibration
+    assert {f.family: (f.decode_borrowed, f.prefill_borrowed) for f in cal.families} == families
+    assert {e.engine: e.decode_borrowed for e in cal.engines} == engines
+    # read off data/benchmarks.csv by hand: the M2 Ultra has one evaluable row (68; the
+    # other is a heterogeneous RPC pair), neither RTX 5090 row (11, 72) states a prompt
+    # length, and no row runs MLX
+    assert families["mac-m2-ultra"][0]
+    assert families["rtx-5090"][1]
+    assert {e for e, borrowed in engines.items() if borrowed} == {"mlx"}
+    fam, eng = catalog.calibration_for("mac-m2-ultra", "llamacpp")
+    assert rough_figures(fam, eng) == (True, False)
+    fam, eng = catalog.calibration_for("gb10", "mlx")
+    assert rough_figures(fam, eng) == (True, False)
+
+
+def test_fit_writes_the_borrowed_flags(catalog):
+    """`fit_cases` sets the flags from the rows it is given: with one Strix Halo row left
+    and no Ollama rows, Strix Halo's decode efficiency and Ollama's factor are borrowed."""
+    cases = prepare(load_rows(DATA), catalog)
+    strix = [c.row for c in cases if isinstance(c, Case) and c.family == "strix-halo"]
+    assert len(strix) >= MIN_FAMILY_ROWS
+    kept = [
+        c
+        for c in cases
+        if not (isinstance(c, Case) and (c.row in strix[1:] or c.engine == "ollama"))
+    ]
+    cal, result = fit_cases(catalog.calibration, kept, overheads_us=(25.0,))
+    families, engines = _borrowed_by_the_rows(catalog, result.evaluated)
+    assert {f.family: (f.decode_borrowed, f.prefill_borrowed) for f in cal.families} == families
+    assert {e.engine: e.decode_borrowed for e in cal.engines} == engines
+    fams = {f.family: f for f in cal.families}
+    engs = {e.engine: e for e in cal.engines}
+    assert fams["strix-halo"].decode_borrowed
+    assert not fams["gb10"].decode_borrowed
+    assert engs["ollama"].decode_borrowed
+    assert rough_figures(fams["gb10"], engs["ollama"]) == (True, False)
+    assert rough_figures(fams["gb10"], engs["vllm"]) == (False, False)

@@ -173,6 +173,41 @@ def test_broken_catalog_names_file_entry_and_field(tmp_path, mutate, expected):
     assert expected in message
 
 
+@pytest.mark.parametrize("value", ["yes", "true", 1, 0.0, None, [True]])
+def test_borrowed_flag_must_be_a_boolean(tmp_path, value):
+    """The rough-figure flags are booleans, never coerced: "yes", 1 or a list is refused
+    with one line naming the entry and the field."""
+    data = _raw()
+    fam = next(f for f in data["calibration"]["families"] if f["family"] == "rtx-5090")
+    fam["prefill_borrowed"] = value
+    with pytest.raises(CatalogError) as exc:
+        load_catalog(_write(tmp_path, data))
+    message = str(exc.value)
+    assert message == (
+        "broken.yaml: calibration.families[rtx-5090].prefill_borrowed: "
+        "Input should be a valid boolean"
+    )
+    data = _raw()
+    data["calibration"]["engines"][0]["decode_borrowed"] = value
+    with pytest.raises(
+        CatalogError,
+        match=r"^broken\.yaml: calibration\.engines\[vllm\]"
+        r"\.decode_borrowed: Input should be a valid boolean$",
+    ):
+        load_catalog(_write(tmp_path, data))
+
+
+def test_borrowed_flag_is_required(tmp_path):
+    """A calibration entry without its flags would pass as measured: refused."""
+    data = _raw()
+    del data["calibration"]["families"][0]["decode_borrowed"]
+    with pytest.raises(CatalogError) as exc:
+        load_catalog(_write(tmp_path, data))
+    assert str(exc.value) == (
+        "broken.yaml: calibration.families[gb10].decode_borrowed: Field required"
+    )
+
+
 def test_future_price_date_says_it_is_in_the_future(tmp_path):
     data = _raw()
     _platform(data, "asus-gx10-1tb")["price"]["date"] = datetime.date(2999, 1, 1)

@@ -22,13 +22,22 @@ FAM = FamilyCalibration(
     decode_compute_efficiency=0.1,
     decode_band_pct=40,
     prefill_band_pct=100,
+    decode_borrowed=False,
+    prefill_borrowed=False,
     note="n",
     source=["data/benchmarks.csv"],
 )
 
 
 def _engine(**kw: object) -> EngineCalibration:
-    return EngineCalibration(engine="vllm", decode_factor=0.9, prefill_factor=1.0, note="n", **kw)  # type: ignore[arg-type]
+    return EngineCalibration(
+        engine="vllm",
+        decode_factor=0.9,
+        prefill_factor=1.0,
+        decode_borrowed=False,
+        note="n",
+        **kw,  # type: ignore[arg-type]
+    )
 
 
 def test_path_factor_overrides_family_and_engine_factor():

@@ -9,12 +9,17 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from cli.sizing_main import main
 from pricing.history import PriceHistory
+from sizing.compare import Workload, compare
 from sizing.money import price_age
 
 if TYPE_CHECKING:
     import pytest
+
+    from sizing.catalog import Catalog
 
 TODAY = datetime.now(UTC).date()
 GX10_LIST = date(2026, 2, 17)  # catalog.yaml: asus-gx10-1tb list price date
@@ -51,6 +56,30 @@ def test_price_age_boundary_and_nothing_dated() -> None:
     none = price_age([None], today=date(2026, 12, 2), stale_days=30)
     assert none.to_dict() == {"oldest_price_date": None, "price_age_days": None}
     assert not none.stale
+
+
+def test_compare_rows_count_the_days_to_the_day_given(catalog: Catalog) -> None:
+    """`sizing.compare` carries ``price_age_days`` per row, counted to ``today`` (pages
+    and exports only format it). Hand-counted from 2026-12-02: the GX10's list price of
+    2026-02-17 is 288 days old; with two units the DAC cable's of 2026-02-15, 290."""
+    df = compare(
+        Workload("openai/gpt-oss-120b", "mxfp4"),
+        catalog,
+        platforms=["asus-gx10-1tb", "mac-studio-m3-ultra-256gb"],
+        units=[1, 2, 8],
+        today=date(2026, 12, 2),
+    )
+    rows = {(r["platform"], r["units"]): r for r in df.to_dict("records")}
+    assert rows["asus-gx10-1tb", 1]["price_age_days"] == 288
+    assert rows["asus-gx10-1tb", 2]["price_age_days"] == 290
+    assert type(rows["asus-gx10-1tb", 2]["price_age_days"]) is int  # whole days, not 290.0
+    no_bom = rows["mac-studio-m3-ultra-256gb", 8]  # no topology (full mesh): no prices
+    assert pd.isna(no_bom["oldest_price_date"])
+    assert pd.isna(no_bom["price_age_days"])  # unknown, never 0
+    today = compare(
+        Workload("openai/gpt-oss-120b", "mxfp4"), catalog, platforms=["asus-gx10-1tb"], units=[1]
+    )
+    assert today["price_age_days"].tolist() == [(TODAY - GX10_LIST).days]
 
 
 def test_bom_carries_the_oldest_price(capsys: pytest.CaptureFixture[str]) -> None:

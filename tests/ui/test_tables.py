@@ -248,13 +248,13 @@ def test_display_columns_dash_what_is_unknown_and_mark_rough_figures():
 
 
 def test_rough_flags_come_from_the_calibration():
-    # the calibration notes sizing.calibrate writes for a borrowed efficiency
+    # the typed flags sizing.calibrate writes for a borrowed efficiency
     fam, eng = CAT.calibration_for("gb10", "vllm")  # both measured: not rough
     assert rough_figures(fam, eng) == (False, False)
-    no_prefill = fam.model_copy(update={"note": "no prefill rows; borrowed"})
+    no_prefill = fam.model_copy(update={"prefill_borrowed": True})
     assert rough_figures(no_prefill, eng) == (False, True)
-    few_decode = fam.model_copy(update={"note": "too few decode rows; borrowed"})
-    no_rows = eng.model_copy(update={"note": "no rows: assumed equal to llama.cpp"})
+    few_decode = fam.model_copy(update={"decode_borrowed": True})
+    no_rows = eng.model_copy(update={"decode_borrowed": True})
     assert rough_figures(few_decode, eng) == (True, False)
     assert rough_figures(fam, no_rows) == (True, False)
     assert tables.rough_label(True, True) == "≈ decode, TTFT"
@@ -281,3 +281,28 @@ def test_bom_quantities_are_whole_and_prices_whole_francs():
     assert frame["Qty"].iloc[-1] is pd.NA
     kinds = tables.kinds_by_label(tables.BOM_COLUMNS)
     assert kinds["Unit price (CHF)"] == kinds["Line total (CHF)"] == "chf"  # as Compare
+
+
+def test_price_age_of_rows_reads_the_compare_columns():
+    """The page's price-age line comes from compare's own columns: the row with the most
+    days (not recounted), rows without a date ignored, none dated -> no date."""
+    rows = pd.DataFrame(
+        {
+            "oldest_price_date": ["2026-11-02", "2026-02-15", None],
+            "price_age_days": [30, 290, math.nan],
+        }
+    )
+    age = tables.price_age_of_rows(rows, 30)
+    assert (age.oldest_price_date, age.price_age_days, age.stale) == (
+        date(2026, 2, 15),
+        290,
+        True,
+    )
+    assert age.note().startswith("prices as of 2026-02-15 (290 days old) — older than 30")
+    fresh = tables.price_age_of_rows(rows.iloc[[0]], 30)
+    assert (fresh.price_age_days, fresh.stale) == (30, False)
+    none = tables.price_age_of_rows(rows.iloc[[2]], 30)
+    assert none.note() == "no dated price in this configuration"
+    best = compare(W, CAT, units=[1], platforms=["asus-gx10-1tb"], today=date(2026, 12, 2))
+    one = tables.price_age_of_rows(best.iloc[0].to_frame().T, 30)
+    assert (one.oldest_price_date, one.price_age_days) == (date(2026, 2, 17), 288)

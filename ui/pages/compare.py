@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pandas as pd
 import streamlit as st
@@ -143,6 +144,7 @@ try:
             wl.config_name,
             wl.repo,
             memory_setting,
+            datetime.now(UTC).date(),
         )
 except (ScenarioError, UnknownIdError, ValueError) as exc:
     st.error(f"Cannot compare these inputs: {fmt.md_escape(exc)}")
@@ -245,7 +247,9 @@ else:
         help=f"idle {fmt.swiss_number(best['power_w_idle'])} W; energy "
         f"{fmt.chf(best['energy_chf_per_year'])} per year",
     )
-    best_age = widgets.price_age_notice(cat, [best.get("oldest_price_date")])
+    best_age = widgets.price_age_notice(
+        cat, [], age=tables.price_age_of_rows(best.to_frame().T, cat.defaults.price_stale_days)
+    )
     if st.button(
         "Open this configuration in Build",
         icon=":material/construction:",
@@ -287,8 +291,10 @@ if incomplete_lines:
 
 # the best row's estimate assumptions, as the comparison computed them (no second estimate)
 assumption_lines: list[str] = [] if best is None else list(best["assumptions"])
-priced_dates = ranked.loc[ranked["price_chf"].notna(), "oldest_price_date"].tolist()
-assumption_lines.insert(0, "comparison " + widgets.price_age_of(cat, priced_dates).note())
+priced = ranked[ranked["price_chf"].notna()]
+assumption_lines.insert(
+    0, "comparison " + tables.price_age_of_rows(priced, cat.defaults.price_stale_days).note()
+)
 assumption_lines += [
     f"best option: {choice.rule_text()}"
     + (f"; {choice.miss_text()}" if best is None and choice.closest is not None else ""),
