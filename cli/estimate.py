@@ -36,6 +36,7 @@ from sizing.scenario import (
     KV_DTYPES,
     PARALLEL_CHOICES,
     Scenario,
+    ScenarioError,
 )
 from sizing.speculative import CONTENT_TYPES, DRAFT_TOKENS_MAX, SPEC_METHODS
 from sizing.topology import check_parallel
@@ -220,13 +221,30 @@ def _cuda_graphs(raw: Any) -> bool | None:
     return value == "on"
 
 
-def _check_hosts(catalog: Catalog, scenario: Scenario) -> None:
-    """Refuse tp/pp across GPU hosts, as compare and plan do (`cluster.check_parallel`)."""
+def _check_hosts(catalog: Catalog, scenario: Scenario, memo: dict[Any, Any] | None = None) -> None:
+    """Refuse tp/pp across GPU hosts, as compare and plan do (`cluster.check_parallel`);
+    with `memo` (one batch), each (platform, units, layout) is checked once."""
+    if memo is None:
+        _check_hosts_of(catalog, scenario.platform, scenario.units, scenario.parallel)
+        return
+    key = ("hosts", scenario.platform, scenario.units, type(scenario.units), scenario.parallel)
+    hit = memo.get(key)
+    if hit is None:
+        try:
+            _check_hosts_of(catalog, scenario.platform, scenario.units, scenario.parallel)
+            hit = memo[key] = (None,)
+        except ScenarioError as exc:
+            hit = memo[key] = ((type(exc), str(exc)),)
+    if hit[0] is not None:
+        raise hit[0][0](hit[0][1])
+
+
+def _check_hosts_of(catalog: Catalog, platform: str, units: int, parallel: str) -> None:
     try:
-        catalog.platform(scenario.platform)
+        catalog.platform(platform)
     except UnknownIdError:
         return  # estimate names the bad id and the choices
-    check_parallel(catalog, scenario.platform, scenario.units, scenario.parallel)
+    check_parallel(catalog, platform, units, parallel)
 
 
 def estimate_dict(catalog: Catalog, values: dict[str, Any], prices: Any = None) -> dict[str, Any]:
@@ -242,7 +260,7 @@ def estimate_dict(catalog: Catalog, values: dict[str, Any], prices: Any = None) 
 
 
 def _with_price_status(
-    catalog: Catalog, d: dict[str, Any], prices: Any, cache: dict[tuple[str, int], tuple[Any, ...]]
+    catalog: Catalog, d: dict[str, Any], prices: Any, cache: dict[Any, Any]
 ) -> dict[str, Any]:
     """Add `price_complete` and `unpriced_items` (as in the BOM) to an estimate dict:
     `price_chf` leaves out parts the catalog does not hold or has no price for."""
@@ -438,11 +456,13 @@ def _evaluate_chunk(
     catalog: Catalog,
     rows: list[dict[str, Any]],
     prices: Any,
-    cache: dict[tuple[str, int], tuple[Any, ...]],
+    cache: dict[Any, Any],
 ) -> list[dict[str, Any]]:
     """One result dict per row, in order; a row that cannot be evaluated gives
-    ``{"error": ...}`` and never stops the others."""
+    ``{"error": ...}`` and never stops the others. `cache` lives for the whole batch
+    (the price status per cluster and `estimate_many`'s memo)."""
     lines: list[dict[str, Any] | None] = [None] * len(rows)
+    memo = cache.setdefault("estimate_many", {})
     scenarios, models, where = [], [], []
     for i, row in enumerate(rows):
         try:
@@ -450,7 +470,7 @@ def _evaluate_chunk(
             if extra is not None:
                 raise CliError(f"{len(extra)} more field(s) than columns")
             scenario = _scenario_from(row)
-            _check_hosts(catalog, scenario)
+            _check_hosts(catalog, scenario, memo)
             model = (
                 resolve_model(catalog, scenario.model) if scenario.model.endswith(".json") else None
             )
@@ -461,12 +481,16 @@ def _evaluate_chunk(
         models.append(model)
         where.append(i)
     try:
-        results: list[Any] = estimate_many(scenarios, catalog, models=models, prices=prices)
+        results: list[Any] = estimate_many(
+            scenarios, catalog, models=models, prices=prices, memo=memo
+        )
     except _ROW_ERRORS:  # isolate the row that breaks the pass
         results = []
         for scenario, model in zip(scenarios, models, strict=True):
             try:
-                results.extend(estimate_many([scenario], catalog, models=[model], prices=prices))
+                results.extend(
+                    estimate_many([scenario], catalog, models=[model], prices=prices, memo=memo)
+                )
             except _ROW_ERRORS as exc:
                 results.append(exc)
     for i, result in zip(where, results, strict=True):
@@ -492,7 +516,7 @@ def _estimate_batch(
         handle = path.open(newline="", encoding="utf-8-sig")  # tolerate Excel's BOM
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror}") from None
-    cache: dict[tuple[str, int], tuple[Any, ...]] = {}
+    cache: dict[Any, Any] = {}
     count = 0
     try:
         with handle:
