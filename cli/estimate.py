@@ -10,9 +10,10 @@ a CSV file (``--batch``); `estimate_dict` also serves cost and agent.
 from __future__ import annotations
 
 import csv
+import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from cli.common import (
     CliError,
@@ -155,6 +156,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=run)
 
 
+PARSED_MAX_ENTRIES = 10_000  # numeric texts whose parse a batch keeps
+
 # (parse function, low, high) per numeric field of a scenario: the rules of sizing.limits,
 # the same for the command-line flags and the columns of a batch file
 _NUMERIC_FIELDS: dict[str, tuple[Any, Any, Any]] = {
@@ -169,16 +172,44 @@ _NUMERIC_FIELDS: dict[str, tuple[Any, Any, Any]] = {
 }
 
 
-def _scenario_from(values: dict[str, Any]) -> Scenario:
+def _parse_num(key: str, raw: Any) -> Any:
+    """The value of numeric field `key` from its text (`_NUMERIC_FIELDS`' rules)."""
+    parse, lo, hi = _NUMERIC_FIELDS[key]
+    try:
+        return parse(key, str(raw), lo, hi)
+    except limits.InputError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _parse_num_kept(key: str, raw: str, parsed: dict[tuple[str, str], tuple[bool, Any]]) -> Any:
+    """`_parse_num`, its value or error kept in `parsed` (the texts of one batch)."""
+    hit = parsed.get((key, raw))
+    if hit is None:
+        if len(parsed) > PARSED_MAX_ENTRIES:
+            parsed.clear()
+        try:
+            hit = parsed[key, raw] = (True, _parse_num(key, raw))
+        except CliError as exc:
+            hit = parsed[key, raw] = (False, str(exc))
+    if not hit[0]:
+        raise CliError(hit[1])
+    return hit[1]
+
+
+def _scenario_from(
+    values: dict[str, Any], parsed: dict[tuple[str, str], tuple[bool, Any]] | None = None
+) -> Scenario:
+    """The Scenario of flag values or a batch row; `parsed` (one batch) keeps each
+    numeric (column, text)'s value or error, so a text repeated in many rows is parsed
+    once."""
+
     def num(key: str, default: Any = None) -> Any:
         raw = values.get(key)
         if raw is None or raw == "":
             return default
-        parse, lo, hi = _NUMERIC_FIELDS[key]
-        try:
-            return parse(key, str(raw), lo, hi)
-        except limits.InputError as exc:
-            raise CliError(str(exc)) from None
+        if parsed is None or type(raw) is not str:
+            return _parse_num(key, raw)
+        return _parse_num_kept(key, raw, parsed)
 
     for key in REQUIRED_BATCH_COLUMNS:
         if values.get(key) in (None, ""):
@@ -463,13 +494,14 @@ def _evaluate_chunk(
     (the price status per cluster and `estimate_many`'s memo)."""
     lines: list[dict[str, Any] | None] = [None] * len(rows)
     memo = cache.setdefault("estimate_many", {})
+    parsed = cache.setdefault("parsed", {})
     scenarios, models, where = [], [], []
     for i, row in enumerate(rows):
         try:
-            extra = dict[Any, Any](row).get(None)  # csv.DictReader's surplus fields
+            extra = cast("dict[Any, Any]", row).get(None)  # csv.DictReader's surplus fields
             if extra is not None:
                 raise CliError(f"{len(extra)} more field(s) than columns")
-            scenario = _scenario_from(row)
+            scenario = _scenario_from(row, parsed)
             _check_hosts(catalog, scenario, memo)
             model = (
                 resolve_model(catalog, scenario.model) if scenario.model.endswith(".json") else None
@@ -534,21 +566,22 @@ def _estimate_batch(
                 raise CliError(f"{path.name}: missing column(s) {', '.join(absent)}")
             chunk: list[dict[str, Any]] = []
             extra = source.to_dict() if source is not None else {}
+            encoded: dict[str, str] = {}
             for row in reader:
                 count += 1
                 if memory_setting and not row.get("memory_setting"):
                     row = {**row, "memory_setting": memory_setting}  # the flag: rows' default
                 if count > limits.BATCH_MAX_ROWS:
-                    _write_lines(_evaluate_chunk(catalog, chunk, prices, cache), extra)
+                    _write_lines(_evaluate_chunk(catalog, chunk, prices, cache), extra, encoded)
                     raise CliError(
                         f"{path.name}: more than {limits.BATCH_MAX_ROWS:,} rows; "
                         "split the file".replace(",", "'")
                     )
                 chunk.append(row)
                 if len(chunk) >= BATCH_CHUNK_ROWS:
-                    _write_lines(_evaluate_chunk(catalog, chunk, prices, cache), extra)
+                    _write_lines(_evaluate_chunk(catalog, chunk, prices, cache), extra, encoded)
                     chunk = []
-            _write_lines(_evaluate_chunk(catalog, chunk, prices, cache), extra)
+            _write_lines(_evaluate_chunk(catalog, chunk, prices, cache), extra, encoded)
     except UnicodeDecodeError as exc:
         raise CliError(
             f"{path.name}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
@@ -561,8 +594,44 @@ def _estimate_batch(
     return 0
 
 
-def _write_lines(lines: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> None:
+def _write_lines(
+    lines: list[dict[str, Any]],
+    extra: dict[str, Any] | None = None,
+    encoded: dict[str, str] | None = None,
+) -> None:
+    """One JSON line per result, an estimate's with `extra` (the price source) after its
+    fields; `encoded` (one batch) keeps the JSON text of each assumption line."""
+    notes: dict[str, str] = {} if encoded is None else encoded
     sys.stdout.writelines(
-        strict_json(line if "error" in line else {**line, **(extra or {})}) + "\n" for line in lines
+        (strict_json(line) if "error" in line else _estimate_json({**line, **(extra or {})}, notes))
+        + "\n"
+        for line in lines
     )
     sys.stdout.flush()
+
+
+ENCODED_MAX_ENTRIES = 10_000  # assumption lines whose JSON text a batch keeps
+#: stands in for the assumptions while the rest of a line is encoded (no result holds it)
+_NOTES_STAND_IN = "\x00assumptions\x00"
+_NOTES_SLOT = '"assumptions": ' + json.dumps(_NOTES_STAND_IN)
+
+
+def _estimate_json(d: dict[str, Any], encoded: dict[str, str]) -> str:
+    """`strict_json(d)`, the same text, with the assumption lines (the bulk of it, shared
+    by many rows) encoded once each and kept in `encoded`."""
+    notes = d.get("assumptions")
+    if type(notes) is not list or not all(type(note) is str for note in notes):
+        return strict_json(d)
+    parts = []
+    for note in notes:
+        text = encoded.get(note)
+        if text is None:
+            if len(encoded) > ENCODED_MAX_ENTRIES:
+                encoded.clear()
+            text = encoded[note] = json.dumps(note)
+        parts.append(text)
+    try:
+        text = json.dumps({**d, "assumptions": _NOTES_STAND_IN}, allow_nan=False)
+    except ValueError:  # a NaN or infinity: strict_json's null
+        return strict_json(d)
+    return text.replace(_NOTES_SLOT, '"assumptions": [' + ", ".join(parts) + "]", 1)

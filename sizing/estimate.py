@@ -19,7 +19,13 @@ from sizing.bom import bill_of_materials
 from sizing.llm import precision_source
 from sizing.memory import MemoryFit, fits_from_table, spec_columns
 from sizing.power import cluster_power
-from sizing.scenario import Resolved, Scenario, ScenarioError, engine_memory_columns, resolve
+from sizing.scenario import (
+    Resolved,
+    Scenario,
+    ScenarioError,
+    engine_memory_columns,
+    resolve_shared,
+)
 from sizing.throughput import SpeedBand, Throughput, speed_band
 from sizing.topology import check_parallel
 
@@ -28,6 +34,10 @@ if TYPE_CHECKING:
 
     from sizing.catalog import Catalog, EngineCalibration, FamilyCalibration, ModelArch
     from sizing.money import PriceQuote
+
+
+#: `estimate_many`'s memo is emptied past this many entries (a batch of ever new rows).
+MEMO_MAX_ENTRIES = 20_000
 
 
 @dataclass(frozen=True)
@@ -193,18 +203,23 @@ def estimate_many(
     columns, the assumptions that do not depend on the workload, cluster power and
     price); without it that work is shared within the call.
     """
-    memo = {} if memo is None else memo
+    if memo is None:
+        memo = {}
+    elif len(memo) > MEMO_MAX_ENTRIES:  # a long batch of ever new rows: memory stays bounded
+        memo.clear()
     out: list[Estimate | ScenarioError | None] = [None] * len(scenarios)
     ok: list[tuple[int, Resolved]] = []
+    shared: list[object] = []
     for i, s in enumerate(scenarios):
         try:
-            r = resolve(s, catalog, model=models[i] if models else None, memo=memo)
+            r, static = resolve_shared(s, catalog, models[i] if models else None, memo)
             _check_parallel(catalog, r, memo)  # cards across hosts
             ok.append((i, r))
+            shared.append(static)
         except ScenarioError as exc:
             out[i] = exc
     if ok:
-        _estimate_resolved(ok, catalog, prices, out, memo)
+        _estimate_resolved(ok, shared, catalog, prices, out, memo)
     return [o for o in out if o is not None]
 
 
@@ -278,21 +293,11 @@ class _Group:
     rough: tuple[bool, bool]
 
 
-def _group_of(r: Resolved, catalog: Catalog, memo: dict[Any, Any]) -> _Group:
-    """The `_Group` of `r` (memoised; the key's objects are pinned in `memo`)."""
+def _group_of(r: Resolved, static: object, catalog: Catalog, memo: dict[Any, Any]) -> _Group:
+    """The `_Group` of `r`, memoised per `static` (`resolve_shared`'s: the same for every
+    row that differs from `r` only in context and concurrency; pinned in `memo`)."""
     s = r.scenario
-    pinned = (r.platform, r.model, r.quant, r.engine, r.transport, r.spec, catalog)
-    key = (
-        "group",
-        *map(id, pinned),
-        r.parallel,
-        r.units,
-        type(r.units),
-        r.sequence_overhead_us,
-        s.max_num_batched_tokens,
-        type(s.max_num_batched_tokens),
-        s.engine_version,
-    )
+    key = ("group", id(static))
     hit = memo.get(key)
     if hit is None:
         columns = {
@@ -320,7 +325,7 @@ def _group_of(r: Resolved, catalog: Catalog, memo: dict[Any, Any]) -> _Group:
             assumed_s,
             rough_figures(fam, eng),
         )
-        hit = memo[key] = (pinned, group)
+        hit = memo[key] = (static, group)
     return cast("_Group", hit[1])
 
 
@@ -361,6 +366,7 @@ def _table(rs: Sequence[Resolved], groups: Sequence[_Group], catalog: Catalog) -
 
 def _estimate_resolved(
     ok: Sequence[tuple[int, Resolved]],
+    shared: Sequence[object],
     catalog: Catalog,
     prices: Mapping[str, PriceQuote] | None,
     out: list[Estimate | ScenarioError | None],
@@ -368,7 +374,7 @@ def _estimate_resolved(
 ) -> None:
     """Fill ``out[i]`` for every resolved ``(i, r)`` of `ok` from one kernel pass."""
     rs = [r for _, r in ok]
-    groups = [_group_of(r, catalog, memo) for r in rs]
+    groups = [_group_of(r, static, catalog, memo) for r, static in zip(rs, shared, strict=True)]
     t = _table(rs, groups, catalog)
     mem = kernel.memory(t)
     dec = kernel.decode(t, mem)

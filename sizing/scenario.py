@@ -202,19 +202,33 @@ def resolve(
     of the work that does not depend on the context and concurrency (`_Static`): rows
     that differ only in those are resolved once. The checks run in the same order and
     give the same errors with or without it."""
+    return _resolve_row(s, _static_of(s, catalog, model, memo))
+
+
+def resolve_shared(
+    s: Scenario, catalog: Catalog, model: ModelArch | None, memo: dict[Any, Any]
+) -> tuple[Resolved, object]:
+    """`resolve` with `memo`, and the object every scenario that differs from `s` only
+    in context and concurrency shares (while `memo` holds it): a key for work shared
+    by those rows."""
+    static = _static_of(s, catalog, model, memo)
+    return _resolve_row(s, static), static
+
+
+def _static_of(
+    s: Scenario, catalog: Catalog, model: ModelArch | None, memo: dict[Any, Any] | None
+) -> _Static:
     if memo is None:
-        static = _resolve_static(s, catalog, model)
-    else:
-        values = _static_fields(s)  # with their types: 1 == 1.0 == True as keys
-        key = ("resolve", id(catalog), id(model), values, tuple(map(type, values)))
-        hit = memo.get(key)
-        if hit is None:
-            static = _resolve_static(s, catalog, model)
-            if static.foreign is None:  # other errors are raised afresh for every row
-                memo[key] = (catalog, model, static)  # pins the keyed objects
-        else:
-            static = hit[2]
-    return _resolve_row(s, static)
+        return _resolve_static(s, catalog, model)
+    values = _static_fields(s)  # with their types: 1 == 1.0 == True as keys
+    key = ("resolve", id(catalog), id(model), values, tuple(map(type, values)))
+    hit = memo.get(key)
+    if hit is not None:
+        return cast("_Static", hit[2])
+    static = _resolve_static(s, catalog, model)
+    if static.foreign is None:  # other errors are raised afresh for every row
+        memo[key] = (catalog, model, static)  # pins the keyed objects
+    return static
 
 
 #: The fields of a Scenario that `_Static` depends on: all but the context and concurrency.
