@@ -10,6 +10,7 @@ a CSV file (``--batch``); `estimate_dict` also serves cost and agent.
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import sys
 from pathlib import Path
@@ -462,6 +463,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 BATCH_CHUNK_ROWS = 256  # rows evaluated per vectorized pass (memory stays bounded)
+GC_YOUNG_THRESHOLD = 10_000  # allocations between young-generation collections in a batch
 _ROW_ERRORS = (ValueError, KeyError, ArithmeticError, RecursionError, CliError)
 
 
@@ -550,6 +552,12 @@ def _estimate_batch(
         raise CliError(f"cannot read {path}: {exc.strerror}") from None
     cache: dict[Any, Any] = {}
     count = 0
+    # Each row leaves a few hundred short-lived containers; at CPython's default (a young
+    # collection per 700 net allocations) the collector runs every few rows and walks the
+    # chunk's live results each time (~0.25 s of a 10,000-row run, measured with
+    # gc.callbacks): collect less often while the batch runs.
+    threshold = gc.get_threshold()
+    gc.set_threshold(max(threshold[0], GC_YOUNG_THRESHOLD), *threshold[1:])
     try:
         with handle:
             reader = csv.DictReader(_bounded_lines(handle, path.name))
@@ -591,6 +599,8 @@ def _estimate_batch(
         raise CliError(
             f"{path.name}: not a readable CSV file (row {count + 1}: {one_line(exc)})"
         ) from None
+    finally:
+        gc.set_threshold(*threshold)
     return 0
 
 

@@ -127,11 +127,12 @@ class Estimate:
             "price_chf": self.price_chf,
             "assumptions": list(self.assumptions),
         }
+        finite = math.isfinite
         for key, value in out.items():
             if isinstance(value, float):
-                if not math.isfinite(value):
+                if not finite(value):
                     raise ValueError(f"internal error: {key} is {value}")
-                out[key] = round(max(value, 0.0), 4)
+                out[key] = round(0.0 if value < 0.0 else value, 4)  # max(value, 0.0)
         return out
 
     def _spec_dict(self) -> dict[str, Any]:
@@ -285,6 +286,8 @@ class _Group:
     assumptions that do not depend on the workload and the likely-range line."""
 
     columns: dict[str, float]
+    keys: tuple[str, ...]  # of `columns`, in order
+    vector: tuple[float, ...]  # the values of `columns`, in order
     fam: FamilyCalibration
     eng: EngineCalibration
     notes: _StaticNotes
@@ -318,6 +321,8 @@ def _group_of(r: Resolved, static: object, catalog: Catalog, memo: dict[Any, Any
         )
         group = _Group(
             columns,
+            tuple(columns),
+            tuple(columns.values()),
             fam,
             eng,
             _static_notes(r, catalog),
@@ -334,16 +339,21 @@ def _table(rs: Sequence[Resolved], groups: Sequence[_Group], catalog: Catalog) -
     group's static columns stacked once and taken per row; the workload columns, and a
     draft model's ``spec_*`` columns, per row."""
     index: dict[int, int] = {}
-    distinct: list[dict[str, float]] = []
+    distinct: list[_Group] = []
     rows: list[int] = []
     for g in groups:
         at = index.get(id(g))
         if at is None:
             at = index[id(g)] = len(distinct)
-            distinct.append(g.columns)
+            distinct.append(g)
         rows.append(at)
-    take = np.array(rows, dtype=np.intp)
-    table = {k: np.array([c[k] for c in distinct], dtype=float)[take] for k in distinct[0]}
+    keys = distinct[0].keys
+    if all(g.keys == keys for g in distinct):  # (always: one kernel, one column list)
+        stacked = np.array([g.vector for g in distinct], dtype=float)[rows].T.copy()
+        table = dict(zip(keys, stacked, strict=True))
+    else:
+        take = np.array(rows, dtype=np.intp)
+        table = {k: np.array([g.columns[k] for g in distinct], dtype=float)[take] for k in keys}
     for j, r in enumerate(rs):
         if r.spec is not None and r.spec.method == "draft":  # the draft's step: per workload
             for key, value in spec_columns(r, catalog).items():
