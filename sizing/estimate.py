@@ -40,6 +40,13 @@ if TYPE_CHECKING:
 MEMO_MAX_ENTRIES = 20_000
 
 
+#: ``round(value, 4)`` of positive floats `Estimate.to_dict` has met: Python's correctly
+#: rounded `round` costs ~1 µs a value, and the rows of a batch repeat most figures (the
+#: weights, usable memory, power and price of a layout); emptied past the bound.
+_ROUNDED: dict[float, float] = {}
+ROUNDED_MAX_ENTRIES = 100_000
+
+
 @dataclass(frozen=True)
 class Estimate:
     scenario: Scenario
@@ -127,12 +134,20 @@ class Estimate:
             "price_chf": self.price_chf,
             "assumptions": list(self.assumptions),
         }
-        finite = math.isfinite
+        finite, rounded = math.isfinite, _ROUNDED
         for key, value in out.items():
             if isinstance(value, float):
                 if not finite(value):
                     raise ValueError(f"internal error: {key} is {value}")
-                out[key] = round(0.0 if value < 0.0 else value, 4)  # max(value, 0.0)
+                if type(value) is float and value > 0.0:  # (-0.0 == 0.0 as a key)
+                    hit = rounded.get(value)
+                    if hit is None:
+                        if len(rounded) > ROUNDED_MAX_ENTRIES:
+                            rounded.clear()
+                        hit = rounded[value] = round(value, 4)
+                    out[key] = hit
+                else:
+                    out[key] = round(max(value, 0.0), 4)
         return out
 
     def _spec_dict(self) -> dict[str, Any]:
