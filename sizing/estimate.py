@@ -340,7 +340,7 @@ def _group_of(r: Resolved, static: object, catalog: Catalog, memo: dict[Any, Any
             tuple(columns.values()),
             fam,
             eng,
-            _static_notes(r, catalog),
+            _static_notes(r, catalog, memo),
             _band_assumption(fam, r.engine.name, assumed_s),
             assumed_s,
             rough_figures(fam, eng),
@@ -658,8 +658,32 @@ def _model_notes(r: Resolved, fit: MemoryFit, speed: Throughput, sn: _StaticNote
     return notes
 
 
-def _static_notes(r: Resolved, catalog: Catalog) -> _StaticNotes:
-    """The workload-independent lines of `_model_assumptions` (see `_StaticNotes`)."""
+def _static_notes(
+    r: Resolved, catalog: Catalog, memo: dict[Any, Any] | None = None
+) -> _StaticNotes:
+    """The workload-independent lines of `_model_assumptions` (see `_StaticNotes`); those
+    of (platform, model, quant, engine) kept in `memo` when given."""
+    if memo is None:
+        base = _path_notes(r, catalog)
+    else:
+        pinned = (catalog, r.platform, r.model, r.quant, r.engine)
+        key = ("notes", *map(id, pinned))
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = (pinned, _path_notes(r, catalog))
+        base = cast("_StaticNotes", hit[1])
+    return _StaticNotes(
+        base.decode,
+        base.fixed_cost,
+        base.ttft_start,
+        base.prefill,
+        (*base.rest, *_layout_notes(r)),
+    )
+
+
+def _path_notes(r: Resolved, catalog: Catalog) -> _StaticNotes:
+    """The lines of `_static_notes` that depend only on the platform, model, quant and
+    engine (not the layout)."""
     fam, eng = catalog.calibration_for(r.platform.family, r.engine.id)
     decode = (
         f"decode streams weights + KV at "
@@ -713,6 +737,18 @@ def _static_notes(r: Resolved, catalog: Catalog) -> _StaticNotes:
         )
         + "): replicas divide it, tensor parallel does not"
     )
+    return _StaticNotes(
+        decode,
+        _fixed_cost_assumption(fam, eng, catalog),
+        ttft_start,
+        _prefill_assumption(r, fam, eng, catalog),
+        tuple(notes),
+    )
+
+
+def _layout_notes(r: Resolved) -> list[str]:
+    """The tensor- and pipeline-parallel lines of `_model_assumptions`."""
+    notes = []
     if r.parallel in ("tp", "tp+ep") and r.tp > 1 and r.transport is not None:
         tr = r.transport
         cols = {k: np.array([v]) for k, v in kernel.transport_columns(r.platform, tr).items()}
@@ -732,10 +768,4 @@ def _static_notes(r: Resolved, catalog: Catalog) -> _StaticNotes:
         )
     if r.parallel == "pp" and r.pp > 1:
         notes.append("pipeline parallel: one stage active per token for a single stream")
-    return _StaticNotes(
-        decode,
-        _fixed_cost_assumption(fam, eng, catalog),
-        ttft_start,
-        _prefill_assumption(r, fam, eng, catalog),
-        tuple(notes),
-    )
+    return notes
