@@ -418,13 +418,16 @@ def _estimate_resolved(
             "allreduce_s",
         )
     }
+    clusters: dict[int, Any] = {}  # per group (one platform and unit count)
     for j, (i, r) in enumerate(ok):
-        cluster = _cluster_of(catalog, (r.platform.id, r.units), prices, memo)
+        g, fit = groups[j], fits[j]
+        cluster = clusters.get(id(g))
+        if cluster is None:
+            cluster = clusters[id(g)] = _cluster_of(catalog, (r.platform.id, r.units), prices, memo)
         if isinstance(cluster, ScenarioError):
             out[i] = cluster
             continue
         idle_w, load_w, price, missing = cluster
-        g, fit = groups[j], fits[j]
         speed = Throughput(
             decode_tok_s_per_request=d["tok_s_per_request"][j],
             decode_tok_s_total=d["tok_s_total"][j],
