@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import gc
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -574,22 +573,21 @@ def _estimate_batch(
                 raise CliError(f"{path.name}: missing column(s) {', '.join(absent)}")
             chunk: list[dict[str, Any]] = []
             extra = source.to_dict() if source is not None else {}
-            encoded: dict[str, str] = {}
             for row in reader:
                 count += 1
                 if memory_setting and not row.get("memory_setting"):
                     row = {**row, "memory_setting": memory_setting}  # the flag: rows' default
                 if count > limits.BATCH_MAX_ROWS:
-                    _write_lines(_evaluate_chunk(catalog, chunk, prices, cache), extra, encoded)
+                    _write_lines(_evaluate_chunk(catalog, chunk, prices, cache), extra)
                     raise CliError(
                         f"{path.name}: more than {limits.BATCH_MAX_ROWS:,} rows; "
                         "split the file".replace(",", "'")
                     )
                 chunk.append(row)
                 if len(chunk) >= BATCH_CHUNK_ROWS:
-                    _write_lines(_evaluate_chunk(catalog, chunk, prices, cache), extra, encoded)
+                    _write_lines(_evaluate_chunk(catalog, chunk, prices, cache), extra)
                     chunk = []
-            _write_lines(_evaluate_chunk(catalog, chunk, prices, cache), extra, encoded)
+            _write_lines(_evaluate_chunk(catalog, chunk, prices, cache), extra)
     except UnicodeDecodeError as exc:
         raise CliError(
             f"{path.name}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
@@ -604,44 +602,8 @@ def _estimate_batch(
     return 0
 
 
-def _write_lines(
-    lines: list[dict[str, Any]],
-    extra: dict[str, Any] | None = None,
-    encoded: dict[str, str] | None = None,
-) -> None:
-    """One JSON line per result, an estimate's with `extra` (the price source) after its
-    fields; `encoded` (one batch) keeps the JSON text of each assumption line."""
-    notes: dict[str, str] = {} if encoded is None else encoded
+def _write_lines(lines: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> None:
     sys.stdout.writelines(
-        (strict_json(line) if "error" in line else _estimate_json({**line, **(extra or {})}, notes))
-        + "\n"
-        for line in lines
+        strict_json(line if "error" in line else {**line, **(extra or {})}) + "\n" for line in lines
     )
     sys.stdout.flush()
-
-
-ENCODED_MAX_ENTRIES = 10_000  # assumption lines whose JSON text a batch keeps
-#: stands in for the assumptions while the rest of a line is encoded (no result holds it)
-_NOTES_STAND_IN = "\x00assumptions\x00"
-_NOTES_SLOT = '"assumptions": ' + json.dumps(_NOTES_STAND_IN)
-
-
-def _estimate_json(d: dict[str, Any], encoded: dict[str, str]) -> str:
-    """`strict_json(d)`, the same text, with the assumption lines (the bulk of it, shared
-    by many rows) encoded once each and kept in `encoded`."""
-    notes = d.get("assumptions")
-    if type(notes) is not list or not all(type(note) is str for note in notes):
-        return strict_json(d)
-    parts = []
-    for note in notes:
-        text = encoded.get(note)
-        if text is None:
-            if len(encoded) > ENCODED_MAX_ENTRIES:
-                encoded.clear()
-            text = encoded[note] = json.dumps(note)
-        parts.append(text)
-    try:
-        text = json.dumps({**d, "assumptions": _NOTES_STAND_IN}, allow_nan=False)
-    except ValueError:  # a NaN or infinity: strict_json's null
-        return strict_json(d)
-    return text.replace(_NOTES_SLOT, '"assumptions": [' + ", ".join(parts) + "]", 1)
