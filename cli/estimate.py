@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import gc
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -196,43 +197,56 @@ def _parse_num_kept(key: str, raw: str, parsed: dict[tuple[str, str], tuple[bool
     return hit[1]
 
 
+#: The numeric fields of a scenario with their defaults, in the order they are checked.
+_NUMBERS: tuple[tuple[str, Any], ...] = (
+    ("units", None),
+    ("context", 32768),
+    ("concurrency", 1),
+    ("mem_util", None),
+    ("spec_multiplier", 1.0),
+    ("spec_tokens", None),
+    ("spec_accept", None),
+    ("max_num_batched_tokens", None),
+)
+
+
 def _scenario_from(
     values: dict[str, Any], parsed: dict[tuple[str, str], tuple[bool, Any]] | None = None
 ) -> Scenario:
     """The Scenario of flag values or a batch row; `parsed` (one batch) keeps each
     numeric (column, text)'s value or error, so a text repeated in many rows is parsed
     once."""
-
-    def num(key: str, default: Any = None) -> Any:
-        raw = values.get(key)
-        if raw is None or raw == "":
-            return default
-        if parsed is None or type(raw) is not str:
-            return _parse_num(key, raw)
-        return _parse_num_kept(key, raw, parsed)
-
     for key in REQUIRED_BATCH_COLUMNS:
         if values.get(key) in (None, ""):
             raise CliError(f"{key} is missing")
+    num: dict[str, Any] = {}
+    for key, default in _NUMBERS:
+        raw = values.get(key)
+        if raw is None or raw == "":
+            num[key] = default
+        elif parsed is None or type(raw) is not str:
+            num[key] = _parse_num(key, raw)
+        else:
+            num[key] = _parse_num_kept(key, raw, parsed)
     return Scenario(
         platform=str(values["platform"]),
-        units=num("units"),
+        units=num["units"],
         parallel=str(values["parallel"]),
         model=str(values["model"]),
         weights=str(values["weights"]),
         kv_dtype=str(values.get("kv_dtype") or "bf16"),
         engine=values.get("engine") or None,
-        context_tokens=num("context", 32768),
-        concurrency=num("concurrency", 1),
-        mem_util=num("mem_util"),
-        speculative_multiplier=num("spec_multiplier", 1.0),
+        context_tokens=num["context"],
+        concurrency=num["concurrency"],
+        mem_util=num["mem_util"],
+        speculative_multiplier=num["spec_multiplier"],
         memory_setting=str(values.get("memory_setting") or "").strip() or None,
         speculative=str(values.get("spec") or "none"),
-        spec_draft_tokens=num("spec_tokens"),
+        spec_draft_tokens=num["spec_tokens"],
         spec_content=str(values.get("content") or "prose"),
-        spec_accept=num("spec_accept"),
+        spec_accept=num["spec_accept"],
         spec_draft_model=values.get("spec_draft_model") or None,
-        max_num_batched_tokens=num("max_num_batched_tokens"),
+        max_num_batched_tokens=num["max_num_batched_tokens"],
         cuda_graphs=_cuda_graphs(values.get("cuda_graphs")),
         engine_version=str(values.get("engine_version") or "").strip() or None,
         transport=str(values.get("transport") or "").strip() or None,
@@ -602,8 +616,20 @@ def _estimate_batch(
     return 0
 
 
+#: `strict_json`'s encoder, made once for the lines of a batch
+_LINE_ENCODER = json.JSONEncoder(allow_nan=False)
+
+
 def _write_lines(lines: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> None:
     sys.stdout.writelines(
-        strict_json(line if "error" in line else {**line, **(extra or {})}) + "\n" for line in lines
+        _json_line(line if "error" in line else {**line, **(extra or {})}) + "\n" for line in lines
     )
     sys.stdout.flush()
+
+
+def _json_line(value: dict[str, Any]) -> str:
+    """`strict_json(value)` (the same text) without a new encoder per line."""
+    try:
+        return _LINE_ENCODER.encode(value)
+    except ValueError:  # a NaN or infinity: strict_json's null
+        return strict_json(value)
