@@ -225,13 +225,16 @@ def estimate_many(
         memo.clear()
     out: list[Estimate | ScenarioError | None] = [None] * len(scenarios)
     ok: list[tuple[int, Resolved]] = []
-    shared: list[object] = []
+    shared: list[tuple[object, dict[Any, Any]]] = []
+    own: dict[Any, Any] = {}  # a model given as an object (config.json): this call only
     for i, s in enumerate(scenarios):
+        model = models[i] if models else None
+        kept = memo if model is None else own
         try:
-            r, static = resolve_shared(s, catalog, models[i] if models else None, memo)
+            r, static = resolve_shared(s, catalog, model, kept)
             _check_parallel(catalog, r, memo)  # cards across hosts
             ok.append((i, r))
-            shared.append(static)
+            shared.append((static, kept))
         except ScenarioError as exc:
             out[i] = exc
     if ok:
@@ -311,7 +314,7 @@ class _Group:
     rough: tuple[bool, bool]
 
 
-def _group_of(r: Resolved, static: object, catalog: Catalog, memo: dict[Any, Any]) -> _Group:
+def _group_of(r: Resolved, static: object, memo: dict[Any, Any], catalog: Catalog) -> _Group:
     """The `_Group` of `r`, memoised per `static` (`resolve_shared`'s: the same for every
     row that differs from `r` only in context and concurrency; pinned in `memo`)."""
     s = r.scenario
@@ -391,7 +394,7 @@ def _table(rs: Sequence[Resolved], groups: Sequence[_Group], catalog: Catalog) -
 
 def _estimate_resolved(
     ok: Sequence[tuple[int, Resolved]],
-    shared: Sequence[object],
+    shared: Sequence[tuple[object, dict[Any, Any]]],
     catalog: Catalog,
     prices: Mapping[str, PriceQuote] | None,
     out: list[Estimate | ScenarioError | None],
@@ -399,7 +402,7 @@ def _estimate_resolved(
 ) -> None:
     """Fill ``out[i]`` for every resolved ``(i, r)`` of `ok` from one kernel pass."""
     rs = [r for _, r in ok]
-    groups = [_group_of(r, static, catalog, memo) for r, static in zip(rs, shared, strict=True)]
+    groups = [_group_of(r, *kept, catalog) for r, kept in zip(rs, shared, strict=True)]
     t = _table(rs, groups, catalog)
     mem = kernel.memory(t)
     dec = kernel.decode(t, mem)
