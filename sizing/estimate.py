@@ -69,6 +69,7 @@ class Estimate:
     def to_dict(self) -> dict[str, Any]:
         """The CLI contract's fields, JSON-ready (no NaN, no negative values)."""
         r, f, s = self.resolved, self.fit, self.speed
+        setting = r.platform.memory_setting  # (a property that searches the settings)
         out: dict[str, Any] = {
             "platform": r.platform.id,
             "units": r.units,
@@ -80,9 +81,7 @@ class Estimate:
             "context": r.context_tokens,
             "concurrency": r.concurrency,
             "mem_util": r.mem_util,
-            "memory_setting": (
-                r.platform.memory_setting.id if r.platform.memory_setting is not None else None
-            ),
+            "memory_setting": setting.id if setting is not None else None,
             # decode inputs of issue 11 item 3 (null where the engine has no switch)
             "cuda_graphs": r.cuda_graphs if r.engine.cuda_graphs else None,
             # collectives between units (issue 11 item 4); null for one unit / no link
