@@ -10,6 +10,7 @@ import argparse
 import csv
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -55,9 +56,10 @@ def write_rows(path: Path, n: int = 10_000) -> None:
             )
 
 
-def _run_once(tree: Path, path: Path) -> tuple[float, list[str]]:
-    """Wall seconds of one `estimate --batch` in `tree` (interpreter start included) and
-    its output lines."""
+def _run_once(tree: Path, path: Path) -> tuple[float, float, list[str]]:
+    """Wall and CPU seconds (user + system) of one `estimate --batch` in `tree`
+    (interpreter start included) and its output lines."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-m", "sizing", "estimate", "--batch", str(path)],
@@ -66,7 +68,10 @@ def _run_once(tree: Path, path: Path) -> tuple[float, list[str]]:
         text=True,
         check=True,
     )
-    return time.perf_counter() - t0, out.stdout.splitlines()
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu, out.stdout.splitlines()
 
 
 def main(runs: int = 3, against: Path | None = None) -> None:
@@ -77,19 +82,23 @@ def main(runs: int = 3, against: Path | None = None) -> None:
         path = Path(tmp) / "batch.csv"
         write_rows(path)
         times: dict[str, list[float]] = {name: [] for name in trees}
+        cpus: dict[str, list[float]] = {name: [] for name in trees}
         outputs: dict[str, list[str]] = {}
         loads = []
         for _ in range(runs):
             for name, tree in trees.items():
                 loads.append(os.getloadavg()[0])
-                seconds, outputs[name] = _run_once(tree, path)
+                seconds, cpu, outputs[name] = _run_once(tree, path)
                 times[name].append(seconds)
+                cpus[name].append(cpu)
     for name, lines in outputs.items():
         errors = sum(1 for line in lines if line.startswith('{"error"'))
         print(
             f"{name}: estimate --batch: {len(lines):,} rows ({errors:,} error rows) in median "
             f"{statistics.median(times[name]):.2f} s, max {max(times[name]):.2f} s over "
-            f"{runs} runs (interpreter start included)"
+            f"{runs} runs (interpreter start included); runs: "
+            + ", ".join(f"{t:.2f}" for t in times[name])
+            + f"; CPU median {statistics.median(cpus[name]):.2f} s"
         )
     print(f"1-minute load average during the runs: {min(loads):.1f}-{max(loads):.1f}")
     if against is not None:
