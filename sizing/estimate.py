@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from sizing import kernel
+from sizing import kernel, speculative
 from sizing.bom import bill_of_materials
 from sizing.llm import precision_source
-from sizing.memory import MemoryFit, fit_from_table, spec_columns
+from sizing.memory import MemoryFit, fits_from_table, spec_columns
 from sizing.power import cluster_power
-from sizing.scenario import Resolved, Scenario, ScenarioError, engine_memory_columns, resolve
+from sizing.scenario import (
+    Resolved,
+    Scenario,
+    ScenarioError,
+    engine_memory_columns,
+    resolve_shared,
+)
 from sizing.throughput import SpeedBand, Throughput, speed_band
 from sizing.topology import check_parallel
 
@@ -28,6 +34,18 @@ if TYPE_CHECKING:
 
     from sizing.catalog import Catalog, EngineCalibration, FamilyCalibration, ModelArch
     from sizing.money import PriceQuote
+
+
+#: `estimate_many`'s memo is emptied past this many entries (a batch of ever new rows).
+MEMO_MAX_ENTRIES = 20_000
+
+
+#: ``round(value, 4)`` of positive floats `Estimate.to_dict` has met: Python's correctly
+#: rounded `round` costs ~0.4 µs a value, and the rows of a batch repeat most figures (the
+#: weights, usable memory, power and price of a layout: 91 % of the 10,000-row bench
+#: file's values); emptied past the bound.
+_ROUNDED: dict[float, float] = {}
+ROUNDED_MAX_ENTRIES = 100_000
 
 
 @dataclass(frozen=True)
@@ -51,6 +69,7 @@ class Estimate:
     def to_dict(self) -> dict[str, Any]:
         """The CLI contract's fields, JSON-ready (no NaN, no negative values)."""
         r, f, s = self.resolved, self.fit, self.speed
+        setting = r.platform.memory_setting  # (a property that searches the settings)
         out: dict[str, Any] = {
             "platform": r.platform.id,
             "units": r.units,
@@ -62,9 +81,7 @@ class Estimate:
             "context": r.context_tokens,
             "concurrency": r.concurrency,
             "mem_util": r.mem_util,
-            "memory_setting": (
-                r.platform.memory_setting.id if r.platform.memory_setting is not None else None
-            ),
+            "memory_setting": setting.id if setting is not None else None,
             # decode inputs of issue 11 item 3 (null where the engine has no switch)
             "cuda_graphs": r.cuda_graphs if r.engine.cuda_graphs else None,
             # collectives between units (issue 11 item 4); null for one unit / no link
@@ -117,11 +134,20 @@ class Estimate:
             "price_chf": self.price_chf,
             "assumptions": list(self.assumptions),
         }
+        finite, rounded = math.isfinite, _ROUNDED
         for key, value in out.items():
             if isinstance(value, float):
-                if not math.isfinite(value):
+                if not finite(value):
                     raise ValueError(f"internal error: {key} is {value}")
-                out[key] = round(max(value, 0.0), 4)
+                if type(value) is float and value > 0.0:  # (-0.0 == 0.0 as a key)
+                    hit = rounded.get(value)
+                    if hit is None:
+                        if len(rounded) > ROUNDED_MAX_ENTRIES:
+                            rounded.clear()
+                        hit = rounded[value] = round(value, 4)
+                    out[key] = hit
+                else:
+                    out[key] = round(max(value, 0.0), 4)
         return out
 
     def _spec_dict(self) -> dict[str, Any]:
@@ -183,23 +209,53 @@ def estimate_many(
     *,
     models: Sequence[ModelArch | None] | None = None,
     prices: Mapping[str, PriceQuote] | None = None,
+    memo: dict[Any, Any] | None = None,
 ) -> list[Estimate | ScenarioError]:
     """Evaluate many scenarios in one vectorized pass (sizing.kernel), in order.
 
-    A scenario that cannot be evaluated yields its ScenarioError in its place.
+    A scenario that cannot be evaluated yields its ScenarioError in its place. `memo`, a
+    dict the caller keeps across calls with the same catalog and prices (e.g. the chunks
+    of one batch file), holds the work rows share (`resolve`'s, the kernel's static
+    columns, the assumptions that do not depend on the workload, cluster power and
+    price); without it that work is shared within the call.
     """
+    if memo is None:
+        memo = {}
+    elif len(memo) > MEMO_MAX_ENTRIES:  # a long batch of ever new rows: memory stays bounded
+        memo.clear()
     out: list[Estimate | ScenarioError | None] = [None] * len(scenarios)
     ok: list[tuple[int, Resolved]] = []
+    shared: list[tuple[object, dict[Any, Any]]] = []
+    own: dict[Any, Any] = {}  # a model given as an object (config.json): this call only
     for i, s in enumerate(scenarios):
+        model = models[i] if models else None
+        kept = memo if model is None else own
         try:
-            r = resolve(s, catalog, model=models[i] if models else None)
-            check_parallel(catalog, r.platform.id, r.units, r.parallel)  # cards across hosts
+            r, static = resolve_shared(s, catalog, model, kept)
+            _check_parallel(catalog, r, memo)  # cards across hosts
             ok.append((i, r))
+            shared.append((static, kept))
         except ScenarioError as exc:
             out[i] = exc
     if ok:
-        _estimate_resolved(ok, catalog, prices, out)
+        _estimate_resolved(ok, shared, catalog, prices, out, memo)
     return [o for o in out if o is not None]
+
+
+def _check_parallel(catalog: Catalog, r: Resolved, memo: dict[Any, Any]) -> None:
+    """`check_parallel` of the resolved layout; its outcome memoised per (platform id,
+    units, layout)."""
+    key = ("parallel", id(catalog), r.platform.id, r.units, type(r.units), r.parallel)
+    hit = memo.get(key)
+    if hit is None:
+        try:
+            check_parallel(catalog, r.platform.id, r.units, r.parallel)
+            hit = (catalog, None)
+        except ScenarioError as exc:
+            hit = (catalog, (type(exc), str(exc)))
+        memo[key] = hit
+    if hit[1] is not None:
+        raise hit[1][0](hit[1][1])
 
 
 def _cluster_figures(
@@ -240,75 +296,163 @@ def _spec_assumption(spec_figures: dict[str, float]) -> str:
     )
 
 
-def _estimate_resolved(
-    ok: Sequence[tuple[int, Resolved]],
-    catalog: Catalog,
-    prices: Mapping[str, PriceQuote] | None,
-    out: list[Estimate | ScenarioError | None],
-) -> None:
-    """Fill ``out[i]`` for every resolved ``(i, r)`` of `ok` from one kernel pass."""
-    rs = [r for _, r in ok]
-    t = kernel.table_from_rows(
-        [kernel.static_row(r.platform, r.model, r.quant, r.engine, catalog) for r in rs],
-        {
-            "units_count": [r.units for r in rs],
-            "parallel_code": [kernel.PARALLEL_CODE[r.parallel] for r in rs],
-            "kv_bytes_per_elem": [1 if r.kv_dtype == "fp8" else 2 for r in rs],
-            "context_tokens": [r.context_tokens for r in rs],
-            "concurrency_count": [r.concurrency for r in rs],
-            "memory_utilization_fraction": [r.mem_util for r in rs],
-            "spec_speed_multiplier": [r.scenario.speculative_multiplier for r in rs],
-            "cuda_graphs_flag": [float(r.cuda_graphs) for r in rs],
-            **_spec_table_columns(rs, catalog),
-            **_engine_memory_table_columns(rs),
-            **_transport_table_columns(rs),
-        },
-    )
-    mem = kernel.memory(t)
-    dec = kernel.decode(t, mem)
-    spec_dec = _spec_variants(t, mem, rs) if any(r.spec for r in rs) else None
-    t_prefill = kernel.prefill(t, t["context_tokens"])
-    t_first = kernel.ttft_s(t, t["context_tokens"])
-    cluster: dict[tuple[str, int], Any] = {}
-    for j, (i, r) in enumerate(ok):
-        key = (r.platform.id, r.units)
-        if key not in cluster:
-            cluster[key] = _cluster_figures(catalog, key, prices)
-        if isinstance(cluster[key], ScenarioError):
-            out[i] = cluster[key]
-            continue
-        idle_w, load_w, price, missing = cluster[key]
-        fit = fit_from_table(mem, t, j)
-        per_request = float(dec["tok_s_per_request"][j])
-        speed = Throughput(
-            decode_tok_s_per_request=per_request,
-            decode_tok_s_total=float(dec["tok_s_total"][j]),
-            batch_per_group=int(dec["batch_count"][j]),
-            bound="compute" if dec["compute_bound_flag"][j] else "memory",
-            step_ms=float(dec["step_s"][j] * 1e3),
-            allreduce_ms_per_step=float(dec["allreduce_s"][j] * 1e3),
-            prefill_tok_s=float(r.context_tokens / t_prefill[j]),
-            ttft_s=float(t_first[j]),
+@dataclass(frozen=True)
+class _Group:
+    """What every row of one (platform, model, quant, engine, transport, speculation,
+    layout, engine-memory inputs) shares: the kernel's static columns (the ``spec_*``
+    ones unless a draft model's step depends on the workload), the calibration, the
+    assumptions that do not depend on the workload and the likely-range line."""
+
+    columns: dict[str, float]
+    keys: tuple[str, ...]  # of `columns`, in order
+    vector: tuple[float, ...]  # the values of `columns`, in order
+    fam: FamilyCalibration
+    eng: EngineCalibration
+    notes: _StaticNotes
+    band_text: str
+    assumed_s: float
+    rough: tuple[bool, bool]
+
+
+def _group_of(r: Resolved, static: object, memo: dict[Any, Any], catalog: Catalog) -> _Group:
+    """The `_Group` of `r`, memoised per `static` (`resolve_shared`'s: the same for every
+    row that differs from `r` only in context and concurrency; pinned in `memo`)."""
+    s = r.scenario
+    key = ("group", id(static))
+    hit = memo.get(key)
+    if hit is None:
+        columns = {
+            **kernel.static_row(r.platform, r.model, r.quant, r.engine, catalog),
+            **engine_memory_columns(s, r.engine),
+            **kernel.transport_columns(r.platform, r.transport),
+        }
+        columns.update(
+            spec_columns(r, catalog)
+            if r.spec is None or r.spec.method != "draft"
+            else speculative.columns(None, r.model, r.quant, r.engine.id, catalog)  # per row
         )
-        assumptions = [*r.assumptions, *_model_assumptions(r, fit, speed, catalog)]
-        if missing:
-            assumptions.append("no price known for: " + ", ".join(missing))
         fam, eng = catalog.calibration_for(r.platform.family, r.engine.id)
-        spec_figures, decode_range = None, None
-        if r.spec is not None and spec_dec is not None:
-            spec_figures, decode_range = _spec_figures(dec, spec_dec, j)
         assumed_s = (
             fam.step_overhead_us * 1e-6
             if fam.fixed_cost == "per_step" and r.engine.id not in fam.step_overhead_engines
             else 0.0
         )
-        band = speed_band(
-            speed, r.context_tokens, fam, decode_range=decode_range, assumed_fixed_s=assumed_s
+        group = _Group(
+            columns,
+            tuple(columns),
+            tuple(columns.values()),
+            fam,
+            eng,
+            _static_notes(r, catalog, memo),
+            _band_assumption(fam, r.engine.name, assumed_s),
+            assumed_s,
+            rough_figures(fam, eng),
         )
-        assumptions.append(_band_assumption(fam, r.engine.name, assumed_s))
+        hit = memo[key] = (static, group)
+    return cast("_Group", hit[1])
+
+
+def _table(rs: Sequence[Resolved], groups: Sequence[_Group], catalog: Catalog) -> kernel.Table:
+    """The kernel table of `rs` (as `kernel.table_from_rows` stacks it): each distinct
+    group's static columns stacked once and taken per row; the workload columns, and a
+    draft model's ``spec_*`` columns, per row."""
+    index: dict[int, int] = {}
+    distinct: list[_Group] = []
+    rows: list[int] = []
+    for g in groups:
+        at = index.get(id(g))
+        if at is None:
+            at = index[id(g)] = len(distinct)
+            distinct.append(g)
+        rows.append(at)
+    keys = distinct[0].keys
+    if all(g.keys == keys for g in distinct):  # (always: one kernel, one column list)
+        stacked = np.array([g.vector for g in distinct], dtype=float)[rows].T.copy()
+        table = dict(zip(keys, stacked, strict=True))
+    else:
+        take = np.array(rows, dtype=np.intp)
+        table = {k: np.array([g.columns[k] for g in distinct], dtype=float)[take] for k in keys}
+    for j, r in enumerate(rs):
+        if r.spec is not None and r.spec.method == "draft":  # the draft's step: per workload
+            for key, value in spec_columns(r, catalog).items():
+                table[key][j] = value
+    n = len(rs)
+    workload: dict[str, list[Any]] = {
+        "units_count": [r.units for r in rs],
+        "parallel_code": [kernel.PARALLEL_CODE[r.parallel] for r in rs],
+        "kv_bytes_per_elem": [1 if r.kv_dtype == "fp8" else 2 for r in rs],
+        "context_tokens": [r.context_tokens for r in rs],
+        "concurrency_count": [r.concurrency for r in rs],
+        "memory_utilization_fraction": [r.mem_util for r in rs],
+        "spec_speed_multiplier": [r.scenario.speculative_multiplier for r in rs],
+        "cuda_graphs_flag": [float(r.cuda_graphs) for r in rs],
+    }
+    for key, column in workload.items():
+        table[key] = np.broadcast_to(np.asarray(column, dtype=float), (n,)).copy()
+    return table
+
+
+def _estimate_resolved(
+    ok: Sequence[tuple[int, Resolved]],
+    shared: Sequence[tuple[object, dict[Any, Any]]],
+    catalog: Catalog,
+    prices: Mapping[str, PriceQuote] | None,
+    out: list[Estimate | ScenarioError | None],
+    memo: dict[Any, Any],
+) -> None:
+    """Fill ``out[i]`` for every resolved ``(i, r)`` of `ok` from one kernel pass."""
+    rs = [r for _, r in ok]
+    groups = [_group_of(r, *kept, catalog) for r, kept in zip(rs, shared, strict=True)]
+    t = _table(rs, groups, catalog)
+    mem = kernel.memory(t)
+    dec = kernel.decode(t, mem)
+    spec_dec = _spec_variants(t, mem, rs) if any(r.spec for r in rs) else None
+    t_prefill = kernel.prefill(t, t["context_tokens"]).tolist()
+    t_first = kernel.ttft_s(t, t["context_tokens"]).tolist()
+    fits = fits_from_table(mem, t)
+    d = {
+        k: dec[k].tolist()
+        for k in (
+            "tok_s_per_request",
+            "tok_s_total",
+            "batch_count",
+            "compute_bound_flag",
+            "step_s",
+            "allreduce_s",
+        )
+    }
+    clusters: dict[int, Any] = {}  # per group (one platform and unit count)
+    for j, (i, r) in enumerate(ok):
+        g, fit = groups[j], fits[j]
+        cluster = clusters.get(id(g))
+        if cluster is None:
+            cluster = clusters[id(g)] = _cluster_of(catalog, (r.platform.id, r.units), prices, memo)
+        if isinstance(cluster, ScenarioError):
+            out[i] = cluster
+            continue
+        idle_w, load_w, price, missing = cluster
+        speed = Throughput(
+            decode_tok_s_per_request=d["tok_s_per_request"][j],
+            decode_tok_s_total=d["tok_s_total"][j],
+            batch_per_group=int(d["batch_count"][j]),
+            bound="compute" if d["compute_bound_flag"][j] else "memory",
+            step_ms=d["step_s"][j] * 1e3,
+            allreduce_ms_per_step=d["allreduce_s"][j] * 1e3,
+            prefill_tok_s=r.context_tokens / t_prefill[j],
+            ttft_s=t_first[j],
+        )
+        assumptions = [*r.assumptions, *_model_notes(r, fit, speed, g.notes)]
+        if missing:
+            assumptions.append("no price known for: " + ", ".join(missing))
+        spec_figures, decode_range = None, None
+        if r.spec is not None and spec_dec is not None:
+            spec_figures, decode_range = _spec_figures(dec, spec_dec, j)
+        band = speed_band(
+            speed, r.context_tokens, g.fam, decode_range=decode_range, assumed_fixed_s=g.assumed_s
+        )
+        assumptions.append(g.band_text)
         if spec_figures is not None:
             assumptions.append(_spec_assumption(spec_figures))
-        rough_decode, rough_prefill = rough_figures(fam, eng)
         out[i] = Estimate(
             r.scenario,
             r,
@@ -321,9 +465,23 @@ def _estimate_resolved(
             assumptions,
             band,
             spec_figures,
-            rough_decode=rough_decode,
-            rough_prefill=rough_prefill,
+            rough_decode=g.rough[0],
+            rough_prefill=g.rough[1],
         )
+
+
+def _cluster_of(
+    catalog: Catalog,
+    key: tuple[str, int],
+    prices: Mapping[str, PriceQuote] | None,
+    memo: dict[Any, Any],
+) -> Any:
+    """`_cluster_figures`, memoised per (platform id, units)."""
+    memo_key = ("cluster", id(catalog), id(prices), *key, type(key[1]))
+    hit = memo.get(memo_key)
+    if hit is None:
+        hit = memo[memo_key] = (catalog, prices, _cluster_figures(catalog, key, prices))
+    return hit[2]
 
 
 def _engine_memory_table_columns(rs: Sequence[Resolved]) -> dict[str, list[float]]:
@@ -466,7 +624,24 @@ def rough_figures(fam: FamilyCalibration, eng: EngineCalibration) -> tuple[bool,
 def _model_assumptions(
     r: Resolved, fit: MemoryFit, speed: Throughput, catalog: Catalog
 ) -> list[str]:
-    fam, eng = catalog.calibration_for(r.platform.family, r.engine.id)
+    """The assumptions of the model, engine and calibration behind an estimate."""
+    return _model_notes(r, fit, speed, _static_notes(r, catalog))
+
+
+@dataclass(frozen=True)
+class _StaticNotes:
+    """The lines of `_model_assumptions` that do not depend on the workload (context,
+    concurrency) or the memory fit, and the fixed start of the TTFT line."""
+
+    decode: str
+    fixed_cost: str
+    ttft_start: str
+    prefill: str
+    rest: tuple[str, ...]
+
+
+def _model_notes(r: Resolved, fit: MemoryFit, speed: Throughput, sn: _StaticNotes) -> list[str]:
+    """`_model_assumptions` from its workload-independent lines `sn`."""
     notes = [
         f"runtime overhead {fit.overhead_gib_per_unit:.1f} GiB per unit "
         + (
@@ -476,6 +651,47 @@ def _model_assumptions(
             if r.engine.memory_model is not None
             else f"(activations, CUDA graphs, buffers; {r.engine.name} assumption)"
         ),
+        sn.decode,
+        sn.fixed_cost,
+        f"decode measured at a KV depth of {r.context_tokens} tokens per request; batch "
+        f"{speed.batch_per_group} per model copy ({speed.bound}-bound)",
+        f"{sn.ttft_start}{r.context_tokens}-token context",
+        sn.prefill,
+        *sn.rest,
+    ]
+    if fit.sequences_per_group * r.replicas < r.concurrency or not fit.fits:
+        notes.append(f"memory: {fit.reason}")
+    return notes
+
+
+def _static_notes(
+    r: Resolved, catalog: Catalog, memo: dict[Any, Any] | None = None
+) -> _StaticNotes:
+    """The workload-independent lines of `_model_assumptions` (see `_StaticNotes`); those
+    of (platform, model, quant, engine) kept in `memo` when given."""
+    if memo is None:
+        base = _path_notes(r, catalog)
+    else:
+        pinned = (catalog, r.platform, r.model, r.quant, r.engine)
+        key = ("notes", *map(id, pinned))
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = (pinned, _path_notes(r, catalog))
+        base = cast("_StaticNotes", hit[1])
+    return _StaticNotes(
+        base.decode,
+        base.fixed_cost,
+        base.ttft_start,
+        base.prefill,
+        (*base.rest, *_layout_notes(r)),
+    )
+
+
+def _path_notes(r: Resolved, catalog: Catalog) -> _StaticNotes:
+    """The lines of `_static_notes` that depend only on the platform, model, quant and
+    engine (not the layout)."""
+    fam, eng = catalog.calibration_for(r.platform.family, r.engine.id)
+    decode = (
         f"decode streams weights + KV at "
         f"{kernel.calibration_columns(fam, eng, 0.0, r.quant.id)['bandwidth_efficiency']:.0%} of "
         f"{r.platform.memory_bandwidth_gb_s:g} GB/s (calibrated: {fam.family} x {eng.engine}"
@@ -484,15 +700,13 @@ def _model_assumptions(
             if f"{fam.family}/{r.quant.id}" in eng.path_decode_factors
             else ""
         )
-        + ")",
-        _fixed_cost_assumption(fam, eng, catalog),
-        f"decode measured at a KV depth of {r.context_tokens} tokens per request; batch "
-        f"{speed.batch_per_group} per model copy ({speed.bound}-bound)",
+        + ")"
+    )
+    ttft_start = (
         f"TTFT = {eng.ttft_fixed_s * 1e3:.0f} ms fixed ({r.engine.name}: HTTP, tokenizer, "
         f"scheduler; {eng.ttft_fixed_note or 'catalog value'}) + prefill of the full "
-        f"{r.context_tokens}-token context",
-        _prefill_assumption(r, fam, eng, catalog),
-    ]
+    )
+    notes = []
     if fam.decode_borrowed:  # (the flags of `rough_figures`)
         notes.append(
             f"decode efficiency of {fam.family} borrowed from the other families "
@@ -529,6 +743,18 @@ def _model_assumptions(
         )
         + "): replicas divide it, tensor parallel does not"
     )
+    return _StaticNotes(
+        decode,
+        _fixed_cost_assumption(fam, eng, catalog),
+        ttft_start,
+        _prefill_assumption(r, fam, eng, catalog),
+        tuple(notes),
+    )
+
+
+def _layout_notes(r: Resolved) -> list[str]:
+    """The tensor- and pipeline-parallel lines of `_model_assumptions`."""
+    notes = []
     if r.parallel in ("tp", "tp+ep") and r.tp > 1 and r.transport is not None:
         tr = r.transport
         cols = {k: np.array([v]) for k, v in kernel.transport_columns(r.platform, tr).items()}
@@ -548,6 +774,4 @@ def _model_assumptions(
         )
     if r.parallel == "pp" and r.pp > 1:
         notes.append("pipeline parallel: one stage active per token for a single stream")
-    if fit.sequences_per_group * r.replicas < r.concurrency or not fit.fits:
-        notes.append(f"memory: {fit.reason}")
     return notes

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sizing import kernel, speculative
 from sizing.llm import GIB
 from sizing.scenario import Resolved, engine_memory_columns
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from sizing.catalog import Catalog
 
 
@@ -110,6 +112,47 @@ def spec_columns(
 
 def fit_from_table(mem: kernel.Table, t: kernel.Table, i: int = 0) -> MemoryFit:
     """Row `i` of a kernel memory result as a MemoryFit (with the reason in words)."""
+    return _fit_row(mem, t, i)
+
+
+def fits_from_table(mem: kernel.Table, t: kernel.Table) -> list[MemoryFit]:
+    """Every row of a kernel memory result as a MemoryFit (`fit_from_table`'s, from the
+    columns as Python floats: the same values, without a numpy scalar per field)."""
+    cols = {k: mem[k].tolist() for k in _FIT_COLUMNS}
+    rows = {k: t[k].tolist() for k in ("context_tokens", "kv_block_tokens")}
+    return [_fit_row(cols, rows, i) for i in range(len(rows["context_tokens"]))]
+
+
+_FIT_COLUMNS = (
+    "usable_bytes",
+    "weights_bytes",
+    "overhead_bytes",
+    "sequences_count",
+    "kv_required_bytes",
+    "kv_pool_bytes",
+    "weights_fit_flag",
+    "fits_flag",
+    "weights_total_bytes",
+    "kv_bytes_per_token",
+    "kv_bytes_per_sequence_fixed",
+    "kv_capacity_tokens",
+    "max_concurrency_count",
+    "max_context_tokens",
+    "headroom_bytes",
+    "kv_pool_bytes_low",
+    "kv_pool_bytes_high",
+    "kv_capacity_tokens_low",
+    "kv_capacity_tokens_high",
+    "max_concurrency_count_low",
+    "max_concurrency_count_high",
+    "max_context_tokens_low",
+    "max_context_tokens_high",
+)
+
+
+def _fit_row(mem: Mapping[str, Any], t: Mapping[str, Any], i: int) -> MemoryFit:
+    """Row `i` of memory columns `mem` and table columns `t` (numpy arrays or lists of
+    floats) as a MemoryFit."""
     usable, weights, overhead = (
         mem["usable_bytes"][i],
         mem["weights_bytes"][i],

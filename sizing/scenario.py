@@ -6,8 +6,9 @@ for ids, the valid choices — the CLI prints it and exits with status 2.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
+from typing import Any, Literal, cast
 
 from sizing import limits
 from sizing.catalog import (
@@ -188,69 +189,185 @@ def _engine_memory_text(s: Scenario, platform: Platform, engine: Engine) -> str 
     return text
 
 
-def resolve(s: Scenario, catalog: Catalog, *, model: ModelArch | None = None) -> Resolved:
-    """Validate `s` against `catalog`; `model` overrides the id lookup (config.json input)."""
-    platform, arch, quant = _lookup(s, catalog, model)
-    _check_choices(s)
-    engine = _resolve_engine(s, catalog, platform, arch, quant)
-    _check_quant(catalog, platform, arch, quant, engine)
-    _check_limits(s)
-    if s.parallel not in engine.parallel and s.units > 1:
-        raise ScenarioError(
-            f"parallel '{s.parallel}' is not supported by {engine.id}; valid "
-            f"choices: {', '.join(engine.parallel)}"
-        )
-    _check_workload(s, arch)
-    mem_util = s.mem_util if s.mem_util is not None else default_mem_util(catalog, platform, engine)
-    if not 0.05 <= mem_util <= 1.0:
-        raise ScenarioError(f"mem-util must be between 0.05 and 1.0 (got {mem_util})")
-    _check_layout(s, platform, arch, engine)
-    transport = resolve_transport(s.transport, platform, engine, catalog)
-    _check_engine_memory_inputs(s)
-    cuda_graphs = engine.cuda_graphs if s.cuda_graphs is None else s.cuda_graphs
-    assumptions = [
-        *_setup_assumptions(s, platform, quant, engine, mem_util),
-        *_run_assumptions(s, platform, engine, cuda_graphs, transport),
-    ]
+def resolve(
+    s: Scenario,
+    catalog: Catalog,
+    *,
+    model: ModelArch | None = None,
+    memo: dict[Any, Any] | None = None,
+) -> Resolved:
+    """Validate `s` against `catalog`; `model` overrides the id lookup (config.json input).
+
+    `memo` (a dict the caller keeps, e.g. for one batch over one catalog) holds the part
+    of the work that does not depend on the context and concurrency (`_Static`): rows
+    that differ only in those are resolved once. The checks run in the same order and
+    give the same errors with or without it."""
+    return _resolve_row(s, _static_of(s, catalog, model, memo))
+
+
+def resolve_shared(
+    s: Scenario, catalog: Catalog, model: ModelArch | None, memo: dict[Any, Any]
+) -> tuple[Resolved, object]:
+    """`resolve` with `memo`, and the object every scenario that differs from `s` only
+    in context and concurrency shares (while `memo` holds it): a key for work shared
+    by those rows."""
+    static = _static_of(s, catalog, model, memo)
+    return _resolve_row(s, static), static
+
+
+def _static_of(
+    s: Scenario, catalog: Catalog, model: ModelArch | None, memo: dict[Any, Any] | None
+) -> _Static:
+    if memo is None:
+        return _resolve_static(s, catalog, model)
+    values = _static_fields(s)  # with their types: 1 == 1.0 == True as keys
+    key = ("resolve", id(catalog), id(model), values, tuple(map(type, values)))
+    hit = memo.get(key)
+    if hit is not None:
+        return cast("_Static", hit[2])
+    static = _resolve_static(s, catalog, model)
+    if static.foreign is None:  # other errors are raised afresh for every row
+        memo[key] = (catalog, model, static)  # pins the keyed objects
+    return static
+
+
+#: The fields of a Scenario that `_Static` depends on: all but the context and concurrency.
+_STATIC_FIELD_NAMES = tuple(
+    f.name for f in fields(Scenario) if f.name not in ("context_tokens", "concurrency")
+)
+_static_fields = attrgetter(*_STATIC_FIELD_NAMES)
+
+
+@dataclass(frozen=True)
+class _Static:
+    """What `resolve` finds from a scenario's fields other than context and concurrency:
+    the catalog objects and assumptions, or the one-line error of the check that failed
+    (``errors[stage]``: 0 = before the workload limits, 1 = between the limits and the
+    workload check, 2 = after it); `foreign` is any other exception (never memoised)."""
+
+    errors: tuple[str | None, str | None, str | None] = (None, None, None)
+    error_type: type[ScenarioError] = ScenarioError
+    foreign: Exception | None = None
+    foreign_stage: int = 0
+    platform: Platform | None = None
+    arch: ModelArch | None = None
+    quant: Quantization | None = None
+    engine: Engine | None = None
+    mem_util: float = 0.0
+    transport: Transport | None = None
+    cuda_graphs: bool = False
+    assumptions: tuple[str, ...] = ()
+    spec: SpecSetting | None = None
+    sequence_overhead_us: float = 0.0
+
+
+def _resolve_static(s: Scenario, catalog: Catalog, model: ModelArch | None) -> _Static:
+    """The checks and lookups of `resolve` that do not read the context or concurrency,
+    in `resolve`'s order; the first failing check ends it (its stage says where the
+    per-row checks come in)."""
+    stage, arch = 0, None
     try:
-        spec = resolve_spec(
-            method=s.speculative,
-            draft_tokens=s.spec_draft_tokens,
-            content=s.spec_content,
-            accept_rate=s.spec_accept,
-            draft_model=s.spec_draft_model,
-            model=arch,
-            engine_id=engine.id,
-            catalog=catalog,
-        )
-    except SpecError as exc:
-        raise ScenarioError(str(exc)) from None
-    if spec is not None:
-        if s.speculative_multiplier > 1.0:
+        platform, arch, quant = _lookup(s, catalog, model)
+        _check_choices(s)
+        engine = _resolve_engine(s, catalog, platform, arch, quant)
+        _check_quant(catalog, platform, arch, quant, engine)
+        stage = 1  # (the workload limits, per row)
+        if s.parallel not in engine.parallel and s.units > 1:
             raise ScenarioError(
-                "give either --spec or --spec-multiplier, not both (both "
-                "count the accepted tokens per step)"
+                f"parallel '{s.parallel}' is not supported by {engine.id}; valid "
+                f"choices: {', '.join(engine.parallel)}"
             )
-        assumptions += describe(spec)
-    return Resolved(
+        stage = 2  # (the workload against the model, per row)
+        mem_util = (
+            s.mem_util if s.mem_util is not None else default_mem_util(catalog, platform, engine)
+        )
+        if not 0.05 <= mem_util <= 1.0:
+            raise ScenarioError(f"mem-util must be between 0.05 and 1.0 (got {mem_util})")
+        _check_layout(s, platform, arch, engine)
+        transport = resolve_transport(s.transport, platform, engine, catalog)
+        _check_engine_memory_inputs(s)
+        cuda_graphs = engine.cuda_graphs if s.cuda_graphs is None else s.cuda_graphs
+        assumptions = [
+            *_setup_assumptions(s, platform, quant, engine, mem_util),
+            *_run_assumptions(s, platform, engine, cuda_graphs, transport),
+        ]
+        try:
+            spec = resolve_spec(
+                method=s.speculative,
+                draft_tokens=s.spec_draft_tokens,
+                content=s.spec_content,
+                accept_rate=s.spec_accept,
+                draft_model=s.spec_draft_model,
+                model=arch,
+                engine_id=engine.id,
+                catalog=catalog,
+            )
+        except SpecError as exc:
+            raise ScenarioError(str(exc)) from None
+        if spec is not None:
+            if s.speculative_multiplier > 1.0:
+                raise ScenarioError(
+                    "give either --spec or --spec-multiplier, not both (both "
+                    "count the accepted tokens per step)"
+                )
+            assumptions += describe(spec)
+        sequence_overhead_us = catalog.calibration_for(platform.family, engine.id)[
+            1
+        ].sequence_overhead_us_on(platform.family)
+    except ScenarioError as exc:
+        errors: list[str | None] = [None, None, None]
+        errors[stage] = str(exc)
+        return _Static(errors=(errors[0], errors[1], errors[2]), error_type=type(exc), arch=arch)
+    except Exception as exc:  # raised again, in its place, by _resolve_row
+        return _Static(foreign=exc, foreign_stage=stage, arch=arch)
+    return _Static(
+        platform=platform,
+        arch=arch,
+        quant=quant,
+        engine=engine,
+        mem_util=mem_util,
+        transport=transport,
+        cuda_graphs=cuda_graphs,
+        assumptions=tuple(assumptions),
+        spec=spec,
+        sequence_overhead_us=sequence_overhead_us,
+    )
+
+
+def _resolve_row(s: Scenario, st: _Static) -> Resolved:
+    """`s` resolved from its `_Static` part: the per-row checks of the context and
+    concurrency in their place among the static ones."""
+    if st.errors[0] is not None:
+        raise st.error_type(st.errors[0])
+    if st.foreign is not None and st.foreign_stage == 0:
+        raise st.foreign
+    _check_limits(s)
+    if st.errors[1] is not None:
+        raise st.error_type(st.errors[1])
+    if st.foreign is not None and st.foreign_stage == 1:
+        raise st.foreign
+    _check_workload(s, cast("ModelArch", st.arch))  # stage 0 passed: the model is known
+    if st.errors[2] is not None:
+        raise st.error_type(st.errors[2])
+    if st.foreign is not None:
+        raise st.foreign
+    return Resolved(  # every check passed: every object is there
         s,
-        platform,
-        arch,
-        quant,
-        engine,
+        cast("Platform", st.platform),
+        cast("ModelArch", st.arch),
+        cast("Quantization", st.quant),
+        cast("Engine", st.engine),
         s.units,
         s.parallel if s.units > 1 else "tp",
         s.kv_dtype,
         s.context_tokens,
         s.concurrency,
-        mem_util,
-        assumptions,
-        spec,
-        cuda_graphs,
-        catalog.calibration_for(platform.family, engine.id)[1].sequence_overhead_us_on(
-            platform.family
-        ),
-        transport,
+        st.mem_util,
+        list(st.assumptions),
+        st.spec,
+        st.cuda_graphs,
+        st.sequence_overhead_us,
+        st.transport,
     )
 
 

@@ -1,0 +1,93 @@
+"""`estimate_many`'s memo (issue 14: `estimate --batch` shares the work of rows that
+differ only in context and concurrency) changes no result and no error: every scenario
+gives what it gives alone, and a row's own error comes first, whatever earlier rows put
+in the memo."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from sizing.estimate import Estimate, estimate_many
+from sizing.scenario import Scenario, ScenarioError
+
+if TYPE_CHECKING:
+    from sizing.catalog import Catalog
+
+GX10 = "asus-gx10-1tb"
+MAC512 = "mac-studio-m3-ultra-512gb"
+OSS120 = "openai/gpt-oss-120b"
+Q397 = "Qwen/Qwen3.5-397B-A17B"
+
+
+def _scenarios() -> list[Scenario]:
+    """Layouts, engines, transports, speculation (MTP and a draft model whose step
+    depends on the workload), a memory setting, and rows that fail at each stage."""
+    base = [
+        Scenario(GX10, 2, "tp", OSS120, "mxfp4", engine="vllm"),
+        Scenario(GX10, 2, "tp", OSS120, "mxfp4", engine="vllm", transport="tcp"),
+        Scenario(GX10, 4, "pp", OSS120, "mxfp4"),
+        Scenario(GX10, 4, "replicas", OSS120, "mxfp4", kv_dtype="fp8"),
+        Scenario(GX10, 4, "tp", Q397, "nvfp4", engine="vllm", speculative="mtp"),
+        Scenario(
+            GX10,
+            2,
+            "tp",
+            "Qwen/Qwen3-235B-A22B",
+            "int4",
+            engine="vllm",
+            speculative="draft",
+            spec_draft_model="Qwen/Qwen3-30B-A3B",
+            spec_accept=0.7,
+        ),
+        Scenario(
+            MAC512,
+            1,
+            "tp",
+            "deepseek-ai/DeepSeek-V3",
+            "q4_k_m",
+            memory_setting="wired-limit-raised",
+        ),
+        Scenario(MAC512, 1, "tp", OSS120, "mxfp4", engine="llamacpp", cuda_graphs=False),
+        Scenario("no-such-platform", 1, "tp", OSS120, "mxfp4"),
+        Scenario(GX10, 3, "tp", OSS120, "mxfp4"),  # 64 heads do not split over 3
+        Scenario(GX10, 2, "tp", OSS120, "mxfp4", transport="bogus"),
+    ]
+    out = []
+    for s in base:  # the same layouts at other workloads share the memo's entries
+        for context, concurrency in ((4096, 1), (32768, 4), (131072, 16), (10**7, 1)):
+            out.append(replace(s, context_tokens=context, concurrency=concurrency))
+    return out
+
+
+def _outcome(result: Estimate | ScenarioError) -> tuple[str, object]:
+    if isinstance(result, ScenarioError):
+        return type(result).__name__, str(result)
+    return "estimate", result.to_dict()
+
+
+def test_shared_memo_changes_no_result(catalog: Catalog) -> None:
+    scenarios = _scenarios()
+    alone = [_outcome(estimate_many([s], catalog)[0]) for s in scenarios]
+    memo: dict[object, object] = {}
+    shared = []
+    for start in range(0, len(scenarios), 7):  # chunks, as the batch command passes them
+        chunk = scenarios[start : start + 7]
+        shared += [_outcome(r) for r in estimate_many(chunk, catalog, memo=memo)]
+    assert shared == alone
+    assert {kind for kind, _ in alone} >= {"estimate", "ScenarioError"}
+    assert any("exceeds" in str(text) for _, text in alone)  # the context check, per row
+
+
+def test_row_error_comes_before_a_memoised_later_one(catalog: Catalog) -> None:
+    """A context beyond the model's maximum is checked before the transport: the same
+    error with the transport's failure already in the memo."""
+    bad_transport = Scenario(GX10, 2, "tp", OSS120, "mxfp4", transport="bogus")
+    memo: dict[object, object] = {}
+    first = estimate_many([bad_transport], catalog, memo=memo)[0]
+    assert isinstance(first, ScenarioError)
+    assert "transport 'bogus'" in str(first)
+    both = estimate_many([replace(bad_transport, context_tokens=10**7)], catalog, memo=memo)[0]
+    assert isinstance(both, ScenarioError)
+    assert "exceeds" in str(both)
+    assert "transport" not in str(both)
