@@ -32,6 +32,7 @@ from sizing.topology import check_parallel
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from sizing.bom import BillOfMaterials
     from sizing.catalog import Catalog, EngineCalibration, FamilyCalibration, ModelArch
     from sizing.money import PriceQuote
 
@@ -210,6 +211,7 @@ def estimate_many(
     models: Sequence[ModelArch | None] | None = None,
     prices: Mapping[str, PriceQuote] | None = None,
     memo: dict[Any, Any] | None = None,
+    boms: Mapping[tuple[str, int], BillOfMaterials | ScenarioError] | None = None,
 ) -> list[Estimate | ScenarioError]:
     """Evaluate many scenarios in one vectorized pass (sizing.kernel), in order.
 
@@ -217,7 +219,9 @@ def estimate_many(
     dict the caller keeps across calls with the same catalog and prices (e.g. the chunks
     of one batch file), holds the work rows share (`resolve`'s, the kernel's static
     columns, the assumptions that do not depend on the workload, cluster power and
-    price); without it that work is shared within the call.
+    price); without it that work is shared within the call. `boms`: bills of materials
+    the caller already built with the same catalog and prices, by (platform id, units),
+    or the error building one raised (the planner's); the others are built here.
     """
     if memo is None:
         memo = {}
@@ -238,7 +242,7 @@ def estimate_many(
         except ScenarioError as exc:
             out[i] = exc
     if ok:
-        _estimate_resolved(ok, shared, catalog, prices, out, memo)
+        _estimate_resolved(ok, shared, catalog, prices, out, memo, boms or {})
     return [o for o in out if o is not None]
 
 
@@ -259,15 +263,23 @@ def _check_parallel(catalog: Catalog, r: Resolved, memo: dict[Any, Any]) -> None
 
 
 def _cluster_figures(
-    catalog: Catalog, key: tuple[str, int], prices: Mapping[str, PriceQuote] | None
+    catalog: Catalog,
+    key: tuple[str, int],
+    prices: Mapping[str, PriceQuote] | None,
+    boms: Mapping[tuple[str, int], BillOfMaterials | ScenarioError],
 ) -> Any:
     """(idle W, load W, price CHF, items without a price) of (platform id, units), or the
-    ScenarioError (e.g. no topology for that many units)."""
+    ScenarioError (e.g. no topology for that many units); the bill of materials from
+    `boms` when it is there."""
     try:
         idle_w, load_w = cluster_power(catalog, *key)
-        bom = bill_of_materials(catalog, *key, prices=prices)
+        bom = boms.get(key)
+        if bom is None:
+            bom = bill_of_materials(catalog, *key, prices=prices)
     except ScenarioError as exc:
         return exc
+    if isinstance(bom, ScenarioError):
+        return bom
     return (idle_w, load_w, bom.total_chf, bom.missing_prices)
 
 
@@ -399,6 +411,7 @@ def _estimate_resolved(
     prices: Mapping[str, PriceQuote] | None,
     out: list[Estimate | ScenarioError | None],
     memo: dict[Any, Any],
+    boms: Mapping[tuple[str, int], BillOfMaterials | ScenarioError],
 ) -> None:
     """Fill ``out[i]`` for every resolved ``(i, r)`` of `ok` from one kernel pass."""
     rs = [r for _, r in ok]
@@ -426,7 +439,9 @@ def _estimate_resolved(
         g, fit = groups[j], fits[j]
         cluster = clusters.get(id(g))
         if cluster is None:
-            cluster = clusters[id(g)] = _cluster_of(catalog, (r.platform.id, r.units), prices, memo)
+            cluster = clusters[id(g)] = _cluster_of(
+                catalog, (r.platform.id, r.units), prices, memo, boms
+            )
         if isinstance(cluster, ScenarioError):
             out[i] = cluster
             continue
@@ -475,12 +490,14 @@ def _cluster_of(
     key: tuple[str, int],
     prices: Mapping[str, PriceQuote] | None,
     memo: dict[Any, Any],
+    boms: Mapping[tuple[str, int], BillOfMaterials | ScenarioError],
 ) -> Any:
     """`_cluster_figures`, memoised per (platform id, units)."""
     memo_key = ("cluster", id(catalog), id(prices), *key, type(key[1]))
     hit = memo.get(memo_key)
     if hit is None:
-        hit = memo[memo_key] = (catalog, prices, _cluster_figures(catalog, key, prices))
+        figures = _cluster_figures(catalog, key, prices, boms)
+        hit = memo[memo_key] = (catalog, prices, figures)
     return hit[2]
 
 

@@ -215,11 +215,15 @@ def _prefetch(
     context: int,
     kv_dtype: str,
     cache: _Cache,
+    prices: Mapping[str, PriceQuote] | None = None,
+    boms: Mapping[tuple[str, int], BillOfMaterials | ScenarioError] | None = None,
 ) -> None:
     """Fill `cache` with every instance the candidate plans of `serves` need on each
     platform (id → unit counts), in one vectorized pass (`best_estimates`) instead of one
     call per instance or per platform; `_instance` then finds them. Plans that cannot be
-    built are skipped here (`evaluate_plan` raises their error)."""
+    built are skipped here (`evaluate_plan` raises their error). `prices` and the `boms`
+    already built with them only spare building each bill of materials twice (the plans
+    use the estimates' fit and speed, not their price)."""
     keys: dict[tuple[Any, ...], None] = {}
     for pid, sizes in sizes_by_platform.items():
         for groups in (g for units in sizes for g in candidate_plans(serves, units)):
@@ -241,7 +245,8 @@ def _prefetch(
         )
         for k in keys
     ]
-    for key, result in zip(keys, best_estimates(requests, catalog), strict=True):
+    results = best_estimates(requests, catalog, prices=prices, boms=boms)
+    for key, result in zip(keys, results, strict=True):
         cache[key] = result
 
 
@@ -669,7 +674,10 @@ def plan(
         buildable = {
             pid: [n for n in sizes if not isinstance(boms[pid][n], Exception)] for pid in ids
         }
-        _prefetch(catalog, buildable, serves, req.context_tokens, req.kv_dtype, cache)
+        built = {(pid, n): bom for pid in ids for n, bom in boms[pid].items()}
+        _prefetch(
+            catalog, buildable, serves, req.context_tokens, req.kv_dtype, cache, prices, built
+        )
     for pid in ids:
         p = catalog.platform(pid)
         for n in sizes:

@@ -21,6 +21,7 @@ from sizing.topology import allowed_parallel, check_parallel
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from sizing.bom import BillOfMaterials
     from sizing.catalog import Catalog, ModelArch
     from sizing.money import PriceQuote
 
@@ -178,11 +179,13 @@ def best_estimates(
     model: ModelArch | None = None,
     prices: Mapping[str, PriceQuote] | None = None,
     engine: str | None = None,
+    boms: Mapping[tuple[str, int], BillOfMaterials | ScenarioError] | None = None,
 ) -> list[Estimate | ScenarioError]:
     """`best_estimate` of each request, in order, every layout of every request evaluated in
     one vectorized pass (`sizing.estimate.estimate_many`); a request with no valid layout
     yields its ScenarioError in its place. Same results as one `best_estimate` per request
-    (the kernel works row by row), without paying the per-call overhead for each layout."""
+    (the kernel works row by row), without paying the per-call overhead for each layout.
+    `boms`: bills of materials already built with these prices (`estimate_many`)."""
     out: list[Estimate | ScenarioError | None] = [None] * len(requests)
     scenarios: list[Scenario] = []
     spans: list[tuple[int, int, int]] = []  # (request, first scenario, layouts)
@@ -196,7 +199,7 @@ def best_estimates(
         transport = offered_transport(w, catalog, pid)
         scenarios += [scenario_for(w, pid, units, par, engine, transport) for par in allowed]
     results = (
-        estimate_many(scenarios, catalog, models=[model] * len(scenarios), prices=prices)
+        estimate_many(scenarios, catalog, models=[model] * len(scenarios), prices=prices, boms=boms)
         if scenarios
         else []
     )

@@ -6,9 +6,12 @@ in the memo."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from typing import TYPE_CHECKING
 
+from sizing.bom import bill_of_materials
 from sizing.estimate import Estimate, estimate_many
+from sizing.money import PriceQuote
 from sizing.scenario import Scenario, ScenarioError
 
 if TYPE_CHECKING:
@@ -91,3 +94,22 @@ def test_row_error_comes_before_a_memoised_later_one(catalog: Catalog) -> None:
     assert isinstance(both, ScenarioError)
     assert "exceeds" in str(both)
     assert "transport" not in str(both)
+
+
+def test_bills_of_materials_given_by_the_caller_are_used_not_rebuilt(catalog: Catalog) -> None:
+    """`boms` (the planner's, built with the same prices) spares the second build: a given
+    bill is the one the estimate prices, and a given error is the row's error."""
+    s = Scenario(GX10, 2, "tp", OSS120, "mxfp4", engine="vllm")
+    alone = estimate_many([s], catalog)[0]
+    assert isinstance(alone, Estimate)
+    # a bill built with another unit price (CHF 1,000 per GX10): its total must show
+    quote = PriceQuote(
+        rappen=100_000, as_of=date(2026, 12, 1), kind="manual", source="manual override: test"
+    )
+    cheap = bill_of_materials(catalog, GX10, 2, prices={GX10: quote})
+    given = estimate_many([s], catalog, boms={(GX10, 2): cheap})[0]
+    assert isinstance(given, Estimate)
+    assert given.price_chf == cheap.total_chf != alone.price_chf
+    assert given.speed == alone.speed
+    err = ScenarioError("no topology (given)")
+    assert estimate_many([s], catalog, boms={(GX10, 2): err})[0] is err
