@@ -100,13 +100,6 @@ with st.sidebar:
         help="the best option must start answering a full-context request "
         "within this time (central estimate); 0 = no ceiling",
     )
-    st.radio(
-        "Speed shown in charts",
-        list(METRICS),
-        key=K("metric"),
-        horizontal=True,
-        format_func=lambda m: METRICS[m][1],
-    )
     widgets.energy_inputs(cat)
 state.commit(NAMES)
 widgets.share_hint(["model", "quantization", "units", "…"])
@@ -323,6 +316,14 @@ chart = st.segmented_control(
     key="compare_chart",
     help="charts are drawn on demand: the page opens faster",
 )
+if chart is not None and chart != "Memory per unit":  # only where a speed is charted
+    st.radio(
+        "Speed shown in charts",
+        list(METRICS),
+        key=K("metric"),
+        horizontal=True,
+        format_func=lambda m: METRICS[m][1],
+    )
 if chart == "Price vs speed" and not no_tradeoff:
     st.plotly_chart(
         services.figure(
