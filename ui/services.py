@@ -35,7 +35,7 @@ from sizing.catalog import (
     model_from_config,
     parse_config_bytes,
 )
-from sizing.compare import Workload, best_estimate, compare
+from sizing.compare import Floors, Workload, best_estimate, compare
 from sizing.hub import HubError, model_from_hub
 from sizing.money import PriceQuote, catalog_prices
 from sizing.scenario import resolve
@@ -94,7 +94,7 @@ def prices_version() -> str:
     return "|".join(parts)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)  # frozen quotes: shared, never copied
 def _price_state(
     version: str,
     catalog_key: str,  # noqa: ARG001  (cache key)
@@ -268,6 +268,56 @@ def comparison(
         getattr(cat.platform(pid).memory_setting, "label", None) for pid in df["platform"]
     ]
     return tables.with_display_columns(df)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)  # shared, read-only: never copied
+def compare_view(
+    workload: Workload,
+    platforms: tuple[str, ...],
+    units: tuple[int, ...],
+    parallel: str | None,
+    tariff: str,
+    hours_at_load_per_day: float,
+    prices_key: str,
+    catalog_key: str,
+    config: bytes | None,
+    config_name: str,
+    repo: str,
+    memory_setting: str,
+    today: date,
+    *,
+    rule: str,
+    floors: Floors,
+    fit_only: bool,
+    speed_column: str,
+) -> tables.CompareView:
+    """The Compare page's view of `comparison` (``ui.tables.compare_view``: floors, rule
+    order, best option, displayed table), built once per input set: a widget change that
+    only repeats an input set costs a cache lookup, not a re-rank. Shared, not copied:
+    callers only read it."""
+    df = comparison(
+        workload,
+        platforms,
+        units,
+        parallel,
+        tariff,
+        hours_at_load_per_day,
+        prices_key,
+        catalog_key,
+        config,
+        config_name,
+        repo,
+        memory_setting,
+        today,
+    )
+    return tables.compare_view(
+        df,
+        rule,
+        floors,
+        fit_only=fit_only,
+        speed_column=speed_column,
+        stale_days=catalog().defaults.price_stale_days,
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -579,6 +629,7 @@ __all__ = [
     "calibration",
     "catalog",
     "catalog_version",
+    "compare_view",
     "comparison",
     "current_refresh",
     "effective_prices",

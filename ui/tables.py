@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sizing.compare import Workload
+from sizing.compare import BestChoice, Floors, Workload, best_choice, with_floors
 from sizing.compare import rank as rank_configurations
 from sizing.money import PriceAge
 from sizing.sweep import engine_for
@@ -409,6 +409,62 @@ def memory_rows(
     return ranked.iloc[shown], omitted
 
 
+@dataclass(frozen=True)
+class CompareView:
+    """Everything the Compare page shows for one comparison, rule, floors and fit filter
+    (built once per input set by ``ui.services.compare_view``; shared, read-only).
+
+    ``ranked``: the comparison with the floors (``meets_floors``) and the decision columns,
+    in rule order; ``best``: its best row or None; ``shown``: the table as displayed
+    (labels, only the fitting rows when ``fit_only``); ``incomplete``: "config: parts not
+    priced" per shown row whose price is a lower bound; ``price_age``: the age of the oldest
+    price among the priced rows; ``has_tradeoff``: some row both fits and has a price and a
+    speed (the price-vs-speed chart has something to plot)."""
+
+    ranked: pd.DataFrame
+    choice: BestChoice
+    best: pd.Series | None
+    columns: tuple[Column, ...]
+    shown: pd.DataFrame
+    incomplete: tuple[str, ...]
+    price_age: PriceAge
+    has_tradeoff: bool
+
+
+def compare_view(
+    df: pd.DataFrame,
+    rule: str,
+    floors: Floors,
+    *,
+    fit_only: bool,
+    speed_column: str,
+    stale_days: int,
+) -> CompareView:
+    """The Compare page's view of a `compare` frame: floors, rule order, best option,
+    displayed table and the lines next to it (``speed_column``: the charted speed;
+    ``stale_days``: the age past which a price is stale)."""
+    floored = with_floors(df, floors)
+    choice = best_choice(floored, rule, floors)
+    ranked = with_decision_columns(rank(floored, rule))
+    columns = tuple(compare_columns(tco_column(ranked)))
+    view = ranked[ranked["fits"].astype(bool)] if fit_only else ranked
+    partial = view[~view["price_complete"].astype(bool) & view["price_chf"].notna()]
+    fitting = ranked[ranked["fits"].fillna(False).astype(bool)]
+    return CompareView(
+        ranked=ranked,
+        choice=choice,
+        best=best_row(ranked, rule),
+        columns=columns,
+        shown=display_frame(view.assign(config=view["config_marked"]), columns),
+        incomplete=tuple(
+            f"{c}: {p} not priced"
+            for c, p in zip(partial["config"], partial["unpriced_parts"], strict=True)
+        ),
+        price_age=price_age_of_rows(ranked[ranked["price_chf"].notna()], stale_days),
+        has_tradeoff=not fitting.dropna(subset=["price_chf", speed_column]).empty,
+    )
+
+
 # --------------------------------------------------------------------------- BOM
 def bom_frame(bom: BillOfMaterials) -> pd.DataFrame:
     """BOM lines as a frame (display labels), plus a TOTAL row."""
@@ -662,11 +718,13 @@ __all__ = [
     "RANK_LABELS",
     "ROUGH_HELP",
     "Column",
+    "CompareView",
     "add_labels",
     "auto_engine",
     "best_row",
     "bom_frame",
     "compare_columns",
+    "compare_view",
     "config_label",
     "display_frame",
     "fit_grid",

@@ -168,8 +168,7 @@ if len(alt_df):
 if bom.notes:
     st.caption(bom.notes[0])
     with st.expander(f"Compatibility and wiring notes ({len(bom.notes)})"):
-        for note in bom.notes:
-            st.markdown(f"- {fmt.md_escape(note)}")
+        st.markdown("\n".join(f"- {fmt.md_escape(note)}" for note in bom.notes))  # one element
 
 # ----------------------------------------------------------------------- upgrade path
 st.subheader("Upgrade path")
@@ -267,8 +266,7 @@ if upgrades:
             + ", ".join(chosen_up.unpriced_items)
         )
     with st.expander("Upgrade notes"):
-        for note in chosen_up.notes:
-            st.markdown(f"- {fmt.md_escape(note)}")
+        st.markdown("\n".join(f"- {fmt.md_escape(note)}" for note in chosen_up.notes))
 
 # ----------------------------------------------------------------------- deployment plan
 st.subheader("Deployment plan")

@@ -9,9 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from sizing.catalog import UnknownIdError
-from sizing.compare import Floors, best_choice, with_floors
+from sizing.compare import Floors
 from sizing.scenario import ScenarioError
-from ui import charts, export, fmt, links, services, state, tables, widgets
+from ui import export, fmt, links, services, state, tables, widgets
 
 K = state.widget_key
 NAMES = (
@@ -101,13 +101,6 @@ with st.sidebar:
         help="the best option must start answering a full-context request "
         "within this time (central estimate); 0 = no ceiling",
     )
-    st.radio(
-        "Speed shown in charts",
-        list(METRICS),
-        key=K("metric"),
-        horizontal=True,
-        format_func=lambda m: METRICS[m][1],
-    )
     widgets.energy_inputs(cat)
 state.commit(NAMES)
 widgets.share_hint(["model", "quantization", "units", "…"])
@@ -129,9 +122,12 @@ wl = replace(wl, workload=replace(wl.workload, cuda_graphs=graphs, transport=tra
 rule = ss[K("rank")]
 y_col, y_label = METRICS[ss[K("metric")]]
 
+floors = Floors(
+    min_tok_s_per_stream=float(ss[K("min_tok_s")]), max_ttft_s=float(ss[K("max_ttft_s")])
+)
 try:
     with st.spinner("Estimating…"):
-        df = services.comparison(
+        cv = services.compare_view(
             wl.workload,
             tuple(platforms),
             tuple(units),
@@ -145,20 +141,16 @@ try:
             wl.repo,
             memory_setting,
             datetime.now(UTC).date(),
+            rule=rule,
+            floors=floors,
+            fit_only=bool(ss[K("fitonly")]),
+            speed_column=y_col,
         )
 except (ScenarioError, UnknownIdError, ValueError) as exc:
     st.error(f"Cannot compare these inputs: {fmt.md_escape(exc)}")
     st.stop()
 
-floors = Floors(
-    min_tok_s_per_stream=float(ss[K("min_tok_s")]), max_ttft_s=float(ss[K("max_ttft_s")])
-)
-df = with_floors(df, floors)
-choice = best_choice(df, rule, floors)
-ranked = tables.with_decision_columns(tables.rank(df, rule))
-best = tables.best_row(ranked, rule)
-tco_col = tables.tco_column(ranked)
-columns = tables.compare_columns(tco_col)
+choice, ranked, best, columns = cv.choice, cv.ranked, cv.best, list(cv.columns)
 rule_line = f"Rule: {choice.rule_text()}."
 
 # ----------------------------------------------------------------------- headline
@@ -266,8 +258,7 @@ else:
         st.switch_page("ui/pages/build.py")
 
 # ----------------------------------------------------------------------- table
-view = ranked[ranked["fits"].astype(bool)] if ss[K("fitonly")] else ranked
-shown = tables.display_frame(view.assign(config=view["config_marked"]), columns)
+shown = cv.shown
 kinds = tables.kinds_by_label(columns)
 st.subheader("Comparison")
 st.caption(
@@ -277,11 +268,7 @@ st.caption(
     "not fit."
 )
 widgets.show_table(shown, kinds, key="compare_table", helps={c.label: c.help for c in columns})
-partial = view[~view["price_complete"].astype(bool) & view["price_chf"].notna()]
-incomplete_lines = [
-    f"{c}: {p} not priced"
-    for c, p in zip(partial["config"], partial["unpriced_parts"], strict=True)
-]
+incomplete_lines = list(cv.incomplete)
 if incomplete_lines:
     st.markdown(
         "**Price incomplete** (these parts are not priced, so the CHF figures of "
@@ -291,10 +278,7 @@ if incomplete_lines:
 
 # the best row's estimate assumptions, as the comparison computed them (no second estimate)
 assumption_lines: list[str] = [] if best is None else list(best["assumptions"])
-priced = ranked[ranked["price_chf"].notna()]
-assumption_lines.insert(
-    0, "comparison " + tables.price_age_of_rows(priced, cat.defaults.price_stale_days).note()
-)
+assumption_lines.insert(0, "comparison " + cv.price_age.note())
 assumption_lines += [
     f"best option: {choice.rule_text()}"
     + (f"; {choice.miss_text()}" if best is None and choice.closest is not None else ""),
@@ -322,7 +306,7 @@ widgets.download_buttons(
 # 4.7 MB plotly bundle) loads only when one is chosen here.
 st.subheader("Charts")
 CHARTS = ("Price vs speed", "Memory per unit", "Scaling with units")
-no_tradeoff = charts.priced_fitting(ranked, y_col).empty
+no_tradeoff = not cv.has_tradeoff
 if no_tradeoff:
     st.info(
         "Nothing in this comparison both fits and has a known price, so there is "
@@ -336,6 +320,14 @@ chart = st.segmented_control(
     key="compare_chart",
     help="charts are drawn on demand: the page opens faster",
 )
+if chart is not None and chart != "Memory per unit":  # only where a speed is charted
+    st.radio(
+        "Speed shown in charts",
+        list(METRICS),
+        key=K("metric"),
+        horizontal=True,
+        format_func=lambda m: METRICS[m][1],
+    )
 if chart == "Price vs speed" and not no_tradeoff:
     st.plotly_chart(
         services.figure(
@@ -387,5 +379,5 @@ elif chart == "Scaling with units":
         st.info(f"No size of {platform} fits this workload, so there is no scaling to chart.")
 
 with st.expander("Assumptions behind the best option"):
-    for line in assumption_lines:
-        st.markdown(f"- {fmt.md_escape(line)}")
+    # one element, not one per line: every element costs the browser a render
+    st.markdown("\n".join(f"- {fmt.md_escape(line)}" for line in assumption_lines))

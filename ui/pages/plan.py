@@ -309,9 +309,10 @@ if result.families:
 with st.expander(f"Every rejected configuration ({len(rej)})"):
     widgets.show_table(rej, {"Price (CHF)": "chf", "Price complete": "bool"}, key="plan_rej")
 
-with st.expander("Assumptions"):
-    for line in [*memory_lines, *result.assumptions]:
-        st.markdown(f"- {fmt.md_escape(line)}")
+with st.expander("Assumptions"):  # one element, not one per line
+    st.markdown(
+        "\n".join(f"- {fmt.md_escape(line)}" for line in [*memory_lines, *result.assumptions])
+    )
 
 age_line = (
     "recommendations: "
