@@ -57,7 +57,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # the same server start as the end-to-end tests (tests/e2e/test_browser.py)
-from tests.e2e.test_browser import CHROMIUM_ARGS, _healthy, run_app_server  # noqa: E402
+from tests.e2e.test_browser import (  # noqa: E402
+    CHROMIUM_ARGS,
+    _healthy,
+    run_app_server,
+    streamlit_command,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 VIEWPORT = {"width": 1440, "height": 1800}
@@ -122,23 +127,7 @@ def floor_server() -> Iterator[str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(tmp / "floor.py"),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.fileWatcherType",
-            "none",
-        ],
+        streamlit_command(tmp / "floor.py", port),
         cwd=tmp,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

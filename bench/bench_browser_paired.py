@@ -39,7 +39,7 @@ from bench.bench_browser import (  # noqa: E402
     render_s,
     rerun_s,
 )
-from tests.e2e.test_browser import CHROMIUM_ARGS  # noqa: E402
+from tests.e2e.test_browser import CHROMIUM_ARGS, streamlit_command  # noqa: E402
 
 
 def _start(root: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -54,23 +54,7 @@ def _start(root: Path) -> tuple[subprocess.Popen[bytes], str]:
         "LLM_PLANNER_CACHE_DIR": str(tmp / "http-cache"),
     }
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(root / "app.py"),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.fileWatcherType",
-            "none",
-        ],
+        streamlit_command(root / "app.py", port),
         cwd=root,
         env=env,
         stdout=subprocess.DEVNULL,

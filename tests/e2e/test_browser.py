@@ -86,6 +86,28 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     assert not (tmp / "prices.sqlite").exists(), "loading pages created the price DB"
 
 
+def streamlit_command(app: Path, port: int) -> list[str]:
+    """``streamlit run app`` headless on 127.0.0.1:`port`: no usage statistics, no file
+    watcher (the tests' and the benches' server)."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.fileWatcherType",
+        "none",
+    ]
+
+
 @contextlib.contextmanager
 def run_app_server(tmp: Path) -> Iterator[str]:
     """The real app (``streamlit run app.py``) on a free local port with its price database
@@ -99,23 +121,7 @@ def run_app_server(tmp: Path) -> Iterator[str]:
     }
     log = (tmp / "server.log").open("w")
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.fileWatcherType",
-            "none",
-        ],
+        streamlit_command(ROOT / "app.py", port),
         cwd=ROOT,
         env=env,
         stdout=log,
