@@ -257,6 +257,8 @@ def run(args: argparse.Namespace) -> int:
         flat = df.copy()
         for col in ("missing_parts", "floor_misses", "assumptions"):
             flat[col] = flat[col].map("; ".join)
+        # whole days, empty without a dated price (a None among ints made the column float)
+        flat["price_age_days"] = flat["price_age_days"].astype("Int64")
         sys.stdout.write(flat.map(spreadsheet_cell).to_csv(index=False))
     elif args.format == "json":
         rows = _records(df)

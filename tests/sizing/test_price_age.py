@@ -4,6 +4,8 @@ the CLI's ``bom``, ``compare``, ``plan`` and ``estimate --json``."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -185,3 +187,16 @@ def test_converted_prices_state_their_terms_in_the_bom(capsys: pytest.CaptureFix
         if ln.startswith("- dac-qsfp56-200g-0m5: catalog price, 2026-02-15")
     ]
     assert "0.93 CHF/EUR" in md
+
+
+def test_compare_csv_writes_whole_days(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every platform (some rows without a dated price): the CSV's ages are whole days
+    ("289", not "289.0") or empty."""
+    code, out = run(
+        capsys, "compare", "--model", "openai/gpt-oss-120b", "--weights", "mxfp4", "--format", "csv"
+    )
+    assert code == 0
+    ages = [r["price_age_days"] for r in csv.DictReader(io.StringIO(out))]
+    assert "" in ages
+    assert str((TODAY - DAC_LIST).days) in ages
+    assert all(a == "" or a.isdigit() for a in ages), sorted(set(ages))
