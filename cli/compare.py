@@ -257,9 +257,11 @@ def run(args: argparse.Namespace) -> int:
         flat = df.copy()
         for col in ("missing_parts", "floor_misses", "assumptions"):
             flat[col] = flat[col].map("; ".join)
-        # whole days, empty without a dated price (a None among ints made the column float)
-        flat["price_age_days"] = flat["price_age_days"].astype("Int64")
-        sys.stdout.write(flat.map(spreadsheet_cell).to_csv(index=False))
+        cells = flat.map(spreadsheet_cell)
+        # whole days, empty without a dated price (a None among ints made the column
+        # float); set after the map, which gives float64 again on pandas 2.2
+        cells["price_age_days"] = flat["price_age_days"].astype("Int64")
+        sys.stdout.write(cells.to_csv(index=False))
     elif args.format == "json":
         rows = _records(df)
         print(
