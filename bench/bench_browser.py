@@ -2,18 +2,27 @@
 Compare ≤ 2 s; Build, Plan, Fit ≤ 1 s).
 
 Usage: ``python bench/bench_browser.py [--runs 5] [--pages compare,build,plan,fit]
-[--reruns 10] [--floor]``
+[--reruns 10] [--tab reuse,new] [--floor]``
 
 Starts ``streamlit run app.py`` on a free local port (a price database in a temporary
 directory, ``LLM_PLANNER_PRICES_DB``, so nothing touches the user's data or the network),
-warms it by opening every page once, then opens each page ``--runs`` times, each time in a
-new tab of the same browser profile (a new Streamlit session: the page script runs from
-the top; the server's caches and the browser's cache of the app's scripts are warm, as
-for a returning visitor). Timed from ``page.goto`` until the page is
-fully rendered: its title is there, the app is not running (no status widget), no
-skeleton is left, every table and chart in the window (at least 100 px above the fold,
-not in a closed expander) has drawn its canvas or SVG — and that state holds for
-``QUIET_MS`` (the quiet period is not counted).
+warms it by opening every page once, then opens each page ``--runs`` times as a returning
+visitor does (the server's caches and the browser's cache of the app's scripts are warm;
+every opening is a new Streamlit session, so the page script runs from the top), in one
+or both of two ways (``--tab``):
+
+* ``reuse`` — in the tab the visitor has open: the tab goes to ``about:blank``, then to the
+  page (the tab itself was opened and used once before the timing);
+* ``new`` — in a new tab. On this machine's headless Chromium (Debian's 156) every new tab
+  also starts the browser's own omnibox WebUI (``chrome://omnibox-popup.top-chrome``, a
+  second renderer process seen in a DevTools trace) that takes ~1.8 s of CPU while the page
+  loads: on 2 cores this adds ~0.7 s to the minimal page (1.1 s instead of 0.33 s) and
+  ~1 s to Compare. That cost is the browser's, not the app's; both are printed.
+
+Timed from ``page.goto`` until the page is fully rendered: its title is there, the app is
+not running (no status widget), no skeleton is left, every table and chart in the window
+(at least 100 px above the fold, not in a closed expander) has drawn its canvas or SVG —
+and that state holds for ``QUIET_MS`` (the quiet period is not counted).
 
 ``--reruns N`` (default 10, 0 = off) then times a widget rerun on Compare in the browser
 (issue 14: median ≤ 150 ms): "Concurrent streams" alternates between 1 and 2 (both cached
@@ -23,8 +32,9 @@ shows the new figure.
 ``--floor`` also serves a minimal Streamlit page (``st.title`` + ``st.write``, see
 `FLOOR_APP`) and opens it once after every timed render, the same way: its median is
 printed next to each page's, so a figure can be read against what Streamlit itself needs
-on this machine under the same load (≈1.1 s on 2 idle cores: loading and starting the
-frontend, the WebSocket, one script run; a target below it cannot be met by the app).
+on this machine under the same load (on 2 idle cores ≈0.35 s in a reused tab, ≈1.1 s in a
+new one: starting the frontend, the WebSocket, one script run; a target below it cannot be
+met by the app).
 
 The machine's load average is printed before and after: on a shared machine the figures
 move with it.
@@ -38,17 +48,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import BrowserContext, Page, sync_playwright
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -59,15 +66,15 @@ sys.path.insert(0, str(ROOT))
 # the same server start as the end-to-end tests (tests/e2e/test_browser.py)
 from tests.e2e.test_browser import (  # noqa: E402
     CHROMIUM_ARGS,
-    _healthy,
     run_app_server,
-    streamlit_command,
+    streamlit_server,
 )
 
 CHROMIUM = "/usr/bin/chromium"
 VIEWPORT = {"width": 1440, "height": 1800}
 PAGES = {"compare": "/", "build": "/build", "plan": "/plan", "fit": "/fit"}
 TARGET_S = {"compare": 2.0, "build": 1.0, "plan": 1.0, "fit": 1.0}
+TABS = ("reuse", "new")
 QUIET_MS = 700
 POLL_MS = 25
 FLOOR_APP = '''"""Streamlit's floor: the least a page can cost (bench/bench_browser.py --floor)."""
@@ -117,33 +124,28 @@ def render_s(page: Page, url: str, timeout_s: float = 60.0) -> float:
     raise TimeoutError(f"{url} did not finish rendering in {timeout_s:g} s")
 
 
+def visit_s(context: BrowserContext, tab: Page, url: str, how: str) -> float:
+    """`render_s` of ``url`` opened as a returning visitor does: in the open ``tab`` (``how``
+    = "reuse"; it goes to ``about:blank`` first, so the page starts a new Streamlit session)
+    or in a new tab of ``context`` ("new"; closed after)."""
+    if how == "reuse":
+        tab.goto("about:blank")
+        return render_s(tab, url)
+    page = context.new_page()
+    try:
+        return render_s(page, url)
+    finally:
+        page.close()
+
+
 @contextlib.contextmanager
 def floor_server() -> Iterator[str]:
     """``streamlit run`` of `FLOOR_APP` (written to a temporary directory) on a free local
-    port, with the same server flags as the app's; yields the base URL."""
+    port, started as the app's server is (`streamlit_server`); yields the base URL."""
     tmp = Path(tempfile.mkdtemp(prefix="bench-floor-"))
     (tmp / "floor.py").write_text(FLOOR_APP)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        streamlit_command(tmp / "floor.py", port),
-        cwd=tmp,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not _healthy(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the floor page's streamlit server did not start")
-            time.sleep(0.3)
+    with streamlit_server(tmp / "floor.py", tmp) as url:
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # only the process group started here
-        proc.wait(timeout=10)
 
 
 def rerun_s(page: Page, runs: int, timeout_s: float = 30.0) -> list[float]:
@@ -173,12 +175,18 @@ def main() -> None:
     parser.add_argument("--pages", default=",".join(PAGES))
     parser.add_argument("--reruns", type=int, default=10)
     parser.add_argument(
+        "--tab",
+        default=",".join(TABS),
+        help="how each page is opened: reuse (the open tab), new (a new tab), or both",
+    )
+    parser.add_argument(
         "--floor",
         action="store_true",
         help="also time a minimal Streamlit page after every render (Streamlit's floor)",
     )
     args = parser.parse_args()
     pages = [p.strip() for p in args.pages.split(",") if p.strip()]
+    tabs = [t.strip() for t in args.tab.split(",") if t.strip() in TABS]
     tmp = Path(tempfile.mkdtemp(prefix="bench-browser-"))
     with contextlib.ExitStack() as stack:
         base = stack.enter_context(run_app_server(tmp))
@@ -186,38 +194,34 @@ def main() -> None:
         pw = stack.enter_context(sync_playwright())
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         print(
-            f"first full render in headless Chromium, warm server, new tab (session) per "
-            f"run ({args.runs} runs; python {sys.version.split()[0]}, "
+            f"first full render in headless Chromium, warm server, a new Streamlit session "
+            f"per run ({args.runs} runs; python {sys.version.split()[0]}, "
             f"{os.cpu_count()} CPUs; load average {_load()})"
         )
         context = browser.new_context(viewport=VIEWPORT)  # one browser profile: its
-        warm = [base + PAGES[name] for name in pages]  # HTTP and code caches hold the
-        for url in [*warm, *([floor + "/"] if floor else [])]:  # app's scripts after this
-            page = context.new_page()  # warm-up, as for a returning visitor
-            render_s(page, url, timeout_s=180)
-            page.close()
+        tab = context.new_page()  # HTTP and code caches hold the app's scripts after
+        warm = [base + PAGES[name] for name in pages]  # this warm-up, as for a returning
+        for url in [*warm, *([floor + "/"] if floor else [])]:  # visitor; the reused tab
+            visit_s(context, tab, url, "reuse")  # has started
+            visit_s(context, tab, url, "new")
         for name in pages:
-            times, floors = [], []
-            for _ in range(args.runs):
-                page = context.new_page()  # a new tab: a new Streamlit session
-                times.append(render_s(page, base + PAGES[name]))
-                page.close()
-                if floor:  # right after, under the same load
-                    page = context.new_page()
-                    floors.append(render_s(page, floor + "/"))
-                    page.close()
-            median = statistics.median(times)
-            verdict = "meets" if median <= TARGET_S[name] else "misses"
-            floor_text = f"  floor median {statistics.median(floors):5.2f} s" if floors else ""
-            print(
-                f"{name:<8} median {median:5.2f} s  min {min(times):5.2f} s  max "
-                f"{max(times):5.2f} s{floor_text}  ({verdict} the {TARGET_S[name]:g} s target; "
-                f"load {os.getloadavg()[0]:.1f})"
-            )
+            for how in tabs:
+                times, floors = [], []
+                for _ in range(args.runs):
+                    times.append(visit_s(context, tab, base + PAGES[name], how))
+                    if floor:  # right after, under the same load
+                        floors.append(visit_s(context, tab, floor + "/", how))
+                median = statistics.median(times)
+                verdict = "meets" if median <= TARGET_S[name] else "misses"
+                floor_text = f"  floor median {statistics.median(floors):5.2f} s" if floors else ""
+                print(
+                    f"{name:<8} {how + ' tab':<9} median {median:5.2f} s  min {min(times):5.2f} s"
+                    f"  max {max(times):5.2f} s{floor_text}  ({verdict} the "
+                    f"{TARGET_S[name]:g} s target; load {os.getloadavg()[0]:.1f})"
+                )
         if args.reruns:
-            page = context.new_page()
-            render_s(page, base + PAGES["compare"])
-            times = rerun_s(page, args.reruns)
+            visit_s(context, tab, base + PAGES["compare"], "reuse")
+            times = rerun_s(tab, args.reruns)
             median = statistics.median(times)
             print(
                 f"compare widget rerun (streams 1 <-> 2, cached) median "
@@ -225,7 +229,6 @@ def main() -> None:
                 f"{max(times) * 1000:4.0f} ms  ({'meets' if median <= 0.15 else 'misses'} "
                 f"the 150 ms target)"
             )
-            page.close()
         print(f"load average after: {_load()}")
         context.close()
         browser.close()

@@ -109,9 +109,11 @@ def streamlit_command(app: Path, port: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def run_app_server(tmp: Path) -> Iterator[str]:
-    """The real app (``streamlit run app.py``) on a free local port with its price database
-    and HTTP cache in `tmp`; yields the base URL; stops its process group on exit."""
+def streamlit_server(app: Path, tmp: Path, *, cwd: Path | None = None) -> Iterator[str]:
+    """``streamlit run app`` (`streamlit_command`) on a free local port with its price
+    database and HTTP cache in `tmp` and its log in ``tmp / "server.log"``; waits until it
+    answers its health check (at most 60 s, else fails with the log's end); yields the base
+    URL; stops its process group on exit. The tests' and the benches' one server start."""
     port = _free_port()
     env = {
         **os.environ,
@@ -121,8 +123,8 @@ def run_app_server(tmp: Path) -> Iterator[str]:
     }
     log = (tmp / "server.log").open("w")
     proc = subprocess.Popen(
-        streamlit_command(ROOT / "app.py", port),
-        cwd=ROOT,
+        streamlit_command(app, port),
+        cwd=cwd or app.parent,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -135,7 +137,8 @@ def run_app_server(tmp: Path) -> Iterator[str]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.flush()
                 pytest.fail(
-                    "streamlit did not become healthy:\n" + (tmp / "server.log").read_text()[-3000:]
+                    f"streamlit run {app.name} did not become healthy:\n"
+                    + (tmp / "server.log").read_text()[-3000:]
                 )
             time.sleep(0.3)
         yield url
@@ -146,6 +149,12 @@ def run_app_server(tmp: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
+
+
+def run_app_server(tmp: Path) -> contextlib.AbstractContextManager[str]:
+    """The real app (``streamlit run app.py``) on a free local port with its price database
+    and HTTP cache in `tmp` (`streamlit_server`); yields the base URL."""
+    return streamlit_server(ROOT / "app.py", tmp, cwd=ROOT)
 
 
 @pytest.fixture(scope="module")
