@@ -14,6 +14,7 @@ run as background jobs defined in `ui.jobs`; their registry is cached here.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -227,41 +228,49 @@ def with_memory_setting(cat: Catalog, memory_setting: str) -> Catalog:
     return cat.with_memory_settings([memory_setting] if memory_setting else [])
 
 
+@dataclass(frozen=True, kw_only=True)
+class CompareInputs:
+    """Everything `comparison` depends on: its cache key, passed whole to `comparison` and
+    `compare_view`. Engine "auto" (None in ``workload``) = per platform the first engine
+    that runs the quantization (``sizing.scenario.default_engine``, the rule of
+    ``tables.auto_engine``). ``config``/``config_name``/``repo``: an uploaded config.json or
+    a Hub repo id instead of a catalog model (`custom_model`). ``memory_setting``: a platform
+    memory setting id ("" = defaults). ``today``: the day ``price_age_days`` counts to (a
+    frame cached yesterday is not reused)."""
+
+    workload: Workload
+    platforms: tuple[str, ...]
+    units: tuple[int, ...]
+    parallel: str | None
+    tariff: str
+    hours_at_load_per_day: float
+    prices_key: str
+    catalog_key: str
+    today: date
+    config: bytes | None = None
+    config_name: str = "config.json"
+    repo: str = ""
+    memory_setting: str = ""
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
-def comparison(
-    workload: Workload,
-    platforms: tuple[str, ...],
-    units: tuple[int, ...],
-    parallel: str | None,
-    tariff: str,
-    hours_at_load_per_day: float,
-    prices_key: str,
-    catalog_key: str,
-    config: bytes | None = None,
-    config_name: str = "config.json",
-    repo: str = "",
-    memory_setting: str = "",
-    today: date | None = None,
-) -> pd.DataFrame:
+def comparison(inputs: CompareInputs) -> pd.DataFrame:
     """``sizing.compare.compare`` -- one vectorized pass that also returns every figure the
     page shows (per-unit memory breakdown, rough-figure flags, assumptions, price dates) --
-    + labels + display columns (cached). Engine "auto" (None) = per platform the first
-    engine that runs the quantization (``sizing.scenario.default_engine``, the rule of
-    ``tables.auto_engine``). ``memory_setting``: a platform memory setting id ("" =
-    defaults); the ``memory_setting`` column names the one in force per row. ``today``: the
-    day ``price_age_days`` counts to (a cache key: a frame cached yesterday is not reused)."""
-    cat = with_memory_setting(catalog(), memory_setting)
+    + labels + display columns (cached); the ``memory_setting`` column names the setting in
+    force per row."""
+    cat = with_memory_setting(catalog(), inputs.memory_setting)
     df = compare(
-        workload,
+        inputs.workload,
         cat,
-        platforms=list(platforms),
-        units=units,
-        parallel=parallel,
-        prices=_effective_prices(prices_key, catalog_key),
-        tariff=tariff,
-        hours_at_load_per_day=hours_at_load_per_day,
-        model=custom_model(config, config_name, repo),
-        today=today,
+        platforms=list(inputs.platforms),
+        units=inputs.units,
+        parallel=inputs.parallel,
+        prices=_effective_prices(inputs.prices_key, inputs.catalog_key),
+        tariff=inputs.tariff,
+        hours_at_load_per_day=inputs.hours_at_load_per_day,
+        model=custom_model(inputs.config, inputs.config_name, inputs.repo),
+        today=inputs.today,
     )
     df = tables.add_labels(df)
     df["memory_setting"] = [
@@ -272,46 +281,14 @@ def comparison(
 
 @st.cache_resource(show_spinner=False, max_entries=64)  # shared, read-only: never copied
 def compare_view(
-    workload: Workload,
-    platforms: tuple[str, ...],
-    units: tuple[int, ...],
-    parallel: str | None,
-    tariff: str,
-    hours_at_load_per_day: float,
-    prices_key: str,
-    catalog_key: str,
-    config: bytes | None,
-    config_name: str,
-    repo: str,
-    memory_setting: str,
-    today: date,
-    *,
-    rule: str,
-    floors: Floors,
-    fit_only: bool,
-    speed_column: str,
+    inputs: CompareInputs, *, rule: str, floors: Floors, fit_only: bool, speed_column: str
 ) -> tables.CompareView:
     """The Compare page's view of `comparison` (``ui.tables.compare_view``: floors, rule
     order, best option, displayed table), built once per input set: a widget change that
     only repeats an input set costs a cache lookup, not a re-rank. Shared, not copied:
     callers only read it."""
-    df = comparison(
-        workload,
-        platforms,
-        units,
-        parallel,
-        tariff,
-        hours_at_load_per_day,
-        prices_key,
-        catalog_key,
-        config,
-        config_name,
-        repo,
-        memory_setting,
-        today,
-    )
     return tables.compare_view(
-        df,
+        comparison(inputs),
         rule,
         floors,
         fit_only=fit_only,
@@ -624,6 +601,7 @@ def current_refresh() -> RefreshJob | None:
 
 __all__ = [
     "BENCHMARKS_PATH",
+    "CompareInputs",
     "benchmarks_version",
     "bom",
     "calibration",
