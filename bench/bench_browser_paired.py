@@ -3,7 +3,8 @@ commit before a change) served side by side and their renders alternated, so bot
 same load on a shared machine.
 
 Usage: ``git archive <commit> | tar -x -C /tmp/base`` then
-``python bench/bench_browser_paired.py --base /tmp/base [--runs 5] [--tab reuse] [--floor]``
+``python bench/bench_browser_paired.py --base /tmp/base [--runs 5] [--tab reuse] [--floor]
+[--a11y]``
 
 Per page (Compare, Build, Plan, Fit) the median first full render of each tree, then the
 Compare widget rerun (`bench_browser.rerun_s`); the load average is printed with them.
@@ -51,6 +52,7 @@ def main() -> None:
         "--tab", choices=TABS, default="reuse", help="open pages in the open tab or a new one"
     )
     parser.add_argument("--floor", action="store_true", help="also time a minimal page")
+    parser.add_argument("--a11y", action="store_true", help="wait for the tables' a11y mirror")
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
         servers = {  # each with its own price database and cache
@@ -77,7 +79,7 @@ def main() -> None:
             floors: list[float] = []
             for _ in range(args.runs):
                 for key, url in servers.items():
-                    times[key].append(visit_s(context, tab, url + path, args.tab))
+                    times[key].append(visit_s(context, tab, url + path, args.tab, a11y=args.a11y))
                 if floor:
                     floors.append(visit_s(context, tab, floor + "/", args.tab))
             floor_text = f"   floor median {statistics.median(floors):5.2f} s" if floors else ""
