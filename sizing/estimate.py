@@ -136,7 +136,9 @@ class Estimate:
         }
         finite, rounded = math.isfinite, _ROUNDED
         for key, value in out.items():
-            if type(value) is float and value > 0.0:  # (-0.0 == 0.0 as a key)
+            if type(value) is float and value >= 0.0:
+                if value == 0.0:
+                    continue  # 0.0 or -0.0: round(max(value, 0.0), 4) is `value`
                 hit = rounded.get(value)  # (only finite values are kept)
                 if hit is None:
                     if not finite(value):
@@ -145,7 +147,7 @@ class Estimate:
                         rounded.clear()
                     hit = rounded[value] = round(value, 4)
                 out[key] = hit
-            elif isinstance(value, float):
+            elif isinstance(value, float):  # negative, NaN, or a float subclass
                 if not finite(value):
                     raise ValueError(f"internal error: {key} is {value}")
                 out[key] = round(max(value, 0.0), 4)

@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pytest
 
 from sizing.bom import bill_of_materials
@@ -148,6 +149,12 @@ def test_to_dict_names_a_non_finite_figure_and_rounds_the_others(catalog: Catalo
     assert replace(e, power_w_load=123.456789).to_dict()["power_w_load"] == 123.4568
     assert replace(e, power_w_load=123.456789).to_dict()["power_w_load"] == 123.4568
     assert replace(e, power_w_load=-0.5).to_dict()["power_w_load"] == 0.0
+    # zeros pass as they are (-0.0 too: max(-0.0, 0.0) is -0.0, as it always was)
+    zero = replace(e, power_w_load=0.0, power_w_idle=-0.0).to_dict()
+    assert math.copysign(1.0, zero["power_w_load"]) == 1.0
+    assert math.copysign(1.0, zero["power_w_idle"]) == -1.0
+    # a float subclass (numpy's) is rounded as well
+    assert replace(e, power_w_load=np.float64(2.123456)).to_dict()["power_w_load"] == 2.1235
     for bad in (math.inf, -math.inf, math.nan):
         for _ in range(2):
             with pytest.raises(ValueError, match=f"internal error: power_w_load is {bad}"):
