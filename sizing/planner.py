@@ -223,11 +223,64 @@ def _prefetch(
     call per instance or per platform; `_instance` then finds them. Plans that cannot be
     built are skipped here (`evaluate_plan` raises their error). `prices` and the `boms`
     already built with them only spare building each bill of materials twice (the plans
-    use the estimates' fit and speed, not their price)."""
+    use the estimates' fit and speed, not their price). A twin platform's (`_twins`)
+    instances are those of the first of its twins: the same fit and speed (their price,
+    power and platform are the first's, which `evaluate_plan` does not read); where that
+    is an error, the twin's own is estimated (an error names its platform)."""
     keys: dict[tuple[Any, ...], None] = {}
     for pid, sizes in sizes_by_platform.items():
         for groups in (g for units in sizes for g in candidate_plans(serves, units)):
             _instance_keys(catalog, pid, groups, context, kv_dtype, cache, keys)
+    twin = _twins(catalog, list(sizes_by_platform))
+    shared = {k: (twin[k[0]], *k[1:]) for k in keys if twin[k[0]] != k[0]}
+    shared = {k: first for k, first in shared.items() if first in keys or first in cache}
+    _estimate_keys(
+        catalog, [k for k in keys if k not in shared], context, kv_dtype, cache, prices, boms
+    )
+    again = []
+    for key, first in shared.items():
+        got = cache[first]
+        if isinstance(got, ScenarioError):
+            again.append(key)
+        else:
+            cache[key] = got
+    _estimate_keys(catalog, again, context, kv_dtype, cache, prices, boms)
+
+
+#: The fields of a platform that say how it is bought, not how it computes.
+PURCHASE_FIELDS = frozenset(
+    {
+        *("id", "name", "part_number", "price", "source", "shop_url", "known_good", "caveat"),
+        *("vendor", "noise", "storage_note", "availability"),
+    }
+)
+
+
+def _twins(catalog: Catalog, pids: Sequence[str]) -> dict[str, str]:
+    """Each of `pids` -> the first of `pids` equal to it in every field but
+    `PURCHASE_FIELDS` (e.g. the GB10 boxes of ten vendors; itself when none): their
+    estimates have the same fit and speed, which is all `evaluate_plan` reads of them
+    (their price, power and errors are each platform's own)."""
+    first: dict[str, str] = {}
+    return {
+        pid: first.setdefault(
+            repr(catalog.platform(pid).model_dump(exclude=set(PURCHASE_FIELDS))), pid
+        )
+        for pid in pids
+    }
+
+
+def _estimate_keys(
+    catalog: Catalog,
+    keys: Sequence[tuple[Any, ...]],
+    context: int,
+    kv_dtype: str,
+    cache: _Cache,
+    prices: Mapping[str, PriceQuote] | None,
+    boms: Mapping[tuple[str, int], BillOfMaterials | ScenarioError] | None,
+) -> None:
+    """Put the best estimate (or its error) of each instance key in `cache`, all in one
+    vectorized pass (`best_estimates`)."""
     if not keys:
         return
     requests = [
