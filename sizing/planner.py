@@ -258,16 +258,18 @@ PURCHASE_FIELDS = frozenset(
 
 def _twins(catalog: Catalog, pids: Sequence[str]) -> dict[str, str]:
     """Each of `pids` -> the first of `pids` equal to it in every field but
-    `PURCHASE_FIELDS` (e.g. the GB10 boxes of ten vendors; itself when none): their
+    `PURCHASE_FIELDS` (e.g. the GB10 boxes of several vendors; itself when none): their
     estimates have the same fit and speed, which is all `evaluate_plan` reads of them
     (their price, power and errors are each platform's own)."""
-    first: dict[str, str] = {}
-    return {
-        pid: first.setdefault(
-            repr(catalog.platform(pid).model_dump(exclude=set(PURCHASE_FIELDS))), pid
-        )
-        for pid in pids
-    }
+    firsts: list[tuple[list[Any], str]] = []
+    out: dict[str, str] = {}
+    for pid in pids:
+        p = catalog.platform(pid)
+        values = [getattr(p, f) for f in type(p).model_fields if f not in PURCHASE_FIELDS]
+        out[pid] = next((first for seen, first in firsts if seen == values), pid)
+        if out[pid] == pid:
+            firsts.append((values, pid))
+    return out
 
 
 def _estimate_keys(
