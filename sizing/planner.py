@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from sizing.bom import BillOfMaterials, bill_of_materials
@@ -733,10 +733,14 @@ def plan(
         _prefetch(
             catalog, buildable, serves, req.context_tokens, req.kv_dtype, cache, prices, built
         )
+    twins = _twins(catalog, ids)
+    bests: dict[tuple[str, int], DeploymentPlan] = {}
     for pid in ids:
         p = catalog.platform(pid)
         for n in sizes:
-            outcome = _judge(req, catalog, p, n, boms[pid][n], serves, floors, cost, cache)
+            outcome = _judge(
+                req, catalog, p, n, boms[pid][n], serves, floors, cost, cache, twins[pid], bests
+            )
             if isinstance(outcome, Candidate):
                 recommended.append(outcome)
             else:
@@ -797,25 +801,41 @@ def _judge(
     floors: Floors,
     cost: RunningCost,
     cache: _Cache,
+    twin: str,
+    bests: dict[tuple[str, int], DeploymentPlan],
 ) -> Candidate | Rejection:
-    """`n` units of platform `p`: a Candidate meeting `req`, or the Rejection with reasons."""
+    """`n` units of platform `p`: a Candidate meeting `req`, or the Rejection with reasons.
+    `twin`: the first of `p`'s twins (`_twins`); `bests`: the best plans found so far of
+    first twins, by (platform id, units). A twin's best plan is its first twin's (the same
+    estimates: `_prefetch`) on its own units; without one, it is searched for."""
     if isinstance(bom, TopologyError):
         return Rejection(p.id, p.family, n, ["unsupported"], str(bom), None)
-    best: DeploymentPlan | None = None
+    best: DeploymentPlan | None = bests.get((twin, n)) if twin != p.id else None
     error: str | None = None
-    try:
-        best = best_plan(
-            catalog,
-            p.id,
-            n,
-            serves,
-            context_tokens=req.context_tokens,
-            kv_dtype=req.kv_dtype,
-            floors=floors,
-            _cache=cache,
+    if best is not None:
+        best = replace(  # (its own lists; the groups and misses are frozen)
+            best,
+            platform_id=p.id,
+            groups=list(best.groups),
+            shortfalls=list(best.shortfalls),
+            misses=list(best.misses),
         )
-    except ScenarioError as exc:
-        error = str(exc)
+    else:
+        try:
+            best = best_plan(
+                catalog,
+                p.id,
+                n,
+                serves,
+                context_tokens=req.context_tokens,
+                kv_dtype=req.kv_dtype,
+                floors=floors,
+                _cache=cache,
+            )
+        except ScenarioError as exc:
+            error = str(exc)
+        if best is not None and twin == p.id:
+            bests[p.id, n] = best
     raw_gb = n * p.memory_gb
     reasons, details, slow_late = _plan_reasons(req, best, error, raw_gb)
     price = bom.total_chf
