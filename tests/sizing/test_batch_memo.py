@@ -5,9 +5,13 @@ in the memo."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
+
+import numpy as np
+import pytest
 
 from sizing.bom import bill_of_materials
 from sizing.estimate import Estimate, estimate_many
@@ -113,3 +117,45 @@ def test_bills_of_materials_given_by_the_caller_are_used_not_rebuilt(catalog: Ca
     assert given.speed == alone.speed
     err = ScenarioError("no topology (given)")
     assert estimate_many([s], catalog, boms={(GX10, 2): err})[0] is err
+
+
+def test_power_comes_from_the_units_and_the_switch_whether_or_not_a_bill_is_given(
+    catalog: Catalog,
+) -> None:
+    """The estimate's power is read off the bill of materials (one topology, one power
+    formula): two GX10 on a direct cable draw twice one unit's catalog watts, four add the
+    switch's idle and rated watts (sizing.power.cluster_power's rule)."""
+    p = catalog.platform(GX10)
+    two = Scenario(GX10, 2, "tp", OSS120, "mxfp4", engine="vllm")
+    for boms in ({}, {(GX10, 2): bill_of_materials(catalog, GX10, 2)}):
+        e = estimate_many([two], catalog, boms=boms)[0]
+        assert isinstance(e, Estimate)
+        assert (e.power_w_idle, e.power_w_load) == (2 * p.power.idle_w, 2 * p.power.load_w)
+    four = estimate_many([Scenario(GX10, 4, "pp", OSS120, "mxfp4")], catalog)[0]
+    assert isinstance(four, Estimate)
+    bom = bill_of_materials(catalog, GX10, 4)
+    (sid, n), *_ = bom.topology.switches.items()
+    sw = catalog.switch(sid)
+    assert four.power_w_idle == 4 * p.power.idle_w + n * sw.power_idle_w
+    assert four.power_w_load == 4 * p.power.load_w + n * sw.power_max_w
+
+
+def test_to_dict_names_a_non_finite_figure_and_rounds_the_others(catalog: Catalog) -> None:
+    """No NaN or infinity reaches the JSON (a one-line error naming the field, whether or
+    not the value was met before); finite figures are rounded to 4 decimals, negatives to
+    0."""
+    e = estimate_many([Scenario(GX10, 2, "tp", OSS120, "mxfp4", engine="vllm")], catalog)[0]
+    assert isinstance(e, Estimate)
+    assert replace(e, power_w_load=123.456789).to_dict()["power_w_load"] == 123.4568
+    assert replace(e, power_w_load=123.456789).to_dict()["power_w_load"] == 123.4568
+    assert replace(e, power_w_load=-0.5).to_dict()["power_w_load"] == 0.0
+    # zeros pass as they are (-0.0 too: max(-0.0, 0.0) is -0.0, as it always was)
+    zero = replace(e, power_w_load=0.0, power_w_idle=-0.0).to_dict()
+    assert math.copysign(1.0, zero["power_w_load"]) == 1.0
+    assert math.copysign(1.0, zero["power_w_idle"]) == -1.0
+    # a float subclass (numpy's) is rounded as well
+    assert replace(e, power_w_load=np.float64(2.123456)).to_dict()["power_w_load"] == 2.1235
+    for bad in (math.inf, -math.inf, math.nan):
+        for _ in range(2):
+            with pytest.raises(ValueError, match=f"internal error: power_w_load is {bad}"):
+                replace(e, power_w_load=bad).to_dict()
