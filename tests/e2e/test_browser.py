@@ -14,7 +14,6 @@ import contextlib
 import csv
 import io
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -375,21 +374,6 @@ def test_screenshots_of_every_main_page(server: str, page: Page, shots: Path) ->
         screenshot(page, shots, name)
     for name in ("compare", "build", "plan", "fit", "prices", "assumptions"):
         assert (shots / f"{name}.png").stat().st_size > 10_000
-
-
-def test_plan_rejected_configurations_open_on_demand(server: str, page: Page) -> None:
-    """Plan builds its table of rejected configurations only when its expander is opened
-    (a rerun); opening it shows the rows with their reasons."""
-    open_app(page, f"{server}/plan?budget=100")  # nothing meets: everything is rejected
-    no_exceptions(page)
-    assert page.locator('[data-testid="stDataFrame"]').count() == 0
-    page.get_by_text("Every rejected configuration").click()
-    page.locator('[data-testid="stExpander"] [data-testid="stDataFrame"]').wait_for()
-    settle(page)
-    no_exceptions(page)
-    rows = first_column(page)
-    assert rows
-    assert all(re.fullmatch(r"\d+ x \S+", r) for r in rows), rows
 
 
 def test_uploaded_config_is_a_model_on_every_page(server: str, page: Page, tmp_path: Path) -> None:

@@ -438,21 +438,6 @@ def test_plan_recommends_and_explains(app):
     assert any("rtx-3090" in m.value for m in at.markdown), "families ruled out are explained"
 
 
-def test_plan_rejected_table_is_built_only_when_opened(app):
-    """The rejected configurations (hundreds of rows) reach the browser only when their
-    expander is opened; then each has its reason."""
-    at = app("plan", query={"budget": "100"})  # nothing meets: every configuration rejected
-    assert not at.exception
-    assert not any("Reasons" in df.value.columns for df in at.dataframe)
-    (label,) = [e.label for e in at.expander if e.label.startswith("Every rejected")]
-    at.session_state["plan_rej_open"] = True  # what opening it in the browser sets
-    at.run()
-    assert not at.exception
-    (rej,) = [df.value for df in at.dataframe if "Reasons" in df.value.columns]
-    assert len(rej) == int(label.rsplit("(", 1)[1].rstrip(")")) > 0
-    assert rej["Reasons"].str.len().gt(0).all()
-
-
 def test_plan_nothing_meets_shows_a_message(app):
     at = app("plan", query={"budget": "100"})
     assert not at.exception

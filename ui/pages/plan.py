@@ -306,13 +306,8 @@ if result.families:
     for family, why in result.families.items():  # sizing's text, shown as written
         st.markdown(f"- **{fmt.md_escape(family)}**: {fmt.md_escape(why)}")
 
-# drawn only when opened (a rerun): hundreds of rows the browser would otherwise build hidden
-rejected = st.expander(
-    f"Every rejected configuration ({len(rej)})", key="plan_rej_open", on_change="rerun"
-)
-if rejected.open:
-    with rejected:
-        widgets.show_table(rej, {"Price (CHF)": "chf", "Price complete": "bool"}, key="plan_rej")
+with st.expander(f"Every rejected configuration ({len(rej)})"):
+    widgets.show_table(rej, {"Price (CHF)": "chf", "Price complete": "bool"}, key="plan_rej")
 
 with st.expander("Assumptions"):  # one element, not one per line
     st.markdown(
